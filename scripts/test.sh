@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The full test suite (`npm test`). Extra arguments go to vitest, e.g.
+#   npm test -- tests/auth.test.ts
+# Phases: dependencies, typecheck, lint, vitest on embedded PGlite,
+# vitest on a throwaway PostgreSQL cluster. Stops at the first failing phase.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PHASE="start"
+header() {
+  PHASE="$1"
+  printf '\n==================== %s ====================\n' "$1"
+}
+trap 'rc=$?; if [ "$rc" -ne 0 ]; then printf "\n*** npm test FAILED in phase: %s (exit %s)\n" "$PHASE" "$rc" >&2; else printf "\n*** npm test: all phases passed\n"; fi' EXIT
+
+header "dependencies (scripts/ensure-deps.sh)"
+bash scripts/ensure-deps.sh
+
+header "typecheck (npm run typecheck)"
+npm run typecheck
+
+header "lint (npm run lint)"
+npm run lint
+
+header "tests on embedded PGlite (vitest run)"
+env -u TEST_DATABASE_URL npx vitest run "$@"
+
+header "tests on PostgreSQL (scripts/with-postgres.sh vitest run)"
+bash scripts/with-postgres.sh npx vitest run "$@"

@@ -1,0 +1,60 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../core/errors.js';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** Maps anything thrown while serving a request to the contract's error. Bad input is never a 500. */
+export function toAppError(err: FastifyError | Error): AppError {
+  if (err instanceof AppError) return err;
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    const details = fe.validation.map((v) => ({
+      field: `${fe.validationContext ?? 'body'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}`,
+      problem: v.message ?? 'invalid',
+      ...(v.params && 'additionalProperty' in v.params ? { property: v.params.additionalProperty } : {}),
+    }));
+    return new AppError('validation_failed', `invalid ${fe.validationContext ?? 'request'}: ${fe.message}`, details);
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'the request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'send JSON with Content-Type: application/json');
+    case 'FST_ERR_CTP_INVALID_JSON':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('validation_failed', 'the body is not valid JSON');
+  }
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code = CODE_BY_STATUS[status] ?? 'validation_failed';
+    return new AppError(code, fe.message || code.replace(/_/g, ' '));
+  }
+  if (status === 503) return new AppError('unavailable', 'the service is unavailable; try again');
+  return new AppError('internal', 'internal error');
+}
+
+/** One handler renders every error in the contract's format. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const appErr = toAppError(err);
+    if (appErr.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.debug({ code: appErr.code }, 'request refused');
+    if (appErr.headers) void reply.headers(appErr.headers);
+    return reply.status(appErr.status).send(errorBody(appErr));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody(new AppError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`))),
+  );
+}
+
+export { ERROR_STATUS };

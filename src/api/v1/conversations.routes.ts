@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Conversation, ErrorBody, Message } from '../../protocol/entities.js';
+import {
+  ConversationList,
+  CursorQuery,
+  DirectBody,
+  EventPage,
+  EventsQuery,
+  HistoryQuery,
+  IdParams,
+  MessagePage,
+  ReadBody,
+  SendMessageBody,
+} from '../../protocol/rest.js';
+import type { Services } from '../../services/index.js';
+
+export const conversationsRoutes =
+  (s: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['conversations'];
+    const err = { '4xx': ErrorBody };
+    app.get('/conversations', { schema: { tags, querystring: CursorQuery, response: { 200: ConversationList, ...err } } }, async (req) =>
+      s.conversations.inbox(req.actor, req.query.cursor, req.query.limit),
+    );
+    app.post(
+      '/conversations/direct',
+      { schema: { tags, body: DirectBody, response: { 200: Conversation, 201: Conversation, ...err } } },
+      async (req, reply) => {
+        const { conversation, created } = await s.conversations.openDirect(req.actor, req.body.userId);
+        return reply.status(created ? 201 : 200).send(conversation);
+      },
+    );
+    app.get('/conversations/:id', { schema: { tags, params: IdParams, response: { 200: Conversation, ...err } } }, async (req) =>
+      s.conversations.getConversation(req.actor, req.params.id),
+    );
+    app.get(
+      '/conversations/:id/messages',
+      { schema: { tags: ['messages'], params: IdParams, querystring: HistoryQuery, response: { 200: MessagePage, ...err } } },
+      async (req) => s.messages.history(req.actor, req.params.id, req.query),
+    );
+    app.post(
+      '/conversations/:id/messages',
+      { schema: { tags: ['messages'], params: IdParams, body: SendMessageBody, response: { 200: Message, 201: Message, ...err } } },
+      async (req, reply) => {
+        const { message, created } = await s.messages.send(req.actor, req.params.id, req.body);
+        return reply.status(created ? 201 : 200).send(message);
+      },
+    );
+    app.get(
+      '/conversations/:id/events',
+      { schema: { tags, params: IdParams, querystring: EventsQuery, response: { 200: EventPage, ...err } } },
+      async (req) => s.messages.events(req.actor, req.params.id, req.query),
+    );
+    app.post(
+      '/conversations/:id/read',
+      { schema: { tags, params: IdParams, body: ReadBody, response: { 204: Type.Null(), ...err } } },
+      async (req, reply) => {
+        await s.messages.markRead(req.actor, req.params.id, req.body.seq);
+        return reply.status(204).send(null);
+      },
+    );
+  };

@@ -1,0 +1,20 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Services } from '../../services/index.js';
+import { installAuth } from '../auth.js';
+import { authRoutes } from './auth.routes.js';
+import { conversationsRoutes } from './conversations.routes.js';
+import { groupsRoutes } from './groups.routes.js';
+import { messagesRoutes } from './messages.routes.js';
+import { usersRoutes } from './users.routes.js';
+
+/** Everything under /api/v1: bearer auth on every route not marked public. */
+export const apiV1 =
+  (services: Services): FastifyPluginAsync =>
+  async (app) => {
+    installAuth(app, services.accounts);
+    await app.register(authRoutes(services));
+    await app.register(usersRoutes(services));
+    await app.register(groupsRoutes(services));
+    await app.register(conversationsRoutes(services));
+    await app.register(messagesRoutes(services));
+  };

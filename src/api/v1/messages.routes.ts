@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorBody, Message } from '../../protocol/entities.js';
+import { EditMessageBody, IdParams } from '../../protocol/rest.js';
+import type { Services } from '../../services/index.js';
+
+export const messagesRoutes =
+  (s: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['messages'];
+    const err = { '4xx': ErrorBody };
+    app.get('/messages/:id', { schema: { tags, params: IdParams, response: { 200: Message, ...err } } }, async (req) =>
+      s.messages.get(req.actor, req.params.id),
+    );
+    app.patch(
+      '/messages/:id',
+      { schema: { tags, params: IdParams, body: EditMessageBody, response: { 200: Message, ...err } } },
+      async (req) => s.messages.edit(req.actor, req.params.id, req.body.body),
+    );
+    app.delete('/messages/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
+      await s.messages.delete(req.actor, req.params.id);
+      return reply.status(204).send(null);
+    });
+  };

@@ -1,0 +1,20 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorBody, User } from '../../protocol/entities.js';
+import { IdParams, PatchMeBody, UserList, UserSearchQuery } from '../../protocol/rest.js';
+import type { Services } from '../../services/index.js';
+
+export const usersRoutes =
+  (s: Services): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['users'];
+    app.get('/users/me', { schema: { tags, response: { 200: User, '4xx': ErrorBody } } }, async (req) => s.accounts.me(req.actor));
+    app.patch('/users/me', { schema: { tags, body: PatchMeBody, response: { 200: User, '4xx': ErrorBody } } }, async (req) =>
+      s.accounts.patchMe(req.actor, req.body),
+    );
+    app.get('/users/:id', { schema: { tags, params: IdParams, response: { 200: User, '4xx': ErrorBody } } }, async (req) =>
+      s.accounts.get(req.params.id),
+    );
+    app.get('/users', { schema: { tags, querystring: UserSearchQuery, response: { 200: UserList, '4xx': ErrorBody } } }, async (req) =>
+      s.accounts.search(req.query.q, req.query.cursor, req.query.limit),
+    );
+  };

@@ -1,0 +1,94 @@
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { apiV1 } from './api/v1/index.js';
+import { installErrorHandlers } from './api/errors.js';
+import type { Config } from './core/config.js';
+import { AppError } from './core/errors.js';
+import type { Logger } from './core/logger.js';
+import type { Database } from './db/database.js';
+import { LocalBus, type Bus } from './events/bus.js';
+import { createServices, type Services } from './services/index.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  /** Defaults to the in-process bus. */
+  bus?: Bus;
+}
+
+export interface ParleyApp extends FastifyInstance {
+  services: Services;
+  bus: Bus;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The Fastify instance with every plugin and route; it does not listen. */
+export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
+  const bus = deps.bus ?? new LocalBus();
+  const services = createServices({ database: deps.database, bus, logger: deps.logger });
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.config.bodyLimit,
+    // A client's X-Request-Id is kept when it is sane; otherwise one is made.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomBytes(8).toString('hex');
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON with an empty body counts as no body, so a bare POST /auth/logout works.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new AppError('validation_failed', 'the body is not valid JSON'), undefined);
+    }
+  });
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  installErrorHandlers(app as unknown as FastifyInstance);
+  await app.register(helmet, {
+    // The API docs page loads its own scripts and styles; the CSP is tightened with the web client.
+    contentSecurityPolicy: false,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Parley API', version: '1', description: 'The public REST contract of Parley (see CONTRACT.md).' },
+      servers: [{ url: '/' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await deps.database.ping();
+      return { status: 'ready' };
+    } catch (err) {
+      deps.logger.warn({ err }, 'readiness check failed: database unreachable');
+      return reply.status(503).send({ error: { code: 'unavailable', message: 'the database is unreachable' } });
+    }
+  });
+  await app.register(apiV1(services), { prefix: '/api/v1' });
+
+  app.addHook('onClose', async () => {
+    await bus.close();
+  });
+  return Object.assign(app as unknown as FastifyInstance, { services, bus }) as ParleyApp;
+}

@@ -1,0 +1,50 @@
+/** Stable error codes of the contract, each with its HTTP status. */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  muted: 403,
+  not_found: 404,
+  conflict: 409,
+  username_taken: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error meant for the client: a stable code, an HTTP status and a safe message. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export const notFound = (what = 'resource'): AppError => new AppError('not_found', `${what} not found`);
+export const forbidden = (message = 'not allowed'): AppError => new AppError('forbidden', message);
+export const badRequest = (message: string, details?: unknown): AppError =>
+  new AppError('validation_failed', message, details);
+export const conflict = (message: string): AppError => new AppError('conflict', message);
+
+/** The wire shape of an error, as the contract defines it. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export function errorBody(err: AppError): ErrorBody {
+  return {
+    error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+  };
+}

@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger, type TransportTargetOptions } from 'pino';
+import type { LogLevel } from './config.js';
+
+export type { Logger };
+
+/** Keys whose values never reach a log line. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'password',
+  'token',
+  '*.password',
+  '*.token',
+];
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** Folder for rotating log files; null logs to stdout only. */
+  logDir: string | null;
+  /** Pretty, coloured output on stdout (a terminal); JSON otherwise. */
+  pretty?: boolean;
+}
+
+/** The one logger: JSON (or pretty in a terminal) on stdout, plus daily-rotated files in logDir. */
+export function createLogger(opts: LoggerOptions): Logger {
+  if (opts.level === 'silent') return pino({ level: 'silent' });
+  const pretty = opts.pretty ?? process.stdout.isTTY === true;
+  const targets: TransportTargetOptions[] = [
+    pretty
+      ? { target: 'pino-pretty', level: opts.level, options: { destination: 1, translateTime: 'SYS:standard' } }
+      : { target: 'pino/file', level: opts.level, options: { destination: 1 } },
+  ];
+  if (opts.logDir) {
+    fs.mkdirSync(opts.logDir, { recursive: true });
+    targets.push({
+      target: 'pino-roll',
+      level: opts.level,
+      options: {
+        file: path.join(opts.logDir, 'parley'),
+        extension: '.log',
+        frequency: 'daily',
+        size: '50m',
+        limit: { count: 14 },
+        mkdir: true,
+        dateFormat: 'yyyy-MM-dd',
+      },
+    });
+  }
+  return pino({
+    level: opts.level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    transport: { targets },
+  });
+}

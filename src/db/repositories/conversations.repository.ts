@@ -1,0 +1,205 @@
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { conversations, members } from '../schema.js';
+import { likePrefix, queryRows } from '../sql.js';
+
+export type ConversationRow = typeof conversations.$inferSelect;
+export type NewConversation = typeof conversations.$inferInsert;
+
+/** Per-viewer figures of a conversation, from an index range after the read pointer. */
+export interface ViewerStats {
+  conversationId: string;
+  lastMessageId: string | null;
+  unreadCount: number;
+  mentionCount: number;
+}
+
+/** Unread and mention counts stop at this: never a full count. */
+export const UNREAD_CAP = 1000;
+
+const live = isNull(conversations.deletedAt);
+
+export class ConversationsRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(row: NewConversation): Promise<ConversationRow> {
+    const [created] = await this.db.insert(conversations).values(row).returning();
+    return created!;
+  }
+
+  /** Inserts a direct conversation unless its pair already has one; null then. */
+  async insertDirect(row: NewConversation): Promise<ConversationRow | null> {
+    const [created] = await this.db.insert(conversations).values(row).onConflictDoNothing().returning();
+    return created ?? null;
+  }
+
+  async findById(id: string): Promise<ConversationRow | null> {
+    const [row] = await this.db.select().from(conversations).where(and(eq(conversations.id, id), live));
+    return row ?? null;
+  }
+
+  async findByDirectKey(key: string): Promise<ConversationRow | null> {
+    const [row] = await this.db.select().from(conversations).where(eq(conversations.directKey, key));
+    return row ?? null;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<ConversationRow[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .select()
+      .from(conversations)
+      .where(and(sql`${conversations.id} IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`, live));
+  }
+
+  /**
+   * Takes the next seq of a live conversation, locking its row until the transaction ends
+   * (call it first in the transaction: the row is the hot spot). Null when the conversation is gone.
+   */
+  async takeSeq(id: string, opts: { activity?: boolean } = {}): Promise<number | null> {
+    const [row] = await this.db
+      .update(conversations)
+      .set({
+        lastSeq: sql`${conversations.lastSeq} + 1`,
+        ...(opts.activity ? { lastActivityAt: new Date() } : {}),
+      })
+      .where(and(eq(conversations.id, id), live))
+      .returning({ seq: conversations.lastSeq });
+    return row?.seq ?? null;
+  }
+
+  /** Locks a live conversation row for the rest of the transaction. */
+  async lock(id: string): Promise<ConversationRow | null> {
+    const [row] = await this.db.select().from(conversations).where(and(eq(conversations.id, id), live)).for('update');
+    return row ?? null;
+  }
+
+  async update(id: string, patch: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility'>>): Promise<ConversationRow | null> {
+    const [row] = await this.db.update(conversations).set(patch).where(and(eq(conversations.id, id), live)).returning();
+    return row ?? null;
+  }
+
+  async addMemberCount(id: string, delta: number): Promise<void> {
+    await this.db
+      .update(conversations)
+      .set({ memberCount: sql`${conversations.memberCount} + ${delta}` })
+      .where(eq(conversations.id, id));
+  }
+
+  async markDeleted(id: string): Promise<void> {
+    await this.db.update(conversations).set({ deletedAt: sql`now()` }).where(eq(conversations.id, id));
+  }
+
+  /** The inbox: a user's live conversations, newest activity first, after a (activity, id) cursor. */
+  async listForUser(userId: string, after: { at: Date; id: string } | null, limit: number): Promise<ConversationRow[]> {
+    const page = after
+      ? or(
+          lt(conversations.lastActivityAt, after.at),
+          and(eq(conversations.lastActivityAt, after.at), lt(conversations.id, after.id)),
+        )
+      : undefined;
+    const rows = await this.db
+      .select({ c: conversations })
+      .from(members)
+      .innerJoin(conversations, eq(conversations.id, members.conversationId))
+      .where(and(eq(members.userId, userId), live, page))
+      .orderBy(desc(conversations.lastActivityAt), desc(conversations.id))
+      .limit(limit);
+    return rows.map((r) => r.c);
+  }
+
+  /** Groups by name: the caller's own (scope mine) or every public one; q filters by name prefix. */
+  async listGroups(
+    scope: { mine: string } | 'public',
+    q: string,
+    after: { name: string; id: string } | null,
+    limit: number,
+  ): Promise<ConversationRow[]> {
+    const lname = sql`lower(${conversations.name})`;
+    const conditions = [
+      eq(conversations.kind, 'group'),
+      live,
+      q ? sql`${lname} LIKE ${likePrefix(q.toLowerCase())}` : undefined,
+      after ? or(gt(lname, after.name), and(eq(lname, after.name), gt(conversations.id, after.id))) : undefined,
+    ];
+    if (scope === 'public') {
+      return this.db
+        .select()
+        .from(conversations)
+        .where(and(eq(conversations.visibility, 'public'), ...conditions))
+        .orderBy(asc(lname), asc(conversations.id))
+        .limit(limit);
+    }
+    const rows = await this.db
+      .select({ c: conversations })
+      .from(members)
+      .innerJoin(conversations, eq(conversations.id, members.conversationId))
+      .where(and(eq(members.userId, scope.mine), ...conditions))
+      .orderBy(asc(lname), asc(conversations.id))
+      .limit(limit);
+    return rows.map((r) => r.c);
+  }
+
+  /**
+   * For each conversation, the newest live message and the viewer's unread and mention counts
+   * after their read pointer (capped). A conversation the viewer is not in reads as all read.
+   */
+  async viewerStats(viewerId: string, conversationIds: readonly string[]): Promise<Map<string, ViewerStats>> {
+    const out = new Map<string, ViewerStats>();
+    if (conversationIds.length === 0) return out;
+    const ids = sql.join(
+      conversationIds.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    );
+    const rows = await queryRows<{ cid: string; last_id: string | null; unread: number; mentions: number }>(
+      this.db,
+      sql`
+        SELECT c.cid,
+          (SELECT m.id FROM messages m
+             WHERE m.conversation_id = c.cid AND m.deleted_at IS NULL
+             ORDER BY m.seq DESC LIMIT 1) AS last_id,
+          (SELECT count(*)::int FROM (
+             SELECT 1 FROM messages m
+             WHERE m.conversation_id = c.cid AND m.seq > mb.last_read_seq AND m.deleted_at IS NULL
+             LIMIT ${UNREAD_CAP}) u) AS unread,
+          (SELECT count(*)::int FROM (
+             SELECT 1 FROM (
+               SELECT m.mentions FROM messages m
+               WHERE m.conversation_id = c.cid AND m.seq > mb.last_read_seq AND m.deleted_at IS NULL
+               ORDER BY m.seq DESC LIMIT ${UNREAD_CAP}) w
+             WHERE ${viewerId}::uuid = ANY (w.mentions)) u) AS mentions
+        FROM unnest(ARRAY[${ids}]) AS c(cid)
+        JOIN members mb ON mb.conversation_id = c.cid AND mb.user_id = ${viewerId}::uuid
+      `,
+    );
+    for (const r of rows) {
+      out.set(r.cid, { conversationId: r.cid, lastMessageId: r.last_id, unreadCount: r.unread, mentionCount: r.mentions });
+    }
+    return out;
+  }
+
+  /** The newest live message of each conversation (for viewers who are not members). */
+  async lastMessageIds(conversationIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (conversationIds.length === 0) return out;
+    const ids = sql.join(
+      conversationIds.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    );
+    const rows = await queryRows<{ cid: string; last_id: string | null }>(
+      this.db,
+      sql`
+        SELECT c.cid,
+          (SELECT m.id FROM messages m
+             WHERE m.conversation_id = c.cid AND m.deleted_at IS NULL
+             ORDER BY m.seq DESC LIMIT 1) AS last_id
+        FROM unnest(ARRAY[${ids}]) AS c(cid)
+      `,
+    );
+    for (const r of rows) if (r.last_id) out.set(r.cid, r.last_id);
+    return out;
+  }
+
+  async deleteAll(): Promise<void> {
+    await this.db.delete(conversations);
+  }
+}

@@ -1,0 +1,48 @@
+import type { Db } from '../database.js';
+import { ConversationsRepository } from './conversations.repository.js';
+import { EventsRepository } from './events.repository.js';
+import { MembersRepository } from './members.repository.js';
+import { MessagesRepository } from './messages.repository.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { UsersRepository } from './users.repository.js';
+
+/** One repository per aggregate, over one handle (the database, or an open transaction). */
+export interface Repositories {
+  users: UsersRepository;
+  sessions: SessionsRepository;
+  conversations: ConversationsRepository;
+  members: MembersRepository;
+  messages: MessagesRepository;
+  events: EventsRepository;
+}
+
+export function repositories(db: Db): Repositories {
+  return {
+    users: new UsersRepository(db),
+    sessions: new SessionsRepository(db),
+    conversations: new ConversationsRepository(db),
+    members: new MembersRepository(db),
+    messages: new MessagesRepository(db),
+    events: new EventsRepository(db),
+  };
+}
+
+/** Thrown inside a transaction to roll it back and make inTransaction return `value`. */
+export class Rollback<T> extends Error {
+  constructor(readonly value: T) {
+    super('rollback');
+  }
+}
+
+/**
+ * Runs fn in one transaction with repositories bound to it (never the outer handle inside).
+ * Throwing a Rollback undoes everything (a seq taken included) and returns its value.
+ */
+export async function inTransaction<T, R = never>(db: Db, fn: (repos: Repositories) => Promise<T>): Promise<T | R> {
+  try {
+    return await db.transaction(async (tx) => fn(repositories(tx as unknown as Db)));
+  } catch (err) {
+    if (err instanceof Rollback) return err.value as R;
+    throw err;
+  }
+}

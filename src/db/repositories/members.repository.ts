@@ -1,0 +1,111 @@
+import { and, asc, eq, gt, inArray, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { members, users } from '../schema.js';
+import type { UserRow } from './users.repository.js';
+
+export type MemberRow = typeof members.$inferSelect;
+export type Role = MemberRow['role'];
+export interface MemberWithUser {
+  member: MemberRow;
+  user: UserRow;
+}
+
+export class MembersRepository {
+  constructor(private readonly db: Db) {}
+
+  async find(conversationId: string, userId: string): Promise<MemberRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(members)
+      .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)));
+    return row ?? null;
+  }
+
+  async findWithUser(conversationId: string, userId: string): Promise<MemberWithUser | null> {
+    const [row] = await this.db
+      .select({ member: members, user: users })
+      .from(members)
+      .innerJoin(users, eq(users.id, members.userId))
+      .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)));
+    return row ?? null;
+  }
+
+  /** Adds members; returns the rows actually inserted (existing members are left alone). */
+  async insertMany(rows: (typeof members.$inferInsert)[]): Promise<MemberRow[]> {
+    if (rows.length === 0) return [];
+    return this.db.insert(members).values(rows).onConflictDoNothing().returning();
+  }
+
+  async setRole(conversationId: string, userId: string, role: Role): Promise<MemberRow | null> {
+    const [row] = await this.db
+      .update(members)
+      .set({ role })
+      .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)))
+      .returning();
+    return row ?? null;
+  }
+
+  async delete(conversationId: string, userId: string): Promise<MemberRow | null> {
+    const [row] = await this.db
+      .delete(members)
+      .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)))
+      .returning();
+    return row ?? null;
+  }
+
+  /** Members by join order, after a (joinedAt, userId) cursor. */
+  async list(conversationId: string, after: { at: Date; userId: string } | null, limit: number): Promise<MemberWithUser[]> {
+    const page = after
+      ? or(gt(members.joinedAt, after.at), and(eq(members.joinedAt, after.at), gt(members.userId, after.userId)))
+      : undefined;
+    return this.db
+      .select({ member: members, user: users })
+      .from(members)
+      .innerJoin(users, eq(users.id, members.userId))
+      .where(and(eq(members.conversationId, conversationId), page))
+      .orderBy(asc(members.joinedAt), asc(members.userId))
+      .limit(limit);
+  }
+
+  async userIds(conversationId: string): Promise<string[]> {
+    const rows = await this.db.select({ id: members.userId }).from(members).where(eq(members.conversationId, conversationId));
+    return rows.map((r) => r.id);
+  }
+
+  /** The other member of each direct conversation, for a viewer. */
+  async peers(viewerId: string, conversationIds: readonly string[]): Promise<Map<string, UserRow>> {
+    const out = new Map<string, UserRow>();
+    if (conversationIds.length === 0) return out;
+    const rows = await this.db
+      .select({ cid: members.conversationId, user: users })
+      .from(members)
+      .innerJoin(users, eq(users.id, members.userId))
+      .where(and(inArray(members.conversationId, [...conversationIds]), ne(members.userId, viewerId)));
+    for (const r of rows) out.set(r.cid, r.user);
+    return out;
+  }
+
+  /** The viewer's membership rows in these conversations. */
+  async ofUser(userId: string, conversationIds: readonly string[]): Promise<Map<string, MemberRow>> {
+    const out = new Map<string, MemberRow>();
+    if (conversationIds.length === 0) return out;
+    const rows = await this.db
+      .select()
+      .from(members)
+      .where(and(eq(members.userId, userId), inArray(members.conversationId, [...conversationIds])));
+    for (const r of rows) out.set(r.conversationId, r);
+    return out;
+  }
+
+  /** Moves a read pointer forward only, clamped to the conversation's last seq. */
+  async markRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
+    const [row] = await this.db
+      .update(members)
+      .set({
+        lastReadSeq: sql`GREATEST(${members.lastReadSeq}, LEAST(${seq}::bigint, (SELECT c.last_seq FROM conversations c WHERE c.id = ${conversationId}::uuid)))`,
+      })
+      .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)))
+      .returning({ lastReadSeq: members.lastReadSeq });
+    return row?.lastReadSeq ?? null;
+  }
+}

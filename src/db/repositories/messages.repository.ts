@@ -1,0 +1,88 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { messages } from '../schema.js';
+
+export type MessageRow = typeof messages.$inferSelect;
+export type NewMessage = typeof messages.$inferInsert;
+
+export class MessagesRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(row: NewMessage): Promise<MessageRow> {
+    const [created] = await this.db.insert(messages).values(row).returning();
+    return created!;
+  }
+
+  async findById(id: string): Promise<MessageRow | null> {
+    const [row] = await this.db.select().from(messages).where(eq(messages.id, id));
+    return row ?? null;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<MessageRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.select().from(messages).where(inArray(messages.id, [...ids]));
+  }
+
+  /** The message a sender already sent under clientMsgId in a conversation, if any. */
+  async findByClientMsgId(conversationId: string, senderId: string, clientMsgId: string): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.conversationId, conversationId),
+          eq(messages.senderId, senderId),
+          eq(messages.clientMsgId, clientMsgId),
+        ),
+      );
+    return row ?? null;
+  }
+
+  /**
+   * A page of history in ascending seq: the newest `limit` (no bounds), the `limit` before `before`,
+   * or the `limit` after `after` (bounded by `before` when both are given). One row more than
+   * `limit` is read to tell whether there is more.
+   */
+  async history(
+    conversationId: string,
+    range: { before?: number; after?: number },
+    limit: number,
+  ): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
+    const inConv = eq(messages.conversationId, conversationId);
+    if (range.after !== undefined) {
+      const rows = await this.db
+        .select()
+        .from(messages)
+        .where(and(inConv, gt(messages.seq, range.after), range.before !== undefined ? lt(messages.seq, range.before) : undefined))
+        .orderBy(asc(messages.seq))
+        .limit(limit + 1);
+      return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+    }
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(and(inConv, range.before !== undefined ? lt(messages.seq, range.before) : undefined))
+      .orderBy(desc(messages.seq))
+      .limit(limit + 1);
+    return { rows: rows.slice(0, limit).reverse(), hasMore: rows.length > limit };
+  }
+
+  async updateBody(id: string, body: string, mentions: string[]): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .update(messages)
+      .set({ body, mentions, editedAt: sql`now()` })
+      .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
+      .returning();
+    return row ?? null;
+  }
+
+  /** Turns a message into a tombstone: it keeps its seq; its text is gone. */
+  async tombstone(id: string): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .update(messages)
+      .set({ body: '', mentions: [], deletedAt: sql`now()` })
+      .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
+      .returning();
+    return row ?? null;
+  }
+}

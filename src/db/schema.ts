@@ -1,0 +1,171 @@
+/**
+ * The one definition of Parley's data model. drizzle-kit generates the migrations from it
+ * (`npm run db:generate`); repositories query through it.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+/**
+ * A creation time set by the app, at millisecond precision: such columns are cursor keys, and a
+ * cursor round-trips through a JS Date (PostgreSQL's now() has microseconds).
+ */
+const createdTstz = (name: string) =>
+  tstz(name)
+    .notNull()
+    .defaultNow()
+    .$defaultFn(() => new Date());
+const seqCol = (name: string) => bigint(name, { mode: 'number' });
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey(),
+    username: text('username').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    avatarUploadId: uuid('avatar_upload_id'),
+    createdAt: createdTstz('created_at'),
+    lastSeenAt: tstz('last_seen_at'),
+  },
+  (t) => [
+    // Unique case-insensitively; text_pattern_ops serves the prefix search too.
+    uniqueIndex('users_username_lower_key').using('btree', sql`lower(${t.username}) text_pattern_ops`),
+    index('users_display_name_prefix_idx').using('btree', sql`lower(${t.displayName}) text_pattern_ops`),
+  ],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the opaque token; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdTstz('created_at'),
+    lastUsedAt: tstz('last_used_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId)],
+);
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey(),
+    kind: text('kind', { enum: ['group', 'direct'] }).notNull(),
+    name: text('name'),
+    description: text('description'),
+    visibility: text('visibility', { enum: ['public', 'private'] }),
+    /** "smallerUserId:largerUserId" for a direct conversation: one per pair. */
+    directKey: text('direct_key'),
+    lastSeq: seqCol('last_seq').notNull().default(0),
+    memberCount: integer('member_count').notNull().default(0),
+    createdAt: createdTstz('created_at'),
+    lastActivityAt: createdTstz('last_activity_at'),
+    deletedAt: tstz('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('conversations_direct_key_key').on(t.directKey),
+    // GET /groups?scope=public: live public groups by name.
+    index('conversations_public_by_name_idx')
+      .using('btree', sql`lower(${t.name})`, t.id)
+      .where(sql`${t.kind} = 'group' AND ${t.visibility} = 'public' AND ${t.deletedAt} IS NULL`),
+    check('conversations_kind_shape', sql`(${t.kind} = 'group') = (${t.directKey} IS NULL)`),
+  ],
+);
+
+export const members = pgTable(
+  'members',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'admin', 'member'] }).notNull(),
+    joinedAt: createdTstz('joined_at'),
+    lastReadSeq: seqCol('last_read_seq').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.userId], name: 'members_pkey' }),
+    // The inbox and "my groups": a user's memberships.
+    index('members_by_user_idx').on(t.userId, t.conversationId),
+    // Member lists page by join order.
+    index('members_list_idx').on(t.conversationId, t.joinedAt, t.userId),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    seq: seqCol('seq').notNull(),
+    senderId: uuid('sender_id')
+      .notNull()
+      .references(() => users.id),
+    clientMsgId: text('client_msg_id'),
+    body: text('body').notNull(),
+    replyToId: uuid('reply_to_id'),
+    mentions: uuid('mentions').array().notNull().default(sql`'{}'::uuid[]`),
+    createdAt: createdTstz('created_at'),
+    editedAt: tstz('edited_at'),
+    deletedAt: tstz('deleted_at'),
+  },
+  (t) => [
+    // History by conversation and seq; unread counts are a range of it.
+    uniqueIndex('messages_history_key').on(t.conversationId, t.seq),
+    // Idempotent sends: (conversation, sender, clientMsgId), for ever.
+    uniqueIndex('messages_client_msg_id_key')
+      .on(t.conversationId, t.senderId, t.clientMsgId)
+      .where(sql`${t.clientMsgId} IS NOT NULL`),
+  ],
+);
+
+export const EVENT_TYPES = [
+  'message.created',
+  'message.updated',
+  'message.deleted',
+  'reaction.added',
+  'reaction.removed',
+  'member.joined',
+  'member.left',
+  'member.updated',
+  'conversation.updated',
+  'conversation.deleted',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const conversationEvents = pgTable(
+  'conversation_events',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    seq: seqCol('seq').notNull(),
+    type: text('type', { enum: EVENT_TYPES }).notNull(),
+    /** The message an event is about: replayed as it is now, never as it was. */
+    messageId: uuid('message_id'),
+    /** What cannot be read back later (a member who left, a reaction's emoji). */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.seq], name: 'conversation_events_pkey' })],
+);

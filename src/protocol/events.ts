@@ -1,0 +1,40 @@
+/** Conversation events: the REST events feed and WebSocket frames share these shapes. */
+import { Type, type Static } from 'typebox';
+import { Id, Member, Message, Timestamp, type ConversationShared } from './entities.js';
+
+const base = { conversationId: Id, seq: Type.Integer(), createdAt: Timestamp };
+
+/** The payload of each conversation event type, by type name. */
+export interface EventPayloads {
+  'message.created': { message: Message };
+  'message.updated': { message: Message };
+  'message.deleted': { messageId: string };
+  'reaction.added': { messageId: string; emoji: string; userId: string };
+  'reaction.removed': { messageId: string; emoji: string; userId: string };
+  'member.joined': { member: Member };
+  'member.left': { member: Member };
+  'member.updated': { member: Member };
+  'conversation.updated': { conversation: ConversationShared };
+  'conversation.deleted': Record<never, never>;
+}
+export type EventType = keyof EventPayloads;
+
+export type ConversationEvent = {
+  [K in EventType]: { type: K; conversationId: string; seq: number; createdAt: string } & EventPayloads[K];
+}[EventType];
+
+/** A loose schema for documentation; the exact shapes are the TypeScript types above. */
+export const ConversationEventSchema = Type.Object(
+  {
+    type: Type.String(),
+    ...base,
+    message: Type.Optional(Type.Unknown()),
+    messageId: Type.Optional(Id),
+    emoji: Type.Optional(Type.String()),
+    userId: Type.Optional(Id),
+    member: Type.Optional(Type.Unknown()),
+    conversation: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: true },
+);
+export type ConversationEventWire = Static<typeof ConversationEventSchema>;

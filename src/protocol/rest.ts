@@ -1,0 +1,96 @@
+/** REST request and response bodies of CONTRACT.md. */
+import { Type, type Static } from 'typebox';
+import { Conversation, Id, Member, Message, Nullable, Role, User, Visibility } from './entities.js';
+import { ConversationEventSchema } from './events.js';
+
+const strict = { additionalProperties: false } as const;
+
+export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$';
+export const Username = Type.String({ pattern: USERNAME_PATTERN, minLength: 3, maxLength: 32 });
+export const DisplayName = Type.String({ minLength: 1, maxLength: 64 });
+export const Password = Type.String({ minLength: 8, maxLength: 256 });
+export const ClientMsgId = Type.String({ minLength: 1, maxLength: 64 });
+export const MESSAGE_BODY_MAX = 8000;
+export const MAX_ATTACHMENTS = 10;
+export const MAX_INITIAL_MEMBERS = 1000;
+
+export const RegisterBody = Type.Object(
+  { username: Username, password: Password, displayName: Type.Optional(DisplayName) },
+  strict,
+);
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  strict,
+);
+export const AuthResult = Type.Object({ user: User, token: Type.String() });
+
+export const PatchMeBody = Type.Object(
+  { displayName: Type.Optional(DisplayName), avatarUploadId: Type.Optional(Nullable(Id)) },
+  strict,
+);
+
+export const ListQuery = { cursor: Type.Optional(Type.String({ maxLength: 512 })), limit: Type.Optional(Type.Integer({ minimum: 1 })) };
+export const UserSearchQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 64 })), ...ListQuery }, strict);
+export const UserList = Type.Object({ users: Type.Array(User), nextCursor: Nullable(Type.String()) });
+
+export const GroupName = Type.String({ minLength: 1, maxLength: 100 });
+export const GroupDescription = Type.String({ maxLength: 1000 });
+export const CreateGroupBody = Type.Object(
+  {
+    name: GroupName,
+    description: Type.Optional(Nullable(GroupDescription)),
+    visibility: Type.Optional(Visibility),
+    memberIds: Type.Optional(Type.Array(Id, { maxItems: MAX_INITIAL_MEMBERS })),
+  },
+  strict,
+);
+export const PatchGroupBody = Type.Object(
+  { name: Type.Optional(GroupName), description: Type.Optional(Nullable(GroupDescription)), visibility: Type.Optional(Visibility) },
+  strict,
+);
+export const GroupListQuery = Type.Object(
+  {
+    scope: Type.Optional(Type.Union([Type.Literal('mine'), Type.Literal('public')])),
+    q: Type.Optional(Type.String({ maxLength: 100 })),
+    ...ListQuery,
+  },
+  strict,
+);
+export const GroupList = Type.Object({ groups: Type.Array(Conversation), nextCursor: Nullable(Type.String()) });
+export const MemberList = Type.Object({ members: Type.Array(Member), nextCursor: Nullable(Type.String()) });
+export const AddMemberBody = Type.Object({ userId: Id }, strict);
+export const PatchMemberBody = Type.Object({ role: Role }, strict);
+
+export const CursorQuery = Type.Object(ListQuery, strict);
+export const ConversationList = Type.Object({
+  conversations: Type.Array(Conversation),
+  nextCursor: Nullable(Type.String()),
+});
+export const DirectBody = Type.Object({ userId: Id }, strict);
+
+const Seq = Type.Integer({ minimum: 0 });
+export const HistoryQuery = Type.Object(
+  { before: Type.Optional(Seq), after: Type.Optional(Seq), limit: Type.Optional(Type.Integer({ minimum: 1 })) },
+  strict,
+);
+export const MessagePage = Type.Object({ messages: Type.Array(Message), hasMore: Type.Boolean() });
+export const SendMessageBody = Type.Object(
+  {
+    body: Type.String({ maxLength: MESSAGE_BODY_MAX * 2 }),
+    clientMsgId: Type.Optional(Nullable(ClientMsgId)),
+    replyTo: Type.Optional(Nullable(Id)),
+    attachmentIds: Type.Optional(Type.Array(Id, { maxItems: MAX_ATTACHMENTS })),
+  },
+  strict,
+);
+export type SendMessageBody = Static<typeof SendMessageBody>;
+export const EditMessageBody = Type.Object({ body: Type.String({ maxLength: MESSAGE_BODY_MAX * 2 }) }, strict);
+export const EventsQuery = Type.Object(
+  { after: Type.Optional(Seq), limit: Type.Optional(Type.Integer({ minimum: 1 })) },
+  strict,
+);
+export const EventPage = Type.Object({ events: Type.Array(ConversationEventSchema), hasMore: Type.Boolean() });
+export const ReadBody = Type.Object({ seq: Seq }, strict);
+
+export const IdParams = Type.Object({ id: Type.String() });
+export const MemberParams = Type.Object({ id: Type.String(), userId: Type.String() });

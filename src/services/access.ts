@@ -1,0 +1,49 @@
+/** Who may see and do what in a conversation: the contract's visibility rules in one place. */
+import { forbidden, notFound } from '../core/errors.js';
+import { isUuid } from '../core/ids.js';
+import type { Repositories } from '../db/repositories/index.js';
+import type { ConversationRow } from '../db/repositories/conversations.repository.js';
+import type { MemberRow } from '../db/repositories/members.repository.js';
+
+/** A live conversation by id; a malformed or unknown id is 404. */
+export async function loadConversation(repos: Repositories, id: string, kind?: 'group' | 'direct'): Promise<ConversationRow> {
+  if (!isUuid(id)) throw notFound('conversation');
+  const conv = await repos.conversations.findById(id);
+  if (!conv || (kind && conv.kind !== kind)) throw notFound(kind === 'group' ? 'group' : 'conversation');
+  return conv;
+}
+
+/** True when a non-member may know the conversation exists (a public group). */
+export function isVisibleToAll(conv: ConversationRow): boolean {
+  return conv.kind === 'group' && conv.visibility === 'public';
+}
+
+/**
+ * The caller's membership, required: a non-member of a public group gets 403, of anything else
+ * 404 (a private conversation is invisible to non-members).
+ */
+export function requireMember(conv: ConversationRow, member: MemberRow | null): MemberRow {
+  if (member) return member;
+  if (isVisibleToAll(conv)) throw forbidden('you are not a member of this group');
+  throw notFound('conversation');
+}
+
+export async function loadMembership(
+  repos: Repositories,
+  conversationId: string,
+  userId: string,
+): Promise<{ conv: ConversationRow; member: MemberRow }> {
+  const conv = await loadConversation(repos, conversationId);
+  const member = requireMember(conv, await repos.members.find(conv.id, userId));
+  return { conv, member };
+}
+
+export const isAdmin = (m: MemberRow): boolean => m.role === 'owner' || m.role === 'admin';
+
+export function requireAdmin(m: MemberRow): void {
+  if (!isAdmin(m)) throw forbidden('only a group admin or the owner may do this');
+}
+
+export function requireOwner(m: MemberRow): void {
+  if (m.role !== 'owner') throw forbidden('only the group owner may do this');
+}

@@ -1,0 +1,311 @@
+import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
+import { clampLimit, decodeCursor, encodeCursor } from '../core/cursor.js';
+import { isUuid, newId } from '../core/ids.js';
+import type { Db } from '../db/database.js';
+import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
+import type { ConversationRow } from '../db/repositories/conversations.repository.js';
+import type { EventRow } from '../db/repositories/events.repository.js';
+import type { MemberRow, Role } from '../db/repositories/members.repository.js';
+import type { Conversation, Member } from '../protocol/entities.js';
+import type { Actor } from './accounts.service.js';
+import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
+import { appendEvent, type EventPublisher, type MemberPayload } from './events.js';
+import { presentConversation, presentMember, presentUser, type PresenceSource } from './presenters.js';
+
+const memberPayload = (m: MemberRow): Record<string, unknown> =>
+  ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt.toISOString() }) satisfies MemberPayload;
+
+/** Groups, direct conversations, the inbox and membership. */
+export class ConversationsService {
+  constructor(
+    private readonly db: Db,
+    private readonly repos: Repositories,
+    private readonly publisher: EventPublisher,
+    private readonly presence: PresenceSource,
+  ) {}
+
+  /** Conversations as the viewer sees them (unread counts, read pointer, peer), in input order. */
+  async view(viewerId: string, rows: readonly ConversationRow[]): Promise<Conversation[]> {
+    const ids = rows.map((r) => r.id);
+    const directIds = rows.filter((r) => r.kind === 'direct').map((r) => r.id);
+    const [stats, mine, peers] = await Promise.all([
+      this.repos.conversations.viewerStats(viewerId, ids),
+      this.repos.members.ofUser(viewerId, ids),
+      this.repos.members.peers(viewerId, directIds),
+    ]);
+    const outsiders = ids.filter((id) => !stats.has(id));
+    const outsiderLast = await this.repos.conversations.lastMessageIds(outsiders);
+    const lastIds = [...[...stats.values()].flatMap((s) => (s.lastMessageId ? [s.lastMessageId] : [])), ...outsiderLast.values()];
+    const lastById = new Map((await this.repos.messages.findByIds(lastIds)).map((m) => [m.id, m]));
+    return rows.map((row) => {
+      const s = stats.get(row.id);
+      const lastId = s ? s.lastMessageId : outsiderLast.get(row.id);
+      const peer = peers.get(row.id);
+      return presentConversation(row, (lastId && lastById.get(lastId)) || null, {
+        unreadCount: s?.unreadCount ?? 0,
+        mentionCount: s?.mentionCount ?? 0,
+        lastReadSeq: mine.get(row.id)?.lastReadSeq ?? 0,
+        peer: peer ? presentUser(peer, this.presence) : null,
+      });
+    });
+  }
+
+  private async viewOne(viewerId: string, row: ConversationRow): Promise<Conversation> {
+    const [view] = await this.view(viewerId, [row]);
+    return view!;
+  }
+
+  async createGroup(
+    actor: Actor,
+    input: { name: string; description?: string | null; visibility?: 'public' | 'private'; memberIds?: string[] },
+  ): Promise<Conversation> {
+    const name = input.name.trim();
+    if (!name) throw badRequest('name must not be blank');
+    const others = [...new Set(input.memberIds ?? [])].filter((id) => id !== actor.user.id);
+    const bad = others.filter((id) => !isUuid(id));
+    const found = await this.repos.users.findByIds(others.filter(isUuid));
+    if (bad.length || found.length !== others.length) {
+      const known = new Set(found.map((u) => u.id));
+      throw badRequest('memberIds names unknown users', { unknownUserIds: others.filter((id) => !known.has(id)) });
+    }
+    const id = newId();
+    const row = await inTransaction(this.db, async (tx) => {
+      const conv = await tx.conversations.insert({
+        id,
+        kind: 'group',
+        name,
+        description: input.description?.trim() || null,
+        visibility: input.visibility ?? 'private',
+        memberCount: 1 + others.length,
+      });
+      await tx.members.insertMany([
+        { conversationId: id, userId: actor.user.id, role: 'owner' },
+        ...others.map((userId) => ({ conversationId: id, userId, role: 'member' as const })),
+      ]);
+      return conv;
+    });
+    return this.viewOne(actor.user.id, row);
+  }
+
+  async getGroup(actor: Actor, id: string): Promise<Conversation> {
+    const conv = await loadConversation(this.repos, id, 'group');
+    if (!isVisibleToAll(conv) && !(await this.repos.members.find(conv.id, actor.user.id))) throw notFound('group');
+    return this.viewOne(actor.user.id, conv);
+  }
+
+  async getConversation(actor: Actor, id: string): Promise<Conversation> {
+    const conv = await loadConversation(this.repos, id);
+    requireMember(conv, await this.repos.members.find(conv.id, actor.user.id));
+    return this.viewOne(actor.user.id, conv);
+  }
+
+  async listGroups(
+    actor: Actor,
+    query: { scope?: 'mine' | 'public'; q?: string; cursor?: string; limit?: number },
+  ): Promise<{ groups: Conversation[]; nextCursor: string | null }> {
+    const n = clampLimit(query.limit);
+    const after = query.cursor ? decodeCursor(query.cursor, 2).map(String) : null;
+    const rows = await this.repos.conversations.listGroups(
+      query.scope === 'public' ? 'public' : { mine: actor.user.id },
+      (query.q ?? '').trim(),
+      after ? { name: after[0]!, id: after[1]! } : null,
+      n + 1,
+    );
+    const page = rows.slice(0, n);
+    const last = page[page.length - 1];
+    return {
+      groups: await this.view(actor.user.id, page),
+      nextCursor: rows.length > n && last ? encodeCursor([(last.name ?? '').toLowerCase(), last.id]) : null,
+    };
+  }
+
+  async patchGroup(
+    actor: Actor,
+    id: string,
+    patch: { name?: string; description?: string | null; visibility?: 'public' | 'private' },
+  ): Promise<Conversation> {
+    const conv = await loadConversation(this.repos, id, 'group');
+    requireAdmin(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
+    const changes: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility'>> = {};
+    if (patch.name !== undefined) {
+      const name = patch.name.trim();
+      if (!name) throw badRequest('name must not be blank');
+      if (name !== conv.name) changes.name = name;
+    }
+    if (patch.description !== undefined) {
+      const description = patch.description?.trim() || null;
+      if (description !== conv.description) changes.description = description;
+    }
+    if (patch.visibility !== undefined && patch.visibility !== conv.visibility) changes.visibility = patch.visibility;
+    if (Object.keys(changes).length === 0) return this.viewOne(actor.user.id, conv);
+    const event = await inTransaction(this.db, async (tx) => {
+      const ev = await appendEvent(tx, conv.id, 'conversation.updated', {});
+      if (!ev) throw notFound('group');
+      await tx.conversations.update(conv.id, changes);
+      return ev;
+    });
+    await this.publisher.publish([event]);
+    return this.viewOne(actor.user.id, (await this.repos.conversations.findById(conv.id)) ?? conv);
+  }
+
+  async deleteGroup(actor: Actor, id: string): Promise<void> {
+    const conv = await loadConversation(this.repos, id, 'group');
+    requireOwner(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
+    const memberIds = await this.repos.members.userIds(conv.id);
+    const event = await inTransaction(this.db, async (tx) => {
+      const ev = await appendEvent(tx, conv.id, 'conversation.deleted', {});
+      if (!ev) throw notFound('group');
+      await tx.conversations.markDeleted(conv.id);
+      return ev;
+    });
+    await this.publisher.publish([event], memberIds);
+  }
+
+  async listMembers(actor: Actor, id: string, cursor: string | undefined, limit: number | undefined): Promise<{ members: Member[]; nextCursor: string | null }> {
+    const conv = await loadConversation(this.repos, id, 'group');
+    requireMember(conv, await this.repos.members.find(conv.id, actor.user.id));
+    const n = clampLimit(limit);
+    let after: { at: Date; userId: string } | null = null;
+    if (cursor) {
+      const [at, userId] = decodeCursor(cursor, 2);
+      const date = new Date(String(at));
+      if (Number.isNaN(date.getTime())) throw badRequest('invalid cursor');
+      after = { at: date, userId: String(userId) };
+    }
+    const rows = await this.repos.members.list(conv.id, after, n + 1);
+    const page = rows.slice(0, n);
+    const last = page[page.length - 1];
+    return {
+      members: page.map((r) => presentMember(r.member, r.user, this.presence)),
+      nextCursor: rows.length > n && last ? encodeCursor([last.member.joinedAt.toISOString(), last.user.id]) : null,
+    };
+  }
+
+  /** Adds a member (an admin adding anyone, or a user joining a public group). */
+  async addMember(actor: Actor, id: string, userId: string): Promise<{ member: Member; created: boolean }> {
+    const conv = await loadConversation(this.repos, id, 'group');
+    const self = userId === actor.user.id;
+    const mine = await this.repos.members.find(conv.id, actor.user.id);
+    if (!self) requireAdmin(requireMember(conv, mine));
+    else if (!mine && !isVisibleToAll(conv)) throw notFound('group');
+    const user = isUuid(userId) ? await this.repos.users.findById(userId) : null;
+    if (!user) throw notFound('user');
+    const existing = await this.repos.members.find(conv.id, userId);
+    if (existing) return { member: presentMember(existing, user, this.presence), created: false };
+
+    const result = await inTransaction<{ row: MemberRow; event: EventRow }, null>(this.db, async (tx) => {
+      const seq = await tx.conversations.takeSeq(conv.id);
+      if (seq === null) throw notFound('group');
+      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member' }]);
+      // Joined concurrently: undo the seq taken, so no hole is left.
+      if (!row) throw new Rollback(null);
+      await tx.conversations.addMemberCount(conv.id, 1);
+      const event = await appendEvent(tx, conv.id, 'member.joined', { seq, payload: memberPayload(row) });
+      return { row, event: event! };
+    });
+    if (!result) {
+      const now = await this.repos.members.find(conv.id, userId);
+      if (!now) throw conflict('membership changed concurrently; try again');
+      return { member: presentMember(now, user, this.presence), created: false };
+    }
+    await this.publisher.publish([result.event]);
+    return { member: presentMember(result.row, user, this.presence), created: true };
+  }
+
+  /** The owner changes a member's role; "owner" hands ownership over and makes the caller an admin. */
+  async setRole(actor: Actor, id: string, userId: string, role: Role): Promise<Member> {
+    const conv = await loadConversation(this.repos, id, 'group');
+    requireOwner(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
+    const target = isUuid(userId) ? await this.repos.members.findWithUser(conv.id, userId) : null;
+    if (!target) throw notFound('member');
+    if (userId === actor.user.id) {
+      if (role === 'owner') return presentMember(target.member, target.user, this.presence);
+      throw conflict('the owner must hand ownership to another member first');
+    }
+    if (target.member.role === role) return presentMember(target.member, target.user, this.presence);
+
+    const events = await inTransaction(this.db, async (tx) => {
+      const out: EventRow[] = [];
+      const updated = await tx.members.setRole(conv.id, userId, role);
+      if (!updated) throw notFound('member');
+      out.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated) }))!);
+      if (role === 'owner') {
+        const me = await tx.members.setRole(conv.id, actor.user.id, 'admin');
+        if (!me) throw conflict('membership changed concurrently; try again');
+        out.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(me) }))!);
+      }
+      return out;
+    });
+    await this.publisher.publish(events);
+    return presentMember({ role, joinedAt: target.member.joinedAt }, target.user, this.presence);
+  }
+
+  /** A member leaves, or an admin removes a member (the owner may remove admins too). */
+  async removeMember(actor: Actor, id: string, userId: string): Promise<void> {
+    const conv = await loadConversation(this.repos, id, 'group');
+    const mine = requireMember(conv, await this.repos.members.find(conv.id, actor.user.id));
+    const target = userId === actor.user.id ? mine : isUuid(userId) ? await this.repos.members.find(conv.id, userId) : null;
+    if (userId === actor.user.id) {
+      if (mine.role === 'owner') throw conflict('the owner must hand ownership to another member before leaving');
+    } else {
+      requireAdmin(mine);
+      if (!target) throw notFound('member');
+      if (target.role === 'owner' || (target.role === 'admin' && mine.role !== 'owner')) {
+        throw forbidden('only the owner may remove an admin');
+      }
+    }
+    const event = await inTransaction(this.db, async (tx) => {
+      const seq = await tx.conversations.takeSeq(conv.id);
+      if (seq === null) throw notFound('group');
+      const removed = await tx.members.delete(conv.id, userId);
+      if (!removed) throw notFound('member');
+      await tx.conversations.addMemberCount(conv.id, -1);
+      return (await appendEvent(tx, conv.id, 'member.left', { seq, payload: memberPayload(removed) }))!;
+    });
+    await this.publisher.publish([event], [userId]);
+  }
+
+  /** The one direct conversation of the caller and another user: created when absent. */
+  async openDirect(actor: Actor, userId: string): Promise<{ conversation: Conversation; created: boolean }> {
+    if (userId === actor.user.id) throw badRequest('a direct conversation needs another user');
+    const peer = isUuid(userId) ? await this.repos.users.findById(userId) : null;
+    if (!peer) throw notFound('user');
+    const key = [actor.user.id, userId].sort().join(':');
+    let row = await this.repos.conversations.findByDirectKey(key);
+    let created = false;
+    if (!row) {
+      const made = await inTransaction<ConversationRow | null>(this.db, async (tx) => {
+        const conv = await tx.conversations.insertDirect({ id: newId(), kind: 'direct', directKey: key, memberCount: 2 });
+        if (!conv) return null;
+        await tx.members.insertMany([
+          { conversationId: conv.id, userId: actor.user.id, role: 'member' },
+          { conversationId: conv.id, userId, role: 'member' },
+        ]);
+        return conv;
+      });
+      created = made !== null;
+      // Created by the other side at the same moment: read theirs, now committed.
+      row = made ?? (await this.repos.conversations.findByDirectKey(key));
+      if (!row) throw new AppError('conflict', 'the conversation changed concurrently; try again');
+    }
+    return { conversation: await this.viewOne(actor.user.id, row), created };
+  }
+
+  async inbox(actor: Actor, cursor: string | undefined, limit: number | undefined): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+    const n = clampLimit(limit);
+    let after: { at: Date; id: string } | null = null;
+    if (cursor) {
+      const [at, id] = decodeCursor(cursor, 2);
+      const date = new Date(String(at));
+      if (Number.isNaN(date.getTime()) || !isUuid(String(id))) throw badRequest('invalid cursor');
+      after = { at: date, id: String(id) };
+    }
+    const rows = await this.repos.conversations.listForUser(actor.user.id, after, n + 1);
+    const page = rows.slice(0, n);
+    const last = page[page.length - 1];
+    return {
+      conversations: await this.view(actor.user.id, page),
+      nextCursor: rows.length > n && last ? encodeCursor([last.lastActivityAt.toISOString(), last.id]) : null,
+    };
+  }
+}

@@ -1,0 +1,117 @@
+/** Writing conversation events (in a transaction) and rendering them as they are now. */
+import type { Logger } from '../core/logger.js';
+import type { Repositories } from '../db/repositories/index.js';
+import type { EventRow } from '../db/repositories/events.repository.js';
+import type { EventType } from '../db/schema.js';
+import type { Bus } from '../events/bus.js';
+import type { ConversationEvent } from '../protocol/events.js';
+import type { Role } from '../protocol/entities.js';
+import { presentConversationShared, presentMember, presentMessage, type PresenceSource } from './presenters.js';
+
+/** What a member event keeps, since the membership row may be gone when it is replayed. */
+export interface MemberPayload {
+  userId: string;
+  role: Role;
+  joinedAt: string;
+}
+
+/**
+ * Takes the conversation's next seq and writes an event with it. Call inside a transaction:
+ * the first seq taken locks the conversation row until commit, so seqs are gap-free.
+ */
+export async function appendEvent(
+  repos: Repositories,
+  conversationId: string,
+  type: EventType,
+  data: { messageId?: string; payload?: Record<string, unknown>; activity?: boolean; seq?: number },
+): Promise<EventRow | null> {
+  const seq = data.seq ?? (await repos.conversations.takeSeq(conversationId, { activity: data.activity }));
+  if (seq === null) return null;
+  return repos.events.insert({
+    conversationId,
+    seq,
+    type,
+    messageId: data.messageId ?? null,
+    payload: data.payload ?? {},
+  });
+}
+
+/** Renders event rows to the wire, showing messages, users and the conversation as they are now. */
+export async function renderEvents(repos: Repositories, presence: PresenceSource, rows: readonly EventRow[]): Promise<ConversationEvent[]> {
+  if (rows.length === 0) return [];
+  const messageIds = [...new Set(rows.flatMap((r) => (r.messageId ? [r.messageId] : [])))];
+  const userIds = [
+    ...new Set(rows.flatMap((r) => (r.type.startsWith('member.') ? [(r.payload as unknown as MemberPayload).userId] : []))),
+  ];
+  const needConversation = rows.some((r) => r.type === 'conversation.updated');
+  const [msgs, users, conv] = await Promise.all([
+    repos.messages.findByIds(messageIds),
+    repos.users.findByIds(userIds),
+    needConversation ? repos.conversations.findById(rows[0]!.conversationId) : Promise.resolve(null),
+  ]);
+  const lastMessageId = conv ? (await repos.conversations.lastMessageIds([conv.id])).get(conv.id) : undefined;
+  const lastMessage = lastMessageId ? await repos.messages.findById(lastMessageId) : null;
+  const msgById = new Map(msgs.map((m) => [m.id, m]));
+  const userById = new Map(users.map((u) => [u.id, u]));
+
+  const out: ConversationEvent[] = [];
+  for (const r of rows) {
+    const head = { conversationId: r.conversationId, seq: r.seq, createdAt: r.createdAt.toISOString() };
+    switch (r.type) {
+      case 'message.created':
+      case 'message.updated': {
+        const m = r.messageId ? msgById.get(r.messageId) : undefined;
+        if (m) out.push({ type: r.type, ...head, message: presentMessage(m) });
+        break;
+      }
+      case 'message.deleted':
+        out.push({ type: r.type, ...head, messageId: r.messageId ?? '' });
+        break;
+      case 'reaction.added':
+      case 'reaction.removed': {
+        const p = r.payload as { emoji: string; userId: string };
+        out.push({ type: r.type, ...head, messageId: r.messageId ?? '', emoji: p.emoji, userId: p.userId });
+        break;
+      }
+      case 'member.joined':
+      case 'member.left':
+      case 'member.updated': {
+        const p = r.payload as unknown as MemberPayload;
+        const user = userById.get(p.userId);
+        if (user) out.push({ type: r.type, ...head, member: presentMember({ role: p.role, joinedAt: new Date(p.joinedAt) }, user, presence) });
+        break;
+      }
+      case 'conversation.updated':
+        if (conv) out.push({ type: r.type, ...head, conversation: presentConversationShared(conv, lastMessage) });
+        break;
+      case 'conversation.deleted':
+        out.push({ type: r.type, ...head });
+        break;
+    }
+  }
+  return out;
+}
+
+/** Publishes committed events to the bus with the members they concern. Never throws. */
+export class EventPublisher {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly bus: Bus,
+    private readonly presence: PresenceSource,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `alsoNotify`: users who should hear of it though no longer members (a member who left). */
+  async publish(rows: readonly EventRow[], alsoNotify: readonly string[] = []): Promise<void> {
+    if (rows.length === 0 || !this.bus.active) return;
+    try {
+      const events = await renderEvents(this.repos, this.presence, rows);
+      const memberIds = await this.repos.members.userIds(rows[0]!.conversationId);
+      const scope = alsoNotify.length ? [...new Set([...memberIds, ...alsoNotify])] : memberIds;
+      for (const event of events) this.bus.publish({ event, memberIds: scope });
+    } catch (err) {
+      // The events are committed; a client that misses them catches up through sync.
+      this.logger.warn({ err, conversationId: rows[0]!.conversationId }, 'publishing events failed');
+    }
+  }
+}

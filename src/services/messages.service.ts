@@ -1,0 +1,184 @@
+import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
+import { clampLimit } from '../core/cursor.js';
+import { isUuid, newId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { Db } from '../db/database.js';
+import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
+import type { EventRow } from '../db/repositories/events.repository.js';
+import type { MessageRow } from '../db/repositories/messages.repository.js';
+import type { Message } from '../protocol/entities.js';
+import type { ConversationEvent } from '../protocol/events.js';
+import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
+import type { Actor } from './accounts.service.js';
+import { isAdmin, loadConversation, loadMembership, requireMember } from './access.js';
+import { appendEvent, renderEvents, type EventPublisher } from './events.js';
+import { presentMessage, type PresenceSource } from './presenters.js';
+
+export interface SendInput {
+  body: string;
+  clientMsgId?: string | null;
+  replyTo?: string | null;
+  attachmentIds?: string[];
+}
+
+/** Characters as people count them: code points, so an emoji or 𠀀 is one. */
+const charCount = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+/** Trims a body and checks the contract's 1-8000 characters (empty allowed with attachments). */
+function cleanBody(body: string, hasAttachments: boolean): string {
+  const text = body.trim();
+  if (!text && !hasAttachments) throw badRequest('body must not be empty', { field: 'body' });
+  if (charCount(text) > MESSAGE_BODY_MAX) {
+    throw badRequest(`body is longer than ${MESSAGE_BODY_MAX} characters`, { field: 'body' });
+  }
+  return text;
+}
+
+export class MessagesService {
+  constructor(
+    private readonly db: Db,
+    private readonly repos: Repositories,
+    private readonly publisher: EventPublisher,
+    private readonly presence: PresenceSource,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Stores a message and its event under the conversation's next seq, in one short transaction.
+   * A repeat of (conversation, sender, clientMsgId) returns the stored message and creates nothing.
+   */
+  async send(actor: Actor, conversationId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
+    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const clientMsgId = input.clientMsgId ?? null;
+    if (clientMsgId !== null) {
+      const stored = await this.repos.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
+      if (stored) return { message: presentMessage(stored), created: false };
+    }
+    const attachmentIds = input.attachmentIds ?? [];
+    // Uploads arrive with the rich-messages issue: until then no id is one of the sender's uploads.
+    if (attachmentIds.length > 0) throw badRequest('attachmentIds must name your own uploads', { attachmentIds });
+    const body = cleanBody(input.body, attachmentIds.length > 0);
+    const replyTo = input.replyTo ?? null;
+    if (replyTo !== null) {
+      const original = isUuid(replyTo) ? await this.repos.messages.findById(replyTo) : null;
+      if (!original || original.conversationId !== conv.id) {
+        throw badRequest('replyTo must be a message of this conversation', { field: 'replyTo' });
+      }
+    }
+
+    const result = await inTransaction<{ row: MessageRow; event: EventRow | null }>(this.db, async (tx) => {
+      if (clientMsgId !== null) {
+        // Lock first, then look again: a concurrent duplicate has committed by the time we hold it.
+        if (!(await tx.conversations.lock(conv.id))) throw notFound('conversation');
+        const stored = await tx.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
+        if (stored) return { row: stored, event: null };
+      }
+      const seq = await tx.conversations.takeSeq(conv.id, { activity: true });
+      if (seq === null) throw notFound('conversation');
+      const row = await tx.messages.insert({
+        id: newId(),
+        conversationId: conv.id,
+        seq,
+        senderId: actor.user.id,
+        clientMsgId,
+        body,
+        replyToId: replyTo,
+      });
+      const event = await appendEvent(tx, conv.id, 'message.created', { seq, messageId: row.id });
+      await tx.members.markRead(conv.id, actor.user.id, seq);
+      return { row, event };
+    });
+    if (!result.event) return { message: presentMessage(result.row), created: false };
+    this.logger.debug({ conversationId: conv.id, seq: result.row.seq, messageId: result.row.id }, 'message stored');
+    await this.publisher.publish([result.event]);
+    return { message: presentMessage(result.row), created: true };
+  }
+
+  async history(
+    actor: Actor,
+    conversationId: string,
+    query: { before?: number; after?: number; limit?: number },
+  ): Promise<{ messages: Message[]; hasMore: boolean }> {
+    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const { rows, hasMore } = await this.repos.messages.history(
+      conv.id,
+      { before: query.before, after: query.after },
+      clampLimit(query.limit),
+    );
+    return { messages: rows.map(presentMessage), hasMore };
+  }
+
+  /** A message the caller may see: its conversation must be live and the caller a member. */
+  private async load(actor: Actor, messageId: string): Promise<{ row: MessageRow; isAdmin: boolean; kind: 'group' | 'direct' }> {
+    const row = isUuid(messageId) ? await this.repos.messages.findById(messageId) : null;
+    if (!row) throw notFound('message');
+    const conv = await loadConversation(this.repos, row.conversationId).catch(() => {
+      throw notFound('message');
+    });
+    const member = await this.repos.members.find(conv.id, actor.user.id);
+    if (!member) {
+      requireMember(conv, null);
+    }
+    return { row, isAdmin: member ? isAdmin(member) : false, kind: conv.kind };
+  }
+
+  async get(actor: Actor, messageId: string): Promise<Message> {
+    return presentMessage((await this.load(actor, messageId)).row);
+  }
+
+  async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
+    const { row } = await this.load(actor, messageId);
+    if (row.senderId !== actor.user.id) throw forbidden('only the sender may edit a message');
+    if (row.deletedAt) throw conflict('the message was deleted');
+    const text = cleanBody(body, false);
+    const result = await inTransaction<{ row: MessageRow; event: EventRow }, null>(this.db, async (tx) => {
+      const seq = await tx.conversations.takeSeq(row.conversationId);
+      if (seq === null) throw notFound('message');
+      const updated = await tx.messages.updateBody(row.id, text, row.mentions);
+      if (!updated) throw new Rollback(null); // deleted meanwhile: give the seq back
+      const event = await appendEvent(tx, row.conversationId, 'message.updated', { seq, messageId: row.id });
+      return { row: updated, event: event! };
+    });
+    if (!result) throw conflict('the message was deleted');
+    await this.publisher.publish([result.event]);
+    return presentMessage(result.row);
+  }
+
+  /** Deletes as a tombstone: the sender, or an admin of the group. Deleting twice is a no-op. */
+  async delete(actor: Actor, messageId: string): Promise<void> {
+    const { row, isAdmin: admin, kind } = await this.load(actor, messageId);
+    if (row.senderId !== actor.user.id && !(kind === 'group' && admin)) {
+      throw forbidden('only the sender or a group admin may delete a message');
+    }
+    if (row.deletedAt) return;
+    const event = await inTransaction<EventRow, null>(this.db, async (tx) => {
+      const seq = await tx.conversations.takeSeq(row.conversationId);
+      if (seq === null) throw notFound('message');
+      if (!(await tx.messages.tombstone(row.id))) throw new Rollback(null);
+      return (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!;
+    });
+    if (event) await this.publisher.publish([event]);
+  }
+
+  /** The catch-up feed: events after a seq, as they are now. */
+  async events(
+    actor: Actor,
+    conversationId: string,
+    query: { after?: number; limit?: number },
+  ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
+    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const { rows, hasMore } = await this.repos.events.listAfter(conv.id, query.after ?? 0, clampLimit(query.limit));
+    return { events: await renderEvents(this.repos, this.presence, rows), hasMore };
+  }
+
+  async markRead(actor: Actor, conversationId: string, seq: number): Promise<number> {
+    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const now = await this.repos.members.markRead(conv.id, actor.user.id, seq);
+    if (now === null) throw new AppError('not_found', 'conversation not found');
+    return now;
+  }
+}
