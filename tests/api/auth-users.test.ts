@@ -511,10 +511,15 @@ describe('bad input', () => {
     expect(again.statusCode, again.body).toBe(201);
   });
 
-  it('answers an unknown query parameter with 400 validation_failed', async () => {
+  it('answers an unknown query parameter on a list route with 400 validation_failed', async () => {
     const viewer = await register(app);
     expectError(await call('GET', '/users?q=a&sort=desc', viewer.token), 400, 'validation_failed');
+  });
+
+  it('answers a query parameter on a route that takes none with 400 validation_failed', async () => {
+    const viewer = await register(app);
     expectError(await call('GET', '/users/me?verbose=1', viewer.token), 400, 'validation_failed');
+    expectError(await call('GET', `/users/${viewer.user.id}?expand=all`, viewer.token), 400, 'validation_failed');
   });
 
   it('answers a body over 1 MiB with 413 payload_too_large', async () => {

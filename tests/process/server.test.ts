@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
+import { api, freePort, startServer, waitReady, type ServerProcess } from '../helpers/process.js';
+
+const running: ServerProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const s of running.splice(0)) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-proc-'));
+  dirs.push(d);
+  return d;
+}
+
+async function start(env: Record<string, string>): Promise<ServerProcess> {
+  const server = startServer(env, await freePort());
+  running.push(server);
+  return server;
+}
+
+function dirsEnv(root: string): Record<string, string> {
+  return { DATA_DIR: path.join(root, 'data'), LOG_DIR: path.join(root, 'logs'), UPLOAD_DIR: path.join(root, 'uploads') };
+}
+
+describe('start-up configuration', () => {
+  it('stops with a message naming a bad PORT', async () => {
+    const s = await start({ ...dirsEnv(tempDir()), PORT: 'eighty' });
+    expect(await s.exited).toBe(1);
+    expect(s.output()).toContain('Invalid PORT');
+  });
+
+  it('stops with a message naming a bad LOG_LEVEL and a bad DATABASE_URL', async () => {
+    const a = await start({ ...dirsEnv(tempDir()), LOG_LEVEL: 'loud' });
+    expect(await a.exited).toBe(1);
+    expect(a.output()).toContain('Invalid LOG_LEVEL');
+    const b = await start({ ...dirsEnv(tempDir()), DATABASE_URL: 'mysql://x@localhost/db' });
+    expect(await b.exited).toBe(1);
+    expect(b.output()).toContain('Invalid DATABASE_URL');
+  });
+});
+
+describe.runIf(dbKind === 'pglite')('embedded DATA_DIR', () => {
+  it('refuses a second live process, reopens after kill -9 with the data intact, and exits 0 on SIGTERM', async () => {
+    const root = tempDir();
+    const first = await start(dirsEnv(root));
+    await waitReady(first);
+    const reg = await api(first, 'POST', '/auth/register', { username: 'survivor', password: 'password123', displayName: '幸存者 🛟' });
+    expect(reg.status).toBe(201);
+    expect(fs.existsSync(path.join(root, 'logs'))).toBe(true);
+
+    const second = await start(dirsEnv(root));
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/in use by another Parley process/);
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const third = await start(dirsEnv(root));
+    await waitReady(third);
+    const login = await api(third, 'POST', '/auth/login', { username: 'SURVIVOR', password: 'password123' });
+    expect(login.status).toBe(200);
+    expect(login.json.user.displayName).toBe('幸存者 🛟');
+
+    const t0 = Date.now();
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(fs.existsSync(path.join(root, 'data', 'parley.lock'))).toBe(false);
+  }, 120_000);
+});
+
+describe.runIf(dbKind === 'postgres')('on a PostgreSQL server', () => {
+  it('migrates, serves, exits 0 on SIGTERM and keeps its data across a restart', async () => {
+    const db = await createTestPostgresDatabase();
+    try {
+      const env = { ...dirsEnv(tempDir()), DATABASE_URL: db.url };
+      // Two nodes starting together race on migrations: the advisory lock serialises them.
+      const [a, b] = await Promise.all([start(env), start(env)]);
+      await Promise.all([waitReady(a), waitReady(b)]);
+      expect((await api(a, 'POST', '/auth/register', { username: 'pguser', password: 'password123' })).status).toBe(201);
+      a.child.kill('SIGTERM');
+      b.child.kill('SIGTERM');
+      expect(await a.exited).toBe(0);
+      expect(await b.exited).toBe(0);
+      const c = await start(env);
+      await waitReady(c);
+      expect((await api(c, 'POST', '/auth/login', { username: 'pguser', password: 'password123' })).status).toBe(200);
+      c.child.kill('SIGTERM');
+      expect(await c.exited).toBe(0);
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
+});
