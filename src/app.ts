@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { apiV1 } from './api/v1/index.js';
 import { installErrorHandlers } from './api/errors.js';
+import { validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { AppError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
@@ -40,11 +41,13 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomBytes(8).toString('hex');
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.setValidatorCompiler(validatorCompiler());
+  // Only JSON is parsed (multipart comes with uploads): any other content type is a 415.
+  app.removeContentTypeParser('text/plain');
   // JSON with an empty body counts as no body, so a bare POST /auth/logout works.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {

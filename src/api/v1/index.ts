@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
 import type { Services } from '../../services/index.js';
 import { installAuth } from '../auth.js';
 import { authRoutes } from './auth.routes.js';
@@ -12,6 +13,11 @@ export const apiV1 =
   (services: Services): FastifyPluginAsync =>
   async (app) => {
     installAuth(app, services.accounts);
+    // A route that takes no query parameters refuses any: a typo is a 400, not silently ignored.
+    app.addHook('onRoute', (route) => {
+      route.schema ??= {};
+      route.schema.querystring ??= Type.Object({}, { additionalProperties: false });
+    });
     await app.register(authRoutes(services));
     await app.register(usersRoutes(services));
     await app.register(groupsRoutes(services));
