@@ -27,6 +27,14 @@ export interface ParleyApp extends FastifyInstance {
   bus: Bus;
 }
 
+const nulError = (): AppError => new AppError('validation_failed', 'text must not contain NUL characters');
+
+/** JSON.parse reviver: PostgreSQL text cannot hold U+0000, so a body carrying it is a 400. */
+function rejectNul(_key: string, value: unknown): unknown {
+  if (typeof value === 'string' && value.includes('\0')) throw nulError();
+  return value;
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The Fastify instance with every plugin and route; it does not listen. */
@@ -53,11 +61,18 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new AppError('validation_failed', 'the body is not valid JSON'), undefined);
+      parsed = JSON.parse(text, rejectNul);
+    } catch (err) {
+      return done(err instanceof AppError ? err : new AppError('validation_failed', 'the body is not valid JSON'), undefined);
     }
+    done(null, parsed);
+  });
+  // PostgreSQL text cannot hold NUL: refuse it in query strings too, before any query sees it.
+  app.addHook('preValidation', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && Object.values(query).some((v) => typeof v === 'string' && v.includes('\0'))) throw nulError();
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -29,7 +29,8 @@ export const PatchMeBody = Type.Object(
   strict,
 );
 
-export const ListQuery = { cursor: Type.Optional(Type.String({ maxLength: 512 })), limit: Type.Optional(Type.Integer({ minimum: 1 })) };
+const Limit = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+export const ListQuery = { cursor: Type.Optional(Type.String({ maxLength: 512 })), limit: Type.Optional(Limit) };
 export const UserSearchQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 64 })), ...ListQuery }, strict);
 export const UserList = Type.Object({ users: Type.Array(User), nextCursor: Nullable(Type.String()) });
 
@@ -68,9 +69,9 @@ export const ConversationList = Type.Object({
 });
 export const DirectBody = Type.Object({ userId: Id }, strict);
 
-const Seq = Type.Integer({ minimum: 0 });
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export const HistoryQuery = Type.Object(
-  { before: Type.Optional(Seq), after: Type.Optional(Seq), limit: Type.Optional(Type.Integer({ minimum: 1 })) },
+  { before: Type.Optional(Seq), after: Type.Optional(Seq), limit: Type.Optional(Limit) },
   strict,
 );
 export const MessagePage = Type.Object({ messages: Type.Array(Message), hasMore: Type.Boolean() });
@@ -86,7 +87,7 @@ export const SendMessageBody = Type.Object(
 export type SendMessageBody = Static<typeof SendMessageBody>;
 export const EditMessageBody = Type.Object({ body: Type.String({ maxLength: MESSAGE_BODY_MAX * 2 }) }, strict);
 export const EventsQuery = Type.Object(
-  { after: Type.Optional(Seq), limit: Type.Optional(Type.Integer({ minimum: 1 })) },
+  { after: Type.Optional(Seq), limit: Type.Optional(Limit) },
   strict,
 );
 export const EventPage = Type.Object({ events: Type.Array(ConversationEventSchema), hasMore: Type.Boolean() });

@@ -71,3 +71,24 @@ describe('outside /api/v1', () => {
     expect(replaced.headers['x-request-id']).not.toBe('a b\u00e9');
   });
 });
+
+describe('hostile input is a 400, never a 500', () => {
+  it('refuses NUL characters in bodies and query strings, and out-of-range seqs', async () => {
+    const reg = await t.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'nul_user', password: 'pass\u0000word1' } });
+    expect(reg.statusCode).toBe(400);
+    expect(reg.json().error.code).toBe('validation_failed');
+    const ok = await t.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: 'nul_user', password: 'password1' } });
+    expect(ok.statusCode).toBe(201);
+    const headers = { authorization: `Bearer ${ok.json().token as string}` };
+    const search = await t.app.inject({ method: 'GET', url: '/api/v1/users?q=a%00b', headers });
+    expect(search.statusCode).toBe(400);
+    const group = await t.app.inject({ method: 'POST', url: '/api/v1/groups', headers, payload: { name: 'g' } });
+    const id = group.json().id as string;
+    for (const q of ['before=99999999999999999999', 'after=1e30', 'limit=1e400', 'before=1.5']) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/conversations/${id}/messages?${q}`, headers });
+      expect(res.statusCode, q).toBe(400);
+    }
+    const read = await t.app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/read`, headers, payload: { seq: 2 ** 64 } });
+    expect(read.statusCode).toBe(400);
+  });
+});
