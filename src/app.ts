@@ -4,11 +4,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { apiV1 } from './api/v1/index.js';
 import { installErrorHandlers } from './api/errors.js';
 import { validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { AppError } from './core/errors.js';
+import { requestContext } from './core/request-context.js';
 import type { Logger } from './core/logger.js';
 import type { Database } from './db/database.js';
 import { LocalBus, type Bus } from './events/bus.js';
@@ -47,8 +49,16 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     // A client's X-Request-Id is kept when it is sane; otherwise one is made.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomBytes(8).toString('hex');
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomBytes(8).toString('hex');
+      const context = requestContext.getStore();
+      if (context) context.reqId = id;
+      return id;
     },
+    // Each request runs in its own context, so the logger's mixin tags every line with its id.
+    serverFactory: (handler) => http.createServer((req, res) => requestContext.run({}, () => handler(req, res))),
+    // The mixin adds reqId where a context exists; the binding would repeat it.
+    childLoggerFactory: (logger, bindings, opts) =>
+      logger.child(requestContext.getStore()?.reqId ? {} : bindings, opts),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();

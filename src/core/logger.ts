@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger, type TransportTargetOptions } from 'pino';
 import type { LogLevel } from './config.js';
+import { requestContext } from './request-context.js';
 
 export type { Logger };
 
@@ -53,6 +54,11 @@ export function createLogger(opts: LoggerOptions): Logger {
     level: opts.level,
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Service and repository lines of a request carry its id too, not only Fastify's own.
+    mixin: () => {
+      const reqId = requestContext.getStore()?.reqId;
+      return reqId ? { reqId } : {};
+    },
     transport: { targets },
   });
 }

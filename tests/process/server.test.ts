@@ -52,7 +52,16 @@ describe.runIf(dbKind === 'pglite')('embedded DATA_DIR', () => {
     await waitReady(first);
     const reg = await api(first, 'POST', '/auth/register', { username: 'survivor', password: 'password123', displayName: '幸存者 🛟' });
     expect(reg.status).toBe(201);
-    expect(fs.existsSync(path.join(root, 'logs'))).toBe(true);
+    // Every line of that request, the service's own included, carries its request id; no secrets.
+    await new Promise((r) => setTimeout(r, 500));
+    const logs = fs
+      .readdirSync(path.join(root, 'logs'))
+      .map((f) => fs.readFileSync(path.join(root, 'logs', f), 'utf8'))
+      .join('');
+    const registered = logs.split('\n').find((l) => l.includes('"user registered"'));
+    expect(registered).toMatch(/"reqId":"[0-9a-f]+"/);
+    expect(logs).not.toContain('password123');
+    expect(logs).not.toContain(reg.json.token);
 
     const second = await start(dirsEnv(root));
     expect(await second.exited).toBe(1);
