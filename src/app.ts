@@ -15,6 +15,9 @@ import type { Logger } from './core/logger.js';
 import type { Database } from './db/database.js';
 import { LocalBus, type Bus } from './events/bus.js';
 import { createServices, type Services } from './services/index.js';
+import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from './realtime/gateway.js';
+import { PresenceTracker } from './realtime/presence.js';
+import { ConnectionRegistry } from './realtime/registry.js';
 
 export interface AppDeps {
   config: Config;
@@ -22,11 +25,16 @@ export interface AppDeps {
   logger: Logger;
   /** Defaults to the in-process bus. */
   bus?: Bus;
+  /** Overrides of the WebSocket gateway's timings and limits (tests shorten them). */
+  gateway?: Partial<GatewayOptions>;
+  /** How long a user stays online after their last socket closes (no flapping on reconnect). */
+  presenceGraceMs?: number;
 }
 
 export interface ParleyApp extends FastifyInstance {
   services: Services;
   bus: Bus;
+  gateway: Gateway;
 }
 
 const nulError = (): AppError => new AppError('validation_failed', 'text must not contain NUL characters');
@@ -42,7 +50,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /** The Fastify instance with every plugin and route; it does not listen. */
 export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const bus = deps.bus ?? new LocalBus();
-  const services = createServices({ database: deps.database, bus, logger: deps.logger });
+  const registry = new ConnectionRegistry();
+  const tracker = new PresenceTracker(registry, deps.presenceGraceMs ?? 5_000, deps.logger);
+  const services = createServices({ database: deps.database, bus, logger: deps.logger, presence: tracker });
+  tracker.attach(services.presence);
+  const gatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, rateLimit: deps.config.rateLimit, ...deps.gateway };
+  const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions);
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimit,
@@ -115,8 +128,13 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
   await app.register(apiV1(services), { prefix: '/api/v1' });
 
+  gateway.attach(app as unknown as FastifyInstance);
+  // Sockets first (1001), so the HTTP server can finish its in-flight requests and close.
+  app.addHook('preClose', async () => {
+    await gateway.close();
+  });
   app.addHook('onClose', async () => {
     await bus.close();
   });
-  return Object.assign(app as unknown as FastifyInstance, { services, bus }) as ParleyApp;
+  return Object.assign(app as unknown as FastifyInstance, { services, bus, gateway }) as ParleyApp;
 }

@@ -1,21 +1,25 @@
 import type { ConversationEvent } from '../protocol/events.js';
+import type { EphemeralFrame } from '../protocol/frames.js';
 
 /**
- * Who a conversation event concerns, so fanout never re-queries the database per event:
- * the conversation's member ids at the time of the event (plus a removed member, who is told).
+ * What travels on the bus. Each message carries its own scope (who it concerns), so delivery
+ * never re-queries the database per event.
  */
-export interface EventEnvelope {
-  event: ConversationEvent;
-  memberIds: readonly string[];
-}
+export type BusMessage =
+  /** A committed conversation event, for the conversation's members (and a member who just left). */
+  | { kind: 'event'; event: ConversationEvent; memberIds: readonly string[] }
+  /** A frame without seq (typing, read, presence) for some users, minus one connection. */
+  | { kind: 'ephemeral'; frame: EphemeralFrame; userIds: readonly string[]; exceptConnectionId?: string }
+  /** A revoked token (logout): its sockets are closed. */
+  | { kind: 'revoke'; tokenHash: string };
 
-export type BusListener = (envelope: EventEnvelope) => void;
+export type BusListener = (message: BusMessage) => void;
 
-/** Carries committed conversation events to whoever delivers them. Services publish; realtime listens. */
+/** Carries messages to whoever delivers them. Services publish; realtime listens. */
 export interface Bus {
-  /** False while nobody listens: publishers may skip rendering events. */
+  /** False while nobody listens: publishers may skip preparing messages. */
   readonly active: boolean;
-  publish(envelope: EventEnvelope): void;
+  publish(message: BusMessage): void;
   subscribe(listener: BusListener): () => void;
   close(): Promise<void>;
 }
@@ -28,8 +32,8 @@ export class LocalBus implements Bus {
     return this.listeners.size > 0;
   }
 
-  publish(envelope: EventEnvelope): void {
-    for (const listener of this.listeners) listener(envelope);
+  publish(message: BusMessage): void {
+    for (const listener of this.listeners) listener(message);
   }
 
   subscribe(listener: BusListener): () => void {

@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { User } from '../protocol/entities.js';
+import type { EventPublisher } from './events.js';
 import { presentUser, type PresenceSource } from './presenters.js';
 
 /** argon2id, OWASP's minimum profile: 19 MiB, 2 passes. Hashing runs on libuv's thread pool. */
@@ -28,6 +29,7 @@ export class AccountsService {
   constructor(
     private readonly repos: Repositories,
     private readonly presence: PresenceSource,
+    private readonly publisher: EventPublisher,
     private readonly logger: Logger,
   ) {}
 
@@ -53,6 +55,7 @@ export class AccountsService {
   /** Revokes the token of the caller's session. */
   async logout(actor: Actor): Promise<void> {
     await this.repos.sessions.deleteByTokenHash(actor.tokenHash);
+    this.publisher.revoke(actor.tokenHash);
   }
 
   /** The caller behind a bearer token, or null when the token is unknown or revoked. */

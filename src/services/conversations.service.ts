@@ -55,6 +55,12 @@ export class ConversationsService {
     return view!;
   }
 
+  /** Which of these conversations the caller is a member of (deleted ones included: they replay their end). */
+  async memberOf(actor: Actor, conversationIds: readonly string[]): Promise<string[]> {
+    const ids = conversationIds.filter(isUuid);
+    return [...(await this.repos.members.ofUser(actor.user.id, ids)).keys()];
+  }
+
   async createGroup(
     actor: Actor,
     input: { name: string; description?: string | null; visibility?: 'public' | 'private'; memberIds?: string[] },

@@ -5,6 +5,7 @@ import type { EventRow } from '../db/repositories/events.repository.js';
 import type { EventType } from '../db/schema.js';
 import type { Bus } from '../events/bus.js';
 import type { ConversationEvent } from '../protocol/events.js';
+import type { EphemeralFrame } from '../protocol/frames.js';
 import type { Role } from '../protocol/entities.js';
 import { presentConversationShared, presentMember, presentMessage, type PresenceSource } from './presenters.js';
 
@@ -34,6 +35,18 @@ export async function appendEvent(
     messageId: data.messageId ?? null,
     payload: data.payload ?? {},
   });
+}
+
+/** Events after a seq, as they are now (the catch-up feed and WebSocket sync share it). */
+export async function eventsAfter(
+  repos: Repositories,
+  presence: PresenceSource,
+  conversationId: string,
+  after: number,
+  limit: number,
+): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
+  const { rows, hasMore } = await repos.events.listAfter(conversationId, after, limit);
+  return { events: await renderEvents(repos, presence, rows), hasMore };
 }
 
 /** Renders event rows to the wire, showing messages, users and the conversation as they are now. */
@@ -92,7 +105,7 @@ export async function renderEvents(repos: Repositories, presence: PresenceSource
   return out;
 }
 
-/** Publishes committed events to the bus with the members they concern. Never throws. */
+/** Publishes committed events and ephemeral frames to the bus, each with who it concerns. */
 export class EventPublisher {
   constructor(
     private readonly repos: Repositories,
@@ -101,17 +114,40 @@ export class EventPublisher {
     private readonly logger: Logger,
   ) {}
 
-  /** `alsoNotify`: users who should hear of it though no longer members (a member who left). */
+  /** Renders committed event rows as they are now and publishes them. Never throws. */
   async publish(rows: readonly EventRow[], alsoNotify: readonly string[] = []): Promise<void> {
     if (rows.length === 0 || !this.bus.active) return;
     try {
-      const events = await renderEvents(this.repos, this.presence, rows);
-      const memberIds = await this.repos.members.userIds(rows[0]!.conversationId);
-      const scope = alsoNotify.length ? [...new Set([...memberIds, ...alsoNotify])] : memberIds;
-      for (const event of events) this.bus.publish({ event, memberIds: scope });
+      await this.publishEvents(rows[0]!.conversationId, await renderEvents(this.repos, this.presence, rows), alsoNotify);
     } catch (err) {
       // The events are committed; a client that misses them catches up through sync.
       this.logger.warn({ err, conversationId: rows[0]!.conversationId }, 'publishing events failed');
     }
+  }
+
+  /**
+   * Publishes already rendered events of one conversation to its members (read after commit, so
+   * a member who just joined is included) and to `alsoNotify` (a member who just left). Never throws.
+   */
+  async publishEvents(conversationId: string, events: readonly ConversationEvent[], alsoNotify: readonly string[] = []): Promise<void> {
+    if (events.length === 0 || !this.bus.active) return;
+    try {
+      const memberIds = await this.repos.members.userIds(conversationId);
+      const scope = alsoNotify.length ? [...new Set([...memberIds, ...alsoNotify])] : memberIds;
+      for (const event of events) this.bus.publish({ kind: 'event', event, memberIds: scope });
+    } catch (err) {
+      this.logger.warn({ err, conversationId }, 'publishing events failed');
+    }
+  }
+
+  /** A frame without seq for some users (minus one connection: the one it came from). */
+  ephemeral(frame: EphemeralFrame, userIds: readonly string[], exceptConnectionId?: string): void {
+    if (userIds.length === 0 || !this.bus.active) return;
+    this.bus.publish({ kind: 'ephemeral', frame, userIds, exceptConnectionId });
+  }
+
+  /** Closes the sockets of a revoked token, on every node. */
+  revoke(tokenHash: string): void {
+    if (this.bus.active) this.bus.publish({ kind: 'revoke', tokenHash });
   }
 }

@@ -7,11 +7,13 @@ import { ConversationsService } from './conversations.service.js';
 import { EventPublisher } from './events.js';
 import { MessagesService } from './messages.service.js';
 import { offlinePresence, type PresenceSource } from './presenters.js';
+import { PresenceService } from './presence.service.js';
 
 export interface Services {
   accounts: AccountsService;
   conversations: ConversationsService;
   messages: MessagesService;
+  presence: PresenceService;
 }
 
 /** Wires the services over one database and bus. */
@@ -20,8 +22,9 @@ export function createServices(deps: { database: Database; bus: Bus; logger: Log
   const presence = deps.presence ?? offlinePresence;
   const publisher = new EventPublisher(repos, deps.bus, presence, deps.logger);
   return {
-    accounts: new AccountsService(repos, presence, deps.logger),
+    accounts: new AccountsService(repos, presence, publisher, deps.logger),
     conversations: new ConversationsService(deps.database.db, repos, publisher, presence),
     messages: new MessagesService(deps.database.db, repos, publisher, presence, deps.logger),
+    presence: new PresenceService(repos, publisher),
   };
 }

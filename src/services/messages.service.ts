@@ -11,8 +11,13 @@ import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
 import { isAdmin, loadConversation, loadMembership, requireMember } from './access.js';
-import { appendEvent, renderEvents, type EventPublisher } from './events.js';
+import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { presentMessage, type PresenceSource } from './presenters.js';
+
+/** A message event built from the row just written: no need to read it back. */
+function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: Message): ConversationEvent {
+  return { type, conversationId: event.conversationId, seq: event.seq, createdAt: event.createdAt.toISOString(), message };
+}
 
 export interface SendInput {
   body: string;
@@ -94,8 +99,9 @@ export class MessagesService {
     });
     if (!result.event) return { message: presentMessage(result.row), created: false };
     this.logger.debug({ conversationId: conv.id, seq: result.row.seq, messageId: result.row.id }, 'message stored');
-    await this.publisher.publish([result.event]);
-    return { message: presentMessage(result.row), created: true };
+    const message = presentMessage(result.row);
+    await this.publisher.publishEvents(conv.id, [messageEvent('message.created', result.event, message)]);
+    return { message, created: true };
   }
 
   async history(
@@ -144,8 +150,9 @@ export class MessagesService {
       return { row: updated, event: event! };
     });
     if (!result) throw conflict('the message was deleted');
-    await this.publisher.publish([result.event]);
-    return presentMessage(result.row);
+    const message = presentMessage(result.row);
+    await this.publisher.publishEvents(row.conversationId, [messageEvent('message.updated', result.event, message)]);
+    return message;
   }
 
   /** Deletes as a tombstone: the sender, or an admin of the group. Deleting twice is a no-op. */
@@ -161,7 +168,11 @@ export class MessagesService {
       if (!(await tx.messages.tombstone(row.id))) throw new Rollback(null);
       return (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!;
     });
-    if (event) await this.publisher.publish([event]);
+    if (event) {
+      await this.publisher.publishEvents(row.conversationId, [
+        { type: 'message.deleted', conversationId: event.conversationId, seq: event.seq, createdAt: event.createdAt.toISOString(), messageId: row.id },
+      ]);
+    }
   }
 
   /** The catch-up feed: events after a seq, as they are now. */
@@ -171,14 +182,38 @@ export class MessagesService {
     query: { after?: number; limit?: number },
   ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
     const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
-    const { rows, hasMore } = await this.repos.events.listAfter(conv.id, query.after ?? 0, clampLimit(query.limit));
-    return { events: await renderEvents(this.repos, this.presence, rows), hasMore };
+    return eventsAfter(this.repos, this.presence, conv.id, query.after ?? 0, clampLimit(query.limit));
   }
 
-  async markRead(actor: Actor, conversationId: string, seq: number): Promise<number> {
+  /**
+   * Events after a seq, as they are now, with no access check: for the gateway, which checked
+   * membership before (sync) or received a live event of the conversation (a gap fill).
+   */
+  async replay(conversationId: string, after: number, limit: number): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
+    return eventsAfter(this.repos, this.presence, conversationId, after, limit);
+  }
+
+  /** Tells the other members that the caller is typing (ephemeral: nothing is stored). */
+  async typing(actor: Actor, conversationId: string): Promise<void> {
+    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const others = (await this.repos.members.userIds(conv.id)).filter((id) => id !== actor.user.id);
+    this.publisher.ephemeral({ type: 'typing', conversationId: conv.id, userId: actor.user.id }, others);
+  }
+
+  /**
+   * Moves the caller's read pointer forward and tells their other sockets and, in a direct
+   * conversation, the peer (never a whole group). `connectionId`: the socket it came from.
+   */
+  async markRead(actor: Actor, conversationId: string, seq: number, connectionId?: string): Promise<number> {
     const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
     const now = await this.repos.members.markRead(conv.id, actor.user.id, seq);
     if (now === null) throw new AppError('not_found', 'conversation not found');
+    const audience = [actor.user.id];
+    if (conv.kind === 'direct') {
+      const peer = (await this.repos.members.userIds(conv.id)).find((id) => id !== actor.user.id);
+      if (peer) audience.push(peer);
+    }
+    this.publisher.ephemeral({ type: 'read', conversationId: conv.id, userId: actor.user.id, lastReadSeq: now }, audience, connectionId);
     return now;
   }
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
@@ -40,7 +40,7 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
   };
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs'> = {}): Promise<TestApp> {
   const config = parseConfig({ LOG_LEVEL: 'silent', RATE_LIMIT: 'off', ...env });
   const logger = createLogger({ level: config.logLevel, logDir: null });
   let dropDb: (() => Promise<void>) | null = null;
@@ -52,7 +52,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   } else {
     database = await openDatabase({ kind: 'memory' }, logger);
   }
-  const app = await buildApp({ config, database, logger });
+  const app = await buildApp({ config, database, logger, ...opts });
   await app.ready();
   return {
     app,

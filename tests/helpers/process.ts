@@ -56,6 +56,7 @@ export async function waitReady(server: ServerProcess, timeoutMs = 60_000): Prom
   throw new Error(`server not ready (exited: ${exited}); output:\n${server.output()}`);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are checked field by field
 export async function api(server: ServerProcess, method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
   const res = await fetch(`${server.base}/api/v1${url}`, {
     method,

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { members, users } from '../schema.js';
+import { queryRows } from '../sql.js';
 import type { UserRow } from './users.repository.js';
 
 export type MemberRow = typeof members.$inferSelect;
@@ -70,6 +71,19 @@ export class MembersRepository {
   async userIds(conversationId: string): Promise<string[]> {
     const rows = await this.db.select({ id: members.userId }).from(members).where(eq(members.conversationId, conversationId));
     return rows.map((r) => r.id);
+  }
+
+  /** Everyone who shares a live conversation with the user (the audience of their presence). */
+  async coMembers(userId: string): Promise<string[]> {
+    const rows = await queryRows<{ user_id: string }>(
+      this.db,
+      sql`SELECT DISTINCT other.user_id
+          FROM members mine
+          JOIN conversations c ON c.id = mine.conversation_id AND c.deleted_at IS NULL
+          JOIN members other ON other.conversation_id = mine.conversation_id
+          WHERE mine.user_id = ${userId}::uuid AND other.user_id <> ${userId}::uuid`,
+    );
+    return rows.map((r) => r.user_id);
   }
 
   /** The other member of each direct conversation, for a viewer. */

@@ -1,0 +1,70 @@
+/** WebSocket frames of CONTRACT.md: what clients send and what the server sends back. */
+import { Type, type Static } from 'typebox';
+import type { Message, User } from './entities.js';
+import { ClientMsgId, MAX_ATTACHMENTS, MESSAGE_BODY_MAX } from './rest.js';
+
+export const PROTOCOL_VERSION = 1;
+/** A frame over this closes the connection with 1009. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Cursors one sync frame may carry. */
+export const MAX_SYNC_CURSORS = 500;
+
+const CorrelationId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()]);
+const ConvId = Type.String({ maxLength: 64 });
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Cursors = Type.Record(Type.String({ maxLength: 64 }), Seq, { maxProperties: MAX_SYNC_CURSORS });
+
+export const AuthFrame = Type.Object({
+  type: Type.Literal('auth'),
+  token: Type.String({ maxLength: 512 }),
+  cursors: Type.Optional(Cursors),
+});
+export type AuthFrame = Static<typeof AuthFrame>;
+
+export const MessageSendFrame = Type.Object({
+  type: Type.Literal('message.send'),
+  id: Type.Optional(CorrelationId),
+  conversationId: ConvId,
+  body: Type.String({ maxLength: MESSAGE_BODY_MAX * 2 }),
+  clientMsgId: ClientMsgId,
+  replyTo: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  attachmentIds: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_ATTACHMENTS })),
+});
+export type MessageSendFrame = Static<typeof MessageSendFrame>;
+
+export const TypingFrame = Type.Object({ type: Type.Literal('typing'), id: Type.Optional(CorrelationId), conversationId: ConvId });
+export type TypingFrame = Static<typeof TypingFrame>;
+
+export const ReadFrame = Type.Object({ type: Type.Literal('read'), id: Type.Optional(CorrelationId), conversationId: ConvId, seq: Seq });
+export type ReadFrame = Static<typeof ReadFrame>;
+
+export const SyncFrame = Type.Object({ type: Type.Literal('sync'), id: Type.Optional(CorrelationId), cursors: Cursors });
+export type SyncFrame = Static<typeof SyncFrame>;
+
+export const PingFrame = Type.Object({ type: Type.Literal('ping'), id: Type.Optional(CorrelationId) });
+export type PingFrame = Static<typeof PingFrame>;
+
+/** Client frames after `auth`, by type. */
+export const CLIENT_FRAMES = {
+  'message.send': MessageSendFrame,
+  typing: TypingFrame,
+  read: ReadFrame,
+  sync: SyncFrame,
+  ping: PingFrame,
+} as const;
+export type ClientFrameType = keyof typeof CLIENT_FRAMES;
+export type ClientFrame = { [K in ClientFrameType]: Static<(typeof CLIENT_FRAMES)[K]> }[ClientFrameType];
+
+/** Frames without a seq, for some users only. */
+export type EphemeralFrame =
+  | { type: 'typing'; conversationId: string; userId: string }
+  | { type: 'presence'; userId: string; online: boolean; lastSeenAt: string | null }
+  | { type: 'read'; conversationId: string; userId: string; lastReadSeq: number };
+
+export type ServerFrame =
+  | EphemeralFrame
+  | { type: 'ready'; user: User; connectionId: string; protocol: number }
+  | { type: 'ack'; id?: string | number; message: Message }
+  | { type: 'error'; id?: string | number; error: { code: string; message: string; details?: unknown } }
+  | { type: 'sync.done'; id?: string | number; hasMore: boolean; skipped?: string[] }
+  | { type: 'pong'; id?: string | number };

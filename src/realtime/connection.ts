@@ -1,0 +1,219 @@
+import type { Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import type { Logger } from '../core/logger.js';
+import type { ConversationEvent } from '../protocol/events.js';
+import type { ServerFrame } from '../protocol/frames.js';
+import type { Actor } from '../services/accounts.service.js';
+
+/** Reads events of a conversation after a seq from the database (the events table). */
+export type EventSource = (conversationId: string, after: number, limit: number) => Promise<{ events: ConversationEvent[]; hasMore: boolean }>;
+
+export interface ConnectionLimits {
+  /** Past this many bytes waiting to be written, the socket is closed: the client resyncs. */
+  maxBufferedBytes: number;
+  /** Live events held per conversation while it replays; older ones are dropped (the replay covers them). */
+  maxHeldEvents: number;
+  /** Events read per database page when filling a gap. */
+  fillPage: number;
+}
+
+/** One conversation as seen by one connection: what was delivered, and what waits. */
+interface Stream {
+  /** Highest seq written to this connection; undefined until the first event or sync. */
+  delivered: number | undefined;
+  /** A fill or a sync is running: live events wait in `held`. */
+  busy: boolean;
+  /** A sync stopped at its budget (hasMore): live events wait until the client syncs again. */
+  paused: boolean;
+  held: { seq: number; data: string }[];
+  /** Serializes fills and syncs of this stream. */
+  chain: Promise<void>;
+}
+
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+/**
+ * A ready WebSocket connection. Keeps, per conversation, the last seq it delivered: an event at
+ * or below it is dropped; one beyond the next seq makes it fetch the gap from the events table
+ * first. That one rule gives in-order, exactly-once delivery across sync, bus reordering, a lost
+ * bus message and a restart.
+ */
+export class Connection {
+  private readonly streams = new Map<string, Stream>();
+  private corked = false;
+  alive = true;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    readonly actor: Actor,
+    private readonly source: EventSource,
+    private readonly limits: ConnectionLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  get userId(): string {
+    return this.actor.user.id;
+  }
+
+  send(frame: ServerFrame): void {
+    this.write(JSON.stringify(frame));
+  }
+
+  /**
+   * Writes a serialized frame. Writes of one tick are corked into one system call; a socket whose
+   * unread output passes the limit is closed rather than buffered without bound.
+   */
+  write(data: string): boolean {
+    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.logger.warn({ connectionId: this.id, buffered: this.ws.bufferedAmount }, 'closing a slow consumer');
+      this.close(CLOSE_SLOW_CONSUMER, 'slow consumer: reconnect and sync');
+      return false;
+    }
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    this.ws.send(data);
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (code === CLOSE_SLOW_CONSUMER) {
+      // Its buffer is full: a close frame would queue behind it. Drop the connection.
+      this.ws.terminate();
+    } else {
+      this.ws.close(code, reason);
+    }
+  }
+
+  private stream(conversationId: string): Stream {
+    let s = this.streams.get(conversationId);
+    if (!s) {
+      s = { delivered: undefined, busy: false, paused: false, held: [], chain: Promise.resolve() };
+      this.streams.set(conversationId, s);
+    }
+    return s;
+  }
+
+  /** Forgets a conversation (the user left it or it was deleted). */
+  forget(conversationId: string): void {
+    const s = this.streams.get(conversationId);
+    if (s && !s.busy) this.streams.delete(conversationId);
+  }
+
+  /** A live event of a conversation, already serialized once for every connection. */
+  deliver(conversationId: string, seq: number, data: string): void {
+    const s = this.stream(conversationId);
+    if (s.busy || s.paused) {
+      this.hold(s, seq, data);
+      return;
+    }
+    if (s.delivered !== undefined && seq <= s.delivered) return;
+    if (s.delivered === undefined || seq === s.delivered + 1) {
+      if (this.write(data)) s.delivered = seq;
+      return;
+    }
+    this.hold(s, seq, data);
+    void this.run(s, () => this.drain(conversationId, s));
+  }
+
+  /**
+   * Replays a conversation after `cursor` (the client's own position), at most `budget` events.
+   * Live events of it are held meanwhile. Returns the number sent and whether more remain; with
+   * more, the stream stays paused until the client syncs again from where it got to.
+   */
+  async sync(conversationId: string, cursor: number, budget: number): Promise<{ sent: number; hasMore: boolean }> {
+    const s = this.stream(conversationId);
+    s.paused = true;
+    let result = { sent: 0, hasMore: false };
+    await this.run(s, async () => {
+      s.delivered = cursor;
+      let sent = 0;
+      let more = true;
+      while (more && sent < budget && !this.closed) {
+        const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, budget - sent));
+        for (const ev of page.events) {
+          if (ev.seq <= s.delivered!) continue;
+          if (!this.write(JSON.stringify(ev))) return;
+          s.delivered = ev.seq;
+          sent++;
+        }
+        more = page.hasMore;
+        if (page.events.length === 0) more = false;
+      }
+      result = { sent, hasMore: more };
+      if (!more) {
+        s.paused = false;
+        await this.drain(conversationId, s);
+      }
+    });
+    return result;
+  }
+
+  /** Pauses a conversation ahead of a sync, so no live event slips in before its replay. */
+  pause(conversationId: string): void {
+    this.stream(conversationId).paused = true;
+  }
+
+  private hold(s: Stream, seq: number, data: string): void {
+    if (s.delivered !== undefined && seq <= s.delivered) return;
+    s.held.push({ seq, data });
+    // Dropping the oldest is safe: whatever is missing before the newest is filled from the table.
+    if (s.held.length > this.limits.maxHeldEvents) s.held.shift();
+  }
+
+  private async run(s: Stream, job: () => Promise<void>): Promise<void> {
+    const next = s.chain.then(async () => {
+      s.busy = true;
+      try {
+        await job();
+      } catch (err) {
+        this.logger.warn({ err, connectionId: this.id }, 'replay failed; closing so the client resyncs');
+        this.close(1011, 'replay failed: reconnect and sync');
+      } finally {
+        s.busy = false;
+      }
+    });
+    s.chain = next;
+    return next;
+  }
+
+  /** Writes held events in order, filling every gap before them from the events table. */
+  private async drain(conversationId: string, s: Stream): Promise<void> {
+    while (!this.closed && !s.paused) {
+      s.held.sort((a, b) => a.seq - b.seq);
+      while (s.held.length && s.delivered !== undefined && s.held[0]!.seq <= s.delivered) s.held.shift();
+      const next = s.held[0];
+      if (!next) return;
+      if (s.delivered === undefined || next.seq === s.delivered + 1) {
+        s.held.shift();
+        if (!this.write(next.data)) return;
+        s.delivered = next.seq;
+        continue;
+      }
+      const target = next.seq - 1;
+      const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, target - s.delivered));
+      const missing = page.events.filter((ev) => ev.seq > s.delivered! && ev.seq <= target);
+      if (missing.length === 0) {
+        // The table has nothing there (it cannot happen while seqs are gap-free): do not spin.
+        this.logger.warn({ connectionId: this.id, conversationId, from: s.delivered, to: target }, 'gap not found in events table');
+        s.delivered = target;
+        continue;
+      }
+      for (const ev of missing) {
+        if (!this.write(JSON.stringify(ev))) return;
+        s.delivered = ev.seq;
+      }
+    }
+  }
+}

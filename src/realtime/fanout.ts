@@ -1,0 +1,50 @@
+import type { BusMessage } from '../events/bus.js';
+import type { ConnectionRegistry } from './registry.js';
+
+/** Counters for the metrics to come. */
+export interface FanoutStats {
+  eventsIn: number;
+  deliveries: number;
+}
+
+/**
+ * Delivers bus messages to this node's sockets: each message is serialized once, then written
+ * to the sockets of the users it concerns (each socket corks its writes of a tick).
+ */
+export function createFanout(registry: ConnectionRegistry, stats: FanoutStats): (msg: BusMessage) => void {
+  return (msg) => {
+    switch (msg.kind) {
+      case 'event': {
+        stats.eventsIn++;
+        const { event } = msg;
+        const data = JSON.stringify(event);
+        const leaving = event.type === 'member.left' ? event.member.user.id : null;
+        for (const userId of msg.memberIds) {
+          const conns = registry.forUser(userId);
+          if (!conns) continue;
+          for (const conn of conns) {
+            conn.deliver(event.conversationId, event.seq, data);
+            stats.deliveries++;
+            if (userId === leaving || event.type === 'conversation.deleted') conn.forget(event.conversationId);
+          }
+        }
+        return;
+      }
+      case 'ephemeral': {
+        const data = JSON.stringify(msg.frame);
+        for (const userId of msg.userIds) {
+          const conns = registry.forUser(userId);
+          if (!conns) continue;
+          for (const conn of conns) if (conn.id !== msg.exceptConnectionId) conn.write(data);
+        }
+        return;
+      }
+      case 'revoke': {
+        for (const conn of registry.all()) {
+          if (conn.actor.tokenHash === msg.tokenHash) conn.close(4401, 'token revoked');
+        }
+        return;
+      }
+    }
+  };
+}

@@ -1,0 +1,218 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Ajv } from 'ajv';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { toAppError } from '../api/errors.js';
+import { AppError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { Bus } from '../events/bus.js';
+import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
+import type { Services } from '../services/index.js';
+import { Connection, type ConnectionLimits } from './connection.js';
+import { createFanout, type FanoutStats } from './fanout.js';
+import { HANDLERS } from './handlers/index.js';
+import type { HandlerContext } from './handlers/context.js';
+import type { PresenceTracker } from './presence.js';
+import { RateLimiter } from './rate-limiter.js';
+import { ConnectionRegistry } from './registry.js';
+
+export const WS_PATH = '/api/v1/ws';
+export const CLOSE_UNAUTHORIZED = 4401;
+
+export interface GatewayOptions {
+  authTimeoutMs: number;
+  heartbeatMs: number;
+  syncBudget: number;
+  limits: ConnectionLimits;
+  rateLimit: boolean;
+}
+
+export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
+  authTimeoutMs: 10_000,
+  // A socket that misses two pings in a row is reaped: within 60 s.
+  heartbeatMs: 25_000,
+  syncBudget: 1000,
+  limits: { maxBufferedBytes: 4 * 1024 * 1024, maxHeldEvents: 256, fillPage: 200 },
+  rateLimit: true,
+};
+
+const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
+const validateAuth = ajv.compile(AuthFrame);
+const validators = Object.fromEntries(
+  Object.entries(CLIENT_FRAMES).map(([type, schema]) => [type, ajv.compile(schema)]),
+) as Record<ClientFrameType, ReturnType<typeof ajv.compile>>;
+
+/**
+ * The WebSocket gateway at /api/v1/ws: handshake, frames, heartbeats, and delivery of bus
+ * messages to this node's sockets. It calls services; it never writes SQL.
+ */
+export class Gateway {
+  readonly stats: FanoutStats = { eventsIn: 0, deliveries: 0 };
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+  private readonly ctx: HandlerContext;
+
+  constructor(
+    readonly registry: ConnectionRegistry,
+    private readonly services: Services,
+    private readonly tracker: PresenceTracker,
+    bus: Bus,
+    private readonly logger: Logger,
+    private readonly opts: GatewayOptions,
+  ) {
+    this.unsubscribe = bus.subscribe(createFanout(this.registry, this.stats));
+    this.ctx = {
+      services,
+      logger,
+      syncBudget: opts.syncBudget,
+      // Typing: a burst of 3, then one every 2 s, per user and conversation.
+      typingLimiter: new RateLimiter(3, 0.5, opts.rateLimit),
+    };
+    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Routes HTTP upgrades of the app's server to the gateway. */
+  attach(app: FastifyInstance): void {
+    app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== WS_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    });
+  }
+
+  private accept(ws: WebSocket): void {
+    let conn: Connection | null = null;
+    const timer = setTimeout(() => ws.close(CLOSE_UNAUTHORIZED, 'authenticate within 10 s'), this.opts.authTimeoutMs);
+    let authenticating = false;
+    ws.on('pong', () => {
+      if (conn) conn.alive = true;
+    });
+    ws.on('error', (err) => this.logger.debug({ err, connectionId: conn?.id }, 'socket error'));
+    ws.on('close', (code) => {
+      clearTimeout(timer);
+      if (!conn) return;
+      conn.closed = true;
+      this.logger.debug({ connectionId: conn.id, userId: conn.userId, code }, 'socket closed');
+      if (this.registry.remove(conn)) this.tracker.disconnected(conn.userId);
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (conn) {
+        conn.alive = true;
+        void this.onFrame(conn, data, isBinary);
+        return;
+      }
+      if (authenticating) return;
+      authenticating = true;
+      void this.authenticate(ws, data, isBinary).then(
+        (c) => {
+          clearTimeout(timer);
+          conn = c;
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          this.logger.debug({ err }, 'websocket authentication refused');
+          ws.close(CLOSE_UNAUTHORIZED, 'unauthorized');
+        },
+      );
+    });
+  }
+
+  /** The first frame must be `auth` with a valid token; then `ready`, then the auth cursors' sync. */
+  private async authenticate(ws: WebSocket, data: RawData, isBinary: boolean): Promise<Connection> {
+    const frame = isBinary ? null : parse(data);
+    if (!frame || !validateAuth(frame)) throw new AppError('unauthorized', 'the first frame must be auth');
+    const auth = frame as AuthFrame;
+    const actor = await this.services.accounts.authenticate(auth.token);
+    if (!actor) throw new AppError('unauthorized', 'bad or revoked token');
+    if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
+    const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
+    const conn = new Connection(newId(), ws, actor, source, this.opts.limits, this.logger);
+    // Hold the cursors' conversations before the first live event can reach the connection.
+    const cursors = auth.cursors ? Object.keys(auth.cursors) : [];
+    for (const id of cursors) conn.pause(id);
+    if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
+    conn.send({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION });
+    this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
+    if (auth.cursors) await this.dispatch(conn, { type: 'sync', cursors: auth.cursors });
+    return conn;
+  }
+
+  private async onFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    const frame = isBinary ? null : parse(data);
+    if (!frame || typeof frame !== 'object' || Array.isArray(frame)) {
+      conn.send({ type: 'error', error: { code: 'validation_failed', message: 'a frame is one JSON object with a type' } });
+      return;
+    }
+    await this.dispatch(conn, frame as Record<string, unknown>);
+  }
+
+  private async dispatch(conn: Connection, frame: Record<string, unknown>): Promise<void> {
+    const id = typeof frame.id === 'string' || typeof frame.id === 'number' ? frame.id : undefined;
+    const type = frame.type as ClientFrameType;
+    const validate = typeof type === 'string' && Object.hasOwn(validators, type) ? validators[type] : undefined;
+    if (!validate) {
+      conn.send({ type: 'error', id, error: { code: 'validation_failed', message: `unknown frame type: ${String(frame.type).slice(0, 64)}` } });
+      return;
+    }
+    if (!validate(frame)) {
+      const details = (validate.errors ?? []).map((e) => ({ field: e.instancePath || '/', problem: e.message ?? 'invalid' }));
+      conn.send({ type: 'error', id, error: { code: 'validation_failed', message: `invalid ${type} frame`, details } });
+      return;
+    }
+    try {
+      await HANDLERS[type](conn, frame as never, this.ctx);
+    } catch (err) {
+      const appErr = toAppError(err as Error);
+      if (appErr.status >= 500) this.logger.error({ err, connectionId: conn.id, frame: type }, 'frame failed');
+      conn.send({ type: 'error', id, error: { code: appErr.code, message: appErr.message, ...(appErr.details === undefined ? {} : { details: appErr.details }) } });
+    }
+  }
+
+  private beat(): void {
+    for (const conn of this.registry.all()) {
+      if (!conn.alive) {
+        this.logger.debug({ connectionId: conn.id }, 'reaping a dead socket');
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  get connections(): number {
+    return this.registry.size;
+  }
+
+  /** Closes every socket with 1001 (going away) and stops. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    this.ctx.typingLimiter.close();
+    const closing: Promise<void>[] = [];
+    for (const ws of this.wss.clients) {
+      closing.push(new Promise((resolve) => ws.once('close', () => resolve())));
+      ws.close(1001, 'server shutting down');
+    }
+    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2000))]);
+    for (const ws of this.wss.clients) ws.terminate();
+    await this.tracker.close();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function parse(data: RawData): unknown {
+  try {
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,15 @@
+import type { Logger } from '../../core/logger.js';
+import type { Services } from '../../services/index.js';
+import type { Connection } from '../connection.js';
+import type { RateLimiter } from '../rate-limiter.js';
+
+/** What a frame handler may use: the services (never SQL) and the connection it serves. */
+export interface HandlerContext {
+  services: Services;
+  logger: Logger;
+  typingLimiter: RateLimiter;
+  /** Events one sync frame may replay in all. */
+  syncBudget: number;
+}
+
+export type FrameHandler<F> = (conn: Connection, frame: F, ctx: HandlerContext) => Promise<void>;

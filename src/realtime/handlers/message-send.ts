@@ -1,0 +1,13 @@
+import type { MessageSendFrame } from '../../protocol/frames.js';
+import type { FrameHandler } from './context.js';
+
+/** `message.send` → `ack` once the message is durably stored (a repeat acks the stored one). */
+export const messageSend: FrameHandler<MessageSendFrame> = async (conn, frame, ctx) => {
+  const { message } = await ctx.services.messages.send(conn.actor, frame.conversationId, {
+    body: frame.body,
+    clientMsgId: frame.clientMsgId,
+    replyTo: frame.replyTo ?? null,
+    attachmentIds: frame.attachmentIds,
+  });
+  conn.send({ type: 'ack', id: frame.id, message });
+};

@@ -1,0 +1,28 @@
+import type { SyncFrame } from '../../protocol/frames.js';
+import type { FrameHandler } from './context.js';
+
+/**
+ * `sync` → every event after each cursor, then `sync.done`. Bounded: at most `syncBudget` events
+ * per frame; with `hasMore` the client syncs again from where it got to. Conversations the user
+ * may not read are listed in `skipped`.
+ */
+export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
+  const requested = Object.entries(frame.cursors);
+  const allowed = new Set(await ctx.services.conversations.memberOf(conn.actor, requested.map(([id]) => id)));
+  const skipped = requested.filter(([id]) => !allowed.has(id)).map(([id]) => id);
+  const todo = requested.filter(([id]) => allowed.has(id));
+  // Hold live events of every requested conversation before replaying any of them.
+  for (const [id] of todo) conn.pause(id);
+  let budget = ctx.syncBudget;
+  let hasMore = false;
+  for (const [id, cursor] of todo) {
+    if (budget <= 0) {
+      hasMore = true;
+      continue;
+    }
+    const r = await conn.sync(id, cursor, budget);
+    budget -= r.sent;
+    hasMore ||= r.hasMore;
+  }
+  conn.send({ type: 'sync.done', ...(frame.id === undefined ? {} : { id: frame.id }), hasMore, ...(skipped.length ? { skipped } : {}) });
+};

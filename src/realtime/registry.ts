@@ -1,0 +1,48 @@
+import type { Connection } from './connection.js';
+
+/** The ready connections of this node, by user. */
+export class ConnectionRegistry {
+  private readonly byUser = new Map<string, Set<Connection>>();
+  private count = 0;
+
+  /** Adds a connection; true when it is the user's first on this node. */
+  add(conn: Connection): boolean {
+    let set = this.byUser.get(conn.userId);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      this.byUser.set(conn.userId, set);
+    }
+    set.add(conn);
+    this.count++;
+    return first;
+  }
+
+  /** Removes a connection; true when it was the user's last on this node. */
+  remove(conn: Connection): boolean {
+    const set = this.byUser.get(conn.userId);
+    if (!set || !set.delete(conn)) return false;
+    this.count--;
+    if (set.size === 0) {
+      this.byUser.delete(conn.userId);
+      return true;
+    }
+    return false;
+  }
+
+  forUser(userId: string): ReadonlySet<Connection> | undefined {
+    return this.byUser.get(userId);
+  }
+
+  hasUser(userId: string): boolean {
+    return this.byUser.has(userId);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  *all(): Iterable<Connection> {
+    for (const set of this.byUser.values()) yield* set;
+  }
+}
