@@ -40,7 +40,7 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
   };
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs'> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus'> = {}): Promise<TestApp> {
   const config = parseConfig({ LOG_LEVEL: 'silent', RATE_LIMIT: 'off', ...env });
   const logger = createLogger({ level: config.logLevel, logDir: null });
   let dropDb: (() => Promise<void>) | null = null;
