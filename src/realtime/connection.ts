@@ -40,6 +40,7 @@ export const CLOSE_SLOW_CONSUMER = 4008;
  */
 export class Connection {
   private readonly streams = new Map<string, Stream>();
+  private queue: Promise<void> = Promise.resolve();
   private corked = false;
   alive = true;
   closed = false;
@@ -103,6 +104,11 @@ export class Connection {
       this.streams.set(conversationId, s);
     }
     return s;
+  }
+
+  /** Runs jobs of this connection one after another (its sync frames). */
+  enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch((err: unknown) => this.logger.warn({ err, connectionId: this.id }, 'queued job failed'));
   }
 
   /** Forgets a conversation (the user left it or it was deleted). */

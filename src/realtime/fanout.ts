@@ -1,17 +1,22 @@
 import type { BusMessage } from '../events/bus.js';
 import type { ConnectionRegistry } from './registry.js';
 
-/** Counters for the metrics to come. */
-export interface FanoutStats {
+/** Counters of the gateway, for the metrics to come. */
+export interface RealtimeStats {
+  /** Bus events received by this node. */
   eventsIn: number;
+  /** Event writes to sockets. */
   deliveries: number;
+  /** message.send frames acked, and the sum of their receive-to-ack times. */
+  acks: number;
+  ackLatencyMsSum: number;
 }
 
 /**
  * Delivers bus messages to this node's sockets: each message is serialized once, then written
  * to the sockets of the users it concerns (each socket corks its writes of a tick).
  */
-export function createFanout(registry: ConnectionRegistry, stats: FanoutStats): (msg: BusMessage) => void {
+export function createFanout(registry: ConnectionRegistry, stats: RealtimeStats): (msg: BusMessage) => void {
   return (msg) => {
     switch (msg.kind) {
       case 'event': {

@@ -11,7 +11,7 @@ import type { Bus } from '../events/bus.js';
 import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
-import { createFanout, type FanoutStats } from './fanout.js';
+import { createFanout, type RealtimeStats } from './fanout.js';
 import { HANDLERS } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { PresenceTracker } from './presence.js';
@@ -20,6 +20,8 @@ import { ConnectionRegistry } from './registry.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Frames a client may send after `auth` before `ready` comes back. */
+const MAX_PENDING_FRAMES = 100;
 
 export interface GatewayOptions {
   authTimeoutMs: number;
@@ -49,11 +51,12 @@ const validators = Object.fromEntries(
  * messages to this node's sockets. It calls services; it never writes SQL.
  */
 export class Gateway {
-  readonly stats: FanoutStats = { eventsIn: 0, deliveries: 0 };
+  readonly stats: RealtimeStats = { eventsIn: 0, deliveries: 0, acks: 0, ackLatencyMsSum: 0 };
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly ctx: HandlerContext;
+  private readonly frameLimiter: RateLimiter;
 
   constructor(
     readonly registry: ConnectionRegistry,
@@ -66,11 +69,14 @@ export class Gateway {
     this.unsubscribe = bus.subscribe(createFanout(this.registry, this.stats));
     this.ctx = {
       services,
+      stats: this.stats,
       logger,
       syncBudget: opts.syncBudget,
       // Typing: a burst of 3, then one every 2 s, per user and conversation.
       typingLimiter: new RateLimiter(3, 0.5, opts.rateLimit),
     };
+    // Frames per connection: a burst of 200, then 100 a second.
+    this.frameLimiter = new RateLimiter(200, 100, opts.rateLimit);
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -89,8 +95,9 @@ export class Gateway {
 
   private accept(ws: WebSocket): void {
     let conn: Connection | null = null;
+    /** Frames that arrive while the auth frame is checked: handled in order once ready. */
+    let pending: { data: RawData; isBinary: boolean }[] | null = null;
     const timer = setTimeout(() => ws.close(CLOSE_UNAUTHORIZED, 'authenticate within 10 s'), this.opts.authTimeoutMs);
-    let authenticating = false;
     ws.on('pong', () => {
       if (conn) conn.alive = true;
     });
@@ -104,16 +111,22 @@ export class Gateway {
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (conn) {
-        conn.alive = true;
-        void this.onFrame(conn, data, isBinary);
+        this.receive(conn, data, isBinary);
         return;
       }
-      if (authenticating) return;
-      authenticating = true;
-      void this.authenticate(ws, data, isBinary).then(
-        (c) => {
+      if (pending) {
+        if (pending.length >= MAX_PENDING_FRAMES) ws.close(CLOSE_UNAUTHORIZED, 'too many frames before ready');
+        else pending.push({ data, isBinary });
+        return;
+      }
+      pending = [];
+      this.authenticate(ws, data, isBinary).then(
+        ({ connection, cursors }) => {
           clearTimeout(timer);
-          conn = c;
+          conn = connection;
+          if (cursors) conn.enqueue(() => this.dispatch(connection, { type: 'sync', cursors }));
+          for (const p of pending ?? []) this.receive(connection, p.data, p.isBinary);
+          pending = null;
         },
         (err: unknown) => {
           clearTimeout(timer);
@@ -124,8 +137,12 @@ export class Gateway {
     });
   }
 
-  /** The first frame must be `auth` with a valid token; then `ready`, then the auth cursors' sync. */
-  private async authenticate(ws: WebSocket, data: RawData, isBinary: boolean): Promise<Connection> {
+  /** The first frame must be `auth` with a valid token; then `ready` (the cursors' sync follows). */
+  private async authenticate(
+    ws: WebSocket,
+    data: RawData,
+    isBinary: boolean,
+  ): Promise<{ connection: Connection; cursors: Record<string, number> | undefined }> {
     const frame = isBinary ? null : parse(data);
     if (!frame || !validateAuth(frame)) throw new AppError('unauthorized', 'the first frame must be auth');
     const auth = frame as AuthFrame;
@@ -135,13 +152,21 @@ export class Gateway {
     const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
     const conn = new Connection(newId(), ws, actor, source, this.opts.limits, this.logger);
     // Hold the cursors' conversations before the first live event can reach the connection.
-    const cursors = auth.cursors ? Object.keys(auth.cursors) : [];
-    for (const id of cursors) conn.pause(id);
+    for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
     conn.send({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION });
     this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
-    if (auth.cursors) await this.dispatch(conn, { type: 'sync', cursors: auth.cursors });
-    return conn;
+    return { connection: conn, cursors: auth.cursors };
+  }
+
+  /** A frame of a ready connection: rate-limited; syncs run one after another per connection. */
+  private receive(conn: Connection, data: RawData, isBinary: boolean): void {
+    conn.alive = true;
+    if (!this.frameLimiter.take(conn.id)) {
+      conn.send({ type: 'error', error: { code: 'rate_limited', message: 'too many frames; slow down' } });
+      return;
+    }
+    void this.onFrame(conn, data, isBinary);
   }
 
   private async onFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
@@ -150,7 +175,10 @@ export class Gateway {
       conn.send({ type: 'error', error: { code: 'validation_failed', message: 'a frame is one JSON object with a type' } });
       return;
     }
-    await this.dispatch(conn, frame as Record<string, unknown>);
+    const f = frame as Record<string, unknown>;
+    // Syncs of one connection run in order: one client cannot run many replays at once.
+    if (f.type === 'sync') conn.enqueue(() => this.dispatch(conn, f));
+    else await this.dispatch(conn, f);
   }
 
   private async dispatch(conn: Connection, frame: Record<string, unknown>): Promise<void> {
@@ -196,6 +224,7 @@ export class Gateway {
     clearInterval(this.heartbeat);
     this.unsubscribe();
     this.ctx.typingLimiter.close();
+    this.frameLimiter.close();
     const closing: Promise<void>[] = [];
     for (const ws of this.wss.clients) {
       closing.push(new Promise((resolve) => ws.once('close', () => resolve())));

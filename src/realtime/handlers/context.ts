@@ -2,11 +2,13 @@ import type { Logger } from '../../core/logger.js';
 import type { Services } from '../../services/index.js';
 import type { Connection } from '../connection.js';
 import type { RateLimiter } from '../rate-limiter.js';
+import type { RealtimeStats } from '../fanout.js';
 
 /** What a frame handler may use: the services (never SQL) and the connection it serves. */
 export interface HandlerContext {
   services: Services;
   logger: Logger;
+  stats: RealtimeStats;
   typingLimiter: RateLimiter;
   /** Events one sync frame may replay in all. */
   syncBudget: number;

@@ -3,6 +3,7 @@ import type { FrameHandler } from './context.js';
 
 /** `message.send` → `ack` once the message is durably stored (a repeat acks the stored one). */
 export const messageSend: FrameHandler<MessageSendFrame> = async (conn, frame, ctx) => {
+  const started = performance.now();
   const { message } = await ctx.services.messages.send(conn.actor, frame.conversationId, {
     body: frame.body,
     clientMsgId: frame.clientMsgId,
@@ -10,4 +11,6 @@ export const messageSend: FrameHandler<MessageSendFrame> = async (conn, frame, c
     attachmentIds: frame.attachmentIds,
   });
   conn.send({ type: 'ack', id: frame.id, message });
+  ctx.stats.acks++;
+  ctx.stats.ackLatencyMsSum += performance.now() - started;
 };
