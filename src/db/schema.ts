@@ -169,3 +169,39 @@ export const conversationEvents = pgTable(
   },
   (t) => [primaryKey({ columns: [t.conversationId, t.seq], name: 'conversation_events_pkey' })],
 );
+
+/** Who a message mentions, by seq: unread mention counts are an index range after the read pointer. */
+export const messageMentions = pgTable(
+  'message_mentions',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    seq: seqCol('seq').notNull(),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.conversationId, t.seq], name: 'message_mentions_pkey' }),
+    index('message_mentions_message_idx').on(t.messageId),
+  ],
+);
+
+export const reactions = pgTable(
+  'reactions',
+  {
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    emoji: text('emoji').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.emoji, t.userId], name: 'reactions_pkey' })],
+);

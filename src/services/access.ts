@@ -4,6 +4,7 @@ import { isUuid } from '../core/ids.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
+import type { MessageRow } from '../db/repositories/messages.repository.js';
 
 /** A live conversation by id; a malformed or unknown id is 404. */
 export async function loadConversation(repos: Repositories, id: string, kind?: 'group' | 'direct'): Promise<ConversationRow> {
@@ -46,4 +47,22 @@ export function requireAdmin(m: MemberRow): void {
 
 export function requireOwner(m: MemberRow): void {
   if (m.role !== 'owner') throw forbidden('only the group owner may do this');
+}
+
+/**
+ * A message the user may see: its conversation is live and the user a member (a non-member of a
+ * public group gets 403, anyone else 404).
+ */
+export async function loadVisibleMessage(
+  repos: Repositories,
+  userId: string,
+  messageId: string,
+): Promise<{ row: MessageRow; conv: ConversationRow; member: MemberRow }> {
+  const row = isUuid(messageId) ? await repos.messages.findById(messageId) : null;
+  if (!row) throw notFound('message');
+  const conv = await repos.conversations.findById(row.conversationId);
+  if (!conv) throw notFound('message');
+  const member = await repos.members.find(conv.id, userId);
+  if (!member && !isVisibleToAll(conv)) throw notFound('message');
+  return { row, conv, member: requireMember(conv, member) };
 }

@@ -10,7 +10,7 @@ import type { Conversation, Member } from '../protocol/entities.js';
 import type { Actor } from './accounts.service.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
 import { appendEvent, type EventPublisher, type MemberPayload } from './events.js';
-import { presentConversation, presentMember, presentUser, type PresenceSource } from './presenters.js';
+import { presentConversation, presentMember, presentMessages, presentUser, type PresenceSource } from './presenters.js';
 
 const memberPayload = (m: MemberRow): Record<string, unknown> =>
   ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt.toISOString() }) satisfies MemberPayload;
@@ -36,7 +36,9 @@ export class ConversationsService {
     const outsiders = ids.filter((id) => !stats.has(id));
     const outsiderLast = await this.repos.conversations.lastMessageIds(outsiders);
     const lastIds = [...[...stats.values()].flatMap((s) => (s.lastMessageId ? [s.lastMessageId] : [])), ...outsiderLast.values()];
-    const lastById = new Map((await this.repos.messages.findByIds(lastIds)).map((m) => [m.id, m]));
+    const lastRows = await this.repos.messages.findByIds(lastIds);
+    const lastShown = await presentMessages(this.repos.reactions, lastRows, viewerId);
+    const lastById = new Map(lastRows.map((m, i) => [m.id, lastShown[i]!]));
     return rows.map((row) => {
       const s = stats.get(row.id);
       const lastId = s ? s.lastMessageId : outsiderLast.get(row.id);

@@ -7,7 +7,7 @@ import type { Bus } from '../events/bus.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EphemeralFrame } from '../protocol/frames.js';
 import type { Role } from '../protocol/entities.js';
-import { presentConversationShared, presentMember, presentMessage, type PresenceSource } from './presenters.js';
+import { presentConversationShared, presentMember, presentMessages, type PresenceSource } from './presenters.js';
 
 /** What a member event keeps, since the membership row may be gone when it is replayed. */
 export interface MemberPayload {
@@ -63,8 +63,11 @@ export async function renderEvents(repos: Repositories, presence: PresenceSource
     needConversation ? repos.conversations.findById(rows[0]!.conversationId) : Promise.resolve(null),
   ]);
   const lastMessageId = conv ? (await repos.conversations.lastMessageIds([conv.id])).get(conv.id) : undefined;
-  const lastMessage = lastMessageId ? await repos.messages.findById(lastMessageId) : null;
-  const msgById = new Map(msgs.map((m) => [m.id, m]));
+  const lastRow = lastMessageId ? await repos.messages.findById(lastMessageId) : null;
+  const rowsToShow = lastRow ? [...msgs, lastRow] : msgs;
+  const shown = await presentMessages(repos.reactions, rowsToShow, null);
+  const lastMessage = lastRow ? shown[shown.length - 1]! : null;
+  const msgById = new Map(msgs.map((m, i) => [m.id, shown[i]!]));
   const userById = new Map(users.map((u) => [u.id, u]));
 
   const out: ConversationEvent[] = [];
@@ -74,7 +77,7 @@ export async function renderEvents(repos: Repositories, presence: PresenceSource
       case 'message.created':
       case 'message.updated': {
         const m = r.messageId ? msgById.get(r.messageId) : undefined;
-        if (m) out.push({ type: r.type, ...head, message: presentMessage(m) });
+        if (m) out.push({ type: r.type, ...head, message: m });
         break;
       }
       case 'message.deleted':

@@ -8,12 +8,14 @@ import { EventPublisher } from './events.js';
 import { MessagesService } from './messages.service.js';
 import { offlinePresence, type PresenceSource } from './presenters.js';
 import { PresenceService } from './presence.service.js';
+import { ReactionsService } from './reactions.service.js';
 
 export interface Services {
   accounts: AccountsService;
   conversations: ConversationsService;
   messages: MessagesService;
   presence: PresenceService;
+  reactions: ReactionsService;
 }
 
 /** Wires the services over one database and bus. */
@@ -26,5 +28,6 @@ export function createServices(deps: { database: Database; bus: Bus; logger: Log
     conversations: new ConversationsService(deps.database.db, repos, publisher, presence),
     messages: new MessagesService(deps.database.db, repos, publisher, presence, deps.logger),
     presence: new PresenceService(repos, publisher),
+    reactions: new ReactionsService(deps.database.db, repos, publisher),
   };
 }

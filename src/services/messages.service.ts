@@ -10,9 +10,9 @@ import type { Message } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
-import { isAdmin, loadConversation, loadMembership, requireMember } from './access.js';
+import { isAdmin, loadMembership, loadVisibleMessage } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
-import { presentMessage, type PresenceSource } from './presenters.js';
+import { presentMessage, presentMessages, type PresenceSource } from './presenters.js';
 
 /** A message event built from the row just written: no need to read it back. */
 function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: Message): ConversationEvent {
@@ -41,6 +41,18 @@ function cleanBody(body: string, hasAttachments: boolean): string {
     throw badRequest(`body is longer than ${MESSAGE_BODY_MAX} characters`, { field: 'body' });
   }
   return text;
+}
+
+/** `@username` tokens of a body (not inside an e-mail address or another word), at most 50. */
+const MENTION = /(?<![\p{L}\p{N}_.@-])@([A-Za-z0-9_.-]{3,32})/gu;
+export function mentionedUsernames(body: string): string[] {
+  const names = new Set<string>();
+  for (const m of body.matchAll(MENTION)) {
+    // A trailing dot ends a sentence, not a username.
+    names.add(m[1]!.replace(/\.+$/, '').toLowerCase());
+    if (names.size >= 50) break;
+  }
+  return [...names].filter((n) => n.length >= 3);
 }
 
 export class MessagesService {
@@ -75,6 +87,8 @@ export class MessagesService {
       }
     }
 
+    const mentions = await this.resolveMentions(conv.id, body);
+
     const result = await inTransaction<{ row: MessageRow; event: EventRow | null }>(this.db, async (tx) => {
       if (clientMsgId !== null) {
         // Lock first, then look again: a concurrent duplicate has committed by the time we hold it.
@@ -92,7 +106,9 @@ export class MessagesService {
         clientMsgId,
         body,
         replyToId: replyTo,
+        mentions,
       });
+      await tx.messages.setMentions(row, mentions);
       const event = await appendEvent(tx, conv.id, 'message.created', { seq, messageId: row.id });
       await tx.members.markRead(conv.id, actor.user.id, seq);
       return { row, event };
@@ -115,50 +131,48 @@ export class MessagesService {
       { before: query.before, after: query.after },
       clampLimit(query.limit),
     );
-    return { messages: rows.map(presentMessage), hasMore };
-  }
-
-  /** A message the caller may see: its conversation must be live and the caller a member. */
-  private async load(actor: Actor, messageId: string): Promise<{ row: MessageRow; isAdmin: boolean; kind: 'group' | 'direct' }> {
-    const row = isUuid(messageId) ? await this.repos.messages.findById(messageId) : null;
-    if (!row) throw notFound('message');
-    const conv = await loadConversation(this.repos, row.conversationId).catch(() => {
-      throw notFound('message');
-    });
-    const member = await this.repos.members.find(conv.id, actor.user.id);
-    if (!member) {
-      requireMember(conv, null);
-    }
-    return { row, isAdmin: member ? isAdmin(member) : false, kind: conv.kind };
+    return { messages: await presentMessages(this.repos.reactions, rows, actor.user.id), hasMore };
   }
 
   async get(actor: Actor, messageId: string): Promise<Message> {
-    return presentMessage((await this.load(actor, messageId)).row);
+    const { row } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
+    return (await presentMessages(this.repos.reactions, [row], actor.user.id))[0]!;
+  }
+
+  /** Members of the conversation named by `@username` in a body. */
+  private async resolveMentions(conversationId: string, body: string): Promise<string[]> {
+    const names = mentionedUsernames(body);
+    if (names.length === 0) return [];
+    const users = await this.repos.users.findByUsernames(names);
+    return this.repos.members.filterMembers(conversationId, users.map((u) => u.id));
   }
 
   async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
-    const { row } = await this.load(actor, messageId);
+    const { row } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
     if (row.senderId !== actor.user.id) throw forbidden('only the sender may edit a message');
     if (row.deletedAt) throw conflict('the message was deleted');
     const text = cleanBody(body, false);
+    const mentions = await this.resolveMentions(row.conversationId, text);
     const result = await inTransaction<{ row: MessageRow; event: EventRow }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(row.conversationId);
       if (seq === null) throw notFound('message');
-      const updated = await tx.messages.updateBody(row.id, text, row.mentions);
+      const updated = await tx.messages.updateBody(row.id, text, mentions);
       if (!updated) throw new Rollback(null); // deleted meanwhile: give the seq back
+      await tx.messages.setMentions(updated, mentions);
       const event = await appendEvent(tx, row.conversationId, 'message.updated', { seq, messageId: row.id });
       return { row: updated, event: event! };
     });
     if (!result) throw conflict('the message was deleted');
-    const message = presentMessage(result.row);
-    await this.publisher.publishEvents(row.conversationId, [messageEvent('message.updated', result.event, message)]);
-    return message;
+    const [message] = await presentMessages(this.repos.reactions, [result.row], null);
+    const [mine] = await presentMessages(this.repos.reactions, [result.row], actor.user.id);
+    await this.publisher.publishEvents(row.conversationId, [messageEvent('message.updated', result.event, message!)]);
+    return mine!;
   }
 
   /** Deletes as a tombstone: the sender, or an admin of the group. Deleting twice is a no-op. */
   async delete(actor: Actor, messageId: string): Promise<void> {
-    const { row, isAdmin: admin, kind } = await this.load(actor, messageId);
-    if (row.senderId !== actor.user.id && !(kind === 'group' && admin)) {
+    const { row, conv, member } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
+    if (row.senderId !== actor.user.id && !(conv.kind === 'group' && isAdmin(member))) {
       throw forbidden('only the sender or a group admin may delete a message');
     }
     if (row.deletedAt) return;
@@ -166,6 +180,8 @@ export class MessagesService {
       const seq = await tx.conversations.takeSeq(row.conversationId);
       if (seq === null) throw notFound('message');
       if (!(await tx.messages.tombstone(row.id))) throw new Rollback(null);
+      await tx.messages.setMentions(row, []);
+      await tx.reactions.removeAll(row.id);
       return (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!;
     });
     if (event) {

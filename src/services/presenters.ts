@@ -2,6 +2,7 @@
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
 import type { MessageRow } from '../db/repositories/messages.repository.js';
+import type { ReactionSummary } from '../db/repositories/reactions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { Conversation, ConversationShared, Member, Message, User } from '../protocol/entities.js';
 
@@ -26,7 +27,8 @@ export function presentUser(row: UserRow, presence: PresenceSource): User {
   };
 }
 
-export function presentMessage(row: MessageRow): Message {
+/** A message as the wire shows it; a tombstone has no text, mentions, attachments or reactions. */
+export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = []): Message {
   return {
     id: row.id,
     conversationId: row.conversationId,
@@ -37,7 +39,7 @@ export function presentMessage(row: MessageRow): Message {
     replyTo: row.replyToId,
     mentions: row.deletedAt ? [] : row.mentions,
     attachments: [],
-    reactions: [],
+    reactions: row.deletedAt ? [] : (reactions as Message['reactions']),
     createdAt: row.createdAt.toISOString(),
     editedAt: iso(row.editedAt),
     deletedAt: iso(row.deletedAt),
@@ -49,7 +51,7 @@ export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt'>, user
 }
 
 /** A conversation as everyone sees it (events carry this). */
-export function presentConversationShared(row: ConversationRow, lastMessage: MessageRow | null): ConversationShared {
+export function presentConversationShared(row: ConversationRow, lastMessage: Message | null): ConversationShared {
   return {
     id: row.id,
     kind: row.kind,
@@ -58,7 +60,7 @@ export function presentConversationShared(row: ConversationRow, lastMessage: Mes
     visibility: row.visibility,
     memberCount: row.memberCount,
     lastSeq: row.lastSeq,
-    lastMessage: lastMessage ? presentMessage(lastMessage) : null,
+    lastMessage,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -70,6 +72,20 @@ export interface ViewerFields {
   peer: User | null;
 }
 
-export function presentConversation(row: ConversationRow, lastMessage: MessageRow | null, viewer: ViewerFields): Conversation {
+export function presentConversation(row: ConversationRow, lastMessage: Message | null, viewer: ViewerFields): Conversation {
   return { ...presentConversationShared(row, lastMessage), ...viewer };
+}
+
+/**
+ * Messages with their reactions, loaded in one query. `viewerId` null: no per-viewer `me`
+ * (events carry none).
+ */
+export async function presentMessages(
+  reactions: { summaries(ids: readonly string[], viewerId: string | null): Promise<Map<string, ReactionSummary[]>> },
+  rows: readonly MessageRow[],
+  viewerId: string | null,
+): Promise<Message[]> {
+  const live = rows.filter((r) => !r.deletedAt).map((r) => r.id);
+  const byMessage = await reactions.summaries(live, viewerId);
+  return rows.map((r) => presentMessage(r, byMessage.get(r.id)));
 }

@@ -17,6 +17,23 @@ export const messagesRoutes =
       { schema: { tags, params: IdParams, body: EditMessageBody, response: { 200: Message, ...err } } },
       async (req) => s.messages.edit(req.actor, req.params.id, req.body.body),
     );
+    const reactionParams = Type.Object({ id: Type.String(), emoji: Type.String({ maxLength: 256 }) });
+    app.put(
+      '/messages/:id/reactions/:emoji',
+      { schema: { tags, params: reactionParams, response: { 204: Type.Null(), ...err } } },
+      async (req, reply) => {
+        await s.reactions.add(req.actor, req.params.id, req.params.emoji);
+        return reply.status(204).send(null);
+      },
+    );
+    app.delete(
+      '/messages/:id/reactions/:emoji',
+      { schema: { tags, params: reactionParams, response: { 204: Type.Null(), ...err } } },
+      async (req, reply) => {
+        await s.reactions.remove(req.actor, req.params.id, req.params.emoji);
+        return reply.status(204).send(null);
+      },
+    );
     app.delete('/messages/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
       await s.messages.delete(req.actor, req.params.id);
       return reply.status(204).send(null);

@@ -162,11 +162,9 @@ export class ConversationsRepository {
              WHERE m.conversation_id = c.cid AND m.seq > mb.last_read_seq AND m.deleted_at IS NULL
              LIMIT ${UNREAD_CAP}) u) AS unread,
           (SELECT count(*)::int FROM (
-             SELECT 1 FROM (
-               SELECT m.mentions FROM messages m
-               WHERE m.conversation_id = c.cid AND m.seq > mb.last_read_seq AND m.deleted_at IS NULL
-               ORDER BY m.seq DESC LIMIT ${UNREAD_CAP}) w
-             WHERE ${viewerId}::uuid = ANY (w.mentions)) u) AS mentions
+             SELECT 1 FROM message_mentions mm
+             WHERE mm.user_id = ${viewerId}::uuid AND mm.conversation_id = c.cid AND mm.seq > mb.last_read_seq
+             LIMIT ${UNREAD_CAP}) u) AS mentions
         FROM unnest(ARRAY[${ids}]) AS c(cid)
         JOIN members mb ON mb.conversation_id = c.cid AND mb.user_id = ${viewerId}::uuid
       `,

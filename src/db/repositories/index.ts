@@ -3,6 +3,7 @@ import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { MembersRepository } from './members.repository.js';
 import { MessagesRepository } from './messages.repository.js';
+import { ReactionsRepository } from './reactions.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -13,6 +14,7 @@ export interface Repositories {
   conversations: ConversationsRepository;
   members: MembersRepository;
   messages: MessagesRepository;
+  reactions: ReactionsRepository;
   events: EventsRepository;
 }
 
@@ -23,6 +25,7 @@ export function repositories(db: Db): Repositories {
     conversations: new ConversationsRepository(db),
     members: new MembersRepository(db),
     messages: new MessagesRepository(db),
+    reactions: new ReactionsRepository(db),
     events: new EventsRepository(db),
   };
 }

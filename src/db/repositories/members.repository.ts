@@ -99,6 +99,16 @@ export class MembersRepository {
     return out;
   }
 
+  /** Which of these users are members of the conversation. */
+  async filterMembers(conversationId: string, userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db
+      .select({ id: members.userId })
+      .from(members)
+      .where(and(eq(members.conversationId, conversationId), inArray(members.userId, [...userIds])));
+    return rows.map((r) => r.id);
+  }
+
   /** The viewer's membership rows in these conversations. */
   async ofUser(userId: string, conversationIds: readonly string[]): Promise<Map<string, MemberRow>> {
     const out = new Map<string, MemberRow>();

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
-import { messages } from '../schema.js';
+import { messageMentions, messages } from '../schema.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessage = typeof messages.$inferInsert;
@@ -74,6 +74,15 @@ export class MessagesRepository {
       .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
       .returning();
     return row ?? null;
+  }
+
+  /** Replaces the mention rows of a message (unread mention counts read them by seq). */
+  async setMentions(message: Pick<MessageRow, 'id' | 'conversationId' | 'seq'>, userIds: readonly string[]): Promise<void> {
+    await this.db.delete(messageMentions).where(eq(messageMentions.messageId, message.id));
+    if (userIds.length === 0) return;
+    await this.db
+      .insert(messageMentions)
+      .values(userIds.map((userId) => ({ userId, conversationId: message.conversationId, seq: message.seq, messageId: message.id })));
   }
 
   /** Turns a message into a tombstone: it keeps its seq; its text is gone. */

@@ -38,6 +38,16 @@ export class UsersRepository {
     return row ?? null;
   }
 
+  /** Users by usernames, case-insensitively. */
+  async findByUsernames(usernames: readonly string[]): Promise<UserRow[]> {
+    if (usernames.length === 0) return [];
+    const lowered = usernames.map((u) => u.toLowerCase());
+    return this.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.username}) IN (${sql.join(lowered.map((u) => sql`${u}`), sql`, `)})`);
+  }
+
   /** Users whose username or display name starts with q (case-insensitive), by username. */
   async searchByPrefix(q: string, after: string | null, limit: number): Promise<UserRow[]> {
     const pattern = likePrefix(q.toLowerCase());

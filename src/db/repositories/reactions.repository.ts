@@ -1,0 +1,56 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { reactions } from '../schema.js';
+
+export interface ReactionSummary {
+  emoji: string;
+  count: number;
+  /** Whether the viewer is among those who reacted; absent for a viewer-less summary (events). */
+  me?: boolean;
+}
+
+export class ReactionsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** True when added; false when this user already reacted so. */
+  async add(messageId: string, emoji: string, userId: string): Promise<boolean> {
+    const rows = await this.db.insert(reactions).values({ messageId, emoji, userId }).onConflictDoNothing().returning({ emoji: reactions.emoji });
+    return rows.length > 0;
+  }
+
+  async remove(messageId: string, emoji: string, userId: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(reactions)
+      .where(and(eq(reactions.messageId, messageId), eq(reactions.emoji, emoji), eq(reactions.userId, userId)))
+      .returning({ emoji: reactions.emoji });
+    return rows.length > 0;
+  }
+
+  async removeAll(messageId: string): Promise<void> {
+    await this.db.delete(reactions).where(eq(reactions.messageId, messageId));
+  }
+
+  /** Per message, its reactions grouped by emoji in the order they were first used. */
+  async summaries(messageIds: readonly string[], viewerId: string | null): Promise<Map<string, ReactionSummary[]>> {
+    const out = new Map<string, ReactionSummary[]>();
+    if (messageIds.length === 0) return out;
+    const rows = await this.db
+      .select({
+        messageId: reactions.messageId,
+        emoji: reactions.emoji,
+        count: sql<number>`count(*)::int`,
+        me: viewerId ? sql<boolean>`bool_or(${reactions.userId} = ${viewerId}::uuid)` : sql<boolean>`false`,
+        first: sql<Date>`min(${reactions.createdAt})`,
+      })
+      .from(reactions)
+      .where(inArray(reactions.messageId, [...messageIds]))
+      .groupBy(reactions.messageId, reactions.emoji)
+      .orderBy(sql`min(${reactions.createdAt})`, reactions.emoji);
+    for (const r of rows) {
+      const list = out.get(r.messageId) ?? [];
+      list.push(viewerId ? { emoji: r.emoji, count: r.count, me: r.me } : { emoji: r.emoji, count: r.count });
+      out.set(r.messageId, list);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,60 @@
+import { badRequest, conflict } from '../core/errors.js';
+import type { Db } from '../db/database.js';
+import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
+import type { EventRow } from '../db/repositories/events.repository.js';
+import type { Actor } from './accounts.service.js';
+import { loadVisibleMessage } from './access.js';
+import type { EventPublisher } from './events.js';
+
+// The v flag (Node 20 has it) knows emoji sequences: ZWJ families, skin tones, flags.
+const RGI_EMOJI = new RegExp("^\\p{RGI_Emoji}$", "v");
+/** A single pictograph, with or without its emoji variation selector (❤ and ❤️ alike). */
+const PICTOGRAPH = /^\p{Extended_Pictographic}\uFE0F?$/u;
+const SHORTCODE = /^:[a-z0-9_+-]{1,32}:$/;
+
+/** An emoji is a Unicode emoji sequence or a `:short_name:`; anything else is a 400. */
+export function validEmoji(emoji: string): boolean {
+  return emoji.length <= 64 && (RGI_EMOJI.test(emoji) || PICTOGRAPH.test(emoji) || SHORTCODE.test(emoji));
+}
+
+export class ReactionsService {
+  constructor(
+    private readonly db: Db,
+    private readonly repos: Repositories,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  /** Adds the caller's reaction; putting it twice is one reaction and one event. */
+  async add(actor: Actor, messageId: string, emoji: string): Promise<void> {
+    await this.change(actor, messageId, emoji, 'reaction.added');
+  }
+
+  /** Removes the caller's reaction, if any. */
+  async remove(actor: Actor, messageId: string, emoji: string): Promise<void> {
+    await this.change(actor, messageId, emoji, 'reaction.removed');
+  }
+
+  private async change(actor: Actor, messageId: string, emoji: string, type: 'reaction.added' | 'reaction.removed'): Promise<void> {
+    const { row } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
+    if (!validEmoji(emoji)) throw badRequest('emoji must be a Unicode emoji or a :short_name:', { emoji });
+    if (row.deletedAt) {
+      if (type === 'reaction.removed') return; // its reactions went with it
+      throw conflict('the message was deleted');
+    }
+    const event = await inTransaction<EventRow, null>(this.db, async (tx) => {
+      const seq = await tx.conversations.takeSeq(row.conversationId);
+      if (seq === null) throw new Rollback(null);
+      const changed =
+        type === 'reaction.added'
+          ? (await tx.messages.findById(row.id))?.deletedAt === null && (await tx.reactions.add(row.id, emoji, actor.user.id))
+          : await tx.reactions.remove(row.id, emoji, actor.user.id);
+      // Nothing changed (already so, or deleted meanwhile): give the seq back.
+      if (!changed) throw new Rollback(null);
+      return tx.events.insert({ conversationId: row.conversationId, seq, type, messageId: row.id, payload: { emoji, userId: actor.user.id } });
+    });
+    if (!event) return;
+    await this.publisher.publishEvents(row.conversationId, [
+      { type, conversationId: event.conversationId, seq: event.seq, createdAt: event.createdAt.toISOString(), messageId: row.id, emoji, userId: actor.user.id },
+    ]);
+  }
+}
