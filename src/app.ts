@@ -18,6 +18,9 @@ import { createServices, type Services } from './services/index.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from './realtime/gateway.js';
 import { PresenceTracker } from './realtime/presence.js';
 import { ConnectionRegistry } from './realtime/registry.js';
+import { repositories } from './db/repositories/index.js';
+import { UrlSigner } from './services/url-signer.js';
+import { LocalBlobStore } from './storage/blob-store.js';
 
 export interface AppDeps {
   config: Config;
@@ -52,7 +55,12 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const bus = deps.bus ?? new LocalBus();
   const registry = new ConnectionRegistry();
   const tracker = new PresenceTracker(registry, deps.presenceGraceMs ?? 5_000, deps.logger);
-  const services = createServices({ database: deps.database, bus, logger: deps.logger, presence: tracker });
+  const repos = repositories(deps.database.db);
+  // One secret for every node, kept in the database: a URL signed by one node works on all.
+  const secret = await repos.uploads.setting('upload_url_secret', () => randomBytes(32).toString('hex'));
+  const signer = new UrlSigner(Buffer.from(secret, 'hex'));
+  const blobs = new LocalBlobStore(deps.config.uploadDir);
+  const services = createServices({ database: deps.database, bus, logger: deps.logger, presence: tracker, blobs, signer });
   tracker.attach(services.presence);
   const gatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, rateLimit: deps.config.rateLimit, ...deps.gateway };
   const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions);
@@ -126,14 +134,21 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       return reply.status(503).send({ error: { code: 'unavailable', message: 'the database is unreachable' } });
     }
   });
-  await app.register(apiV1(services), { prefix: '/api/v1' });
+  await app.register(apiV1(services, deps.config), { prefix: '/api/v1' });
 
   gateway.attach(app as unknown as FastifyInstance);
   // Sockets first (1001), so the HTTP server can finish its in-flight requests and close.
   app.addHook('preClose', async () => {
     await gateway.close();
   });
+  // Uploads never attached are removed after a day; the sweep runs hourly on every node.
+  const sweeper = setInterval(() => {
+    services.uploads.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'upload sweep failed'));
+    blobs.sweepTemp(60 * 60 * 1000).catch((err: unknown) => deps.logger.warn({ err }, 'temp sweep failed'));
+  }, 60 * 60 * 1000);
+  sweeper.unref();
   app.addHook('onClose', async () => {
+    clearInterval(sweeper);
     await bus.close();
   });
   return Object.assign(app as unknown as FastifyInstance, { services, bus, gateway }) as ParleyApp;

@@ -15,6 +15,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Largest JSON request body accepted, in bytes. */
   bodyLimit: number;
+  /** Largest upload accepted, in bytes (413 beyond). */
+  uploadMaxBytes: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -92,6 +94,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     rateLimit: onOff(env, 'RATE_LIMIT', true),
     webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     bodyLimit: int(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
 }
 

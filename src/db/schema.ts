@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -205,3 +206,53 @@ export const reactions = pgTable(
   },
   (t) => [primaryKey({ columns: [t.messageId, t.emoji, t.userId], name: 'reactions_pkey' })],
 );
+
+export const uploads = pgTable(
+  'uploads',
+  {
+    id: uuid('id').primaryKey(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The client's file name, cleaned (any script); never used as a path. */
+    filename: text('filename').notNull(),
+    /** Sniffed from the bytes, never taken from the client. */
+    contentType: text('content_type').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    /** Content hash: the storage key, shared by identical files. */
+    sha256: text('sha256').notNull(),
+    hasThumbnail: boolean('has_thumbnail').notNull().default(false),
+    createdAt: createdTstz('created_at'),
+    /** First attached to a message; uploads never attached are swept after a day. */
+    attachedAt: tstz('attached_at'),
+  },
+  (t) => [
+    index('uploads_owner_idx').on(t.ownerId),
+    index('uploads_sha256_idx').on(t.sha256),
+    index('uploads_unattached_idx').on(t.createdAt).where(sql`${t.attachedAt} IS NULL`),
+  ],
+);
+
+export const messageAttachments = pgTable(
+  'message_attachments',
+  {
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    uploadId: uuid('upload_id')
+      .notNull()
+      .references(() => uploads.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.uploadId], name: 'message_attachments_pkey' }),
+    // "Is this upload attached somewhere the caller is a member?"
+    index('message_attachments_upload_idx').on(t.uploadId),
+  ],
+);
+
+/** Server-wide settings shared by every node (the URL signing secret). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -1,8 +1,7 @@
 /** `npm run seed`: replaces all data in the configured database with demo data. */
+import { buildApp } from '../app.js';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { LocalBus } from '../events/bus.js';
-import { createServices } from '../services/index.js';
 import { openDatabase } from './database.js';
 import { DEMO_PASSWORD, seed } from './seed.js';
 
@@ -14,8 +13,9 @@ async function run(): Promise<void> {
     logger,
   );
   try {
-    const bus = new LocalBus();
-    await seed(database, createServices({ database, bus, logger }), logger);
+    const app = await buildApp({ config, database, logger });
+    await seed(database, app.services, logger);
+    await app.close();
     logger.info(`seed: done; sign in as alice, bob, zhangwei, lina or carol with the password "${DEMO_PASSWORD}"`);
   } finally {
     await database.close();

@@ -8,7 +8,8 @@ import type { Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { User } from '../protocol/entities.js';
 import type { EventPublisher } from './events.js';
-import { presentUser, type PresenceSource } from './presenters.js';
+import type { UploadsService } from './uploads.service.js';
+import { presentUser, type UserView } from './presenters.js';
 
 /** argon2id, OWASP's minimum profile: 19 MiB, 2 passes. Hashing runs on libuv's thread pool. */
 const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -28,8 +29,9 @@ export class AccountsService {
 
   constructor(
     private readonly repos: Repositories,
-    private readonly presence: PresenceSource,
+    private readonly presence: UserView,
     private readonly publisher: EventPublisher,
+    private readonly avatars: Pick<UploadsService, 'checkAvatar'>,
     private readonly logger: Logger,
   ) {}
 
@@ -78,9 +80,8 @@ export class AccountsService {
       changes.displayName = name;
     }
     if (patch.avatarUploadId !== undefined) {
-      // Uploads arrive with the rich-messages issue: until then only clearing the avatar is valid.
-      if (patch.avatarUploadId !== null) throw badRequest('avatarUploadId is not one of your uploads');
-      changes.avatarUploadId = null;
+      if (patch.avatarUploadId !== null) await this.avatars.checkAvatar(actor, patch.avatarUploadId);
+      changes.avatarUploadId = patch.avatarUploadId;
     }
     if (Object.keys(changes).length === 0) return this.me(actor);
     const row = await this.repos.users.update(actor.user.id, changes);

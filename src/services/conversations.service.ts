@@ -10,7 +10,7 @@ import type { Conversation, Member } from '../protocol/entities.js';
 import type { Actor } from './accounts.service.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
 import { appendEvent, type EventPublisher, type MemberPayload } from './events.js';
-import { presentConversation, presentMember, presentMessages, presentUser, type PresenceSource } from './presenters.js';
+import { presentConversation, presentMember, presentUser, type MessagePresenter, type UserView } from './presenters.js';
 
 const memberPayload = (m: MemberRow): Record<string, unknown> =>
   ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt.toISOString() }) satisfies MemberPayload;
@@ -21,7 +21,8 @@ export class ConversationsService {
     private readonly db: Db,
     private readonly repos: Repositories,
     private readonly publisher: EventPublisher,
-    private readonly presence: PresenceSource,
+    private readonly presence: UserView,
+    private readonly messages: MessagePresenter,
   ) {}
 
   /** Conversations as the viewer sees them (unread counts, read pointer, peer), in input order. */
@@ -37,7 +38,7 @@ export class ConversationsService {
     const outsiderLast = await this.repos.conversations.lastMessageIds(outsiders);
     const lastIds = [...[...stats.values()].flatMap((s) => (s.lastMessageId ? [s.lastMessageId] : [])), ...outsiderLast.values()];
     const lastRows = await this.repos.messages.findByIds(lastIds);
-    const lastShown = await presentMessages(this.repos.reactions, lastRows, viewerId);
+    const lastShown = await this.messages.present(lastRows, viewerId);
     const lastById = new Map(lastRows.map((m, i) => [m.id, lastShown[i]!]));
     return rows.map((row) => {
       const s = stats.get(row.id);

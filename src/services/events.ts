@@ -7,7 +7,7 @@ import type { Bus } from '../events/bus.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EphemeralFrame } from '../protocol/frames.js';
 import type { Role } from '../protocol/entities.js';
-import { presentConversationShared, presentMember, presentMessages, type PresenceSource } from './presenters.js';
+import { presentConversationShared, presentMember, type MessagePresenter, type UserView } from './presenters.js';
 
 /** What a member event keeps, since the membership row may be gone when it is replayed. */
 export interface MemberPayload {
@@ -40,17 +40,23 @@ export async function appendEvent(
 /** Events after a seq, as they are now (the catch-up feed and WebSocket sync share it). */
 export async function eventsAfter(
   repos: Repositories,
-  presence: PresenceSource,
+  presence: UserView,
+  messages: MessagePresenter,
   conversationId: string,
   after: number,
   limit: number,
 ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
   const { rows, hasMore } = await repos.events.listAfter(conversationId, after, limit);
-  return { events: await renderEvents(repos, presence, rows), hasMore };
+  return { events: await renderEvents(repos, presence, messages, rows), hasMore };
 }
 
 /** Renders event rows to the wire, showing messages, users and the conversation as they are now. */
-export async function renderEvents(repos: Repositories, presence: PresenceSource, rows: readonly EventRow[]): Promise<ConversationEvent[]> {
+export async function renderEvents(
+  repos: Repositories,
+  presence: UserView,
+  messages: MessagePresenter,
+  rows: readonly EventRow[],
+): Promise<ConversationEvent[]> {
   if (rows.length === 0) return [];
   const messageIds = [...new Set(rows.flatMap((r) => (r.messageId ? [r.messageId] : [])))];
   const userIds = [
@@ -65,7 +71,7 @@ export async function renderEvents(repos: Repositories, presence: PresenceSource
   const lastMessageId = conv ? (await repos.conversations.lastMessageIds([conv.id])).get(conv.id) : undefined;
   const lastRow = lastMessageId ? await repos.messages.findById(lastMessageId) : null;
   const rowsToShow = lastRow ? [...msgs, lastRow] : msgs;
-  const shown = await presentMessages(repos.reactions, rowsToShow, null);
+  const shown = await messages.present(rowsToShow, null);
   const lastMessage = lastRow ? shown[shown.length - 1]! : null;
   const msgById = new Map(msgs.map((m, i) => [m.id, shown[i]!]));
   const userById = new Map(users.map((u) => [u.id, u]));
@@ -113,7 +119,8 @@ export class EventPublisher {
   constructor(
     private readonly repos: Repositories,
     private readonly bus: Bus,
-    private readonly presence: PresenceSource,
+    private readonly presence: UserView,
+    private readonly messages: MessagePresenter,
     private readonly logger: Logger,
   ) {}
 
@@ -121,7 +128,7 @@ export class EventPublisher {
   async publish(rows: readonly EventRow[], alsoNotify: readonly string[] = []): Promise<void> {
     if (rows.length === 0 || !this.bus.active) return;
     try {
-      await this.publishEvents(rows[0]!.conversationId, await renderEvents(this.repos, this.presence, rows), alsoNotify);
+      await this.publishEvents(rows[0]!.conversationId, await renderEvents(this.repos, this.presence, this.messages, rows), alsoNotify);
     } catch (err) {
       // The events are committed; a client that misses them catches up through sync.
       this.logger.warn({ err, conversationId: rows[0]!.conversationId }, 'publishing events failed');

@@ -12,7 +12,7 @@ import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
 import { isAdmin, loadMembership, loadVisibleMessage } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
-import { presentMessage, presentMessages, type PresenceSource } from './presenters.js';
+import { type MessagePresenter, type UserView } from './presenters.js';
 
 /** A message event built from the row just written: no need to read it back. */
 function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: Message): ConversationEvent {
@@ -60,7 +60,8 @@ export class MessagesService {
     private readonly db: Db,
     private readonly repos: Repositories,
     private readonly publisher: EventPublisher,
-    private readonly presence: PresenceSource,
+    private readonly presence: UserView,
+    private readonly view: MessagePresenter,
     private readonly logger: Logger,
   ) {}
 
@@ -73,11 +74,16 @@ export class MessagesService {
     const clientMsgId = input.clientMsgId ?? null;
     if (clientMsgId !== null) {
       const stored = await this.repos.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
-      if (stored) return { message: presentMessage(stored), created: false };
+      if (stored) return { message: await this.view.presentOne(stored, actor.user.id), created: false };
     }
-    const attachmentIds = input.attachmentIds ?? [];
-    // Uploads arrive with the rich-messages issue: until then no id is one of the sender's uploads.
-    if (attachmentIds.length > 0) throw badRequest('attachmentIds must name your own uploads', { attachmentIds });
+    const attachmentIds = [...new Set(input.attachmentIds ?? [])];
+    if (attachmentIds.length > 0) {
+      const own = await this.repos.uploads.findOwned(actor.user.id, attachmentIds.filter(isUuid));
+      if (own.length !== attachmentIds.length) {
+        const mine = new Set(own.map((u) => u.id));
+        throw badRequest('attachmentIds must name your own uploads', { attachmentIds: attachmentIds.filter((id) => !mine.has(id)) });
+      }
+    }
     const body = cleanBody(input.body, attachmentIds.length > 0);
     const replyTo = input.replyTo ?? null;
     if (replyTo !== null) {
@@ -109,13 +115,14 @@ export class MessagesService {
         mentions,
       });
       await tx.messages.setMentions(row, mentions);
+      await tx.uploads.attach(row.id, attachmentIds);
       const event = await appendEvent(tx, conv.id, 'message.created', { seq, messageId: row.id });
       await tx.members.markRead(conv.id, actor.user.id, seq);
       return { row, event };
     });
-    if (!result.event) return { message: presentMessage(result.row), created: false };
+    if (!result.event) return { message: await this.view.presentOne(result.row, actor.user.id), created: false };
     this.logger.debug({ conversationId: conv.id, seq: result.row.seq, messageId: result.row.id }, 'message stored');
-    const message = presentMessage(result.row);
+    const message = await this.view.presentOne(result.row, null);
     await this.publisher.publishEvents(conv.id, [messageEvent('message.created', result.event, message)]);
     return { message, created: true };
   }
@@ -131,12 +138,12 @@ export class MessagesService {
       { before: query.before, after: query.after },
       clampLimit(query.limit),
     );
-    return { messages: await presentMessages(this.repos.reactions, rows, actor.user.id), hasMore };
+    return { messages: await this.view.present(rows, actor.user.id), hasMore };
   }
 
   async get(actor: Actor, messageId: string): Promise<Message> {
     const { row } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
-    return (await presentMessages(this.repos.reactions, [row], actor.user.id))[0]!;
+    return (await this.view.present([row], actor.user.id))[0]!;
   }
 
   /** Members of the conversation named by `@username` in a body. */
@@ -163,8 +170,8 @@ export class MessagesService {
       return { row: updated, event: event! };
     });
     if (!result) throw conflict('the message was deleted');
-    const [message] = await presentMessages(this.repos.reactions, [result.row], null);
-    const [mine] = await presentMessages(this.repos.reactions, [result.row], actor.user.id);
+    const [message] = await this.view.present([result.row], null);
+    const [mine] = await this.view.present([result.row], actor.user.id);
     await this.publisher.publishEvents(row.conversationId, [messageEvent('message.updated', result.event, message!)]);
     return mine!;
   }
@@ -182,6 +189,7 @@ export class MessagesService {
       if (!(await tx.messages.tombstone(row.id))) throw new Rollback(null);
       await tx.messages.setMentions(row, []);
       await tx.reactions.removeAll(row.id);
+      await tx.uploads.detachAll(row.id);
       return (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!;
     });
     if (event) {
@@ -198,7 +206,7 @@ export class MessagesService {
     query: { after?: number; limit?: number },
   ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
     const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
-    return eventsAfter(this.repos, this.presence, conv.id, query.after ?? 0, clampLimit(query.limit));
+    return eventsAfter(this.repos, this.presence, this.view, conv.id, query.after ?? 0, clampLimit(query.limit));
   }
 
   /**
@@ -206,7 +214,7 @@ export class MessagesService {
    * membership before (sync) or received a live event of the conversation (a gap fill).
    */
   async replay(conversationId: string, after: number, limit: number): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
-    return eventsAfter(this.repos, this.presence, conversationId, after, limit);
+    return eventsAfter(this.repos, this.presence, this.view, conversationId, after, limit);
   }
 
   /** Tells the other members that the caller is typing (ephemeral: nothing is stored). */

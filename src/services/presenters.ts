@@ -4,23 +4,30 @@ import type { MemberRow } from '../db/repositories/members.repository.js';
 import type { MessageRow } from '../db/repositories/messages.repository.js';
 import type { ReactionSummary } from '../db/repositories/reactions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
-import type { Conversation, ConversationShared, Member, Message, User } from '../protocol/entities.js';
+import type { Conversation, ConversationShared, Member, Message, Upload, User } from '../protocol/entities.js';
+import type { Repositories } from '../db/repositories/index.js';
+import type { UploadRow } from '../db/repositories/uploads.repository.js';
+import type { UrlSigner } from './url-signer.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-/** Live presence of a user; the realtime layer supplies it (offline until then). */
-export interface PresenceSource {
+/** What presenting a user needs beyond its row: live presence and a signed avatar URL. */
+export interface UserView {
   isOnline(userId: string): boolean;
+  avatarUrl(uploadId: string): string;
 }
 
-export const offlinePresence: PresenceSource = { isOnline: () => false };
+/** Just the live part of it, which the realtime layer supplies. */
+export type PresenceSource = Pick<UserView, 'isOnline'>;
 
-export function presentUser(row: UserRow, presence: PresenceSource): User {
+export const offlineView: UserView = { isOnline: () => false, avatarUrl: () => '' };
+
+export function presentUser(row: UserRow, presence: UserView): User {
   return {
     id: row.id,
     username: row.username,
     displayName: row.displayName,
-    avatarUrl: null,
+    avatarUrl: row.avatarUploadId ? presence.avatarUrl(row.avatarUploadId) : null,
     createdAt: row.createdAt.toISOString(),
     online: presence.isOnline(row.id),
     lastSeenAt: iso(row.lastSeenAt),
@@ -28,7 +35,19 @@ export function presentUser(row: UserRow, presence: PresenceSource): User {
 }
 
 /** A message as the wire shows it; a tombstone has no text, mentions, attachments or reactions. */
-export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = []): Message {
+export function presentUpload(row: UploadRow, signer: UrlSigner): Upload {
+  return {
+    id: row.id,
+    filename: row.filename,
+    contentType: row.contentType,
+    size: row.size,
+    url: signer.url(row.id, 'file'),
+    thumbnailUrl: row.hasThumbnail ? signer.url(row.id, 'thumbnail') : null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = [], attachments: Upload[] = []): Message {
   return {
     id: row.id,
     conversationId: row.conversationId,
@@ -38,7 +57,7 @@ export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = [
     body: row.deletedAt ? '' : row.body,
     replyTo: row.replyToId,
     mentions: row.deletedAt ? [] : row.mentions,
-    attachments: [],
+    attachments: row.deletedAt ? [] : attachments,
     reactions: row.deletedAt ? [] : (reactions as Message['reactions']),
     createdAt: row.createdAt.toISOString(),
     editedAt: iso(row.editedAt),
@@ -46,7 +65,7 @@ export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = [
   };
 }
 
-export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt'>, user: UserRow, presence: PresenceSource): Member {
+export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt'>, user: UserRow, presence: UserView): Member {
   return { user: presentUser(user, presence), role: member.role, joinedAt: member.joinedAt.toISOString() };
 }
 
@@ -76,16 +95,34 @@ export function presentConversation(row: ConversationRow, lastMessage: Message |
   return { ...presentConversationShared(row, lastMessage), ...viewer };
 }
 
-/**
- * Messages with their reactions, loaded in one query. `viewerId` null: no per-viewer `me`
- * (events carry none).
- */
-export async function presentMessages(
-  reactions: { summaries(ids: readonly string[], viewerId: string | null): Promise<Map<string, ReactionSummary[]>> },
-  rows: readonly MessageRow[],
-  viewerId: string | null,
-): Promise<Message[]> {
-  const live = rows.filter((r) => !r.deletedAt).map((r) => r.id);
-  const byMessage = await reactions.summaries(live, viewerId);
-  return rows.map((r) => presentMessage(r, byMessage.get(r.id)));
+/** Presents messages with their reactions and attachments, each loaded in one query per page. */
+export class MessagePresenter {
+  constructor(
+    private readonly repos: Pick<Repositories, 'reactions' | 'uploads'>,
+    private readonly signer: UrlSigner,
+  ) {}
+
+  /** `viewerId` null: no per-viewer `me` in reactions (events carry none). */
+  async present(rows: readonly MessageRow[], viewerId: string | null): Promise<Message[]> {
+    const live = rows.filter((r) => !r.deletedAt).map((r) => r.id);
+    const [reactions, attachments] = await Promise.all([
+      this.repos.reactions.summaries(live, viewerId),
+      this.repos.uploads.attachmentsOf(live),
+    ]);
+    return rows.map((r) =>
+      presentMessage(
+        r,
+        reactions.get(r.id),
+        (attachments.get(r.id) ?? []).map((u) => presentUpload(u, this.signer)),
+      ),
+    );
+  }
+
+  async presentOne(row: MessageRow, viewerId: string | null): Promise<Message> {
+    return (await this.present([row], viewerId))[0]!;
+  }
+
+  upload(row: UploadRow): Upload {
+    return presentUpload(row, this.signer);
+  }
 }

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const call = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, who: Account, payload?: unknown) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload === undefined ? {} : { payload }) });
+  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload === undefined ? {} : { payload: payload as object }) });
 
 async function group(owner: Account, members: Account[], visibility: 'public' | 'private' = 'private'): Promise<string> {
   const res = await call('POST', '/groups', owner, { name: 'rich', visibility, memberIds: members.map((m) => m.user.id) });

@@ -3,6 +3,9 @@
  * the PostgreSQL server named by TEST_DATABASE_URL (scripts/with-postgres.sh sets it).
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.js';
@@ -41,7 +44,8 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
 }
 
 export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus'> = {}): Promise<TestApp> {
-  const config = parseConfig({ LOG_LEVEL: 'silent', RATE_LIMIT: 'off', ...env });
+  const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-uploads-'));
+  const config = parseConfig({ LOG_LEVEL: 'silent', RATE_LIMIT: 'off', UPLOAD_DIR: uploadDir, ...env });
   const logger = createLogger({ level: config.logLevel, logDir: null });
   let dropDb: (() => Promise<void>) | null = null;
   let database: Database;
@@ -62,6 +66,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Pick<
       await app.close();
       await database.close();
       if (dropDb) await dropDb();
+      fs.rmSync(uploadDir, { recursive: true, force: true });
     },
   };
 }

@@ -24,6 +24,8 @@ const IN_FLIGHT = 8;
 const CHAOS_MIN = 40;
 const CHAOS_MAX = 160;
 const OFFLINE_MAX = 250;
+/** The gateway's reads (membership check of a sync, replay pages) are delayed up to this many ms, to widen race windows. */
+const READ_JITTER_MAX = 8;
 /** Who is in which group: every user in one to three groups, each group sharing members with both others. */
 const GROUPS: number[][] = [
   [0, 1, 2, 3, 4, 5],
@@ -47,6 +49,7 @@ function prng(seed: number): () => number {
 const planRand = prng(SEED);
 const chaosRand = prng(SEED ^ 0x5bd1e995);
 const offlineRand = prng(SEED ^ 0x27d4eb2f);
+const jitterRand = prng(SEED ^ 0x165667b1);
 const pick = <T>(xs: readonly T[], rand: () => number): T => xs[Math.floor(rand() * xs.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -90,6 +93,21 @@ beforeAll(async () => {
   console.log(`convergence seed: ${SEED} (rerun with CONVERGENCE_SEED=${SEED})`);
   t = await startTestServer({}, { presenceGraceMs: 50 });
   app = t.app as ParleyApp;
+  // Stretch the gateway's reads a little, at random: live events then land inside the windows
+  // where a connection checks membership or replays, which is where ordering bugs hide.
+  const { conversations, messages } = app.services;
+  const memberOf = conversations.memberOf.bind(conversations);
+  const replay = messages.replay.bind(messages);
+  const jitter = () => sleep(Math.floor(jitterRand() * READ_JITTER_MAX));
+  conversations.memberOf = async (actor, ids) => {
+    await jitter();
+    return memberOf(actor, ids);
+  };
+  messages.replay = async (id, after, limit) => {
+    const result = await replay(id, after, limit);
+    await jitter();
+    return result;
+  };
 });
 
 afterAll(async () => {
@@ -274,7 +292,7 @@ describe('randomized convergence', () => {
     const sentAt = Date.now();
 
     // Everyone back online and synced to completion, then caught up with the table.
-    await waitFor(() => sims.every((s) => s.online), 'every client to reconnect and sync', 15_000);
+    await waitFor(() => sims.every((s) => s.online), 'every client to reconnect and sync', 30_000);
     const feeds = new Map<string, ConversationEvent[]>();
     for (const [g, id] of groupIds.entries()) {
       const owner = accounts[GROUPS[g]![0]!]!;
@@ -290,7 +308,7 @@ describe('randomized convergence', () => {
       );
     }
     const lastSeq = (id: string) => feeds.get(id)!.at(-1)?.seq ?? 0;
-    await waitFor(() => sims.every((s) => s.convs.every((c) => lastSeen(s)[c] === lastSeq(c))), 'every client to see the last seq of its conversations', 15_000);
+    await waitFor(() => sims.every((s) => s.convs.every((c) => lastSeen(s)[c] === lastSeq(c))), 'every client to see the last seq of its conversations', 30_000);
     // A final sync from where each client got to replays nothing more.
     for (const s of sims) {
       const seen = lastSeen(s);
@@ -352,7 +370,7 @@ describe('randomized convergence', () => {
       expect(copies[0]).toMatchObject({ conversationId: p.conversationId, senderId: sims[p.sender]!.account.user.id, body: p.body });
     }
     expect([...stored.values()].flat()).toHaveLength(MESSAGES);
-  }, 120_000);
+  }, 180_000);
 
   it('leaves no connection in the registry once every client has closed', async () => {
     expect(sims.length).toBe(USERS);

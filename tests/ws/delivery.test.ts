@@ -15,7 +15,7 @@ import { LocalBus, type Bus, type BusListener, type BusMessage } from '../../src
 import type { ConversationEvent } from '../../src/protocol/events.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../../src/realtime/gateway.js';
 import { auth, register, uniqueName, type Account } from '../helpers/app.js';
-import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
+import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 
 const API = '/api/v1';
 const SYNC_BUDGET = 20;
@@ -143,17 +143,12 @@ function range(from: number, to: number): number[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
   while (!cond()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
-}
-
-/** The sync.done frames a client received, in order. */
-function syncDones(c: WsClient): Frame[] {
-  return c.frames.filter((f) => f.type === 'sync.done');
 }
 
 /** Syncs one conversation from `cursor` until sync.done says hasMore false; returns the number of rounds. */
@@ -169,37 +164,43 @@ async function syncToEnd(c: WsClient, conversationId: string, cursor: number): P
   }
 }
 
+interface Gate { entered: Promise<void>; release(): void; restore(): void }
+
 /**
- * Makes the gateway's reads of one conversation's events wait until released (the test stands
- * between the connection and the events table). With `readFirst`, the read happens at once and
- * only its answer waits, so events committed meanwhile are not in it.
+ * Makes calls of a service method that match wait until released (the test stands between the
+ * gateway and the database). With `readFirst`, the call runs at once and only its answer waits,
+ * so what is committed meanwhile is not in it.
  */
-function gateReplay(conversationId: string, readFirst = false): { entered: Promise<void>; release(): void; restore(): void } {
-  const messages = app.services.messages;
-  const original = messages.replay.bind(messages);
+function gate<O extends object, K extends keyof O>(owner: O, method: K, matches: (...args: never[]) => boolean, readFirst = false): Gate {
+  const original = (owner[method] as (...args: unknown[]) => Promise<unknown>).bind(owner);
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let enter!: () => void;
   const entered = new Promise<void>((r) => (enter = r));
-  messages.replay = async (id, after, limit) => {
-    if (id !== conversationId) return original(id, after, limit);
+  (owner as Record<K, unknown>)[method] = async (...args: never[]) => {
+    if (!matches(...args)) return original(...args);
     if (readFirst) {
-      const result = await original(id, after, limit);
+      const result = await original(...args);
       enter();
       await released;
       return result;
     }
     enter();
     await released;
-    return original(id, after, limit);
+    return original(...args);
   };
   return {
     entered,
     release,
     restore: () => {
-      delete (messages as { replay?: unknown }).replay;
+      delete (owner as Record<K, unknown>)[method];
     },
   };
+}
+
+/** Holds the gateway's reads of one conversation's events (sync pages and gap fills). */
+function gateReplay(conversationId: string, readFirst = false): Gate {
+  return gate(app.services.messages, 'replay', (id: string) => id === conversationId, readFirst);
 }
 
 describe('sync', () => {
@@ -306,7 +307,7 @@ describe('sync', () => {
 
     await api('POST', `/groups/${h}/members`, owner!, { userId: joiner!.user.id });
     const m = await say(h, owner!);
-    await waitFor(() => seqs(c, h).includes(m.seq), `the message after joining (seq ${m.seq}) on a connection whose auth cursors named the group before`, 2000);
+    await waitFor(() => seqs(c, h).includes(m.seq), `the message after joining (seq ${m.seq}) on a connection whose auth cursors named the group before`, 3000);
     expect(c.events(h).map((e) => e.type)).toEqual(['member.joined', 'message.created']);
     expect(seqs(c, h)).toEqual([m.seq - 1, m.seq]);
   });
@@ -338,6 +339,29 @@ describe('auth cursors', () => {
     } finally {
       stop = true;
       await pump;
+    }
+  });
+
+  it('hold their conversations from ready on, while the membership check of their sync is still running', async () => {
+    const [owner, reader] = await users(2);
+    const g = await group(owner!, [reader!]);
+    const cursor = await sayMany(g, owner!, 4);
+    const check = gate(app.services.conversations, 'memberOf', (actor: { user: { id: string } }) => actor.user.id === reader!.user.id);
+    try {
+      const c = await connect(reader!, { [g]: cursor - 2 });
+      await check.entered;
+      // Live events while the sync has not even started replaying.
+      const last = await sayMany(g, owner!, 3);
+      await sleep(50);
+      expect(c.events(g), 'live events went out before the replay of the auth cursors').toEqual([]);
+      check.release();
+      await c.next((f) => f.type === 'sync.done');
+      await waitFor(() => seqs(c, g).at(-1) === last, `seq ${last}`);
+      await sleep(50);
+      expect(seqs(c, g)).toEqual(range(cursor - 1, last));
+    } finally {
+      check.release();
+      check.restore();
     }
   });
 
@@ -424,6 +448,30 @@ describe('live events during a replay', () => {
     } finally {
       gate.release();
       gate.restore();
+    }
+  });
+
+  it('a sync does not send again the live events delivered between the client sending it and the replay starting', async () => {
+    const [owner, reader] = await users(2);
+    const g = await group(owner!, [reader!]);
+    const cursor = await sayMany(g, owner!, 2);
+    const c = await connect(reader!, { [g]: cursor });
+    await c.next((f) => f.type === 'sync.done');
+    const check = gate(app.services.conversations, 'memberOf', (actor: { user: { id: string } }) => actor.user.id === reader!.user.id);
+    try {
+      // The client is up to date at `cursor` and syncs from there; two messages are posted while
+      // its sync frame is on its way (here: while the server checks membership).
+      const done = c.request({ type: 'sync', cursors: { [g]: cursor } });
+      await check.entered;
+      const last = await sayMany(g, owner!, 2);
+      await waitFor(() => seqs(c, g).at(-1) === last, `seq ${last} live`);
+      check.release();
+      expect((await done).hasMore).toBe(false);
+      await sleep(50);
+      expect(seqs(c, g), 'seqs received on the connection').toEqual([cursor + 1, cursor + 2]);
+    } finally {
+      check.release();
+      check.restore();
     }
   });
 
@@ -544,7 +592,7 @@ describe('backpressure', () => {
     // The server never buffered much more than the limit for it: one frame over, at most.
     expect(maxBuffered).toBeLessThanOrEqual(LIMITS.maxBufferedBytes + frameBytes);
 
-    await waitFor(() => seqs(fast, g).length >= n, `${n} events on the reading client`, 10_000);
+    await waitFor(() => seqs(fast, g).length >= n, `${n} events on the reading client`, 20_000);
     expect(seqs(fast, g)).toEqual(range(1, n));
     expect(fast.events(g).map((e) => e.message.body)).toEqual(range(1, n).map(body));
     expect(fast.closeCode).toBeNull();
@@ -556,5 +604,5 @@ describe('backpressure', () => {
     const got = seqs(slow, g);
     expect(got.length).toBeLessThan(closedAt);
     expect(got).toEqual(range(1, got.length));
-  });
+  }, 90_000);
 });

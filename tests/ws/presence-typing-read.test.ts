@@ -17,7 +17,7 @@ let t: TestServer;
 const clients: WsClient[] = [];
 
 beforeAll(async () => {
-  t = await startTestServer({}, { gateway: { authTimeoutMs: 2000, heartbeatMs: 200 }, presenceGraceMs: GRACE_MS });
+  t = await startTestServer({}, { presenceGraceMs: GRACE_MS });
 });
 
 afterEach(async () => {
@@ -126,7 +126,7 @@ describe('typing', () => {
   });
 
   it('rate-limits typing: a burst of 10 frames reaches the other members at most 3 times (RATE_LIMIT on)', async () => {
-    const limited = await startTestServer({ RATE_LIMIT: 'on' }, { gateway: { authTimeoutMs: 2000 } });
+    const limited = await startTestServer({ RATE_LIMIT: 'on' }, {});
     try {
       const a = await register(limited.app);
       const b = await register(limited.app);

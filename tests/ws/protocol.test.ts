@@ -14,14 +14,16 @@ const API = '/api/v1';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const USER_KEYS = ['avatarUrl', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'username'];
 const PER_VIEWER_KEYS = ['unreadCount', 'mentionCount', 'lastReadSeq', 'peer', 'me'];
-const AUTH_TIMEOUT_MS = 400;
+const AUTH_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 200;
 
 let t: TestServer;
 const clients: WsClient[] = [];
 
 beforeAll(async () => {
-  t = await startTestServer({}, { gateway: { authTimeoutMs: AUTH_TIMEOUT_MS, heartbeatMs: HEARTBEAT_MS }, presenceGraceMs: 200 });
+  // The heartbeat keeps its default here: a short one would reap healthy sockets whenever the
+  // test process (server and clients share its event loop) stalls for longer than an interval.
+  t = await startTestServer({}, { gateway: { authTimeoutMs: AUTH_TIMEOUT_MS }, presenceGraceMs: 200 });
 });
 
 afterEach(async () => {
@@ -393,18 +395,26 @@ describe('frames', () => {
 
 describe('heartbeat and shutdown', () => {
   it("closes a socket that doesn't answer WebSocket pings within about two heartbeat intervals, and keeps a normal one", async () => {
-    const a = await register(t.app);
-    const normal = await connect(a);
-    const silent = await openRaw(t.wsUrl, { autoPong: false });
-    silent.send({ type: 'auth', token: a.token });
-    await silent.next((f) => f.type === 'ready');
-    const started = Date.now();
-    await closedWithin(silent, 2 * HEARTBEAT_MS + 400);
-    expect(Date.now() - started).toBeLessThanOrEqual(2 * HEARTBEAT_MS + 400);
-    // Three more heartbeats later, the client that answers pings is still served.
-    await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
-    expect(await normal.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
-    expect(normal.closeCode).toBeNull();
+    // A server of its own with a short heartbeat, idle but for these two sockets.
+    const hb = await startTestServer({}, { gateway: { heartbeatMs: HEARTBEAT_MS } });
+    try {
+      const a = await register(hb.app);
+      const normal = await WsClient.connect(hb.wsUrl, a.token);
+      clients.push(normal);
+      const silent = await openRaw(hb.wsUrl, { autoPong: false });
+      silent.send({ type: 'auth', token: a.token });
+      await silent.next((f) => f.type === 'ready');
+      const started = Date.now();
+      await closedWithin(silent, 2 * HEARTBEAT_MS + 400);
+      expect(Date.now() - started).toBeLessThanOrEqual(2 * HEARTBEAT_MS + 400);
+      // Three more heartbeats later, the client that answers pings is still served.
+      await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
+      expect(await normal.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+      expect(normal.closeCode).toBeNull();
+    } finally {
+      for (const c of clients.splice(0)) c.ws.terminate();
+      await hb.close();
+    }
   });
 
   it('closes open sockets with 1001 when the app closes', async () => {

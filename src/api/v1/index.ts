@@ -7,10 +7,12 @@ import { conversationsRoutes } from './conversations.routes.js';
 import { groupsRoutes } from './groups.routes.js';
 import { messagesRoutes } from './messages.routes.js';
 import { usersRoutes } from './users.routes.js';
+import { uploadsRoutes } from './uploads.routes.js';
+import type { Config } from '../../core/config.js';
 
 /** Everything under /api/v1: bearer auth on every route not marked public. */
 export const apiV1 =
-  (services: Services): FastifyPluginAsync =>
+  (services: Services, config: Config): FastifyPluginAsync =>
   async (app) => {
     installAuth(app, services.accounts);
     // A route that takes no query parameters refuses any: a typo is a 400, not silently ignored.
@@ -23,4 +25,5 @@ export const apiV1 =
     await app.register(groupsRoutes(services));
     await app.register(conversationsRoutes(services));
     await app.register(messagesRoutes(services));
+    await app.register(uploadsRoutes(services, config));
   };

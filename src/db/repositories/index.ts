@@ -4,6 +4,7 @@ import { EventsRepository } from './events.repository.js';
 import { MembersRepository } from './members.repository.js';
 import { MessagesRepository } from './messages.repository.js';
 import { ReactionsRepository } from './reactions.repository.js';
+import { UploadsRepository } from './uploads.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -15,6 +16,7 @@ export interface Repositories {
   members: MembersRepository;
   messages: MessagesRepository;
   reactions: ReactionsRepository;
+  uploads: UploadsRepository;
   events: EventsRepository;
 }
 
@@ -26,6 +28,7 @@ export function repositories(db: Db): Repositories {
     members: new MembersRepository(db),
     messages: new MessagesRepository(db),
     reactions: new ReactionsRepository(db),
+    uploads: new UploadsRepository(db),
     events: new EventsRepository(db),
   };
 }

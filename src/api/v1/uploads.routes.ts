@@ -1,0 +1,77 @@
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Config } from '../../core/config.js';
+import { AppError, badRequest } from '../../core/errors.js';
+import { ErrorBody, Upload } from '../../protocol/entities.js';
+import type { Services } from '../../services/index.js';
+import type { UploadVariant } from '../../services/url-signer.js';
+import { bearerToken } from '../auth.js';
+
+const SignedQuery = Type.Object(
+  { expires: Type.Optional(Type.String({ maxLength: 16 })), sig: Type.Optional(Type.String({ maxLength: 128 })) },
+  { additionalProperties: false },
+);
+
+export const uploadsRoutes =
+  (s: Services, config: Config): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const tags = ['uploads'];
+    await app.register(multipart, {
+      limits: { fileSize: config.uploadMaxBytes, files: 1, fields: 5, fieldSize: 1024, parts: 6, headerPairs: 100 },
+      throwFileSizeLimit: false,
+    });
+
+    app.post(
+      '/uploads',
+      {
+        schema: {
+          tags,
+          consumes: ['multipart/form-data'],
+          description: 'multipart/form-data with one file in the field `file`',
+          response: { 201: Upload, '4xx': ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        if (!req.isMultipart()) throw new AppError('unsupported_media_type', 'send multipart/form-data with a `file` field');
+        const file = await req.file();
+        if (!file || file.fieldname !== 'file') throw badRequest('a `file` field is required');
+        const upload = await s.uploads.create(req.actor, {
+          stream: file.file,
+          filename: file.filename,
+          truncated: () => file.file.truncated,
+        });
+        return reply.status(201).send(upload);
+      },
+    );
+
+    const serve = (variant: UploadVariant) =>
+      async (
+        req: { params: { id: string }; query: { expires?: string; sig?: string }; headers: Record<string, unknown> } & Parameters<typeof bearerToken>[0],
+        reply: import('fastify').FastifyReply,
+      ) => {
+        const token = bearerToken(req);
+        const actor = token ? await s.accounts.authenticate(token) : null;
+        const file = await s.uploads.open(req.params.id, variant, { actor, expires: req.query.expires, sig: req.query.sig });
+        void reply
+          .header('content-type', file.contentType)
+          .header('content-disposition', file.disposition)
+          .header('x-content-type-options', 'nosniff')
+          .header('content-security-policy', "default-src 'none'; sandbox")
+          .header('cache-control', 'private, max-age=3600');
+        if (file.size !== null) void reply.header('content-length', String(file.size));
+        return reply.send(file.stream);
+      };
+
+    // Public at the routing level: a signed URL is enough, or a bearer token with the right to see it.
+    app.get(
+      '/uploads/:id',
+      { config: { public: true }, schema: { tags, params: Type.Object({ id: Type.String() }), querystring: SignedQuery } },
+      serve('file'),
+    );
+    app.get(
+      '/uploads/:id/thumbnail',
+      { config: { public: true }, schema: { tags, params: Type.Object({ id: Type.String() }), querystring: SignedQuery } },
+      serve('thumbnail'),
+    );
+  };

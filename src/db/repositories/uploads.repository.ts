@@ -1,0 +1,107 @@
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { messageAttachments, settings, uploads, users } from '../schema.js';
+import { queryRows } from '../sql.js';
+
+export type UploadRow = typeof uploads.$inferSelect;
+
+export class UploadsRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(row: typeof uploads.$inferInsert): Promise<UploadRow> {
+    const [created] = await this.db.insert(uploads).values(row).returning();
+    return created!;
+  }
+
+  async findById(id: string): Promise<UploadRow | null> {
+    const [row] = await this.db.select().from(uploads).where(eq(uploads.id, id));
+    return row ?? null;
+  }
+
+  async findOwned(ownerId: string, ids: readonly string[]): Promise<UploadRow[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .select()
+      .from(uploads)
+      .where(and(eq(uploads.ownerId, ownerId), inArray(uploads.id, [...ids])));
+  }
+
+  async setThumbnail(sha256: string): Promise<void> {
+    await this.db.update(uploads).set({ hasThumbnail: true }).where(eq(uploads.sha256, sha256));
+  }
+
+  /** Attaches uploads to a message, in order, and marks them attached (kept by the sweeper). */
+  async attach(messageId: string, uploadIds: readonly string[]): Promise<void> {
+    if (uploadIds.length === 0) return;
+    await this.db.insert(messageAttachments).values(uploadIds.map((uploadId, position) => ({ messageId, uploadId, position })));
+    await this.db
+      .update(uploads)
+      .set({ attachedAt: sql`now()` })
+      .where(and(inArray(uploads.id, [...uploadIds]), isNull(uploads.attachedAt)));
+  }
+
+  async detachAll(messageId: string): Promise<void> {
+    await this.db.delete(messageAttachments).where(eq(messageAttachments.messageId, messageId));
+  }
+
+  /** Per message, its attachments in order. */
+  async attachmentsOf(messageIds: readonly string[]): Promise<Map<string, UploadRow[]>> {
+    const out = new Map<string, UploadRow[]>();
+    if (messageIds.length === 0) return out;
+    const rows = await this.db
+      .select({ messageId: messageAttachments.messageId, upload: uploads })
+      .from(messageAttachments)
+      .innerJoin(uploads, eq(uploads.id, messageAttachments.uploadId))
+      .where(inArray(messageAttachments.messageId, [...messageIds]))
+      .orderBy(asc(messageAttachments.position));
+    for (const r of rows) {
+      const list = out.get(r.messageId) ?? [];
+      list.push(r.upload);
+      out.set(r.messageId, list);
+    }
+    return out;
+  }
+
+  /** True when the user may read the upload: a member of a live conversation it is attached to, or it is someone's avatar. */
+  async readableBy(uploadId: string, userId: string): Promise<boolean> {
+    const rows = await queryRows<{ ok: boolean }>(
+      this.db,
+      sql`SELECT (
+            EXISTS (SELECT 1 FROM message_attachments a
+                    JOIN messages m ON m.id = a.message_id AND m.deleted_at IS NULL
+                    JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL
+                    JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ${userId}::uuid
+                    WHERE a.upload_id = ${uploadId}::uuid)
+            OR EXISTS (SELECT 1 FROM users u WHERE u.avatar_upload_id = ${uploadId}::uuid)
+          ) AS ok`,
+    );
+    return rows[0]?.ok === true;
+  }
+
+  /** Uploads never attached, older than `before`, and nobody's avatar: removed; returns their hashes. */
+  async deleteUnattached(before: Date): Promise<string[]> {
+    const rows = await this.db
+      .delete(uploads)
+      .where(
+        and(
+          isNull(uploads.attachedAt),
+          lt(uploads.createdAt, before),
+          sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.avatarUploadId} = ${uploads.id})`,
+        ),
+      )
+      .returning({ sha256: uploads.sha256 });
+    return [...new Set(rows.map((r) => r.sha256))];
+  }
+
+  async hashInUse(sha256: string): Promise<boolean> {
+    const [row] = await this.db.select({ id: uploads.id }).from(uploads).where(eq(uploads.sha256, sha256)).limit(1);
+    return row !== undefined;
+  }
+
+  /** A server-wide setting, created with `make()` on first use (the same on every node). */
+  async setting(key: string, make: () => string): Promise<string> {
+    await this.db.insert(settings).values({ key, value: make() }).onConflictDoNothing();
+    const [row] = await this.db.select().from(settings).where(eq(settings.key, key));
+    return row!.value;
+  }
+}

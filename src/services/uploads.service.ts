@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileTypeFromBuffer } from 'file-type';
+import sharp from 'sharp';
+import { AppError, badRequest, notFound } from '../core/errors.js';
+import { isUuid, newId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { Repositories } from '../db/repositories/index.js';
+import type { UploadRow } from '../db/repositories/uploads.repository.js';
+import type { Upload } from '../protocol/entities.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { Actor } from './accounts.service.js';
+import type { MessagePresenter } from './presenters.js';
+import type { UploadVariant, UrlSigner } from './url-signer.js';
+
+/** Images sharp turns into thumbnails. */
+const THUMBNAIL_SOURCES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff', 'image/heic']);
+/** Served inline (an `<img>`); everything else downloads as an attachment, never rendered as a page. */
+const INLINE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
+const THUMBNAIL_PX = 400;
+/** Decompression bombs: refuse images over this many pixels. */
+const MAX_INPUT_PIXELS = 50_000_000;
+const SNIFF_BYTES = 4100;
+export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** A file name as people wrote it (any script), minus paths, control characters and excess length. */
+export function cleanFilename(raw: string | undefined): string {
+  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
+  const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+  const safe = cleaned === '.' || cleaned === '..' ? '' : cleaned;
+  return [...safe].slice(0, 200).join('') || 'file';
+}
+
+/** Content-Disposition per RFC 6266 and 5987: an ASCII fallback plus the UTF-8 name. */
+export function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** True when the bytes are UTF-8 text (no NUL, decodes cleanly). */
+function looksLikeText(head: Buffer): boolean {
+  if (head.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 4)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface FileToServe {
+  stream: Readable;
+  contentType: string;
+  size: number | null;
+  disposition: string;
+}
+
+export class UploadsService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly blobs: BlobStore,
+    private readonly signer: UrlSigner,
+    private readonly view: MessagePresenter,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Stores an uploaded file: streamed to a temporary file while hashed and counted, its type
+   * sniffed from the bytes, then moved under its hash (identical files are stored once).
+   * `truncated()` tells whether the multipart parser stopped at the size limit.
+   */
+  async create(actor: Actor, file: { stream: Readable; filename: string | undefined; truncated: () => boolean }): Promise<Upload> {
+    const temp = this.blobs.tempPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    // Hashes, counts and keeps the head (for sniffing) as the bytes go by on their way to disk.
+    const inspect = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        if (headBytes < SNIFF_BYTES) {
+          head.push(chunk);
+          headBytes += chunk.length;
+        }
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(file.stream, inspect, fs.createWriteStream(temp));
+      if (file.truncated()) throw new AppError('payload_too_large', 'the file is larger than the upload limit');
+      if (size === 0) throw badRequest('the file is empty');
+      const sniffHead = Buffer.concat(head).subarray(0, SNIFF_BYTES);
+      const sniffed = await fileTypeFromBuffer(sniffHead);
+      const contentType = sniffed?.mime ?? (looksLikeText(sniffHead) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+      const sha256 = hash.digest('hex');
+      await this.blobs.putFile(sha256, temp);
+      const hasThumbnail = THUMBNAIL_SOURCES.has(contentType) ? await this.thumbnail(sha256) : false;
+      const row = await this.repos.uploads.insert({
+        id: newId(),
+        ownerId: actor.user.id,
+        filename: cleanFilename(file.filename),
+        contentType,
+        size,
+        sha256,
+        hasThumbnail,
+      });
+      this.logger.info({ uploadId: row.id, size, contentType }, 'upload stored');
+      return this.view.upload(row);
+    } finally {
+      await fs.promises.rm(temp, { force: true });
+    }
+  }
+
+  /** Makes the WebP thumbnail of a stored image once per content hash; false when it cannot. */
+  private async thumbnail(sha256: string): Promise<boolean> {
+    const key = `${sha256}.thumb.webp`;
+    if (await this.blobs.exists(key)) return true;
+    const source = await this.blobs.read(sha256);
+    if (!source) return false;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of source) chunks.push(c as Buffer);
+      const out = await sharp(Buffer.concat(chunks), { limitInputPixels: MAX_INPUT_PIXELS, animated: false })
+        .rotate()
+        .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
+        .webp({ quality: 80 })
+        .toBuffer();
+      await this.blobs.putBuffer(key, out);
+      return true;
+    } catch (err) {
+      this.logger.info({ err, sha256 }, 'no thumbnail: the image could not be decoded');
+      return false;
+    }
+  }
+
+  /**
+   * The bytes of an upload (or its thumbnail) for a holder of a valid signed URL, or for a
+   * signed-in user who may see it: the owner, a member of a conversation it is attached to, or
+   * anyone for a current avatar. Everyone else gets 404.
+   */
+  async open(
+    id: string,
+    variant: UploadVariant,
+    who: { actor: Actor | null; expires?: string; sig?: string },
+  ): Promise<FileToServe> {
+    const row = isUuid(id) ? await this.repos.uploads.findById(id) : null;
+    if (!row) throw notFound('upload');
+    const signed = this.signer.verify(row.id, variant, who.expires, who.sig);
+    if (!signed) {
+      if (!who.actor) {
+        if (who.sig || who.expires) throw notFound('upload');
+        throw new AppError('unauthorized', 'a valid bearer token or signed URL is required');
+      }
+      if (!(await this.mayRead(row, who.actor.user.id))) throw notFound('upload');
+    }
+    if (variant === 'thumbnail' && row.hasThumbnail) {
+      const stream = await this.blobs.read(`${row.sha256}.thumb.webp`);
+      if (stream) {
+        return { stream, contentType: 'image/webp', size: null, disposition: contentDisposition('inline', `${row.filename}.webp`) };
+      }
+    }
+    if (variant === 'thumbnail' && !INLINE_TYPES.has(row.contentType)) throw notFound('thumbnail');
+    const stream = await this.blobs.read(row.sha256);
+    if (!stream) throw notFound('upload');
+    const kind = INLINE_TYPES.has(row.contentType) ? 'inline' : 'attachment';
+    return { stream, contentType: row.contentType, size: row.size, disposition: contentDisposition(kind, row.filename) };
+  }
+
+  private async mayRead(row: UploadRow, userId: string): Promise<boolean> {
+    return row.ownerId === userId || (await this.repos.uploads.readableBy(row.id, userId));
+  }
+
+  /** An avatar must be the caller's own image upload. */
+  async checkAvatar(actor: Actor, uploadId: string): Promise<void> {
+    const [row] = isUuid(uploadId) ? await this.repos.uploads.findOwned(actor.user.id, [uploadId]) : [];
+    if (!row) throw badRequest('avatarUploadId is not one of your uploads');
+    if (!row.hasThumbnail) throw badRequest('an avatar must be an image');
+  }
+
+  /** Removes uploads never attached after a day (and their files, once no upload uses them). */
+  async sweep(now = Date.now()): Promise<number> {
+    const hashes = await this.repos.uploads.deleteUnattached(new Date(now - UNATTACHED_TTL_MS));
+    for (const sha256 of hashes) {
+      if (await this.repos.uploads.hashInUse(sha256)) continue;
+      await this.blobs.delete(sha256);
+      await this.blobs.delete(`${sha256}.thumb.webp`);
+    }
+    if (hashes.length) this.logger.info({ files: hashes.length }, 'swept unattached uploads');
+    return hashes.length;
+  }
+}
