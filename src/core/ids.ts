@@ -7,12 +7,32 @@ export function isUuid(s: string): boolean {
   return UUID_RE.test(s);
 }
 
-/** A time-ordered UUID (version 7): new rows land at the end of their primary-key index. */
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * A time-ordered UUID (version 7): new rows land at the end of their primary-key index, and ids
+ * made by this process increase even within one millisecond (a 12-bit counter in rand_a, RFC 9562
+ * method 1), so "newest first" can break ties by id.
+ */
 export function newId(): string {
   const b = randomBytes(16);
-  const ms = Date.now();
+  let ms = Date.now();
+  if (ms <= lastMs) {
+    counter++;
+    if (counter > 0xfff) {
+      // 4096 ids in one millisecond: borrow the next millisecond.
+      lastMs++;
+      counter = 0;
+    }
+    ms = lastMs;
+  } else {
+    lastMs = ms;
+    counter = b[6]! & 0x07; // start low, leaving room to count up
+  }
   b.writeUIntBE(ms, 0, 6);
-  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[6] = 0x70 | (counter >> 8);
+  b[7] = counter & 0xff;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -126,6 +126,8 @@ export const messages = pgTable(
     body: text('body').notNull(),
     replyToId: uuid('reply_to_id'),
     mentions: uuid('mentions').array().notNull().default(sql`'{}'::uuid[]`),
+    /** Search terms of the body: its words and, for Chinese and other CJK text, every bigram. */
+    searchTerms: text('search_terms').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdTstz('created_at'),
     editedAt: tstz('edited_at'),
     deletedAt: tstz('deleted_at'),
@@ -134,6 +136,10 @@ export const messages = pgTable(
     // History by conversation and seq; unread counts are a range of it.
     uniqueIndex('messages_history_key').on(t.conversationId, t.seq),
     // Idempotent sends: (conversation, sender, clientMsgId), for ever.
+    // Message search: GIN over the terms (pg_trgm cannot index two-character Chinese words).
+    index('messages_search_terms_idx').using('gin', t.searchTerms),
+    // Search results come newest first.
+    index('messages_created_idx').on(t.createdAt, t.id),
     uniqueIndex('messages_client_msg_id_key')
       .on(t.conversationId, t.senderId, t.clientMsgId)
       .where(sql`${t.clientMsgId} IS NOT NULL`),

@@ -10,6 +10,7 @@ import { MessagesService } from './messages.service.js';
 import { PresenceService } from './presence.service.js';
 import { MessagePresenter, type PresenceSource, type UserView } from './presenters.js';
 import { ReactionsService } from './reactions.service.js';
+import { SearchService } from './search.service.js';
 import { UploadsService } from './uploads.service.js';
 import type { UrlSigner } from './url-signer.js';
 
@@ -20,6 +21,7 @@ export interface Services {
   presence: PresenceService;
   reactions: ReactionsService;
   uploads: UploadsService;
+  search: SearchService;
 }
 
 export interface ServiceDeps {
@@ -50,5 +52,6 @@ export function createServices(deps: ServiceDeps): Services {
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,
+    search: new SearchService(repos, messageView),
   };
 }

@@ -487,9 +487,9 @@ describe('live events during a replay', () => {
       while (!stop) lastSeq = (await say(g, owner!)).seq;
     })();
     try {
-      // Three times, resync from the last seq this connection has seen, as a client may.
-      for (let i = 0; i < 3; i++) {
-        await sleep(40);
+      // Eight times, resync from the last seq this connection has seen, as a client may.
+      for (let i = 0; i < 8; i++) {
+        await sleep(20);
         await syncToEnd(c, g, seqs(c, g).at(-1) ?? start);
       }
     } finally {

@@ -9,6 +9,25 @@ export const messagesRoutes =
   async (app) => {
     const tags = ['messages'];
     const err = { '4xx': ErrorBody };
+    app.get(
+      '/search/messages',
+      {
+        schema: {
+          tags: ['search'],
+          querystring: Type.Object(
+            {
+              q: Type.String({ minLength: 1, maxLength: 200 }),
+              conversationId: Type.Optional(Type.String({ maxLength: 64 })),
+              cursor: Type.Optional(Type.String({ maxLength: 512 })),
+              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Object({ messages: Type.Array(Message), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...err },
+        },
+      },
+      async (req) => s.search.messages(req.actor, req.query),
+    );
     app.get('/messages/:id', { schema: { tags, params: IdParams, response: { 200: Message, ...err } } }, async (req) =>
       s.messages.get(req.actor, req.params.id),
     );

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
-import { messageMentions, messages } from '../schema.js';
+import { searchTerms } from '../search-terms.js';
+import { members, conversations, messageMentions, messages } from '../schema.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessage = typeof messages.$inferInsert;
@@ -9,7 +10,10 @@ export class MessagesRepository {
   constructor(private readonly db: Db) {}
 
   async insert(row: NewMessage): Promise<MessageRow> {
-    const [created] = await this.db.insert(messages).values(row).returning();
+    const [created] = await this.db
+      .insert(messages)
+      .values({ ...row, searchTerms: searchTerms(row.body) })
+      .returning();
     return created!;
   }
 
@@ -70,7 +74,7 @@ export class MessagesRepository {
   async updateBody(id: string, body: string, mentions: string[]): Promise<MessageRow | null> {
     const [row] = await this.db
       .update(messages)
-      .set({ body, mentions, editedAt: sql`now()` })
+      .set({ body, mentions, searchTerms: searchTerms(body), editedAt: sql`now()` })
       .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
       .returning();
     return row ?? null;
@@ -85,11 +89,43 @@ export class MessagesRepository {
       .values(userIds.map((userId) => ({ userId, conversationId: message.conversationId, seq: message.seq, messageId: message.id })));
   }
 
+  /**
+   * Live messages of the user's live conversations holding every term (and, for each CJK run of
+   * the query, its exact text: bigrams alone do not make a contiguous substring), newest first,
+   * after a (createdAt, id) cursor.
+   */
+  async search(
+    userId: string,
+    query: { terms: string[]; phrases: string[]; conversationId?: string },
+    after: { at: Date; id: string } | null,
+    limit: number,
+  ): Promise<MessageRow[]> {
+    const rows = await this.db
+      .select({ m: messages })
+      .from(messages)
+      .innerJoin(members, and(eq(members.conversationId, messages.conversationId), eq(members.userId, userId)))
+      .innerJoin(conversations, and(eq(conversations.id, messages.conversationId), isNull(conversations.deletedAt)))
+      .where(
+        and(
+          sql`${messages.searchTerms} @> ARRAY[${sql.join(query.terms.map((t) => sql`${t}`), sql`, `)}]::text[]`,
+          isNull(messages.deletedAt),
+          query.conversationId ? eq(messages.conversationId, query.conversationId) : undefined,
+          ...query.phrases.map((p) => sql`strpos(lower(${messages.body}), ${p}) > 0`),
+          after
+            ? or(lt(messages.createdAt, after.at), and(eq(messages.createdAt, after.at), lt(messages.id, after.id)))
+            : undefined,
+        ),
+      )
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(limit);
+    return rows.map((r) => r.m);
+  }
+
   /** Turns a message into a tombstone: it keeps its seq; its text is gone. */
   async tombstone(id: string): Promise<MessageRow | null> {
     const [row] = await this.db
       .update(messages)
-      .set({ body: '', mentions: [], deletedAt: sql`now()` })
+      .set({ body: '', mentions: [], searchTerms: [], deletedAt: sql`now()` })
       .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
       .returning();
     return row ?? null;

@@ -1,0 +1,51 @@
+import { badRequest } from '../core/errors.js';
+import { clampLimit, decodeCursor, encodeCursor } from '../core/cursor.js';
+import { isUuid } from '../core/ids.js';
+import { cjkRuns, fold, searchTerms } from '../db/search-terms.js';
+import type { Repositories } from '../db/repositories/index.js';
+import type { Message } from '../protocol/entities.js';
+import type { Actor } from './accounts.service.js';
+import { loadMembership } from './access.js';
+import type { MessagePresenter } from './presenters.js';
+
+/** Terms one query may use: each is an index lookup. */
+const MAX_TERMS = 32;
+
+export class SearchService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly view: MessagePresenter,
+  ) {}
+
+  /**
+   * Messages of the caller's conversations matching every word of q (Chinese substrings of two
+   * characters or more included), newest first. Deleted messages never match.
+   */
+  async messages(
+    actor: Actor,
+    query: { q: string; conversationId?: string; cursor?: string; limit?: number },
+  ): Promise<{ messages: Message[]; nextCursor: string | null }> {
+    const q = query.q.trim();
+    if ([...q].length < 2) throw badRequest('q must have at least two characters', { field: 'q' });
+    const terms = searchTerms(q);
+    if (terms.length === 0) throw badRequest('q has no letters or digits to search for', { field: 'q' });
+    if (terms.length > MAX_TERMS) throw badRequest(`q is too long: at most ${MAX_TERMS} terms`, { field: 'q' });
+    const phrases = cjkRuns(fold(q)).filter((run) => [...run].length > 2);
+    if (query.conversationId !== undefined) await loadMembership(this.repos, query.conversationId, actor.user.id);
+    const n = clampLimit(query.limit);
+    let after: { at: Date; id: string } | null = null;
+    if (query.cursor) {
+      const [at, id] = decodeCursor(query.cursor, 2).map(String);
+      const date = new Date(at!);
+      if (Number.isNaN(date.getTime()) || !isUuid(id!)) throw badRequest('invalid cursor');
+      after = { at: date, id: id! };
+    }
+    const rows = await this.repos.messages.search(actor.user.id, { terms, phrases, conversationId: query.conversationId }, after, n + 1);
+    const page = rows.slice(0, n);
+    const last = page[page.length - 1];
+    return {
+      messages: await this.view.present(page, actor.user.id),
+      nextCursor: rows.length > n && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    };
+  }
+}
