@@ -134,7 +134,9 @@ export class Connection {
   }
 
   /**
-   * Replays a conversation after `cursor` (the client's own position), at most `budget` events.
+   * Replays a conversation after `cursor` (the client's own position), at most `budget` events;
+   * never what this connection already delivered (each event once per connection: a client that
+   * wants older events again reads the REST events feed).
    * Live events of it are held meanwhile. Returns the number sent and whether more remain; with
    * more, the stream stays paused until the client syncs again from where it got to.
    */
@@ -143,7 +145,7 @@ export class Connection {
     s.paused = true;
     let result = { sent: 0, hasMore: false };
     await this.run(s, async () => {
-      s.delivered = cursor;
+      s.delivered = s.delivered === undefined ? cursor : Math.max(cursor, s.delivered);
       let sent = 0;
       let more = true;
       while (more && sent < budget && !this.closed) {
@@ -169,6 +171,14 @@ export class Connection {
   /** Pauses a conversation ahead of a sync, so no live event slips in before its replay. */
   pause(conversationId: string): void {
     this.stream(conversationId).paused = true;
+  }
+
+  /** Lets a paused conversation flow again without a replay (a sync skipped it). */
+  resume(conversationId: string): void {
+    const s = this.streams.get(conversationId);
+    if (!s || !s.paused) return;
+    s.paused = false;
+    if (s.held.length) void this.run(s, () => this.drain(conversationId, s));
   }
 
   private hold(s: Stream, seq: number, data: string): void {

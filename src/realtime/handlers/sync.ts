@@ -11,6 +11,8 @@ export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
   const allowed = new Set(await ctx.services.conversations.memberOf(conn.actor, requested.map(([id]) => id)));
   const skipped = requested.filter(([id]) => !allowed.has(id)).map(([id]) => id);
   const todo = requested.filter(([id]) => allowed.has(id));
+  // Not a member (yet): nothing to replay, and if the user joins later its events must flow.
+  for (const id of skipped) conn.resume(id);
   // Hold live events of every requested conversation before replaying any of them.
   for (const [id] of todo) conn.pause(id);
   let budget = ctx.syncBudget;
