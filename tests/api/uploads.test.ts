@@ -37,6 +37,13 @@ describe('file names', () => {
     expect(cleanFilename('..')).toBe('file');
   });
 
+  it('stores a path-traversal upload name as a plain name', async () => {
+    const a = await register(t.app);
+    const res = await upload(a, '../../../etc/passwd', Buffer.from('root:x:0:0'));
+    expect(res.statusCode).toBe(201);
+    expect(res.json().filename).toBe('passwd');
+  });
+
   it('sends RFC 6266/5987 Content-Disposition with an ASCII fallback', () => {
     expect(contentDisposition('attachment', '报告 "final".pdf')).toBe(
       `attachment; filename="__ _final_.pdf"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%22final%22.pdf`,
