@@ -88,6 +88,21 @@ async function openPglite(dataDir: string | null, logger: Logger): Promise<Datab
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS });
   logger.info({ database: 'pglite', dataDir, ms: Math.round(performance.now() - started) }, 'database ready');
+  // PGlite has no autovacuum, so nothing refreshes the planner's statistics: without them a
+  // grown database gets plans made for an empty one. Analyze soon after start, then hourly.
+  const analyze = async () => {
+    const t0 = performance.now();
+    try {
+      await db.execute(sql`ANALYZE`);
+      logger.debug({ ms: Math.round(performance.now() - t0) }, 'analyzed the embedded database');
+    } catch (err) {
+      logger.warn({ err }, 'ANALYZE failed');
+    }
+  };
+  const first = setTimeout(() => void analyze(), 60_000);
+  const hourly = setInterval(() => void analyze(), 60 * 60_000);
+  first.unref();
+  hourly.unref();
   return {
     kind: 'pglite',
     db: db as unknown as Db,
@@ -95,6 +110,8 @@ async function openPglite(dataDir: string | null, logger: Logger): Promise<Datab
       await db.execute(sql`SELECT 1`);
     },
     async close() {
+      clearTimeout(first);
+      clearInterval(hourly);
       await client.close();
       lock?.release();
     },

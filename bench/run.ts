@@ -1,0 +1,61 @@
+/**
+ * `npm run bench` runs every scenario; `npm run bench -- NAME` runs one. Each prints its figures
+ * beside its baseline from the same run, with the command, machine and date that made them.
+ * Set DATABASE_URL to run against a PostgreSQL server instead of embedded PGlite.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildApp, type ParleyApp } from '../src/app.js';
+import { parseConfig } from '../src/core/config.js';
+import { createLogger } from '../src/core/logger.js';
+import { openDatabase } from '../src/db/database.js';
+import { table, type Scenario } from './lib.js';
+import { searchScenario } from './search.js';
+
+const SCENARIOS: Scenario[] = [searchScenario];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
+  if (unknown.length) {
+    process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  const chosen = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+  const cpus = os.cpus();
+  console.log(`# Parley benchmarks, ${new Date().toISOString()}`);
+  console.log(`command: npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}${process.env.DATABASE_URL ? ' (DATABASE_URL set: PostgreSQL)' : ' (embedded PGlite)'}`);
+  console.log(`machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}`);
+
+  for (const scenario of chosen) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `parley-bench-${scenario.name}-`));
+    const config = parseConfig({ LOG_LEVEL: 'warn', RATE_LIMIT: 'off', DATA_DIR: path.join(root, 'data'), UPLOAD_DIR: path.join(root, 'uploads') });
+    const logger = createLogger({ level: 'warn', logDir: null, pretty: false });
+    const database = await openDatabase(
+      process.env.DATABASE_URL ? { kind: 'postgres', url: process.env.DATABASE_URL } : { kind: 'pglite', dataDir: config.dataDir },
+      logger,
+    );
+    let app: ParleyApp | null = null;
+    try {
+      app = await buildApp({ config, database, logger });
+      console.log(`\n## ${scenario.name}: ${scenario.describe}`);
+      const started = Date.now();
+      const rows = await scenario.run({ app, database, log: (l) => console.log(l) });
+      console.log(table(rows));
+      console.log(`(${scenario.name} took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    } finally {
+      await app?.close();
+      await database.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
