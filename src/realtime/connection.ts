@@ -19,8 +19,18 @@ export interface ConnectionLimits {
 
 /** One conversation as seen by one connection: what was delivered, and what waits. */
 interface Stream {
-  /** Highest seq written to this connection; undefined until the first event or sync. */
+  /**
+   * Highest seq this connection has passed: written, or before its baseline. Undefined for a
+   * conversation it has heard nothing of yet.
+   */
   delivered: number | undefined;
+  /**
+   * Seqs up to this one were never written here: they came before the connection (its
+   * baseline: the conversation's last seq at `ready`) or before the first live event of a
+   * conversation joined later. A sync from below it replays them. Undefined once a sync or the
+   * auth cursors anchored the stream at the client's own position.
+   */
+  unsentUpTo: number | undefined;
   /** A fill or a sync is running: live events wait in `held`. */
   busy: boolean;
   /** A sync stopped at its budget (hasMore): live events wait until the client syncs again. */
@@ -52,6 +62,8 @@ export class Connection {
     private readonly source: EventSource,
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
+    /** Each conversation's last seq when the connection became ready. */
+    private readonly baselines: ReadonlyMap<string, number> = new Map(),
   ) {}
 
   get userId(): string {
@@ -100,7 +112,8 @@ export class Connection {
   private stream(conversationId: string): Stream {
     let s = this.streams.get(conversationId);
     if (!s) {
-      s = { delivered: undefined, busy: false, paused: false, held: [], chain: Promise.resolve() };
+      const base = this.baselines.get(conversationId);
+      s = { delivered: base, unsentUpTo: base, busy: false, paused: false, held: [], chain: Promise.resolve() };
       this.streams.set(conversationId, s);
     }
     return s;
@@ -125,7 +138,12 @@ export class Connection {
       return;
     }
     if (s.delivered !== undefined && seq <= s.delivered) return;
-    if (s.delivered === undefined || seq === s.delivered + 1) {
+    if (s.delivered === undefined) {
+      // Joined after the connection: its first event here is where it starts.
+      s.unsentUpTo = seq - 1;
+      s.delivered = seq - 1;
+    }
+    if (seq === s.delivered + 1) {
       if (this.write(data)) s.delivered = seq;
       return;
     }
@@ -134,9 +152,11 @@ export class Connection {
   }
 
   /**
-   * Replays a conversation after `cursor` (the client's own position), at most `budget` events;
-   * never what this connection already delivered (each event once per connection: a client that
-   * wants older events again reads the REST events feed).
+   * Replays a conversation after `cursor` (the client's own position), at most `budget` events,
+   * never what this connection already wrote (each event once per connection). Events from
+   * before the connection's baseline, which it never wrote, are replayed first when the cursor
+   * is below it: ascending, though after the live events already written (a client that syncs
+   * late gets everything it missed, once; one that passes cursors in `auth` never sees this).
    * Live events of it are held meanwhile. Returns the number sent and whether more remain; with
    * more, the stream stays paused until the client syncs again from where it got to.
    */
@@ -145,8 +165,27 @@ export class Connection {
     s.paused = true;
     let result = { sent: 0, hasMore: false };
     await this.run(s, async () => {
-      s.delivered = s.delivered === undefined ? cursor : Math.max(cursor, s.delivered);
       let sent = 0;
+      const unsentUpTo = s.unsentUpTo;
+      if (unsentUpTo !== undefined && cursor < unsentUpTo) {
+        let pos = cursor;
+        while (pos < unsentUpTo && sent < budget && !this.closed) {
+          const page = await this.source(conversationId, pos, Math.min(this.limits.fillPage, budget - sent, unsentUpTo - pos));
+          const evs = page.events.filter((ev) => ev.seq > pos && ev.seq <= unsentUpTo);
+          if (evs.length === 0) break;
+          for (const ev of evs) {
+            if (!this.write(JSON.stringify(ev))) return;
+            pos = ev.seq;
+            sent++;
+          }
+        }
+        if (pos < unsentUpTo && sent >= budget) {
+          result = { sent, hasMore: true };
+          return; // still paused: the client syncs again from `pos`
+        }
+      }
+      s.unsentUpTo = undefined;
+      s.delivered = s.delivered === undefined ? cursor : Math.max(cursor, s.delivered);
       let more = true;
       while (more && sent < budget && !this.closed) {
         const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, budget - sent));

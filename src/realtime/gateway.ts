@@ -150,7 +150,9 @@ export class Gateway {
     if (!actor) throw new AppError('unauthorized', 'bad or revoked token');
     if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
     const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
-    const conn = new Connection(newId(), ws, actor, source, this.opts.limits, this.logger);
+    // Where each conversation stood at ready: live events start after it, a sync below it replays.
+    const baselines = await this.services.conversations.positions(actor);
+    const conn = new Connection(newId(), ws, actor, source, this.opts.limits, this.logger, baselines);
     // Hold the cursors' conversations before the first live event can reach the connection.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);

@@ -64,6 +64,11 @@ export class ConversationsService {
     return [...(await this.repos.members.ofUser(actor.user.id, ids)).keys()];
   }
 
+  /** The last seq of each conversation the caller belongs to (a connection's starting point). */
+  async positions(actor: Actor): Promise<Map<string, number>> {
+    return this.repos.members.positions(actor.user.id);
+  }
+
   async createGroup(
     actor: Actor,
     input: { name: string; description?: string | null; visibility?: 'public' | 'private'; memberIds?: string[] },

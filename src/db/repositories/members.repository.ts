@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
-import { members, users } from '../schema.js';
+import { conversations, members, users } from '../schema.js';
 import { queryRows } from '../sql.js';
 import type { UserRow } from './users.repository.js';
 
@@ -71,6 +71,16 @@ export class MembersRepository {
   async userIds(conversationId: string): Promise<string[]> {
     const rows = await this.db.select({ id: members.userId }).from(members).where(eq(members.conversationId, conversationId));
     return rows.map((r) => r.id);
+  }
+
+  /** The last seq of every conversation the user belongs to. */
+  async positions(userId: string): Promise<Map<string, number>> {
+    const rows = await this.db
+      .select({ id: members.conversationId, lastSeq: conversations.lastSeq })
+      .from(members)
+      .innerJoin(conversations, eq(conversations.id, members.conversationId))
+      .where(eq(members.userId, userId));
+    return new Map(rows.map((r) => [r.id, r.lastSeq]));
   }
 
   /** Everyone who shares a live conversation with the user (the audience of their presence). */

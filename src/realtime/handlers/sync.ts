@@ -8,13 +8,13 @@ import type { FrameHandler } from './context.js';
  */
 export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
   const requested = Object.entries(frame.cursors);
+  // Hold live events of every requested conversation before anything is awaited.
+  for (const [id] of requested) conn.pause(id);
   const allowed = new Set(await ctx.services.conversations.memberOf(conn.actor, requested.map(([id]) => id)));
   const skipped = requested.filter(([id]) => !allowed.has(id)).map(([id]) => id);
   const todo = requested.filter(([id]) => allowed.has(id));
   // Not a member (yet): nothing to replay, and if the user joins later its events must flow.
   for (const id of skipped) conn.resume(id);
-  // Hold live events of every requested conversation before replaying any of them.
-  for (const [id] of todo) conn.pause(id);
   let budget = ctx.syncBudget;
   let hasMore = false;
   for (const [id, cursor] of todo) {
