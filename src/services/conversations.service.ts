@@ -15,6 +15,40 @@ import { presentConversation, presentMember, presentUser, type MessagePresenter,
 const memberPayload = (m: MemberRow): Record<string, unknown> =>
   ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt.toISOString() }) satisfies MemberPayload;
 
+/**
+ * Whether the caller may give `target` this role: only the owner may, the target must be a
+ * member, and the owner cannot step down except by handing ownership over.
+ */
+function checkRoleChange(
+  conv: ConversationRow,
+  actorId: string,
+  mine: MemberRow | null,
+  target: MemberRow | null,
+  role: Role,
+): 'change' | 'unchanged' {
+  requireOwner(requireMember(conv, mine));
+  if (!target) throw notFound('member');
+  if (target.userId === actorId) {
+    if (role === 'owner') return 'unchanged';
+    throw conflict('the owner must hand ownership to another member first');
+  }
+  return target.role === role ? 'unchanged' : 'change';
+}
+
+/** Whether the caller may remove `target`: themself (not the owner), or an admin a plain member, or the owner an admin. */
+function checkRemoval(conv: ConversationRow, actorId: string, mine: MemberRow | null, target: MemberRow | null): void {
+  const me = requireMember(conv, mine);
+  if (target?.userId === actorId) {
+    if (me.role === 'owner') throw conflict('the owner must hand ownership to another member before leaving');
+    return;
+  }
+  requireAdmin(me);
+  if (!target) throw notFound('member');
+  if (target.role === 'owner' || (target.role === 'admin' && me.role !== 'owner')) {
+    throw forbidden('only the owner may remove an admin');
+  }
+}
+
 /** Groups, direct conversations, the inbox and membership. */
 export class ConversationsService {
   constructor(
@@ -155,6 +189,7 @@ export class ConversationsService {
     const event = await inTransaction(this.db, async (tx) => {
       const ev = await appendEvent(tx, conv.id, 'conversation.updated', {});
       if (!ev) throw notFound('group');
+      requireAdmin(requireMember(conv, await tx.members.find(conv.id, actor.user.id)));
       await tx.conversations.update(conv.id, changes);
       return ev;
     });
@@ -165,14 +200,15 @@ export class ConversationsService {
   async deleteGroup(actor: Actor, id: string): Promise<void> {
     const conv = await loadConversation(this.repos, id, 'group');
     requireOwner(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
-    const memberIds = await this.repos.members.userIds(conv.id);
     const event = await inTransaction(this.db, async (tx) => {
       const ev = await appendEvent(tx, conv.id, 'conversation.deleted', {});
       if (!ev) throw notFound('group');
+      requireOwner(requireMember(conv, await tx.members.find(conv.id, actor.user.id)));
       await tx.conversations.markDeleted(conv.id);
       return ev;
     });
-    await this.publisher.publish([event], memberIds);
+    // Member rows outlive the soft delete, so the members hear of it.
+    await this.publisher.publish([event]);
   }
 
   async listMembers(actor: Actor, id: string, cursor: string | undefined, limit: number | undefined): Promise<{ members: Member[]; nextCursor: string | null }> {
@@ -229,50 +265,43 @@ export class ConversationsService {
   /** The owner changes a member's role; "owner" hands ownership over and makes the caller an admin. */
   async setRole(actor: Actor, id: string, userId: string, role: Role): Promise<Member> {
     const conv = await loadConversation(this.repos, id, 'group');
-    requireOwner(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
+    const mine = await this.repos.members.find(conv.id, actor.user.id);
     const target = isUuid(userId) ? await this.repos.members.findWithUser(conv.id, userId) : null;
-    if (!target) throw notFound('member');
-    if (userId === actor.user.id) {
-      if (role === 'owner') return presentMember(target.member, target.user, this.presence);
-      throw conflict('the owner must hand ownership to another member first');
+    if (checkRoleChange(conv, actor.user.id, mine, target?.member ?? null, role) === 'unchanged') {
+      return presentMember(target!.member, target!.user, this.presence);
     }
-    if (target.member.role === role) return presentMember(target.member, target.user, this.presence);
-
-    const events = await inTransaction(this.db, async (tx) => {
-      const out: EventRow[] = [];
-      const updated = await tx.members.setRole(conv.id, userId, role);
-      if (!updated) throw notFound('member');
-      out.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated) }))!);
+    const result = await inTransaction<{ events: EventRow[]; member: MemberRow }, { member: MemberRow }>(this.db, async (tx) => {
+      // The conversation row first (as every seq-taking transaction does), then the checks again
+      // on rows nobody can change under us until commit.
+      if (!(await tx.conversations.lock(conv.id))) throw notFound('group');
+      const nowTarget = await tx.members.find(conv.id, userId);
+      const verdict = checkRoleChange(conv, actor.user.id, await tx.members.find(conv.id, actor.user.id), nowTarget, role);
+      if (verdict === 'unchanged') throw new Rollback({ member: nowTarget! });
+      const events: EventRow[] = [];
+      const updated = (await tx.members.setRole(conv.id, userId, role))!;
+      events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated) }))!);
       if (role === 'owner') {
-        const me = await tx.members.setRole(conv.id, actor.user.id, 'admin');
-        if (!me) throw conflict('membership changed concurrently; try again');
-        out.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(me) }))!);
+        const me = (await tx.members.setRole(conv.id, actor.user.id, 'admin'))!;
+        events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(me) }))!);
       }
-      return out;
+      return { events, member: updated };
     });
-    await this.publisher.publish(events);
-    return presentMember({ role, joinedAt: target.member.joinedAt }, target.user, this.presence);
+    if ('events' in result) await this.publisher.publish(result.events);
+    return presentMember(result.member, target!.user, this.presence);
   }
 
   /** A member leaves, or an admin removes a member (the owner may remove admins too). */
   async removeMember(actor: Actor, id: string, userId: string): Promise<void> {
     const conv = await loadConversation(this.repos, id, 'group');
-    const mine = requireMember(conv, await this.repos.members.find(conv.id, actor.user.id));
-    const target = userId === actor.user.id ? mine : isUuid(userId) ? await this.repos.members.find(conv.id, userId) : null;
-    if (userId === actor.user.id) {
-      if (mine.role === 'owner') throw conflict('the owner must hand ownership to another member before leaving');
-    } else {
-      requireAdmin(mine);
-      if (!target) throw notFound('member');
-      if (target.role === 'owner' || (target.role === 'admin' && mine.role !== 'owner')) {
-        throw forbidden('only the owner may remove an admin');
-      }
-    }
+    const target = isUuid(userId) ? await this.repos.members.find(conv.id, userId) : null;
+    checkRemoval(conv, actor.user.id, await this.repos.members.find(conv.id, actor.user.id), target);
     const event = await inTransaction(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(conv.id);
       if (seq === null) throw notFound('group');
-      const removed = await tx.members.delete(conv.id, userId);
-      if (!removed) throw notFound('member');
+      // Checked again under the conversation's lock: roles may have changed since.
+      const nowTarget = await tx.members.find(conv.id, userId);
+      checkRemoval(conv, actor.user.id, await tx.members.find(conv.id, actor.user.id), nowTarget);
+      const removed = (await tx.members.delete(conv.id, userId))!;
       await tx.conversations.addMemberCount(conv.id, -1);
       return (await appendEvent(tx, conv.id, 'member.left', { seq, payload: memberPayload(removed) }))!;
     });

@@ -10,7 +10,7 @@ import type { Message } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
-import { isAdmin, loadMembership, loadVisibleMessage } from './access.js';
+import { isAdmin, loadMembership, loadVisibleMessage, requireMember } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { type MessagePresenter, type UserView } from './presenters.js';
 
@@ -104,6 +104,8 @@ export class MessagesService {
       }
       const seq = await tx.conversations.takeSeq(conv.id, { activity: true });
       if (seq === null) throw notFound('conversation');
+      // Still a member now that the conversation is locked (a removal may have just committed).
+      requireMember(conv, await tx.members.find(conv.id, actor.user.id));
       const row = await tx.messages.insert({
         id: newId(),
         conversationId: conv.id,
