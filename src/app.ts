@@ -9,7 +9,7 @@ import { apiV1 } from './api/v1/index.js';
 import { installErrorHandlers } from './api/errors.js';
 import { validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
-import { AppError } from './core/errors.js';
+import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
 import type { Logger } from './core/logger.js';
 import type { Database } from './db/database.js';
@@ -38,14 +38,6 @@ export interface ParleyApp extends FastifyInstance {
   services: Services;
   bus: Bus;
   gateway: Gateway;
-}
-
-const nulError = (): AppError => new AppError('validation_failed', 'text must not contain NUL characters');
-
-/** JSON.parse reviver: PostgreSQL text cannot hold U+0000, so a body carrying it is a 400. */
-function rejectNul(_key: string, value: unknown): unknown {
-  if (typeof value === 'string' && value.includes('\0')) throw nulError();
-  return value;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -94,9 +86,9 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     if (text.trim() === '') return done(null, undefined);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text, rejectNul);
+      parsed = parseUntrustedJson(text);
     } catch (err) {
-      return done(err instanceof AppError ? err : new AppError('validation_failed', 'the body is not valid JSON'), undefined);
+      return done(err as Error, undefined);
     }
     done(null, parsed);
   });

@@ -21,6 +21,11 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
+  if (config.redisUrl) {
+    // Several nodes need the Redis bus, which is not built yet: refuse rather than run nodes
+    // that cannot see each other's events.
+    fail('Invalid REDIS_URL: running several nodes over Redis is not supported yet; unset REDIS_URL');
+  }
   for (const dir of [config.dataDir, config.uploadDir, config.logDir]) fs.mkdirSync(dir, { recursive: true });
   const logger = createLogger({ level: config.logLevel, logDir: config.logDir });
 

@@ -1,4 +1,5 @@
 import { badRequest } from './errors.js';
+import { isUuid } from './ids.js';
 
 /** Opaque list cursors: a base64url JSON array of the sort key of the last row returned. */
 export function encodeCursor(key: readonly (string | number)[]): string {
@@ -16,11 +17,35 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   if (
     !Array.isArray(parsed) ||
     parsed.length !== arity ||
-    !parsed.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))
+    !parsed.every(
+      (v) => (typeof v === 'string' && v.length <= 256 && !v.includes('\0')) || (typeof v === 'number' && Number.isFinite(v)),
+    )
   ) {
     throw badRequest('invalid cursor');
   }
   return parsed as (string | number)[];
+}
+
+/** Dates a cursor may carry: what PostgreSQL's timestamptz and JSON round-trip both hold. */
+const MIN_MS = Date.UTC(1970, 0, 1);
+const MAX_MS = Date.UTC(9999, 11, 31);
+
+/** A (timestamp, id) cursor, checked before any query sees it. */
+export function decodeTimeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = decodeCursor(cursor, 2);
+  const date = new Date(typeof at === 'string' ? at : NaN);
+  const ms = date.getTime();
+  if (Number.isNaN(ms) || ms < MIN_MS || ms > MAX_MS || typeof id !== 'string' || !isUuid(id)) {
+    throw badRequest('invalid cursor');
+  }
+  return { at: date, id };
+}
+
+/** A (name, id) cursor. */
+export function decodeNameCursor(cursor: string): { name: string; id: string } {
+  const [name, id] = decodeCursor(cursor, 2);
+  if (typeof name !== 'string' || typeof id !== 'string' || !isUuid(id)) throw badRequest('invalid cursor');
+  return { name, id };
 }
 
 export const DEFAULT_LIMIT = 50;

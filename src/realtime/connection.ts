@@ -121,8 +121,15 @@ export class Connection {
 
   /** Runs jobs of this connection one after another (its sync frames). */
   enqueue(job: () => Promise<void>): void {
-    this.queue = this.queue.then(job).catch((err: unknown) => this.logger.warn({ err, connectionId: this.id }, 'queued job failed'));
+    this.pending++;
+    this.queue = this.queue
+      .then(job)
+      .catch((err: unknown) => this.logger.warn({ err, connectionId: this.id }, 'queued job failed'))
+      .finally(() => this.pending--);
   }
+
+  /** Jobs queued and not yet finished. */
+  pending = 0;
 
   /** Forgets a conversation (the user left it or it was deleted). */
   forget(conversationId: string): void {

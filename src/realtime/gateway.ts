@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { toAppError } from '../api/errors.js';
 import { AppError } from '../core/errors.js';
+import { parseUntrustedJson } from '../core/json.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Bus } from '../events/bus.js';
@@ -20,6 +21,8 @@ import { ConnectionRegistry } from './registry.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Sync frames one connection may have waiting. */
+const MAX_QUEUED_SYNCS = 4;
 /** Frames a client may send after `auth` before `ready` comes back. */
 const MAX_PENDING_FRAMES = 100;
 
@@ -144,7 +147,7 @@ export class Gateway {
     isBinary: boolean,
   ): Promise<{ connection: Connection; cursors: Record<string, number> | undefined }> {
     const frame = isBinary ? null : parse(data);
-    if (!frame || !validateAuth(frame)) throw new AppError('unauthorized', 'the first frame must be auth');
+    if (!frame || frame instanceof AppError || !validateAuth(frame)) throw new AppError('unauthorized', 'the first frame must be auth');
     const auth = frame as AuthFrame;
     const actor = await this.services.accounts.authenticate(auth.token);
     if (!actor) throw new AppError('unauthorized', 'bad or revoked token');
@@ -173,13 +176,24 @@ export class Gateway {
 
   private async onFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
     const frame = isBinary ? null : parse(data);
+    if (frame instanceof AppError) {
+      conn.send({ type: 'error', error: { code: frame.code, message: frame.message } });
+      return;
+    }
     if (!frame || typeof frame !== 'object' || Array.isArray(frame)) {
       conn.send({ type: 'error', error: { code: 'validation_failed', message: 'a frame is one JSON object with a type' } });
       return;
     }
     const f = frame as Record<string, unknown>;
     // Syncs of one connection run in order: one client cannot run many replays at once.
-    if (f.type === 'sync') conn.enqueue(() => this.dispatch(conn, f));
+    if (f.type === 'sync') {
+      if (conn.pending >= MAX_QUEUED_SYNCS) {
+        const id = typeof f.id === 'string' || typeof f.id === 'number' ? f.id : undefined;
+        conn.send({ type: 'error', id, error: { code: 'rate_limited', message: 'too many syncs under way; wait for sync.done' } });
+        return;
+      }
+      conn.enqueue(() => this.dispatch(conn, f));
+    }
     else await this.dispatch(conn, f);
   }
 
@@ -239,11 +253,12 @@ export class Gateway {
   }
 }
 
+/** A frame's JSON, or the AppError saying why it is not acceptable. */
 function parse(data: RawData): unknown {
+  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
   try {
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-    return JSON.parse(text);
-  } catch {
-    return null;
+    return parseUntrustedJson(text);
+  } catch (err) {
+    return err as AppError;
   }
 }

@@ -1,5 +1,5 @@
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
-import { clampLimit, decodeCursor, encodeCursor } from '../core/cursor.js';
+import { clampLimit, decodeNameCursor, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
@@ -68,15 +68,14 @@ export class ConversationsService {
       this.repos.members.ofUser(viewerId, ids),
       this.repos.members.peers(viewerId, directIds),
     ]);
-    const outsiders = ids.filter((id) => !stats.has(id));
-    const outsiderLast = await this.repos.conversations.lastMessageIds(outsiders);
-    const lastIds = [...[...stats.values()].flatMap((s) => (s.lastMessageId ? [s.lastMessageId] : [])), ...outsiderLast.values()];
+    // A non-member (a public group's visitor) sees no message: history is members-only too.
+    const lastIds = [...stats.values()].flatMap((s) => (s.lastMessageId ? [s.lastMessageId] : []));
     const lastRows = await this.repos.messages.findByIds(lastIds);
     const lastShown = await this.messages.present(lastRows, viewerId);
     const lastById = new Map(lastRows.map((m, i) => [m.id, lastShown[i]!]));
     return rows.map((row) => {
       const s = stats.get(row.id);
-      const lastId = s ? s.lastMessageId : outsiderLast.get(row.id);
+      const lastId = s?.lastMessageId;
       const peer = peers.get(row.id);
       return presentConversation(row, (lastId && lastById.get(lastId)) || null, {
         unreadCount: s?.unreadCount ?? 0,
@@ -152,11 +151,11 @@ export class ConversationsService {
     query: { scope?: 'mine' | 'public'; q?: string; cursor?: string; limit?: number },
   ): Promise<{ groups: Conversation[]; nextCursor: string | null }> {
     const n = clampLimit(query.limit);
-    const after = query.cursor ? decodeCursor(query.cursor, 2).map(String) : null;
+    const after = query.cursor ? decodeNameCursor(query.cursor) : null;
     const rows = await this.repos.conversations.listGroups(
       query.scope === 'public' ? 'public' : { mine: actor.user.id },
       (query.q ?? '').trim(),
-      after ? { name: after[0]!, id: after[1]! } : null,
+      after,
       n + 1,
     );
     const page = rows.slice(0, n);
@@ -215,13 +214,8 @@ export class ConversationsService {
     const conv = await loadConversation(this.repos, id, 'group');
     requireMember(conv, await this.repos.members.find(conv.id, actor.user.id));
     const n = clampLimit(limit);
-    let after: { at: Date; userId: string } | null = null;
-    if (cursor) {
-      const [at, userId] = decodeCursor(cursor, 2);
-      const date = new Date(String(at));
-      if (Number.isNaN(date.getTime())) throw badRequest('invalid cursor');
-      after = { at: date, userId: String(userId) };
-    }
+    const key = cursor ? decodeTimeCursor(cursor) : null;
+    const after = key ? { at: key.at, userId: key.id } : null;
     const rows = await this.repos.members.list(conv.id, after, n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];
@@ -336,13 +330,7 @@ export class ConversationsService {
 
   async inbox(actor: Actor, cursor: string | undefined, limit: number | undefined): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
     const n = clampLimit(limit);
-    let after: { at: Date; id: string } | null = null;
-    if (cursor) {
-      const [at, id] = decodeCursor(cursor, 2);
-      const date = new Date(String(at));
-      if (Number.isNaN(date.getTime()) || !isUuid(String(id))) throw badRequest('invalid cursor');
-      after = { at: date, id: String(id) };
-    }
+    const after = cursor ? decodeTimeCursor(cursor) : null;
     const rows = await this.repos.conversations.listForUser(actor.user.id, after, n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];

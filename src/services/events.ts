@@ -66,7 +66,8 @@ export async function renderEvents(
   const [msgs, users, conv] = await Promise.all([
     repos.messages.findByIds(messageIds),
     repos.users.findByIds(userIds),
-    needConversation ? repos.conversations.findById(rows[0]!.conversationId) : Promise.resolve(null),
+    // Deleted or not: a replay of a group deleted since still shows its renames.
+    needConversation ? repos.conversations.findByIdIncludingDeleted(rows[0]!.conversationId) : Promise.resolve(null),
   ]);
   const lastMessageId = conv ? (await repos.conversations.lastMessageIds([conv.id])).get(conv.id) : undefined;
   const lastRow = lastMessageId ? await repos.messages.findById(lastMessageId) : null;

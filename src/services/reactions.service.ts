@@ -11,6 +11,9 @@ const RGI_EMOJI = new RegExp("^\\p{RGI_Emoji}$", "v");
 /** A single pictograph, with or without its emoji variation selector (❤ and ❤️ alike). */
 const PICTOGRAPH = /^\p{Extended_Pictographic}\uFE0F?$/u;
 const SHORTCODE = /^:[a-z0-9_+-]{1,32}:$/;
+/** Different emoji on one message, and reactions by one user on one message. */
+export const MAX_DISTINCT_REACTIONS = 50;
+export const MAX_REACTIONS_PER_USER = 20;
 
 /** An emoji is a Unicode emoji sequence or a `:short_name:`; anything else is a 400. */
 export function validEmoji(emoji: string): boolean {
@@ -34,6 +37,14 @@ export class ReactionsService {
     await this.change(actor, messageId, emoji, 'reaction.removed');
   }
 
+  /** One message takes at most 50 different emoji, and 20 reactions from one user. */
+  private async checkRoom(tx: Repositories, messageId: string, emoji: string, userId: string): Promise<void> {
+    const { distinct, mine, present, known } = await tx.reactions.counts(messageId, emoji, userId);
+    if (known) return;
+    if (!present && distinct >= MAX_DISTINCT_REACTIONS) throw conflict(`a message takes at most ${MAX_DISTINCT_REACTIONS} different reactions`);
+    if (mine >= MAX_REACTIONS_PER_USER) throw conflict(`one user may add at most ${MAX_REACTIONS_PER_USER} reactions to a message`);
+  }
+
   private async change(actor: Actor, messageId: string, emoji: string, type: 'reaction.added' | 'reaction.removed'): Promise<void> {
     const { row } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
     if (!validEmoji(emoji)) throw badRequest('emoji must be a Unicode emoji or a :short_name:', { emoji });
@@ -44,6 +55,7 @@ export class ReactionsService {
     const event = await inTransaction<EventRow, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(row.conversationId);
       if (seq === null) throw new Rollback(null);
+      if (type === 'reaction.added') await this.checkRoom(tx, row.id, emoji, actor.user.id);
       const changed =
         type === 'reaction.added'
           ? (await tx.messages.findById(row.id))?.deletedAt === null && (await tx.reactions.add(row.id, emoji, actor.user.id))

@@ -1,6 +1,5 @@
 import { badRequest } from '../core/errors.js';
-import { clampLimit, decodeCursor, encodeCursor } from '../core/cursor.js';
-import { isUuid } from '../core/ids.js';
+import { clampLimit, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
 import { cjkRuns, fold, searchTerms } from '../db/search-terms.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { Message } from '../protocol/entities.js';
@@ -33,13 +32,7 @@ export class SearchService {
     const phrases = cjkRuns(fold(q)).filter((run) => [...run].length > 2);
     if (query.conversationId !== undefined) await loadMembership(this.repos, query.conversationId, actor.user.id);
     const n = clampLimit(query.limit);
-    let after: { at: Date; id: string } | null = null;
-    if (query.cursor) {
-      const [at, id] = decodeCursor(query.cursor, 2).map(String);
-      const date = new Date(at!);
-      if (Number.isNaN(date.getTime()) || !isUuid(id!)) throw badRequest('invalid cursor');
-      after = { at: date, id: id! };
-    }
+    const after = query.cursor ? decodeTimeCursor(query.cursor) : null;
     const rows = await this.repos.messages.search(actor.user.id, { terms, phrases, conversationId: query.conversationId }, after, n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];

@@ -127,3 +127,21 @@ describe('reactions', () => {
     expect(gone.reactions).toEqual([]);
   });
 });
+
+describe('reaction limits', () => {
+  it('takes at most 20 reactions from one user and 50 different emoji on one message (409 beyond)', async () => {
+    const users = await Promise.all(Array.from({ length: 4 }, () => register(t.app)));
+    const [a] = users;
+    const id = await group(a!, users.slice(1));
+    const msg = (await call('POST', `/conversations/${id}/messages`, a!, { body: 'limits' })).json();
+    const put = (who: Account, i: number) => call('PUT', `/messages/${msg.id}/reactions/${encodeURIComponent(`:e${i}:`)}`, who);
+    for (let i = 0; i < 20; i++) expect((await put(a!, i)).statusCode).toBe(204);
+    expect((await put(a!, 20)).statusCode).toBe(409);
+    // Putting one already there is still fine.
+    expect((await put(a!, 3)).statusCode).toBe(204);
+    for (let i = 20; i < 50; i++) expect((await put(users[1 + (i % 3)]!, i)).statusCode).toBe(204);
+    expect((await put(users[2]!, 50)).statusCode).toBe(409);
+    // Another user may still add an emoji already on the message.
+    expect((await put(users[3]!, 0)).statusCode).toBe(204);
+  });
+});

@@ -38,6 +38,11 @@ export class ConversationsRepository {
     return row ?? null;
   }
 
+  async findByIdIncludingDeleted(id: string): Promise<ConversationRow | null> {
+    const [row] = await this.db.select().from(conversations).where(eq(conversations.id, id));
+    return row ?? null;
+  }
+
   async findByDirectKey(key: string): Promise<ConversationRow | null> {
     const [row] = await this.db.select().from(conversations).where(eq(conversations.directKey, key));
     return row ?? null;

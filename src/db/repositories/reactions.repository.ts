@@ -26,6 +26,23 @@ export class ReactionsRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Different emoji on a message, this user's reactions on it, whether this emoji is on it, and
+   * whether this user already put it there.
+   */
+  async counts(messageId: string, emoji: string, userId: string): Promise<{ distinct: number; mine: number; present: boolean; known: boolean }> {
+    const [row] = await this.db
+      .select({
+        distinct: sql<number>`count(DISTINCT ${reactions.emoji})::int`,
+        mine: sql<number>`count(*) FILTER (WHERE ${reactions.userId} = ${userId}::uuid)::int`,
+        present: sql<boolean>`coalesce(bool_or(${reactions.emoji} = ${emoji}), false)`,
+        known: sql<boolean>`coalesce(bool_or(${reactions.emoji} = ${emoji} AND ${reactions.userId} = ${userId}::uuid), false)`,
+      })
+      .from(reactions)
+      .where(eq(reactions.messageId, messageId));
+    return row ?? { distinct: 0, mine: 0, present: false, known: false };
+  }
+
   async removeAll(messageId: string): Promise<void> {
     await this.db.delete(reactions).where(eq(reactions.messageId, messageId));
   }

@@ -1,0 +1,65 @@
+/** Bugs found in review, each with the test that would have caught it. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/core/cursor.js';
+import { auth, register, type Account } from '../helpers/app.js';
+import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => t.close());
+
+const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, who: Account, payload?: object) =>
+  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload ? { payload } : {}) });
+
+it('a public group shows no message to a visitor (history is members-only too)', async () => {
+  const a = await register(t.app);
+  const visitor = await register(t.app);
+  const g = (await call('POST', '/groups', a, { name: 'pub', visibility: 'public' })).json();
+  await call('POST', `/conversations/${g.id}/messages`, a, { body: 'members only' });
+  expect((await call('GET', `/groups/${g.id}`, visitor)).json().lastMessage).toBeNull();
+  const listed = (await call('GET', '/groups?scope=public&limit=100', visitor)).json().groups as { id: string; lastMessage: unknown }[];
+  expect(listed.find((x) => x.id === g.id)!.lastMessage).toBeNull();
+  expect((await call('GET', `/groups/${g.id}`, a)).json().lastMessage.body).toBe('members only');
+});
+
+it('a NUL character in a WebSocket frame is an error frame, not a 500', async () => {
+  const a = await register(t.app);
+  const g = (await call('POST', '/groups', a, { name: 'nul' })).json();
+  const c = await WsClient.connect(t.wsUrl, a.token);
+  c.send({ type: 'message.send', id: 'n1', conversationId: g.id, body: 'a\u0000b', clientMsgId: 'x' });
+  const err = await c.next((f) => f.type === 'error');
+  expect(err.error.code).toBe('validation_failed');
+  expect((await c.request({ type: 'ping' })).type).toBe('pong');
+  c.close();
+});
+
+it('forged cursors are 400, never 500', async () => {
+  const a = await register(t.app);
+  const g = (await call('POST', '/groups', a, { name: 'cur' })).json();
+  const forged = [
+    `/groups?scope=public&cursor=${encodeCursor(['a', 'x'])}`,
+    `/groups/${g.id}/members?cursor=${encodeCursor([new Date().toISOString(), 'x'])}`,
+    `/conversations?cursor=${encodeCursor(['+275760-09-13T00:00:00.000Z', g.id])}`,
+    `/search/messages?q=hello&cursor=${encodeCursor(['+275760-09-13T00:00:00.000Z', g.id])}`,
+    `/users?cursor=${encodeCursor(['a\u0000'])}`,
+  ];
+  for (const url of forged) expect((await call('GET', url, a)).statusCode, url).toBe(400);
+});
+
+it('replaying a group deleted after a rename keeps every seq', async () => {
+  const a = await register(t.app);
+  const g = (await call('POST', '/groups', a, { name: 'doomed' })).json();
+  await call('POST', `/conversations/${g.id}/messages`, a, { body: 'hi' });
+  await call('PATCH', `/groups/${g.id}`, a, { name: 'renamed' });
+  await call('DELETE', `/groups/${g.id}`, a);
+  const c = await WsClient.connect(t.wsUrl, a.token, { [g.id]: 0 });
+  await c.next((f) => f.type === 'sync.done');
+  expect(c.events(g.id).map((e) => [e.seq, e.type])).toEqual([
+    [1, 'message.created'],
+    [2, 'conversation.updated'],
+    [3, 'conversation.deleted'],
+  ]);
+  c.close();
+});
