@@ -9,6 +9,9 @@ import type { ConnectionRegistry } from './registry.js';
  */
 export class PresenceTracker implements PresenceSource {
   private readonly leaving = new Map<string, NodeJS.Timeout>();
+  /** Per user: the last state announced, and the announcements in flight (run in order). */
+  private readonly announced = new Map<string, boolean>();
+  private readonly chains = new Map<string, Promise<void>>();
   private service: PresenceService | null = null;
 
   constructor(
@@ -49,9 +52,27 @@ export class PresenceTracker implements PresenceSource {
     this.leaving.set(userId, timer);
   }
 
-  private announce(userId: string, online: boolean): void {
-    this.service?.announce(userId, online).catch((err: unknown) => {
-      this.logger.warn({ err, userId, online }, 'presence announcement failed');
+  /**
+   * Announces the user's state as it is when its turn comes (not as it was when asked), one
+   * announcement at a time per user, and only when it changed: a reconnect racing the grace
+   * timer cannot leave an online user announced offline.
+   */
+  private announce(userId: string, _hint: boolean): void {
+    const previous = this.chains.get(userId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const online = this.isOnline(userId);
+      if (this.announced.get(userId) === online) return;
+      try {
+        await this.service?.announce(userId, online);
+        if (online) this.announced.set(userId, true);
+        else this.announced.delete(userId);
+      } catch (err) {
+        this.logger.warn({ err, userId, online }, 'presence announcement failed');
+      }
+    });
+    this.chains.set(userId, next);
+    void next.then(() => {
+      if (this.chains.get(userId) === next) this.chains.delete(userId);
     });
   }
 
@@ -61,6 +82,7 @@ export class PresenceTracker implements PresenceSource {
     for (const t of this.leaving.values()) clearTimeout(t);
     this.leaving.clear();
     const service = this.service;
+    await Promise.allSettled([...this.chains.values()]);
     if (service) await Promise.allSettled(users.map((u) => service.announce(u, false)));
   }
 }

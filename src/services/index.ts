@@ -44,7 +44,7 @@ export function createServices(deps: ServiceDeps): Services {
   };
   const messageView = new MessagePresenter(repos, signer);
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
-  const uploads = new UploadsService(repos, deps.blobs, signer, messageView, logger);
+  const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger);
   return {
     accounts: new AccountsService(repos, users, publisher, uploads, logger),
     conversations: new ConversationsService(db, repos, publisher, users, messageView),

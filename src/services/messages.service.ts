@@ -117,7 +117,7 @@ export class MessagesService {
         mentions,
       });
       await tx.messages.setMentions(row, mentions);
-      await tx.uploads.attach(row.id, attachmentIds);
+      if (!(await tx.uploads.attach(row.id, attachmentIds))) throw badRequest('an attachment was removed; upload it again');
       const event = await appendEvent(tx, conv.id, 'message.created', { seq, messageId: row.id });
       await tx.members.markRead(conv.id, actor.user.id, seq);
       return { row, event };

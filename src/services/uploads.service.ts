@@ -5,7 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, badRequest, notFound } from '../core/errors.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
-import type { Repositories } from '../db/repositories/index.js';
+import type { Db } from '../db/database.js';
+import { inTransaction, type Repositories } from '../db/repositories/index.js';
+import { Semaphore } from '../core/semaphore.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { Upload } from '../protocol/entities.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -19,7 +21,7 @@ const THUMBNAIL_SOURCES = new Set(['image/jpeg', 'image/png', 'image/webp', 'ima
 const INLINE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
 const THUMBNAIL_PX = 400;
 /** Decompression bombs: refuse images over this many pixels. */
-const MAX_INPUT_PIXELS = 50_000_000;
+const MAX_INPUT_PIXELS = 25_000_000;
 const SNIFF_BYTES = 4100;
 export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -57,7 +59,11 @@ export interface FileToServe {
 }
 
 export class UploadsService {
+  /** Thumbnails decode whole images: two at a time, whatever the number of uploads. */
+  private readonly thumbnails = new Semaphore(2);
+
   constructor(
+    private readonly db: Db,
     private readonly repos: Repositories,
     private readonly blobs: BlobStore,
     private readonly signer: UrlSigner,
@@ -98,17 +104,17 @@ export class UploadsService {
       const sniffed = await fileTypeFromBuffer(sniffHead);
       const contentType = sniffed?.mime ?? (looksLikeText(sniffHead) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
       const sha256 = hash.digest('hex');
-      await this.blobs.putFile(sha256, temp);
-      const hasThumbnail = THUMBNAIL_SOURCES.has(contentType) ? await this.thumbnail(sha256) : false;
-      const row = await this.repos.uploads.insert({
-        id: newId(),
-        ownerId: actor.user.id,
-        filename: cleanFilename(file.filename),
-        contentType,
-        size,
-        sha256,
-        hasThumbnail,
+      const id = newId();
+      // The row and the file under one lock of the hash, so the sweeper never removes a file
+      // between our seeing it stored and our row pointing at it.
+      await inTransaction(this.db, async (tx) => {
+        await tx.uploads.lockHash(sha256);
+        await tx.uploads.insert({ id, ownerId: actor.user.id, filename: cleanFilename(file.filename), contentType, size, sha256 });
+        await this.blobs.putFile(sha256, temp);
       });
+      const hasThumbnail = THUMBNAIL_SOURCES.has(contentType) ? await this.thumbnails.run(() => this.thumbnail(sha256)) : false;
+      const row = hasThumbnail ? await this.repos.uploads.markThumbnail(id) : await this.repos.uploads.findById(id);
+      if (!row) throw notFound('upload');
       this.logger.info({ uploadId: row.id, size, contentType }, 'upload stored');
       return this.view.upload(row);
     } finally {
@@ -187,9 +193,12 @@ export class UploadsService {
   async sweep(now = Date.now()): Promise<number> {
     const hashes = await this.repos.uploads.deleteUnattached(new Date(now - UNATTACHED_TTL_MS));
     for (const sha256 of hashes) {
-      if (await this.repos.uploads.hashInUse(sha256)) continue;
-      await this.blobs.delete(sha256);
-      await this.blobs.delete(`${sha256}.thumb.webp`);
+      await inTransaction(this.db, async (tx) => {
+        await tx.uploads.lockHash(sha256);
+        if (await tx.uploads.hashInUse(sha256)) return;
+        await this.blobs.delete(sha256);
+        await this.blobs.delete(`${sha256}.thumb.webp`);
+      });
     }
     if (hashes.length) this.logger.info({ files: hashes.length }, 'swept unattached uploads');
     return hashes.length;

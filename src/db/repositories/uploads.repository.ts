@@ -18,6 +18,11 @@ export class UploadsRepository {
     return row ?? null;
   }
 
+  async markThumbnail(id: string): Promise<UploadRow | null> {
+    const [row] = await this.db.update(uploads).set({ hasThumbnail: true }).where(eq(uploads.id, id)).returning();
+    return row ?? null;
+  }
+
   async findOwned(ownerId: string, ids: readonly string[]): Promise<UploadRow[]> {
     if (ids.length === 0) return [];
     return this.db
@@ -26,18 +31,25 @@ export class UploadsRepository {
       .where(and(eq(uploads.ownerId, ownerId), inArray(uploads.id, [...ids])));
   }
 
-  async setThumbnail(sha256: string): Promise<void> {
-    await this.db.update(uploads).set({ hasThumbnail: true }).where(eq(uploads.sha256, sha256));
-  }
-
-  /** Attaches uploads to a message, in order, and marks them attached (kept by the sweeper). */
-  async attach(messageId: string, uploadIds: readonly string[]): Promise<void> {
-    if (uploadIds.length === 0) return;
+  /**
+   * Attaches uploads to a message, in order, and marks them attached (kept by the sweeper).
+   * Locks them first: false when one is gone (swept meanwhile), and nothing is attached.
+   */
+  async attach(messageId: string, uploadIds: readonly string[]): Promise<boolean> {
+    if (uploadIds.length === 0) return true;
+    const locked = await this.db.select({ id: uploads.id }).from(uploads).where(inArray(uploads.id, [...uploadIds])).for('update');
+    if (locked.length !== uploadIds.length) return false;
     await this.db.insert(messageAttachments).values(uploadIds.map((uploadId, position) => ({ messageId, uploadId, position })));
     await this.db
       .update(uploads)
       .set({ attachedAt: sql`now()` })
       .where(and(inArray(uploads.id, [...uploadIds]), isNull(uploads.attachedAt)));
+    return true;
+  }
+
+  /** Serializes storing and sweeping the file of one content hash, until the transaction ends. */
+  async lockHash(sha256: string): Promise<void> {
+    await this.db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${sha256}))`);
   }
 
   async detachAll(messageId: string): Promise<void> {
