@@ -16,7 +16,7 @@ import { createFanout, type RealtimeStats } from './fanout.js';
 import { HANDLERS } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { PresenceTracker } from './presence.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter } from '../core/rate-limiter.js';
 import { ConnectionRegistry } from './registry.js';
 
 export const WS_PATH = '/api/v1/ws';

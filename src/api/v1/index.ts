@@ -20,7 +20,7 @@ export const apiV1 =
       route.schema ??= {};
       route.schema.querystring ??= Type.Object({}, { additionalProperties: false });
     });
-    await app.register(authRoutes(services));
+    await app.register(authRoutes(services, config.rateLimit));
     await app.register(usersRoutes(services));
     await app.register(groupsRoutes(services));
     await app.register(conversationsRoutes(services));

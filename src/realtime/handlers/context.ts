@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { Services } from '../../services/index.js';
 import type { Connection } from '../connection.js';
-import type { RateLimiter } from '../rate-limiter.js';
+import type { RateLimiter } from '../../core/rate-limiter.js';
 import type { RealtimeStats } from '../fanout.js';
 
 /** What a frame handler may use: the services (never SQL) and the connection it serves. */

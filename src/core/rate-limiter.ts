@@ -24,6 +24,14 @@ export class RateLimiter {
     return true;
   }
 
+  /** Whole seconds until key has a token again (at least 1). */
+  retryAfter(key: string, now = Date.now()): number {
+    const b = this.buckets.get(key);
+    if (!b) return 1;
+    const tokens = Math.min(this.capacity, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    return Math.max(1, Math.ceil((1 - tokens) / this.perSecond));
+  }
+
   private sweep(now = Date.now()): void {
     const full = (this.capacity / this.perSecond) * 1000;
     for (const [key, b] of this.buckets) if (now - b.at > full) this.buckets.delete(key);
