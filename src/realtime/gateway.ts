@@ -151,10 +151,12 @@ export class Gateway {
     const auth = frame as AuthFrame;
     const actor = await this.services.accounts.authenticate(auth.token);
     if (!actor) throw new AppError('unauthorized', 'bad or revoked token');
-    if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
     const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
     // Where each conversation stood at ready: live events start after it, a sync below it replays.
     const baselines = await this.services.conversations.positions(actor);
+    // Checked after the last await: a socket that closed meanwhile must not be registered, as
+    // its close handler has already run and would never remove it.
+    if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
     const conn = new Connection(newId(), ws, actor, source, this.opts.limits, this.logger, baselines);
     // Hold the cursors' conversations before the first live event can reach the connection.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);

@@ -158,13 +158,9 @@ export class UploadsService {
     const row = isUuid(id) ? await this.repos.uploads.findById(id) : null;
     if (!row) throw notFound('upload');
     const signed = this.signer.verify(row.id, variant, who.expires, who.sig);
-    if (!signed) {
-      if (!who.actor) {
-        if (who.sig || who.expires) throw notFound('upload');
-        throw new AppError('unauthorized', 'a valid bearer token or signed URL is required');
-      }
-      if (!(await this.mayRead(row, who.actor.user.id))) throw notFound('upload');
-    }
+    // Without a valid signature or a token that may see it: 404, as CONTRACT's uploads row says,
+    // whoever asks (an expired <img> URL included).
+    if (!signed && !(who.actor && (await this.mayRead(row, who.actor.user.id)))) throw notFound('upload');
     if (variant === 'thumbnail' && row.hasThumbnail) {
       const stream = await this.blobs.read(`${row.sha256}.thumb.webp`);
       if (stream) {

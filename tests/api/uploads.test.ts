@@ -115,7 +115,7 @@ describe('POST /uploads and GET /uploads/{id}', () => {
     // The thumbnail's signature does not open the file.
     const thumbSig = new URL(up.thumbnailUrl, 'http://x').search;
     expect((await call('GET', `/api/v1/uploads/${up.id}${thumbSig}`, null)).statusCode).toBe(404);
-    expect((await call('GET', `/api/v1/uploads/${up.id}`, null)).statusCode).toBe(401);
+    expect((await call('GET', `/api/v1/uploads/${up.id}`, null)).statusCode).toBe(404);
     // Another user with no conversation in common: 404.
     expect((await call('GET', `/api/v1/uploads/${up.id}`, b)).statusCode).toBe(404);
   });

@@ -48,14 +48,6 @@ export class ConversationsRepository {
     return row ?? null;
   }
 
-  async findByIds(ids: readonly string[]): Promise<ConversationRow[]> {
-    if (ids.length === 0) return [];
-    return this.db
-      .select()
-      .from(conversations)
-      .where(and(sql`${conversations.id} IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`, live));
-  }
-
   /**
    * Takes the next seq of a live conversation, locking its row until the transaction ends
    * (call it first in the transaction: the row is the hot spot). Null when the conversation is gone.

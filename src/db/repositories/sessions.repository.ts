@@ -20,10 +20,6 @@ export class SessionsRepository {
     return row ?? null;
   }
 
-  async touch(sessionId: string, at: Date): Promise<void> {
-    await this.db.update(sessions).set({ lastUsedAt: at }).where(eq(sessions.id, sessionId));
-  }
-
   async deleteByTokenHash(tokenHash: string): Promise<boolean> {
     const rows = await this.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).returning({ id: sessions.id });
     return rows.length > 0;
