@@ -6,13 +6,14 @@ import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { MessageRow } from '../db/repositories/messages.repository.js';
+import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { Message } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
 import { isAdmin, loadMembership, loadVisibleMessage, requireMember } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
-import { type MessagePresenter, type UserView } from './presenters.js';
+import { presentMessage, type MessagePresenter, type UserView } from './presenters.js';
 
 /** A message event built from the row just written: no need to read it back. */
 function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: Message): ConversationEvent {
@@ -77,8 +78,10 @@ export class MessagesService {
       if (stored) return { message: await this.view.presentOne(stored, actor.user.id), created: false };
     }
     const attachmentIds = [...new Set(input.attachmentIds ?? [])];
+    const ownUploads = new Map<string, UploadRow>();
     if (attachmentIds.length > 0) {
       const own = await this.repos.uploads.findOwned(actor.user.id, attachmentIds.filter(isUuid));
+      for (const u of own) ownUploads.set(u.id, u);
       if (own.length !== attachmentIds.length) {
         const mine = new Set(own.map((u) => u.id));
         throw badRequest('attachmentIds must name your own uploads', { attachmentIds: attachmentIds.filter((id) => !mine.has(id)) });
@@ -95,17 +98,17 @@ export class MessagesService {
 
     const mentions = await this.resolveMentions(conv.id, body);
 
-    const result = await inTransaction<{ row: MessageRow; event: EventRow | null }>(this.db, async (tx) => {
-      if (clientMsgId !== null) {
-        // Lock first, then look again: a concurrent duplicate has committed by the time we hold it.
-        if (!(await tx.conversations.lock(conv.id))) throw notFound('conversation');
-        const stored = await tx.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
-        if (stored) return { row: stored, event: null };
-      }
+    const result = await inTransaction<{ row: MessageRow; event: EventRow }, { stored: MessageRow }>(this.db, async (tx) => {
+      // Taking the seq locks the conversation row: a concurrent duplicate has committed by now.
       const seq = await tx.conversations.takeSeq(conv.id, { activity: true });
       if (seq === null) throw notFound('conversation');
-      // Still a member now that the conversation is locked (a removal may have just committed).
-      requireMember(conv, await tx.members.find(conv.id, actor.user.id));
+      if (clientMsgId !== null) {
+        const stored = await tx.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
+        if (stored) throw new Rollback({ stored }); // a repeat: give the seq back
+      }
+      // Sending moves the sender's read pointer; no row means they are no longer a member (a
+      // removal may have committed just before we locked the conversation).
+      if ((await tx.members.markRead(conv.id, actor.user.id, seq)) === null) requireMember(conv, null);
       const row = await tx.messages.insert({
         id: newId(),
         conversationId: conv.id,
@@ -116,15 +119,19 @@ export class MessagesService {
         replyToId: replyTo,
         mentions,
       });
-      await tx.messages.setMentions(row, mentions);
+      if (mentions.length) await tx.messages.addMentions(row, mentions);
       if (!(await tx.uploads.attach(row.id, attachmentIds))) throw badRequest('an attachment was removed; upload it again');
       const event = await appendEvent(tx, conv.id, 'message.created', { seq, messageId: row.id });
-      await tx.members.markRead(conv.id, actor.user.id, seq);
-      return { row, event };
+      return { row, event: event! };
     });
-    if (!result.event) return { message: await this.view.presentOne(result.row, actor.user.id), created: false };
+    if ('stored' in result) return { message: await this.view.presentOne(result.stored, actor.user.id), created: false };
     this.logger.debug({ conversationId: conv.id, seq: result.row.seq, messageId: result.row.id }, 'message stored');
-    const message = await this.view.presentOne(result.row, null);
+    // A new message has no reactions, and its attachments are the uploads just checked.
+    const message = presentMessage(
+      result.row,
+      [],
+      attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!)),
+    );
     await this.publisher.publishEvents(conv.id, [messageEvent('message.created', result.event, message)]);
     return { message, created: true };
   }

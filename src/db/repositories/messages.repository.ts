@@ -80,13 +80,17 @@ export class MessagesRepository {
     return row ?? null;
   }
 
-  /** Replaces the mention rows of a message (unread mention counts read them by seq). */
-  async setMentions(message: Pick<MessageRow, 'id' | 'conversationId' | 'seq'>, userIds: readonly string[]): Promise<void> {
-    await this.db.delete(messageMentions).where(eq(messageMentions.messageId, message.id));
-    if (userIds.length === 0) return;
+  /** Mention rows of a new message. */
+  async addMentions(message: Pick<MessageRow, 'id' | 'conversationId' | 'seq'>, userIds: readonly string[]): Promise<void> {
     await this.db
       .insert(messageMentions)
       .values(userIds.map((userId) => ({ userId, conversationId: message.conversationId, seq: message.seq, messageId: message.id })));
+  }
+
+  /** Replaces the mention rows of a message (unread mention counts read them by seq). */
+  async setMentions(message: Pick<MessageRow, 'id' | 'conversationId' | 'seq'>, userIds: readonly string[]): Promise<void> {
+    await this.db.delete(messageMentions).where(eq(messageMentions.messageId, message.id));
+    if (userIds.length > 0) await this.addMentions(message, userIds);
   }
 
   /**
