@@ -3,7 +3,7 @@
  * requests break the group's invariants (two owners) or deadlock into 500s on PostgreSQL.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -11,8 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, who: Account, payload?: object) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload ? { payload } : {}) });
+const call = apiCaller(() => t.app);
 
 async function members(g: string, who: Account): Promise<{ user: { id: string }; role: string }[]> {
   return (await call('GET', `/groups/${g}/members?limit=100`, who)).json().members;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mentionedUsernames } from '../../src/services/messages.service.js';
 import { validEmoji } from '../../src/services/reactions.service.js';
-import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,8 +9,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const call = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, who: Account, payload?: unknown) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload === undefined ? {} : { payload: payload as object }) });
+const call = apiCaller(() => t.app);
 
 async function group(owner: Account, members: Account[], visibility: 'public' | 'private' = 'private'): Promise<string> {
   const res = await call('POST', '/groups', owner, { name: 'rich', visibility, memberIds: members.map((m) => m.user.id) });

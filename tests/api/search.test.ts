@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchTerms } from '../../src/db/search-terms.js';
-import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -8,8 +8,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, who: Account, payload?: object) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload ? { payload } : {}) });
+const call = apiCaller(() => t.app);
 const search = async (who: Account, q: string, extra = '') =>
   (await call('GET', `/search/messages?q=${encodeURIComponent(q)}${extra}`, who)).json() as { messages: { body: string; id: string }[]; nextCursor: string | null };
 

@@ -94,3 +94,16 @@ export async function register(app: FastifyInstance, username = uniqueName(), pa
 export function auth(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** `call(method, '/groups', who, body?)`: an authenticated request under /api/v1 to the app `getApp()` returns. */
+export function apiCaller(getApp: () => FastifyInstance) {
+  return (method: Method, url: string, who: Account, payload?: unknown) =>
+    getApp().inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: auth(who.token),
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+}

@@ -1,7 +1,7 @@
 /** Bugs found in review, each with the test that would have caught it. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/core/cursor.js';
-import { auth, register, type Account } from '../helpers/app.js';
+import { apiCaller, register } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 
 let t: TestServer;
@@ -10,8 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, who: Account, payload?: object) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload ? { payload } : {}) });
+const call = apiCaller(() => t.app);
 
 it('a public group shows no message to a visitor (history is members-only too)', async () => {
   const a = await register(t.app);

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { auth, register, type Account } from '../helpers/app.js';
+import { apiCaller, auth, register } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 
 let t: TestServer;
@@ -9,8 +9,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, who: Account, payload?: object) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: auth(who.token), ...(payload ? { payload } : {}) });
+const call = apiCaller(() => t.app);
 
 it('reactions, mentions and attachments show up live, with signed URLs and no per-viewer fields', async () => {
   const a = await register(t.app);
