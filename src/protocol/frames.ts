@@ -1,13 +1,10 @@
 /** WebSocket frames of CONTRACT.md: what clients send and what the server sends back. */
 import { Type, type Static } from 'typebox';
 import type { Message, User } from './entities.js';
-import { ClientMsgId, MAX_ATTACHMENTS, MESSAGE_BODY_MAX } from './rest.js';
+import { MAX_ATTACHMENTS, MAX_SYNC_CURSORS, MESSAGE_BODY_MAX } from './limits.js';
+import { ClientMsgId } from './rest.js';
 
-export const PROTOCOL_VERSION = 1;
-/** A frame over this closes the connection with 1009. */
-export const MAX_FRAME_BYTES = 64 * 1024;
-/** Cursors one sync frame may carry. */
-export const MAX_SYNC_CURSORS = 500;
+export { MAX_FRAME_BYTES, MAX_SYNC_CURSORS, PROTOCOL_VERSION } from './limits.js';
 
 const CorrelationId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()]);
 const ConvId = Type.String({ maxLength: 64 });

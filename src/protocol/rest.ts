@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { Conversation, Id, Member, Message, Nullable, Role, User, Visibility } from './entities.js';
 import { ConversationEventSchema } from './events.js';
+import { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -10,9 +11,7 @@ export const Username = Type.String({ pattern: USERNAME_PATTERN, minLength: 3, m
 export const DisplayName = Type.String({ minLength: 1, maxLength: 64 });
 export const Password = Type.String({ minLength: 8, maxLength: 256 });
 export const ClientMsgId = Type.String({ minLength: 1, maxLength: 64 });
-export const MESSAGE_BODY_MAX = 8000;
-export const MAX_ATTACHMENTS = 10;
-export const MAX_INITIAL_MEMBERS = 1000;
+export { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
 
 export const RegisterBody = Type.Object(
   { username: Username, password: Password, displayName: Type.Optional(DisplayName) },

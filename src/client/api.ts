@@ -1,0 +1,429 @@
+/** ParleyApi: one typed method per REST endpoint of CONTRACT.md, over `fetch`. */
+import type { Conversation, Member, Message, Role, Upload, User } from '../protocol/entities.js';
+import type { ConversationEvent } from '../protocol/events.js';
+import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
+
+/** The `fetch` this client calls: the global one, or any compatible function (tests, proxies). */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ParleyApiOptions {
+  /** Origin (and optional path prefix) of the server, e.g. `https://chat.example.org`; '' = same origin (browser). */
+  baseUrl?: string;
+  /** Bearer token (from register/login, or an API token for bots). */
+  token?: string | null;
+  /** Defaults to `globalThis.fetch`, looked up at each call. */
+  fetch?: FetchLike;
+}
+
+export interface AuthResult {
+  user: User;
+  token: string;
+}
+export interface RegisterInput {
+  username: string;
+  password: string;
+  displayName?: string;
+}
+export interface LoginInput {
+  username: string;
+  password: string;
+}
+export interface UpdateMeInput {
+  displayName?: string;
+  /** An upload id to use as avatar, or null to remove it. */
+  avatarUploadId?: string | null;
+}
+/** `cursor` is a previous page's `nextCursor`; `limit` defaults to 50, at most 100. */
+export interface PageQuery {
+  cursor?: string;
+  limit?: number;
+}
+export interface UserSearchQuery extends PageQuery {
+  q?: string;
+}
+export interface UserPage {
+  users: User[];
+  nextCursor: string | null;
+}
+export type Visibility = 'public' | 'private';
+export interface CreateGroupInput {
+  name: string;
+  description?: string | null;
+  /** Defaults to private. */
+  visibility?: Visibility;
+  memberIds?: string[];
+}
+export interface UpdateGroupInput {
+  name?: string;
+  description?: string | null;
+  visibility?: Visibility;
+}
+export interface GroupListQuery extends PageQuery {
+  /** `mine` (default): groups the caller belongs to; `public`: public groups. */
+  scope?: 'mine' | 'public';
+  q?: string;
+}
+export interface GroupPage {
+  groups: Conversation[];
+  nextCursor: string | null;
+}
+export interface MemberPage {
+  members: Member[];
+  nextCursor: string | null;
+}
+export interface ConversationPage {
+  conversations: Conversation[];
+  nextCursor: string | null;
+}
+/** `before`/`after` are seqs (exclusive); neither = the newest page. */
+export interface HistoryQuery {
+  before?: number;
+  after?: number;
+  limit?: number;
+}
+export interface MessagePage {
+  /** Ascending seq. */
+  messages: Message[];
+  hasMore: boolean;
+}
+export interface EventsQuery {
+  after?: number;
+  limit?: number;
+}
+export interface EventPage {
+  /** Ascending seq. */
+  events: ConversationEvent[];
+  hasMore: boolean;
+}
+export interface SendMessageInput {
+  body: string;
+  /** Idempotency key (≤ 64 chars): a repeat returns the stored message and creates nothing. */
+  clientMsgId?: string | null;
+  replyTo?: string | null;
+  attachmentIds?: string[];
+}
+export interface SearchMessagesQuery extends PageQuery {
+  q: string;
+  conversationId?: string;
+}
+export interface SearchPage {
+  /** Newest first. */
+  messages: Message[];
+  nextCursor: string | null;
+}
+export type UploadVariant = 'file' | 'thumbnail';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Query = Record<string, string | number | undefined>;
+
+const PREFIX = '/api/v1';
+
+/**
+ * The REST API of one server. Every method resolves with the contract's response body or rejects
+ * with an ApiError (`status` 0 and `code` 'network_error' when no answer came).
+ */
+export class ParleyApi {
+  readonly baseUrl: string;
+  private tokenValue: string | null;
+  private readonly fetchFn: FetchLike;
+
+  constructor(options: ParleyApiOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    this.tokenValue = options.token ?? null;
+    const given = options.fetch;
+    // Called as a plain function: browsers refuse `fetch` called on another `this`.
+    this.fetchFn = given ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** The bearer token sent with each request (null: none). */
+  get token(): string | null {
+    return this.tokenValue;
+  }
+
+  setToken(token: string | null): void {
+    this.tokenValue = token;
+  }
+
+  // --- auth ---
+
+  /** Creates an account; the returned token becomes this client's token. 409 `username_taken`. */
+  async register(input: RegisterInput): Promise<AuthResult> {
+    const result = await this.request<AuthResult>('POST', '/auth/register', { body: input, auth: false });
+    this.tokenValue = result.token;
+    return result;
+  }
+
+  /** Signs in; the returned token becomes this client's token. 401 `invalid_credentials`. */
+  async login(input: LoginInput): Promise<AuthResult> {
+    const result = await this.request<AuthResult>('POST', '/auth/login', { body: input, auth: false });
+    this.tokenValue = result.token;
+    return result;
+  }
+
+  /** Revokes the token (the server closes its sockets) and forgets it here. */
+  async logout(): Promise<void> {
+    await this.request<void>('POST', '/auth/logout');
+    this.tokenValue = null;
+  }
+
+  // --- users ---
+
+  me(): Promise<User> {
+    return this.request('GET', '/users/me');
+  }
+
+  updateMe(input: UpdateMeInput): Promise<User> {
+    return this.request('PATCH', '/users/me', { body: input });
+  }
+
+  getUser(userId: string): Promise<User> {
+    return this.request('GET', `/users/${seg(userId)}`);
+  }
+
+  /** Users whose username or display name starts with `q`. */
+  searchUsers(query: UserSearchQuery = {}): Promise<UserPage> {
+    return this.request('GET', '/users', { query: { ...query } });
+  }
+
+  // --- groups ---
+
+  /** Creates a group (private by default) with the caller as owner. */
+  createGroup(input: CreateGroupInput): Promise<Conversation> {
+    return this.request('POST', '/groups', { body: input });
+  }
+
+  listGroups(query: GroupListQuery = {}): Promise<GroupPage> {
+    return this.request('GET', '/groups', { query: { ...query } });
+  }
+
+  getGroup(groupId: string): Promise<Conversation> {
+    return this.request('GET', `/groups/${seg(groupId)}`);
+  }
+
+  /** Admins only. */
+  updateGroup(groupId: string, input: UpdateGroupInput): Promise<Conversation> {
+    return this.request('PATCH', `/groups/${seg(groupId)}`, { body: input });
+  }
+
+  /** The owner only. */
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.request<void>('DELETE', `/groups/${seg(groupId)}`);
+  }
+
+  listMembers(groupId: string, query: PageQuery = {}): Promise<MemberPage> {
+    return this.request('GET', `/groups/${seg(groupId)}/members`, { query: { ...query } });
+  }
+
+  /** Adds a user (an admin), or joins a public group (the caller's own id). Already a member: the membership. */
+  addMember(groupId: string, userId: string): Promise<Member> {
+    return this.request('POST', `/groups/${seg(groupId)}/members`, { body: { userId } });
+  }
+
+  /** The owner only; `owner` hands over ownership and makes the caller an admin. */
+  setMemberRole(groupId: string, userId: string, role: Role): Promise<Member> {
+    return this.request('PATCH', `/groups/${seg(groupId)}/members/${seg(userId)}`, { body: { role } });
+  }
+
+  /** Leaves (own id) or removes a member (an admin over a plain member). */
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    await this.request<void>('DELETE', `/groups/${seg(groupId)}/members/${seg(userId)}`);
+  }
+
+  // --- conversations ---
+
+  /** The caller's conversations, newest activity first. */
+  listConversations(query: PageQuery = {}): Promise<ConversationPage> {
+    return this.request('GET', '/conversations', { query: { ...query } });
+  }
+
+  /** Every conversation of the caller, all pages (what a client refetches after a reconnect). */
+  async listAllConversations(): Promise<Conversation[]> {
+    const out: Conversation[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.listConversations({ limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+      out.push(...page.conversations);
+      if (!page.nextCursor) return out;
+      cursor = page.nextCursor;
+    }
+  }
+
+  /** The one direct conversation with a user, created if needed. */
+  openDirect(userId: string): Promise<Conversation> {
+    return this.request('POST', '/conversations/direct', { body: { userId } });
+  }
+
+  getConversation(conversationId: string): Promise<Conversation> {
+    return this.request('GET', `/conversations/${seg(conversationId)}`);
+  }
+
+  /** A page of messages in ascending seq: the newest page, or before/after a seq. */
+  history(conversationId: string, query: HistoryQuery = {}): Promise<MessagePage> {
+    return this.request('GET', `/conversations/${seg(conversationId)}/messages`, { query: { ...query } });
+  }
+
+  /** The catch-up feed: conversation events after a seq, ascending. */
+  events(conversationId: string, query: EventsQuery = {}): Promise<EventPage> {
+    return this.request('GET', `/conversations/${seg(conversationId)}/events`, { query: { ...query } });
+  }
+
+  /** Moves the caller's read pointer forward (never back; clamped to the last seq). */
+  async markRead(conversationId: string, seq: number): Promise<void> {
+    await this.request<void>('POST', `/conversations/${seg(conversationId)}/read`, { body: { seq } });
+  }
+
+  /** Sends over HTTP (ParleyRealtime.send is the WebSocket way, with retries). A repeated clientMsgId returns the stored message. */
+  sendMessage(conversationId: string, input: SendMessageInput): Promise<Message> {
+    return this.request('POST', `/conversations/${seg(conversationId)}/messages`, { body: input });
+  }
+
+  // --- messages ---
+
+  getMessage(messageId: string): Promise<Message> {
+    return this.request('GET', `/messages/${seg(messageId)}`);
+  }
+
+  /** The sender only. */
+  editMessage(messageId: string, body: string): Promise<Message> {
+    return this.request('PATCH', `/messages/${seg(messageId)}`, { body: { body } });
+  }
+
+  /** The sender, or an admin of the group. */
+  async deleteMessage(messageId: string): Promise<void> {
+    await this.request<void>('DELETE', `/messages/${seg(messageId)}`);
+  }
+
+  /** Idempotent. */
+  async addReaction(messageId: string, emoji: string): Promise<void> {
+    await this.request<void>('PUT', `/messages/${seg(messageId)}/reactions/${seg(emoji)}`);
+  }
+
+  /** Idempotent. */
+  async removeReaction(messageId: string, emoji: string): Promise<void> {
+    await this.request<void>('DELETE', `/messages/${seg(messageId)}/reactions/${seg(emoji)}`);
+  }
+
+  /** Full-text search over the caller's conversations, newest first. */
+  searchMessages(query: SearchMessagesQuery): Promise<SearchPage> {
+    return this.request('GET', '/search/messages', { query: { ...query } });
+  }
+
+  // --- uploads ---
+
+  /** Uploads a file (multipart field `file`); attach it by id to a message or use it as avatar. */
+  upload(file: Blob, filename?: string): Promise<Upload> {
+    const form = new FormData();
+    const own = (file as unknown as { name?: unknown }).name;
+    const name = filename ?? (typeof own === 'string' && own !== '' ? own : 'file');
+    form.append('file', file, name);
+    return this.request('POST', '/uploads', { form });
+  }
+
+  /**
+   * An absolute URL for a server path such as `Upload.url` (a signed path that needs no
+   * Authorization header): prefixed with `baseUrl` (unchanged when it is already absolute or baseUrl is '').
+   */
+  resolveUrl(path: string): string {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return path;
+    return `${this.baseUrl}${path}`;
+  }
+
+  /**
+   * Where an upload's bytes are: the signed URL it carries (usable in `<img src>`), or for a bare
+   * id the unsigned path, which needs the Authorization header (fetch it with `fetchUpload`).
+   */
+  uploadUrl(upload: Upload | string, variant: UploadVariant = 'file'): string {
+    if (typeof upload !== 'string') {
+      const signed = variant === 'thumbnail' ? (upload.thumbnailUrl ?? upload.url) : upload.url;
+      return this.resolveUrl(signed);
+    }
+    return `${this.baseUrl}${PREFIX}/uploads/${seg(upload)}${variant === 'thumbnail' ? '/thumbnail' : ''}`;
+  }
+
+  /** An upload's bytes, with this client's token. */
+  async fetchUpload(uploadId: string, variant: UploadVariant = 'file'): Promise<Blob> {
+    const res = await this.send('GET', this.uploadUrl(uploadId, variant), {});
+    if (!res.ok) throw await errorOf(res);
+    return res.blob();
+  }
+
+  // --- plumbing ---
+
+  /**
+   * A request to any path under /api/v1 (endpoints this class has no method for yet), answering
+   * the parsed JSON body, or undefined for 204.
+   */
+  async request<T>(
+    method: Method,
+    path: string,
+    opts: { body?: unknown; form?: FormData; query?: Query; auth?: boolean; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const res = await this.send(method, `${this.baseUrl}${PREFIX}${path}${queryString(opts.query)}`, opts);
+    if (!res.ok) throw await errorOf(res);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private async send(
+    method: Method,
+    url: string,
+    opts: { body?: unknown; form?: FormData; auth?: boolean; signal?: AbortSignal },
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.auth !== false && this.tokenValue) headers.authorization = `Bearer ${this.tokenValue}`;
+    let body: string | FormData | undefined;
+    if (opts.form) body = opts.form;
+    else if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    try {
+      return await this.fetchFn(url, { method, headers, ...(body === undefined ? {} : { body }), ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AbortError') throw err;
+      throw new ApiError({ status: 0, code: NETWORK_ERROR, message: `${method} ${url} failed: ${(err as Error).message ?? String(err)}`, cause: err });
+    }
+  }
+}
+
+/** A path segment: ids and emoji are percent-encoded. */
+function seg(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(key, String(value));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** The ApiError of a non-2xx answer: the contract's error body when there is one. */
+async function errorOf(res: Response): Promise<ApiError> {
+  const retryAfterHeader = res.headers.get('retry-after');
+  const retryAfter = retryAfterHeader !== null && /^\d+$/.test(retryAfterHeader.trim()) ? Number(retryAfterHeader) : undefined;
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    // The body is not needed to report the status.
+  }
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const error = (parsed as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  const code = typeof error?.code === 'string' ? error.code : codeForStatus(res.status);
+  const message = typeof error?.message === 'string' ? error.message : `${res.status} ${res.statusText}`.trim();
+  return new ApiError({
+    status: res.status,
+    code,
+    message,
+    ...(error?.details === undefined ? {} : { details: error.details }),
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  });
+}

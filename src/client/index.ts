@@ -1,0 +1,94 @@
+/**
+ * The typed Parley client: REST (`ParleyApi`) and WebSocket (`ParleyRealtime`), for the web
+ * client, bots and other apps. Runs in browsers and in Node 20: nothing here imports Node
+ * modules; `fetch` and the WebSocket constructor are options that default to globalThis's
+ * (Node has no global WebSocket: pass `WebSocket` from 'ws').
+ *
+ * ```ts
+ * import WebSocket from 'ws'; // Node only; browsers use the global one
+ * import { ParleyApi, ParleyRealtime, realtimeUrl } from './client/index.js';
+ *
+ * const api = new ParleyApi({ baseUrl: 'http://127.0.0.1:3000' }); // '' in the browser: same origin
+ * const { user } = await api.login({ username: 'ada', password: '…' }); // the token is kept by `api`
+ * const conversations = await api.listAllConversations();
+ *
+ * const rt = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token!, WebSocket });
+ * for (const c of conversations) rt.follow(c.id, c.lastSeq); // resume from what the list showed
+ * rt.on('event', (ev) => { ... });            // each conversation's events once, in seq order, no gap
+ * rt.on('reconnected', () => { ... });         // refetch GET /conversations, follow new ones
+ * rt.on('state', ({ state }) => { ... });      // connecting | syncing | online | offline | closed
+ * rt.on('authFailed', () => { ... });          // token refused (4401): sign in again
+ * rt.start();
+ *
+ * const { clientMsgId, done } = rt.send(conversationId, 'hello'); // queued offline, retried until acked
+ * rt.pending();                                // unacked sends, for optimistic display
+ * const message = await done;                  // the stored Message (or an ApiError)
+ * ```
+ *
+ * REST failures reject with `ApiError` { status, code, message, details?, retryAfter? }; a
+ * request that got no answer has status 0 and code 'network_error'.
+ *
+ * ParleyApi methods (all under /api/v1): register, login, logout, me, updateMe, getUser,
+ * searchUsers, createGroup, listGroups, getGroup, updateGroup, deleteGroup, listMembers,
+ * addMember, setMemberRole, removeMember, listConversations, listAllConversations, openDirect,
+ * getConversation, history, events, markRead, sendMessage, getMessage, editMessage,
+ * deleteMessage, addReaction, removeReaction, searchMessages, upload, uploadUrl, resolveUrl,
+ * fetchUpload, request (any other path), setToken, token, baseUrl.
+ *
+ * ParleyRealtime: start, stop, reconnectNow, setToken, state, user, retryAt, on (returns an
+ * unsubscribe function), follow, unfollow, cursor, cursors, send, pending, cancel, typing, read.
+ * Events (RealtimeEvents): state, ready, reconnected, synced, event, typing, presence, read, ack,
+ * sendFailed, authFailed, error, frame. Use one instance per signed-in user: cursors and
+ * pending sends belong to that user.
+ */
+export { ApiError, NETWORK_ERROR, isRetryableCode, type ApiErrorInit } from './errors.js';
+export {
+  ParleyApi,
+  type AuthResult,
+  type ConversationPage,
+  type CreateGroupInput,
+  type EventPage,
+  type EventsQuery,
+  type FetchLike,
+  type GroupListQuery,
+  type GroupPage,
+  type HistoryQuery,
+  type LoginInput,
+  type MemberPage,
+  type MessagePage,
+  type PageQuery,
+  type ParleyApiOptions,
+  type RegisterInput,
+  type SearchMessagesQuery,
+  type SearchPage,
+  type SendMessageInput,
+  type UpdateGroupInput,
+  type UpdateMeInput,
+  type UploadVariant,
+  type UserPage,
+  type UserSearchQuery,
+  type Visibility,
+} from './api.js';
+export { ParleyRealtime } from './realtime.js';
+export { realtimeUrl } from './link.js';
+export { newClientMsgId } from './ids.js';
+export type {
+  BackoffOptions,
+  HeartbeatOptions,
+  Listener,
+  ParleyRealtimeOptions,
+  PendingSend,
+  PresenceFrame,
+  ReadReceiptFrame,
+  RealtimeEventName,
+  RealtimeEvents,
+  RealtimeState,
+  SendHandle,
+  SendOptions,
+  TypingFrame,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types.js';
+// The wire types, so an app needs only this module.
+export type { Conversation, ConversationShared, Member, Message, Role, Upload, User } from '../protocol/entities.js';
+export type { ConversationEvent, EventPayloads, EventType } from '../protocol/events.js';
