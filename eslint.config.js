@@ -5,7 +5,8 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', 'logs/**', 'uploads/**', 'web/dist/**', 'src/db/migrations/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    // web/ (the browser client, .tsx) is checked against web/tsconfig.json, the nearest one.
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

@@ -22,6 +22,10 @@ npm run typecheck
 header "lint (npm run lint)"
 npm run lint
 
+header "web client build (npm run build:web)"
+# Once, before the tests: servers started by the tests then find it fresh and never build.
+npm run build:web
+
 header "tests on embedded PGlite (vitest run)"
 env -u TEST_DATABASE_URL npx vitest run "$@"
 

@@ -1,0 +1,11 @@
+/** Where the web client's sources and build live, relative to the repository. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The web client's own sources (index.html, src/). */
+export const WEB_ROOT = path.join(REPO_ROOT, 'web');
+/** The built client that the server serves. */
+export const WEB_DIST = path.join(REPO_ROOT, 'dist', 'web');
+/** Everything the bundle is made from: a change in any of these makes the build stale. */
+export const WEB_SOURCES = [WEB_ROOT, path.join(REPO_ROOT, 'src', 'client'), path.join(REPO_ROOT, 'src', 'protocol'), path.join(REPO_ROOT, 'src', 'web', 'vite.config.ts')];

@@ -1,0 +1,104 @@
+/** Sign in and create an account. */
+import { useId, useMemo, useState, type FormEvent } from 'react';
+import { ApiError, type User } from '../../../src/client/index.js';
+import { createApi } from '../session.js';
+
+const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+
+export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: User) => void }) {
+  const [mode, setMode] = useState<'login' | 'register'>('login');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const api = useMemo(() => createApi(null, () => undefined), []);
+  const ids = useId();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    if (mode === 'register') {
+      if (!USERNAME.test(username)) return setError('A username has 3 to 32 letters, digits, dots, dashes or underscores.');
+      if (password.length < 8) return setError('A password has at least 8 characters.');
+    }
+    setBusy(true);
+    try {
+      const result =
+        mode === 'login'
+          ? await api.login({ username: username.trim(), password })
+          : await api.register({ username, password, ...(displayName.trim() ? { displayName: displayName.trim() } : {}) });
+      onSignedIn(result.token, result.user);
+    } catch (err) {
+      setBusy(false);
+      if (err instanceof ApiError) {
+        if (err.code === 'invalid_credentials') return setError('Wrong username or password.');
+        if (err.code === 'username_taken') return setError('That username is taken.');
+        if (err.code === 'rate_limited') return setError('Too many attempts; wait a moment and try again.');
+        if (err.isNetworkError) return setError('The server is unreachable. Check your connection.');
+        return setError(err.message);
+      }
+      setError('Something went wrong; try again.');
+    }
+  };
+
+  const switchMode = () => {
+    setMode(mode === 'login' ? 'register' : 'login');
+    setError(null);
+  };
+
+  return (
+    <main className="auth" data-testid="auth-screen">
+      <form className="auth-card" onSubmit={(e) => void submit(e)} aria-labelledby={`${ids}-title`} noValidate>
+        <div className="auth-logo" aria-hidden="true">
+          P
+        </div>
+        <h1 id={`${ids}-title`}>{mode === 'login' ? 'Sign in to Parley' : 'Create your account'}</h1>
+        <label htmlFor={`${ids}-u`}>Username</label>
+        <input
+          id={`${ids}-u`}
+          data-testid="auth-username"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          autoFocus
+        />
+        {mode === 'register' && (
+          <>
+            <label htmlFor={`${ids}-d`}>
+              Display name <span className="muted">(optional)</span>
+            </label>
+            <input id={`${ids}-d`} data-testid="auth-display-name" autoComplete="name" maxLength={64} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+          </>
+        )}
+        <label htmlFor={`${ids}-p`}>Password</label>
+        <input
+          id={`${ids}-p`}
+          data-testid="auth-password"
+          type="password"
+          autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        {error && (
+          <p className="form-error" role="alert" data-testid="auth-error">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="btn btn-primary" data-testid="auth-submit" disabled={busy}>
+          {busy ? 'Please wait…' : mode === 'login' ? 'Sign in' : 'Create account'}
+        </button>
+        <p className="auth-switch">
+          {mode === 'login' ? 'New here?' : 'Have an account?'}{' '}
+          <button type="button" className="btn-link" data-testid="auth-mode-toggle" onClick={switchMode}>
+            {mode === 'login' ? 'Create an account' : 'Sign in'}
+          </button>
+        </p>
+      </form>
+    </main>
+  );
+}

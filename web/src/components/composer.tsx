@@ -1,0 +1,318 @@
+/**
+ * Writing a message: Enter sends, Shift+Enter breaks the line, and Enter while an input method
+ * (Chinese, Japanese…) is composing only confirms the composition. @ opens member suggestions;
+ * files come from the clip button, paste or drop. ArrowUp in an empty box edits your last message.
+ */
+import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import type { Message, User } from '../../../src/client/index.js';
+import { MAX_ATTACHMENTS, MESSAGE_BODY_MAX } from '../limits.js';
+import { formatSize } from '../format.js';
+import { Avatar } from './avatar.js';
+import { matchUsers, mentionAt, type MentionQuery } from './mention-suggest.js';
+
+/** Drafts survive switching conversations (not reloads). */
+const drafts = new Map<string, string>();
+
+export interface ComposerHandle {
+  focus(): void;
+  addFiles(files: File[]): void;
+}
+
+export interface ComposerProps {
+  conversationId: string;
+  placeholder: string;
+  members: User[];
+  meId: string;
+  replyTo: Message | null;
+  replyAuthor: string | null;
+  editing: Message | null;
+  onCancelReply: () => void;
+  onCancelEdit: () => void;
+  onSend: (body: string, files: File[]) => void;
+  onSaveEdit: (m: Message, body: string) => void;
+  onEditLast: () => void;
+  onTyping: () => void;
+  disabled: boolean;
+  handle: Ref<ComposerHandle>;
+}
+
+export function Composer(props: ComposerProps) {
+  const { conversationId, replyTo, editing, members, meId } = props;
+  const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
+  const [files, setFiles] = useState<{ file: File; preview: string | null }[]>([]);
+  const [mention, setMention] = useState<MentionQuery | null>(null);
+  const [selected, setSelected] = useState(0);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const composing = useRef(false);
+  const compositionEndedAt = useRef(0);
+  const savedDraft = useRef<string | null>(null);
+
+  useImperativeHandle(props.handle, () => ({
+    focus: () => ref.current?.focus(),
+    addFiles: (more) => addFiles(more),
+  }));
+
+  useEffect(() => {
+    if (!editing) drafts.set(conversationId, text);
+  }, [conversationId, text, editing]);
+
+  // Editing puts the message's text in the box; leaving edit mode brings the draft back.
+  useEffect(() => {
+    if (editing) {
+      savedDraft.current = text;
+      setText(editing.body);
+      requestAnimationFrame(() => {
+        const el = ref.current;
+        if (el) {
+          el.focus();
+          el.setSelectionRange(el.value.length, el.value.length);
+        }
+      });
+    } else if (savedDraft.current !== null) {
+      setText(savedDraft.current);
+      savedDraft.current = null;
+    }
+    // Only entering or leaving edit mode matters here, not each keystroke.
+  }, [editing]);
+
+  useEffect(() => {
+    if (replyTo) ref.current?.focus();
+  }, [replyTo]);
+
+  const filesRef = useRef(files);
+  filesRef.current = files;
+  useEffect(() => () => filesRef.current.forEach((f) => f.preview && URL.revokeObjectURL(f.preview)), []);
+
+  // Grow with the text, up to a limit (CSS max-height).
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${el.scrollHeight}px`;
+  }, [text]);
+
+  const suggestions = mention ? matchUsers(members, mention.text, meId) : [];
+
+  function addFiles(more: File[]) {
+    if (more.length === 0) return;
+    setFiles((cur) => [...cur, ...more.map((file) => ({ file, preview: file.type.startsWith('image/') ? URL.createObjectURL(file) : null }))].slice(0, MAX_ATTACHMENTS));
+    ref.current?.focus();
+  }
+
+  const removeFile = (i: number) => {
+    setFiles((cur) => {
+      const f = cur[i];
+      if (f?.preview) URL.revokeObjectURL(f.preview);
+      return cur.filter((_, j) => j !== i);
+    });
+  };
+
+  const tooLong = [...text].length > MESSAGE_BODY_MAX;
+
+  const submit = () => {
+    const body = text.trim();
+    if (tooLong) return;
+    if (editing) {
+      if (body && body !== editing.body) props.onSaveEdit(editing, body);
+      else props.onCancelEdit();
+      return;
+    }
+    if (!body && files.length === 0) return;
+    props.onSend(body, files.map((f) => f.file));
+    for (const f of files) if (f.preview) URL.revokeObjectURL(f.preview);
+    setFiles([]);
+    setText('');
+    drafts.delete(conversationId);
+    setMention(null);
+  };
+
+  const insertMention = (u: User) => {
+    const el = ref.current;
+    if (!el || !mention) return;
+    const caret = el.selectionStart;
+    const next = `${text.slice(0, mention.start)}@${u.username} ${text.slice(caret)}`;
+    const pos = mention.start + u.username.length + 2;
+    setText(next);
+    setMention(null);
+    requestAnimationFrame(() => {
+      el.focus();
+      el.setSelectionRange(pos, pos);
+    });
+  };
+
+  const updateMention = (value: string, caret: number) => {
+    const m = mentionAt(value, caret);
+    setMention(m);
+    setSelected(0);
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    // An input method is composing (Chinese, Japanese, Korean…): its keys are not ours.
+    if (e.nativeEvent.isComposing || composing.current || e.keyCode === 229) return;
+    if (suggestions.length > 0) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const d = e.key === 'ArrowDown' ? 1 : -1;
+        setSelected((selected + d + suggestions.length) % suggestions.length);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        insertMention(suggestions[selected] ?? suggestions[0]!);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setMention(null);
+        return;
+      }
+    }
+    if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      // Safari sends the Enter that ends a composition right after compositionend.
+      if (Date.now() - compositionEndedAt.current < 50) return;
+      e.preventDefault();
+      submit();
+      return;
+    }
+    if (e.key === 'Escape') {
+      if (editing) {
+        e.preventDefault();
+        props.onCancelEdit();
+      } else if (replyTo) {
+        e.preventDefault();
+        props.onCancelReply();
+      }
+      return;
+    }
+    if (e.key === 'ArrowUp' && text === '' && files.length === 0 && !editing) {
+      e.preventDefault();
+      props.onEditLast();
+    }
+  };
+
+  return (
+    <div className="composer" data-testid="composer">
+      {replyTo && !editing && (
+        <div className="composer-context" data-testid="reply-preview">
+          <span>
+            Replying to <strong>{props.replyAuthor ?? 'a message'}</strong>: <span className="muted">{replyTo.body.slice(0, 100) || '📎'}</span>
+          </span>
+          <button type="button" className="icon-btn" aria-label="Cancel reply" data-testid="reply-cancel" onClick={props.onCancelReply}>
+            ×
+          </button>
+        </div>
+      )}
+      {editing && (
+        <div className="composer-context" data-testid="edit-preview">
+          <span>
+            Editing message <span className="muted">(Enter saves, Escape cancels)</span>
+          </span>
+          <button type="button" className="icon-btn" aria-label="Cancel editing" data-testid="edit-cancel" onClick={props.onCancelEdit}>
+            ×
+          </button>
+        </div>
+      )}
+      {files.length > 0 && (
+        <ul className="composer-files" aria-label="Files to send">
+          {files.map((f, i) => (
+            <li key={i} className="composer-file" data-testid="composer-attachment">
+              {f.preview ? <img src={f.preview} alt="" /> : <span aria-hidden="true">📄</span>}
+              <span className="file-name">{f.file.name}</span>
+              <span className="muted">{formatSize(f.file.size)}</span>
+              <button type="button" className="icon-btn" aria-label={`Remove ${f.file.name}`} data-testid="composer-attachment-remove" onClick={() => removeFile(i)}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {suggestions.length > 0 && (
+        <ul className="mention-suggestions" role="listbox" aria-label="Mention someone" data-testid="mention-suggestions">
+          {suggestions.map((u, i) => (
+            <li
+              key={u.id}
+              role="option"
+              aria-selected={i === selected}
+              className={i === selected ? 'selected' : ''}
+              data-testid="mention-option"
+              data-username={u.username}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                insertMention(u);
+              }}
+            >
+              <Avatar user={u} size="sm" presence />
+              <span>{u.displayName}</span>
+              <span className="muted">@{u.username}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="composer-row">
+        <label className="icon-btn attach-btn" aria-label="Attach files" title="Attach files">
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+            <path d="M8 12.5 14.5 6a3.5 3.5 0 0 1 5 5L11 19.5a5.5 5.5 0 0 1-8-8L11 4" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+          </svg>
+          <input
+            type="file"
+            multiple
+            data-testid="composer-file-input"
+            disabled={Boolean(editing)}
+            onChange={(e) => {
+              addFiles([...(e.target.files ?? [])]);
+              e.target.value = '';
+            }}
+          />
+        </label>
+        <textarea
+          ref={ref}
+          rows={1}
+          className="composer-input"
+          data-testid="composer-input"
+          aria-label={props.placeholder}
+          placeholder={props.placeholder}
+          value={text}
+          disabled={props.disabled}
+          aria-invalid={tooLong}
+          aria-autocomplete="list"
+          aria-expanded={suggestions.length > 0}
+          onChange={(e) => {
+            setText(e.target.value);
+            updateMention(e.target.value, e.target.selectionStart);
+            if (e.target.value.trim() && !editing) props.onTyping();
+          }}
+          onSelect={(e) => updateMention(e.currentTarget.value, e.currentTarget.selectionStart)}
+          onBlur={() => setMention(null)}
+          onKeyDown={onKeyDown}
+          onCompositionStart={() => (composing.current = true)}
+          onCompositionEnd={() => {
+            composing.current = false;
+            compositionEndedAt.current = Date.now();
+          }}
+          onPaste={(e) => {
+            const pasted = [...e.clipboardData.files];
+            if (pasted.length && !editing) {
+              e.preventDefault();
+              addFiles(pasted);
+            }
+          }}
+        />
+        <button
+          type="button"
+          className="btn btn-primary send-btn"
+          data-testid="composer-send"
+          aria-label={editing ? 'Save edit' : 'Send message'}
+          disabled={props.disabled || tooLong || (!text.trim() && files.length === 0)}
+          onClick={submit}
+        >
+          {editing ? 'Save' : 'Send'}
+        </button>
+      </div>
+      {tooLong && (
+        <p className="form-error" role="alert">
+          The message is too long ({[...text].length} / {MESSAGE_BODY_MAX} characters).
+        </p>
+      )}
+    </div>
+  );
+}

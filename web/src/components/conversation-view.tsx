@@ -1,0 +1,251 @@
+/** An open conversation: header, messages, typing line, composer, and the members panel of a group. */
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import type { Member, Message, User } from '../../../src/client/index.js';
+import { formatLastSeen } from '../format.js';
+import { navigate } from '../router.js';
+import { useChat, useStore } from '../store/hooks.js';
+import type { PendingMessage, Timeline } from '../store/types.js';
+import { errorText, toast } from '../toasts.js';
+import { Avatar } from './avatar.js';
+import { Composer, type ComposerHandle } from './composer.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { conversationTitle } from './inbox.js';
+import { MembersPanel } from './members-panel.js';
+import type { MessageActions } from './message-item.js';
+import { MessageList } from './message-list.js';
+import type { JumpTarget } from './shell.js';
+import { TypingIndicator } from './typing-indicator.js';
+
+const NO_PENDING: PendingMessage[] = [];
+const NO_MEMBERS: Member[] = [];
+const LOADING: Timeline = { messages: [], hasMoreBefore: true, loading: true, loaded: false };
+
+function useVisible(): boolean {
+  const [visible, setVisible] = useState(() => document.visibilityState === 'visible' && document.hasFocus());
+  useEffect(() => {
+    const update = () => setVisible(document.visibilityState === 'visible' && document.hasFocus());
+    document.addEventListener('visibilitychange', update);
+    window.addEventListener('focus', update);
+    window.addEventListener('blur', update);
+    return () => {
+      document.removeEventListener('visibilitychange', update);
+      window.removeEventListener('focus', update);
+      window.removeEventListener('blur', update);
+    };
+  }, []);
+  return visible;
+}
+
+export function ConversationView({ id, jump, onJumped }: { id: string; jump: JumpTarget | null; onJumped: () => void }) {
+  const store = useStore();
+  const conversation = useChat((s) => s.conversations[id])!;
+  const timeline = useChat((s) => s.timelines[id]) ?? LOADING;
+  const pending = useChat((s) => s.pending[id] ?? NO_PENDING);
+  const users = useChat((s) => s.users);
+  const extra = useChat((s) => s.extra);
+  const me = useChat((s) => s.me);
+  const members = useChat((s) => s.members[id] ?? NO_MEMBERS);
+  const peerRead = useChat((s) => s.peerRead[id] ?? 0);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
+  const [panel, setPanel] = useState(false);
+  const [focusMessageId, setFocusMessageId] = useState<string | null>(null);
+  const [atBottom, setAtBottom] = useState(true);
+  const [dragging, setDragging] = useState(false);
+  const composer = useRef<ComposerHandle>(null);
+  const visible = useVisible();
+  // The read position when the conversation was opened: the "new messages" divider stays put.
+  const [unreadAfter] = useState(() => (conversation.unreadCount > 0 ? conversation.lastReadSeq : Number.MAX_SAFE_INTEGER));
+
+  const title = conversationTitle(conversation, users);
+  const peer = conversation.peer ? (users[conversation.peer.id] ?? conversation.peer) : null;
+  const myRole = members.find((m) => m.user.id === me.id)?.role;
+  const moderator = myRole === 'owner' || myRole === 'admin';
+
+  useEffect(() => {
+    store.openConversation(id).catch((err: unknown) => toast(errorText(err, 'load the messages')));
+  }, [store, id]);
+
+  // Reply quotes of messages that are not loaded: fetch the originals.
+  useEffect(() => {
+    for (const m of timeline.messages) {
+      if (m.replyTo && !extra[m.replyTo] && !timeline.messages.some((x) => x.id === m.replyTo)) void store.fetchMessage(m.replyTo).catch(() => undefined);
+    }
+  }, [timeline.messages, extra, store]);
+
+  // Read: the conversation is on screen, the window has focus and the newest message is in view.
+  useEffect(() => {
+    if (visible && atBottom && timeline.loaded && (conversation.unreadCount > 0 || conversation.lastReadSeq < conversation.lastSeq)) {
+      const t = setTimeout(() => store.markRead(id, conversation.lastSeq), 300);
+      return () => clearTimeout(t);
+    }
+  }, [visible, atBottom, timeline.loaded, conversation.unreadCount, conversation.lastReadSeq, conversation.lastSeq, store, id]);
+
+  const jumpTo = useCallback(
+    async (messageId: string, seq?: number) => {
+      const loaded = store.getState().timelines[id]?.messages.some((m) => m.id === messageId);
+      if (!loaded) {
+        let target = seq;
+        if (target === undefined) {
+          try {
+            await store.fetchMessage(messageId);
+            target = store.getState().extra[messageId]?.seq;
+          } catch {
+            return toast('That message is no longer available.', 'info');
+          }
+        }
+        if (target === undefined || !(await store.loadUntil(id, target))) return toast('That message is too far back to show here.', 'info');
+      }
+      setFocusMessageId(messageId);
+    },
+    [store, id],
+  );
+
+  useEffect(() => {
+    if (!jump) return;
+    onJumped();
+    void jumpTo(jump.messageId, jump.seq);
+  }, [jump, jumpTo, onJumped]);
+
+  const actions = useMemo<MessageActions>(
+    () => ({
+      reply: (m) => {
+        setEditing(null);
+        setReplyTo(m);
+      },
+      edit: (m) => {
+        setReplyTo(null);
+        setEditing(m);
+      },
+      remove: (m) => setDeleting(m),
+      react: (m, emoji) => void store.toggleReaction(m, emoji).catch((err: unknown) => toast(errorText(err, 'react'))),
+      jumpTo: (messageId) => void jumpTo(messageId),
+      retry: (p) => store.retry(p.conversationId, p.clientMsgId),
+      discard: (p) => store.discard(p.conversationId, p.clientMsgId),
+    }),
+    [store, jumpTo],
+  );
+
+  const mentionable = useMemo<User[]>(() => {
+    if (conversation.kind === 'direct') return peer ? [peer] : [];
+    return members.map((m) => users[m.user.id] ?? m.user);
+  }, [conversation.kind, peer, members, users]);
+
+  const editLast = () => {
+    const last = [...timeline.messages].reverse().find((m) => m.senderId === me.id && !m.deletedAt);
+    if (last) setEditing(last);
+  };
+
+  const onDrop = (e: DragEvent) => {
+    if (!e.dataTransfer.types.includes('Files')) return;
+    e.preventDefault();
+    setDragging(false);
+    composer.current?.addFiles([...e.dataTransfer.files]);
+  };
+
+  let subtitle: string;
+  if (conversation.kind === 'direct') subtitle = peer?.online ? 'online' : formatLastSeen(peer?.lastSeenAt ?? null);
+  else subtitle = `${conversation.memberCount} ${conversation.memberCount === 1 ? 'member' : 'members'}${conversation.visibility === 'public' ? ' · public' : ''}`;
+
+  return (
+    <section
+      className={`conversation${panel ? ' with-panel' : ''}${dragging ? ' dragging' : ''}`}
+      data-testid="conversation"
+      data-conversation-id={id}
+      aria-label={title}
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes('Files')) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <header className="conv-header">
+        <button type="button" className="icon-btn back-btn" aria-label="Back to conversations" data-testid="back-button" onClick={() => navigate(null)}>
+          ‹
+        </button>
+        {conversation.kind === 'direct' ? <Avatar user={peer} presence /> : <Avatar name={title} id={id} />}
+        <div className="conv-title-wrap">
+          <h1 className="conv-title" data-testid="conversation-title">
+            {title}
+          </h1>
+          <span className="conv-subtitle muted" data-testid="conversation-subtitle">
+            {subtitle}
+          </span>
+        </div>
+        {conversation.kind === 'group' && (
+          <button
+            type="button"
+            className={`btn btn-small${panel ? ' active' : ''}`}
+            aria-expanded={panel}
+            aria-controls="members-panel"
+            data-testid="toggle-members"
+            onClick={() => setPanel(!panel)}
+          >
+            Members
+          </button>
+        )}
+      </header>
+      <div className="conv-body">
+        <div className="conv-messages">
+          <MessageList
+            conversation={conversation}
+            timeline={timeline}
+            pending={pending}
+            users={users}
+            extra={extra}
+            me={me}
+            moderator={moderator}
+            unreadAfter={unreadAfter}
+            peerRead={peerRead}
+            actions={actions}
+            onLoadOlder={() => void store.loadOlder(id).catch((err: unknown) => toast(errorText(err, 'load older messages')))}
+            onBottomChange={setAtBottom}
+            focusMessageId={focusMessageId}
+            onFocused={() => setFocusMessageId(null)}
+          />
+          <TypingIndicator conversationId={id} />
+          <Composer
+            key={id}
+            handle={composer}
+            conversationId={id}
+            placeholder={`Message ${conversation.kind === 'group' ? '#' : ''}${title}`}
+            members={mentionable}
+            meId={me.id}
+            replyTo={replyTo}
+            replyAuthor={replyTo ? (users[replyTo.senderId]?.displayName ?? null) : null}
+            editing={editing}
+            disabled={false}
+            onCancelReply={() => setReplyTo(null)}
+            onCancelEdit={() => setEditing(null)}
+            onEditLast={editLast}
+            onTyping={() => store.typing(id)}
+            onSend={(body, files) => {
+              store.send(id, body, replyTo?.id ?? null, files);
+              setReplyTo(null);
+            }}
+            onSaveEdit={(m, body) => {
+              setEditing(null);
+              store.edit(m, body).catch((err: unknown) => toast(errorText(err, 'edit the message')));
+            }}
+          />
+        </div>
+        {panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
+      </div>
+      {deleting && (
+        <ConfirmDialog
+          title="Delete message"
+          text="Delete this message for everyone? This cannot be undone."
+          confirmLabel="Delete"
+          onClose={() => setDeleting(null)}
+          onConfirm={() => void store.remove(deleting).catch((err: unknown) => toast(errorText(err, 'delete the message')))}
+        />
+      )}
+    </section>
+  );
+}

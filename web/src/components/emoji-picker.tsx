@@ -1,0 +1,54 @@
+/** A small picker of common emoji, for reactions. */
+import { useEffect, useRef } from 'react';
+
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
+
+export const COMMON_EMOJI = [
+  '👍', '👎', '❤️', '😂', '🎉', '😮', '😢', '🙏',
+  '👀', '🔥', '✅', '❌', '💯', '🚀', '👏', '🙌',
+  '😀', '😅', '😊', '😍', '🤔', '😎', '🥳', '😴',
+  '😡', '🤯', '🤝', '💪', '👌', '✨', '⭐', '☕',
+  '🍻', '🎂', '💡', '📌', '⚠️', '❓', '➕', '🆗',
+];
+
+export interface EmojiPickerProps {
+  onPick: (emoji: string) => void;
+  onClose: () => void;
+}
+
+/** A grid of emoji buttons; arrow keys move between them, Escape closes. */
+export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLButtonElement>('button')?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (!ref.current?.contains(e.target as Node)) onClose();
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [onClose]);
+
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      onClose();
+      return;
+    }
+    const buttons = [...(ref.current?.querySelectorAll<HTMLButtonElement>('button') ?? [])];
+    const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 8, ArrowUp: -8 }[e.key];
+    if (step === undefined || i < 0) return;
+    e.preventDefault();
+    buttons[Math.min(buttons.length - 1, Math.max(0, i + step))]?.focus();
+  };
+
+  return (
+    <div className="emoji-picker" role="dialog" aria-label="Choose a reaction" data-testid="emoji-picker" ref={ref} onKeyDown={onKeyDown}>
+      {COMMON_EMOJI.map((emoji) => (
+        <button key={emoji} type="button" className="emoji-option" data-testid="emoji-option" data-emoji={emoji} aria-label={`React with ${emoji}`} onClick={() => onPick(emoji)}>
+          {emoji}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+/** The inbox: conversations by latest activity, with unread and mention badges and a preview. */
+import { memo, useMemo, useState } from 'react';
+import type { Conversation, User } from '../../../src/client/index.js';
+import { formatInboxTime } from '../format.js';
+import { navigate } from '../router.js';
+import { useChat } from '../store/hooks.js';
+import { Avatar } from './avatar.js';
+
+/** What a conversation is called: the group's name, or the peer's display name. */
+export function conversationTitle(c: Pick<Conversation, 'kind' | 'name' | 'peer'>, users?: Record<string, User>): string {
+  if (c.kind === 'group') return c.name ?? 'Unnamed group';
+  const peer = c.peer ? (users?.[c.peer.id] ?? c.peer) : null;
+  return peer?.displayName ?? 'Direct chat';
+}
+
+function preview(c: Conversation, meId: string, users: Record<string, User>): string {
+  const m = c.lastMessage;
+  if (!m) return c.kind === 'group' ? (c.description ?? 'No messages yet') : 'Say hello 👋';
+  if (m.deletedAt) return 'Message deleted';
+  const text = m.body.trim() || (m.attachments.length ? `📎 ${m.attachments[0]!.filename}` : '');
+  if (m.senderId === meId) return `You: ${text}`;
+  if (c.kind === 'direct') return text;
+  const who = users[m.senderId]?.displayName;
+  return who ? `${who}: ${text}` : text;
+}
+
+const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: { c: Conversation; active: boolean; meId: string; users: Record<string, User>; activity: string }) {
+  const title = conversationTitle(c, users);
+  const peer = c.peer ? (users[c.peer.id] ?? c.peer) : null;
+  const unread = c.unreadCount > 0;
+  return (
+    <li>
+      <a
+        href={`/c/${encodeURIComponent(c.id)}`}
+        className={`inbox-item${active ? ' active' : ''}${unread ? ' unread' : ''}`}
+        aria-current={active ? 'page' : undefined}
+        data-testid="inbox-item"
+        data-conversation-id={c.id}
+        data-kind={c.kind}
+        data-unread={c.unreadCount}
+        data-mentions={c.mentionCount}
+        onClick={(e) => {
+          if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+          e.preventDefault();
+          navigate(c.id);
+        }}
+      >
+        {c.kind === 'direct' ? <Avatar user={peer} presence /> : <Avatar name={title} id={c.id} />}
+        <span className="inbox-text">
+          <span className="inbox-top">
+            <span className="inbox-title" data-testid="inbox-title">
+              {c.kind === 'group' && c.visibility === 'private' && (
+                <span className="lock" aria-label="Private group" title="Private group">
+                  🔒
+                </span>
+              )}
+              {title}
+            </span>
+            <time className="inbox-time" dateTime={activity}>
+              {formatInboxTime(activity)}
+            </time>
+          </span>
+          <span className="inbox-bottom">
+            <span className="inbox-preview" data-testid="inbox-preview">
+              {preview(c, meId, users)}
+            </span>
+            {c.mentionCount > 0 && (
+              <span className="badge badge-mention" data-testid="mention-badge" aria-label={`${c.mentionCount} mentions`} title="You were mentioned">
+                @
+              </span>
+            )}
+            {unread && (
+              <span className="badge" data-testid="unread-badge" aria-label={`${c.unreadCount} unread`}>
+                {c.unreadCount >= 1000 ? '999+' : c.unreadCount}
+              </span>
+            )}
+          </span>
+        </span>
+      </a>
+    </li>
+  );
+});
+
+export function Inbox({ activeId }: { activeId: string | null }) {
+  const conversations = useChat((s) => s.conversations);
+  const activity = useChat((s) => s.activity);
+  const users = useChat((s) => s.users);
+  const meId = useChat((s) => s.me.id);
+  const loaded = useChat((s) => s.inboxLoaded);
+  const [filter, setFilter] = useState('');
+  const sorted = useMemo(() => {
+    const q = filter.trim().toLocaleLowerCase();
+    return Object.values(conversations)
+      .filter((c) => !q || conversationTitle(c, users).toLocaleLowerCase().includes(q))
+      .sort((a, b) => (activity[b.id] ?? b.createdAt).localeCompare(activity[a.id] ?? a.createdAt));
+  }, [conversations, activity, users, filter]);
+
+  return (
+    <nav className="inbox" aria-label="Conversations">
+      <div className="inbox-filter">
+        <input type="search" placeholder="Filter conversations" aria-label="Filter conversations" data-testid="inbox-filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      </div>
+      {!loaded && <p className="muted pad">Loading…</p>}
+      {loaded && sorted.length === 0 && (
+        <p className="muted pad" data-testid="inbox-empty">
+          {filter ? 'No conversation matches.' : 'No conversations yet. Start a direct chat or create a group.'}
+        </p>
+      )}
+      <ul className="inbox-list" data-testid="inbox">
+        {sorted.map((c) => (
+          <InboxItem key={c.id} c={c} active={c.id === activeId} meId={meId} users={users} activity={activity[c.id] ?? c.createdAt} />
+        ))}
+      </ul>
+    </nav>
+  );
+}

@@ -1,0 +1,236 @@
+/** A group's details and members: roles, and the actions the caller's role allows. */
+import { useEffect, useState, type FormEvent } from 'react';
+import type { Conversation, Member, Role } from '../../../src/client/index.js';
+import { navigate } from '../router.js';
+import { useChat, useStore } from '../store/hooks.js';
+import { errorText, toast } from '../toasts.js';
+import { Avatar } from './avatar.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { MailIcon } from './icons.js';
+import { UserPicker } from './user-picker.js';
+
+const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
+const NO_MEMBERS: Member[] = [];
+
+type Confirm = { title: string; text: string; label: string; run: () => Promise<void> } | null;
+
+function GroupSettings({ conversation, onDone }: { conversation: Conversation; onDone: () => void }) {
+  const store = useStore();
+  const [name, setName] = useState(conversation.name ?? '');
+  const [description, setDescription] = useState(conversation.description ?? '');
+  const [visibility, setVisibility] = useState(conversation.visibility ?? 'private');
+  const [busy, setBusy] = useState(false);
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!name.trim()) return toast('A group needs a name.');
+    setBusy(true);
+    try {
+      await store.updateGroup(conversation.id, { name: name.trim(), description: description.trim() || null, visibility });
+      onDone();
+    } catch (err) {
+      setBusy(false);
+      toast(errorText(err, 'save the group'));
+    }
+  };
+  return (
+    <form className="form" data-testid="group-settings-form" onSubmit={(e) => void save(e)}>
+      <label>
+        Name
+        <input data-testid="group-settings-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} required />
+      </label>
+      <label>
+        Description
+        <textarea data-testid="group-settings-description" value={description} maxLength={1000} rows={3} onChange={(e) => setDescription(e.target.value)} />
+      </label>
+      <label>
+        Visibility
+        <select data-testid="group-settings-visibility" value={visibility} onChange={(e) => setVisibility(e.target.value as 'public' | 'private')}>
+          <option value="private">Private: members added by admins</option>
+          <option value="public">Public: anyone can find and join</option>
+        </select>
+      </label>
+      <div className="form-actions">
+        <button type="button" className="btn" onClick={onDone}>
+          Cancel
+        </button>
+        <button type="submit" className="btn btn-primary" data-testid="group-settings-save" disabled={busy}>
+          Save
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function MembersPanel({ conversation, onClose }: { conversation: Conversation; onClose: () => void }) {
+  const store = useStore();
+  const id = conversation.id;
+  const members = useChat((s) => s.members[id] ?? NO_MEMBERS);
+  const users = useChat((s) => s.users);
+  const me = useChat((s) => s.me);
+  const [editing, setEditing] = useState(false);
+  const [adding, setAdding] = useState(false);
+  const [confirm, setConfirm] = useState<Confirm>(null);
+
+  useEffect(() => {
+    store.loadMembers(id).catch((err: unknown) => toast(errorText(err, 'load the members')));
+  }, [store, id]);
+
+  const myRole = members.find((m) => m.user.id === me.id)?.role;
+  const isOwner = myRole === 'owner';
+  const isAdmin = isOwner || myRole === 'admin';
+  const sorted = [...members].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.user.displayName.localeCompare(b.user.displayName));
+
+  const run = (p: Promise<void>, action: string) => void p.catch((err: unknown) => toast(errorText(err, action)));
+
+  const changeRole = (m: Member, role: Role) => {
+    if (role === 'owner') {
+      setConfirm({
+        title: 'Hand over ownership',
+        text: `Make ${m.user.displayName} the owner of ${conversation.name}? You will become an admin.`,
+        label: 'Make owner',
+        run: () => store.setRole(id, m.user.id, 'owner'),
+      });
+    } else run(store.setRole(id, m.user.id, role), 'change the role');
+  };
+
+  return (
+    <aside className="members-panel" id="members-panel" data-testid="members-panel" aria-label="Group details">
+      <header className="panel-header">
+        <h2>Details</h2>
+        <button type="button" className="icon-btn" aria-label="Close details" data-testid="members-panel-close" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      {editing ? (
+        <GroupSettings conversation={conversation} onDone={() => setEditing(false)} />
+      ) : (
+        <div className="group-about">
+          <h3 data-testid="group-name">{conversation.name}</h3>
+          {conversation.description && <p className="group-description" data-testid="group-description">{conversation.description}</p>}
+          <p className="muted">{conversation.visibility === 'public' ? 'Public group: anyone can join.' : 'Private group.'}</p>
+          {isAdmin && (
+            <button type="button" className="btn btn-small" data-testid="edit-group" onClick={() => setEditing(true)}>
+              Edit group
+            </button>
+          )}
+        </div>
+      )}
+      <h3 className="panel-section">
+        Members <span className="muted">({members.length || conversation.memberCount})</span>
+      </h3>
+      {isAdmin &&
+        (adding ? (
+          <div className="add-member" data-testid="add-member">
+            <UserPicker
+              label="Add a member"
+              actionLabel="Add"
+              exclude={new Set(members.map((m) => m.user.id))}
+              onPick={(u) => run(store.addMember(id, u.id).then(() => toast(`${u.displayName} was added.`, 'info')), 'add the member')}
+            />
+            <button type="button" className="btn btn-small" onClick={() => setAdding(false)}>
+              Done
+            </button>
+          </div>
+        ) : (
+          <button type="button" className="btn btn-small" data-testid="open-add-member" onClick={() => setAdding(true)}>
+            Add people
+          </button>
+        ))}
+      <ul className="member-list" data-testid="member-list">
+        {sorted.map((m) => {
+          const u = users[m.user.id] ?? m.user;
+          const self = u.id === me.id;
+          const canRemove = !self && m.role !== 'owner' && (isOwner || (isAdmin && m.role === 'member'));
+          return (
+            <li key={u.id} className="member" data-testid="member" data-user-id={u.id} data-username={u.username} data-role={m.role}>
+              <Avatar user={u} size="sm" presence />
+              <span className="member-text">
+                <span className="member-name">
+                  {u.displayName}
+                  {self && <span className="muted"> (you)</span>}
+                </span>
+                <span className="muted">@{u.username}</span>
+              </span>
+              {isOwner && !self ? (
+                <select className="role-select" aria-label={`Role of ${u.displayName}`} data-testid="member-role-select" value={m.role} onChange={(e) => changeRole(m, e.target.value as Role)}>
+                  <option value="member">Member</option>
+                  <option value="admin">Admin</option>
+                  <option value="owner">Owner</option>
+                </select>
+              ) : (
+                m.role !== 'member' && (
+                  <span className={`role role-${m.role}`} data-testid="member-role">
+                    {m.role}
+                  </span>
+                )
+              )}
+              {!self && (
+                <button
+                  type="button"
+                  className="icon-btn"
+                  aria-label={`Message ${u.displayName}`}
+                  title="Direct message"
+                  data-testid="member-message"
+                  onClick={() => run(store.openDirect(u.id).then((c) => navigate(c.id)), 'open the chat')}
+                >
+                  <MailIcon />
+                </button>
+              )}
+              {canRemove && (
+                <button
+                  type="button"
+                  className="icon-btn danger"
+                  aria-label={`Remove ${u.displayName}`}
+                  title="Remove from group"
+                  data-testid="member-remove"
+                  onClick={() =>
+                    setConfirm({ title: 'Remove member', text: `Remove ${u.displayName} from ${conversation.name}?`, label: 'Remove', run: () => store.removeMember(id, u.id) })
+                  }
+                >
+                  ×
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      <div className="panel-footer">
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid="leave-group"
+          onClick={() =>
+            isOwner && members.length > 1
+              ? toast('You own this group: make someone else the owner before leaving.', 'info')
+              : setConfirm({
+                  title: 'Leave group',
+                  text: `Leave ${conversation.name}?`,
+                  label: 'Leave',
+                  run: () => store.leaveGroup(id).then(() => navigate(null, true)),
+                })
+          }
+        >
+          Leave group
+        </button>
+        {isOwner && (
+          <button
+            type="button"
+            className="btn btn-small btn-danger"
+            data-testid="delete-group"
+            onClick={() =>
+              setConfirm({
+                title: 'Delete group',
+                text: `Delete ${conversation.name} and all its messages for everyone? This cannot be undone.`,
+                label: 'Delete group',
+                run: () => store.deleteGroup(id).then(() => navigate(null, true)),
+              })
+            }
+          >
+            Delete group
+          </button>
+        )}
+      </div>
+      {confirm && <ConfirmDialog title={confirm.title} text={confirm.text} confirmLabel={confirm.label} onClose={() => setConfirm(null)} onConfirm={() => run(confirm.run(), confirm.label.toLowerCase())} />}
+    </aside>
+  );
+}

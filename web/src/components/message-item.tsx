@@ -1,0 +1,222 @@
+/** One message in the list: author and time, reply quote, text, files, reactions, and its actions. */
+import { memo, useState } from 'react';
+import type { Message, User } from '../../../src/client/index.js';
+import { formatFull, formatTime } from '../format.js';
+import type { PendingMessage } from '../store/types.js';
+import { Attachments, PendingAttachments } from './attachments.js';
+import { Avatar } from './avatar.js';
+import { EmojiPicker, QUICK_REACTIONS } from './emoji-picker.js';
+import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
+import { MessageBody } from './message-body.js';
+
+export interface MessageActions {
+  reply(m: Message): void;
+  edit(m: Message): void;
+  remove(m: Message): void;
+  react(m: Message, emoji: string): void;
+  jumpTo(messageId: string): void;
+  retry(p: PendingMessage): void;
+  discard(p: PendingMessage): void;
+}
+
+interface CommonProps {
+  grouped: boolean;
+  sender: User | undefined;
+  me: User;
+  users: Record<string, User>;
+  actions: MessageActions;
+  focusable: boolean;
+}
+
+function Quote({ original, users, onJump }: { original: Message | undefined; users: Record<string, User>; onJump: () => void }) {
+  const who = original ? (users[original.senderId]?.displayName ?? 'Someone') : null;
+  const text = !original ? 'Loading…' : original.deletedAt ? 'Message deleted' : original.body || (original.attachments[0] ? `📎 ${original.attachments[0].filename}` : '');
+  return (
+    <button type="button" className="reply-quote" data-testid="reply-quote" data-reply-to={original?.id} onClick={onJump} aria-label={`Reply to ${who ?? 'a message'}: go to the original`}>
+      {who && <span className="reply-quote-author">{who}</span>}
+      <span className="reply-quote-text">{text.length > 140 ? `${text.slice(0, 140)}…` : text}</span>
+    </button>
+  );
+}
+
+export interface MessageItemProps extends CommonProps {
+  message: Message;
+  original: Message | undefined;
+  canDelete: boolean;
+  seen: boolean;
+}
+
+export const MessageItem = memo(function MessageItem({ message: m, original, grouped, sender, me, users, actions, canDelete, seen, focusable }: MessageItemProps) {
+  const [picker, setPicker] = useState(false);
+  const own = m.senderId === me.id;
+  const deleted = m.deletedAt !== null;
+  const mentioned = new Set(m.mentions.map((id) => users[id]?.username.toLowerCase()).filter((n): n is string => Boolean(n)));
+  const name = sender?.displayName ?? 'Unknown user';
+  return (
+    <div
+      id={`msg-${m.id}`}
+      className={`msg${grouped ? ' grouped' : ''}${own ? ' own' : ''}${deleted ? ' deleted' : ''}${m.mentions.includes(me.id) ? ' mentions-me' : ''}`}
+      data-testid="message"
+      data-message-id={m.id}
+      data-seq={m.seq}
+      data-client-msg-id={m.clientMsgId ?? undefined}
+      data-sender-id={m.senderId}
+      data-status="sent"
+      tabIndex={focusable ? 0 : -1}
+      aria-label={`${name}, ${formatFull(m.createdAt)}`}
+    >
+      <div className="msg-gutter">
+        {grouped ? (
+          <time className="msg-time-hover" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
+            {formatTime(m.createdAt)}
+          </time>
+        ) : (
+          <Avatar user={sender} />
+        )}
+      </div>
+      <div className="msg-main">
+        {!grouped && (
+          <div className="msg-head">
+            <span className="msg-author" data-testid="message-author">
+              {name}
+            </span>
+            <time className="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
+              {formatTime(m.createdAt)}
+            </time>
+          </div>
+        )}
+        {m.replyTo && !deleted && <Quote original={original} users={users} onJump={() => actions.jumpTo(m.replyTo!)} />}
+        {deleted ? (
+          <p className="msg-tombstone" data-testid="message-deleted">
+            This message was deleted.
+          </p>
+        ) : (
+          <>
+            {m.body && (
+              <div className="msg-body" data-testid="message-body" dir="auto">
+                <MessageBody text={m.body} mentioned={mentioned} me={me.username.toLowerCase()} />
+                {m.editedAt && (
+                  <span className="msg-edited" data-testid="message-edited" title={`Edited ${formatFull(m.editedAt)}`}>
+                    {' '}
+                    (edited)
+                  </span>
+                )}
+              </div>
+            )}
+            <Attachments items={m.attachments} />
+          </>
+        )}
+        {m.reactions.length > 0 && (
+          <div className="reactions" data-testid="reactions">
+            {m.reactions.map((r) => (
+              <button
+                key={r.emoji}
+                type="button"
+                className={`reaction${r.me ? ' me' : ''}`}
+                data-testid="reaction"
+                data-emoji={r.emoji}
+                data-count={r.count}
+                data-me={r.me ? 'true' : 'false'}
+                aria-pressed={r.me}
+                aria-label={`${r.emoji} ${r.count}${r.me ? ', including you' : ''}`}
+                onClick={() => actions.react(m, r.emoji)}
+              >
+                <span>{r.emoji}</span> <span className="reaction-count">{r.count}</span>
+              </button>
+            ))}
+          </div>
+        )}
+        {seen && (
+          <span className="seen" data-testid="seen-marker">
+            Seen
+          </span>
+        )}
+      </div>
+      {!deleted && (
+        <div className="msg-actions" role="toolbar" aria-label="Message actions" data-testid="message-actions">
+          {QUICK_REACTIONS.slice(0, 3).map((e) => (
+            <button key={e} type="button" className="icon-btn quick-react" aria-label={`React with ${e}`} data-testid="quick-reaction" data-emoji={e} onClick={() => actions.react(m, e)}>
+              {e}
+            </button>
+          ))}
+          <button type="button" className="icon-btn" aria-label="Add reaction" aria-haspopup="dialog" aria-expanded={picker} data-testid="action-react" onClick={() => setPicker(!picker)}>
+            <SmileIcon />
+          </button>
+          <button type="button" className="icon-btn" aria-label="Reply" title="Reply" data-testid="action-reply" onClick={() => actions.reply(m)}>
+            <ReplyIcon />
+          </button>
+          {own && (
+            <button type="button" className="icon-btn" aria-label="Edit" title="Edit" data-testid="action-edit" onClick={() => actions.edit(m)}>
+              <EditIcon />
+            </button>
+          )}
+          {canDelete && (
+            <button type="button" className="icon-btn danger" aria-label="Delete" title="Delete" data-testid="action-delete" onClick={() => actions.remove(m)}>
+              <TrashIcon />
+            </button>
+          )}
+          {picker && (
+            <EmojiPicker
+              onClose={() => setPicker(false)}
+              onPick={(e) => {
+                setPicker(false);
+                actions.react(m, e);
+              }}
+            />
+          )}
+        </div>
+      )}
+    </div>
+  );
+});
+
+export interface PendingItemProps extends CommonProps {
+  pending: PendingMessage;
+  original: Message | undefined;
+}
+
+/** A message of ours not stored yet: greyed while sending, with Retry when it failed. */
+export function PendingItem({ pending: p, original, grouped, sender, me, users, actions, focusable }: PendingItemProps) {
+  const failed = p.status === 'failed';
+  return (
+    <div
+      className={`msg own pending${grouped ? ' grouped' : ''}${failed ? ' failed' : ''}`}
+      data-testid="message"
+      data-client-msg-id={p.clientMsgId}
+      data-sender-id={me.id}
+      data-status={failed ? 'failed' : 'pending'}
+      tabIndex={focusable ? 0 : -1}
+    >
+      <div className="msg-gutter">{grouped ? null : <Avatar user={sender ?? me} />}</div>
+      <div className="msg-main">
+        {!grouped && (
+          <div className="msg-head">
+            <span className="msg-author">{me.displayName}</span>
+          </div>
+        )}
+        {p.replyTo && <Quote original={original} users={users} onJump={() => actions.jumpTo(p.replyTo!)} />}
+        {p.body && (
+          <div className="msg-body" data-testid="message-body" dir="auto">
+            <MessageBody text={p.body} mentioned={new Set()} me="" />
+          </div>
+        )}
+        <PendingAttachments files={p.files} />
+        {failed ? (
+          <div className="msg-failed" role="alert">
+            <span data-testid="message-error">Not sent: {p.error}</span>{' '}
+            <button type="button" className="btn-link" data-testid="message-retry" onClick={() => actions.retry(p)}>
+              Retry
+            </button>{' '}
+            <button type="button" className="btn-link" data-testid="message-discard" onClick={() => actions.discard(p)}>
+              Discard
+            </button>
+          </div>
+        ) : (
+          <span className="msg-sending" data-testid="message-sending">
+            {p.status === 'uploading' ? 'Uploading…' : 'Sending…'}
+          </span>
+        )}
+      </div>
+    </div>
+  );
+}

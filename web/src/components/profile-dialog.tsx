@@ -1,0 +1,78 @@
+/** Your display name and picture. */
+import { useEffect, useState, type FormEvent } from 'react';
+import { useChat, useStore } from '../store/hooks.js';
+import { errorText, toast } from '../toasts.js';
+import { Avatar } from './avatar.js';
+import { Modal } from './modal.js';
+
+export function ProfileDialog({ onClose }: { onClose: () => void }) {
+  const store = useStore();
+  const me = useChat((s) => s.me);
+  const [displayName, setDisplayName] = useState(me.displayName);
+  // undefined: unchanged; null: remove; a File: the new picture.
+  const [avatar, setAvatar] = useState<File | null | undefined>(undefined);
+  const [preview, setPreview] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!avatar) return setPreview(null);
+    const url = URL.createObjectURL(avatar);
+    setPreview(url);
+    return () => URL.revokeObjectURL(url);
+  }, [avatar]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!displayName.trim()) return setError('Your display name cannot be empty.');
+    setBusy(true);
+    try {
+      await store.updateProfile(displayName.trim(), avatar);
+      toast('Profile saved.', 'info');
+      onClose();
+    } catch (err) {
+      setBusy(false);
+      setError(errorText(err, 'save your profile'));
+    }
+  };
+
+  const shown = avatar === null ? { ...me, avatarUrl: null } : preview ? { ...me, avatarUrl: preview } : me;
+  return (
+    <Modal title="Your profile" onClose={onClose} testId="profile-dialog">
+      <form className="form" onSubmit={(e) => void submit(e)}>
+        <div className="profile-avatar">
+          <Avatar user={shown} size="lg" />
+          <div className="profile-avatar-actions">
+            <label className="btn btn-small file-btn">
+              Choose picture…
+              <input type="file" accept="image/*" data-testid="profile-avatar-input" onChange={(e) => setAvatar(e.target.files?.[0] ?? undefined)} />
+            </label>
+            {(me.avatarUrl || avatar) && (
+              <button type="button" className="btn btn-small" data-testid="profile-avatar-remove" onClick={() => setAvatar(null)}>
+                Remove picture
+              </button>
+            )}
+          </div>
+        </div>
+        <p className="muted">@{me.username}</p>
+        <label>
+          Display name
+          <input data-testid="profile-display-name" value={displayName} maxLength={64} onChange={(e) => setDisplayName(e.target.value)} required autoFocus />
+        </label>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" data-testid="profile-save" disabled={busy}>
+            Save
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,166 @@
+/** The signed-in layout: sidebar (inbox) and the open conversation; on a phone, one at a time. */
+import { useEffect, useRef, useState } from 'react';
+import { navigate, useRoute } from '../router.js';
+import { useChat, useStore } from '../store/hooks.js';
+import { errorText, toast } from '../toasts.js';
+import { Avatar } from './avatar.js';
+import { BrowseGroupsDialog } from './browse-groups-dialog.js';
+import { ConnectionBanner, ConnectionState } from './connection.js';
+import { ConversationView } from './conversation-view.js';
+import { Inbox } from './inbox.js';
+import { NewDirectDialog } from './new-direct-dialog.js';
+import { NewGroupDialog } from './new-group-dialog.js';
+import { ProfileDialog } from './profile-dialog.js';
+import { SearchDialog } from './search-dialog.js';
+
+type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | null;
+
+/** What a jump from search asks the conversation view to show. */
+export interface JumpTarget {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+}
+
+export function Shell({ onSignOut }: { onSignOut: () => void }) {
+  const store = useStore();
+  const me = useChat((s) => s.me);
+  const activeId = useRoute();
+  const exists = useChat((s) => (activeId ? s.conversations[activeId] !== undefined : false));
+  const inboxLoaded = useChat((s) => s.inboxLoaded);
+  const totalUnread = useChat((s) => Object.values(s.conversations).reduce((n, c) => n + (c.unreadCount > 0 ? 1 : 0), 0));
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [jump, setJump] = useState<JumpTarget | null>(null);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuRef = useRef<HTMLDivElement>(null);
+
+  // A conversation that is gone (left, removed, deleted) or never was: back to the inbox.
+  useEffect(() => {
+    if (activeId && inboxLoaded && !exists) {
+      const t = setTimeout(() => {
+        if (!store.getState().conversations[activeId]) navigate(null, true);
+      }, 1500);
+      return () => clearTimeout(t);
+    }
+  }, [activeId, exists, inboxLoaded, store]);
+
+  useEffect(() => {
+    document.title = totalUnread > 0 ? `(${totalUnread}) Parley` : 'Parley';
+  }, [totalUnread]);
+
+  // Ctrl/Cmd+K opens search.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setDialog('search');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onDown = (e: MouseEvent) => {
+      if (!menuRef.current?.contains(e.target as Node)) setMenuOpen(false);
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [menuOpen]);
+
+  const logout = async () => {
+    setMenuOpen(false);
+    try {
+      await store.api.logout();
+    } catch (err) {
+      // Signed out here either way; the token may already be gone on the server.
+      if (!(err as { status?: number }).status) toast(errorText(err, 'sign out on the server'));
+    }
+    onSignOut();
+  };
+
+  const open = (d: Dialog) => {
+    setMenuOpen(false);
+    setDialog(d);
+  };
+
+  return (
+    <div className={`app ${activeId ? 'has-conversation' : 'no-conversation'}`} data-testid="app">
+      <aside className="sidebar" data-testid="sidebar" aria-label="Sidebar">
+        <header className="sidebar-header">
+          <div className="menu-anchor" ref={menuRef}>
+            <button
+              type="button"
+              className="me-btn"
+              aria-haspopup="menu"
+              aria-expanded={menuOpen}
+              aria-label={`Account menu for ${me.displayName}`}
+              data-testid="account-menu-button"
+              onClick={() => setMenuOpen(!menuOpen)}
+              onKeyDown={(e) => e.key === 'Escape' && setMenuOpen(false)}
+            >
+              <Avatar user={me} size="sm" />
+              <span className="me-name" data-testid="me-name">
+                {me.displayName}
+              </span>
+            </button>
+            {menuOpen && (
+              <div className="menu" role="menu" data-testid="account-menu" onKeyDown={(e) => e.key === 'Escape' && setMenuOpen(false)}>
+                <button type="button" role="menuitem" data-testid="open-profile" onClick={() => open('profile')} autoFocus>
+                  Profile…
+                </button>
+                <button type="button" role="menuitem" data-testid="logout" onClick={() => void logout()}>
+                  Sign out
+                </button>
+              </div>
+            )}
+          </div>
+          <ConnectionState />
+        </header>
+        <div className="sidebar-actions">
+          <button type="button" className="btn btn-small" data-testid="open-new-direct" onClick={() => open('new-direct')}>
+            New chat
+          </button>
+          <button type="button" className="btn btn-small" data-testid="open-new-group" onClick={() => open('new-group')}>
+            New group
+          </button>
+          <button type="button" className="btn btn-small" data-testid="open-browse-groups" onClick={() => open('browse-groups')}>
+            Browse
+          </button>
+          <button type="button" className="icon-btn" aria-label="Search messages (Ctrl+K)" title="Search messages (Ctrl+K)" data-testid="open-search" onClick={() => open('search')}>
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+              <circle cx="10.5" cy="10.5" r="6.5" fill="none" stroke="currentColor" strokeWidth="2" />
+              <path d="M15.5 15.5 21 21" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+            </svg>
+          </button>
+        </div>
+        <Inbox activeId={activeId} />
+      </aside>
+      <main className="main">
+        <ConnectionBanner />
+        {activeId && exists ? (
+          <ConversationView key={activeId} id={activeId} jump={jump?.conversationId === activeId ? jump : null} onJumped={() => setJump(null)} />
+        ) : (
+          <div className="empty-main" data-testid="no-conversation">
+            {activeId && !inboxLoaded ? 'Loading…' : activeId ? 'This conversation is not available.' : 'Pick a conversation, or start a new one.'}
+          </div>
+        )}
+      </main>
+      {dialog === 'new-group' && <NewGroupDialog onClose={() => setDialog(null)} />}
+      {dialog === 'browse-groups' && <BrowseGroupsDialog onClose={() => setDialog(null)} />}
+      {dialog === 'new-direct' && <NewDirectDialog onClose={() => setDialog(null)} />}
+      {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(null)} />}
+      {dialog === 'search' && (
+        <SearchDialog
+          onClose={() => setDialog(null)}
+          onOpen={(target) => {
+            setDialog(null);
+            setJump(target);
+            navigate(target.conversationId);
+          }}
+        />
+      )}
+    </div>
+  );
+}

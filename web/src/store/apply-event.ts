@@ -1,0 +1,162 @@
+/** Folds a conversation event into the state (pure: returns the next state). */
+import type { Conversation, ConversationEvent, Message } from '../../../src/client/index.js';
+import type { ChatState, Timeline } from './types.js';
+
+const UNREAD_CAP = 1000;
+
+/** Inserts or replaces messages by id, keeping ascending seq; entries already there win when `keepExisting`. */
+export function mergeMessages(existing: Message[], incoming: Message[], keepExisting = false): Message[] {
+  if (incoming.length === 0) return existing;
+  const byId = new Map(existing.map((m) => [m.id, m]));
+  for (const m of incoming) if (!keepExisting || !byId.has(m.id)) byId.set(m.id, m);
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function mapMessage(state: ChatState, conversationId: string, messageId: string, fn: (m: Message) => Message): ChatState {
+  const t = state.timelines[conversationId];
+  let next = state;
+  if (t) {
+    const i = t.messages.findIndex((m) => m.id === messageId);
+    if (i >= 0) {
+      const messages = t.messages.slice();
+      messages[i] = fn(messages[i]!);
+      next = { ...next, timelines: { ...next.timelines, [conversationId]: { ...t, messages } } };
+    }
+  }
+  const extra = next.extra[messageId];
+  if (extra) next = { ...next, extra: { ...next.extra, [messageId]: fn(extra) } };
+  const c = next.conversations[conversationId];
+  if (c?.lastMessage?.id === messageId) {
+    next = { ...next, conversations: { ...next.conversations, [conversationId]: { ...c, lastMessage: fn(c.lastMessage) } } };
+  }
+  return next;
+}
+
+function setTimeline(state: ChatState, id: string, t: Timeline): ChatState {
+  return { ...state, timelines: { ...state.timelines, [id]: t } };
+}
+
+function setConversation(state: ChatState, c: Conversation): ChatState {
+  return { ...state, conversations: { ...state.conversations, [c.id]: c } };
+}
+
+/** Drops a conversation the caller left, was removed from, or that was deleted. */
+export function removeConversation(state: ChatState, id: string): ChatState {
+  const { [id]: _c, ...conversations } = state.conversations;
+  const { [id]: _t, ...timelines } = state.timelines;
+  const { [id]: _m, ...members } = state.members;
+  return { ...state, conversations, timelines, members };
+}
+
+/** The message with its "me" flags re-derived from the reader, since events carry none. */
+function withOwnReactions(incoming: Message, previous: Message | undefined): Message {
+  if (!previous) return incoming;
+  const mine = new Set(previous.reactions.filter((r) => r.me).map((r) => r.emoji));
+  return { ...incoming, reactions: incoming.reactions.map((r) => ({ ...r, me: mine.has(r.emoji) })) };
+}
+
+function findMessage(state: ChatState, conversationId: string, id: string): Message | undefined {
+  return state.timelines[conversationId]?.messages.find((m) => m.id === id) ?? state.extra[id];
+}
+
+/** Applies one event. `conv` is the conversation before it (events of unknown ones only fill timelines). */
+export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
+  const id = ev.conversationId;
+  let s = state;
+  const before = s.conversations[id];
+  if (before && ev.seq > before.lastSeq) s = setConversation(s, { ...before, lastSeq: ev.seq });
+  switch (ev.type) {
+    case 'message.created': {
+      const m = ev.message;
+      const t = s.timelines[id];
+      if (t) s = setTimeline(s, id, { ...t, messages: mergeMessages(t.messages, [m]) });
+      const pend = s.pending[id];
+      if (m.senderId === s.me.id && m.clientMsgId && pend?.some((p) => p.clientMsgId === m.clientMsgId)) {
+        s = { ...s, pending: { ...s.pending, [id]: pend.filter((p) => p.clientMsgId !== m.clientMsgId) } };
+      }
+      const c = s.conversations[id];
+      if (c) {
+        const counted = before !== undefined && ev.seq <= before.lastSeq; // already in the inbox's counts
+        const mine = m.senderId === s.me.id;
+        s = setConversation(s, {
+          ...c,
+          lastMessage: m,
+          lastReadSeq: mine ? Math.max(c.lastReadSeq, m.seq) : c.lastReadSeq,
+          unreadCount: mine ? 0 : counted || m.seq <= c.lastReadSeq ? c.unreadCount : Math.min(UNREAD_CAP, c.unreadCount + 1),
+          mentionCount: !mine && !counted && m.seq > c.lastReadSeq && m.mentions.includes(s.me.id) ? c.mentionCount + 1 : mine ? 0 : c.mentionCount,
+        });
+        s = { ...s, activity: { ...s.activity, [id]: m.createdAt } };
+      }
+      if (s.typing[id]?.[m.senderId]) {
+        const { [m.senderId]: _gone, ...rest } = s.typing[id];
+        s = { ...s, typing: { ...s.typing, [id]: rest } };
+      }
+      return s;
+    }
+    case 'message.updated':
+      return mapMessage(s, id, ev.message.id, (prev) => withOwnReactions(ev.message, prev));
+    case 'message.deleted': {
+      const prev = findMessage(s, id, ev.messageId);
+      const c = s.conversations[id];
+      if (c && prev && !prev.deletedAt && prev.senderId !== s.me.id && prev.seq > c.lastReadSeq && c.unreadCount > 0) {
+        s = setConversation(s, { ...c, unreadCount: c.unreadCount - 1 });
+      }
+      return mapMessage(s, id, ev.messageId, (m) => ({ ...m, body: '', attachments: [], reactions: [], deletedAt: m.deletedAt ?? ev.createdAt }));
+    }
+    case 'reaction.added':
+    case 'reaction.removed': {
+      const mine = ev.userId === s.me.id;
+      const delta = ev.type === 'reaction.added' ? 1 : -1;
+      return mapMessage(s, id, ev.messageId, (m) => {
+        const r = m.reactions.find((x) => x.emoji === ev.emoji);
+        // Our own reaction was shown when we clicked: do not count it twice.
+        if (mine && r && r.me === (delta > 0)) return m;
+        if (mine && !r && delta < 0) return m;
+        const count = (r?.count ?? 0) + delta;
+        const me = mine ? delta > 0 : (r?.me ?? false);
+        const reactions = r
+          ? m.reactions.map((x) => (x.emoji === ev.emoji ? { ...x, count, me } : x)).filter((x) => x.count > 0)
+          : [...m.reactions, { emoji: ev.emoji, count, me }];
+        return { ...m, reactions };
+      });
+    }
+    case 'member.joined':
+    case 'member.updated': {
+      const member = ev.member;
+      s = { ...s, users: { ...s.users, [member.user.id]: member.user } };
+      const list = s.members[id];
+      if (list) {
+        const others = list.filter((x) => x.user.id !== member.user.id);
+        s = { ...s, members: { ...s.members, [id]: [...others, member] } };
+      }
+      const c = s.conversations[id];
+      if (c && ev.type === 'member.joined' && !list?.some((x) => x.user.id === member.user.id)) {
+        s = setConversation(s, { ...c, memberCount: c.memberCount + 1 });
+      }
+      return s;
+    }
+    case 'member.left': {
+      if (ev.member.user.id === s.me.id) return removeConversation(s, id);
+      const list = s.members[id];
+      if (list) s = { ...s, members: { ...s.members, [id]: list.filter((x) => x.user.id !== ev.member.user.id) } };
+      const c = s.conversations[id];
+      if (c) s = setConversation(s, { ...c, memberCount: Math.max(0, c.memberCount - 1) });
+      return s;
+    }
+    case 'conversation.updated': {
+      const c = s.conversations[id];
+      if (!c) return s;
+      const u = ev.conversation;
+      return setConversation(s, {
+        ...c,
+        name: u.name,
+        description: u.description,
+        visibility: u.visibility,
+        memberCount: u.memberCount,
+        lastSeq: Math.max(c.lastSeq, u.lastSeq, ev.seq),
+      });
+    }
+    case 'conversation.deleted':
+      return removeConversation(s, id);
+  }
+}

@@ -1,0 +1,552 @@
+/**
+ * The web client's state and actions over ParleyApi (REST) and ParleyRealtime (socket): the
+ * inbox, timelines, pending sends, members, typing and presence. React reads it through hooks.ts.
+ */
+import {
+  ApiError,
+  ParleyRealtime,
+  newClientMsgId,
+  realtimeUrl,
+  type Conversation,
+  type ConversationEvent,
+  type Member,
+  type Message,
+  type ParleyApi,
+  type User,
+} from '../../../src/client/index.js';
+import { applyEvent, mergeMessages, removeConversation } from './apply-event.js';
+import type { ChatState, PendingMessage, Timeline } from './types.js';
+
+const PAGE = 50;
+const TYPING_SHOWN_MS = 6000;
+const TYPING_SENT_EVERY_MS = 3000;
+
+const EMPTY_TIMELINE: Timeline = { messages: [], hasMoreBefore: true, loading: false, loaded: false };
+
+/** When a conversation was last active: its last message, else its creation. */
+export function activityOf(c: Conversation): string {
+  return c.lastMessage?.createdAt ?? c.createdAt;
+}
+
+export class ChatStore {
+  private state: ChatState;
+  private readonly listeners = new Set<() => void>();
+  private notifyQueued = false;
+  readonly realtime: ParleyRealtime;
+  private readonly unsubscribers: (() => void)[] = [];
+  private typingTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly typingSentAt = new Map<string, number>();
+  private readonly fetchingConversation = new Set<string>();
+  private readonly readSent = new Map<string, number>();
+  /** Bumped by start and stop, so a start that stop overtook does not connect late. */
+  private generation = 0;
+
+  constructor(
+    readonly api: ParleyApi,
+    me: User,
+  ) {
+    this.state = {
+      me,
+      connection: 'closed',
+      retryAt: null,
+      inboxLoaded: false,
+      conversations: {},
+      activity: {},
+      timelines: {},
+      pending: {},
+      users: { [me.id]: me },
+      members: {},
+      typing: {},
+      peerRead: {},
+      extra: {},
+    };
+    this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
+  }
+
+  // --- subscription (useSyncExternalStore) ---
+
+  getState = (): ChatState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  private set(next: ChatState): void {
+    if (next === this.state) return;
+    this.state = next;
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      for (const l of this.listeners) l();
+    });
+  }
+
+  private update(fn: (s: ChatState) => ChatState): void {
+    this.set(fn(this.state));
+  }
+
+  // --- lifecycle ---
+
+  /** Loads the inbox, then connects; events missed in between are synced from the inbox's seqs. */
+  async start(): Promise<void> {
+    const rt = this.realtime;
+    const generation = ++this.generation;
+    this.unsubscribers.push(
+      rt.on('state', ({ state }) => this.update((s) => ({ ...s, connection: state, retryAt: rt.retryAt }))),
+      rt.on('event', (ev) => this.onEvent(ev)),
+      rt.on('reconnected', () => void this.refreshInbox().catch(() => undefined)),
+      rt.on('typing', (f) => this.onTyping(f.conversationId, f.userId)),
+      rt.on('presence', (f) => this.onPresence(f.userId, f.online, f.lastSeenAt)),
+      rt.on('read', (f) => this.onRead(f.conversationId, f.userId, f.lastReadSeq)),
+      rt.on('ready', ({ user }) => {
+        this.setUser(user);
+        // The first inbox fetch failed (the server was unreachable): now it can work.
+        if (!this.state.inboxLoaded) void this.refreshInbox().catch(() => undefined);
+      }),
+      rt.on('ack', ({ message }) => this.onStored(message)),
+    );
+    this.typingTimer = setInterval(() => this.expireTyping(), 1000);
+    try {
+      await this.refreshInbox();
+    } finally {
+      // Even without the inbox: the socket retries by itself and its `ready` fetches the inbox again.
+      if (generation === this.generation) rt.start();
+    }
+  }
+
+  stop(): void {
+    this.generation++;
+    for (const u of this.unsubscribers.splice(0)) u();
+    if (this.typingTimer) clearInterval(this.typingTimer);
+    this.realtime.stop();
+    for (const list of Object.values(this.state.pending)) for (const p of list) for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
+  }
+
+  /** Refetches the inbox (at start and after a reconnect: conversations joined, left or deleted meanwhile). */
+  async refreshInbox(): Promise<void> {
+    const list = await this.api.listAllConversations();
+    this.update((s) => {
+      const conversations: Record<string, Conversation> = {};
+      const activity: Record<string, string> = {};
+      const users = { ...s.users };
+      for (const c of list) {
+        const known = s.conversations[c.id];
+        // A live event may already have moved past what the list shows.
+        conversations[c.id] = known && known.lastSeq > c.lastSeq ? known : c;
+        activity[c.id] = known && known.lastSeq > c.lastSeq ? (s.activity[c.id] ?? activityOf(c)) : activityOf(c);
+        if (c.peer) users[c.peer.id] = c.peer;
+      }
+      let next: ChatState = { ...s, conversations, activity, users, inboxLoaded: true };
+      for (const id of Object.keys(s.conversations)) if (!conversations[id]) next = removeConversation(next, id);
+      return next;
+    });
+    const following = new Set(Object.keys(this.realtime.cursors()));
+    for (const c of list) if (!following.has(c.id)) this.realtime.follow(c.id, c.lastSeq);
+  }
+
+  // --- realtime input ---
+
+  private onEvent(ev: ConversationEvent): void {
+    const known = this.state.conversations[ev.conversationId];
+    if (!known && ev.type !== 'conversation.deleted' && !(ev.type === 'member.left' && ev.member.user.id === this.state.me.id)) {
+      void this.fetchConversation(ev.conversationId);
+    }
+    if (ev.type === 'message.created' || ev.type === 'message.updated') this.rememberUserOf(ev.message);
+    this.update((s) => applyEvent(s, ev));
+  }
+
+  /** A conversation we learnt of from an event (added to a group, a new direct chat). */
+  private async fetchConversation(id: string): Promise<void> {
+    if (this.fetchingConversation.has(id)) return;
+    this.fetchingConversation.add(id);
+    try {
+      const c = await this.api.getConversation(id);
+      this.addConversation(c);
+    } catch {
+      // Not a member after all (left again meanwhile): nothing to show.
+    } finally {
+      this.fetchingConversation.delete(id);
+    }
+  }
+
+  /** Adds (or refreshes) a conversation in the inbox and follows its events. */
+  addConversation(c: Conversation): void {
+    this.update((s) => {
+      const known = s.conversations[c.id];
+      const merged = known && known.lastSeq > c.lastSeq ? { ...c, lastSeq: known.lastSeq, lastMessage: known.lastMessage } : c;
+      return {
+        ...s,
+        conversations: { ...s.conversations, [c.id]: merged },
+        activity: { ...s.activity, [c.id]: s.activity[c.id] ?? activityOf(c) },
+        users: c.peer ? { ...s.users, [c.peer.id]: c.peer } : s.users,
+      };
+    });
+    if (this.realtime.cursor(c.id) === undefined) this.realtime.follow(c.id, c.lastSeq);
+  }
+
+  private rememberUserOf(m: Message): void {
+    if (this.state.users[m.senderId]) return;
+    void this.api.getUser(m.senderId).then((u) => this.setUser(u), () => undefined);
+  }
+
+  setUser(u: User): void {
+    this.update((s) => {
+      const conversations = { ...s.conversations };
+      for (const c of Object.values(conversations)) if (c.peer?.id === u.id) conversations[c.id] = { ...c, peer: u };
+      return { ...s, users: { ...s.users, [u.id]: u }, conversations, me: s.me.id === u.id ? u : s.me };
+    });
+  }
+
+  private onTyping(conversationId: string, userId: string): void {
+    if (userId === this.state.me.id) return;
+    this.update((s) => ({ ...s, typing: { ...s.typing, [conversationId]: { ...s.typing[conversationId], [userId]: Date.now() + TYPING_SHOWN_MS } } }));
+  }
+
+  private expireTyping(): void {
+    const now = Date.now();
+    const s = this.state;
+    let changed = false;
+    const typing: ChatState['typing'] = {};
+    for (const [cid, who] of Object.entries(s.typing)) {
+      const kept = Object.fromEntries(Object.entries(who).filter(([, until]) => until > now));
+      if (Object.keys(kept).length !== Object.keys(who).length) changed = true;
+      if (Object.keys(kept).length) typing[cid] = kept;
+    }
+    if (changed) this.set({ ...s, typing });
+  }
+
+  private onPresence(userId: string, online: boolean, lastSeenAt: string | null): void {
+    const u = this.state.users[userId];
+    if (u) this.setUser({ ...u, online, lastSeenAt });
+  }
+
+  private onRead(conversationId: string, userId: string, seq: number): void {
+    if (userId !== this.state.me.id) {
+      this.update((s) => ({ ...s, peerRead: { ...s.peerRead, [conversationId]: Math.max(s.peerRead[conversationId] ?? 0, seq) } }));
+      return;
+    }
+    const c = this.state.conversations[conversationId];
+    if (!c || seq <= c.lastReadSeq) return;
+    // Read on another device: what is left unread is known exactly only when all of it is.
+    const fully = seq >= c.lastSeq;
+    this.update((s) => ({ ...s, conversations: { ...s.conversations, [conversationId]: { ...c, lastReadSeq: seq, ...(fully ? { unreadCount: 0, mentionCount: 0 } : {}) } } }));
+    if (!fully) void this.api.getConversation(conversationId).then((fresh) => this.addConversation(fresh), () => undefined);
+  }
+
+  /** A stored message of ours (ack or REST answer): it replaces the pending one. */
+  private onStored(m: Message): void {
+    this.update((s) => {
+      const id = m.conversationId;
+      const pend = s.pending[id]?.find((p) => p.clientMsgId === m.clientMsgId);
+      if (pend) for (const f of pend.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
+      const t = s.timelines[id];
+      return {
+        ...s,
+        pending: pend ? { ...s.pending, [id]: s.pending[id]!.filter((p) => p !== pend) } : s.pending,
+        timelines: t ? { ...s.timelines, [id]: { ...t, messages: mergeMessages(t.messages, [m], true) } } : s.timelines,
+      };
+    });
+  }
+
+  // --- timelines ---
+
+  /** Loads the newest page of a conversation once. */
+  async openConversation(id: string): Promise<void> {
+    const c = this.state.conversations[id];
+    if (c?.kind === 'group' && !this.state.members[id]) void this.loadMembers(id).catch(() => undefined);
+    const t = this.state.timelines[id];
+    if (t?.loaded || t?.loading) return;
+    this.setTimeline(id, { ...(t ?? EMPTY_TIMELINE), loading: true });
+    try {
+      const page = await this.api.history(id, { limit: PAGE });
+      this.update((s) => {
+        const cur = s.timelines[id] ?? EMPTY_TIMELINE;
+        return { ...s, timelines: { ...s.timelines, [id]: { messages: mergeMessages(cur.messages, page.messages, true), hasMoreBefore: page.hasMore, loading: false, loaded: true } } };
+      });
+    } catch (err) {
+      this.setTimeline(id, { ...(this.state.timelines[id] ?? EMPTY_TIMELINE), loading: false });
+      throw err;
+    }
+  }
+
+  /** Loads the page before the oldest loaded message. Resolves with how many arrived. */
+  async loadOlder(id: string): Promise<number> {
+    const t = this.state.timelines[id];
+    if (!t?.loaded || t.loading || !t.hasMoreBefore) return 0;
+    const first = t.messages[0];
+    this.setTimeline(id, { ...t, loading: true });
+    try {
+      const page = await this.api.history(id, first ? { before: first.seq, limit: PAGE } : { limit: PAGE });
+      const cur = this.state.timelines[id] ?? t;
+      this.setTimeline(id, { ...cur, messages: mergeMessages(cur.messages, page.messages, true), hasMoreBefore: page.hasMore, loading: false });
+      return page.messages.length;
+    } catch (err) {
+      this.setTimeline(id, { ...(this.state.timelines[id] ?? t), loading: false });
+      throw err;
+    }
+  }
+
+  /** Loads older pages until `seq` is loaded (at most `maxPages`); resolves whether it is. */
+  async loadUntil(id: string, seq: number, maxPages = 20): Promise<boolean> {
+    await this.openConversation(id);
+    for (let i = 0; i < maxPages; i++) {
+      const t = this.state.timelines[id];
+      if (!t) return false;
+      const first = t.messages[0];
+      if (first && first.seq <= seq) return true;
+      if (!t.hasMoreBefore) return false;
+      if ((await this.loadOlder(id)) === 0) return false;
+    }
+    return (this.state.timelines[id]?.messages[0]?.seq ?? Infinity) <= seq;
+  }
+
+  private setTimeline(id: string, t: Timeline): void {
+    this.update((s) => ({ ...s, timelines: { ...s.timelines, [id]: t } }));
+  }
+
+  /** A message that is not in a loaded timeline (the original of a reply), fetched once. */
+  async fetchMessage(id: string): Promise<void> {
+    if (this.state.extra[id]) return;
+    const m = await this.api.getMessage(id);
+    this.update((s) => ({ ...s, extra: { ...s.extra, [id]: m } }));
+  }
+
+  // --- sending ---
+
+  /** Shows the message at once, uploads its files, then sends it over the socket (retried until acked). */
+  send(conversationId: string, body: string, replyTo: string | null, files: File[]): void {
+    const p: PendingMessage = {
+      clientMsgId: newClientMsgId(),
+      conversationId,
+      body,
+      replyTo,
+      files: files.map((file) => ({ file, upload: null, previewUrl: file.type.startsWith('image/') ? URL.createObjectURL(file) : null })),
+      createdAt: new Date().toISOString(),
+      status: files.length ? 'uploading' : 'sending',
+      error: null,
+    };
+    this.update((s) => ({ ...s, pending: { ...s.pending, [conversationId]: [...(s.pending[conversationId] ?? []), p] } }));
+    // The others stop showing "typing" when the message arrives; the next keystroke says it again.
+    this.typingSentAt.delete(conversationId);
+    void this.deliver(p);
+  }
+
+  /** Sends a failed message again, under the same clientMsgId (the server stores it once). */
+  retry(conversationId: string, clientMsgId: string): void {
+    const p = this.state.pending[conversationId]?.find((x) => x.clientMsgId === clientMsgId);
+    if (!p) return;
+    const again = { ...p, status: p.files.some((f) => !f.upload) ? ('uploading' as const) : ('sending' as const), error: null };
+    this.replacePending(again);
+    void this.deliver(again);
+  }
+
+  /** Drops a failed message. */
+  discard(conversationId: string, clientMsgId: string): void {
+    const p = this.state.pending[conversationId]?.find((x) => x.clientMsgId === clientMsgId);
+    if (!p) return;
+    this.realtime.cancel(clientMsgId);
+    for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
+    this.update((s) => ({ ...s, pending: { ...s.pending, [conversationId]: (s.pending[conversationId] ?? []).filter((x) => x.clientMsgId !== clientMsgId) } }));
+  }
+
+  private replacePending(p: PendingMessage): void {
+    this.update((s) => ({
+      ...s,
+      pending: { ...s.pending, [p.conversationId]: (s.pending[p.conversationId] ?? []).map((x) => (x.clientMsgId === p.clientMsgId ? p : x)) },
+    }));
+  }
+
+  private async deliver(p: PendingMessage): Promise<void> {
+    let cur = p;
+    try {
+      for (let i = 0; i < cur.files.length; i++) {
+        const f = cur.files[i]!;
+        if (f.upload) continue;
+        const upload = await this.api.upload(f.file, f.file.name);
+        cur = { ...cur, files: cur.files.map((x, j) => (j === i ? { ...x, upload } : x)) };
+        this.replacePending(cur);
+      }
+      cur = { ...cur, status: 'sending' };
+      this.replacePending(cur);
+      const attachmentIds = cur.files.map((f) => f.upload!.id);
+      const { done } = this.realtime.send(cur.conversationId, cur.body, {
+        clientMsgId: cur.clientMsgId,
+        replyTo: cur.replyTo,
+        ...(attachmentIds.length ? { attachmentIds } : {}),
+      });
+      this.onStored(await done);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'cancelled') return;
+      if (!this.state.pending[p.conversationId]?.some((x) => x.clientMsgId === p.clientMsgId)) return;
+      this.replacePending({ ...cur, status: 'failed', error: describeSendError(err) });
+    }
+  }
+
+  /** Tells the others we are typing (at most every few seconds). */
+  typing(conversationId: string): void {
+    const last = this.typingSentAt.get(conversationId) ?? 0;
+    if (Date.now() - last < TYPING_SENT_EVERY_MS || this.state.connection !== 'online') return;
+    this.typingSentAt.set(conversationId, Date.now());
+    this.realtime.typing(conversationId);
+  }
+
+  /** Marks a conversation read up to `seq` (the newest message the reader has seen). */
+  markRead(conversationId: string, seq: number): void {
+    const c = this.state.conversations[conversationId];
+    if (!c) return;
+    if (seq <= c.lastReadSeq && c.unreadCount === 0 && c.mentionCount === 0) return;
+    this.update((s) => ({
+      ...s,
+      conversations: { ...s.conversations, [conversationId]: { ...c, lastReadSeq: Math.max(c.lastReadSeq, seq), unreadCount: 0, mentionCount: 0 } },
+    }));
+    if ((this.readSent.get(conversationId) ?? 0) >= seq) return;
+    this.readSent.set(conversationId, seq);
+    if (this.state.connection === 'online') this.realtime.read(conversationId, seq);
+    else void this.api.markRead(conversationId, seq).catch(() => this.readSent.delete(conversationId));
+  }
+
+  // --- message actions ---
+
+  async edit(m: Message, body: string): Promise<void> {
+    const updated = await this.api.editMessage(m.id, body);
+    this.update((s) => applyEvent(s, { type: 'message.updated', conversationId: m.conversationId, seq: 0, createdAt: updated.editedAt ?? updated.createdAt, message: { ...updated, reactions: m.reactions } }));
+  }
+
+  async remove(m: Message): Promise<void> {
+    await this.api.deleteMessage(m.id);
+    this.update((s) => applyEvent(s, { type: 'message.deleted', conversationId: m.conversationId, seq: 0, createdAt: new Date().toISOString(), messageId: m.id }));
+  }
+
+  /** Adds our reaction, or takes it back; shown at once. */
+  async toggleReaction(m: Message, emoji: string): Promise<void> {
+    const mine = m.reactions.find((r) => r.emoji === emoji)?.me ?? false;
+    const ev = { conversationId: m.conversationId, seq: 0, createdAt: new Date().toISOString(), messageId: m.id, emoji, userId: '' } as const;
+    // userId '' counts as somebody else's, so the local change applies; the echo (ours) is then skipped.
+    const apply = (type: 'reaction.added' | 'reaction.removed') =>
+      this.update((s) => applyEvent(s, { ...ev, type }));
+    if (mine) {
+      apply('reaction.removed');
+      this.flipMine(m, emoji, false);
+      try {
+        await this.api.removeReaction(m.id, emoji);
+      } catch (err) {
+        apply('reaction.added');
+        this.flipMine(m, emoji, true);
+        throw err;
+      }
+    } else {
+      apply('reaction.added');
+      this.flipMine(m, emoji, true);
+      try {
+        await this.api.addReaction(m.id, emoji);
+      } catch (err) {
+        apply('reaction.removed');
+        this.flipMine(m, emoji, false);
+        throw err;
+      }
+    }
+  }
+
+  private flipMine(m: Message, emoji: string, me: boolean): void {
+    this.update((s) => {
+      const t = s.timelines[m.conversationId];
+      if (!t) return s;
+      const messages = t.messages.map((x) => (x.id === m.id ? { ...x, reactions: x.reactions.map((r) => (r.emoji === emoji ? { ...r, me } : r)) } : x));
+      return { ...s, timelines: { ...s.timelines, [m.conversationId]: { ...t, messages } } };
+    });
+  }
+
+  // --- groups and members ---
+
+  async loadMembers(groupId: string): Promise<void> {
+    const all: Member[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.api.listMembers(groupId, { limit: 100, ...(cursor ? { cursor } : {}) });
+      all.push(...page.members);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    this.update((s) => {
+      const users = { ...s.users };
+      for (const m of all) users[m.user.id] = m.user;
+      return { ...s, members: { ...s.members, [groupId]: all }, users };
+    });
+  }
+
+  /** Opens (or creates) the direct conversation with a user. */
+  async openDirect(userId: string): Promise<Conversation> {
+    const c = await this.api.openDirect(userId);
+    this.addConversation(c);
+    return c;
+  }
+
+  async createGroup(input: { name: string; description: string | null; visibility: 'public' | 'private'; memberIds: string[] }): Promise<Conversation> {
+    const c = await this.api.createGroup(input);
+    this.addConversation(c);
+    return c;
+  }
+
+  async joinGroup(groupId: string): Promise<Conversation> {
+    await this.api.addMember(groupId, this.state.me.id);
+    const c = await this.api.getConversation(groupId);
+    this.addConversation(c);
+    return c;
+  }
+
+  async leaveGroup(groupId: string): Promise<void> {
+    await this.api.removeMember(groupId, this.state.me.id);
+    this.realtime.unfollow(groupId);
+    this.update((s) => removeConversation(s, groupId));
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.api.deleteGroup(groupId);
+    this.realtime.unfollow(groupId);
+    this.update((s) => removeConversation(s, groupId));
+  }
+
+  async updateGroup(groupId: string, input: { name?: string; description?: string | null; visibility?: 'public' | 'private' }): Promise<void> {
+    const c = await this.api.updateGroup(groupId, input);
+    this.update((s) => {
+      const cur = s.conversations[groupId];
+      return cur ? { ...s, conversations: { ...s.conversations, [groupId]: { ...cur, name: c.name, description: c.description, visibility: c.visibility } } } : s;
+    });
+  }
+
+  async addMember(groupId: string, userId: string): Promise<void> {
+    await this.api.addMember(groupId, userId);
+    await this.loadMembers(groupId);
+  }
+
+  async setRole(groupId: string, userId: string, role: 'owner' | 'admin' | 'member'): Promise<void> {
+    await this.api.setMemberRole(groupId, userId, role);
+    await this.loadMembers(groupId);
+  }
+
+  async removeMember(groupId: string, userId: string): Promise<void> {
+    await this.api.removeMember(groupId, userId);
+    await this.loadMembers(groupId);
+  }
+
+  // --- profile ---
+
+  async updateProfile(displayName: string, avatar: File | null | undefined): Promise<void> {
+    let avatarUploadId: string | null | undefined;
+    if (avatar) avatarUploadId = (await this.api.upload(avatar, avatar.name)).id;
+    else if (avatar === null) avatarUploadId = null;
+    const me = await this.api.updateMe({ displayName, ...(avatarUploadId !== undefined ? { avatarUploadId } : {}) });
+    this.setUser(me);
+  }
+}
+
+function describeSendError(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === 'muted') return 'You are muted in this group.';
+    if (err.code === 'payload_too_large') return 'The file is too large.';
+    if (err.code === 'forbidden' || err.code === 'not_found') return 'You can no longer write here.';
+    return err.message;
+  }
+  return err instanceof Error ? err.message : 'Not sent.';
+}
