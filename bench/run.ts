@@ -11,9 +11,10 @@ import { parseConfig } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { openDatabase } from '../src/db/database.js';
 import { table, type Scenario } from './lib.js';
+import { clusterScenario } from './cluster.js';
 import { searchScenario } from './search.js';
 
-const SCENARIOS: Scenario[] = [searchScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

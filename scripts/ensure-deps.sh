@@ -10,6 +10,9 @@ set -euo pipefail
 
 DEPS=(
   "postgresql|compgen -G '/usr/lib/postgresql/*/bin/initdb'"
+  "redis-server|command -v redis-server"
+  "nginx|test -x /usr/sbin/nginx"
+  "chromium|test -x /usr/bin/chromium"
 )
 
 missing=()

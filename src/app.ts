@@ -17,10 +17,12 @@ import { LocalBus, type Bus } from './events/bus.js';
 import { createServices, type Services } from './services/index.js';
 import { DEFAULT_GATEWAY_OPTIONS, Gateway, type GatewayOptions } from './realtime/gateway.js';
 import { PresenceTracker } from './realtime/presence.js';
+import type { PresenceStore } from './realtime/presence-store.js';
 import { ConnectionRegistry } from './realtime/registry.js';
 import { repositories } from './db/repositories/index.js';
 import { UrlSigner } from './services/url-signer.js';
 import { LocalBlobStore } from './storage/blob-store.js';
+import { webClient, type WebClientOptions } from './web/plugin.js';
 
 export interface AppDeps {
   config: Config;
@@ -32,6 +34,10 @@ export interface AppDeps {
   gateway?: Partial<GatewayOptions>;
   /** How long a user stays online after their last socket closes (no flapping on reconnect). */
   presenceGraceMs?: number;
+  /** Who decides whether a user is online on any node; defaults to this node alone. */
+  presenceStore?: PresenceStore;
+  /** The web client at /; absent = none (tests of the API alone). */
+  web?: WebClientOptions;
 }
 
 export interface ParleyApp extends FastifyInstance {
@@ -46,7 +52,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const bus = deps.bus ?? new LocalBus();
   const registry = new ConnectionRegistry();
-  const tracker = new PresenceTracker(registry, deps.presenceGraceMs ?? 5_000, deps.logger);
+  const tracker = new PresenceTracker(registry, deps.presenceGraceMs ?? 5_000, deps.logger, deps.presenceStore);
   const repos = repositories(deps.database.db);
   // One secret for every node, kept in the database: a URL signed by one node works on all.
   const secret = await repos.uploads.setting('upload_url_secret', () => randomBytes(32).toString('hex'));
@@ -59,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimit,
+    // Behind nginx, the client's address is in X-Forwarded-For (per-address limits, logs).
+    trustProxy: deps.config.trustProxy,
     // A client's X-Request-Id is kept when it is sane; otherwise one is made.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -127,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     }
   });
   await app.register(apiV1(services, deps.config), { prefix: '/api/v1' });
+  if (deps.web) await app.register(webClient(deps.web, deps.logger));
 
   gateway.attach(app as unknown as FastifyInstance);
   // Sockets first (1001), so the HTTP server can finish its in-flight requests and close.

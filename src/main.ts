@@ -1,10 +1,20 @@
-/** Process entry: config, logger, database, app, listen; SIGTERM/SIGINT drain and exit 0. */
+/**
+ * Process entry: config, logger, database, bus, app, listen; SIGTERM/SIGINT drain and exit 0.
+ * With WORKERS > 1 this process only supervises that many worker processes (src/cluster.ts).
+ */
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import { buildApp } from './app.js';
+import { superviseWorkers } from './cluster.js';
+import { newId } from './core/ids.js';
+import { LocalBus, type Bus } from './events/bus.js';
+import { RedisBus } from './events/redis-bus.js';
+import { LocalPresenceStore, RedisPresenceStore, type PresenceStore } from './realtime/presence-store.js';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './db/database.js';
 import { DirLockedError } from './db/dir-lock.js';
+import { defaultWebClient } from './web/index.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -21,13 +31,18 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  if (config.redisUrl) {
-    // Several nodes need the Redis bus, which is not built yet: refuse rather than run nodes
-    // that cannot see each other's events.
-    fail('Invalid REDIS_URL: running several nodes over Redis is not supported yet; unset REDIS_URL');
-  }
   for (const dir of [config.dataDir, config.uploadDir, config.logDir]) fs.mkdirSync(dir, { recursive: true });
-  const logger = createLogger({ level: config.logLevel, logDir: config.logDir });
+  const workerSlot = cluster.isWorker ? process.env.PARLEY_WORKER ?? String(cluster.worker?.id ?? 0) : null;
+  const logger = createLogger({
+    level: config.logLevel,
+    logDir: config.logDir,
+    ...(workerSlot ? { fileName: `parley-worker${workerSlot}`, base: { worker: Number(workerSlot) } } : {}),
+    ...(config.workers > 1 && cluster.isPrimary ? { fileName: 'parley-supervisor' } : {}),
+  });
+  if (config.workers > 1 && cluster.isPrimary) {
+    superviseWorkers(config, logger);
+    return;
+  }
 
   let database;
   try {
@@ -42,7 +57,25 @@ async function main(): Promise<void> {
     fail(`could not open the database: ${(err as Error).message}`);
   }
 
-  const app = await buildApp({ config, database, logger });
+  // Several nodes: events and presence travel through Redis. One node: in this process.
+  const nodeId = newId();
+  let bus: Bus = new LocalBus();
+  let presenceStore: PresenceStore = new LocalPresenceStore();
+  if (config.redisUrl) {
+    try {
+      const redisBus = await RedisBus.connect(config.redisUrl, nodeId, logger);
+      bus = redisBus;
+      presenceStore = await RedisPresenceStore.connect(config.redisUrl, nodeId, redisBus, logger);
+    } catch (err) {
+      logger.fatal({ err }, 'could not connect to Redis');
+      logger.flush();
+      await bus.close();
+      await database.close();
+      fail(`could not connect to Redis at REDIS_URL: ${(err as Error).message}`);
+    }
+  }
+
+  const app = await buildApp({ config, database, logger, bus, presenceStore, web: defaultWebClient() });
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -66,11 +99,15 @@ async function main(): Promise<void> {
     // Log transports run in worker threads; give them a moment to flush, then leave.
     setTimeout(() => process.exit(), 200).unref();
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: a worker gets Ctrl-C twice (from the terminal and from its supervisor).
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
-  logger.info({ url: `http://${config.host}:${config.port}`, database: database.kind }, 'Parley is ready');
+  logger.info(
+    { url: `http://${config.host}:${config.port}`, database: database.kind, bus: config.redisUrl ? 'redis' : 'local', nodeId },
+    'Parley is ready',
+  );
 }
 
 main().catch((err: unknown) => {

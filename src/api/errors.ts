@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../core/errors.js';
+import { isDatabaseUnavailable } from '../db/sql.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'validation_failed',
@@ -40,6 +41,8 @@ export function toAppError(err: FastifyError | Error): AppError {
     return new AppError(code, fe.message || code.replace(/_/g, ' '));
   }
   if (status === 503) return new AppError('unavailable', 'the service is unavailable; try again');
+  // The database is down or restarting: nothing the client did; it may retry shortly.
+  if (isDatabaseUnavailable(err)) return new AppError('unavailable', 'the database is unavailable; try again shortly', undefined, { 'retry-after': '2' });
   return new AppError('internal', 'internal error');
 }
 

@@ -1,4 +1,5 @@
 import { config as loadDotenv } from 'dotenv';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Every setting Parley reads, typed. The only place that reads `process.env`. */
@@ -17,6 +18,13 @@ export interface Config {
   bodyLimit: number;
   /** Largest upload accepted, in bytes (413 beyond). */
   uploadMaxBytes: number;
+  /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
+  workers: number;
+  /**
+   * Which peers' X-Forwarded-For is believed (the client address for per-address limits and
+   * logs): false = none, true = any, or a list of addresses / CIDR ranges / `loopback`.
+   */
+  trustProxy: boolean | string[];
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -74,6 +82,27 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return v;
 }
 
+function workers(env: Env): number {
+  const v = env.WORKERS;
+  if (v !== undefined && v.toLowerCase() === 'auto') return os.availableParallelism();
+  return int(env, 'WORKERS', 1, 1, 256);
+}
+
+function trustProxy(env: Env): boolean | string[] {
+  const v = env.TRUST_PROXY;
+  if (v === undefined || v === '') return false;
+  const s = v.trim().toLowerCase();
+  if (['on', 'true', 'yes'].includes(s)) return true;
+  if (['off', 'false', 'no'].includes(s)) return false;
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  const bad = list.find((x) => !named.has(x) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x));
+  if (bad !== undefined || list.length === 0) {
+    throw new ConfigError('TRUST_PROXY', `expected on, off, or a comma-separated list of addresses, CIDR ranges or "loopback"; got "${bad ?? v}"`);
+  }
+  return list;
+}
+
 /** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
   const logLevel = str(env, 'LOG_LEVEL', 'info').toLowerCase();
@@ -82,7 +111,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
   }
   const host = str(env, 'HOST', '127.0.0.1');
   if (/\s/.test(host)) throw new ConfigError('HOST', `not a host name or address: "${host}"`);
-  return {
+  const config: Config = {
     port: int(env, 'PORT', 3000, 0, 65535),
     host,
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR', './data')),
@@ -95,7 +124,16 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     bodyLimit: int(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    workers: workers(env),
+    trustProxy: trustProxy(env),
   };
+  if (config.redisUrl && !config.databaseUrl) {
+    throw new ConfigError('REDIS_URL', 'several nodes need a PostgreSQL server: set DATABASE_URL too (the embedded database serves one process)');
+  }
+  if (config.workers > 1 && !(config.databaseUrl && config.redisUrl)) {
+    throw new ConfigError('WORKERS', 'more than one worker needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)');
+  }
+  return config;
 }
 
 /** The process configuration: `.env` in the working directory, then the environment over it. */

@@ -23,6 +23,10 @@ export interface LoggerOptions {
   logDir: string | null;
   /** Pretty, coloured output on stdout (a terminal); JSON otherwise. */
   pretty?: boolean;
+  /** Base name of the log files (each worker process has its own: rotation is per process). */
+  fileName?: string;
+  /** Fields on every line (e.g. the worker). */
+  base?: Record<string, unknown>;
 }
 
 /** The one logger: JSON (or pretty in a terminal) on stdout, plus daily-rotated files in logDir. */
@@ -40,7 +44,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       target: 'pino-roll',
       level: opts.level,
       options: {
-        file: path.join(opts.logDir, 'parley'),
+        file: path.join(opts.logDir, opts.fileName ?? 'parley'),
         extension: '.log',
         frequency: 'daily',
         size: '50m',
@@ -54,6 +58,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     level: opts.level,
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    ...(opts.base ? { base: { pid: process.pid, ...opts.base } } : {}),
     // Service and repository lines of a request carry its id too, not only Fastify's own.
     mixin: () => {
       const reqId = requestContext.getStore()?.reqId;

@@ -11,7 +11,14 @@ export type BusMessage =
   /** A frame without seq (typing, read, presence) for some users, minus one connection. */
   | { kind: 'ephemeral'; frame: EphemeralFrame; userIds: readonly string[]; exceptConnectionId?: string }
   /** A revoked token (logout): its sockets are closed. */
-  | { kind: 'revoke'; tokenHash: string };
+  | { kind: 'revoke'; tokenHash: string }
+  /** A user came online on some node or went offline on all: every node's presence cache. */
+  | { kind: 'presence'; userId: string; online: boolean }
+  /**
+   * Messages may have been lost (the bus reconnected): every conversation of this node's sockets
+   * may be behind, and is filled from the database.
+   */
+  | { kind: 'reset' };
 
 export type BusListener = (message: BusMessage) => void;
 

@@ -38,6 +38,8 @@ interface Stream {
   held: { seq: number; data: string }[];
   /** Serializes fills and syncs of this stream. */
   chain: Promise<void>;
+  /** The user left (or the conversation was deleted) at this seq: nothing after it is written. */
+  endSeq?: number;
 }
 
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -63,8 +65,13 @@ export class Connection {
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
     /** Each conversation's last seq when the connection became ready. */
-    private readonly baselines: ReadonlyMap<string, number> = new Map(),
-  ) {}
+    baselines: ReadonlyMap<string, number> = new Map(),
+  ) {
+    this.baselines = new Map(baselines);
+  }
+
+  /** Where each conversation stood at ready; a conversation left since is dropped from it. */
+  private readonly baselines: Map<string, number>;
 
   get userId(): string {
     return this.actor.user.id;
@@ -131,10 +138,21 @@ export class Connection {
   /** Jobs queued and not yet finished. */
   pending = 0;
 
-  /** Forgets a conversation (the user left it or it was deleted). */
-  forget(conversationId: string): void {
+  /** Forgets a conversation after `atSeq` (the user left it or it was deleted). */
+  forget(conversationId: string, atSeq: number): void {
+    // A rejoin starts a new stream at its member.joined event, never from the old baseline or
+    // position: what was said while the user was out is not theirs to receive. A fill or sync
+    // still running on the old stream stops at the leaving event.
+    this.baselines.delete(conversationId);
     const s = this.streams.get(conversationId);
-    if (s && !s.busy) this.streams.delete(conversationId);
+    if (s) s.endSeq = atSeq;
+    this.streams.delete(conversationId);
+  }
+
+  /** Writes an event of a stream, unless it lies past the stream's end. */
+  private emit(s: Stream, seq: number, data: string): boolean {
+    if (s.endSeq !== undefined && seq > s.endSeq) return false;
+    return this.write(data);
   }
 
   /** A live event of a conversation, already serialized once for every connection. */
@@ -151,7 +169,7 @@ export class Connection {
       s.delivered = seq - 1;
     }
     if (seq === s.delivered + 1) {
-      if (this.write(data)) s.delivered = seq;
+      if (this.emit(s, seq, data)) s.delivered = seq;
       return;
     }
     this.hold(s, seq, data);
@@ -181,7 +199,7 @@ export class Connection {
           const evs = page.events.filter((ev) => ev.seq > pos && ev.seq <= unsentUpTo);
           if (evs.length === 0) break;
           for (const ev of evs) {
-            if (!this.write(JSON.stringify(ev))) return;
+            if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
             pos = ev.seq;
             sent++;
           }
@@ -198,7 +216,7 @@ export class Connection {
         const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, budget - sent));
         for (const ev of page.events) {
           if (ev.seq <= s.delivered!) continue;
-          if (!this.write(JSON.stringify(ev))) return;
+          if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
           s.delivered = ev.seq;
           sent++;
         }
@@ -212,6 +230,41 @@ export class Connection {
       }
     });
     return result;
+  }
+
+  /**
+   * After the bus may have lost messages: fills every conversation this connection follows up to
+   * its last seq now (`positions`: each conversation of the user and its last seq). Returns false,
+   * doing nothing, when the user joined, left or lost a conversation meanwhile: the connection
+   * cannot know where such a stream starts or that it ended, so the caller closes it and the
+   * client reconnects, refetches its conversations and syncs.
+   */
+  catchUp(positions: ReadonlyMap<string, number>): boolean {
+    for (const [id, s] of this.streams) if (s.delivered !== undefined && !positions.has(id)) return false;
+    for (const id of positions.keys()) if (!this.streams.has(id) && !this.baselines.has(id)) return false;
+    for (const [id, last] of positions) {
+      const s = this.stream(id);
+      // A paused stream is the client's sync's to continue; an undefined one has no position yet.
+      if (s.paused || s.delivered === undefined || last <= s.delivered) continue;
+      void this.run(s, async () => {
+        await this.fillTo(id, s, last);
+        await this.drain(id, s);
+      });
+    }
+    return true;
+  }
+
+  private async fillTo(conversationId: string, s: Stream, target: number): Promise<void> {
+    while (!this.closed && !s.paused && s.delivered !== undefined && s.delivered < target) {
+      const from = s.delivered;
+      const page = await this.source(conversationId, from, Math.min(this.limits.fillPage, target - from));
+      const evs = page.events.filter((ev) => ev.seq > from && ev.seq <= target);
+      if (evs.length === 0) return;
+      for (const ev of evs) {
+        if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
+        s.delivered = ev.seq;
+      }
+    }
   }
 
   /** Pauses a conversation ahead of a sync, so no live event slips in before its replay. */
@@ -259,7 +312,7 @@ export class Connection {
       if (!next) return;
       if (s.delivered === undefined || next.seq === s.delivered + 1) {
         s.held.shift();
-        if (!this.write(next.data)) return;
+        if (!this.emit(s, next.seq, next.data)) return;
         s.delivered = next.seq;
         continue;
       }
@@ -273,7 +326,7 @@ export class Connection {
         continue;
       }
       for (const ev of missing) {
-        if (!this.write(JSON.stringify(ev))) return;
+        if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
         s.delivered = ev.seq;
       }
     }

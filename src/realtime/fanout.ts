@@ -16,7 +16,12 @@ export interface RealtimeStats {
  * Delivers bus messages to this node's sockets: each message is serialized once, then written
  * to the sockets of the users it concerns (each socket corks its writes of a tick).
  */
-export function createFanout(registry: ConnectionRegistry, stats: RealtimeStats): (msg: BusMessage) => void {
+export function createFanout(
+  registry: ConnectionRegistry,
+  stats: RealtimeStats,
+  /** The bus may have lost messages: catch every connection up from the database. */
+  onReset: () => void,
+): (msg: BusMessage) => void {
   return (msg) => {
     switch (msg.kind) {
       case 'event': {
@@ -30,7 +35,7 @@ export function createFanout(registry: ConnectionRegistry, stats: RealtimeStats)
           for (const conn of conns) {
             conn.deliver(event.conversationId, event.seq, data);
             stats.deliveries++;
-            if (userId === leaving || event.type === 'conversation.deleted') conn.forget(event.conversationId);
+            if (userId === leaving || event.type === 'conversation.deleted') conn.forget(event.conversationId, event.seq);
           }
         }
         return;
@@ -50,6 +55,12 @@ export function createFanout(registry: ConnectionRegistry, stats: RealtimeStats)
         }
         return;
       }
+      case 'reset':
+        onReset();
+        return;
+      case 'presence':
+        // For the presence caches; nothing to write to sockets.
+        return;
     }
   };
 }

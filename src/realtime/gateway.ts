@@ -9,7 +9,7 @@ import { parseUntrustedJson } from '../core/json.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Bus } from '../events/bus.js';
-import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
+import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { createFanout, type RealtimeStats } from './fanout.js';
@@ -17,10 +17,15 @@ import { HANDLERS } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { PresenceTracker } from './presence.js';
 import { RateLimiter } from '../core/rate-limiter.js';
+import { Semaphore } from '../core/semaphore.js';
 import { ConnectionRegistry } from './registry.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Service restart: events may have been lost and the connection cannot repair it: reconnect and sync. */
+export const CLOSE_RESYNC = 1012;
+/** Users whose positions are read at once while catching up after a bus reset. */
+const CATCH_UP_CONCURRENCY = 4;
 /** Sync frames one connection may have waiting. */
 const MAX_QUEUED_SYNCS = 4;
 /** Frames a client may send after `auth` before `ready` comes back. */
@@ -69,7 +74,7 @@ export class Gateway {
     private readonly logger: Logger,
     private readonly opts: GatewayOptions,
   ) {
-    this.unsubscribe = bus.subscribe(createFanout(this.registry, this.stats));
+    this.unsubscribe = bus.subscribe(createFanout(this.registry, this.stats, () => this.catchUpAll()));
     this.ctx = {
       services,
       stats: this.stats,
@@ -118,7 +123,7 @@ export class Gateway {
         return;
       }
       if (pending) {
-        if (pending.length >= MAX_PENDING_FRAMES) ws.close(CLOSE_UNAUTHORIZED, 'too many frames before ready');
+        if (pending.length >= MAX_PENDING_FRAMES) ws.close(1008, 'too many frames before ready');
         else pending.push({ data, isBinary });
         return;
       }
@@ -133,8 +138,10 @@ export class Gateway {
         },
         (err: unknown) => {
           clearTimeout(timer);
-          this.logger.debug({ err }, 'websocket authentication refused');
-          ws.close(CLOSE_UNAUTHORIZED, 'unauthorized');
+          const [code, reason] = handshakeClose(err);
+          if (code === CLOSE_UNAUTHORIZED) this.logger.debug({ err }, 'websocket authentication refused');
+          else this.logger.warn({ err, code }, 'websocket handshake failed');
+          ws.close(code, reason);
         },
       );
     });
@@ -147,7 +154,14 @@ export class Gateway {
     isBinary: boolean,
   ): Promise<{ connection: Connection; cursors: Record<string, number> | undefined }> {
     const frame = isBinary ? null : parse(data);
-    if (!frame || frame instanceof AppError || !validateAuth(frame)) throw new AppError('unauthorized', 'the first frame must be auth');
+    if (!frame || frame instanceof AppError || (frame as { type?: unknown }).type !== 'auth') {
+      throw new AppError('unauthorized', 'the first frame must be auth');
+    }
+    if (!validateAuth(frame)) {
+      // An auth frame with a token but, say, too many cursors: the client's bug, not a bad token.
+      const tokenOk = typeof (frame as { token?: unknown }).token === 'string';
+      throw new AppError(tokenOk ? 'validation_failed' : 'unauthorized', `invalid auth frame (at most ${MAX_SYNC_CURSORS} cursors)`);
+    }
     const auth = frame as AuthFrame;
     const actor = await this.services.accounts.authenticate(auth.token);
     if (!actor) throw new AppError('unauthorized', 'bad or revoked token');
@@ -170,7 +184,9 @@ export class Gateway {
   private receive(conn: Connection, data: RawData, isBinary: boolean): void {
     conn.alive = true;
     if (!this.frameLimiter.take(conn.id)) {
-      conn.send({ type: 'error', error: { code: 'rate_limited', message: 'too many frames; slow down' } });
+      // The frame is dropped; its id (when it has one) tells the client which, so it can retry.
+      const id = correlationId(isBinary ? null : parse(data));
+      conn.send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code: 'rate_limited', message: 'too many frames; slow down' } });
       return;
     }
     void this.onFrame(conn, data, isBinary);
@@ -221,6 +237,51 @@ export class Gateway {
     }
   }
 
+  private catchingUp: Promise<void> | null = null;
+  private catchUpAgain = false;
+
+  /**
+   * The bus may have lost messages (it reconnected): every connection is filled up to each of
+   * its conversations' last seq from the database. One pass at a time; a reset during a pass
+   * runs another after it.
+   */
+  private catchUpAll(): void {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = this.catchUp().finally(() => {
+      this.catchingUp = null;
+      if (this.catchUpAgain) {
+        this.catchUpAgain = false;
+        this.catchUpAll();
+      }
+    });
+  }
+
+  private async catchUp(): Promise<void> {
+    const users = [...this.registry.users()].map(([userId, conns]) => ({ userId, conns: [...conns] }));
+    this.logger.info({ users: users.length, connections: this.registry.size }, 'catching connections up after a bus reset');
+    const limit = new Semaphore(CATCH_UP_CONCURRENCY);
+    await Promise.all(
+      users.map(({ userId, conns }) =>
+        limit.run(async () => {
+          const open = conns.filter((c) => !c.closed);
+          if (open.length === 0) return;
+          try {
+            const positions = await this.services.conversations.positions(open[0]!.actor);
+            for (const c of open) {
+              if (!c.catchUp(positions)) c.close(CLOSE_RESYNC, 'conversations changed while events were lost: reconnect and sync');
+            }
+          } catch (err) {
+            this.logger.warn({ err, userId }, 'catching up failed; closing so the clients resync');
+            for (const c of open) c.close(CLOSE_RESYNC, 'reconnect and sync');
+          }
+        }),
+      ),
+    );
+  }
+
   private beat(): void {
     for (const conn of this.registry.all()) {
       if (!conn.alive) {
@@ -253,6 +314,25 @@ export class Gateway {
     await this.tracker.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+/**
+ * How a failed handshake closes: 4401 only when the token is missing, bad or revoked (the client
+ * must not retry with it); 1008 for a malformed auth frame; 1013 (try again later) when the
+ * server could not check it (the database is away), so clients retry.
+ */
+function handshakeClose(err: unknown): [number, string] {
+  if (err instanceof AppError) {
+    if (err.code === 'unauthorized') return [CLOSE_UNAUTHORIZED, 'unauthorized'];
+    if (err.code === 'validation_failed') return [1008, err.message.slice(0, 120)];
+  }
+  return [1013, 'try again later'];
+}
+
+function correlationId(frame: unknown): string | number | undefined {
+  if (!frame || typeof frame !== 'object') return undefined;
+  const id = (frame as { id?: unknown }).id;
+  return (typeof id === 'string' && id.length <= 128) || typeof id === 'number' ? id : undefined;
 }
 
 /** A frame's JSON, or the AppError saying why it is not acceptable. */

@@ -1,16 +1,20 @@
 import type { Logger } from '../core/logger.js';
 import type { PresenceSource } from '../services/presenters.js';
 import type { PresenceService } from '../services/presence.service.js';
+import { LocalPresenceStore, type PresenceStore } from './presence-store.js';
 import type { ConnectionRegistry } from './registry.js';
 
 /**
- * Online at a user's first socket; offline after the last one closes and a grace period passes,
- * so a reconnect does not flap. Answers the REST presence fields too.
+ * Online at a user's first socket anywhere; offline after their last one closes everywhere and
+ * a grace period passes, so a reconnect (to this node or another) does not flap. Whether a user
+ * is held by other nodes is the store's to say: in memory on one node, in Redis on several.
+ * Answers the REST presence fields too.
  */
 export class PresenceTracker implements PresenceSource {
   private readonly leaving = new Map<string, NodeJS.Timeout>();
-  /** Per user: the last state announced, and the announcements in flight (run in order). */
-  private readonly announced = new Map<string, boolean>();
+  /** Users this node has told the store about. */
+  private readonly joined = new Set<string>();
+  /** Per user: the store updates and announcements in flight, run in order. */
   private readonly chains = new Map<string, Promise<void>>();
   private service: PresenceService | null = null;
 
@@ -18,7 +22,13 @@ export class PresenceTracker implements PresenceSource {
     private readonly registry: ConnectionRegistry,
     private readonly graceMs: number,
     private readonly logger: Logger,
-  ) {}
+    private readonly store: PresenceStore = new LocalPresenceStore(),
+  ) {
+    store.onSwept((userIds) => {
+      // A dead node's users, offline everywhere now: told by the node that swept them.
+      for (const userId of userIds) this.then(userId, () => this.announce(userId, false));
+    });
+  }
 
   /** The service is made after the tracker (services need it as their presence source). */
   attach(service: PresenceService): void {
@@ -26,7 +36,7 @@ export class PresenceTracker implements PresenceSource {
   }
 
   isOnline(userId: string): boolean {
-    return this.registry.hasUser(userId) || this.leaving.has(userId);
+    return this.registry.hasUser(userId) || this.leaving.has(userId) || this.store.onlineElsewhere(userId);
   }
 
   /** A user's first socket on this node opened. */
@@ -38,7 +48,12 @@ export class PresenceTracker implements PresenceSource {
       this.leaving.delete(userId);
       return;
     }
-    this.announce(userId, true);
+    this.then(userId, async () => {
+      // Checked at its turn: a socket that already closed again is the leave's to handle.
+      if (this.joined.has(userId) || !this.registry.hasUser(userId)) return;
+      this.joined.add(userId);
+      if (await this.store.join(userId)) await this.announce(userId, true);
+    });
   }
 
   /** A user's last socket on this node closed. */
@@ -46,43 +61,46 @@ export class PresenceTracker implements PresenceSource {
     if (this.leaving.has(userId)) return;
     const timer = setTimeout(() => {
       this.leaving.delete(userId);
-      if (!this.registry.hasUser(userId)) this.announce(userId, false);
+      this.leave(userId);
     }, this.graceMs);
     timer.unref();
     this.leaving.set(userId, timer);
   }
 
-  /**
-   * Announces the user's state as it is when its turn comes (not as it was when asked), one
-   * announcement at a time per user, and only when it changed: a reconnect racing the grace
-   * timer cannot leave an online user announced offline.
-   */
-  private announce(userId: string, _hint: boolean): void {
-    const previous = this.chains.get(userId) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const online = this.isOnline(userId);
-      if (this.announced.get(userId) === online) return;
-      try {
-        await this.service?.announce(userId, online);
-        if (online) this.announced.set(userId, true);
-        else this.announced.delete(userId);
-      } catch (err) {
-        this.logger.warn({ err, userId, online }, 'presence announcement failed');
-      }
+  private leave(userId: string): void {
+    this.then(userId, async () => {
+      if (!this.joined.has(userId) || this.registry.hasUser(userId) || this.leaving.has(userId)) return;
+      this.joined.delete(userId);
+      if (await this.store.leave(userId)) await this.announce(userId, false);
     });
+  }
+
+  private async announce(userId: string, online: boolean): Promise<void> {
+    try {
+      this.store.changed(userId, online);
+      await this.service?.announce(userId, online);
+    } catch (err) {
+      this.logger.warn({ err, userId, online }, 'presence announcement failed');
+    }
+  }
+
+  /** Runs a user's presence steps one at a time, in the order they were asked for. */
+  private then(userId: string, step: () => Promise<void>): void {
+    const previous = this.chains.get(userId) ?? Promise.resolve();
+    const next = previous.then(step).catch((err: unknown) => this.logger.warn({ err, userId }, 'presence update failed'));
     this.chains.set(userId, next);
     void next.then(() => {
       if (this.chains.get(userId) === next) this.chains.delete(userId);
     });
   }
 
-  /** Stops the grace timers and announces those users offline now (a clean shutdown). */
+  /** Stops the grace timers and takes those users offline now (a clean shutdown), then the store. */
   async close(): Promise<void> {
     const users = [...this.leaving.keys()];
     for (const t of this.leaving.values()) clearTimeout(t);
     this.leaving.clear();
-    const service = this.service;
+    for (const userId of users) this.leave(userId);
     await Promise.allSettled([...this.chains.values()]);
-    if (service) await Promise.allSettled(users.map((u) => service.announce(u, false)));
+    await this.store.close();
   }
 }

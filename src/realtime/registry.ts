@@ -42,6 +42,11 @@ export class ConnectionRegistry {
     return this.count;
   }
 
+  /** Each user with connections here, and those connections. */
+  users(): IterableIterator<[string, ReadonlySet<Connection>]> {
+    return this.byUser.entries();
+  }
+
   *all(): Iterable<Connection> {
     for (const set of this.byUser.values()) yield* set;
   }

@@ -29,6 +29,8 @@ describe('parseConfig', () => {
         LOG_LEVEL: 'DEBUG',
         RATE_LIMIT: 'off',
         WEBHOOK_ALLOW_PRIVATE: 'on',
+        WORKERS: '4',
+        TRUST_PROXY: 'loopback, 10.0.0.0/8',
       },
       '/x',
     );
@@ -41,7 +43,16 @@ describe('parseConfig', () => {
       logLevel: 'debug',
       rateLimit: false,
       webhookAllowPrivate: true,
+      workers: 4,
+      trustProxy: ['loopback', '10.0.0.0/8'],
     });
+  });
+
+  it('runs one worker and trusts no proxy by default; WORKERS=auto is every core', () => {
+    expect(parseConfig({})).toMatchObject({ workers: 1, trustProxy: false });
+    const auto = parseConfig({ WORKERS: 'auto', DATABASE_URL: 'postgres://db/p', REDIS_URL: 'redis://r' });
+    expect(auto.workers).toBeGreaterThanOrEqual(1);
+    expect(parseConfig({ TRUST_PROXY: 'on' }).trustProxy).toBe(true);
   });
 
   it.each([
@@ -53,6 +64,13 @@ describe('parseConfig', () => {
     ['DATABASE_URL', 'not a url'],
     ['DATABASE_URL', 'mysql://localhost/x'],
     ['REDIS_URL', 'http://localhost'],
+    // Redis without PostgreSQL: the embedded database cannot be shared by several nodes.
+    ['REDIS_URL', 'redis://localhost:6379'],
+    ['WORKERS', '0'],
+    ['WORKERS', 'many'],
+    // Several workers without PostgreSQL and Redis.
+    ['WORKERS', '2'],
+    ['TRUST_PROXY', 'example.com'],
   ])('names %s when it is %s', (name, value) => {
     let thrown: unknown;
     try {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LightMyRequestResponse } from 'fastify';
+import type { ParleyApp } from '../../src/app.js';
 import { auth, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
 
@@ -162,6 +163,32 @@ describe('handshake', () => {
     c.send({ type: 'ping', id: 'p', token: a.token });
     expect(await closedWithin(c, 3000)).toBe(4401);
     expect(c.frames).toEqual([]);
+  });
+  // 4401 tells a client its token is dead (it stops retrying): never for anything else.
+  it('closes with 1008, not 4401, on an auth frame with more cursors than a frame may carry', async () => {
+    const a = await register(t.app);
+    const c = await openRaw();
+    const cursors = Object.fromEntries(Array.from({ length: 501 }, () => [randomUUID(), 0]));
+    c.send({ type: 'auth', token: a.token, cursors });
+    expect(await closedWithin(c, 3000)).toBe(1008);
+    expect(c.closeReason).toContain('500');
+  });
+
+  it('closes with 1013 (try again later), not 4401, when the token cannot be checked', async () => {
+    const a = await register(t.app);
+    const accounts = (t.app as ParleyApp).services.accounts;
+    const original = accounts.authenticate.bind(accounts);
+    accounts.authenticate = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    };
+    try {
+      const c = await openRaw();
+      c.send({ type: 'auth', token: a.token });
+      expect(await closedWithin(c, 3000)).toBe(1013);
+    } finally {
+      accounts.authenticate = original;
+    }
+    expect((await connect(a)).frames[0]!.type).toBe('ready');
   });
 });
 

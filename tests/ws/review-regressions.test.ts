@@ -62,3 +62,41 @@ it('replaying a group deleted after a rename keeps every seq', async () => {
   ]);
   c.close();
 });
+
+it('a member removed and added back does not receive, on the same connection, what was said while out', async () => {
+  const a = await register(t.app);
+  const b = await register(t.app);
+  const g = (await call('POST', '/groups', a, { name: 'out and back', memberIds: [b.user.id] })).json();
+  // b's connection has the group in its baselines (it was a member at ready).
+  const c = await WsClient.connect(t.wsUrl, b.token);
+  await call('DELETE', `/groups/${g.id}/members/${b.user.id}`, a);
+  await c.next((f) => f.type === 'member.left' && f.conversationId === g.id);
+  await call('POST', `/conversations/${g.id}/messages`, a, { body: 'said while b was out' });
+  await call('POST', `/groups/${g.id}/members`, a, { userId: b.user.id });
+  const joined = await c.next((f) => f.type === 'member.joined' && f.conversationId === g.id);
+  await call('POST', `/conversations/${g.id}/messages`, a, { body: 'said after b came back' });
+  await c.next((f) => f.type === 'message.created' && f.message.body === 'said after b came back');
+  const bodies = c.events(g.id).filter((e) => e.type === 'message.created').map((e) => e.message.body);
+  expect(bodies).toEqual(['said after b came back']);
+  expect(c.events(g.id).filter((e) => e.seq > (joined.seq as number)).length).toBe(1);
+  c.close();
+});
+
+it('a frame dropped by the per-connection rate limit is named by its id in the error', async () => {
+  const limited = await startTestServer({ RATE_LIMIT: 'on' });
+  try {
+    const a = await register(limited.app);
+    const c = await WsClient.connect(limited.wsUrl, a.token);
+    const sent = 300;
+    for (let i = 0; i < sent; i++) c.send({ type: 'ping', id: `p${i}` });
+    await c.next(() => c.frames.filter((f) => f.type === 'pong' || f.type === 'error').length >= sent, 10_000).catch(() => undefined);
+    const refused = c.frames.filter((f) => f.type === 'error' && f.error.code === 'rate_limited');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((f) => typeof f.id === 'string' && /^p\d+$/.test(f.id))).toBe(true);
+    const answered = new Set(c.frames.filter((f) => f.type === 'pong' || f.type === 'error').map((f) => f.id));
+    expect(answered.size).toBe(sent);
+    c.close();
+  } finally {
+    await limited.close();
+  }
+});

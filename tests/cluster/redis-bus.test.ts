@@ -1,0 +1,240 @@
+/**
+ * Two nodes in one process, sharing one database, each with its own Redis bus and presence store
+ * on a real redis-server: events, typing and presence cross nodes; a dead node's users go
+ * offline; a Redis restart loses nothing a client sees. (The separate-process version with nginx
+ * and kill -9 is cluster-process.test.ts.)
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type ParleyApp } from '../../src/app.js';
+import { createLogger } from '../../src/core/logger.js';
+import { RedisBus } from '../../src/events/redis-bus.js';
+import { RedisPresenceStore } from '../../src/realtime/presence-store.js';
+import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
+import { TestRedis } from '../helpers/redis.js';
+import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
+
+const logger = createLogger({ level: 'silent', logDir: null });
+const GRACE_MS = 200;
+const NODE_TTL_MS = 1500;
+let prefixCount = 0;
+
+interface Node {
+  app: ParleyApp;
+  wsUrl: string;
+  bus: RedisBus;
+  presence: RedisPresenceStore;
+}
+
+let redis: TestRedis;
+let first: TestServer;
+let n1: Node;
+let n2: Node;
+const prefix = `t${process.pid}-${++prefixCount}:`;
+
+async function redisParts(url: string, nodeId: string): Promise<{ bus: RedisBus; presence: RedisPresenceStore }> {
+  const bus = await RedisBus.connect(url, nodeId, logger, { prefix });
+  const presence = await RedisPresenceStore.connect(url, nodeId, bus, logger, { prefix, nodeTtlMs: NODE_TTL_MS });
+  return { bus, presence };
+}
+
+beforeAll(async () => {
+  redis = await TestRedis.start();
+  const p1 = await redisParts(redis.url, 'node-1');
+  first = await startTestServer({}, { bus: p1.bus, presenceStore: p1.presence, presenceGraceMs: GRACE_MS });
+  n1 = { app: first.app as ParleyApp, wsUrl: first.wsUrl, ...p1 };
+  // The second node: the same database, its own bus, presence and sockets.
+  const p2 = await redisParts(redis.url, 'node-2');
+  const app2 = await buildApp({ config: first.config, database: first.database, logger, bus: p2.bus, presenceStore: p2.presence, presenceGraceMs: GRACE_MS });
+  await app2.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app2.server.address() as { port: number };
+  n2 = { app: app2, wsUrl: `ws://127.0.0.1:${port}/api/v1/ws`, ...p2 };
+});
+
+afterAll(async () => {
+  await n2?.app.close();
+  await first?.close();
+  await redis?.kill();
+});
+
+const call = apiCaller(() => n1.app);
+
+async function ok(res: ReturnType<typeof call>, status: number): Promise<Frame> {
+  const r = await res;
+  expect(r.statusCode, r.body).toBe(status);
+  return r.body ? (r.json() as Frame) : {};
+}
+
+async function groupOf(owner: Account, members: Account[]): Promise<string> {
+  const g = await ok(call('POST', '/groups', owner, { name: uniqueName('g'), memberIds: members.map((m) => m.user.id) }), 201);
+  return g.id as string;
+}
+
+async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The seqs of a conversation's events on a client, which must be consecutive and unique. */
+function seqs(c: WsClient, conversationId: string): number[] {
+  return c.events(conversationId).map((e) => e.seq as number);
+}
+
+describe('Redis bus across two nodes', () => {
+  it('delivers messages sent on either node to members on the other, live, in seq order and once', async () => {
+    const alice = await register(n1.app);
+    const bob = await register(n1.app);
+    const group = await groupOf(alice, [bob]);
+    const a = await WsClient.connect(n1.wsUrl, alice.token);
+    const b = await WsClient.connect(n2.wsUrl, bob.token);
+    const sends: Promise<Frame>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const [who, body] = i % 2 ? [b, `from bob ${i}`] : [a, `from alice ${i}`];
+      sends.push(who.request({ type: 'message.send', conversationId: group, body, clientMsgId: `m${i}` }));
+    }
+    const acks = await Promise.all(sends);
+    expect(acks.every((f) => f.type === 'ack')).toBe(true);
+    const last = Math.max(...acks.map((f) => f.message.seq as number));
+    await a.next((f) => f.conversationId === group && f.seq === last);
+    await b.next((f) => f.conversationId === group && f.seq === last);
+    for (const c of [a, b]) {
+      const got = seqs(c, group);
+      expect(got).toEqual(Array.from({ length: got.length }, (_, i) => got[0]! + i));
+      expect(got.at(-1)).toBe(last);
+    }
+    expect(b.events(group).filter((e) => e.type === 'message.created')).toHaveLength(20);
+    expect(n2.bus.stats.received).toBeGreaterThan(0);
+    a.close();
+    b.close();
+  });
+
+  it('tells co-members on the other node of presence and typing; REST presence sees every node', async () => {
+    const alice = await register(n1.app);
+    const bob = await register(n1.app);
+    const group = await groupOf(alice, [bob]);
+    const a = await WsClient.connect(n1.wsUrl, alice.token);
+    const b = await WsClient.connect(n2.wsUrl, bob.token);
+    await a.next((f) => f.type === 'presence' && f.userId === bob.user.id && f.online === true);
+    // Node 1 has no socket of bob's, yet knows he is online.
+    const seen = await ok(call('GET', `/users/${bob.user.id}`, alice), 200);
+    expect(seen.online).toBe(true);
+
+    b.send({ type: 'typing', conversationId: group });
+    const typing = await a.next((f) => f.type === 'typing' && f.userId === bob.user.id);
+    expect(typing.conversationId).toBe(group);
+
+    b.close();
+    await b.closed;
+    const off = await a.next((f) => f.type === 'presence' && f.userId === bob.user.id && f.online === false, 5000);
+    expect(typeof off.lastSeenAt).toBe('string');
+    const after = await ok(call('GET', `/users/${bob.user.id}`, alice), 200);
+    expect(after.online).toBe(false);
+    a.close();
+  });
+
+  it('does not flap when a user moves to another node within the grace period', async () => {
+    const alice = await register(n1.app);
+    const bob = await register(n1.app);
+    await groupOf(alice, [bob]);
+    const a = await WsClient.connect(n1.wsUrl, alice.token);
+    const b1 = await WsClient.connect(n2.wsUrl, bob.token);
+    await a.next((f) => f.type === 'presence' && f.userId === bob.user.id && f.online === true);
+    b1.close();
+    await b1.closed;
+    const b2 = await WsClient.connect(n1.wsUrl, bob.token);
+    // Past node 2's grace period: it takes bob off there, but node 1 still holds him.
+    await new Promise((r) => setTimeout(r, GRACE_MS * 4));
+    expect(a.frames.filter((f) => f.type === 'presence' && f.userId === bob.user.id && f.online === false)).toEqual([]);
+    b2.close();
+    await a.next((f) => f.type === 'presence' && f.userId === bob.user.id && f.online === false, 5000);
+    a.close();
+  });
+
+  it("takes a dead node's users offline within its heartbeat TTL", async () => {
+    const alice = await register(n1.app);
+    const carol = await register(n1.app);
+    await groupOf(alice, [carol]);
+    const a = await WsClient.connect(n1.wsUrl, alice.token);
+    // A third node holds carol, then dies without a word (its Redis connection and heartbeat stop).
+    const doomed = await redisParts(redis.url, 'node-3');
+    expect(await doomed.presence.join(carol.user.id)).toBe(true);
+    doomed.presence.changed(carol.user.id, true);
+    await waitFor(() => n1.presence.onlineElsewhere(carol.user.id), 2000, 'carol online on node 1');
+    const died = Date.now();
+    const internals = doomed.presence as unknown as { timer: NodeJS.Timeout; redis: Redis };
+    clearInterval(internals.timer);
+    internals.redis.disconnect();
+    const bus = doomed.bus as unknown as { pub: Redis; sub: Redis };
+    bus.pub.disconnect();
+    bus.sub.disconnect();
+
+    await a.next((f) => f.type === 'presence' && f.userId === carol.user.id && f.online === false, NODE_TTL_MS * 4);
+    expect(Date.now() - died).toBeLessThan(NODE_TTL_MS + NODE_TTL_MS / 3 + 1500);
+    const seen = await ok(call('GET', `/users/${carol.user.id}`, alice), 200);
+    expect(seen.online).toBe(false);
+    a.close();
+  });
+
+  it('logging out on one node closes the token\'s sockets on the other', async () => {
+    const alice = await register(n1.app);
+    const c = await WsClient.connect(n2.wsUrl, alice.token);
+    const r = await n1.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${alice.token}` } });
+    expect(r.statusCode).toBe(204);
+    expect(await c.closed).toBe(4401);
+  });
+
+  it('ignores malformed messages on the channel', async () => {
+    const alice = await register(n1.app);
+    const bob = await register(n1.app);
+    const group = await groupOf(alice, [bob]);
+    const b = await WsClient.connect(n2.wsUrl, bob.token);
+    const raw = new Redis(redis.url);
+    for (const junk of ['not json', '{"o":"x"}', '{"o":"x","m":{"kind":"nope"}}', '{"o":"x","m":{"kind":"event"}}']) {
+      await raw.publish(`${prefix}bus`, junk);
+    }
+    await raw.quit();
+    await ok(call('POST', `/conversations/${group}/messages`, alice, { body: 'still here' }), 201);
+    const got = await b.next((f) => f.type === 'message.created' && f.conversationId === group);
+    expect(got.message.body).toBe('still here');
+    b.close();
+  });
+
+  it('loses nothing across a Redis restart: each node catches its sockets up from the database', async () => {
+    const alice = await register(n1.app);
+    const bob = await register(n1.app);
+    const carol = await register(n1.app);
+    const group = await groupOf(alice, [bob, carol]);
+    const b = await WsClient.connect(n2.wsUrl, bob.token);
+    const c = await WsClient.connect(n2.wsUrl, carol.token);
+    await ok(call('POST', `/conversations/${group}/messages`, alice, { body: 'before' }), 201);
+    await b.next((f) => f.type === 'message.created' && f.message.body === 'before');
+    const resetsBefore = n2.bus.stats.resets;
+
+    await redis.kill();
+    const sent: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const m = await ok(call('POST', `/conversations/${group}/messages`, alice, { body: `during ${i}` }), 201);
+      sent.push(m.seq as number);
+    }
+    // Carol joins another group meanwhile: her node cannot know where that stream starts.
+    await groupOf(alice, [carol]);
+    await redis.restart();
+
+    // Bob asked for nothing: the node noticed it had lost the bus and filled the gap itself.
+    await b.next((f) => f.conversationId === group && f.seq === sent.at(-1), 15_000);
+    const got = b.events(group);
+    expect(got.map((e) => e.seq)).toEqual(Array.from({ length: got.length }, (_, i) => got[0]!.seq + i));
+    expect(got.filter((e) => e.type === 'message.created').map((e) => e.message.body)).toEqual(['before', ...sent.map((_, i) => `during ${i}`)]);
+    expect(n2.bus.stats.resets).toBeGreaterThan(resetsBefore);
+    // Carol's connection is told to reconnect and sync (1012), which brings the new group.
+    expect(await c.closed).toBe(1012);
+
+    // And the bus works again, both ways.
+    await ok(call('POST', `/conversations/${group}/messages`, alice, { body: 'after' }), 201);
+    await b.next((f) => f.type === 'message.created' && f.message.body === 'after', 10_000);
+    b.close();
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * A test client that behaves as CONTRACT asks of a real one, written from the contract alone:
+ * it reconnects by itself, authenticates with its cursors (and syncs on while `hasMore`), keeps
+ * unacked sends and resends them under the same clientMsgId after every reconnect. It records
+ * every event it receives and any breach of the delivery guarantee (a repeat or a gap).
+ */
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import type { Frame } from './ws.js';
+
+export class ChatClient {
+  /** Last seq seen per followed conversation. */
+  readonly cursors = new Map<string, number>();
+  /** Events received per conversation, in the order received. */
+  readonly events = new Map<string, Frame[]>();
+  /** Breaches of the delivery guarantee: repeats and gaps. */
+  readonly violations: string[] = [];
+  /** Sends not acked yet, by clientMsgId. */
+  readonly pending = new Map<string, { conversationId: string; body: string }>();
+  /** Acked messages by clientMsgId. */
+  readonly acked = new Map<string, Frame>();
+  /** Errors answered to sends (by clientMsgId). */
+  readonly refused = new Map<string, Frame>();
+  readyCount = 0;
+  readonly closeCodes: number[] = [];
+  private ws: WebSocket | null = null;
+  private ready = false;
+  private stopped = false;
+  private frameId = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  /** Follows a conversation from a seq (events up to it are known). */
+  follow(conversationId: string, lastSeq = 0): this {
+    this.cursors.set(conversationId, lastSeq);
+    if (!this.events.has(conversationId)) this.events.set(conversationId, []);
+    return this;
+  }
+
+  start(): this {
+    this.connect();
+    return this;
+  }
+
+  get online(): boolean {
+    return this.ready;
+  }
+
+  send(conversationId: string, body: string): string {
+    const clientMsgId = randomUUID();
+    this.pending.set(clientMsgId, { conversationId, body });
+    if (this.ready) this.transmit(clientMsgId);
+    return clientMsgId;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ws?.close();
+  }
+
+  /** Kills the connection without a close handshake (as a lost network would). */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
+  private transmit(clientMsgId: string): void {
+    const p = this.pending.get(clientMsgId);
+    if (!p || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(JSON.stringify({ type: 'message.send', id: clientMsgId, conversationId: p.conversationId, body: p.body, clientMsgId }));
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'auth', token: this.token, cursors: Object.fromEntries(this.cursors) }));
+    });
+    ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));
+    ws.on('error', () => {
+      // A refused or reset connection: 'close' follows and schedules the retry.
+    });
+    ws.on('close', (code) => {
+      this.ready = false;
+      this.closeCodes.push(code);
+      if (this.ws === ws && !this.stopped) setTimeout(() => this.connect(), 100 + Math.random() * 200);
+    });
+  }
+
+  private receive(frame: Frame): void {
+    if (frame.type === 'ready') {
+      this.ready = true;
+      this.readyCount++;
+      for (const id of this.pending.keys()) this.transmit(id);
+      return;
+    }
+    if (frame.type === 'ack') {
+      const id = frame.message.clientMsgId as string;
+      this.pending.delete(id);
+      this.acked.set(id, frame.message as Frame);
+      return;
+    }
+    if (frame.type === 'error') {
+      const id = typeof frame.id === 'string' ? frame.id : '';
+      // A node going away may refuse a send (503-like): it stays pending and is resent.
+      if (this.pending.has(id) && !['unavailable', 'internal', 'rate_limited'].includes(frame.error.code as string)) {
+        this.pending.delete(id);
+        this.refused.set(id, frame);
+      }
+      return;
+    }
+    if (frame.type === 'sync.done') {
+      if (frame.hasMore) this.ws?.send(JSON.stringify({ type: 'sync', id: `s${++this.frameId}`, cursors: Object.fromEntries(this.cursors) }));
+      return;
+    }
+    if (typeof frame.seq === 'number' && typeof frame.conversationId === 'string') {
+      const conv = frame.conversationId;
+      const cursor = this.cursors.get(conv);
+      if (cursor === undefined) {
+        this.follow(conv, frame.seq - 1);
+      } else if (frame.seq <= cursor) {
+        this.violations.push(`${conv}: seq ${frame.seq} again (cursor ${cursor})`);
+        return;
+      } else if (frame.seq !== cursor + 1) {
+        this.violations.push(`${conv}: gap from ${cursor} to ${frame.seq}`);
+      }
+      this.cursors.set(conv, frame.seq);
+      this.events.get(conv)!.push(frame);
+    }
+  }
+}
+
+/** Waits until `pred` holds, polling. */
+export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
