@@ -101,6 +101,11 @@ export const members = pgTable(
     role: text('role', { enum: ['owner', 'admin', 'member'] }).notNull(),
     joinedAt: createdTstz('joined_at'),
     lastReadSeq: seqCol('last_read_seq').notNull().default(0),
+    /**
+     * The seq of the member.joined event that began this membership; 0 for the members a
+     * conversation was created with. A connection's stream of the conversation starts there.
+     */
+    joinedSeq: seqCol('joined_seq').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.conversationId, t.userId], name: 'members_pkey' }),

@@ -15,6 +15,9 @@ interface Envelope {
   m: BusMessage;
 }
 
+/** How often each node sends itself a heartbeat through the channel (a silent subscriber is reconnected). */
+const HEARTBEAT_MS = 5_000;
+
 const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'revoke', 'presence', 'reset']);
 
 /** Connection options shared by the bus and presence: reconnect forever, fail fast meanwhile. */
@@ -28,6 +31,8 @@ export function redisOptions(extra: Partial<RedisOptions> = {}): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 5_000,
+    // A hung Redis (not a closed one) must not stall publishes and presence forever.
+    commandTimeout: 5_000,
     ...extra,
   };
 }
@@ -49,6 +54,8 @@ export class RedisBus implements Bus {
   private publishLost = false;
   private subscriberWasDown = false;
   private closing = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastOwnHeartbeat = Date.now();
   /** Messages from other nodes received, and publishes that failed (for metrics). */
   readonly stats = { received: 0, publishFailures: 0, resets: 0 };
 
@@ -67,6 +74,14 @@ export class RedisBus implements Bus {
     const pub = new Redis(url, redisOptions({ connectionName: `parley-pub-${nodeId}` }));
     const sub = new Redis(url, redisOptions({ connectionName: `parley-sub-${nodeId}`, autoResubscribe: false }));
     const bus = new RedisBus(nodeId, pub, sub, opts.prefix ?? 'parley:', logger);
+    // Before connecting: ioredis reports connection errors as events, which crash without a listener.
+    let lastError: Error | null = null;
+    const onError = (err: Error) => {
+      lastError = err;
+      logger.debug({ err }, 'Redis connection error');
+    };
+    pub.on('error', onError);
+    sub.on('error', onError);
     const timeout = opts.connectTimeoutMs ?? 10_000;
     try {
       await withTimeout(Promise.all([pub.connect(), sub.connect()]), timeout, `Redis did not answer within ${timeout} ms`);
@@ -74,7 +89,7 @@ export class RedisBus implements Bus {
     } catch (err) {
       pub.disconnect();
       sub.disconnect();
-      throw err;
+      throw lastError ?? err;
     }
     bus.watch();
     return bus;
@@ -106,10 +121,34 @@ export class RedisBus implements Bus {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.heartbeatTimer);
     this.listeners.clear();
-    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+    // A hung Redis must not hold up a shutdown: a moment for a clean QUIT, then cut.
+    await Promise.race([Promise.allSettled([this.pub.quit(), this.sub.quit()]), new Promise((r) => setTimeout(r, 1_000).unref())]);
     this.pub.disconnect();
     this.sub.disconnect();
+  }
+
+  /**
+   * Publishes this node's heartbeat on the channel and checks the last one came back: a
+   * subscriber connection that died silently (a half-open TCP connection) receives nothing and
+   * would never know. It is reconnected, which resyncs this node's sockets.
+   */
+  private heartbeat(): void {
+    if (this.closing) return;
+    const now = Date.now();
+    if (this.pub.status !== 'ready' || this.sub.status !== 'ready' || this.subscriberWasDown) {
+      this.lastOwnHeartbeat = now;
+      return;
+    }
+    if (now - this.lastOwnHeartbeat > 3 * HEARTBEAT_MS) {
+      this.logger.warn('this node\'s heartbeat did not come back through Redis; reconnecting the subscriber');
+      this.subscriberWasDown = true;
+      this.lastOwnHeartbeat = now;
+      this.sub.disconnect(true);
+      return;
+    }
+    this.pub.publish(this.channel, `hb:${this.nodeId}`).catch(() => undefined);
   }
 
   private deliver(message: BusMessage): void {
@@ -123,7 +162,13 @@ export class RedisBus implements Bus {
   }
 
   private watch(): void {
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
     this.sub.on('message', (_channel: string, text: string) => {
+      if (text.startsWith('hb:')) {
+        if (text === `hb:${this.nodeId}`) this.lastOwnHeartbeat = Date.now();
+        return;
+      }
       const envelope = parseEnvelope(text);
       if (!envelope) {
         this.logger.warn({ bytes: text.length }, 'ignored a malformed bus message');
@@ -161,10 +206,6 @@ export class RedisBus implements Bus {
       // Other nodes may have missed this node's events: all of them catch up.
       this.publish({ kind: 'reset' });
     });
-    // ioredis reports connection errors as events; without a listener they would crash.
-    const onError = (err: Error) => this.logger.debug({ err }, 'Redis connection error');
-    this.pub.on('error', onError);
-    this.sub.on('error', onError);
   }
 
   private resetLocal(): void {

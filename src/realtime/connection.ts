@@ -8,6 +8,15 @@ import type { Actor } from '../services/accounts.service.js';
 /** Reads events of a conversation after a seq from the database (the events table). */
 export type EventSource = (conversationId: string, after: number, limit: number) => Promise<{ events: ConversationEvent[]; hasMore: boolean }>;
 
+/** Where the user's membership of a conversation began: its member.joined seq, 0 for a founder, null for none. */
+export type JoinedSeqSource = (conversationId: string) => Promise<number | null>;
+
+/** A conversation of the user now: its last seq and where the membership began. */
+export interface StreamPosition {
+  lastSeq: number;
+  joinedSeq: number;
+}
+
 export interface ConnectionLimits {
   /** Past this many bytes waiting to be written, the socket is closed: the client resyncs. */
   maxBufferedBytes: number;
@@ -52,6 +61,12 @@ export const CLOSE_SLOW_CONSUMER = 4008;
  */
 export class Connection {
   private readonly streams = new Map<string, Stream>();
+  /**
+   * Conversations this connection saw the user leave (or deleted): the seq of that event, and the
+   * old stream's jobs. A late event at or below it is dropped; a later membership's stream starts
+   * after those jobs, at its own member.joined.
+   */
+  private readonly ended = new Map<string, { seq: number; chain: Promise<void> }>();
   private queue: Promise<void> = Promise.resolve();
   private corked = false;
   alive = true;
@@ -62,6 +77,7 @@ export class Connection {
     readonly ws: WebSocket,
     readonly actor: Actor,
     private readonly source: EventSource,
+    private readonly joinedSeq: JoinedSeqSource,
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
     /** Each conversation's last seq when the connection became ready. */
@@ -120,7 +136,9 @@ export class Connection {
     let s = this.streams.get(conversationId);
     if (!s) {
       const base = this.baselines.get(conversationId);
-      s = { delivered: base, unsentUpTo: base, busy: false, paused: false, held: [], chain: Promise.resolve() };
+      // After the end of an earlier membership, the new stream's jobs wait for the old one's.
+      const chain = this.ended.get(conversationId)?.chain ?? Promise.resolve();
+      s = { delivered: base, unsentUpTo: base, busy: false, paused: false, held: [], chain };
       this.streams.set(conversationId, s);
     }
     return s;
@@ -147,6 +165,8 @@ export class Connection {
     const s = this.streams.get(conversationId);
     if (s) s.endSeq = atSeq;
     this.streams.delete(conversationId);
+    const before = this.ended.get(conversationId);
+    this.ended.set(conversationId, { seq: Math.max(atSeq, before?.seq ?? 0), chain: s?.chain ?? before?.chain ?? Promise.resolve() });
   }
 
   /** Writes an event of a stream, unless it lies past the stream's end. */
@@ -157,6 +177,9 @@ export class Connection {
 
   /** A live event of a conversation, already serialized once for every connection. */
   deliver(conversationId: string, seq: number, data: string): void {
+    const ended = this.ended.get(conversationId);
+    // A late event of a membership that ended here (the bus reorders): delivered, or not theirs.
+    if (ended && seq <= ended.seq && !this.streams.has(conversationId)) return;
     const s = this.stream(conversationId);
     if (s.busy || s.paused) {
       this.hold(s, seq, data);
@@ -164,9 +187,12 @@ export class Connection {
     }
     if (s.delivered !== undefined && seq <= s.delivered) return;
     if (s.delivered === undefined) {
-      // Joined after the connection: its first event here is where it starts.
-      s.unsentUpTo = seq - 1;
-      s.delivered = seq - 1;
+      // A conversation joined (or created) after the connection: its stream starts at the
+      // membership's member.joined, which the bus may deliver after later events. Hold this
+      // one, look the start up, and fill from there.
+      this.hold(s, seq, data);
+      void this.run(s, () => this.start(conversationId, s));
+      return;
     }
     if (seq === s.delivered + 1) {
       if (this.emit(s, seq, data)) s.delivered = seq;
@@ -234,24 +260,33 @@ export class Connection {
 
   /**
    * After the bus may have lost messages: fills every conversation this connection follows up to
-   * its last seq now (`positions`: each conversation of the user and its last seq). Returns false,
-   * doing nothing, when the user joined, left or lost a conversation meanwhile: the connection
-   * cannot know where such a stream starts or that it ended, so the caller closes it and the
-   * client reconnects, refetches its conversations and syncs.
+   * its last seq now (`positions`: each conversation of the user). Returns the fills' completion,
+   * or false, doing nothing, when the user joined, left, came back to or lost a conversation
+   * meanwhile: the connection did not see where such a stream ended or starts again, so the
+   * caller closes it and the client reconnects, refetches its conversations and syncs.
    */
-  catchUp(positions: ReadonlyMap<string, number>): boolean {
+  catchUp(positions: ReadonlyMap<string, StreamPosition>): Promise<void> | false {
     for (const [id, s] of this.streams) if (s.delivered !== undefined && !positions.has(id)) return false;
-    for (const id of positions.keys()) if (!this.streams.has(id) && !this.baselines.has(id)) return false;
-    for (const [id, last] of positions) {
+    for (const [id, p] of positions) {
+      const s = this.streams.get(id);
+      if (s && s.delivered === undefined) continue; // waiting for its client's sync or its start
+      const known = s ? s.delivered : this.baselines.get(id);
+      // Joined meanwhile, or left and came back (a membership newer than what was delivered).
+      if (known === undefined || p.joinedSeq > known) return false;
+    }
+    const fills: Promise<void>[] = [];
+    for (const [id, p] of positions) {
       const s = this.stream(id);
       // A paused stream is the client's sync's to continue; an undefined one has no position yet.
-      if (s.paused || s.delivered === undefined || last <= s.delivered) continue;
-      void this.run(s, async () => {
-        await this.fillTo(id, s, last);
-        await this.drain(id, s);
-      });
+      if (s.paused || s.delivered === undefined || p.lastSeq <= s.delivered) continue;
+      fills.push(
+        this.run(s, async () => {
+          await this.fillTo(id, s, p.lastSeq);
+          await this.drain(id, s);
+        }),
+      );
     }
-    return true;
+    return Promise.all(fills).then(() => undefined);
   }
 
   private async fillTo(conversationId: string, s: Stream, target: number): Promise<void> {
@@ -265,6 +300,22 @@ export class Connection {
         s.delivered = ev.seq;
       }
     }
+  }
+
+  /** Anchors a new stream at the start of the user's membership, then writes what waits. */
+  private async start(conversationId: string, s: Stream): Promise<void> {
+    if (s.delivered === undefined) {
+      const joined = await this.joinedSeq(conversationId);
+      const first = s.held.reduce((min, h) => Math.min(min, h.seq), Number.MAX_SAFE_INTEGER);
+      // No membership now (it ended again already): start at the first event addressed to them.
+      let from = joined === null ? first - 1 : Math.max(0, joined - 1);
+      from = Math.max(from, this.ended.get(conversationId)?.seq ?? 0);
+      if (s.delivered === undefined) {
+        s.delivered = from;
+        s.unsentUpTo = from;
+      }
+    }
+    await this.drain(conversationId, s);
   }
 
   /** Pauses a conversation ahead of a sync, so no live event slips in before its replay. */

@@ -92,6 +92,11 @@ export class Gateway {
   /** Routes HTTP upgrades of the app's server to the gateway. */
   attach(app: FastifyInstance): void {
     app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.closing) {
+        // Draining: a load balancer moves the handshake to another node (proxy_next_upstream).
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       const path = (req.url ?? '').split('?')[0];
       if (path !== WS_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -167,11 +172,13 @@ export class Gateway {
     if (!actor) throw new AppError('unauthorized', 'bad or revoked token');
     const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
     // Where each conversation stood at ready: live events start after it, a sync below it replays.
-    const baselines = await this.services.conversations.positions(actor);
+    const positions = await this.services.conversations.positions(actor);
+    const baselines = new Map([...positions].map(([id, p]) => [id, p.lastSeq]));
+    const joinedSeq = (conversationId: string) => this.services.conversations.joinedSeq(actor, conversationId);
     // Checked after the last await: a socket that closed meanwhile must not be registered, as
     // its close handler has already run and would never remove it.
     if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
-    const conn = new Connection(newId(), ws, actor, source, this.opts.limits, this.logger, baselines);
+    const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.opts.limits, this.logger, baselines);
     // Hold the cursors' conversations before the first live event can reach the connection.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
@@ -270,9 +277,14 @@ export class Gateway {
           if (open.length === 0) return;
           try {
             const positions = await this.services.conversations.positions(open[0]!.actor);
+            const fills: Promise<void>[] = [];
             for (const c of open) {
-              if (!c.catchUp(positions)) c.close(CLOSE_RESYNC, 'conversations changed while events were lost: reconnect and sync');
+              const filling = c.catchUp(positions);
+              if (filling === false) c.close(CLOSE_RESYNC, 'conversations changed while events were lost: reconnect and sync');
+              else fills.push(filling);
             }
+            // Within the semaphore: a reset never starts more fills than it can serve at once.
+            await Promise.all(fills);
           } catch (err) {
             this.logger.warn({ err, userId }, 'catching up failed; closing so the clients resync');
             for (const c of open) c.close(CLOSE_RESYNC, 'reconnect and sync');
@@ -299,7 +311,10 @@ export class Gateway {
   }
 
   /** Closes every socket with 1001 (going away) and stops. */
+  private closing = false;
+
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.heartbeat);
     this.unsubscribe();
     this.ctx.typingLimiter.close();
@@ -311,6 +326,12 @@ export class Gateway {
     }
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 2000))]);
     for (const ws of this.wss.clients) ws.terminate();
+    // Terminated sockets' close events come later: take them off now, so presence sees them go.
+    for (const conn of [...this.registry.all()]) {
+      conn.closed = true;
+      if (this.registry.remove(conn)) this.tracker.disconnected(conn.userId);
+    }
+    await this.catchingUp;
     await this.tracker.close();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }

@@ -16,13 +16,22 @@ export interface PresenceStore {
   onlineElsewhere(userId: string): boolean;
   /** Tells every node's cache that a user came online or went offline. */
   changed(userId: string, online: boolean): void;
-  /** Users found offline because the node holding them died (called by the sweeper). */
-  onSwept(handler: (userIds: string[]) => void): void;
-  close(): Promise<void>;
+  /**
+   * Changes found by the store itself, for the tracker to announce: users taken offline because
+   * the node holding them is gone, and users whose state Redis lost or missed (after an outage).
+   */
+  onChanges(handler: (userIds: string[], online: boolean) => void): void;
+  /**
+   * True when other nodes share the state: on a clean stop this node's users are then handed
+   * over (taken offline by the others after `graceMs` unless they reconnected), not left at once.
+   */
+  readonly shared: boolean;
+  close(graceMs: number): Promise<void>;
 }
 
 /** One node: this node's sockets are the whole truth. */
 export class LocalPresenceStore implements PresenceStore {
+  readonly shared = false;
   async join(): Promise<boolean> {
     return true;
   }
@@ -33,7 +42,7 @@ export class LocalPresenceStore implements PresenceStore {
     return false;
   }
   changed(): void {}
-  onSwept(): void {}
+  onChanges(): void {}
   async close(): Promise<void> {}
 }
 
@@ -87,12 +96,15 @@ const SWEEP_BATCH = 500;
  * messages on the bus (loaded from Redis at start), for the REST presence fields.
  */
 export class RedisPresenceStore implements PresenceStore {
+  readonly shared = true;
   private readonly online = new Set<string>();
   /** Users this node has registered (it re-registers them when Redis comes back empty). */
   private readonly local = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
-  private swept: (userIds: string[]) => void = () => {};
+  private announce: (userIds: string[], online: boolean) => void = () => {};
+  /** A join or leave did not reach Redis: the next heartbeat puts Redis in line with this node. */
+  private dirty = false;
   private wasDown = false;
   private closing = false;
   /** When Redis came back: other nodes get a heartbeat's time to re-register before any sweep. */
@@ -118,10 +130,16 @@ export class RedisPresenceStore implements PresenceStore {
   static async connect(url: string, nodeId: string, bus: Bus, logger: Logger, opts: RedisPresenceOptions = {}): Promise<RedisPresenceStore> {
     const redis = new Redis(url, redisOptions({ connectionName: `parley-presence-${nodeId}` }));
     redis.on('error', (err: Error) => logger.debug({ err }, 'Redis (presence) connection error'));
-    await redis.connect();
-    const store = new RedisPresenceStore(redis, nodeId, bus, logger, opts.prefix ?? 'parley:', opts.nodeTtlMs ?? 15_000);
-    await store.register();
-    for (const u of await redis.smembers(store.key('online'))) store.online.add(u);
+    let store: RedisPresenceStore;
+    try {
+      await redis.connect();
+      store = new RedisPresenceStore(redis, nodeId, bus, logger, opts.prefix ?? 'parley:', opts.nodeTtlMs ?? 15_000);
+      await store.register();
+      for (const u of await redis.smembers(store.key('online'))) store.online.add(u);
+    } catch (err) {
+      redis.disconnect();
+      throw err;
+    }
     redis.on('close', () => {
       if (!store.closing) store.wasDown = true;
     });
@@ -129,8 +147,11 @@ export class RedisPresenceStore implements PresenceStore {
       if (store.closing || !store.wasDown) return;
       store.wasDown = false;
       store.resumedAt = Date.now();
-      // Redis may have restarted empty: put this node and its users back.
-      store.register().catch((err: unknown) => logger.warn({ err }, 'presence re-registration failed'));
+      // Redis may have restarted empty, and presence messages were lost meanwhile.
+      store.reconcile().catch((err: unknown) => {
+        store.dirty = true;
+        logger.warn({ err }, 'presence reconciliation failed; retrying at the next heartbeat');
+      });
     });
     return store;
   }
@@ -145,8 +166,9 @@ export class RedisPresenceStore implements PresenceStore {
     try {
       return (await this.redis.eval(JOIN, 3, ...keys, this.nodeId, userId)) === 1;
     } catch (err) {
-      // Redis is away: announce from what this node knows; re-registration fixes Redis later.
+      // Redis is away: announce from what this node knows; reconciling fixes Redis later.
       this.logger.warn({ err, userId }, 'presence join not recorded in Redis');
+      this.dirty = true;
       return !this.online.has(userId);
     }
   }
@@ -157,8 +179,10 @@ export class RedisPresenceStore implements PresenceStore {
     try {
       return (await this.redis.eval(LEAVE, 3, ...keys, this.nodeId, userId)) === 1;
     } catch (err) {
+      // Not announced now (another node may hold the user): reconciling decides, and announces.
       this.logger.warn({ err, userId }, 'presence leave not recorded in Redis');
-      return true;
+      this.dirty = true;
+      return false;
     }
   }
 
@@ -170,35 +194,80 @@ export class RedisPresenceStore implements PresenceStore {
     this.bus.publish({ kind: 'presence', userId, online });
   }
 
-  onSwept(handler: (userIds: string[]) => void): void {
-    this.swept = handler;
+  onChanges(handler: (userIds: string[], online: boolean) => void): void {
+    this.announce = handler;
   }
 
-  /** Puts this node and its users in Redis (at start, and after Redis came back). */
+  /** Puts this node in Redis (at start). */
   private async register(): Promise<void> {
-    const pipeline = this.redis
+    await this.redis
       .multi()
       .set(this.key(`node:${this.nodeId}:alive`), '1', 'PX', this.nodeTtlMs)
-      .sadd(this.key('nodes'), this.nodeId);
-    const users = [...this.local];
-    for (let i = 0; i < users.length; i += SWEEP_BATCH) {
-      const batch = users.slice(i, i + SWEEP_BATCH);
-      pipeline.sadd(this.key(`node:${this.nodeId}:users`), ...batch).sadd(this.key('online'), ...batch);
-      for (const u of batch) pipeline.sadd(this.key(`presence:${u}`), this.nodeId);
+      .sadd(this.key('nodes'), this.nodeId)
+      .exec();
+  }
+
+  /**
+   * Puts Redis in line with this node's users, after Redis came back (perhaps empty), after a
+   * join or leave that did not reach it, or after this node was swept while alive (its heartbeat
+   * lapsed): joins its users, leaves the ones it no longer holds, and announces whoever that
+   * made come online or go offline. Then, after a heartbeat's time (the other nodes do the
+   * same), it reloads who is online and announces what its cache had missed.
+   */
+  private async reconcile(): Promise<void> {
+    this.dirty = false;
+    await this.register();
+    const recorded = new Set(await this.redis.smembers(this.key(`node:${this.nodeId}:users`)));
+    const cameOnline: string[] = [];
+    const wentOffline: string[] = [];
+    for (const userId of this.local) {
+      const keys = [this.key(`presence:${userId}`), this.key(`node:${this.nodeId}:users`), this.key('online')];
+      if ((await this.redis.eval(JOIN, 3, ...keys, this.nodeId, userId)) === 1) cameOnline.push(userId);
     }
-    await pipeline.exec();
-    if (users.length) this.logger.info({ users: users.length }, 'presence re-registered in Redis');
+    for (const userId of recorded) {
+      if (this.local.has(userId)) continue;
+      const keys = [this.key(`presence:${userId}`), this.key(`node:${this.nodeId}:users`), this.key('online')];
+      if ((await this.redis.eval(LEAVE, 3, ...keys, this.nodeId, userId)) === 1) wentOffline.push(userId);
+    }
+    this.logger.info({ users: this.local.size, cameOnline: cameOnline.length, wentOffline: wentOffline.length }, 'presence reconciled with Redis');
+    if (cameOnline.length) this.announce(cameOnline, true);
+    if (wentOffline.length) this.announce(wentOffline, false);
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), this.nodeTtlMs);
+    this.refreshTimer.unref();
+  }
+
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  /** Reloads who is online; presence messages lost while Redis was away are announced again. */
+  private async refresh(): Promise<void> {
+    if (this.closing) return;
+    try {
+      const now = new Set(await this.redis.smembers(this.key('online')));
+      const cameOnline = [...now].filter((u) => !this.online.has(u) && !this.local.has(u));
+      const wentOffline = [...this.online].filter((u) => !now.has(u) && !this.local.has(u));
+      for (const u of cameOnline) this.online.add(u);
+      for (const u of wentOffline) this.online.delete(u);
+      if (cameOnline.length) this.announce(cameOnline, true);
+      if (wentOffline.length) this.announce(wentOffline, false);
+    } catch (err) {
+      this.logger.warn({ err }, 'presence refresh failed');
+    }
   }
 
   /** Heartbeat, then look for dead nodes. */
   private async tick(): Promise<void> {
     if (this.closing || this.redis.status !== 'ready') return;
     try {
-      await this.redis
+      const replies = await this.redis
         .multi()
         .set(this.key(`node:${this.nodeId}:alive`), '1', 'PX', this.nodeTtlMs)
         .sadd(this.key('nodes'), this.nodeId)
         .exec();
+      // Added back to the node set: another node swept this one (its heartbeat lapsed) and took
+      // its users offline although they are still here.
+      const readded = replies?.[1]?.[1] === 1;
+      if (readded || this.dirty) await this.reconcile();
       if (Date.now() - this.resumedAt < this.nodeTtlMs) return;
       const nodes = await this.redis.smembers(this.key('nodes'));
       for (const node of nodes) {
@@ -220,27 +289,49 @@ export class RedisPresenceStore implements PresenceStore {
       offline.push(...gone);
       if (taken < SWEEP_BATCH) break;
     }
-    await this.redis.srem(this.key('nodes'), node);
-    this.logger.info({ node, offline: offline.length }, 'swept the users of a dead node');
-    if (offline.length) this.swept(offline);
+    const [, [, clean]] = (await this.redis.multi().srem(this.key('nodes'), node).getdel(this.key(`node:${node}:clean`)).exec()) as [unknown, [unknown, string | null]];
+    this.logger.info({ node, offline: offline.length, clean: clean !== null }, 'swept the users of a node that is gone');
+    if (offline.length) this.announce(offline, false);
+    // A node that died may have committed events it never published: every node catches up.
+    if (clean === null) this.bus.publish({ kind: 'reset' });
   }
 
-  /** A clean stop: this node leaves the set (its users were taken offline by the tracker). */
-  async close(): Promise<void> {
+  /**
+   * A clean stop. This node's heartbeat is cut to the grace period instead of removed: its users
+   * who reconnect elsewhere meanwhile never look offline, and the others' sweeper takes the rest
+   * offline once it expires.
+   */
+  async close(graceMs: number): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
+    clearTimeout(this.refreshTimer);
     this.unsubscribe();
     try {
       if (this.redis.status === 'ready') {
-        await this.redis
-          .multi()
-          .del(this.key(`node:${this.nodeId}:alive`), this.key(`node:${this.nodeId}:users`))
-          .srem(this.key('nodes'), this.nodeId)
-          .exec();
+        await bounded(
+          this.redis
+            .multi()
+            .set(this.key(`node:${this.nodeId}:alive`), '1', 'PX', Math.max(1, graceMs))
+            // Stopped cleanly: everything it committed was published, no reset is needed.
+            .set(this.key(`node:${this.nodeId}:clean`), '1', 'PX', graceMs + 60_000)
+            .exec(),
+          2_000,
+        );
       }
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
+    } catch (err) {
+      this.logger.debug({ err }, 'presence hand-over not recorded');
     }
+    await bounded(this.redis.quit(), 1_000).catch(() => undefined);
+    this.redis.disconnect();
+  }
+}
+
+/** A Redis call that gives up after `ms` (a hung Redis must not hold up a shutdown). */
+async function bounded<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -24,9 +24,9 @@ export class PresenceTracker implements PresenceSource {
     private readonly logger: Logger,
     private readonly store: PresenceStore = new LocalPresenceStore(),
   ) {
-    store.onSwept((userIds) => {
-      // A dead node's users, offline everywhere now: told by the node that swept them.
-      for (const userId of userIds) this.then(userId, () => this.announce(userId, false));
+    store.onChanges((userIds, online) => {
+      // Found by the store: a dead node's users, or states lost while Redis was away.
+      for (const userId of userIds) this.then(userId, () => this.announce(userId, online));
     });
   }
 
@@ -94,13 +94,15 @@ export class PresenceTracker implements PresenceSource {
     });
   }
 
-  /** Stops the grace timers and takes those users offline now (a clean shutdown), then the store. */
+  /** Stops the grace timers and takes those users offline (a clean shutdown), then the store. */
   async close(): Promise<void> {
     const users = [...this.leaving.keys()];
     for (const t of this.leaving.values()) clearTimeout(t);
     this.leaving.clear();
-    for (const userId of users) this.leave(userId);
+    // Alone, this node is the truth: its users leave now. Among others, the store hands them
+    // over (a client reconnecting to another node within the grace period never looks offline).
+    if (!this.store.shared) for (const userId of users) this.leave(userId);
     await Promise.allSettled([...this.chains.values()]);
-    await this.store.close();
+    await this.store.close(this.graceMs);
   }
 }

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
-import type { MemberRow, Role } from '../db/repositories/members.repository.js';
+import type { MemberRow, Position, Role } from '../db/repositories/members.repository.js';
 import type { Conversation, Member } from '../protocol/entities.js';
 import type { Actor } from './accounts.service.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
@@ -98,8 +98,13 @@ export class ConversationsService {
   }
 
   /** The last seq of each conversation the caller belongs to (a connection's starting point). */
-  async positions(actor: Actor): Promise<Map<string, number>> {
+  async positions(actor: Actor): Promise<Map<string, Position>> {
     return this.repos.members.positions(actor.user.id);
+  }
+
+  /** Where the user's membership of a conversation began: its member.joined seq, 0 for a founder, null for none. */
+  async joinedSeq(actor: Actor, conversationId: string): Promise<number | null> {
+    return isUuid(conversationId) ? this.repos.members.joinedSeq(conversationId, actor.user.id) : null;
   }
 
   async createGroup(
@@ -240,7 +245,7 @@ export class ConversationsService {
     const result = await inTransaction<{ row: MemberRow; event: EventRow }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(conv.id);
       if (seq === null) throw notFound('group');
-      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member' }]);
+      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq }]);
       // Joined concurrently: undo the seq taken, so no hole is left.
       if (!row) throw new Rollback(null);
       await tx.conversations.addMemberCount(conv.id, 1);

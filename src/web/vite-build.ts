@@ -12,6 +12,10 @@ export async function viteBuild(outDir: string, logger: Logger): Promise<void> {
   await build({
     ...config,
     configFile: false,
+    // Always the production bundle: tests run with NODE_ENV=test, which would make React's
+    // development build (twice the size, with dev-only warnings) and serve it as up to date.
+    mode: 'production',
+    define: { ...config.define, 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warn',
     customLogger: {
       info: (msg) => log.debug(msg),

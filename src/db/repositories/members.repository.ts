@@ -11,6 +11,12 @@ export interface MemberWithUser {
   user: UserRow;
 }
 
+/** A conversation as a member's connection needs it: its last seq, and where the membership began. */
+export interface Position {
+  lastSeq: number;
+  joinedSeq: number;
+}
+
 export class MembersRepository {
   constructor(private readonly db: Db) {}
 
@@ -74,13 +80,22 @@ export class MembersRepository {
   }
 
   /** The last seq of every conversation the user belongs to. */
-  async positions(userId: string): Promise<Map<string, number>> {
+  async positions(userId: string): Promise<Map<string, Position>> {
     const rows = await this.db
-      .select({ id: members.conversationId, lastSeq: conversations.lastSeq })
+      .select({ id: members.conversationId, lastSeq: conversations.lastSeq, joinedSeq: members.joinedSeq })
       .from(members)
       .innerJoin(conversations, eq(conversations.id, members.conversationId))
       .where(eq(members.userId, userId));
-    return new Map(rows.map((r) => [r.id, r.lastSeq]));
+    return new Map(rows.map((r) => [r.id, { lastSeq: r.lastSeq, joinedSeq: r.joinedSeq }]));
+  }
+
+  /** Where the user's membership of a conversation began (null: not a member). */
+  async joinedSeq(conversationId: string, userId: string): Promise<number | null> {
+    const [row] = await this.db
+      .select({ joinedSeq: members.joinedSeq })
+      .from(members)
+      .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)));
+    return row ? row.joinedSeq : null;
   }
 
   /** Everyone who shares a live conversation with the user (the audience of their presence). */

@@ -26,7 +26,11 @@ export function UserPicker({ onPick, exclude, label = 'Find people', actionLabel
       <ul className="pick-list" data-testid="user-search-results" aria-busy={loading}>
         {users.map((u) => (
           <li key={u.id}>
-            <button type="button" className="pick-item" data-testid="user-search-result" data-user-id={u.id} data-username={u.username} onClick={() => onPick(u)}>
+            <button type="button" className="pick-item" data-testid="user-search-result" data-user-id={u.id} data-username={u.username} onClick={() => {
+                // Picked: the search starts afresh (a picked user leaves the list anyway).
+                setQ('');
+                onPick(u);
+              }}>
               <Avatar user={u} size="sm" presence />
               <span className="pick-text">
                 <span className="pick-name">{u.displayName}</span>

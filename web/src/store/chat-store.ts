@@ -108,6 +108,13 @@ export class ChatStore {
       rt.on('ack', ({ message }) => this.onStored(message)),
     );
     this.typingTimer = setInterval(() => this.expireTyping(), 1000);
+    // The network came back: reconnect now rather than at the next backoff step. (A silent drop
+    // is found by the socket's heartbeat.)
+    const online = () => {
+      if (this.realtime.state === 'offline') this.realtime.reconnectNow();
+    };
+    window.addEventListener('online', online);
+    this.unsubscribers.push(() => window.removeEventListener('online', online));
     try {
       await this.refreshInbox();
     } finally {
@@ -253,11 +260,23 @@ export class ChatStore {
   // --- timelines ---
 
   /** Loads the newest page of a conversation once. */
+  /** First pages in flight, so a second caller (a search jump) waits for the same one. */
+  private readonly opening = new Map<string, Promise<void>>();
+
   async openConversation(id: string): Promise<void> {
     const c = this.state.conversations[id];
     if (c?.kind === 'group' && !this.state.members[id]) void this.loadMembers(id).catch(() => undefined);
     const t = this.state.timelines[id];
-    if (t?.loaded || t?.loading) return;
+    if (t?.loaded) return;
+    const inFlight = this.opening.get(id);
+    if (inFlight) return inFlight;
+    const opening = this.loadFirstPage(id).finally(() => this.opening.delete(id));
+    this.opening.set(id, opening);
+    return opening;
+  }
+
+  private async loadFirstPage(id: string): Promise<void> {
+    const t = this.state.timelines[id];
     this.setTimeline(id, { ...(t ?? EMPTY_TIMELINE), loading: true });
     try {
       const page = await this.api.history(id, { limit: PAGE });

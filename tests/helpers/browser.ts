@@ -1,0 +1,320 @@
+/**
+ * End-to-end tests in a real browser: Debian's Chromium driven by playwright-core, against a
+ * listening test app that serves the built web client (dist/web). `useE2e()` starts both for a
+ * describe block and fails every test whose pages logged a console error or threw.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, type TestContext } from 'vitest';
+import type { ParleyApp } from '../../src/app.js';
+import { createLogger } from '../../src/core/logger.js';
+import { ensureWebBuild } from '../../src/web/build.js';
+import { defaultWebClient } from '../../src/web/index.js';
+import { REPO_ROOT, WEB_DIST } from '../../src/web/paths.js';
+import { uniqueName, type Account } from './app.js';
+import { startTestServer, type TestServer } from './ws.js';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
+const FAILURE_DIR = path.join(REPO_ROOT, 'test-artifacts', 'failures');
+export const PASSWORD = 'correct horse battery';
+/** A phone's viewport (iPhone 12-15). */
+export const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+
+/**
+ * dist/web, built when missing or older than its sources. The build lock of src/web/build.ts makes
+ * every test process of a run wait for the one that builds, so the client is built once per run.
+ * E2E_WEB_DIST=folder serves that build instead. Resolves the folder to serve.
+ */
+export async function ensureWebClientBuilt(): Promise<string> {
+  // Another build to test (e.g. one made from changed sources elsewhere): served as it is.
+  const given = process.env.E2E_WEB_DIST;
+  if (given) {
+    if (!fs.existsSync(path.join(given, 'index.html'))) throw new Error(`E2E_WEB_DIST=${given} has no index.html`);
+    return given;
+  }
+  const { build } = defaultWebClient();
+  if (!build) throw new Error('defaultWebClient() has no build step');
+  // Vite bundles React for whatever NODE_ENV the building process has, and vitest sets "test":
+  // without this the tests (and later `npm start`) would get React's development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await ensureWebBuild(WEB_DIST, build, createLogger({ level: 'error', logDir: null }));
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
+  if (!fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error(`no web client build in ${WEB_DIST}`);
+  return WEB_DIST;
+}
+
+export function launchChromium(): Promise<Browser> {
+  // launch() makes a fresh temporary profile and removes it on close.
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/** One user's browser: its own context (storage, network), one page, and what went wrong in it. */
+export interface UserPage {
+  label: string;
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught exceptions, as they came. */
+  problems: string[];
+  /** Console errors matching these are expected (e.g. failed connections while offline). */
+  tolerated: RegExp[];
+}
+
+export interface E2e {
+  readonly server: TestServer;
+  readonly browser: Browser;
+  /** A new context and page, signed in when `account` is given (its token in localStorage). */
+  newPage(label: string, opts?: { account?: Account; viewport?: { width: number; height: number } }): Promise<UserPage>;
+}
+
+/** Starts a server with the web client and a browser for the enclosing describe block. */
+export function useE2e(env: Record<string, string> = {}): E2e {
+  let server: TestServer | null = null;
+  let browser: Browser | null = null;
+  let pages: UserPage[] = [];
+
+  beforeAll(async () => {
+    const distDir = await ensureWebClientBuilt();
+    [server, browser] = await Promise.all([startTestServer(env, { web: { distDir } }), launchChromium()]);
+  });
+
+  afterEach(async (ctx: TestContext) => {
+    const open = pages;
+    pages = [];
+    const failed = ctx.task.result?.state === 'fail';
+    const problems: string[] = [];
+    for (const [i, p] of open.entries()) {
+      if (failed) await saveFailureScreenshot(p.page, `${ctx.task.name}-${i}-${p.label}`);
+      for (const problem of p.problems) problems.push(`[${p.label}] ${problem}`);
+      await p.context.close().catch(() => undefined);
+    }
+    if (problems.length > 0) throw new Error(`the pages logged errors:\n${problems.join('\n')}`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  return {
+    get server() {
+      if (!server) throw new Error('the e2e server is not started (use it inside a test)');
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error('the browser is not launched (use it inside a test)');
+      return browser;
+    },
+    async newPage(label, opts = {}) {
+      const s = this.server;
+      const context = await this.browser.newContext({
+        baseURL: s.httpUrl,
+        viewport: opts.viewport ?? DESKTOP,
+        ...(opts.viewport && opts.viewport.width < 600 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+        locale: 'en-US',
+        ...(opts.account ? { storageState: { cookies: [], origins: [{ origin: s.httpUrl, localStorage: [{ name: 'parley.token', value: opts.account.token }] }] } } : {}),
+      });
+      context.setDefaultTimeout(15_000);
+      const page = await context.newPage();
+      const user: UserPage = { label, context, page, problems: [], tolerated: [] };
+      page.on('console', (msg) => {
+        if (msg.type() !== 'error') return;
+        const text = msg.text();
+        if (user.tolerated.some((re) => re.test(text))) return;
+        const where = msg.location();
+        user.problems.push(`console.error: ${text}${where.url ? ` (${where.url}:${where.lineNumber})` : ''}`);
+      });
+      page.on('pageerror', (err) => user.problems.push(`uncaught: ${err.stack ?? err.message}`));
+      pages.push(user);
+      if (opts.account) {
+        await page.goto('/');
+        await waitOnline(page);
+      }
+      return user;
+    },
+  };
+}
+
+async function saveFailureScreenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(FAILURE_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(FAILURE_DIR, `${slug(name)}.png`) }).catch(() => undefined);
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 120);
+}
+
+/** Saves test-artifacts/screenshots/NAME.png. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${slug(name)}.png`);
+  // Let fonts, images and the last render settle, so the picture shows what the user sees.
+  await page.evaluate('document.fonts.ready.then(() => undefined)');
+  await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+  return file;
+}
+
+/** The connection badge says online. */
+export async function waitOnline(page: Page, timeout = 15_000): Promise<void> {
+  await page.locator('[data-testid="connection-state"][data-state="online"]').waitFor({ timeout });
+}
+
+/** Signs up through the login screen (switching it to "Create account"). */
+export async function registerInUi(page: Page, username: string, displayName: string, opts: { screenshots?: boolean } = {}): Promise<void> {
+  await page.goto('/');
+  await page.getByTestId('auth-screen').waitFor();
+  if (opts.screenshots) await screenshot(page, 'login');
+  await page.getByTestId('auth-mode-toggle').click();
+  await page.getByTestId('auth-display-name').waitFor();
+  await page.getByTestId('auth-username').fill(username);
+  await page.getByTestId('auth-display-name').fill(displayName);
+  await page.getByTestId('auth-password').fill(PASSWORD);
+  if (opts.screenshots) await screenshot(page, 'register');
+  await page.getByTestId('auth-submit').click();
+  await page.getByTestId('app').waitFor();
+  await waitOnline(page);
+}
+
+/** The inbox entry of a conversation. */
+export function inboxItem(page: Page, conversationId: string): Locator {
+  return page.locator(`[data-testid="inbox-item"][data-conversation-id="${conversationId}"]`);
+}
+
+/** Opens a conversation from the inbox and waits until its history is loaded. */
+export async function openConversation(page: Page, conversationId: string): Promise<void> {
+  await inboxItem(page, conversationId).click();
+  await page.locator(`[data-testid="conversation"][data-conversation-id="${conversationId}"]`).waitFor();
+  await page.locator('[data-testid="history-loading"]').waitFor({ state: 'detached' });
+}
+
+/** Stored messages (not pending ones) of the open conversation. */
+export function sentMessages(page: Page): Locator {
+  return page.locator('[data-testid="message"][data-status="sent"]');
+}
+
+/** The stored message of the open conversation whose text is exactly `body`. */
+export function sentMessage(page: Page, body: string): Locator {
+  return sentMessages(page).filter({ has: page.getByTestId('message-body').getByText(body, { exact: true }) });
+}
+
+/** The bodies of the open conversation's stored messages, top to bottom. */
+export async function sentBodies(page: Page): Promise<string[]> {
+  return sentMessages(page).locator('[data-testid="message-body"]').allTextContents();
+}
+
+/** Types a message in the composer and sends it with Enter; resolves once it is stored (acked). */
+export async function sendFromComposer(page: Page, body: string): Promise<Locator> {
+  const input = page.getByTestId('composer-input');
+  await input.fill(body);
+  await input.press('Enter');
+  const sent = sentMessage(page, body);
+  await sent.waitFor();
+  return sent;
+}
+
+/** `window[name]` in the page, as JSON (undefined when absent). */
+export async function windowValue(page: Page, name: string): Promise<unknown> {
+  return page.evaluate((n) => (globalThis as unknown as Record<string, unknown>)[n], name);
+}
+
+/** Marks the page, so a later `assertNotReloaded` proves no reload or navigation happened in between. */
+export async function markNoReload(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (globalThis as unknown as Record<string, unknown>).__e2eNoReload = true;
+  });
+}
+
+export async function stillSamePage(page: Page): Promise<boolean> {
+  return (await windowValue(page, '__e2eNoReload')) === true;
+}
+
+/** What Chromium logs (as console errors) for connections tried while the context is offline. */
+const OFFLINE_ERRORS = /net::ERR_INTERNET_DISCONNECTED/;
+
+/**
+ * Cuts a user's network. Chromium's offline emulation fails new requests and WebSocket handshakes
+ * but leaves an open WebSocket working, so the server also drops the user's sockets without a
+ * close frame (TCP gone), as a lost network does: the page sees an abnormal close (1006).
+ */
+export async function goOffline(user: UserPage, server: TestServer, userId: string): Promise<void> {
+  user.tolerated.push(OFFLINE_ERRORS);
+  await user.context.setOffline(true);
+  const conns = [...((server.app as ParleyApp).gateway.registry.forUser(userId) ?? [])];
+  if (conns.length === 0) throw new Error(`user ${userId} has no socket to cut`);
+  for (const conn of conns) conn.ws.terminate();
+}
+
+/** Gives the network back (the page reconnects by itself). */
+export async function goOnline(user: UserPage): Promise<void> {
+  await user.context.setOffline(false);
+}
+
+/** Registers a user through the API (for the people a test does not sign up through the UI). */
+export async function createAccount(server: TestServer, prefix: string, displayName: string): Promise<Account> {
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { username: uniqueName(prefix), password: PASSWORD, displayName },
+  });
+  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+  return res.json() as Account;
+}
+
+/** Creates a group through the API; returns its id. */
+export async function createGroupApi(server: TestServer, owner: Account, body: { name: string; memberIds?: string[]; visibility?: 'public' | 'private'; description?: string }): Promise<string> {
+  const res = await server.app.inject({ method: 'POST', url: '/api/v1/groups', headers: { authorization: `Bearer ${owner.token}` }, payload: body });
+  if (res.statusCode !== 201) throw new Error(`create group failed: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
+
+export interface Pair {
+  alice: UserPage;
+  bob: UserPage;
+  aliceAcc: Account;
+  bobAcc: Account;
+  groupId: string;
+}
+
+/** Alice (the owner) and Bob in a new group, each signed in in their own browser with the group open. */
+export async function pairInGroup(e2e: E2e, name: string, opts: { bobViewport?: { width: number; height: number } } = {}): Promise<Pair> {
+  const [aliceAcc, bobAcc] = await Promise.all([createAccount(e2e.server, 'alice', 'Alice'), createAccount(e2e.server, 'bob', 'Bob')]);
+  const groupId = await createGroupApi(e2e.server, aliceAcc, { name, memberIds: [bobAcc.user.id] });
+  const [alice, bob] = await Promise.all([
+    e2e.newPage('alice', { account: aliceAcc }),
+    e2e.newPage('bob', { account: bobAcc, ...(opts.bobViewport ? { viewport: opts.bobViewport } : {}) }),
+  ]);
+  await Promise.all([openConversation(alice.page, groupId), openConversation(bob.page, groupId)]);
+  return { alice, bob, aliceAcc, bobAcc, groupId };
+}
+
+/** Posts a message through the API (history a test starts from); returns its id. */
+export async function postMessageApi(server: TestServer, sender: Account, conversationId: string, body: string): Promise<string> {
+  const res = await server.app.inject({
+    method: 'POST',
+    url: `/api/v1/conversations/${conversationId}/messages`,
+    headers: { authorization: `Bearer ${sender.token}` },
+    payload: { body },
+  });
+  if (res.statusCode !== 201) throw new Error(`send failed: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
