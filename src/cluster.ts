@@ -15,6 +15,8 @@ const SHUTDOWN_DEADLINE_MS = 12_000;
 
 export function superviseWorkers(config: Config, logger: Logger): void {
   let stopping = false;
+  /** A worker exited with an error while draining: the supervisor reports it in its exit code. */
+  let failedStop = false;
   let delay = 250;
   const started = new Map<number, number>();
   /** Worker slots by cluster worker id, so a restarted worker keeps its number in logs. */
@@ -33,10 +35,11 @@ export function superviseWorkers(config: Config, logger: Logger): void {
     started.delete(worker.id);
     slots.delete(worker.id);
     if (stopping) {
+      if (code !== 0) failedStop = true;
       if (Object.keys(cluster.workers ?? {}).length === 0) {
-        logger.info('all workers stopped');
+        logger.info({ clean: !failedStop }, 'all workers stopped');
         logger.flush();
-        setTimeout(() => process.exit(0), 200).unref();
+        setTimeout(() => process.exit(failedStop ? 1 : 0), 200).unref();
       }
       return;
     }

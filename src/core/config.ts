@@ -1,4 +1,5 @@
 import { config as loadDotenv } from 'dotenv';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -96,7 +97,15 @@ function trustProxy(env: Env): boolean | string[] {
   if (['off', 'false', 'no'].includes(s)) return false;
   const list = v.split(',').map((x) => x.trim()).filter(Boolean);
   const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
-  const bad = list.find((x) => !named.has(x) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x));
+  const valid = (x: string): boolean => {
+    if (named.has(x)) return true;
+    const [address = '', prefix, extra] = x.split('/');
+    const family = net.isIP(address);
+    if (family === 0 || extra !== undefined) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  };
+  const bad = list.find((x) => !valid(x));
   if (bad !== undefined || list.length === 0) {
     throw new ConfigError('TRUST_PROXY', `expected on, off, or a comma-separated list of addresses, CIDR ranges or "loopback"; got "${bad ?? v}"`);
   }

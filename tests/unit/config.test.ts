@@ -53,6 +53,7 @@ describe('parseConfig', () => {
     const auto = parseConfig({ WORKERS: 'auto', DATABASE_URL: 'postgres://db/p', REDIS_URL: 'redis://r' });
     expect(auto.workers).toBeGreaterThanOrEqual(1);
     expect(parseConfig({ TRUST_PROXY: 'on' }).trustProxy).toBe(true);
+    expect(parseConfig({ TRUST_PROXY: '127.0.0.1,::1,fd00::/8' }).trustProxy).toEqual(['127.0.0.1', '::1', 'fd00::/8']);
   });
 
   it.each([
@@ -71,6 +72,9 @@ describe('parseConfig', () => {
     // Several workers without PostgreSQL and Redis.
     ['WORKERS', '2'],
     ['TRUST_PROXY', 'example.com'],
+    ['TRUST_PROXY', 'cafe'],
+    ['TRUST_PROXY', '10.0.0.0/99'],
+    ['TRUST_PROXY', '::::'],
   ])('names %s when it is %s', (name, value) => {
     let thrown: unknown;
     try {
