@@ -210,6 +210,26 @@ describe('Redis bus across two nodes', () => {
     b.close();
   });
 
+  it('a node whose publishes failed tells the others to catch up once its publisher is back', async () => {
+    const alice = await register(n1.app);
+    const bob = await register(n1.app);
+    const group = await groupOf(alice, [bob]);
+    const b = await WsClient.connect(n2.wsUrl, bob.token);
+    await ok(call('POST', `/conversations/${group}/messages`, alice, { body: 'before' }), 201);
+    await b.next((f) => f.type === 'message.created' && f.message.body === 'before');
+    // Only node 1's publisher goes away: node 2 stays subscribed and hears nothing amiss.
+    const pub = (n1.bus as unknown as { pub: Redis }).pub;
+    pub.disconnect();
+    for (let i = 0; i < 3; i++) await ok(call('POST', `/conversations/${group}/messages`, alice, { body: `unpublished ${i}` }), 201);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.events(group).map((e) => e.message?.body)).toEqual(['before']);
+    await pub.connect();
+    // No further traffic: node 1's reset makes node 2 fill bob's stream from the database.
+    await b.next((f) => f.type === 'message.created' && f.message.body === 'unpublished 2', 10_000);
+    expect(b.events(group).map((e) => e.message.body)).toEqual(['before', 'unpublished 0', 'unpublished 1', 'unpublished 2']);
+    b.close();
+  });
+
   it('loses nothing across a Redis restart: each node catches its sockets up from the database', async () => {
     const alice = await register(n1.app);
     const bob = await register(n1.app);
