@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../core/logger.js';
+import { settleWithin, withTimeout } from '../core/timeout.js';
 import type { Bus, BusListener, BusMessage } from './bus.js';
 
 export interface RedisBusOptions {
@@ -124,7 +125,7 @@ export class RedisBus implements Bus {
     clearInterval(this.heartbeatTimer);
     this.listeners.clear();
     // A hung Redis must not hold up a shutdown: a moment for a clean QUIT, then cut.
-    await Promise.race([Promise.allSettled([this.pub.quit(), this.sub.quit()]), new Promise((r) => setTimeout(r, 1_000).unref())]);
+    await settleWithin(Promise.allSettled([this.pub.quit(), this.sub.quit()]), 1_000);
     this.pub.disconnect();
     this.sub.disconnect();
   }
@@ -222,19 +223,5 @@ function parseEnvelope(text: string): Envelope | null {
     return value as Envelope;
   } catch {
     return null;
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

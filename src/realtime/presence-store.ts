@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
+import { settleWithin } from '../core/timeout.js';
 import type { Bus } from '../events/bus.js';
 import { redisOptions } from '../events/redis-bus.js';
 
@@ -306,32 +307,19 @@ export class RedisPresenceStore implements PresenceStore {
     clearInterval(this.timer);
     clearTimeout(this.refreshTimer);
     this.unsubscribe();
-    try {
-      if (this.redis.status === 'ready') {
-        await bounded(
-          this.redis
-            .multi()
-            .set(this.key(`node:${this.nodeId}:alive`), '1', 'PX', Math.max(1, graceMs))
-            // Stopped cleanly: everything it committed was published, no reset is needed.
-            .set(this.key(`node:${this.nodeId}:clean`), '1', 'PX', graceMs + 60_000)
-            .exec(),
-          2_000,
-        );
-      }
-    } catch (err) {
-      this.logger.debug({ err }, 'presence hand-over not recorded');
+    if (this.redis.status === 'ready') {
+      // Best effort: without it, the others sweep this node a TTL later (and reset, needlessly).
+      await settleWithin(
+        this.redis
+          .multi()
+          .set(this.key(`node:${this.nodeId}:alive`), '1', 'PX', Math.max(1, graceMs))
+          // Stopped cleanly: everything it committed was published, no reset is needed.
+          .set(this.key(`node:${this.nodeId}:clean`), '1', 'PX', graceMs + 60_000)
+          .exec(),
+        2_000,
+      );
     }
-    await bounded(this.redis.quit(), 1_000).catch(() => undefined);
+    await settleWithin(this.redis.quit(), 1_000);
     this.redis.disconnect();
-  }
-}
-
-/** A Redis call that gives up after `ms` (a hung Redis must not hold up a shutdown). */
-async function bounded<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }
