@@ -1,18 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../core/errors.js';
+import { AppError, ERROR_STATUS, errorBody } from '../core/errors.js';
 import { isDatabaseUnavailable } from '../db/sql.js';
-
-const CODE_BY_STATUS: Record<number, ErrorCode> = {
-  400: 'validation_failed',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'unavailable',
-};
+import { CODE_BY_STATUS } from '../protocol/error-codes.js';
 
 /** Maps anything thrown while serving a request to the contract's error. Bad input is never a 500. */
 export function toAppError(err: FastifyError | Error): AppError {

@@ -1,34 +1,9 @@
 /** The contract's errors as a client sees them: one ApiError for REST answers, WebSocket error frames and network failures. */
 
-/** HTTP status of each error code the contract names (a WebSocket error frame carries only the code). */
-const STATUS_BY_CODE: Record<string, number> = {
-  validation_failed: 400,
-  unauthorized: 401,
-  invalid_credentials: 401,
-  forbidden: 403,
-  muted: 403,
-  not_found: 404,
-  conflict: 409,
-  username_taken: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-};
+import { CODE_BY_STATUS, ERROR_STATUS } from '../protocol/error-codes.js';
 
-/** The contract's generic code of each status, for an error answer without the contract's body (a proxy's 502 page). */
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'validation_failed',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'unavailable',
-};
+/** HTTP status of each error code the contract names (a WebSocket error frame carries only the code). */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = ERROR_STATUS;
 
 /** The generic code of an HTTP status: the contract's where it names one, else `internal` (5xx) or `http_<status>`. */
 export function codeForStatus(status: number): string {

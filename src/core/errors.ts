@@ -1,21 +1,7 @@
-/** Stable error codes of the contract, each with its HTTP status. */
-export const ERROR_STATUS = {
-  validation_failed: 400,
-  unauthorized: 401,
-  invalid_credentials: 401,
-  forbidden: 403,
-  muted: 403,
-  not_found: 404,
-  conflict: 409,
-  username_taken: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-} as const;
+import { ERROR_STATUS, type ErrorCode } from '../protocol/error-codes.js';
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+/** Stable error codes of the contract, each with its HTTP status (src/protocol/error-codes.ts). */
+export { ERROR_STATUS, type ErrorCode };
 
 /** An error meant for the client: a stable code, an HTTP status and a safe message. */
 export class AppError extends Error {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPostgresDatabase, dbKind, uniqueName } from '../helpers/app.js';
-import { ChatClient, until } from '../helpers/chat-client.js';
+import { ChatClient, startTraffic, until } from '../helpers/chat-client.js';
 import { TestNginx } from '../helpers/nginx.js';
 import { api, freePort, startServer, waitReady, type ServerProcess } from '../helpers/process.js';
 import { TestRedis } from '../helpers/redis.js';
@@ -138,15 +138,7 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
     const clients = everyone.map((u) => new ChatClient(nginx.wsUrl, u.token).follow(g, 0).start());
     await until(() => clients.every((c) => c.online), 15_000, 'all clients online');
 
-    let sending = true;
-    const traffic = (async () => {
-      let i = 0;
-      while (sending) {
-        clients[i % clients.length]!.send(g, `msg ${i}`);
-        i++;
-        await new Promise((r) => setTimeout(r, 15));
-      }
-    })();
+    const stopTraffic = startTraffic(clients, g);
     await until(() => clients.every((c) => c.acked.size >= 5), 15_000, 'traffic under way');
 
     const victim = nodes[0]!;
@@ -156,8 +148,7 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
     await until(() => clients.some((c) => c.readyCount > 1), 15_000, 'a client to reconnect');
     await until(() => clients.every((c) => c.online), 15_000, 'all clients online again');
     await new Promise((r) => setTimeout(r, 500));
-    sending = false;
-    await traffic;
+    await stopTraffic();
 
     await until(() => clients.every((c) => c.pending.size === 0), 30_000, 'every send acked');
     expect(clients.flatMap((c) => [...c.refused.values()])).toEqual([]);
@@ -176,23 +167,14 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
     const clients = [owner, ...members].map((u, i) => new ChatClient(`ws://127.0.0.1:${nodes[i % 2]!.port}/api/v1/ws`, u.token).follow(g, 0).start());
     await until(() => clients.every((c) => c.online), 15_000, 'all clients online');
 
-    let sending = true;
-    const traffic = (async () => {
-      let i = 0;
-      while (sending) {
-        clients[i % clients.length]!.send(g, `msg ${i}`);
-        i++;
-        await new Promise((r) => setTimeout(r, 15));
-      }
-    })();
+    const stopTraffic = startTraffic(clients, g);
     await until(() => clients.every((c) => c.acked.size >= 5), 15_000, 'traffic under way');
     await redis.kill();
     const ackedBeforeOutage = clients.reduce((n, c) => n + c.acked.size, 0);
     await new Promise((r) => setTimeout(r, 1000));
     // Traffic stops before Redis returns: no later live event can reveal the gap, so only the
     // nodes' own catch-up brings the other node's messages to each client.
-    sending = false;
-    await traffic;
+    await stopTraffic();
     await until(() => clients.every((c) => c.pending.size === 0), 15_000, 'sends acked while Redis is away');
     // Sends went on while Redis was away: PostgreSQL alone decides what is stored.
     expect(clients.reduce((n, c) => n + c.acked.size, 0)).toBeGreaterThan(ackedBeforeOutage);

@@ -133,6 +133,21 @@ export class ChatClient {
   }
 }
 
+/** Clients take turns sending to a conversation every `everyMs` until the returned stop is awaited. */
+export function startTraffic(clients: ChatClient[], conversationId: string, everyMs = 15): () => Promise<void> {
+  let sending = true;
+  const running = (async () => {
+    for (let i = 0; sending; i++) {
+      clients[i % clients.length]!.send(conversationId, `msg ${i}`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return async () => {
+    sending = false;
+    await running;
+  };
+}
+
 /** Waits until `pred` holds, polling. */
 export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
