@@ -26,6 +26,10 @@ export interface Config {
    * logs): false = none, true = any, or a list of addresses / CIDR ranges / `loopback`.
    */
   trustProxy: boolean | string[];
+  /** The username made site admin (when it registers, or at start if it exists); null = the first user to register. */
+  adminUsername: string | null;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | null;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -112,6 +116,20 @@ function trustProxy(env: Env): boolean | string[] {
   return list;
 }
 
+function adminUsername(env: Env): string | null {
+  const v = env.ADMIN_USERNAME;
+  if (v === undefined || v === '') return null;
+  if (!/^[A-Za-z0-9_.-]{3,32}$/.test(v)) throw new ConfigError('ADMIN_USERNAME', `not a username (3-32 of A-Z a-z 0-9 _ . -): "${v}"`);
+  return v;
+}
+
+function metricsToken(env: Env): string | null {
+  const v = env.METRICS_TOKEN;
+  if (v === undefined || v === '') return null;
+  if (v.length < 16 || /\s/.test(v)) throw new ConfigError('METRICS_TOKEN', 'expected at least 16 characters without spaces');
+  return v;
+}
+
 /** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
   const logLevel = str(env, 'LOG_LEVEL', 'info').toLowerCase();
@@ -135,6 +153,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     workers: workers(env),
     trustProxy: trustProxy(env),
+    adminUsername: adminUsername(env),
+    metricsToken: metricsToken(env),
   };
   if (config.redisUrl && !config.databaseUrl) {
     throw new ConfigError('REDIS_URL', 'several nodes need a PostgreSQL server: set DATABASE_URL too (the embedded database serves one process)');

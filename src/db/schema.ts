@@ -36,12 +36,22 @@ export const users = pgTable(
     id: uuid('id').primaryKey(),
     username: text('username').notNull(),
     displayName: text('display_name').notNull(),
-    passwordHash: text('password_hash').notNull(),
+    /** argon2id; null for a bot, which signs in with API tokens only. */
+    passwordHash: text('password_hash'),
     avatarUploadId: uuid('avatar_upload_id'),
     createdAt: createdTstz('created_at'),
     lastSeenAt: tstz('last_seen_at'),
+    /** A site admin: deactivates accounts, sees every group, reads the audit log. */
+    siteAdmin: boolean('site_admin').notNull().default(false),
+    /** A bot account: no password, API tokens only; managed by its owner. */
+    bot: boolean('bot').notNull().default(false),
+    botOwnerId: uuid('bot_owner_id'),
+    /** A deactivated account cannot sign in; its tokens were revoked when it was deactivated. */
+    deactivatedAt: tstz('deactivated_at'),
   },
   (t) => [
+    // The bots a user owns.
+    index('users_bot_owner_idx').on(t.botOwnerId).where(sql`${t.botOwnerId} IS NOT NULL`),
     // Unique case-insensitively; text_pattern_ops serves the prefix search too.
     uniqueIndex('users_username_lower_key').using('btree', sql`lower(${t.username}) text_pattern_ops`),
     index('users_display_name_prefix_idx').using('btree', sql`lower(${t.displayName}) text_pattern_ops`),
@@ -57,10 +67,13 @@ export const sessions = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     /** SHA-256 of the opaque token; the token itself is never stored. */
     tokenHash: text('token_hash').notNull(),
+    /** `session`: from a login or sign-up; `api`: a long-lived API token (bots, scripts), named. */
+    kind: text('kind', { enum: ['session', 'api'] }).notNull().default('session'),
+    name: text('name'),
     createdAt: createdTstz('created_at'),
     lastUsedAt: tstz('last_used_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId)],
+  (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId, t.kind)],
 );
 
 export const conversations = pgTable(
@@ -106,6 +119,8 @@ export const members = pgTable(
      * conversation was created with. A connection's stream of the conversation starts there.
      */
     joinedSeq: seqCol('joined_seq').notNull().default(0),
+    /** Set by a group admin: the member cannot send, edit or react until then. */
+    mutedUntil: tstz('muted_until'),
   },
   (t) => [
     primaryKey({ columns: [t.conversationId, t.userId], name: 'members_pkey' }),
@@ -267,3 +282,81 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/** Who may not join a group again (until an admin lifts the ban). */
+export const bans = pgTable(
+  'bans',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    bannedBy: uuid('banned_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId], name: 'bans_pkey' })],
+);
+
+/** Moderation and admin actions, newest first for site admins. Rows outlive who they name. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: uuid('id').primaryKey(),
+    /** Who acted; null for the system (or a user since erased). */
+    actorId: uuid('actor_id'),
+    /** `noun.verb` of what was done, e.g. `member.banned`, `user.deactivated`. */
+    action: text('action').notNull(),
+    targetUserId: uuid('target_user_id'),
+    conversationId: uuid('conversation_id'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdTstz('created_at'),
+  },
+  // GET /admin/audit pages newest first by (createdAt, id).
+  (t) => [index('audit_log_newest_idx').on(t.createdAt, t.id)],
+);
+
+/** Outgoing webhooks of a group: message.created is POSTed to `url`, signed with `secret`. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: uuid('id').primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    secret: text('secret').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdTstz('created_at'),
+    /** Deliveries that failed in a row (every retry spent); past the limit the hook is disabled. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    lastError: text('last_error'),
+    lastDeliveredAt: tstz('last_delivered_at'),
+    disabledAt: tstz('disabled_at'),
+  },
+  // The live hooks of a conversation, looked up after each message.
+  (t) => [index('webhooks_conversation_idx').on(t.conversationId).where(sql`${t.disabledAt} IS NULL`)],
+);
+
+/**
+ * Webhook deliveries waiting or being retried: a durable queue any node may take from, so a
+ * restart loses none. A node claims a row by setting `lockedUntil`; success deletes it.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    /** The exact JSON body POSTed (and signed). */
+    body: text('body').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: tstz('locked_until'),
+    createdAt: createdTstz('created_at'),
+  },
+  // Due deliveries, oldest first.
+  (t) => [index('webhook_deliveries_due_idx').on(t.nextAttemptAt)],
+);

@@ -14,6 +14,8 @@ export const User = Type.Object(
     createdAt: Timestamp,
     online: Type.Boolean(),
     lastSeenAt: Nullable(Timestamp),
+    /** A bot account (signs in with API tokens only). */
+    bot: Type.Boolean(),
   },
 );
 export type User = Static<typeof User>;
@@ -55,7 +57,13 @@ export type Message = Static<typeof Message>;
 export const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')]);
 export type Role = Static<typeof Role>;
 
-export const Member = Type.Object({ user: User, role: Role, joinedAt: Timestamp });
+export const Member = Type.Object({
+  user: User,
+  role: Role,
+  joinedAt: Timestamp,
+  /** Until when the member may not send, edit or react; null when not muted. */
+  mutedUntil: Nullable(Timestamp),
+});
 export type Member = Static<typeof Member>;
 
 export const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
@@ -91,3 +99,15 @@ export const ErrorBody = Type.Object(
     }),
   },
 );
+
+/** An entry of the audit log (site admins only). */
+export const AuditEntry = Type.Object({
+  id: Id,
+  action: Type.String({ description: 'noun.pastVerb, e.g. member.banned, user.deactivated' }),
+  actorId: Nullable(Id),
+  targetUserId: Nullable(Id),
+  conversationId: Nullable(Id),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Timestamp,
+});
+export type AuditEntry = Static<typeof AuditEntry>;

@@ -47,7 +47,8 @@ export class AccountsService {
 
   async login(input: { username: string; password: string }): Promise<{ user: User; token: string }> {
     const row = await this.repos.users.findByUsername(input.username);
-    const ok = row
+    // A bot has no password: it signs in with API tokens only.
+    const ok = row?.passwordHash
       ? await verify(row.passwordHash, input.password)
       : await verify(await this.dummy(), input.password).then(() => false);
     if (!row || !ok) throw new AppError('invalid_credentials', 'wrong username or password');

@@ -12,8 +12,14 @@ import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireO
 import { appendEvent, type EventPublisher, type MemberPayload } from './events.js';
 import { presentConversation, presentMember, presentUser, type MessagePresenter, type UserView } from './presenters.js';
 
-const memberPayload = (m: MemberRow): Record<string, unknown> =>
-  ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt.toISOString() }) satisfies MemberPayload;
+const memberPayload = (m: MemberRow, reason?: MemberPayload['reason']): Record<string, unknown> =>
+  ({
+    userId: m.userId,
+    role: m.role,
+    joinedAt: m.joinedAt.toISOString(),
+    mutedUntil: m.mutedUntil?.toISOString() ?? null,
+    ...(reason ? { reason } : {}),
+  }) satisfies MemberPayload;
 
 /**
  * Whether the caller may give `target` this role: only the owner may, the target must be a

@@ -14,6 +14,9 @@ export interface MemberPayload {
   userId: string;
   role: Role;
   joinedAt: string;
+  mutedUntil?: string | null;
+  /** Why a member left: absent when they left themselves. */
+  reason?: 'removed' | 'banned';
 }
 
 /**
@@ -101,7 +104,7 @@ export async function renderEvents(
       case 'member.updated': {
         const p = r.payload as unknown as MemberPayload;
         const user = userById.get(p.userId);
-        if (user) out.push({ type: r.type, ...head, member: presentMember({ role: p.role, joinedAt: new Date(p.joinedAt) }, user, presence) });
+        if (user) out.push({ type: r.type, ...head, member: presentMember({ role: p.role, joinedAt: new Date(p.joinedAt), mutedUntil: p.mutedUntil ? new Date(p.mutedUntil) : null }, user, presence) });
         break;
       }
       case 'conversation.updated':

@@ -4,6 +4,7 @@ import { repositories } from '../db/repositories/index.js';
 import type { Bus } from '../events/bus.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { AccountsService } from './accounts.service.js';
+import { AuditService } from './audit.service.js';
 import { ConversationsService } from './conversations.service.js';
 import { EventPublisher } from './events.js';
 import { MessagesService } from './messages.service.js';
@@ -16,6 +17,7 @@ import type { UrlSigner } from './url-signer.js';
 
 export interface Services {
   accounts: AccountsService;
+  audit: AuditService;
   conversations: ConversationsService;
   messages: MessagesService;
   presence: PresenceService;
@@ -45,7 +47,9 @@ export function createServices(deps: ServiceDeps): Services {
   const messageView = new MessagePresenter(repos, signer);
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
   const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger);
+  const audit = new AuditService(repos, logger);
   return {
+    audit,
     accounts: new AccountsService(repos, users, publisher, uploads, logger),
     conversations: new ConversationsService(db, repos, publisher, users, messageView),
     messages: new MessagesService(db, repos, publisher, users, messageView, logger),

@@ -31,6 +31,7 @@ export function presentUser(row: UserRow, presence: UserView): User {
     createdAt: row.createdAt.toISOString(),
     online: presence.isOnline(row.id),
     lastSeenAt: iso(row.lastSeenAt),
+    bot: row.bot,
   };
 }
 
@@ -65,8 +66,14 @@ export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = [
   };
 }
 
-export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt'>, user: UserRow, presence: UserView): Member {
-  return { user: presentUser(user, presence), role: member.role, joinedAt: member.joinedAt.toISOString() };
+export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt' | 'mutedUntil'>, user: UserRow, presence: UserView): Member {
+  return {
+    user: presentUser(user, presence),
+    role: member.role,
+    joinedAt: member.joinedAt.toISOString(),
+    // A mute that has run out shows as none.
+    mutedUntil: member.mutedUntil && member.mutedUntil.getTime() > Date.now() ? member.mutedUntil.toISOString() : null,
+  };
 }
 
 /** A conversation as everyone sees it (events carry this). */

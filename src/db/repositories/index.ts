@@ -1,4 +1,5 @@
 import type { Db } from '../database.js';
+import { AuditRepository } from './audit.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { MembersRepository } from './members.repository.js';
@@ -18,6 +19,7 @@ export interface Repositories {
   reactions: ReactionsRepository;
   uploads: UploadsRepository;
   events: EventsRepository;
+  audit: AuditRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -30,6 +32,7 @@ export function repositories(db: Db): Repositories {
     reactions: new ReactionsRepository(db),
     uploads: new UploadsRepository(db),
     events: new EventsRepository(db),
+    audit: new AuditRepository(db),
   };
 }
 
