@@ -21,6 +21,9 @@ export interface Actor {
   tokenHash: string;
 }
 
+/** An argon2id hash of a password, computed off the main thread. */
+export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2);
+
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export class AccountsService {
@@ -38,7 +41,7 @@ export class AccountsService {
   async register(input: { username: string; password: string; displayName?: string }): Promise<{ user: User; token: string }> {
     const displayName = (input.displayName ?? input.username).trim();
     if (displayName.length === 0) throw badRequest('displayName must not be blank');
-    const passwordHash = await hash(input.password, ARGON2);
+    const passwordHash = await hashPassword(input.password);
     const row = await this.repos.users.create({ id: newId(), username: input.username, displayName, passwordHash });
     if (!row) throw new AppError('username_taken', 'that username is taken');
     this.logger.info({ userId: row.id }, 'user registered');
