@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { apiV1 } from './api/v1/index.js';
 import { installErrorHandlers } from './api/errors.js';
+import { installMetricsRoute } from './api/metrics.js';
 import { validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
+import { Metrics } from './core/metrics.js';
 import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
 import type { Logger } from './core/logger.js';
@@ -23,6 +25,7 @@ import { repositories } from './db/repositories/index.js';
 import { UrlSigner } from './services/url-signer.js';
 import { LocalBlobStore } from './storage/blob-store.js';
 import { webClient, type WebClientOptions } from './web/plugin.js';
+import type { WebhookDispatcherOptions } from './services/webhook-dispatcher.js';
 
 export interface AppDeps {
   config: Config;
@@ -38,6 +41,8 @@ export interface AppDeps {
   presenceStore?: PresenceStore;
   /** The web client at /; absent = none (tests of the API alone). */
   web?: WebClientOptions;
+  /** Overrides of the webhook dispatcher's timings and limits (tests shorten the retry delays). */
+  webhooks?: Partial<Omit<WebhookDispatcherOptions, 'allowPrivate'>>;
 }
 
 export interface ParleyApp extends FastifyInstance {
@@ -53,15 +58,28 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const bus = deps.bus ?? new LocalBus();
   const registry = new ConnectionRegistry();
   const tracker = new PresenceTracker(registry, deps.presenceGraceMs ?? 5_000, deps.logger, deps.presenceStore);
+  const metrics = new Metrics({ openConnections: () => registry.size, dbPoolSize: deps.database.poolSize });
+  const stopObservingQueries = deps.database.observe(metrics);
   const repos = repositories(deps.database.db);
   // One secret for every node, kept in the database: a URL signed by one node works on all.
   const secret = await repos.uploads.setting('upload_url_secret', () => randomBytes(32).toString('hex'));
   const signer = new UrlSigner(Buffer.from(secret, 'hex'));
   const blobs = new LocalBlobStore(deps.config.uploadDir);
-  const services = createServices({ database: deps.database, bus, logger: deps.logger, presence: tracker, blobs, signer });
+  const services = createServices({
+    database: deps.database,
+    bus,
+    logger: deps.logger,
+    presence: tracker,
+    blobs,
+    signer,
+    metrics,
+    adminUsername: deps.config.adminUsername,
+    webhooks: { ...deps.webhooks, allowPrivate: deps.config.webhookAllowPrivate },
+  });
+  await services.admin.ensureSiteAdmin();
   tracker.attach(services.presence);
   const gatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, rateLimit: deps.config.rateLimit, ...deps.gateway };
-  const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions);
+  const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions, metrics);
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimit,
@@ -108,6 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  // By route pattern, never the raw URL: ids in paths would explode the label set.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+  });
 
   installErrorHandlers(app as unknown as FastifyInstance);
   await app.register(helmet, {
@@ -134,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       return reply.status(503).send({ error: { code: 'unavailable', message: 'the database is unreachable' } });
     }
   });
+  installMetricsRoute(app as unknown as FastifyInstance, metrics, deps.config.metricsToken);
   await app.register(apiV1(services, deps.config), { prefix: '/api/v1' });
   if (deps.web) await app.register(webClient(deps.web, deps.logger));
 
@@ -150,7 +174,11 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   sweeper.unref();
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    stopObservingQueries();
     await bus.close();
   });
+  // Every node sends queued webhooks; stopping hands the deliveries in flight back to the queue.
+  app.addHook('onReady', async () => services.webhooks.start());
+  app.addHook('onClose', async () => services.webhooks.stop());
   return Object.assign(app as unknown as FastifyInstance, { services, bus, gateway }) as ParleyApp;
 }

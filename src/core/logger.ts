@@ -59,10 +59,12 @@ export function createLogger(opts: LoggerOptions): Logger {
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     ...(opts.base ? { base: { pid: process.pid, ...opts.base } } : {}),
-    // Service and repository lines of a request carry its id too, not only Fastify's own.
+    // Service and repository lines of a request (or a socket's frame) carry its id too, not only Fastify's own.
     mixin: () => {
-      const reqId = requestContext.getStore()?.reqId;
-      return reqId ? { reqId } : {};
+      const context = requestContext.getStore();
+      if (!context) return {};
+      if (context.reqId) return { reqId: context.reqId };
+      return context.connectionId ? { connectionId: context.connectionId } : {};
     },
     transport: { targets },
   });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { Logger } from '../core/logger.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
+import { observePglite, observePostgres, QueryObservers, type QueryObserver } from './query-observers.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -20,6 +21,10 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Db;
+  /** Connections the pool may open (1 for the embedded database). */
+  readonly poolSize: number;
+  /** Reports every query on this handle from now on (whichever app runs it) to `observer`; returns its detach. */
+  observe(observer: QueryObserver): () => void;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -57,9 +62,13 @@ async function openPostgres(url: string, poolSize: number, logger: Logger): Prom
     reserved.release();
   }
   logger.info({ database: 'postgres' }, 'database ready');
+  const observers = new QueryObservers();
+  observePostgres(client, observers);
   return {
     kind: 'postgres',
     db,
+    poolSize,
+    observe: (observer) => observers.add(observer),
     async ping() {
       await client`SELECT 1`;
     },
@@ -103,9 +112,13 @@ async function openPglite(dataDir: string | null, logger: Logger): Promise<Datab
   const hourly = setInterval(() => void analyze(), 60 * 60_000);
   first.unref();
   hourly.unref();
+  const observers = new QueryObservers();
+  observePglite(client, observers);
   return {
     kind: 'pglite',
     db: db as unknown as Db,
+    poolSize: 1,
+    observe: (observer) => observers.add(observer),
     async ping() {
       await db.execute(sql`SELECT 1`);
     },

@@ -8,7 +8,10 @@ export interface DirLock {
 
 /** DATA_DIR is held by another live process. */
 export class DirLockedError extends Error {
-  constructor(dir: string, pid: number) {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
     super(`DATA_DIR ${dir} is in use by another Parley process (pid ${pid}); stop it first or use another DATA_DIR`);
     this.name = 'DirLockedError';
   }

@@ -12,6 +12,8 @@ export type BusMessage =
   | { kind: 'ephemeral'; frame: EphemeralFrame; userIds: readonly string[]; exceptConnectionId?: string }
   /** A revoked token (logout): its sockets are closed. */
   | { kind: 'revoke'; tokenHash: string }
+  /** A deactivated account: every socket of the user is closed. */
+  | { kind: 'revoke-user'; userId: string }
   /** A user came online on some node or went offline on all: every node's presence cache. */
   | { kind: 'presence'; userId: string; online: boolean }
   /**

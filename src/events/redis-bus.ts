@@ -19,7 +19,7 @@ interface Envelope {
 /** How often each node sends itself a heartbeat through the channel (a silent subscriber is reconnected). */
 const HEARTBEAT_MS = 5_000;
 
-const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'revoke', 'presence', 'reset']);
+const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'revoke', 'revoke-user', 'presence', 'reset']);
 
 /** Connection options shared by the bus and presence: reconnect forever, fail fast meanwhile. */
 export function redisOptions(extra: Partial<RedisOptions> = {}): RedisOptions {

@@ -16,9 +16,29 @@ export const User = Type.Object(
     lastSeenAt: Nullable(Timestamp),
     /** A bot account (signs in with API tokens only). */
     bot: Type.Boolean(),
+    /** A site admin of this server. */
+    siteAdmin: Type.Boolean(),
   },
 );
 export type User = Static<typeof User>;
+
+/** A user as site admins see them in GET /admin/users. */
+export const AdminUser = Type.Object({
+  user: User,
+  deactivatedAt: Nullable(Timestamp),
+  /** The owner of a bot account. */
+  botOwnerId: Nullable(Id),
+});
+export type AdminUser = Static<typeof AdminUser>;
+
+/** A long-lived API token as listed (the token itself is shown once, when created). */
+export const ApiToken = Type.Object({
+  id: Id,
+  name: Type.String(),
+  createdAt: Timestamp,
+  lastUsedAt: Timestamp,
+});
+export type ApiToken = Static<typeof ApiToken>;
 
 export const Upload = Type.Object(
   {
@@ -111,3 +131,7 @@ export const AuditEntry = Type.Object({
   createdAt: Timestamp,
 });
 export type AuditEntry = Static<typeof AuditEntry>;
+
+/** A ban of a group (admins only). */
+export const Ban = Type.Object({ user: User, bannedBy: Nullable(Id), createdAt: Timestamp });
+export type Ban = Static<typeof Ban>;

@@ -12,7 +12,8 @@ export interface EventPayloads {
   'reaction.added': { messageId: string; emoji: string; userId: string };
   'reaction.removed': { messageId: string; emoji: string; userId: string };
   'member.joined': { member: Member };
-  'member.left': { member: Member };
+  /** `reason`: absent when the member left by themself; "removed" by an admin; "banned". */
+  'member.left': { member: Member; reason?: 'removed' | 'banned' };
   'member.updated': { member: Member };
   'conversation.updated': { conversation: ConversationShared };
   'conversation.deleted': Record<never, never>;
@@ -33,6 +34,7 @@ export const ConversationEventSchema = Type.Object(
     emoji: Type.Optional(Type.String()),
     userId: Type.Optional(Id),
     member: Type.Optional(Type.Unknown()),
+    reason: Type.Optional(Type.String()),
     conversation: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: true },

@@ -1,6 +1,6 @@
 /** REST request and response bodies of CONTRACT.md. */
 import { Type, type Static } from 'typebox';
-import { Conversation, Id, Member, Message, Nullable, Role, User, Visibility } from './entities.js';
+import { Conversation, Id, Member, Message, Nullable, Role, Timestamp, User, Visibility } from './entities.js';
 import { ConversationEventSchema } from './events.js';
 import { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
 
@@ -50,7 +50,9 @@ export const PatchGroupBody = Type.Object(
 );
 export const GroupListQuery = Type.Object(
   {
-    scope: Type.Optional(Type.Union([Type.Literal('mine'), Type.Literal('public')])),
+    scope: Type.Optional(
+      Type.Union([Type.Literal('mine'), Type.Literal('public'), Type.Literal('all')], { description: '`all`: every group (site admins only)' }),
+    ),
     q: Type.Optional(Type.String({ maxLength: 100 })),
     ...ListQuery,
   },
@@ -94,3 +96,25 @@ export const ReadBody = Type.Object({ seq: Seq }, strict);
 
 export const IdParams = Type.Object({ id: Type.String() });
 export const MemberParams = Type.Object({ id: Type.String(), userId: Type.String() });
+
+/** Outgoing webhooks of a group (only message.created is sent). */
+export const WEBHOOK_URL_MAX_LENGTH = 2048;
+export const CreateWebhookBody = Type.Object(
+  { url: Type.String({ minLength: 1, maxLength: WEBHOOK_URL_MAX_LENGTH, description: 'http or https; no credentials' }) },
+  strict,
+);
+export const CreatedWebhook = Type.Object({
+  id: Id,
+  url: Type.String(),
+  secret: Type.String({ description: 'HMAC-SHA256 key of X-Parley-Signature; shown only here' }),
+});
+export const Webhook = Type.Object({
+  id: Id,
+  url: Type.String(),
+  createdAt: Timestamp,
+  disabledAt: Nullable(Timestamp),
+  lastError: Nullable(Type.String()),
+  lastDeliveredAt: Nullable(Timestamp),
+});
+export const WebhookList = Type.Object({ webhooks: Type.Array(Webhook) });
+export const WebhookParams = Type.Object({ id: Type.String(), hookId: Type.String() });

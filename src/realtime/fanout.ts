@@ -1,16 +1,6 @@
+import type { Metrics } from '../core/metrics.js';
 import type { BusMessage } from '../events/bus.js';
 import type { ConnectionRegistry } from './registry.js';
-
-/** Counters of the gateway, for the metrics to come. */
-export interface RealtimeStats {
-  /** Bus events received by this node. */
-  eventsIn: number;
-  /** Event writes to sockets. */
-  deliveries: number;
-  /** message.send frames acked, and the sum of their receive-to-ack times. */
-  acks: number;
-  ackLatencyMsSum: number;
-}
 
 /**
  * Delivers bus messages to this node's sockets: each message is serialized once, then written
@@ -18,41 +8,51 @@ export interface RealtimeStats {
  */
 export function createFanout(
   registry: ConnectionRegistry,
-  stats: RealtimeStats,
+  metrics: Metrics,
   /** The bus may have lost messages: catch every connection up from the database. */
   onReset: () => void,
 ): (msg: BusMessage) => void {
   return (msg) => {
     switch (msg.kind) {
       case 'event': {
-        stats.eventsIn++;
+        metrics.busEventsReceived.inc();
         const { event } = msg;
         const data = JSON.stringify(event);
         const leaving = event.type === 'member.left' ? event.member.user.id : null;
+        let handed = 0;
         for (const userId of msg.memberIds) {
           const conns = registry.forUser(userId);
           if (!conns) continue;
           for (const conn of conns) {
             conn.deliver(event.conversationId, event.seq, data);
-            stats.deliveries++;
+            handed++;
             if (userId === leaving || event.type === 'conversation.deleted') conn.forget(event.conversationId, event.seq);
           }
         }
+        // One increment per bus message, not per socket.
+        if (handed > 0) metrics.wsEventsFannedOut.inc({ type: event.type }, handed);
         return;
       }
       case 'ephemeral': {
         const data = JSON.stringify(msg.frame);
+        let written = 0;
         for (const userId of msg.userIds) {
           const conns = registry.forUser(userId);
           if (!conns) continue;
-          for (const conn of conns) if (conn.id !== msg.exceptConnectionId) conn.write(data);
+          for (const conn of conns) if (conn.id !== msg.exceptConnectionId && conn.write(data)) written++;
         }
+        if (written > 0) metrics.wsEventsFannedOut.inc({ type: msg.frame.type }, written);
         return;
       }
       case 'revoke': {
         for (const conn of registry.all()) {
           if (conn.actor.tokenHash === msg.tokenHash) conn.close(4401, 'token revoked');
         }
+        return;
+      }
+      case 'revoke-user': {
+        const conns = registry.forUser(msg.userId);
+        if (conns) for (const conn of [...conns]) conn.close(4401, 'account deactivated');
         return;
       }
       case 'reset':

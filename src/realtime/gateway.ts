@@ -6,13 +6,15 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { toAppError } from '../api/errors.js';
 import { AppError } from '../core/errors.js';
 import { parseUntrustedJson } from '../core/json.js';
+import { requestContext } from '../core/request-context.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
 import type { Bus } from '../events/bus.js';
 import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
-import { createFanout, type RealtimeStats } from './fanout.js';
+import { createFanout } from './fanout.js';
 import { HANDLERS } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { PresenceTracker } from './presence.js';
@@ -59,7 +61,6 @@ const validators = Object.fromEntries(
  * messages to this node's sockets. It calls services; it never writes SQL.
  */
 export class Gateway {
-  readonly stats: RealtimeStats = { eventsIn: 0, deliveries: 0, acks: 0, ackLatencyMsSum: 0 };
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -73,11 +74,12 @@ export class Gateway {
     bus: Bus,
     private readonly logger: Logger,
     private readonly opts: GatewayOptions,
+    private readonly metrics: Metrics,
   ) {
-    this.unsubscribe = bus.subscribe(createFanout(this.registry, this.stats, () => this.catchUpAll()));
+    this.unsubscribe = bus.subscribe(createFanout(this.registry, metrics, () => this.catchUpAll()));
     this.ctx = {
       services,
-      stats: this.stats,
+      metrics,
       logger,
       syncBudget: opts.syncBudget,
       // Typing: a burst of 3, then one every 2 s, per user and conversation.
@@ -182,6 +184,7 @@ export class Gateway {
     // Hold the cursors' conversations before the first live event can reach the connection.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
+    this.metrics.wsConnectionsOpened.inc();
     conn.send({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION });
     this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
     return { connection: conn, cursors: auth.cursors };
@@ -191,16 +194,20 @@ export class Gateway {
   private receive(conn: Connection, data: RawData, isBinary: boolean): void {
     conn.alive = true;
     if (!this.frameLimiter.take(conn.id)) {
+      this.metrics.wsFramesReceived.inc({ type: 'rate_limited' });
       // The frame is dropped; its id (when it has one) tells the client which, so it can retry.
       const id = correlationId(isBinary ? null : parse(data));
       conn.send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code: 'rate_limited', message: 'too many frames; slow down' } });
       return;
     }
-    void this.onFrame(conn, data, isBinary);
+    // Whatever the frame's handling logs (services, repositories) carries the connection's id.
+    void requestContext.run({ connectionId: conn.id }, () => this.onFrame(conn, data, isBinary));
   }
 
   private async onFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
     const frame = isBinary ? null : parse(data);
+    const type = frameType(frame);
+    this.metrics.wsFramesReceived.inc({ type });
     if (frame instanceof AppError) {
       conn.send({ type: 'error', error: { code: frame.code, message: frame.message } });
       return;
@@ -348,6 +355,12 @@ function handshakeClose(err: unknown): [number, string] {
     if (err.code === 'validation_failed') return [1008, err.message.slice(0, 120)];
   }
   return [1013, 'try again later'];
+}
+
+/** A frame's type as a metrics label: one of the client frame types, or "invalid". */
+function frameType(frame: unknown): string {
+  const type = frame && typeof frame === 'object' ? (frame as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && Object.hasOwn(validators, type) ? type : 'invalid';
 }
 
 function correlationId(frame: unknown): string | number | undefined {

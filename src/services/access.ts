@@ -1,5 +1,5 @@
 /** Who may see and do what in a conversation: the contract's visibility rules in one place. */
-import { forbidden, notFound } from '../core/errors.js';
+import { AppError, forbidden, notFound } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
@@ -43,6 +43,14 @@ export const isAdmin = (m: MemberRow): boolean => m.role === 'owner' || m.role =
 
 export function requireAdmin(m: MemberRow): void {
   if (!isAdmin(m)) throw forbidden('only a group admin or the owner may do this');
+}
+
+/** Throws 403 `muted` while a group admin's mute lasts. */
+export function requireNotMuted(m: Pick<MemberRow, 'mutedUntil'>, now = Date.now()): void {
+  if (m.mutedUntil && m.mutedUntil.getTime() > now) {
+    const until = m.mutedUntil.toISOString();
+    throw new AppError('muted', `you are muted in this group until ${until}`, { mutedUntil: until });
+  }
 }
 
 export function requireOwner(m: MemberRow): void {

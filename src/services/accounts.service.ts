@@ -1,12 +1,14 @@
 import { hash, verify } from '@node-rs/argon2';
 import { createHash, randomBytes } from 'node:crypto';
-import { AppError, badRequest, notFound } from '../core/errors.js';
+import { AppError, badRequest, forbidden, notFound } from '../core/errors.js';
 import { decodeCursor, encodeCursor, clampLimit } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { User } from '../protocol/entities.js';
+import type { AdminService } from './admin.service.js';
+import { newToken } from './tokens.service.js';
 import type { EventPublisher } from './events.js';
 import type { UploadsService } from './uploads.service.js';
 import { presentUser, type UserView } from './presenters.js';
@@ -35,6 +37,7 @@ export class AccountsService {
     private readonly presence: UserView,
     private readonly publisher: EventPublisher,
     private readonly avatars: Pick<UploadsService, 'checkAvatar'>,
+    private readonly admins: Pick<AdminService, 'onRegistered'>,
     private readonly logger: Logger,
   ) {}
 
@@ -42,9 +45,10 @@ export class AccountsService {
     const displayName = (input.displayName ?? input.username).trim();
     if (displayName.length === 0) throw badRequest('displayName must not be blank');
     const passwordHash = await hashPassword(input.password);
-    const row = await this.repos.users.create({ id: newId(), username: input.username, displayName, passwordHash });
-    if (!row) throw new AppError('username_taken', 'that username is taken');
-    this.logger.info({ userId: row.id }, 'user registered');
+    const created = await this.repos.users.create({ id: newId(), username: input.username, displayName, passwordHash });
+    if (!created) throw new AppError('username_taken', 'that username is taken');
+    this.logger.info({ userId: created.id }, 'user registered');
+    const row = (await this.admins.onRegistered(created)) ?? created;
     return { user: presentUser(row, this.presence), token: await this.openSession(row.id) };
   }
 
@@ -55,6 +59,7 @@ export class AccountsService {
       ? await verify(row.passwordHash, input.password)
       : await verify(await this.dummy(), input.password).then(() => false);
     if (!row || !ok) throw new AppError('invalid_credentials', 'wrong username or password');
+    if (row.deactivatedAt) throw forbidden('this account has been deactivated');
     return { user: presentUser(row, this.presence), token: await this.openSession(row.id) };
   }
 
@@ -69,7 +74,12 @@ export class AccountsService {
     if (token.length < 16 || token.length > 200) return null;
     const tokenHash = hashToken(token);
     const found = await this.repos.sessions.findByTokenHash(tokenHash);
-    return found ? { user: found.user, sessionId: found.sessionId, tokenHash } : null;
+    if (!found) return null;
+    // "Last used" (shown in the token list) is kept to the minute: at most one write a minute.
+    if (Date.now() - found.session.lastUsedAt.getTime() > 60_000) {
+      this.repos.sessions.touch(found.session.id).catch((err: unknown) => this.logger.warn({ err }, 'marking a session used failed'));
+    }
+    return { user: found.user, sessionId: found.session.id, tokenHash };
   }
 
   me(actor: Actor): User {
@@ -112,7 +122,7 @@ export class AccountsService {
   }
 
   private async openSession(userId: string): Promise<string> {
-    const token = randomBytes(32).toString('base64url');
+    const token = newToken('session');
     await this.repos.sessions.create({ id: newId(), userId, tokenHash: hashToken(token) });
     return token;
   }

@@ -23,8 +23,10 @@ export type AuditAction =
   | 'user.deactivated'
   | 'user.reactivated'
   | 'user.site_admin_granted'
+  | 'user.site_admin_revoked'
   | 'user.password_reset'
-  | 'bot.created';
+  | 'bot.created'
+  | 'bot.deleted';
 
 export interface AuditInput {
   /** Who acted; null for the system (a webhook disabled after failures, the CLI). */

@@ -9,17 +9,11 @@ import type { MemberRow, Position, Role } from '../db/repositories/members.repos
 import type { Conversation, Member } from '../protocol/entities.js';
 import type { Actor } from './accounts.service.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
-import { appendEvent, type EventPublisher, type MemberPayload } from './events.js';
+import { requireSiteAdmin } from './audit.service.js';
+import { appendEvent, memberPayload, type EventPublisher } from './events.js';
+import type { AuditService } from './audit.service.js';
 import { presentConversation, presentMember, presentUser, type MessagePresenter, type UserView } from './presenters.js';
 
-const memberPayload = (m: MemberRow, reason?: MemberPayload['reason']): Record<string, unknown> =>
-  ({
-    userId: m.userId,
-    role: m.role,
-    joinedAt: m.joinedAt.toISOString(),
-    mutedUntil: m.mutedUntil?.toISOString() ?? null,
-    ...(reason ? { reason } : {}),
-  }) satisfies MemberPayload;
 
 /**
  * Whether the caller may give `target` this role: only the owner may, the target must be a
@@ -63,6 +57,7 @@ export class ConversationsService {
     private readonly publisher: EventPublisher,
     private readonly presence: UserView,
     private readonly messages: MessagePresenter,
+    private readonly audit: AuditService,
   ) {}
 
   /** Conversations as the viewer sees them (unread counts, read pointer, peer), in input order. */
@@ -147,7 +142,9 @@ export class ConversationsService {
 
   async getGroup(actor: Actor, id: string): Promise<Conversation> {
     const conv = await loadConversation(this.repos, id, 'group');
-    if (!isVisibleToAll(conv) && !(await this.repos.members.find(conv.id, actor.user.id))) throw notFound('group');
+    if (!isVisibleToAll(conv) && !actor.user.siteAdmin && !(await this.repos.members.find(conv.id, actor.user.id))) {
+      throw notFound('group');
+    }
     return this.viewOne(actor.user.id, conv);
   }
 
@@ -159,12 +156,13 @@ export class ConversationsService {
 
   async listGroups(
     actor: Actor,
-    query: { scope?: 'mine' | 'public'; q?: string; cursor?: string; limit?: number },
+    query: { scope?: 'mine' | 'public' | 'all'; q?: string; cursor?: string; limit?: number },
   ): Promise<{ groups: Conversation[]; nextCursor: string | null }> {
     const n = clampLimit(query.limit);
     const after = query.cursor ? decodeNameCursor(query.cursor) : null;
+    if (query.scope === 'all') requireSiteAdmin(actor);
     const rows = await this.repos.conversations.listGroups(
-      query.scope === 'public' ? 'public' : { mine: actor.user.id },
+      query.scope === 'public' || query.scope === 'all' ? query.scope : { mine: actor.user.id },
       (query.q ?? '').trim(),
       after,
       n + 1,
@@ -215,6 +213,7 @@ export class ConversationsService {
       if (!ev) throw notFound('group');
       requireOwner(requireMember(conv, await tx.members.find(conv.id, actor.user.id)));
       await tx.conversations.markDeleted(conv.id);
+      await this.audit.record({ actorId: actor.user.id, action: 'group.deleted', conversationId: conv.id, details: { name: conv.name } }, tx);
       return ev;
     });
     // Member rows outlive the soft delete, so the members hear of it.
@@ -223,7 +222,8 @@ export class ConversationsService {
 
   async listMembers(actor: Actor, id: string, cursor: string | undefined, limit: number | undefined): Promise<{ members: Member[]; nextCursor: string | null }> {
     const conv = await loadConversation(this.repos, id, 'group');
-    requireMember(conv, await this.repos.members.find(conv.id, actor.user.id));
+    // Site admins see every group's members.
+    if (!actor.user.siteAdmin) requireMember(conv, await this.repos.members.find(conv.id, actor.user.id));
     const n = clampLimit(limit);
     const key = cursor ? decodeTimeCursor(cursor) : null;
     const after = key ? { at: key.at, userId: key.id } : null;
@@ -247,10 +247,13 @@ export class ConversationsService {
     if (!user) throw notFound('user');
     const existing = await this.repos.members.find(conv.id, userId);
     if (existing) return { member: presentMember(existing, user, this.presence), created: false };
+    await this.refuseBanned(conv.id, userId, self);
 
     const result = await inTransaction<{ row: MemberRow; event: EventRow }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(conv.id);
       if (seq === null) throw notFound('group');
+      // A ban takes the conversation's lock too: one made meanwhile has committed by now.
+      await this.refuseBanned(conv.id, userId, self, tx);
       const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq }]);
       // Joined concurrently: undo the seq taken, so no hole is left.
       if (!row) throw new Rollback(null);
@@ -289,6 +292,10 @@ export class ConversationsService {
         const me = (await tx.members.setRole(conv.id, actor.user.id, 'admin'))!;
         events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(me) }))!);
       }
+      await this.audit.record(
+        { actorId: actor.user.id, action: 'member.role_changed', targetUserId: userId, conversationId: conv.id, details: { from: nowTarget!.role, to: role } },
+        tx,
+      );
       return { events, member: updated };
     });
     if ('events' in result) await this.publisher.publish(result.events);
@@ -308,9 +315,18 @@ export class ConversationsService {
       checkRemoval(conv, actor.user.id, await tx.members.find(conv.id, actor.user.id), nowTarget);
       const removed = (await tx.members.delete(conv.id, userId))!;
       await tx.conversations.addMemberCount(conv.id, -1);
-      return (await appendEvent(tx, conv.id, 'member.left', { seq, payload: memberPayload(removed) }))!;
+      const byAdmin = userId !== actor.user.id;
+      if (byAdmin) await this.audit.record({ actorId: actor.user.id, action: 'member.removed', targetUserId: userId, conversationId: conv.id }, tx);
+      return (await appendEvent(tx, conv.id, 'member.left', { seq, payload: memberPayload(removed, byAdmin ? 'removed' : undefined) }))!;
     });
     await this.publisher.publish([event], [userId]);
+  }
+
+  /** A banned user may not join (403) nor be added (409: lift the ban first). */
+  private async refuseBanned(conversationId: string, userId: string, self: boolean, repos: Repositories = this.repos): Promise<void> {
+    if (!(await repos.bans.exists(conversationId, userId))) return;
+    if (self) throw forbidden('you are banned from this group');
+    throw conflict('this user is banned from the group; lift the ban first');
   }
 
   /** The one direct conversation of the caller and another user: created when absent. */

@@ -7,6 +7,7 @@ import type { Bus } from '../events/bus.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EphemeralFrame } from '../protocol/frames.js';
 import type { Role } from '../protocol/entities.js';
+import type { MemberRow } from '../db/repositories/members.repository.js';
 import { presentConversationShared, presentMember, type MessagePresenter, type UserView } from './presenters.js';
 
 /** What a member event keeps, since the membership row may be gone when it is replayed. */
@@ -18,6 +19,16 @@ export interface MemberPayload {
   /** Why a member left: absent when they left themselves. */
   reason?: 'removed' | 'banned';
 }
+
+/** The payload of a member event, from the membership row (and why a member left). */
+export const memberPayload = (m: MemberRow, reason?: MemberPayload['reason']): Record<string, unknown> =>
+  ({
+    userId: m.userId,
+    role: m.role,
+    joinedAt: m.joinedAt.toISOString(),
+    mutedUntil: m.mutedUntil?.toISOString() ?? null,
+    ...(reason ? { reason } : {}),
+  }) satisfies MemberPayload;
 
 /**
  * Takes the conversation's next seq and writes an event with it. Call inside a transaction:
@@ -104,7 +115,10 @@ export async function renderEvents(
       case 'member.updated': {
         const p = r.payload as unknown as MemberPayload;
         const user = userById.get(p.userId);
-        if (user) out.push({ type: r.type, ...head, member: presentMember({ role: p.role, joinedAt: new Date(p.joinedAt), mutedUntil: p.mutedUntil ? new Date(p.mutedUntil) : null }, user, presence) });
+        if (!user) break;
+        const member = presentMember({ role: p.role, joinedAt: new Date(p.joinedAt), mutedUntil: p.mutedUntil ? new Date(p.mutedUntil) : null }, user, presence);
+        if (r.type === 'member.left' && p.reason) out.push({ type: r.type, ...head, member, reason: p.reason });
+        else out.push({ type: r.type, ...head, member });
         break;
       }
       case 'conversation.updated':
@@ -163,5 +177,10 @@ export class EventPublisher {
   /** Closes the sockets of a revoked token, on every node. */
   revoke(tokenHash: string): void {
     if (this.bus.active) this.bus.publish({ kind: 'revoke', tokenHash });
+  }
+
+  /** Closes every socket of a user (a deactivated account), on every node. */
+  revokeUser(userId: string): void {
+    if (this.bus.active) this.bus.publish({ kind: 'revoke-user', userId });
   }
 }

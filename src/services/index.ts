@@ -1,29 +1,41 @@
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
 import type { Database } from '../db/database.js';
 import { repositories } from '../db/repositories/index.js';
 import type { Bus } from '../events/bus.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { AccountsService } from './accounts.service.js';
+import { AdminService } from './admin.service.js';
 import { AuditService } from './audit.service.js';
 import { ConversationsService } from './conversations.service.js';
 import { EventPublisher } from './events.js';
+import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
+import { ModerationService } from './moderation.service.js';
 import { PresenceService } from './presence.service.js';
 import { MessagePresenter, type PresenceSource, type UserView } from './presenters.js';
 import { ReactionsService } from './reactions.service.js';
 import { SearchService } from './search.service.js';
+import { TokensService } from './tokens.service.js';
 import { UploadsService } from './uploads.service.js';
 import type { UrlSigner } from './url-signer.js';
+import type { WebhookDispatcherOptions } from './webhook-dispatcher.js';
+import { WebhooksService } from './webhooks.service.js';
 
 export interface Services {
   accounts: AccountsService;
+  admin: AdminService;
   audit: AuditService;
+  moderation: ModerationService;
+  tokens: TokensService;
   conversations: ConversationsService;
+  exports: ExportService;
   messages: MessagesService;
   presence: PresenceService;
   reactions: ReactionsService;
   uploads: UploadsService;
   search: SearchService;
+  webhooks: WebhooksService;
 }
 
 export interface ServiceDeps {
@@ -33,6 +45,12 @@ export interface ServiceDeps {
   presence: PresenceSource;
   blobs: BlobStore;
   signer: UrlSigner;
+  /** Outgoing webhooks: WEBHOOK_ALLOW_PRIVATE and the dispatcher's timings (tests shorten them). */
+  webhooks?: Partial<WebhookDispatcherOptions>;
+  /** ADMIN_USERNAME: who becomes site admin; null = the first person to register. */
+  adminUsername?: string | null;
+  /** The app's metrics (GET /metrics); absent = nothing counted. */
+  metrics?: Metrics;
 }
 
 /** Wires the services over one database, bus, blob store and URL signer. */
@@ -48,14 +66,21 @@ export function createServices(deps: ServiceDeps): Services {
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
   const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger);
   const audit = new AuditService(repos, logger);
+  const webhooks = new WebhooksService(db, repos, audit, logger, deps.webhooks);
+  const admin = new AdminService(repos, publisher, audit, users, { adminUsername: deps.adminUsername ?? null }, logger);
   return {
     audit,
-    accounts: new AccountsService(repos, users, publisher, uploads, logger),
-    conversations: new ConversationsService(db, repos, publisher, users, messageView),
-    messages: new MessagesService(db, repos, publisher, users, messageView, logger),
+    admin,
+    accounts: new AccountsService(repos, users, publisher, uploads, admin, logger),
+    conversations: new ConversationsService(db, repos, publisher, users, messageView, audit),
+    moderation: new ModerationService(db, repos, publisher, audit, users),
+    tokens: new TokensService(repos, publisher, audit, users),
+    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, deps.metrics),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,
     search: new SearchService(repos, messageView),
+    exports: new ExportService(repos, audit, logger),
+    webhooks,
   };
 }

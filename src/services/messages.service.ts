@@ -2,6 +2,7 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../core/err
 import { clampLimit } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
@@ -11,9 +12,10 @@ import type { Message } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
-import { isAdmin, loadMembership, loadVisibleMessage, requireMember } from './access.js';
+import { isAdmin, loadMembership, loadVisibleMessage, requireMember, requireNotMuted } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { presentMessage, type MessagePresenter, type UserView } from './presenters.js';
+import type { MessageCreatedHook } from './webhooks.service.js';
 
 /** A message event built from the row just written: no need to read it back. */
 function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: Message): ConversationEvent {
@@ -64,6 +66,9 @@ export class MessagesService {
     private readonly presence: UserView,
     private readonly view: MessagePresenter,
     private readonly logger: Logger,
+    /** Outgoing webhooks: told of each new message after commit, in the background. */
+    private readonly hooks?: MessageCreatedHook,
+    private readonly metrics?: Pick<Metrics, 'messagesStored'>,
   ) {}
 
   /**
@@ -71,12 +76,13 @@ export class MessagesService {
    * A repeat of (conversation, sender, clientMsgId) returns the stored message and creates nothing.
    */
   async send(actor: Actor, conversationId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
-    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
     const clientMsgId = input.clientMsgId ?? null;
     if (clientMsgId !== null) {
       const stored = await this.repos.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
       if (stored) return { message: await this.view.presentOne(stored, actor.user.id), created: false };
     }
+    requireNotMuted(member);
     const attachmentIds = [...new Set(input.attachmentIds ?? [])];
     const ownUploads = new Map<string, UploadRow>();
     if (attachmentIds.length > 0) {
@@ -108,7 +114,10 @@ export class MessagesService {
       }
       // Sending moves the sender's read pointer; no row means they are no longer a member (a
       // removal may have committed just before we locked the conversation).
-      if ((await tx.members.markRead(conv.id, actor.user.id, seq)) === null) requireMember(conv, null);
+      const me = await tx.members.markReadReturning(conv.id, actor.user.id, seq);
+      if (me === null) requireMember(conv, null);
+      // A mute may have committed just before we locked the conversation.
+      else requireNotMuted(me);
       const row = await tx.messages.insert({
         id: newId(),
         conversationId: conv.id,
@@ -125,6 +134,7 @@ export class MessagesService {
       return { row, event: event! };
     });
     if ('stored' in result) return { message: await this.view.presentOne(result.stored, actor.user.id), created: false };
+    this.metrics?.messagesStored.inc();
     this.logger.debug({ conversationId: conv.id, seq: result.row.seq, messageId: result.row.id }, 'message stored');
     // A new message has no reactions, and its attachments are the uploads just checked.
     const message = presentMessage(
@@ -132,7 +142,10 @@ export class MessagesService {
       [],
       attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!)),
     );
-    await this.publisher.publishEvents(conv.id, [messageEvent('message.created', result.event, message)]);
+    const created = messageEvent('message.created', result.event, message);
+    await this.publisher.publishEvents(conv.id, [created]);
+    // Webhooks belong to groups. Returns at once, never throws.
+    if (conv.kind === 'group') this.hooks?.onMessageCreated(conv.id, created);
     return { message, created: true };
   }
 
@@ -164,8 +177,9 @@ export class MessagesService {
   }
 
   async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
-    const { row } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
+    const { row, member } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
     if (row.senderId !== actor.user.id) throw forbidden('only the sender may edit a message');
+    requireNotMuted(member);
     if (row.deletedAt) throw conflict('the message was deleted');
     const text = cleanBody(body, false);
     const mentions = await this.resolveMentions(row.conversationId, text);

@@ -32,6 +32,7 @@ export function presentUser(row: UserRow, presence: UserView): User {
     online: presence.isOnline(row.id),
     lastSeenAt: iso(row.lastSeenAt),
     bot: row.bot,
+    siteAdmin: row.siteAdmin,
   };
 }
 

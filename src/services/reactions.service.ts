@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { Actor } from './accounts.service.js';
-import { loadVisibleMessage } from './access.js';
+import { loadVisibleMessage, requireNotMuted } from './access.js';
 import type { EventPublisher } from './events.js';
 
 // The v flag (Node 20 has it) knows emoji sequences: ZWJ families, skin tones, flags.
@@ -46,7 +46,9 @@ export class ReactionsService {
   }
 
   private async change(actor: Actor, messageId: string, emoji: string, type: 'reaction.added' | 'reaction.removed'): Promise<void> {
-    const { row } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
+    const { row, member } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
+    // A muted member may take a reaction back, not add one.
+    if (type === 'reaction.added') requireNotMuted(member);
     if (!validEmoji(emoji)) throw badRequest('emoji must be a Unicode emoji or a :short_name:', { emoji });
     if (row.deletedAt) {
       if (type === 'reaction.removed') return; // its reactions went with it

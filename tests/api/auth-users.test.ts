@@ -8,7 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { User } from '../../src/protocol/index.js';
 import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 
-const USER_KEYS = ['avatarUrl', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'username'];
+const USER_KEYS = ['avatarUrl', 'bot', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'siteAdmin', 'username'];
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const PASSWORD = 'correct horse';
 

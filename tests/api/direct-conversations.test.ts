@@ -24,7 +24,7 @@ const CONVERSATION_KEYS = [
   'unreadCount',
   'visibility',
 ];
-const USER_KEYS = ['avatarUrl', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'username'];
+const USER_KEYS = ['avatarUrl', 'bot', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'siteAdmin', 'username'];
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 let testApp: TestApp;

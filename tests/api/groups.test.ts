@@ -23,7 +23,7 @@ const CONVERSATION_KEYS = [
   'unreadCount',
   'visibility',
 ];
-const USER_KEYS = ['avatarUrl', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'username'];
+const USER_KEYS = ['avatarUrl', 'bot', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'siteAdmin', 'username'];
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 interface WireEvent {
@@ -83,7 +83,7 @@ function expectUserShape(user: User): void {
 }
 
 function expectMemberShape(member: Member): void {
-  expect(Object.keys(member).sort()).toEqual(['joinedAt', 'role', 'user']);
+  expect(Object.keys(member).sort()).toEqual(['joinedAt', 'mutedUntil', 'role', 'user']);
   expectUserShape(member.user);
   expect(['owner', 'admin', 'member']).toContain(member.role);
   expect(member.joinedAt).toMatch(ISO_WITH_ZONE);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
 import { api, freePort, startServer, waitReady, type ServerProcess } from '../helpers/process.js';
 
@@ -81,6 +82,42 @@ describe.runIf(dbKind === 'pglite')('embedded DATA_DIR', () => {
     expect(await third.exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(fs.existsSync(path.join(root, 'data', 'parley.lock'))).toBe(false);
+  }, 120_000);
+});
+
+describe('logs', () => {
+  it("tag a WebSocket frame's lines, the services' own included, with the connection id; API tokens never appear", async () => {
+    const root = tempDir();
+    const db = dbKind === 'postgres' ? await createTestPostgresDatabase() : null;
+    try {
+      const server = await start({ ...dirsEnv(root), LOG_LEVEL: 'debug', ...(db ? { DATABASE_URL: db.url } : {}) });
+      await waitReady(server);
+      const reg = await api(server, 'POST', '/auth/register', { username: 'logger', password: 'password123' });
+      const group = await api(server, 'POST', '/groups', { name: 'logs' }, reg.json.token);
+      const pat = await api(server, 'POST', '/users/me/tokens', { name: 'bot' }, reg.json.token);
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/v1/ws`);
+      const frames: Record<string, unknown>[] = [];
+      ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as Record<string, unknown>));
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ type: 'auth', token: pat.json.token }));
+      await vi.waitFor(() => expect(frames.some((f) => f.type === 'ready')).toBe(true));
+      const connectionId = frames.find((f) => f.type === 'ready')!.connectionId as string;
+      ws.send(JSON.stringify({ type: 'message.send', id: 1, conversationId: group.json.id, body: 'logged', clientMsgId: 'l1' }));
+      await vi.waitFor(() => expect(frames.some((f) => f.type === 'ack')).toBe(true));
+      ws.close();
+      await vi.waitFor(() => {
+        const lines = fs
+          .readdirSync(path.join(root, 'logs'))
+          .flatMap((f) => fs.readFileSync(path.join(root, 'logs', f), 'utf8').split('\n'));
+        const stored = lines.find((l) => l.includes('"message stored"'));
+        expect(stored).toContain(`"connectionId":"${connectionId}"`);
+        expect(lines.join('\n')).not.toContain(pat.json.token);
+      }, { timeout: 5000 });
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      await db?.drop();
+    }
   }, 120_000);
 });
 

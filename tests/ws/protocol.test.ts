@@ -13,7 +13,7 @@ import { startTestServer, WsClient, type Frame, type TestServer } from '../helpe
 
 const API = '/api/v1';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const USER_KEYS = ['avatarUrl', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'username'];
+const USER_KEYS = ['avatarUrl', 'bot', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'siteAdmin', 'username'];
 const PER_VIEWER_KEYS = ['unreadCount', 'mentionCount', 'lastReadSeq', 'peer', 'me'];
 const AUTH_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 200;
@@ -269,7 +269,7 @@ describe('delivery', () => {
     expect(updated!.message.body).toBe('edited 改');
     expect(deleted!.messageId).toBe(msg.id);
     for (const [e, role] of [[joined!, 'member'], [memberUpdated!, 'admin'], [left!, 'admin']] as const) {
-      expect(Object.keys(e.member).sort()).toEqual(['joinedAt', 'role', 'user']);
+      expect(Object.keys(e.member).sort()).toEqual(['joinedAt', 'mutedUntil', 'role', 'user']);
       expectUser(e.member.user, c.user.id);
       expect(e.member.role).toBe(role);
       expect(e.member.joinedAt).toMatch(ISO);

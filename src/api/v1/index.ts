@@ -2,12 +2,17 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../../services/index.js';
 import { installAuth } from '../auth.js';
+import { adminRoutes } from './admin.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { conversationsRoutes } from './conversations.routes.js';
+import { exportRoutes } from './export.routes.js';
 import { groupsRoutes } from './groups.routes.js';
 import { messagesRoutes } from './messages.routes.js';
+import { moderationRoutes } from './moderation.routes.js';
+import { tokensRoutes } from './tokens.routes.js';
 import { usersRoutes } from './users.routes.js';
 import { uploadsRoutes } from './uploads.routes.js';
+import { webhooksRoutes } from './webhooks.routes.js';
 import type { Config } from '../../core/config.js';
 
 /** Everything under /api/v1: bearer auth on every route not marked public. */
@@ -26,4 +31,9 @@ export const apiV1 =
     await app.register(conversationsRoutes(services));
     await app.register(messagesRoutes(services));
     await app.register(uploadsRoutes(services, config));
+    await app.register(moderationRoutes(services));
+    await app.register(tokensRoutes(services));
+    await app.register(adminRoutes(services));
+    await app.register(exportRoutes(services));
+    await app.register(webhooksRoutes(services));
   };

@@ -106,7 +106,7 @@ export class ConversationsRepository {
 
   /** Groups by name: the caller's own (scope mine) or every public one; q filters by name prefix. */
   async listGroups(
-    scope: { mine: string } | 'public',
+    scope: { mine: string } | 'public' | 'all',
     q: string,
     after: { name: string; id: string } | null,
     limit: number,
@@ -118,11 +118,11 @@ export class ConversationsRepository {
       q ? sql`${lname} LIKE ${likePrefix(q.toLowerCase())}` : undefined,
       after ? or(gt(lname, after.name), and(eq(lname, after.name), gt(conversations.id, after.id))) : undefined,
     ];
-    if (scope === 'public') {
+    if (scope === 'public' || scope === 'all') {
       return this.db
         .select()
         .from(conversations)
-        .where(and(eq(conversations.visibility, 'public'), ...conditions))
+        .where(and(scope === 'public' ? eq(conversations.visibility, 'public') : undefined, ...conditions))
         .orderBy(asc(lname), asc(conversations.id))
         .limit(limit);
     }

@@ -1,5 +1,6 @@
 import type { Db } from '../database.js';
 import { AuditRepository } from './audit.repository.js';
+import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { MembersRepository } from './members.repository.js';
@@ -8,6 +9,7 @@ import { ReactionsRepository } from './reactions.repository.js';
 import { UploadsRepository } from './uploads.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { UsersRepository } from './users.repository.js';
+import { WebhooksRepository } from './webhooks.repository.js';
 
 /** One repository per aggregate, over one handle (the database, or an open transaction). */
 export interface Repositories {
@@ -20,6 +22,8 @@ export interface Repositories {
   uploads: UploadsRepository;
   events: EventsRepository;
   audit: AuditRepository;
+  bans: BansRepository;
+  webhooks: WebhooksRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -33,6 +37,8 @@ export function repositories(db: Db): Repositories {
     uploads: new UploadsRepository(db),
     events: new EventsRepository(db),
     audit: new AuditRepository(db),
+    bans: new BansRepository(db),
+    webhooks: new WebhooksRepository(db),
   };
 }
 

@@ -52,6 +52,15 @@ export class MembersRepository {
     return row ?? null;
   }
 
+  async setMute(conversationId: string, userId: string, mutedUntil: Date | null): Promise<MemberRow | null> {
+    const [row] = await this.db
+      .update(members)
+      .set({ mutedUntil })
+      .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)))
+      .returning();
+    return row ?? null;
+  }
+
   async delete(conversationId: string, userId: string): Promise<MemberRow | null> {
     const [row] = await this.db
       .delete(members)
@@ -148,13 +157,22 @@ export class MembersRepository {
 
   /** Moves a read pointer forward only, clamped to the conversation's last seq. */
   async markRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
+    return (await this.markReadReturning(conversationId, userId, seq))?.lastReadSeq ?? null;
+  }
+
+  /** markRead, also returning the member's mute (a send re-checks it under the conversation's lock). */
+  async markReadReturning(
+    conversationId: string,
+    userId: string,
+    seq: number,
+  ): Promise<{ lastReadSeq: number; mutedUntil: Date | null } | null> {
     const [row] = await this.db
       .update(members)
       .set({
         lastReadSeq: sql`GREATEST(${members.lastReadSeq}, LEAST(${seq}::bigint, (SELECT c.last_seq FROM conversations c WHERE c.id = ${conversationId}::uuid)))`,
       })
       .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)))
-      .returning({ lastReadSeq: members.lastReadSeq });
-    return row?.lastReadSeq ?? null;
+      .returning({ lastReadSeq: members.lastReadSeq, mutedUntil: members.mutedUntil });
+    return row ?? null;
   }
 }

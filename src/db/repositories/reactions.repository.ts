@@ -70,4 +70,26 @@ export class ReactionsRepository {
     }
     return out;
   }
+
+  /** Per message, who reacted with each emoji (in the order they did), emoji in the order first used. */
+  async reactors(messageIds: readonly string[]): Promise<Map<string, { emoji: string; userIds: string[] }[]>> {
+    const out = new Map<string, { emoji: string; userIds: string[] }[]>();
+    if (messageIds.length === 0) return out;
+    const rows = await this.db
+      .select({
+        messageId: reactions.messageId,
+        emoji: reactions.emoji,
+        userIds: sql<string[]>`array_agg(${reactions.userId}::text ORDER BY ${reactions.createdAt}, ${reactions.userId})`,
+      })
+      .from(reactions)
+      .where(inArray(reactions.messageId, [...messageIds]))
+      .groupBy(reactions.messageId, reactions.emoji)
+      .orderBy(sql`min(${reactions.createdAt})`, reactions.emoji);
+    for (const r of rows) {
+      const list = out.get(r.messageId) ?? [];
+      list.push({ emoji: r.emoji, userIds: r.userIds });
+      out.set(r.messageId, list);
+    }
+    return out;
+  }
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { users } from '../schema.js';
 import { isUniqueViolation, likePrefix } from '../sql.js';
@@ -61,6 +61,80 @@ export class UsersRepository {
       .where(and(match, page))
       .orderBy(asc(sql`lower(${users.username})`))
       .limit(limit);
+  }
+
+  /** Users for site admins: by username, optionally matching a prefix, only deactivated, only admins. */
+  async listForAdmin(
+    filter: { q: string; deactivated?: boolean; siteAdmin?: boolean },
+    after: string | null,
+    limit: number,
+  ): Promise<UserRow[]> {
+    const pattern = likePrefix(filter.q.toLowerCase());
+    return this.db
+      .select()
+      .from(users)
+      .where(
+        and(
+          filter.q ? or(sql`lower(${users.username}) LIKE ${pattern}`, sql`lower(${users.displayName}) LIKE ${pattern}`) : undefined,
+          filter.deactivated === undefined ? undefined : filter.deactivated ? isNotNull(users.deactivatedAt) : isNull(users.deactivatedAt),
+          filter.siteAdmin === undefined ? undefined : eq(users.siteAdmin, filter.siteAdmin),
+          after === null ? undefined : gt(sql`lower(${users.username})`, after),
+        ),
+      )
+      .orderBy(asc(sql`lower(${users.username})`))
+      .limit(limit);
+  }
+
+  /** The bots a user owns, by username. */
+  async botsOf(ownerId: string): Promise<UserRow[]> {
+    return this.db
+      .select()
+      .from(users)
+      .where(eq(users.botOwnerId, ownerId))
+      .orderBy(asc(sql`lower(${users.username})`));
+  }
+
+  /** Active site admins other than `exceptId`. */
+  async countOtherActiveAdmins(exceptId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(users)
+      .where(and(eq(users.siteAdmin, true), isNull(users.deactivatedAt), sql`${users.id} <> ${exceptId}`));
+    return row?.n ?? 0;
+  }
+
+  /** The first person (not a bot) to have registered, still active. */
+  async oldestPerson(): Promise<UserRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(users)
+      .where(and(eq(users.bot, false), isNull(users.deactivatedAt)))
+      .orderBy(asc(users.createdAt), asc(users.id))
+      .limit(1);
+    return row ?? null;
+  }
+
+  async anySiteAdmin(): Promise<boolean> {
+    const [row] = await this.db.select({ id: users.id }).from(users).where(eq(users.siteAdmin, true)).limit(1);
+    return row !== undefined;
+  }
+
+  async setAdminState(
+    id: string,
+    patch: Partial<Pick<UserRow, 'siteAdmin' | 'deactivatedAt' | 'passwordHash'>>,
+  ): Promise<UserRow | null> {
+    const [row] = await this.db.update(users).set(patch).where(eq(users.id, id)).returning();
+    return row ?? null;
+  }
+
+  /** Deactivates a user's bots; returns their ids. */
+  async deactivateBotsOf(ownerId: string): Promise<string[]> {
+    const rows = await this.db
+      .update(users)
+      .set({ deactivatedAt: sql`now()` })
+      .where(and(eq(users.botOwnerId, ownerId), isNull(users.deactivatedAt)))
+      .returning({ id: users.id });
+    return rows.map((r) => r.id);
   }
 
   async update(id: string, patch: Partial<Pick<UserRow, 'displayName' | 'avatarUploadId' | 'lastSeenAt'>>): Promise<UserRow | null> {

@@ -1,14 +1,14 @@
 import type { Logger } from '../../core/logger.js';
+import type { Metrics } from '../../core/metrics.js';
 import type { Services } from '../../services/index.js';
 import type { Connection } from '../connection.js';
 import type { RateLimiter } from '../../core/rate-limiter.js';
-import type { RealtimeStats } from '../fanout.js';
 
 /** What a frame handler may use: the services (never SQL) and the connection it serves. */
 export interface HandlerContext {
   services: Services;
   logger: Logger;
-  stats: RealtimeStats;
+  metrics: Metrics;
   typingLimiter: RateLimiter;
   /** Events one sync frame may replay in all. */
   syncBudget: number;

@@ -1,7 +1,10 @@
 import type { MessageSendFrame } from '../../protocol/frames.js';
 import type { FrameHandler } from './context.js';
 
-/** `message.send` → `ack` once the message is durably stored (a repeat acks the stored one). */
+/**
+ * `message.send` → `ack` once the message is durably stored (a repeat acks the stored one). The
+ * clock starts in the tick the frame is read (parsing and dispatch run synchronously up to here).
+ */
 export const messageSend: FrameHandler<MessageSendFrame> = async (conn, frame, ctx) => {
   const started = performance.now();
   const { message } = await ctx.services.messages.send(conn.actor, frame.conversationId, {
@@ -11,6 +14,5 @@ export const messageSend: FrameHandler<MessageSendFrame> = async (conn, frame, c
     attachmentIds: frame.attachmentIds,
   });
   conn.send({ type: 'ack', id: frame.id, message });
-  ctx.stats.acks++;
-  ctx.stats.ackLatencyMsSum += performance.now() - started;
+  ctx.metrics.wsSendAckDuration.observe((performance.now() - started) / 1000);
 };

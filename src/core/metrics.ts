@@ -1,0 +1,138 @@
+/**
+ * The Prometheus metrics of one app, served at GET /metrics. Each app has its own registry, so
+ * several apps in one process (tests, benchmarks) keep their own counts; prom-client's global
+ * registry is never used.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the metrics read at each scrape rather than count as they go. */
+export interface MetricsSources {
+  /** Authenticated WebSocket connections open on this node. */
+  openConnections(): number;
+  /** Connections the database pool may open (1 for the embedded database). */
+  dbPoolSize: number;
+}
+
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const QUERY_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+let processRegistry: Registry | null = null;
+
+/**
+ * Memory, CPU, handles, event-loop lag and GC of the process, under prom-client's standard names
+ * (`process_*`, `nodejs_*`). One registry per process: those collectors start native monitors
+ * (an event-loop delay histogram, a GC observer) that prom-client can never stop, so collecting
+ * them once per app would leak a pair for every app started in the process.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+  private queriesInFlight = 0;
+
+  readonly httpDuration = new Histogram({
+    name: 'parley_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern ("unmatched" for no route) and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly wsConnectionsOpened = new Counter({
+    name: 'parley_ws_connections_opened_total',
+    help: 'WebSocket connections that authenticated (got ready).',
+    registers: [this.registry],
+  });
+
+  readonly wsFramesReceived = new Counter({
+    name: 'parley_ws_frames_received_total',
+    help: 'Client frames of ready connections by type ("invalid" for malformed or unknown, "rate_limited" for dropped).',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly busEventsReceived = new Counter({
+    name: 'parley_bus_events_received_total',
+    help: 'Conversation events this node received from the bus.',
+    registers: [this.registry],
+  });
+
+  readonly wsEventsFannedOut = new Counter({
+    name: 'parley_ws_events_fanned_out_total',
+    help: 'Bus events handed to sockets of this node, one per socket, by frame type.',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly wsSendAckDuration = new Histogram({
+    name: 'parley_ws_send_ack_seconds',
+    help: 'From a message.send frame read to its ack written.',
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly messagesStored = new Counter({
+    name: 'parley_messages_stored_total',
+    help: 'Messages stored (over REST or WebSocket); repeats of a clientMsgId are not counted.',
+    registers: [this.registry],
+  });
+
+  readonly dbQueryDuration = new Histogram({
+    name: 'parley_db_query_duration_seconds',
+    help: 'Database queries as the app sees them, including the wait for a pooled connection.',
+    buckets: QUERY_SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly dbQueryErrors = new Counter({
+    name: 'parley_db_query_errors_total',
+    help: 'Database queries that failed (including expected ones, such as unique violations).',
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricsSources) {
+    // Read at each scrape: nothing to keep up to date on the hot paths.
+    const connections: Gauge = new Gauge({
+      name: 'parley_ws_connections',
+      help: 'Authenticated WebSocket connections open on this node.',
+      registers: [this.registry],
+      collect: () => connections.set(sources.openConnections()),
+    });
+    const inFlight: Gauge = new Gauge({
+      name: 'parley_db_queries_in_flight',
+      help: 'Database queries started and not yet finished (running or waiting for a connection).',
+      registers: [this.registry],
+      collect: () => inFlight.set(this.queriesInFlight),
+    });
+    new Gauge({
+      name: 'parley_db_pool_size',
+      help: 'Connections the database pool may open (1 for the embedded database).',
+      registers: [this.registry],
+    }).set(sources.dbPoolSize);
+    processMetrics();
+  }
+
+  /** A database query started (the database's query observer). */
+  queryStarted(): void {
+    this.queriesInFlight++;
+  }
+
+  /** A database query finished after `seconds`. */
+  queryFinished(seconds: number, failed: boolean): void {
+    this.queriesInFlight--;
+    this.dbQueryDuration.observe(seconds);
+    if (failed) this.dbQueryErrors.inc();
+  }
+
+  /** The exposition text: this app's metrics, then the process's. */
+  async text(): Promise<string> {
+    return (await this.registry.metrics()) + (await processMetrics().metrics());
+  }
+}

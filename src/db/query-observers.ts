@@ -1,0 +1,129 @@
+/**
+ * Query timing at the driver level (drizzle has no hook that sees a query end): the PGlite or
+ * postgres.js client is patched once when the database opens, and each query is reported to
+ * the observers attached at the time (the app's metrics). With none attached, a query costs a
+ * set-size check.
+ */
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { Sql } from 'postgres';
+
+/** Told of each query the app runs. */
+export interface QueryObserver {
+  queryStarted(): void;
+  queryFinished(seconds: number, failed: boolean): void;
+}
+
+type Finish = (failed: boolean) => void;
+
+export class QueryObservers {
+  private readonly observers = new Set<QueryObserver>();
+
+  /** Attaches an observer; returns its detach. */
+  add(observer: QueryObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  get active(): boolean {
+    return this.observers.size > 0;
+  }
+
+  /** A query starts: returns the call that reports its end, or null when nobody listens. */
+  start(): Finish | null {
+    if (this.observers.size === 0) return null;
+    // The observers told of the start are the ones told of the end, whoever attaches meanwhile.
+    const told = [...this.observers];
+    const t0 = performance.now();
+    for (const o of told) o.queryStarted();
+    return (failed) => {
+      const seconds = (performance.now() - t0) / 1000;
+      for (const o of told) o.queryFinished(seconds, failed);
+    };
+  }
+}
+
+async function timed<T>(observers: QueryObservers, run: () => Promise<T>): Promise<T> {
+  const finish = observers.start();
+  if (!finish) return run();
+  try {
+    const result = await run();
+    finish(false);
+    return result;
+  } catch (err) {
+    finish(true);
+    throw err;
+  }
+}
+
+/** Times PGlite's `query`, in and out of transactions (what drizzle calls). */
+export function observePglite(client: PGlite, observers: QueryObservers): void {
+  const query = client.query.bind(client);
+  client.query = ((...args: Parameters<PGlite['query']>) => timed(observers, () => query(...args))) as PGlite['query'];
+  const transaction = client.transaction.bind(client);
+  client.transaction = ((fn: (tx: Transaction) => Promise<unknown>) =>
+    transaction((tx) => {
+      const txQuery = tx.query.bind(tx);
+      tx.query = ((...args: Parameters<Transaction['query']>) => timed(observers, () => txQuery(...args))) as Transaction['query'];
+      return fn(tx);
+    })) as PGlite['transaction'];
+}
+
+/** The parts of a postgres.js `sql` (the pool, or a transaction's scope) that drizzle calls. */
+interface PostgresScope {
+  unsafe: (...args: unknown[]) => PromiseLike<unknown>;
+  begin?: (...args: unknown[]) => Promise<unknown>;
+  savepoint?: (...args: unknown[]) => Promise<unknown>;
+}
+
+/**
+ * Times postgres.js's `unsafe` (every drizzle query), on the pool and inside `begin` and
+ * `savepoint` scopes. A postgres.js query is lazy: it runs when first awaited, so the clock
+ * starts at its first `then` and the query object is handed back unchanged otherwise.
+ */
+export function observePostgres(client: Sql, observers: QueryObservers): void {
+  instrumentScope(client as unknown as PostgresScope, observers);
+}
+
+function instrumentScope(scope: PostgresScope, observers: QueryObservers): PostgresScope {
+  const unsafe = scope.unsafe;
+  scope.unsafe = (...args) => timedQuery(unsafe(...args), observers);
+  for (const key of ['begin', 'savepoint'] as const) {
+    const open = scope[key];
+    if (!open) continue;
+    // The last argument is the callback that receives the transaction's own scope.
+    scope[key] = (...args) => {
+      const fn = args.at(-1);
+      if (typeof fn === 'function') args[args.length - 1] = (sql: PostgresScope) => fn(instrumentScope(sql, observers));
+      return open(...args);
+    };
+  }
+  return scope;
+}
+
+type Then = (this: unknown, onFulfilled?: ((value: unknown) => unknown) | null, onRejected?: ((err: unknown) => unknown) | null) => unknown;
+
+function timedQuery<Q extends PromiseLike<unknown>>(query: Q, observers: QueryObservers): Q {
+  if (!observers.active) return query;
+  const q = query as unknown as { then: Then };
+  const then = q.then;
+  let started = false;
+  // Installed on the query object itself: the driver's own `catch` calls `then` again later.
+  q.then = function (onFulfilled, onRejected) {
+    const finish = started ? null : observers.start();
+    started = true;
+    if (!finish) return then.call(this, onFulfilled, onRejected);
+    return then.call(
+      this,
+      (value) => {
+        finish(false);
+        return onFulfilled ? onFulfilled(value) : value;
+      },
+      (err) => {
+        finish(true);
+        if (onRejected) return onRejected(err);
+        throw err;
+      },
+    );
+  };
+  return query;
+}

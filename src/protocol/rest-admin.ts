@@ -1,0 +1,34 @@
+/** REST bodies of moderation, API tokens, bots and site administration (CONTRACT.md's operations rows). */
+import { Type } from 'typebox';
+import { AdminUser, ApiToken, AuditEntry, Ban, Nullable, Timestamp, User } from './entities.js';
+import { DisplayName, ListQuery, Username } from './rest.js';
+
+const strict = { additionalProperties: false } as const;
+
+export const MuteBody = Type.Object({ until: Timestamp }, strict);
+export const BanList = Type.Object({ bans: Type.Array(Ban), nextCursor: Nullable(Type.String()) });
+
+export const TokenName = Type.String({ minLength: 1, maxLength: 64 });
+export const CreateTokenBody = Type.Object({ name: TokenName }, strict);
+export const CreatedToken = Type.Object({ ...ApiToken.properties, token: Type.String({ description: 'Shown once' }) });
+export const TokenList = Type.Object({ tokens: Type.Array(ApiToken) });
+
+export const CreateBotBody = Type.Object(
+  { username: Username, displayName: Type.Optional(DisplayName), tokenName: Type.Optional(TokenName) },
+  strict,
+);
+export const CreatedBot = Type.Object({ user: User, token: Type.String({ description: 'The bot\'s first API token, shown once' }) });
+export const BotList = Type.Object({ bots: Type.Array(User) });
+
+export const AuditList = Type.Object({ entries: Type.Array(AuditEntry), nextCursor: Nullable(Type.String()) });
+export const AdminUserQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 64 })),
+    deactivated: Type.Optional(Type.Boolean()),
+    siteAdmin: Type.Optional(Type.Boolean()),
+    ...ListQuery,
+  },
+  strict,
+);
+export const AdminUserList = Type.Object({ users: Type.Array(AdminUser), nextCursor: Nullable(Type.String()) });
+export const PatchAdminUserBody = Type.Object({ siteAdmin: Type.Boolean() }, strict);

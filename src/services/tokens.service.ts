@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
+import { isUuid, newId } from '../core/ids.js';
+import type { Repositories } from '../db/repositories/index.js';
+import type { SessionRow } from '../db/repositories/sessions.repository.js';
+import type { UserRow } from '../db/repositories/users.repository.js';
+import type { ApiToken, User } from '../protocol/entities.js';
+import { hashToken, type Actor } from './accounts.service.js';
+import type { AuditService } from './audit.service.js';
+import type { EventPublisher } from './events.js';
+import { presentUser, type UserView } from './presenters.js';
+
+/** API tokens one account may hold. */
+export const MAX_API_TOKENS = 50;
+/** Bots one person may own. */
+export const MAX_BOTS = 25;
+
+/** A new opaque token; the prefix lets secret scanners recognise a leaked one. */
+export const newToken = (kind: 'session' | 'api'): string =>
+  (kind === 'api' ? 'parley_pat_' : '') + randomBytes(32).toString('base64url');
+
+const presentToken = (row: SessionRow): ApiToken => ({
+  id: row.id,
+  name: row.name ?? '',
+  createdAt: row.createdAt.toISOString(),
+  lastUsedAt: row.lastUsedAt.toISOString(),
+});
+
+function cleanName(name: string, what: string): string {
+  const clean = name.trim();
+  if (!clean) throw badRequest(`${what} must not be blank`);
+  return clean;
+}
+
+/** Long-lived API tokens (for bots and scripts), and bot accounts owned by people. */
+export class TokensService {
+  constructor(
+    private readonly repos: Repositories,
+    private readonly publisher: EventPublisher,
+    private readonly audit: AuditService,
+    private readonly presence: UserView,
+  ) {}
+
+  /** Creates an API token for the caller; the token is returned only here. */
+  async create(actor: Actor, name: string): Promise<ApiToken & { token: string }> {
+    return this.issue(actor.user.id, cleanName(name, 'name'));
+  }
+
+  async list(actor: Actor): Promise<{ tokens: ApiToken[] }> {
+    return { tokens: (await this.repos.sessions.listForUser(actor.user.id, 'api')).map(presentToken) };
+  }
+
+  /** Revokes one of the caller's API tokens and closes its sockets. */
+  async revoke(actor: Actor, id: string): Promise<void> {
+    const row = isUuid(id) ? await this.repos.sessions.deleteOne(actor.user.id, id, 'api') : null;
+    if (!row) throw notFound('token');
+    this.publisher.revoke(row.tokenHash);
+  }
+
+  /** Creates a bot account owned by the caller, with its first API token. */
+  async createBot(actor: Actor, input: { username: string; displayName?: string; tokenName?: string }): Promise<{ user: User; token: string }> {
+    if (actor.user.bot) throw forbidden('a bot cannot create bots');
+    if ((await this.repos.users.botsOf(actor.user.id)).filter((b) => !b.deactivatedAt).length >= MAX_BOTS) {
+      throw conflict(`one person may own at most ${MAX_BOTS} bots`);
+    }
+    const displayName = cleanName(input.displayName ?? input.username, 'displayName');
+    const row = await this.repos.users.create({
+      id: newId(),
+      username: input.username,
+      displayName,
+      passwordHash: null,
+      bot: true,
+      botOwnerId: actor.user.id,
+    });
+    if (!row) throw new AppError('username_taken', 'that username is taken');
+    const { token } = await this.issue(row.id, input.tokenName?.trim() || 'default');
+    await this.audit.record({ actorId: actor.user.id, action: 'bot.created', targetUserId: row.id });
+    return { user: presentUser(row, this.presence), token };
+  }
+
+  async listBots(actor: Actor): Promise<{ bots: User[] }> {
+    const rows = await this.repos.users.botsOf(actor.user.id);
+    return { bots: rows.filter((r) => !r.deactivatedAt).map((r) => presentUser(r, this.presence)) };
+  }
+
+  /** A new API token for one of the caller's bots. */
+  async createBotToken(actor: Actor, botId: string, name: string): Promise<ApiToken & { token: string }> {
+    const bot = await this.ownBot(actor, botId);
+    return this.issue(bot.id, cleanName(name, 'name'));
+  }
+
+  /** Deactivates one of the caller's bots: its tokens are revoked and its sockets closed. */
+  async deleteBot(actor: Actor, botId: string): Promise<void> {
+    const bot = await this.ownBot(actor, botId);
+    await this.repos.users.setAdminState(bot.id, { deactivatedAt: new Date() });
+    await this.repos.sessions.deleteAllForUser(bot.id);
+    this.publisher.revokeUser(bot.id);
+    await this.audit.record({ actorId: actor.user.id, action: 'bot.deleted', targetUserId: bot.id });
+  }
+
+  private async ownBot(actor: Actor, botId: string): Promise<UserRow> {
+    const bot = isUuid(botId) ? await this.repos.users.findById(botId) : null;
+    if (!bot || bot.botOwnerId !== actor.user.id || bot.deactivatedAt) throw notFound('bot');
+    return bot;
+  }
+
+  private async issue(userId: string, name: string): Promise<ApiToken & { token: string }> {
+    if ((await this.repos.sessions.countForUser(userId, 'api')) >= MAX_API_TOKENS) {
+      throw conflict(`an account may hold at most ${MAX_API_TOKENS} API tokens; revoke one first`);
+    }
+    const token = newToken('api');
+    const row = await this.repos.sessions.create({ id: newId(), userId, tokenHash: hashToken(token), kind: 'api', name });
+    return { ...presentToken(row), token };
+  }
+}

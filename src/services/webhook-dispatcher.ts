@@ -1,0 +1,193 @@
+/**
+ * Sends queued webhook deliveries. Every node runs one: it polls the durable queue (and is kicked
+ * at once after a local enqueue), claims due rows with a lease, POSTs a few at a time, and
+ * records the outcome: success deletes the row, a failure is retried with back-off, and after
+ * the last retry the delivery is dropped; a hook failing too many deliveries in a row is disabled.
+ * No transaction is open while a request is in flight.
+ */
+import type { Logger } from '../core/logger.js';
+import type { ClaimedDelivery, WebhooksRepository } from '../db/repositories/webhooks.repository.js';
+import type { AuditService } from './audit.service.js';
+import { parseWebhookUrl, resolveWebhookTarget } from './webhook-guard.js';
+import { postWebhook, signWebhookBody } from './webhook-http.js';
+
+export interface WebhookDispatcherOptions {
+  /** Deliver to loopback and private addresses (WEBHOOK_ALLOW_PRIVATE=on). */
+  allowPrivate: boolean;
+  /** How often the queue is polled when nothing kicks it. */
+  pollIntervalMs: number;
+  /** Deliveries in flight at once on this node. */
+  concurrency: number;
+  /** Time box of one POST, connection and response headers included. */
+  requestTimeoutMs: number;
+  /** How long a claim lasts: past it another node may take the delivery (longer than a request). */
+  leaseMs: number;
+  /** Waits before each retry; after the last one fails the delivery is given up. Each is jittered ±20%. */
+  retryDelaysMs: readonly number[];
+  /** Given-up deliveries in a row that disable a hook. */
+  disableAfter: number;
+}
+
+export const DEFAULT_WEBHOOK_OPTIONS: WebhookDispatcherOptions = {
+  allowPrivate: false,
+  pollIntervalMs: 1_000,
+  concurrency: 4,
+  requestTimeoutMs: 5_000,
+  leaseMs: 60_000,
+  retryDelaysMs: [5_000, 30_000, 120_000, 600_000, 1_800_000],
+  disableAfter: 5,
+};
+
+const EVENT = 'message.created';
+
+/** Describes a failed attempt for `last_error`, without internals beyond a status or error code. */
+function describeFailure(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e.name === 'TimeoutError' || e.code === 'ABORT_ERR') return `no response within ${timeoutMs} ms`;
+  if (e.name === 'WebhookTargetError') return e.message ?? 'target refused';
+  return e.code ? `request failed: ${e.code}` : `request failed: ${e.message ?? String(err)}`;
+}
+
+export class WebhookDispatcher {
+  private readonly options: WebhookDispatcherOptions;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private filling: Promise<void> = Promise.resolve();
+  private pending = false;
+  private stopped = true;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = new AbortController();
+
+  constructor(
+    private readonly repo: WebhooksRepository,
+    private readonly audit: AuditService,
+    private readonly logger: Logger,
+    options: Partial<WebhookDispatcherOptions> = {},
+    /** Told when a hook is disabled, so the service's cache forgets the conversation. */
+    private readonly onDisabled: (conversationId: string) => void = () => undefined,
+  ) {
+    this.options = { ...DEFAULT_WEBHOOK_OPTIONS, ...options };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.stopping = new AbortController();
+    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Stops polling, aborts the requests in flight and hands their claims back for the next node. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.stopping.abort();
+    await this.filling;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Looks at the queue soon (after a local enqueue, or a delivery finishing). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.pending = true;
+      return;
+    }
+    this.running = true;
+    this.filling = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.fill())
+      .catch((err: unknown) => this.logger.warn({ err }, 'claiming webhook deliveries failed'))
+      .finally(() => {
+        this.running = false;
+        if (this.pending) {
+          this.pending = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Claims as many due deliveries as there are free slots and starts them. */
+  private async fill(): Promise<void> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0 || this.stopped) return;
+    const claimed = await this.repo.claimDue(free, this.options.leaseMs);
+    if (this.stopped) {
+      await Promise.allSettled(claimed.map((d) => this.repo.release(d.id)));
+      return;
+    }
+    for (const delivery of claimed) {
+      const job: Promise<void> = this.deliver(delivery)
+        .catch((err: unknown) => this.logger.error({ err, deliveryId: delivery.id }, 'recording a webhook delivery failed'))
+        .finally(() => {
+          this.inFlight.delete(job);
+          this.kick();
+        });
+      this.inFlight.add(job);
+    }
+    // A full batch: there may be more due right now.
+    if (claimed.length === free) this.pending = true;
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    const { requestTimeoutMs } = this.options;
+    const log = this.logger.child({ webhookId: d.webhookId, deliveryId: d.id, attempt: d.attempts });
+    let failure: string;
+    try {
+      const url = parseWebhookUrl(d.url);
+      // Checked again now: the name may resolve elsewhere since the hook was created.
+      const [address] = await resolveWebhookTarget(url, this.options.allowPrivate, requestTimeoutMs);
+      const status = await postWebhook({
+        url,
+        address: address!,
+        body: d.body,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Parley-Webhook/1',
+          'x-parley-signature': signWebhookBody(d.secret, d.body),
+          'x-parley-delivery': d.id,
+          'x-parley-event': EVENT,
+        },
+        signal: AbortSignal.any([AbortSignal.timeout(requestTimeoutMs), this.stopping.signal]),
+      });
+      if (status >= 200 && status < 300) {
+        await this.repo.complete(d.id, d.webhookId);
+        log.debug({ status }, 'webhook delivered');
+        return;
+      }
+      failure = `HTTP ${status}`;
+    } catch (err) {
+      if (this.stopping.signal.aborted) {
+        // Not the receiver's fault: the next node (or this one after a restart) tries again.
+        await this.repo.release(d.id);
+        return;
+      }
+      failure = describeFailure(err, requestTimeoutMs);
+    }
+    await this.failed(d, failure, log);
+  }
+
+  private async failed(d: ClaimedDelivery, failure: string, log: Logger): Promise<void> {
+    const delays = this.options.retryDelaysMs;
+    if (d.attempts <= delays.length) {
+      const delay = delays[d.attempts - 1]! * (0.8 + Math.random() * 0.4);
+      await this.repo.reschedule(d.id, d.webhookId, delay, failure);
+      log.info({ failure, retryInMs: Math.round(delay) }, 'webhook delivery failed; will retry');
+      return;
+    }
+    const result = await this.repo.giveUp(d.id, d.webhookId, failure, this.options.disableAfter);
+    log.warn({ failure, consecutiveFailures: result.consecutiveFailures }, 'webhook delivery given up');
+    if (result.disabled && result.conversationId) {
+      this.onDisabled(result.conversationId);
+      log.warn({ conversationId: result.conversationId }, 'webhook disabled after repeated failures');
+      await this.audit.record({
+        actorId: null,
+        action: 'webhook.disabled',
+        conversationId: result.conversationId,
+        details: { webhookId: d.webhookId, target: new URL(d.url).origin, consecutiveFailures: result.consecutiveFailures, lastError: failure },
+      });
+    }
+  }
+}

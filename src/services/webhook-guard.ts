@@ -1,0 +1,125 @@
+/**
+ * What a webhook may point at: the URL rules and the SSRF guard. A webhook URL is chosen by a
+ * user and fetched by the server, so by default it must not reach loopback, private or other
+ * internal addresses, whatever its host name resolves to (checked at creation and again before
+ * each delivery, whose connection goes to the very address checked).
+ */
+import dns from 'node:dns';
+import net from 'node:net';
+import { withTimeout } from '../core/timeout.js';
+import { WEBHOOK_URL_MAX_LENGTH as WEBHOOK_URL_MAX } from '../protocol/rest.js';
+
+/** A resolved address, as `dns.lookup` gives it. */
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Why a URL or its target was refused: a message safe to show the admin who gave it. */
+export class WebhookTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookTargetError';
+  }
+}
+
+const blocked = new net.BlockList();
+for (const [prefix, bits] of [
+  ['0.0.0.0', 8], // "this network", unspecified
+  ['10.0.0.0', 8], // private
+  ['100.64.0.0', 10], // carrier-grade NAT
+  ['127.0.0.0', 8], // loopback
+  ['169.254.0.0', 16], // link-local (cloud metadata services live here)
+  ['172.16.0.0', 12], // private
+  ['192.0.0.0', 24], // IETF protocol assignments
+  ['192.168.0.0', 16], // private
+  ['198.18.0.0', 15], // benchmarking
+  ['224.0.0.0', 4], // multicast
+  ['240.0.0.0', 4], // reserved, broadcast
+] as const) {
+  blocked.addSubnet(prefix, bits, 'ipv4');
+}
+for (const [prefix, bits] of [
+  ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible forms
+  ['64:ff9b:1::', 48], // local-use IPv4/IPv6 translation
+  ['fc00::', 7], // unique-local
+  ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated)
+  ['ff00::', 8], // multicast
+] as const) {
+  blocked.addSubnet(prefix, bits, 'ipv6');
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:127.0.0.1`, `::ffff:7f00:1`), or null. */
+function mappedIpv4(address: string): string | null {
+  // The URL parser writes every spelling of an IPv6 address in one compressed form.
+  const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(new URL(`http://[${address}]/`).hostname);
+  if (!m) return null;
+  const hi = parseInt(m[1]!, 16);
+  const lo = parseInt(m[2]!, 16);
+  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+}
+
+/** True for an address a webhook may not reach unless private targets are allowed. */
+export function isBlockedAddress(address: string): boolean {
+  const family = net.isIP(address);
+  if (family === 0) return true;
+  if (family === 4) return blocked.check(address, 'ipv4');
+  const v4 = mappedIpv4(address);
+  return v4 !== null ? blocked.check(v4, 'ipv4') : blocked.check(address, 'ipv6');
+}
+
+/**
+ * Parses a webhook URL: http or https, no credentials, at most 2048 characters. Returns the URL
+ * in its normal form (numeric hosts like `0x7f000001` become `127.0.0.1`), without a fragment.
+ */
+export function parseWebhookUrl(raw: string): URL {
+  if (raw.length > WEBHOOK_URL_MAX) throw new WebhookTargetError(`url is longer than ${WEBHOOK_URL_MAX} characters`);
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new WebhookTargetError('url is not a valid absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WebhookTargetError('url must be http or https');
+  if (url.username || url.password) throw new WebhookTargetError('url must not contain credentials');
+  if (!url.hostname) throw new WebhookTargetError('url has no host');
+  url.hash = '';
+  if (url.href.length > WEBHOOK_URL_MAX) throw new WebhookTargetError(`url is longer than ${WEBHOOK_URL_MAX} characters`);
+  return url;
+}
+
+/** The host of a URL without IPv6 brackets. */
+const bareHost = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
+/**
+ * The addresses a webhook URL's host resolves to, every one of them checked: one private or
+ * loopback address refuses the target (unless `allowPrivate`), so a name cannot mix a public
+ * address with an internal one and hope for the internal one.
+ */
+export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, timeoutMs = 5_000): Promise<ResolvedAddress[]> {
+  const host = bareHost(url);
+  const literal = net.isIP(host);
+  let addresses: ResolvedAddress[];
+  if (literal !== 0) {
+    addresses = [{ address: host, family: literal as 4 | 6 }];
+  } else {
+    try {
+      const found = await withTimeout(dns.promises.lookup(host, { all: true, verbatim: true }), timeoutMs, 'DNS lookup timed out');
+      addresses = found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new WebhookTargetError(`the host ${host} could not be resolved${code ? ` (${code})` : ''}`);
+    }
+    if (addresses.length === 0) throw new WebhookTargetError(`the host ${host} could not be resolved`);
+  }
+  if (!allowPrivate) {
+    const bad = addresses.find((a) => isBlockedAddress(a.address));
+    if (bad) {
+      throw new WebhookTargetError(
+        `url resolves to ${bad.address}, a loopback, private or reserved address (set WEBHOOK_ALLOW_PRIVATE=on to allow)`,
+      );
+    }
+  }
+  return addresses;
+}

@@ -1,0 +1,55 @@
+/** The webhook SSRF guard and URL rules (src/services/webhook-guard.ts), and the signature format. */
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { isBlockedAddress, parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from '../../src/services/webhook-guard.js';
+import { signWebhookBody } from '../../src/services/webhook-http.js';
+
+describe('isBlockedAddress', () => {
+  it.each([
+    '127.0.0.1', '127.255.0.9', '10.0.0.1', '172.16.0.1', '172.31.255.255', '192.168.0.1', '169.254.169.254',
+    '100.64.0.1', '100.127.255.255', '0.0.0.0', '224.0.0.1', '255.255.255.255',
+    '::', '::1', 'fe80::1', 'febf::1', 'fc00::1', 'fdff::1', 'ff02::1',
+    '::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:192.168.1.1', '::127.0.0.1',
+  ])('refuses %s', (address) => expect(isBlockedAddress(address)).toBe(true));
+
+  it.each(['8.8.8.8', '203.0.113.7', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])(
+    'allows %s',
+    (address) => expect(isBlockedAddress(address)).toBe(false),
+  );
+
+  it('refuses what is not an address', () => expect(isBlockedAddress('localhost')).toBe(true));
+});
+
+describe('parseWebhookUrl', () => {
+  it('normalizes numeric hosts and drops the fragment', () => {
+    expect(parseWebhookUrl('http://0x7f000001:8080/a?b=1#c').href).toBe('http://127.0.0.1:8080/a?b=1');
+  });
+
+  it.each(['ftp://x.example/', 'http://a:b@x.example/', 'http://a@x.example/', 'javascript:alert(1)', 'nope', `https://x.example/${'a'.repeat(2040)}`])(
+    'refuses %s',
+    (raw) => expect(() => parseWebhookUrl(raw)).toThrow(WebhookTargetError),
+  );
+});
+
+describe('resolveWebhookTarget', () => {
+  it('refuses a name that resolves to loopback, and allows it when private targets are allowed', async () => {
+    await expect(resolveWebhookTarget(new URL('http://localhost/'), false)).rejects.toThrow(/loopback/);
+    const addresses = await resolveWebhookTarget(new URL('http://localhost/'), true);
+    expect(addresses.length).toBeGreaterThan(0);
+  });
+
+  it('takes IP literals as they are, brackets removed', async () => {
+    expect(await resolveWebhookTarget(new URL('http://[::1]/'), true)).toEqual([{ address: '::1', family: 6 }]);
+    await expect(resolveWebhookTarget(new URL('http://[::1]/'), false)).rejects.toThrow(WebhookTargetError);
+  });
+
+  it('refuses a host that does not resolve', async () => {
+    await expect(resolveWebhookTarget(new URL('http://no-such-host.invalid/'), true, 2_000)).rejects.toThrow(/could not be resolved/);
+  });
+});
+
+it('signs as sha256=<lowercase hex HMAC-SHA256 of the UTF-8 body, keyed by the secret string>', () => {
+  const body = '{"message":{"body":"你好"}}';
+  expect(signWebhookBody('s3cret', body)).toBe(`sha256=${createHmac('sha256', Buffer.from('s3cret', 'utf8')).update(Buffer.from(body, 'utf8')).digest('hex')}`);
+  expect(signWebhookBody('s3cret', body)).toMatch(/^sha256=[0-9a-f]{64}$/);
+});
