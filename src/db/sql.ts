@@ -7,12 +7,18 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
 
+/** The PostgreSQL error of err (or of its cause, as drivers and drizzle wrap it), or null. */
+export function pgError(err: unknown): { code: string; detail?: string } | null {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return { code, detail: (e as { detail?: string }).detail };
+  }
+  return null;
+}
+
 /** True when err (or its cause) is PostgreSQL's unique_violation. */
 export function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
+  return pgError(err)?.code === '23505';
 }
 
 /**
@@ -48,4 +54,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 /** Escapes LIKE wildcards so user text matches literally. */
 export function likePrefix(text: string): string {
   return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * A PostgreSQL array literal (`{"a","b"}`) of strings, passed as one text parameter and cast
+ * (`::text[]`, `::uuid[]`): one parameter whatever the length, so the statement's shape is fixed.
+ */
+export function pgArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }

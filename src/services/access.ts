@@ -34,9 +34,10 @@ export async function loadMembership(
   conversationId: string,
   userId: string,
 ): Promise<{ conv: ConversationRow; member: MemberRow }> {
-  const conv = await loadConversation(repos, conversationId);
-  const member = requireMember(conv, await repos.members.find(conv.id, userId));
-  return { conv, member };
+  if (!isUuid(conversationId)) throw notFound('conversation');
+  const found = await repos.conversations.findWithMember(conversationId, userId);
+  if (!found) throw notFound('conversation');
+  return { conv: found.conversation, member: requireMember(found.conversation, found.member) };
 }
 
 export const isAdmin = (m: MemberRow): boolean => m.role === 'owner' || m.role === 'admin';

@@ -72,17 +72,81 @@ export class MessagesService {
   ) {}
 
   /**
-   * Stores a message and its event under the conversation's next seq, in one short transaction.
-   * A repeat of (conversation, sender, clientMsgId) returns the stored message and creates nothing.
+   * Stores a message and its event under the conversation's next seq, in one statement (with
+   * the attachments, one short transaction). A repeat of (conversation, sender, clientMsgId)
+   * returns the stored message and creates nothing.
    */
   async send(actor: Actor, conversationId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
     const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
     const clientMsgId = input.clientMsgId ?? null;
-    if (clientMsgId !== null) {
-      const stored = await this.repos.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
-      if (stored) return { message: await this.view.presentOne(stored, actor.user.id), created: false };
+    // A repeat is answered with what was stored, even when this attempt would now be refused
+    // (its body changed, the sender was muted since): looked up only on those refusals, so
+    // the usual send pays no query for it.
+    const repeatOr = async (refusal: unknown): Promise<{ message: Message; created: false }> => {
+      const stored = clientMsgId === null ? null : await this.repos.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
+      if (!stored) throw refusal;
+      return { message: await this.view.presentOne(stored, actor.user.id), created: false };
+    };
+    let prepared: { body: string; replyTo: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> };
+    try {
+      requireNotMuted(member);
+      prepared = await this.prepare(actor, conv.id, input);
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) return repeatOr(err);
+      throw err;
     }
-    requireNotMuted(member);
+    const { body, replyTo, attachmentIds, ownUploads } = prepared;
+    const mentions = await this.resolveMentions(conv.id, body);
+    const row = { id: newId(), conversationId: conv.id, senderId: actor.user.id, clientMsgId, body, replyToId: replyTo, mentions, createdAt: new Date() };
+
+    type Outcome = Awaited<ReturnType<Repositories['messages']['store']>>;
+    const outcome: Outcome =
+      attachmentIds.length === 0
+        ? await this.repos.messages.store(row)
+        : await inTransaction<Outcome, Outcome>(this.db, async (tx) => {
+            const stored = await tx.messages.store(row);
+            if (!stored.ok) throw new Rollback(stored);
+            if (!(await tx.uploads.attach(row.id, attachmentIds))) throw badRequest('an attachment was removed; upload it again');
+            return stored;
+          });
+    if (!outcome.ok) {
+      switch (outcome.reason) {
+        case 'not_found':
+          throw notFound('conversation');
+        case 'not_member':
+          // Removed after we looked: a removal committed just before we took the seq.
+          requireMember(conv, null);
+          break;
+        case 'muted': {
+          const until = outcome.mutedUntil.toISOString();
+          return repeatOr(new AppError('muted', `you are muted in this group until ${until}`, { mutedUntil: until }));
+        }
+        case 'duplicate':
+          return repeatOr(conflict('the message was sent concurrently; try again'));
+      }
+    }
+    const stored = (outcome as Extract<Outcome, { ok: true }>).row;
+    this.metrics?.messagesStored.inc();
+    this.logger.debug({ conversationId: conv.id, seq: stored.seq, messageId: stored.id }, 'message stored');
+    // A new message has no reactions, and its attachments are the uploads just checked.
+    const message = presentMessage(
+      stored,
+      [],
+      attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!)),
+    );
+    const created: ConversationEvent = { type: 'message.created', conversationId: conv.id, seq: stored.seq, createdAt: stored.createdAt.toISOString(), message };
+    await this.publisher.publishEvents(conv.id, [created]);
+    // Webhooks belong to groups. Returns at once, never throws.
+    if (conv.kind === 'group') this.hooks?.onMessageCreated(conv.id, created);
+    return { message, created: true };
+  }
+
+  /** A send's checks that need no lock: its attachments (the sender's own uploads), body and reply. */
+  private async prepare(
+    actor: Actor,
+    conversationId: string,
+    input: SendInput,
+  ): Promise<{ body: string; replyTo: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> }> {
     const attachmentIds = [...new Set(input.attachmentIds ?? [])];
     const ownUploads = new Map<string, UploadRow>();
     if (attachmentIds.length > 0) {
@@ -97,56 +161,11 @@ export class MessagesService {
     const replyTo = input.replyTo ?? null;
     if (replyTo !== null) {
       const original = isUuid(replyTo) ? await this.repos.messages.findById(replyTo) : null;
-      if (!original || original.conversationId !== conv.id) {
+      if (!original || original.conversationId !== conversationId) {
         throw badRequest('replyTo must be a message of this conversation', { field: 'replyTo' });
       }
     }
-
-    const mentions = await this.resolveMentions(conv.id, body);
-
-    const result = await inTransaction<{ row: MessageRow; event: EventRow }, { stored: MessageRow }>(this.db, async (tx) => {
-      // Taking the seq locks the conversation row: a concurrent duplicate has committed by now.
-      const seq = await tx.conversations.takeSeq(conv.id, { activity: true });
-      if (seq === null) throw notFound('conversation');
-      if (clientMsgId !== null) {
-        const stored = await tx.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
-        if (stored) throw new Rollback({ stored }); // a repeat: give the seq back
-      }
-      // Sending moves the sender's read pointer; no row means they are no longer a member (a
-      // removal may have committed just before we locked the conversation).
-      const me = await tx.members.markReadReturning(conv.id, actor.user.id, seq);
-      if (me === null) requireMember(conv, null);
-      // A mute may have committed just before we locked the conversation.
-      else requireNotMuted(me);
-      const row = await tx.messages.insert({
-        id: newId(),
-        conversationId: conv.id,
-        seq,
-        senderId: actor.user.id,
-        clientMsgId,
-        body,
-        replyToId: replyTo,
-        mentions,
-      });
-      if (mentions.length) await tx.messages.addMentions(row, mentions);
-      if (!(await tx.uploads.attach(row.id, attachmentIds))) throw badRequest('an attachment was removed; upload it again');
-      const event = await appendEvent(tx, conv.id, 'message.created', { seq, messageId: row.id });
-      return { row, event: event! };
-    });
-    if ('stored' in result) return { message: await this.view.presentOne(result.stored, actor.user.id), created: false };
-    this.metrics?.messagesStored.inc();
-    this.logger.debug({ conversationId: conv.id, seq: result.row.seq, messageId: result.row.id }, 'message stored');
-    // A new message has no reactions, and its attachments are the uploads just checked.
-    const message = presentMessage(
-      result.row,
-      [],
-      attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!)),
-    );
-    const created = messageEvent('message.created', result.event, message);
-    await this.publisher.publishEvents(conv.id, [created]);
-    // Webhooks belong to groups. Returns at once, never throws.
-    if (conv.kind === 'group') this.hooks?.onMessageCreated(conv.id, created);
-    return { message, created: true };
+    return { body, replyTo, attachmentIds, ownUploads };
   }
 
   async history(

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { conversations, members } from '../schema.js';
 import { likePrefix, queryRows } from '../sql.js';
+import type { MemberRow } from './members.repository.js';
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type NewConversation = typeof conversations.$inferInsert;
@@ -31,6 +32,16 @@ export class ConversationsRepository {
   async insertDirect(row: NewConversation): Promise<ConversationRow | null> {
     const [created] = await this.db.insert(conversations).values(row).onConflictDoNothing().returning();
     return created ?? null;
+  }
+
+  /** A live conversation and the user's membership of it (null when not a member), in one query. */
+  async findWithMember(id: string, userId: string): Promise<{ conversation: ConversationRow; member: MemberRow | null } | null> {
+    const [row] = await this.db
+      .select({ conversation: conversations, member: members })
+      .from(conversations)
+      .leftJoin(members, and(eq(members.conversationId, conversations.id), eq(members.userId, userId)))
+      .where(and(eq(conversations.id, id), live));
+    return row ?? null;
   }
 
   async findById(id: string): Promise<ConversationRow | null> {

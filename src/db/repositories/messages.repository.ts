@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
+import { pgArray, pgError, queryRows } from '../sql.js';
 import { members, conversations, messageMentions, messages } from '../schema.js';
 
 export type MessageRow = typeof messages.$inferSelect;
@@ -15,6 +16,45 @@ export class MessagesRepository {
       .values({ ...row, searchTerms: searchTerms(row.body) })
       .returning();
     return created!;
+  }
+
+  /**
+   * Stores a new message under the conversation's next seq, with its mentions and its
+   * message.created event, in one statement (parley_store_message, migration 0006): the row as
+   * stored, or why not. A repeated clientMsgId is `duplicate`: nothing was written.
+   */
+  async store(
+    row: Pick<MessageRow, 'id' | 'conversationId' | 'senderId' | 'clientMsgId' | 'body' | 'replyToId' | 'mentions' | 'createdAt'>,
+  ): Promise<
+    | { ok: true; row: MessageRow }
+    | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' }
+    | { ok: false; reason: 'muted'; mutedUntil: Date }
+  > {
+    const terms = searchTerms(row.body);
+    try {
+      const [result] = await queryRows<{ seq: string | number }>(
+        this.db,
+        sql`SELECT parley_store_message(${row.id}::uuid, ${row.conversationId}::uuid, ${row.senderId}::uuid, ${row.clientMsgId}::text,
+          ${row.body}::text, ${row.replyToId}::uuid, ${pgArray(row.mentions)}::uuid[], ${pgArray(terms)}::text[],
+          ${row.createdAt.toISOString()}::timestamptz) AS seq`,
+      );
+      const seq = Number(result!.seq);
+      return { ok: true, row: { ...row, seq, searchTerms: terms, editedAt: null, deletedAt: null } };
+    } catch (err) {
+      const pg = pgError(err);
+      switch (pg?.code) {
+        case 'PR404':
+          return { ok: false, reason: 'not_found' };
+        case 'PR403':
+          return { ok: false, reason: 'not_member' };
+        case 'PR423':
+          return { ok: false, reason: 'muted', mutedUntil: new Date(pg.detail ?? '') };
+        case '23505':
+          return { ok: false, reason: 'duplicate' };
+        default:
+          throw err;
+      }
+    }
   }
 
   async findById(id: string): Promise<MessageRow | null> {
