@@ -299,6 +299,25 @@ export const bans = pgTable(
   (t) => [primaryKey({ columns: [t.conversationId, t.userId], name: 'bans_pkey' })],
 );
 
+/**
+ * Mutes by group admins, kept apart from membership so leaving and rejoining does not lift one;
+ * members.muted_until is the copy sends check (set again when a muted user rejoins).
+ */
+export const mutes = pgTable(
+  'mutes',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    until: tstz('until').notNull(),
+    mutedBy: uuid('muted_by').references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [primaryKey({ columns: [t.conversationId, t.userId], name: 'mutes_pkey' })],
+);
+
 /** Moderation and admin actions, newest first for site admins. Rows outlive who they name. */
 export const auditLog = pgTable(
   'audit_log',
@@ -350,6 +369,8 @@ export const webhookDeliveries = pgTable(
     webhookId: uuid('webhook_id')
       .notNull()
       .references(() => webhooks.id, { onDelete: 'cascade' }),
+    /** The message it announces: a message deleted before delivery is not sent. */
+    messageId: uuid('message_id'),
     /** The exact JSON body POSTed (and signed). */
     body: text('body').notNull(),
     attempts: integer('attempts').notNull().default(0),
@@ -358,5 +379,10 @@ export const webhookDeliveries = pgTable(
     createdAt: createdTstz('created_at'),
   },
   // Due deliveries, oldest first.
-  (t) => [index('webhook_deliveries_due_idx').on(t.nextAttemptAt)],
+  (t) => [
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt),
+    // A hook's queue (deleted with it, emptied when it is disabled), and a deleted message's deliveries.
+    index('webhook_deliveries_webhook_idx').on(t.webhookId),
+    index('webhook_deliveries_message_idx').on(t.messageId),
+  ],
 );

@@ -177,13 +177,30 @@ export class Gateway {
     const positions = await this.services.conversations.positions(actor);
     const baselines = new Map([...positions].map(([id, p]) => [id, p.lastSeq]));
     const joinedSeq = (conversationId: string) => this.services.conversations.joinedSeq(actor, conversationId);
-    // Checked after the last await: a socket that closed meanwhile must not be registered, as
-    // its close handler has already run and would never remove it.
+    // A socket that closed meanwhile must not be registered: its close handler has already run
+    // and would never remove it.
     if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
     const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.opts.limits, this.logger, baselines);
     // Hold the cursors' conversations before the first live event can reach the connection.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
+    // A logout or deactivation whose revoke reached this node while we were authenticating
+    // found no socket to close: look again, now that a later revoke would find this one.
+    // Until this returns, the socket's close handler does not know the connection: unregister it here.
+    const unregister = (): void => {
+      if (this.registry.remove(conn)) this.tracker.disconnected(actor.user.id);
+    };
+    let live: boolean;
+    try {
+      live = (await this.services.accounts.liveTokens([actor.tokenHash])).has(actor.tokenHash);
+    } catch (err) {
+      unregister();
+      throw err;
+    }
+    if (!live || ws.readyState !== ws.OPEN) {
+      unregister();
+      throw new AppError('unauthorized', live ? 'closed during authentication' : 'token revoked during authentication');
+    }
     this.metrics.wsConnectionsOpened.inc();
     conn.send({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION });
     this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
@@ -274,8 +291,16 @@ export class Gateway {
   }
 
   private async catchUp(): Promise<void> {
+    this.logger.info({ connections: this.registry.size }, 'catching connections up after a bus reset');
+    // A revoke (logout, deactivation) lost with the bus left its sockets open: close them now.
+    try {
+      const all = [...this.registry.all()];
+      const live = await this.services.accounts.liveTokens([...new Set(all.map((c) => c.actor.tokenHash))]);
+      for (const c of all) if (!live.has(c.actor.tokenHash)) c.close(CLOSE_UNAUTHORIZED, 'token revoked');
+    } catch (err) {
+      this.logger.warn({ err }, 'checking tokens after a bus reset failed');
+    }
     const users = [...this.registry.users()].map(([userId, conns]) => ({ userId, conns: [...conns] }));
-    this.logger.info({ users: users.length, connections: this.registry.size }, 'catching connections up after a bus reset');
     const limit = new Semaphore(CATCH_UP_CONCURRENCY);
     await Promise.all(
       users.map(({ userId, conns }) =>

@@ -82,6 +82,15 @@ export class AccountsService {
     return { user: found.user, sessionId: found.session.id, tokenHash };
   }
 
+  /** Which of these tokens (by hash) are still valid: the sockets of the others are closed. */
+  async liveTokens(tokenHashes: readonly string[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    for (let i = 0; i < tokenHashes.length; i += 1000) {
+      for (const h of await this.repos.sessions.liveTokenHashes(tokenHashes.slice(i, i + 1000))) live.add(h);
+    }
+    return live;
+  }
+
   me(actor: Actor): User {
     return presentUser(actor.user, this.presence);
   }

@@ -2,7 +2,8 @@ import { clampLimit, decodeCursor, encodeCursor } from '../core/cursor.js';
 import { badRequest, conflict, notFound } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
-import type { Repositories } from '../db/repositories/index.js';
+import type { Db } from '../db/database.js';
+import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { AdminUser } from '../protocol/entities.js';
 import type { Actor } from './accounts.service.js';
@@ -21,6 +22,7 @@ export interface AdminOptions {
 /** Site administration: who is a site admin, deactivating accounts, the list of every user. */
 export class AdminService {
   constructor(
+    private readonly db: Db,
     private readonly repos: Repositories,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
@@ -37,7 +39,8 @@ export class AdminService {
     const name = this.options.adminUsername;
     if (name) {
       const user = await this.repos.users.findByUsername(name);
-      if (user && !user.siteAdmin) await this.grant(user, 'ADMIN_USERNAME');
+      // Only a person: a bot (anyone may name one) never becomes a site admin this way.
+      if (user && !user.siteAdmin && !user.bot && !user.deactivatedAt) await this.grant(user, 'ADMIN_USERNAME');
       return;
     }
     if (await this.repos.users.anySiteAdmin()) return;
@@ -84,13 +87,15 @@ export class AdminService {
     if (user.siteAdmin && (await this.repos.users.countOtherActiveAdmins(user.id)) === 0) {
       throw conflict('the last site admin cannot be deactivated');
     }
-    await this.repos.users.setAdminState(user.id, { deactivatedAt: new Date() });
-    const bots = await this.repos.users.deactivateBotsOf(user.id);
-    for (const id of [user.id, ...bots]) {
-      await this.repos.sessions.deleteAllForUser(id);
-      this.publisher.revokeUser(id);
-    }
-    await this.audit.record({ actorId: actor.user.id, action: 'user.deactivated', targetUserId: user.id, details: { bots } });
+    // All or nothing: a failure half-way must not leave bots or tokens working.
+    const bots = await inTransaction(this.db, async (tx) => {
+      await tx.users.setAdminState(user.id, { deactivatedAt: new Date() });
+      const botIds = await tx.users.deactivateBotsOf(user.id);
+      for (const id of [user.id, ...botIds]) await tx.sessions.deleteAllForUser(id);
+      await this.audit.record({ actorId: actor.user.id, action: 'user.deactivated', targetUserId: user.id, details: { bots: botIds } }, tx);
+      return botIds;
+    });
+    for (const id of [user.id, ...bots]) this.publisher.revokeUser(id);
   }
 
   /** Lets a deactivated account sign in again (with a new login: its old tokens stay revoked). */
@@ -98,8 +103,12 @@ export class AdminService {
     requireSiteAdmin(actor);
     const user = await this.target(userId);
     if (!user.deactivatedAt) return;
-    await this.repos.users.setAdminState(user.id, { deactivatedAt: null });
-    await this.audit.record({ actorId: actor.user.id, action: 'user.reactivated', targetUserId: user.id });
+    await inTransaction(this.db, async (tx) => {
+      await tx.users.setAdminState(user.id, { deactivatedAt: null });
+      // A session opened while the deactivation ran must not come back to life.
+      await tx.sessions.deleteAllForUser(user.id);
+      await this.audit.record({ actorId: actor.user.id, action: 'user.reactivated', targetUserId: user.id }, tx);
+    });
   }
 
   /** Grants or takes back the site admin role; the last active site admin keeps it. */

@@ -213,6 +213,8 @@ export class ConversationsService {
       if (!ev) throw notFound('group');
       requireOwner(requireMember(conv, await tx.members.find(conv.id, actor.user.id)));
       await tx.conversations.markDeleted(conv.id);
+      // Its webhooks go (their queued deliveries with them): nothing more leaves a deleted group.
+      await tx.webhooks.deleteForConversation(conv.id);
       await this.audit.record({ actorId: actor.user.id, action: 'group.deleted', conversationId: conv.id, details: { name: conv.name } }, tx);
       return ev;
     });
@@ -254,7 +256,9 @@ export class ConversationsService {
       if (seq === null) throw notFound('group');
       // A ban takes the conversation's lock too: one made meanwhile has committed by now.
       await this.refuseBanned(conv.id, userId, self, tx);
-      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq }]);
+      // A mute outlives leaving: rejoining does not lift it.
+      const mutedUntil = await tx.mutes.activeUntil(conv.id, userId);
+      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq, mutedUntil }]);
       // Joined concurrently: undo the seq taken, so no hole is left.
       if (!row) throw new Rollback(null);
       await tx.conversations.addMemberCount(conv.id, 1);
@@ -286,6 +290,11 @@ export class ConversationsService {
       const verdict = checkRoleChange(conv, actor.user.id, await tx.members.find(conv.id, actor.user.id), nowTarget, role);
       if (verdict === 'unchanged') throw new Rollback({ member: nowTarget! });
       const events: EventRow[] = [];
+      // The owner cannot be muted: handing ownership to a muted member lifts the mute.
+      if (role === 'owner' && nowTarget!.mutedUntil) {
+        await tx.mutes.clear(conv.id, userId);
+        await tx.members.setMute(conv.id, userId, null);
+      }
       const updated = (await tx.members.setRole(conv.id, userId, role))!;
       events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated) }))!);
       if (role === 'owner') {

@@ -67,14 +67,14 @@ export function createServices(deps: ServiceDeps): Services {
   const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger);
   const audit = new AuditService(repos, logger);
   const webhooks = new WebhooksService(db, repos, audit, logger, deps.webhooks);
-  const admin = new AdminService(repos, publisher, audit, users, { adminUsername: deps.adminUsername ?? null }, logger);
+  const admin = new AdminService(db, repos, publisher, audit, users, { adminUsername: deps.adminUsername ?? null }, logger);
   return {
     audit,
     admin,
     accounts: new AccountsService(repos, users, publisher, uploads, admin, logger),
     conversations: new ConversationsService(db, repos, publisher, users, messageView, audit),
     moderation: new ModerationService(db, repos, publisher, audit, users),
-    tokens: new TokensService(repos, publisher, audit, users),
+    tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null),
     messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, deps.metrics),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),

@@ -232,6 +232,8 @@ export class MessagesService {
       await tx.messages.setMentions(row, []);
       await tx.reactions.removeAll(row.id);
       await tx.uploads.detachAll(row.id);
+      // Its webhook deliveries still queued must not send the deleted text.
+      await tx.webhooks.dropForMessage(row.id);
       return (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!;
     });
     if (event) {

@@ -125,6 +125,8 @@ export class ModerationService {
       checkModeration(actor.user.id, requireMember(conv, await tx.members.find(conv.id, actor.user.id)), userId, target);
       if (!target) throw notFound('member');
       if (until === null && !isMuted(target)) throw new Rollback(null);
+      if (until) await tx.mutes.set(conv.id, userId, until, actor.user.id);
+      else await tx.mutes.clear(conv.id, userId);
       const updated = (await tx.members.setMute(conv.id, userId, until))!;
       const ev = (await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated) }))!;
       await this.audit.record(

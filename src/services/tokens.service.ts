@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { isUuid, newId } from '../core/ids.js';
-import type { Repositories } from '../db/repositories/index.js';
+import type { Db } from '../db/database.js';
+import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { SessionRow } from '../db/repositories/sessions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { ApiToken, User } from '../protocol/entities.js';
@@ -35,10 +36,13 @@ function cleanName(name: string, what: string): string {
 /** Long-lived API tokens (for bots and scripts), and bot accounts owned by people. */
 export class TokensService {
   constructor(
+    private readonly db: Db,
     private readonly repos: Repositories,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly presence: UserView,
+    /** ADMIN_USERNAME: kept for the person it names, never given to a bot. */
+    private readonly reservedUsername: string | null = null,
   ) {}
 
   /** Creates an API token for the caller; the token is returned only here. */
@@ -60,8 +64,11 @@ export class TokensService {
   /** Creates a bot account owned by the caller, with its first API token. */
   async createBot(actor: Actor, input: { username: string; displayName?: string; tokenName?: string }): Promise<{ user: User; token: string }> {
     if (actor.user.bot) throw forbidden('a bot cannot create bots');
-    if ((await this.repos.users.botsOf(actor.user.id)).filter((b) => !b.deactivatedAt).length >= MAX_BOTS) {
+    if ((await this.repos.users.countLiveBots(actor.user.id)) >= MAX_BOTS) {
       throw conflict(`one person may own at most ${MAX_BOTS} bots`);
+    }
+    if (this.reservedUsername && input.username.toLowerCase() === this.reservedUsername.toLowerCase()) {
+      throw new AppError('username_taken', 'that username is taken');
     }
     const displayName = cleanName(input.displayName ?? input.username, 'displayName');
     const row = await this.repos.users.create({
@@ -79,8 +86,8 @@ export class TokensService {
   }
 
   async listBots(actor: Actor): Promise<{ bots: User[] }> {
-    const rows = await this.repos.users.botsOf(actor.user.id);
-    return { bots: rows.filter((r) => !r.deactivatedAt).map((r) => presentUser(r, this.presence)) };
+    const rows = await this.repos.users.liveBotsOf(actor.user.id, MAX_BOTS);
+    return { bots: rows.map((r) => presentUser(r, this.presence)) };
   }
 
   /** A new API token for one of the caller's bots. */
@@ -92,10 +99,12 @@ export class TokensService {
   /** Deactivates one of the caller's bots: its tokens are revoked and its sockets closed. */
   async deleteBot(actor: Actor, botId: string): Promise<void> {
     const bot = await this.ownBot(actor, botId);
-    await this.repos.users.setAdminState(bot.id, { deactivatedAt: new Date() });
-    await this.repos.sessions.deleteAllForUser(bot.id);
+    await inTransaction(this.db, async (tx) => {
+      await tx.users.setAdminState(bot.id, { deactivatedAt: new Date() });
+      await tx.sessions.deleteAllForUser(bot.id);
+      await this.audit.record({ actorId: actor.user.id, action: 'bot.deleted', targetUserId: bot.id }, tx);
+    });
     this.publisher.revokeUser(bot.id);
-    await this.audit.record({ actorId: actor.user.id, action: 'bot.deleted', targetUserId: bot.id });
   }
 
   private async ownBot(actor: Actor, botId: string): Promise<UserRow> {

@@ -1,6 +1,7 @@
 /**
  * Sends queued webhook deliveries. Every node runs one: it polls the durable queue (and is kicked
- * at once after a local enqueue), claims due rows with a lease, POSTs a few at a time, and
+ * at once after a local enqueue), claims due rows with a lease (one per hook at a time, so a slow
+ * receiver holds one slot only), POSTs a few at a time, and
  * records the outcome: success deletes the row, a failure is retried with back-off, and after
  * the last retry the delivery is dropped; a hook failing too many deliveries in a row is disabled.
  * No transaction is open while a request is in flight.
@@ -8,7 +9,7 @@
 import type { Logger } from '../core/logger.js';
 import type { ClaimedDelivery, WebhooksRepository } from '../db/repositories/webhooks.repository.js';
 import type { AuditService } from './audit.service.js';
-import { parseWebhookUrl, resolveWebhookTarget } from './webhook-guard.js';
+import { parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from './webhook-guard.js';
 import { postWebhook, signWebhookBody } from './webhook-http.js';
 
 export interface WebhookDispatcherOptions {
@@ -26,6 +27,8 @@ export interface WebhookDispatcherOptions {
   retryDelaysMs: readonly number[];
   /** Given-up deliveries in a row that disable a hook. */
   disableAfter: number;
+  /** Deliveries a hook may have waiting; beyond it new ones are not queued (and a warning is logged). */
+  maxQueuedPerHook: number;
 }
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookDispatcherOptions = {
@@ -36,16 +39,21 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookDispatcherOptions = {
   leaseMs: 60_000,
   retryDelaysMs: [5_000, 30_000, 120_000, 600_000, 1_800_000],
   disableAfter: 5,
+  maxQueuedPerHook: 1_000,
 };
 
 const EVENT = 'message.created';
 
-/** Describes a failed attempt for `last_error`, without internals beyond a status or error code. */
+/**
+ * Describes a failed attempt for `last_error`, which the group's admins read: a timeout, the
+ * guard's generic refusal, or a network error's code, never an error's message (a socket
+ * error's names the address it tried, e.g. `connect ECONNREFUSED 10.0.3.7:80`).
+ */
 function describeFailure(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; code?: string; message?: string };
+  const e = err as { name?: string; code?: unknown };
   if (e.name === 'TimeoutError' || e.code === 'ABORT_ERR') return `no response within ${timeoutMs} ms`;
-  if (e.name === 'WebhookTargetError') return e.message ?? 'target refused';
-  return e.code ? `request failed: ${e.code}` : `request failed: ${e.message ?? String(err)}`;
+  if (err instanceof WebhookTargetError) return err.message;
+  return typeof e.code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(e.code) ? `request failed: ${e.code}` : 'request failed';
 }
 
 export class WebhookDispatcher {
@@ -165,6 +173,8 @@ export class WebhookDispatcher {
         return;
       }
       failure = describeFailure(err, requestTimeoutMs);
+      // What the admins do not see (the address refused, the socket error) is for the log only.
+      log.debug({ err, ...(err instanceof WebhookTargetError ? err.detail : {}) }, 'webhook attempt failed');
     }
     await this.failed(d, failure, log);
   }

@@ -15,13 +15,27 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-/** Why a URL or its target was refused: a message safe to show the admin who gave it. */
+/**
+ * Why a URL or its target was refused: a message safe to show the admin who gave it (and to
+ * keep as a hook's `lastError`), which never names an address or a resolver code, since these
+ * would map the server's internal network for anyone who may add a hook. `detail` has them, for
+ * the server's log (at debug level) only.
+ */
 export class WebhookTargetError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly detail: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'WebhookTargetError';
   }
 }
+
+/** The message of a refused (internal) target. */
+export const TARGET_NOT_ALLOWED =
+  "the url's host is not allowed: loopback, private and reserved addresses are refused (WEBHOOK_ALLOW_PRIVATE=on allows them)";
+/** The message of a host name that does not resolve (or not in time). */
+export const TARGET_UNRESOLVED = "the url's host could not be resolved";
 
 const blocked = new net.BlockList();
 for (const [prefix, bits] of [
@@ -50,13 +64,36 @@ for (const [prefix, bits] of [
   blocked.addSubnet(prefix, bits, 'ipv6');
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:127.0.0.1`, `::ffff:7f00:1`), or null. */
-function mappedIpv4(address: string): string | null {
-  // The URL parser writes every spelling of an IPv6 address in one compressed form.
-  const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(new URL(`http://[${address}]/`).hostname);
-  if (!m) return null;
-  const hi = parseInt(m[1]!, 16);
-  const lo = parseInt(m[2]!, 16);
+/** The eight 16-bit groups of an IPv6 address, or null if it cannot be read (a zone id, say). */
+function ipv6Groups(address: string): number[] | null {
+  let host: string;
+  try {
+    // The URL parser writes every spelling of an IPv6 address (dotted tail included) in one
+    // compressed form of hex groups.
+    host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
+  const [head, tail] = host.split('::') as [string, string | undefined];
+  const parse = (part: string | undefined): number[] => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+  const left = parse(head);
+  const right = parse(tail);
+  const groups = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
+}
+
+/**
+ * The IPv4 address an IPv6 one stands for, or null: IPv4-mapped (`::ffff:127.0.0.1`), IPv4-
+ * translated (`::ffff:0:127.0.0.1`, SIIT) and the NAT64 well-known prefix (`64:ff9b::/96`, where
+ * `64:ff9b::a9fe:a9fe` reaches 169.254.169.254 through the network's NAT64 gateway). Each is
+ * checked as the IPv4 address it reaches.
+ */
+function embeddedIpv4(groups: readonly number[]): string | null {
+  const [a, b, c, d, e, f, hi, lo] = groups as [number, number, number, number, number, number, number, number];
+  const mapped = a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff;
+  const translated = a === 0 && b === 0 && c === 0 && d === 0 && e === 0xffff && f === 0;
+  const nat64 = a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0;
+  if (!mapped && !translated && !nat64) return null;
   return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 }
 
@@ -65,7 +102,9 @@ export function isBlockedAddress(address: string): boolean {
   const family = net.isIP(address);
   if (family === 0) return true;
   if (family === 4) return blocked.check(address, 'ipv4');
-  const v4 = mappedIpv4(address);
+  const groups = ipv6Groups(address);
+  if (!groups) return true;
+  const v4 = embeddedIpv4(groups);
   return v4 !== null ? blocked.check(v4, 'ipv4') : blocked.check(address, 'ipv6');
 }
 
@@ -108,18 +147,14 @@ export async function resolveWebhookTarget(url: URL, allowPrivate: boolean, time
       const found = await withTimeout(dns.promises.lookup(host, { all: true, verbatim: true }), timeoutMs, 'DNS lookup timed out');
       addresses = found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new WebhookTargetError(`the host ${host} could not be resolved${code ? ` (${code})` : ''}`);
+      const e = err as { code?: string; message?: string };
+      throw new WebhookTargetError(TARGET_UNRESOLVED, { host, code: e.code ?? null, error: e.message ?? String(err) });
     }
-    if (addresses.length === 0) throw new WebhookTargetError(`the host ${host} could not be resolved`);
+    if (addresses.length === 0) throw new WebhookTargetError(TARGET_UNRESOLVED, { host, code: null });
   }
   if (!allowPrivate) {
     const bad = addresses.find((a) => isBlockedAddress(a.address));
-    if (bad) {
-      throw new WebhookTargetError(
-        `url resolves to ${bad.address}, a loopback, private or reserved address (set WEBHOOK_ALLOW_PRIVATE=on to allow)`,
-      );
-    }
+    if (bad) throw new WebhookTargetError(TARGET_NOT_ALLOWED, { host, address: bad.address });
   }
   return addresses;
 }

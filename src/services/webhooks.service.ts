@@ -14,7 +14,7 @@ import type { ConversationEvent } from '../protocol/events.js';
 import type { Actor } from './accounts.service.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
-import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';
+import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';
 import { parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from './webhook-guard.js';
 
 /** Hooks a group may have, live and disabled together. */
@@ -22,6 +22,10 @@ export const MAX_WEBHOOKS_PER_GROUP = 10;
 /** How long this node trusts what it knows of a conversation's live hooks (other nodes' changes show within it). */
 export const WEBHOOK_CACHE_TTL_MS = 10_000;
 const CACHE_MAX = 10_000;
+/** How long `stop()` waits for the enqueues in flight before the dispatcher stops. */
+export const WEBHOOK_STOP_WAIT_MS = 5_000;
+/** A full queue is logged at most this often per hook. */
+const FULL_WARNING_INTERVAL_MS = 60_000;
 
 export interface WebhookView {
   id: string;
@@ -53,7 +57,13 @@ export class WebhooksService implements MessageCreatedHook {
   /** Bumped by every local change: a lookup that began before one does not fill the cache. */
   private generation = 0;
 
+  /** Enqueues started and not finished: `stop()` waits for them, so a shutdown loses none. */
+  private readonly enqueues = new Set<Promise<void>>();
+  /** When each hook's full queue was last logged. */
+  private readonly fullWarnedAt = new Map<string, number>();
+
   private readonly allowPrivate: boolean;
+  private readonly maxQueuedPerHook: number;
   /** Sends the queue from this node; started and stopped with the app. */
   readonly dispatcher: WebhookDispatcher;
 
@@ -65,6 +75,7 @@ export class WebhooksService implements MessageCreatedHook {
     options: Partial<WebhookDispatcherOptions> = {},
   ) {
     this.allowPrivate = options.allowPrivate ?? false;
+    this.maxQueuedPerHook = options.maxQueuedPerHook ?? DEFAULT_WEBHOOK_OPTIONS.maxQueuedPerHook;
     this.dispatcher = new WebhookDispatcher(repos.webhooks, audit, logger, options, (conversationId) => this.forget(conversationId));
   }
 
@@ -73,9 +84,34 @@ export class WebhooksService implements MessageCreatedHook {
     this.dispatcher.start();
   }
 
-  /** Stops delivering: requests in flight are aborted and their deliveries left for later. */
+  /**
+   * Stops delivering: the enqueues in flight are waited for first (at most
+   * WEBHOOK_STOP_WAIT_MS), so the messages just sent are queued before the database closes;
+   * then requests in flight are aborted and their deliveries left for later.
+   */
   async stop(): Promise<void> {
+    if (!(await this.flush(WEBHOOK_STOP_WAIT_MS))) {
+      this.logger.warn({ pending: this.enqueues.size }, 'webhook enqueues still running at shutdown');
+    }
     await this.dispatcher.stop();
+  }
+
+  /**
+   * Waits until no enqueue is in flight (those started meanwhile included), at most `timeoutMs`;
+   * false if some still run then.
+   */
+  async flush(timeoutMs = WEBHOOK_STOP_WAIT_MS): Promise<boolean> {
+    if (this.enqueues.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    let outcome: unknown;
+    while (this.enqueues.size > 0 && outcome !== 'timeout') {
+      outcome = await Promise.race([Promise.allSettled([...this.enqueues]), timedOut]);
+    }
+    clearTimeout(timer);
+    return this.enqueues.size === 0;
   }
 
   /** The group, with the caller required to be its admin (404 for a private group to outsiders). */
@@ -93,7 +129,11 @@ export class WebhooksService implements MessageCreatedHook {
       url = parseWebhookUrl(rawUrl);
       await resolveWebhookTarget(url, this.allowPrivate);
     } catch (err) {
-      if (err instanceof WebhookTargetError) throw badRequest(err.message, { field: 'url' });
+      if (err instanceof WebhookTargetError) {
+        // The address or resolver code goes to the log only: users must not map the network.
+        this.logger.debug({ conversationId: conv.id, ...err.detail }, `webhook url refused: ${err.message}`);
+        throw badRequest(err.message, { field: 'url' });
+      }
       throw err;
     }
     const secret = randomBytes(32).toString('hex');
@@ -149,9 +189,10 @@ export class WebhooksService implements MessageCreatedHook {
     if (event.type !== 'message.created') return;
     const cached = this.cache.get(conversationId);
     if (cached && cached.expires > Date.now() && cached.ids.length === 0) return;
-    this.enqueue(conversationId, event).catch((err: unknown) =>
-      this.logger.error({ err, conversationId, seq: event.seq }, 'queueing webhook deliveries failed'),
-    );
+    const job: Promise<void> = this.enqueue(conversationId, event)
+      .catch((err: unknown) => this.logger.error({ err, conversationId, seq: event.seq }, 'queueing webhook deliveries failed'))
+      .finally(() => this.enqueues.delete(job));
+    this.enqueues.add(job);
   }
 
   private async enqueue(conversationId: string, event: Extract<ConversationEvent, { type: 'message.created' }>): Promise<void> {
@@ -168,12 +209,26 @@ export class WebhooksService implements MessageCreatedHook {
         webhookId,
         deliveryId: id,
       });
-      return { id, webhookId, body };
+      return { id, webhookId, messageId: event.message.id, body };
     });
-    const queued = await this.repos.webhooks.enqueue(rows);
-    // Fewer than asked: a hook went away on another node; look again next time.
-    if (queued < rows.length) this.forget(conversationId);
+    const { queued, full } = await this.repos.webhooks.enqueue(rows, this.maxQueuedPerHook);
+    // Fewer than asked: a hook went away or its creator lost access (maybe on another node),
+    // or the message is deleted already; look again next time.
+    if (queued + full.length < rows.length) this.forget(conversationId);
+    for (const webhookId of full) this.warnFull(conversationId, webhookId);
     if (queued > 0) this.dispatcher.kick();
+  }
+
+  /** A hook's queue is full: new deliveries are not queued until it drains (logged once a minute). */
+  private warnFull(conversationId: string, webhookId: string): void {
+    const now = Date.now();
+    if ((this.fullWarnedAt.get(webhookId) ?? 0) > now - FULL_WARNING_INTERVAL_MS) return;
+    if (this.fullWarnedAt.size >= CACHE_MAX) this.fullWarnedAt.clear();
+    this.fullWarnedAt.set(webhookId, now);
+    this.logger.warn(
+      { conversationId, webhookId, maxQueued: this.maxQueuedPerHook },
+      'webhook queue full: new deliveries are not queued until the receiver catches up',
+    );
   }
 
   private async liveHookIds(conversationId: string): Promise<string[]> {

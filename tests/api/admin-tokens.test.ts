@@ -54,6 +54,20 @@ describe('site admins', () => {
     }
   });
 
+  it('a bot cannot take the ADMIN_USERNAME name (and so the role)', async () => {
+    const t: TestApp = await startTestApp({ ADMIN_USERNAME: 'the_boss' });
+    try {
+      const someone = await register(t.app);
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/bots', headers: { authorization: `Bearer ${someone.token}` }, payload: { username: 'The_Boss' } });
+      expectStatus(res, 409, 'username_taken');
+      const boss = await register(t.app, 'the_boss');
+      const me2 = await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { authorization: `Bearer ${boss.token}` } });
+      expect(me2.json().siteAdmin).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a server upgraded with users but no site admin makes its oldest active person one at start', async () => {
     const t: TestApp = await startTestApp();
     try {
@@ -126,6 +140,44 @@ describe('deactivating accounts', () => {
     const entries = (await call('GET', '/admin/audit?limit=100', admin)).json().entries as { action: string; targetUserId: string; actorId: string }[];
     const mine = entries.filter((e) => e.targetUserId === user.user.id).map((e) => e.action);
     expect(mine).toEqual(['user.reactivated', 'user.deactivated']);
+  });
+
+  it('a logout that commits while a socket is authenticating still keeps that socket out', async () => {
+    const user = await register(server.app);
+    const accounts = (server.app as unknown as { services: { accounts: { authenticate(t: string): Promise<unknown> } } }).services.accounts;
+    const original = accounts.authenticate.bind(accounts);
+    // The token is revoked right after the handshake checked it (its revoke finds no socket yet).
+    let revoked = false;
+    accounts.authenticate = async (token: string) => {
+      const actor = await original(token);
+      if (!revoked) {
+        revoked = true;
+        accounts.authenticate = original;
+        await server.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${token}` } });
+      }
+      return actor;
+    };
+    try {
+      const ws = await WsClient.open(server.wsUrl);
+      ws.send({ type: 'auth', token: user.token });
+      expect(await ws.closed).toBe(4401);
+      expect(ws.frames.some((f) => f.type === 'ready')).toBe(false);
+    } finally {
+      accounts.authenticate = original;
+    }
+  });
+
+  it('after a bus reset, sockets whose token was revoked meanwhile (the revoke lost) are closed', async () => {
+    const user = await register(server.app);
+    const other = await register(server.app);
+    const ws = await WsClient.connect(server.wsUrl, user.token);
+    const keep = await WsClient.connect(server.wsUrl, other.token);
+    // As if the logout's revoke message had been lost with the bus.
+    await server.database.db.execute(sql`DELETE FROM sessions WHERE user_id = ${user.user.id}`);
+    (server.app as unknown as { bus: { publish(m: unknown): void } }).bus.publish({ kind: 'reset' });
+    expect(await ws.closed).toBe(4401);
+    expect((await keep.request({ type: 'ping' })).type).toBe('pong');
+    keep.close();
   });
 
   it('refuses to deactivate yourself, and an unknown user is 404', async () => {

@@ -136,6 +136,27 @@ describe('mutes', () => {
     expectStatus(await call('PUT', `/groups/${groupId}/mutes/${stranger.user.id}`, admin, { until }), 404, 'not_found');
   });
 
+  it('leaving and rejoining a public group does not lift a mute', async () => {
+    const { admin, member, groupId } = await setup('public');
+    const until = inAMinute();
+    expectStatus(await call('PUT', `/groups/${groupId}/mutes/${member.user.id}`, admin, { until }), 204);
+    expectStatus(await call('DELETE', `/groups/${groupId}/members/${member.user.id}`, member), 204);
+    expectStatus(await call('POST', `/groups/${groupId}/members`, member, { userId: member.user.id }), 201);
+    expectStatus(await send(member, groupId, 'back, and unmuted?'), 403, 'muted');
+    // Lifting the mute lifts it for good.
+    expectStatus(await call('DELETE', `/groups/${groupId}/mutes/${member.user.id}`, admin), 204);
+    expectStatus(await call('DELETE', `/groups/${groupId}/members/${member.user.id}`, member), 204);
+    expectStatus(await call('POST', `/groups/${groupId}/members`, member, { userId: member.user.id }), 201);
+    expectStatus(await send(member, groupId, 'free'), 201);
+  });
+
+  it('handing ownership to a muted member lifts the mute (the owner cannot be muted)', async () => {
+    const { owner, admin, member, groupId } = await setup();
+    expectStatus(await call('PUT', `/groups/${groupId}/mutes/${member.user.id}`, admin, { until: inAMinute() }), 204);
+    expectStatus(await call('PATCH', `/groups/${groupId}/members/${member.user.id}`, owner, { role: 'owner' }), 200);
+    expectStatus(await send(member, groupId, 'the new owner speaks'), 201);
+  });
+
   it('refuses a bad until with 400', async () => {
     const { admin, member, groupId } = await setup();
     const url = `/groups/${groupId}/mutes/${member.user.id}`;

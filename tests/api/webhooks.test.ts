@@ -1,16 +1,20 @@
 /**
  * Outgoing webhooks (CONTRACT.md: POST/GET/DELETE /groups/{id}/webhooks): admin-only CRUD, the
  * SSRF guard, signed message.created deliveries, retries, disabling, a hanging receiver not
- * delaying sends, and the durable queue surviving a restart.
+ * delaying sends, and the durable queue surviving a restart. Also what must not leave: a hook
+ * whose creator lost access, a deleted message, a deleted group; one slow receiver not starving
+ * the rest, a capped queue, and the enqueues of a closing app.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type ParleyApp } from '../../src/app.js';
+import { newId } from '../../src/core/ids.js';
 import { createLogger } from '../../src/core/logger.js';
 import { WebhooksRepository } from '../../src/db/repositories/webhooks.repository.js';
-import { auditLog } from '../../src/db/schema.js';
+import { auditLog, messages, webhookDeliveries, webhooks as webhooksTable } from '../../src/db/schema.js';
+import { TARGET_NOT_ALLOWED, TARGET_UNRESOLVED } from '../../src/services/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -39,6 +43,26 @@ async function send(who: Account, conversationId: string, body = TEXT): Promise<
 const auditRows = (action: string, conversationId: string) =>
   t.database.db.select().from(auditLog).where(and(eq(auditLog.action, action), eq(auditLog.conversationId, conversationId)));
 
+/** The app's webhooks service (its dispatcher, and flush() to wait for the background enqueues). */
+const hooksService = () => (t.app as ParleyApp).services.webhooks;
+/** A hook's queued deliveries (in flight included). */
+const queuedFor = (webhookId: string) => t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, webhookId));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `fn` with the dispatcher stopped, so what is queued stays queued and can be looked at;
+ * the enqueues of the messages sent are finished first, and the dispatcher restarted after.
+ */
+async function withDispatcherStopped(fn: () => Promise<void>): Promise<void> {
+  const service = hooksService();
+  await service.dispatcher.stop();
+  try {
+    await fn();
+  } finally {
+    service.dispatcher.start();
+  }
+}
+
 describe('webhook management, private targets refused (the default)', () => {
   let owner: Account, member: Account, outsider: Account;
   let gid: string;
@@ -54,6 +78,8 @@ describe('webhook management, private targets refused (the default)', () => {
     'http://10.1.2.3/', 'http://172.16.0.1/', 'http://192.168.1.1/', 'http://169.254.169.254/latest/meta-data',
     'http://100.64.0.1/', 'http://0.0.0.0/', 'http://[::ffff:127.0.0.1]/', 'http://[::ffff:10.0.0.1]/',
     'http://[fe80::1]/', 'http://[fd00::1]/', 'http://224.0.0.1/',
+    // NAT64: reaches 169.254.169.254 and 127.0.0.1 on a network with a NAT64 gateway.
+    'http://[64:ff9b::a9fe:a9fe]/', 'http://[64:ff9b::7f00:1]/',
   ])('refuses the loopback or private target %s with 400', async (url) => {
     const res = await call('POST', `/groups/${gid}/webhooks`, owner, { url });
     expectError(res, 400, 'validation_failed');
@@ -109,11 +135,61 @@ describe('webhook management, private targets refused (the default)', () => {
     expectError(await call('GET', `/groups/${direct.id}/webhooks`, owner), 404, 'not_found');
   });
 
+  it('refuses a private target without saying where the name leads, and an unresolvable one without the resolver code', async () => {
+    const refused = await call('POST', `/groups/${gid}/webhooks`, owner, { url: 'http://localhost:9/' });
+    expectError(refused, 400, 'validation_failed');
+    expect((refused.json() as { error: { message: string } }).error.message).toBe(TARGET_NOT_ALLOWED);
+    expect(refused.body).not.toMatch(/127\.0\.0\.1|::1/);
+    const unresolved = await call('POST', `/groups/${gid}/webhooks`, owner, { url: 'http://no-such-host.invalid/' });
+    expectError(unresolved, 400, 'validation_failed');
+    expect((unresolved.json() as { error: { message: string } }).error.message).toBe(TARGET_UNRESOLVED);
+    expect(unresolved.body).not.toMatch(/ENOTFOUND|EAI_AGAIN|ESERVFAIL|EAI_NONAME/);
+  });
+
+  it("keeps a hook's lastError free of addresses when the guard refuses a delivery", async () => {
+    const g = await group(owner);
+    // Stored as is, as if its name had resolved to a public address when it was added.
+    const hook = await new WebhooksRepository(t.database.db).insert({
+      id: newId(), conversationId: g, url: 'http://127.0.0.1:9/', secret: 'x'.repeat(64), createdBy: owner.user.id,
+    });
+    await send(owner, g);
+    let lastError: string | null = null;
+    await waitUntil(async () => {
+      lastError = (await call('GET', `/groups/${g}/webhooks`, owner)).json().webhooks[0].lastError as string | null;
+      return lastError !== null;
+    }, 10_000, 'the refused attempt');
+    expect(lastError).toBe(TARGET_NOT_ALLOWED);
+    expect((await call('DELETE', `/groups/${g}/webhooks/${hook.id}`, owner)).statusCode).toBe(204);
+  });
+
   it('allows at most 10 hooks per group (409 beyond)', async () => {
     const g = await group(owner);
     for (let i = 0; i < 10; i++) expect((await call('POST', `/groups/${g}/webhooks`, owner, { url: `http://203.0.113.7/${i}` })).statusCode).toBe(201);
     expectError(await call('POST', `/groups/${g}/webhooks`, owner, { url: 'http://203.0.113.7/x' }), 409, 'conflict');
     expect((await call('GET', `/groups/${g}/webhooks`, owner)).json().webhooks).toHaveLength(10);
+  });
+
+  it('claims at most one delivery per hook, none of a hook with one in flight, and no more than asked', async () => {
+    await hooksService().dispatcher.stop(); // claimed by hand here (the app closes after this block)
+    const g = await group(owner);
+    const ids: string[] = [];
+    for (const i of [1, 2, 3]) ids.push((await call('POST', `/groups/${g}/webhooks`, owner, { url: `http://203.0.113.7/claim${i}` })).json().id);
+    for (let i = 0; i < 3; i++) await send(owner, g);
+    await hooksService().flush();
+    const queued = await t.database.db.select().from(webhookDeliveries);
+    expect(queued.filter((d) => ids.includes(d.webhookId))).toHaveLength(9);
+    const repo = new WebhooksRepository(t.database.db);
+    const first = await repo.claimDue(2, 60_000);
+    expect(first).toHaveLength(2);
+    expect(new Set(first.map((d) => d.webhookId)).size).toBe(2);
+    // The third hook only: the other two have a delivery in flight.
+    const second = await repo.claimDue(10, 60_000);
+    expect(second).toHaveLength(1);
+    expect(first.map((d) => d.webhookId)).not.toContain(second[0]!.webhookId);
+    expect(await repo.claimDue(10, 60_000)).toEqual([]);
+    // Handed back: the same delivery, the oldest of its hook, is taken again.
+    await repo.release(first[0]!.id);
+    expect((await repo.claimDue(10, 60_000)).map((d) => d.id)).toEqual([first[0]!.id]);
   });
 });
 
@@ -122,8 +198,9 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
   let owner: Account;
   beforeAll(async () => {
     rx = await startWebhookReceiver();
-    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE: 'on' }, { webhooks: FAST });
-    owner = await register(t.app);
+    // A queue of 3 per hook, so the cap can be reached here.
+    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE: 'on' }, { webhooks: { ...FAST, maxQueuedPerHook: 3 } });
+    owner = await register(t.app); // the first account: a site admin too
   });
   afterAll(async () => {
     await t?.close();
@@ -233,6 +310,125 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     expect(elapsed).toBeLessThan(1_000);
     rx.release();
   });
+
+  /** A new member of the group, made an admin by the owner. */
+  async function newAdmin(gid: string): Promise<Account> {
+    const a = await register(t.app);
+    expect((await call('POST', `/groups/${gid}/members`, owner, { userId: a.user.id })).statusCode).toBe(201);
+    expect((await call('PATCH', `/groups/${gid}/members/${a.user.id}`, owner, { role: 'admin' })).statusCode).toBe(200);
+    return a;
+  }
+
+  type Revoke = (gid: string, admin: Account, hookId: string) => Promise<LightMyRequestResponse | null>;
+  it.each<[string, Revoke]>([
+    ['demoted to a plain member', (gid, a) => call('PATCH', `/groups/${gid}/members/${a.user.id}`, owner, { role: 'member' })],
+    ['removed by the owner', (gid, a) => call('DELETE', `/groups/${gid}/members/${a.user.id}`, owner)],
+    ['leaving the group', (gid, a) => call('DELETE', `/groups/${gid}/members/${a.user.id}`, a)],
+    ['banned', (gid, a) => call('PUT', `/groups/${gid}/bans/${a.user.id}`, owner)],
+    ['deactivated', (_gid, a) => call('POST', `/admin/users/${a.user.id}/deactivate`, owner)],
+    ['erased (created_by null)', async (_gid, _a, hookId) => {
+      await t.database.db.update(webhooksTable).set({ createdBy: null }).where(eq(webhooksTable.id, hookId));
+      return null;
+    }],
+  ])('stops the hook of an admin %s: what was queued is dropped unsent, and nothing more is queued', async (how, revoke) => {
+    const gid = await group(owner);
+    const admin = await newAdmin(gid);
+    const path = `/revoked-${how.replace(/\W+/g, '-')}`;
+    const created = await call('POST', `/groups/${gid}/webhooks`, admin, { url: rx.url(path) });
+    expect(created.statusCode, created.body).toBe(201);
+    const hookId = (created.json() as { id: string }).id;
+    await send(owner, gid);
+    await waitUntil(() => rx.received(path).length === 1, 5_000, 'the delivery while an admin');
+    await withDispatcherStopped(async () => {
+      await send(owner, gid, 'queued while an admin');
+      await send(owner, gid, 'queued while an admin');
+      await hooksService().flush();
+      expect(await queuedFor(hookId)).toHaveLength(2);
+      const res = await revoke(gid, admin, hookId);
+      if (res) expect(res.statusCode, res.body).toBeLessThan(300);
+      await send(owner, gid, 'sent after');
+      await hooksService().flush();
+      expect(await queuedFor(hookId)).toHaveLength(2); // the enqueue skipped it
+    });
+    // The claim drops the two queued before: none reaches the URL.
+    await waitUntil(async () => (await queuedFor(hookId)).length === 0, 5_000, 'the queue dropped');
+    await sleep(300);
+    expect(rx.received(path)).toHaveLength(1);
+  });
+
+  it('does not send a message deleted while its delivery waits (deleted through the API, or behind the queue)', async () => {
+    const gid = await group(owner);
+    const h = await hook(gid, '/deleted');
+    let kept!: { id: string }, deleted!: { id: string }, late!: { id: string };
+    await withDispatcherStopped(async () => {
+      kept = await send(owner, gid, 'kept');
+      deleted = await send(owner, gid, 'deleted through the API');
+      late = await send(owner, gid, 'deleted after the claim query began');
+      await hooksService().flush();
+      // Each delivery names its message.
+      expect((await queuedFor(h.id)).map((d) => d.messageId).sort()).toEqual([kept.id, deleted.id, late.id].sort());
+      expect((await call('DELETE', `/messages/${deleted.id}`, owner)).statusCode).toBe(204);
+      expect((await queuedFor(h.id)).map((d) => d.messageId).sort()).toEqual([kept.id, late.id].sort());
+      // As if the delete committed after an enqueue had read the message as live: the claim looks again.
+      await t.database.db.update(messages).set({ deletedAt: new Date() }).where(eq(messages.id, late.id));
+    });
+    await waitUntil(async () => (await queuedFor(h.id)).length === 0, 5_000, 'the queue emptied');
+    await sleep(300);
+    expect(rx.received('/deleted').map((r) => (JSON.parse(r.body) as { message: { id: string } }).message.id)).toEqual([kept.id]);
+  });
+
+  it("deletes a deleted group's hooks, and their queued deliveries with them", async () => {
+    const gid = await group(owner);
+    const h = await hook(gid, '/group-deleted');
+    await withDispatcherStopped(async () => {
+      await send(owner, gid);
+      await hooksService().flush();
+      expect(await queuedFor(h.id)).toHaveLength(1);
+      expect((await call('DELETE', `/groups/${gid}`, owner)).statusCode).toBe(204);
+      expect(await queuedFor(h.id)).toHaveLength(0);
+      expect(await t.database.db.select().from(webhooksTable).where(eq(webhooksTable.conversationId, gid))).toEqual([]);
+    });
+    await sleep(300);
+    expect(rx.received('/group-deleted')).toHaveLength(0);
+  });
+
+  it('gives a slow receiver one delivery at a time, so it cannot starve the other hooks', async () => {
+    const slowGroup = await group(owner);
+    const slow = await hook(slowGroup, '/slow');
+    rx.answer('/slow', () => 'hold');
+    for (let i = 0; i < 5; i++) await send(owner, slowGroup);
+    await waitUntil(() => rx.held() === 1, 5_000, 'the slow receiver holding a delivery');
+    const quickGroup = await group(owner);
+    await hook(quickGroup, '/quick');
+    await send(owner, quickGroup);
+    // Four slots on this node: without the limit the slow hook would hold them all until its time box (2 s).
+    await waitUntil(() => rx.received('/quick').length === 1, 1_500, 'the other hook delivered meanwhile');
+    expect(rx.held()).toBe(1);
+    expect(rx.received('/slow')).toHaveLength(1);
+    expect((await call('DELETE', `/groups/${slowGroup}/webhooks/${slow.id}`, owner)).statusCode).toBe(204);
+    rx.release();
+  });
+
+  it('caps a hook\'s queue (maxQueuedPerHook, 3 here): beyond it new deliveries are not queued', async () => {
+    const gid = await group(owner);
+    const h = await hook(gid, '/capped');
+    const sent: { id: string }[] = [];
+    await withDispatcherStopped(async () => {
+      for (let i = 0; i < 5; i++) {
+        sent.push(await send(owner, gid, `capped ${i}`));
+        await hooksService().flush();
+      }
+      expect((await queuedFor(h.id)).map((d) => d.messageId).sort()).toEqual(sent.slice(0, 3).map((m) => m.id).sort());
+    });
+    await waitUntil(() => rx.received('/capped').length === 3, 5_000, 'the queued deliveries');
+    await sleep(300);
+    const bodies = () => rx.received('/capped').map((r) => (JSON.parse(r.body) as { message: { body: string } }).message.body);
+    expect(bodies().sort()).toEqual(['capped 0', 'capped 1', 'capped 2']);
+    // Drained: queued again.
+    await send(owner, gid, 'capped again');
+    await waitUntil(() => rx.received('/capped').length === 4, 5_000, 'a delivery after the queue drained');
+    expect(bodies()[3]).toBe('capped again');
+  });
 });
 
 describe('the delivery queue across a restart', () => {
@@ -263,6 +459,30 @@ describe('the delivery queue across a restart', () => {
     } finally {
       await second.close();
       await t.close(); // closes the first app again (a no-op) and the database
+    }
+  });
+
+  it('finishes queueing the deliveries of messages just sent before the app closes', async () => {
+    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE: 'on' }, { webhooks: FAST });
+    const owner = await register(t.app);
+    const gid = await group(owner);
+    expect((await call('POST', `/groups/${gid}/webhooks`, owner, { url: rx.url('/shutdown') })).statusCode).toBe(201);
+    rx.answer('/shutdown', () => 'hold'); // were it sent before the app stops, it stays queued
+    // A slow enqueue: the app must wait for it before the database closes.
+    const original = WebhooksRepository.prototype.enqueue;
+    const spy = vi.spyOn(WebhooksRepository.prototype, 'enqueue').mockImplementation(async function (this: WebhooksRepository, ...args) {
+      await sleep(1_500);
+      return original.apply(this, args);
+    });
+    try {
+      const message = await send(owner, gid);
+      await t.app.close();
+      expect(spy).toHaveBeenCalledTimes(1);
+      const rows = await t.database.db.select().from(webhookDeliveries);
+      expect(rows.map((r) => r.messageId)).toEqual([message.id]);
+    } finally {
+      spy.mockRestore();
+      await t.close();
     }
   });
 });

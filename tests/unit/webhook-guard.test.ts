@@ -1,7 +1,14 @@
 /** The webhook SSRF guard and URL rules (src/services/webhook-guard.ts), and the signature format. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isBlockedAddress, parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from '../../src/services/webhook-guard.js';
+import {
+  isBlockedAddress,
+  parseWebhookUrl,
+  resolveWebhookTarget,
+  TARGET_NOT_ALLOWED,
+  TARGET_UNRESOLVED,
+  WebhookTargetError,
+} from '../../src/services/webhook-guard.js';
 import { signWebhookBody } from '../../src/services/webhook-http.js';
 
 describe('isBlockedAddress', () => {
@@ -18,6 +25,30 @@ describe('isBlockedAddress', () => {
   );
 
   it('refuses what is not an address', () => expect(isBlockedAddress('localhost')).toBe(true));
+
+  // NAT64 (64:ff9b::/96): on a network with a NAT64 gateway the last 32 bits are the IPv4
+  // address reached, so each is checked as that address, in any spelling.
+  it.each([
+    '64:ff9b::a9fe:a9fe', '64:ff9b::169.254.169.254', '64:FF9B:0:0:0:0:A9FE:A9FE', '64:ff9b::7f00:1', '64:ff9b::127.0.0.1',
+    '64:ff9b::a00:1', '64:ff9b::c0a8:101', '64:ff9b::ac10:1', '64:ff9b::1', '64:ff9b::', '64:ff9b::e000:1',
+  ])('refuses the NAT64 form %s of an internal IPv4 address', (address) => expect(isBlockedAddress(address)).toBe(true));
+
+  it.each(['64:ff9b::808:808', '64:ff9b::8.8.8.8', '64:ff9b::cb00:7107'])('allows the NAT64 form %s of a public IPv4 address', (address) =>
+    expect(isBlockedAddress(address)).toBe(false),
+  );
+
+  it('checks the IPv4-translated form (::ffff:0:a.b.c.d) as its IPv4 address too', () => {
+    expect(isBlockedAddress('::ffff:0:a9fe:a9fe')).toBe(true);
+    expect(isBlockedAddress('::ffff:0:127.0.0.1')).toBe(true);
+    expect(isBlockedAddress('::ffff:0:808:808')).toBe(false);
+  });
+
+  it('reads only 64:ff9b::/96 as NAT64; 64:ff9b:1::/48 (local-use translation) stays refused as a whole', () => {
+    expect(isBlockedAddress('64:ff9b:1::808:808')).toBe(true);
+    expect(isBlockedAddress('64:ff9b:0:0:1::808:808')).toBe(false);
+  });
+
+  it('refuses an IPv6 address it cannot read (a zone id)', () => expect(isBlockedAddress('fe80::1%eth0')).toBe(true));
 });
 
 describe('parseWebhookUrl', () => {
@@ -33,7 +64,7 @@ describe('parseWebhookUrl', () => {
 
 describe('resolveWebhookTarget', () => {
   it('refuses a name that resolves to loopback, and allows it when private targets are allowed', async () => {
-    await expect(resolveWebhookTarget(new URL('http://localhost/'), false)).rejects.toThrow(/loopback/);
+    await expect(resolveWebhookTarget(new URL('http://localhost/'), false)).rejects.toThrow(TARGET_NOT_ALLOWED);
     const addresses = await resolveWebhookTarget(new URL('http://localhost/'), true);
     expect(addresses.length).toBeGreaterThan(0);
   });
@@ -45,6 +76,27 @@ describe('resolveWebhookTarget', () => {
 
   it('refuses a host that does not resolve', async () => {
     await expect(resolveWebhookTarget(new URL('http://no-such-host.invalid/'), true, 2_000)).rejects.toThrow(/could not be resolved/);
+  });
+
+  // Users see these messages (400s, a hook's lastError): an address or a resolver code would
+  // let anyone who may add a hook map the server's internal network. The log gets the detail.
+  it('refuses without naming the address: the detail is for the log only', async () => {
+    const err = (await resolveWebhookTarget(new URL('http://localhost/'), false).catch((e: unknown) => e)) as WebhookTargetError;
+    expect(err).toBeInstanceOf(WebhookTargetError);
+    expect(err.message).toBe(TARGET_NOT_ALLOWED);
+    expect(err.message).not.toMatch(/127\.0\.0\.1|::1|localhost/);
+    expect(['127.0.0.1', '::1']).toContain(err.detail.address);
+    const nat64 = (await resolveWebhookTarget(new URL('http://[64:ff9b::a9fe:a9fe]/'), false).catch((e: unknown) => e)) as WebhookTargetError;
+    expect(nat64.message).toBe(TARGET_NOT_ALLOWED);
+    expect(nat64.message).not.toMatch(/a9fe|169\.254/);
+  });
+
+  it('says a host does not resolve without the resolver code or the host', async () => {
+    const err = (await resolveWebhookTarget(new URL('http://no-such-host.invalid/'), true, 2_000).catch((e: unknown) => e)) as WebhookTargetError;
+    expect(err).toBeInstanceOf(WebhookTargetError);
+    expect(err.message).toBe(TARGET_UNRESOLVED);
+    expect(err.message).not.toMatch(/ENOTFOUND|EAI_AGAIN|ESERVFAIL|no-such-host/);
+    expect(err.detail.host).toBe('no-such-host.invalid');
   });
 });
 

@@ -4,6 +4,7 @@ import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { MembersRepository } from './members.repository.js';
+import { MutesRepository } from './mutes.repository.js';
 import { MessagesRepository } from './messages.repository.js';
 import { ReactionsRepository } from './reactions.repository.js';
 import { UploadsRepository } from './uploads.repository.js';
@@ -23,6 +24,7 @@ export interface Repositories {
   events: EventsRepository;
   audit: AuditRepository;
   bans: BansRepository;
+  mutes: MutesRepository;
   webhooks: WebhooksRepository;
 }
 
@@ -38,6 +40,7 @@ export function repositories(db: Db): Repositories {
     events: new EventsRepository(db),
     audit: new AuditRepository(db),
     bans: new BansRepository(db),
+    mutes: new MutesRepository(db),
     webhooks: new WebhooksRepository(db),
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { sessions, users } from '../schema.js';
 import type { UserRow } from './users.repository.js';
@@ -25,6 +25,17 @@ export class SessionsRepository {
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, tokenHash), isNull(users.deactivatedAt)));
     return row ?? null;
+  }
+
+  /** Which of these token hashes still belong to a live session of an active account. */
+  async liveTokenHashes(tokenHashes: readonly string[]): Promise<Set<string>> {
+    if (tokenHashes.length === 0) return new Set();
+    const rows = await this.db
+      .select({ tokenHash: sessions.tokenHash })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(inArray(sessions.tokenHash, [...tokenHashes]), isNull(users.deactivatedAt)));
+    return new Set(rows.map((r) => r.tokenHash));
   }
 
   /** Marks a session used now, unless it was marked within the last minute (one write a minute at most). */

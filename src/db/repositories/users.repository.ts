@@ -85,13 +85,22 @@ export class UsersRepository {
       .limit(limit);
   }
 
-  /** The bots a user owns, by username. */
-  async botsOf(ownerId: string): Promise<UserRow[]> {
+  /** The live (not deactivated) bots a user owns, by username. */
+  async liveBotsOf(ownerId: string, limit: number): Promise<UserRow[]> {
     return this.db
       .select()
       .from(users)
-      .where(eq(users.botOwnerId, ownerId))
-      .orderBy(asc(sql`lower(${users.username})`));
+      .where(and(eq(users.botOwnerId, ownerId), isNull(users.deactivatedAt)))
+      .orderBy(asc(sql`lower(${users.username})`))
+      .limit(limit);
+  }
+
+  async countLiveBots(ownerId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(users)
+      .where(and(eq(users.botOwnerId, ownerId), isNull(users.deactivatedAt)));
+    return row?.n ?? 0;
   }
 
   /** Active site admins other than `exceptId`. */

@@ -29,6 +29,26 @@ const live = isNull(webhooks.disabledAt);
 const ERROR_MAX = 500;
 
 /**
+ * True while the hook `w` may deliver: the user who created it is still an owner or admin of its
+ * group and their account is not deactivated. A hook whose creator was erased (created_by null)
+ * never qualifies. A hook works with its creator's access and stops when they lose it (banned,
+ * removed, demoted, deactivated): it must not carry a private group's messages to someone who may
+ * no longer read them.
+ */
+const creatorMayDeliver = sql`EXISTS (
+  SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
+   WHERE m.conversation_id = w.conversation_id AND m.user_id = w.created_by
+     AND m.role IN ('owner', 'admin') AND u.deactivated_at IS NULL)`;
+
+/** What `enqueue` did with the rows it was given. */
+export interface EnqueueResult {
+  /** Rows queued. */
+  queued: number;
+  /** Hooks whose row was not queued because their queue is full. */
+  full: string[];
+}
+
+/**
  * Webhooks and their durable delivery queue. Every statement is short and none is held open
  * across an HTTP request (PGlite has one connection: an open transaction blocks every query).
  */
@@ -73,53 +93,114 @@ export class WebhooksRepository {
     return rows.length > 0;
   }
 
-  /** Ids of the live hooks of a conversation (webhooks_conversation_idx). */
+  /**
+   * Ids of the hooks of a conversation that deliver: live, and whose creator is still an admin
+   * of it (webhooks_conversation_idx, then the members and users primary keys).
+   */
   async liveIds(conversationId: string): Promise<string[]> {
-    const rows = await this.db
-      .select({ id: webhooks.id })
-      .from(webhooks)
-      .where(and(eq(webhooks.conversationId, conversationId), live));
+    const rows = await queryRows<{ id: string }>(
+      this.db,
+      sql`SELECT w.id FROM webhooks w
+           WHERE w.conversation_id = ${conversationId}::uuid AND w.disabled_at IS NULL AND ${creatorMayDeliver}`,
+    );
     return rows.map((r) => r.id);
   }
 
   /**
    * Queues deliveries in one statement. Rows whose hook was deleted or disabled meanwhile (a
-   * stale cache on this node) are skipped rather than failing the others. Returns how many.
+   * stale cache on this node), or whose creator is no longer an admin of the group, or whose
+   * message was deleted already, are skipped rather than failing the others; so is a row for a
+   * hook that already has `maxQueued` deliveries waiting (the new one is not queued: a receiver
+   * that is down or slower than its group cannot fill the database).
    */
-  async enqueue(rows: readonly { id: string; webhookId: string; body: string }[]): Promise<number> {
-    if (rows.length === 0) return 0;
+  async enqueue(
+    rows: readonly { id: string; webhookId: string; messageId: string; body: string }[],
+    maxQueued: number,
+  ): Promise<EnqueueResult> {
+    if (rows.length === 0) return { queued: 0, full: [] };
     const values = sql.join(
-      rows.map((r) => sql`(${r.id}::uuid, ${r.webhookId}::uuid, ${r.body}::text)`),
+      rows.map((r) => sql`(${r.id}::uuid, ${r.webhookId}::uuid, ${r.messageId}::uuid, ${r.body}::text)`),
       sql`, `,
     );
-    const inserted = await queryRows<{ id: string }>(
+    // The queue is counted up to the limit only, on webhook_deliveries_webhook_idx.
+    const found = await queryRows<{ webhookId: string; full: boolean }>(
       this.db,
-      sql`INSERT INTO webhook_deliveries (id, webhook_id, body)
-          SELECT v.id, v.webhook_id, v.body FROM (VALUES ${values}) AS v(id, webhook_id, body)
-          JOIN webhooks w ON w.id = v.webhook_id AND w.disabled_at IS NULL
-          RETURNING id`,
+      sql`WITH ok AS MATERIALIZED (
+            SELECT v.id, v.webhook_id, v.message_id, v.body,
+                   (SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries q WHERE q.webhook_id = w.id LIMIT ${maxQueued}::int) n)
+                     >= ${maxQueued}::int AS is_full
+              FROM (VALUES ${values}) AS v(id, webhook_id, message_id, body)
+              JOIN webhooks w ON w.id = v.webhook_id AND w.disabled_at IS NULL
+              JOIN members m ON m.conversation_id = w.conversation_id AND m.user_id = w.created_by AND m.role IN ('owner', 'admin')
+              JOIN users u ON u.id = w.created_by AND u.deactivated_at IS NULL
+              JOIN messages msg ON msg.id = v.message_id AND msg.deleted_at IS NULL),
+          inserted AS (
+            INSERT INTO webhook_deliveries (id, webhook_id, message_id, body)
+            SELECT id, webhook_id, message_id, body FROM ok WHERE NOT is_full
+            RETURNING id)
+          SELECT webhook_id AS "webhookId", is_full AS "full" FROM ok`,
     );
-    return inserted.length;
+    return { queued: found.filter((r) => !r.full).length, full: found.filter((r) => r.full).map((r) => r.webhookId) };
+  }
+
+  /** Drops the queued deliveries of a message (it was deleted: its text must not go out). */
+  async dropForMessage(messageId: string): Promise<void> {
+    await this.db.delete(webhookDeliveries).where(eq(webhookDeliveries.messageId, messageId));
   }
 
   /**
-   * Takes up to `limit` due deliveries for `leaseMs`, oldest due first, counting the attempt.
-   * SKIP LOCKED lets nodes claim side by side; a node that dies mid-delivery loses its claim
-   * when the lease runs out, and another node retries.
+   * Deletes the hooks of a conversation (it was deleted), their queued deliveries with them.
+   * Returns how many hooks there were.
+   */
+  async deleteForConversation(conversationId: string): Promise<number> {
+    const rows = await this.db.delete(webhooks).where(eq(webhooks.conversationId, conversationId)).returning({ id: webhooks.id });
+    return rows.length;
+  }
+
+  /**
+   * Takes up to `limit` due deliveries for `leaseMs`, oldest due first, counting the attempt; at
+   * most one per hook, and none of a hook that has a delivery in flight (a live lease) already,
+   * so one slow receiver holds one slot, not all of them. SKIP LOCKED lets nodes claim side by
+   * side; a node that dies mid-delivery loses its claim when the lease runs out, and another
+   * node retries.
+   *
+   * The same statement drops what must not be sent any more: every queued delivery of a hook
+   * whose creator is no longer an admin of the group (or whose hook was disabled), and a
+   * delivery whose message was deleted.
+   *
+   * The ids are picked (and locked) in a materialized CTE, then updated `FROM picked`: the
+   * planner cannot run the LIMIT more than once and claim more than asked.
    */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     return queryRows<ClaimedDelivery>(
       this.db,
-      sql`WITH claimed AS (
-            UPDATE webhook_deliveries
-               SET locked_until = now() + ${leaseMs}::int * interval '1 millisecond', attempts = attempts + 1
-             WHERE id IN (
-                   SELECT id FROM webhook_deliveries
-                    WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-                    ORDER BY next_attempt_at
-                    LIMIT ${limit}::int
-                    FOR UPDATE SKIP LOCKED)
-         RETURNING id, webhook_id, body, attempts)
+      sql`WITH due AS MATERIALIZED (
+            SELECT DISTINCT ON (d.webhook_id) d.id, d.webhook_id, d.next_attempt_at,
+                   (w.disabled_at IS NULL AND ${creatorMayDeliver}) AS hook_ok,
+                   (d.message_id IS NULL
+                    OR EXISTS (SELECT 1 FROM messages msg WHERE msg.id = d.message_id AND msg.deleted_at IS NULL)) AS message_ok
+              FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+             WHERE d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE b.webhook_id = d.webhook_id AND b.locked_until >= now())
+             ORDER BY d.webhook_id, d.next_attempt_at, d.id),
+          dropped AS (
+            DELETE FROM webhook_deliveries d
+             WHERE d.webhook_id IN (SELECT webhook_id FROM due WHERE NOT hook_ok)
+                OR d.id IN (SELECT id FROM due WHERE NOT message_ok)
+            RETURNING d.id),
+          picked AS MATERIALIZED (
+            SELECT d.id FROM webhook_deliveries d
+             WHERE d.id IN (SELECT id FROM due WHERE hook_ok AND message_ok)
+               AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+             ORDER BY d.next_attempt_at, d.id
+             LIMIT ${limit}::int
+               FOR UPDATE SKIP LOCKED),
+          claimed AS (
+            UPDATE webhook_deliveries d
+               SET locked_until = now() + ${leaseMs}::int * interval '1 millisecond', attempts = d.attempts + 1
+              FROM picked p
+             WHERE d.id = p.id
+         RETURNING d.id, d.webhook_id, d.body, d.attempts)
           SELECT c.id, c.webhook_id AS "webhookId", w.conversation_id AS "conversationId", w.url, w.secret,
                  c.body, c.attempts
             FROM claimed c JOIN webhooks w ON w.id = c.webhook_id`,
