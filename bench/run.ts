@@ -13,8 +13,14 @@ import { openDatabase } from '../src/db/database.js';
 import { table, type Scenario } from './lib.js';
 import { clusterScenario } from './cluster.js';
 import { searchScenario } from './search.js';
+import { fanoutScenario } from './fanout.js';
+import { sendsScenario } from './sends.js';
+import { connectionsScenario } from './connections.js';
+import { historyScenario } from './history.js';
+import { catchupScenario } from './catchup.js';
+import { coldstartScenario } from './coldstart.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, catchupScenario, coldstartScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

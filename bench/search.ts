@@ -7,11 +7,11 @@ import { sql } from 'drizzle-orm';
 import { performance } from 'node:perf_hooks';
 import type { ParleyApp } from '../src/app.js';
 import { newId } from '../src/core/ids.js';
-import { messages } from '../src/db/schema.js';
 import { searchTerms } from '../src/db/search-terms.js';
 import { queryRows } from '../src/db/sql.js';
 import type { Actor } from '../src/services/accounts.service.js';
 import { percentiles, type Scenario } from './lib.js';
+import { loadMessages, rng } from './load.js';
 
 const TOTAL = Number(process.env.BENCH_SEARCH_MESSAGES ?? 1_000_000);
 const CONVERSATIONS = 100;
@@ -20,18 +20,6 @@ const RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 200);
 
 const ZH = ['今天', '我们', '项目', '进度', '会议', '时间', '客户', '需求', '测试', '上线', '问题', '方案', '文档', '设计', '数据'];
 const EN = ['the', 'team', 'ships', 'a', 'build', 'today', 'review', 'meeting', 'notes', 'plan', 'status', 'update', 'fix', 'bug'];
-
-/** Deterministic pseudo-random numbers, so every run indexes the same corpus. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function body(r: () => number, i: number): string {
   const pick = (list: string[]) => list[Math.floor(r() * list.length)]!;
@@ -57,19 +45,18 @@ export const searchScenario: Scenario = {
     const started = performance.now();
     const seqs = new Map(convIds.map((id) => [id, 0]));
     const t0 = Date.now() - TOTAL; // one message a millisecond, oldest first
-    for (let i = 0; i < TOTAL; i += BATCH) {
-      const rows = [];
-      for (let j = i; j < Math.min(TOTAL, i + BATCH); j++) {
+    await loadMessages(
+      db,
+      TOTAL,
+      (j) => {
         const conversationId = convIds[j % CONVERSATIONS]!;
         const seq = seqs.get(conversationId)! + 1;
         seqs.set(conversationId, seq);
         const text = body(r, j);
-        rows.push({ id: newId(), conversationId, seq, senderId: user.id, body: text, searchTerms: searchTerms(text), createdAt: new Date(t0 + j) });
-      }
-      await db.insert(messages).values(rows);
-      if ((i / BATCH) % 20 === 0) ctx.log(`  inserted ${(i + rows.length).toLocaleString('en')} messages`);
-    }
-    for (const [id, seq] of seqs) await db.execute(sql`UPDATE conversations SET last_seq = ${seq} WHERE id = ${id}::uuid`);
+        return { id: newId(), conversationId, seq, senderId: user.id, body: text, searchTerms: searchTerms(text), createdAt: new Date(t0 + j) };
+      },
+      { batch: BATCH, log: ctx.log },
+    );
     await db.execute(sql`ANALYZE`);
     ctx.log(`  loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
