@@ -11,13 +11,16 @@ import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { api } from '../tests/helpers/process.js';
 import { percentiles, type Scenario } from './lib.js';
-import { ALL_CPUS, benchServer, cpuSeconds, openSocket, ownCpuSeconds, pin, pool, registerUsers, seconds, sleep, type BenchUser } from './procs.js';
+import { ALL_CPUS, benchServer, cpuSeconds, dbQueries, openSocket, ownCpuSeconds, pin, pool, registerUsers, seconds, sleep, waitIdle, type BenchUser } from './procs.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 5000);
 const GROUP_SIZE = 20;
 const MISSED = Number(process.env.BENCH_MISSED ?? 20);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 500);
-/** Past the server's presence grace (5 s), so every reconnect is an "online" again, in both storms. */
+/**
+ * Past the server's presence grace (5 s), so every reconnect is an "online" again, in both storms;
+ * then until the server is idle (the "offline" of 5,000 users takes a while).
+ */
 const AWAY_MS = 6000;
 const STORM_TIMEOUT_MS = 300_000;
 
@@ -27,6 +30,7 @@ interface StormResult {
   events: number;
   serverCpu: number;
   benchCpu: number;
+  queries: number;
 }
 
 /**
@@ -48,6 +52,7 @@ async function storm(base: string, users: BenchUser[], convOf: (i: number) => st
   };
   const cpu0 = cpuSeconds(pid);
   const own0 = ownCpuSeconds();
+  const q0 = await dbQueries(base);
   const start = performance.now();
   let events = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -92,12 +97,15 @@ async function storm(base: string, users: BenchUser[], convOf: (i: number) => st
       }),
     );
     const times = await Promise.race([all, timeout]);
+    const allSeconds = seconds(start);
+    const serverCpu = cpuSeconds(pid) - cpu0;
     return {
-      allSeconds: seconds(start),
+      allSeconds,
       perClient: percentiles(times),
       events,
-      serverCpu: cpuSeconds(pid) - cpu0,
+      serverCpu,
       benchCpu: ownCpuSeconds() - own0,
+      queries: (await dbQueries(base)).count - q0.count,
     };
   } finally {
     clearTimeout(timer);
@@ -145,9 +153,11 @@ export const catchupScenario: Scenario = {
       if (pinned) unpin = () => void pin(process.pid, ALL_CPUS);
       ctx.log(pinned ? '  pinned: server on CPU 0, bench on CPU 1' : '  taskset failed: NOT pinned');
 
+      ctx.log(`  server idle after ${(await waitIdle(node.pid)).toFixed(0)} s more`);
       const missed = await storm(server.base, users, convOf, 0, MISSED, node.pid);
       ctx.log(`  catch-up storm: all synced in ${missed.allSeconds.toFixed(2)} s`);
       await sleep(AWAY_MS);
+      ctx.log(`  server idle after ${(await waitIdle(node.pid)).toFixed(0)} s more`);
       const baseline = await storm(server.base, users, convOf, MISSED, 0, node.pid);
       ctx.log(`  baseline storm: all synced in ${baseline.allSeconds.toFixed(2)} s`);
 
@@ -160,6 +170,7 @@ export const catchupScenario: Scenario = {
         'per client p99 ms': r.perClient.p99.toFixed(0),
         'server CPU s': r.serverCpu.toFixed(1),
         'bench CPU s': r.benchCpu.toFixed(1),
+        'DB queries per client': (r.queries / users.length).toFixed(1),
       });
       return [
         row('baseline: nothing missed (cursors at the head)', baseline),
@@ -173,6 +184,7 @@ export const catchupScenario: Scenario = {
           'per client p99 ms': (missed.perClient.p99 - baseline.perClient.p99).toFixed(0),
           'server CPU s': (missed.serverCpu - baseline.serverCpu).toFixed(1),
           'bench CPU s': (missed.benchCpu - baseline.benchCpu).toFixed(1),
+          'DB queries per client': ((missed.queries - baseline.queries) / users.length).toFixed(1),
         },
       ];
     } finally {

@@ -129,6 +129,30 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/**
+ * Waits until `pid` is idle (under 5 % of a CPU for two seconds in a row), at most `maxMs`;
+ * returns the seconds waited.
+ */
+export async function waitIdle(pid: number, maxMs = 180_000): Promise<number> {
+  const t0 = performance.now();
+  let quiet = 0;
+  let last = cpuSeconds(pid);
+  while (quiet < 4 && performance.now() - t0 < maxMs) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = cpuSeconds(pid);
+    quiet = now - last < 0.025 ? quiet + 1 : 0;
+    last = now;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** Database queries a server has run so far, and their summed seconds (from its GET /metrics). */
+export async function dbQueries(base: string): Promise<{ count: number; seconds: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { count: value('parley_db_query_duration_seconds_count'), seconds: value('parley_db_query_duration_seconds_sum') };
+}
+
 /** This process's CPU time so far, in seconds. */
 export function ownCpuSeconds(): number {
   const u = process.cpuUsage();
