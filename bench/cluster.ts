@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { api, freePort, startServer, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { TestRedis } from '../tests/helpers/redis.js';
 import { percentiles, type Scenario } from './lib.js';
+import { scratchDatabase } from './procs.js';
 
 const GROUPS = 20;
 const MEMBERS = 10;
@@ -45,24 +46,6 @@ async function openSocket(url: string, token: string, onFrame?: (f: Record<strin
     ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token })));
   });
   return ws;
-}
-
-/** Creates a database on the server of `adminUrl`; returns its URL and a drop function. */
-async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `bench_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
 }
 
 /** The baseline: plain INSERTs of message-sized rows, as many in flight as the load's senders. */
