@@ -1,5 +1,8 @@
 /** Runs Parley as a real child process (`node --import tsx src/main.ts`), as `npm start` does. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { afterEach } from 'vitest';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,4 +68,29 @@ export async function api(server: ServerProcess, method: string, url: string, bo
   });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/**
+ * Per-test server processes and temp folders, killed and removed after each test (call at the
+ * top of a test file): `tempDir()` makes a folder, `start(env)` a server on a free port.
+ */
+export function processFixture(prefix: string): { tempDir(): string; start(env: Record<string, string>): Promise<ServerProcess> } {
+  const running: ServerProcess[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const s of running.splice(0)) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    tempDir() {
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+    async start(env) {
+      const server = startServer(env, await freePort());
+      running.push(server);
+      return server;
+    },
+  };
 }

@@ -6,28 +6,16 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dbKind } from '../helpers/app.js';
-import { api, freePort, ROOT, startServer, waitReady, type ServerProcess } from '../helpers/process.js';
+import { api, processFixture, ROOT, waitReady, type ServerProcess } from '../helpers/process.js';
 
-const running: ServerProcess[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const s of running.splice(0)) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-backup-'));
-  dirs.push(d);
-  return d;
-}
+const fixture = processFixture('parley-backup-');
+const tempDir = fixture.tempDir;
 
 async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = startServer(env, await freePort());
-  running.push(server);
+  const server = await fixture.start(env);
   await waitReady(server);
   return server;
 }

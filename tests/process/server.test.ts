@@ -1,29 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
-import { api, freePort, startServer, waitReady, type ServerProcess } from '../helpers/process.js';
+import { api, processFixture, waitReady } from '../helpers/process.js';
 
-const running: ServerProcess[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const s of running.splice(0)) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-proc-'));
-  dirs.push(d);
-  return d;
-}
-
-async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = startServer(env, await freePort());
-  running.push(server);
-  return server;
-}
+const { tempDir, start } = processFixture('parley-proc-');
 
 function dirsEnv(root: string): Record<string, string> {
   return { DATA_DIR: path.join(root, 'data'), LOG_DIR: path.join(root, 'logs'), UPLOAD_DIR: path.join(root, 'uploads') };
