@@ -40,10 +40,15 @@ export function pinSelf(): () => void {
   return () => void pin(process.pid, ALL_CPUS);
 }
 
-/** `node --import tsx ARGS` in the repository, under `taskset -c cpu` when taskset exists. */
+/**
+ * `node --import tsx ARGS` in the repository, under `taskset -c cpu` when taskset exists. With
+ * BENCH_CPU_PROF=DIR the child writes a V8 CPU profile there when it stops (open it in Chrome's
+ * DevTools or speedscope): how the causes of a miss are found.
+ */
 export function spawnPinned(args: string[], env: Record<string, string>, port = 0, cpu = SERVER_CPU): ServerProcess {
   let out = '';
-  const node = [process.execPath, '--import', 'tsx', ...args];
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const node = [process.execPath, ...profile, '--import', 'tsx', ...args];
   const [cmd, ...rest] = canPin() ? ['taskset', '-c', String(cpu), ...node] : node;
   // taskset execs node, so the child's pid is node's.
   const child = spawn(cmd!, rest, {

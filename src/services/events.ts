@@ -77,18 +77,17 @@ export async function renderEvents(
     ...new Set(rows.flatMap((r) => (r.type.startsWith('member.') ? [(r.payload as unknown as MemberPayload).userId] : []))),
   ];
   const needConversation = rows.some((r) => r.type === 'conversation.updated');
-  const [msgs, users, conv] = await Promise.all([
-    repos.messages.findByIds(messageIds),
+  const [loaded, users, conv] = await Promise.all([
+    repos.messages.findByIdsWithExtras(messageIds, null),
     repos.users.findByIds(userIds),
     // Deleted or not: a replay of a group deleted since still shows its renames.
     needConversation ? repos.conversations.findByIdIncludingDeleted(rows[0]!.conversationId) : Promise.resolve(null),
   ]);
   const lastMessageId = conv ? (await repos.conversations.lastMessageIds([conv.id])).get(conv.id) : undefined;
   const lastRow = lastMessageId ? await repos.messages.findById(lastMessageId) : null;
-  const rowsToShow = lastRow ? [...msgs, lastRow] : msgs;
-  const shown = await messages.present(rowsToShow, null);
-  const lastMessage = lastRow ? shown[shown.length - 1]! : null;
-  const msgById = new Map(msgs.map((m, i) => [m.id, shown[i]!]));
+  const lastMessage = lastRow ? await messages.presentOne(lastRow, null) : null;
+  const shown = messages.presentLoaded(loaded);
+  const msgById = new Map(shown.map((m) => [m.id, m]));
   const userById = new Map(users.map((u) => [u.id, u]));
 
   const out: ConversationEvent[] = [];
@@ -165,6 +164,16 @@ export class EventPublisher {
       for (const event of events) this.bus.publish({ kind: 'event', event, memberIds: scope });
     } catch (err) {
       this.logger.warn({ err, conversationId }, 'publishing events failed');
+    }
+  }
+
+  /** Publishes rendered events to members already known (a send's, listed under its lock). Never throws. */
+  publishToMembers(memberIds: readonly string[], events: readonly ConversationEvent[]): void {
+    if (events.length === 0 || !this.bus.active) return;
+    try {
+      for (const event of events) this.bus.publish({ kind: 'event', event, memberIds });
+    } catch (err) {
+      this.logger.warn({ err, conversationId: events[0]!.conversationId }, 'publishing events failed');
     }
   }
 

@@ -124,7 +124,7 @@ export class ExportService {
     const usernames = new Map<string, string>();
     let after = 0;
     for (;;) {
-      const { rows, hasMore } = await this.repos.messages.history(conversationId, { after, before: lastSeq + 1 }, BATCH);
+      const { rows, hasMore } = await this.repos.messages.rows(conversationId, { after, before: lastSeq + 1 }, BATCH);
       const ids = rows.map((r) => r.id);
       const [attachments, reactions] = await Promise.all([this.repos.uploads.attachmentsOf(ids), this.repos.reactions.reactors(ids)]);
       const unknown = [...new Set(rows.map((r) => r.senderId))].filter((id) => !usernames.has(id));

@@ -2,6 +2,7 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Database } from '../db/database.js';
 import { repositories } from '../db/repositories/index.js';
+import { MessageStoreQueue } from '../db/repositories/message-store-queue.js';
 import type { Bus } from '../events/bus.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { AccountsService } from './accounts.service.js';
@@ -63,6 +64,8 @@ export function createServices(deps: ServiceDeps): Services {
     avatarUrl: (uploadId) => signer.url(uploadId, 'thumbnail'),
   };
   const messageView = new MessagePresenter(repos, signer);
+  // PGlite has one connection: a second batch would only queue behind the first.
+  const storeQueue = new MessageStoreQueue(db, { concurrency: deps.database.kind === 'pglite' ? 1 : 4 });
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
   const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger);
   const audit = new AuditService(repos, logger);
@@ -75,7 +78,7 @@ export function createServices(deps: ServiceDeps): Services {
     conversations: new ConversationsService(db, repos, publisher, users, messageView, audit),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null),
-    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, deps.metrics),
+    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,

@@ -7,12 +7,13 @@ import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { MessageRow } from '../db/repositories/messages.repository.js';
+import type { MessageStoreQueue, QueuedStoreOutcome } from '../db/repositories/message-store-queue.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { Message } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
-import { isAdmin, loadMembership, loadVisibleMessage, requireMember, requireNotMuted } from './access.js';
+import { isAdmin, loadMembership, loadVisibleMessage, requireNotMuted } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { presentMessage, type MessagePresenter, type UserView } from './presenters.js';
 import type { MessageCreatedHook } from './webhooks.service.js';
@@ -67,42 +68,54 @@ export class MessagesService {
     private readonly view: MessagePresenter,
     private readonly logger: Logger,
     /** Outgoing webhooks: told of each new message after commit, in the background. */
-    private readonly hooks?: MessageCreatedHook,
+    private readonly hooks: MessageCreatedHook | undefined,
+    /** Group commit of sends without attachments: one per database handle. */
+    private readonly storeQueue: Pick<MessageStoreQueue, 'store'>,
     private readonly metrics?: Pick<Metrics, 'messagesStored'>,
   ) {}
 
   /**
-   * Stores a message and its event under the conversation's next seq, in one statement (with
-   * the attachments, one short transaction). A repeat of (conversation, sender, clientMsgId)
+   * Stores a message and its event under the conversation's next seq. A send with neither
+   * attachments nor a reply reads nothing first: its body is checked, then it joins the next
+   * group commit (MessageStoreQueue), which checks membership and mute under the conversation's
+   * lock and lists who gets it live, so the usual send costs a share of one statement. With
+   * attachments it is one short transaction. A repeat of (conversation, sender, clientMsgId)
    * returns the stored message and creates nothing.
    */
   async send(actor: Actor, conversationId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
-    const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
+    if (!isUuid(conversationId)) throw notFound('conversation');
     const clientMsgId = input.clientMsgId ?? null;
     // A repeat is answered with what was stored, even when this attempt would now be refused
     // (its body changed, the sender was muted since): looked up only on those refusals, so
     // the usual send pays no query for it.
     const repeatOr = async (refusal: unknown): Promise<{ message: Message; created: false }> => {
-      const stored = clientMsgId === null ? null : await this.repos.messages.findByClientMsgId(conv.id, actor.user.id, clientMsgId);
+      const stored = clientMsgId === null ? null : await this.repos.messages.findByClientMsgId(conversationId, actor.user.id, clientMsgId);
       if (!stored) throw refusal;
       return { message: await this.view.presentOne(stored, actor.user.id), created: false };
     };
+    // Attachments and replies are looked up, so only once the caller is known to be a member:
+    // an outsider learns nothing of the conversation's messages or of whether it exists.
+    const simple = (input.attachmentIds ?? []).length === 0 && (input.replyTo ?? null) === null;
     let prepared: { body: string; replyTo: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> };
     try {
-      requireNotMuted(member);
-      prepared = await this.prepare(actor, conv.id, input);
+      if (!simple) requireNotMuted((await loadMembership(this.repos, conversationId, actor.user.id)).member);
+      prepared = await this.prepare(actor, conversationId, input);
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) return repeatOr(err);
+      if (err instanceof AppError && err.status < 500) {
+        // Refusing a bad body must not tell an outsider more than "not found" would.
+        if (simple) await loadMembership(this.repos, conversationId, actor.user.id);
+        return repeatOr(err);
+      }
       throw err;
     }
     const { body, replyTo, attachmentIds, ownUploads } = prepared;
-    const mentions = await this.resolveMentions(conv.id, body);
-    const row = { id: newId(), conversationId: conv.id, senderId: actor.user.id, clientMsgId, body, replyToId: replyTo, mentions, createdAt: new Date() };
+    const mentions = await this.resolveMentions(conversationId, body);
+    const row = { id: newId(), conversationId, senderId: actor.user.id, clientMsgId, body, replyToId: replyTo, mentions, createdAt: new Date() };
 
     type Outcome = Awaited<ReturnType<Repositories['messages']['store']>>;
-    const outcome: Outcome =
+    const outcome: QueuedStoreOutcome | Outcome =
       attachmentIds.length === 0
-        ? await this.repos.messages.store(row)
+        ? await this.storeQueue.store(row)
         : await inTransaction<Outcome, Outcome>(this.db, async (tx) => {
             const stored = await tx.messages.store(row);
             if (!stored.ok) throw new Rollback(stored);
@@ -114,9 +127,9 @@ export class MessagesService {
         case 'not_found':
           throw notFound('conversation');
         case 'not_member':
-          // Removed after we looked: a removal committed just before we took the seq.
-          requireMember(conv, null);
-          break;
+          // Never a member, or removed just before the seq was taken: 403 for a public group, else 404.
+          await loadMembership(this.repos, conversationId, actor.user.id);
+          throw notFound('conversation');
         case 'muted': {
           const until = outcome.mutedUntil.toISOString();
           return repeatOr(new AppError('muted', `you are muted in this group until ${until}`, { mutedUntil: until }));
@@ -125,19 +138,28 @@ export class MessagesService {
           return repeatOr(conflict('the message was sent concurrently; try again'));
       }
     }
-    const stored = (outcome as Extract<Outcome, { ok: true }>).row;
+    const stored = (outcome as Extract<Outcome | QueuedStoreOutcome, { ok: true }>).row;
     this.metrics?.messagesStored.inc();
-    this.logger.debug({ conversationId: conv.id, seq: stored.seq, messageId: stored.id }, 'message stored');
+    this.logger.debug({ conversationId, seq: stored.seq, messageId: stored.id }, 'message stored');
     // A new message has no reactions, and its attachments are the uploads just checked.
     const message = presentMessage(
       stored,
       [],
       attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!)),
     );
-    const created: ConversationEvent = { type: 'message.created', conversationId: conv.id, seq: stored.seq, createdAt: stored.createdAt.toISOString(), message };
-    await this.publisher.publishEvents(conv.id, [created]);
+    const created: ConversationEvent = { type: 'message.created', conversationId, seq: stored.seq, createdAt: stored.createdAt.toISOString(), message };
+    let kind: 'group' | 'direct';
+    if (attachmentIds.length === 0) {
+      // Members as they were under the store's lock: exactly those who had joined before this seq.
+      const queued = outcome as Extract<QueuedStoreOutcome, { ok: true }>;
+      kind = queued.kind;
+      this.publisher.publishToMembers(queued.memberIds, [created]);
+    } else {
+      kind = (await this.repos.conversations.findById(conversationId))?.kind ?? 'direct';
+      await this.publisher.publishEvents(conversationId, [created]);
+    }
     // Webhooks belong to groups. Returns at once, never throws.
-    if (conv.kind === 'group') this.hooks?.onMessageCreated(conv.id, created);
+    if (kind === 'group') this.hooks?.onMessageCreated(conversationId, created);
     return { message, created: true };
   }
 
@@ -173,13 +195,15 @@ export class MessagesService {
     conversationId: string,
     query: { before?: number; after?: number; limit?: number },
   ): Promise<{ messages: Message[]; hasMore: boolean }> {
-    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
-    const { rows, hasMore } = await this.repos.messages.history(
-      conv.id,
-      { before: query.before, after: query.after },
-      clampLimit(query.limit),
-    );
-    return { messages: await this.view.present(rows, actor.user.id), hasMore };
+    // The page is read beside the membership check (two connections on a server), and shown
+    // only once the check has passed.
+    const range = { before: query.before, after: query.after };
+    if (!isUuid(conversationId)) throw notFound('conversation');
+    const [, page] = await Promise.all([
+      loadMembership(this.repos, conversationId, actor.user.id),
+      this.repos.messages.history(conversationId, range, clampLimit(query.limit), actor.user.id),
+    ]);
+    return { messages: this.view.presentLoaded(page.rows), hasMore: page.hasMore };
   }
 
   async get(actor: Actor, messageId: string): Promise<Message> {
@@ -249,8 +273,13 @@ export class MessagesService {
     conversationId: string,
     query: { after?: number; limit?: number },
   ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
-    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
-    return eventsAfter(this.repos, this.presence, this.view, conv.id, query.after ?? 0, clampLimit(query.limit));
+    // As history: the page is read beside the membership check and shown only once it passed.
+    if (!isUuid(conversationId)) throw notFound('conversation');
+    const [, page] = await Promise.all([
+      loadMembership(this.repos, conversationId, actor.user.id),
+      eventsAfter(this.repos, this.presence, this.view, conversationId, query.after ?? 0, clampLimit(query.limit)),
+    ]);
+    return page;
   }
 
   /**

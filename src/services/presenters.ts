@@ -1,7 +1,7 @@
 /** One function per wire shape: rows in, contract shapes out. */
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
-import type { MessageRow } from '../db/repositories/messages.repository.js';
+import type { AttachmentRow, MessageRow, MessageWithExtras } from '../db/repositories/messages.repository.js';
 import type { ReactionSummary } from '../db/repositories/reactions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { Conversation, ConversationShared, Member, Message, Upload, User } from '../protocol/entities.js';
@@ -37,7 +37,7 @@ export function presentUser(row: UserRow, presence: UserView): User {
 }
 
 /** A message as the wire shows it; a tombstone has no text, mentions, attachments or reactions. */
-export function presentUpload(row: UploadRow, signer: UrlSigner): Upload {
+export function presentUpload(row: AttachmentRow, signer: UrlSigner): Upload {
   return {
     id: row.id,
     filename: row.filename,
@@ -103,27 +103,26 @@ export function presentConversation(row: ConversationRow, lastMessage: Message |
   return { ...presentConversationShared(row, lastMessage), ...viewer };
 }
 
-/** Presents messages with their reactions and attachments, each loaded in one query per page. */
+/** Presents messages with their reactions and attachments, read in one statement per page. */
 export class MessagePresenter {
   constructor(
-    private readonly repos: Pick<Repositories, 'reactions' | 'uploads'>,
+    private readonly repos: Pick<Repositories, 'messages'>,
     private readonly signer: UrlSigner,
   ) {}
 
   /** `viewerId` null: no per-viewer `me` in reactions (events carry none). */
   async present(rows: readonly MessageRow[], viewerId: string | null): Promise<Message[]> {
     const live = rows.filter((r) => !r.deletedAt).map((r) => r.id);
-    const [reactions, attachments] = await Promise.all([
-      this.repos.reactions.summaries(live, viewerId),
-      this.repos.uploads.attachmentsOf(live),
-    ]);
-    return rows.map((r) =>
-      presentMessage(
-        r,
-        reactions.get(r.id),
-        (attachments.get(r.id) ?? []).map((u) => presentUpload(u, this.signer)),
-      ),
-    );
+    const extras = await this.repos.messages.extras(live, viewerId);
+    return rows.map((r) => {
+      const e = extras.get(r.id);
+      return presentMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)));
+    });
+  }
+
+  /** Messages read with their extras (MessagesRepository.history): nothing more to read. */
+  presentLoaded(rows: readonly MessageWithExtras[]): Message[] {
+    return rows.map((r) => presentMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer))));
   }
 
   async presentOne(row: MessageRow, viewerId: string | null): Promise<Message> {

@@ -2,10 +2,79 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-or
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
 import { pgArray, pgError, queryRows } from '../sql.js';
+import type { ReactionSummary } from './reactions.repository.js';
+import type { UploadRow } from './uploads.repository.js';
 import { members, conversations, messageMentions, messages } from '../schema.js';
 
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessage = typeof messages.$inferInsert;
+
+/** What presenting an attachment needs of its upload. */
+export type AttachmentRow = Pick<UploadRow, 'id' | 'filename' | 'contentType' | 'size' | 'hasThumbnail' | 'createdAt'>;
+
+/** A message's reactions (grouped by emoji, in the order first used) and attachments (in order). */
+export interface Extras {
+  reactions: ReactionSummary[];
+  attachments: AttachmentRow[];
+}
+
+export interface MessageWithExtras extends Extras {
+  row: MessageRow;
+}
+
+/** JSON from the driver: parsed by postgres.js and PGlite, text if a driver leaves it so. */
+type JsonValue<T> = T | string | null;
+const json = <T>(v: JsonValue<T>): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+/**
+ * Each message's reactions and attachments as JSON columns beside it, read by correlated
+ * subqueries (one index probe each, on the primary keys that start with message_id): a page
+ * and all it shows in one statement. A tombstone shows neither. Names are written out in full:
+ * drizzle renders a column of the selected table unqualified, which inside the subqueries
+ * would name their own tables' columns.
+ */
+function extraColumns(viewerId: string | null) {
+  const me = viewerId ? sql`bool_or(r.user_id = ${viewerId}::uuid)` : sql`false`;
+  return {
+    reactions: sql<JsonValue<{ emoji: string; count: number; me: boolean }[]>>`CASE WHEN messages.deleted_at IS NULL THEN (
+      SELECT json_agg(json_build_object('emoji', x.emoji, 'count', x.n, 'me', x.me) ORDER BY x.first, x.emoji)
+      FROM (SELECT r.emoji, count(*)::int AS n, ${me} AS me, min(r.created_at) AS first
+            FROM reactions r WHERE r.message_id = messages.id GROUP BY r.emoji) x) END`,
+    attachments: sql<JsonValue<(Omit<AttachmentRow, 'createdAt'> & { createdAt: string })[]>>`CASE WHEN messages.deleted_at IS NULL THEN (
+      SELECT json_agg(json_build_object('id', u.id, 'filename', u.filename, 'contentType', u.content_type, 'size', u.size,
+                                        'hasThumbnail', u.has_thumbnail, 'createdAt', u.created_at) ORDER BY a.position)
+      FROM message_attachments a JOIN uploads u ON u.id = a.upload_id WHERE a.message_id = messages.id) END`,
+  };
+}
+
+function reactionList(v: JsonValue<{ emoji: string; count: number; me: boolean }[]>, viewerId: string | null): ReactionSummary[] {
+  return (json(v) ?? []).map((r) => (viewerId ? { emoji: r.emoji, count: r.count, me: r.me } : { emoji: r.emoji, count: r.count }));
+}
+
+function attachmentList(v: JsonValue<(Omit<AttachmentRow, 'createdAt'> & { createdAt: string })[]>): AttachmentRow[] {
+  return (json(v) ?? []).map((u) => ({ ...u, size: Number(u.size), createdAt: new Date(u.createdAt) }));
+}
+
+function withExtras(r: { row: MessageRow; reactions: Parameters<typeof reactionList>[0]; attachments: Parameters<typeof attachmentList>[0] }, viewerId: string | null): MessageWithExtras {
+  return { row: r.row, reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments) };
+}
+
+/**
+ * A page of history: the newest (no bounds), those before `before`, or those after `after`
+ * (bounded by `before` when both are given); read newest first unless going forward.
+ */
+function pageOf(conversationId: string, range: { before?: number; after?: number }) {
+  const forward = range.after !== undefined;
+  return {
+    forward,
+    where: and(
+      eq(messages.conversationId, conversationId),
+      forward ? gt(messages.seq, range.after!) : undefined,
+      range.before !== undefined ? lt(messages.seq, range.before) : undefined,
+    ),
+    order: forward ? asc(messages.seq) : desc(messages.seq),
+  };
+}
 
 export class MessagesRepository {
   constructor(private readonly db: Db) {}
@@ -91,24 +160,47 @@ export class MessagesRepository {
     conversationId: string,
     range: { before?: number; after?: number },
     limit: number,
-  ): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
-    const inConv = eq(messages.conversationId, conversationId);
-    if (range.after !== undefined) {
-      const rows = await this.db
-        .select()
-        .from(messages)
-        .where(and(inConv, gt(messages.seq, range.after), range.before !== undefined ? lt(messages.seq, range.before) : undefined))
-        .orderBy(asc(messages.seq))
-        .limit(limit + 1);
-      return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
-    }
+    viewerId: string | null,
+  ): Promise<{ rows: MessageWithExtras[]; hasMore: boolean }> {
+    const { where, order, forward } = pageOf(conversationId, range);
     const rows = await this.db
-      .select()
+      .select({ row: messages, ...extraColumns(viewerId) })
       .from(messages)
-      .where(and(inConv, range.before !== undefined ? lt(messages.seq, range.before) : undefined))
-      .orderBy(desc(messages.seq))
+      .where(where)
+      .orderBy(order)
       .limit(limit + 1);
-    return { rows: rows.slice(0, limit).reverse(), hasMore: rows.length > limit };
+    const page = rows.slice(0, limit).map((r) => withExtras(r, viewerId));
+    return { rows: forward ? page : page.reverse(), hasMore: rows.length > limit };
+  }
+
+  /** The same page as history, just the rows (the export reads what it shows of each by itself). */
+  async rows(conversationId: string, range: { before?: number; after?: number }, limit: number): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
+    const { where, order, forward } = pageOf(conversationId, range);
+    const rows = await this.db.select().from(messages).where(where).orderBy(order).limit(limit + 1);
+    const page = rows.slice(0, limit);
+    return { rows: forward ? page : page.reverse(), hasMore: rows.length > limit };
+  }
+
+  /** Messages by id with their reactions and attachments, in one statement (in no order). */
+  async findByIdsWithExtras(ids: readonly string[], viewerId: string | null): Promise<MessageWithExtras[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .select({ row: messages, ...extraColumns(viewerId) })
+      .from(messages)
+      .where(inArray(messages.id, [...ids]));
+    return rows.map((r) => withExtras(r, viewerId));
+  }
+
+  /** The reactions and attachments of messages, in one statement. */
+  async extras(ids: readonly string[], viewerId: string | null): Promise<Map<string, Extras>> {
+    const out = new Map<string, Extras>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .select({ id: messages.id, ...extraColumns(viewerId) })
+      .from(messages)
+      .where(inArray(messages.id, [...ids]));
+    for (const r of rows) out.set(r.id, { reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments) });
+    return out;
   }
 
   async updateBody(id: string, body: string, mentions: string[]): Promise<MessageRow | null> {

@@ -47,30 +47,6 @@ export class ReactionsRepository {
     await this.db.delete(reactions).where(eq(reactions.messageId, messageId));
   }
 
-  /** Per message, its reactions grouped by emoji in the order they were first used. */
-  async summaries(messageIds: readonly string[], viewerId: string | null): Promise<Map<string, ReactionSummary[]>> {
-    const out = new Map<string, ReactionSummary[]>();
-    if (messageIds.length === 0) return out;
-    const rows = await this.db
-      .select({
-        messageId: reactions.messageId,
-        emoji: reactions.emoji,
-        count: sql<number>`count(*)::int`,
-        me: viewerId ? sql<boolean>`bool_or(${reactions.userId} = ${viewerId}::uuid)` : sql<boolean>`false`,
-        first: sql<Date>`min(${reactions.createdAt})`,
-      })
-      .from(reactions)
-      .where(inArray(reactions.messageId, [...messageIds]))
-      .groupBy(reactions.messageId, reactions.emoji)
-      .orderBy(sql`min(${reactions.createdAt})`, reactions.emoji);
-    for (const r of rows) {
-      const list = out.get(r.messageId) ?? [];
-      list.push(viewerId ? { emoji: r.emoji, count: r.count, me: r.me } : { emoji: r.emoji, count: r.count });
-      out.set(r.messageId, list);
-    }
-    return out;
-  }
-
   /** Per message, who reacted with each emoji (in the order they did), emoji in the order first used. */
   async reactors(messageIds: readonly string[]): Promise<Map<string, { emoji: string; userIds: string[] }[]>> {
     const out = new Map<string, { emoji: string; userIds: string[] }[]>();

@@ -1,0 +1,190 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { searchTerms } from '../search-terms.js';
+import { queryRows } from '../sql.js';
+import type { MessageRow } from './messages.repository.js';
+
+/** What a send hands to the store: the new row, as MessagesRepository.store takes it. */
+export type NewMessageRow = Pick<MessageRow, 'id' | 'conversationId' | 'senderId' | 'clientMsgId' | 'body' | 'replyToId' | 'mentions' | 'createdAt'>;
+
+export type QueuedStoreOutcome =
+  | {
+      ok: true;
+      row: MessageRow;
+      /** The conversation's kind, and its members under the lock the store held: who gets the message live. */
+      kind: 'group' | 'direct';
+      memberIds: string[];
+    }
+  | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' }
+  | { ok: false; reason: 'muted'; mutedUntil: Date };
+
+interface Pending {
+  row: NewMessageRow;
+  terms: string[];
+  resolve: (outcome: QueuedStoreOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+interface ResultRow {
+  o_seq: string | number | null;
+  o_code: string | null;
+  o_detail: string | null;
+  o_kind: 'group' | 'direct' | null;
+  o_members: string[] | string | null;
+}
+
+export interface MessageStoreQueueOptions {
+  /**
+   * Batches stored at once: 1 for PGlite (one connection: a second batch would only wait),
+   * a few for a PostgreSQL server (commits overlap; the rest of the pool serves reads).
+   */
+  concurrency: number;
+  /** Items per statement; at most 64 keeps each batch's subtransactions in PostgreSQL's per-backend cache. */
+  maxBatch?: number;
+}
+
+/** JSON cannot carry a lone UTF-16 surrogate into jsonb: the replacement character is what the drivers store for one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const wellFormed = (s: string): string => s.replace(LONE_SURROGATE, '\uFFFD');
+
+/**
+ * Group commit for sends. A send arriving while `concurrency` batches are being stored waits for
+ * the next batch; each batch is one statement (parley_store_messages, migration 0008) and one
+ * commit, however many sends it holds. Alone, a send waits one turn of the event loop, no timer.
+ * An item refused inside the batch (gone, not a member, muted, repeated clientMsgId) is undone
+ * alone and reported to its caller; if the statement itself fails (a deadlock, a lost
+ * connection), every item is retried alone, so one bad item cannot fail the others.
+ */
+export class MessageStoreQueue {
+  private readonly waiting: Pending[] = [];
+  private running = 0;
+  private scheduled = false;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: MessageStoreQueueOptions,
+  ) {
+    this.maxBatch = Math.min(64, Math.max(1, opts.maxBatch ?? 32));
+  }
+
+  /** Stores a message and its event under the conversation's next seq: the row as stored, or why not. */
+  store(row: NewMessageRow): Promise<QueuedStoreOutcome> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ row, terms: searchTerms(row.body), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Starts a batch when one may run, on the next turn of the event loop (setImmediate): the
+   * sends of every frame and request read in this turn join it. PGlite runs a query without
+   * yielding, so without that wait each send would be stored alone before the next is read.
+   */
+  private pump(): void {
+    if (this.scheduled || this.running >= this.opts.concurrency || this.waiting.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.running < this.opts.concurrency && this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.maxBatch);
+        this.running++;
+        void this.run(batch).finally(() => {
+          this.running--;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    try {
+      const outcomes = await this.storeBatch(batch);
+      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // One statement for all failed as a whole: each alone, so a fault stays with its item.
+      await Promise.all(
+        batch.map(async (p) => {
+          try {
+            p.resolve((await this.storeBatch([p]))[0]!);
+          } catch (e) {
+            p.reject(e);
+          }
+        }),
+      );
+    }
+  }
+
+  private async storeBatch(batch: Pending[]): Promise<QueuedStoreOutcome[]> {
+    // By conversation (stable: each conversation's sends keep their order), so that batches
+    // running at once take the conversations' locks in one order and cannot deadlock.
+    const order = batch.map((_, i) => i).sort((a, b) => {
+      const x = batch[a]!.row.conversationId;
+      const y = batch[b]!.row.conversationId;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
+    const items = order.map((i) => {
+      const { row, terms } = batch[i]!;
+      return {
+        id: row.id,
+        c: row.conversationId,
+        s: row.senderId,
+        k: row.clientMsgId === null ? null : wellFormed(row.clientMsgId),
+        b: wellFormed(row.body),
+        r: row.replyToId,
+        m: row.mentions,
+        t: terms.map(wellFormed),
+        at: row.createdAt.toISOString(),
+      };
+    });
+    const rows = await queryRows<ResultRow>(this.db, sql`SELECT * FROM parley_store_messages(${JSON.stringify(items)}::jsonb)`);
+    if (rows.length !== batch.length) throw new Error(`parley_store_messages returned ${rows.length} rows for ${batch.length} items`);
+    const outcomes: QueuedStoreOutcome[] = new Array(batch.length);
+    let listed: { conversationId: string; kind: 'group' | 'direct'; memberIds: string[] } | null = null;
+    order.forEach((i, k) => {
+      const r = rows[k]!;
+      const { row, terms } = batch[i]!;
+      if (r.o_seq === null) {
+        outcomes[i] = refusal(r);
+        return;
+      }
+      if (r.o_kind !== null) listed = { conversationId: row.conversationId, kind: r.o_kind, memberIds: uuidArray(r.o_members) };
+      const conv = listed as { conversationId: string; kind: 'group' | 'direct'; memberIds: string[] } | null;
+      if (!conv || conv.conversationId !== row.conversationId) throw new Error('parley_store_messages listed no members for a stored message');
+      outcomes[i] = {
+        ok: true,
+        row: { ...row, seq: Number(r.o_seq), searchTerms: terms, editedAt: null, deletedAt: null },
+        kind: conv.kind,
+        memberIds: conv.memberIds,
+      };
+    });
+    return outcomes;
+  }
+}
+
+function refusal(r: ResultRow): QueuedStoreOutcome {
+  switch (r.o_code) {
+    case 'PR404':
+      return { ok: false, reason: 'not_found' };
+    case 'PR403':
+      return { ok: false, reason: 'not_member' };
+    case 'PR423':
+      return { ok: false, reason: 'muted', mutedUntil: new Date(r.o_detail ?? '') };
+    case '23505':
+      return { ok: false, reason: 'duplicate' };
+    default:
+      throw new Error(`parley_store_messages: unexpected refusal ${r.o_code}`);
+  }
+}
+
+/** A uuid[] column: an array from postgres.js, PostgreSQL's text form from PGlite when untyped. */
+function uuidArray(v: string[] | string | null): string[] {
+  if (v === null) return [];
+  if (Array.isArray(v)) return v;
+  const inner = v.slice(1, -1);
+  return inner === '' ? [] : inner.split(',');
+}
