@@ -98,6 +98,11 @@ done
 [ -n "$PORT" ] || die "could not find a free port for PostgreSQL"
 
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+# For tests that control a cluster (tests/helpers/postgres-control.ts): the binaries, and this
+# cluster's data folder, port and owner. Stopping this cluster fails the other test files that
+# run at the same time: such tests start a cluster of their own with the same binaries.
+export PARLEY_PG_BIN="$PG_BIN" PARLEY_PG_DATA="$DATA" PARLEY_PG_PORT="$PORT"
+export PARLEY_PG_USER="$([ "$(id -u)" -eq 0 ] && echo postgres || id -un)"
 log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') ready at $TEST_DATABASE_URL"
 
 # --- run the command --------------------------------------------------------------

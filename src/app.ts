@@ -1,3 +1,4 @@
+import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -6,11 +7,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { apiV1 } from './api/v1/index.js';
-import { installErrorHandlers } from './api/errors.js';
+import { frameworkErrors, installErrorHandlers } from './api/errors.js';
 import { installMetricsRoute } from './api/metrics.js';
 import { validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { Metrics } from './core/metrics.js';
+import { RateLimits } from './core/rate-limiter.js';
 import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
 import type { Logger } from './core/logger.js';
@@ -78,7 +80,14 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
   await services.admin.ensureSiteAdmin();
   tracker.attach(services.presence);
-  const gatewayOptions = { ...DEFAULT_GATEWAY_OPTIONS, rateLimit: deps.config.rateLimit, ...deps.gateway };
+  const rateLimits = new RateLimits(deps.config);
+  const gatewayOptions = {
+    ...DEFAULT_GATEWAY_OPTIONS,
+    rateLimit: deps.config.rateLimit,
+    frameRate: deps.config.rateLimits.framesPerConnection,
+    sendLimiter: rateLimits.sendsByUser,
+    ...deps.gateway,
+  };
   const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions, metrics);
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -100,6 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       logger.child(requestContext.getStore()?.reqId ? {} : bindings, opts),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The router's own refusals (a path segment too long, broken percent-encoding) in the contract's format.
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());
@@ -133,9 +144,13 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
 
   installErrorHandlers(app as unknown as FastifyInstance);
+  const corsOrigins = deps.config.corsOrigins;
   await app.register(helmet, {
     // The API docs page loads its own scripts and styles; the CSP is tightened with the web client.
     contentSecurityPolicy: false,
+    // A web client on another origin (CORS_ORIGINS) shows uploads with <img>: let it embed them.
+    // Nothing here is sent on ambient credentials (bearer tokens and signed URLs only).
+    crossOriginResourcePolicy: { policy: corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
   });
   await app.register(swagger, {
     openapi: {
@@ -158,7 +173,26 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     }
   });
   installMetricsRoute(app as unknown as FastifyInstance, metrics, deps.config.metricsToken);
-  await app.register(apiV1(services, deps.config), { prefix: '/api/v1' });
+  await app.register(
+    async (api) => {
+      // Browsers on CORS_ORIGINS may call /api/v1 (no cookies: tokens travel in Authorization).
+      // The WebSocket needs no CORS: its token comes in the first frame, never from the browser.
+      if (corsOrigins.length > 0) {
+        await api.register(cors, {
+          origin: corsOrigins,
+          methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+          allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+          exposedHeaders: ['Retry-After', 'X-Request-Id'],
+          credentials: false,
+          maxAge: 600,
+          // An OPTIONS without Access-Control-Request-Method is answered, not a text/plain 400.
+          strictPreflight: false,
+        });
+      }
+      await api.register(apiV1(services, deps.config, rateLimits));
+    },
+    { prefix: '/api/v1' },
+  );
   if (deps.web) await app.register(webClient(deps.web, deps.logger));
 
   gateway.attach(app as unknown as FastifyInstance);
@@ -174,6 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   sweeper.unref();
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
+    rateLimits.close();
     stopObservingQueries();
     await bus.close();
   });

@@ -8,12 +8,12 @@ import { buildApp } from './app.js';
 import { superviseWorkers } from './cluster.js';
 import { newId } from './core/ids.js';
 import { LocalBus, type Bus } from './events/bus.js';
-import { RedisBus } from './events/redis-bus.js';
 import { LocalPresenceStore, RedisPresenceStore, type PresenceStore } from './realtime/presence-store.js';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './db/database.js';
 import { DirLockedError } from './db/dir-lock.js';
+import { isDatabaseUnavailable } from './db/sql.js';
 import { defaultWebClient } from './web/index.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -44,6 +44,21 @@ async function main(): Promise<void> {
     return;
   }
 
+  // postgres.js (3.4.9) drops the promise of the array-types query each new connection runs
+  // first (porsager/postgres#1192, #1223): when PostgreSQL goes away during it (a restart under
+  // load) that rejection is unhandled, and Node would exit. Nothing waits on it; it is logged.
+  // Any other unhandled rejection still ends the process, as Node's default does.
+  process.on('unhandledRejection', (reason) => {
+    if (isDatabaseUnavailable(reason)) {
+      logger.warn({ err: reason }, 'a database connection failed as it started; ignored');
+      return;
+    }
+    logger.fatal({ err: reason }, 'unhandled rejection');
+    logger.flush();
+    process.stderr.write(`parley: unhandled rejection: ${(reason as Error)?.stack ?? String(reason)}\n`);
+    process.exit(1);
+  });
+
   let database;
   try {
     database = await openDatabase(
@@ -63,6 +78,8 @@ async function main(): Promise<void> {
   let presenceStore: PresenceStore = new LocalPresenceStore();
   if (config.redisUrl) {
     try {
+      // Loaded here: a single node never loads ioredis (a faster start).
+      const { RedisBus } = await import('./events/redis-bus.js');
       const redisBus = await RedisBus.connect(config.redisUrl, nodeId, logger);
       bus = redisBus;
       presenceStore = await RedisPresenceStore.connect(config.redisUrl, nodeId, redisBus, logger);

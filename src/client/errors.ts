@@ -57,11 +57,14 @@ export class ApiError extends Error {
 
   /** An error frame's `error` object (WebSocket), with the status its code has over HTTP. */
   static fromFrame(error: { code: string; message: string; details?: unknown }): ApiError {
+    // A refusal for now carries its back-off as details.retryAfter (seconds), like Retry-After.
+    const hint = (error.details as { retryAfter?: unknown } | undefined)?.retryAfter;
     return new ApiError({
       status: STATUS_BY_CODE[error.code] ?? 400,
       code: error.code,
       message: error.message,
       details: error.details,
+      ...(typeof hint === 'number' && Number.isFinite(hint) && hint >= 0 ? { retryAfter: hint } : {}),
     });
   }
 }

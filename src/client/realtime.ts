@@ -46,6 +46,8 @@ interface Conn {
   sync: SyncPlan;
   /** The first sync after ready is still running (state `syncing`). */
   catchingUp: boolean;
+  /** No sync frame before this time (ms since the epoch): the server asked to back off. */
+  syncNotBefore: number;
   heartbeat: Heartbeat;
   pacer: Pacer;
 }
@@ -275,6 +277,7 @@ export class ParleyRealtime {
       reconnect: this.everReady,
       sync: new SyncPlan(),
       catchingUp: true,
+      syncNotBefore: 0,
       heartbeat: new Heartbeat(
         this.intervalMs,
         this.timeoutMs,
@@ -414,7 +417,8 @@ export class ParleyRealtime {
     if (frameId !== undefined && conn.sync.isRunning(frameId)) {
       if (error.retryable) {
         conn.sync.retryRunning();
-        this.wake(now + SYNC_RETRY_MS);
+        conn.syncNotBefore = now + this.syncRetryMs(error);
+        this.wake(conn.syncNotBefore);
       } else {
         this.emitter.emit('error', error);
         this.skipGaps(conn.sync.fail());
@@ -424,12 +428,25 @@ export class ParleyRealtime {
     }
     if (frameId === undefined && error.code === 'rate_limited') {
       // The server dropped a frame without saying which: write what may be lost again, later.
-      this.outbox.retryInFlight(now, SYNC_RETRY_MS);
+      const delay = this.syncRetryMs(error);
+      this.outbox.retryInFlight(now, delay);
       if (!conn.sync.isRunning(undefined)) conn.sync.retryRunning();
-      this.wake(now + SYNC_RETRY_MS);
+      conn.syncNotBefore = now + delay;
+      this.wake(now + delay);
       return;
     }
     this.emitter.emit('error', error);
+  }
+
+  /**
+   * When to sync again after a refusal: the server's back-off hint (details.retryAfter seconds)
+   * when it gave one, else a second; spread by the jitter so a crowd refused together does not
+   * come back together.
+   */
+  private syncRetryMs(error: ApiError): number {
+    // The server's hint is honoured in full (it sends at most 30 s); sooner would only be refused again.
+    const base = error.retryAfter !== undefined ? Math.min(error.retryAfter, 300) * 1000 : SYNC_RETRY_MS;
+    return Math.round(base * (1 + this.jitter * Math.random()));
   }
 
   private onSyncDone(conn: Conn, frameId: string | number | undefined, hasMore: boolean, skipped: string[]): void {
@@ -467,7 +484,8 @@ export class ParleyRealtime {
     const conn = this.conn;
     if (!conn?.ready || conn.ws.readyState !== OPEN) return;
     const now = Date.now();
-    if (conn.sync.ready && conn.pacer.take(now)) {
+    const syncDue = conn.sync.ready && now >= conn.syncNotBefore;
+    if (syncDue && conn.pacer.take(now)) {
       const frameId = `s${++this.frameSeq}`;
       const cursors = conn.sync.next(frameId, (id) => this.streams.cursor(id));
       if (cursors) this.write(conn, { type: 'sync', id: frameId, cursors });
@@ -485,8 +503,9 @@ export class ParleyRealtime {
       this.outbox.markSent(info, frameId, now);
     }
     let next = this.outbox.nextWake(this.ackTimeoutMs) ?? Infinity;
-    const waiting = this.pendingReads.size > 0 || this.outbox.due(now, this.maxInFlight).length > 0 || conn.sync.ready;
+    const waiting = this.pendingReads.size > 0 || this.outbox.due(now, this.maxInFlight).length > 0 || syncDue;
     if (waiting) next = Math.min(next, now + Math.max(10, conn.pacer.waitMs(now)));
+    if (conn.sync.ready && !syncDue) next = Math.min(next, conn.syncNotBefore);
     if (next !== Infinity) this.wake(next);
     this.checkCaughtUp(conn);
   }

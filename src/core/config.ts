@@ -30,7 +30,37 @@ export interface Config {
   adminUsername: string | null;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken: string | null;
+  /** Each limit's rate (null = that limit is off); `rateLimit: false` lifts them all. */
+  rateLimits: RateLimitsConfig;
+  /** Origins (`https://chat.example.com`) allowed to call /api/v1 from a browser; empty = none. */
+  corsOrigins: string[];
 }
+
+/** A rate: `count` every `perSeconds`, in bursts of up to `burst` (a token bucket of `burst`). */
+export interface Rate {
+  count: number;
+  perSeconds: number;
+  burst: number;
+}
+
+export interface RateLimitsConfig {
+  registerPerIp: Rate | null;
+  loginPerIp: Rate | null;
+  loginPerAccount: Rate | null;
+  /** Messages sent (REST and WebSocket together), per user, on each node. */
+  sendsPerUser: Rate | null;
+  /** WebSocket frames of every type, per connection. */
+  framesPerConnection: Rate | null;
+}
+
+/** The defaults: generous for people chatting, tight for password guessing. */
+export const DEFAULT_RATE_LIMITS = {
+  RATE_LIMIT_REGISTER_PER_IP: '5/min',
+  RATE_LIMIT_LOGIN_PER_IP: '20/min',
+  RATE_LIMIT_LOGIN_PER_ACCOUNT: '10/min',
+  RATE_LIMIT_SENDS_PER_USER: '120/min,burst=60',
+  RATE_LIMIT_FRAMES_PER_CONNECTION: '100/s,burst=200',
+} as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -130,6 +160,42 @@ function metricsToken(env: Env): string | null {
   return v;
 }
 
+const RATE_UNITS = { s: 1, min: 60, h: 3600 } as const;
+const RATE = /^(\d{1,7})\s*\/\s*(s|min|h)(?:\s*,\s*burst\s*=\s*(\d{1,7}))?$/;
+
+/** `N/s`, `N/min` or `N/h`, optionally `,burst=B` (default B = N); `off` = no limit. */
+function rate(env: Env, name: keyof typeof DEFAULT_RATE_LIMITS): Rate | null {
+  const v = env[name];
+  const s = (v === undefined || v === '' ? DEFAULT_RATE_LIMITS[name] : v).trim().toLowerCase();
+  if (s === 'off') return null;
+  const m = RATE.exec(s);
+  const count = m ? Number(m[1]) : 0;
+  const burst = m?.[3] === undefined ? count : Number(m[3]);
+  if (!m || count < 1 || burst < 1) {
+    throw new ConfigError(name, `expected a rate such as "20/min", "100/s,burst=200" (units s, min, h) or "off"; got "${v}"`);
+  }
+  return { count, perSeconds: RATE_UNITS[m[2] as keyof typeof RATE_UNITS], burst };
+}
+
+/** Exact origins, comma-separated: `scheme://host[:port]`, no path. */
+function corsOrigins(env: Env): string[] {
+  const v = env.CORS_ORIGINS;
+  if (v === undefined || v.trim() === '') return [];
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const origin of list) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = null;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.toLowerCase()) {
+      throw new ConfigError('CORS_ORIGINS', `expected comma-separated origins such as "https://chat.example.com" (scheme, host and port only); got "${origin}"`);
+    }
+  }
+  return [...new Set(list.map((x) => x.toLowerCase()))];
+}
+
 /** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
   const logLevel = str(env, 'LOG_LEVEL', 'info').toLowerCase();
@@ -155,6 +221,14 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     trustProxy: trustProxy(env),
     adminUsername: adminUsername(env),
     metricsToken: metricsToken(env),
+    rateLimits: {
+      registerPerIp: rate(env, 'RATE_LIMIT_REGISTER_PER_IP'),
+      loginPerIp: rate(env, 'RATE_LIMIT_LOGIN_PER_IP'),
+      loginPerAccount: rate(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT'),
+      sendsPerUser: rate(env, 'RATE_LIMIT_SENDS_PER_USER'),
+      framesPerConnection: rate(env, 'RATE_LIMIT_FRAMES_PER_CONNECTION'),
+    },
+    corsOrigins: corsOrigins(env),
   };
   if (config.redisUrl && !config.databaseUrl) {
     throw new ConfigError('REDIS_URL', 'several nodes need a PostgreSQL server: set DATABASE_URL too (the embedded database serves one process)');

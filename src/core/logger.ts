@@ -6,16 +6,47 @@ import { requestContext } from './request-context.js';
 
 export type { Logger };
 
-/** Keys whose values never reach a log line. */
+/**
+ * Keys whose values never reach a log line: credentials in headers (Fastify's, and the copies
+ * plugins log, such as @fastify/multipart's `busboyOptions.headers` at trace level), passwords,
+ * tokens and secrets (webhook secrets, URL signatures) wherever a caller puts them.
+ */
 const REDACT = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["x-parley-signature"]',
   'password',
   'token',
+  'secret',
+  'sig',
   '*.password',
   '*.token',
+  '*.secret',
+  '*.sig',
 ];
+
+/** Query parameters that are credentials: a signed upload URL's `sig`, a token if one is ever passed. */
+const SECRET_QUERY = /([?&](?:sig|token|access_token)=)[^&#]*/gi;
+
+/** A URL fit for a log line: the values of credential query parameters replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+/** What Fastify logs of a request (its own serializer's fields), the URL without credentials. */
+function requestSerializer(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -57,6 +88,8 @@ export function createLogger(opts: LoggerOptions): Logger {
   return pino({
     level: opts.level,
     redact: { paths: REDACT, censor: '[redacted]' },
+    // Fastify takes the logger's own `req` serializer over its default one.
+    serializers: { req: requestSerializer },
     timestamp: pino.stdTimeFunctions.isoTime,
     ...(opts.base ? { base: { pid: process.pid, ...opts.base } } : {}),
     // Service and repository lines of a request (or a socket's frame) carry its id too, not only Fastify's own.

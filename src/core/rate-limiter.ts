@@ -1,3 +1,6 @@
+import type { Rate, RateLimitsConfig } from './config.js';
+import { AppError } from './errors.js';
+
 /** A token bucket per key: `capacity` at once, refilled at `perSecond`. Idle keys are swept. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -40,5 +43,41 @@ export class RateLimiter {
   close(): void {
     clearInterval(this.sweeper);
     this.buckets.clear();
+  }
+}
+
+/** A limiter for a configured rate: null (that limit is off) or `enabled` false lets everything through. */
+export function limiterFor(rate: Rate | null, enabled: boolean): RateLimiter {
+  return rate ? new RateLimiter(rate.burst, rate.count / rate.perSeconds, enabled) : new RateLimiter(1, 1, false);
+}
+
+/**
+ * Takes a token for key or throws 429 `rate_limited`, with `Retry-After` (REST) and
+ * `details.retryAfter` in seconds (the same number, for WebSocket error frames).
+ */
+export function enforce(limiter: RateLimiter, key: string, what: string): void {
+  if (limiter.take(key)) return;
+  const retryAfter = limiter.retryAfter(key);
+  throw new AppError('rate_limited', `${what}; retry in ${retryAfter} s`, { retryAfter }, { 'retry-after': String(retryAfter) });
+}
+
+/** The limits shared by REST routes and the WebSocket gateway of one app (each node counts its own). */
+export class RateLimits {
+  readonly registerByIp: RateLimiter;
+  readonly loginByIp: RateLimiter;
+  readonly loginByAccount: RateLimiter;
+  /** Message sends per user, REST and WebSocket together. */
+  readonly sendsByUser: RateLimiter;
+
+  constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }) {
+    const { rateLimit: on, rateLimits: r } = config;
+    this.registerByIp = limiterFor(r.registerPerIp, on);
+    this.loginByIp = limiterFor(r.loginPerIp, on);
+    this.loginByAccount = limiterFor(r.loginPerAccount, on);
+    this.sendsByUser = limiterFor(r.sendsPerUser, on);
+  }
+
+  close(): void {
+    for (const l of [this.registerByIp, this.loginByIp, this.loginByAccount, this.sendsByUser]) l.close();
   }
 }

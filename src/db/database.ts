@@ -6,6 +6,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -34,32 +35,60 @@ const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 /** Held around migrations so nodes starting together do not race (any constant will do). */
 const MIGRATION_LOCK_KEY = 0x70_61_72_6c; // "parl"
 
+/** How long a PostgreSQL connection may wait for an answer before it is dropped (its query fails: 503). */
+export const DEFAULT_STALL_TIMEOUT_MS = 15_000;
+/** Connecting, TCP and start-up included. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** `ping` (GET /readyz) gives up sooner than a request's query. */
+const PING_TIMEOUT_MS = 3_000;
+
 export type DatabaseOptions =
-  | { kind: 'postgres'; url: string; poolSize?: number }
-  | { kind: 'pglite'; dataDir: string }
-  | { kind: 'memory' };
+  | { kind: 'postgres'; url: string; poolSize?: number; stallTimeoutMs?: number; connectTimeoutMs?: number }
+  | { kind: 'pglite'; dataDir: string; checkpointIntervalMs?: number }
+  | { kind: 'memory'; checkpointIntervalMs?: number };
 
 /** Opens the configured database and brings its schema up to date. */
 export async function openDatabase(opts: DatabaseOptions, logger: Logger): Promise<Database> {
-  if (opts.kind === 'postgres') return openPostgres(opts.url, opts.poolSize ?? 10, logger);
-  return openPglite(opts.kind === 'memory' ? null : opts.dataDir, logger);
+  if (opts.kind === 'postgres') {
+    const timeouts = { stallMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, connectMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
+    return openPostgres(opts.url, opts.poolSize ?? 10, timeouts, logger);
+  }
+  return openPglite(opts.kind === 'memory' ? null : opts.dataDir, logger, opts.checkpointIntervalMs);
 }
 
-async function openPostgres(url: string, poolSize: number, logger: Logger): Promise<Database> {
+async function openPostgres(url: string, poolSize: number, timeouts: { stallMs: number; connectMs: number }, logger: Logger): Promise<Database> {
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
-    connect_timeout: 10,
+    connect_timeout: timeouts.connectMs / 1000,
+    // Seconds before a connection tries again after failing. The driver's default grows to 20 s
+    // during an outage, and a request waits that long before its query even tries: keep it short
+    // so requests fail fast (503) while the database is away and work as soon as it is back.
+    backoff: (retries: number) => Math.min(0.05 * retries, 0.5),
+    // A server that stops answering (hung, or a network that drops packets) would leave queries
+    // waiting for ever: each connection is dropped once it has waited this long for an answer.
+    // (The option exists since postgres.js 3.3 but is missing from its types.)
+    ...({ socket: stallGuardedSocket(timeouts.stallMs) } as object),
     // Timestamps are parsed by drizzle; keep bigints as strings at the driver level.
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
-  const reserved = await client.reserve();
+  // Migrations on connections of their own, without the stall guard: building an index on a big
+  // table, or waiting for the lock while another node migrates, may rightly take minutes.
+  const migrator = postgres(url, { max: 2, onnotice: () => {}, connect_timeout: timeouts.connectMs / 1000 });
   try {
-    await reserved`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-    await migratePostgres(drizzlePostgres(client, { schema }), { migrationsFolder: MIGRATIONS });
-    await reserved`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    const reserved = await migrator.reserve();
+    try {
+      await reserved`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+      await migratePostgres(drizzlePostgres(migrator, { schema }), { migrationsFolder: MIGRATIONS });
+      await reserved`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    } finally {
+      reserved.release();
+    }
+  } catch (err) {
+    await client.end({ timeout: 1 });
+    throw err;
   } finally {
-    reserved.release();
+    await migrator.end({ timeout: 5 });
   }
   logger.info({ database: 'postgres' }, 'database ready');
   const observers = new QueryObservers();
@@ -70,7 +99,7 @@ async function openPostgres(url: string, poolSize: number, logger: Logger): Prom
     poolSize,
     observe: (observer) => observers.add(observer),
     async ping() {
-      await client`SELECT 1`;
+      await withTimeout(client`SELECT 1`.execute(), PING_TIMEOUT_MS);
     },
     async close() {
       await client.end({ timeout: 5 });
@@ -78,7 +107,113 @@ async function openPostgres(url: string, poolSize: number, logger: Logger): Prom
   };
 }
 
-async function openPglite(dataDir: string | null, logger: Logger): Promise<Database> {
+/** The error of a database that did not answer in time: isDatabaseUnavailable knows its code (a 503). */
+function timeoutError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'ETIMEDOUT' });
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeoutError(`the database did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * postgres.js's `socket` option: the driver's own TCP connection (or Unix socket), plus a guard.
+ * A connection that wrote something (a query, the start-up) and has heard nothing back for
+ * `stallMs` is destroyed: its queries fail with ETIMEDOUT (503 to clients) and the pool opens a
+ * new connection for the next ones, so a hung server or a black-holed network costs a bounded
+ * wait, and the pool recovers when the server answers again. An idle connection is left alone.
+ * The driver writes its start-up message as soon as this returns; the socket buffers it until
+ * connected, and connect_timeout covers both.
+ */
+function stallGuardedSocket(stallMs: number): (o: { host: string[]; port: number[]; path?: string | false }) => net.Socket {
+  let next = 0;
+  return (o) => {
+    let socket: net.Socket;
+    if (o.path) {
+      socket = net.connect(o.path);
+    } else {
+      const i = next++ % o.host.length;
+      socket = net.connect(o.port[i] ?? o.port[0]!, o.host[i]);
+      Object.assign(socket, { host: o.host[i], port: o.port[i] ?? o.port[0] });
+    }
+    // Since when something written has had no answer (0: nothing waits). Pipelined queries count
+    // as answered once bytes come back: a server that stops mid-way through a pipeline is left
+    // to TCP keepalive.
+    let waitingSince = 0;
+    let timer: NodeJS.Timeout | null = null;
+    const check = () => {
+      timer = null;
+      if (waitingSince === 0 || socket.destroyed) return;
+      const waited = performance.now() - waitingSince;
+      if (waited >= stallMs) socket.destroy(timeoutError(`PostgreSQL did not answer within ${stallMs} ms`));
+      else timer = setTimeout(check, stallMs - waited);
+    };
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    socket.write = ((...args: unknown[]) => {
+      if (waitingSince === 0) waitingSince = performance.now();
+      timer ??= setTimeout(check, stallMs);
+      return write(...args);
+    }) as typeof socket.write;
+    let answered = false;
+    socket.on('data', () => {
+      waitingSince = 0;
+      answered = true;
+    });
+    // Closed before a word (a TCP proxy or pooler in front of a server that is down): postgres.js
+    // would take a clean close during start-up as a reason to reconnect, for ever, and the query
+    // waiting for the connection would never end. As an error it fails the query (a 503).
+    socket.on('end', () => {
+      if (!answered) socket.destroy(Object.assign(new Error('the database closed the connection before answering'), { code: 'ECONNRESET' }));
+    });
+    socket.on('close', () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    });
+    return socket;
+  };
+}
+
+/** How often the embedded database checkpoints (PostgreSQL's default checkpoint_timeout). */
+export const PGLITE_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * Makes the embedded database's folder on first start. PGlite makes a new database elsewhere and
+ * copies it into the folder file by file, PG_VERSION before the rest: a kill -9 during that copy
+ * left a folder PGlite takes for a database and can never open. Here the new database is made in
+ * a staging folder, closed, and renamed into place, which a kill cannot leave half done.
+ */
+async function createPgliteDir(pgdata: string, logger: Logger): Promise<void> {
+  if (fs.existsSync(path.join(pgdata, 'PG_VERSION'))) return;
+  if (fs.existsSync(pgdata)) {
+    if (fs.readdirSync(pgdata).length > 0) {
+      // No PG_VERSION: no database, only what an interrupted start left. Kept aside, not deleted.
+      const aside = `${pgdata}.incomplete-${Date.now()}`;
+      logger.warn({ dir: pgdata, movedTo: aside }, 'the embedded database folder holds no database; moved aside');
+      fs.renameSync(pgdata, aside);
+    } else {
+      fs.rmdirSync(pgdata);
+    }
+  }
+  const staging = `${pgdata}.new`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  const t0 = performance.now();
+  const fresh = await PGlite.create(staging);
+  await fresh.close();
+  fs.renameSync(staging, pgdata);
+  logger.info({ dir: pgdata, ms: Math.round(performance.now() - t0) }, 'created the embedded database');
+}
+
+async function openPglite(dataDir: string | null, logger: Logger, checkpointIntervalMs = PGLITE_CHECKPOINT_INTERVAL_MS): Promise<Database> {
   let lock: DirLock | null = null;
   let client: PGlite;
   const started = performance.now();
@@ -86,6 +221,7 @@ async function openPglite(dataDir: string | null, logger: Logger): Promise<Datab
     fs.mkdirSync(dataDir, { recursive: true });
     lock = acquireDirLock(dataDir);
     try {
+      await createPgliteDir(path.join(dataDir, 'pglite'), logger);
       client = await PGlite.create(path.join(dataDir, 'pglite'));
     } catch (err) {
       lock.release();
@@ -112,6 +248,20 @@ async function openPglite(dataDir: string | null, logger: Logger): Promise<Datab
   const hourly = setInterval(() => void analyze(), 60 * 60_000);
   first.unref();
   hourly.unref();
+  // PGlite runs PostgreSQL in single-user mode, where nothing checkpoints while it runs: the WAL
+  // written since the start would grow without bound, all of it replayed after a kill -9 (and
+  // kept on disk). Checkpoint as PostgreSQL's checkpointer does (checkpoint_timeout, 5 minutes).
+  const checkpoint = async () => {
+    const t0 = performance.now();
+    try {
+      await db.execute(sql`CHECKPOINT`);
+      logger.debug({ ms: Math.round(performance.now() - t0) }, 'checkpointed the embedded database');
+    } catch (err) {
+      logger.warn({ err }, 'CHECKPOINT failed');
+    }
+  };
+  const checkpoints = setInterval(() => void checkpoint(), checkpointIntervalMs);
+  checkpoints.unref();
   const observers = new QueryObservers();
   observePglite(client, observers);
   return {
@@ -125,6 +275,7 @@ async function openPglite(dataDir: string | null, logger: Logger): Promise<Datab
     async close() {
       clearTimeout(first);
       clearInterval(hourly);
+      clearInterval(checkpoints);
       await client.close();
       lock?.release();
     },

@@ -59,6 +59,9 @@ export const CLOSE_SLOW_CONSUMER = 4008;
  * first. That one rule gives in-order, exactly-once delivery across sync, bus reordering, a lost
  * bus message and a restart.
  */
+/** Frames kept for a connection between its registration and its `ready`. */
+const MAX_EARLY_FRAMES = 1024;
+
 export class Connection {
   private readonly streams = new Map<string, Stream>();
   /**
@@ -98,11 +101,40 @@ export class Connection {
   }
 
   /**
+   * Frames written before `ready` (the connection is registered, so presence and live events can
+   * reach it, while its token is checked once more): kept, and sent after `ready`, which the
+   * contract makes the first frame. null once open.
+   */
+  private early: string[] | null = null;
+
+  /** Holds every frame until `open`: call before the connection is registered. */
+  holdUntilReady(): void {
+    this.early ??= [];
+  }
+
+  /** Sends `ready`, then what came meanwhile, in order. */
+  open(ready: ServerFrame): void {
+    const early = this.early ?? [];
+    this.early = null;
+    this.send(ready);
+    for (const data of early) this.write(data);
+  }
+
+  /**
    * Writes a serialized frame. Writes of one tick are corked into one system call; a socket whose
    * unread output passes the limit is closed rather than buffered without bound.
    */
   write(data: string): boolean {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
+    if (this.early) {
+      // Bounded like a slow consumer's buffer: a client that reconnects syncs what it missed.
+      if (this.early.length >= MAX_EARLY_FRAMES) {
+        this.close(CLOSE_SLOW_CONSUMER, 'slow consumer: reconnect and sync');
+        return false;
+      }
+      this.early.push(data);
+      return true;
+    }
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       this.logger.warn({ connectionId: this.id, buffered: this.ws.bufferedAmount }, 'closing a slow consumer');
       this.close(CLOSE_SLOW_CONSUMER, 'slow consumer: reconnect and sync');
@@ -321,6 +353,11 @@ export class Connection {
   /** Pauses a conversation ahead of a sync, so no live event slips in before its replay. */
   pause(conversationId: string): void {
     this.stream(conversationId).paused = true;
+  }
+
+  /** True while a conversation's live events wait for a sync. */
+  isPaused(conversationId: string): boolean {
+    return this.streams.get(conversationId)?.paused === true;
   }
 
   /** Lets a paused conversation flow again without a replay (a sync skipped it). */

@@ -18,9 +18,11 @@ import { createFanout } from './fanout.js';
 import { HANDLERS } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { PresenceTracker } from './presence.js';
-import { RateLimiter } from '../core/rate-limiter.js';
+import type { Rate } from '../core/config.js';
+import { limiterFor, RateLimiter } from '../core/rate-limiter.js';
 import { Semaphore } from '../core/semaphore.js';
 import { ConnectionRegistry } from './registry.js';
+import { SyncGate, type SyncGateStats } from './sync-gate.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -37,8 +39,16 @@ export interface GatewayOptions {
   authTimeoutMs: number;
   heartbeatMs: number;
   syncBudget: number;
+  /** Sync frames served at once over all connections (a reconnect storm waits its turn). */
+  syncConcurrency: number;
+  /** Sync frames that may wait for a turn; past it a sync is refused with a back-off hint. */
+  syncQueue: number;
   limits: ConnectionLimits;
   rateLimit: boolean;
+  /** Frames per connection (RATE_LIMIT_FRAMES_PER_CONNECTION); null = unlimited. */
+  frameRate: Rate | null;
+  /** The app's per-user send limiter, shared with REST sends; null = unlimited. */
+  sendLimiter: RateLimiter | null;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -46,8 +56,12 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   // A socket that misses two pings in a row is reaped: within 60 s.
   heartbeatMs: 25_000,
   syncBudget: 1000,
+  syncConcurrency: 8,
+  syncQueue: 512,
   limits: { maxBufferedBytes: 4 * 1024 * 1024, maxHeldEvents: 256, fillPage: 200 },
   rateLimit: true,
+  frameRate: { count: 100, perSeconds: 1, burst: 200 },
+  sendLimiter: null,
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
@@ -66,6 +80,9 @@ export class Gateway {
   private readonly unsubscribe: () => void;
   private readonly ctx: HandlerContext;
   private readonly frameLimiter: RateLimiter;
+  private readonly syncGate: SyncGate;
+  /** Handshakes checked at once (never refused: they wait), so a storm of them cannot starve the loop. */
+  private readonly handshakes: SyncGate;
 
   constructor(
     readonly registry: ConnectionRegistry,
@@ -84,9 +101,12 @@ export class Gateway {
       syncBudget: opts.syncBudget,
       // Typing: a burst of 3, then one every 2 s, per user and conversation.
       typingLimiter: new RateLimiter(3, 0.5, opts.rateLimit),
+      sendLimiter: opts.sendLimiter,
     };
-    // Frames per connection: a burst of 200, then 100 a second.
-    this.frameLimiter = new RateLimiter(200, 100, opts.rateLimit);
+    // Frames per connection: by default a burst of 200, then 100 a second.
+    this.frameLimiter = limiterFor(opts.frameRate, opts.rateLimit);
+    this.syncGate = new SyncGate(opts.syncConcurrency, opts.syncQueue);
+    this.handshakes = new SyncGate(opts.syncConcurrency, Number.MAX_SAFE_INTEGER);
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -135,11 +155,14 @@ export class Gateway {
         return;
       }
       pending = [];
-      this.authenticate(ws, data, isBinary).then(
+      // The client sent its auth frame in time; checking it may take longer in a storm.
+      clearTimeout(timer);
+      this.handshakes.admit();
+      this.handshakes.run(() => this.authenticate(ws, data, isBinary)).then(
         ({ connection, cursors }) => {
           clearTimeout(timer);
           conn = connection;
-          if (cursors) conn.enqueue(() => this.dispatch(connection, { type: 'sync', cursors }));
+          if (cursors) this.queueSync(connection, { type: 'sync', cursors });
           for (const p of pending ?? []) this.receive(connection, p.data, p.isBinary);
           pending = null;
         },
@@ -181,8 +204,10 @@ export class Gateway {
     // and would never remove it.
     if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
     const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.opts.limits, this.logger, baselines);
-    // Hold the cursors' conversations before the first live event can reach the connection.
+    // Hold the cursors' conversations before the first live event can reach the connection, and
+    // every frame until `ready` has gone first.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
+    conn.holdUntilReady();
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
     // A logout or deactivation whose revoke reached this node while we were authenticating
     // found no socket to close: look again, now that a later revoke would find this one.
@@ -202,7 +227,7 @@ export class Gateway {
       throw new AppError('unauthorized', live ? 'closed during authentication' : 'token revoked during authentication');
     }
     this.metrics.wsConnectionsOpened.inc();
-    conn.send({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION });
+    conn.open({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION });
     this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
     return { connection: conn, cursors: auth.cursors };
   }
@@ -214,11 +239,16 @@ export class Gateway {
       this.metrics.wsFramesReceived.inc({ type: 'rate_limited' });
       // The frame is dropped; its id (when it has one) tells the client which, so it can retry.
       const id = correlationId(isBinary ? null : parse(data));
-      conn.send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code: 'rate_limited', message: 'too many frames; slow down' } });
+      const retryAfter = this.frameLimiter.retryAfter(conn.id);
+      conn.send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code: 'rate_limited', message: 'too many frames; slow down', details: { retryAfter } } });
       return;
     }
     // Whatever the frame's handling logs (services, repositories) carries the connection's id.
-    void requestContext.run({ connectionId: conn.id }, () => this.onFrame(conn, data, isBinary));
+    // A frame's failure is answered on its socket, never left to crash the process.
+    requestContext.run({ connectionId: conn.id }, () => this.onFrame(conn, data, isBinary)).catch((err: unknown) => {
+      this.logger.error({ err, connectionId: conn.id }, 'frame failed');
+      conn.send({ type: 'error', error: { code: 'internal', message: 'internal error' } });
+    });
   }
 
   private async onFrame(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
@@ -241,9 +271,34 @@ export class Gateway {
         conn.send({ type: 'error', id, error: { code: 'rate_limited', message: 'too many syncs under way; wait for sync.done' } });
         return;
       }
-      conn.enqueue(() => this.dispatch(conn, f));
+      this.queueSync(conn, f);
     }
     else await this.dispatch(conn, f);
+  }
+
+  /**
+   * Queues a sync behind the connection's earlier ones and, over all connections, behind the
+   * syncs the node serves at once; when too many wait, refuses it with `rate_limited` and
+   * `details.retryAfter` (seconds): the client syncs again after that.
+   */
+  private queueSync(conn: Connection, frame: Record<string, unknown>): void {
+    const place = this.syncGate.admit();
+    if (!place.ok) {
+      const id = typeof frame.id === 'string' || typeof frame.id === 'number' ? frame.id : undefined;
+      this.metrics.wsFramesReceived.inc({ type: 'sync_refused' });
+      conn.send({
+        type: 'error',
+        ...(id === undefined ? {} : { id }),
+        error: { code: 'rate_limited', message: 'the server is busy with other syncs; sync again later', details: { retryAfter: place.retryAfter } },
+      });
+      return;
+    }
+    conn.enqueue(() => this.syncGate.run(() => this.dispatch(conn, frame)));
+  }
+
+  /** Syncs running, waiting, served and refused on this node. */
+  get syncStats(): SyncGateStats {
+    return this.syncGate.stats;
   }
 
   private async dispatch(conn: Connection, frame: Record<string, unknown>): Promise<void> {
@@ -251,7 +306,7 @@ export class Gateway {
     const type = frame.type as ClientFrameType;
     const validate = typeof type === 'string' && Object.hasOwn(validators, type) ? validators[type] : undefined;
     if (!validate) {
-      conn.send({ type: 'error', id, error: { code: 'validation_failed', message: `unknown frame type: ${String(frame.type).slice(0, 64)}` } });
+      conn.send({ type: 'error', id, error: { code: 'validation_failed', message: `unknown frame type: ${typeof type === 'string' ? type.slice(0, 64) : typeof type}` } });
       return;
     }
     if (!validate(frame)) {
@@ -264,7 +319,10 @@ export class Gateway {
     } catch (err) {
       const appErr = toAppError(err as Error);
       if (appErr.status >= 500) this.logger.error({ err, connectionId: conn.id, frame: type }, 'frame failed');
-      conn.send({ type: 'error', id, error: { code: appErr.code, message: appErr.message, ...(appErr.details === undefined ? {} : { details: appErr.details }) } });
+      // A refusal for now (the database is away) carries its Retry-After: details.retryAfter seconds.
+      const retryAfter = Number(appErr.headers?.['retry-after']);
+      const details = appErr.details ?? (retryAfter > 0 ? { retryAfter } : undefined);
+      conn.send({ type: 'error', id, error: { code: appErr.code, message: appErr.message, ...(details === undefined ? {} : { details }) } });
     }
   }
 

@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
+// ioredis is loaded only by a node that uses Redis: one node starts without it.
+import type { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { settleWithin } from '../core/timeout.js';
 import type { Bus } from '../events/bus.js';
-import { redisOptions } from '../events/redis-bus.js';
 
 /**
  * Where "is this user online anywhere" is decided. The tracker calls it when a user's first
@@ -129,6 +129,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   static async connect(url: string, nodeId: string, bus: Bus, logger: Logger, opts: RedisPresenceOptions = {}): Promise<RedisPresenceStore> {
+    const [{ Redis }, { redisOptions }] = await Promise.all([import('ioredis'), import('../events/redis-bus.js')]);
     const redis = new Redis(url, redisOptions({ connectionName: `parley-presence-${nodeId}` }));
     redis.on('error', (err: Error) => logger.debug({ err }, 'Redis (presence) connection error'));
     let store: RedisPresenceStore;

@@ -10,7 +10,9 @@ import type { MessageRow } from '../db/repositories/messages.repository.js';
 export async function loadConversation(repos: Repositories, id: string, kind?: 'group' | 'direct'): Promise<ConversationRow> {
   if (!isUuid(id)) throw notFound('conversation');
   const conv = await repos.conversations.findById(id);
-  if (!conv || (kind && conv.kind !== kind)) throw notFound(kind === 'group' ? 'group' : 'conversation');
+  // One message whichever route asks: "group not found" here but "conversation not found" from
+  // requireMember would tell an outsider which ids are private groups.
+  if (!conv || (kind && conv.kind !== kind)) throw notFound('conversation');
   return conv;
 }
 

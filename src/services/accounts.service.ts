@@ -26,6 +26,11 @@ export interface Actor {
 /** An argon2id hash of a password, computed off the main thread. */
 export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2);
 
+/**
+ * Tokens are stored and looked up only as this SHA-256: the lookup is an indexed equality on the
+ * hash, so its timing says something about a hash the caller chose, never about a stored token
+ * (no constant-time comparison needed here, unlike METRICS_TOKEN and upload URL signatures).
+ */
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export class AccountsService {

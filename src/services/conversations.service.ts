@@ -143,7 +143,7 @@ export class ConversationsService {
   async getGroup(actor: Actor, id: string): Promise<Conversation> {
     const conv = await loadConversation(this.repos, id, 'group');
     if (!isVisibleToAll(conv) && !actor.user.siteAdmin && !(await this.repos.members.find(conv.id, actor.user.id))) {
-      throw notFound('group');
+      throw notFound('conversation');
     }
     return this.viewOne(actor.user.id, conv);
   }
@@ -244,7 +244,7 @@ export class ConversationsService {
     const self = userId === actor.user.id;
     const mine = await this.repos.members.find(conv.id, actor.user.id);
     if (!self) requireAdmin(requireMember(conv, mine));
-    else if (!mine && !isVisibleToAll(conv)) throw notFound('group');
+    else if (!mine && !isVisibleToAll(conv)) throw notFound('conversation');
     const user = isUuid(userId) ? await this.repos.users.findById(userId) : null;
     if (!user) throw notFound('user');
     const existing = await this.repos.members.find(conv.id, userId);

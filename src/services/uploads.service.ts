@@ -25,10 +25,16 @@ const MAX_INPUT_PIXELS = 25_000_000;
 const SNIFF_BYTES = 4100;
 export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** A file name as people wrote it (any script), minus paths, control characters and excess length. */
+/**
+ * A file name as people wrote it (any script), minus paths, control characters, bidirectional
+ * overrides (which make "invoice\u202Efdp.exe" look like "invoiceexe.pdf") and excess length.
+ */
 export function cleanFilename(raw: string | undefined): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+  const cleaned = base
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .trim();
   const safe = cleaned === '.' || cleaned === '..' ? '' : cleaned;
   return [...safe].slice(0, 200).join('') || 'file';
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
+import { AppError } from '../../src/core/errors.js';
+import { enforce, limiterFor } from '../../src/core/rate-limiter.js';
 
 describe('parseConfig', () => {
   it('gives the contract defaults with an empty environment', () => {
@@ -56,6 +58,39 @@ describe('parseConfig', () => {
     expect(parseConfig({ TRUST_PROXY: '127.0.0.1,::1,fd00::/8' }).trustProxy).toEqual(['127.0.0.1', '::1', 'fd00::/8']);
   });
 
+  it('has rate limits generous for chat and tight for password guessing; each is configurable or off', () => {
+    expect(parseConfig({}).rateLimits).toEqual({
+      registerPerIp: { count: 5, perSeconds: 60, burst: 5 },
+      loginPerIp: { count: 20, perSeconds: 60, burst: 20 },
+      loginPerAccount: { count: 10, perSeconds: 60, burst: 10 },
+      sendsPerUser: { count: 120, perSeconds: 60, burst: 60 },
+      framesPerConnection: { count: 100, perSeconds: 1, burst: 200 },
+    });
+    const c = parseConfig({
+      RATE_LIMIT_REGISTER_PER_IP: '100/h',
+      RATE_LIMIT_LOGIN_PER_IP: ' 50 / min ',
+      RATE_LIMIT_LOGIN_PER_ACCOUNT: 'OFF',
+      RATE_LIMIT_SENDS_PER_USER: '5/s, burst=50',
+      RATE_LIMIT_FRAMES_PER_CONNECTION: 'off',
+    });
+    expect(c.rateLimits).toEqual({
+      registerPerIp: { count: 100, perSeconds: 3600, burst: 100 },
+      loginPerIp: { count: 50, perSeconds: 60, burst: 50 },
+      loginPerAccount: null,
+      sendsPerUser: { count: 5, perSeconds: 1, burst: 50 },
+      framesPerConnection: null,
+    });
+  });
+
+  it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {
+    expect(parseConfig({}).corsOrigins).toEqual([]);
+    expect(parseConfig({ CORS_ORIGINS: ' ' }).corsOrigins).toEqual([]);
+    expect(parseConfig({ CORS_ORIGINS: 'https://Chat.Example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://chat.example.com',
+      'http://localhost:5173',
+    ]);
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
@@ -75,6 +110,19 @@ describe('parseConfig', () => {
     ['TRUST_PROXY', 'cafe'],
     ['TRUST_PROXY', '10.0.0.0/99'],
     ['TRUST_PROXY', '::::'],
+    ['RATE_LIMIT_LOGIN_PER_ACCOUNT', '10'],
+    ['RATE_LIMIT_LOGIN_PER_IP', '0/min'],
+    ['RATE_LIMIT_REGISTER_PER_IP', '5/week'],
+    ['RATE_LIMIT_SENDS_PER_USER', '60/min,burst=0'],
+    ['RATE_LIMIT_SENDS_PER_USER', '60/min,burts=5'],
+    ['RATE_LIMIT_FRAMES_PER_CONNECTION', '-1/s'],
+    ['RATE_LIMIT_FRAMES_PER_CONNECTION', '1.5/s'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'chat.example.com'],
+    ['CORS_ORIGINS', 'https://chat.example.com/'],
+    ['CORS_ORIGINS', 'https://chat.example.com/app'],
+    ['CORS_ORIGINS', 'ftp://files.example.com'],
+    ['CORS_ORIGINS', 'https://ok.example.com, https://user:pw@bad.example.com'],
   ])('names %s when it is %s', (name, value) => {
     let thrown: unknown;
     try {
@@ -85,5 +133,38 @@ describe('parseConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).variable).toBe(name);
     expect((thrown as Error).message).toContain(name);
+  });
+});
+
+describe('rate limits from the configuration', () => {
+  it('a configured rate drives its limiter; "off" and RATE_LIMIT=off let everything through', () => {
+    const { rateLimits } = parseConfig({ RATE_LIMIT_SENDS_PER_USER: '2/min', RATE_LIMIT_LOGIN_PER_IP: 'off' });
+    const sends = limiterFor(rateLimits.sendsPerUser, true);
+    const t0 = 1_000_000;
+    expect([sends.take('u', t0), sends.take('u', t0), sends.take('u', t0)]).toEqual([true, true, false]);
+    expect(sends.retryAfter('u', t0)).toBe(30);
+    expect(sends.take('u', t0 + 30_000)).toBe(true);
+    const off = limiterFor(rateLimits.loginPerIp, true);
+    const disabled = limiterFor(rateLimits.sendsPerUser, false);
+    for (let i = 0; i < 1000; i++) expect(off.take('ip', t0) && disabled.take('u', t0)).toBe(true);
+    for (const l of [sends, off, disabled]) l.close();
+  });
+
+  it('enforce throws 429 rate_limited with Retry-After and details.retryAfter', () => {
+    const limiter = limiterFor({ count: 1, perSeconds: 60, burst: 1 }, true);
+    enforce(limiter, 'k', 'too many');
+    let thrown: unknown;
+    try {
+      enforce(limiter, 'k', 'too many');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    const err = thrown as AppError;
+    expect([err.code, err.status]).toEqual(['rate_limited', 429]);
+    const retry = Number(err.headers?.['retry-after']);
+    expect(retry).toBeGreaterThanOrEqual(59);
+    expect(err.details).toEqual({ retryAfter: retry });
+    limiter.close();
   });
 });

@@ -1,5 +1,6 @@
 /** Bugs found in review, each with the test that would have caught it. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ParleyApp } from '../../src/app.js';
 import { encodeCursor } from '../../src/core/cursor.js';
 import { apiCaller, register } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
@@ -98,5 +99,38 @@ it('a frame dropped by the per-connection rate limit is named by its id in the e
     c.close();
   } finally {
     await limited.close();
+  }
+});
+
+it('ready is the first frame even when an event arrives while the token is checked again', async () => {
+  const a = await register(t.app);
+  const b = await register(t.app);
+  const g = (await call('POST', '/groups', a, { name: 'early' })).json();
+  await call('POST', `/groups/${g.id}/members`, a, { userId: b.user.id });
+  // Hold the handshake between registering the socket and `ready` (the second token check).
+  const accounts = (t.app as unknown as ParleyApp).services.accounts;
+  const liveTokens = accounts.liveTokens.bind(accounts);
+  let entered: () => void = () => {};
+  const inCheck = new Promise<void>((r) => (entered = r));
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  accounts.liveTokens = async (hashes: readonly string[]) => {
+    entered();
+    await held;
+    return liveTokens(hashes);
+  };
+  try {
+    const c = await WsClient.open(t.wsUrl);
+    c.send({ type: 'auth', token: a.token });
+    await inCheck;
+    // Meanwhile a member posts: the registered socket gets it live.
+    await call('POST', `/conversations/${g.id}/messages`, b, { body: 'while you were connecting' });
+    release();
+    await c.next((f) => f.type === 'message.created');
+    expect(c.frames[0]!.type).toBe('ready');
+    c.close();
+  } finally {
+    accounts.liveTokens = liveTokens;
+    release();
   }
 });

@@ -1,40 +1,29 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AppError } from '../../core/errors.js';
-import { RateLimiter } from '../../core/rate-limiter.js';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 import { ErrorBody } from '../../protocol/entities.js';
 import { AuthResult, LoginBody, RegisterBody } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
 
 /**
- * Password guessing and sign-up floods: per client address, and per account for logins.
+ * Password guessing and sign-up floods: per client address, and per account for logins (RATE_LIMIT_*).
  * Each attempt also costs an argon2id hash, so these limits protect the CPU as well.
  */
-function limiter(enabled: boolean) {
-  const registerByIp = new RateLimiter(5, 5 / 60, enabled);
-  const loginByIp = new RateLimiter(20, 20 / 60, enabled);
-  const loginByUser = new RateLimiter(10, 10 / 60, enabled);
-  const check = (rl: RateLimiter, key: string) => {
-    if (rl.take(key)) return;
-    const retry = String(rl.retryAfter(key));
-    throw new AppError('rate_limited', `too many attempts; retry in ${retry} s`, undefined, { 'retry-after': retry });
-  };
+function limiter(limits: RateLimits) {
   return {
-    register: (req: FastifyRequest) => check(registerByIp, req.ip),
+    register: (req: FastifyRequest) => enforce(limits.registerByIp, req.ip, 'too many registrations from this address'),
     login: (req: FastifyRequest, username: string) => {
-      check(loginByIp, req.ip);
-      check(loginByUser, username.toLowerCase());
+      enforce(limits.loginByIp, req.ip, 'too many attempts');
+      enforce(limits.loginByAccount, username.toLowerCase(), 'too many attempts');
     },
-    close: () => [registerByIp, loginByIp, loginByUser].forEach((rl) => rl.close()),
   };
 }
 
 export const authRoutes =
-  (s: Services, rateLimit: boolean): FastifyPluginAsyncTypebox =>
+  (s: Services, rateLimits: RateLimits): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const limits = limiter(rateLimit);
-    app.addHook('onClose', async () => limits.close());
+    const limits = limiter(rateLimits);
     app.post(
       '/auth/register',
       {

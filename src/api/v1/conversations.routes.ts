@@ -14,9 +14,10 @@ import {
   SendMessageBody,
 } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 export const conversationsRoutes =
-  (s: Services): FastifyPluginAsyncTypebox =>
+  (s: Services, limits: Pick<RateLimits, 'sendsByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['conversations'];
     const err = { '4xx': ErrorBody };
@@ -43,6 +44,8 @@ export const conversationsRoutes =
       '/conversations/:id/messages',
       { schema: { tags: ['messages'], params: IdParams, body: SendMessageBody, response: { 200: Message, 201: Message, ...err } } },
       async (req, reply) => {
+        // One budget per user for REST and WebSocket sends alike (RATE_LIMIT_SENDS_PER_USER).
+        enforce(limits.sendsByUser, req.actor.user.id, 'too many messages');
         const { message, created } = await s.messages.send(req.actor, req.params.id, req.body);
         return reply.status(created ? 201 : 200).send(message);
       },

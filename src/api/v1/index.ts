@@ -14,10 +14,11 @@ import { usersRoutes } from './users.routes.js';
 import { uploadsRoutes } from './uploads.routes.js';
 import { webhooksRoutes } from './webhooks.routes.js';
 import type { Config } from '../../core/config.js';
+import type { RateLimits } from '../../core/rate-limiter.js';
 
 /** Everything under /api/v1: bearer auth on every route not marked public. */
 export const apiV1 =
-  (services: Services, config: Config): FastifyPluginAsync =>
+  (services: Services, config: Config, limits: RateLimits): FastifyPluginAsync =>
   async (app) => {
     installAuth(app, services.accounts);
     // A route that takes no query parameters refuses any: a typo is a 400, not silently ignored.
@@ -25,10 +26,10 @@ export const apiV1 =
       route.schema ??= {};
       route.schema.querystring ??= Type.Object({}, { additionalProperties: false });
     });
-    await app.register(authRoutes(services, config.rateLimit));
+    await app.register(authRoutes(services, limits));
     await app.register(usersRoutes(services));
     await app.register(groupsRoutes(services));
-    await app.register(conversationsRoutes(services));
+    await app.register(conversationsRoutes(services, limits));
     await app.register(messagesRoutes(services));
     await app.register(uploadsRoutes(services, config));
     await app.register(moderationRoutes(services));

@@ -10,6 +10,8 @@ export interface HandlerContext {
   logger: Logger;
   metrics: Metrics;
   typingLimiter: RateLimiter;
+  /** Message sends per user, shared with the REST route; null = unlimited. */
+  sendLimiter: RateLimiter | null;
   /** Events one sync frame may replay in all. */
   syncBudget: number;
 }

@@ -9,8 +9,17 @@ import type { FrameHandler } from './context.js';
 export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
   const requested = Object.entries(frame.cursors);
   // Hold live events of every requested conversation before anything is awaited.
+  const pausedHere = requested.filter(([id]) => !conn.isPaused(id)).map(([id]) => id);
   for (const [id] of requested) conn.pause(id);
-  const allowed = new Set(await ctx.services.conversations.memberOf(conn.actor, requested.map(([id]) => id)));
+  let allowed: Set<string>;
+  try {
+    allowed = new Set(await ctx.services.conversations.memberOf(conn.actor, requested.map(([id]) => id)));
+  } catch (err) {
+    // Refused before replaying anything (the database is away): the client gets the error and
+    // syncs again later; meanwhile live events flow as before (gaps are filled from the table).
+    for (const id of pausedHere) conn.resume(id);
+    throw err;
+  }
   const skipped = requested.filter(([id]) => !allowed.has(id)).map(([id]) => id);
   const todo = requested.filter(([id]) => allowed.has(id));
   // Not a member (yet): nothing to replay, and if the user joins later its events must flow.
