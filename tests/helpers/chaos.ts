@@ -5,8 +5,8 @@
  * form (`npm run chaos`): CHAOS_KILLS, CHAOS_CLIENTS, CHAOS_SECONDS.
  */
 import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
 import { afterEach } from 'vitest';
+import { ChatClient } from './chat-client.js';
 import { api, freePort, startServer, waitReady, type ServerProcess } from './process.js';
 import type { Frame } from './ws.js';
 
@@ -215,137 +215,11 @@ export class RestSender implements SenderStats {
   }
 }
 
-/**
- * A WebSocket client that behaves as the contract asks of a real one (as ChatClient does) and
- * records what it met: it reconnects by itself, authenticates with its cursors (syncing on while
- * `hasMore`), resends unacked sends under the same clientMsgId after every reconnect and, on the
- * same socket, after a retryable error frame (`unavailable`, `internal`, `rate_limited`).
- */
-export class WsSender implements SenderStats {
-  readonly cursors = new Map<string, number>();
-  /** Conversation events received, per conversation, in order. */
-  readonly events = new Map<string, Frame[]>();
-  /** Breaches of the delivery guarantee: repeats and gaps. */
-  readonly violations: string[] = [];
-  readonly pending = new Map<string, { conversationId: string; body: string }>();
-  readonly acked = new Map<string, Frame>();
-  /** Error frames answered to sends, by code (`error <code>`), and lost connections (`closed <code>`). */
-  readonly failures = new Map<string, number>();
-  /** Sends refused for good (an error frame that is not retryable). */
-  readonly refused: string[] = [];
-  readyCount = 0;
-  private ws: WebSocket | null = null;
-  private ready = false;
-  private stopped = false;
-  private frameId = 0;
-
-  constructor(
-    private readonly url: () => string,
-    private readonly token: string,
-  ) {}
-
-  follow(conversationId: string, lastSeq = 0): this {
-    this.cursors.set(conversationId, lastSeq);
-    if (!this.events.has(conversationId)) this.events.set(conversationId, []);
-    return this;
-  }
-
-  start(): this {
-    this.connect();
-    return this;
-  }
-
-  get online(): boolean {
-    return this.ready;
-  }
-
-  send(conversationId: string, body: string): string {
-    const clientMsgId = randomUUID();
-    this.pending.set(clientMsgId, { conversationId, body });
-    this.transmit(clientMsgId);
-    return clientMsgId;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.ws?.close();
-  }
-
-  private count(kind: string): void {
-    this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
-  }
-
-  private transmit(clientMsgId: string): void {
-    const p = this.pending.get(clientMsgId);
-    if (!p || !this.ready || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(JSON.stringify({ type: 'message.send', id: clientMsgId, conversationId: p.conversationId, body: p.body, clientMsgId }));
-  }
-
-  private connect(): void {
-    if (this.stopped) return;
-    const ws = new WebSocket(this.url());
-    this.ws = ws;
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'auth', token: this.token, cursors: Object.fromEntries(this.cursors) })));
-    ws.on('message', (data) => this.receive(JSON.parse(data.toString()) as Frame));
-    ws.on('error', () => {
-      // A refused or reset connection: 'close' follows and schedules the retry.
-    });
-    ws.on('close', (code) => {
-      if (this.ready && !this.stopped) this.count(`closed ${code}`);
-      this.ready = false;
-      if (this.ws === ws && !this.stopped) setTimeout(() => this.connect(), 100 + Math.random() * 200);
-    });
-  }
-
-  private receive(frame: Frame): void {
-    if (frame.type === 'ready') {
-      this.ready = true;
-      this.readyCount++;
-      for (const id of this.pending.keys()) this.transmit(id);
-      return;
-    }
-    if (frame.type === 'ack') {
-      const id = frame.message.clientMsgId as string;
-      this.pending.delete(id);
-      this.acked.set(id, frame.message as Frame);
-      return;
-    }
-    if (frame.type === 'error') {
-      const id = typeof frame.id === 'string' ? frame.id : '';
-      const code = String(frame.error?.code);
-      this.count(`error ${code}`);
-      if (!this.pending.has(id)) return;
-      if (['unavailable', 'internal', 'rate_limited'].includes(code)) {
-        setTimeout(() => this.transmit(id), 200 + Math.random() * 200);
-      } else {
-        this.pending.delete(id);
-        this.refused.push(`${id}: ${JSON.stringify(frame.error)}`);
-      }
-      return;
-    }
-    if (frame.type === 'sync.done') {
-      if (frame.hasMore) this.ws?.send(JSON.stringify({ type: 'sync', id: `s${++this.frameId}`, cursors: Object.fromEntries(this.cursors) }));
-      return;
-    }
-    if (typeof frame.seq === 'number' && typeof frame.conversationId === 'string') {
-      const conv = frame.conversationId;
-      const cursor = this.cursors.get(conv);
-      if (cursor === undefined) {
-        this.follow(conv, frame.seq - 1);
-      } else if (frame.seq <= cursor) {
-        this.violations.push(`${conv}: seq ${frame.seq} again (cursor ${cursor})`);
-        return;
-      } else if (frame.seq !== cursor + 1) {
-        this.violations.push(`${conv}: gap from ${cursor} to ${frame.seq}`);
-      }
-      this.cursors.set(conv, frame.seq);
-      this.events.get(conv)!.push(frame);
-    }
-  }
-}
+/** The WebSocket sender of the chaos tests: the contract's model client (it implements SenderStats). */
+export { ChatClient as WsSender };
 
 /** WebSocket senders each add a message every `everyMs` (on average) while they have fewer than 5 unacked. */
-export function wsTraffic(clients: WsSender[], conversationId: string, everyMs: number): { stop(): Promise<void> } {
+export function wsTraffic(clients: ChatClient[], conversationId: string, everyMs: number): { stop(): Promise<void> } {
   let running = true;
   const loops = clients.map(async (c, n) => {
     for (let i = 0; running; i++) {

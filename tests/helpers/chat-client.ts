@@ -19,8 +19,10 @@ export class ChatClient {
   readonly pending = new Map<string, { conversationId: string; body: string }>();
   /** Acked messages by clientMsgId. */
   readonly acked = new Map<string, Frame>();
-  /** Errors answered to sends (by clientMsgId). */
+  /** Errors answered to sends for good (by clientMsgId). */
   readonly refused = new Map<string, Frame>();
+  /** Error frames answered to sends, by code (`error <code>`), and lost connections (`closed <code>`). */
+  readonly failures = new Map<string, number>();
   readyCount = 0;
   readonly closeCodes: number[] = [];
   private ws: WebSocket | null = null;
@@ -29,7 +31,8 @@ export class ChatClient {
   private frameId = 0;
 
   constructor(
-    private readonly url: string,
+    /** The server's WebSocket URL, or where it is now (a server restarted on another port). */
+    private readonly url: string | (() => string),
     private readonly token: string,
   ) {}
 
@@ -52,7 +55,7 @@ export class ChatClient {
   send(conversationId: string, body: string): string {
     const clientMsgId = randomUUID();
     this.pending.set(clientMsgId, { conversationId, body });
-    if (this.ready) this.transmit(clientMsgId);
+    this.transmit(clientMsgId);
     return clientMsgId;
   }
 
@@ -66,15 +69,19 @@ export class ChatClient {
     this.ws?.terminate();
   }
 
+  private count(kind: string): void {
+    this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
+  }
+
   private transmit(clientMsgId: string): void {
     const p = this.pending.get(clientMsgId);
-    if (!p || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    if (!p || !this.ready || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(JSON.stringify({ type: 'message.send', id: clientMsgId, conversationId: p.conversationId, body: p.body, clientMsgId }));
   }
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url);
+    const ws = new WebSocket(typeof this.url === 'string' ? this.url : this.url());
     this.ws = ws;
     ws.on('open', () => {
       ws.send(JSON.stringify({ type: 'auth', token: this.token, cursors: Object.fromEntries(this.cursors) }));
@@ -84,6 +91,7 @@ export class ChatClient {
       // A refused or reset connection: 'close' follows and schedules the retry.
     });
     ws.on('close', (code) => {
+      if (this.ready && !this.stopped) this.count(`closed ${code}`);
       this.ready = false;
       this.closeCodes.push(code);
       if (this.ws === ws && !this.stopped) setTimeout(() => this.connect(), 100 + Math.random() * 200);
@@ -105,8 +113,14 @@ export class ChatClient {
     }
     if (frame.type === 'error') {
       const id = typeof frame.id === 'string' ? frame.id : '';
-      // A node going away may refuse a send (503-like): it stays pending and is resent.
-      if (this.pending.has(id) && !['unavailable', 'internal', 'rate_limited'].includes(frame.error.code as string)) {
+      const code = String(frame.error?.code);
+      this.count(`error ${code}`);
+      if (!this.pending.has(id)) return;
+      // Refused for now (a node or its database going away, a limit): resent shortly, and after
+      // every reconnect, under the same clientMsgId. Anything else is refused for good.
+      if (['unavailable', 'internal', 'rate_limited'].includes(code)) {
+        setTimeout(() => this.transmit(id), 200 + Math.random() * 200);
+      } else {
         this.pending.delete(id);
         this.refused.set(id, frame);
       }
