@@ -97,8 +97,13 @@ export class MessagesService {
     // an outsider learns nothing of the conversation's messages or of whether it exists.
     const simple = (input.attachmentIds ?? []).length === 0 && (input.replyTo ?? null) === null;
     let prepared: { body: string; replyTo: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> };
+    let checkedKind: 'group' | 'direct' | null = null;
     try {
-      if (!simple) requireNotMuted((await loadMembership(this.repos, conversationId, actor.user.id)).member);
+      if (!simple) {
+        const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
+        checkedKind = conv.kind;
+        requireNotMuted(member);
+      }
       prepared = await this.prepare(actor, conversationId, input);
     } catch (err) {
       if (err instanceof AppError && err.status < 500) {
@@ -155,7 +160,7 @@ export class MessagesService {
       kind = queued.kind;
       this.publisher.publishToMembers(queued.memberIds, [created]);
     } else {
-      kind = (await this.repos.conversations.findById(conversationId))?.kind ?? 'direct';
+      kind = checkedKind!;
       await this.publisher.publishEvents(conversationId, [created]);
     }
     // Webhooks belong to groups. Returns at once, never throws.
