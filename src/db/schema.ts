@@ -48,8 +48,17 @@ export const users = pgTable(
     botOwnerId: uuid('bot_owner_id'),
     /** A deactivated account cannot sign in; its tokens were revoked when it was deactivated. */
     deactivatedAt: tstz('deactivated_at'),
+    /** For password resets, invites by domain and the e-mail digest; unique case-insensitively. */
+    email: text('email'),
+    /** Erased at its owner's request: a "deleted user" tombstone (no name, password, e-mail or files). */
+    erasedAt: tstz('erased_at'),
+    /** Notification preferences (e-mail digest on/off and delay, push on/off); absent keys take the defaults. */
+    notificationPrefs: jsonb('notification_prefs').$type<Record<string, unknown>>().notNull().default({}),
+    /** When the last e-mail digest of unread mentions was sent: mentions before it are not sent again. */
+    lastDigestAt: tstz('last_digest_at'),
   },
   (t) => [
+    uniqueIndex('users_email_lower_key').using('btree', sql`lower(${t.email})`).where(sql`${t.email} IS NOT NULL`),
     // The bots a user owns.
     index('users_bot_owner_idx').on(t.botOwnerId).where(sql`${t.botOwnerId} IS NOT NULL`),
     // Unique case-insensitively; text_pattern_ops serves the prefix search too.
@@ -72,8 +81,114 @@ export const sessions = pgTable(
     name: text('name'),
     createdAt: createdTstz('created_at'),
     lastUsedAt: tstz('last_used_at').notNull().defaultNow(),
+    /** After this the token is refused; a login session's moves forward as it is used (sliding). Null: never. */
+    expiresAt: tstz('expires_at'),
+    /** The device a login came from, as its User-Agent and address said (for the sessions list). */
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    /** A web client's session carried by the HttpOnly cookie (CSRF-checked), not a bearer token. */
+    cookie: boolean('cookie').notNull().default(false),
   },
-  (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId, t.kind)],
+  (t) => [
+    uniqueIndex('sessions_token_hash_key').on(t.tokenHash),
+    index('sessions_user_idx').on(t.userId, t.kind),
+    // The sweep of expired sessions.
+    index('sessions_expires_idx').on(t.expiresAt).where(sql`${t.expiresAt} IS NOT NULL`),
+  ],
+);
+
+/** Invite links a site admin hands out when sign-up is invite-only. */
+export const invites = pgTable(
+  'invites',
+  {
+    id: uuid('id').primaryKey(),
+    /** SHA-256 of the invite code; the code itself is shown once. */
+    tokenHash: text('token_hash').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Null: never expires. */
+    expiresAt: tstz('expires_at'),
+    /** Null: unlimited. */
+    maxUses: integer('max_uses'),
+    uses: integer('uses').notNull().default(0),
+    createdAt: createdTstz('created_at'),
+    revokedAt: tstz('revoked_at'),
+  },
+  (t) => [uniqueIndex('invites_token_hash_key').on(t.tokenHash), index('invites_newest_idx').on(t.createdAt, t.id)],
+);
+
+/** Password reset links sent by e-mail: single use, short-lived. */
+export const passwordResets = pgTable(
+  'password_resets',
+  {
+    /** SHA-256 of the code in the link. */
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: tstz('expires_at').notNull(),
+    usedAt: tstz('used_at'),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [index('password_resets_user_idx').on(t.userId)],
+);
+
+/** Accounts linked to an external identity provider (OpenID Connect): one per (issuer, subject). */
+export const userIdentities = pgTable(
+  'user_identities',
+  {
+    /** The provider's issuer URL. */
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject], name: 'user_identities_pkey' }), index('user_identities_user_idx').on(t.userId)],
+);
+
+/** Web Push subscriptions (one per browser): where to push when the user has no open socket. */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The login session that registered it: logging out removes the subscription. */
+    sessionId: uuid('session_id').references(() => sessions.id, { onDelete: 'cascade' }),
+    endpoint: text('endpoint').notNull(),
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    userAgent: text('user_agent'),
+    createdAt: createdTstz('created_at'),
+    lastSuccessAt: tstz('last_success_at'),
+    /** Pushes that failed in a row; the push service's 404/410 removes the subscription at once. */
+    failures: integer('failures').notNull().default(0),
+  },
+  (t) => [uniqueIndex('push_subscriptions_endpoint_key').on(t.endpoint), index('push_subscriptions_user_idx').on(t.userId)],
+);
+
+/**
+ * Notifications waiting to be sent (Web Push, e-mail): a durable queue any node may take from,
+ * as webhook_deliveries. A node claims a row by setting `lockedUntil`; success deletes it.
+ */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    channel: text('channel', { enum: ['push', 'email'] }).notNull(),
+    /** What to send (the push payload, or the e-mail's to/subject/text). */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: tstz('locked_until'),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [index('notification_deliveries_due_idx').on(t.nextAttemptAt), index('notification_deliveries_user_idx').on(t.userId)],
 );
 
 export const conversations = pgTable(
@@ -91,6 +206,14 @@ export const conversations = pgTable(
     createdAt: createdTstz('created_at'),
     lastActivityAt: createdTstz('last_activity_at'),
     deletedAt: tstz('deleted_at'),
+    /** Who may post in a group: `admins` makes it an announcement group. */
+    postingPolicy: text('posting_policy', { enum: ['everyone', 'admins'] }).notNull().default('everyone'),
+    /** Who may notify the whole group with @all / @here. */
+    mentionAllPolicy: text('mention_all_policy', { enum: ['admins', 'everyone', 'nobody'] })
+      .notNull()
+      .default('admins'),
+    /** Messages older than this many days are deleted with their files; null: the site's setting. */
+    retentionDays: integer('retention_days'),
   },
   (t) => [
     uniqueIndex('conversations_direct_key_key').on(t.directKey),
@@ -121,6 +244,12 @@ export const members = pgTable(
     joinedSeq: seqCol('joined_seq').notNull().default(0),
     /** Set by a group admin: the member cannot send, edit or react until then. */
     mutedUntil: tstz('muted_until'),
+    /** The member's own notification level here; `default`: all in a direct conversation, mentions in a group. */
+    notifyLevel: text('notify_level', { enum: ['default', 'all', 'mentions', 'none'] })
+      .notNull()
+      .default('default'),
+    /** Muted by the member: no notification of any kind, and the client leaves it out of unread badges. */
+    notifyMuted: boolean('notify_muted').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.conversationId, t.userId], name: 'members_pkey' }),
@@ -168,6 +297,8 @@ export const messages = pgTable(
 
 export const EVENT_TYPES = [
   'message.created',
+  'message.pinned',
+  'message.unpinned',
   'message.updated',
   'message.deleted',
   'reaction.added',
@@ -384,5 +515,24 @@ export const webhookDeliveries = pgTable(
     // A hook's queue (deleted with it, emptied when it is disabled), and a deleted message's deliveries.
     index('webhook_deliveries_webhook_idx').on(t.webhookId),
     index('webhook_deliveries_message_idx').on(t.messageId),
+  ],
+);
+
+/** Pinned messages of a conversation, newest pin first. */
+export const pins = pgTable(
+  'pins',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    pinnedBy: uuid('pinned_by').references(() => users.id, { onDelete: 'set null' }),
+    pinnedAt: createdTstz('pinned_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.messageId], name: 'pins_pkey' }),
+    index('pins_newest_idx').on(t.conversationId, t.pinnedAt),
   ],
 );
