@@ -25,6 +25,7 @@ import type { PresenceStore } from './realtime/presence-store.js';
 import { ConnectionRegistry } from './realtime/registry.js';
 import { repositories } from './db/repositories/index.js';
 import { UrlSigner } from './services/url-signer.js';
+import { createMailer, type Mailer } from './services/mailer.js';
 import { LocalBlobStore } from './storage/blob-store.js';
 import { webClient, type WebClientOptions } from './web/plugin.js';
 import type { WebhookDispatcherOptions } from './services/webhook-dispatcher.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   presenceStore?: PresenceStore;
   /** The web client at /; absent = none (tests of the API alone). */
   web?: WebClientOptions;
+  /** Outgoing e-mail; defaults to SMTP_URL's (none when unset). */
+  mailer?: Mailer;
   /** Overrides of the webhook dispatcher's timings and limits (tests shorten the retry delays). */
   webhooks?: Partial<Omit<WebhookDispatcherOptions, 'allowPrivate'>>;
 }
@@ -67,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const secret = await repos.uploads.setting('upload_url_secret', () => randomBytes(32).toString('hex'));
   const signer = new UrlSigner(Buffer.from(secret, 'hex'));
   const blobs = new LocalBlobStore(deps.config.uploadDir);
+  const mailer = deps.mailer ?? createMailer(deps.config.smtp, deps.logger);
   const services = createServices({
     database: deps.database,
     bus,
@@ -77,6 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     metrics,
     adminUsername: deps.config.adminUsername,
     webhooks: { ...deps.webhooks, allowPrivate: deps.config.webhookAllowPrivate },
+    mailer,
+    publicUrl: deps.config.publicUrl ?? `http://${deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host}:${deps.config.port}`,
   });
   await services.admin.ensureSiteAdmin();
   tracker.attach(services.presence);
@@ -209,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     rateLimits.close();
+    mailer.close();
     stopObservingQueries();
     await bus.close();
   });

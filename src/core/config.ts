@@ -34,6 +34,20 @@ export interface Config {
   rateLimits: RateLimitsConfig;
   /** Origins (`https://chat.example.com`) allowed to call /api/v1 from a browser; empty = none. */
   corsOrigins: string[];
+  /**
+   * Where people reach this server (`https://chat.example.com`), for links in e-mails, OpenID
+   * Connect redirects and push notifications; null = `http://HOST:PORT`.
+   */
+  publicUrl: string | null;
+  /** Outgoing e-mail (password resets, digests); null = no e-mail is sent. */
+  smtp: SmtpConfig | null;
+}
+
+export interface SmtpConfig {
+  /** `smtp://user:pass@host:port` or `smtps://…` (nodemailer's connection URL). */
+  url: string;
+  /** The From: address, e.g. `Parley <chat@example.com>`. */
+  from: string;
 }
 
 /** A rate: `count` every `perSeconds`, in bursts of up to `burst` (a token bucket of `burst`). */
@@ -196,6 +210,22 @@ function corsOrigins(env: Env): string[] {
   return [...new Set(list.map((x) => x.toLowerCase()))];
 }
 
+function publicUrl(env: Env): string | null {
+  const v = url(env, 'PUBLIC_URL', ['http:', 'https:']);
+  if (v === null) return null;
+  const parsed = new URL(v);
+  if (parsed.search || parsed.hash) throw new ConfigError('PUBLIC_URL', 'expected a URL without query or fragment, such as "https://chat.example.com"');
+  return v.replace(/\/+$/, '');
+}
+
+function smtp(env: Env): SmtpConfig | null {
+  const u = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  if (u === null) return null;
+  const from = str(env, 'MAIL_FROM', `Parley <parley@${new URL(u).hostname}>`);
+  if (!/@/.test(from) || /[\r\n]/.test(from)) throw new ConfigError('MAIL_FROM', `expected an address such as "Parley <chat@example.com>", got "${from}"`);
+  return { url: u, from };
+}
+
 /** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
   const logLevel = str(env, 'LOG_LEVEL', 'info').toLowerCase();
@@ -229,6 +259,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       framesPerConnection: rate(env, 'RATE_LIMIT_FRAMES_PER_CONNECTION'),
     },
     corsOrigins: corsOrigins(env),
+    publicUrl: publicUrl(env),
+    smtp: smtp(env),
   };
   if (config.redisUrl && !config.databaseUrl) {
     throw new ConfigError('REDIS_URL', 'several nodes need a PostgreSQL server: set DATABASE_URL too (the embedded database serves one process)');

@@ -32,3 +32,15 @@ export const AdminUserQuery = Type.Object(
 );
 export const AdminUserList = Type.Object({ users: Type.Array(AdminUser), nextCursor: Nullable(Type.String()) });
 export const PatchAdminUserBody = Type.Object({ siteAdmin: Type.Boolean() }, strict);
+
+export const SiteSettings = Type.Object(
+  {
+    signupMode: Type.Union([Type.Literal('open'), Type.Literal('invite'), Type.Literal('domain')], {
+      description: 'open: anyone may sign up; invite: only with an invite code; domain: only with an e-mail address in allowedEmailDomains',
+    }),
+    allowedEmailDomains: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 }),
+    retentionDays: Nullable(Type.Integer({ minimum: 1, maximum: 36_500, description: 'Messages older than this are deleted with their files; null: kept for ever' })),
+  },
+  strict,
+);
+export const PatchSiteSettingsBody = Type.Partial(SiteSettings, strict);

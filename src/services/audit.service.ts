@@ -26,7 +26,8 @@ export type AuditAction =
   | 'user.site_admin_revoked'
   | 'user.password_reset'
   | 'bot.created'
-  | 'bot.deleted';
+  | 'bot.deleted'
+  | 'site.settings_changed';
 
 export interface AuditInput {
   /** Who acted; null for the system (a webhook disabled after failures, the CLI). */

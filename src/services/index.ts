@@ -17,9 +17,11 @@ import { PresenceService } from './presence.service.js';
 import { MessagePresenter, type PresenceSource, type UserView } from './presenters.js';
 import { ReactionsService } from './reactions.service.js';
 import { SearchService } from './search.service.js';
+import { SiteSettingsService } from './site-settings.service.js';
 import { TokensService } from './tokens.service.js';
 import { UploadsService } from './uploads.service.js';
 import type { UrlSigner } from './url-signer.js';
+import type { Mailer } from './mailer.js';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher.js';
 import { WebhooksService } from './webhooks.service.js';
 
@@ -37,6 +39,7 @@ export interface Services {
   uploads: UploadsService;
   search: SearchService;
   webhooks: WebhooksService;
+  siteSettings: SiteSettingsService;
 }
 
 export interface ServiceDeps {
@@ -52,6 +55,10 @@ export interface ServiceDeps {
   adminUsername?: string | null;
   /** The app's metrics (GET /metrics); absent = nothing counted. */
   metrics?: Metrics;
+  /** Outgoing e-mail (SMTP_URL); absent = none is sent. */
+  mailer?: Mailer;
+  /** Where people reach the server (PUBLIC_URL, else http://HOST:PORT), for links in e-mails and redirects. */
+  publicUrl?: string;
 }
 
 /** Wires the services over one database, bus, blob store and URL signer. */
@@ -85,5 +92,6 @@ export function createServices(deps: ServiceDeps): Services {
     search: new SearchService(repos, messageView),
     exports: new ExportService(repos, audit, logger),
     webhooks,
+    siteSettings: new SiteSettingsService(repos, audit),
   };
 }

@@ -161,6 +161,8 @@ const ROWS: Row[] = [
   // site administration
   { route: 'GET /api/v1/admin/audit', access: 'siteAdmin', ok: 200 },
   { route: 'GET /api/v1/admin/users', access: 'siteAdmin', ok: 200 },
+  { route: 'GET /api/v1/admin/settings', access: 'siteAdmin', ok: 200 },
+  { route: 'PATCH /api/v1/admin/settings', access: 'siteAdmin', ok: 200, body: () => ({ retentionDays: null }) },
   { route: 'PATCH /api/v1/admin/users/:id', access: 'siteAdmin', ok: 200, params: () => ({ id: w.users.candidate.user.id }), body: () => ({ siteAdmin: false }) },
   {
     route: 'POST /api/v1/admin/users/:id/deactivate',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AdminUser, ErrorBody } from '../../protocol/entities.js';
-import { AdminUserList, AdminUserQuery, AuditList, PatchAdminUserBody } from '../../protocol/rest-admin.js';
+import { AdminUserList, AdminUserQuery, AuditList, PatchAdminUserBody, PatchSiteSettingsBody, SiteSettings } from '../../protocol/rest-admin.js';
 import { CursorQuery, IdParams } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
 
@@ -36,6 +36,12 @@ export const adminRoutes =
         await s.admin.deactivate(req.actor, req.params.id);
         return reply.status(204).send(null);
       },
+    );
+    app.get('/admin/settings', { schema: { tags, response: { 200: SiteSettings, ...err } } }, async (req) => s.siteSettings.read(req.actor));
+    app.patch(
+      '/admin/settings',
+      { schema: { tags, body: PatchSiteSettingsBody, response: { 200: SiteSettings, ...err }, description: 'Change site settings (sign-up mode, allowed e-mail domains, retention); audited.' } },
+      async (req) => s.siteSettings.update(req.actor, req.body),
     );
     app.post('/admin/users/:id/reactivate', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
       await s.admin.reactivate(req.actor, req.params.id);

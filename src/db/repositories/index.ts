@@ -9,6 +9,7 @@ import { MessagesRepository } from './messages.repository.js';
 import { ReactionsRepository } from './reactions.repository.js';
 import { UploadsRepository } from './uploads.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SettingsRepository } from './settings.repository.js';
 import { UsersRepository } from './users.repository.js';
 import { WebhooksRepository } from './webhooks.repository.js';
 
@@ -26,6 +27,7 @@ export interface Repositories {
   bans: BansRepository;
   mutes: MutesRepository;
   webhooks: WebhooksRepository;
+  settings: SettingsRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -42,6 +44,7 @@ export function repositories(db: Db): Repositories {
     bans: new BansRepository(db),
     mutes: new MutesRepository(db),
     webhooks: new WebhooksRepository(db),
+    settings: new SettingsRepository(db),
   };
 }
 
