@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -12,6 +13,8 @@ import { installMetricsRoute } from './api/metrics.js';
 import { validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { Metrics } from './core/metrics.js';
+import { SERVER_VERSION } from './core/version.js';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol/limits.js';
 import { RateLimits } from './core/rate-limiter.js';
 import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
@@ -29,6 +32,8 @@ import { createMailer, type Mailer } from './services/mailer.js';
 import { LocalBlobStore } from './storage/blob-store.js';
 import { webClient, type WebClientOptions } from './web/plugin.js';
 import type { WebhookDispatcherOptions } from './services/webhook-dispatcher.js';
+import type { RetentionOptions } from './services/retention.service.js';
+import type { NotificationOptions } from './services/notification-dispatcher.js';
 
 export interface AppDeps {
   config: Config;
@@ -48,6 +53,10 @@ export interface AppDeps {
   mailer?: Mailer;
   /** Overrides of the webhook dispatcher's timings and limits (tests shorten the retry delays). */
   webhooks?: Partial<Omit<WebhookDispatcherOptions, 'allowPrivate'>>;
+  /** Message retention's timer and batch size (`intervalMs: null` turns the timer off). */
+  retention?: Partial<RetentionOptions>;
+  /** Overrides of the notification dispatcher's and e-mail digest's timings (tests shorten them). */
+  notifications?: Partial<Omit<NotificationOptions, 'allowPrivate'>>;
 }
 
 export interface ParleyApp extends FastifyInstance {
@@ -80,8 +89,17 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     signer,
     metrics,
     adminUsername: deps.config.adminUsername,
+    oidc: deps.config.oidc,
     webhooks: { ...deps.webhooks, allowPrivate: deps.config.webhookAllowPrivate },
     mailer,
+    retention: deps.retention,
+    push: deps.config.push,
+    mailFrom: deps.config.smtp?.from ?? null,
+    notifications: deps.notifications,
+    sessionPolicy: {
+      idleSeconds: deps.config.sessions.idleDays * 86_400,
+      maxSeconds: deps.config.sessions.maxDays === null ? null : deps.config.sessions.maxDays * 86_400,
+    },
     publicUrl: deps.config.publicUrl ?? `http://${deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host}:${deps.config.port}`,
   });
   await services.admin.ensureSiteAdmin();
@@ -158,6 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     // Nothing here is sent on ambient credentials (bearer tokens and signed URLs only).
     crossOriginResourcePolicy: { policy: corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
   });
+  // The web client's session cookie (parley_session, HttpOnly): see src/api/session-cookie.ts.
+  await app.register(cookie);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Parley API', version: '1', description: 'The public REST contract of Parley (see CONTRACT.md).' },
@@ -168,7 +188,13 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // The release and protocol range too: a rolling upgrade shows which nodes run what.
+  app.get('/healthz', { schema: { hide: true } }, async () => ({
+    status: 'ok',
+    version: SERVER_VERSION,
+    protocol: PROTOCOL_VERSION,
+    minProtocol: MIN_PROTOCOL_VERSION,
+  }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {
       await deps.database.ping();
@@ -210,6 +236,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const sweeper = setInterval(() => {
     services.uploads.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'upload sweep failed'));
     blobs.sweepTemp(60 * 60 * 1000).catch((err: unknown) => deps.logger.warn({ err }, 'temp sweep failed'));
+    services.sessions.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'expired session sweep failed'));
   }, 60 * 60 * 1000);
   sweeper.unref();
   app.addHook('onClose', async () => {
@@ -222,5 +249,11 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   // Every node sends queued webhooks; stopping hands the deliveries in flight back to the queue.
   app.addHook('onReady', async () => services.webhooks.start());
   app.addHook('onClose', async () => services.webhooks.stop());
+  // Every node purges expired messages (hourly); concurrent runs share the rows, never repeat them.
+  app.addHook('onReady', async () => services.retention.start());
+  app.addHook('onClose', async () => services.retention.stop());
+  // Every node sends queued pushes and e-mails and runs the digest (one node at a time, by lock).
+  app.addHook('onReady', async () => services.notifications.start());
+  app.addHook('onClose', async () => services.notifications.stop());
   return Object.assign(app as unknown as FastifyInstance, { services, bus, gateway }) as ParleyApp;
 }

@@ -13,16 +13,51 @@ export interface ParleyApiOptions {
   token?: string | null;
   /** Defaults to `globalThis.fetch`, looked up at each call. */
   fetch?: FetchLike;
+  /**
+   * `cookie` (a web page on the server's own origin): sign-ins ask for the HttpOnly session
+   * cookie instead of a token, and requests that change something carry the session's
+   * X-CSRF-Token (learnt from the sign-in or `session()`). Default `bearer`.
+   */
+  session?: 'bearer' | 'cookie';
+  /** The CSRF token of a cookie session already known. */
+  csrfToken?: string | null;
 }
 
 export interface AuthResult {
   user: User;
+  /** The bearer token; '' for a cookie session (the token is in the HttpOnly cookie). */
   token: string;
+  /** A cookie session's CSRF token. */
+  csrfToken?: string;
+}
+/** GET /auth/session: who is signed in, and the CSRF token of the session; nulls when nobody is. */
+export interface SessionInfo {
+  user: User | null;
+  csrfToken: string | null;
+}
+/** A login session (device) of GET /users/me/sessions. */
+export interface LoginSession {
+  id: string;
+  /** The session of this client. */
+  current: boolean;
+  kind: 'session';
+  /** "Chrome on Linux", "Parley API client"... */
+  device: string;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string | null;
+  cookie: boolean;
 }
 export interface RegisterInput {
   username: string;
   password: string;
   displayName?: string;
+  /** Required when sign-up is limited to e-mail domains; used for password resets. */
+  email?: string;
+  /** Required when sign-up is invite-only. */
+  inviteCode?: string;
 }
 export interface LoginInput {
   username: string;
@@ -52,11 +87,25 @@ export interface CreateGroupInput {
   /** Defaults to private. */
   visibility?: Visibility;
   memberIds?: string[];
+  /** `admins`: an announcement group. Defaults to `everyone`. */
+  postingPolicy?: PostingPolicy;
+  /** Who may use @all / @here. Defaults to `admins`. */
+  mentionAllPolicy?: MentionAllPolicy;
 }
+export type PostingPolicy = 'everyone' | 'admins';
+export type MentionAllPolicy = 'admins' | 'everyone' | 'nobody';
 export interface UpdateGroupInput {
   name?: string;
   description?: string | null;
   visibility?: Visibility;
+  postingPolicy?: PostingPolicy;
+  mentionAllPolicy?: MentionAllPolicy;
+}
+/** A pinned message (GET /conversations/{id}/pins). */
+export interface Pin {
+  message: Message;
+  pinnedBy: string | null;
+  pinnedAt: string;
 }
 export interface GroupListQuery extends PageQuery {
   /** `mine` (default): groups the caller belongs to; `public`: public groups. */
@@ -126,10 +175,14 @@ export class ParleyApi {
   readonly baseUrl: string;
   private tokenValue: string | null;
   private readonly fetchFn: FetchLike;
+  private readonly cookieSession: boolean;
+  private csrfValue: string | null;
 
   constructor(options: ParleyApiOptions = {}) {
     this.baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
     this.tokenValue = options.token ?? null;
+    this.cookieSession = options.session === 'cookie';
+    this.csrfValue = options.csrfToken ?? null;
     const given = options.fetch;
     // Called as a plain function: browsers refuse `fetch` called on another `this`.
     this.fetchFn = given ?? ((input, init) => globalThis.fetch(input, init));
@@ -144,26 +197,60 @@ export class ParleyApi {
     this.tokenValue = token;
   }
 
+  /** The CSRF token sent as X-CSRF-Token on POST, PUT, PATCH and DELETE (cookie sessions). */
+  get csrfToken(): string | null {
+    return this.csrfValue;
+  }
+
   // --- auth ---
 
   /** Creates an account; the returned token becomes this client's token. 409 `username_taken`. */
   async register(input: RegisterInput): Promise<AuthResult> {
-    const result = await this.request<AuthResult>('POST', '/auth/register', { body: input, auth: false });
-    this.tokenValue = result.token;
-    return result;
+    return this.signIn('/auth/register', input);
   }
 
   /** Signs in; the returned token becomes this client's token. 401 `invalid_credentials`. */
   async login(input: LoginInput): Promise<AuthResult> {
-    const result = await this.request<AuthResult>('POST', '/auth/login', { body: input, auth: false });
-    this.tokenValue = result.token;
-    return result;
+    return this.signIn('/auth/login', input);
   }
 
-  /** Revokes the token (the server closes its sockets) and forgets it here. */
+  private async signIn(path: string, input: object): Promise<AuthResult> {
+    const body = this.cookieSession ? { ...input, session: 'cookie' } : input;
+    const result = await this.request<AuthResult>('POST', path, { body, auth: false });
+    this.tokenValue = result.token ?? null;
+    this.csrfValue = result.csrfToken ?? null;
+    return { ...result, token: result.token ?? '' };
+  }
+
+  /** Revokes the token (the server closes its sockets, and clears a session cookie) and forgets it here. */
   async logout(): Promise<void> {
     await this.request<void>('POST', '/auth/logout');
     this.tokenValue = null;
+    this.csrfValue = null;
+  }
+
+  /** Who is signed in (by token or session cookie), with the session's CSRF token, which this client keeps; `user` null when nobody. */
+  async session(): Promise<SessionInfo> {
+    const info = await this.request<SessionInfo>('GET', '/auth/session');
+    this.csrfValue = info.csrfToken;
+    return info;
+  }
+
+  // --- sessions (devices) ---
+
+  /** Your login sessions, oldest first (API tokens are not among them). */
+  async listSessions(): Promise<LoginSession[]> {
+    return (await this.request<{ sessions: LoginSession[] }>('GET', '/users/me/sessions')).sessions;
+  }
+
+  /** Signs one of your devices out: its requests get 401 and its sockets close. */
+  async revokeSession(sessionId: string): Promise<void> {
+    await this.request<void>('DELETE', `/users/me/sessions/${seg(sessionId)}`);
+  }
+
+  /** Signs out every other device, keeping this one. */
+  async revokeOtherSessions(): Promise<void> {
+    await this.request<void>('DELETE', '/users/me/sessions');
   }
 
   // --- users ---
@@ -203,6 +290,20 @@ export class ParleyApi {
   /** Admins only. */
   updateGroup(groupId: string, input: UpdateGroupInput): Promise<Conversation> {
     return this.request('PATCH', `/groups/${seg(groupId)}`, { body: input });
+  }
+
+  /** Pinned messages, newest pin first. */
+  async listPins(conversationId: string): Promise<Pin[]> {
+    return (await this.request<{ pins: Pin[] }>('GET', `/conversations/${seg(conversationId)}/pins`)).pins;
+  }
+
+  /** Group admins, or either member of a direct conversation; idempotent. */
+  async pin(conversationId: string, messageId: string): Promise<void> {
+    await this.request<void>('PUT', `/conversations/${seg(conversationId)}/pins/${seg(messageId)}`);
+  }
+
+  async unpin(conversationId: string, messageId: string): Promise<void> {
+    await this.request<void>('DELETE', `/conversations/${seg(conversationId)}/pins/${seg(messageId)}`);
   }
 
   /** The owner only. */
@@ -372,6 +473,7 @@ export class ParleyApi {
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (opts.auth !== false && this.tokenValue) headers.authorization = `Bearer ${this.tokenValue}`;
+    if (this.csrfValue && method !== 'GET') headers['x-csrf-token'] = this.csrfValue;
     let body: string | FormData | undefined;
     if (opts.form) body = opts.form;
     else if (opts.body !== undefined) {

@@ -1,7 +1,7 @@
 /** ParleyRealtime: the WebSocket of CONTRACT.md with reconnects, cursors, sync and send retries. */
 import type { Message, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
-import { MAX_FRAME_BYTES } from '../protocol/limits.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
 import { Emitter } from './emitter.js';
 import { newClientMsgId } from './ids.js';
 import { ApiError } from './errors.js';
@@ -25,6 +25,8 @@ import type {
 
 /** Close code of a refused or revoked token: no retry. */
 const CLOSE_UNAUTHORIZED = 4401;
+/** Close code of a client older than the server's minimum protocol: reload, no retry. */
+const CLOSE_PROTOCOL_UNSUPPORTED = 4426;
 /** Close code this client uses when it gives up on a silent socket. */
 const CLOSE_DEAD = 4000;
 const OPEN = 1;
@@ -41,6 +43,8 @@ interface Conn {
   /** `auth` was written: a conversation followed from now on needs a sync frame of its own. */
   authSent: boolean;
   ready: boolean;
+  /** The server's explanation when it refused this client's protocol. */
+  refusal: string | null;
   user: User | null;
   reconnect: boolean;
   sync: SyncPlan;
@@ -273,6 +277,7 @@ export class ParleyRealtime {
       ws,
       authSent: false,
       ready: false,
+      refusal: null,
       user: null,
       reconnect: this.everReady,
       sync: new SyncPlan(),
@@ -311,7 +316,8 @@ export class ParleyRealtime {
     const authCursors: Record<string, number> = {};
     for (const id of first) authCursors[id] = cursors[id] ?? 0;
     conn.authSent = true;
-    this.write(conn, { type: 'auth', token: this.tokenValue, ...(first.length > 0 ? { cursors: authCursors } : {}) });
+    // No token: the server takes the page's session cookie (same origin only).
+    this.write(conn, { type: 'auth', ...(this.tokenValue ? { token: this.tokenValue } : {}), protocol: PROTOCOL_VERSION, ...(first.length > 0 ? { cursors: authCursors } : {}) });
   }
 
   private receive(conn: Conn, data: unknown): void {
@@ -336,7 +342,11 @@ export class ParleyRealtime {
     }
     switch (frame.type) {
       case 'ready':
-        this.onReady(conn, frame.user as User, String(frame.connectionId));
+        this.onReady(conn, frame.user as User, String(frame.connectionId), {
+          protocol: typeof frame.protocol === 'number' ? frame.protocol : 1,
+          minProtocol: typeof frame.minProtocol === 'number' ? frame.minProtocol : 1,
+          serverVersion: typeof frame.serverVersion === 'string' ? frame.serverVersion : null,
+        });
         return;
       case 'ack':
         this.onAck(frame.id as string | number | undefined, frame.message as Message);
@@ -356,13 +366,16 @@ export class ParleyRealtime {
       case 'read':
         this.emitter.emit('read', frame as unknown as RealtimeEvents['read']);
         return;
+      case 'messages.purged':
+        this.emitter.emit('purged', frame as unknown as RealtimeEvents['purged']);
+        return;
       default:
         // pong, and frame types added later: the heartbeat already counted it.
         return;
     }
   }
 
-  private onReady(conn: Conn, user: User, connectionId: string): void {
+  private onReady(conn: Conn, user: User, connectionId: string, server: { protocol: number; minProtocol: number; serverVersion: string | null }): void {
     if (conn.ready) return;
     conn.ready = true;
     conn.user = user;
@@ -373,7 +386,7 @@ export class ParleyRealtime {
     this.connectTimer = null;
     conn.heartbeat.start();
     this.setState('syncing');
-    this.emitter.emit('ready', { user, connectionId, reconnect: conn.reconnect });
+    this.emitter.emit('ready', { user, connectionId, reconnect: conn.reconnect, ...server });
     if (this.conn !== conn) return; // a listener stopped or restarted the client
     if (conn.reconnect) this.emitter.emit('reconnected', { user, connectionId });
     if (this.conn !== conn) return;
@@ -407,6 +420,8 @@ export class ParleyRealtime {
 
   private onErrorFrame(conn: Conn, frameId: string | number | undefined, body: { code: string; message: string; details?: unknown }): void {
     const error = ApiError.fromFrame({ code: String(body?.code ?? 'unknown'), message: String(body?.message ?? 'error'), details: body?.details });
+    // Sent just before close 4426: the full explanation for the `outdated` event.
+    if (error.code === 'protocol_unsupported') conn.refusal = error.message;
     const now = Date.now();
     if (frameId !== undefined && this.outbox.owns(frameId)) {
       const r = this.outbox.error(frameId, error, now);
@@ -566,6 +581,13 @@ export class ParleyRealtime {
       this.clearRetry();
       this.setState('closed');
       this.emitter.emit('authFailed', { code, reason });
+      return;
+    }
+    if (code === CLOSE_PROTOCOL_UNSUPPORTED) {
+      this.started = false;
+      this.clearRetry();
+      this.setState('closed');
+      this.emitter.emit('outdated', { code, reason, message: conn.refusal });
       return;
     }
     this.scheduleRetry();

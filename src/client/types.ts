@@ -52,7 +52,10 @@ export interface HeartbeatOptions {
 export interface ParleyRealtimeOptions {
   /** The socket URL, e.g. `wss://chat.example.org/api/v1/ws` (see `realtimeUrl()`). */
   url: string;
-  /** The bearer token sent in the `auth` frame (`setToken` changes it for the next connection). */
+  /**
+   * The bearer token sent in the `auth` frame (`setToken` changes it for the next connection);
+   * '' = none: a browser page on the server's own origin is signed in by its session cookie.
+   */
   token: string;
   /** Defaults to `globalThis.WebSocket`; Node 20 has none: pass `WebSocket` from 'ws'. */
   WebSocket?: WebSocketConstructor;
@@ -107,7 +110,15 @@ export interface RealtimeEvents {
   /** The state changed. */
   state: { state: RealtimeState; previous: RealtimeState };
   /** A connection was authenticated (`reconnect`: not the first connection of this client). */
-  ready: { user: User; connectionId: string; reconnect: boolean };
+  ready: {
+    user: User;
+    connectionId: string;
+    reconnect: boolean;
+    /** The server's protocol version and oldest supported one, and its release (absent from servers before 0.2). */
+    protocol: number;
+    minProtocol: number;
+    serverVersion: string | null;
+  };
   /**
    * After a reconnect (any ready but the first, also after `stop` and `start`), once ready: the app should refetch GET /conversations to learn of
    * conversations joined, left or deleted meanwhile (CONTRACT.md), and `follow` new ones.
@@ -124,12 +135,19 @@ export interface RealtimeEvents {
   presence: PresenceFrame;
   /** The caller's read pointer moved on another device, or a direct peer read. */
   read: ReadReceiptFrame;
+  /** Retention made the expired messages before `beforeSeq` tombstones (no seq of its own). */
+  purged: { type: 'messages.purged'; conversationId: string; beforeSeq: number };
   /** A send was stored and acknowledged (its `done` resolves with the same message). */
   ack: { clientMsgId: string; message: Message };
   /** A send was refused for good (its `done` rejects with the same error). */
   sendFailed: { conversationId: string; clientMsgId: string; error: ApiError };
   /** The token was refused (close 4401): state is `closed`; call `setToken` and `start` again. */
   authFailed: { code: number; reason: string };
+  /**
+   * The server no longer speaks this client's protocol (close 4426, after a server upgrade): state
+   * is `closed` and the client does not retry; the app must reload (a newer client).
+   */
+  outdated: { code: number; reason: string; message: string | null };
   /** A problem worth reporting that the client handles itself (error frames without an owner, bad frames, a listener that threw). */
   error: Error;
   /** Every frame the server sends, parsed, before any handling (debugging, future frame types). */

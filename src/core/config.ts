@@ -41,6 +41,28 @@ export interface Config {
   publicUrl: string | null;
   /** Outgoing e-mail (password resets, digests); null = no e-mail is sent. */
   smtp: SmtpConfig | null;
+  /** Sign-in through an OpenID Connect provider (OIDC_*); null = not offered. */
+  oidc: OidcConfig | null;
+  /** Web Push: the VAPID keys (null = generated once and kept in the database) and whether private endpoints are allowed. */
+  push: PushConfig;
+  /** Login sessions: idle lifetime (each use slides it) and absolute cap from sign-in (null = none), in days. */
+  sessions: SessionsConfig;
+}
+
+export interface SessionsConfig {
+  /** SESSION_IDLE_DAYS: an unused login session ends after this many days (default 30). */
+  idleDays: number;
+  /** SESSION_MAX_DAYS: a login session ends this many days after sign-in however much it is used (default 365; `off` = never). */
+  maxDays: number | null;
+}
+
+export interface PushConfig {
+  /** VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY (URL-safe base64, as `web-push generate-vapid-keys` prints); null = generated. */
+  vapid: { publicKey: string; privateKey: string } | null;
+  /** VAPID_SUBJECT: a `mailto:` or `https:` contact for push services; null = derived from PUBLIC_URL or MAIL_FROM. */
+  subject: string | null;
+  /** PUSH_ALLOW_PRIVATE: accept push endpoints on loopback and private addresses, and plain http (tests only). */
+  allowPrivate: boolean;
 }
 
 export interface SmtpConfig {
@@ -65,6 +87,14 @@ export interface RateLimitsConfig {
   sendsPerUser: Rate | null;
   /** WebSocket frames of every type, per connection. */
   framesPerConnection: Rate | null;
+  /** Password reset requests and confirmations, per client address. */
+  passwordResetPerIp: Rate | null;
+  /** Reset e-mails sent to one account (over it, requests are answered alike but nothing is sent). */
+  passwordResetPerAccount: Rate | null;
+  /** Password and e-mail changes (each checks the current password), per account. */
+  passwordChangePerAccount: Rate | null;
+  /** Invite code look-ups (GET /auth/invites/{code}), per client address. */
+  inviteCheckPerIp: Rate | null;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -74,6 +104,10 @@ export const DEFAULT_RATE_LIMITS = {
   RATE_LIMIT_LOGIN_PER_ACCOUNT: '10/min',
   RATE_LIMIT_SENDS_PER_USER: '120/min,burst=60',
   RATE_LIMIT_FRAMES_PER_CONNECTION: '100/s,burst=200',
+  RATE_LIMIT_PASSWORD_RESET_PER_IP: '5/min',
+  RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT: '3/h',
+  RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT: '10/min',
+  RATE_LIMIT_INVITE_CHECK_PER_IP: '30/min',
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -226,6 +260,92 @@ function smtp(env: Env): SmtpConfig | null {
   return { url: u, from };
 }
 
+function sessionsConfig(env: Env): SessionsConfig {
+  const idleDays = int(env, 'SESSION_IDLE_DAYS', 30, 1, 3650);
+  const max = env.SESSION_MAX_DAYS;
+  const off = max !== undefined && ['off', 'none', 'false', 'no'].includes(max.trim().toLowerCase());
+  const maxDays = off ? null : int(env, 'SESSION_MAX_DAYS', 365, 1, 36500);
+  if (maxDays !== null && maxDays < idleDays) throw new ConfigError('SESSION_MAX_DAYS', `must be at least SESSION_IDLE_DAYS (${idleDays}), or "off"`);
+  return { idleDays, maxDays };
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+function push(env: Env): PushConfig {
+  const publicKey = env.VAPID_PUBLIC_KEY?.trim() ?? '';
+  const privateKey = env.VAPID_PRIVATE_KEY?.trim() ?? '';
+  if ((publicKey === '') !== (privateKey === '')) {
+    throw new ConfigError(publicKey ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', 'set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY together, or neither');
+  }
+  // An uncompressed P-256 point is 65 bytes, a private key 32: their URL-safe base64 is 87 and 43 characters.
+  if (publicKey && (!B64URL.test(publicKey) || Buffer.from(publicKey, 'base64url').length !== 65)) {
+    throw new ConfigError('VAPID_PUBLIC_KEY', 'expected the URL-safe base64 of a 65-byte P-256 public key (npx web-push generate-vapid-keys)');
+  }
+  if (privateKey && (!B64URL.test(privateKey) || Buffer.from(privateKey, 'base64url').length !== 32)) {
+    throw new ConfigError('VAPID_PRIVATE_KEY', 'expected the URL-safe base64 of a 32-byte P-256 private key (npx web-push generate-vapid-keys)');
+  }
+  const subject = env.VAPID_SUBJECT?.trim() || null;
+  if (subject !== null && !/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(subject)) {
+    throw new ConfigError('VAPID_SUBJECT', `expected "mailto:admin@example.com" or an https: URL, got "${subject}"`);
+  }
+  return { vapid: publicKey ? { publicKey, privateKey } : null, subject, allowPrivate: onOff(env, 'PUSH_ALLOW_PRIVATE', false) };
+}
+
+export interface OidcConfig {
+  /** The provider's issuer URL (discovery at `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The button's label: "Sign in with <displayName>". */
+  displayName: string;
+  /** Space-separated; always includes `openid`. */
+  scopes: string;
+  /** In `invite` sign-up mode, the provider's users may still create accounts (the provider is the gate). */
+  allowSignup: boolean;
+}
+
+const OIDC_REQUIRED = ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'] as const;
+const OIDC_OPTIONAL = ['OIDC_DISPLAY_NAME', 'OIDC_SCOPES', 'OIDC_ALLOW_SIGNUP'] as const;
+
+/** `localhost`, 127.0.0.0/8 and ::1: the only hosts an http issuer may have (tests, development). */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || (net.isIPv4(h) && h.startsWith('127.'));
+}
+
+/** OIDC_*: issuer, client id and secret all together or none (and then none of the optional ones). */
+function oidc(env: Env): OidcConfig | null {
+  const given = (name: string) => env[name] !== undefined && env[name] !== '';
+  if (!OIDC_REQUIRED.some(given)) {
+    const stray = OIDC_OPTIONAL.find(given);
+    if (stray) throw new ConfigError(stray, 'OpenID Connect is not configured: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too');
+    return null;
+  }
+  const missing = OIDC_REQUIRED.find((name) => !given(name));
+  if (missing) throw new ConfigError(missing, 'OpenID Connect needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together');
+  const issuer = url(env, 'OIDC_ISSUER', ['http:', 'https:'])!;
+  const parsed = new URL(issuer);
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
+    throw new ConfigError('OIDC_ISSUER', 'expected an https URL (http is accepted only on loopback addresses, for tests)');
+  }
+  if (parsed.search || parsed.hash || parsed.username || parsed.password) {
+    throw new ConfigError('OIDC_ISSUER', 'expected the issuer URL alone, without credentials, query or fragment');
+  }
+  const clientId = env.OIDC_CLIENT_ID!;
+  if (clientId.length > 512 || /\s/.test(clientId)) throw new ConfigError('OIDC_CLIENT_ID', 'expected up to 512 characters without spaces');
+  const clientSecret = env.OIDC_CLIENT_SECRET!;
+  if (clientSecret.length > 1024 || /[\r\n]/.test(clientSecret)) throw new ConfigError('OIDC_CLIENT_SECRET', 'expected up to 1024 characters on one line');
+  const displayName = str(env, 'OIDC_DISPLAY_NAME', 'single sign-on').trim();
+  if (displayName.length === 0 || displayName.length > 64 || /[\u0000-\u001f\u007f]/.test(displayName)) {
+    throw new ConfigError('OIDC_DISPLAY_NAME', 'expected 1-64 characters on one line');
+  }
+  const scopes = str(env, 'OIDC_SCOPES', 'openid profile email').trim().split(/\s+/);
+  if (!scopes.includes('openid') || scopes.some((x) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(x))) {
+    throw new ConfigError('OIDC_SCOPES', `expected space-separated scopes including "openid", such as "openid profile email"; got "${env.OIDC_SCOPES}"`);
+  }
+  return { issuer, clientId, clientSecret, displayName, scopes: [...new Set(scopes)].join(' '), allowSignup: onOff(env, 'OIDC_ALLOW_SIGNUP', false) };
+}
+
 /** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
   const logLevel = str(env, 'LOG_LEVEL', 'info').toLowerCase();
@@ -257,11 +377,21 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       loginPerAccount: rate(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT'),
       sendsPerUser: rate(env, 'RATE_LIMIT_SENDS_PER_USER'),
       framesPerConnection: rate(env, 'RATE_LIMIT_FRAMES_PER_CONNECTION'),
+      passwordResetPerIp: rate(env, 'RATE_LIMIT_PASSWORD_RESET_PER_IP'),
+      passwordResetPerAccount: rate(env, 'RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT'),
+      passwordChangePerAccount: rate(env, 'RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT'),
+      inviteCheckPerIp: rate(env, 'RATE_LIMIT_INVITE_CHECK_PER_IP'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),
     smtp: smtp(env),
+    oidc: oidc(env),
+    push: push(env),
+    sessions: sessionsConfig(env),
   };
+  if (config.oidc && !config.publicUrl) {
+    throw new ConfigError('PUBLIC_URL', 'OpenID Connect (OIDC_ISSUER) needs it: the provider sends people back to PUBLIC_URL/api/v1/auth/oidc/callback');
+  }
   if (config.redisUrl && !config.databaseUrl) {
     throw new ConfigError('REDIS_URL', 'several nodes need a PostgreSQL server: set DATABASE_URL too (the embedded database serves one process)');
   }

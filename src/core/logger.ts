@@ -29,8 +29,8 @@ const REDACT = [
   '*.sig',
 ];
 
-/** Query parameters that are credentials: a signed upload URL's `sig`, a token if one is ever passed. */
-const SECRET_QUERY = /([?&](?:sig|token|access_token)=)[^&#]*/gi;
+/** Query parameters that are credentials: a signed upload URL's `sig`, a token if one is ever passed, an OpenID Connect callback's `code`. */
+const SECRET_QUERY = /([?&](?:sig|token|access_token|code)=)[^&#]*/gi;
 
 /** A URL fit for a log line: the values of credential query parameters replaced. */
 export function redactUrl(url: string): string {

@@ -68,6 +68,10 @@ export class RateLimits {
   readonly loginByAccount: RateLimiter;
   /** Message sends per user, REST and WebSocket together. */
   readonly sendsByUser: RateLimiter;
+  readonly passwordResetByIp: RateLimiter;
+  readonly passwordResetByAccount: RateLimiter;
+  readonly passwordChangeByAccount: RateLimiter;
+  readonly inviteCheckByIp: RateLimiter;
 
   constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }) {
     const { rateLimit: on, rateLimits: r } = config;
@@ -75,9 +79,14 @@ export class RateLimits {
     this.loginByIp = limiterFor(r.loginPerIp, on);
     this.loginByAccount = limiterFor(r.loginPerAccount, on);
     this.sendsByUser = limiterFor(r.sendsPerUser, on);
+    this.passwordResetByIp = limiterFor(r.passwordResetPerIp, on);
+    this.passwordResetByAccount = limiterFor(r.passwordResetPerAccount, on);
+    this.passwordChangeByAccount = limiterFor(r.passwordChangePerAccount, on);
+    this.inviteCheckByIp = limiterFor(r.inviteCheckPerIp, on);
   }
 
   close(): void {
     for (const l of [this.registerByIp, this.loginByIp, this.loginByAccount, this.sendsByUser]) l.close();
+    for (const l of [this.passwordResetByIp, this.passwordResetByAccount, this.passwordChangeByAccount, this.inviteCheckByIp]) l.close();
   }
 }

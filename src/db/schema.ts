@@ -292,6 +292,9 @@ export const messages = pgTable(
     uniqueIndex('messages_client_msg_id_key')
       .on(t.conversationId, t.senderId, t.clientMsgId)
       .where(sql`${t.clientMsgId} IS NOT NULL`),
+
+    // A person's own messages: their data export and account erasure with deleteMessages.
+    index('messages_sender_idx').on(t.senderId, t.createdAt),
   ],
 );
 

@@ -18,6 +18,8 @@ export const User = Type.Object(
     bot: Type.Boolean(),
     /** A site admin of this server. */
     siteAdmin: Type.Boolean(),
+    /** Present (true) when the account was erased: the user shows as "Deleted user". */
+    erased: Type.Optional(Type.Boolean()),
   },
 );
 export type User = Static<typeof User>;
@@ -28,6 +30,8 @@ export const AdminUser = Type.Object({
   deactivatedAt: Nullable(Timestamp),
   /** The owner of a bot account. */
   botOwnerId: Nullable(Id),
+  /** The account's e-mail address (site admins see it here; other User objects never carry it). */
+  email: Nullable(Type.String()),
 });
 export type AdminUser = Static<typeof AdminUser>;
 
@@ -37,6 +41,8 @@ export const ApiToken = Type.Object({
   name: Type.String(),
   createdAt: Timestamp,
   lastUsedAt: Timestamp,
+  /** Only on a token created with `expiresInDays`: it is refused after this. */
+  expiresAt: Type.Optional(Timestamp),
 });
 export type ApiToken = Static<typeof ApiToken>;
 
@@ -87,6 +93,14 @@ export const Member = Type.Object({
 export type Member = Static<typeof Member>;
 
 export const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
+/** Who may post in a group: `admins` makes it an announcement group. */
+export const PostingPolicy = Type.Union([Type.Literal('everyone'), Type.Literal('admins')]);
+/** Who may mention the whole group with @all / @here. */
+export const MentionAllPolicy = Type.Union([Type.Literal('admins'), Type.Literal('everyone'), Type.Literal('nobody')]);
+
+/** A member's notification level in one conversation. */
+export const NotifyLevel = Type.Union([Type.Literal('default'), Type.Literal('all'), Type.Literal('mentions'), Type.Literal('none')]);
+export type NotifyLevel = Static<typeof NotifyLevel>;
 
 export const Conversation = Type.Object(
   {
@@ -103,12 +117,22 @@ export const Conversation = Type.Object(
     lastReadSeq: Type.Integer(),
     createdAt: Timestamp,
     peer: Nullable(User),
+    /** Groups only (null for a direct conversation): who may post. */
+    postingPolicy: Nullable(PostingPolicy),
+    /** Groups only (null for a direct conversation): who may use @all / @here. */
+    mentionAllPolicy: Nullable(MentionAllPolicy),
+    /** A group's own retention period in days; null: the site's (always null for a direct conversation). */
+    retentionDays: Nullable(Type.Integer()),
+    /** The viewer's own notification level here (members only; `default`: all in a direct conversation, mentions in a group). */
+    notifyLevel: Type.Optional(NotifyLevel),
+    /** Muted by the viewer: no notification of any kind (members only). */
+    muted: Type.Optional(Type.Boolean()),
   },
 );
 export type Conversation = Static<typeof Conversation>;
 
 /** A conversation as events carry it: no per-viewer fields. */
-export type ConversationShared = Omit<Conversation, 'unreadCount' | 'mentionCount' | 'lastReadSeq' | 'peer'>;
+export type ConversationShared = Omit<Conversation, 'unreadCount' | 'mentionCount' | 'lastReadSeq' | 'peer' | 'notifyLevel' | 'muted'>;
 
 export const ErrorBody = Type.Object(
   {

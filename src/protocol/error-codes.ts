@@ -8,12 +8,36 @@ export const ERROR_STATUS = {
   invalid_credentials: 401,
   forbidden: 403,
   muted: 403,
+  /** A request made with the session cookie lacks the right X-CSRF-Token, or comes from a foreign Origin. */
+  csrf_failed: 403,
+  /** Sign-up is invite-only and no invite code was given. */
+  invite_required: 403,
+  /** The invite code is unknown, expired, revoked or used up (which one is not said). */
+  invite_invalid: 403,
+  /** Sign-up needs an e-mail address in one of the allowed domains. */
+  email_domain_not_allowed: 403,
+  /** The current password given to change the password or e-mail address is wrong (not 401: the session is fine). */
+  wrong_password: 403,
+  /** The account has no password (a bot, or signed up through OpenID Connect). */
+  password_not_set: 403,
+  /** A password reset code that is unknown, expired or already used. */
+  reset_code_invalid: 400,
+  /** Another account has this e-mail address. */
+  email_taken: 409,
+  /** A plain member's send to an announcement group (postingPolicy "admins"). */
+  posting_restricted: 403,
+  /** @all / @here by a sender the group's mentionAllPolicy does not allow. */
+  mention_all_forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** A conversation already has the most pins it may have (50). */
+  pin_limit_reached: 409,
   username_taken: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  /** A client older than the server's minimum protocol version: it must reload (WebSocket close 4426). */
+  protocol_unsupported: 426,
   internal: 500,
   unavailable: 503,
 } as const;

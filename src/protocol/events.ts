@@ -9,11 +9,14 @@ export interface EventPayloads {
   'message.created': { message: Message };
   'message.updated': { message: Message };
   'message.deleted': { messageId: string };
+  /** `pinnedBy`: who pinned it (null once that account is gone). */
+  'message.pinned': { messageId: string; pinnedBy: string | null };
+  'message.unpinned': { messageId: string };
   'reaction.added': { messageId: string; emoji: string; userId: string };
   'reaction.removed': { messageId: string; emoji: string; userId: string };
   'member.joined': { member: Member };
-  /** `reason`: absent when the member left by themself; "removed" by an admin; "banned". */
-  'member.left': { member: Member; reason?: 'removed' | 'banned' };
+  /** `reason`: absent when the member left by themself; "removed" by an admin; "banned"; "erased" (account erased). */
+  'member.left': { member: Member; reason?: 'removed' | 'banned' | 'erased' };
   'member.updated': { member: Member };
   'conversation.updated': { conversation: ConversationShared };
   'conversation.deleted': Record<never, never>;
@@ -33,6 +36,7 @@ export const ConversationEventSchema = Type.Object(
     messageId: Type.Optional(Id),
     emoji: Type.Optional(Type.String()),
     userId: Type.Optional(Id),
+    pinnedBy: Type.Optional(Type.Union([Id, Type.Null()])),
     member: Type.Optional(Type.Unknown()),
     reason: Type.Optional(Type.String()),
     conversation: Type.Optional(Type.Unknown()),

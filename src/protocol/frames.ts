@@ -4,7 +4,7 @@ import type { Message, User } from './entities.js';
 import { MAX_ATTACHMENTS, MAX_SYNC_CURSORS, MESSAGE_BODY_MAX } from './limits.js';
 import { ClientMsgId } from './rest.js';
 
-export { MAX_FRAME_BYTES, MAX_SYNC_CURSORS, PROTOCOL_VERSION } from './limits.js';
+export { MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './limits.js';
 
 const CorrelationId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()]);
 const ConvId = Type.String({ maxLength: 64 });
@@ -13,8 +13,11 @@ const Cursors = Type.Record(Type.String({ maxLength: 64 }), Seq, { maxProperties
 
 export const AuthFrame = Type.Object({
   type: Type.Literal('auth'),
-  token: Type.String({ maxLength: 512 }),
+  /** A bearer token; absent or null: the web client's session cookie of the upgrade request (same Origin only). */
+  token: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
   cursors: Type.Optional(Cursors),
+  /** The protocol version the client speaks; absent = 1. Older than the server's minimum: close 4426. */
+  protocol: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
 });
 export type AuthFrame = Static<typeof AuthFrame>;
 
@@ -56,11 +59,13 @@ export type ClientFrame = { [K in ClientFrameType]: Static<(typeof CLIENT_FRAMES
 export type EphemeralFrame =
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'presence'; userId: string; online: boolean; lastSeenAt: string | null }
-  | { type: 'read'; conversationId: string; userId: string; lastReadSeq: number };
+  | { type: 'read'; conversationId: string; userId: string; lastReadSeq: number }
+  /** Retention turned the expired messages before `beforeSeq` into tombstones (to the members). */
+  | { type: 'messages.purged'; conversationId: string; beforeSeq: number };
 
 export type ServerFrame =
   | EphemeralFrame
-  | { type: 'ready'; user: User; connectionId: string; protocol: number }
+  | { type: 'ready'; user: User; connectionId: string; protocol: number; minProtocol: number; serverVersion: string }
   | { type: 'ack'; id?: string | number; message: Message }
   | { type: 'error'; id?: string | number; error: { code: string; message: string; details?: unknown } }
   | { type: 'sync.done'; id?: string | number; hasMore: boolean; skipped?: string[] }

@@ -9,7 +9,10 @@ export const MuteBody = Type.Object({ until: Timestamp }, strict);
 export const BanList = Type.Object({ bans: Type.Array(Ban), nextCursor: Nullable(Type.String()) });
 
 export const TokenName = Type.String({ minLength: 1, maxLength: 64 });
-export const CreateTokenBody = Type.Object({ name: TokenName }, strict);
+export const CreateTokenBody = Type.Object(
+  { name: TokenName, expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Refused after this many days; absent = never expires' })) },
+  strict,
+);
 export const CreatedToken = Type.Object({ ...ApiToken.properties, token: Type.String({ description: 'Shown once' }) });
 export const TokenList = Type.Object({ tokens: Type.Array(ApiToken) });
 

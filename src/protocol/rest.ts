@@ -1,7 +1,8 @@
 /** REST request and response bodies of CONTRACT.md. */
 import { Type, type Static } from 'typebox';
-import { Conversation, Id, Member, Message, Nullable, Role, Timestamp, User, Visibility } from './entities.js';
+import { Conversation, Id, Member, MentionAllPolicy, Message, Nullable, PostingPolicy, Role, Timestamp, User, Visibility } from './entities.js';
 import { ConversationEventSchema } from './events.js';
+import { SessionMode } from './rest-sessions.js';
 import { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
 
 const strict = { additionalProperties: false } as const;
@@ -14,11 +15,18 @@ export const ClientMsgId = Type.String({ minLength: 1, maxLength: 64 });
 export { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
 
 export const RegisterBody = Type.Object(
-  { username: Username, password: Password, displayName: Type.Optional(DisplayName) },
+  {
+    username: Username,
+    password: Password,
+    displayName: Type.Optional(DisplayName),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 254, description: 'Required when sign-up is limited to e-mail domains' })),
+    inviteCode: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Required when sign-up is invite-only' })),
+    session: Type.Optional(SessionMode),
+  },
   strict,
 );
 export const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { username: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 256 }), session: Type.Optional(SessionMode) },
   strict,
 );
 export const AuthResult = Type.Object({ user: User, token: Type.String() });
@@ -41,11 +49,21 @@ export const CreateGroupBody = Type.Object(
     description: Type.Optional(Nullable(GroupDescription)),
     visibility: Type.Optional(Visibility),
     memberIds: Type.Optional(Type.Array(Id, { maxItems: MAX_INITIAL_MEMBERS })),
+    postingPolicy: Type.Optional(PostingPolicy),
+    mentionAllPolicy: Type.Optional(MentionAllPolicy),
   },
   strict,
 );
 export const PatchGroupBody = Type.Object(
-  { name: Type.Optional(GroupName), description: Type.Optional(Nullable(GroupDescription)), visibility: Type.Optional(Visibility) },
+  {
+    name: Type.Optional(GroupName),
+    description: Type.Optional(Nullable(GroupDescription)),
+    visibility: Type.Optional(Visibility),
+    postingPolicy: Type.Optional(PostingPolicy),
+    mentionAllPolicy: Type.Optional(MentionAllPolicy),
+    /** Messages older than this many days are deleted with their files; null: the site's setting. */
+    retentionDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 36_500 }))),
+  },
   strict,
 );
 export const GroupListQuery = Type.Object(

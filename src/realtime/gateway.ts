@@ -4,14 +4,15 @@ import { Ajv } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { toAppError } from '../api/errors.js';
-import { AppError } from '../core/errors.js';
+import { AppError, errorBody } from '../core/errors.js';
 import { parseUntrustedJson } from '../core/json.js';
 import { requestContext } from '../core/request-context.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Bus } from '../events/bus.js';
-import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
+import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
+import { SERVER_VERSION } from '../core/version.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { createFanout } from './fanout.js';
@@ -23,9 +24,12 @@ import { limiterFor, RateLimiter } from '../core/rate-limiter.js';
 import { Semaphore } from '../core/semaphore.js';
 import { ConnectionRegistry } from './registry.js';
 import { SyncGate, type SyncGateStats } from './sync-gate.js';
+import { closeExpiredSockets, handshakeActor } from './session-auth.js';
 
 export const WS_PATH = '/api/v1/ws';
 export const CLOSE_UNAUTHORIZED = 4401;
+/** The client's protocol is older than the server's minimum: reload, do not retry as is. */
+export const CLOSE_PROTOCOL_UNSUPPORTED = 4426;
 /** Service restart: events may have been lost and the connection cannot repair it: reconnect and sync. */
 export const CLOSE_RESYNC = 1012;
 /** Users whose positions are read at once while catching up after a bus reset. */
@@ -49,6 +53,10 @@ export interface GatewayOptions {
   frameRate: Rate | null;
   /** The app's per-user send limiter, shared with REST sends; null = unlimited. */
   sendLimiter: RateLimiter | null;
+  /** The oldest client protocol served (MIN_PROTOCOL_VERSION; tests raise it to play a newer server). */
+  minProtocol: number;
+  /** How often open sockets' sessions are checked (expired ones close with 4401); default 60 s. */
+  sessionCheckMs?: number;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -62,6 +70,7 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   rateLimit: true,
   frameRate: { count: 100, perSeconds: 1, burst: 200 },
   sendLimiter: null,
+  minProtocol: MIN_PROTOCOL_VERSION,
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
@@ -77,6 +86,7 @@ const validators = Object.fromEntries(
 export class Gateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly sessionCheck: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly ctx: HandlerContext;
   private readonly frameLimiter: RateLimiter;
@@ -109,6 +119,11 @@ export class Gateway {
     this.handshakes = new SyncGate(opts.syncConcurrency, Number.MAX_SAFE_INTEGER);
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
     this.heartbeat.unref();
+    this.sessionCheck = setInterval(
+      () => void closeExpiredSockets(this.registry, this.services, this.logger, CLOSE_UNAUTHORIZED),
+      opts.sessionCheckMs ?? 60_000,
+    );
+    this.sessionCheck.unref();
   }
 
   /** Routes HTTP upgrades of the app's server to the gateway. */
@@ -124,11 +139,11 @@ export class Gateway {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
     });
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, req?: IncomingMessage): void {
     let conn: Connection | null = null;
     /** Frames that arrive while the auth frame is checked: handled in order once ready. */
     let pending: { data: RawData; isBinary: boolean }[] | null = null;
@@ -158,7 +173,7 @@ export class Gateway {
       // The client sent its auth frame in time; checking it may take longer in a storm.
       clearTimeout(timer);
       this.handshakes.admit();
-      this.handshakes.run(() => this.authenticate(ws, data, isBinary)).then(
+      this.handshakes.run(() => this.authenticate(ws, data, isBinary, req)).then(
         ({ connection, cursors }) => {
           clearTimeout(timer);
           conn = connection;
@@ -170,7 +185,11 @@ export class Gateway {
           clearTimeout(timer);
           const [code, reason] = handshakeClose(err);
           if (code === CLOSE_UNAUTHORIZED) this.logger.debug({ err }, 'websocket authentication refused');
-          else this.logger.warn({ err, code }, 'websocket handshake failed');
+          else if (code === CLOSE_PROTOCOL_UNSUPPORTED) {
+            this.logger.info({ err }, 'websocket client too old for this server');
+            // The reason in a close frame is short; the error frame says it in full.
+            if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', error: errorBody(err as AppError).error }));
+          } else this.logger.warn({ err, code }, 'websocket handshake failed');
           ws.close(code, reason);
         },
       );
@@ -182,6 +201,7 @@ export class Gateway {
     ws: WebSocket,
     data: RawData,
     isBinary: boolean,
+    req?: IncomingMessage,
   ): Promise<{ connection: Connection; cursors: Record<string, number> | undefined }> {
     const frame = isBinary ? null : parse(data);
     if (!frame || frame instanceof AppError || (frame as { type?: unknown }).type !== 'auth') {
@@ -193,8 +213,15 @@ export class Gateway {
       throw new AppError(tokenOk ? 'validation_failed' : 'unauthorized', `invalid auth frame (at most ${MAX_SYNC_CURSORS} cursors)`);
     }
     const auth = frame as AuthFrame;
-    const actor = await this.services.accounts.authenticate(auth.token);
-    if (!actor) throw new AppError('unauthorized', 'bad or revoked token');
+    // Checked before the token: a client too old to be served must reload whoever it is.
+    if ((auth.protocol ?? 1) < this.opts.minProtocol) {
+      throw new AppError(
+        'protocol_unsupported',
+        `this client speaks protocol ${auth.protocol ?? 1}; the server needs ${this.opts.minProtocol}-${PROTOCOL_VERSION}: reload the client`,
+      );
+    }
+    // A bearer token, or (without one) the web client's cookie from a same-origin page.
+    const actor = await handshakeActor(this.services, auth.token, req);
     const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
     // Where each conversation stood at ready: live events start after it, a sync below it replays.
     const positions = await this.services.conversations.positions(actor);
@@ -227,7 +254,7 @@ export class Gateway {
       throw new AppError('unauthorized', live ? 'closed during authentication' : 'token revoked during authentication');
     }
     this.metrics.wsConnectionsOpened.inc();
-    conn.open({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION });
+    conn.open({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION, minProtocol: this.opts.minProtocol, serverVersion: SERVER_VERSION });
     this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
     return { connection: conn, cursors: auth.cursors };
   }
@@ -406,6 +433,7 @@ export class Gateway {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.sessionCheck);
     this.unsubscribe();
     this.ctx.typingLimiter.close();
     this.frameLimiter.close();
@@ -436,6 +464,7 @@ function handshakeClose(err: unknown): [number, string] {
   if (err instanceof AppError) {
     if (err.code === 'unauthorized') return [CLOSE_UNAUTHORIZED, 'unauthorized'];
     if (err.code === 'validation_failed') return [1008, err.message.slice(0, 120)];
+    if (err.code === 'protocol_unsupported') return [CLOSE_PROTOCOL_UNSUPPORTED, 'protocol unsupported: reload the client'];
   }
   return [1013, 'try again later'];
 }

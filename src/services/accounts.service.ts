@@ -6,8 +6,11 @@ import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
+import type { SessionRow } from '../db/repositories/sessions.repository.js';
+import { DEFAULT_SESSION_POLICY, initialExpiry, type SessionMeta, type SessionPolicy } from './sessions.service.js';
 import type { User } from '../protocol/entities.js';
 import type { AdminService } from './admin.service.js';
+import type { SignupService } from './signup.service.js';
 import { newToken } from './tokens.service.js';
 import type { EventPublisher } from './events.js';
 import type { UploadsService } from './uploads.service.js';
@@ -21,6 +24,10 @@ export interface Actor {
   user: UserRow;
   sessionId: string;
   tokenHash: string;
+  /** The session row's kind and flags (absent on actors built by hand, e.g. in tools). */
+  session?: Pick<SessionRow, 'kind' | 'cookie' | 'createdAt' | 'expiresAt'>;
+  /** This request moved the session's expiry forward (sliding renewal): a cookie is sent again. */
+  renewed?: boolean;
 }
 
 /** An argon2id hash of a password, computed off the main thread. */
@@ -44,20 +51,26 @@ export class AccountsService {
     private readonly avatars: Pick<UploadsService, 'checkAvatar'>,
     private readonly admins: Pick<AdminService, 'onRegistered'>,
     private readonly logger: Logger,
+    /** SESSION_IDLE_DAYS / SESSION_MAX_DAYS. */
+    private readonly sessionPolicy: SessionPolicy = DEFAULT_SESSION_POLICY,
+    /** Who may sign up (SignupService: open, invite-only or by e-mail domain). */
+    private readonly signup?: Pick<SignupService, 'admit' | 'create'>,
   ) {}
 
-  async register(input: { username: string; password: string; displayName?: string }): Promise<{ user: User; token: string }> {
+  async register(input: { username: string; password: string; displayName?: string; email?: string; inviteCode?: string }, meta?: SessionMeta): Promise<{ user: User; token: string }> {
     const displayName = (input.displayName ?? input.username).trim();
     if (displayName.length === 0) throw badRequest('displayName must not be blank');
+    const admission = (await this.signup?.admit(input)) ?? { email: null, inviteHash: null };
     const passwordHash = await hashPassword(input.password);
-    const created = await this.repos.users.create({ id: newId(), username: input.username, displayName, passwordHash });
+    const values = { id: newId(), username: input.username, displayName, passwordHash };
+    const created = this.signup ? await this.signup.create(admission, values) : await this.repos.users.create(values);
     if (!created) throw new AppError('username_taken', 'that username is taken');
     this.logger.info({ userId: created.id }, 'user registered');
     const row = (await this.admins.onRegistered(created)) ?? created;
-    return { user: presentUser(row, this.presence), token: await this.openSession(row.id) };
+    return { user: presentUser(row, this.presence), token: await this.openSession(row.id, meta) };
   }
 
-  async login(input: { username: string; password: string }): Promise<{ user: User; token: string }> {
+  async login(input: { username: string; password: string }, meta?: SessionMeta): Promise<{ user: User; token: string }> {
     const row = await this.repos.users.findByUsername(input.username);
     // A bot has no password: it signs in with API tokens only.
     const ok = row?.passwordHash
@@ -65,7 +78,7 @@ export class AccountsService {
       : await verify(await this.dummy(), input.password).then(() => false);
     if (!row || !ok) throw new AppError('invalid_credentials', 'wrong username or password');
     if (row.deactivatedAt) throw forbidden('this account has been deactivated');
-    return { user: presentUser(row, this.presence), token: await this.openSession(row.id) };
+    return { user: presentUser(row, this.presence), token: await this.openSession(row.id, meta) };
   }
 
   /** Revokes the token of the caller's session. */
@@ -74,17 +87,23 @@ export class AccountsService {
     this.publisher.revoke(actor.tokenHash);
   }
 
-  /** The caller behind a bearer token, or null when the token is unknown or revoked. */
+  /** The caller behind a token, or null when the token is unknown, revoked or expired. */
   async authenticate(token: string): Promise<Actor | null> {
     if (token.length < 16 || token.length > 200) return null;
     const tokenHash = hashToken(token);
     const found = await this.repos.sessions.findByTokenHash(tokenHash);
     if (!found) return null;
+    const { session } = found;
     // "Last used" (shown in the token list) is kept to the minute: at most one write a minute.
-    if (Date.now() - found.session.lastUsedAt.getTime() > 60_000) {
-      this.repos.sessions.touch(found.session.id).catch((err: unknown) => this.logger.warn({ err }, 'marking a session used failed'));
+    // A login session's expiry slides with it (SESSION_IDLE_DAYS, capped by SESSION_MAX_DAYS).
+    const renewed = Date.now() - session.lastUsedAt.getTime() > 60_000;
+    if (renewed) {
+      const { idleSeconds, maxSeconds } = this.sessionPolicy;
+      this.repos.sessions
+        .touch(session.id, session.kind === 'session' ? { idleSeconds, maxSeconds } : undefined)
+        .catch((err: unknown) => this.logger.warn({ err }, 'marking a session used failed'));
     }
-    return { user: found.user, sessionId: found.session.id, tokenHash };
+    return { user: found.user, sessionId: session.id, tokenHash, session, renewed };
   }
 
   /** Which of these tokens (by hash) are still valid: the sockets of the others are closed. */
@@ -135,9 +154,21 @@ export class AccountsService {
     };
   }
 
-  private async openSession(userId: string): Promise<string> {
+  /**
+   * Opens a login session for a user and returns its token: it expires after SESSION_IDLE_DAYS
+   * unused; `meta` records the device (User-Agent, address) and whether a cookie carries it.
+   */
+  async openSession(userId: string, meta?: SessionMeta): Promise<string> {
     const token = newToken('session');
-    await this.repos.sessions.create({ id: newId(), userId, tokenHash: hashToken(token) });
+    await this.repos.sessions.create({
+      id: newId(),
+      userId,
+      tokenHash: hashToken(token),
+      expiresAt: initialExpiry(this.sessionPolicy),
+      userAgent: meta?.userAgent ?? null,
+      ip: meta?.ip ?? null,
+      cookie: meta?.cookie ?? false,
+    });
     return token;
   }
 

@@ -134,6 +134,7 @@ export class AdminService {
       user: presentUser(row, this.presence),
       deactivatedAt: row.deactivatedAt?.toISOString() ?? null,
       botOwnerId: row.botOwnerId,
+      email: row.email,
     };
   }
 

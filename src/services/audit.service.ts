@@ -24,10 +24,13 @@ export type AuditAction =
   | 'user.reactivated'
   | 'user.site_admin_granted'
   | 'user.site_admin_revoked'
+  | 'user.erased'
   | 'user.password_reset'
   | 'bot.created'
   | 'bot.deleted'
-  | 'site.settings_changed';
+  | 'site.settings_changed'
+  | 'invite.created'
+  | 'invite.revoked';
 
 export interface AuditInput {
   /** Who acted; null for the system (a webhook disabled after failures, the CLI). */

@@ -78,11 +78,15 @@ export class ConversationsService {
       const s = stats.get(row.id);
       const lastId = s?.lastMessageId;
       const peer = peers.get(row.id);
+      const member = mine.get(row.id);
       return presentConversation(row, (lastId && lastById.get(lastId)) || null, {
         unreadCount: s?.unreadCount ?? 0,
         mentionCount: s?.mentionCount ?? 0,
-        lastReadSeq: mine.get(row.id)?.lastReadSeq ?? 0,
+        lastReadSeq: member?.lastReadSeq ?? 0,
         peer: peer ? presentUser(peer, this.presence) : null,
+        // A non-member (a public group's visitor) sees what joining would give: the defaults.
+        notifyLevel: member?.notifyLevel ?? 'default',
+        muted: member?.notifyMuted ?? false,
       });
     });
   }
@@ -110,7 +114,14 @@ export class ConversationsService {
 
   async createGroup(
     actor: Actor,
-    input: { name: string; description?: string | null; visibility?: 'public' | 'private'; memberIds?: string[] },
+    input: {
+      name: string;
+      description?: string | null;
+      visibility?: 'public' | 'private';
+      memberIds?: string[];
+      postingPolicy?: ConversationRow['postingPolicy'];
+      mentionAllPolicy?: ConversationRow['mentionAllPolicy'];
+    },
   ): Promise<Conversation> {
     const name = input.name.trim();
     if (!name) throw badRequest('name must not be blank');
@@ -130,6 +141,8 @@ export class ConversationsService {
         description: input.description?.trim() || null,
         visibility: input.visibility ?? 'private',
         memberCount: 1 + others.length,
+        ...(input.postingPolicy ? { postingPolicy: input.postingPolicy } : {}),
+        ...(input.mentionAllPolicy ? { mentionAllPolicy: input.mentionAllPolicy } : {}),
       });
       await tx.members.insertMany([
         { conversationId: id, userId: actor.user.id, role: 'owner' },
@@ -178,11 +191,18 @@ export class ConversationsService {
   async patchGroup(
     actor: Actor,
     id: string,
-    patch: { name?: string; description?: string | null; visibility?: 'public' | 'private' },
+    patch: {
+      name?: string;
+      description?: string | null;
+      visibility?: 'public' | 'private';
+      postingPolicy?: ConversationRow['postingPolicy'];
+      mentionAllPolicy?: ConversationRow['mentionAllPolicy'];
+      retentionDays?: number | null;
+    },
   ): Promise<Conversation> {
     const conv = await loadConversation(this.repos, id, 'group');
     requireAdmin(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
-    const changes: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility'>> = {};
+    const changes: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility' | 'postingPolicy' | 'mentionAllPolicy' | 'retentionDays'>> = {};
     if (patch.name !== undefined) {
       const name = patch.name.trim();
       if (!name) throw badRequest('name must not be blank');
@@ -193,6 +213,9 @@ export class ConversationsService {
       if (description !== conv.description) changes.description = description;
     }
     if (patch.visibility !== undefined && patch.visibility !== conv.visibility) changes.visibility = patch.visibility;
+    if (patch.postingPolicy !== undefined && patch.postingPolicy !== conv.postingPolicy) changes.postingPolicy = patch.postingPolicy;
+    if (patch.mentionAllPolicy !== undefined && patch.mentionAllPolicy !== conv.mentionAllPolicy) changes.mentionAllPolicy = patch.mentionAllPolicy;
+    if (patch.retentionDays !== undefined && patch.retentionDays !== conv.retentionDays) changes.retentionDays = patch.retentionDays;
     if (Object.keys(changes).length === 0) return this.viewOne(actor.user.id, conv);
     const event = await inTransaction(this.db, async (tx) => {
       const ev = await appendEvent(tx, conv.id, 'conversation.updated', {});

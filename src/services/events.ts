@@ -16,8 +16,8 @@ export interface MemberPayload {
   role: Role;
   joinedAt: string;
   mutedUntil?: string | null;
-  /** Why a member left: absent when they left themselves. */
-  reason?: 'removed' | 'banned';
+  /** Why a member left: absent when they left themselves; `erased`: their account was erased. */
+  reason?: 'removed' | 'banned' | 'erased';
 }
 
 /** The payload of a member event, from the membership row (and why a member left). */
@@ -101,6 +101,12 @@ export async function renderEvents(
         break;
       }
       case 'message.deleted':
+        out.push({ type: r.type, ...head, messageId: r.messageId ?? '' });
+        break;
+      case 'message.pinned':
+        out.push({ type: r.type, ...head, messageId: r.messageId ?? '', pinnedBy: (r.payload as { pinnedBy?: string | null }).pinnedBy ?? null });
+        break;
+      case 'message.unpinned':
         out.push({ type: r.type, ...head, messageId: r.messageId ?? '' });
         break;
       case 'reaction.added':

@@ -1,3 +1,4 @@
+import type { OidcConfig, PushConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Database } from '../db/database.js';
@@ -13,23 +14,36 @@ import { EventPublisher } from './events.js';
 import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
 import { ModerationService } from './moderation.service.js';
+import { PinsService } from './pins.service.js';
 import { PresenceService } from './presence.service.js';
+import { OidcService } from './oidc.service.js';
 import { MessagePresenter, type PresenceSource, type UserView } from './presenters.js';
 import { ReactionsService } from './reactions.service.js';
 import { SearchService } from './search.service.js';
+import { SessionsService, type SessionPolicy } from './sessions.service.js';
 import { SiteSettingsService } from './site-settings.service.js';
+import { AccountSecurityService } from './account-security.service.js';
+import { InvitesService } from './invites.service.js';
+import { SignupService } from './signup.service.js';
 import { TokensService } from './tokens.service.js';
 import { UploadsService } from './uploads.service.js';
 import type { UrlSigner } from './url-signer.js';
 import type { Mailer } from './mailer.js';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher.js';
 import { WebhooksService } from './webhooks.service.js';
+import { NotificationsService } from './notifications.service.js';
+import type { NotificationOptions } from './notification-dispatcher.js';
+import { defaultVapidSubject, loadVapidKeys, type VapidKeys } from './push-sender.js';
+import { ErasureService } from './erasure.service.js';
+import { RetentionService, type RetentionOptions } from './retention.service.js';
+import { UserExportService } from './user-export.service.js';
 
 export interface Services {
   accounts: AccountsService;
   admin: AdminService;
   audit: AuditService;
   moderation: ModerationService;
+  pins: PinsService;
   tokens: TokensService;
   conversations: ConversationsService;
   exports: ExportService;
@@ -40,9 +54,26 @@ export interface Services {
   search: SearchService;
   webhooks: WebhooksService;
   siteSettings: SiteSettingsService;
+  oidc: OidcService;
+  /** Sign-up policy (open, invite-only, e-mail domains) and GET /auth/options. */
+  signup: SignupService;
+  invites: InvitesService;
+  /** The account's e-mail address, password change and reset by e-mail. */
+  accountSecurity: AccountSecurityService;
+  sessions: SessionsService;
+  /** Message retention: the purge job (hourly on every node). */
+  retention: RetentionService;
+  /** GET /users/me/export. */
+  userExports: UserExportService;
+  /** Account erasure (DELETE /users/me, POST /admin/users/{id}/erase). */
+  erasure: ErasureService;
+  /** Notification levels and preferences, Web Push and the e-mail digest. */
+  notifications: NotificationsService;
 }
 
 export interface ServiceDeps {
+  /** Sign-in through an OpenID Connect provider (OIDC_*); absent or null = not offered. */
+  oidc?: OidcConfig | null;
   database: Database;
   bus: Bus;
   logger: Logger;
@@ -59,6 +90,16 @@ export interface ServiceDeps {
   mailer?: Mailer;
   /** Where people reach the server (PUBLIC_URL, else http://HOST:PORT), for links in e-mails and redirects. */
   publicUrl?: string;
+  /** Message retention's timer and batch size (tests turn the timer off). */
+  retention?: Partial<RetentionOptions>;
+  /** How long login sessions live (SESSION_IDLE_DAYS, SESSION_MAX_DAYS); defaults to 30 days idle, 365 at most. */
+  sessionPolicy?: SessionPolicy;
+  /** Web Push: VAPID keys and subject, PUSH_ALLOW_PRIVATE; absent = generated keys, private endpoints refused. */
+  push?: PushConfig;
+  /** MAIL_FROM, the VAPID subject's fallback. */
+  mailFrom?: string | null;
+  /** The notification dispatcher's and digest's timings (tests shorten them). */
+  notifications?: Partial<NotificationOptions>;
 }
 
 /** Wires the services over one database, bus, blob store and URL signer. */
@@ -78,20 +119,52 @@ export function createServices(deps: ServiceDeps): Services {
   const audit = new AuditService(repos, logger);
   const webhooks = new WebhooksService(db, repos, audit, logger, deps.webhooks);
   const admin = new AdminService(db, repos, publisher, audit, users, { adminUsername: deps.adminUsername ?? null }, logger);
+  const siteSettings = new SiteSettingsService(repos, audit);
+  const mailer = deps.mailer ?? { enabled: false, send: () => Promise.reject(new Error('no mailer')) };
+  const publicUrl = deps.publicUrl ?? '';
+  const signup = new SignupService(db, repos, siteSettings, mailer.enabled);
+  const sessions = new SessionsService(repos, publisher, logger, deps.sessionPolicy, deps.publicUrl ?? null);
+  const push = deps.push ?? { vapid: null, subject: null, allowPrivate: false };
+  let vapid: Promise<VapidKeys> | null = null;
+  const notifications = new NotificationsService({
+    db,
+    repos,
+    presence: users,
+    logger,
+    mailer: deps.mailer,
+    publicUrl,
+    // Loaded at first use, and again after a failure.
+    vapid: () =>
+      (vapid ??= loadVapidKeys(repos, push, defaultVapidSubject(publicUrl, deps.mailFrom ?? null)).catch((err: unknown) => {
+        vapid = null;
+        throw err;
+      })),
+    options: { ...deps.notifications, allowPrivate: push.allowPrivate },
+  });
   return {
     audit,
     admin,
-    accounts: new AccountsService(repos, users, publisher, uploads, admin, logger),
+    accounts: new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup),
     conversations: new ConversationsService(db, repos, publisher, users, messageView, audit),
     moderation: new ModerationService(db, repos, publisher, audit, users),
+    pins: new PinsService(db, repos, publisher, messageView),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null),
-    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics),
+    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,
     search: new SearchService(repos, messageView),
     exports: new ExportService(repos, audit, logger),
     webhooks,
-    siteSettings: new SiteSettingsService(repos, audit),
+    siteSettings,
+    oidc: new OidcService(repos, siteSettings, admin, logger, deps.oidc ?? null, deps.publicUrl ?? ''),
+    signup,
+    invites: new InvitesService(repos, audit, publicUrl),
+    accountSecurity: new AccountSecurityService(db, repos, publisher, audit, mailer, users, publicUrl, logger),
+    sessions,
+    retention: new RetentionService(db, repos, publisher, siteSettings, deps.blobs, logger, deps.retention),
+    userExports: new UserExportService(db, repos, logger),
+    erasure: new ErasureService(db, repos, publisher, audit, deps.blobs, logger),
+    notifications,
   };
 }

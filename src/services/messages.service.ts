@@ -15,6 +15,7 @@ import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './accounts.service.js';
 import { isAdmin, loadMembership, loadVisibleMessage, requireNotMuted } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
+import { expandMentionAll, MENTION_ALL_NAMES, mentionAllIn, requireMayMentionAll } from './mention-all.js';
 import { presentMessage, type MessagePresenter, type UserView } from './presenters.js';
 import type { MessageCreatedHook } from './webhooks.service.js';
 
@@ -59,6 +60,11 @@ export function mentionedUsernames(body: string): string[] {
   return [...names].filter((n) => n.length >= 3);
 }
 
+/** Named mentions, then those @all / @here added, each once. */
+function withExpanded(named: string[], expanded: string[]): string[] {
+  return expanded.length === 0 ? named : [...new Set([...named, ...expanded])];
+}
+
 export class MessagesService {
   constructor(
     private readonly db: Db,
@@ -72,6 +78,8 @@ export class MessagesService {
     /** Group commit of sends without attachments: one per database handle. */
     private readonly storeQueue: Pick<MessageStoreQueue, 'store'>,
     private readonly metrics?: Pick<Metrics, 'messagesStored'>,
+    /** Notifications for people who are away: told of each new message after commit, in the background. */
+    private readonly notifier?: MessageCreatedHook,
   ) {}
 
   /**
@@ -114,7 +122,20 @@ export class MessagesService {
       throw err;
     }
     const { body, replyTo, attachmentIds, ownUploads } = prepared;
-    const mentions = await this.resolveMentions(conversationId, body);
+    // @all / @here (rare) read the sender's role and the members first; other sends do not.
+    const everyone = mentionAllIn(body);
+    let expanded: string[] = [];
+    if (everyone.all || everyone.here) {
+      try {
+        const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
+        requireMayMentionAll(conv, member);
+        expanded = await expandMentionAll(this.repos, this.presence, conv, actor.user.id, everyone);
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) return repeatOr(err);
+        throw err;
+      }
+    }
+    const mentions = withExpanded(await this.resolveMentions(conversationId, body), expanded);
     const row = { id: newId(), conversationId, senderId: actor.user.id, clientMsgId, body, replyToId: replyTo, mentions, createdAt: new Date() };
 
     type Outcome = Awaited<ReturnType<Repositories['messages']['store']>>;
@@ -139,6 +160,8 @@ export class MessagesService {
           const until = outcome.mutedUntil.toISOString();
           return repeatOr(new AppError('muted', `you are muted in this group until ${until}`, { mutedUntil: until }));
         }
+        case 'posting_restricted':
+          return repeatOr(new AppError('posting_restricted', 'only admins may post in this group'));
         case 'duplicate':
           return repeatOr(conflict('the message was sent concurrently; try again'));
       }
@@ -165,6 +188,8 @@ export class MessagesService {
     }
     // Webhooks belong to groups. Returns at once, never throws.
     if (kind === 'group') this.hooks?.onMessageCreated(conversationId, created);
+    // Pushes to offline members, in groups and direct conversations alike. Returns at once, never throws.
+    this.notifier?.onMessageCreated(conversationId, created);
     return { message, created: true };
   }
 
@@ -218,19 +243,22 @@ export class MessagesService {
 
   /** Members of the conversation named by `@username` in a body. */
   private async resolveMentions(conversationId: string, body: string): Promise<string[]> {
-    const names = mentionedUsernames(body);
+    const names = mentionedUsernames(body).filter((n) => !MENTION_ALL_NAMES.has(n));
     if (names.length === 0) return [];
     const users = await this.repos.users.findByUsernames(names);
     return this.repos.members.filterMembers(conversationId, users.map((u) => u.id));
   }
 
   async edit(actor: Actor, messageId: string, body: string): Promise<Message> {
-    const { row, member } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
+    const { row, conv, member } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
     if (row.senderId !== actor.user.id) throw forbidden('only the sender may edit a message');
     requireNotMuted(member);
     if (row.deletedAt) throw conflict('the message was deleted');
     const text = cleanBody(body, false);
-    const mentions = await this.resolveMentions(row.conversationId, text);
+    const everyone = mentionAllIn(text);
+    if (everyone.all || everyone.here) requireMayMentionAll(conv, member);
+    const expanded = await expandMentionAll(this.repos, this.presence, conv, actor.user.id, everyone);
+    const mentions = withExpanded(await this.resolveMentions(row.conversationId, text), expanded);
     const result = await inTransaction<{ row: MessageRow; event: EventRow }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(row.conversationId);
       if (seq === null) throw notFound('message');

@@ -33,6 +33,7 @@ export function presentUser(row: UserRow, presence: UserView): User {
     lastSeenAt: iso(row.lastSeenAt),
     bot: row.bot,
     siteAdmin: row.siteAdmin,
+    ...(row.erasedAt ? { erased: true } : {}),
   };
 }
 
@@ -89,6 +90,9 @@ export function presentConversationShared(row: ConversationRow, lastMessage: Mes
     lastSeq: row.lastSeq,
     lastMessage,
     createdAt: row.createdAt.toISOString(),
+    postingPolicy: row.kind === 'group' ? row.postingPolicy : null,
+    mentionAllPolicy: row.kind === 'group' ? row.mentionAllPolicy : null,
+    retentionDays: row.kind === 'group' ? row.retentionDays : null,
   };
 }
 
@@ -97,6 +101,9 @@ export interface ViewerFields {
   mentionCount: number;
   lastReadSeq: number;
   peer: User | null;
+  /** The viewer's notification level and mute: members only (absent for a public group's visitor). */
+  notifyLevel?: Conversation['notifyLevel'];
+  muted?: boolean;
 }
 
 export function presentConversation(row: ConversationRow, lastMessage: Message | null, viewer: ViewerFields): Conversation {

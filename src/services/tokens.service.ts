@@ -25,6 +25,7 @@ const presentToken = (row: SessionRow): ApiToken => ({
   name: row.name ?? '',
   createdAt: row.createdAt.toISOString(),
   lastUsedAt: row.lastUsedAt.toISOString(),
+  ...(row.expiresAt ? { expiresAt: row.expiresAt.toISOString() } : {}),
 });
 
 function cleanName(name: string, what: string): string {
@@ -46,8 +47,8 @@ export class TokensService {
   ) {}
 
   /** Creates an API token for the caller; the token is returned only here. */
-  async create(actor: Actor, name: string): Promise<ApiToken & { token: string }> {
-    return this.issue(actor.user.id, cleanName(name, 'name'));
+  async create(actor: Actor, name: string, expiresInDays?: number): Promise<ApiToken & { token: string }> {
+    return this.issue(actor.user.id, cleanName(name, 'name'), expiresInDays);
   }
 
   async list(actor: Actor): Promise<{ tokens: ApiToken[] }> {
@@ -91,9 +92,9 @@ export class TokensService {
   }
 
   /** A new API token for one of the caller's bots. */
-  async createBotToken(actor: Actor, botId: string, name: string): Promise<ApiToken & { token: string }> {
+  async createBotToken(actor: Actor, botId: string, name: string, expiresInDays?: number): Promise<ApiToken & { token: string }> {
     const bot = await this.ownBot(actor, botId);
-    return this.issue(bot.id, cleanName(name, 'name'));
+    return this.issue(bot.id, cleanName(name, 'name'), expiresInDays);
   }
 
   /** Deactivates one of the caller's bots: its tokens are revoked and its sockets closed. */
@@ -113,12 +114,14 @@ export class TokensService {
     return bot;
   }
 
-  private async issue(userId: string, name: string): Promise<ApiToken & { token: string }> {
+  /** A new API token; with `expiresInDays` it is refused (and later swept) after that many days. */
+  private async issue(userId: string, name: string, expiresInDays?: number): Promise<ApiToken & { token: string }> {
     if ((await this.repos.sessions.countForUser(userId, 'api')) >= MAX_API_TOKENS) {
       throw conflict(`an account may hold at most ${MAX_API_TOKENS} API tokens; revoke one first`);
     }
     const token = newToken('api');
-    const row = await this.repos.sessions.create({ id: newId(), userId, tokenHash: hashToken(token), kind: 'api', name });
+    const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
+    const row = await this.repos.sessions.create({ id: newId(), userId, tokenHash: hashToken(token), kind: 'api', name, expiresAt });
     return { ...presentToken(row), token };
   }
 }

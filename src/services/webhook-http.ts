@@ -17,7 +17,7 @@ export function signWebhookBody(secret: string, body: string): string {
  * A lookup that always answers `address`: the connection goes where the SSRF guard looked, even
  * if the name now resolves elsewhere (DNS rebinding). It answers both call styles of net.connect.
  */
-function pinnedLookup(target: ResolvedAddress): LookupFunction {
+export function pinnedLookup(target: ResolvedAddress): LookupFunction {
   return ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, [{ address: target.address, family: target.family }]);
     else callback(null, target.address, target.family);

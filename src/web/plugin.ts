@@ -75,6 +75,16 @@ export function webClient(opts: WebClientOptions, logger: Logger) {
       if (status !== 'ready' || !/^[A-Za-z0-9_.-]+$/.test(rel)) return reply.callNotFound();
       return reply.sendFile(path.join('assets', rel), { immutable: true, maxAge: '365d', lastModified: false });
     });
+    // The service worker (web/public/sw.js): never cached, so a new one is picked up at once; scope /.
+    app.get('/sw.js', { schema: { hide: true } }, async (_request, reply) => {
+      const file = path.join(opts.distDir, 'sw.js');
+      if (status !== 'ready' || !fs.existsSync(file)) return reply.callNotFound();
+      return reply
+        .header('cache-control', 'no-cache')
+        .header('service-worker-allowed', '/')
+        .type('text/javascript; charset=utf-8')
+        .send(await fs.promises.readFile(file));
+    });
     app.get('/*', { schema: { hide: true } }, (request, reply) => {
       const url = request.url.split('?')[0] ?? '/';
       if (SERVER_PATHS.test(url)) return reply.callNotFound();

@@ -3,11 +3,18 @@
  * server's in-process build (src/web/vite-build.ts). Sources in web/, output in dist/web.
  */
 import react from '@vitejs/plugin-react';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig, type UserConfig } from 'vite';
 import { WEB_DIST, WEB_ROOT } from './paths.js';
 
 /** The dev server proxies these to a running `npm start` (PORT 3000 unless PARLEY_API says otherwise). */
 const API_PATHS = ['/api', '/healthz', '/readyz', '/docs', '/openapi.json'];
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 /** The configuration; `outDir` is overridden by the server's build, which writes beside dist/web first. */
 export function webViteConfig(): UserConfig {
@@ -17,7 +24,10 @@ export function webViteConfig(): UserConfig {
     root: WEB_ROOT,
     base: '/',
     plugins: [react()],
-    publicDir: false,
+    // The release, so the client can tell a newer server (rolling upgrades) and offer a reload.
+    define: { __PARLEY_VERSION__: JSON.stringify(packageVersion()) },
+    // web/public: copied as is to the root of the build (sw.js, the service worker, must be served from /).
+    publicDir: path.join(WEB_ROOT, 'public'),
     clearScreen: false,
     build: {
       outDir: WEB_DIST,

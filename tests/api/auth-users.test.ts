@@ -281,11 +281,12 @@ describe('POST /auth/logout and the bearer token', () => {
 });
 
 describe('/users/me', () => {
-  it('GET returns the caller with the exact User shape', async () => {
+  it('GET returns the caller with the exact User shape, plus their own e-mail address', async () => {
     const account = await register(app);
     const res = await call('GET', '/users/me', account.token);
     expect(res.statusCode, res.body).toBe(200);
-    const user = res.json() as User;
+    const { email, ...user } = res.json() as User & { email: string | null };
+    expect(email).toBeNull();
     expectUserShape(user);
     expect(user).toMatchObject({ id: account.user.id, username: account.user.username, displayName: account.user.username });
   });

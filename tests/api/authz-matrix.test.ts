@@ -7,7 +7,7 @@
  * 404 is compared with an unknown and a malformed id's: same status, code and message.
  * Then the leak checks: nothing of a private conversation reaches a non-member by any path.
  */
-import { randomUUID } from 'node:crypto';
+import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, register, type Account, type TestApp } from '../helpers/app.js';
@@ -40,7 +40,7 @@ let w: World;
 const req: Requester = requester(() => app);
 
 beforeAll(async () => {
-  t = await startTestApp({ ADMIN_USERNAME, WEBHOOK_ALLOW_PRIVATE: 'on' }, { webhooks: { retryDelaysMs: [600_000], pollIntervalMs: 60_000 } });
+  t = await startTestApp({ ADMIN_USERNAME, WEBHOOK_ALLOW_PRIVATE: 'on', PUSH_ALLOW_PRIVATE: 'on' }, { webhooks: { retryDelaysMs: [600_000], pollIntervalMs: 60_000 } });
   app = t.app;
   w = await buildWorld(app, ADMIN_USERNAME);
   // Generous: on a shared, loaded machine opening the database alone has taken 25 s.
@@ -99,6 +99,8 @@ interface Row {
 }
 
 const CONV: Variant[] = ['private', 'public', 'direct'];
+/** The same expectation for every role (a public route whose answer does not depend on who asks). */
+const everyone = (exp: Exp): Partial<Record<Role, Exp>> => Object.fromEntries(ROLES.map((r) => [r, exp]));
 const GROUPS: Variant[] = ['private', 'public', 'direct'];
 const future = () => new Date(Date.now() + 3_600_000).toISOString();
 const MEMBERS: Role[] = ['member', 'admin', 'owner'];
@@ -127,6 +129,36 @@ const ROWS: Row[] = [
     },
     check: async (c) => void (await expectStatus(req('GET', '/api/v1/users/me', c.token), 401)),
   },
+  // sessions (devices) and the web client's cookie session
+  // Public: nobody signed in is a 200 with nulls; a bad or revoked bearer token is still a 401.
+  { route: 'GET /api/v1/auth/session', access: 'user', ok: 200, over: () => ({ anonymous: 200 }) },
+  { route: 'GET /api/v1/users/me/sessions', access: 'user', ok: 200 },
+  {
+    route: 'DELETE /api/v1/users/me/sessions/:id',
+    label: 'own session',
+    access: 'user',
+    ok: 204,
+    prepare: async (c) => {
+      if (UNAUTHENTICATED.includes(c.role)) return { made: { id: randomUUID() } };
+      await expectStatus(req('POST', '/api/v1/auth/login', null, { username: c.actor!.user.username, password: PASSWORD }), 200);
+      const { sessions } = await expectStatus<{ sessions: { id: string; current: boolean }[] }>(req('GET', '/api/v1/users/me/sessions', c.token), 200);
+      return { made: { id: sessions.filter((x) => !x.current).at(-1)!.id } };
+    },
+    params: (c) => ({ id: c.made.id! }),
+  },
+  {
+    route: 'DELETE /api/v1/users/me/sessions/:id',
+    label: "another user's session",
+    access: 'nobody',
+    ok: 0,
+    prepare: async () => {
+      const { sessions } = await expectStatus<{ sessions: { id: string }[] }>(req('GET', '/api/v1/users/me/sessions', w.users.peer.token), 200);
+      return { made: { id: sessions[0]!.id } };
+    },
+    params: (c) => ({ id: c.made.id! }),
+  },
+  // Keeps the caller's own session: the world's tokens stay valid.
+  { route: 'DELETE /api/v1/users/me/sessions', access: 'user', ok: 204 },
   // users
   { route: 'GET /api/v1/users/me', access: 'user', ok: 200 },
   { route: 'PATCH /api/v1/users/me', access: 'user', ok: 200, body: () => ({ displayName: 'Matrix 矩阵' }) },
@@ -163,6 +195,39 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/admin/users', access: 'siteAdmin', ok: 200 },
   { route: 'GET /api/v1/admin/settings', access: 'siteAdmin', ok: 200 },
   { route: 'PATCH /api/v1/admin/settings', access: 'siteAdmin', ok: 200, body: () => ({ retentionDays: null }) },
+  // sign-up control and passwords (tests/api/signup-control.test.ts, tests/api/password-reset.test.ts)
+  { route: 'GET /api/v1/auth/options', access: 'public', ok: 200 },
+  // OpenID Connect (not configured here): browser navigations, answered with a redirect to the web client whoever asks.
+  { route: 'GET /api/v1/auth/oidc/start', access: 'public', ok: 302 },
+  { route: 'GET /api/v1/auth/oidc/callback', access: 'public', ok: 302 },
+  {
+    route: 'GET /api/v1/auth/invites/:code',
+    access: 'public',
+    ok: 200,
+    prepare: async () => ({ made: { code: (await expectStatus(req('POST', '/api/v1/admin/invites', w.users.siteAdmin.token, {}), 201)).code } }),
+    params: (c) => ({ code: c.made.code! }),
+  },
+  { route: 'POST /api/v1/admin/invites', access: 'siteAdmin', ok: 201, body: () => ({ maxUses: 1 }) },
+  { route: 'GET /api/v1/admin/invites', access: 'siteAdmin', ok: 200 },
+  {
+    route: 'DELETE /api/v1/admin/invites/:id',
+    access: 'siteAdmin',
+    ok: 204,
+    prepare: async () => ({ made: { id: (await expectStatus(req('POST', '/api/v1/admin/invites', w.users.siteAdmin.token, {}), 201)).id } }),
+    params: (c) => ({ id: c.made.id! }),
+  },
+  { route: 'PUT /api/v1/users/me/email', access: 'user', ok: 200, body: () => ({ email: `${uniqueName('az')}@example.com`, password: PASSWORD }) },
+  // The same password again: the world's accounts keep signing in; this (current) session is kept.
+  { route: 'POST /api/v1/users/me/password', access: 'user', ok: 204, body: () => ({ currentPassword: PASSWORD, newPassword: PASSWORD }) },
+  // The matrix runs without an SMTP server: 503 for everyone (with one, 202 for everyone, known account or not).
+  { route: 'POST /api/v1/auth/password-reset', access: 'public', ok: 202, over: () => everyone([503, 'unavailable']), body: () => ({ login: w.users.member.user.username }) },
+  {
+    route: 'POST /api/v1/auth/password-reset/confirm',
+    access: 'public',
+    ok: 204,
+    over: () => everyone([400, 'reset_code_invalid']),
+    body: () => ({ code: 'no-such-code', newPassword: PASSWORD }),
+  },
   { route: 'PATCH /api/v1/admin/users/:id', access: 'siteAdmin', ok: 200, params: () => ({ id: w.users.candidate.user.id }), body: () => ({ siteAdmin: false }) },
   {
     route: 'POST /api/v1/admin/users/:id/deactivate',
@@ -183,6 +248,25 @@ const ROWS: Row[] = [
     },
     params: (c) => ({ id: c.made.id! }),
   },
+  // personal data: export and erasure
+  { route: 'GET /api/v1/users/me/export', access: 'user', ok: 200 },
+  {
+    route: 'DELETE /api/v1/users/me',
+    access: 'user',
+    ok: 204,
+    // Each cell that may erase gets an account of its own to erase.
+    prepare: async (c) => (UNAUTHENTICATED.includes(c.role) ? {} : { token: (await register(app, uniqueName('azerase'), PASSWORD)).token }),
+    body: () => ({ password: PASSWORD }),
+    check: async (c) => void (await expectStatus(req('GET', '/api/v1/users/me', c.token), 401)),
+  },
+  {
+    route: 'POST /api/v1/admin/users/:id/erase',
+    access: 'siteAdmin',
+    ok: 204,
+    prepare: async (c) => ({ made: { id: c.role === 'siteAdmin' ? (await register(app, uniqueName('azerased'), PASSWORD)).user.id : w.users.candidate.user.id } }),
+    params: (c) => ({ id: c.made.id! }),
+    body: () => ({}),
+  },
   // groups
   { route: 'POST /api/v1/groups', access: 'user', ok: 201, body: () => ({ name: uniqueName('azg') }) },
   { route: 'GET /api/v1/groups', label: 'scope=mine', access: 'user', ok: 200, query: () => 'scope=mine' },
@@ -199,6 +283,7 @@ const ROWS: Row[] = [
     over: (v) => (v === 'private' ? { siteAdmin: 200 } : v === 'public' ? { stranger: 200, siteAdmin: 200 } : {}),
   },
   { route: 'PATCH /api/v1/groups/:id', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true, body: () => ({ description: 'matrix' }) },
+  { route: 'PATCH /api/v1/groups/:id', label: 'retentionDays', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, body: () => ({ retentionDays: 30 }) },
   {
     route: 'DELETE /api/v1/groups/:id',
     variants: GROUPS,
@@ -403,6 +488,26 @@ const ROWS: Row[] = [
   },
   { route: 'PUT /api/v1/messages/:id/reactions/:emoji', variants: CONV, access: 'member', ok: 204, probe: true, params: (c) => ({ id: c.fx.messageId, emoji: '👍' }) },
   { route: 'DELETE /api/v1/messages/:id/reactions/:emoji', variants: CONV, access: 'member', ok: 204, probe: true, params: (c) => ({ id: c.fx.messageId, emoji: '👍' }) },
+  // pins (group rules): group admins pin; either member of a direct conversation
+  { route: 'GET /api/v1/conversations/:id/pins', variants: CONV, access: 'member', ok: 200, probe: true },
+  {
+    route: 'PUT /api/v1/conversations/:id/pins/:messageId',
+    variants: CONV,
+    access: 'admin',
+    ok: 204,
+    probe: true,
+    over: (v) => (v === 'direct' ? { member: 204 } : {}),
+    params: (c) => ({ id: c.fx.id, messageId: c.fx.messageId }),
+  },
+  {
+    route: 'DELETE /api/v1/conversations/:id/pins/:messageId',
+    variants: CONV,
+    access: 'admin',
+    ok: 204,
+    probe: true,
+    over: (v) => (v === 'direct' ? { member: 204 } : {}),
+    params: (c) => ({ id: c.fx.id, messageId: c.fx.messageId }),
+  },
   // search
   { route: 'GET /api/v1/search/messages', label: 'all conversations', access: 'user', ok: 200, query: () => 'q=hello' },
   {
@@ -430,6 +535,31 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/uploads/:id', label: 'signed URL', variants: CONV, access: 'public', ok: 200, url: (c) => c.fx.signedUrl },
   { route: 'GET /api/v1/uploads/:id/thumbnail', label: 'signed URL', variants: CONV, access: 'public', ok: 200, url: (c) => c.fx.signedThumbnailUrl },
   { route: 'GET /api/v1/uploads/:id', label: 'not attached', access: 'readUpload', readers: ['member'], ok: 200, params: () => ({ id: w.looseUploadId }) },
+  // notifications: levels, preferences, Web Push subscriptions (endpoints on 127.0.0.1:9, where nothing listens)
+  { route: 'PUT /api/v1/conversations/:id/notifications', variants: CONV, access: 'member', ok: 200, probe: true, body: () => ({ level: 'all' }) },
+  { route: 'GET /api/v1/users/me/notification-prefs', access: 'user', ok: 200 },
+  { route: 'PATCH /api/v1/users/me/notification-prefs', access: 'user', ok: 200, body: () => ({ emailDigestDelayMinutes: 60 }) },
+  { route: 'GET /api/v1/push/vapid-public-key', access: 'user', ok: 200 },
+  { route: 'POST /api/v1/users/me/push-subscriptions', access: 'user', ok: 201, body: () => pushSubscriptionBody() },
+  { route: 'GET /api/v1/users/me/push-subscriptions', access: 'user', ok: 200 },
+  {
+    route: 'DELETE /api/v1/users/me/push-subscriptions/:id',
+    label: 'own subscription',
+    access: 'user',
+    ok: 204,
+    prepare: async (c) => ({
+      made: { id: UNAUTHENTICATED.includes(c.role) ? randomUUID() : (await expectStatus(req('POST', '/api/v1/users/me/push-subscriptions', c.token, pushSubscriptionBody()), 201)).id },
+    }),
+    params: (c) => ({ id: c.made.id! }),
+  },
+  {
+    route: 'DELETE /api/v1/users/me/push-subscriptions/:id',
+    label: "another user's subscription",
+    access: 'nobody',
+    ok: 0,
+    prepare: async () => ({ made: { id: (await expectStatus(req('POST', '/api/v1/users/me/push-subscriptions', w.users.peer.token, pushSubscriptionBody()), 201)).id } }),
+    params: (c) => ({ id: c.made.id! }),
+  },
   // outside /api/v1
   { route: 'GET /healthz', access: 'public', ok: 200 },
   { route: 'GET /readyz', access: 'public', ok: 200 },
@@ -443,6 +573,13 @@ const ROWS: Row[] = [
   { route: 'GET /docs/static/swagger-initializer.js', access: 'public', ok: 200 },
   { route: 'GET /docs/*', access: 'public', ok: 200, url: () => '/docs/static/swagger-ui.css' },
 ];
+
+/** A browser-like push subscription whose endpoint leads nowhere (nothing listens on port 9). */
+function pushSubscriptionBody(): { endpoint: string; keys: { p256dh: string; auth: string } } {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { endpoint: `http://127.0.0.1:9/push/${randomUUID()}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') } };
+}
 
 async function ownBot(c: Cell): Promise<{ made: Record<string, string> }> {
   if (UNAUTHENTICATED.includes(c.role)) return { made: { id: w.peerBotId } };
@@ -556,8 +693,9 @@ describe('REST authorization matrix', () => {
           checkCell(res, exp, where);
           if (success && row.check) await row.check(c, res);
           const [method] = row.route.split(' ');
-          // HEAD answers as GET does (it must not tell an outsider more).
-          if (api && method === 'GET' && row.route !== 'GET /api/v1/groups/:id/export' && role === 'stranger') {
+          // HEAD answers as GET does (it must not tell an outsider more). Exports have no HEAD (it would run one).
+          const noHead = row.route === 'GET /api/v1/groups/:id/export' || row.route === 'GET /api/v1/users/me/export';
+          if (api && method === 'GET' && !noHead && role === 'stranger') {
             const r = buildRequest(row, c);
             const head = await req('HEAD', r.url, c.token);
             cellCounts.head++;

@@ -83,7 +83,7 @@ export interface UserPage {
 export interface E2e {
   readonly server: TestServer;
   readonly browser: Browser;
-  /** A new context and page, signed in when `account` is given (its token in localStorage). */
+  /** A new context and page, signed in when `account` is given (a cookie session of its own, as a browser sign-in makes). */
   newPage(label: string, opts?: { account?: Account; viewport?: { width: number; height: number } }): Promise<UserPage>;
 }
 
@@ -132,7 +132,7 @@ export function useE2e(env: Record<string, string> = {}): E2e {
         viewport: opts.viewport ?? DESKTOP,
         ...(opts.viewport && opts.viewport.width < 600 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
         locale: 'en-US',
-        ...(opts.account ? { storageState: { cookies: [], origins: [{ origin: s.httpUrl, localStorage: [{ name: 'parley.token', value: opts.account.token }] }] } } : {}),
+        ...(opts.account ? { storageState: { cookies: [await sessionCookieFor(s, opts.account)], origins: [] } } : {}),
       });
       context.setDefaultTimeout(15_000);
       const page = await context.newPage();
@@ -153,6 +153,12 @@ export function useE2e(env: Record<string, string> = {}): E2e {
       return user;
     },
   };
+}
+
+/** A new cookie login session for an account, as the web client's sign-in sets it (HttpOnly, SameSite=Strict). */
+async function sessionCookieFor(s: TestServer, account: Account) {
+  const token = await (s.app as ParleyApp).services.accounts.openSession(account.user.id, { userAgent: 'e2e', ip: '127.0.0.1', cookie: true });
+  return { name: 'parley_session', value: token, domain: new URL(s.httpUrl).hostname, path: '/', expires: -1, httpOnly: true, secure: false, sameSite: 'Strict' as const };
 }
 
 async function saveFailureScreenshot(page: Page, name: string): Promise<void> {

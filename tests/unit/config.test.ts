@@ -65,6 +65,10 @@ describe('parseConfig', () => {
       loginPerAccount: { count: 10, perSeconds: 60, burst: 10 },
       sendsPerUser: { count: 120, perSeconds: 60, burst: 60 },
       framesPerConnection: { count: 100, perSeconds: 1, burst: 200 },
+      passwordResetPerIp: { count: 5, perSeconds: 60, burst: 5 },
+      passwordResetPerAccount: { count: 3, perSeconds: 3600, burst: 3 },
+      passwordChangePerAccount: { count: 10, perSeconds: 60, burst: 10 },
+      inviteCheckPerIp: { count: 30, perSeconds: 60, burst: 30 },
     });
     const c = parseConfig({
       RATE_LIMIT_REGISTER_PER_IP: '100/h',
@@ -72,6 +76,10 @@ describe('parseConfig', () => {
       RATE_LIMIT_LOGIN_PER_ACCOUNT: 'OFF',
       RATE_LIMIT_SENDS_PER_USER: '5/s, burst=50',
       RATE_LIMIT_FRAMES_PER_CONNECTION: 'off',
+      RATE_LIMIT_PASSWORD_RESET_PER_IP: '1/s',
+      RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT: 'off',
+      RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT: '2/min',
+      RATE_LIMIT_INVITE_CHECK_PER_IP: 'off',
     });
     expect(c.rateLimits).toEqual({
       registerPerIp: { count: 100, perSeconds: 3600, burst: 100 },
@@ -79,6 +87,10 @@ describe('parseConfig', () => {
       loginPerAccount: null,
       sendsPerUser: { count: 5, perSeconds: 1, burst: 50 },
       framesPerConnection: null,
+      passwordResetPerIp: { count: 1, perSeconds: 1, burst: 1 },
+      passwordResetPerAccount: null,
+      passwordChangePerAccount: { count: 2, perSeconds: 60, burst: 2 },
+      inviteCheckPerIp: null,
     });
   });
 

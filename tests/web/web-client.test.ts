@@ -136,7 +136,7 @@ describe('web client: serving a build', () => {
     expect(protectedRoute.statusCode).toBe(401);
     expect(protectedRoute.json()).toMatchObject({ error: { code: 'unauthorized' } });
     const health = await app.inject({ method: 'GET', url: '/healthz', headers: html });
-    expect(health.json()).toEqual({ status: 'ok' });
+    expect(health.json()).toMatchObject({ status: 'ok', protocol: 1, minProtocol: 1 });
     const openapi = await app.inject({ method: 'GET', url: '/openapi.json', headers: html });
     expect(openapi.statusCode).toBe(200);
     expect(openapi.json()).toHaveProperty('openapi');

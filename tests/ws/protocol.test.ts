@@ -14,7 +14,7 @@ import { startTestServer, WsClient, type Frame, type TestServer } from '../helpe
 const API = '/api/v1';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const USER_KEYS = ['avatarUrl', 'bot', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'siteAdmin', 'username'];
-const PER_VIEWER_KEYS = ['unreadCount', 'mentionCount', 'lastReadSeq', 'peer', 'me'];
+const PER_VIEWER_KEYS = ['unreadCount', 'mentionCount', 'lastReadSeq', 'peer', 'me', 'notifyLevel', 'muted'];
 const AUTH_TIMEOUT_MS = 1000;
 const HEARTBEAT_MS = 200;
 
@@ -117,17 +117,20 @@ const eventsOf = (c: WsClient, conversationId: string, type?: string): Frame[] =
   c.events(conversationId).filter((f) => !type || f.type === type);
 
 describe('handshake', () => {
-  it('answers a valid auth frame with ready holding exactly type, the User, a connectionId and protocol 1', async () => {
+  it('answers a valid auth frame with ready holding exactly type, the User, a connectionId, protocol 1 and the server release', async () => {
     const a = await register(t.app);
     const c = await openRaw();
     c.send({ type: 'auth', token: a.token });
     const ready = await c.next((f) => f.type === 'ready');
-    expect(Object.keys(ready).sort()).toEqual(['connectionId', 'protocol', 'type', 'user']);
+    expect(Object.keys(ready).sort()).toEqual(['connectionId', 'minProtocol', 'protocol', 'serverVersion', 'type', 'user']);
     expect(ready.protocol).toBe(1);
+    expect(ready.minProtocol).toBe(1);
+    expect(ready.serverVersion).toMatch(/^\d+\.\d+\.\d+/);
     expect(typeof ready.connectionId).toBe('string');
     expect(ready.connectionId.length).toBeGreaterThan(0);
     expectUser(ready.user, a.user.id);
-    const me = await ok(call('GET', '/users/me', a), 200);
+    // GET /users/me adds the caller's own e-mail; ready carries the User.
+    const { email: _email, ...me } = await ok(call('GET', '/users/me', a), 200);
     expect(ready.user).toEqual(me);
     const other = await connect(a);
     expect(other.frames[0]!.connectionId).not.toBe(ready.connectionId);
@@ -274,7 +277,8 @@ describe('delivery', () => {
       expect(e.member.role).toBe(role);
       expect(e.member.joinedAt).toMatch(ISO);
     }
-    const { unreadCount: _u, mentionCount: _m, lastReadSeq: _l, peer: _p, ...shared } = patched;
+    const { unreadCount: _u, mentionCount: _m, lastReadSeq: _l, peer: _p, notifyLevel: _n, muted: _mu, ...shared } = patched;
+    expect(Object.keys(convUpdated!.conversation)).not.toContain('notifyLevel');
     expect(convUpdated!.conversation).toMatchObject({ ...shared, lastSeq: 7 });
     expect(convUpdated!.conversation.name).toBe('renamed 群');
     expect(Object.keys(convDeleted!).sort()).toEqual(['conversationId', 'createdAt', 'seq', 'type']);

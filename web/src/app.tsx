@@ -4,36 +4,34 @@ import { ApiError, type User } from '../../src/client/index.js';
 import { AuthScreen } from './components/auth-screen.js';
 import { Shell } from './components/shell.js';
 import { Toasts } from './components/toasts.js';
-import { createApi, saveToken, savedToken } from './session.js';
+import { createApi, forgetLegacyToken } from './session.js';
 import { ChatStore } from './store/chat-store.js';
 import { StoreContext } from './store/hooks.js';
 import { toast } from './toasts.js';
 
-type Session = { phase: 'signed-out' } | { phase: 'loading'; token: string } | { phase: 'signed-in'; token: string; user: User };
+/** `loading`: asking the server whether the session cookie holds a session (GET /auth/session). */
+type Session = { phase: 'signed-out' } | { phase: 'loading' } | { phase: 'signed-in'; user: User };
 
 export function App() {
-  const [session, setSession] = useState<Session>(() => {
-    const token = savedToken();
-    return token ? { phase: 'loading', token } : { phase: 'signed-out' };
-  });
+  const [session, setSession] = useState<Session>({ phase: 'loading' });
 
   const signOut = useCallback((reason?: string) => {
-    saveToken(null);
     setSession({ phase: 'signed-out' });
     if (reason) toast(reason, 'info');
   }, []);
 
-  const token = session.phase === 'signed-out' ? null : session.token;
-  const api = useMemo(() => (token ? createApi(token, () => signOut('Your session has ended; please sign in again.')) : null), [token, signOut]);
+  // One client for the whole page: the session is the HttpOnly cookie, its CSRF token is learnt below.
+  const api = useMemo(() => createApi(null, () => signOut('Your session has ended; please sign in again.')), [signOut]);
+  useEffect(() => forgetLegacyToken(), []);
 
-  // A saved token: check it, retrying while the server is unreachable.
+  // Is this browser signed in? Ask (this also tells the CSRF token), retrying while the server is unreachable.
   useEffect(() => {
-    if (session.phase !== 'loading' || !api) return;
+    if (session.phase !== 'loading') return;
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const attempt = (delay: number) => {
-      api.me().then(
-        (user) => !cancelled && setSession({ phase: 'signed-in', token: session.token, user }),
+      api.session().then(
+        ({ user }) => !cancelled && setSession(user ? { phase: 'signed-in', user } : { phase: 'signed-out' }),
         (err: unknown) => {
           if (cancelled) return;
           if (err instanceof ApiError && err.status === 401) return signOut();
@@ -48,7 +46,7 @@ export function App() {
     };
   }, [session, api, signOut]);
 
-  const store = useMemo(() => (session.phase === 'signed-in' && api ? new ChatStore(api, session.user) : null), [session, api]);
+  const store = useMemo(() => (session.phase === 'signed-in' ? new ChatStore(api, session.user) : null), [session, api]);
   useEffect(() => {
     if (!store) return;
     // The socket's token was refused (revoked, expired): as for a 401, back to the login screen.
@@ -64,10 +62,8 @@ export function App() {
 
   let screen;
   if (session.phase === 'signed-out') {
-    screen = <AuthScreen onSignedIn={(t, user) => {
-      saveToken(t);
-      setSession({ phase: 'signed-in', token: t, user });
-    }} />;
+    // Signed in: the cookie is set; the page's client learns the session's CSRF token, then the chat opens.
+    screen = <AuthScreen onSignedIn={() => setSession({ phase: 'loading' })} />;
   } else if (!store) {
     screen = (
       <div className="splash" data-testid="splash" role="status">

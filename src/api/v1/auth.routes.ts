@@ -5,6 +5,11 @@ import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 import { ErrorBody } from '../../protocol/entities.js';
 import { AuthResult, LoginBody, RegisterBody } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
+import { CookieAuthResult } from '../../protocol/rest-sessions.js';
+import { answerSignIn, clearSessionCookie } from '../session-cookie.js';
+
+/** `{user, token}`, or with `"session": "cookie"` `{user, csrfToken}` (the token is in the HttpOnly cookie). */
+const SignInResult = Type.Union([AuthResult, CookieAuthResult]);
 
 /**
  * Password guessing and sign-up floods: per client address, and per account for logins (RATE_LIMIT_*).
@@ -28,19 +33,19 @@ export const authRoutes =
       '/auth/register',
       {
         config: { public: true },
-        schema: { tags: ['auth'], body: RegisterBody, response: { 201: AuthResult, '4xx': ErrorBody } },
+        schema: { tags: ['auth'], body: RegisterBody, response: { 201: SignInResult, '4xx': ErrorBody } },
       },
       async (req, reply) => {
         limits.register(req);
-        return reply.status(201).send(await s.accounts.register(req.body));
+        return reply.status(201).send(await answerSignIn(req, reply, s, (meta) => s.accounts.register(req.body, meta)));
       },
     );
     app.post(
       '/auth/login',
-      { config: { public: true }, schema: { tags: ['auth'], body: LoginBody, response: { 200: AuthResult, '4xx': ErrorBody } } },
-      async (req) => {
+      { config: { public: true }, schema: { tags: ['auth'], body: LoginBody, response: { 200: SignInResult, '4xx': ErrorBody } } },
+      async (req, reply) => {
         limits.login(req, req.body.username);
-        return s.accounts.login(req.body);
+        return answerSignIn(req, reply, s, (meta) => s.accounts.login(req.body, meta));
       },
     );
     app.post(
@@ -48,6 +53,7 @@ export const authRoutes =
       { schema: { tags: ['auth'], response: { 204: Type.Null(), '4xx': ErrorBody } } },
       async (req, reply) => {
         await s.accounts.logout(req.actor);
+        clearSessionCookie(reply);
         return reply.status(204).send(null);
       },
     );

@@ -9,10 +9,17 @@ import { exportRoutes } from './export.routes.js';
 import { groupsRoutes } from './groups.routes.js';
 import { messagesRoutes } from './messages.routes.js';
 import { moderationRoutes } from './moderation.routes.js';
+import { oidcRoutes } from './oidc.routes.js';
+import { pinsRoutes } from './pins.routes.js';
+import { accountSecurityRoutes } from './account-security.routes.js';
+import { signupRoutes } from './signup.routes.js';
 import { tokensRoutes } from './tokens.routes.js';
+import { sessionsRoutes } from './sessions.routes.js';
 import { usersRoutes } from './users.routes.js';
+import { personalDataRoutes } from './personal-data.routes.js';
 import { uploadsRoutes } from './uploads.routes.js';
 import { webhooksRoutes } from './webhooks.routes.js';
+import { notificationsRoutes } from './notifications.routes.js';
 import type { Config } from '../../core/config.js';
 import type { RateLimits } from '../../core/rate-limiter.js';
 
@@ -20,21 +27,29 @@ import type { RateLimits } from '../../core/rate-limiter.js';
 export const apiV1 =
   (services: Services, config: Config, limits: RateLimits): FastifyPluginAsync =>
   async (app) => {
-    installAuth(app, services.accounts);
+    const cookieAuth = { sessions: services.sessions, corsOrigins: config.corsOrigins };
+    installAuth(app, services.accounts, cookieAuth);
     // A route that takes no query parameters refuses any: a typo is a 400, not silently ignored.
     app.addHook('onRoute', (route) => {
       route.schema ??= {};
       route.schema.querystring ??= Type.Object({}, { additionalProperties: false });
     });
     await app.register(authRoutes(services, limits));
+    await app.register(oidcRoutes(services, limits));
     await app.register(usersRoutes(services));
     await app.register(groupsRoutes(services));
     await app.register(conversationsRoutes(services, limits));
     await app.register(messagesRoutes(services));
     await app.register(uploadsRoutes(services, config));
     await app.register(moderationRoutes(services));
+    await app.register(pinsRoutes(services, limits));
     await app.register(tokensRoutes(services));
+    await app.register(sessionsRoutes(services, cookieAuth));
     await app.register(adminRoutes(services));
     await app.register(exportRoutes(services));
+    await app.register(personalDataRoutes(services));
     await app.register(webhooksRoutes(services));
+    await app.register(notificationsRoutes(services));
+    await app.register(signupRoutes(services, limits));
+    await app.register(accountSecurityRoutes(services, limits));
   };

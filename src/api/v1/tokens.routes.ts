@@ -12,7 +12,7 @@ export const tokensRoutes =
     const err = { '4xx': ErrorBody };
     const tokens = ['tokens'];
     app.post('/users/me/tokens', { schema: { tags: tokens, body: CreateTokenBody, response: { 201: CreatedToken, ...err } } }, async (req, reply) =>
-      reply.status(201).send(await s.tokens.create(req.actor, req.body.name)),
+      reply.status(201).send(await s.tokens.create(req.actor, req.body.name, req.body.expiresInDays)),
     );
     app.get('/users/me/tokens', { schema: { tags: tokens, response: { 200: TokenList, ...err } } }, async (req) => s.tokens.list(req.actor));
     app.delete('/users/me/tokens/:id', { schema: { tags: tokens, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
@@ -30,7 +30,7 @@ export const tokensRoutes =
     app.post(
       '/bots/:id/tokens',
       { schema: { tags: bots, params: IdParams, body: CreateTokenBody, response: { 201: CreatedToken, ...err } } },
-      async (req, reply) => reply.status(201).send(await s.tokens.createBotToken(req.actor, req.params.id, req.body.name)),
+      async (req, reply) => reply.status(201).send(await s.tokens.createBotToken(req.actor, req.params.id, req.body.name, req.body.expiresInDays)),
     );
     app.delete('/bots/:id', { schema: { tags: bots, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
       await s.tokens.deleteBot(req.actor, req.params.id);

@@ -2,12 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody, User } from '../../protocol/entities.js';
 import { IdParams, PatchMeBody, UserList, UserSearchQuery } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
+import { Me } from '../../protocol/rest-signup.js';
 
 export const usersRoutes =
   (s: Services): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['users'];
-    app.get('/users/me', { schema: { tags, response: { 200: User, '4xx': ErrorBody } } }, async (req) => s.accounts.me(req.actor));
+    // Your own User, with your e-mail address (no other User carries one).
+    app.get('/users/me', { schema: { tags, response: { 200: Me, '4xx': ErrorBody } } }, async (req) => s.accountSecurity.me(req.actor));
     app.patch('/users/me', { schema: { tags, body: PatchMeBody, response: { 200: User, '4xx': ErrorBody } } }, async (req) =>
       s.accounts.patchMe(req.actor, req.body),
     );

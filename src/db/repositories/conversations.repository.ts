@@ -81,7 +81,7 @@ export class ConversationsRepository {
     return row ?? null;
   }
 
-  async update(id: string, patch: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility'>>): Promise<ConversationRow | null> {
+  async update(id: string, patch: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility' | 'postingPolicy' | 'mentionAllPolicy' | 'retentionDays'>>): Promise<ConversationRow | null> {
     const [row] = await this.db.update(conversations).set(patch).where(and(eq(conversations.id, id), live)).returning();
     return row ?? null;
   }

@@ -3,8 +3,12 @@ import { AuditRepository } from './audit.repository.js';
 import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
+import { IdentitiesRepository } from './identities.repository.js';
+import { InvitesRepository } from './invites.repository.js';
 import { MembersRepository } from './members.repository.js';
 import { MutesRepository } from './mutes.repository.js';
+import { PinsRepository } from './pins.repository.js';
+import { PasswordResetsRepository } from './password-resets.repository.js';
 import { MessagesRepository } from './messages.repository.js';
 import { ReactionsRepository } from './reactions.repository.js';
 import { UploadsRepository } from './uploads.repository.js';
@@ -28,6 +32,10 @@ export interface Repositories {
   mutes: MutesRepository;
   webhooks: WebhooksRepository;
   settings: SettingsRepository;
+  pins: PinsRepository;
+  identities: IdentitiesRepository;
+  invites: InvitesRepository;
+  passwordResets: PasswordResetsRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -45,6 +53,10 @@ export function repositories(db: Db): Repositories {
     mutes: new MutesRepository(db),
     webhooks: new WebhooksRepository(db),
     settings: new SettingsRepository(db),
+    pins: new PinsRepository(db),
+    identities: new IdentitiesRepository(db),
+    invites: new InvitesRepository(db),
+    passwordResets: new PasswordResetsRepository(db),
   };
 }
 

@@ -83,6 +83,17 @@ export class MembersRepository {
       .limit(limit);
   }
 
+  /** The first `limit` members by join order (who @all reaches in a group larger than its cap). */
+  async firstUserIds(conversationId: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: members.userId })
+      .from(members)
+      .where(eq(members.conversationId, conversationId))
+      .orderBy(asc(members.joinedAt), asc(members.userId))
+      .limit(limit);
+    return rows.map((r) => r.id);
+  }
+
   async userIds(conversationId: string): Promise<string[]> {
     const rows = await this.db.select({ id: members.userId }).from(members).where(eq(members.conversationId, conversationId));
     return rows.map((r) => r.id);

@@ -15,7 +15,7 @@ export type QueuedStoreOutcome =
       kind: 'group' | 'direct';
       memberIds: string[];
     }
-  | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' }
+  | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' | 'posting_restricted' }
   | { ok: false; reason: 'muted'; mutedUntil: Date };
 
 interface Pending {
@@ -171,7 +171,8 @@ function refusal(r: ResultRow): QueuedStoreOutcome {
     case 'PR404':
       return { ok: false, reason: 'not_found' };
     case 'PR403':
-      return { ok: false, reason: 'not_member' };
+      // Migration 0010: a plain member's send to an announcement group (posting_policy 'admins').
+      return { ok: false, reason: r.o_detail === 'posting_restricted' ? 'posting_restricted' : 'not_member' };
     case 'PR423':
       return { ok: false, reason: 'muted', mutedUntil: new Date(r.o_detail ?? '') };
     case '23505':

@@ -96,7 +96,7 @@ export class MessagesRepository {
     row: Pick<MessageRow, 'id' | 'conversationId' | 'senderId' | 'clientMsgId' | 'body' | 'replyToId' | 'mentions' | 'createdAt'>,
   ): Promise<
     | { ok: true; row: MessageRow }
-    | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' }
+    | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' | 'posting_restricted' }
     | { ok: false; reason: 'muted'; mutedUntil: Date }
   > {
     const terms = searchTerms(row.body);
@@ -115,7 +115,8 @@ export class MessagesRepository {
         case 'PR404':
           return { ok: false, reason: 'not_found' };
         case 'PR403':
-          return { ok: false, reason: 'not_member' };
+          // Migration 0010: a plain member's send to an announcement group.
+          return { ok: false, reason: pg.detail === 'posting_restricted' ? 'posting_restricted' : 'not_member' };
         case 'PR423':
           return { ok: false, reason: 'muted', mutedUntil: new Date(pg.detail ?? '') };
         case '23505':

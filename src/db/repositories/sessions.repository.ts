@@ -1,10 +1,13 @@
-import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { sessions, users } from '../schema.js';
 import type { UserRow } from './users.repository.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
 export type SessionKind = SessionRow['kind'];
+
+/** Not expired: no expiry, or an expiry still ahead. */
+const unexpired = () => or(isNull(sessions.expiresAt), gt(sessions.expiresAt, sql`now()`));
 
 export class SessionsRepository {
   constructor(private readonly db: Db) {}
@@ -15,35 +18,63 @@ export class SessionsRepository {
   }
 
   /**
-   * The session and its user for a token hash, or null when unknown, revoked, or its account
-   * is deactivated.
+   * The session and its user for a token hash, or null when unknown, revoked, expired, or its
+   * account is deactivated.
    */
   async findByTokenHash(tokenHash: string): Promise<{ session: SessionRow; user: UserRow } | null> {
     const [row] = await this.db
       .select({ session: sessions, user: users })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.tokenHash, tokenHash), isNull(users.deactivatedAt)));
+      .where(and(eq(sessions.tokenHash, tokenHash), isNull(users.deactivatedAt), unexpired()));
     return row ?? null;
   }
 
-  /** Which of these token hashes still belong to a live session of an active account. */
+  /** Which of these token hashes still belong to a live (unexpired) session of an active account. */
   async liveTokenHashes(tokenHashes: readonly string[]): Promise<Set<string>> {
     if (tokenHashes.length === 0) return new Set();
     const rows = await this.db
       .select({ tokenHash: sessions.tokenHash })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(inArray(sessions.tokenHash, [...tokenHashes]), isNull(users.deactivatedAt)));
+      .where(and(inArray(sessions.tokenHash, [...tokenHashes]), isNull(users.deactivatedAt), unexpired()));
     return new Set(rows.map((r) => r.tokenHash));
   }
 
-  /** Marks a session used now, unless it was marked within the last minute (one write a minute at most). */
-  async touch(id: string): Promise<void> {
-    await this.db
+  /**
+   * Marks a session used now, unless it was marked within the last minute (one write a minute at
+   * most). With `slide`, a login session's expiry moves to now + idle seconds, never past
+   * created + max seconds (null: no cap). Returns the new expiry when the row was written.
+   */
+  async touch(id: string, slide?: { idleSeconds: number; maxSeconds: number | null }): Promise<{ expiresAt: Date | null } | null> {
+    const next = slide
+      ? slide.maxSeconds === null
+        ? sql`now() + make_interval(secs => ${slide.idleSeconds})`
+        : sql`least(now() + make_interval(secs => ${slide.idleSeconds}), ${sessions.createdAt} + make_interval(secs => ${slide.maxSeconds}))`
+      : undefined;
+    const [row] = await this.db
       .update(sessions)
-      .set({ lastUsedAt: sql`now()` })
-      .where(and(eq(sessions.id, id), lt(sessions.lastUsedAt, sql`now() - interval '1 minute'`)));
+      .set({ lastUsedAt: sql`now()`, ...(next ? { expiresAt: sql`${next}` } : {}) })
+      .where(and(eq(sessions.id, id), lt(sessions.lastUsedAt, sql`now() - interval '1 minute'`)))
+      .returning({ expiresAt: sessions.expiresAt });
+    return row ?? null;
+  }
+
+  /** Deletes every expired session (the hourly sweep; any node may run it at any time). */
+  async deleteExpired(): Promise<number> {
+    const rows = await this.db
+      .delete(sessions)
+      .where(lt(sessions.expiresAt, sql`now()`))
+      .returning({ id: sessions.id });
+    return rows.length;
+  }
+
+  /** Deletes a user's sessions of one kind except one; returns the deleted rows. */
+  async deleteOthers(userId: string, kind: SessionKind, exceptId: string): Promise<SessionRow[]> {
+    return this.db
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), eq(sessions.kind, kind), ne(sessions.id, exceptId)))
+      .returning();
   }
 
   async deleteByTokenHash(tokenHash: string): Promise<boolean> {
@@ -51,12 +82,12 @@ export class SessionsRepository {
     return rows.length > 0;
   }
 
-  /** A user's sessions of one kind, oldest first. */
+  /** A user's unexpired sessions of one kind, oldest first. */
   async listForUser(userId: string, kind: SessionKind): Promise<SessionRow[]> {
     return this.db
       .select()
       .from(sessions)
-      .where(and(eq(sessions.userId, userId), eq(sessions.kind, kind)))
+      .where(and(eq(sessions.userId, userId), eq(sessions.kind, kind), unexpired()))
       .orderBy(asc(sessions.createdAt), asc(sessions.id));
   }
 

@@ -58,7 +58,8 @@ export class UsersRepository {
     return this.db
       .select()
       .from(users)
-      .where(and(match, page))
+      // Erased accounts ("Deleted user") are not found by name.
+      .where(and(match, page, isNull(users.erasedAt)))
       .orderBy(asc(sql`lower(${users.username})`))
       .limit(limit);
   }
@@ -149,6 +150,32 @@ export class UsersRepository {
   async update(id: string, patch: Partial<Pick<UserRow, 'displayName' | 'avatarUploadId' | 'lastSeenAt'>>): Promise<UserRow | null> {
     const [row] = await this.db.update(users).set(patch).where(eq(users.id, id)).returning();
     return row ?? null;
+  }
+
+  /** Whether any account exists at all (the very first sign-up is always admitted). */
+  async any(): Promise<boolean> {
+    const [row] = await this.db.select({ id: users.id }).from(users).limit(1);
+    return row !== undefined;
+  }
+
+  /** The user with this e-mail address, compared case-insensitively. */
+  async findByEmail(email: string): Promise<UserRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = lower(${email})`);
+    return row ?? null;
+  }
+
+  /** Sets a user's e-mail address (null: none); 'taken' when another account has it. */
+  async setEmail(id: string, email: string | null): Promise<UserRow | null | 'taken'> {
+    try {
+      const [row] = await this.db.update(users).set({ email }).where(eq(users.id, id)).returning();
+      return row ?? null;
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'taken';
+      throw err;
+    }
   }
 
   async deleteAll(): Promise<void> {

@@ -1,18 +1,34 @@
 /** Sign in and create an account. */
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { ApiError, type User } from '../../../src/client/index.js';
 import { createApi } from '../session.js';
+import { accountErrorText } from '../account-api.js';
+import { clearAuthLink, useAuthLink } from '../auth-links.js';
+import { ForgotPasswordForm, ResetPasswordForm } from './password-reset-forms.js';
+import { OidcSignIn } from './oidc-sign-in.js';
+import { SignupFields, useAuthOptions } from './signup-fields.js';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
 export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: User) => void }) {
-  const [mode, setMode] = useState<'login' | 'register'>('login');
+  const link = useAuthLink();
+  const [mode, setMode] = useState<'login' | 'register' | 'forgot'>(link?.kind === 'invite' ? 'register' : 'login');
+  const [email, setEmail] = useState('');
+  const [inviteCode, setInviteCode] = useState(link?.kind === 'invite' ? link.code : '');
+  const [notice, setNotice] = useState<string | null>(null);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const api = useMemo(() => createApi(null, () => undefined), []);
+  const options = useAuthOptions(api);
+  // An invite link opened while this screen shows: switch to sign-up with its code.
+  useEffect(() => {
+    if (link?.kind !== 'invite') return;
+    setMode('register');
+    setInviteCode(link.code);
+  }, [link?.kind, link?.code]);
   const ids = useId();
 
   const submit = async (e: FormEvent) => {
@@ -27,13 +43,22 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
       const result =
         mode === 'login'
           ? await api.login({ username: username.trim(), password })
-          : await api.register({ username, password, ...(displayName.trim() ? { displayName: displayName.trim() } : {}) });
+          : await api.register({
+              username,
+              password,
+              ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+              ...(email.trim() ? { email: email.trim() } : {}),
+              ...(inviteCode ? { inviteCode } : {}),
+            });
+      if (link?.kind === 'invite') clearAuthLink();
       onSignedIn(result.token, result.user);
     } catch (err) {
       setBusy(false);
       if (err instanceof ApiError) {
         if (err.code === 'invalid_credentials') return setError('Wrong username or password.');
         if (err.code === 'username_taken') return setError('That username is taken.');
+        const known = accountErrorText(err);
+        if (known) return setError(known);
         if (err.code === 'rate_limited') return setError('Too many attempts; wait a moment and try again.');
         if (err.isNetworkError) return setError('The server is unreachable. Check your connection.');
         return setError(err.message);
@@ -45,7 +70,23 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
   const switchMode = () => {
     setMode(mode === 'login' ? 'register' : 'login');
     setError(null);
+    setNotice(null);
   };
+
+  if (link?.kind === 'reset') {
+    return (
+      <ResetPasswordForm
+        api={api}
+        code={link.code}
+        onDone={(message) => {
+          clearAuthLink();
+          setMode('login');
+          setNotice(message);
+        }}
+      />
+    );
+  }
+  if (mode === 'forgot') return <ForgotPasswordForm api={api} onBack={() => setMode('login')} />;
 
   return (
     <main className="auth" data-testid="auth-screen">
@@ -54,6 +95,11 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
           P
         </div>
         <h1 id={`${ids}-title`}>{mode === 'login' ? 'Sign in to Parley' : 'Create your account'}</h1>
+        {notice && (
+          <p className="muted" role="status" data-testid="auth-notice">
+            {notice}
+          </p>
+        )}
         <label htmlFor={`${ids}-u`}>Username</label>
         <input
           id={`${ids}-u`}
@@ -68,6 +114,7 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
         />
         {mode === 'register' && (
           <>
+            <SignupFields api={api} options={options} email={email} setEmail={setEmail} inviteCode={inviteCode} setInviteCode={setInviteCode} fromLink={link?.kind === 'invite'} />
             <label htmlFor={`${ids}-d`}>
               Display name <span className="muted">(optional)</span>
             </label>
@@ -84,6 +131,11 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
+        {mode === 'login' && options?.passwordReset && (
+          <button type="button" className="btn-link auth-forgot" data-testid="auth-forgot" onClick={() => setMode('forgot')}>
+            Forgot password?
+          </button>
+        )}
         {error && (
           <p className="form-error" role="alert" data-testid="auth-error">
             {error}
@@ -92,6 +144,7 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
         <button type="submit" className="btn btn-primary" data-testid="auth-submit" disabled={busy}>
           {busy ? 'Please wait…' : mode === 'login' ? 'Sign in' : 'Create account'}
         </button>
+        <OidcSignIn options={options} />
         <p className="auth-switch">
           {mode === 'login' ? 'New here?' : 'Have an account?'}{' '}
           <button type="button" className="btn-link" data-testid="auth-mode-toggle" onClick={switchMode}>

@@ -18,7 +18,7 @@ export function initials(name: string): string {
 }
 
 export interface AvatarProps {
-  user?: Pick<User, 'id' | 'displayName' | 'avatarUrl' | 'online'> | null;
+  user?: (Pick<User, 'id' | 'displayName' | 'avatarUrl' | 'online'> & { erased?: boolean }) | null;
   /** For a group: its name. */
   name?: string;
   id?: string;
@@ -29,6 +29,14 @@ export interface AvatarProps {
 export function Avatar({ user, name, id, size = 'md', presence = false }: AvatarProps) {
   const label = user?.displayName ?? name ?? '?';
   const key = user?.id ?? id ?? label;
+  // An erased account ("Deleted user"): a neutral placeholder, no colour of its own.
+  if (user?.erased) {
+    return (
+      <span className={`avatar avatar-${size} avatar-erased`} aria-hidden="true" data-testid="avatar-erased">
+        <span className="avatar-initials">?</span>
+      </span>
+    );
+  }
   return (
     <span className={`avatar avatar-${size} hue-${hueOf(key)}`} aria-hidden="true">
       {user?.avatarUrl ? <img src={user.avatarUrl} alt="" loading="lazy" /> : <span className="avatar-initials">{initials(label)}</span>}

@@ -31,6 +31,33 @@ export function ConnectionState() {
   );
 }
 
+/** A server that stopped speaking this client's protocol: nothing works until a reload. */
+export function OutdatedNotice() {
+  const outdated = useChat((s) => s.outdated);
+  const newer = useChat((s) => s.newerServer);
+  if (outdated) {
+    return (
+      <div className="banner banner-closed" data-testid="outdated-banner" role="alert">
+        Parley has been updated and this page is too old to talk to it. {outdated}{' '}
+        <button type="button" className="btn-link" data-testid="reload-now" onClick={() => window.location.reload()}>
+          Reload now
+        </button>
+      </div>
+    );
+  }
+  if (newer) {
+    return (
+      <div className="banner" data-testid="update-banner" role="status">
+        A new version of Parley ({newer}) is available.{' '}
+        <button type="button" className="btn-link" data-testid="reload-update" onClick={() => window.location.reload()}>
+          Reload
+        </button>
+      </div>
+    );
+  }
+  return null;
+}
+
 export function ConnectionBanner() {
   const store = useStore();
   const state = useChat((s) => s.connection);

@@ -4,11 +4,15 @@ import type { Member, Message, User } from '../../../src/client/index.js';
 import { formatLastSeen } from '../format.js';
 import { navigate } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
-import type { PendingMessage, Timeline } from '../store/types.js';
+import type { PendingMessage, PinRef, Timeline } from '../store/types.js';
 import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
 import { Composer, type ComposerHandle } from './composer.js';
 import { ConfirmDialog } from './confirm-dialog.js';
+import { ConversationNotifyMenu } from './conversation-notify-menu.js';
+import { MENTION_ALL_SUGGESTIONS, mayMentionAll, mayPin, mayPost } from './group-rules.js';
+import { GroupSettingsDialog } from './group-settings-dialog.js';
+import { PinsPanel } from './pins-panel.js';
 import { conversationTitle } from './inbox.js';
 import { MembersPanel } from './members-panel.js';
 import type { MessageActions } from './message-item.js';
@@ -18,6 +22,7 @@ import { TypingIndicator } from './typing-indicator.js';
 
 const NO_PENDING: PendingMessage[] = [];
 const NO_MEMBERS: Member[] = [];
+const NO_PINS: PinRef[] = [];
 const LOADING: Timeline = { messages: [], hasMoreBefore: true, loading: true, loaded: false };
 
 function useVisible(): boolean {
@@ -50,6 +55,9 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   const [editing, setEditing] = useState<Message | null>(null);
   const [deleting, setDeleting] = useState<Message | null>(null);
   const [panel, setPanel] = useState(false);
+  const [pinsOpen, setPinsOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const pins = useChat((s) => s.pins[id] ?? NO_PINS);
   const [focusMessageId, setFocusMessageId] = useState<string | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const [dragging, setDragging] = useState(false);
@@ -62,9 +70,14 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   const peer = conversation.peer ? (users[conversation.peer.id] ?? conversation.peer) : null;
   const myRole = members.find((m) => m.user.id === me.id)?.role;
   const moderator = myRole === 'owner' || myRole === 'admin';
+  const canPin = mayPin(conversation, myRole);
+  const canPost = mayPost(conversation, myRole);
+  const pinnedIds = useMemo(() => new Set(pins.map((p) => p.messageId)), [pins]);
 
   useEffect(() => {
     store.openConversation(id).catch((err: unknown) => toast(errorText(err, 'load the messages')));
+    // Pins too: the message menu says Pin or Unpin.
+    store.loadPins(id).catch(() => undefined);
   }, [store, id]);
 
   // Reply quotes of messages that are not loaded: fetch the originals.
@@ -111,6 +124,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   const actions = useMemo<MessageActions>(
     () => ({
       reply: (m) => {
+        if (!canPost) return toast('Only admins can post in this group.', 'info');
         setEditing(null);
         setReplyTo(m);
       },
@@ -123,14 +137,21 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
       jumpTo: (messageId) => void jumpTo(messageId),
       retry: (p) => store.retry(p.conversationId, p.clientMsgId),
       discard: (p) => store.discard(p.conversationId, p.clientMsgId),
+      ...(canPin
+        ? {
+            togglePin: (m: Message, pin: boolean) => void store.setPinned(m, pin).catch((err: unknown) => toast(errorText(err, pin ? 'pin the message' : 'unpin the message'))),
+            pinnedIds,
+          }
+        : {}),
     }),
-    [store, jumpTo],
+    [store, jumpTo, canPin, pinnedIds, canPost],
   );
 
   const mentionable = useMemo<User[]>(() => {
     if (conversation.kind === 'direct') return peer ? [peer] : [];
-    return members.map((m) => users[m.user.id] ?? m.user);
-  }, [conversation.kind, peer, members, users]);
+    const everyone = mayMentionAll(conversation, myRole) ? MENTION_ALL_SUGGESTIONS : [];
+    return [...everyone, ...members.map((m) => users[m.user.id] ?? m.user)];
+  }, [conversation, myRole, peer, members, users]);
 
   const editLast = () => {
     const last = [...timeline.messages].reverse().find((m) => m.senderId === me.id && !m.deletedAt);
@@ -177,7 +198,35 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
           <span className="conv-subtitle muted" data-testid="conversation-subtitle">
             {subtitle}
           </span>
+          {conversation.description && (
+            <span className="conv-description muted" data-testid="conversation-description" title={conversation.description} dir="auto">
+              {conversation.description}
+            </span>
+          )}
         </div>
+        <ConversationNotifyMenu conversation={conversation} />
+        <button
+          type="button"
+          className={`btn btn-small${pinsOpen ? ' active' : ''}`}
+          aria-expanded={pinsOpen}
+          aria-controls="pins-panel"
+          data-testid="toggle-pins"
+          aria-label={`Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`}
+          onClick={() => {
+            setPinsOpen(!pinsOpen);
+            setPanel(false);
+          }}
+        >
+          <span aria-hidden="true">📌</span>
+          <span className="hide-narrow"> Pinned</span>
+          {pins.length > 0 ? ` ${pins.length}` : ''}
+        </button>
+        {conversation.kind === 'group' && moderator && (
+          <button type="button" className="btn btn-small" aria-label="Group settings" data-testid="open-group-settings" onClick={() => setSettingsOpen(true)}>
+            <span aria-hidden="true">⚙</span>
+            <span className="hide-narrow"> Settings</span>
+          </button>
+        )}
         {conversation.kind === 'group' && (
           <button
             type="button"
@@ -185,7 +234,10 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
             aria-expanded={panel}
             aria-controls="members-panel"
             data-testid="toggle-members"
-            onClick={() => setPanel(!panel)}
+            onClick={() => {
+              setPanel(!panel);
+              setPinsOpen(false);
+            }}
           >
             Members
           </button>
@@ -210,33 +262,42 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
             onFocused={() => setFocusMessageId(null)}
           />
           <TypingIndicator conversationId={id} />
-          <Composer
-            key={id}
-            handle={composer}
-            conversationId={id}
-            placeholder={`Message ${conversation.kind === 'group' ? '#' : ''}${title}`}
-            members={mentionable}
-            meId={me.id}
-            replyTo={replyTo}
-            replyAuthor={replyTo ? (users[replyTo.senderId]?.displayName ?? null) : null}
-            editing={editing}
-            disabled={false}
-            onCancelReply={() => setReplyTo(null)}
-            onCancelEdit={() => setEditing(null)}
-            onEditLast={editLast}
-            onTyping={() => store.typing(id)}
-            onSend={(body, files) => {
-              store.send(id, body, replyTo?.id ?? null, files);
-              setReplyTo(null);
-            }}
-            onSaveEdit={(m, body) => {
-              setEditing(null);
-              store.edit(m, body).catch((err: unknown) => toast(errorText(err, 'edit the message')));
-            }}
-          />
+          {/* A plain member of an announcement group reads and reacts; the composer comes back only to edit. */}
+          {!canPost && !editing ? (
+            <p className="composer-note" role="note" data-testid="announcement-note">
+              Only admins can post in this group. You can read and react to messages.
+            </p>
+          ) : (
+            <Composer
+              key={id}
+              handle={composer}
+              conversationId={id}
+              placeholder={`Message ${conversation.kind === 'group' ? '#' : ''}${title}`}
+              members={mentionable}
+              meId={me.id}
+              replyTo={replyTo}
+              replyAuthor={replyTo ? (users[replyTo.senderId]?.displayName ?? null) : null}
+              editing={editing}
+              disabled={false}
+              onCancelReply={() => setReplyTo(null)}
+              onCancelEdit={() => setEditing(null)}
+              onEditLast={editLast}
+              onTyping={() => store.typing(id)}
+              onSend={(body, files) => {
+                store.send(id, body, replyTo?.id ?? null, files);
+                setReplyTo(null);
+              }}
+              onSaveEdit={(m, body) => {
+                setEditing(null);
+                store.edit(m, body).catch((err: unknown) => toast(errorText(err, 'edit the message')));
+              }}
+            />
+          )}
         </div>
         {panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
+        {pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
       </div>
+      {settingsOpen && conversation.kind === 'group' && <GroupSettingsDialog conversation={conversation} onClose={() => setSettingsOpen(false)} />}
       {deleting && (
         <ConfirmDialog
           title="Delete message"

@@ -32,13 +32,14 @@ const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: 
     <li>
       <a
         href={`/c/${encodeURIComponent(c.id)}`}
-        className={`inbox-item${active ? ' active' : ''}${unread ? ' unread' : ''}`}
+        className={`inbox-item${active ? ' active' : ''}${unread ? ' unread' : ''}${c.muted ? ' notify-muted' : ''}`}
         aria-current={active ? 'page' : undefined}
         data-testid="inbox-item"
         data-conversation-id={c.id}
         data-kind={c.kind}
         data-unread={c.unreadCount}
         data-mentions={c.mentionCount}
+        data-muted={c.muted ? 'true' : undefined}
         onClick={(e) => {
           if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
           e.preventDefault();
@@ -55,6 +56,11 @@ const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: 
                 </span>
               )}
               {title}
+              {c.muted && (
+                <span className="muted-icon" aria-label="Muted" title="Muted" data-testid="inbox-muted">
+                  {' 🔕'}
+                </span>
+              )}
             </span>
             <time className="inbox-time" dateTime={activity}>
               {formatInboxTime(activity)}

@@ -17,6 +17,10 @@ export interface MessageActions {
   jumpTo(messageId: string): void;
   retry(p: PendingMessage): void;
   discard(p: PendingMessage): void;
+  /** Present when the reader may pin here (group admins; direct conversations): pins or unpins. */
+  togglePin?(m: Message, pin: boolean): void;
+  /** Messages pinned in this conversation (once its pins are loaded). */
+  pinnedIds?: ReadonlySet<string>;
 }
 
 interface CommonProps {
@@ -51,6 +55,8 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
   const own = m.senderId === me.id;
   const deleted = m.deletedAt !== null;
   const mentioned = new Set(m.mentions.map((id) => users[id]?.username.toLowerCase()).filter((n): n is string => Boolean(n)));
+  // @all / @here stored with mentions were allowed and expanded by the server.
+  if (m.mentions.length > 0) for (const word of ['all', 'here']) mentioned.add(word);
   const name = sender?.displayName ?? 'Unknown user';
   return (
     <div
@@ -148,6 +154,19 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
           {own && (
             <button type="button" className="icon-btn" aria-label="Edit" title="Edit" data-testid="action-edit" onClick={() => actions.edit(m)}>
               <EditIcon />
+            </button>
+          )}
+          {actions.togglePin && (
+            <button
+              type="button"
+              className="icon-btn"
+              aria-label={actions.pinnedIds?.has(m.id) ? 'Unpin' : 'Pin'}
+              title={actions.pinnedIds?.has(m.id) ? 'Unpin' : 'Pin'}
+              data-testid="action-pin"
+              data-pinned={actions.pinnedIds?.has(m.id) ? 'true' : 'false'}
+              onClick={() => actions.togglePin!(m, !actions.pinnedIds?.has(m.id))}
+            >
+              📌
             </button>
           )}
           {canDelete && (

@@ -4,6 +4,10 @@ import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
 import { Modal } from './modal.js';
+import { AccountSecurityDialog } from './account-security-dialog.js';
+import { SessionsDialog } from './sessions-dialog.js';
+import { NotificationSettingsDialog } from './notification-settings-dialog.js';
+import { YourDataDialog } from './your-data-dialog.js';
 
 export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const store = useStore();
@@ -14,6 +18,10 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const [preview, setPreview] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [security, setSecurity] = useState(false);
+  const [sessionsOpen, setSessionsOpen] = useState(false);
+  const [notificationsOpen, setNotificationsOpen] = useState(false);
+  const [yourDataOpen, setYourDataOpen] = useState(false);
 
   useEffect(() => {
     if (!avatar) return setPreview(null);
@@ -38,41 +46,61 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
 
   const shown = avatar === null ? { ...me, avatarUrl: null } : preview ? { ...me, avatarUrl: preview } : me;
   return (
-    <Modal title="Your profile" onClose={onClose} testId="profile-dialog">
-      <form className="form" onSubmit={(e) => void submit(e)}>
-        <div className="profile-avatar">
-          <Avatar user={shown} size="lg" />
-          <div className="profile-avatar-actions">
-            <label className="btn btn-small file-btn">
-              Choose picture…
-              <input type="file" accept="image/*" data-testid="profile-avatar-input" onChange={(e) => setAvatar(e.target.files?.[0] ?? undefined)} />
-            </label>
-            {(me.avatarUrl || avatar) && (
-              <button type="button" className="btn btn-small" data-testid="profile-avatar-remove" onClick={() => setAvatar(null)}>
-                Remove picture
-              </button>
-            )}
+    <>
+      {security && <AccountSecurityDialog onClose={() => setSecurity(false)} />}
+      {sessionsOpen && <SessionsDialog onClose={() => setSessionsOpen(false)} />}
+      {notificationsOpen && <NotificationSettingsDialog onClose={() => setNotificationsOpen(false)} />}
+      {yourDataOpen && <YourDataDialog onClose={() => setYourDataOpen(false)} />}
+      <Modal title="Your profile" onClose={onClose} testId="profile-dialog">
+        <form className="form" onSubmit={(e) => void submit(e)}>
+          <div className="profile-avatar">
+            <Avatar user={shown} size="lg" />
+            <div className="profile-avatar-actions">
+              <label className="btn btn-small file-btn">
+                Choose picture…
+                <input type="file" accept="image/*" data-testid="profile-avatar-input" onChange={(e) => setAvatar(e.target.files?.[0] ?? undefined)} />
+              </label>
+              {(me.avatarUrl || avatar) && (
+                <button type="button" className="btn btn-small" data-testid="profile-avatar-remove" onClick={() => setAvatar(null)}>
+                  Remove picture
+                </button>
+              )}
+            </div>
           </div>
-        </div>
-        <p className="muted">@{me.username}</p>
-        <label>
-          Display name
-          <input data-testid="profile-display-name" value={displayName} maxLength={64} onChange={(e) => setDisplayName(e.target.value)} required autoFocus />
-        </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" data-testid="profile-save" disabled={busy}>
-            Save
-          </button>
-        </div>
-      </form>
-    </Modal>
+          <p className="muted">@{me.username}</p>
+          <div className="profile-links">
+            <button type="button" className="btn btn-small" data-testid="open-account-security" onClick={() => setSecurity(true)}>
+              Password and e-mail
+            </button>
+            <button type="button" className="btn btn-small" data-testid="open-sessions" onClick={() => setSessionsOpen(true)}>
+              Sessions
+            </button>
+            <button type="button" className="btn btn-small" data-testid="open-notification-settings" onClick={() => setNotificationsOpen(true)}>
+              Notifications
+            </button>
+            <button type="button" className="btn btn-small" data-testid="open-your-data" onClick={() => setYourDataOpen(true)}>
+              Your data
+            </button>
+          </div>
+          <label>
+            Display name
+            <input data-testid="profile-display-name" value={displayName} maxLength={64} onChange={(e) => setDisplayName(e.target.value)} required autoFocus />
+          </label>
+          {error && (
+            <p className="form-error" role="alert">
+              {error}
+            </p>
+          )}
+          <div className="form-actions">
+            <button type="button" className="btn" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-primary" data-testid="profile-save" disabled={busy}>
+              Save
+            </button>
+          </div>
+        </form>
+      </Modal>
+    </>
   );
 }

@@ -5,15 +5,16 @@ import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
 import { BrowseGroupsDialog } from './browse-groups-dialog.js';
-import { ConnectionBanner, ConnectionState } from './connection.js';
+import { ConnectionBanner, ConnectionState, OutdatedNotice } from './connection.js';
 import { ConversationView } from './conversation-view.js';
 import { Inbox } from './inbox.js';
 import { NewDirectDialog } from './new-direct-dialog.js';
 import { NewGroupDialog } from './new-group-dialog.js';
 import { ProfileDialog } from './profile-dialog.js';
+import { AdminDialog } from './admin-dialog.js';
 import { SearchDialog } from './search-dialog.js';
 
-type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | null;
+type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | null;
 
 /** What a jump from search asks the conversation view to show. */
 export interface JumpTarget {
@@ -28,7 +29,8 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const activeId = useRoute();
   const exists = useChat((s) => (activeId ? s.conversations[activeId] !== undefined : false));
   const inboxLoaded = useChat((s) => s.inboxLoaded);
-  const totalUnread = useChat((s) => Object.values(s.conversations).reduce((n, c) => n + (c.unreadCount > 0 ? 1 : 0), 0));
+  // Muted conversations do not count towards the title's badge.
+  const totalUnread = useChat((s) => Object.values(s.conversations).reduce((n, c) => n + (c.unreadCount > 0 && !c.muted ? 1 : 0), 0));
   const [dialog, setDialog] = useState<Dialog>(null);
   const [jump, setJump] = useState<JumpTarget | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
@@ -110,6 +112,11 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
                 <button type="button" role="menuitem" data-testid="open-profile" onClick={() => open('profile')} autoFocus>
                   Profile…
                 </button>
+                {me.siteAdmin && (
+                  <button type="button" role="menuitem" data-testid="open-admin" onClick={() => open('admin')}>
+                    Administration…
+                  </button>
+                )}
                 <button type="button" role="menuitem" data-testid="logout" onClick={() => void logout()}>
                   Sign out
                 </button>
@@ -138,6 +145,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         <Inbox activeId={activeId} />
       </aside>
       <main className="main">
+        <OutdatedNotice />
         <ConnectionBanner />
         {activeId && exists ? (
           <ConversationView key={activeId} id={activeId} jump={jump?.conversationId === activeId ? jump : null} onJumped={() => setJump(null)} />
@@ -151,6 +159,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
       {dialog === 'browse-groups' && <BrowseGroupsDialog onClose={() => setDialog(null)} />}
       {dialog === 'new-direct' && <NewDirectDialog onClose={() => setDialog(null)} />}
       {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(null)} />}
+      {dialog === 'admin' && <AdminDialog onClose={() => setDialog(null)} />}
       {dialog === 'search' && (
         <SearchDialog
           onClose={() => setDialog(null)}

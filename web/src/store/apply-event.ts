@@ -59,6 +59,12 @@ function findMessage(state: ChatState, conversationId: string, id: string): Mess
   return state.timelines[conversationId]?.messages.find((m) => m.id === id) ?? state.extra[id];
 }
 
+function withoutPin(state: ChatState, conversationId: string, messageId: string): ChatState {
+  const list = state.pins[conversationId];
+  if (!list?.some((p) => p.messageId === messageId)) return state;
+  return { ...state, pins: { ...state.pins, [conversationId]: list.filter((p) => p.messageId !== messageId) } };
+}
+
 /** Applies one event. `conv` is the conversation before it (events of unknown ones only fill timelines). */
 export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
   const id = ev.conversationId;
@@ -95,7 +101,17 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
     }
     case 'message.updated':
       return mapMessage(s, id, ev.message.id, (prev) => withOwnReactions(ev.message, prev));
+    case 'message.pinned': {
+      const list = s.pins[id];
+      if (!list) return s;
+      const pin = { messageId: ev.messageId, pinnedBy: ev.pinnedBy, pinnedAt: ev.createdAt };
+      return { ...s, pins: { ...s.pins, [id]: [pin, ...list.filter((p) => p.messageId !== ev.messageId)] } };
+    }
+    case 'message.unpinned':
+      return withoutPin(s, id, ev.messageId);
     case 'message.deleted': {
+      // A deleted message is no longer pinned (the server leaves it out of the list).
+      s = withoutPin(s, id, ev.messageId);
       const prev = findMessage(s, id, ev.messageId);
       const c = s.conversations[id];
       if (c && prev && !prev.deletedAt && prev.senderId !== s.me.id && prev.seq > c.lastReadSeq && c.unreadCount > 0) {
@@ -152,6 +168,8 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
         name: u.name,
         description: u.description,
         visibility: u.visibility,
+        postingPolicy: u.postingPolicy ?? c.postingPolicy,
+        mentionAllPolicy: u.mentionAllPolicy ?? c.mentionAllPolicy,
         memberCount: u.memberCount,
         lastSeq: Math.max(c.lastSeq, u.lastSeq, ev.seq),
       });

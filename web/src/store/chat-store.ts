@@ -12,10 +12,13 @@ import {
   type Member,
   type Message,
   type ParleyApi,
+  type UpdateGroupInput,
   type User,
 } from '../../../src/client/index.js';
 import { applyEvent, mergeMessages, removeConversation } from './apply-event.js';
+import { applyPurge } from './apply-purge.js';
 import type { ChatState, PendingMessage, Timeline } from './types.js';
+import { CLIENT_VERSION } from '../version.js';
 
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
@@ -49,6 +52,8 @@ export class ChatStore {
       me,
       connection: 'closed',
       retryAt: null,
+      outdated: null,
+      newerServer: null,
       inboxLoaded: false,
       conversations: {},
       activity: {},
@@ -59,6 +64,7 @@ export class ChatStore {
       typing: {},
       peerRead: {},
       extra: {},
+      pins: {},
     };
     this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
   }
@@ -100,8 +106,14 @@ export class ChatStore {
       rt.on('typing', (f) => this.onTyping(f.conversationId, f.userId)),
       rt.on('presence', (f) => this.onPresence(f.userId, f.online, f.lastSeenAt)),
       rt.on('read', (f) => this.onRead(f.conversationId, f.userId, f.lastReadSeq)),
-      rt.on('ready', ({ user }) => {
+      // Retention: the expired messages before beforeSeq are tombstones now.
+      rt.on('purged', (f) => this.update((s) => applyPurge(s, f.conversationId, f.beforeSeq))),
+      rt.on('outdated', ({ message }) => this.update((s) => ({ ...s, outdated: message ?? 'This version of Parley is no longer supported by the server.' }))),
+      rt.on('ready', ({ user, serverVersion }) => {
         this.setUser(user);
+        if (serverVersion && serverVersion !== CLIENT_VERSION && this.state.newerServer !== serverVersion) {
+          this.update((s) => ({ ...s, newerServer: serverVersion }));
+        }
         // The first inbox fetch failed (the server was unreachable): now it can work.
         if (!this.state.inboxLoaded) void this.refreshInbox().catch(() => undefined);
       }),
@@ -198,6 +210,19 @@ export class ChatStore {
     void this.api.getUser(m.senderId).then((u) => this.setUser(u), () => undefined);
   }
 
+  /** Senders of a history page nobody listed (they left, or their account was erased: "Deleted user"), fetched once each. */
+  private readonly fetchingSenders = new Set<string>();
+  private rememberSendersOf(messages: readonly Message[]): void {
+    for (const id of new Set(messages.map((m) => m.senderId))) {
+      if (this.state.users[id] || this.fetchingSenders.has(id)) continue;
+      this.fetchingSenders.add(id);
+      void this.api.getUser(id).then(
+        (u) => this.setUser(u),
+        () => undefined,
+      );
+    }
+  }
+
   setUser(u: User): void {
     this.update((s) => {
       const conversations = { ...s.conversations };
@@ -284,6 +309,8 @@ export class ChatStore {
         const cur = s.timelines[id] ?? EMPTY_TIMELINE;
         return { ...s, timelines: { ...s.timelines, [id]: { messages: mergeMessages(cur.messages, page.messages, true), hasMoreBefore: page.hasMore, loading: false, loaded: true } } };
       });
+      // After the member list (asked for beside the page) had its chance to name them.
+      setTimeout(() => this.rememberSendersOf(page.messages), 1000);
     } catch (err) {
       this.setTimeline(id, { ...(this.state.timelines[id] ?? EMPTY_TIMELINE), loading: false });
       throw err;
@@ -300,6 +327,7 @@ export class ChatStore {
       const page = await this.api.history(id, first ? { before: first.seq, limit: PAGE } : { limit: PAGE });
       const cur = this.state.timelines[id] ?? t;
       this.setTimeline(id, { ...cur, messages: mergeMessages(cur.messages, page.messages, true), hasMoreBefore: page.hasMore, loading: false });
+      this.rememberSendersOf(page.messages);
       return page.messages.length;
     } catch (err) {
       this.setTimeline(id, { ...(this.state.timelines[id] ?? t), loading: false });
@@ -526,12 +554,30 @@ export class ChatStore {
     this.update((s) => removeConversation(s, groupId));
   }
 
-  async updateGroup(groupId: string, input: { name?: string; description?: string | null; visibility?: 'public' | 'private' }): Promise<void> {
+  async updateGroup(groupId: string, input: UpdateGroupInput): Promise<void> {
     const c = await this.api.updateGroup(groupId, input);
     this.update((s) => {
       const cur = s.conversations[groupId];
-      return cur ? { ...s, conversations: { ...s.conversations, [groupId]: { ...cur, name: c.name, description: c.description, visibility: c.visibility } } } : s;
+      const changed = { name: c.name, description: c.description, visibility: c.visibility, postingPolicy: c.postingPolicy, mentionAllPolicy: c.mentionAllPolicy };
+      return cur ? { ...s, conversations: { ...s.conversations, [groupId]: { ...cur, ...changed } } } : s;
     });
+  }
+
+  /** Fetches a conversation's pins; their messages go to `extra` (the timeline's own copies win when shown). */
+  async loadPins(conversationId: string): Promise<void> {
+    const list = await this.api.listPins(conversationId);
+    this.update((s) => {
+      const extra = { ...s.extra };
+      for (const p of list) extra[p.message.id] = p.message;
+      const refs = list.map((p) => ({ messageId: p.message.id, pinnedBy: p.pinnedBy, pinnedAt: p.pinnedAt }));
+      return { ...s, extra, pins: { ...s.pins, [conversationId]: refs } };
+    });
+  }
+
+  /** Pins or unpins a message; the list follows from the event (message.pinned / message.unpinned). */
+  async setPinned(m: Message, pinned: boolean): Promise<void> {
+    if (pinned) await this.api.pin(m.conversationId, m.id);
+    else await this.api.unpin(m.conversationId, m.id);
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {

@@ -37,6 +37,12 @@ export interface ChatState {
   connection: RealtimeState;
   /** When the next reconnect attempt is due (ms since the epoch), while offline. */
   retryAt: number | null;
+  /**
+   * Rolling upgrades: `outdated` is the server's message when it no longer speaks this client's
+   * protocol (the app must reload); `newerServer` the release of a server newer than this build.
+   */
+  outdated: string | null;
+  newerServer: string | null;
   /** The inbox has been fetched once. */
   inboxLoaded: boolean;
   conversations: Record<string, Conversation>;
@@ -54,4 +60,13 @@ export interface ChatState {
   peerRead: Record<string, number>;
   /** Messages fetched one by one (reply quotes of messages not loaded). */
   extra: Record<string, Message>;
+  /** Pinned messages of conversations whose pins were loaded, newest pin first (the messages are in timelines or `extra`). */
+  pins: Record<string, PinRef[]>;
+}
+
+/** A pin: the message itself is looked up by id, so edits and deletes reach it. */
+export interface PinRef {
+  messageId: string;
+  pinnedBy: string | null;
+  pinnedAt: string;
 }

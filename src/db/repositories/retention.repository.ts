@@ -1,0 +1,113 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { pgArray, queryRows } from '../sql.js';
+
+/** A conversation whose messages expire, and after how many days. */
+export interface ExpiringConversation {
+  id: string;
+  days: number;
+}
+
+/** What one purged batch did. */
+export interface PurgedBatch {
+  /** The purged messages' seqs (ascending). */
+  seqs: number[];
+  /** Their ids, in the same order. */
+  ids: string[];
+  /** Content hashes of the uploads removed with them (their files may now be unused). */
+  sha256s: string[];
+  uploads: number;
+}
+
+/**
+ * The SQL of message retention and of turning many messages into tombstones at once (the
+ * erasure's "delete my messages" too). Every statement is idempotent row by row, so two nodes
+ * running the same purge never do the work twice.
+ */
+export class RetentionRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Conversations with a retention period: a group's own, else the site's (direct conversations
+   * always the site's). Deleted groups too: their history is still stored.
+   */
+  async expiring(siteDays: number | null): Promise<ExpiringConversation[]> {
+    const rows = await queryRows<{ id: string; days: number }>(
+      this.db,
+      sql`SELECT id, COALESCE(retention_days, ${siteDays}::int) AS days FROM conversations
+          WHERE COALESCE(retention_days, ${siteDays}::int) IS NOT NULL`,
+    );
+    return rows.map((r) => ({ id: r.id, days: Number(r.days) }));
+  }
+
+  /**
+   * Up to `limit` live messages of a conversation created before `before`, oldest first, locked
+   * (rows another purge holds are skipped: two runs take disjoint batches, never deadlock).
+   */
+  async lockExpired(conversationId: string, before: Date, limit: number): Promise<{ id: string; seq: number }[]> {
+    const rows = await queryRows<{ id: string; seq: string | number }>(
+      this.db,
+      sql`SELECT id, seq FROM messages
+          WHERE conversation_id = ${conversationId}::uuid AND deleted_at IS NULL AND created_at < ${before.toISOString()}::timestamptz
+          ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+    );
+    return rows.map((r) => ({ id: r.id, seq: Number(r.seq) }));
+  }
+
+  /**
+   * Up to `limit` live messages a user sent, after a (conversation, seq) position, in that order
+   * (not locked: the caller locks their conversations first, as every seq-taking write does).
+   */
+  async sentBy(senderId: string, after: { conversationId: string; seq: number } | null, limit: number): Promise<{ id: string; conversationId: string; seq: number }[]> {
+    const position = after ? sql`AND (conversation_id, seq) > (${after.conversationId}::uuid, ${after.seq}::bigint)` : sql``;
+    const rows = await queryRows<{ id: string; conversation_id: string; seq: string | number }>(
+      this.db,
+      sql`SELECT id, conversation_id, seq FROM messages
+          WHERE sender_id = ${senderId}::uuid AND deleted_at IS NULL ${position}
+          ORDER BY conversation_id, seq LIMIT ${limit}`,
+    );
+    return rows.map((r) => ({ id: r.id, conversationId: r.conversation_id, seq: Number(r.seq) }));
+  }
+
+  /**
+   * Turns messages into tombstones exactly as a delete does (body, mentions, search terms,
+   * reactions, attachments and pins gone; queued webhook deliveries dropped) and removes the
+   * uploads that were attached only to them (never an avatar). Returns the seqs actually purged
+   * (a message already a tombstone is left alone) and the removed uploads' hashes.
+   */
+  async tombstone(messageIds: readonly string[]): Promise<PurgedBatch> {
+    if (messageIds.length === 0) return { seqs: [], ids: [], sha256s: [], uploads: 0 };
+    const ids = pgArray(messageIds);
+    const purged = await queryRows<{ id: string; seq: string | number }>(
+      this.db,
+      sql`UPDATE messages SET body = '', mentions = '{}', search_terms = '{}', deleted_at = now()
+          WHERE id = ANY(${ids}::uuid[]) AND deleted_at IS NULL RETURNING id, seq`,
+    );
+    if (purged.length === 0) return { seqs: [], ids: [], sha256s: [], uploads: 0 };
+    purged.sort((a, b) => Number(a.seq) - Number(b.seq));
+    const done = pgArray(purged.map((r) => r.id));
+    await this.db.execute(sql`DELETE FROM message_mentions WHERE message_id = ANY(${done}::uuid[])`);
+    await this.db.execute(sql`DELETE FROM reactions WHERE message_id = ANY(${done}::uuid[])`);
+    await this.db.execute(sql`DELETE FROM pins WHERE message_id = ANY(${done}::uuid[])`);
+    await this.db.execute(sql`DELETE FROM webhook_deliveries WHERE message_id = ANY(${done}::uuid[])`);
+    const detached = await queryRows<{ upload_id: string }>(
+      this.db,
+      sql`DELETE FROM message_attachments WHERE message_id = ANY(${done}::uuid[]) RETURNING upload_id`,
+    );
+    const removed = await this.deleteUnusedUploads([...new Set(detached.map((r) => r.upload_id))]);
+    return { seqs: purged.map((r) => Number(r.seq)), ids: purged.map((r) => r.id), sha256s: removed.sha256s, uploads: removed.count };
+  }
+
+  /** Of these uploads, removes those attached to no message and nobody's avatar; returns their hashes. */
+  async deleteUnusedUploads(uploadIds: readonly string[]): Promise<{ sha256s: string[]; count: number }> {
+    if (uploadIds.length === 0) return { sha256s: [], count: 0 };
+    const rows = await queryRows<{ sha256: string }>(
+      this.db,
+      sql`DELETE FROM uploads u WHERE u.id = ANY(${pgArray(uploadIds)}::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.upload_id = u.id)
+          AND NOT EXISTS (SELECT 1 FROM users x WHERE x.avatar_upload_id = u.id)
+          RETURNING u.sha256`,
+    );
+    return { sha256s: [...new Set(rows.map((r) => r.sha256))], count: rows.length };
+  }
+}

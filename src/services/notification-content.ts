@@ -1,0 +1,89 @@
+/** What a notification says: the push payload of a message and the e-mail digest of unread mentions. */
+import type { DigestMention } from '../db/repositories/notifications.repository.js';
+import type { Mail } from './mailer.js';
+
+/** Characters of a message shown in a push or a digest. */
+export const EXCERPT_MAX = 200;
+/** Bytes the push payload may take (push services accept about 4 KiB after encryption). */
+export const PUSH_PAYLOAD_MAX = 3 * 1024;
+
+/** At most `max` characters (code points: an emoji or 𠀀 is never cut in half), whitespace folded. */
+export function excerpt(text: string, max = EXCERPT_MAX): string {
+  const folded = text.replace(/\s+/g, ' ').trim();
+  const chars = Array.from(folded);
+  return chars.length <= max ? folded : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** The link that opens a conversation in the web client. */
+export function conversationLink(publicUrl: string, conversationId: string): string {
+  return `${publicUrl}/c/${encodeURIComponent(conversationId)}`;
+}
+
+export interface PushMessage {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  body: string;
+  attachments: number;
+  kind: 'group' | 'direct';
+  conversationName: string | null;
+  senderName: string;
+}
+
+/** The JSON the service worker receives; kept under PUSH_PAYLOAD_MAX (the excerpt shrinks if needed). */
+export function pushNotification(m: PushMessage, publicUrl: string): Record<string, unknown> {
+  const title = m.kind === 'group' ? `${m.senderName} in ${m.conversationName ?? 'a group'}` : m.senderName;
+  const text = m.body.trim() ? m.body : m.attachments > 0 ? `sent ${m.attachments === 1 ? 'an attachment' : `${m.attachments} attachments`}` : '';
+  let max = EXCERPT_MAX;
+  for (;;) {
+    const payload = {
+      type: 'message',
+      conversationId: m.conversationId,
+      messageId: m.messageId,
+      seq: m.seq,
+      title: excerpt(title, 120),
+      body: excerpt(text, max),
+      url: conversationLink(publicUrl, m.conversationId),
+    };
+    if (Buffer.byteLength(JSON.stringify(payload), 'utf8') <= PUSH_PAYLOAD_MAX || max <= 20) return payload;
+    max = Math.floor(max / 2);
+  }
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The one e-mail of a user's digest: each unread mention with where, who, what and a link. */
+export function digestMail(to: string, mentions: readonly DigestMention[], publicUrl: string): Pick<Mail, 'to' | 'subject' | 'text' | 'html'> {
+  const first = mentions[0]!;
+  const n = mentions.length;
+  const subject = n === 1 ? `${first.senderName} mentioned you on Parley` : `You were mentioned ${n} times on Parley`;
+  const entries = mentions.map((m) => {
+    const where = m.kind === 'group' ? (m.conversationName ?? 'a group') : `a direct message`;
+    const what = m.body.trim() ? excerpt(m.body) : m.attachments > 0 ? '(attachments)' : '';
+    return { where, who: m.senderName, what, link: conversationLink(publicUrl, m.conversationId), at: new Date(m.createdAt).toISOString() };
+  });
+  const text = [
+    `Hello ${first.displayName},`,
+    '',
+    n === 1 ? 'You were mentioned while you were away:' : `You were mentioned ${n} times while you were away:`,
+    '',
+    ...entries.flatMap((e) => [`${e.who} in ${e.where} (${e.at}):`, `  ${e.what}`, `  ${e.link}`, '']),
+    'You get this e-mail because the e-mail digest is on in your notification settings.',
+    `Change it at ${publicUrl}/`,
+  ].join('\n');
+  const html = [
+    '<!doctype html><html><body style="font-family: sans-serif">',
+    `<p>Hello ${escapeHtml(first.displayName)},</p>`,
+    `<p>${n === 1 ? 'You were mentioned while you were away:' : `You were mentioned ${n} times while you were away:`}</p>`,
+    '<ul>',
+    ...entries.map(
+      (e) =>
+        `<li><p><strong>${escapeHtml(e.who)}</strong> in <strong>${escapeHtml(e.where)}</strong> <small>(${escapeHtml(e.at)})</small><br>${escapeHtml(e.what)}<br><a href="${escapeHtml(e.link)}">Open the conversation</a></p></li>`,
+    ),
+    '</ul>',
+    `<p><small>You get this e-mail because the e-mail digest is on in your notification settings. <a href="${escapeHtml(publicUrl)}/">Change it</a>.</small></p>`,
+    '</body></html>',
+  ].join('\n');
+  return { to, subject, text, html };
+}

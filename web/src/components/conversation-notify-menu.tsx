@@ -1,0 +1,91 @@
+/** The 🔔 menu of a conversation's header: your notification level here (All, Mentions, Nothing) and mute. */
+import { useEffect, useRef, useState } from 'react';
+import type { Conversation } from '../../../src/client/index.js';
+import { useStore } from '../store/hooks.js';
+import { errorText, toast } from '../toasts.js';
+
+type Level = 'default' | 'all' | 'mentions' | 'none';
+const CHOICES: { level: Exclude<Level, 'default'>; label: string; hint: string }[] = [
+  { level: 'all', label: 'All messages', hint: 'Notify me of every message' },
+  { level: 'mentions', label: 'Mentions only', hint: 'Only when someone @mentions me' },
+  { level: 'none', label: 'Nothing', hint: 'Never notify me here' },
+];
+
+/** What `default` stands for: every message in a direct chat, mentions in a group. */
+export function effectiveLevel(c: Pick<Conversation, 'kind' | 'notifyLevel'>): Exclude<Level, 'default'> {
+  const level = c.notifyLevel ?? 'default';
+  if (level !== 'default') return level;
+  return c.kind === 'direct' ? 'all' : 'mentions';
+}
+
+export function ConversationNotifyMenu({ conversation }: { conversation: Conversation }) {
+  const store = useStore();
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  const level = effectiveLevel(conversation);
+  const muted = conversation.muted ?? false;
+
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (e: MouseEvent) => {
+      if (!ref.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [open]);
+
+  const set = async (change: { level?: Level; muted?: boolean }) => {
+    setOpen(false);
+    try {
+      const r = await store.api.request<{ level: Level; muted: boolean }>('PUT', `/conversations/${encodeURIComponent(conversation.id)}/notifications`, { body: change });
+      const now = store.getState().conversations[conversation.id] ?? conversation;
+      store.addConversation({ ...now, notifyLevel: r.level, muted: r.muted });
+    } catch (err) {
+      toast(errorText(err, 'change the notifications of this conversation'));
+    }
+  };
+
+  return (
+    <div className="menu-anchor notify-menu" ref={ref}>
+      <button
+        type="button"
+        className={`btn btn-small${muted ? ' active' : ''}`}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-label={`Notifications: ${muted ? 'muted' : CHOICES.find((c) => c.level === level)!.label}`}
+        title="Notifications for this conversation"
+        data-testid="notify-menu-button"
+        data-level={level}
+        data-muted={muted}
+        onClick={() => setOpen(!open)}
+        onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}
+      >
+        {muted || level === 'none' ? '🔕' : '🔔'}
+      </button>
+      {open && (
+        <div className="menu menu-right" role="menu" data-testid="notify-menu" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
+          {CHOICES.map((c, i) => (
+            <button
+              key={c.level}
+              type="button"
+              role="menuitemradio"
+              aria-checked={level === c.level}
+              title={c.hint}
+              data-testid={`notify-level-${c.level}`}
+              autoFocus={i === 0}
+              onClick={() => void set({ level: c.level })}
+            >
+              {level === c.level ? '● ' : '○ '}
+              {c.label}
+              {conversation.notifyLevel === 'default' && level === c.level ? ' (default)' : ''}
+            </button>
+          ))}
+          <hr className="menu-sep" />
+          <button type="button" role="menuitemcheckbox" aria-checked={muted} data-testid="notify-mute" onClick={() => void set({ muted: !muted })}>
+            {muted ? 'Unmute' : 'Mute'}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,79 @@
+/** Group settings for admins: name, description, who may post (announcement groups) and who may use @all / @here. */
+import { useState, type FormEvent } from 'react';
+import type { Conversation, MentionAllPolicy, PostingPolicy } from '../../../src/client/index.js';
+import { useStore } from '../store/hooks.js';
+import { errorText } from '../toasts.js';
+import { Modal } from './modal.js';
+import { GroupRetentionSection } from './group-retention-section.js';
+
+export function GroupSettingsDialog({ conversation, onClose }: { conversation: Conversation; onClose: () => void }) {
+  const store = useStore();
+  const [name, setName] = useState(conversation.name ?? '');
+  const [description, setDescription] = useState(conversation.description ?? '');
+  const [postingPolicy, setPostingPolicy] = useState<PostingPolicy>(conversation.postingPolicy ?? 'everyone');
+  const [mentionAllPolicy, setMentionAllPolicy] = useState<MentionAllPolicy>(conversation.mentionAllPolicy ?? 'admins');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!name.trim()) return setError('A group needs a name.');
+    setBusy(true);
+    try {
+      await store.updateGroup(conversation.id, { name: name.trim(), description: description.trim() || null, postingPolicy, mentionAllPolicy });
+      onClose();
+    } catch (err) {
+      setBusy(false);
+      setError(errorText(err, 'save the settings'));
+    }
+  };
+
+  return (
+    <Modal title="Group settings" onClose={onClose} testId="group-settings-dialog">
+      <form className="form" onSubmit={(e) => void save(e)}>
+        <label>
+          Name
+          <input data-testid="group-settings-dialog-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} required autoFocus />
+        </label>
+        <label>
+          <span>
+            Description <span className="muted">(shown in the conversation header)</span>
+          </span>
+          <textarea data-testid="group-settings-dialog-description" value={description} maxLength={1000} rows={3} onChange={(e) => setDescription(e.target.value)} />
+        </label>
+        <label className="checkbox-row">
+          <input
+            type="checkbox"
+            data-testid="group-settings-admins-only"
+            checked={postingPolicy === 'admins'}
+            onChange={(e) => setPostingPolicy(e.target.checked ? 'admins' : 'everyone')}
+          />{' '}
+          Only admins can post <span className="muted">(an announcement group: members read and react)</span>
+        </label>
+        <label>
+          Who can notify everyone with @all and @here
+          <select data-testid="group-settings-mention-all" value={mentionAllPolicy} onChange={(e) => setMentionAllPolicy(e.target.value as MentionAllPolicy)}>
+            <option value="admins">Admins and the owner</option>
+            <option value="everyone">Every member</option>
+            <option value="nobody">Nobody</option>
+          </select>
+        </label>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" data-testid="group-settings-save" disabled={busy}>
+            Save
+          </button>
+        </div>
+      </form>
+      <hr className="section-rule" />
+      <GroupRetentionSection conversation={conversation} />
+    </Modal>
+  );
+}

@@ -1,0 +1,120 @@
+/** "Forgot password?": ask for a reset link by e-mail, then choose a new password from the link. */
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import type { ParleyApi } from '../../../src/client/index.js';
+import { accountErrorText, confirmPasswordReset, requestPasswordReset } from '../account-api.js';
+import { errorText } from '../toasts.js';
+
+function Card({ title, children, onSubmit, testId }: { title: string; children: ReactNode; onSubmit: (e: FormEvent) => void; testId: string }) {
+  const ids = useId();
+  return (
+    <main className="auth" data-testid={testId}>
+      <form className="auth-card" onSubmit={onSubmit} aria-labelledby={`${ids}-title`} noValidate>
+        <div className="auth-logo" aria-hidden="true">
+          P
+        </div>
+        <h1 id={`${ids}-title`}>{title}</h1>
+        {children}
+      </form>
+    </main>
+  );
+}
+
+/** Asks for a reset link for a username or e-mail address; the answer never says whether the account exists. */
+export function ForgotPasswordForm({ api, onBack }: { api: ParleyApi; onBack: () => void }) {
+  const [login, setLogin] = useState('');
+  const [sent, setSent] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const ids = useId();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!login.trim()) return setError('Enter your username or e-mail address.');
+    setBusy(true);
+    setError(null);
+    try {
+      await requestPasswordReset(api, login.trim());
+      setSent(true);
+    } catch (err) {
+      setError(accountErrorText(err) ?? errorText(err, 'ask for a reset link'));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title="Reset your password" onSubmit={(e) => void submit(e)} testId="forgot-password">
+      {sent ? (
+        <p role="status" data-testid="forgot-sent">
+          If an account with that name or address has an e-mail address, a link to choose a new password is on its way. It works for one hour.
+        </p>
+      ) : (
+        <>
+          <p className="muted">Enter your username or e-mail address and we will e-mail you a link to choose a new password.</p>
+          <label htmlFor={`${ids}-l`}>Username or e-mail</label>
+          <input id={`${ids}-l`} data-testid="forgot-login" autoComplete="username" autoCapitalize="none" spellCheck={false} value={login} onChange={(e) => setLogin(e.target.value)} autoFocus />
+          {error && (
+            <p className="form-error" role="alert" data-testid="forgot-error">
+              {error}
+            </p>
+          )}
+          <button type="submit" className="btn btn-primary" data-testid="forgot-submit" disabled={busy}>
+            {busy ? 'Please wait…' : 'Send reset link'}
+          </button>
+        </>
+      )}
+      <p className="auth-switch">
+        <button type="button" className="btn-link" data-testid="forgot-back" onClick={onBack}>
+          Back to sign in
+        </button>
+      </p>
+    </Card>
+  );
+}
+
+/** The page a reset link opens: choose a new password; then back to sign in. */
+export function ResetPasswordForm({ api, code, onDone }: { api: ParleyApi; code: string; onDone: (message: string | null) => void }) {
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const ids = useId();
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (password.length < 8) return setError('A password has at least 8 characters.');
+    if (password !== again) return setError('The two passwords differ.');
+    setBusy(true);
+    setError(null);
+    try {
+      await confirmPasswordReset(api, code, password);
+      onDone('Your password was changed. Sign in with the new one.');
+    } catch (err) {
+      setBusy(false);
+      setError(accountErrorText(err) ?? errorText(err, 'change your password'));
+    }
+  };
+
+  return (
+    <Card title="Choose a new password" onSubmit={(e) => void submit(e)} testId="reset-password">
+      <label htmlFor={`${ids}-p`}>New password</label>
+      <input id={`${ids}-p`} data-testid="reset-password-new" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />
+      <label htmlFor={`${ids}-a`}>New password again</label>
+      <input id={`${ids}-a`} data-testid="reset-password-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
+      <p className="muted">Setting a new password signs you out on every device.</p>
+      {error && (
+        <p className="form-error" role="alert" data-testid="reset-error">
+          {error}
+        </p>
+      )}
+      <button type="submit" className="btn btn-primary" data-testid="reset-submit" disabled={busy}>
+        {busy ? 'Please wait…' : 'Set new password'}
+      </button>
+      <p className="auth-switch">
+        <button type="button" className="btn-link" data-testid="reset-back" onClick={() => onDone(null)}>
+          Back to sign in
+        </button>
+      </p>
+    </Card>
+  );
+}

@@ -1,0 +1,79 @@
+/** The pinned messages of a conversation, newest pin first, kept live by message.pinned / message.unpinned. */
+import { useEffect } from 'react';
+import type { Message } from '../../../src/client/index.js';
+import { formatFull } from '../format.js';
+import { useChat, useStore } from '../store/hooks.js';
+import type { PinRef } from '../store/types.js';
+import { errorText, toast } from '../toasts.js';
+
+const NONE: PinRef[] = [];
+
+export function PinsPanel({ conversationId, canPin, onJump, onClose }: { conversationId: string; canPin: boolean; onJump: (messageId: string) => void; onClose: () => void }) {
+  const store = useStore();
+  const loaded = useChat((s) => s.pins[conversationId] !== undefined);
+  const pins = useChat((s) => s.pins[conversationId] ?? NONE);
+  const timeline = useChat((s) => s.timelines[conversationId]);
+  const extra = useChat((s) => s.extra);
+  const users = useChat((s) => s.users);
+
+  useEffect(() => {
+    store.loadPins(conversationId).catch((err: unknown) => toast(errorText(err, 'load the pinned messages')));
+  }, [store, conversationId]);
+
+  // A message pinned live that is not loaded here: fetch it.
+  useEffect(() => {
+    for (const p of pins) {
+      if (!extra[p.messageId] && !timeline?.messages.some((m) => m.id === p.messageId)) void store.fetchMessage(p.messageId).catch(() => undefined);
+    }
+  }, [pins, extra, timeline, store]);
+
+  const messageOf = (id: string): Message | undefined => timeline?.messages.find((m) => m.id === id) ?? extra[id];
+  const shown = pins.filter((p) => !messageOf(p.messageId)?.deletedAt);
+
+  return (
+    <aside className="members-panel pins-panel" id="pins-panel" data-testid="pins-panel" aria-label="Pinned messages">
+      <header className="panel-header">
+        <h2>Pinned</h2>
+        <button type="button" className="icon-btn" aria-label="Close pinned messages" data-testid="pins-panel-close" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      {loaded && shown.length === 0 && (
+        <p className="muted" data-testid="pins-empty">
+          No pinned messages yet.
+        </p>
+      )}
+      <ul className="pin-list">
+        {shown.map((p) => {
+          const m = messageOf(p.messageId);
+          const author = m ? (users[m.senderId]?.displayName ?? 'Someone') : '';
+          const text = !m ? 'Loading…' : m.body || (m.attachments[0] ? `📎 ${m.attachments[0].filename}` : '');
+          return (
+            <li key={p.messageId} className="pin" data-testid="pinned-message" data-message-id={p.messageId}>
+              <button type="button" className="pin-open" onClick={() => onJump(p.messageId)} aria-label={`Go to the message by ${author}`}>
+                <span className="pin-author">{author}</span>
+                <span className="pin-text" dir="auto" data-testid="pinned-message-body">
+                  {text.length > 300 ? `${text.slice(0, 300)}…` : text}
+                </span>
+              </button>
+              <span className="muted pin-meta">
+                Pinned {p.pinnedBy && users[p.pinnedBy] ? `by ${users[p.pinnedBy]!.displayName} ` : ''}
+                <time dateTime={p.pinnedAt}>{formatFull(p.pinnedAt)}</time>
+              </span>
+              {canPin && m && (
+                <button
+                  type="button"
+                  className="btn-link"
+                  data-testid="pinned-message-unpin"
+                  onClick={() => void store.setPinned(m, false).catch((err: unknown) => toast(errorText(err, 'unpin the message')))}
+                >
+                  Unpin
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </aside>
+  );
+}
