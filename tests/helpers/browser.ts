@@ -303,7 +303,9 @@ export interface Pair {
 
 /** Alice (the owner) and Bob in a new group, each signed in in their own browser with the group open. */
 export async function pairInGroup(e2e: E2e, name: string, opts: { bobViewport?: { width: number; height: number } } = {}): Promise<Pair> {
-  const [aliceAcc, bobAcc] = await Promise.all([createAccount(e2e.server, 'alice', 'Alice'), createAccount(e2e.server, 'bob', 'Bob')]);
+  // One after the other: on a fresh server the first account is the site admin, and tests rely on it being Alice.
+  const aliceAcc = await createAccount(e2e.server, 'alice', 'Alice');
+  const bobAcc = await createAccount(e2e.server, 'bob', 'Bob');
   const groupId = await createGroupApi(e2e.server, aliceAcc, { name, memberIds: [bobAcc.user.id] });
   const [alice, bob] = await Promise.all([
     e2e.newPage('alice', { account: aliceAcc }),

@@ -39,9 +39,13 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
 
   const patch = async (change: Partial<Prefs>) => {
     setError(null);
+    // Shown at once (a checkbox that waits for the server looks broken); put back if refused.
+    const before = prefs;
+    if (before) setPrefs({ ...before, ...change });
     try {
       setPrefs(await store.api.request<Prefs>('PATCH', '/users/me/notification-prefs', { body: change }));
     } catch (err) {
+      setPrefs(before);
       setError(errorText(err, 'save your notification settings'));
     }
   };
