@@ -96,12 +96,16 @@ export class AccountsService {
     const { session } = found;
     // "Last used" (shown in the token list) is kept to the minute: at most one write a minute.
     // A login session's expiry slides with it (SESSION_IDLE_DAYS, capped by SESSION_MAX_DAYS).
-    const renewed = Date.now() - session.lastUsedAt.getTime() > 60_000;
-    if (renewed) {
+    // Awaited (once a minute per session at most): of concurrent requests, only the one whose
+    // update matched renews, so the cookie is sent again once, not by every request in flight.
+    let renewed = false;
+    if (Date.now() - session.lastUsedAt.getTime() > 60_000) {
       const { idleSeconds, maxSeconds } = this.sessionPolicy;
-      this.repos.sessions
-        .touch(session.id, session.kind === 'session' ? { idleSeconds, maxSeconds } : undefined)
-        .catch((err: unknown) => this.logger.warn({ err }, 'marking a session used failed'));
+      try {
+        renewed = (await this.repos.sessions.touch(session.id, session.kind === 'session' ? { idleSeconds, maxSeconds } : undefined)) !== null;
+      } catch (err) {
+        this.logger.warn({ err }, 'marking a session used failed');
+      }
     }
     return { user: found.user, sessionId: session.id, tokenHash, session, renewed };
   }
