@@ -1,7 +1,6 @@
 /**
- * Sends queued notifications (Web Push and e-mail digests), as the webhook dispatcher does for
- * webhooks: every node polls the durable queue (and is kicked after a local enqueue), claims due
- * rows with a lease, sends a few at a time, and records the outcome. Success deletes the row; a
+ * Sends queued notifications (Web Push and e-mail digests) through a QueueWorker, as the webhook
+ * dispatcher does for webhooks, and records each outcome. Success deletes the row; a
  * failure worth retrying (a push service's 429 or 5xx, a network error, an SMTP refusal) is
  * retried with back-off, and after the last retry the delivery is dropped. A push service's 404
  * or 410 means the subscription is gone: it is deleted at once. No transaction is open while a
@@ -11,6 +10,7 @@ import type { Logger } from '../core/logger.js';
 import type { ClaimedNotification, NotificationsRepository } from '../db/repositories/notifications.repository.js';
 import type { Mailer } from './mailer.js';
 import { sendPush, type VapidKeys } from './push-sender.js';
+import { QueueWorker, retryDelayMs } from './queue-worker.js';
 
 export interface NotificationOptions {
   /** Push to loopback and private addresses, and over plain http (PUSH_ALLOW_PRIVATE=on; tests). */
@@ -45,13 +45,7 @@ export const DEFAULT_NOTIFICATION_OPTIONS: NotificationOptions = {
 type Outcome = 'sent' | 'gone' | 'retry' | 'give-up' | 'stopped';
 
 export class NotificationDispatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-  private filling: Promise<void> = Promise.resolve();
-  private pending = false;
-  private stopped = true;
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopping = new AbortController();
+  private readonly worker: QueueWorker<ClaimedNotification>;
 
   constructor(
     private readonly repo: NotificationsRepository,
@@ -59,71 +53,37 @@ export class NotificationDispatcher {
     private readonly mailer: Mailer | undefined,
     private readonly logger: Logger,
     private readonly options: NotificationOptions,
-  ) {}
+  ) {
+    this.worker = new QueueWorker(
+      'notification',
+      {
+        claim: (n) => this.repo.claimDue(n, this.options.leaseMs),
+        release: (d) => this.repo.release(d.id),
+        deliver: (d, signal) => this.deliver(d, signal),
+        describe: (d) => ({ deliveryId: d.id }),
+      },
+      options,
+      logger,
+    );
+  }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.stopping = new AbortController();
-    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs);
-    this.timer.unref();
-    this.kick();
+    this.worker.start();
   }
 
   /** Stops polling, aborts the sends in flight and hands their claims back for the next node. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.stopping.abort();
-    await this.filling;
-    await Promise.allSettled([...this.inFlight]);
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Looks at the queue soon (after a local enqueue, or a delivery finishing). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.pending = true;
-      return;
-    }
-    this.running = true;
-    this.filling = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.fill())
-      .catch((err: unknown) => this.logger.warn({ err }, 'claiming notification deliveries failed'))
-      .finally(() => {
-        this.running = false;
-        if (this.pending) {
-          this.pending = false;
-          this.kick();
-        }
-      });
+    this.worker.kick();
   }
 
-  private async fill(): Promise<void> {
-    const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0 || this.stopped) return;
-    const claimed = await this.repo.claimDue(free, this.options.leaseMs);
-    if (this.stopped) {
-      await Promise.allSettled(claimed.map((d) => this.repo.release(d.id)));
-      return;
-    }
-    for (const delivery of claimed) {
-      const job: Promise<void> = this.deliver(delivery)
-        .catch((err: unknown) => this.logger.error({ err, deliveryId: delivery.id }, 'recording a notification delivery failed'))
-        .finally(() => {
-          this.inFlight.delete(job);
-          this.kick();
-        });
-      this.inFlight.add(job);
-    }
-    if (claimed.length === free) this.pending = true;
-  }
-
-  private async deliver(d: ClaimedNotification): Promise<void> {
+  private async deliver(d: ClaimedNotification, signal: AbortSignal): Promise<void> {
     const log = this.logger.child({ deliveryId: d.id, channel: d.channel, attempt: d.attempts });
-    const { outcome, retryAfterMs } = d.channel === 'push' ? await this.push(d, log) : await this.email(d, log);
+    const { outcome, retryAfterMs } = d.channel === 'push' ? await this.push(d, signal, log) : await this.email(d, signal, log);
     switch (outcome) {
       case 'stopped':
         // Not the receiver's fault: the next node (or this one after a restart) tries again.
@@ -137,9 +97,8 @@ export class NotificationDispatcher {
       case 'give-up':
         return this.repo.complete(d.id);
       case 'retry': {
-        const delays = this.options.retryDelaysMs;
-        if (d.attempts <= delays.length) {
-          const base = delays[d.attempts - 1]! * (0.8 + Math.random() * 0.4);
+        const base = retryDelayMs(this.options.retryDelaysMs, d.attempts);
+        if (base !== null) {
           const delay = Math.max(base, Math.min(retryAfterMs ?? 0, 3_600_000));
           log.info({ retryInMs: Math.round(delay) }, 'notification delivery failed; will retry');
           return this.repo.reschedule(d.id, delay);
@@ -151,7 +110,7 @@ export class NotificationDispatcher {
     }
   }
 
-  private async push(d: ClaimedNotification, log: Logger): Promise<{ outcome: Outcome; retryAfterMs?: number | null }> {
+  private async push(d: ClaimedNotification, signal: AbortSignal, log: Logger): Promise<{ outcome: Outcome; retryAfterMs?: number | null }> {
     if (!d.endpoint || !d.p256dh || !d.auth || !d.subscriptionId) return { outcome: 'give-up' };
     const p = d.payload as { notification?: unknown; urgency?: string; topic?: string };
     const result = await sendPush({ endpoint: d.endpoint, p256dh: d.p256dh, auth: d.auth }, JSON.stringify(p.notification ?? {}), await this.vapid(), {
@@ -159,11 +118,11 @@ export class NotificationDispatcher {
       urgency: p.urgency === 'high' ? 'high' : 'normal',
       topic: typeof p.topic === 'string' ? p.topic : undefined,
       allowPrivate: this.options.allowPrivate,
-      signal: this.stopping.signal,
+      signal,
       timeoutMs: this.options.requestTimeoutMs,
     });
     if ('error' in result) {
-      if (this.stopping.signal.aborted) return { outcome: 'stopped' };
+      if (signal.aborted) return { outcome: 'stopped' };
       const e = result.error as { code?: unknown; name?: string; message?: string };
       // A refused target (the guard) or a key web-push cannot use will not get better.
       if (e.name === 'WebhookTargetError' || !('code' in e)) {
@@ -187,7 +146,7 @@ export class NotificationDispatcher {
     return { outcome: 'give-up' };
   }
 
-  private async email(d: ClaimedNotification, log: Logger): Promise<{ outcome: Outcome; retryAfterMs?: number | null }> {
+  private async email(d: ClaimedNotification, signal: AbortSignal, log: Logger): Promise<{ outcome: Outcome; retryAfterMs?: number | null }> {
     if (!this.mailer?.enabled) return { outcome: 'retry' };
     const mail = d.payload as { to?: string; subject?: string; text?: string; html?: string };
     if (!mail.to || !mail.subject || !mail.text) return { outcome: 'give-up' };
@@ -202,7 +161,7 @@ export class NotificationDispatcher {
       log.debug('digest e-mail sent');
       return { outcome: 'sent' };
     } catch (err) {
-      if (this.stopping.signal.aborted) return { outcome: 'stopped' };
+      if (signal.aborted) return { outcome: 'stopped' };
       log.info({ err: (err as Error).message }, 'digest e-mail not accepted');
       return { outcome: 'retry' };
     }

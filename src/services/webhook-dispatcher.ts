@@ -1,15 +1,15 @@
 /**
- * Sends queued webhook deliveries. Every node runs one: it polls the durable queue (and is kicked
- * at once after a local enqueue), claims due rows with a lease (one per hook at a time, so a slow
- * receiver holds one slot only), POSTs a few at a time, and
- * records the outcome: success deletes the row, a failure is retried with back-off, and after
- * the last retry the delivery is dropped; a hook failing too many deliveries in a row is disabled.
+ * Sends queued webhook deliveries through a QueueWorker (every node runs one; claims are one per
+ * hook at a time, so a slow receiver holds one slot only) and records each outcome: success
+ * deletes the row, a failure is retried with back-off, and after the last retry the delivery is
+ * dropped; a hook failing too many deliveries in a row is disabled.
  * No transaction is open while a request is in flight.
  */
 import type { Logger } from '../core/logger.js';
 import type { ClaimedDelivery, WebhooksRepository } from '../db/repositories/webhooks.repository.js';
 import type { AuditService } from './audit.service.js';
 import { parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from './webhook-guard.js';
+import { QueueWorker, retryDelayMs } from './queue-worker.js';
 import { postWebhook, signWebhookBody } from './webhook-http.js';
 
 export interface WebhookDispatcherOptions {
@@ -58,13 +58,7 @@ function describeFailure(err: unknown, timeoutMs: number): string {
 
 export class WebhookDispatcher {
   private readonly options: WebhookDispatcherOptions;
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-  private filling: Promise<void> = Promise.resolve();
-  private pending = false;
-  private stopped = true;
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopping = new AbortController();
+  private readonly worker: QueueWorker<ClaimedDelivery>;
 
   constructor(
     private readonly repo: WebhooksRepository,
@@ -75,71 +69,34 @@ export class WebhookDispatcher {
     private readonly onDisabled: (conversationId: string) => void = () => undefined,
   ) {
     this.options = { ...DEFAULT_WEBHOOK_OPTIONS, ...options };
+    this.worker = new QueueWorker(
+      'webhook',
+      {
+        claim: (n) => this.repo.claimDue(n, this.options.leaseMs),
+        release: (d) => this.repo.release(d.id),
+        deliver: (d, signal) => this.deliver(d, signal),
+        describe: (d) => ({ deliveryId: d.id }),
+      },
+      this.options,
+      logger,
+    );
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.stopping = new AbortController();
-    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs);
-    this.timer.unref();
-    this.kick();
+    this.worker.start();
   }
 
   /** Stops polling, aborts the requests in flight and hands their claims back for the next node. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.stopping.abort();
-    await this.filling;
-    await Promise.allSettled([...this.inFlight]);
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Looks at the queue soon (after a local enqueue, or a delivery finishing). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.pending = true;
-      return;
-    }
-    this.running = true;
-    this.filling = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.fill())
-      .catch((err: unknown) => this.logger.warn({ err }, 'claiming webhook deliveries failed'))
-      .finally(() => {
-        this.running = false;
-        if (this.pending) {
-          this.pending = false;
-          this.kick();
-        }
-      });
+    this.worker.kick();
   }
 
-  /** Claims as many due deliveries as there are free slots and starts them. */
-  private async fill(): Promise<void> {
-    const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0 || this.stopped) return;
-    const claimed = await this.repo.claimDue(free, this.options.leaseMs);
-    if (this.stopped) {
-      await Promise.allSettled(claimed.map((d) => this.repo.release(d.id)));
-      return;
-    }
-    for (const delivery of claimed) {
-      const job: Promise<void> = this.deliver(delivery)
-        .catch((err: unknown) => this.logger.error({ err, deliveryId: delivery.id }, 'recording a webhook delivery failed'))
-        .finally(() => {
-          this.inFlight.delete(job);
-          this.kick();
-        });
-      this.inFlight.add(job);
-    }
-    // A full batch: there may be more due right now.
-    if (claimed.length === free) this.pending = true;
-  }
-
-  private async deliver(d: ClaimedDelivery): Promise<void> {
+  private async deliver(d: ClaimedDelivery, signal: AbortSignal): Promise<void> {
     const { requestTimeoutMs } = this.options;
     const log = this.logger.child({ webhookId: d.webhookId, deliveryId: d.id, attempt: d.attempts });
     let failure: string;
@@ -158,7 +115,7 @@ export class WebhookDispatcher {
           'x-parley-delivery': d.id,
           'x-parley-event': EVENT,
         },
-        signal: AbortSignal.any([AbortSignal.timeout(requestTimeoutMs), this.stopping.signal]),
+        signal: AbortSignal.any([AbortSignal.timeout(requestTimeoutMs), signal]),
       });
       if (status >= 200 && status < 300) {
         await this.repo.complete(d.id, d.webhookId);
@@ -167,7 +124,7 @@ export class WebhookDispatcher {
       }
       failure = `HTTP ${status}`;
     } catch (err) {
-      if (this.stopping.signal.aborted) {
+      if (signal.aborted) {
         // Not the receiver's fault: the next node (or this one after a restart) tries again.
         await this.repo.release(d.id);
         return;
@@ -180,9 +137,8 @@ export class WebhookDispatcher {
   }
 
   private async failed(d: ClaimedDelivery, failure: string, log: Logger): Promise<void> {
-    const delays = this.options.retryDelaysMs;
-    if (d.attempts <= delays.length) {
-      const delay = delays[d.attempts - 1]! * (0.8 + Math.random() * 0.4);
+    const delay = retryDelayMs(this.options.retryDelaysMs, d.attempts);
+    if (delay !== null) {
       await this.repo.reschedule(d.id, d.webhookId, delay, failure);
       log.info({ failure, retryInMs: Math.round(delay) }, 'webhook delivery failed; will retry');
       return;
