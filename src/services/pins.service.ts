@@ -4,8 +4,8 @@ import { isUuid } from '../core/ids.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
-import type { EventRow } from '../db/repositories/events.repository.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
+import type { ConversationEvent } from '../protocol/events.js';
 import type { Pin } from '../protocol/pins.js';
 import { MAX_PINS } from '../protocol/limits.js';
 import type { Actor } from './accounts.service.js';
@@ -27,10 +27,44 @@ export class PinsService {
 
   /** Pins a message of the conversation (idempotent): message.pinned, unless it already was. */
   async pin(actor: Actor, conversationId: string, messageId: string): Promise<void> {
+    await this.change(actor, conversationId, messageId, async (tx, conv, seq) => {
+      const message = await tx.messages.findById(messageId);
+      if (!message || message.conversationId !== conv.id) throw notFound('message');
+      if (message.deletedAt) throw conflict('the message was deleted');
+      if (!(await tx.pins.insert(conv.id, messageId, actor.user.id))) return null; // already pinned
+      // Counted with the new pin: throwing undoes it (an already pinned message stays a success at the limit).
+      if ((await tx.pins.countLive(conv.id)) > MAX_PINS) {
+        throw new AppError('pin_limit_reached', `a conversation may have at most ${MAX_PINS} pinned messages; unpin one first`, { max: MAX_PINS });
+      }
+      const row = (await appendEvent(tx, conv.id, 'message.pinned', { seq, messageId, payload: { pinnedBy: actor.user.id } }))!;
+      return { type: 'message.pinned', conversationId: conv.id, seq: row.seq, createdAt: row.createdAt.toISOString(), messageId, pinnedBy: actor.user.id };
+    });
+  }
+
+  /** Unpins a message (idempotent): message.unpinned, unless it was not pinned. */
+  async unpin(actor: Actor, conversationId: string, messageId: string): Promise<void> {
+    await this.change(actor, conversationId, messageId, async (tx, conv, seq) => {
+      if (!(await tx.pins.delete(conv.id, messageId))) return null; // was not pinned
+      const row = (await appendEvent(tx, conv.id, 'message.unpinned', { seq, messageId }))!;
+      return { type: 'message.unpinned', conversationId: conv.id, seq: row.seq, createdAt: row.createdAt.toISOString(), messageId };
+    });
+  }
+
+  /**
+   * A pin or an unpin: the caller may pin here (checked before, and again under the conversation's
+   * lock), the message is this conversation's, and `apply` runs with a fresh seq. It returns the
+   * event to publish, or null when nothing changed (the seq is then given back).
+   */
+  private async change(
+    actor: Actor,
+    conversationId: string,
+    messageId: string,
+    apply: (tx: Repositories, conv: ConversationRow, seq: number) => Promise<ConversationEvent | null>,
+  ): Promise<void> {
     const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
     requireMayPin(conv, member);
     await this.requireMessageOf(conv.id, messageId);
-    const event = await inTransaction<EventRow, null>(this.db, async (tx) => {
+    const event = await inTransaction<ConversationEvent, null>(this.db, async (tx) => {
       // The seq first: it locks the conversation, so a demotion, a delete or another pin that
       // committed before is seen below, and two pins cannot both pass the limit.
       const seq = await tx.conversations.takeSeq(conv.id);
@@ -38,42 +72,11 @@ export class PinsService {
       const now = await tx.members.find(conv.id, actor.user.id);
       if (!now) throw notFound('conversation');
       requireMayPin(conv, now);
-      const message = await tx.messages.findById(messageId);
-      if (!message || message.conversationId !== conv.id) throw notFound('message');
-      if (message.deletedAt) throw conflict('the message was deleted');
-      if (!(await tx.pins.insert(conv.id, messageId, actor.user.id))) throw new Rollback(null); // already pinned: give the seq back
-      // Counted with the new pin: throwing undoes it (an already pinned message stays a success at the limit).
-      if ((await tx.pins.countLive(conv.id)) > MAX_PINS) {
-        throw new AppError('pin_limit_reached', `a conversation may have at most ${MAX_PINS} pinned messages; unpin one first`, { max: MAX_PINS });
-      }
-      return (await appendEvent(tx, conv.id, 'message.pinned', { seq, messageId, payload: { pinnedBy: actor.user.id } }))!;
+      const done = await apply(tx, conv, seq);
+      if (!done) throw new Rollback(null);
+      return done;
     });
-    if (event) {
-      await this.publisher.publishEvents(conv.id, [
-        { type: 'message.pinned', conversationId: conv.id, seq: event.seq, createdAt: event.createdAt.toISOString(), messageId, pinnedBy: actor.user.id },
-      ]);
-    }
-  }
-
-  /** Unpins a message (idempotent): message.unpinned, unless it was not pinned. */
-  async unpin(actor: Actor, conversationId: string, messageId: string): Promise<void> {
-    const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
-    requireMayPin(conv, member);
-    await this.requireMessageOf(conv.id, messageId);
-    const event = await inTransaction<EventRow, null>(this.db, async (tx) => {
-      const seq = await tx.conversations.takeSeq(conv.id);
-      if (seq === null) throw notFound('conversation');
-      const now = await tx.members.find(conv.id, actor.user.id);
-      if (!now) throw notFound('conversation');
-      requireMayPin(conv, now);
-      if (!(await tx.pins.delete(conv.id, messageId))) throw new Rollback(null);
-      return (await appendEvent(tx, conv.id, 'message.unpinned', { seq, messageId }))!;
-    });
-    if (event) {
-      await this.publisher.publishEvents(conv.id, [
-        { type: 'message.unpinned', conversationId: conv.id, seq: event.seq, createdAt: event.createdAt.toISOString(), messageId },
-      ]);
-    }
+    if (event) await this.publisher.publishEvents(conv.id, [event]);
   }
 
   /** The conversation's pins, newest first; messages deleted since are left out. */
