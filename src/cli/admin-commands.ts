@@ -5,6 +5,7 @@ import { inTransaction, Rollback, type Repositories } from '../db/repositories/i
 import type { UserRow } from '../db/repositories/users.repository.js';
 import { hashPassword } from '../services/accounts.service.js';
 import type { AuditService } from '../services/audit.service.js';
+import { isReservedUsername } from '../services/mention-all.js';
 import { generatePassword, readPassword, type PasswordIo } from './password-input.js';
 import { formatTable } from './table.js';
 
@@ -46,6 +47,7 @@ export async function createAdmin(
 ): Promise<void> {
   const existing = await ctx.repos.users.findByUsername(input.username);
   if (existing) return promote(ctx, existing, input);
+  if (isReservedUsername(input.username)) throw new CliError(`"${input.username}" is reserved (it mentions a whole group): choose another username`);
   const pw = await newPassword(ctx, input.generate);
   const passwordHash = await hashPassword(pw.password);
   const created = await inTransaction<UserRow, null>(ctx.db, async (tx) => {

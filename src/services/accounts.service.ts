@@ -14,6 +14,7 @@ import type { SignupService } from './signup.service.js';
 import { newToken } from './tokens.service.js';
 import type { EventPublisher } from './events.js';
 import type { UploadsService } from './uploads.service.js';
+import { isReservedUsername } from './mention-all.js';
 import { presentUser, type UserView } from './presenters.js';
 
 /** argon2id, OWASP's minimum profile: 19 MiB, 2 passes. Hashing runs on libuv's thread pool. */
@@ -58,6 +59,7 @@ export class AccountsService {
   ) {}
 
   async register(input: { username: string; password: string; displayName?: string; email?: string; inviteCode?: string }, meta?: SessionMeta): Promise<{ user: User; token: string }> {
+    if (isReservedUsername(input.username)) throw new AppError('username_taken', `"${input.username}" is reserved (it mentions a whole group)`);
     const displayName = (input.displayName ?? input.username).trim();
     if (displayName.length === 0) throw badRequest('displayName must not be blank');
     const admission = (await this.signup?.admit(input)) ?? { email: null, inviteHash: null };

@@ -13,6 +13,14 @@ const MENTION = /(?<![\p{L}\p{N}_.@-])@([A-Za-z0-9_.-]{3,32})/gu;
 /** The names @all and @here take: never resolved as usernames. */
 export const MENTION_ALL_NAMES: ReadonlySet<string> = new Set(['all', 'here']);
 
+/**
+ * Usernames no one may take: @all and @here would never reach them (a trailing dot ends a
+ * sentence, so `all.` reads as @all too).
+ */
+export function isReservedUsername(username: string): boolean {
+  return MENTION_ALL_NAMES.has(username.replace(/\.+$/, '').toLowerCase());
+}
+
 /** Which of @all / @here a body uses (case-insensitive; a trailing dot ends the sentence). */
 export function mentionAllIn(body: string): { all: boolean; here: boolean } {
   const found = { all: false, here: false };

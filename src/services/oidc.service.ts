@@ -11,6 +11,7 @@ import type { Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { AdminService } from './admin.service.js';
 import { emailDomain } from './email-address.js';
+import { isReservedUsername } from './mention-all.js';
 import { OidcClient, OidcUnavailableError, type OidcPending } from './oidc-client.js';
 import { profileFromClaims, usernameCandidate, type OidcProfile } from './oidc-profile.js';
 import { seal, unseal } from './sealed-box.js';
@@ -112,7 +113,7 @@ export class OidcService {
     let email = profile.email && !(await this.repos.users.findByEmail(profile.email)) ? profile.email : null;
     for (let attempt = 0; attempt < MAX_USERNAME_ATTEMPTS; attempt++) {
       const username = usernameCandidate(profile.username, attempt, () => randomBytes(3).toString('hex'));
-      if (await this.repos.users.findByUsername(username)) continue;
+      if (isReservedUsername(username) || (await this.repos.users.findByUsername(username))) continue;
       const created = await this.repos.identities.createUserWithIdentity(
         { id: newId(), username, displayName: profile.displayName, passwordHash: null, email },
         { issuer, subject: profile.subject },

@@ -9,6 +9,7 @@ import type { ApiToken, User } from '../protocol/entities.js';
 import { hashToken, type Actor } from './accounts.service.js';
 import type { AuditService } from './audit.service.js';
 import type { EventPublisher } from './events.js';
+import { isReservedUsername } from './mention-all.js';
 import { presentUser, type UserView } from './presenters.js';
 
 /** API tokens one account may hold. */
@@ -71,6 +72,7 @@ export class TokensService {
     if (this.reservedUsername && input.username.toLowerCase() === this.reservedUsername.toLowerCase()) {
       throw new AppError('username_taken', 'that username is taken');
     }
+    if (isReservedUsername(input.username)) throw new AppError('username_taken', `"${input.username}" is reserved (it mentions a whole group)`);
     const displayName = cleanName(input.displayName ?? input.username, 'displayName');
     const row = await this.repos.users.create({
       id: newId(),

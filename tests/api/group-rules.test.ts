@@ -274,6 +274,24 @@ describe('@all and @here', () => {
   });
 });
 
+describe('the names all and here', () => {
+  it('cannot be registered as usernames, in any case or with trailing dots (409 username_taken); names that only start with them can', async () => {
+    for (const username of ['all', 'ALL', 'here', 'Here', 'all.', 'here..']) {
+      const res = await server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password: 'correct horse battery' } });
+      expectStatus(res, 409, 'username_taken');
+      expect(res.json().error.message).toContain('reserved');
+    }
+    const ok = await server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: `allison_${randomUUID().slice(0, 6)}`, password: 'correct horse battery' } });
+    expectStatus(ok, 201);
+  });
+
+  it('cannot be given to a bot', async () => {
+    const owner = await register(server.app);
+    expectStatus(await call('POST', '/bots', owner, { username: 'here' }), 409, 'username_taken');
+    expectStatus(await call('POST', '/bots', owner, { username: 'All' }), 409, 'username_taken');
+  });
+});
+
 describe('pins', () => {
   const pinPath = (groupId: string, messageId: string) => `/conversations/${groupId}/pins/${messageId}`;
 

@@ -202,6 +202,13 @@ describe('OpenID Connect sign-in', () => {
     expect(me2.username).toBe(`${base.toUpperCase()}_3`);
   });
 
+  it('never gives the reserved usernames all and here: the next candidate instead', async () => {
+    const me = await whoIs(app, (await signIn(app, provider, addAccount(provider, { preferred_username: 'All', name: 'Everybody' }))).session!);
+    expect(me.username).toBe('All_2');
+    const me2 = await whoIs(app, (await signIn(app, provider, addAccount(provider, { preferred_username: 'here', name: 'Here' }))).session!);
+    expect(me2.username).toBe('here_2');
+  });
+
   it('falls back to the e-mail local part, then the name, for the username', async () => {
     const local = uniqueName('mail');
     const a = await whoIs(app, (await signIn(app, provider, addAccount(provider, { email: `${local}@example.org`, email_verified: false, name: 'X' }))).session!);
