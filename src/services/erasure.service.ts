@@ -5,7 +5,7 @@
  * messages go after it, each step safe to run again.
  */
 import { verify } from '@node-rs/argon2';
-import { badRequest, conflict, forbidden, notFound } from '../core/errors.js';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/database.js';
@@ -51,7 +51,7 @@ export class ErasureService {
     const user = actor.user;
     if (user.passwordHash) {
       if (input.password === undefined) throw badRequest('password is required to delete your account', { field: 'password' });
-      if (!(await verify(user.passwordHash, input.password))) throw forbidden('wrong password');
+      if (!(await verify(user.passwordHash, input.password))) throw new AppError('wrong_password', 'the password is wrong');
     } else {
       if (input.confirm === undefined) throw badRequest('confirm with your username to delete your account', { field: 'confirm' });
       if (input.confirm.toLowerCase() !== user.username.toLowerCase()) throw forbidden('confirm does not match your username');

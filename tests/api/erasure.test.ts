@@ -59,7 +59,7 @@ describe('DELETE /users/me', () => {
     expect((await eraseMe(u, {})).statusCode).toBe(400);
     const wrong = await eraseMe(u, { password: 'not my password' });
     expect(wrong.statusCode).toBe(403);
-    expect(wrong.json().error.code).toBe('forbidden');
+    expect(wrong.json().error.code).toBe('wrong_password');
     expect((await call('GET', '/users/me', u)).json().displayName).toBe(u.user.displayName);
   });
 

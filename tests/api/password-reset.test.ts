@@ -237,4 +237,13 @@ describe('rate limits', () => {
     expectError(await attempt(), 403, 'wrong_password');
     expectError(await attempt(), 429, 'rate_limited');
   });
+
+  it('limits password guesses at account deletion (DELETE /users/me) with the same budget', async () => {
+    const u = await person(r);
+    const attempt = () => callOn(r)('DELETE', '/users/me', u.token, { password: 'wrong guess' });
+    expectError(await attempt(), 403, 'wrong_password');
+    expectError(await attempt(), 403, 'wrong_password');
+    expectError(await attempt(), 429, 'rate_limited');
+    expect((await callOn(r)('GET', '/users/me', u.token, undefined)).statusCode).toBe(200);
+  });
 });

@@ -47,7 +47,7 @@ export const apiV1 =
     await app.register(sessionsRoutes(services, cookieAuth));
     await app.register(adminRoutes(services));
     await app.register(exportRoutes(services));
-    await app.register(personalDataRoutes(services));
+    await app.register(personalDataRoutes(services, limits));
     await app.register(webhooksRoutes(services));
     await app.register(notificationsRoutes(services));
     await app.register(signupRoutes(services, limits));

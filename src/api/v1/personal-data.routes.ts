@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 import { ErrorBody } from '../../protocol/entities.js';
 import { AdminEraseBody, EraseMeBody, UserDataExport } from '../../protocol/personal-data.js';
 import { IdParams } from '../../protocol/rest.js';
@@ -7,7 +8,7 @@ import type { Services } from '../../services/index.js';
 
 /** A user's own data: its export and erasure; a site admin's erasure of an account. */
 export const personalDataRoutes =
-  (s: Services): FastifyPluginAsyncTypebox =>
+  (s: Services, limits: RateLimits): FastifyPluginAsyncTypebox =>
   async (app) => {
     const err = { '4xx': ErrorBody };
     app.get(
@@ -40,6 +41,8 @@ export const personalDataRoutes =
         },
       },
       async (req, reply) => {
+        // The password confirms it: guesses are limited like a password change's.
+        enforce(limits.passwordChangeByAccount, req.actor.user.id, 'too many attempts');
         await s.erasure.eraseSelf(req.actor, req.body);
         return reply.status(204).send(null);
       },
