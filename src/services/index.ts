@@ -157,7 +157,7 @@ export function createServices(deps: ServiceDeps): Services {
     exports: new ExportService(repos, audit, logger),
     webhooks,
     siteSettings,
-    oidc: new OidcService(repos, siteSettings, admin, logger, deps.oidc ?? null, deps.publicUrl ?? ''),
+    oidc: new OidcService(repos, signup, admin, logger, deps.oidc ?? null, deps.publicUrl ?? ''),
     signup,
     invites: new InvitesService(repos, audit, publicUrl),
     accountSecurity: new AccountSecurityService(db, repos, publisher, audit, mailer, users, publicUrl, logger),

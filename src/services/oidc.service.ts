@@ -10,12 +10,11 @@ import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { AdminService } from './admin.service.js';
-import { emailDomain } from './email-address.js';
 import { isReservedUsername } from './mention-all.js';
 import { OidcClient, OidcUnavailableError, type OidcPending } from './oidc-client.js';
 import { profileFromClaims, usernameCandidate, type OidcProfile } from './oidc-profile.js';
 import { seal, unseal } from './sealed-box.js';
-import type { SiteSettingsService } from './site-settings.service.js';
+import type { SignupService } from './signup.service.js';
 
 /** Where the browser starts a sign-in (GET), and where the provider sends it back. */
 export const OIDC_START_PATH = '/api/v1/auth/oidc/start';
@@ -60,7 +59,7 @@ export class OidcService {
 
   constructor(
     private readonly repos: Repositories,
-    private readonly settings: Pick<SiteSettingsService, 'get'>,
+    private readonly signup: Pick<SignupService, 'requirement'>,
     private readonly admins: Pick<AdminService, 'onRegistered'>,
     private readonly logger: Logger,
     private readonly config: OidcConfig | null,
@@ -130,14 +129,11 @@ export class OidcService {
     throw new OidcError('oidc_failed', 'no free username could be found for this account');
   }
 
+  /** The sign-up mode's rule, as for a password sign-up; in invite mode OIDC_ALLOW_SIGNUP makes the provider the gate. */
   private async admit(profile: OidcProfile): Promise<void> {
-    const { signupMode, allowedEmailDomains } = await this.settings.get();
-    if (signupMode === 'open' || !(await this.repos.users.any())) return;
-    if (signupMode === 'domain') {
-      if (profile.email && allowedEmailDomains.includes(emailDomain(profile.email))) return;
-      throw new OidcError('email_domain_not_allowed', 'sign-up needs a verified e-mail address in one of the allowed domains');
-    }
-    if (!this.config?.allowSignup) throw new OidcError('signup_closed', 'sign-up on this server needs an invite');
+    const needs = await this.signup.requirement(profile.email);
+    if (needs === 'allowed_domain') throw new OidcError('email_domain_not_allowed', 'sign-up needs a verified e-mail address in one of the allowed domains');
+    if (needs === 'invite' && !this.config?.allowSignup) throw new OidcError('signup_closed', 'sign-up on this server needs an invite');
   }
 
   private requireClient(): OidcClient {

@@ -35,25 +35,32 @@ export class SignupService {
   }
 
   /**
+   * What the sign-up mode asks of a new account with this (verified or given) e-mail address:
+   * nothing (null: open mode, an allowed domain, or the very first account of the server), an
+   * invite, or else an address in an allowed domain. Sign-ups by password and by OpenID Connect
+   * both go by it.
+   */
+  async requirement(email: string | null): Promise<'invite' | 'allowed_domain' | null> {
+    const { signupMode, allowedEmailDomains } = await this.settings.get();
+    if (signupMode === 'open') return null;
+    if (signupMode === 'domain' && email && allowedEmailDomains.includes(emailDomain(email))) return null;
+    if (!(await this.repos.users.any())) return null;
+    return signupMode === 'invite' ? 'invite' : 'allowed_domain';
+  }
+
+  /**
    * Checks a sign-up against the policy before any work is done for it: 400 for a malformed
    * e-mail, 403 `invite_required` / `invite_invalid` / `email_domain_not_allowed`, 409 `email_taken`.
    */
   async admit(input: { email?: string; inviteCode?: string }): Promise<Admission> {
     const email = input.email === undefined || input.email.trim() === '' ? null : checkEmail(input.email);
-    const { signupMode, allowedEmailDomains } = await this.settings.get();
-    let needInvite = false;
-    if (signupMode !== 'open' && (await this.repos.users.any())) {
-      if (signupMode === 'invite') {
-        if (!input.inviteCode) throw new AppError('invite_required', 'sign-up on this server needs an invite');
-        needInvite = true;
-      } else if (!email || !allowedEmailDomains.includes(emailDomain(email))) {
-        if (!input.inviteCode) {
-          throw new AppError('email_domain_not_allowed', 'sign-up on this server needs an e-mail address in one of its allowed domains, or an invite');
-        }
-        needInvite = true;
-      }
+    const needs = await this.requirement(email);
+    if (needs && !input.inviteCode) {
+      throw needs === 'invite'
+        ? new AppError('invite_required', 'sign-up on this server needs an invite')
+        : new AppError('email_domain_not_allowed', 'sign-up on this server needs an e-mail address in one of its allowed domains, or an invite');
     }
-    const inviteHash = needInvite ? hashToken(input.inviteCode!) : null;
+    const inviteHash = needs ? hashToken(input.inviteCode!) : null;
     if (inviteHash && !(await this.repos.invites.findUsable(inviteHash))) throw invalidInvite();
     if (email && (await this.repos.users.findByEmail(email))) throw emailTaken();
     return { email, inviteHash };
