@@ -3,7 +3,9 @@
  * server runs it), with the work real history carries: a mention on every 10th message, a
  * reaction on every 5th, a file on every 100th (half of the files' bytes shared with a kept upload).
  *   node --import tsx bench/retention-purge.ts [MESSAGES=50000] [CONVERSATIONS=10] [BATCH=500]
- * Prints one JSON line: rows purged, batches, files removed, seconds, messages per second.
+ * Prints one JSON line: rows purged, batches, files removed, seconds, messages per second; then
+ * the cost of the next run (nothing to purge) from the retention floor, against the baseline of
+ * starting from seq 0 over the same purged history (as runs did before the floor).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -73,8 +75,32 @@ async function main(): Promise<void> {
     );
     const summary = await retention.runOnce();
     const sharedKept = await blobs.exists(sharedSha);
+    // The hourly run that follows, with nothing left to purge: from the floor the first run left,
+    // and (the baseline) from seq 0, walking every tombstone as runs did before the floor.
+    const mean = async (times: number): Promise<number> => {
+      let ms = 0;
+      for (let i = 0; i < times; i++) ms += (await retention.runOnce()).ms;
+      return ms / times;
+    };
+    const nextRunMs = await mean(5);
+    await db.execute(sql`UPDATE conversations SET retention_floor_seq = 0`);
+    const baselineMs = await mean(1);
+    await db.execute(sql`UPDATE conversations SET retention_floor_seq = 0`);
+    const baselineAgainMs = await mean(1);
     process.stdout.write(
-      `${JSON.stringify({ messages: summary.messages, conversations: summary.conversations, batches: summary.batches, uploads: summary.uploads, files: summary.files, sharedFileKept: sharedKept, seconds: summary.ms / 1000, perSecond: Math.round(summary.messages / (summary.ms / 1000)) })}\n`,
+      `${JSON.stringify({
+        command: `node --import tsx bench/retention-purge.ts ${total} ${convCount} ${batchSize}`,
+        messages: summary.messages,
+        conversations: summary.conversations,
+        batches: summary.batches,
+        uploads: summary.uploads,
+        files: summary.files,
+        sharedFileKept: sharedKept,
+        seconds: summary.ms / 1000,
+        perSecond: Math.round(summary.messages / (summary.ms / 1000)),
+        nextRunFromFloorMs: Math.round(nextRunMs),
+        nextRunFromSeq0BaselineMs: Math.round((baselineMs + baselineAgainMs) / 2),
+      })}\n`,
     );
   } finally {
     await database.close();

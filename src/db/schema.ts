@@ -214,6 +214,11 @@ export const conversations = pgTable(
       .default('admins'),
     /** Messages older than this many days are deleted with their files; null: the site's setting. */
     retentionDays: integer('retention_days'),
+    /**
+     * Every message at or below this seq is a tombstone (deleted or purged): retention runs start
+     * above it instead of walking the purged history again.
+     */
+    retentionFloorSeq: seqCol('retention_floor_seq').notNull().default(0),
   },
   (t) => [
     uniqueIndex('conversations_direct_key_key').on(t.directKey),

@@ -104,17 +104,25 @@ export class RetentionService {
     return summary;
   }
 
-  /** One conversation, batch by batch; returns how many messages it purged. */
+  /**
+   * One conversation, batch by batch from its floor (each batch starts after the last); returns
+   * how many messages it purged. A run that reaches the end raises the floor.
+   */
   private async purgeConversation(conv: ExpiringConversation, before: Date, summary: RetentionRunSummary): Promise<number> {
     let total = 0;
+    let after = conv.floorSeq;
     for (;;) {
       if (this.stopping) return total;
       const batch = await this.db.transaction(async (tx) => {
         const repo = new RetentionRepository(tx as unknown as Db);
-        const rows = await repo.lockExpired(conv.id, before, this.options.batchSize);
-        return { taken: rows.length, ...(await repo.tombstone(rows.map((r) => r.id))) };
+        const rows = await repo.lockExpired(conv.id, after, before, this.options.batchSize);
+        return { taken: rows.length, last: rows.at(-1)?.seq ?? after, ...(await repo.tombstone(rows.map((r) => r.id))) };
       });
-      if (batch.taken === 0) return total;
+      after = batch.last;
+      if (batch.taken === 0) {
+        await this.raiseFloor(conv);
+        return total;
+      }
       summary.batches++;
       if (batch.seqs.length > 0) {
         total += batch.seqs.length;
@@ -123,7 +131,19 @@ export class RetentionService {
         await this.announce(conv.id, batch.seqs[batch.seqs.length - 1]! + 1);
         summary.files += await removeUnusedBlobs(this.db, this.blobs, batch.sha256s);
       }
-      if (batch.taken < this.options.batchSize) return total;
+      if (batch.taken < this.options.batchSize) {
+        await this.raiseFloor(conv);
+        return total;
+      }
+    }
+  }
+
+  /** Where the next run of this conversation starts; a failure only costs the next run a longer walk. */
+  private async raiseFloor(conv: ExpiringConversation): Promise<void> {
+    try {
+      await new RetentionRepository(this.db).raiseFloor(conv.id, conv.floorSeq);
+    } catch (err) {
+      this.logger.warn({ err, conversationId: conv.id }, 'raising the retention floor failed');
     }
   }
 

@@ -195,6 +195,33 @@ describe('tombstones', () => {
     const again = await app.services.retention.runOnce();
     expect(again.messages).toBe(0);
   });
+
+  it('the next run starts above the purged history (the floor), which never passes a live message', async () => {
+    const g = await group(alice, [], 1);
+    const sent: { id: string; seq: number }[] = [];
+    for (let i = 0; i < BATCH * 2 + 2; i++) sent.push(await send(g, alice, `floor ${i}`));
+    const floor = async () => Number((await queryRows<{ f: string }>(db(), sql`SELECT retention_floor_seq AS f FROM conversations WHERE id = ${g}::uuid`))[0]!.f);
+    // Out of order on purpose: the second message is still recent while later ones expired (clocks
+    // of two nodes, or a row a concurrent run skipped): the floor must stop below it.
+    const expired = sent.filter((_, i) => i !== 1 && i < BATCH * 2);
+    await age(expired.map((m) => m.id), 2);
+    expect((await app.services.retention.runOnce()).messages).toBe(expired.length);
+    expect(await floor()).toBe(sent[0]!.seq);
+    await age([sent[1]!.id], 2);
+    expect((await app.services.retention.runOnce()).messages).toBe(1);
+    // Now everything up to the last expired one is a tombstone; the two newest are live.
+    expect(await floor()).toBe(sent[BATCH * 2 - 1]!.seq);
+    await age(sent.slice(BATCH * 2).map((m) => m.id), 2);
+    expect((await app.services.retention.runOnce()).messages).toBe(2);
+    expect(await floor()).toBe(sent.at(-1)!.seq);
+    const h = await history(g, alice);
+    expect(h.filter((m) => m.deletedAt === null)).toEqual([]);
+    // A message sent after the floor reached the end is above it, and expires like any other.
+    const late = await send(g, alice, 'after the floor');
+    await age([late.id], 2);
+    expect((await app.services.retention.runOnce()).messages).toBe(1);
+    expect(await floor()).toBe(late.seq);
+  });
 });
 
 describe('files', () => {

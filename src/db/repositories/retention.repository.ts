@@ -6,6 +6,8 @@ import { pgArray, queryRows } from '../sql.js';
 export interface ExpiringConversation {
   id: string;
   days: number;
+  /** Every message at or below this seq is already a tombstone. */
+  floorSeq: number;
 }
 
 /** What one purged batch did. */
@@ -32,26 +34,51 @@ export class RetentionRepository {
    * always the site's). Deleted groups too: their history is still stored.
    */
   async expiring(siteDays: number | null): Promise<ExpiringConversation[]> {
-    const rows = await queryRows<{ id: string; days: number }>(
+    const rows = await queryRows<{ id: string; days: number; floor: string | number }>(
       this.db,
-      sql`SELECT id, COALESCE(retention_days, ${siteDays}::int) AS days FROM conversations
+      sql`SELECT id, COALESCE(retention_days, ${siteDays}::int) AS days, retention_floor_seq AS floor FROM conversations
           WHERE COALESCE(retention_days, ${siteDays}::int) IS NOT NULL`,
     );
-    return rows.map((r) => ({ id: r.id, days: Number(r.days) }));
+    return rows.map((r) => ({ id: r.id, days: Number(r.days), floorSeq: Number(r.floor) }));
   }
 
   /**
-   * Up to `limit` live messages of a conversation created before `before`, oldest first, locked
-   * (rows another purge holds are skipped: two runs take disjoint batches, never deadlock).
+   * Up to `limit` live messages of a conversation above `afterSeq` created before `before`,
+   * oldest first, locked (rows another purge holds are skipped: two runs take disjoint batches,
+   * never deadlock).
    */
-  async lockExpired(conversationId: string, before: Date, limit: number): Promise<{ id: string; seq: number }[]> {
+  async lockExpired(conversationId: string, afterSeq: number, before: Date, limit: number): Promise<{ id: string; seq: number }[]> {
     const rows = await queryRows<{ id: string; seq: string | number }>(
       this.db,
       sql`SELECT id, seq FROM messages
-          WHERE conversation_id = ${conversationId}::uuid AND deleted_at IS NULL AND created_at < ${before.toISOString()}::timestamptz
+          WHERE conversation_id = ${conversationId}::uuid AND seq > ${afterSeq} AND deleted_at IS NULL
+            AND created_at < ${before.toISOString()}::timestamptz
           ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
     );
     return rows.map((r) => ({ id: r.id, seq: Number(r.seq) }));
+  }
+
+  /**
+   * Moves the conversation's floor up to just below its oldest live message above `fromSeq`
+   * (or to its newest message when none is live). It walks only the tombstones between the two,
+   * which the run just made. A message still being stored is not seen here, but its seq is above
+   * every committed one (seqs are taken under the conversation's lock and commit in order), so
+   * the floor never passes it. Returns the floor.
+   */
+  async raiseFloor(conversationId: string, fromSeq: number): Promise<number> {
+    const rows = await queryRows<{ floor: string | number | null }>(
+      this.db,
+      sql`WITH f AS (
+            SELECT COALESCE(
+              (SELECT min(seq) - 1 FROM messages WHERE conversation_id = ${conversationId}::uuid AND seq > ${fromSeq} AND deleted_at IS NULL),
+              (SELECT max(seq) FROM messages WHERE conversation_id = ${conversationId}::uuid AND seq > ${fromSeq})
+            ) AS v
+          )
+          UPDATE conversations c SET retention_floor_seq = f.v FROM f
+          WHERE c.id = ${conversationId}::uuid AND f.v > c.retention_floor_seq
+          RETURNING c.retention_floor_seq AS floor`,
+    );
+    return rows[0]?.floor == null ? fromSeq : Number(rows[0].floor);
   }
 
   /**

@@ -1,0 +1,1 @@
+ALTER TABLE "conversations" ADD COLUMN "retention_floor_seq" bigint DEFAULT 0 NOT NULL;
