@@ -369,6 +369,9 @@ export class ParleyRealtime {
       case 'messages.purged':
         this.emitter.emit('purged', frame as unknown as RealtimeEvents['purged']);
         return;
+      case 'notifications.updated':
+        this.emitter.emit('notifications', frame as unknown as RealtimeEvents['notifications']);
+        return;
       default:
         // pong, and frame types added later: the heartbeat already counted it.
         return;

@@ -61,7 +61,9 @@ export type EphemeralFrame =
   | { type: 'presence'; userId: string; online: boolean; lastSeenAt: string | null }
   | { type: 'read'; conversationId: string; userId: string; lastReadSeq: number }
   /** Retention turned the expired messages before `beforeSeq` into tombstones (to the members). */
-  | { type: 'messages.purged'; conversationId: string; beforeSeq: number };
+  | { type: 'messages.purged'; conversationId: string; beforeSeq: number }
+  /** The user's notification level or mute in a conversation changed (to that user's own connections, every device). */
+  | { type: 'notifications.updated'; conversationId: string; level: 'default' | 'all' | 'mentions' | 'none'; muted: boolean };
 
 export type ServerFrame =
   | EphemeralFrame

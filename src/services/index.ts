@@ -130,6 +130,7 @@ export function createServices(deps: ServiceDeps): Services {
     db,
     repos,
     presence: users,
+    publisher,
     logger,
     mailer: deps.mailer,
     publicUrl,

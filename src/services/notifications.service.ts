@@ -11,6 +11,7 @@ import type { Db } from '../db/database.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { NotificationsRepository, type DigestMention, type NewDelivery, type NotifyLevelValue, type PushSubscriptionRow } from '../db/repositories/notifications.repository.js';
 import type { ConversationEvent } from '../protocol/events.js';
+import type { EventPublisher } from './events.js';
 import type { Actor } from './accounts.service.js';
 import { loadMembership } from './access.js';
 import type { Mailer } from './mailer.js';
@@ -75,6 +76,8 @@ export interface NotificationsDeps {
   db: Db;
   repos: Repositories;
   presence: PresenceSource;
+  /** Tells the user's other devices of a level change. */
+  publisher: Pick<EventPublisher, 'ephemeral'>;
   logger: Logger;
   mailer?: Mailer;
   publicUrl: string;
@@ -129,7 +132,9 @@ export class NotificationsService implements MessageCreatedHook {
     const { conv } = await loadMembership(this.deps.repos, conversationId, actor.user.id);
     const row = await this.repo.setMemberNotify(conv.id, actor.user.id, change);
     if (!row) throw notFound('conversation');
-    return { level: row.notifyLevel, muted: row.notifyMuted };
+    const now = { level: row.notifyLevel, muted: row.notifyMuted };
+    this.deps.publisher.ephemeral({ type: 'notifications.updated', conversationId: conv.id, ...now }, [actor.user.id]);
+    return now;
   }
 
   async prefs(actor: Actor): Promise<NotificationPrefs> {

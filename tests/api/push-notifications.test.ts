@@ -346,6 +346,23 @@ describe('levels in the API', { timeout: 90_000 }, () => {
     }
   });
 
+  it("a change reaches every open connection of that person at once (notifications.updated), and no one else's", async () => {
+    const [alice, bob] = await Promise.all([register(t.app), register(t.app)]);
+    const gid = await group(alice, [bob]);
+    const [phone, laptop, other] = await Promise.all([WsClient.connect(wsUrl, bob.token), WsClient.connect(wsUrl, bob.token), WsClient.connect(wsUrl, alice.token)]);
+    try {
+      await ok(call('PUT', `/conversations/${gid}/notifications`, bob, { level: 'none', muted: true }));
+      const expected = { type: 'notifications.updated', conversationId: gid, level: 'none', muted: true };
+      for (const ws of [phone, laptop]) expect(await ws.next((f) => f.type === 'notifications.updated')).toEqual(expected);
+      await ok(call('PUT', `/conversations/${gid}/notifications`, bob, { muted: false }));
+      expect(await laptop.next((f) => f.type === 'notifications.updated' && f.muted === false)).toEqual({ ...expected, muted: false });
+      await settle();
+      expect(other.frames.filter((f) => f.type === 'notifications.updated')).toEqual([]);
+    } finally {
+      for (const ws of [phone, laptop, other]) ws.close();
+    }
+  });
+
   it('preferences: defaults, partial updates, the delay within 5..1440', async () => {
     const a = await register(t.app);
     expect(await ok(call('GET', '/users/me/notification-prefs', a))).toEqual({ push: true, emailDigest: true, emailDigestDelayMinutes: 30 });

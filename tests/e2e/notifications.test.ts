@@ -1,6 +1,6 @@
 /**
  * Notifications in the web client (issue 10): the conversation header's 🔔 menu sets the level
- * (kept across a reload), Mute dims the conversation in the inbox and leaves it out of the
+ * (kept across a reload, and changed live when another device changes it), Mute dims the conversation in the inbox and leaves it out of the
  * title's unread count, the Notifications dialog changes the e-mail digest, and the service
  * worker is served at /sw.js and registered for scope /. (A real push through Chromium's own
  * push service cannot work offline; the push path is tested against a loopback push service in
@@ -47,6 +47,21 @@ describe.runIf(dbKind === 'pglite')('e2e: notifications', () => {
     await page.reload();
     await waitOnline(page);
     await openConversation(page, quiet);
+    await expect.poll(() => page.getByTestId('notify-menu-button').getAttribute('data-level')).toBe('all');
+
+    // Changed on another device: shown here at once, without a reload.
+    const elsewhere = async (level: string) => {
+      const res = await e2e.server.app.inject({
+        method: 'PUT',
+        url: `/api/v1/conversations/${quiet}/notifications`,
+        headers: { authorization: `Bearer ${alice.token}` },
+        payload: { level },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    };
+    await elsewhere('none');
+    await expect.poll(() => page.getByTestId('notify-menu-button').getAttribute('data-level')).toBe('none');
+    await elsewhere('all');
     await expect.poll(() => page.getByTestId('notify-menu-button').getAttribute('data-level')).toBe('all');
 
     // Mute: the inbox entry is dimmed and marked.

@@ -121,4 +121,37 @@ describe.runIf(dbKind === 'pglite')('e2e: invite-only sign-up and password reset
     await expect.poll(async () => (await e2e.server.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password: PASSWORD } })).statusCode).toBe(200);
     await screenshot(user.page, 'account-security');
   });
+
+  it('a reset link opened while signed in shows the reset form, not the chat; the reset then signs this browser out', { timeout: 120_000 }, async () => {
+    const username = uniqueName('signedin');
+    const email = `${username}@example.com`;
+    const res = await e2e.server.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username, password: PASSWORD, email } });
+    expect(res.statusCode, res.body).toBe(201);
+    const user = await e2e.newPage('signedin', { account: res.json() });
+    user.tolerated.push(SIGNED_OUT_PROBE, /401|Failed to load resource/);
+    await user.page.getByTestId('app').waitFor();
+
+    const asked = await e2e.server.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { login: email } });
+    expect(asked.statusCode).toBe(202);
+    const mail = await smtp.waitFor((m) => m.to.includes(email));
+    const code = /\/#\/reset\/([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
+    await user.page.goto(`/#/reset/${code}`);
+    await user.page.getByTestId('reset-password').waitFor();
+    expect(await user.page.getByTestId('app').count()).toBe(0);
+    // "Back to Parley" leaves the link and returns to the chat.
+    await user.page.getByTestId('reset-back').click();
+    await user.page.getByTestId('app').waitFor();
+
+    await user.page.goto(`/#/reset/${code}`);
+    const newPassword = 'another fine password 密码';
+    await user.page.getByTestId('reset-password-new').fill(newPassword);
+    await user.page.getByTestId('reset-password-again').fill(newPassword);
+    await user.page.getByTestId('reset-submit').click();
+    await user.page.getByTestId('auth-screen').waitFor();
+    expect(await user.page.evaluate(() => location.hash)).toBe('');
+    await user.page.getByTestId('auth-username').fill(username);
+    await user.page.getByTestId('auth-password').fill(newPassword);
+    await user.page.getByTestId('auth-submit').click();
+    await user.page.getByTestId('app').waitFor();
+  });
 });

@@ -1,7 +1,9 @@
 /** Signed out: the login screen. Signed in: the chat, on a ChatStore that lives as long as the session. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, type User } from '../../src/client/index.js';
+import { clearAuthLink, useAuthLink } from './auth-links.js';
 import { AuthScreen } from './components/auth-screen.js';
+import { ResetPasswordForm } from './components/password-reset-forms.js';
 import { Shell } from './components/shell.js';
 import { Toasts } from './components/toasts.js';
 import { createApi, forgetLegacyToken } from './session.js';
@@ -14,6 +16,7 @@ type Session = { phase: 'signed-out' } | { phase: 'loading' } | { phase: 'signed
 
 export function App() {
   const [session, setSession] = useState<Session>({ phase: 'loading' });
+  const link = useAuthLink();
 
   const signOut = useCallback((reason?: string) => {
     setSession({ phase: 'signed-out' });
@@ -64,6 +67,23 @@ export function App() {
   if (session.phase === 'signed-out') {
     // Signed in: the cookie is set; the page's client learns the session's CSRF token, then the chat opens.
     screen = <AuthScreen onSignedIn={() => setSession({ phase: 'loading' })} />;
+  } else if (session.phase === 'signed-in' && link?.kind === 'reset') {
+    // A reset link opened in a browser that is signed in (perhaps as someone else): the link wins.
+    // A reset signs its account out everywhere, so the session is asked again afterwards.
+    screen = (
+      <ResetPasswordForm
+        api={api}
+        code={link.code}
+        backLabel="Back to Parley"
+        onDone={(message) => {
+          clearAuthLink();
+          if (message) {
+            toast(message, 'info');
+            setSession({ phase: 'loading' });
+          }
+        }}
+      />
+    );
   } else if (!store) {
     screen = (
       <div className="splash" data-testid="splash" role="status">

@@ -73,7 +73,17 @@ export function ForgotPasswordForm({ api, onBack }: { api: ParleyApi; onBack: ()
 }
 
 /** The page a reset link opens: choose a new password; then back to sign in. */
-export function ResetPasswordForm({ api, code, onDone }: { api: ParleyApi; code: string; onDone: (message: string | null) => void }) {
+export function ResetPasswordForm({
+  api,
+  code,
+  onDone,
+  backLabel = 'Back to sign in',
+}: {
+  api: ParleyApi;
+  code: string;
+  onDone: (message: string | null) => void;
+  backLabel?: string;
+}) {
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
   const [busy, setBusy] = useState(false);
@@ -112,7 +122,7 @@ export function ResetPasswordForm({ api, code, onDone }: { api: ParleyApi; code:
       </button>
       <p className="auth-switch">
         <button type="button" className="btn-link" data-testid="reset-back" onClick={() => onDone(null)}>
-          Back to sign in
+          {backLabel}
         </button>
       </p>
     </Card>

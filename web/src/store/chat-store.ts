@@ -108,6 +108,11 @@ export class ChatStore {
       rt.on('read', (f) => this.onRead(f.conversationId, f.userId, f.lastReadSeq)),
       // Retention: the expired messages before beforeSeq are tombstones now.
       rt.on('purged', (f) => this.update((s) => applyPurge(s, f.conversationId, f.beforeSeq))),
+      // Notification settings changed on this or another device.
+      rt.on('notifications', (f) => {
+        const c = this.state.conversations[f.conversationId];
+        if (c) this.addConversation({ ...c, notifyLevel: f.level, muted: f.muted });
+      }),
       rt.on('outdated', ({ message }) => this.update((s) => ({ ...s, outdated: message ?? 'This version of Parley is no longer supported by the server.' }))),
       rt.on('ready', ({ user, serverVersion }) => {
         this.setUser(user);
