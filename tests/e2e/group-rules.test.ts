@@ -17,7 +17,7 @@ describe.runIf(dbKind === 'pglite')('e2e: group rules', () => {
 
   it('announcement-only from the settings dialog replaces the member\'s composer; a pin shows in the member\'s pins panel', { timeout: 120_000 }, async () => {
     // Bob on a phone: the header's buttons and the pins panel must fit there too.
-    const { alice, bob, groupId } = await pairInGroup(e2e, 'Announcements 公告', { bobViewport: PHONE });
+    const { alice, bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Announcements 公告', { bobViewport: PHONE });
     await sendFromComposer(alice.page, 'Welcome 欢迎 everyone');
     const welcomeId = (await sentMessage(alice.page, 'Welcome 欢迎 everyone').getAttribute('data-message-id'))!;
     await bob.page.getByTestId('composer-input').waitFor();
@@ -28,11 +28,25 @@ describe.runIf(dbKind === 'pglite')('e2e: group rules', () => {
     await alice.page.getByTestId('open-group-settings').click();
     const dialog = alice.page.getByTestId('group-settings-dialog');
     await dialog.waitFor();
-    await dialog.getByTestId('group-settings-dialog-description').fill('Team news 团队新闻 📣');
+    await dialog.getByTestId('group-description-input').fill('Team news 团队新闻 📣');
     await dialog.getByTestId('group-settings-admins-only').check();
     await screenshot(alice.page, 'group-settings-dialog');
     await dialog.getByTestId('group-settings-save').click();
     await dialog.waitFor({ state: 'detached' });
+
+    // The details panel's "Edit group" opens the same dialog, filled in: it makes the group public.
+    await alice.page.getByTestId('toggle-members').click();
+    await alice.page.getByTestId('members-panel').getByTestId('edit-group').click();
+    await dialog.waitFor();
+    expect(await dialog.getByTestId('group-description-input').inputValue()).toBe('Team news 团队新闻 📣');
+    expect(await dialog.getByTestId('group-settings-admins-only').isChecked()).toBe(true);
+    await dialog.getByTestId('group-visibility-public').check();
+    await dialog.getByTestId('group-settings-save').click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect
+      .poll(async () => (await e2e.server.app.inject({ method: 'GET', url: `/api/v1/groups/${groupId}`, headers: { authorization: `Bearer ${aliceAcc.token}` } })).json().visibility)
+      .toBe('public');
+    await alice.page.getByTestId('members-panel-close').click();
 
     // Bob, live: the note instead of the composer, and the description in the header.
     await bob.page.getByTestId('announcement-note').waitFor();

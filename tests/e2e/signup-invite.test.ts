@@ -148,7 +148,7 @@ describe.runIf(dbKind === 'pglite')('e2e: invite-only sign-up and password reset
     await user.page.getByTestId('reset-password-again').fill(newPassword);
     await user.page.getByTestId('reset-submit').click();
     await user.page.getByTestId('auth-screen').waitFor();
-    expect(await user.page.evaluate(() => location.hash)).toBe('');
+    expect(await user.page.evaluate<string>('location.hash')).toBe('');
     await user.page.getByTestId('auth-username').fill(username);
     await user.page.getByTestId('auth-password').fill(newPassword);
     await user.page.getByTestId('auth-submit').click();

@@ -1,15 +1,19 @@
-/** Group settings for admins: name, description, who may post (announcement groups) and who may use @all / @here. */
+/**
+ * Group settings for admins: name, description, who can find it, who may post (announcement
+ * groups), who may use @all / @here, and how long messages are kept. Opened from the
+ * conversation header and from the details panel.
+ */
 import { useState, type FormEvent } from 'react';
 import type { Conversation, MentionAllPolicy, PostingPolicy } from '../../../src/client/index.js';
 import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
-import { Modal } from './modal.js';
+import { GroupFields, useGroupBasics } from './group-fields.js';
 import { GroupRetentionSection } from './group-retention-section.js';
+import { Modal } from './modal.js';
 
 export function GroupSettingsDialog({ conversation, onClose }: { conversation: Conversation; onClose: () => void }) {
   const store = useStore();
-  const [name, setName] = useState(conversation.name ?? '');
-  const [description, setDescription] = useState(conversation.description ?? '');
+  const group = useGroupBasics(conversation);
   const [postingPolicy, setPostingPolicy] = useState<PostingPolicy>(conversation.postingPolicy ?? 'everyone');
   const [mentionAllPolicy, setMentionAllPolicy] = useState<MentionAllPolicy>(conversation.mentionAllPolicy ?? 'admins');
   const [error, setError] = useState<string | null>(null);
@@ -17,10 +21,10 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    if (!name.trim()) return setError('A group needs a name.');
+    if (group.problem) return setError(group.problem);
     setBusy(true);
     try {
-      await store.updateGroup(conversation.id, { name: name.trim(), description: description.trim() || null, postingPolicy, mentionAllPolicy });
+      await store.updateGroup(conversation.id, { ...group.body, postingPolicy, mentionAllPolicy });
       onClose();
     } catch (err) {
       setBusy(false);
@@ -31,16 +35,7 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
   return (
     <Modal title="Group settings" onClose={onClose} testId="group-settings-dialog">
       <form className="form" onSubmit={(e) => void save(e)}>
-        <label>
-          Name
-          <input data-testid="group-settings-dialog-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} required autoFocus />
-        </label>
-        <label>
-          <span>
-            Description <span className="muted">(shown in the conversation header)</span>
-          </span>
-          <textarea data-testid="group-settings-dialog-description" value={description} maxLength={1000} rows={3} onChange={(e) => setDescription(e.target.value)} />
-        </label>
+        <GroupFields basics={group.basics} change={group.change} descriptionHint="shown in the conversation header" />
         <label className="checkbox-row">
           <input
             type="checkbox"

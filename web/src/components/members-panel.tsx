@@ -1,11 +1,12 @@
 /** A group's details and members: roles, and the actions the caller's role allows. */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import type { Conversation, Member, Role } from '../../../src/client/index.js';
 import { navigate } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
 import { ConfirmDialog } from './confirm-dialog.js';
+import { GroupSettingsDialog } from './group-settings-dialog.js';
 import { MailIcon } from './icons.js';
 import { UserPicker } from './user-picker.js';
 
@@ -13,53 +14,6 @@ const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
 const NO_MEMBERS: Member[] = [];
 
 type Confirm = { title: string; text: string; label: string; run: () => Promise<void> } | null;
-
-function GroupSettings({ conversation, onDone }: { conversation: Conversation; onDone: () => void }) {
-  const store = useStore();
-  const [name, setName] = useState(conversation.name ?? '');
-  const [description, setDescription] = useState(conversation.description ?? '');
-  const [visibility, setVisibility] = useState(conversation.visibility ?? 'private');
-  const [busy, setBusy] = useState(false);
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!name.trim()) return toast('A group needs a name.');
-    setBusy(true);
-    try {
-      await store.updateGroup(conversation.id, { name: name.trim(), description: description.trim() || null, visibility });
-      onDone();
-    } catch (err) {
-      setBusy(false);
-      toast(errorText(err, 'save the group'));
-    }
-  };
-  return (
-    <form className="form" data-testid="group-settings-form" onSubmit={(e) => void save(e)}>
-      <label>
-        Name
-        <input data-testid="group-settings-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} required />
-      </label>
-      <label>
-        Description
-        <textarea data-testid="group-settings-description" value={description} maxLength={1000} rows={3} onChange={(e) => setDescription(e.target.value)} />
-      </label>
-      <label>
-        Visibility
-        <select data-testid="group-settings-visibility" value={visibility} onChange={(e) => setVisibility(e.target.value as 'public' | 'private')}>
-          <option value="private">Private: members added by admins</option>
-          <option value="public">Public: anyone can find and join</option>
-        </select>
-      </label>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" data-testid="group-settings-save" disabled={busy}>
-          Save
-        </button>
-      </div>
-    </form>
-  );
-}
 
 export function MembersPanel({ conversation, onClose }: { conversation: Conversation; onClose: () => void }) {
   const store = useStore();
@@ -101,20 +55,17 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
           ×
         </button>
       </header>
-      {editing ? (
-        <GroupSettings conversation={conversation} onDone={() => setEditing(false)} />
-      ) : (
-        <div className="group-about">
-          <h3 data-testid="group-name">{conversation.name}</h3>
-          {conversation.description && <p className="group-description" data-testid="group-description">{conversation.description}</p>}
-          <p className="muted">{conversation.visibility === 'public' ? 'Public group: anyone can join.' : 'Private group.'}</p>
-          {isAdmin && (
-            <button type="button" className="btn btn-small" data-testid="edit-group" onClick={() => setEditing(true)}>
-              Edit group
-            </button>
-          )}
-        </div>
-      )}
+      {editing && <GroupSettingsDialog conversation={conversation} onClose={() => setEditing(false)} />}
+      <div className="group-about">
+        <h3 data-testid="group-name">{conversation.name}</h3>
+        {conversation.description && <p className="group-description" data-testid="group-description">{conversation.description}</p>}
+        <p className="muted">{conversation.visibility === 'public' ? 'Public group: anyone can join.' : 'Private group.'}</p>
+        {isAdmin && (
+          <button type="button" className="btn btn-small" data-testid="edit-group" onClick={() => setEditing(true)}>
+            Edit group
+          </button>
+        )}
+      </div>
       <h3 className="panel-section">
         Members <span className="muted">({members.length || conversation.memberCount})</span>
       </h3>

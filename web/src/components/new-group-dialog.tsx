@@ -4,24 +4,23 @@ import type { User } from '../../../src/client/index.js';
 import { navigate } from '../router.js';
 import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
+import { GroupFields, useGroupBasics } from './group-fields.js';
 import { Modal } from './modal.js';
 import { UserPicker } from './user-picker.js';
 
 export function NewGroupDialog({ onClose }: { onClose: () => void }) {
   const store = useStore();
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const [visibility, setVisibility] = useState<'public' | 'private'>('private');
+  const group = useGroupBasics();
   const [members, setMembers] = useState<User[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!name.trim()) return setError('A group needs a name.');
+    if (group.problem) return setError(group.problem);
     setBusy(true);
     try {
-      const c = await store.createGroup({ name: name.trim(), description: description.trim() || null, visibility, memberIds: members.map((m) => m.id) });
+      const c = await store.createGroup({ ...group.body, memberIds: members.map((m) => m.id) });
       onClose();
       navigate(c.id);
     } catch (err) {
@@ -33,27 +32,7 @@ export function NewGroupDialog({ onClose }: { onClose: () => void }) {
   return (
     <Modal title="New group" onClose={onClose} testId="new-group-dialog">
       <form className="form" onSubmit={(e) => void submit(e)}>
-        <label>
-          Name
-          <input data-testid="group-name-input" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} required autoFocus />
-        </label>
-        <label>
-          <span>
-            Description <span className="muted">(optional)</span>
-          </span>
-          <textarea data-testid="group-description-input" value={description} maxLength={1000} rows={2} onChange={(e) => setDescription(e.target.value)} />
-        </label>
-        <fieldset className="radio-row">
-          <legend>Who can find it</legend>
-          <label>
-            <input type="radio" name="visibility" data-testid="group-visibility-private" checked={visibility === 'private'} onChange={() => setVisibility('private')} /> Private: members
-            you add
-          </label>
-          <label>
-            <input type="radio" name="visibility" data-testid="group-visibility-public" checked={visibility === 'public'} onChange={() => setVisibility('public')} /> Public: anyone
-            can join
-          </label>
-        </fieldset>
+        <GroupFields basics={group.basics} change={group.change} descriptionHint="optional" />
         <div>
           <span className="field-label">Members</span>
           {members.length > 0 && (
