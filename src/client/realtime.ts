@@ -369,6 +369,9 @@ export class ParleyRealtime {
       case 'messages.purged':
         this.emitter.emit('purged', frame as unknown as RealtimeEvents['purged']);
         return;
+      case 'user.updated':
+        this.emitter.emit('userUpdated', frame as unknown as RealtimeEvents['userUpdated']);
+        return;
       case 'notifications.updated':
         this.emitter.emit('notifications', frame as unknown as RealtimeEvents['notifications']);
         return;

@@ -137,6 +137,8 @@ export interface RealtimeEvents {
   read: ReadReceiptFrame;
   /** Retention made the expired messages before `beforeSeq` tombstones (no seq of its own). */
   purged: { type: 'messages.purged'; conversationId: string; beforeSeq: number };
+  /** A user's profile changed (name, avatar) or the account was erased: someone sharing a conversation with this user, or the user. */
+  userUpdated: Extract<ServerFrame, { type: 'user.updated' }>;
   /** The user's notification level or mute in a conversation changed (on any of the user's devices). */
   notifications: Extract<ServerFrame, { type: 'notifications.updated' }>;
   /** A send was stored and acknowledged (its `done` resolves with the same message). */

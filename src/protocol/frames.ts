@@ -63,6 +63,8 @@ export type EphemeralFrame =
   /** Retention turned the expired messages before `beforeSeq` into tombstones (to the members). */
   | { type: 'messages.purged'; conversationId: string; beforeSeq: number }
   /** The user's notification level or mute in a conversation changed (to that user's own connections, every device). */
+  /** A user's profile changed, or the account was erased (to everyone sharing a conversation with them, and their own connections). */
+  | { type: 'user.updated'; user: User }
   | { type: 'notifications.updated'; conversationId: string; level: 'default' | 'all' | 'mentions' | 'none'; muted: boolean };
 
 export type ServerFrame =

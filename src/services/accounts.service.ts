@@ -16,6 +16,7 @@ import type { EventPublisher } from './events.js';
 import type { UploadsService } from './uploads.service.js';
 import { isReservedUsername } from './mention-all.js';
 import { presentUser, type UserView } from './presenters.js';
+import { announceUser } from './user-updates.js';
 
 /** argon2id, OWASP's minimum profile: 19 MiB, 2 passes. Hashing runs on libuv's thread pool. */
 const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -139,6 +140,7 @@ export class AccountsService {
     if (Object.keys(changes).length === 0) return this.me(actor);
     const row = await this.repos.users.update(actor.user.id, changes);
     if (!row) throw notFound('user');
+    await announceUser({ repos: this.repos, publisher: this.publisher, view: this.presence, logger: this.logger }, row);
     return presentUser(row, this.presence);
   }
 

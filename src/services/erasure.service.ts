@@ -18,6 +18,8 @@ import type { Actor } from './accounts.service.js';
 import { requireSiteAdmin, type AuditService } from './audit.service.js';
 import { removeUnusedBlobs } from './blob-cleanup.js';
 import { appendEvent, memberPayload, type EventPublisher } from './events.js';
+import type { UserView } from './presenters.js';
+import { announceUser } from './user-updates.js';
 
 /** Messages tombstoned per transaction with `deleteMessages`. */
 const MESSAGE_BATCH = 200;
@@ -41,6 +43,8 @@ export class ErasureService {
     private readonly audit: AuditService,
     private readonly blobs: BlobStore,
     private readonly logger: Logger,
+    /** Presents the erased account in the user.updated frame. */
+    private readonly view: UserView,
   ) {}
 
   /**
@@ -74,11 +78,16 @@ export class ErasureService {
       const user = await er.lockUser(userId);
       if (!user) throw notFound('user');
       // Erased already: nothing more to do (but finish deleting its messages if asked).
-      if (user.erasedAt) return { user, erasedIds: [] as string[], events: new Map<string, EventRow[]>(), sha256s: [] as string[], already: true };
+      if (user.erasedAt) {
+        return { user, erasedIds: [] as string[], events: new Map<string, EventRow[]>(), audiences: new Map<string, string[]>(), sha256s: [] as string[], already: true };
+      }
       if (user.siteAdmin && (await repos.users.countOtherActiveAdmins(user.id)) === 0) {
         throw conflict(by === 'self' ? 'the last site admin cannot delete their account' : 'the last site admin cannot be erased');
       }
       const bots = await er.botsOf(user.id);
+      // Who knows these accounts, before they leave their groups: told of the erasure after commit.
+      const audiences = new Map<string, string[]>();
+      for (const id of [...bots, user.id]) audiences.set(id, await repos.members.coMembers(id));
       const events = new Map<string, EventRow[]>();
       const sha256s: string[] = [];
       // Bots first: they leave their groups before their owner, who then never hands a group to one.
@@ -93,11 +102,15 @@ export class ErasureService {
         { actorId, action: 'user.erased', targetUserId: user.id, details: { by, bots, deleteMessages: options.deleteMessages === true } },
         repos,
       );
-      return { user, erasedIds: [...bots, user.id], events, sha256s, already: false };
+      return { user, erasedIds: [...bots, user.id], events, audiences, sha256s, already: false };
     });
     // Every node closes the sockets (their tokens are gone already).
     for (const id of outcome.erasedIds) this.publisher.revokeUser(id);
     for (const rows of outcome.events.values()) await this.publisher.publish(rows);
+    for (const [id, audience] of outcome.audiences) {
+      const row = await this.repos.users.findById(id);
+      if (row) await announceUser({ repos: this.repos, publisher: this.publisher, view: this.view, logger: this.logger }, row, audience);
+    }
     if (!outcome.already) this.logger.info({ userId, by, bots: outcome.erasedIds.length - 1 }, 'account erased');
     const files = await removeUnusedBlobs(this.db, this.blobs, outcome.sha256s);
     if (options.deleteMessages) {

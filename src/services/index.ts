@@ -165,7 +165,7 @@ export function createServices(deps: ServiceDeps): Services {
     sessions,
     retention: new RetentionService(db, repos, publisher, siteSettings, deps.blobs, logger, deps.retention),
     userExports: new UserExportService(db, repos, logger),
-    erasure: new ErasureService(db, repos, publisher, audit, deps.blobs, logger),
+    erasure: new ErasureService(db, repos, publisher, audit, deps.blobs, logger, users),
     notifications,
   };
 }

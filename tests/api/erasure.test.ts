@@ -81,9 +81,19 @@ describe('DELETE /users/me', () => {
     const g = await group(peer, [u]);
     const inGroup = await send(g, u, 'group words');
     const ws = await WsClient.connect(wsUrl, u.token);
+    const outsider = await register(t.app);
+    const [peerWs, outsiderWs] = await Promise.all([WsClient.connect(wsUrl, peer.token), WsClient.connect(wsUrl, outsider.token)]);
 
     expect((await eraseMe(u, { password: PASSWORD })).statusCode).toBe(204);
     expect(await ws.closed).toBe(4401);
+    // Open clients of the people who knew the account are told at once, once; others not at all.
+    const told = await peerWs.next((f) => f.type === 'user.updated');
+    expect(told.user).toMatchObject({ id: u.user.id, displayName: 'Deleted user', avatarUrl: null, erased: true });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(peerWs.frames.filter((f) => f.type === 'user.updated')).toHaveLength(1);
+    expect(outsiderWs.frames.filter((f) => f.type === 'user.updated')).toEqual([]);
+    peerWs.close();
+    outsiderWs.close();
     expect((await call('GET', '/users/me', u)).statusCode).toBe(401);
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: { authorization: `Bearer ${apiToken}` } })).statusCode).toBe(401);
     const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: name, password: PASSWORD } });

@@ -1,7 +1,7 @@
 /**
  * Two people chat live in two browsers: sign-up through the UI, a group created and a member added
  * through the UI, messages both ways without a reload, the typing line, and the unread badge of
- * another conversation.
+ * another conversation; a new display name shows on the other side without a reload.
  */
 import { describe, expect, it } from 'vitest';
 import { dbKind, uniqueName } from '../helpers/app.js';
@@ -9,6 +9,8 @@ import {
   inboxItem,
   markNoReload,
   openConversation,
+  pairInGroup,
+  postMessageApi,
   registerInUi,
   screenshot,
   sendFromComposer,
@@ -122,5 +124,17 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
     await bob.page.goto('/');
     await bob.page.getByTestId('no-conversation').waitFor();
     await screenshot(bob.page, 'inbox');
+  });
+
+  it("a new display name shows on the other person's screen at once, on messages already there", { timeout: 120_000 }, async () => {
+    const { alice, bobAcc, groupId } = await pairInGroup(e2e, 'Names 名字');
+    await markNoReload(alice.page);
+    const id = await postMessageApi(e2e.server, bobAcc, groupId, 'hello from Bob');
+    const author = alice.page.locator(`[data-message-id="${id}"]`).getByTestId('message-author');
+    await expect.poll(() => author.textContent()).toContain('Bob');
+    const res = await e2e.server.app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { authorization: `Bearer ${bobAcc.token}` }, payload: { displayName: 'Robert 罗伯特' } });
+    expect(res.statusCode, res.body).toBe(200);
+    await expect.poll(() => author.textContent()).toContain('Robert 罗伯特');
+    expect(await stillSamePage(alice.page)).toBe(true);
   });
 });

@@ -277,3 +277,24 @@ describe('presence', () => {
     expect(presenceOf(sa, b.user.id).map((f) => f.online)).toEqual([true, false]);
   });
 });
+
+describe('profile changes', () => {
+  it("a new display name or avatar reaches co-members and the user's other devices at once (user.updated); strangers hear nothing", async () => {
+    const [a, b, stranger] = await Promise.all([register(t.app), register(t.app), register(t.app)]);
+    await createGroup(a, [b]);
+    const [otherDevice, sb, ss] = await Promise.all([connect(a), connect(b), connect(stranger)]);
+    const me = await ok<{ displayName: string }>(call('PATCH', '/users/me', a, { displayName: '新名字 New name ✨' }), 200);
+    expect(me.displayName).toBe('新名字 New name ✨');
+    for (const c of [otherDevice, sb]) {
+      const f = await c.next((x) => x.type === 'user.updated');
+      expect(f.user).toMatchObject({ id: a.user.id, username: a.user.username, displayName: '新名字 New name ✨', avatarUrl: null });
+      expect(f.user).not.toHaveProperty('email');
+    }
+    await flush(ss, sb);
+    expect(ss.frames.filter((f) => f.type === 'user.updated')).toEqual([]);
+    // An empty patch changes nothing and tells no one.
+    await ok(call('PATCH', '/users/me', a, {}), 200);
+    await flush(sb);
+    expect(sb.frames.filter((f) => f.type === 'user.updated')).toHaveLength(1);
+  });
+});

@@ -108,6 +108,11 @@ export class ChatStore {
       rt.on('read', (f) => this.onRead(f.conversationId, f.userId, f.lastReadSeq)),
       // Retention: the expired messages before beforeSeq are tombstones now.
       rt.on('purged', (f) => this.update((s) => applyPurge(s, f.conversationId, f.beforeSeq))),
+      // A profile changed (or an account was erased): keep what the server said, with this page's presence.
+      rt.on('userUpdated', ({ user }) => {
+        const known = this.state.users[user.id];
+        this.setUser(known ? { ...user, online: known.online, lastSeenAt: known.lastSeenAt } : user);
+      }),
       // Notification settings changed on this or another device.
       rt.on('notifications', (f) => {
         const c = this.state.conversations[f.conversationId];
