@@ -34,18 +34,31 @@ export interface PushMessage {
 export function pushNotification(m: PushMessage, publicUrl: string): Record<string, unknown> {
   const title = m.kind === 'group' ? `${m.senderName} in ${m.conversationName ?? 'a group'}` : m.senderName;
   const text = m.body.trim() ? m.body : m.attachments > 0 ? `sent ${m.attachments === 1 ? 'an attachment' : `${m.attachments} attachments`}` : '';
+  const base = {
+    type: 'message',
+    conversationId: m.conversationId,
+    messageId: m.messageId,
+    seq: m.seq,
+    title: excerpt(title, 120),
+    url: conversationLink(publicUrl, m.conversationId),
+  };
+  return withBody(base, text);
+}
+
+/**
+ * A queued push with the text its message has now: edited after the push was queued, it goes
+ * with the edit (a text emptied by the edit keeps the queued one, which said what was attached).
+ */
+export function withEditedBody(notification: Record<string, unknown>, body: string): Record<string, unknown> {
+  return body.trim() ? withBody(notification, body) : notification;
+}
+
+/** The payload with the longest excerpt of `text` that keeps it under PUSH_PAYLOAD_MAX. */
+function withBody(payload: Record<string, unknown>, text: string): Record<string, unknown> {
   let max = EXCERPT_MAX;
   for (;;) {
-    const payload = {
-      type: 'message',
-      conversationId: m.conversationId,
-      messageId: m.messageId,
-      seq: m.seq,
-      title: excerpt(title, 120),
-      body: excerpt(text, max),
-      url: conversationLink(publicUrl, m.conversationId),
-    };
-    if (Buffer.byteLength(JSON.stringify(payload), 'utf8') <= PUSH_PAYLOAD_MAX || max <= 20) return payload;
+    const full = { ...payload, body: excerpt(text, max) };
+    if (Buffer.byteLength(JSON.stringify(full), 'utf8') <= PUSH_PAYLOAD_MAX || max <= 20) return full;
     max = Math.floor(max / 2);
   }
 }

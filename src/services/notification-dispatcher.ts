@@ -9,6 +9,7 @@
 import type { Logger } from '../core/logger.js';
 import type { ClaimedNotification, NotificationsRepository } from '../db/repositories/notifications.repository.js';
 import type { Mailer } from './mailer.js';
+import { withEditedBody } from './notification-content.js';
 import { sendPush, type VapidKeys } from './push-sender.js';
 import { QueueWorker, retryDelayMs } from './queue-worker.js';
 
@@ -113,7 +114,9 @@ export class NotificationDispatcher {
   private async push(d: ClaimedNotification, signal: AbortSignal, log: Logger): Promise<{ outcome: Outcome; retryAfterMs?: number | null }> {
     if (!d.endpoint || !d.p256dh || !d.auth || !d.subscriptionId) return { outcome: 'give-up' };
     const p = d.payload as { notification?: unknown; urgency?: string; topic?: string };
-    const result = await sendPush({ endpoint: d.endpoint, p256dh: d.p256dh, auth: d.auth }, JSON.stringify(p.notification ?? {}), await this.vapid(), {
+    const queued = (p.notification ?? {}) as Record<string, unknown>;
+    const notification = d.editedBody === null ? queued : withEditedBody(queued, d.editedBody);
+    const result = await sendPush({ endpoint: d.endpoint, p256dh: d.p256dh, auth: d.auth }, JSON.stringify(notification), await this.vapid(), {
       ttl: this.options.pushTtlSeconds,
       urgency: p.urgency === 'high' ? 'high' : 'normal',
       topic: typeof p.topic === 'string' ? p.topic : undefined,

@@ -272,6 +272,28 @@ describe('the push service answers', { timeout: 90_000 }, () => {
   });
 });
 
+describe('a message edited before its push goes', { timeout: 90_000 }, () => {
+  it('is pushed with its text as edited', async () => {
+    const [alice, bob] = await Promise.all([register(t.app), register(t.app)]);
+    const sub = await subscribed(bob);
+    const direct = (await ok<{ id: string }>(call('POST', '/conversations/direct', alice, { userId: bob.user.id }), 201)).id;
+    const dispatcher = services().notifications.dispatcher;
+    await dispatcher.stop();
+    let m: { id: string };
+    try {
+      m = await send(alice, direct, 'meet at 3 in room 关');
+      await services().notifications.flush();
+      await ok(call('PATCH', `/messages/${m.id}`, alice, { body: 'meet at 4 in room 开 (moved)' }), 200);
+    } finally {
+      dispatcher.start();
+    }
+    const got = await push.waitFor((p) => p.payload?.messageId === m.id);
+    expect(got.payload?.body).toBe('meet at 4 in room 开 (moved)');
+    await settle();
+    expect(pushesOf(sub, m.id)).toHaveLength(1);
+  });
+});
+
 describe('a big group', { timeout: 90_000 }, () => {
   it('500 members: one query finds the offline recipients and their subscriptions, one queues them', async () => {
     const owner = await register(t.app);

@@ -44,6 +44,8 @@ export interface ClaimedNotification {
   endpoint: string | null;
   p256dh: string | null;
   auth: string | null;
+  /** A push's message text now, when it was edited since the push was queued; else null. */
+  editedBody: string | null;
 }
 
 /** One unread mention waiting for a user's e-mail digest. */
@@ -264,9 +266,11 @@ export class NotificationsRepository {
              WHERE d.id = p.id
          RETURNING d.id, d.user_id, d.channel, d.payload, d.attempts)
           SELECT c.id, c.user_id AS "userId", c.channel, c.payload, c.attempts,
-                 ps.id AS "subscriptionId", ps.endpoint, ps.p256dh, ps.auth
+                 ps.id AS "subscriptionId", ps.endpoint, ps.p256dh, ps.auth,
+                 CASE WHEN msg.edited_at IS NOT NULL THEN msg.body END AS "editedBody"
             FROM claimed c
-            LEFT JOIN push_subscriptions ps ON c.channel = 'push' AND ps.id = (c.payload->>'subscriptionId')::uuid`,
+            LEFT JOIN push_subscriptions ps ON c.channel = 'push' AND ps.id = (c.payload->>'subscriptionId')::uuid
+            LEFT JOIN messages msg ON c.channel = 'push' AND msg.id = (c.payload->>'messageId')::uuid`,
     );
   }
 
