@@ -1,6 +1,7 @@
 /** ParleyRealtime: the WebSocket of CONTRACT.md with reconnects, cursors, sync and send retries. */
 import type { Message, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
+import type { EphemeralFrame } from '../protocol/frames.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
 import { Emitter } from './emitter.js';
 import { newClientMsgId } from './ids.js';
@@ -65,6 +66,16 @@ const noop = (): void => undefined;
  * and jitter) until `stop()` or a refused token. Per conversation, `event` listeners get each
  * event once, in seq order, with no gap, whether live or replayed after a reconnect.
  */
+/** The event each ephemeral frame is emitted as. */
+const EPHEMERAL_EVENTS: { readonly [T in EphemeralFrame['type']]: keyof RealtimeEvents } = {
+  typing: 'typing',
+  presence: 'presence',
+  read: 'read',
+  'messages.purged': 'purged',
+  'user.updated': 'userUpdated',
+  'notifications.updated': 'notifications',
+};
+
 export class ParleyRealtime {
   private readonly emitter = new Emitter<RealtimeEvents>((err, name) => {
     if (name !== 'error') this.emitter.emit('error', asError(err));
@@ -357,27 +368,13 @@ export class ParleyRealtime {
       case 'sync.done':
         this.onSyncDone(conn, frame.id as string | number | undefined, frame.hasMore === true, Array.isArray(frame.skipped) ? (frame.skipped as string[]) : []);
         return;
-      case 'typing':
-        this.emitter.emit('typing', frame as unknown as RealtimeEvents['typing']);
+      default: {
+        // Frames without a seq, passed on as they are; pong, and frame types added later, are
+        // dropped (the heartbeat already counted them).
+        const event = Object.hasOwn(EPHEMERAL_EVENTS, String(frame.type)) ? EPHEMERAL_EVENTS[frame.type as EphemeralFrame['type']] : null;
+        if (event) this.emitter.emit(event, frame as never);
         return;
-      case 'presence':
-        this.emitter.emit('presence', frame as unknown as RealtimeEvents['presence']);
-        return;
-      case 'read':
-        this.emitter.emit('read', frame as unknown as RealtimeEvents['read']);
-        return;
-      case 'messages.purged':
-        this.emitter.emit('purged', frame as unknown as RealtimeEvents['purged']);
-        return;
-      case 'user.updated':
-        this.emitter.emit('userUpdated', frame as unknown as RealtimeEvents['userUpdated']);
-        return;
-      case 'notifications.updated':
-        this.emitter.emit('notifications', frame as unknown as RealtimeEvents['notifications']);
-        return;
-      default:
-        // pong, and frame types added later: the heartbeat already counted it.
-        return;
+      }
     }
   }
 

@@ -45,6 +45,20 @@ async function send(who: Account, conversationId: string, body: string): Promise
 }
 
 /** Waits until every push queued so far has been decided (queued and then sent or dropped). */
+/**
+ * Runs `change` with the dispatcher stopped, so pushes queued meanwhile wait until it ends (then
+ * the dispatcher starts again); `queued` resolves once every send so far has queued its pushes.
+ */
+async function whileQueued<T>(change: (queued: () => Promise<void>) => Promise<T>): Promise<T> {
+  const notifications = services().notifications;
+  await notifications.dispatcher.stop();
+  try {
+    return await change(() => notifications.flush());
+  } finally {
+    notifications.dispatcher.start();
+  }
+}
+
 async function settle(): Promise<void> {
   await services().notifications.flush();
   for (let i = 0; i < 800; i++) {
@@ -255,16 +269,11 @@ describe('the push service answers', { timeout: 90_000 }, () => {
     const [alice, bob] = await Promise.all([register(t.app), register(t.app)]);
     const sub = await subscribed(bob);
     const direct = (await ok<{ id: string }>(call('POST', '/conversations/direct', alice, { userId: bob.user.id }), 201)).id;
-    const dispatcher = services().notifications.dispatcher;
-    await dispatcher.stop();
-    let m: { id: string };
-    try {
-      m = await send(alice, direct, 'oops, wrong chat');
-      await services().notifications.flush();
+    await whileQueued(async (queued) => {
+      const m = await send(alice, direct, 'oops, wrong chat');
+      await queued();
       await ok(call('DELETE', `/messages/${m.id}`, alice), 204);
-    } finally {
-      dispatcher.start();
-    }
+    });
     const after = await send(alice, direct, 'this one is fine');
     await push.waitFor((p) => p.payload?.messageId === after.id);
     await settle();
@@ -277,16 +286,12 @@ describe('a message edited before its push goes', { timeout: 90_000 }, () => {
     const [alice, bob] = await Promise.all([register(t.app), register(t.app)]);
     const sub = await subscribed(bob);
     const direct = (await ok<{ id: string }>(call('POST', '/conversations/direct', alice, { userId: bob.user.id }), 201)).id;
-    const dispatcher = services().notifications.dispatcher;
-    await dispatcher.stop();
-    let m: { id: string };
-    try {
-      m = await send(alice, direct, 'meet at 3 in room 关');
-      await services().notifications.flush();
-      await ok(call('PATCH', `/messages/${m.id}`, alice, { body: 'meet at 4 in room 开 (moved)' }), 200);
-    } finally {
-      dispatcher.start();
-    }
+    const m = await whileQueued(async (queued) => {
+      const sent = await send(alice, direct, 'meet at 3 in room 关');
+      await queued();
+      await ok(call('PATCH', `/messages/${sent.id}`, alice, { body: 'meet at 4 in room 开 (moved)' }), 200);
+      return sent;
+    });
     const got = await push.waitFor((p) => p.payload?.messageId === m.id);
     expect(got.payload?.body).toBe('meet at 4 in room 开 (moved)');
     await settle();
