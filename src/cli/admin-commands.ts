@@ -5,7 +5,9 @@ import { inTransaction, Rollback, type Repositories } from '../db/repositories/i
 import type { UserRow } from '../db/repositories/users.repository.js';
 import { hashPassword } from '../services/accounts.service.js';
 import type { AuditService } from '../services/audit.service.js';
+import { removeUnusedBlobs } from '../services/blob-cleanup.js';
 import { isReservedUsername } from '../services/mention-all.js';
+import type { LocalBlobStore } from '../storage/blob-store.js';
 import { generatePassword, readPassword, type PasswordIo } from './password-input.js';
 import { formatTable } from './table.js';
 
@@ -21,6 +23,8 @@ export interface CommandContext {
   repos: Repositories;
   audit: AuditService;
   io: AdminIo;
+  /** UPLOAD_DIR. */
+  uploadDir: string;
 }
 
 /** Audit details of every action taken through the CLI (its actor is null: nobody signed in). */
@@ -152,3 +156,39 @@ function userLine(u: UserRow) {
 const yes = (b: boolean): string => (b ? 'yes' : '');
 /** A time to the minute, in UTC: `2026-11-24 10:21Z`. */
 const shortTime = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')}Z`;
+
+/** Content hashes checked against the uploads table at once. */
+const GC_BATCH = 1_000;
+
+/**
+ * Removes the files under UPLOAD_DIR that no upload uses (left by a crash between a deletion's
+ * commit and its file removal, or by restoring an older database backup). Each goes under its
+ * hash's lock, checked again there, as the server's own removals do: an upload of the same bytes
+ * stored meanwhile keeps its file, so this is safe beside a running server on PostgreSQL.
+ */
+export async function gcFiles(ctx: CommandContext, blobs: LocalBlobStore, input: { dryRun: boolean }): Promise<void> {
+  let checked = 0;
+  let unused = 0;
+  let removed = 0;
+  let batch: string[] = [];
+  const flush = async (): Promise<void> => {
+    const used = await ctx.repos.uploads.hashesInUse(batch);
+    const orphans = batch.filter((sha) => !used.has(sha));
+    unused += orphans.length;
+    if (input.dryRun) for (const sha of orphans) say(ctx, `unused: ${sha}`);
+    else removed += await removeUnusedBlobs(ctx.db, blobs, orphans);
+    checked += batch.length;
+    batch = [];
+  };
+  for await (const sha of blobs.hashes()) {
+    batch.push(sha);
+    if (batch.length >= GC_BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
+  say(
+    ctx,
+    input.dryRun
+      ? `${checked} stored files checked: ${unused} unused (nothing removed: --dry-run)`
+      : `${checked} stored files checked: ${removed} unused removed${unused > removed ? ` (${unused - removed} found in use again meanwhile, kept)` : ''}`,
+  );
+}

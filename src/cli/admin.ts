@@ -9,7 +9,8 @@ import { DirLockedError } from '../db/dir-lock.js';
 import { repositories } from '../db/repositories/index.js';
 import { AuditService } from '../services/audit.service.js';
 import { USERNAME_PATTERN } from '../protocol/rest.js';
-import { CliError, createAdmin, listUsers, resetPassword, type AdminIo, type CommandContext } from './admin-commands.js';
+import { LocalBlobStore } from '../storage/blob-store.js';
+import { CliError, createAdmin, gcFiles, listUsers, resetPassword, type AdminIo, type CommandContext } from './admin-commands.js';
 import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from './args.js';
 import { PasswordError } from './password-input.js';
 
@@ -24,6 +25,8 @@ export interface AdminDatabase {
 export interface AdminDeps {
   /** Opens the configured database; only commands that need it call this, once. */
   open(): Promise<AdminDatabase>;
+  /** The configured UPLOAD_DIR (gc-files). */
+  uploadDir(): string;
   logger: Logger;
 }
 
@@ -48,6 +51,12 @@ Commands:
       Users by username: username, display name, site admin, bot, deactivated, created.
       --admins: site admins only; --deactivated: deactivated accounts only;
       --json: one JSON object per line instead of a table.
+  gc-files [--dry-run]
+      Removes the files under UPLOAD_DIR that no upload uses any more: left by a
+      crash between a deletion and its file removal, or by restoring an older
+      database backup beside newer files. Each file is checked again under its
+      lock before it goes, so it is safe while the server runs on PostgreSQL.
+      --dry-run: list them (one hash per line) and remove nothing.
   help
       This text.
 
@@ -55,7 +64,7 @@ Passwords have 8-256 characters. They come from --generate (a random one, printe
 once), else the PARLEY_PASSWORD environment variable, else one line of stdin when it
 is not a terminal, else a prompt without echo.
 
-Each change is written to the audit log (no actor; details {"via":"cli"}).
+Each change to an account is written to the audit log (no actor; details {"via":"cli"}).
 Exit codes: 0 done, 1 failed (the reason on stderr), 2 wrong usage.
 `;
 
@@ -103,6 +112,13 @@ const COMMANDS: Record<string, Command> = {
       return (ctx) => resetPassword(ctx, input);
     },
   },
+  'gc-files': {
+    spec: { positionals: [], flags: ['dry-run'] },
+    prepare: (args) => {
+      const input = { dryRun: args.flags.has('dry-run') };
+      return (ctx) => gcFiles(ctx, new LocalBlobStore(ctx.uploadDir), input);
+    },
+  },
   'list-users': {
     spec: { positionals: [], flags: ['admins', 'deactivated', 'json'] },
     prepare: (args) => {
@@ -137,7 +153,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIo, deps: Admin
     const run = command.prepare(parseArgs(name, rest, command.spec));
     database = await deps.open();
     const repos = repositories(database.db);
-    await run({ db: database.db, repos, audit: new AuditService(repos, deps.logger), io });
+    await run({ db: database.db, repos, audit: new AuditService(repos, deps.logger), io, uploadDir: deps.uploadDir() });
   } catch (err) {
     code = fail(err, io, deps.logger);
   }

@@ -79,6 +79,28 @@ export class LocalBlobStore implements BlobStore {
     await fs.promises.rm(this.pathOf(key), { force: true });
   }
 
+  /**
+   * The content hashes that have a file here (a file or its thumbnail), each once, directory by
+   * directory: for finding files no upload uses any more.
+   */
+  async *hashes(): AsyncGenerator<string> {
+    const hex2 = /^[a-f0-9]{2}$/;
+    const dirs = async (dir: string): Promise<string[]> =>
+      (await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && hex2.test(e.name)).map((e) => e.name).sort();
+    for (const a of await dirs(this.root)) {
+      for (const b of await dirs(path.join(this.root, a))) {
+        const seen = new Set<string>();
+        for (const name of (await fs.promises.readdir(path.join(this.root, a, b)).catch(() => [] as string[])).sort()) {
+          const sha = /^([a-f0-9]{64})(\.[a-z0-9.]+)?$/.exec(name)?.[1];
+          if (sha && sha.startsWith(a + b) && !seen.has(sha)) {
+            seen.add(sha);
+            yield sha;
+          }
+        }
+      }
+    }
+  }
+
   /** Removes temporary files left by interrupted uploads. */
   async sweepTemp(olderThanMs: number): Promise<void> {
     const now = Date.now();

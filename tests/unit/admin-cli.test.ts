@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConfiguredDatabase, runAdmin, type AdminDeps, type AdminIo } from '../../src/cli/admin.js';
@@ -15,7 +15,9 @@ import { createLogger } from '../../src/core/logger.js';
 import { newId } from '../../src/core/ids.js';
 import { repositories, type Repositories } from '../../src/db/repositories/index.js';
 import { hashToken } from '../../src/services/accounts.service.js';
+import { LocalBlobStore } from '../../src/storage/blob-store.js';
 import { auth, register, startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
+import { multipart } from '../helpers/authz.js';
 
 const logger = createLogger({ level: 'silent', logDir: null });
 let testApp: TestApp;
@@ -26,7 +28,7 @@ beforeAll(async () => {
   testApp = await startTestApp();
   repos = repositories(testApp.database.db);
   // The app's own database, left open when the command ends.
-  deps = { logger, open: async () => ({ db: testApp.database.db, close: async () => {} }) };
+  deps = { logger, open: async () => ({ db: testApp.database.db, close: async () => {} }), uploadDir: () => testApp.config.uploadDir };
   // Whoever registers first may be made site admin by the server: let it be nobody under test.
   await register(testApp.app);
 });
@@ -71,7 +73,7 @@ describe('help and usage', () => {
   });
 
   it('exits 2 with one line on stderr for wrong usage, without opening the database', async () => {
-    const refuse: AdminDeps = { logger, open: async () => Promise.reject(new Error('the database must not be opened')) };
+    const refuse: AdminDeps = { logger, open: async () => Promise.reject(new Error('the database must not be opened')), uploadDir: () => '/nonexistent' };
     for (const argv of [
       [], ['frobnicate'], ['create-admin'], ['create-admin', 'a b'], ['create-admin', 'x'], ['create-admin', 'alice', 'bob'],
       ['create-admin', 'alice', '--display-name'], ['create-admin', 'alice', '--display-name', 'x'.repeat(65)],
@@ -284,12 +286,53 @@ describe('list-users', () => {
   });
 });
 
+describe('gc-files', () => {
+  it('removes files and thumbnails no upload uses, after a --dry-run that lists them and removes nothing; files in use stay', async () => {
+    const owner = await register(testApp.app);
+    const kept = Buffer.from(`kept ${randomBytes(8).toString('hex')}`);
+    const body = multipart('kept.txt', kept);
+    const up = await testApp.app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { ...auth(owner.token), 'content-type': body.contentType }, payload: body.payload });
+    expect(up.statusCode, up.body).toBe(201);
+    const keptSha = createHash('sha256').update(kept).digest('hex');
+    // A file no row names (a crash after a deletion's commit, or a restored older backup), with a thumbnail.
+    const blobs = new LocalBlobStore(testApp.config.uploadDir);
+    const orphan = Buffer.from(`orphan ${randomBytes(8).toString('hex')}`);
+    const orphanSha = createHash('sha256').update(orphan).digest('hex');
+    await blobs.putBuffer(orphanSha, orphan);
+    await blobs.putBuffer(`${orphanSha}.thumb.webp`, Buffer.from('thumb'));
+
+    const dry = await admin(['gc-files', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`unused: ${orphanSha}`);
+    expect(dry.stdout).not.toContain(keptSha);
+    expect(dry.stdout).toMatch(/\d+ stored files checked: \d+ unused \(nothing removed: --dry-run\)/);
+    expect(await blobs.exists(orphanSha)).toBe(true);
+
+    const run = await admin(['gc-files']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/\d+ stored files checked: [1-9]\d* unused removed/);
+    expect(await blobs.exists(orphanSha)).toBe(false);
+    expect(await blobs.exists(`${orphanSha}.thumb.webp`)).toBe(false);
+    expect(await blobs.exists(keptSha)).toBe(true);
+    const download = await testApp.app.inject({ method: 'GET', url: `/api/v1/uploads/${up.json().id}`, headers: auth(owner.token) });
+    expect(download.statusCode).toBe(200);
+    expect(download.rawPayload.equals(kept)).toBe(true);
+
+    // Nothing left to remove: a second run removes nothing.
+    expect((await admin(['gc-files'])).stdout).toMatch(/: 0 unused removed/);
+  });
+});
+
 describe('on the embedded database in DATA_DIR', () => {
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
-  const dataDirDeps = (dir: string): AdminDeps => ({ logger, open: () => openConfiguredDatabase(parseConfig({ DATA_DIR: dir }), logger) });
+  const dataDirDeps = (dir: string): AdminDeps => ({
+    logger,
+    open: () => openConfiguredDatabase(parseConfig({ DATA_DIR: dir }), logger),
+    uploadDir: () => parseConfig({ DATA_DIR: dir }).uploadDir,
+  });
 
   it('refuses a DATA_DIR held by a running process, telling to stop it or use DATABASE_URL, and touches nothing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-admin-'));

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { messageAttachments, settings, uploads, users } from '../schema.js';
-import { queryRows } from '../sql.js';
+import { pgArray, queryRows } from '../sql.js';
 
 export type UploadRow = typeof uploads.$inferSelect;
 
@@ -103,6 +103,13 @@ export class UploadsRepository {
       )
       .returning({ sha256: uploads.sha256 });
     return [...new Set(rows.map((r) => r.sha256))];
+  }
+
+  /** Which of these content hashes some upload uses. */
+  async hashesInUse(sha256s: readonly string[]): Promise<Set<string>> {
+    if (sha256s.length === 0) return new Set();
+    const rows = await queryRows<{ sha256: string }>(this.db, sql`SELECT DISTINCT sha256 FROM uploads WHERE sha256 = ANY(${pgArray(sha256s)}::text[])`);
+    return new Set(rows.map((r) => r.sha256));
   }
 
   async hashInUse(sha256: string): Promise<boolean> {
