@@ -4,6 +4,7 @@ import { accountErrorText, changeEmail, changePassword, getMe } from '../account
 import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
+import { FormError } from './form-parts.js';
 
 export function AccountSecurityDialog({ onClose }: { onClose: () => void }) {
   const { api } = useStore();
@@ -69,11 +70,7 @@ function EmailForm({ current, onChanged }: { current: string | null | undefined;
         Your password
         <input type="password" data-testid="email-password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
-      {error && (
-        <p className="form-error" role="alert" data-testid="email-error">
-          {error}
-        </p>
-      )}
+      <FormError error={error} testId="email-error" />
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="email-save" disabled={busy}>
           Save e-mail
@@ -127,11 +124,7 @@ function PasswordForm() {
         <input type="password" data-testid="password-again" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
       </label>
       <p className="muted">Changing your password signs out your other devices (not this one, not API tokens).</p>
-      {error && (
-        <p className="form-error" role="alert" data-testid="password-error">
-          {error}
-        </p>
-      )}
+      <FormError error={error} testId="password-error" />
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="password-save" disabled={busy}>
           Change password

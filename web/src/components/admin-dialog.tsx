@@ -6,6 +6,7 @@ import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { AdminRetentionSection } from './admin-retention-section.js';
+import { FormError } from './form-parts.js';
 
 export function AdminDialog({ onClose }: { onClose: () => void }) {
   return (
@@ -81,11 +82,7 @@ function SignupSection() {
         Allowed e-mail domains <span className="muted">(one per line; sub-domains are not included)</span>
         <textarea data-testid="admin-domains" rows={3} value={domains} placeholder="example.com" onChange={(e) => setDomains(e.target.value)} />
       </label>
-      {error && (
-        <p className="form-error" role="alert" data-testid="admin-signup-error">
-          {error}
-        </p>
-      )}
+      <FormError error={error} testId="admin-signup-error" />
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="admin-signup-save" disabled={busy || !mode}>
           Save sign-up settings
@@ -173,11 +170,7 @@ function InvitesSection() {
           Create invite link
         </button>
       </form>
-      {error && (
-        <p className="form-error" role="alert" data-testid="admin-invites-error">
-          {error}
-        </p>
-      )}
+      <FormError error={error} testId="admin-invites-error" />
       {created && (
         <div className="invite-created" data-testid="invite-created">
           <p>New invite link (shown only now):</p>

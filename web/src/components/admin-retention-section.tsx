@@ -4,6 +4,7 @@ import { getSiteSettings, patchSiteSettings } from '../account-api.js';
 import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { RetentionField } from './retention-field.js';
+import { FormError } from './form-parts.js';
 
 export function AdminRetentionSection() {
   const { api } = useStore();
@@ -33,11 +34,7 @@ export function AdminRetentionSection() {
           save={async (d) => (await patchSiteSettings(api, { retentionDays: d })).retentionDays}
         />
       )}
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { clearAuthLink, useAuthLink } from '../auth-links.js';
 import { ForgotPasswordForm, ResetPasswordForm } from './password-reset-forms.js';
 import { OidcSignIn } from './oidc-sign-in.js';
 import { SignupFields, useAuthOptions } from './signup-fields.js';
+import { FormError } from './form-parts.js';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
@@ -136,11 +137,7 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
             Forgot password?
           </button>
         )}
-        {error && (
-          <p className="form-error" role="alert" data-testid="auth-error">
-            {error}
-          </p>
-        )}
+        <FormError error={error} testId="auth-error" />
         <button type="submit" className="btn btn-primary" data-testid="auth-submit" disabled={busy}>
           {busy ? 'Please wait…' : mode === 'login' ? 'Sign in' : 'Create account'}
         </button>

@@ -10,6 +10,7 @@ import { errorText } from '../toasts.js';
 import { GroupFields, useGroupBasics } from './group-fields.js';
 import { GroupRetentionSection } from './group-retention-section.js';
 import { Modal } from './modal.js';
+import { CancelSubmit, FormError } from './form-parts.js';
 
 export function GroupSettingsDialog({ conversation, onClose }: { conversation: Conversation; onClose: () => void }) {
   const store = useStore();
@@ -53,19 +54,8 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
             <option value="nobody">Nobody</option>
           </select>
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" data-testid="group-settings-save" disabled={busy}>
-            Save
-          </button>
-        </div>
+        <FormError error={error} />
+        <CancelSubmit onCancel={onClose} busy={busy} label="Save" testId="group-settings-save" />
       </form>
       <hr className="section-rule" />
       <GroupRetentionSection conversation={conversation} />

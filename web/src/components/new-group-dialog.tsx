@@ -7,6 +7,7 @@ import { errorText } from '../toasts.js';
 import { GroupFields, useGroupBasics } from './group-fields.js';
 import { Modal } from './modal.js';
 import { UserPicker } from './user-picker.js';
+import { CancelSubmit, FormError } from './form-parts.js';
 
 export function NewGroupDialog({ onClose }: { onClose: () => void }) {
   const store = useStore();
@@ -49,19 +50,8 @@ export function NewGroupDialog({ onClose }: { onClose: () => void }) {
           )}
           <UserPicker label="Add people" actionLabel="Add" autoFocus={false} exclude={new Set(members.map((m) => m.id))} onPick={(u) => setMembers([...members, u])} />
         </div>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" data-testid="group-create-submit" disabled={busy}>
-            Create group
-          </button>
-        </div>
+        <FormError error={error} />
+        <CancelSubmit onCancel={onClose} busy={busy} label="Create group" testId="group-create-submit" />
       </form>
     </Modal>
   );

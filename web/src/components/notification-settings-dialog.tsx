@@ -4,6 +4,7 @@ import { useStore } from '../store/hooks.js';
 import { currentSubscription, disablePush, enablePush, pushSupported } from '../push.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
+import { FormError } from './form-parts.js';
 
 interface Prefs {
   push: boolean;
@@ -112,11 +113,7 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
           </select>
         </label>
         <p className="muted">The e-mail goes to your account&apos;s address (see “Password and e-mail”). Per conversation, choose All, Mentions or Nothing, or mute it, from the 🔔 button in its header.</p>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <div className="form-actions">
           <button type="button" className="btn" data-testid="notification-settings-close" onClick={onClose}>
             Done

@@ -3,6 +3,7 @@ import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { ParleyApi } from '../../../src/client/index.js';
 import { accountErrorText, confirmPasswordReset, requestPasswordReset } from '../account-api.js';
 import { errorText } from '../toasts.js';
+import { FormError } from './form-parts.js';
 
 function Card({ title, children, onSubmit, testId }: { title: string; children: ReactNode; onSubmit: (e: FormEvent) => void; testId: string }) {
   const ids = useId();
@@ -53,11 +54,7 @@ export function ForgotPasswordForm({ api, onBack }: { api: ParleyApi; onBack: ()
           <p className="muted">Enter your username or e-mail address and we will e-mail you a link to choose a new password.</p>
           <label htmlFor={`${ids}-l`}>Username or e-mail</label>
           <input id={`${ids}-l`} data-testid="forgot-login" autoComplete="username" autoCapitalize="none" spellCheck={false} value={login} onChange={(e) => setLogin(e.target.value)} autoFocus />
-          {error && (
-            <p className="form-error" role="alert" data-testid="forgot-error">
-              {error}
-            </p>
-          )}
+          <FormError error={error} testId="forgot-error" />
           <button type="submit" className="btn btn-primary" data-testid="forgot-submit" disabled={busy}>
             {busy ? 'Please wait…' : 'Send reset link'}
           </button>
@@ -112,11 +109,7 @@ export function ResetPasswordForm({
       <label htmlFor={`${ids}-a`}>New password again</label>
       <input id={`${ids}-a`} data-testid="reset-password-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
       <p className="muted">Setting a new password signs you out on every device.</p>
-      {error && (
-        <p className="form-error" role="alert" data-testid="reset-error">
-          {error}
-        </p>
-      )}
+      <FormError error={error} testId="reset-error" />
       <button type="submit" className="btn btn-primary" data-testid="reset-submit" disabled={busy}>
         {busy ? 'Please wait…' : 'Set new password'}
       </button>

@@ -8,6 +8,7 @@ import { AccountSecurityDialog } from './account-security-dialog.js';
 import { SessionsDialog } from './sessions-dialog.js';
 import { NotificationSettingsDialog } from './notification-settings-dialog.js';
 import { YourDataDialog } from './your-data-dialog.js';
+import { CancelSubmit, FormError } from './form-parts.js';
 
 export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const store = useStore();
@@ -86,19 +87,8 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
             Display name
             <input data-testid="profile-display-name" value={displayName} maxLength={64} onChange={(e) => setDisplayName(e.target.value)} required autoFocus />
           </label>
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
-          <div className="form-actions">
-            <button type="button" className="btn" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="btn btn-primary" data-testid="profile-save" disabled={busy}>
-              Save
-            </button>
-          </div>
+          <FormError error={error} />
+          <CancelSubmit onCancel={onClose} busy={busy} label="Save" testId="profile-save" />
         </form>
       </Modal>
     </>

@@ -4,6 +4,7 @@
  */
 import { useState } from 'react';
 import { errorText, toast } from '../toasts.js';
+import { FormError } from './form-parts.js';
 
 export const MAX_RETENTION_DAYS = 36_500;
 
@@ -76,11 +77,7 @@ export function RetentionField({
         </span>
       </label>
       <p className="muted">Older messages are deleted for everyone, with their files, about once an hour. This cannot be undone.</p>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </div>
   );
 }

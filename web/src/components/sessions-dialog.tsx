@@ -5,6 +5,7 @@ import { formatFull, formatLastSeen } from '../format.js';
 import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
+import { FormError } from './form-parts.js';
 
 /** "used just now", "used 3 hours ago". */
 const lastUsed = (iso: string) => formatLastSeen(iso).replace(/^last seen/, 'used');
@@ -80,11 +81,7 @@ export function SessionsDialog({ onClose }: { onClose: () => void }) {
             ))}
           </ul>
         )}
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <div className="form-actions">
           <button
             type="button"

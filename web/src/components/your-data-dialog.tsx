@@ -7,6 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { useChat, useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { Modal } from './modal.js';
+import { FormError } from './form-parts.js';
 
 export function YourDataDialog({ onClose }: { onClose: () => void }) {
   const { api } = useStore();
@@ -65,11 +66,7 @@ export function YourDataDialog({ onClose }: { onClose: () => void }) {
             <label className="checkbox-row">
               <input type="checkbox" data-testid="delete-account-messages" checked={deleteMessages} onChange={(e) => setDeleteMessages(e.target.checked)} /> Also delete every message I sent
             </label>
-            {error && (
-              <p className="form-error" role="alert">
-                {error}
-              </p>
-            )}
+            <FormError error={error} />
             <div className="form-actions">
               <button type="button" className="btn" onClick={() => setConfirming(false)}>
                 Cancel
