@@ -74,6 +74,11 @@ export class Connection {
   private corked = false;
   alive = true;
   closed = false;
+  /**
+   * Called when this connection reads a gap of live events from the events table on its own
+   * (the node's sequencer should have put them in order first: counted in /metrics).
+   */
+  onGapFill: ((conversationId: string) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -405,6 +410,7 @@ export class Connection {
         continue;
       }
       const target = next.seq - 1;
+      this.onGapFill?.(conversationId);
       const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, target - s.delivered));
       const missing = page.events.filter((ev) => ev.seq > s.delivered! && ev.seq <= target);
       if (missing.length === 0) {
