@@ -1,11 +1,16 @@
 /**
- * Group fan-out: one group of BENCH_MEMBERS (1,000) members, all online, BENCH_SENDERS (4) of
+ * Group fan-out: one group of BENCH_MEMBERS (1,000) members, all online, BENCH_SENDERS (10) of
  * them sending at rising rates (BENCH_FANOUT_START msg/s, doubling every BENCH_STEP_SECONDS)
  * until deliveries/s stop rising or p99 passes 1 s; then a step at half the saturation rate for
- * its latencies. The same generator against bench/bare-ws-server.ts in the same run. All sockets
- * live in this process, so latency is send → receipt on one clock; that also makes this process
- * a possible bottleneck: its CPU is reported.
- *   npm run bench -- fanout
+ * its latencies. The same generator against bench/bare-ws-server.ts in the same run, stepped up
+ * the same way and then run at each Parley setup's half rate, so that tails are compared at the
+ * same offered rate. All sockets live in this process, so latency is send → receipt on one
+ * clock; that also makes this process a possible bottleneck: its CPU is reported.
+ *   npm run bench -- fanout                                   (embedded PGlite)
+ *   PG_CPUS=0 bash scripts/with-postgres.sh bash -c 'DATABASE_URL=$TEST_DATABASE_URL npm run bench -- fanout'
+ * With a PostgreSQL server the setups are one node, and two nodes over Redis (a redis-server
+ * started here) with the members spread across them (BENCH_FANOUT_NODES=1 or 2 picks one).
+ * Servers, redis-server (and PostgreSQL with PG_CPUS=0) share CPU 0; the generator runs on CPU 1.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,13 +19,14 @@ import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { MAX_INITIAL_MEMBERS } from '../src/protocol/limits.js';
 import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
+import { TestRedis } from '../tests/helpers/redis.js';
 import { percentiles, type Scenario } from './lib.js';
 import { ACK_PREFIX, ERROR_PREFIX, cpuWaitSeconds, openRawSocket, pinSelf, pinningNote, spawnPinned, startsWith, stopProcess } from './loadgen.js';
-import { cpuSeconds, ownCpuSeconds, pool, registerUsers, rssKiB, scratchDatabase, sleep } from './procs.js';
+import { cpuSeconds, ownCpuSeconds, pin, pool, registerUsers, rssKiB, scratchDatabase, sleep } from './procs.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const MEMBERS = env('BENCH_MEMBERS', 1000);
-const SENDERS = Math.min(MEMBERS, env('BENCH_SENDERS', 4));
+const SENDERS = Math.min(MEMBERS, env('BENCH_SENDERS', 10));
 const STEP_SECONDS = env('BENCH_STEP_SECONDS', 3);
 const START_RATE = env('BENCH_FANOUT_START', 5);
 const MAX_STEPS = 14;
@@ -49,12 +55,18 @@ interface Run {
   steps: Step[];
   saturation: Step;
   half: Step;
+  /** Steps at offered rates chosen by the caller (another setup's half rate), after the half step. */
+  at: Step[];
   frameBytes: number;
   problems: string[];
 }
 
-/** Steps the rate up against the server at `base` (process `pid`), sockets authenticated with `tokens`. */
-async function measure(base: string, pid: number, tokens: string[], conversationId: string, log: (l: string) => void): Promise<Run> {
+/**
+ * Steps the rate up against the servers at `bases` (processes `pids`; socket i connects to
+ * bases[i % n], so members and senders spread over the nodes), sockets authenticated with
+ * `tokens`; then a step at half the saturation rate, then one at each of `rates`.
+ */
+async function measure(bases: string[], pids: number[], tokens: string[], conversationId: string, log: (l: string) => void, rates: number[] = []): Promise<Run> {
   const MARK = Buffer.from('"clientMsgId":"fo');
   const sentAt: number[] = [];
   const stepOf: number[] = [];
@@ -103,7 +115,7 @@ async function measure(base: string, pid: number, tokens: string[], conversation
   const sockets: WebSocket[] = [];
   try {
     await pool(tokens, 50, async (token, i) => {
-      const ws = await openRawSocket(base, token, onFrame);
+      const ws = await openRawSocket(bases[i % bases.length]!, token, onFrame);
       ws.on('close', () => void (closing || closed++));
       sockets[i] = ws;
     });
@@ -118,8 +130,8 @@ async function measure(base: string, pid: number, tokens: string[], conversation
       latencies.push([]);
       receipts.push(0);
       const total = Math.max(1, Math.round(rate * seconds));
-      const cpu0 = cpuSeconds(pid);
-      const wait0 = cpuWaitSeconds(pid);
+      const cpu0 = sum(pids.map(cpuSeconds));
+      const wait0 = sum(pids.map(cpuWaitSeconds));
       const own0 = ownCpuSeconds();
       let sent = 0;
       inWindow = 0;
@@ -145,8 +157,8 @@ async function measure(base: string, pid: number, tokens: string[], conversation
         const timer = setInterval(tick, 5);
         tick();
       });
-      const serverCpu = (cpuSeconds(pid) - cpu0) / seconds;
-      const serverWait = (cpuWaitSeconds(pid) - wait0) / seconds;
+      const serverCpu = (sum(pids.map(cpuSeconds)) - cpu0) / seconds;
+      const serverWait = (sum(pids.map(cpuWaitSeconds)) - wait0) / seconds;
       const ownCpu = (ownCpuSeconds() - own0) / seconds;
       const deliveriesPerSec = inWindow / seconds;
       const acksPerSec = acksInWindow / seconds;
@@ -175,6 +187,11 @@ async function measure(base: string, pid: number, tokens: string[], conversation
     if (performance.now() >= quiet) log('  (still busy with earlier steps after 60 s: the half-rate latencies include that backlog)');
     await sleep(500);
     const half = await step(saturation.deliveriesPerSec / tokens.length / 2, Math.max(STEP_SECONDS, 5));
+    const at: Step[] = [];
+    for (const rate of rates) {
+      await sleep(500);
+      at.push(await step(rate, Math.max(STEP_SECONDS, 5)));
+    }
     const problems: string[] = [];
     if (closed) problems.push(`${closed} sockets closed by the server (slow consumer?)`);
     if (errors) problems.push(`${errors} error frames, first: ${firstError}`);
@@ -186,78 +203,142 @@ async function measure(base: string, pid: number, tokens: string[], conversation
       );
     if (saturation.acksPerSec < saturation.rate * 0.9)
       problems.push(`acks came back at ${saturation.acksPerSec.toFixed(0)}/s for ${saturation.rate.toFixed(0)}/s sent at saturation: the sends themselves fell behind, not only the deliveries`);
-    return { steps, saturation, half, frameBytes, problems };
+    return { steps, saturation, half, at, frameBytes, problems };
   } finally {
     closing = true;
     for (const ws of sockets) ws?.terminate();
   }
 }
 
-function row(setup: string, r: Run, ratio: string): Record<string, string | number> {
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** A counter of the servers' /metrics, summed over the nodes and matching label sets. */
+async function counter(bases: string[], name: string, labels = ''): Promise<number> {
+  let total = 0;
+  for (const base of bases) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(name) || (labels && !line.includes(labels))) continue;
+      const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (Number.isFinite(v)) total += v;
+    }
+  }
+  return total;
+}
+
+interface Setup {
+  label: string;
+  nodes: number;
+  run: Run;
+  rssMb: number[];
+  fills: { node: number; connection: number; reordered: number };
+}
+
+function row(setup: string, r: Run, half: Step, bare: Step | null, extra: Record<string, string> = {}): Record<string, string | number> {
+  const cpuPerDelivery = half.deliveriesPerSec > 0 ? (half.serverCpu / half.deliveriesPerSec) * 1e6 : NaN;
   return {
     setup,
     'deliveries/s at saturation': `${r.saturation.deliveriesPerSec.toFixed(0)} (${r.saturation.rate.toFixed(0)} msg/s sent)`,
     'server / load-gen CPU there': `${pct(r.saturation.serverCpu)} / ${pct(r.saturation.ownCpu)}`,
-    'half rate msg/s': r.half.rate.toFixed(1),
-    'p50/p99 ms at half': `${r.half.p50.toFixed(1)} / ${r.half.p99.toFixed(1)}`,
-    'vs bare': ratio,
+    'offered msg/s': half.rate.toFixed(1),
+    'p50/p99 ms there': `${half.p50.toFixed(1)} / ${half.p99.toFixed(1)}`,
+    'p99 vs bare there': bare ? `${(half.p99 / bare.p99).toFixed(2)}x` : '',
+    'server CPU µs per delivery there': cpuPerDelivery.toFixed(2),
+    ...extra,
   };
 }
 
 export const fanoutScenario: Scenario = {
   name: 'fanout',
-  describe: `one group of ${MEMBERS} members online, ${SENDERS} senders at rising rates (from ${START_RATE} msg/s, x2 every ${STEP_SECONDS} s); vs a bare ws broadcast server`,
+  describe: `one group of ${MEMBERS} members online, ${SENDERS} senders at rising rates (from ${START_RATE} msg/s, x2 every ${STEP_SECONDS} s); vs a bare ws broadcast server at the same offered rates`,
   async run(ctx) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-fanout-'));
     const restore = pinSelf();
     const servers: ServerProcess[] = [];
-    let scratch: Awaited<ReturnType<typeof scratchDatabase>> | null = null;
+    const scratches: Awaited<ReturnType<typeof scratchDatabase>>[] = [];
+    let redis: TestRedis | null = null;
     ctx.log(pinningNote());
+    const pg = process.env.DATABASE_URL;
+    const nodeCounts = pg ? (process.env.BENCH_FANOUT_NODES ?? '1,2').split(',').map(Number) : [1];
     try {
-      if (process.env.DATABASE_URL) scratch = await scratchDatabase(process.env.DATABASE_URL);
-      const dirs = { DATA_DIR: path.join(root, 'data'), UPLOAD_DIR: path.join(root, 'uploads'), LOG_DIR: path.join(root, 'logs') };
-      const parley = spawnPinned(['src/main.ts'], { ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...dirs }, await freePort());
-      servers.push(parley);
-      await waitReady(parley);
-      const t = performance.now();
-      const users = await registerUsers(parley, MEMBERS, 'fan');
-      const owner = users[0]!.token;
-      const others = users.slice(1).map((u) => u.user.id);
-      const g = await api(parley, 'POST', '/groups', { name: 'fan-out', memberIds: others.slice(0, MAX_INITIAL_MEMBERS) }, owner);
-      if (g.status !== 201) throw new Error(`POST /groups: ${g.status} ${JSON.stringify(g.json)}`);
-      await pool(others.slice(MAX_INITIAL_MEMBERS), 16, async (userId) => {
-        const r = await api(parley, 'POST', `/groups/${g.json.id}/members`, { userId }, owner);
-        if (r.status !== 201 && r.status !== 200) throw new Error(`add member: ${r.status} ${JSON.stringify(r.json)}`);
-      });
-      ctx.log(`Parley: ${MEMBERS} members registered and in one group in ${((performance.now() - t) / 1000).toFixed(1)} s; connecting and stepping up`);
-      const p = await measure(
-        parley.base,
-        parley.child.pid!,
-        users.map((u) => u.token),
-        g.json.id as string,
-        ctx.log,
-      );
-      const parleyRss = rssKiB(parley.child.pid!) / 1024;
-      await stopProcess(parley);
+      const setups: Setup[] = [];
+      for (const nodes of nodeCounts) {
+        const scratch = pg ? await scratchDatabase(pg) : null;
+        if (scratch) scratches.push(scratch);
+        if (nodes > 1 && !redis) {
+          redis = await TestRedis.start();
+          const redisPid = redis.pid;
+          if (redisPid) pin(redisPid, '0');
+        }
+        const label = !scratch ? 'Parley on PGlite' : nodes === 1 ? 'Parley on PostgreSQL, one node' : `Parley on PostgreSQL, ${nodes} nodes over Redis`;
+        const procs: ServerProcess[] = [];
+        for (let n = 0; n < nodes; n++) {
+          const dirs = { DATA_DIR: path.join(root, `data-${nodes}-${n}`), UPLOAD_DIR: path.join(root, 'uploads'), LOG_DIR: path.join(root, `logs-${nodes}-${n}`) };
+          const env: Record<string, string> = { ...dirs, ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...(nodes > 1 && redis ? { REDIS_URL: redis.url } : {}) };
+          const p = spawnPinned(['src/main.ts'], env, await freePort());
+          servers.push(p);
+          procs.push(p);
+          // One at a time: the first applies the migrations.
+          await waitReady(p);
+        }
+        const first = procs[0]!;
+        const t = performance.now();
+        const users = await registerUsers(first, MEMBERS, `fan${nodes}`);
+        const owner = users[0]!.token;
+        const others = users.slice(1).map((u) => u.user.id);
+        const g = await api(first, 'POST', '/groups', { name: 'fan-out', memberIds: others.slice(0, MAX_INITIAL_MEMBERS) }, owner);
+        if (g.status !== 201) throw new Error(`POST /groups: ${g.status} ${JSON.stringify(g.json)}`);
+        await pool(others.slice(MAX_INITIAL_MEMBERS), 16, async (userId) => {
+          const r = await api(first, 'POST', `/groups/${g.json.id}/members`, { userId }, owner);
+          if (r.status !== 201 && r.status !== 200) throw new Error(`add member: ${r.status} ${JSON.stringify(r.json)}`);
+        });
+        ctx.log(`${label}: ${MEMBERS} members registered and in one group in ${((performance.now() - t) / 1000).toFixed(1)} s; connecting and stepping up`);
+        const bases = procs.map((p) => p.base);
+        const before = {
+          node: await counter(bases, 'parley_ws_gap_fills_total', 'by="node"'),
+          connection: await counter(bases, 'parley_ws_gap_fills_total', 'by="connection"'),
+          reordered: await counter(bases, 'parley_events_reordered_total'),
+        };
+        const run = await measure(bases, procs.map((p) => p.child.pid!), users.map((u) => u.token), g.json.id as string, ctx.log);
+        const fills = {
+          node: (await counter(bases, 'parley_ws_gap_fills_total', 'by="node"')) - before.node,
+          connection: (await counter(bases, 'parley_ws_gap_fills_total', 'by="connection"')) - before.connection,
+          reordered: (await counter(bases, 'parley_events_reordered_total')) - before.reordered,
+        };
+        ctx.log(`${label}: gaps filled by the node ${fills.node}, by single connections ${fills.connection}; events reordered at the node ${fills.reordered}`);
+        const rssMb = procs.map((p) => rssKiB(p.child.pid!) / 1024);
+        for (const p of procs) await stopProcess(p);
+        setups.push({ label, nodes, run, rssMb, fills });
+      }
 
-      ctx.log(`bare ws server (frames padded to ${p.frameBytes} bytes, Parley's message.created): stepping up`);
-      const bare = spawnPinned(['bench/bare-ws-server.ts'], { FRAME_BYTES: String(p.frameBytes) }, await freePort());
+      const frameBytes = setups[0]!.run.frameBytes;
+      ctx.log(`bare ws server (frames padded to ${frameBytes} bytes, Parley's message.created): stepping up, then each Parley setup's half rate`);
+      const bare = spawnPinned(['bench/bare-ws-server.ts'], { FRAME_BYTES: String(frameBytes) }, await freePort());
       servers.push(bare);
       await waitReady(bare);
       const tokens = Array.from({ length: MEMBERS }, (_, i) => `u${i}`);
-      const b = await measure(bare.base, bare.child.pid!, tokens, 'bare', ctx.log);
+      const b = await measure([bare.base], [bare.child.pid!], tokens, 'bare', ctx.log, setups.map((x) => x.run.half.rate));
       await stopProcess(bare);
 
-      for (const x of p.problems) ctx.log(`Parley: ${x}`);
+      for (const x of setups) for (const problem of x.run.problems) ctx.log(`${x.label}: ${problem}`);
       for (const x of b.problems) ctx.log(`bare: ${x}`);
-      ctx.log(`Parley server RSS after the run: ${parleyRss.toFixed(0)} MB`);
-      return [
-        row(`baseline: bare ws broadcast (bench/bare-ws-server.ts), ${p.frameBytes}-byte frames`, b, ''),
-        row(`Parley on ${scratch ? 'PostgreSQL' : 'PGlite'}: ${MEMBERS} members online, ${SENDERS} senders`, p, `${((p.saturation.deliveriesPerSec / b.saturation.deliveriesPerSec) * 100).toFixed(1)} %`),
-      ];
+      const rows = [row(`baseline: bare ws broadcast (bench/bare-ws-server.ts), ${frameBytes}-byte frames, at its own half rate`, b, b.half, null)];
+      setups.forEach((x, i) => {
+        const bareThere = b.at[i]!;
+        rows.push(row(`baseline: bare ws at ${x.label}'s half rate`, b, bareThere, null));
+        rows.push(
+          row(`${x.label}: ${MEMBERS} members online, ${SENDERS} senders`, x.run, x.run.half, bareThere, {
+            'vs bare at saturation': `${((x.run.saturation.deliveriesPerSec / b.saturation.deliveriesPerSec) * 100).toFixed(1)} %`,
+            'gap reads node / connection': `${x.fills.node} / ${x.fills.connection}`,
+            'RSS MB after': x.rssMb.map((m) => m.toFixed(0)).join(' + '),
+          }),
+        );
+      });
+      return rows;
     } finally {
       for (const s of servers) await stopProcess(s);
-      await scratch?.drop();
+      await redis?.kill();
+      for (const s of scratches) await s.drop();
       restore();
       fs.rmSync(root, { recursive: true, force: true });
     }

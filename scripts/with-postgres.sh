@@ -97,6 +97,12 @@ for attempt in 1 2 3; do
 done
 [ -n "$PORT" ] || die "could not find a free port for PostgreSQL"
 
+# PG_CPUS=0 (benchmarks): the postmaster and every backend it forks from now on run on those CPUs.
+if [ -n "${PG_CPUS:-}" ] && command -v taskset >/dev/null; then
+  taskset -a -cp "$PG_CPUS" "$(head -n1 "$DATA/postmaster.pid")" >/dev/null
+  log "PostgreSQL pinned to CPU $PG_CPUS"
+fi
+
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 # For tests that control a cluster (tests/helpers/postgres-control.ts): the binaries, and this
 # cluster's data folder, port and owner. Stopping this cluster fails the other test files that

@@ -71,6 +71,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly gapFills = new Counter({
+    name: 'parley_ws_gap_fills_total',
+    help:
+      'Gaps in a conversation\'s live events read from the events table: by="node" once for every connection of the node ' +
+      '(the sequencer, after a lost or late bus message), by="connection" by one connection alone (the safety net; should stay rare).',
+    labelNames: ['by'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventsReordered = new Counter({
+    name: 'parley_events_reordered_total',
+    help: 'Conversation events that reached this node ahead of an earlier one and waited for it before fan-out.',
+    registers: [this.registry],
+  });
+
+  readonly eventsLate = new Counter({
+    name: 'parley_events_late_total',
+    help: 'Conversation events that reached this node after it had passed their seq (a filled gap\'s late original, a repeat).',
+    registers: [this.registry],
+  });
+
   readonly wsSendAckDuration = new Histogram({
     name: 'parley_ws_send_ack_seconds',
     help: 'From a message.send frame read to its ack written.',

@@ -1,38 +1,51 @@
 import type { Metrics } from '../core/metrics.js';
 import type { BusMessage } from '../events/bus.js';
+import type { ConversationEvent } from '../protocol/events.js';
 import type { ConnectionRegistry } from './registry.js';
+import type { NodeSequencer } from './sequencer.js';
 
 /**
- * Delivers bus messages to this node's sockets: each message is serialized once, then written
- * to the sockets of the users it concerns (each socket corks its writes of a tick).
+ * Writes a conversation event, in seq order, to the sockets of the users it concerns on this
+ * node: serialized once, each socket corking its writes of a tick.
+ */
+export function createEventWriter(registry: ConnectionRegistry, metrics: Metrics): (event: ConversationEvent, memberIds: readonly string[]) => void {
+  return (event, memberIds) => {
+    const data = JSON.stringify(event);
+    const leaving = event.type === 'member.left' ? event.member.user.id : null;
+    const ending = event.type === 'conversation.deleted';
+    let handed = 0;
+    for (const userId of memberIds) {
+      const conns = registry.forUser(userId);
+      if (!conns) continue;
+      for (const conn of conns) {
+        conn.deliver(event.conversationId, event.seq, data);
+        handed++;
+        if (ending || userId === leaving) conn.forget(event.conversationId, event.seq);
+      }
+    }
+    // One increment per event, not per socket.
+    if (handed > 0) metrics.wsEventsFannedOut.inc({ type: event.type }, handed);
+  };
+}
+
+/**
+ * Delivers bus messages to this node's sockets. Conversation events go through the node's
+ * sequencer first, which puts each conversation's events in seq order (filling a gap once for the
+ * node), then to the event writer; ephemeral frames are written at once.
  */
 export function createFanout(
   registry: ConnectionRegistry,
   metrics: Metrics,
+  sequencer: NodeSequencer,
   /** The bus may have lost messages: catch every connection up from the database. */
   onReset: () => void,
 ): (msg: BusMessage) => void {
   return (msg) => {
     switch (msg.kind) {
-      case 'event': {
+      case 'event':
         metrics.busEventsReceived.inc();
-        const { event } = msg;
-        const data = JSON.stringify(event);
-        const leaving = event.type === 'member.left' ? event.member.user.id : null;
-        let handed = 0;
-        for (const userId of msg.memberIds) {
-          const conns = registry.forUser(userId);
-          if (!conns) continue;
-          for (const conn of conns) {
-            conn.deliver(event.conversationId, event.seq, data);
-            handed++;
-            if (userId === leaving || event.type === 'conversation.deleted') conn.forget(event.conversationId, event.seq);
-          }
-        }
-        // One increment per bus message, not per socket.
-        if (handed > 0) metrics.wsEventsFannedOut.inc({ type: event.type }, handed);
+        sequencer.push(msg.event, msg.memberIds);
         return;
-      }
       case 'ephemeral': {
         const data = JSON.stringify(msg.frame);
         let written = 0;
@@ -56,6 +69,8 @@ export function createFanout(
         return;
       }
       case 'reset':
+        // A held event's missing predecessor may have been lost: fill now, not after the hold.
+        sequencer.flush();
         onReset();
         return;
       case 'presence':

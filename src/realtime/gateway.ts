@@ -15,7 +15,8 @@ import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOC
 import { SERVER_VERSION } from '../core/version.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
-import { createFanout } from './fanout.js';
+import { createEventWriter, createFanout } from './fanout.js';
+import { DEFAULT_SEQUENCER_OPTIONS, NodeSequencer, type SequencerOptions } from './sequencer.js';
 import { HANDLERS } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { PresenceTracker } from './presence.js';
@@ -57,6 +58,8 @@ export interface GatewayOptions {
   minProtocol: number;
   /** How often open sockets' sessions are checked (expired ones close with 4401); default 60 s. */
   sessionCheckMs?: number;
+  /** The node's ordering of live events before fan-out. */
+  sequencer?: SequencerOptions;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -88,6 +91,8 @@ export class Gateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly sessionCheck: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
+  /** Puts each conversation's live events in seq order once for the node, before fan-out. */
+  readonly sequencer: NodeSequencer;
   private readonly ctx: HandlerContext;
   private readonly frameLimiter: RateLimiter;
   private readonly syncGate: SyncGate;
@@ -103,7 +108,14 @@ export class Gateway {
     private readonly opts: GatewayOptions,
     private readonly metrics: Metrics,
   ) {
-    this.unsubscribe = bus.subscribe(createFanout(this.registry, metrics, () => this.catchUpAll()));
+    this.sequencer = new NodeSequencer(
+      (conversationId, after, limit) => services.messages.replay(conversationId, after, limit),
+      createEventWriter(this.registry, metrics),
+      logger,
+      metrics,
+      { ...DEFAULT_SEQUENCER_OPTIONS, fillPage: opts.limits.fillPage, ...opts.sequencer },
+    );
+    this.unsubscribe = bus.subscribe(createFanout(this.registry, metrics, this.sequencer, () => this.catchUpAll()));
     this.ctx = {
       services,
       metrics,
@@ -231,6 +243,7 @@ export class Gateway {
     // and would never remove it.
     if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
     const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.opts.limits, this.logger, baselines);
+    conn.onGapFill = () => this.metrics.gapFills.inc({ by: 'connection' });
     // Hold the cursors' conversations before the first live event can reach the connection, and
     // every frame until `ready` has gone first.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
@@ -435,6 +448,7 @@ export class Gateway {
     clearInterval(this.heartbeat);
     clearInterval(this.sessionCheck);
     this.unsubscribe();
+    this.sequencer.close();
     this.ctx.typingLimiter.close();
     this.frameLimiter.close();
     const closing: Promise<void>[] = [];

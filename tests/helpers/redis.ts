@@ -8,6 +8,11 @@ export class TestRedis {
   private child: ChildProcess | null = null;
   private constructor(readonly port: number) {}
 
+  /** The server's process id while it runs (the script execs redis-server). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
