@@ -175,4 +175,25 @@ describe('MessageStoreQueue', () => {
     const ok = await good;
     expect(ok.ok && ok.memberIds).toEqual(['a', 'b']);
   });
+
+  it('refuses sends past its backlog with 503 unavailable and a retry hint, and stores the ones it took', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const db = {
+      async execute(query: unknown) {
+        await held;
+        const items = (JSON.stringify(query).match(/\\"id\\":/g) ?? []).length;
+        return { rows: Array.from({ length: items }, (_, k) => ({ o_seq: String(k + 1), o_code: null, o_detail: null, o_kind: 'group', o_members: ['u1'] })) };
+      },
+    } as unknown as Db;
+    const queue = new MessageStoreQueue(db, { concurrency: 1, maxWaiting: 3 });
+    const taken = [1, 2, 3].map((i) => queue.store(row(i)));
+    const refused = queue.store(row(4));
+    await expect(refused).rejects.toMatchObject({ code: 'unavailable', status: 503, details: { retryAfter: 1 } });
+    expect(queue.refused).toBe(1);
+    release();
+    expect((await Promise.all(taken)).every((o) => o.ok)).toBe(true);
+    // Once the backlog is stored, sends are taken again.
+    await expect(queue.store(row(5))).resolves.toMatchObject({ ok: true });
+  });
 });

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { AppError } from '../../core/errors.js';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
 import { queryRows } from '../sql.js';
@@ -41,7 +42,16 @@ export interface MessageStoreQueueOptions {
   concurrency: number;
   /** Items per statement; at most 64 keeps each batch's subtransactions in PostgreSQL's per-backend cache. */
   maxBatch?: number;
+  /**
+   * Sends that may wait for a batch. Past it the database is not keeping up: a send is refused
+   * with 503 `unavailable` and a retry hint, so a saturated node slows its senders (who retry
+   * with the same clientMsgId) instead of queueing without bound and timing everyone out.
+   */
+  maxWaiting?: number;
 }
+
+/** Seconds a sender refused by a full queue is told to wait. */
+const BUSY_RETRY_AFTER = 1;
 
 /** JSON cannot carry a lone UTF-16 surrogate into jsonb: the replacement character is what the drivers store for one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -60,16 +70,31 @@ export class MessageStoreQueue {
   private running = 0;
   private scheduled = false;
   private readonly maxBatch: number;
+  private readonly maxWaiting: number;
+  /** Sends refused because too many waited (for metrics and tests). */
+  refused = 0;
 
   constructor(
     private readonly db: Db,
     private readonly opts: MessageStoreQueueOptions,
   ) {
     this.maxBatch = Math.min(64, Math.max(1, opts.maxBatch ?? 32));
+    this.maxWaiting = Math.max(1, opts.maxWaiting ?? 4096);
+  }
+
+  /** Sends waiting for a batch now. */
+  get backlog(): number {
+    return this.waiting.length;
   }
 
   /** Stores a message and its event under the conversation's next seq: the row as stored, or why not. */
   store(row: NewMessageRow): Promise<QueuedStoreOutcome> {
+    if (this.waiting.length >= this.maxWaiting) {
+      this.refused++;
+      return Promise.reject(
+        new AppError('unavailable', 'the server is busy storing messages; send again shortly with the same clientMsgId', { retryAfter: BUSY_RETRY_AFTER }, { 'retry-after': String(BUSY_RETRY_AFTER) }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.waiting.push({ row, terms: searchTerms(row.body), resolve, reject });
       this.pump();
