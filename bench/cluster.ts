@@ -4,7 +4,9 @@
  * bare INSERT rate of the same PostgreSQL in the same run; and the memory of a node and of an
  * idle WebSocket. Needs a PostgreSQL server (DATABASE_URL or TEST_DATABASE_URL: it creates and
  * drops its own databases) and redis-server; e.g.
- *   bash scripts/with-postgres.sh npm run bench -- cluster
+ *   PG_CPUS=0 bash scripts/with-postgres.sh npm run bench -- cluster
+ * The nodes and redis-server run on CPU 0 (PostgreSQL too with PG_CPUS=0), the load on CPU 1;
+ * each node's CPU per persisted send is reported, for sizing.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,10 +14,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import WebSocket from 'ws';
-import { api, freePort, startServer, waitReady, type ServerProcess } from '../tests/helpers/process.js';
+import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { TestRedis } from '../tests/helpers/redis.js';
 import { percentiles, type Scenario } from './lib.js';
-import { scratchDatabase } from './procs.js';
+import { pinSelf, pinningNote, spawnPinned } from './loadgen.js';
+import { cpuSeconds, pin, scratchDatabase } from './procs.js';
 
 const GROUPS = 20;
 const MEMBERS = 10;
@@ -71,6 +74,8 @@ async function bareInserts(adminUrl: string): Promise<number> {
 }
 
 interface LoadResult {
+  /** CPU seconds each node spent during the window. */
+  nodeCpu: number[];
   sendsPerSec: number;
   ack: { p50: number; p99: number };
   deliveriesPerSec: number;
@@ -108,6 +113,9 @@ async function load(nodes: ServerProcess[], users: User[][]): Promise<LoadResult
   );
   let sends = 0;
   const until = performance.now() + SECONDS * 1000;
+  const cpu0 = nodes.map((n) => cpuSeconds(n.child.pid!));
+  let nodeCpu: number[] = [];
+  setTimeout(() => (nodeCpu = nodes.map((n, i) => cpuSeconds(n.child.pid!) - cpu0[i]!)), SECONDS * 1000);
   measuring = true;
   const senders: Promise<void>[] = [];
   users.forEach((group, g) => {
@@ -146,7 +154,7 @@ async function load(nodes: ServerProcess[], users: User[][]): Promise<LoadResult
   for (const ws of sockets) ws.terminate();
   const ack = percentiles(ackLatencies);
   const delivery = percentiles(deliveryLatencies);
-  return { sendsPerSec: sends / SECONDS, ack, deliveriesPerSec: deliveries / SECONDS, delivery };
+  return { nodeCpu, sendsPerSec: sends / SECONDS, ack, deliveriesPerSec: deliveries / SECONDS, delivery };
 }
 
 export const clusterScenario: Scenario = {
@@ -159,10 +167,13 @@ export const clusterScenario: Scenario = {
       return [];
     }
     const rows: Record<string, string | number>[] = [];
+    ctx.log(pinningNote());
+    const restore = pinSelf();
     const baseline = await bareInserts(adminUrl);
-    rows.push({ setup: 'baseline: bare INSERT, same concurrency', 'sends/s': baseline.toFixed(0), 'ack p50/p99 ms': '', 'deliveries/s': '', 'delivery p50/p99 ms': '', 'node RSS MB': '' });
+    rows.push({ setup: 'baseline: bare INSERT, same concurrency', 'sends/s': baseline.toFixed(0), 'ack p50/p99 ms': '', 'deliveries/s': '', 'delivery p50/p99 ms': '', 'node CPU µs per send': '', 'node RSS MB': '' });
 
     const redis = await TestRedis.start();
+    if (redis.pid) pin(redis.pid, '0');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-cluster-'));
     try {
       for (const count of [1, 2]) {
@@ -170,15 +181,14 @@ export const clusterScenario: Scenario = {
         const nodes: ServerProcess[] = [];
         try {
           for (let i = 0; i < count; i++) {
-            const node = startServer(
+            const node = spawnPinned(
+              ['src/main.ts'],
               {
                 DATABASE_URL: db.url,
                 ...(count > 1 ? { REDIS_URL: redis.url } : {}),
                 DATA_DIR: path.join(dir, `n${count}-${i}`),
                 UPLOAD_DIR: path.join(dir, 'uploads'),
                 LOG_DIR: path.join(dir, 'logs'),
-                LOG_LEVEL: 'warn',
-                RATE_LIMIT: 'off',
               },
               await freePort(),
             );
@@ -205,6 +215,7 @@ export const clusterScenario: Scenario = {
             'ack p50/p99 ms': `${r.ack.p50.toFixed(1)} / ${r.ack.p99.toFixed(1)}`,
             'deliveries/s': r.deliveriesPerSec.toFixed(0),
             'delivery p50/p99 ms': `${r.delivery.p50.toFixed(1)} / ${r.delivery.p99.toFixed(1)}`,
+            'node CPU µs per send': `${((r.nodeCpu.reduce((a, b) => a + b, 0) / Math.max(1, r.sendsPerSec * SECONDS)) * 1e6).toFixed(0)} (nodes at ${r.nodeCpu.map((c) => `${((c / SECONDS) * 100).toFixed(0)} %`).join(' + ')})`,
             'node RSS MB': `${idleRss.map((m) => m.toFixed(0)).join('+')} idle, ${rss.map((m) => m.toFixed(0)).join('+')} after`,
           });
           if (count === 1) {
@@ -221,6 +232,7 @@ export const clusterScenario: Scenario = {
               'ack p50/p99 ms': '',
               'deliveries/s': '',
               'delivery p50/p99 ms': '',
+              'node CPU µs per send': '',
               'node RSS MB': `+${(after - before).toFixed(0)} (${(((after - before) * 1024) / IDLE_SOCKETS).toFixed(1)} KB per socket)`,
             });
             for (const ws of idle) ws.terminate();
@@ -233,6 +245,7 @@ export const clusterScenario: Scenario = {
       }
     } finally {
       await redis.kill();
+      restore();
       fs.rmSync(dir, { recursive: true, force: true });
     }
     return rows;

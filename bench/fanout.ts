@@ -226,6 +226,23 @@ async function counter(bases: string[], name: string, labels = ''): Promise<numb
   return total;
 }
 
+/** The servers' warning lines (LOG_LEVEL=warn, JSON on stdout), counted by message. */
+function serverWarnings(procs: ServerProcess[]): string {
+  const counts = new Map<string, number>();
+  for (const p of procs) {
+    for (const line of p.output().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const msg = String((JSON.parse(line) as { msg?: unknown }).msg ?? '');
+        counts.set(msg, (counts.get(msg) ?? 0) + 1);
+      } catch {
+        // a partial line
+      }
+    }
+  }
+  return [...counts].map(([m, n]) => `${n} x "${m}"`).join(', ');
+}
+
 interface Setup {
   label: string;
   nodes: number;
@@ -306,6 +323,8 @@ export const fanoutScenario: Scenario = {
           reordered: (await counter(bases, 'parley_events_reordered_total')) - before.reordered,
         };
         ctx.log(`${label}: gaps filled by the node ${fills.node}, by single connections ${fills.connection}; events reordered at the node ${fills.reordered}`);
+        const warnings = serverWarnings(procs);
+        if (warnings) ctx.log(`${label}: server warnings: ${warnings}`);
         const rssMb = procs.map((p) => rssKiB(p.child.pid!) / 1024);
         for (const p of procs) await stopProcess(p);
         setups.push({ label, nodes, run, rssMb, fills });

@@ -26,7 +26,7 @@ import {
   startsWith,
   stopProcess,
 } from './loadgen.js';
-import { cpuSeconds, ownCpuSeconds, pool, registerUsers, rssKiB, scratchDatabase } from './procs.js';
+import { cpuSeconds, dbQueries, ownCpuSeconds, pool, registerUsers, rssKiB, scratchDatabase } from './procs.js';
 
 const CLIENTS = Math.max(2, Math.floor(Number(process.env.BENCH_CLIENTS ?? 1000) / 2) * 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -84,6 +84,7 @@ async function load(server: ServerProcess, tokens: string[], conversations: stri
       sockets[c] = await openRawSocket(server.base, token, (data) => onFrame(c, data));
     });
     const pid = server.child.pid!;
+    const q0 = await dbQueries(server.base);
     const cpu0 = cpuSeconds(pid);
     const wait0 = cpuWaitSeconds(pid);
     const own0 = ownCpuSeconds();
@@ -104,6 +105,8 @@ async function load(server: ServerProcess, tokens: string[], conversations: stri
     // The sends in flight at the close are waited for (not counted), at most 30 s.
     await Promise.race([done, new Promise((r) => setTimeout(r, SECONDS * 1000 + 30_000))]);
     if (firstError) process.stdout.write(`first error frame: ${firstError}\n`);
+    const q1 = await dbQueries(server.base);
+    process.stdout.write(`database queries per acked send: ${((q1.count - q0.count) / Math.max(1, acked)).toFixed(3)} (${q1.count - q0.count} queries)\n`);
     return { perSec: acked / SECONDS, ack: percentiles(latencies.length ? latencies : [0]), errors, serverCpu: cpu1 - cpu0, serverWait: wait1 - wait0, ownCpu: own1 - own0, unfinished: pending };
   } finally {
     for (const ws of sockets) ws?.terminate();

@@ -140,6 +140,25 @@ export class Metrics {
     processMetrics();
   }
 
+  /** The group commit's queue of sends: how many wait now, and how many it refused as too many. */
+  watchSendQueue(waiting: () => number, refused: () => number): void {
+    const gauge: Gauge = new Gauge({
+      name: 'parley_send_queue_waiting',
+      help: 'Sends waiting for the group commit (a backlog that stays high means the database is not keeping up).',
+      registers: [this.registry],
+      collect: () => gauge.set(waiting()),
+    });
+    const total: Counter = new Counter({
+      name: 'parley_sends_refused_busy_total',
+      help: 'Sends refused with 503 because too many were waiting for the database (the sender retries).',
+      registers: [this.registry],
+      collect: () => {
+        total.reset();
+        total.inc(refused());
+      },
+    });
+  }
+
   /** A database query started (the database's query observer). */
   queryStarted(): void {
     this.queriesInFlight++;

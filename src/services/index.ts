@@ -114,6 +114,7 @@ export function createServices(deps: ServiceDeps): Services {
   const messageView = new MessagePresenter(repos, signer);
   // PGlite has one connection: a second batch would only queue behind the first.
   const storeQueue = new MessageStoreQueue(db, { concurrency: deps.database.kind === 'pglite' ? 1 : 4 });
+  deps.metrics?.watchSendQueue(() => storeQueue.backlog, () => storeQueue.refused);
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
   const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger);
   const audit = new AuditService(repos, logger);
