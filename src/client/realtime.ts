@@ -74,6 +74,7 @@ const EPHEMERAL_EVENTS: { readonly [T in EphemeralFrame['type']]: keyof Realtime
   'messages.purged': 'purged',
   'user.updated': 'userUpdated',
   'notifications.updated': 'notifications',
+  'conversation.created': 'conversationCreated',
 };
 
 export class ParleyRealtime {

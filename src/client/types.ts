@@ -141,6 +141,8 @@ export interface RealtimeEvents {
   userUpdated: Extract<ServerFrame, { type: 'user.updated' }>;
   /** The user's notification level or mute in a conversation changed (on any of the user's devices). */
   notifications: Extract<ServerFrame, { type: 'notifications.updated' }>;
+  /** A group was created with this user among its founders: list it (its events follow without a sync). */
+  conversationCreated: Extract<ServerFrame, { type: 'conversation.created' }>;
   /** A send was stored and acknowledged (its `done` resolves with the same message). */
   ack: { clientMsgId: string; message: Message };
   /** A send was refused for good (its `done` rejects with the same error). */

@@ -1,6 +1,6 @@
 /** WebSocket frames of CONTRACT.md: what clients send and what the server sends back. */
 import { Type, type Static } from 'typebox';
-import type { Message, User } from './entities.js';
+import type { Conversation, Message, User } from './entities.js';
 import { MAX_ATTACHMENTS, MAX_SYNC_CURSORS, MESSAGE_BODY_MAX } from './limits.js';
 import { ClientMsgId } from './rest.js';
 
@@ -65,7 +65,14 @@ export type EphemeralFrame =
   /** The user's notification level or mute in a conversation changed (to that user's own connections, every device). */
   /** A user's profile changed, or the account was erased (to everyone sharing a conversation with them, and their own connections). */
   | { type: 'user.updated'; user: User }
-  | { type: 'notifications.updated'; conversationId: string; level: 'default' | 'all' | 'mentions' | 'none'; muted: boolean };
+  | { type: 'notifications.updated'; conversationId: string; level: 'default' | 'all' | 'mentions' | 'none'; muted: boolean }
+  /**
+   * A group was created with this user among its founders (to every founder's connections, the
+   * creator's included): list it now. Creating a group writes no event (its first is seq 1), so
+   * without this the founders would learn of it only from its first message. The conversation is
+   * as each founder sees it: nothing unread, notifications at their default.
+   */
+  | { type: 'conversation.created'; conversation: Conversation };
 
 export type ServerFrame =
   | EphemeralFrame

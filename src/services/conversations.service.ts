@@ -150,7 +150,10 @@ export class ConversationsService {
       ]);
       return conv;
     });
-    return this.viewOne(actor.user.id, row);
+    const view = await this.viewOne(actor.user.id, row);
+    // A new group has no event yet: its founders' open clients learn of it from this frame.
+    this.publisher.ephemeral({ type: 'conversation.created', conversation: view }, [actor.user.id, ...others]);
+    return view;
   }
 
   async getGroup(actor: Actor, id: string): Promise<Conversation> {

@@ -107,6 +107,19 @@ describe('live delivery', () => {
     expect(rec.of('reconnected')).toHaveLength(0);
   });
 
+  it('emits conversationCreated when a group is created with the user among its founders, then its events from seq 1', async () => {
+    const alice = await person();
+    const bob = await person();
+    const { rt, rec } = realtime(bob);
+    await online(rt);
+    const conv = await group(alice, bob);
+    await waitFor(() => rec.of('conversationCreated').length === 1, 'conversationCreated');
+    expect(rec.of('conversationCreated')[0]!.conversation).toMatchObject({ id: conv, kind: 'group', unreadCount: 0 });
+    await say(alice, conv, 2);
+    await waitFor(() => rec.seqs(conv).length >= 2, '2 events');
+    expect(rec.seqs(conv)).toEqual([1, 2]);
+  });
+
   it('forwards typing, read receipts and presence; read() moves the read pointer', async () => {
     const alice = await person();
     const bob = await person();

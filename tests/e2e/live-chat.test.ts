@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { dbKind, uniqueName } from '../helpers/app.js';
 import {
+  createGroupApi,
   inboxItem,
   markNoReload,
   openConversation,
@@ -136,5 +137,14 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
     expect(res.statusCode, res.body).toBe(200);
     await expect.poll(() => author.textContent()).toContain('Robert 罗伯特');
     expect(await stillSamePage(alice.page)).toBe(true);
+  });
+
+  it('a group created with Bob among its founders appears in his open inbox at once, before anyone writes in it', { timeout: 120_000 }, async () => {
+    const { bob, aliceAcc, bobAcc } = await pairInGroup(e2e, 'First 第一');
+    await markNoReload(bob.page);
+    const groupId = await createGroupApi(e2e.server, aliceAcc, { name: 'Founders 创始', memberIds: [bobAcc.user.id] });
+    await inboxItem(bob.page, groupId).waitFor({ timeout: 5_000 });
+    await expect.poll(() => inboxItem(bob.page, groupId).textContent()).toContain('Founders 创始');
+    expect(await stillSamePage(bob.page)).toBe(true);
   });
 });

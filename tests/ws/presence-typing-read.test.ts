@@ -298,3 +298,22 @@ describe('profile changes', () => {
     expect(sb.frames.filter((f) => f.type === 'user.updated')).toHaveLength(1);
   });
 });
+
+describe('new groups', () => {
+  it('every founding member\'s open connections (the creator\'s other devices too) get conversation.created at once; others hear nothing', async () => {
+    const [a, b, c, stranger] = await Promise.all([register(t.app), register(t.app), register(t.app), register(t.app)]);
+    const [otherDevice, sb, sc, ss] = await Promise.all([connect(a), connect(b), connect(c), connect(stranger)]);
+    const id = await createGroup(a, [b, c]);
+    for (const s of [otherDevice, sb, sc]) {
+      const f = await s.next((x) => x.type === 'conversation.created');
+      expect(f).not.toHaveProperty('seq');
+      expect(f.conversation).toMatchObject({ id, kind: 'group', lastSeq: 0, unreadCount: 0, mentionCount: 0, lastReadSeq: 0 });
+    }
+    await flush(ss);
+    expect(ss.frames.filter((f) => f.type === 'conversation.created')).toEqual([]);
+    // The group's first event then reaches the founders live, without a sync.
+    await ok(call('POST', `/conversations/${id}/messages`, a, { body: 'first' }), 201);
+    const first = await sb.next((x) => x.type === 'message.created' && x.conversationId === id);
+    expect(first.seq).toBe(1);
+  });
+});

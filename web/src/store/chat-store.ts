@@ -118,6 +118,10 @@ export class ChatStore {
         const c = this.state.conversations[f.conversationId];
         if (c) this.addConversation({ ...c, notifyLevel: f.level, muted: f.muted });
       }),
+      // A group created with this user among its founders (here or on another device): list it now.
+      rt.on('conversationCreated', ({ conversation }) => {
+        if (!this.state.conversations[conversation.id]) this.addConversation(conversation);
+      }),
       rt.on('outdated', ({ message }) => this.update((s) => ({ ...s, outdated: message ?? 'This version of Parley is no longer supported by the server.' }))),
       rt.on('ready', ({ user, serverVersion }) => {
         this.setUser(user);
