@@ -251,6 +251,30 @@ interface Setup {
   fills: { node: number; connection: number; reordered: number };
 }
 
+/**
+ * Sizing from two measurements at their half rates: a node's CPU is a cost per message it handles
+ * (each node receives every message of a group with members on it: parse, order, serialize once)
+ * plus a cost per socket write. One node: cpu1 = m1*cm + d1*cd. Two nodes: cpu2 = 2*m2*cm + d2*cd.
+ * Solved for cm and cd, then projected: with N node processes (one per core) and a group's
+ * members spread over all of them, each node pays every message and 1/N of the deliveries.
+ */
+function projection(one: Step, two: Step): string {
+  const [m1, d1, c1] = [one.rate, one.deliveriesPerSec, one.serverCpu];
+  const [m2, d2, c2] = [two.rate, two.deliveriesPerSec, two.serverCpu];
+  const det = m1 * d2 - 2 * m2 * d1;
+  if (Math.abs(det) < 1e-9) return 'projection: the two setups ran at proportional loads; no fit';
+  const cm = (c1 * d2 - c2 * d1) / det;
+  const cd = (m1 * c2 - 2 * m2 * c1) / det;
+  const lines = [`projection (fit of both setups' half-rate steps): ${(cm * 1e6).toFixed(0)} µs of node CPU per message per node, ${(cd * 1e6).toFixed(2)} µs per delivery (socket write)`];
+  for (const nodes of [1, 2, 4, 8, 14]) {
+    // Messages per second to one group of MEMBERS that N nodes sustain at 100 % of their cores.
+    const perMsg = cm + (MEMBERS / nodes) * cd;
+    const msgs = 1 / perMsg;
+    lines.push(`  ${nodes} node process(es) on ${nodes} core(s): ~${msgs.toFixed(0)} msg/s to a group of ${MEMBERS} online = ~${(msgs * MEMBERS).toFixed(0)} deliveries/s`);
+  }
+  return lines.join('\n');
+}
+
 function row(setup: string, r: Run, half: Step, bare: Step | null, extra: Record<string, string> = {}): Record<string, string | number> {
   const cpuPerDelivery = half.deliveriesPerSec > 0 ? (half.serverCpu / half.deliveriesPerSec) * 1e6 : NaN;
   return {
@@ -353,6 +377,9 @@ export const fanoutScenario: Scenario = {
           }),
         );
       });
+      const one = setups.find((x) => x.nodes === 1 && x.label.includes('PostgreSQL'));
+      const two = setups.find((x) => x.nodes === 2);
+      if (one && two) ctx.log(projection(one.run.half, two.run.half));
       return rows;
     } finally {
       for (const s of servers) await stopProcess(s);
