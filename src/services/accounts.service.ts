@@ -1,4 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
+import { cleanDisplayText } from '../core/display-text.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, badRequest, forbidden, notFound } from '../core/errors.js';
 import { decodeCursor, encodeCursor, clampLimit } from '../core/cursor.js';
@@ -61,7 +62,7 @@ export class AccountsService {
 
   async register(input: { username: string; password: string; displayName?: string; email?: string; inviteCode?: string }, meta?: SessionMeta): Promise<{ user: User; token: string }> {
     if (isReservedUsername(input.username)) throw new AppError('username_taken', `"${input.username}" is reserved (it mentions a whole group)`);
-    const displayName = (input.displayName ?? input.username).trim();
+    const displayName = cleanDisplayText(input.displayName ?? input.username);
     if (displayName.length === 0) throw badRequest('displayName must not be blank');
     const admission = (await this.signup?.admit(input)) ?? { email: null, inviteHash: null };
     const passwordHash = await hashPassword(input.password);
@@ -129,7 +130,7 @@ export class AccountsService {
   async patchMe(actor: Actor, patch: { displayName?: string; avatarUploadId?: string | null }): Promise<User> {
     const changes: { displayName?: string; avatarUploadId?: string | null } = {};
     if (patch.displayName !== undefined) {
-      const name = patch.displayName.trim();
+      const name = cleanDisplayText(patch.displayName);
       if (name.length === 0) throw badRequest('displayName must not be blank');
       changes.displayName = name;
     }

@@ -1,4 +1,5 @@
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
+import { cleanDisplayText } from '../core/display-text.js';
 import { clampLimit, decodeNameCursor, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Db } from '../db/database.js';
@@ -123,7 +124,7 @@ export class ConversationsService {
       mentionAllPolicy?: ConversationRow['mentionAllPolicy'];
     },
   ): Promise<Conversation> {
-    const name = input.name.trim();
+    const name = cleanDisplayText(input.name);
     if (!name) throw badRequest('name must not be blank');
     const others = [...new Set(input.memberIds ?? [])].filter((id) => id !== actor.user.id);
     const bad = others.filter((id) => !isUuid(id));
@@ -207,7 +208,7 @@ export class ConversationsService {
     requireAdmin(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
     const changes: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility' | 'postingPolicy' | 'mentionAllPolicy' | 'retentionDays'>> = {};
     if (patch.name !== undefined) {
-      const name = patch.name.trim();
+      const name = cleanDisplayText(patch.name);
       if (!name) throw badRequest('name must not be blank');
       if (name !== conv.name) changes.name = name;
     }

@@ -1,4 +1,5 @@
 /** What an OpenID Connect provider's claims say about a new account: its username, display name and e-mail. */
+import { cleanDisplayText } from '../core/display-text.js';
 import { checkEmail } from './email-address.js';
 
 /** The claims Parley reads (from the ID token, completed by the UserInfo response). */
@@ -66,7 +67,7 @@ export function profileFromClaims(claims: OidcClaims): OidcProfile {
   const usable = sources.map(usernameFrom).filter((u) => u.length > 0);
   const short = usable[0];
   const username = usable.find((u) => u.length >= 3) ?? (short ? `${short}_user` : 'user');
-  const name = text(claims.name).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const name = cleanDisplayText(text(claims.name).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '));
   const displayName = name.length > 0 ? [...name].slice(0, DISPLAY_NAME_MAX).join('').trim() : username;
   return { subject: claims.sub, username, displayName, email };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { cleanDisplayText } from '../core/display-text.js';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Db } from '../db/database.js';
@@ -30,7 +31,7 @@ const presentToken = (row: SessionRow): ApiToken => ({
 });
 
 function cleanName(name: string, what: string): string {
-  const clean = name.trim();
+  const clean = cleanDisplayText(name);
   if (!clean) throw badRequest(`${what} must not be blank`);
   return clean;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { cleanDisplayText } from '../core/display-text.js';
 import fs from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,10 +32,7 @@ export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
  */
 export function cleanFilename(raw: string | undefined): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  const cleaned = base
-    .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .trim();
+  const cleaned = cleanDisplayText(base);
   const safe = cleaned === '.' || cleaned === '..' ? '' : cleaned;
   return [...safe].slice(0, 200).join('') || 'file';
 }

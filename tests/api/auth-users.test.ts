@@ -302,6 +302,24 @@ describe('/users/me', () => {
     expect((me.json() as User).displayName).toBe('李娜 ✨');
   });
 
+  it('names are shown as written minus what could disguise them: controls, bidi overrides and invisible characters go; emoji joiners stay', async () => {
+    const account = await register(app);
+    // RLO, a zero-width space, BEL, a BOM and a soft hyphen around a name; NFD input comes back NFC.
+    const res = await call('PATCH', '/users/me', account.token, { displayName: '\u202Eow\u200Bner\u00071\uFEFF \u00AD Ame\u0301lie   👨\u200D👩\u200D👧' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect((res.json() as User).displayName).toBe('owner1 Amélie 👨\u200D👩\u200D👧');
+    // Nothing left to show: as blank.
+    expectError(await call('PATCH', '/users/me', account.token, { displayName: '\u200B\u202E\u3164' }), 400, 'validation_failed');
+    const reg = await registerRaw({ username: uniqueName('bidi'), password: PASSWORD, displayName: 'admin\u2066\u2069\u200F' });
+    expect(reg.statusCode, reg.body).toBe(201);
+    expect((reg.json() as { user: User }).user.displayName).toBe('admin');
+    const group = await call('POST', '/groups', account.token, { name: '\u202Egnp.exe\u202C team\u0007' });
+    expect(group.statusCode, group.body).toBe(201);
+    expect(group.json().name).toBe('gnp.exe team');
+    const renamed = await call('PATCH', `/groups/${group.json().id}`, account.token, { name: 'ops\u200B\u200B' });
+    expect(renamed.json().name).toBe('ops');
+  });
+
   it('PATCH with an empty body changes nothing and returns the User', async () => {
     const account = await register(app);
     const res = await call('PATCH', '/users/me', account.token, {});
