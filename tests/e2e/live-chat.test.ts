@@ -147,4 +147,16 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
     await expect.poll(() => inboxItem(bob.page, groupId).textContent()).toContain('Founders 创始');
     expect(await stillSamePage(bob.page)).toBe(true);
   });
+
+  it("a sender whose display name copies another member's shows their @username beside it", { timeout: 120_000 }, async () => {
+    const { alice, aliceAcc, bobAcc, groupId } = await pairInGroup(e2e, 'Names alike');
+    const own = await postMessageApi(e2e.server, aliceAcc, groupId, 'from the real Alice');
+    await alice.page.locator(`[data-message-id="${own}"]`).waitFor();
+    const res = await e2e.server.app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { authorization: `Bearer ${bobAcc.token}` }, payload: { displayName: 'Alice' } });
+    expect(res.statusCode, res.body).toBe(200);
+    const id = await postMessageApi(e2e.server, bobAcc, groupId, 'I am Alice too');
+    const item = alice.page.locator(`[data-message-id="${id}"]`);
+    await expect.poll(() => item.getByTestId('message-author').textContent()).toBe('Alice');
+    await expect.poll(() => item.getByTestId('message-username').textContent()).toBe(`@${bobAcc.user.username}`);
+  });
 });

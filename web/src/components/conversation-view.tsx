@@ -50,6 +50,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   const extra = useChat((s) => s.extra);
   const me = useChat((s) => s.me);
   const members = useChat((s) => s.members[id] ?? NO_MEMBERS);
+  const memberUsers = useMemo(() => members.map((m) => m.user), [members]);
   const peerRead = useChat((s) => s.peerRead[id] ?? 0);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
@@ -252,6 +253,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
             users={users}
             extra={extra}
             me={me}
+            members={memberUsers}
             moderator={moderator}
             unreadAfter={unreadAfter}
             peerRead={peerRead}

@@ -45,12 +45,14 @@ function Quote({ original, users, onJump }: { original: Message | undefined; use
 
 export interface MessageItemProps extends CommonProps {
   message: Message;
+  /** The sender's display name could be taken for someone else's here: show the @username too. */
+  ambiguous?: boolean;
   original: Message | undefined;
   canDelete: boolean;
   seen: boolean;
 }
 
-export const MessageItem = memo(function MessageItem({ message: m, original, grouped, sender, me, users, actions, canDelete, seen, focusable }: MessageItemProps) {
+export const MessageItem = memo(function MessageItem({ message: m, original, grouped, sender, me, users, actions, canDelete, seen, focusable, ambiguous }: MessageItemProps) {
   const [picker, setPicker] = useState(false);
   const own = m.senderId === me.id;
   const deleted = m.deletedAt !== null;
@@ -86,6 +88,11 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             <span className="msg-author" data-testid="message-author">
               {name}
             </span>
+            {ambiguous && sender && (
+              <span className="msg-username" data-testid="message-username" title="Another person here has a name like this one">
+                @{sender.username}
+              </span>
+            )}
             <time className="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}
             </time>

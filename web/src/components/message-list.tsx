@@ -3,9 +3,10 @@
  * (keeping the view still), following the bottom while it is in view, with a "new messages"
  * divider and a button back to the latest. Arrow keys move between messages.
  */
-import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Conversation, Message, User } from '../../../src/client/index.js';
 import { dayKey, formatDay } from '../format.js';
+import { ambiguousNames } from '../name-clash.js';
 import type { PendingMessage, Timeline } from '../store/types.js';
 import { MessageItem, PendingItem, type MessageActions } from './message-item.js';
 
@@ -20,6 +21,8 @@ export interface MessageListProps {
   users: Record<string, User>;
   extra: Record<string, Message>;
   me: User;
+  /** The group's members, when loaded: with the senders shown, who a name could be confused with. */
+  members?: readonly User[];
   /** The reader may delete others' messages (a group admin). */
   moderator: boolean;
   /** Messages after this seq (from others) are new: the divider goes before the first. */
@@ -50,6 +53,17 @@ export function MessageList(props: MessageListProps) {
   const initialScrollDone = useRef(false);
   const [atBottom, setAtBottom] = useState(true);
   const { messages } = timeline;
+  // People shown together here: a name two of them share (or that is another's username, or
+  // mixes look-alike scripts) gets the @username beside it.
+  const ambiguous = useMemo(() => {
+    const people = new Map<string, User>([[me.id, users[me.id] ?? me]]);
+    for (const u of props.members ?? []) people.set(u.id, users[u.id] ?? u);
+    for (const m of messages) {
+      const u = users[m.senderId];
+      if (u) people.set(u.id, u);
+    }
+    return ambiguousNames([...people.values()]);
+  }, [messages, users, me, props.members]);
 
   const measure = useCallback(() => {
     const el = ref.current;
@@ -179,6 +193,7 @@ export function MessageList(props: MessageListProps) {
                 original={m.replyTo ? (messages.find((x) => x.id === m.replyTo) ?? extra[m.replyTo]) : undefined}
                 grouped={grouped}
                 sender={users[m.senderId]}
+                ambiguous={ambiguous.has(m.senderId)}
                 me={me}
                 users={users}
                 actions={actions}
