@@ -89,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     signer,
     metrics,
     adminUsername: deps.config.adminUsername,
+    uploadQuotas: { perUser: deps.config.uploadQuotaPerUser, total: deps.config.uploadQuotaTotal },
     oidc: deps.config.oidc,
     webhooks: { ...deps.webhooks, allowPrivate: deps.config.webhookAllowPrivate },
     mailer,

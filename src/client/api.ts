@@ -76,6 +76,22 @@ export interface PageQuery {
 export interface UserSearchQuery extends PageQuery {
   q?: string;
 }
+/** GET /users/me/storage: what your uploads hold against your quota (null: none). */
+export interface StorageUsage {
+  usedBytes: number;
+  files: number;
+  quotaBytes: number | null;
+}
+
+/** GET /admin/storage (site admins): the site's stored bytes and the heaviest uploaders. */
+export interface SiteStorage {
+  storedBytes: number;
+  quotaBytes: number | null;
+  perUserQuotaBytes: number | null;
+  users: { user: User; usedBytes: number; files: number }[];
+  nextCursor: string | null;
+}
+
 export interface UserPage {
   users: User[];
   nextCursor: string | null;
@@ -265,6 +281,16 @@ export class ParleyApi {
 
   getUser(userId: string): Promise<User> {
     return this.request('GET', `/users/${seg(userId)}`);
+  }
+
+  /** What your uploads (attached or not) hold, against your storage quota. */
+  storageUsage(): Promise<StorageUsage> {
+    return this.request('GET', '/users/me/storage');
+  }
+
+  /** Site admins: stored bytes against the site quota, heaviest uploaders first. */
+  siteStorage(query: PageQuery = {}): Promise<SiteStorage> {
+    return this.request('GET', '/admin/storage', { query: { ...query } });
   }
 
   /** Users whose username or display name starts with `q`. */

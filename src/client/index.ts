@@ -71,6 +71,8 @@ export {
   type SessionInfo,
   type UploadVariant,
   type UserPage,
+  type StorageUsage,
+  type SiteStorage,
   type UserSearchQuery,
   type Visibility,
 } from './api.js';

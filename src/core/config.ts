@@ -19,6 +19,10 @@ export interface Config {
   bodyLimit: number;
   /** Largest upload accepted, in bytes (413 beyond). */
   uploadMaxBytes: number;
+  /** Bytes of uploads one person may keep (UPLOAD_QUOTA_PER_USER, default 1 GiB); null = no limit. */
+  uploadQuotaPerUser: number | null;
+  /** Bytes of uploads the whole site may keep (UPLOAD_QUOTA_TOTAL); null = no limit (the default). */
+  uploadQuotaTotal: number | null;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
   workers: number;
   /**
@@ -95,6 +99,8 @@ export interface RateLimitsConfig {
   passwordChangePerAccount: Rate | null;
   /** Invite code look-ups (GET /auth/invites/{code}), per client address. */
   inviteCheckPerIp: Rate | null;
+  /** Files uploaded, per user. */
+  uploadsPerUser: Rate | null;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -108,6 +114,7 @@ export const DEFAULT_RATE_LIMITS = {
   RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT: '3/h',
   RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT: '10/min',
   RATE_LIMIT_INVITE_CHECK_PER_IP: '30/min',
+  RATE_LIMIT_UPLOADS_PER_USER: '30/min,burst=20',
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -147,6 +154,22 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (!/^\d+$/.test(v)) throw new ConfigError(name, `expected an integer, got "${v}"`);
   const n = Number(v);
   if (n < min || n > max) throw new ConfigError(name, `expected ${min}-${max}, got ${n}`);
+  return n;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** A size in bytes: `1048576`, `500MB`, `1GiB`, `2 TB`; `off` = null (no limit). */
+function bytes(env: Env, name: string, fallback: number | null): number | null {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const s = v.trim().toLowerCase();
+  if (s === 'off') return null;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/.exec(s);
+  const n = m ? Math.floor(Number(m[1]) * BYTE_UNITS[m[2] ?? '']!) : NaN;
+  if (!m || !Number.isSafeInteger(n) || n < 1) {
+    throw new ConfigError(name, `expected a size such as "1073741824", "500MB" or "1GiB", or "off"; got "${v}"`);
+  }
   return n;
 }
 
@@ -367,6 +390,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     bodyLimit: int(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    uploadQuotaPerUser: bytes(env, 'UPLOAD_QUOTA_PER_USER', 1024 ** 3),
+    uploadQuotaTotal: bytes(env, 'UPLOAD_QUOTA_TOTAL', null),
     workers: workers(env),
     trustProxy: trustProxy(env),
     adminUsername: adminUsername(env),
@@ -381,6 +406,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       passwordResetPerAccount: rate(env, 'RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT'),
       passwordChangePerAccount: rate(env, 'RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT'),
       inviteCheckPerIp: rate(env, 'RATE_LIMIT_INVITE_CHECK_PER_IP'),
+      uploadsPerUser: rate(env, 'RATE_LIMIT_UPLOADS_PER_USER'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),

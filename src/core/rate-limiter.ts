@@ -72,6 +72,8 @@ export class RateLimits {
   readonly passwordResetByAccount: RateLimiter;
   readonly passwordChangeByAccount: RateLimiter;
   readonly inviteCheckByIp: RateLimiter;
+  /** Files uploaded per user. */
+  readonly uploadsByUser: RateLimiter;
 
   constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }) {
     const { rateLimit: on, rateLimits: r } = config;
@@ -83,10 +85,11 @@ export class RateLimits {
     this.passwordResetByAccount = limiterFor(r.passwordResetPerAccount, on);
     this.passwordChangeByAccount = limiterFor(r.passwordChangePerAccount, on);
     this.inviteCheckByIp = limiterFor(r.inviteCheckPerIp, on);
+    this.uploadsByUser = limiterFor(r.uploadsPerUser, on);
   }
 
   close(): void {
     for (const l of [this.registerByIp, this.loginByIp, this.loginByAccount, this.sendsByUser]) l.close();
-    for (const l of [this.passwordResetByIp, this.passwordResetByAccount, this.passwordChangeByAccount, this.inviteCheckByIp]) l.close();
+    for (const l of [this.passwordResetByIp, this.passwordResetByAccount, this.passwordChangeByAccount, this.inviteCheckByIp, this.uploadsByUser]) l.close();
   }
 }

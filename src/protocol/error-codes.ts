@@ -34,6 +34,8 @@ export const ERROR_STATUS = {
   pin_limit_reached: 409,
   username_taken: 409,
   payload_too_large: 413,
+  /** The upload would take the uploader (or the site) past its storage quota (details: usedBytes, quotaBytes, fileBytes). */
+  quota_exceeded: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
   /** A client older than the server's minimum protocol version: it must reload (WebSocket close 4426). */

@@ -47,3 +47,18 @@ export const SiteSettings = Type.Object(
   strict,
 );
 export const PatchSiteSettingsBody = Type.Partial(SiteSettings, strict);
+
+/** GET /users/me/storage: what the caller's uploads hold, against their quota (null: none). */
+export const StorageUsage = Type.Object({
+  usedBytes: Type.Integer({ minimum: 0 }),
+  files: Type.Integer({ minimum: 0 }),
+  quotaBytes: Nullable(Type.Integer({ minimum: 1 })),
+});
+/** GET /admin/storage: the stored files' bytes against the site quota, and the heaviest uploaders first. */
+export const SiteStorage = Type.Object({
+  storedBytes: Type.Integer({ minimum: 0 }),
+  quotaBytes: Nullable(Type.Integer({ minimum: 1 })),
+  perUserQuotaBytes: Nullable(Type.Integer({ minimum: 1 })),
+  users: Type.Array(Type.Object({ user: User, usedBytes: Type.Integer({ minimum: 0 }), files: Type.Integer({ minimum: 0 }) })),
+  nextCursor: Nullable(Type.String()),
+});

@@ -26,7 +26,7 @@ import { AccountSecurityService } from './account-security.service.js';
 import { InvitesService } from './invites.service.js';
 import { SignupService } from './signup.service.js';
 import { TokensService } from './tokens.service.js';
-import { UploadsService } from './uploads.service.js';
+import { UploadsService, type UploadQuotas } from './uploads.service.js';
 import type { UrlSigner } from './url-signer.js';
 import type { Mailer } from './mailer.js';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher.js';
@@ -80,6 +80,8 @@ export interface ServiceDeps {
   presence: PresenceSource;
   blobs: BlobStore;
   signer: UrlSigner;
+  /** UPLOAD_QUOTA_PER_USER and UPLOAD_QUOTA_TOTAL (absent: no limits). */
+  uploadQuotas?: UploadQuotas;
   /** Outgoing webhooks: WEBHOOK_ALLOW_PRIVATE and the dispatcher's timings (tests shorten them). */
   webhooks?: Partial<WebhookDispatcherOptions>;
   /** ADMIN_USERNAME: who becomes site admin; null = the first person to register. */
@@ -116,7 +118,7 @@ export function createServices(deps: ServiceDeps): Services {
   const storeQueue = new MessageStoreQueue(db, { concurrency: deps.database.kind === 'pglite' ? 1 : 4 });
   deps.metrics?.watchSendQueue(() => storeQueue.backlog, () => storeQueue.refused);
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
-  const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger);
+  const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger, users, deps.uploadQuotas);
   const audit = new AuditService(repos, logger);
   const webhooks = new WebhooksService(db, repos, audit, logger, deps.webhooks);
   const admin = new AdminService(db, repos, publisher, audit, users, { adminUsername: deps.adminUsername ?? null }, logger);

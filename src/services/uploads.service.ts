@@ -10,10 +10,11 @@ import type { Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import { Semaphore } from '../core/semaphore.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
-import type { Upload } from '../protocol/entities.js';
+import type { Upload, User } from '../protocol/entities.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Actor } from './accounts.service.js';
-import type { MessagePresenter } from './presenters.js';
+import { requireSiteAdmin } from './audit.service.js';
+import { presentUser, type MessagePresenter, type UserView } from './presenters.js';
 import type { UploadVariant, UrlSigner } from './url-signer.js';
 
 /** Images sharp turns into thumbnails. */
@@ -62,9 +63,27 @@ export interface FileToServe {
   disposition: string;
 }
 
+/** Storage limits: bytes one person's uploads may hold, and bytes the stored files may take; null = none. */
+export interface UploadQuotas {
+  perUser: number | null;
+  total: number | null;
+}
+
+/** How long a node trusts its count of the site's stored bytes before reading it again. */
+const STORED_BYTES_TTL_MS = 60_000;
+
+export interface StorageUsage {
+  usedBytes: number;
+  files: number;
+  /** Null: no limit. */
+  quotaBytes: number | null;
+}
+
 export class UploadsService {
   /** Thumbnails decode whole images: two at a time, whatever the number of uploads. */
   private readonly thumbnails = new Semaphore(2);
+  /** The site's stored bytes as last read, plus what this node stored since. */
+  private stored: { bytes: number; at: number } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -73,7 +92,64 @@ export class UploadsService {
     private readonly signer: UrlSigner,
     private readonly view: MessagePresenter,
     private readonly logger: Logger,
+    private readonly presence: UserView,
+    private readonly quotas: UploadQuotas = { perUser: null, total: null },
   ) {}
+
+  /** The caller's storage: what their uploads hold, and their quota. */
+  async usage(actor: Actor): Promise<StorageUsage> {
+    const { bytes, files } = await this.repos.uploads.usage(actor.user.id);
+    return { usedBytes: bytes, files, quotaBytes: this.quotas.perUser };
+  }
+
+  /** For site admins: the site's stored bytes and quota, and the people using the most, most first. */
+  async siteUsage(
+    actor: Actor,
+    page: { limit: number; offset: number },
+  ): Promise<{ storedBytes: number; quotaBytes: number | null; perUserQuotaBytes: number | null; users: { user: User; usedBytes: number; files: number }[] }> {
+    requireSiteAdmin(actor);
+    const [storedBytes, top] = await Promise.all([this.storedBytes(true), this.repos.uploads.topUsers(page.limit, page.offset)]);
+    const users = new Map((await this.repos.users.findByIds(top.map((t) => t.ownerId))).map((u) => [u.id, u]));
+    return {
+      storedBytes,
+      quotaBytes: this.quotas.total,
+      perUserQuotaBytes: this.quotas.perUser,
+      users: top.flatMap((t) => {
+        const u = users.get(t.ownerId);
+        return u ? [{ user: presentUser(u, this.presence), usedBytes: t.bytes, files: t.files }] : [];
+      }),
+    };
+  }
+
+  /** The site's stored bytes: read again when older than a minute (or when `fresh`). */
+  private async storedBytes(fresh = false, repos: Repositories = this.repos): Promise<number> {
+    if (fresh || !this.stored || Date.now() - this.stored.at > STORED_BYTES_TTL_MS) {
+      // Inside a transaction, through its handle: the embedded database's one connection is held by it.
+      this.stored = { bytes: await repos.uploads.storedBytes(), at: Date.now() };
+    }
+    return this.stored.bytes;
+  }
+
+  /** Refuses an upload of `fileBytes` (unknown yet: 0) that would take the uploader or the site past its quota. */
+  private async checkQuota(ownerId: string, fileBytes: number, repos: Repositories = this.repos): Promise<void> {
+    const { perUser, total } = this.quotas;
+    if (perUser !== null) {
+      const { bytes } = await repos.uploads.usage(ownerId);
+      if (bytes + fileBytes > perUser || (fileBytes === 0 && bytes >= perUser)) {
+        throw new AppError('quota_exceeded', `your files would take more than your ${formatBytes(perUser)} of storage: delete some files or messages with files first`, {
+          usedBytes: bytes,
+          quotaBytes: perUser,
+          fileBytes,
+        });
+      }
+    }
+    if (total !== null) {
+      const stored = await this.storedBytes(false, repos);
+      if (stored + fileBytes > total || (fileBytes === 0 && stored >= total)) {
+        throw new AppError('quota_exceeded', 'the server has no room for more files: ask an administrator', { usedBytes: stored, quotaBytes: total, fileBytes, site: true });
+      }
+    }
+  }
 
   /**
    * Stores an uploaded file: streamed to a temporary file while hashed and counted, its type
@@ -81,6 +157,8 @@ export class UploadsService {
    * `truncated()` tells whether the multipart parser stopped at the size limit.
    */
   async create(actor: Actor, file: { stream: Readable; filename: string | undefined; truncated: () => boolean }): Promise<Upload> {
+    // Already at the quota: refused before the bytes are read.
+    await this.checkQuota(actor.user.id, 0);
     const temp = this.blobs.tempPath();
     const hash = createHash('sha256');
     let size = 0;
@@ -112,6 +190,9 @@ export class UploadsService {
       // The row and the file under one lock of the hash, so the sweeper never removes a file
       // between our seeing it stored and our row pointing at it.
       await inTransaction(this.db, async (tx) => {
+        // One person's uploads are counted one at a time: two at once cannot both fit the last room.
+        await tx.uploads.lockOwner(actor.user.id);
+        await this.checkQuota(actor.user.id, size, tx);
         await tx.uploads.lockHash(sha256);
         await tx.uploads.insert({ id, ownerId: actor.user.id, filename: cleanFilename(file.filename), contentType, size, sha256 });
         await this.blobs.putFile(sha256, temp);
@@ -119,6 +200,7 @@ export class UploadsService {
       const hasThumbnail = THUMBNAIL_SOURCES.has(contentType) ? await this.thumbnails.run(() => this.thumbnail(sha256)) : false;
       const row = hasThumbnail ? await this.repos.uploads.markThumbnail(id) : await this.repos.uploads.findById(id);
       if (!row) throw notFound('upload');
+      if (this.stored) this.stored.bytes += size;
       this.logger.info({ uploadId: row.id, size, contentType }, 'upload stored');
       return this.view.upload(row);
     } finally {
@@ -203,4 +285,16 @@ export class UploadsService {
     if (hashes.length) this.logger.info({ files: hashes.length }, 'swept unattached uploads');
     return hashes.length;
   }
+}
+
+/** 1073741824 → "1 GiB" (for messages). */
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
 }

@@ -24,6 +24,8 @@ describe.runIf(dbKind === 'pglite')('e2e: invite-only sign-up and password reset
     await admin.page.getByTestId('account-menu-button').click();
     await admin.page.getByTestId('open-admin').click();
     const dialog = admin.page.getByTestId('admin-dialog');
+    // Storage: the site's files (none yet) and its heaviest uploaders.
+    await expect.poll(() => dialog.getByTestId('site-storage-meter').textContent()).toContain('0 B');
     await dialog.getByTestId('admin-mode-invite').check();
     await dialog.getByTestId('admin-signup-save').click();
     await expect.poll(async () => (await e2e.server.app.inject({ method: 'GET', url: '/api/v1/auth/options' })).json().signupMode).toBe('invite');

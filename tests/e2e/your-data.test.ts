@@ -19,6 +19,8 @@ describe.runIf(dbKind === 'pglite')('e2e: your data', () => {
     await alice.page.getByTestId('open-your-data').click();
     const dialog = alice.page.getByTestId('your-data-dialog');
     await dialog.waitFor();
+    // What her files hold, against the default quota of 1 GiB.
+    await expect.poll(() => dialog.getByTestId('my-storage-meter').textContent()).toContain('of 1.0 GB');
     // The download link serves the JSON file with this browser's session.
     const href = await dialog.getByTestId('download-my-data').getAttribute('href');
     const download = await alice.page.request.get(href!);

@@ -20,6 +20,13 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads storage quotas as sizes with units, or off; a bad one names its variable', () => {
+    expect(parseConfig({}, '/x')).toMatchObject({ uploadQuotaPerUser: 1024 ** 3, uploadQuotaTotal: null });
+    expect(parseConfig({ UPLOAD_QUOTA_PER_USER: '500MB', UPLOAD_QUOTA_TOTAL: '2 TiB' }, '/x')).toMatchObject({ uploadQuotaPerUser: 500e6, uploadQuotaTotal: 2 * 1024 ** 4 });
+    expect(parseConfig({ UPLOAD_QUOTA_PER_USER: 'off', UPLOAD_QUOTA_TOTAL: '1048576' }, '/x')).toMatchObject({ uploadQuotaPerUser: null, uploadQuotaTotal: 1048576 });
+    for (const bad of ['lots', '-5', '0', '1.5XB']) expect(() => parseConfig({ UPLOAD_QUOTA_PER_USER: bad }, '/x')).toThrow(/UPLOAD_QUOTA_PER_USER/);
+  });
+
   it('reads every variable', () => {
     const c = parseConfig(
       {
@@ -69,6 +76,7 @@ describe('parseConfig', () => {
       passwordResetPerAccount: { count: 3, perSeconds: 3600, burst: 3 },
       passwordChangePerAccount: { count: 10, perSeconds: 60, burst: 10 },
       inviteCheckPerIp: { count: 30, perSeconds: 60, burst: 30 },
+      uploadsPerUser: { count: 30, perSeconds: 60, burst: 20 },
     });
     const c = parseConfig({
       RATE_LIMIT_REGISTER_PER_IP: '100/h',

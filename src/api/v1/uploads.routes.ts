@@ -3,7 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Config } from '../../core/config.js';
 import { AppError, badRequest } from '../../core/errors.js';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 import { ErrorBody, Upload } from '../../protocol/entities.js';
+import { SiteStorage, StorageUsage } from '../../protocol/rest-admin.js';
+import { CursorQuery } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
 import type { UploadVariant } from '../../services/url-signer.js';
 import { bearerToken } from '../auth.js';
@@ -14,7 +17,7 @@ const SignedQuery = Type.Object(
 );
 
 export const uploadsRoutes =
-  (s: Services, config: Config): FastifyPluginAsyncTypebox =>
+  (s: Services, config: Config, limits: Pick<RateLimits, 'uploadsByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['uploads'];
     await app.register(multipart, {
@@ -33,6 +36,7 @@ export const uploadsRoutes =
         },
       },
       async (req, reply) => {
+        enforce(limits.uploadsByUser, req.actor.user.id, 'too many uploads');
         if (!req.isMultipart()) throw new AppError('unsupported_media_type', 'send multipart/form-data with a `file` field');
         const file = await req.file();
         if (!file || file.fieldname !== 'file') throw badRequest('a `file` field is required');
@@ -42,6 +46,31 @@ export const uploadsRoutes =
           truncated: () => file.file.truncated,
         });
         return reply.status(201).send(upload);
+      },
+    );
+
+    app.get(
+      '/users/me/storage',
+      { schema: { tags, description: 'What your uploads hold (attached or not) against your storage quota (null: none).', response: { 200: StorageUsage, '4xx': ErrorBody } } },
+      async (req) => s.uploads.usage(req.actor),
+    );
+    app.get(
+      '/admin/storage',
+      {
+        schema: {
+          tags: ['admin'],
+          description: 'Site admins: the stored files\' bytes against UPLOAD_QUOTA_TOTAL, and the people whose uploads hold the most, most first.',
+          querystring: CursorQuery,
+          response: { 200: SiteStorage, '4xx': ErrorBody },
+        },
+      },
+      async (req) => {
+        const cursor = req.query.cursor ?? '0';
+        if (!/^\d{1,9}$/.test(cursor)) throw badRequest('cursor must be a nextCursor this list returned');
+        const offset = Number(cursor);
+        const limit = req.query.limit ?? 50;
+        const page = await s.uploads.siteUsage(req.actor, { limit, offset });
+        return { ...page, nextCursor: page.users.length === limit ? String(offset + limit) : null };
       },
     );
 

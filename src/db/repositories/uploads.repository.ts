@@ -47,6 +47,41 @@ export class UploadsRepository {
     return true;
   }
 
+  /** Bytes and files one person's uploads hold (each upload counts, attached or not). */
+  async usage(ownerId: string): Promise<{ bytes: number; files: number }> {
+    const [row] = await this.db
+      .select({ bytes: sql<string>`coalesce(sum(${uploads.size}), 0)`, files: sql<string>`count(*)` })
+      .from(uploads)
+      .where(eq(uploads.ownerId, ownerId));
+    return { bytes: Number(row?.bytes ?? 0), files: Number(row?.files ?? 0) };
+  }
+
+  /** Bytes the stored files take (identical files are stored once): the site's usage. */
+  async storedBytes(): Promise<number> {
+    const rows = await queryRows<{ bytes: string | null }>(
+      this.db,
+      sql`SELECT coalesce(sum(size), 0) AS bytes FROM (SELECT DISTINCT ON (sha256) size FROM uploads ORDER BY sha256) AS files`,
+    );
+    return Number(rows[0]?.bytes ?? 0);
+  }
+
+  /** The people whose uploads hold the most bytes, most first, with their usage. */
+  async topUsers(limit: number, offset: number): Promise<{ ownerId: string; bytes: number; files: number }[]> {
+    const rows = await this.db
+      .select({ ownerId: uploads.ownerId, bytes: sql<string>`sum(${uploads.size})`, files: sql<string>`count(*)` })
+      .from(uploads)
+      .groupBy(uploads.ownerId)
+      .orderBy(sql`sum(${uploads.size}) DESC`, asc(uploads.ownerId))
+      .limit(limit)
+      .offset(offset);
+    return rows.map((r) => ({ ownerId: r.ownerId, bytes: Number(r.bytes), files: Number(r.files) }));
+  }
+
+  /** Serializes one person's uploads against their quota, until the transaction ends. */
+  async lockOwner(ownerId: string): Promise<void> {
+    await this.db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`upload-quota:${ownerId}`}))`);
+  }
+
   /** Serializes storing and sweeping the file of one content hash, until the transaction ends. */
   async lockHash(sha256: string): Promise<void> {
     await this.db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${sha256}))`);

@@ -7,6 +7,7 @@ import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { AdminRetentionSection } from './admin-retention-section.js';
 import { FormError } from './form-parts.js';
+import { SiteStorageSection } from './storage-usage.js';
 
 export function AdminDialog({ onClose }: { onClose: () => void }) {
   return (
@@ -16,6 +17,8 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
       <InvitesSection />
       <hr className="section-rule" />
       <AdminRetentionSection />
+      <hr className="section-rule" />
+      <SiteStorageSection />
     </Modal>
   );
 }

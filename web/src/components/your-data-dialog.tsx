@@ -8,6 +8,7 @@ import { useChat, useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
+import { MyStorageSection } from './storage-usage.js';
 
 export function YourDataDialog({ onClose }: { onClose: () => void }) {
   const { api } = useStore();
@@ -36,6 +37,7 @@ export function YourDataDialog({ onClose }: { onClose: () => void }) {
 
   return (
     <Modal title="Your data" onClose={onClose} testId="your-data-dialog">
+      <MyStorageSection />
       <div className="form">
         <h3>Download your data</h3>
         <p className="muted">Your profile, devices, groups, every message you sent, your reactions and your files' details, as one JSON file.</p>
