@@ -88,6 +88,7 @@ describe('parseConfig', () => {
       RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT: 'off',
       RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT: '2/min',
       RATE_LIMIT_INVITE_CHECK_PER_IP: 'off',
+      RATE_LIMIT_UPLOADS_PER_USER: '10/h',
     });
     expect(c.rateLimits).toEqual({
       registerPerIp: { count: 100, perSeconds: 3600, burst: 100 },
@@ -99,6 +100,7 @@ describe('parseConfig', () => {
       passwordResetPerAccount: null,
       passwordChangePerAccount: { count: 2, perSeconds: 60, burst: 2 },
       inviteCheckPerIp: null,
+      uploadsPerUser: { count: 10, perSeconds: 3600, burst: 10 },
     });
   });
 
