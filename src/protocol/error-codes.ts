@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   /** A conversation already has the most pins it may have (50). */
   pin_limit_reached: 409,
+  /** The account already owns the most live groups it may (MAX_GROUPS_PER_OWNER; details.max). */
+  group_limit_reached: 409,
   username_taken: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,

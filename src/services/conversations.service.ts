@@ -1,6 +1,7 @@
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { clampLimit, decodeNameCursor, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
+import { DEFAULT_CAPS } from '../core/config.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
@@ -58,6 +59,8 @@ export class ConversationsService {
     private readonly presence: UserView,
     private readonly messages: MessagePresenter,
     private readonly audit: AuditService,
+    /** MAX_GROUPS_PER_OWNER: live groups one account may own. */
+    private readonly maxGroupsPerOwner: number = DEFAULT_CAPS.MAX_GROUPS_PER_OWNER,
   ) {}
 
   /** Conversations as the viewer sees them (unread counts, read pointer, peer), in input order. */
@@ -134,6 +137,12 @@ export class ConversationsService {
     }
     const id = newId();
     const row = await inTransaction(this.db, async (tx) => {
+      await tx.members.lockOwner(actor.user.id);
+      if ((await tx.members.countOwnedGroups(actor.user.id)) >= this.maxGroupsPerOwner) {
+        throw new AppError('group_limit_reached', `one account may own at most ${this.maxGroupsPerOwner} groups; delete one or hand one over first`, {
+          max: this.maxGroupsPerOwner,
+        });
+      }
       const conv = await tx.conversations.insert({
         id,
         kind: 'group',
@@ -361,8 +370,11 @@ export class ConversationsService {
     throw conflict('this user is banned from the group; lift the ban first');
   }
 
-  /** The one direct conversation of the caller and another user: created when absent. */
-  async openDirect(actor: Actor, userId: string): Promise<{ conversation: Conversation; created: boolean }> {
+  /**
+   * The one direct conversation of the caller and another user: created when absent.
+   * `beforeCreate` runs (and may throw, e.g. a rate limit) only when a new one is about to be made.
+   */
+  async openDirect(actor: Actor, userId: string, beforeCreate?: () => void): Promise<{ conversation: Conversation; created: boolean }> {
     if (userId === actor.user.id) throw badRequest('a direct conversation needs another user');
     const peer = isUuid(userId) ? await this.repos.users.findById(userId) : null;
     if (!peer) throw notFound('user');
@@ -370,6 +382,7 @@ export class ConversationsService {
     let row = await this.repos.conversations.findByDirectKey(key);
     let created = false;
     if (!row) {
+      beforeCreate?.();
       const made = await inTransaction<ConversationRow | null>(this.db, async (tx) => {
         const conv = await tx.conversations.insertDirect({ id: newId(), kind: 'direct', directKey: key, memberCount: 2 });
         if (!conv) return null;
