@@ -10,6 +10,7 @@ import type { MemberRow, Position, Role } from '../db/repositories/members.repos
 import type { Conversation, Member } from '../protocol/entities.js';
 import type { Actor } from './accounts.service.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
+import { refuseBlockedAdds } from './add-blocks.service.js';
 import { requireSiteAdmin } from './audit.service.js';
 import { appendEvent, memberPayload, type EventPublisher } from './events.js';
 import type { AuditService } from './audit.service.js';
@@ -135,6 +136,7 @@ export class ConversationsService {
       const known = new Set(found.map((u) => u.id));
       throw badRequest('memberIds names unknown users', { unknownUserIds: others.filter((id) => !known.has(id)) });
     }
+    await refuseBlockedAdds(this.repos, others, actor.user.id);
     const id = newId();
     const row = await inTransaction(this.db, async (tx) => {
       await tx.members.lockOwner(actor.user.id);
@@ -155,7 +157,7 @@ export class ConversationsService {
       });
       await tx.members.insertMany([
         { conversationId: id, userId: actor.user.id, role: 'owner' },
-        ...others.map((userId) => ({ conversationId: id, userId, role: 'member' as const })),
+        ...others.map((userId) => ({ conversationId: id, userId, role: 'member' as const, addedBy: actor.user.id })),
       ]);
       return conv;
     });
@@ -282,15 +284,18 @@ export class ConversationsService {
     const existing = await this.repos.members.find(conv.id, userId);
     if (existing) return { member: presentMember(existing, user, this.presence), created: false };
     await this.refuseBanned(conv.id, userId, self);
+    if (!self) await refuseBlockedAdds(this.repos, [userId], actor.user.id);
 
     const result = await inTransaction<{ row: MemberRow; event: EventRow }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(conv.id);
       if (seq === null) throw notFound('group');
       // A ban takes the conversation's lock too: one made meanwhile has committed by now.
       await this.refuseBanned(conv.id, userId, self, tx);
+      if (!self) await refuseBlockedAdds(tx, [userId], actor.user.id);
       // A mute outlives leaving: rejoining does not lift it.
       const mutedUntil = await tx.mutes.activeUntil(conv.id, userId);
-      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq, mutedUntil }]);
+      const addedBy = self ? null : actor.user.id;
+      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq, mutedUntil, addedBy }]);
       // Joined concurrently: undo the seq taken, so no hole is left.
       if (!row) throw new Rollback(null);
       await tx.conversations.addMemberCount(conv.id, 1);
@@ -343,8 +348,12 @@ export class ConversationsService {
     return presentMember(result.member, target!.user, this.presence);
   }
 
-  /** A member leaves, or an admin removes a member (the owner may remove admins too). */
-  async removeMember(actor: Actor, id: string, userId: string): Promise<void> {
+  /**
+   * A member leaves, or an admin removes a member (the owner may remove admins too). Leaving with
+   * `blockAdder`, the member also refuses further group adds by whoever added them.
+   */
+  async removeMember(actor: Actor, id: string, userId: string, opts: { blockAdder?: boolean } = {}): Promise<void> {
+    if (opts.blockAdder && userId !== actor.user.id) throw badRequest('blockAdder is for leaving yourself');
     const conv = await loadConversation(this.repos, id, 'group');
     const target = isUuid(userId) ? await this.repos.members.find(conv.id, userId) : null;
     checkRemoval(conv, actor.user.id, await this.repos.members.find(conv.id, actor.user.id), target);
@@ -355,6 +364,7 @@ export class ConversationsService {
       const nowTarget = await tx.members.find(conv.id, userId);
       checkRemoval(conv, actor.user.id, await tx.members.find(conv.id, actor.user.id), nowTarget);
       const removed = (await tx.members.delete(conv.id, userId))!;
+      if (opts.blockAdder && removed.addedBy && removed.addedBy !== userId) await tx.addBlocks.insert(userId, removed.addedBy);
       await tx.conversations.addMemberCount(conv.id, -1);
       const byAdmin = userId !== actor.user.id;
       if (byAdmin) await this.audit.record({ actorId: actor.user.id, action: 'member.removed', targetUserId: userId, conversationId: conv.id }, tx);

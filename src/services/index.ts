@@ -7,6 +7,7 @@ import { MessageStoreQueue } from '../db/repositories/message-store-queue.js';
 import type { Bus } from '../events/bus.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { AccountsService } from './accounts.service.js';
+import { AddBlocksService } from './add-blocks.service.js';
 import { AdminService } from './admin.service.js';
 import { AuditService } from './audit.service.js';
 import { ConversationsService } from './conversations.service.js';
@@ -46,6 +47,8 @@ export interface Services {
   pins: PinsService;
   tokens: TokensService;
   conversations: ConversationsService;
+  /** Who may not add the caller to groups (consent to group adds). */
+  addBlocks: AddBlocksService;
   exports: ExportService;
   messages: MessagesService;
   presence: PresenceService;
@@ -156,6 +159,7 @@ export function createServices(deps: ServiceDeps): Services {
     admin,
     accounts: new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup),
     conversations: new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner),
+    addBlocks: new AddBlocksService(repos, users),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),

@@ -99,7 +99,13 @@ describe('per-user write limits (RATE_LIMIT_*)', () => {
     expectRateLimited(await call('PATCH', `/groups/${groupId}/members/${b.user.id}`, me, { role: 'admin' }));
     expectRateLimited(await call('DELETE', `/groups/${groupId}/members/${c.user.id}`, me));
     expect((await call('GET', `/groups/${groupId}`, me)).json()).toMatchObject({ name: 'renamed', description: null, memberCount: 3 });
-    // Members count their own changes: leaving is theirs to spend.
+    // Members count their own changes; leaving is never throttled (each membership was counted when it began).
+    const pub = (await call('POST', '/groups', me, { name: uniqueName('pub'), visibility: 'public' })).json().id as string;
+    for (let i = 0; i < 2; i++) {
+      expectStatus(await call('POST', `/groups/${pub}/members`, b, { userId: b.user.id }), 201);
+      expectStatus(await call('DELETE', `/groups/${pub}/members/${b.user.id}`, b), 204);
+    }
+    expectRateLimited(await call('POST', `/groups/${pub}/members`, b, { userId: b.user.id }));
     expectStatus(await call('DELETE', `/groups/${groupId}/members/${c.user.id}`, c), 204);
   });
 

@@ -14,6 +14,7 @@ import {
   PatchMemberBody,
 } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
+import { LeaveQuery } from '../../protocol/add-blocks.js';
 import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 export const groupsRoutes =
@@ -69,10 +70,19 @@ export const groupsRoutes =
     );
     app.delete(
       '/groups/:id/members/:userId',
-      { schema: { tags, params: MemberParams, response: { 204: Type.Null(), ...err } } },
+      {
+        schema: {
+          tags,
+          params: MemberParams,
+          querystring: LeaveQuery,
+          response: { 204: Type.Null(), ...err },
+          description: 'Leave (your own id), or remove a member. `?blockAdder=true` when leaving: whoever added you may not add you to a group again.',
+        },
+      },
       async (req, reply) => {
-        change(req.actor.user.id);
-        await s.conversations.removeMember(req.actor, req.params.id, req.params.userId);
+        // Leaving is never throttled: each membership left was counted when it began (a join or an add).
+        if (req.params.userId !== req.actor.user.id) change(req.actor.user.id);
+        await s.conversations.removeMember(req.actor, req.params.id, req.params.userId, { blockAdder: req.query.blockAdder === true });
         return reply.status(204).send(null);
       },
     );

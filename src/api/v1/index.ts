@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { Services } from '../../services/index.js';
 import { installAuth } from '../auth.js';
+import { addBlocksRoutes } from './add-blocks.routes.js';
 import { adminRoutes } from './admin.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { conversationsRoutes } from './conversations.routes.js';
@@ -37,6 +38,7 @@ export const apiV1 =
     await app.register(authRoutes(services, limits));
     await app.register(oidcRoutes(services, limits));
     await app.register(usersRoutes(services, limits));
+    await app.register(addBlocksRoutes(services, limits));
     await app.register(groupsRoutes(services, limits));
     await app.register(conversationsRoutes(services, limits));
     await app.register(messagesRoutes(services, limits));
