@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { queryRows } from '../../src/db/sql.js';
 import { ParleyApi } from '../../src/client/index.js';
 import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
@@ -119,6 +121,19 @@ it('the typed client: leaveGroup with blockAdder, listAddBlocks, blockAdds, unbl
   await api.blockAdds(spammer.user.id);
   const spammerApi = new ParleyApi({ baseUrl: t.httpUrl, token: spammer.token });
   await expect(spammerApi.addMember(g, victim.user.id)).rejects.toMatchObject({ status: 403, code: 'add_blocked' });
+});
+
+it('erasing an account removes its add-blocks, both the ones it set and the ones set against it', async () => {
+  const [a, b, c] = [await register(t.app), await register(t.app), await register(t.app)];
+  expectStatus(await call('PUT', `/users/me/add-blocks/${b.user.id}`, a), 204);
+  expectStatus(await call('PUT', `/users/me/add-blocks/${a.user.id}`, c), 204);
+  expectStatus(await call('DELETE', '/users/me', a, { password: 'correct horse' }), 204);
+  const left = await queryRows<{ n: number }>(
+    t.database.db,
+    sql`SELECT count(*)::int AS n FROM add_blocks WHERE user_id = ${a.user.id}::uuid OR blocked_user_id = ${a.user.id}::uuid`,
+  );
+  expect(left[0]!.n).toBe(0);
+  expect((await call('GET', '/users/me/add-blocks', c)).json().blocks).toEqual([]);
 });
 
 it('GET /users/me/add-blocks refuses a bad cursor or an unknown parameter (400)', async () => {
