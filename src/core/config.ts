@@ -119,6 +119,8 @@ export interface RateLimitsConfig {
   webhooksPerUser: Rate | null;
   /** Web Push subscriptions registered, per user. */
   pushSubscriptionsPerUser: Rate | null;
+  /** Files uploaded, per user. */
+  uploadsPerUser: Rate | null;
 }
 
 /** How many of a thing one account (or group) may hold at once; past it, 409 (not lifted by RATE_LIMIT=off). */
@@ -156,6 +158,7 @@ export const DEFAULT_RATE_LIMITS = {
   RATE_LIMIT_API_TOKENS_PER_USER: '30/h',
   RATE_LIMIT_WEBHOOKS_PER_USER: '10/h',
   RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER: '30/h',
+  RATE_LIMIT_UPLOADS_PER_USER: '60/min,burst=30',
 } as const;
 
 /** The caps' defaults (MAX_*): far above what one person or group needs. */
@@ -453,6 +456,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       apiTokensPerUser: rate(env, 'RATE_LIMIT_API_TOKENS_PER_USER'),
       webhooksPerUser: rate(env, 'RATE_LIMIT_WEBHOOKS_PER_USER'),
       pushSubscriptionsPerUser: rate(env, 'RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER'),
+      uploadsPerUser: rate(env, 'RATE_LIMIT_UPLOADS_PER_USER'),
     },
     caps: {
       groupsPerOwner: cap(env, 'MAX_GROUPS_PER_OWNER'),

@@ -84,6 +84,7 @@ export class RateLimits {
   readonly apiTokensByUser: RateLimiter;
   readonly webhooksByUser: RateLimiter;
   readonly pushSubscriptionsByUser: RateLimiter;
+  readonly uploadsByUser: RateLimiter;
 
   constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }) {
     const { rateLimit: on, rateLimits: r } = config;
@@ -106,6 +107,7 @@ export class RateLimits {
     this.apiTokensByUser = limiterFor(r.apiTokensPerUser, on);
     this.webhooksByUser = limiterFor(r.webhooksPerUser, on);
     this.pushSubscriptionsByUser = limiterFor(r.pushSubscriptionsPerUser, on);
+    this.uploadsByUser = limiterFor(r.uploadsPerUser, on);
   }
 
   close(): void {
@@ -114,5 +116,6 @@ export class RateLimits {
     for (const l of [this.editsByUser, this.reactionsByUser, this.groupChangesByUser, this.profileChangesByUser, this.groupCreationsByUser]) l.close();
     for (const l of [this.directConversationsByUser, this.invitesByUser, this.botsByUser, this.apiTokensByUser, this.webhooksByUser]) l.close();
     this.pushSubscriptionsByUser.close();
+    this.uploadsByUser.close();
   }
 }

@@ -1,5 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/db/sql.js';
 import { apiCaller, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { multipart } from '../helpers/authz.js';
 import { startPushEndpoint, type PushEndpoint } from '../helpers/push-endpoint.js';
 
 // Issues 24.4 and 26.4: every write one account can repeat cheaply has a per-user budget
@@ -34,6 +37,7 @@ const LIMITS = {
   RATE_LIMIT_API_TOKENS_PER_USER: TWO,
   RATE_LIMIT_WEBHOOKS_PER_USER: TWO,
   RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER: TWO,
+  RATE_LIMIT_UPLOADS_PER_USER: TWO,
   // Registrations and sends stay out of the way.
   RATE_LIMIT_REGISTER_PER_IP: 'off',
   RATE_LIMIT_SENDS_PER_USER: 'off',
@@ -163,6 +167,19 @@ describe('per-user write limits (RATE_LIMIT_*)', () => {
     expectStatus(await call('POST', `/groups/${other}/webhooks`, me, { url: 'http://127.0.0.1:9/b' }), 201);
     expectRateLimited(await call('POST', `/groups/${other}/webhooks`, me, { url: 'http://127.0.0.1:9/c' }));
     expect((await call('GET', `/groups/${other}/webhooks`, me)).json().webhooks).toHaveLength(1);
+  });
+
+  it('uploads (RATE_LIMIT_UPLOADS_PER_USER): a refused upload stores nothing', async () => {
+    const me = await register(t.app);
+    const put = (n: number) => {
+      const body = multipart(`notes-${n}.txt`, Buffer.from(`file ${n} 文件`, 'utf8'), 'text/plain');
+      return t.app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { authorization: `Bearer ${me.token}`, 'content-type': body.contentType }, payload: body.payload });
+    };
+    expectStatus(await put(1), 201);
+    expectStatus(await put(2), 201);
+    expectRateLimited(await put(3));
+    const [stored] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM uploads WHERE owner_id = ${me.user.id}::uuid`);
+    expect(stored!.n).toBe(2);
   });
 
   it('push subscriptions registered (RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER)', async () => {

@@ -80,6 +80,7 @@ describe('parseConfig', () => {
       apiTokensPerUser: { count: 30, perSeconds: 3600, burst: 30 },
       webhooksPerUser: { count: 10, perSeconds: 3600, burst: 10 },
       pushSubscriptionsPerUser: { count: 30, perSeconds: 3600, burst: 30 },
+      uploadsPerUser: { count: 60, perSeconds: 60, burst: 30 },
     });
     const c = parseConfig({
       RATE_LIMIT_REGISTER_PER_IP: '100/h',

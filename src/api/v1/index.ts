@@ -42,7 +42,7 @@ export const apiV1 =
     await app.register(groupsRoutes(services, limits));
     await app.register(conversationsRoutes(services, limits));
     await app.register(messagesRoutes(services, limits));
-    await app.register(uploadsRoutes(services, config));
+    await app.register(uploadsRoutes(services, config, limits));
     await app.register(moderationRoutes(services));
     await app.register(pinsRoutes(services, limits));
     await app.register(tokensRoutes(services, limits));

@@ -7,6 +7,7 @@ import { ErrorBody, Upload } from '../../protocol/entities.js';
 import type { Services } from '../../services/index.js';
 import type { UploadVariant } from '../../services/url-signer.js';
 import { bearerToken } from '../auth.js';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 const SignedQuery = Type.Object(
   { expires: Type.Optional(Type.String({ maxLength: 16 })), sig: Type.Optional(Type.String({ maxLength: 128 })) },
@@ -14,7 +15,7 @@ const SignedQuery = Type.Object(
 );
 
 export const uploadsRoutes =
-  (s: Services, config: Config): FastifyPluginAsyncTypebox =>
+  (s: Services, config: Config, limits: Pick<RateLimits, 'uploadsByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['uploads'];
     await app.register(multipart, {
@@ -34,6 +35,8 @@ export const uploadsRoutes =
       },
       async (req, reply) => {
         if (!req.isMultipart()) throw new AppError('unsupported_media_type', 'send multipart/form-data with a `file` field');
+        // Refused before a byte is stored: each upload may be UPLOAD_MAX_BYTES of disk (RATE_LIMIT_UPLOADS_PER_USER).
+        enforce(limits.uploadsByUser, req.actor.user.id, 'too many uploads');
         const file = await req.file();
         if (!file || file.fieldname !== 'file') throw badRequest('a `file` field is required');
         const upload = await s.uploads.create(req.actor, {
