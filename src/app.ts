@@ -97,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     push: deps.config.push,
     mailFrom: deps.config.smtp?.from ?? null,
     notifications: deps.notifications,
+    caps: deps.config.caps,
     sessionPolicy: {
       idleSeconds: deps.config.sessions.idleDays * 86_400,
       maxSeconds: deps.config.sessions.maxDays === null ? null : deps.config.sessions.maxDays * 86_400,

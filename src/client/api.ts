@@ -136,6 +136,12 @@ export interface MemberPage {
   members: Member[];
   nextCursor: string | null;
 }
+
+/** People who may not add the caller to groups (GET /users/me/add-blocks). */
+export interface AddBlockPage {
+  blocks: { user: User; createdAt: string }[];
+  nextCursor: string | null;
+}
 export interface ConversationPage {
   conversations: Conversation[];
   nextCursor: string | null;
@@ -354,6 +360,26 @@ export class ParleyApi {
   /** Leaves (own id) or removes a member (an admin over a plain member). */
   async removeMember(groupId: string, userId: string): Promise<void> {
     await this.request<void>('DELETE', `/groups/${seg(groupId)}/members/${seg(userId)}`);
+  }
+
+  /** Leaves a group; `blockAdder`: whoever added the caller (Member.addedBy) may not add them to a group again. */
+  async leaveGroup(groupId: string, myId: string, opts: { blockAdder?: boolean } = {}): Promise<void> {
+    await this.request<void>('DELETE', `/groups/${seg(groupId)}/members/${seg(myId)}`, opts.blockAdder ? { query: { blockAdder: 'true' } } : {});
+  }
+
+  /** People who may not add the caller to groups. */
+  listAddBlocks(query: PageQuery = {}): Promise<AddBlockPage> {
+    return this.request('GET', '/users/me/add-blocks', { query: { ...query } });
+  }
+
+  /** Refuses group adds by this person (their adds get 403 `add_blocked`); idempotent. */
+  async blockAdds(userId: string): Promise<void> {
+    await this.request<void>('PUT', `/users/me/add-blocks/${seg(userId)}`);
+  }
+
+  /** Lets this person add the caller to groups again; idempotent. */
+  async unblockAdds(userId: string): Promise<void> {
+    await this.request<void>('DELETE', `/users/me/add-blocks/${seg(userId)}`);
   }
 
   // --- conversations ---

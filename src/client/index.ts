@@ -30,7 +30,8 @@
  *
  * ParleyApi methods (all under /api/v1): register, login, logout, me, updateMe, getUser,
  * searchUsers, createGroup, listGroups, getGroup, updateGroup, deleteGroup, listMembers,
- * addMember, setMemberRole, removeMember, listConversations, listAllConversations, openDirect,
+ * addMember, setMemberRole, removeMember, leaveGroup, listAddBlocks, blockAdds, unblockAdds,
+ * listConversations, listAllConversations, openDirect,
  * getConversation, history, events, markRead, sendMessage, getMessage, editMessage,
  * deleteMessage, addReaction, removeReaction, searchMessages, upload, uploadUrl, resolveUrl,
  * fetchUpload, request (any other path), setToken, token, baseUrl.
@@ -54,6 +55,7 @@ export {
   type GroupPage,
   type HistoryQuery,
   type LoginInput,
+  type AddBlockPage,
   type MemberPage,
   type MessagePage,
   type PageQuery,

@@ -36,6 +36,8 @@ export interface Config {
   metricsToken: string | null;
   /** Each limit's rate (null = that limit is off); `rateLimit: false` lifts them all. */
   rateLimits: RateLimitsConfig;
+  /** Counts one account or group may hold (MAX_*). */
+  caps: CapsConfig;
   /** Origins (`https://chat.example.com`) allowed to call /api/v1 from a browser; empty = none. */
   corsOrigins: string[];
   /**
@@ -99,8 +101,42 @@ export interface RateLimitsConfig {
   passwordChangePerAccount: Rate | null;
   /** Invite code look-ups (GET /auth/invites/{code}), per client address. */
   inviteCheckPerIp: Rate | null;
+  /** Message edits and deletions, per user. */
+  editsPerUser: Rate | null;
+  /** Reactions added and removed, per user. */
+  reactionsPerUser: Rate | null;
+  /** Group settings and membership changes (PATCH a group, add, remove, change a member's role), per user. */
+  groupChangesPerUser: Rate | null;
+  /** Profile changes (PATCH /users/me), per user. */
+  profileChangesPerUser: Rate | null;
+  /** Groups created, per user. */
+  groupCreationsPerUser: Rate | null;
+  /** Direct conversations started (opening an existing one is free), per user. */
+  directConversationsPerUser: Rate | null;
+  /** Invite links created, per user (site admins). */
+  invitesPerUser: Rate | null;
+  /** Bot accounts created, per user. */
+  botsPerUser: Rate | null;
+  /** API tokens created (one's own and one's bots'), per user. */
+  apiTokensPerUser: Rate | null;
+  /** Outgoing webhooks created, per user. */
+  webhooksPerUser: Rate | null;
+  /** Web Push subscriptions registered, per user. */
+  pushSubscriptionsPerUser: Rate | null;
   /** Files uploaded, per user. */
   uploadsPerUser: Rate | null;
+}
+
+/** How many of a thing one account (or group) may hold at once; past it, 409 (not lifted by RATE_LIMIT=off). */
+export interface CapsConfig {
+  /** MAX_GROUPS_PER_OWNER: live groups one account owns (409 `group_limit_reached`). */
+  groupsPerOwner: number;
+  /** MAX_BOTS_PER_OWNER: live bots one account owns (409 `conflict`). */
+  botsPerOwner: number;
+  /** MAX_WEBHOOKS_PER_GROUP: outgoing webhooks of one group (409 `conflict`). */
+  webhooksPerGroup: number;
+  /** MAX_PUSH_SUBSCRIPTIONS_PER_USER: Web Push subscriptions of one account (409 `conflict`). */
+  pushSubscriptionsPerUser: number;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -114,7 +150,27 @@ export const DEFAULT_RATE_LIMITS = {
   RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT: '3/h',
   RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT: '10/min',
   RATE_LIMIT_INVITE_CHECK_PER_IP: '30/min',
-  RATE_LIMIT_UPLOADS_PER_USER: '30/min,burst=20',
+  // Writes one account can repeat cheaply, each fanned out or stored (issues 24 and 26).
+  RATE_LIMIT_EDITS_PER_USER: '60/min,burst=30',
+  RATE_LIMIT_REACTIONS_PER_USER: '120/min,burst=60',
+  RATE_LIMIT_GROUP_CHANGES_PER_USER: '30/min,burst=20',
+  RATE_LIMIT_PROFILE_CHANGES_PER_USER: '30/min,burst=10',
+  RATE_LIMIT_GROUP_CREATIONS_PER_USER: '10/h',
+  RATE_LIMIT_DIRECT_CONVERSATIONS_PER_USER: '30/h',
+  RATE_LIMIT_INVITES_PER_USER: '30/h',
+  RATE_LIMIT_BOTS_PER_USER: '10/h',
+  RATE_LIMIT_API_TOKENS_PER_USER: '30/h',
+  RATE_LIMIT_WEBHOOKS_PER_USER: '10/h',
+  RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER: '30/h',
+  RATE_LIMIT_UPLOADS_PER_USER: '60/min,burst=30',
+} as const;
+
+/** The caps' defaults (MAX_*): far above what one person or group needs. */
+export const DEFAULT_CAPS = {
+  MAX_GROUPS_PER_OWNER: 100,
+  MAX_BOTS_PER_OWNER: 25,
+  MAX_WEBHOOKS_PER_GROUP: 10,
+  MAX_PUSH_SUBSCRIPTIONS_PER_USER: 20,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -246,6 +302,11 @@ function rate(env: Env, name: keyof typeof DEFAULT_RATE_LIMITS): Rate | null {
     throw new ConfigError(name, `expected a rate such as "20/min", "100/s,burst=200" (units s, min, h) or "off"; got "${v}"`);
   }
   return { count, perSeconds: RATE_UNITS[m[2] as keyof typeof RATE_UNITS], burst };
+}
+
+/** A count of 1 to 100000 (MAX_*). */
+function cap(env: Env, name: keyof typeof DEFAULT_CAPS): number {
+  return int(env, name, DEFAULT_CAPS[name], 1, 100_000);
 }
 
 /** Exact origins, comma-separated: `scheme://host[:port]`, no path. */
@@ -406,7 +467,24 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       passwordResetPerAccount: rate(env, 'RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT'),
       passwordChangePerAccount: rate(env, 'RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT'),
       inviteCheckPerIp: rate(env, 'RATE_LIMIT_INVITE_CHECK_PER_IP'),
+      editsPerUser: rate(env, 'RATE_LIMIT_EDITS_PER_USER'),
+      reactionsPerUser: rate(env, 'RATE_LIMIT_REACTIONS_PER_USER'),
+      groupChangesPerUser: rate(env, 'RATE_LIMIT_GROUP_CHANGES_PER_USER'),
+      profileChangesPerUser: rate(env, 'RATE_LIMIT_PROFILE_CHANGES_PER_USER'),
+      groupCreationsPerUser: rate(env, 'RATE_LIMIT_GROUP_CREATIONS_PER_USER'),
+      directConversationsPerUser: rate(env, 'RATE_LIMIT_DIRECT_CONVERSATIONS_PER_USER'),
+      invitesPerUser: rate(env, 'RATE_LIMIT_INVITES_PER_USER'),
+      botsPerUser: rate(env, 'RATE_LIMIT_BOTS_PER_USER'),
+      apiTokensPerUser: rate(env, 'RATE_LIMIT_API_TOKENS_PER_USER'),
+      webhooksPerUser: rate(env, 'RATE_LIMIT_WEBHOOKS_PER_USER'),
+      pushSubscriptionsPerUser: rate(env, 'RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER'),
       uploadsPerUser: rate(env, 'RATE_LIMIT_UPLOADS_PER_USER'),
+    },
+    caps: {
+      groupsPerOwner: cap(env, 'MAX_GROUPS_PER_OWNER'),
+      botsPerOwner: cap(env, 'MAX_BOTS_PER_OWNER'),
+      webhooksPerGroup: cap(env, 'MAX_WEBHOOKS_PER_GROUP'),
+      pushSubscriptionsPerUser: cap(env, 'MAX_PUSH_SUBSCRIPTIONS_PER_USER'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),

@@ -22,7 +22,7 @@ export const notFound = (what = 'resource'): AppError => new AppError('not_found
 export const forbidden = (message = 'not allowed'): AppError => new AppError('forbidden', message);
 export const badRequest = (message: string, details?: unknown): AppError =>
   new AppError('validation_failed', message, details);
-export const conflict = (message: string): AppError => new AppError('conflict', message);
+export const conflict = (message: string, details?: unknown): AppError => new AppError('conflict', message, details);
 
 /** The wire shape of an error, as the contract defines it. */
 export interface ErrorBody {

@@ -72,7 +72,18 @@ export class RateLimits {
   readonly passwordResetByAccount: RateLimiter;
   readonly passwordChangeByAccount: RateLimiter;
   readonly inviteCheckByIp: RateLimiter;
-  /** Files uploaded per user. */
+  /** Writes one account can repeat cheaply (edits, reactions, changes, creations), each per user. */
+  readonly editsByUser: RateLimiter;
+  readonly reactionsByUser: RateLimiter;
+  readonly groupChangesByUser: RateLimiter;
+  readonly profileChangesByUser: RateLimiter;
+  readonly groupCreationsByUser: RateLimiter;
+  readonly directConversationsByUser: RateLimiter;
+  readonly invitesByUser: RateLimiter;
+  readonly botsByUser: RateLimiter;
+  readonly apiTokensByUser: RateLimiter;
+  readonly webhooksByUser: RateLimiter;
+  readonly pushSubscriptionsByUser: RateLimiter;
   readonly uploadsByUser: RateLimiter;
 
   constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }) {
@@ -85,11 +96,26 @@ export class RateLimits {
     this.passwordResetByAccount = limiterFor(r.passwordResetPerAccount, on);
     this.passwordChangeByAccount = limiterFor(r.passwordChangePerAccount, on);
     this.inviteCheckByIp = limiterFor(r.inviteCheckPerIp, on);
+    this.editsByUser = limiterFor(r.editsPerUser, on);
+    this.reactionsByUser = limiterFor(r.reactionsPerUser, on);
+    this.groupChangesByUser = limiterFor(r.groupChangesPerUser, on);
+    this.profileChangesByUser = limiterFor(r.profileChangesPerUser, on);
+    this.groupCreationsByUser = limiterFor(r.groupCreationsPerUser, on);
+    this.directConversationsByUser = limiterFor(r.directConversationsPerUser, on);
+    this.invitesByUser = limiterFor(r.invitesPerUser, on);
+    this.botsByUser = limiterFor(r.botsPerUser, on);
+    this.apiTokensByUser = limiterFor(r.apiTokensPerUser, on);
+    this.webhooksByUser = limiterFor(r.webhooksPerUser, on);
+    this.pushSubscriptionsByUser = limiterFor(r.pushSubscriptionsPerUser, on);
     this.uploadsByUser = limiterFor(r.uploadsPerUser, on);
   }
 
   close(): void {
     for (const l of [this.registerByIp, this.loginByIp, this.loginByAccount, this.sendsByUser]) l.close();
-    for (const l of [this.passwordResetByIp, this.passwordResetByAccount, this.passwordChangeByAccount, this.inviteCheckByIp, this.uploadsByUser]) l.close();
+    for (const l of [this.passwordResetByIp, this.passwordResetByAccount, this.passwordChangeByAccount, this.inviteCheckByIp]) l.close();
+    for (const l of [this.editsByUser, this.reactionsByUser, this.groupChangesByUser, this.profileChangesByUser, this.groupCreationsByUser]) l.close();
+    for (const l of [this.directConversationsByUser, this.invitesByUser, this.botsByUser, this.apiTokensByUser, this.webhooksByUser]) l.close();
+    this.pushSubscriptionsByUser.close();
+    this.uploadsByUser.close();
   }
 }

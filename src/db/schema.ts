@@ -255,6 +255,8 @@ export const members = pgTable(
       .default('default'),
     /** Muted by the member: no notification of any kind, and the client leaves it out of unread badges. */
     notifyMuted: boolean('notify_muted').notNull().default(false),
+    /** Who added this member (creating the group with them, or adding them); null when they joined themselves. */
+    addedBy: uuid('added_by').references(() => users.id, { onDelete: 'set null' }),
   },
   (t) => [
     primaryKey({ columns: [t.conversationId, t.userId], name: 'members_pkey' }),
@@ -423,6 +425,24 @@ export const settings = pgTable('settings', {
 });
 
 /** Who may not join a group again (until an admin lifts the ban). */
+/**
+ * A user's refusal to be added to groups by another user: `blockedUserId` may no longer add
+ * `userId` to a group nor create a group with them (403 `add_blocked`).
+ */
+export const addBlocks = pgTable(
+  'add_blocks',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedUserId: uuid('blocked_user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.blockedUserId], name: 'add_blocks_pkey' })],
+);
+
 export const bans = pgTable(
   'bans',
   {

@@ -89,6 +89,8 @@ export const Member = Type.Object({
   joinedAt: Timestamp,
   /** Until when the member may not send, edit or react; null when not muted. */
   mutedUntil: Nullable(Timestamp),
+  /** Who added this member (with the group or later); null when they joined themselves. */
+  addedBy: Nullable(Id),
 });
 export type Member = Static<typeof Member>;
 

@@ -28,10 +28,14 @@ export const ERROR_STATUS = {
   posting_restricted: 403,
   /** @all / @here by a sender the group's mentionAllPolicy does not allow. */
   mention_all_forbidden: 403,
+  /** The user refuses to be added to groups by the caller (they left a group the caller added them to, and said so). */
+  add_blocked: 403,
   not_found: 404,
   conflict: 409,
   /** A conversation already has the most pins it may have (50). */
   pin_limit_reached: 409,
+  /** The account already owns the most live groups it may (MAX_GROUPS_PER_OWNER; details.max). */
+  group_limit_reached: 409,
   username_taken: 409,
   payload_too_large: 413,
   /** The upload would take the uploader (or the site) past its storage quota (details: usedBytes, quotaBytes, fileBytes). */

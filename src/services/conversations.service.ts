@@ -2,6 +2,7 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../core/err
 import { cleanDisplayText } from '../core/display-text.js';
 import { clampLimit, decodeNameCursor, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
+import { DEFAULT_CAPS } from '../core/config.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
@@ -10,6 +11,7 @@ import type { MemberRow, Position, Role } from '../db/repositories/members.repos
 import type { Conversation, Member } from '../protocol/entities.js';
 import type { Actor } from './accounts.service.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
+import { refuseBlockedAdds } from './add-blocks.service.js';
 import { requireSiteAdmin } from './audit.service.js';
 import { appendEvent, memberPayload, type EventPublisher } from './events.js';
 import type { AuditService } from './audit.service.js';
@@ -59,6 +61,8 @@ export class ConversationsService {
     private readonly presence: UserView,
     private readonly messages: MessagePresenter,
     private readonly audit: AuditService,
+    /** MAX_GROUPS_PER_OWNER: live groups one account may own. */
+    private readonly maxGroupsPerOwner: number = DEFAULT_CAPS.MAX_GROUPS_PER_OWNER,
   ) {}
 
   /** Conversations as the viewer sees them (unread counts, read pointer, peer), in input order. */
@@ -133,8 +137,15 @@ export class ConversationsService {
       const known = new Set(found.map((u) => u.id));
       throw badRequest('memberIds names unknown users', { unknownUserIds: others.filter((id) => !known.has(id)) });
     }
+    await refuseBlockedAdds(this.repos, others, actor.user.id);
     const id = newId();
     const row = await inTransaction(this.db, async (tx) => {
+      await tx.members.lockOwner(actor.user.id);
+      if ((await tx.members.countOwnedGroups(actor.user.id)) >= this.maxGroupsPerOwner) {
+        throw new AppError('group_limit_reached', `one account may own at most ${this.maxGroupsPerOwner} groups; delete one or hand one over first`, {
+          max: this.maxGroupsPerOwner,
+        });
+      }
       const conv = await tx.conversations.insert({
         id,
         kind: 'group',
@@ -147,7 +158,7 @@ export class ConversationsService {
       });
       await tx.members.insertMany([
         { conversationId: id, userId: actor.user.id, role: 'owner' },
-        ...others.map((userId) => ({ conversationId: id, userId, role: 'member' as const })),
+        ...others.map((userId) => ({ conversationId: id, userId, role: 'member' as const, addedBy: actor.user.id })),
       ]);
       return conv;
     });
@@ -277,15 +288,18 @@ export class ConversationsService {
     const existing = await this.repos.members.find(conv.id, userId);
     if (existing) return { member: presentMember(existing, user, this.presence), created: false };
     await this.refuseBanned(conv.id, userId, self);
+    if (!self) await refuseBlockedAdds(this.repos, [userId], actor.user.id);
 
     const result = await inTransaction<{ row: MemberRow; event: EventRow }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(conv.id);
       if (seq === null) throw notFound('group');
       // A ban takes the conversation's lock too: one made meanwhile has committed by now.
       await this.refuseBanned(conv.id, userId, self, tx);
+      if (!self) await refuseBlockedAdds(tx, [userId], actor.user.id);
       // A mute outlives leaving: rejoining does not lift it.
       const mutedUntil = await tx.mutes.activeUntil(conv.id, userId);
-      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq, mutedUntil }]);
+      const addedBy = self ? null : actor.user.id;
+      const [row] = await tx.members.insertMany([{ conversationId: conv.id, userId, role: 'member', joinedSeq: seq, mutedUntil, addedBy }]);
       // Joined concurrently: undo the seq taken, so no hole is left.
       if (!row) throw new Rollback(null);
       await tx.conversations.addMemberCount(conv.id, 1);
@@ -338,8 +352,12 @@ export class ConversationsService {
     return presentMember(result.member, target!.user, this.presence);
   }
 
-  /** A member leaves, or an admin removes a member (the owner may remove admins too). */
-  async removeMember(actor: Actor, id: string, userId: string): Promise<void> {
+  /**
+   * A member leaves, or an admin removes a member (the owner may remove admins too). Leaving with
+   * `blockAdder`, the member also refuses further group adds by whoever added them.
+   */
+  async removeMember(actor: Actor, id: string, userId: string, opts: { blockAdder?: boolean } = {}): Promise<void> {
+    if (opts.blockAdder && userId !== actor.user.id) throw badRequest('blockAdder is for leaving yourself');
     const conv = await loadConversation(this.repos, id, 'group');
     const target = isUuid(userId) ? await this.repos.members.find(conv.id, userId) : null;
     checkRemoval(conv, actor.user.id, await this.repos.members.find(conv.id, actor.user.id), target);
@@ -350,6 +368,7 @@ export class ConversationsService {
       const nowTarget = await tx.members.find(conv.id, userId);
       checkRemoval(conv, actor.user.id, await tx.members.find(conv.id, actor.user.id), nowTarget);
       const removed = (await tx.members.delete(conv.id, userId))!;
+      if (opts.blockAdder && removed.addedBy && removed.addedBy !== userId) await tx.addBlocks.insert(userId, removed.addedBy);
       await tx.conversations.addMemberCount(conv.id, -1);
       const byAdmin = userId !== actor.user.id;
       if (byAdmin) await this.audit.record({ actorId: actor.user.id, action: 'member.removed', targetUserId: userId, conversationId: conv.id }, tx);
@@ -365,8 +384,11 @@ export class ConversationsService {
     throw conflict('this user is banned from the group; lift the ban first');
   }
 
-  /** The one direct conversation of the caller and another user: created when absent. */
-  async openDirect(actor: Actor, userId: string): Promise<{ conversation: Conversation; created: boolean }> {
+  /**
+   * The one direct conversation of the caller and another user: created when absent.
+   * `beforeCreate` runs (and may throw, e.g. a rate limit) only when a new one is about to be made.
+   */
+  async openDirect(actor: Actor, userId: string, beforeCreate?: () => void): Promise<{ conversation: Conversation; created: boolean }> {
     if (userId === actor.user.id) throw badRequest('a direct conversation needs another user');
     const peer = isUuid(userId) ? await this.repos.users.findById(userId) : null;
     if (!peer) throw notFound('user');
@@ -374,6 +396,7 @@ export class ConversationsService {
     let row = await this.repos.conversations.findByDirectKey(key);
     let created = false;
     if (!row) {
+      beforeCreate?.();
       const made = await inTransaction<ConversationRow | null>(this.db, async (tx) => {
         const conv = await tx.conversations.insertDirect({ id: newId(), kind: 'direct', directKey: key, memberCount: 2 });
         if (!conv) return null;

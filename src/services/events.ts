@@ -16,6 +16,8 @@ export interface MemberPayload {
   role: Role;
   joinedAt: string;
   mutedUntil?: string | null;
+  /** Who added the member; absent in events written before it was recorded. */
+  addedBy?: string | null;
   /** Why a member left: absent when they left themselves; `erased`: their account was erased. */
   reason?: 'removed' | 'banned' | 'erased';
 }
@@ -27,6 +29,7 @@ export const memberPayload = (m: MemberRow, reason?: MemberPayload['reason']): R
     role: m.role,
     joinedAt: m.joinedAt.toISOString(),
     mutedUntil: m.mutedUntil?.toISOString() ?? null,
+    addedBy: m.addedBy ?? null,
     ...(reason ? { reason } : {}),
   }) satisfies MemberPayload;
 
@@ -121,7 +124,7 @@ export async function renderEvents(
         const p = r.payload as unknown as MemberPayload;
         const user = userById.get(p.userId);
         if (!user) break;
-        const member = presentMember({ role: p.role, joinedAt: new Date(p.joinedAt), mutedUntil: p.mutedUntil ? new Date(p.mutedUntil) : null }, user, presence);
+        const member = presentMember({ role: p.role, joinedAt: new Date(p.joinedAt), mutedUntil: p.mutedUntil ? new Date(p.mutedUntil) : null, addedBy: p.addedBy ?? null }, user, presence);
         if (r.type === 'member.left' && p.reason) out.push({ type: r.type, ...head, member, reason: p.reason });
         else out.push({ type: r.type, ...head, member });
         break;

@@ -1,4 +1,4 @@
-import type { OidcConfig, PushConfig } from '../core/config.js';
+import { DEFAULT_CAPS, type CapsConfig, type OidcConfig, type PushConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Database } from '../db/database.js';
@@ -7,6 +7,7 @@ import { MessageStoreQueue } from '../db/repositories/message-store-queue.js';
 import type { Bus } from '../events/bus.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { AccountsService } from './accounts.service.js';
+import { AddBlocksService } from './add-blocks.service.js';
 import { AdminService } from './admin.service.js';
 import { AuditService } from './audit.service.js';
 import { ConversationsService } from './conversations.service.js';
@@ -46,6 +47,8 @@ export interface Services {
   pins: PinsService;
   tokens: TokensService;
   conversations: ConversationsService;
+  /** Who may not add the caller to groups (consent to group adds). */
+  addBlocks: AddBlocksService;
   exports: ExportService;
   messages: MessagesService;
   presence: PresenceService;
@@ -102,6 +105,8 @@ export interface ServiceDeps {
   mailFrom?: string | null;
   /** The notification dispatcher's and digest's timings (tests shorten them). */
   notifications?: Partial<NotificationOptions>;
+  /** MAX_*: what one account or group may hold; absent = the defaults. */
+  caps?: CapsConfig;
 }
 
 /** Wires the services over one database, bus, blob store and URL signer. */
@@ -109,6 +114,12 @@ export function createServices(deps: ServiceDeps): Services {
   const db = deps.database.db;
   const repos = repositories(db);
   const { signer, logger } = deps;
+  const caps = deps.caps ?? {
+    groupsPerOwner: DEFAULT_CAPS.MAX_GROUPS_PER_OWNER,
+    botsPerOwner: DEFAULT_CAPS.MAX_BOTS_PER_OWNER,
+    webhooksPerGroup: DEFAULT_CAPS.MAX_WEBHOOKS_PER_GROUP,
+    pushSubscriptionsPerUser: DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER,
+  };
   const users: UserView = {
     isOnline: (id) => deps.presence.isOnline(id),
     avatarUrl: (uploadId) => signer.url(uploadId, 'thumbnail'),
@@ -120,7 +131,7 @@ export function createServices(deps: ServiceDeps): Services {
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
   const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger, users, deps.uploadQuotas);
   const audit = new AuditService(repos, logger);
-  const webhooks = new WebhooksService(db, repos, audit, logger, deps.webhooks);
+  const webhooks = new WebhooksService(db, repos, audit, logger, deps.webhooks, caps.webhooksPerGroup);
   const admin = new AdminService(db, repos, publisher, audit, users, { adminUsername: deps.adminUsername ?? null }, logger);
   const siteSettings = new SiteSettingsService(repos, audit);
   const mailer = deps.mailer ?? { enabled: false, send: () => Promise.reject(new Error('no mailer')) };
@@ -144,15 +155,17 @@ export function createServices(deps: ServiceDeps): Services {
         throw err;
       })),
     options: { ...deps.notifications, allowPrivate: push.allowPrivate },
+    maxSubscriptions: caps.pushSubscriptionsPerUser,
   });
   return {
     audit,
     admin,
     accounts: new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup),
-    conversations: new ConversationsService(db, repos, publisher, users, messageView, audit),
+    conversations: new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner),
+    addBlocks: new AddBlocksService(repos, users),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),
-    tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null),
+    tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),
     messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),

@@ -5,6 +5,7 @@
  * digest of unread mentions. The NotificationDispatcher sends the queue.
  */
 import { badRequest, conflict, notFound } from '../core/errors.js';
+import { DEFAULT_CAPS } from '../core/config.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/database.js';
@@ -23,7 +24,6 @@ import type { MessageCreatedHook } from './webhooks.service.js';
 import { parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from './webhook-guard.js';
 
 /** Subscriptions (browsers) a user may register. */
-export const MAX_PUSH_SUBSCRIPTIONS = 20;
 export const DIGEST_DELAY_MIN = 5;
 export const DIGEST_DELAY_MAX = 1440;
 /** Users e-mailed per digest run, and mentions listed per e-mail (the rest go in the next one). */
@@ -84,6 +84,8 @@ export interface NotificationsDeps {
   /** Resolves the VAPID keys (once: loaded from the config or the settings table). */
   vapid: () => Promise<VapidKeys>;
   options?: Partial<NotificationOptions>;
+  /** MAX_PUSH_SUBSCRIPTIONS_PER_USER. */
+  maxSubscriptions?: number;
 }
 
 export class NotificationsService implements MessageCreatedHook {
@@ -177,8 +179,9 @@ export class NotificationsService implements MessageCreatedHook {
         const moved = await repo.moveSubscription(existing.id, fields);
         return { row: moved ?? existing, created: false };
       }
-      if ((await repo.countSubscriptions(actor.user.id)) >= MAX_PUSH_SUBSCRIPTIONS) {
-        throw conflict(`at most ${MAX_PUSH_SUBSCRIPTIONS} push subscriptions per user; delete one first`);
+      const max = this.deps.maxSubscriptions ?? DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER;
+      if ((await repo.countSubscriptions(actor.user.id)) >= max) {
+        throw conflict(`at most ${max} push subscriptions per user; delete one first`, { max });
       }
       return { row: await repo.insertSubscription({ id: newId(), endpoint, ...fields }), created: true };
     });
@@ -188,7 +191,7 @@ export class NotificationsService implements MessageCreatedHook {
   }
 
   async listSubscriptions(actor: Actor): Promise<{ subscriptions: PushSubscriptionView[] }> {
-    const rows = await this.repo.listSubscriptions(actor.user.id, MAX_PUSH_SUBSCRIPTIONS * 2);
+    const rows = await this.repo.listSubscriptions(actor.user.id, (this.deps.maxSubscriptions ?? DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER) * 2);
     return { subscriptions: rows.map(presentSubscription) };
   }
 

@@ -68,13 +68,14 @@ export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = [
   };
 }
 
-export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt' | 'mutedUntil'>, user: UserRow, presence: UserView): Member {
+export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt' | 'mutedUntil' | 'addedBy'>, user: UserRow, presence: UserView): Member {
   return {
     user: presentUser(user, presence),
     role: member.role,
     joinedAt: member.joinedAt.toISOString(),
     // A mute that has run out shows as none.
     mutedUntil: member.mutedUntil && member.mutedUntil.getTime() > Date.now() ? member.mutedUntil.toISOString() : null,
+    addedBy: member.addedBy ?? null,
   };
 }
 

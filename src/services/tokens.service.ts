@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cleanDisplayText } from '../core/display-text.js';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
+import { DEFAULT_CAPS } from '../core/config.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
@@ -15,8 +16,6 @@ import { presentUser, type UserView } from './presenters.js';
 
 /** API tokens one account may hold. */
 export const MAX_API_TOKENS = 50;
-/** Bots one person may own. */
-export const MAX_BOTS = 25;
 
 /** A new opaque token; the prefix lets secret scanners recognise a leaked one. */
 export const newToken = (kind: 'session' | 'api'): string =>
@@ -46,6 +45,8 @@ export class TokensService {
     private readonly presence: UserView,
     /** ADMIN_USERNAME: kept for the person it names, never given to a bot. */
     private readonly reservedUsername: string | null = null,
+    /** MAX_BOTS_PER_OWNER: live bots one person may own. */
+    private readonly maxBots: number = DEFAULT_CAPS.MAX_BOTS_PER_OWNER,
   ) {}
 
   /** Creates an API token for the caller; the token is returned only here. */
@@ -67,8 +68,8 @@ export class TokensService {
   /** Creates a bot account owned by the caller, with its first API token. */
   async createBot(actor: Actor, input: { username: string; displayName?: string; tokenName?: string }): Promise<{ user: User; token: string }> {
     if (actor.user.bot) throw forbidden('a bot cannot create bots');
-    if ((await this.repos.users.countLiveBots(actor.user.id)) >= MAX_BOTS) {
-      throw conflict(`one person may own at most ${MAX_BOTS} bots`);
+    if ((await this.repos.users.countLiveBots(actor.user.id)) >= this.maxBots) {
+      throw conflict(`one person may own at most ${this.maxBots} bots`, { max: this.maxBots });
     }
     if (this.reservedUsername && input.username.toLowerCase() === this.reservedUsername.toLowerCase()) {
       throw new AppError('username_taken', 'that username is taken');
@@ -90,7 +91,7 @@ export class TokensService {
   }
 
   async listBots(actor: Actor): Promise<{ bots: User[] }> {
-    const rows = await this.repos.users.liveBotsOf(actor.user.id, MAX_BOTS);
+    const rows = await this.repos.users.liveBotsOf(actor.user.id, this.maxBots);
     return { bots: rows.map((r) => presentUser(r, this.presence)) };
   }
 

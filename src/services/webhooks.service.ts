@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { badRequest, conflict, notFound } from '../core/errors.js';
+import { DEFAULT_CAPS } from '../core/config.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/database.js';
@@ -18,7 +19,6 @@ import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher, type WebhookDispatcherOptio
 import { parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from './webhook-guard.js';
 
 /** Hooks a group may have, live and disabled together. */
-export const MAX_WEBHOOKS_PER_GROUP = 10;
 /** How long this node trusts what it knows of a conversation's live hooks (other nodes' changes show within it). */
 export const WEBHOOK_CACHE_TTL_MS = 10_000;
 const CACHE_MAX = 10_000;
@@ -73,6 +73,8 @@ export class WebhooksService implements MessageCreatedHook {
     private readonly audit: AuditService,
     private readonly logger: Logger,
     options: Partial<WebhookDispatcherOptions> = {},
+    /** MAX_WEBHOOKS_PER_GROUP. */
+    private readonly maxPerGroup: number = DEFAULT_CAPS.MAX_WEBHOOKS_PER_GROUP,
   ) {
     this.allowPrivate = options.allowPrivate ?? false;
     this.maxQueuedPerHook = options.maxQueuedPerHook ?? DEFAULT_WEBHOOK_OPTIONS.maxQueuedPerHook;
@@ -139,8 +141,8 @@ export class WebhooksService implements MessageCreatedHook {
     const secret = randomBytes(32).toString('hex');
     const row = await inTransaction(this.db, async (tx) => {
       await tx.webhooks.lockConversation(conv.id);
-      if ((await tx.webhooks.countForConversation(conv.id)) >= MAX_WEBHOOKS_PER_GROUP) {
-        throw conflict(`a group may have at most ${MAX_WEBHOOKS_PER_GROUP} webhooks; delete one first`);
+      if ((await tx.webhooks.countForConversation(conv.id)) >= this.maxPerGroup) {
+        throw conflict(`a group may have at most ${this.maxPerGroup} webhooks; delete one first`, { max: this.maxPerGroup });
       }
       const created = await tx.webhooks.insert({ id: newId(), conversationId: conv.id, url: url.href, secret, createdBy: actor.user.id });
       // Only the origin: a webhook URL's path or query often carries the receiver's own token.
@@ -156,7 +158,7 @@ export class WebhooksService implements MessageCreatedHook {
   /** The group's hooks, live and disabled, without their secrets. */
   async list(actor: Actor, groupId: string): Promise<{ webhooks: WebhookView[] }> {
     const conv = await this.loadAsAdmin(actor, groupId);
-    const rows = await this.repos.webhooks.listForConversation(conv.id, MAX_WEBHOOKS_PER_GROUP * 2);
+    const rows = await this.repos.webhooks.listForConversation(conv.id, this.maxPerGroup * 2);
     return { webhooks: rows.map(presentWebhook) };
   }
 

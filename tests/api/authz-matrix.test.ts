@@ -164,6 +164,10 @@ const ROWS: Row[] = [
   { route: 'PATCH /api/v1/users/me', access: 'user', ok: 200, body: () => ({ displayName: 'Matrix 矩阵' }) },
   { route: 'GET /api/v1/users/:id', access: 'user', ok: 200, params: () => ({ id: w.users.peer.user.id }) },
   { route: 'GET /api/v1/users', access: 'user', ok: 200, query: () => 'q=az' },
+  // Refusing group adds by a person: one's own list (the next row lifts what this one sets).
+  { route: 'GET /api/v1/users/me/add-blocks', access: 'user', ok: 200 },
+  { route: 'PUT /api/v1/users/me/add-blocks/:userId', access: 'user', ok: 204, params: () => ({ userId: w.users.peer.user.id }) },
+  { route: 'DELETE /api/v1/users/me/add-blocks/:userId', access: 'user', ok: 204, params: () => ({ userId: w.users.peer.user.id }) },
   // API tokens and bots
   { route: 'POST /api/v1/users/me/tokens', access: 'user', ok: 201, body: () => ({ name: 'matrix' }) },
   { route: 'GET /api/v1/users/me/tokens', access: 'user', ok: 200 },

@@ -88,7 +88,7 @@ function expectUserShape(user: User): void {
 }
 
 function expectMemberShape(member: Member): void {
-  expect(Object.keys(member).sort()).toEqual(['joinedAt', 'mutedUntil', 'role', 'user']);
+  expect(Object.keys(member).sort()).toEqual(['addedBy', 'joinedAt', 'mutedUntil', 'role', 'user']);
   expectUserShape(member.user);
   expect(['owner', 'admin', 'member']).toContain(member.role);
   expect(member.joinedAt).toMatch(ISO_WITH_ZONE);

@@ -76,7 +76,18 @@ describe('parseConfig', () => {
       passwordResetPerAccount: { count: 3, perSeconds: 3600, burst: 3 },
       passwordChangePerAccount: { count: 10, perSeconds: 60, burst: 10 },
       inviteCheckPerIp: { count: 30, perSeconds: 60, burst: 30 },
-      uploadsPerUser: { count: 30, perSeconds: 60, burst: 20 },
+      editsPerUser: { count: 60, perSeconds: 60, burst: 30 },
+      reactionsPerUser: { count: 120, perSeconds: 60, burst: 60 },
+      groupChangesPerUser: { count: 30, perSeconds: 60, burst: 20 },
+      profileChangesPerUser: { count: 30, perSeconds: 60, burst: 10 },
+      groupCreationsPerUser: { count: 10, perSeconds: 3600, burst: 10 },
+      directConversationsPerUser: { count: 30, perSeconds: 3600, burst: 30 },
+      invitesPerUser: { count: 30, perSeconds: 3600, burst: 30 },
+      botsPerUser: { count: 10, perSeconds: 3600, burst: 10 },
+      apiTokensPerUser: { count: 30, perSeconds: 3600, burst: 30 },
+      webhooksPerUser: { count: 10, perSeconds: 3600, burst: 10 },
+      pushSubscriptionsPerUser: { count: 30, perSeconds: 3600, burst: 30 },
+      uploadsPerUser: { count: 60, perSeconds: 60, burst: 30 },
     });
     const c = parseConfig({
       RATE_LIMIT_REGISTER_PER_IP: '100/h',
@@ -88,9 +99,10 @@ describe('parseConfig', () => {
       RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT: 'off',
       RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT: '2/min',
       RATE_LIMIT_INVITE_CHECK_PER_IP: 'off',
-      RATE_LIMIT_UPLOADS_PER_USER: '10/h',
+      RATE_LIMIT_EDITS_PER_USER: '2/s',
+      RATE_LIMIT_GROUP_CREATIONS_PER_USER: 'off',
     });
-    expect(c.rateLimits).toEqual({
+    expect(c.rateLimits).toMatchObject({
       registerPerIp: { count: 100, perSeconds: 3600, burst: 100 },
       loginPerIp: { count: 50, perSeconds: 60, burst: 50 },
       loginPerAccount: null,
@@ -100,8 +112,15 @@ describe('parseConfig', () => {
       passwordResetPerAccount: null,
       passwordChangePerAccount: { count: 2, perSeconds: 60, burst: 2 },
       inviteCheckPerIp: null,
-      uploadsPerUser: { count: 10, perSeconds: 3600, burst: 10 },
+      editsPerUser: { count: 2, perSeconds: 1, burst: 2 },
+      groupCreationsPerUser: null,
     });
+  });
+
+  it('caps what one account or group may hold (MAX_*), each configurable', () => {
+    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20 });
+    const c = parseConfig({ MAX_GROUPS_PER_OWNER: '5', MAX_BOTS_PER_OWNER: '1', MAX_WEBHOOKS_PER_GROUP: '3', MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000' });
+    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000 });
   });
 
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {
@@ -139,6 +158,11 @@ describe('parseConfig', () => {
     ['RATE_LIMIT_SENDS_PER_USER', '60/min,burts=5'],
     ['RATE_LIMIT_FRAMES_PER_CONNECTION', '-1/s'],
     ['RATE_LIMIT_FRAMES_PER_CONNECTION', '1.5/s'],
+    ['RATE_LIMIT_EDITS_PER_USER', 'lots'],
+    ['RATE_LIMIT_GROUP_CREATIONS_PER_USER', '10/day'],
+    ['MAX_GROUPS_PER_OWNER', '0'],
+    ['MAX_BOTS_PER_OWNER', 'many'],
+    ['MAX_WEBHOOKS_PER_GROUP', '100001'],
     ['CORS_ORIGINS', '*'],
     ['CORS_ORIGINS', 'chat.example.com'],
     ['CORS_ORIGINS', 'https://chat.example.com/'],

@@ -272,7 +272,7 @@ describe('delivery', () => {
     expect(updated!.message.body).toBe('edited 改');
     expect(deleted!.messageId).toBe(msg.id);
     for (const [e, role] of [[joined!, 'member'], [memberUpdated!, 'admin'], [left!, 'admin']] as const) {
-      expect(Object.keys(e.member).sort()).toEqual(['joinedAt', 'mutedUntil', 'role', 'user']);
+      expect(Object.keys(e.member).sort()).toEqual(['addedBy', 'joinedAt', 'mutedUntil', 'role', 'user']);
       expectUser(e.member.user, c.user.id);
       expect(e.member.role).toBe(role);
       expect(e.member.joinedAt).toMatch(ISO);

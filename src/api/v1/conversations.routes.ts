@@ -17,7 +17,7 @@ import type { Services } from '../../services/index.js';
 import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 export const conversationsRoutes =
-  (s: Services, limits: Pick<RateLimits, 'sendsByUser'>): FastifyPluginAsyncTypebox =>
+  (s: Services, limits: Pick<RateLimits, 'sendsByUser' | 'directConversationsByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['conversations'];
     const err = { '4xx': ErrorBody };
@@ -28,7 +28,9 @@ export const conversationsRoutes =
       '/conversations/direct',
       { schema: { tags, body: DirectBody, response: { 200: Conversation, 201: Conversation, ...err } } },
       async (req, reply) => {
-        const { conversation, created } = await s.conversations.openDirect(req.actor, req.body.userId);
+        // Only a new conversation counts (RATE_LIMIT_DIRECT_CONVERSATIONS_PER_USER): opening one again is free.
+        const newOne = () => enforce(limits.directConversationsByUser, req.actor.user.id, 'too many direct conversations started');
+        const { conversation, created } = await s.conversations.openDirect(req.actor, req.body.userId, newOne);
         return reply.status(created ? 201 : 200).send(conversation);
       },
     );

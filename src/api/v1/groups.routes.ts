@@ -14,15 +14,20 @@ import {
   PatchMemberBody,
 } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
+import { LeaveQuery } from '../../protocol/add-blocks.js';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 export const groupsRoutes =
-  (s: Services): FastifyPluginAsyncTypebox =>
+  (s: Services, limits: Pick<RateLimits, 'groupCreationsByUser' | 'groupChangesByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['groups'];
     const err = { '4xx': ErrorBody };
-    app.post('/groups', { schema: { tags, body: CreateGroupBody, response: { 201: Conversation, ...err } } }, async (req, reply) =>
-      reply.status(201).send(await s.conversations.createGroup(req.actor, req.body)),
-    );
+    // Settings and membership changes are events fanned out to every member (RATE_LIMIT_GROUP_CHANGES_PER_USER).
+    const change = (userId: string) => enforce(limits.groupChangesByUser, userId, 'too many group changes');
+    app.post('/groups', { schema: { tags, body: CreateGroupBody, response: { 201: Conversation, ...err } } }, async (req, reply) => {
+      enforce(limits.groupCreationsByUser, req.actor.user.id, 'too many groups created');
+      return reply.status(201).send(await s.conversations.createGroup(req.actor, req.body));
+    });
     app.get('/groups', { schema: { tags, querystring: GroupListQuery, response: { 200: GroupList, ...err } } }, async (req) =>
       s.conversations.listGroups(req.actor, req.query),
     );
@@ -32,7 +37,10 @@ export const groupsRoutes =
     app.patch(
       '/groups/:id',
       { schema: { tags, params: IdParams, body: PatchGroupBody, response: { 200: Conversation, ...err } } },
-      async (req) => s.conversations.patchGroup(req.actor, req.params.id, req.body),
+      async (req) => {
+        change(req.actor.user.id);
+        return s.conversations.patchGroup(req.actor, req.params.id, req.body);
+      },
     );
     app.delete('/groups/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
       await s.conversations.deleteGroup(req.actor, req.params.id);
@@ -47,6 +55,7 @@ export const groupsRoutes =
       '/groups/:id/members',
       { schema: { tags, params: IdParams, body: AddMemberBody, response: { 200: Member, 201: Member, ...err } } },
       async (req, reply) => {
+        change(req.actor.user.id);
         const { member, created } = await s.conversations.addMember(req.actor, req.params.id, req.body.userId);
         return reply.status(created ? 201 : 200).send(member);
       },
@@ -54,13 +63,26 @@ export const groupsRoutes =
     app.patch(
       '/groups/:id/members/:userId',
       { schema: { tags, params: MemberParams, body: PatchMemberBody, response: { 200: Member, ...err } } },
-      async (req) => s.conversations.setRole(req.actor, req.params.id, req.params.userId, req.body.role),
+      async (req) => {
+        change(req.actor.user.id);
+        return s.conversations.setRole(req.actor, req.params.id, req.params.userId, req.body.role);
+      },
     );
     app.delete(
       '/groups/:id/members/:userId',
-      { schema: { tags, params: MemberParams, response: { 204: Type.Null(), ...err } } },
+      {
+        schema: {
+          tags,
+          params: MemberParams,
+          querystring: LeaveQuery,
+          response: { 204: Type.Null(), ...err },
+          description: 'Leave (your own id), or remove a member. `?blockAdder=true` when leaving: whoever added you may not add you to a group again.',
+        },
+      },
       async (req, reply) => {
-        await s.conversations.removeMember(req.actor, req.params.id, req.params.userId);
+        // Leaving is never throttled: each membership left was counted when it began (a join or an add).
+        if (req.params.userId !== req.actor.user.id) change(req.actor.user.id);
+        await s.conversations.removeMember(req.actor, req.params.id, req.params.userId, { blockAdder: req.query.blockAdder === true });
         return reply.status(204).send(null);
       },
     );

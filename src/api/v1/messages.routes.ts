@@ -3,9 +3,10 @@ import { Type } from 'typebox';
 import { ErrorBody, Message } from '../../protocol/entities.js';
 import { EditMessageBody, IdParams } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 export const messagesRoutes =
-  (s: Services): FastifyPluginAsyncTypebox =>
+  (s: Services, limits: Pick<RateLimits, 'editsByUser' | 'reactionsByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['messages'];
     const err = { '4xx': ErrorBody };
@@ -34,13 +35,18 @@ export const messagesRoutes =
     app.patch(
       '/messages/:id',
       { schema: { tags, params: IdParams, body: EditMessageBody, response: { 200: Message, ...err } } },
-      async (req) => s.messages.edit(req.actor, req.params.id, req.body.body),
+      async (req) => {
+        // Each edit is a stored event fanned out to every member (RATE_LIMIT_EDITS_PER_USER).
+        enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
+        return s.messages.edit(req.actor, req.params.id, req.body.body);
+      },
     );
     const reactionParams = Type.Object({ id: Type.String(), emoji: Type.String({ maxLength: 256 }) });
     app.put(
       '/messages/:id/reactions/:emoji',
       { schema: { tags, params: reactionParams, response: { 204: Type.Null(), ...err } } },
       async (req, reply) => {
+        enforce(limits.reactionsByUser, req.actor.user.id, 'too many reactions');
         await s.reactions.add(req.actor, req.params.id, req.params.emoji);
         return reply.status(204).send(null);
       },
@@ -49,11 +55,14 @@ export const messagesRoutes =
       '/messages/:id/reactions/:emoji',
       { schema: { tags, params: reactionParams, response: { 204: Type.Null(), ...err } } },
       async (req, reply) => {
+        enforce(limits.reactionsByUser, req.actor.user.id, 'too many reactions');
         await s.reactions.remove(req.actor, req.params.id, req.params.emoji);
         return reply.status(204).send(null);
       },
     );
     app.delete('/messages/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
+      // Deleting shares the edit budget: it too rewrites a message for everyone.
+      enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
       await s.messages.delete(req.actor, req.params.id);
       return reply.status(204).send(null);
     });

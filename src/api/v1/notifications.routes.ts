@@ -13,10 +13,11 @@ import {
   VapidPublicKey,
 } from '../../protocol/rest-notifications.js';
 import type { Services } from '../../services/index.js';
+import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 /** Notification levels per conversation, preferences, and Web Push subscriptions. */
 export const notificationsRoutes =
-  (s: Services): FastifyPluginAsyncTypebox =>
+  (s: Services, limits: Pick<RateLimits, 'pushSubscriptionsByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['notifications'];
     const err = { '4xx': ErrorBody };
@@ -41,6 +42,7 @@ export const notificationsRoutes =
         },
       },
       async (req, reply) => {
+        enforce(limits.pushSubscriptionsByUser, req.actor.user.id, 'too many push subscriptions registered');
         const ua = req.headers['user-agent'];
         const { subscription, created } = await s.notifications.subscribe(req.actor, req.body, typeof ua === 'string' ? ua : null);
         return reply.status(created ? 201 : 200).send(subscription);

@@ -34,7 +34,10 @@ export const signupRoutes =
     app.post(
       '/admin/invites',
       { schema: { tags, body: CreateInviteBody, response: { 201: CreatedInvite, ...err }, description: 'A new invite link; its code is shown only here.' } },
-      async (req, reply) => reply.status(201).send(await s.invites.create(req.actor, req.body)),
+      async (req, reply) => {
+        enforce(limits.invitesByUser, req.actor.user.id, 'too many invites created');
+        return reply.status(201).send(await s.invites.create(req.actor, req.body));
+      },
     );
     app.get('/admin/invites', { schema: { tags, querystring: InviteListQuery, response: { 200: InviteList, ...err } } }, async (req) =>
       s.invites.list(req.actor, req.query.cursor, req.query.limit),

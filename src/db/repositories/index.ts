@@ -1,4 +1,5 @@
 import type { Db } from '../database.js';
+import { AddBlocksRepository } from './add-blocks.repository.js';
 import { AuditRepository } from './audit.repository.js';
 import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
@@ -29,6 +30,8 @@ export interface Repositories {
   events: EventsRepository;
   audit: AuditRepository;
   bans: BansRepository;
+  /** Who refuses to be added to groups by whom. */
+  addBlocks: AddBlocksRepository;
   mutes: MutesRepository;
   webhooks: WebhooksRepository;
   settings: SettingsRepository;
@@ -50,6 +53,7 @@ export function repositories(db: Db): Repositories {
     events: new EventsRepository(db),
     audit: new AuditRepository(db),
     bans: new BansRepository(db),
+    addBlocks: new AddBlocksRepository(db),
     mutes: new MutesRepository(db),
     webhooks: new WebhooksRepository(db),
     settings: new SettingsRepository(db),

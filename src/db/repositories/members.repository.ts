@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { conversations, members, users } from '../schema.js';
 import { queryRows } from '../sql.js';
@@ -19,6 +19,21 @@ export interface Position {
 
 export class MembersRepository {
   constructor(private readonly db: Db) {}
+
+  /** Live groups the user owns (MAX_GROUPS_PER_OWNER counts them). */
+  async countOwnedGroups(userId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(members)
+      .innerJoin(conversations, eq(conversations.id, members.conversationId))
+      .where(and(eq(members.userId, userId), eq(members.role, 'owner'), eq(conversations.kind, 'group'), isNull(conversations.deletedAt)));
+    return row?.n ?? 0;
+  }
+
+  /** Serializes one user's group creations until the transaction ends (the cap is counted under it). */
+  async lockOwner(userId: string): Promise<void> {
+    await this.db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`groups-owned:${userId}`}))`);
+  }
 
   async find(conversationId: string, userId: string): Promise<MemberRow | null> {
     const [row] = await this.db

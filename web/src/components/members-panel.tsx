@@ -29,7 +29,12 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
     store.loadMembers(id).catch((err: unknown) => toast(errorText(err, 'load the members')));
   }, [store, id]);
 
-  const myRole = members.find((m) => m.user.id === me.id)?.role;
+  const mine = members.find((m) => m.user.id === me.id);
+  const myRole = mine?.role;
+  // Added by someone else: leaving can also refuse their further adds (issue 26.4).
+  const adderId = mine?.addedBy && mine.addedBy !== me.id ? mine.addedBy : null;
+  const adder = adderId ? (users[adderId] ?? members.find((m) => m.user.id === adderId)?.user ?? null) : null;
+  const adderName = adder ? adder.displayName : 'the person who added you';
   const isOwner = myRole === 'owner';
   const isAdmin = isOwner || myRole === 'admin';
   const sorted = [...members].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.user.displayName.localeCompare(b.user.displayName));
@@ -163,6 +168,24 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
         >
           Leave group
         </button>
+        {adderId && !isOwner && (
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid="leave-and-block"
+            title={`Leave, and refuse being added to groups by ${adderName} (Your profile → Group adds lifts it)`}
+            onClick={() =>
+              setConfirm({
+                title: 'Leave and block adds',
+                text: `Leave ${conversation.name}? ${adderName} added you, and will not be able to add you to any group again.`,
+                label: 'Leave and block',
+                run: () => store.leaveGroup(id, { blockAdder: true }).then(() => navigate(null, true)),
+              })
+            }
+          >
+            Leave and don’t let {adder ? adder.displayName : 'them'} add me again
+          </button>
+        )}
         {isOwner && (
           <button
             type="button"

@@ -8,6 +8,7 @@ import { AccountSecurityDialog } from './account-security-dialog.js';
 import { SessionsDialog } from './sessions-dialog.js';
 import { NotificationSettingsDialog } from './notification-settings-dialog.js';
 import { YourDataDialog } from './your-data-dialog.js';
+import { AddBlocksDialog } from './add-blocks-dialog.js';
 import { CancelSubmit, FormError } from './form-parts.js';
 
 export function ProfileDialog({ onClose }: { onClose: () => void }) {
@@ -23,6 +24,7 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const [sessionsOpen, setSessionsOpen] = useState(false);
   const [notificationsOpen, setNotificationsOpen] = useState(false);
   const [yourDataOpen, setYourDataOpen] = useState(false);
+  const [addBlocksOpen, setAddBlocksOpen] = useState(false);
 
   useEffect(() => {
     if (!avatar) return setPreview(null);
@@ -52,6 +54,7 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
       {sessionsOpen && <SessionsDialog onClose={() => setSessionsOpen(false)} />}
       {notificationsOpen && <NotificationSettingsDialog onClose={() => setNotificationsOpen(false)} />}
       {yourDataOpen && <YourDataDialog onClose={() => setYourDataOpen(false)} />}
+      {addBlocksOpen && <AddBlocksDialog onClose={() => setAddBlocksOpen(false)} />}
       <Modal title="Your profile" onClose={onClose} testId="profile-dialog">
         <form className="form" onSubmit={(e) => void submit(e)}>
           <div className="profile-avatar">
@@ -81,6 +84,9 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
             </button>
             <button type="button" className="btn btn-small" data-testid="open-your-data" onClick={() => setYourDataOpen(true)}>
               Your data
+            </button>
+            <button type="button" className="btn btn-small" data-testid="open-add-blocks" onClick={() => setAddBlocksOpen(true)}>
+              Group adds
             </button>
           </div>
           <label>

@@ -556,8 +556,9 @@ export class ChatStore {
     return c;
   }
 
-  async leaveGroup(groupId: string): Promise<void> {
-    await this.api.removeMember(groupId, this.state.me.id);
+  /** Leaves a group; `blockAdder`: whoever added us may not add us to a group again. */
+  async leaveGroup(groupId: string, opts: { blockAdder?: boolean } = {}): Promise<void> {
+    await this.api.leaveGroup(groupId, this.state.me.id, opts);
     this.realtime.unfollow(groupId);
     this.update((s) => removeConversation(s, groupId));
   }
