@@ -19,6 +19,8 @@ export interface Config {
   bodyLimit: number;
   /** Largest upload accepted, in bytes (413 beyond). */
   uploadMaxBytes: number;
+  /** EXPORTS_MAX_CONCURRENT: group and personal-data exports this node streams at once (429 beyond). */
+  exportsMaxConcurrent: number;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
   workers: number;
   /**
@@ -367,6 +369,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     bodyLimit: int(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    exportsMaxConcurrent: int(env, 'EXPORTS_MAX_CONCURRENT', 2, 1, 64),
     workers: workers(env),
     trustProxy: trustProxy(env),
     adminUsername: adminUsername(env),
