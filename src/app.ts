@@ -96,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     retention: deps.retention,
     push: deps.config.push,
     mailFrom: deps.config.smtp?.from ?? null,
+    exportsMaxConcurrent: deps.config.exportsMaxConcurrent,
     notifications: deps.notifications,
     caps: deps.config.caps,
     sessionPolicy: {

@@ -23,6 +23,8 @@ export interface Config {
   uploadQuotaPerUser: number | null;
   /** Bytes of uploads the whole site may keep (UPLOAD_QUOTA_TOTAL); null = no limit (the default). */
   uploadQuotaTotal: number | null;
+  /** EXPORTS_MAX_CONCURRENT: group and personal-data exports this node streams at once (429 beyond). */
+  exportsMaxConcurrent: number;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
   workers: number;
   /**
@@ -453,6 +455,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     uploadQuotaPerUser: bytes(env, 'UPLOAD_QUOTA_PER_USER', 1024 ** 3),
     uploadQuotaTotal: bytes(env, 'UPLOAD_QUOTA_TOTAL', null),
+    exportsMaxConcurrent: int(env, 'EXPORTS_MAX_CONCURRENT', 2, 1, 64),
     workers: workers(env),
     trustProxy: trustProxy(env),
     adminUsername: adminUsername(env),

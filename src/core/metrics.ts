@@ -118,6 +118,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly exportPageDuration = new Histogram({
+    name: 'parley_export_page_seconds',
+    help: 'One page of a group or personal-data export: its queries and its JSON, the longest an export holds the database before others get a turn.',
+    buckets: QUERY_SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly exportsRunning = new Gauge({
+    name: 'parley_exports_running',
+    help: 'Group and personal-data exports this node is streaming.',
+    registers: [this.registry],
+  });
+
+  readonly exportsRefused = new Counter({
+    name: 'parley_exports_refused_total',
+    help: 'Exports refused with 429, by what was busy: the requester (a bot counts as its owner), the group, or the node.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(sources: MetricsSources) {
     // Read at each scrape: nothing to keep up to date on the hot paths.
     const connections: Gauge = new Gauge({

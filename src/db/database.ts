@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { Logger } from '../core/logger.js';
+import { localLocks, tryAdvisoryLocks, type LockAttempt } from './advisory-locks.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { observePglite, observePostgres, QueryObservers, type QueryObserver } from './query-observers.js';
 import * as schema from './schema.js';
@@ -26,6 +27,12 @@ export interface Database {
   readonly poolSize: number;
   /** Reports every query on this handle from now on (whichever app runs it) to `observer`; returns its detach. */
   observe(observer: QueryObserver): () => void;
+  /**
+   * Takes the locks of `keys` (under `namespace`) for every node on this database, all or none,
+   * without waiting; held until the lease is released or the process dies. Embedded: always
+   * granted (one process; the caller keeps its own count).
+   */
+  tryLocks(namespace: number, keys: readonly string[]): Promise<LockAttempt>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -98,6 +105,7 @@ async function openPostgres(url: string, poolSize: number, timeouts: { stallMs: 
     db,
     poolSize,
     observe: (observer) => observers.add(observer),
+    tryLocks: (namespace, keys) => tryAdvisoryLocks(client, namespace, keys, logger),
     async ping() {
       await withTimeout(client`SELECT 1`.execute(), PING_TIMEOUT_MS);
     },
@@ -269,6 +277,7 @@ async function openPglite(dataDir: string | null, logger: Logger, checkpointInte
     db: db as unknown as Db,
     poolSize: 1,
     observe: (observer) => observers.add(observer),
+    tryLocks: localLocks,
     async ping() {
       await db.execute(sql`SELECT 1`);
     },

@@ -300,8 +300,9 @@ export const messages = pgTable(
       .on(t.conversationId, t.senderId, t.clientMsgId)
       .where(sql`${t.clientMsgId} IS NOT NULL`),
 
-    // A person's own messages: their data export and account erasure with deleteMessages.
-    index('messages_sender_idx').on(t.senderId, t.createdAt),
+    // A person's own messages, by conversation and seq: their data export and account erasure
+    // with deleteMessages read them a page at a time from a position.
+    index('messages_sender_idx').on(t.senderId, t.conversationId, t.seq),
   ],
 );
 
@@ -371,7 +372,11 @@ export const reactions = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     createdAt: createdTstz('created_at'),
   },
-  (t) => [primaryKey({ columns: [t.messageId, t.emoji, t.userId], name: 'reactions_pkey' })],
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.emoji, t.userId], name: 'reactions_pkey' }),
+    // A person's own reactions, a page at a time: their data export.
+    index('reactions_user_idx').on(t.userId, t.messageId, t.emoji),
+  ],
 );
 
 export const uploads = pgTable(
@@ -394,7 +399,8 @@ export const uploads = pgTable(
     attachedAt: tstz('attached_at'),
   },
   (t) => [
-    index('uploads_owner_idx').on(t.ownerId),
+    // A person's own uploads by id, a page at a time: their data export.
+    index('uploads_owner_idx').on(t.ownerId, t.id),
     index('uploads_sha256_idx').on(t.sha256),
     index('uploads_unattached_idx').on(t.createdAt).where(sql`${t.attachedAt} IS NULL`),
   ],

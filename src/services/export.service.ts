@@ -1,22 +1,22 @@
 /**
  * Group export: a group, its members and its whole history as one JSON file, streamed in seq
- * order batch by batch, so no history is ever held in memory whole.
+ * order a small page at a time as the client reads it (export-stream.ts), never held in memory
+ * whole and never holding up other requests for more than a page. One export at a time per
+ * requester and per group, a few per node (export-gate.ts).
  */
-import { Readable } from 'node:stream';
-import { AppError } from '../core/errors.js';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { Db } from '../db/database.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
+import { GroupExportRepository, type ExportMessageRow } from '../db/repositories/group-export.repository.js';
 import type { Repositories } from '../db/repositories/index.js';
-import type { MessageRow } from '../db/repositories/messages.repository.js';
 import type { ExportedGroup, ExportedMember, ExportedMessage } from '../protocol/export.js';
 import type { Actor } from './accounts.service.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
-
-/** Rows read per query, members and messages alike. */
-const BATCH = 500;
-/** What a second export of the same user is told to wait, in seconds. */
-const RETRY_AFTER_S = 10;
+import type { ExportGate } from './export-gate.js';
+import { documentStream, EXPORT_PAGE_ROWS, jsonArrayPages } from './export-stream.js';
 
 export interface GroupExportFile {
   /** The `content-disposition` of the download: `<group name>-export.json`. */
@@ -40,47 +40,39 @@ export function exportDisposition(groupName: string): string {
 }
 
 export class ExportService {
-  /** Users with an export being streamed on this node: one each at a time. */
-  private readonly running = new Set<string>();
+  private readonly reads: GroupExportRepository;
 
   constructor(
+    db: Db,
     private readonly repos: Repositories,
     private readonly audit: AuditService,
+    private readonly gate: ExportGate,
     private readonly logger: Logger,
-  ) {}
+    private readonly metrics?: Metrics,
+  ) {
+    this.reads = new GroupExportRepository(db);
+  }
 
   /**
    * Starts an export of a group for one of its admins: 404 for an unknown, deleted or (to a
-   * non-member) private group, 403 for anyone else who is not an admin, 429 while the caller's
-   * previous export is still streaming. Messages sent after it starts are not included.
+   * non-member) private group, 403 for anyone else who is not an admin, 429 while an export of
+   * the caller (or of the bot owner behind it), of this group, or too many on this node run.
+   * Messages sent after it starts are not included.
    */
   async open(actor: Actor, groupId: string): Promise<GroupExportFile> {
     const conv = await loadConversation(this.repos, groupId, 'group');
     requireAdmin(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
-    const userId = actor.user.id;
-    if (this.running.has(userId)) {
-      throw new AppError('rate_limited', 'your previous export is still running; try again when it has finished', undefined, {
-        'retry-after': String(RETRY_AFTER_S),
-      });
-    }
-    this.running.add(userId);
-    const release = (): void => void this.running.delete(userId);
-    const stream = Readable.from(this.document(conv, new Date(), release), { objectMode: false });
-    // 'close' comes after the end, an error, or a destroy (the client went away, even before
-    // the first read) alike.
-    stream.once('close', release);
-    stream.once('error', (err) => this.logger.warn({ err, conversationId: conv.id }, 'group export failed'));
-    await this.audit.record({ actorId: userId, action: 'group.exported', conversationId: conv.id, details: { lastSeq: conv.lastSeq } });
-    return { disposition: exportDisposition(conv.name ?? 'group'), stream };
-  }
-
-  /** The JSON text, piece by piece; `done` is called as soon as the last piece is read. */
-  private async *document(conv: ConversationRow, exportedAt: Date, done: () => void): AsyncGenerator<string> {
+    const slot = await this.gate.acquire(actor, conv.id);
     try {
-      yield* this.pieces(conv, exportedAt);
-    } finally {
-      done();
+      await this.audit.record({ actorId: actor.user.id, action: 'group.exported', conversationId: conv.id, details: { lastSeq: conv.lastSeq } });
+    } catch (err) {
+      slot.release();
+      throw err;
     }
+    const log = this.logger.child({ conversationId: conv.id, userId: actor.user.id });
+    const stream = documentStream(this.pieces(conv, new Date()), () => slot.release(), (err) => log.warn({ err }, 'group export failed'));
+    log.info({ lastSeq: conv.lastSeq }, 'group export started');
+    return { disposition: exportDisposition(conv.name ?? 'group'), stream };
   }
 
   private async *pieces(conv: ConversationRow, exportedAt: Date): AsyncGenerator<string> {
@@ -91,49 +83,43 @@ export class ExportService {
       visibility: conv.visibility ?? 'private',
       createdAt: conv.createdAt.toISOString(),
     };
+    const timed = (s: number): void => this.metrics?.exportPageDuration.observe(s);
     yield `{"exportedAt":${JSON.stringify(exportedAt.toISOString())},"group":${JSON.stringify(group)},"members":[`;
-    let first = true;
-    for await (const member of this.members(conv.id)) {
-      yield `${first ? '\n' : ',\n'}${JSON.stringify(member)}`;
-      first = false;
-    }
+    yield* jsonArrayPages(this.members(conv.id), timed);
     yield '\n],"messages":[';
-    first = true;
-    for await (const message of this.messages(conv.id, conv.lastSeq)) {
-      yield `${first ? '\n' : ',\n'}${JSON.stringify(message)}`;
-      first = false;
-    }
+    yield* jsonArrayPages(this.messages(conv.id, conv.lastSeq), timed);
     yield '\n]}\n';
   }
 
-  private async *members(conversationId: string): AsyncGenerator<ExportedMember> {
+  /** Members in join order, a page at a time (members_list_idx). */
+  private async *members(conversationId: string): AsyncGenerator<ExportedMember[]> {
     let after: { at: Date; userId: string } | null = null;
     for (;;) {
-      const rows = await this.repos.members.list(conversationId, after, BATCH);
-      for (const { member, user } of rows) {
-        yield { userId: user.id, username: user.username, displayName: user.displayName, role: member.role, joinedAt: member.joinedAt.toISOString() };
-      }
+      const rows = await this.repos.members.list(conversationId, after, EXPORT_PAGE_ROWS);
+      yield rows.map(({ member, user }) => ({ userId: user.id, username: user.username, displayName: user.displayName, role: member.role, joinedAt: member.joinedAt.toISOString() }));
       const last = rows[rows.length - 1];
-      if (rows.length < BATCH || !last) return;
+      if (rows.length < EXPORT_PAGE_ROWS || !last) return;
       after = { at: last.member.joinedAt, userId: last.member.userId };
     }
   }
 
-  /** Messages up to `lastSeq`, in seq order, a batch at a time. */
-  private async *messages(conversationId: string, lastSeq: number): AsyncGenerator<ExportedMessage> {
-    const usernames = new Map<string, string>();
+  /** Messages up to `lastSeq`, in seq order, a page at a time, each with its files and reactions. */
+  private async *messages(conversationId: string, lastSeq: number): AsyncGenerator<ExportedMessage[]> {
+    const usernames = new Map<string, string | null>();
     let after = 0;
     for (;;) {
-      const { rows, hasMore } = await this.repos.messages.rows(conversationId, { after, before: lastSeq + 1 }, BATCH);
-      const ids = rows.map((r) => r.id);
-      const [attachments, reactions] = await Promise.all([this.repos.uploads.attachmentsOf(ids), this.repos.reactions.reactors(ids)]);
+      const rows = await this.reads.messages(conversationId, after, lastSeq, EXPORT_PAGE_ROWS);
+      const ids = rows.filter((r) => r.deletedAt === null).map((r) => r.id);
+      const attachments = await this.repos.uploads.attachmentsOf(ids);
+      const reactions = await this.repos.reactions.reactors(ids);
+      // A group's senders are few; a long history of many senders must not grow this for ever.
+      if (usernames.size > 10_000) usernames.clear();
       const unknown = [...new Set(rows.map((r) => r.senderId))].filter((id) => !usernames.has(id));
+      for (const id of unknown) usernames.set(id, null);
       for (const u of await this.repos.users.findByIds(unknown)) usernames.set(u.id, u.username);
-      for (const row of rows) {
-        yield present(row, usernames.get(row.senderId) ?? null, attachments.get(row.id) ?? [], reactions.get(row.id) ?? []);
-      }
+      yield rows.map((row) => present(row, usernames.get(row.senderId) ?? null, attachments.get(row.id) ?? [], reactions.get(row.id) ?? []));
       const last = rows[rows.length - 1];
-      if (!hasMore || !last) return;
+      if (rows.length < EXPORT_PAGE_ROWS || !last) return;
       after = last.seq;
     }
   }
@@ -141,7 +127,7 @@ export class ExportService {
 
 /** A message as the export shows it; a deleted one is a tombstone (no text, mentions, files or reactions). */
 function present(
-  row: MessageRow,
+  row: ExportMessageRow,
   senderUsername: string | null,
   attachments: { id: string; filename: string; contentType: string; size: number }[],
   reactions: { emoji: string; userIds: string[] }[],

@@ -12,6 +12,7 @@ import { AdminService } from './admin.service.js';
 import { AuditService } from './audit.service.js';
 import { ConversationsService } from './conversations.service.js';
 import { EventPublisher } from './events.js';
+import { ExportGate } from './export-gate.js';
 import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
 import { ModerationService } from './moderation.service.js';
@@ -103,6 +104,8 @@ export interface ServiceDeps {
   push?: PushConfig;
   /** MAIL_FROM, the VAPID subject's fallback. */
   mailFrom?: string | null;
+  /** EXPORTS_MAX_CONCURRENT: exports this node streams at once (default 2). */
+  exportsMaxConcurrent?: number;
   /** The notification dispatcher's and digest's timings (tests shorten them). */
   notifications?: Partial<NotificationOptions>;
   /** MAX_*: what one account or group may hold; absent = the defaults. */
@@ -131,6 +134,8 @@ export function createServices(deps: ServiceDeps): Services {
   const publisher = new EventPublisher(repos, deps.bus, users, messageView, logger);
   const uploads = new UploadsService(db, repos, deps.blobs, signer, messageView, logger, users, deps.uploadQuotas);
   const audit = new AuditService(repos, logger);
+  // Group and personal-data exports share their limits: one per requester, a few per node.
+  const exportGate = new ExportGate(deps.database, deps.exportsMaxConcurrent ?? 2, logger, deps.metrics);
   const webhooks = new WebhooksService(db, repos, audit, logger, deps.webhooks, caps.webhooksPerGroup);
   const admin = new AdminService(db, repos, publisher, audit, users, { adminUsername: deps.adminUsername ?? null }, logger);
   const siteSettings = new SiteSettingsService(repos, audit);
@@ -171,7 +176,7 @@ export function createServices(deps: ServiceDeps): Services {
     reactions: new ReactionsService(db, repos, publisher),
     uploads,
     search: new SearchService(repos, messageView),
-    exports: new ExportService(repos, audit, logger),
+    exports: new ExportService(db, repos, audit, exportGate, logger, deps.metrics),
     webhooks,
     siteSettings,
     oidc: new OidcService(repos, signup, admin, logger, deps.oidc ?? null, deps.publicUrl ?? ''),
@@ -180,7 +185,7 @@ export function createServices(deps: ServiceDeps): Services {
     accountSecurity: new AccountSecurityService(db, repos, publisher, audit, mailer, users, publicUrl, logger),
     sessions,
     retention: new RetentionService(db, repos, publisher, siteSettings, deps.blobs, logger, deps.retention),
-    userExports: new UserExportService(db, repos, logger),
+    userExports: new UserExportService(db, repos, exportGate, logger, deps.metrics),
     erasure: new ErasureService(db, repos, publisher, audit, deps.blobs, logger, users),
     notifications,
   };

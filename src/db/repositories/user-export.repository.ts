@@ -7,7 +7,7 @@ type Ts = Date | string;
 const date = (v: Ts): Date => (v instanceof Date ? v : new Date(v));
 const dateOrNull = (v: Ts | null): Date | null => (v === null ? null : date(v));
 
-/** Reads for "download my data": everything stored about one user, paged where it can be long. */
+/** Reads for "download my data": everything stored about one user, paged by an index where it can be long. */
 export class UserExportRepository {
   constructor(private readonly db: Db) {}
 
@@ -28,12 +28,14 @@ export class UserExportRepository {
     }));
   }
 
-  async memberships(userId: string): Promise<{ conversationId: string; kind: 'group' | 'direct'; name: string | null; role: string; joinedAt: Date; deleted: boolean }[]> {
+  /** The user's memberships after a conversation id, by conversation id (members_by_user_idx). */
+  async memberships(userId: string, afterConversationId: string | null, limit: number): Promise<{ conversationId: string; kind: 'group' | 'direct'; name: string | null; role: string; joinedAt: Date; deleted: boolean }[]> {
+    const position = afterConversationId ? sql`AND m.conversation_id > ${afterConversationId}::uuid` : sql``;
     const rows = await queryRows<{ conversation_id: string; kind: 'group' | 'direct'; name: string | null; role: string; joined_at: Ts; deleted: boolean }>(
       this.db,
       sql`SELECT m.conversation_id, c.kind, c.name, m.role, m.joined_at, c.deleted_at IS NOT NULL AS deleted
           FROM members m JOIN conversations c ON c.id = m.conversation_id
-          WHERE m.user_id = ${userId}::uuid ORDER BY m.joined_at, m.conversation_id`,
+          WHERE m.user_id = ${userId}::uuid ${position} ORDER BY m.conversation_id LIMIT ${limit}`,
     );
     return rows.map((r) => ({ conversationId: r.conversation_id, kind: r.kind, name: r.name, role: r.role, joinedAt: date(r.joined_at), deleted: r.deleted }));
   }
@@ -46,7 +48,7 @@ export class UserExportRepository {
     return rows.map((r) => ({ endpoint: r.endpoint, userAgent: r.user_agent, createdAt: date(r.created_at) }));
   }
 
-  /** The user's uploads after an id, by id. */
+  /** The user's uploads after an id, by id (uploads_owner_idx). */
   async uploads(userId: string, afterId: string | null, limit: number): Promise<{ id: string; filename: string; contentType: string; size: number; createdAt: Date; attachedAt: Date | null }[]> {
     const position = afterId ? sql`AND id > ${afterId}::uuid` : sql``;
     const rows = await queryRows<{ id: string; filename: string; content_type: string; size: string | number; created_at: Ts; attached_at: Ts | null }>(
@@ -56,7 +58,7 @@ export class UserExportRepository {
     return rows.map((r) => ({ id: r.id, filename: r.filename, contentType: r.content_type, size: Number(r.size), createdAt: date(r.created_at), attachedAt: dateOrNull(r.attached_at) }));
   }
 
-  /** The user's reactions after a (message, emoji) position. */
+  /** The user's reactions after a (message, emoji) position (reactions_user_idx). */
   async reactions(userId: string, after: { messageId: string; emoji: string } | null, limit: number): Promise<{ messageId: string; conversationId: string; emoji: string; createdAt: Date }[]> {
     const position = after ? sql`AND (r.message_id, r.emoji) > (${after.messageId}::uuid, ${after.emoji}::text)` : sql``;
     const rows = await queryRows<{ message_id: string; conversation_id: string; emoji: string; created_at: Ts }>(
@@ -67,7 +69,7 @@ export class UserExportRepository {
     return rows.map((r) => ({ messageId: r.message_id, conversationId: r.conversation_id, emoji: r.emoji, createdAt: date(r.created_at) }));
   }
 
-  /** Messages the user sent (tombstones included) after a (conversation, seq) position. */
+  /** Messages the user sent (tombstones included) after a (conversation, seq) position (messages_sender_idx). */
   async messages(userId: string, after: { conversationId: string; seq: number } | null, limit: number): Promise<MessageRow[]> {
     const position = after ? sql`AND (conversation_id, seq) > (${after.conversationId}::uuid, ${after.seq}::bigint)` : sql``;
     const rows = await queryRows<{
