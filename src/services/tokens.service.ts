@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { isUuid, newId } from '../core/ids.js';
+import { sameUsername } from '../core/username.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { SessionRow } from '../db/repositories/sessions.repository.js';
@@ -69,7 +70,7 @@ export class TokensService {
     if ((await this.repos.users.countLiveBots(actor.user.id)) >= MAX_BOTS) {
       throw conflict(`one person may own at most ${MAX_BOTS} bots`);
     }
-    if (this.reservedUsername && input.username.toLowerCase() === this.reservedUsername.toLowerCase()) {
+    if (this.reservedUsername && sameUsername(input.username, this.reservedUsername)) {
       throw new AppError('username_taken', 'that username is taken');
     }
     if (isReservedUsername(input.username)) throw new AppError('username_taken', `"${input.username}" is reserved (it mentions a whole group)`);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { enforce, type RateLimits } from '../../core/rate-limiter.js';
+import { foldUsername } from '../../core/username.js';
 import { ErrorBody } from '../../protocol/entities.js';
 import { AuthResult, LoginBody, RegisterBody } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
@@ -20,7 +21,8 @@ function limiter(limits: RateLimits) {
     register: (req: FastifyRequest) => enforce(limits.registerByIp, req.ip, 'too many registrations from this address'),
     login: (req: FastifyRequest, username: string) => {
       enforce(limits.loginByIp, req.ip, 'too many attempts');
-      enforce(limits.loginByAccount, username.toLowerCase(), 'too many attempts');
+      // Keyed as the account is looked up (src/core/username.ts): one budget however the name is cased.
+      enforce(limits.loginByAccount, foldUsername(username), 'too many attempts');
     },
   };
 }
