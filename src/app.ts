@@ -10,7 +10,7 @@ import http from 'node:http';
 import { apiV1 } from './api/v1/index.js';
 import { frameworkErrors, installErrorHandlers } from './api/errors.js';
 import { installMetricsRoute } from './api/metrics.js';
-import { validatorCompiler } from './api/validation.js';
+import { schemaErrorFormatter, validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { Metrics } from './core/metrics.js';
 import { SERVER_VERSION } from './core/version.js';
@@ -136,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       logger.child(requestContext.getStore()?.reqId ? {} : bindings, opts),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A 400's message names the first few problems only (src/api/validation.ts).
+    schemaErrorFormatter,
     // The router's own refusals (a path segment too long, broken percent-encoding) in the contract's format.
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();

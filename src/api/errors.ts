@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, ERROR_STATUS, errorBody } from '../core/errors.js';
 import { isDatabaseUnavailable } from '../db/sql.js';
 import { CODE_BY_STATUS } from '../protocol/error-codes.js';
+import { MAX_VALIDATION_ERRORS, quote } from './validation.js';
 
 /**
  * What the multipart parser (busboy, under @fastify/multipart) throws, without a code or status,
@@ -16,10 +17,11 @@ export function toAppError(err: FastifyError | Error): AppError {
   if (err instanceof AppError) return err;
   const fe = err as FastifyError;
   if (fe.validation) {
-    const details = fe.validation.map((v) => ({
-      field: `${fe.validationContext ?? 'body'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}`,
-      problem: v.message ?? 'invalid',
-      ...(v.params && 'additionalProperty' in v.params ? { property: v.params.additionalProperty } : {}),
+    // At most MAX_VALIDATION_ERRORS (src/api/validation.ts), each quoted to a bounded length.
+    const details = fe.validation.slice(0, MAX_VALIDATION_ERRORS).map((v) => ({
+      field: `${fe.validationContext ?? 'body'}${v.instancePath ? quote(v.instancePath.replace(/\//g, '.')) : ''}`,
+      problem: quote(v.message ?? 'invalid'),
+      ...(v.params && 'additionalProperty' in v.params ? { property: quote(String(v.params.additionalProperty)) } : {}),
     }));
     return new AppError('validation_failed', `invalid ${fe.validationContext ?? 'request'}: ${fe.message}`, details);
   }

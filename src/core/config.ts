@@ -17,6 +17,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Largest JSON request body accepted, in bytes. */
   bodyLimit: number;
+  /** Largest body accepted by routes open to anyone (sign-in, sign-up, password reset), in bytes; at most bodyLimit. */
+  publicBodyLimit: number;
   /** Largest upload accepted, in bytes (413 beyond). */
   uploadMaxBytes: number;
   /** Bytes of uploads one person may keep (UPLOAD_QUOTA_PER_USER, default 1 GiB); null = no limit. */
@@ -452,6 +454,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     rateLimit: onOff(env, 'RATE_LIMIT', true),
     webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     bodyLimit: int(env, 'BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    publicBodyLimit: int(env, 'PUBLIC_BODY_LIMIT', 16 * 1024, 1024, 64 * 1024 * 1024),
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     uploadQuotaPerUser: bytes(env, 'UPLOAD_QUOTA_PER_USER', 1024 ** 3),
     uploadQuotaTotal: bytes(env, 'UPLOAD_QUOTA_TOTAL', null),
@@ -496,6 +499,9 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     push: push(env),
     sessions: sessionsConfig(env),
   };
+  if (config.publicBodyLimit > config.bodyLimit) {
+    throw new ConfigError('PUBLIC_BODY_LIMIT', `expected at most BODY_LIMIT (${config.bodyLimit}), got ${config.publicBodyLimit}`);
+  }
   if (config.oidc && !config.publicUrl) {
     throw new ConfigError('PUBLIC_URL', 'OpenID Connect (OIDC_ISSUER) needs it: the provider sends people back to PUBLIC_URL/api/v1/auth/oidc/callback');
   }

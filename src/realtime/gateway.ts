@@ -287,7 +287,8 @@ export class Gateway {
     // A frame's failure is answered on its socket, never left to crash the process.
     requestContext.run({ connectionId: conn.id }, () => this.onFrame(conn, data, isBinary)).catch((err: unknown) => {
       this.logger.error({ err, connectionId: conn.id }, 'frame failed');
-      conn.send({ type: 'error', error: { code: 'internal', message: 'internal error' } });
+      const id = correlationId(isBinary ? null : readableJson(data));
+      conn.send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code: 'internal', message: 'internal error' } });
     });
   }
 
@@ -296,7 +297,9 @@ export class Gateway {
     const type = frameType(frame);
     this.metrics.wsFramesReceived.inc({ type });
     if (frame instanceof AppError) {
-      conn.send({ type: 'error', error: { code: frame.code, message: frame.message } });
+      // Refused content (a NUL) in JSON that reads: the reply still names the frame it refuses.
+      const id = correlationId(isBinary ? null : readableJson(data));
+      conn.send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code: frame.code, message: frame.message } });
       return;
     }
     if (!frame || typeof frame !== 'object' || Array.isArray(frame)) {
@@ -495,9 +498,24 @@ function correlationId(frame: unknown): string | number | undefined {
   return (typeof id === 'string' && id.length <= 128) || typeof id === 'number' ? id : undefined;
 }
 
+const frameText = (data: RawData): string =>
+  Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+
+/**
+ * A frame's JSON read as it is, refused content and all (null if it is not JSON): only to find
+ * the `id` an error frame echoes when parse() refused the frame.
+ */
+function readableJson(data: RawData): unknown {
+  try {
+    return JSON.parse(frameText(data));
+  } catch {
+    return null;
+  }
+}
+
 /** A frame's JSON, or the AppError saying why it is not acceptable. */
 function parse(data: RawData): unknown {
-  const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+  const text = frameText(data);
   try {
     return parseUntrustedJson(text);
   } catch (err) {

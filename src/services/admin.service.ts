@@ -1,6 +1,7 @@
 import { clampLimit, decodeCursor, encodeCursor } from '../core/cursor.js';
 import { badRequest, conflict, notFound } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
+import { sameUsername } from '../core/username.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
@@ -51,7 +52,7 @@ export class AdminService {
   /** After a sign-up: the user named by ADMIN_USERNAME, or else the very first, becomes site admin. */
   async onRegistered(user: UserRow): Promise<UserRow | null> {
     const name = this.options.adminUsername;
-    const chosen = name ? user.username.toLowerCase() === name.toLowerCase() : await this.claimFirst(user.id);
+    const chosen = name ? sameUsername(user.username, name) : await this.claimFirst(user.id);
     return chosen ? this.grant(user, name ? 'ADMIN_USERNAME' : 'first user') : null;
   }
 

@@ -8,6 +8,7 @@ import { verify } from '@node-rs/argon2';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { isUuid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import { sameUsername } from '../core/username.js';
 import type { Db } from '../db/database.js';
 import { repositories, type Repositories } from '../db/repositories/index.js';
 import { ErasureRepository } from '../db/repositories/erasure.repository.js';
@@ -58,7 +59,7 @@ export class ErasureService {
       if (!(await verify(user.passwordHash, input.password))) throw new AppError('wrong_password', 'the password is wrong');
     } else {
       if (input.confirm === undefined) throw badRequest('confirm with your username to delete your account', { field: 'confirm' });
-      if (input.confirm.toLowerCase() !== user.username.toLowerCase()) throw forbidden('confirm does not match your username');
+      if (!sameUsername(input.confirm, user.username)) throw forbidden('confirm does not match your username');
     }
     await this.erase(user.id, actor.user.id, 'self', input);
   }

@@ -1,6 +1,7 @@
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { clampLimit } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
+import { foldUsername } from '../core/username.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Db } from '../db/database.js';
@@ -54,7 +55,7 @@ export function mentionedUsernames(body: string): string[] {
   const names = new Set<string>();
   for (const m of body.matchAll(MENTION)) {
     // A trailing dot ends a sentence, not a username.
-    names.add(m[1]!.replace(/\.+$/, '').toLowerCase());
+    names.add(foldUsername(m[1]!.replace(/\.+$/, '')));
     if (names.size >= 50) break;
   }
   return [...names].filter((n) => n.length >= 3);

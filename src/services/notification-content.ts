@@ -1,15 +1,20 @@
 /** What a notification says: the push payload of a message and the e-mail digest of unread mentions. */
 import type { DigestMention } from '../db/repositories/notifications.repository.js';
 import type { Mail } from './mailer.js';
+import { neutralizeBidi } from '../protocol/bidi.js';
 
 /** Characters of a message shown in a push or a digest. */
 export const EXCERPT_MAX = 200;
 /** Bytes the push payload may take (push services accept about 4 KiB after encryption). */
 export const PUSH_PAYLOAD_MAX = 3 * 1024;
 
-/** At most `max` characters (code points: an emoji or 𠀀 is never cut in half), whitespace folded. */
+/**
+ * At most `max` characters (code points: an emoji or 𠀀 is never cut in half), whitespace folded,
+ * bidi overrides and isolates removed (src/protocol/bidi.ts): mail clients and notification
+ * centres show the text, and make links of its URLs, with no rule of ours.
+ */
 export function excerpt(text: string, max = EXCERPT_MAX): string {
-  const folded = text.replace(/\s+/g, ' ').trim();
+  const folded = neutralizeBidi(text).replace(/\s+/g, ' ').trim();
   const chars = Array.from(folded);
   return chars.length <= max ? folded : `${chars.slice(0, max - 1).join('')}…`;
 }

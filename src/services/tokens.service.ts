@@ -3,6 +3,7 @@ import { cleanDisplayText } from '../core/display-text.js';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { DEFAULT_CAPS } from '../core/config.js';
 import { isUuid, newId } from '../core/ids.js';
+import { sameUsername } from '../core/username.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { SessionRow } from '../db/repositories/sessions.repository.js';
@@ -71,7 +72,7 @@ export class TokensService {
     if ((await this.repos.users.countLiveBots(actor.user.id)) >= this.maxBots) {
       throw conflict(`one person may own at most ${this.maxBots} bots`, { max: this.maxBots });
     }
-    if (this.reservedUsername && input.username.toLowerCase() === this.reservedUsername.toLowerCase()) {
+    if (this.reservedUsername && sameUsername(input.username, this.reservedUsername)) {
       throw new AppError('username_taken', 'that username is taken');
     }
     if (isReservedUsername(input.username)) throw new AppError('username_taken', `"${input.username}" is reserved (it mentions a whole group)`);

@@ -82,19 +82,28 @@ function ipv6Groups(address: string): number[] | null {
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
 }
 
+const dotted = (hi: number, lo: number): string => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+
 /**
- * The IPv4 address an IPv6 one stands for, or null: IPv4-mapped (`::ffff:127.0.0.1`), IPv4-
- * translated (`::ffff:0:127.0.0.1`, SIIT) and the NAT64 well-known prefix (`64:ff9b::/96`, where
- * `64:ff9b::a9fe:a9fe` reaches 169.254.169.254 through the network's NAT64 gateway). Each is
- * checked as the IPv4 address it reaches.
+ * The IPv4 addresses an IPv6 one carries, each of which it may reach: IPv4-mapped
+ * (`::ffff:127.0.0.1`), IPv4-translated (`::ffff:0:127.0.0.1`, SIIT), the NAT64 well-known prefix
+ * (`64:ff9b::/96`, where `64:ff9b::a9fe:a9fe` reaches 169.254.169.254 through the network's NAT64
+ * gateway), 6to4 (`2002:AABB:CCDD::/48` is the site behind A.B.C.D: `2002:7f00:1::` is
+ * 127.0.0.1's), Teredo (`2001:0::/32`: the server's address in bits 32-63 and the client's,
+ * inverted, in the last 32) and an ISATAP interface identifier (`…:0:5efe:a.b.c.d`, or `200:5efe`).
+ * Each is checked as well as the IPv6 address itself: one internal address refuses it.
  */
-function embeddedIpv4(groups: readonly number[]): string | null {
+function embeddedIpv4(groups: readonly number[]): string[] {
   const [a, b, c, d, e, f, hi, lo] = groups as [number, number, number, number, number, number, number, number];
+  const found: string[] = [];
   const mapped = a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff;
   const translated = a === 0 && b === 0 && c === 0 && d === 0 && e === 0xffff && f === 0;
   const nat64 = a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0;
-  if (!mapped && !translated && !nat64) return null;
-  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  if (mapped || translated || nat64) found.push(dotted(hi, lo));
+  if (a === 0x2002) found.push(dotted(b, c));
+  if (a === 0x2001 && b === 0) found.push(dotted(c, d), dotted(~hi & 0xffff, ~lo & 0xffff));
+  if ((e === 0 || e === 0x200) && f === 0x5efe) found.push(dotted(hi, lo));
+  return found;
 }
 
 /** True for an address a webhook may not reach unless private targets are allowed. */
@@ -104,8 +113,7 @@ export function isBlockedAddress(address: string): boolean {
   if (family === 4) return blocked.check(address, 'ipv4');
   const groups = ipv6Groups(address);
   if (!groups) return true;
-  const v4 = embeddedIpv4(groups);
-  return v4 !== null ? blocked.check(v4, 'ipv4') : blocked.check(address, 'ipv6');
+  return blocked.check(address, 'ipv6') || embeddedIpv4(groups).some((v4) => blocked.check(v4, 'ipv4'));
 }
 
 /**

@@ -109,6 +109,27 @@ describe.runIf(dbKind === 'pglite')('e2e: the composer and message rendering', (
     await screenshot(bob.page, 'xss-as-text');
   });
 
+  // Issue 26.6: "\u202E" before a reversed URL made it read as an accounts.google.com link.
+  it('shows a link behind a right-to-left override as the link it is, isolated from the text around it', { timeout: 90_000 }, async () => {
+    const { alice, bob } = await pairInGroup(e2e, 'Bidi');
+    const spoof = 'sign in: \u202Ehttps://evil.example/moc.elgoog.stnuocca//:sptth';
+    // Not sendFromComposer: it waits for the text as typed, which is not what is shown.
+    const input = alice.page.getByTestId('composer-input');
+    await input.fill(spoof);
+    await input.press('Enter');
+    const target = 'https://evil.example/moc.elgoog.stnuocca//:sptth';
+    for (const u of [alice, bob]) {
+      // Shown without the override (and so not reversed).
+      await expect.poll(() => sentBodies(u.page)).toEqual([`sign in: ${target}`]);
+      const a = sentMessages(u.page).locator('[data-testid="message-body"] a');
+      const shown = await a.evaluate((el) => {
+        const style = (globalThis as unknown as { getComputedStyle(e: unknown): { direction: string; unicodeBidi: string } }).getComputedStyle(el);
+        return { href: el.getAttribute('href'), text: el.textContent, direction: style.direction, unicodeBidi: style.unicodeBidi };
+      });
+      expect(shown).toEqual({ href: target, text: target, direction: 'ltr', unicodeBidi: 'isolate' });
+    }
+  });
+
   it('previews an attached image before sending, and both sides see it load after', { timeout: 90_000 }, async () => {
     const { alice, bob } = await pairInGroup(e2e, 'Pictures');
     const png = await sharp({ create: { width: 160, height: 90, channels: 3, background: { r: 30, g: 120, b: 200 } } })

@@ -48,6 +48,34 @@ describe('isBlockedAddress', () => {
     expect(isBlockedAddress('64:ff9b:0:0:1::808:808')).toBe(false);
   });
 
+  // Issue 24.5: the other IPv6 forms that carry an IPv4 address are judged by it as well.
+  it.each([
+    ['6to4 of 127.0.0.1', '2002:7f00:1::'],
+    ['6to4 of 127.0.0.1, a host behind it', '2002:7f00:1:1::5'],
+    ['6to4 of 169.254.169.254', '2002:a9fe:a9fe::1'],
+    ['6to4 of 10.0.0.1', '2002:a00:1::'],
+    ['6to4 of 192.168.1.1', '2002:c0a8:101::'],
+    ['Teredo with server 127.0.0.1', '2001:0:7f00:1::'],
+    ['Teredo with client 10.0.0.1 (inverted)', '2001:0:808:808:0:0:f5ff:fffe'],
+    ['Teredo with client 127.0.0.1 (inverted)', '2001:0:4136:e378:8000:63bf:80ff:fffe'],
+    ['ISATAP of 127.0.0.1', '2606:4700::5efe:7f00:1'],
+    ['ISATAP (universal bit) of 192.168.0.1', '2606:4700::200:5efe:c0a8:1'],
+    ['IPv4-compatible 10.0.0.1', '::10.0.0.1'],
+    ['IPv4-mapped 169.254.169.254, hex', '::ffff:a9fe:a9fe'],
+    ['local-use NAT64 of a public address', '64:ff9b:1::8.8.8.8'],
+  ])('refuses %s (%s)', (_what, address) => expect(isBlockedAddress(address)).toBe(true));
+
+  it.each([
+    ['6to4 of 8.8.8.8', '2002:808:808::1'],
+    ['Teredo with public server and client', '2001:0:4136:e378:8000:63bf:3fff:fdd2'],
+    ['ISATAP of 8.8.8.8', '2606:4700::5efe:808:808'],
+  ])('allows %s (%s)', (_what, address) => expect(isBlockedAddress(address)).toBe(false));
+
+  it('refuses a webhook URL on the 6to4 form of loopback', async () => {
+    const url = parseWebhookUrl('http://[2002:7f00:1::]/');
+    await expect(resolveWebhookTarget(url, false)).rejects.toThrow(TARGET_NOT_ALLOWED);
+  });
+
   it('refuses an IPv6 address it cannot read (a zone id)', () => expect(isBlockedAddress('fe80::1%eth0')).toBe(true));
 });
 

@@ -40,6 +40,8 @@ export const accountSecurityRoutes =
       '/auth/password-reset',
       {
         config: { public: true },
+        // Before the body is read (as for sign-in): a client over its limit costs no parsing.
+        onRequest: async (req) => enforce(limits.passwordResetByIp, req.ip, 'too many password reset requests from this address'),
         schema: {
           tags: ['auth'],
           body: PasswordResetBody,
@@ -48,7 +50,6 @@ export const accountSecurityRoutes =
         },
       },
       async (req, reply) => {
-        enforce(limits.passwordResetByIp, req.ip, 'too many password reset requests from this address');
         s.accountSecurity.requestReset(req.body.login, (userId) => limits.passwordResetByAccount.take(userId));
         return reply.status(202).send(null);
       },
@@ -57,6 +58,7 @@ export const accountSecurityRoutes =
       '/auth/password-reset/confirm',
       {
         config: { public: true },
+        onRequest: async (req) => enforce(limits.passwordResetByIp, req.ip, 'too many password reset attempts from this address'),
         schema: {
           tags: ['auth'],
           body: PasswordResetConfirmBody,
@@ -65,7 +67,6 @@ export const accountSecurityRoutes =
         },
       },
       async (req, reply) => {
-        enforce(limits.passwordResetByIp, req.ip, 'too many password reset attempts from this address');
         await s.accountSecurity.confirmReset(req.body.code, req.body.newPassword);
         return reply.status(204).send(null);
       },

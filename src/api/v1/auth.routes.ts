@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { enforce, type RateLimits } from '../../core/rate-limiter.js';
+import { foldUsername } from '../../core/username.js';
 import { ErrorBody } from '../../protocol/entities.js';
 import { AuthResult, LoginBody, RegisterBody } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
@@ -13,14 +14,17 @@ const SignInResult = Type.Union([AuthResult, CookieAuthResult]);
 
 /**
  * Password guessing and sign-up floods: per client address, and per account for logins (RATE_LIMIT_*).
- * Each attempt also costs an argon2id hash, so these limits protect the CPU as well.
+ * Each attempt also costs an argon2id hash, so these limits protect the CPU as well. The limits
+ * per address run in onRequest, before the body is read, parsed or validated: a client over its
+ * limit costs no parsing, and a malformed body counts as an attempt.
  */
 function limiter(limits: RateLimits) {
   return {
-    register: (req: FastifyRequest) => enforce(limits.registerByIp, req.ip, 'too many registrations from this address'),
-    login: (req: FastifyRequest, username: string) => {
-      enforce(limits.loginByIp, req.ip, 'too many attempts');
-      enforce(limits.loginByAccount, username.toLowerCase(), 'too many attempts');
+    register: async (req: FastifyRequest) => enforce(limits.registerByIp, req.ip, 'too many registrations from this address'),
+    loginByIp: async (req: FastifyRequest) => enforce(limits.loginByIp, req.ip, 'too many attempts'),
+    loginByAccount: (username: string) => {
+      // Keyed as the account is looked up (src/core/username.ts): one budget however the name is cased.
+      enforce(limits.loginByAccount, foldUsername(username), 'too many attempts');
     },
   };
 }
@@ -33,18 +37,22 @@ export const authRoutes =
       '/auth/register',
       {
         config: { public: true },
+        onRequest: limits.register,
         schema: { tags: ['auth'], body: RegisterBody, response: { 201: SignInResult, '4xx': ErrorBody } },
       },
       async (req, reply) => {
-        limits.register(req);
         return reply.status(201).send(await answerSignIn(req, reply, s, (meta) => s.accounts.register(req.body, meta)));
       },
     );
     app.post(
       '/auth/login',
-      { config: { public: true }, schema: { tags: ['auth'], body: LoginBody, response: { 200: SignInResult, '4xx': ErrorBody } } },
+      {
+        config: { public: true },
+        onRequest: limits.loginByIp,
+        schema: { tags: ['auth'], body: LoginBody, response: { 200: SignInResult, '4xx': ErrorBody } },
+      },
       async (req, reply) => {
-        limits.login(req, req.body.username);
+        limits.loginByAccount(req.body.username);
         return answerSignIn(req, reply, s, (meta) => s.accounts.login(req.body, meta));
       },
     );

@@ -34,6 +34,9 @@ export const apiV1 =
     app.addHook('onRoute', (route) => {
       route.schema ??= {};
       route.schema.querystring ??= Type.Object({}, { additionalProperties: false });
+      // Routes open to anyone take small bodies: an anonymous client cannot make the server
+      // read, parse and validate a megabyte (PUBLIC_BODY_LIMIT; 413 payload_too_large beyond).
+      if ((route.config as { public?: boolean } | undefined)?.public) route.bodyLimit ??= config.publicBodyLimit;
     });
     await app.register(authRoutes(services, limits));
     await app.register(oidcRoutes(services, limits));

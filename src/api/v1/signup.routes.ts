@@ -23,12 +23,11 @@ export const signupRoutes =
       '/auth/invites/:code',
       {
         config: { public: true },
+        // Before the code is validated: a malformed code counts as a look-up too.
+        onRequest: async (req) => enforce(limits.inviteCheckByIp, req.ip, 'too many invite look-ups from this address'),
         schema: { tags: ['auth'], params: CodeParams, response: { 200: InviteCheck, ...err }, description: 'Whether an invite code can still be used to sign up (404 if not).' },
       },
-      async (req) => {
-        enforce(limits.inviteCheckByIp, req.ip, 'too many invite look-ups from this address');
-        return s.invites.check(req.params.code);
-      },
+      async (req) => s.invites.check(req.params.code),
     );
     const tags = ['admin'];
     app.post(

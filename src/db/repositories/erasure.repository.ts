@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { users } from '../schema.js';
+import { foldUsername } from '../../core/username.js';
 import { queryRows } from '../sql.js';
 import type { UserRow } from './users.repository.js';
 
@@ -67,7 +68,7 @@ export class ErasureRepository {
   async usernameTaken(username: string, exceptId: string): Promise<boolean> {
     const rows = await queryRows<{ id: string }>(
       this.db,
-      sql`SELECT id FROM users WHERE lower(username) = lower(${username}) AND id <> ${exceptId}::uuid LIMIT 1`,
+      sql`SELECT id FROM users WHERE lower(username) = ${foldUsername(username)} AND id <> ${exceptId}::uuid LIMIT 1`,
     );
     return rows.length > 0;
   }

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { users } from '../schema.js';
+import { usernameKey } from '../../core/username.js';
 import { isUniqueViolation, likePrefix } from '../sql.js';
 
 export type UserRow = typeof users.$inferSelect;
@@ -30,18 +31,21 @@ export class UsersRepository {
     return this.db.select().from(users).where(inArray(users.id, [...ids]));
   }
 
+  /** The user with this username, compared as src/core/username.ts says (ASCII case folding). */
   async findByUsername(username: string): Promise<UserRow | null> {
+    const key = usernameKey(username);
+    if (key === null) return null;
     const [row] = await this.db
       .select()
       .from(users)
-      .where(sql`lower(${users.username}) = lower(${username})`);
+      .where(sql`lower(${users.username}) = ${key}`);
     return row ?? null;
   }
 
-  /** Users by usernames, case-insensitively. */
+  /** Users by usernames, case-insensitively (src/core/username.ts). */
   async findByUsernames(usernames: readonly string[]): Promise<UserRow[]> {
-    if (usernames.length === 0) return [];
-    const lowered = usernames.map((u) => u.toLowerCase());
+    const lowered = usernames.map(usernameKey).filter((k) => k !== null);
+    if (lowered.length === 0) return [];
     return this.db
       .select()
       .from(users)
