@@ -171,7 +171,7 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
         {adderId && !isOwner && (
           <button
             type="button"
-            className="btn btn-small"
+            className="btn btn-small btn-wrap"
             data-testid="leave-and-block"
             title={`Leave, and refuse being added to groups by ${adderName} (Your profile → Group adds lifts it)`}
             onClick={() =>
