@@ -171,7 +171,7 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
         {adderId && !isOwner && (
           <button
             type="button"
-            className="btn btn-small"
+            className="btn btn-small btn-wrap"
             data-testid="leave-and-block"
             title={`Leave, and refuse being added to groups by ${adderName} (Your profile → Group adds lifts it)`}
             onClick={() =>
@@ -179,7 +179,11 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
                 title: 'Leave and block adds',
                 text: `Leave ${conversation.name}? ${adderName} added you, and will not be able to add you to any group again.`,
                 label: 'Leave and block',
-                run: () => store.leaveGroup(id, { blockAdder: true }).then(() => navigate(null, true)),
+                run: () =>
+                  store.leaveGroup(id, { blockAdder: true }).then(() => {
+                    toast(`You left ${conversation.name ?? 'the group'}; ${adderName} can no longer add you to groups.`, 'info');
+                    navigate(null, true);
+                  }),
               })
             }
           >
