@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { scopesOf } from '../protocol/token-scopes.js';
+import { requiredScope } from './token-scope.js';
 import { AppError } from '../core/errors.js';
 import type { AccountsService, Actor } from '../services/accounts.service.js';
 import type { SessionsService } from '../services/sessions.service.js';
@@ -47,6 +49,12 @@ export function installAuth(app: FastifyInstance, accounts: AccountsService, coo
     if (request.routeOptions.config.public) return;
     const actor = await optionalActor(request, reply, accounts, cookie);
     if (!actor) throw new AppError('unauthorized', cookie ? 'a valid bearer token or session cookie is required' : 'a valid bearer token is required');
+    // An API token does what its scopes allow; a login session what its account may.
+    const scopes = scopesOf(actor.session);
+    if (scopes) {
+      const needed = requiredScope(request.method, request.routeOptions.url ?? request.url);
+      if (!scopes.includes(needed)) throw new AppError('forbidden', `this API token lacks the "${needed}" scope`, { requiredScope: needed });
+    }
   });
 }
 

@@ -1,4 +1,5 @@
 /** ParleyApi: one typed method per REST endpoint of CONTRACT.md, over `fetch`. */
+import type { TokenScope } from '../protocol/token-scopes.js';
 import type { Conversation, Member, Message, Role, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
@@ -76,6 +77,24 @@ export interface PageQuery {
 export interface UserSearchQuery extends PageQuery {
   q?: string;
 }
+/** An API token as listed (the secret is shown only when it is created). */
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  scopes: TokenScope[];
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt?: string;
+}
+
+export interface CreateTokenInput {
+  name: string;
+  /** Refused after this many days; absent: never expires. */
+  expiresInDays?: number;
+  /** Absent: read and write. `read` is always included. */
+  scopes?: TokenScope[];
+}
+
 /** GET /users/me/storage: what your uploads hold against your quota (null: none). */
 export interface StorageUsage {
   usedBytes: number;
@@ -287,6 +306,23 @@ export class ParleyApi {
 
   getUser(userId: string): Promise<User> {
     return this.request('GET', `/users/${seg(userId)}`);
+  }
+
+  // --- API tokens ---
+
+  /** Your API tokens (the secrets are not listed). */
+  async listTokens(): Promise<ApiTokenInfo[]> {
+    return (await this.request<{ tokens: ApiTokenInfo[] }>('GET', '/users/me/tokens')).tokens;
+  }
+
+  /** A new API token; `token` is its secret, shown only here. */
+  createToken(input: CreateTokenInput): Promise<ApiTokenInfo & { token: string }> {
+    return this.request('POST', '/users/me/tokens', { body: input });
+  }
+
+  /** Revokes one of your API tokens, and every token it created. */
+  async revokeToken(tokenId: string): Promise<void> {
+    await this.request<void>('DELETE', `/users/me/tokens/${seg(tokenId)}`);
   }
 
   /** What your uploads (attached or not) hold, against your storage quota. */

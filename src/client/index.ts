@@ -74,6 +74,8 @@ export {
   type UploadVariant,
   type UserPage,
   type StorageUsage,
+  type ApiTokenInfo,
+  type CreateTokenInput,
   type SiteStorage,
   type UserSearchQuery,
   type Visibility,
@@ -101,3 +103,4 @@ export type {
 // The wire types, so an app needs only this module.
 export type { Conversation, ConversationShared, Member, Message, Role, Upload, User } from '../protocol/entities.js';
 export type { ConversationEvent, EventPayloads, EventType } from '../protocol/events.js';
+export { TOKEN_SCOPES, DEFAULT_TOKEN_SCOPES, type TokenScope } from '../protocol/token-scopes.js';

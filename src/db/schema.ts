@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -88,10 +89,16 @@ export const sessions = pgTable(
     ip: text('ip'),
     /** A web client's session carried by the HttpOnly cookie (CSRF-checked), not a bearer token. */
     cookie: boolean('cookie').notNull().default(false),
+    /** An API token's scopes (src/protocol/token-scopes.ts); null for a login session, which may do everything. */
+    scopes: text('scopes').array(),
+    /** The API token that created this one (a token with the `tokens` scope): revoking it revokes this too. */
+    createdBy: uuid('created_by').references((): AnyPgColumn => sessions.id, { onDelete: 'cascade' }),
   },
   (t) => [
     uniqueIndex('sessions_token_hash_key').on(t.tokenHash),
     index('sessions_user_idx').on(t.userId, t.kind),
+    // What a revoked token created, revoked with it.
+    index('sessions_created_by_idx').on(t.createdBy).where(sql`${t.createdBy} IS NOT NULL`),
     // The sweep of expired sessions.
     index('sessions_expires_idx').on(t.expiresAt).where(sql`${t.expiresAt} IS NOT NULL`),
   ],

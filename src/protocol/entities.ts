@@ -1,4 +1,5 @@
 /** Wire shapes of the contract's resources. The web client and other apps import these too. */
+import type { TokenScope } from './token-scopes.js';
 import { Type, type Static } from 'typebox';
 
 export const Id = Type.String({ description: 'An opaque id' });
@@ -36,9 +37,24 @@ export const AdminUser = Type.Object({
 export type AdminUser = Static<typeof AdminUser>;
 
 /** A long-lived API token as listed (the token itself is shown once, when created). */
+/** An API token's scope: src/protocol/token-scopes.ts says what each allows. */
+export const TokenScopeSchema = Type.Union([
+  Type.Literal('read'),
+  Type.Literal('write'),
+  Type.Literal('admin'),
+  Type.Literal('tokens'),
+  Type.Literal('sessions'),
+  Type.Literal('account'),
+]);
+export type TokenScopeName = Static<typeof TokenScopeSchema>;
+// Every scope of the list has its literal here, and no other.
+const scopesMatch: [TokenScope, TokenScopeName] extends [TokenScopeName, TokenScope] ? true : never = true;
+void scopesMatch;
 export const ApiToken = Type.Object({
   id: Id,
   name: Type.String(),
+  /** What the token may do (`read` always); a token made before scopes has read, write and admin. */
+  scopes: Type.Array(TokenScopeSchema),
   createdAt: Timestamp,
   lastUsedAt: Timestamp,
   /** Only on a token created with `expiresInDays`: it is refused after this. */

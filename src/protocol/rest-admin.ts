@@ -1,6 +1,6 @@
 /** REST bodies of moderation, API tokens, bots and site administration (CONTRACT.md's operations rows). */
 import { Type } from 'typebox';
-import { AdminUser, ApiToken, AuditEntry, Ban, Nullable, Timestamp, User } from './entities.js';
+import { AdminUser, ApiToken, AuditEntry, Ban, Nullable, Timestamp, TokenScopeSchema, User } from './entities.js';
 import { DisplayName, ListQuery, Username } from './rest.js';
 
 const strict = { additionalProperties: false } as const;
@@ -9,15 +9,24 @@ export const MuteBody = Type.Object({ until: Timestamp }, strict);
 export const BanList = Type.Object({ bans: Type.Array(Ban), nextCursor: Nullable(Type.String()) });
 
 export const TokenName = Type.String({ minLength: 1, maxLength: 64 });
+const Scopes = Type.Array(TokenScopeSchema, {
+  uniqueItems: true,
+  maxItems: 6,
+  description: 'What the token may do; absent = read and write. `read` is always included. A token may create tokens only with the `tokens` scope, and only with scopes it has.',
+});
 export const CreateTokenBody = Type.Object(
-  { name: TokenName, expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Refused after this many days; absent = never expires' })) },
+  {
+    name: TokenName,
+    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Refused after this many days; absent = never expires' })),
+    scopes: Type.Optional(Scopes),
+  },
   strict,
 );
 export const CreatedToken = Type.Object({ ...ApiToken.properties, token: Type.String({ description: 'Shown once' }) });
 export const TokenList = Type.Object({ tokens: Type.Array(ApiToken) });
 
 export const CreateBotBody = Type.Object(
-  { username: Username, displayName: Type.Optional(DisplayName), tokenName: Type.Optional(TokenName) },
+  { username: Username, displayName: Type.Optional(DisplayName), tokenName: Type.Optional(TokenName), scopes: Type.Optional(Scopes) },
   strict,
 );
 export const CreatedBot = Type.Object({ user: User, token: Type.String({ description: 'The bot\'s first API token, shown once' }) });

@@ -13,6 +13,7 @@ import type { Metrics } from '../core/metrics.js';
 import type { Bus } from '../events/bus.js';
 import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
 import { SERVER_VERSION } from '../core/version.js';
+import { scopesOf } from '../protocol/token-scopes.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { createEventWriter, createFanout } from './fanout.js';
@@ -356,6 +357,14 @@ export class Gateway {
       const details = (validate.errors ?? []).map((e) => ({ field: e.instancePath || '/', problem: e.message ?? 'invalid' }));
       conn.send({ type: 'error', id, error: { code: 'validation_failed', message: `invalid ${type} frame`, details } });
       return;
+    }
+    // Sends, typing and read markers change what others see: an API token needs its `write` scope.
+    if (type !== 'sync' && type !== 'ping') {
+      const scopes = scopesOf(conn.actor.session);
+      if (scopes && !scopes.includes('write')) {
+        conn.send({ type: 'error', id, error: { code: 'forbidden', message: 'this API token lacks the "write" scope', details: { requiredScope: 'write' } } });
+        return;
+      }
     }
     try {
       await HANDLERS[type](conn, frame as never, this.ctx);

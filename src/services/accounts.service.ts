@@ -28,7 +28,7 @@ export interface Actor {
   sessionId: string;
   tokenHash: string;
   /** The session row's kind and flags (absent on actors built by hand, e.g. in tools). */
-  session?: Pick<SessionRow, 'kind' | 'cookie' | 'createdAt' | 'expiresAt'>;
+  session?: Pick<SessionRow, 'kind' | 'cookie' | 'createdAt' | 'expiresAt' | 'scopes'>;
   /** This request moved the session's expiry forward (sliding renewal): a cookie is sent again. */
   renewed?: boolean;
 }

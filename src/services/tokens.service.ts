@@ -14,6 +14,29 @@ import type { AuditService } from './audit.service.js';
 import type { EventPublisher } from './events.js';
 import { isReservedUsername } from './mention-all.js';
 import { presentUser, type UserView } from './presenters.js';
+import { DEFAULT_TOKEN_SCOPES, TOKEN_SCOPES, type TokenScope } from '../protocol/token-scopes.js';
+
+/** What a new token asks for: its name, lifetime and scopes (default: read and write). */
+export interface TokenRequest {
+  name: string;
+  expiresInDays?: number;
+  scopes?: readonly TokenScope[];
+}
+
+/**
+ * The scopes a new token gets, and the token that creates it (null for a login session). A login
+ * session may grant any scope; a token may create tokens only with the `tokens` scope, and only
+ * with scopes it has itself, so a leaked token cannot mint a stronger one. `read` is every token's.
+ */
+function grant(actor: Actor, asked: readonly TokenScope[] | undefined): { scopes: TokenScope[]; createdBy: string | null } {
+  const scopes = [...new Set<TokenScope>(['read', ...(asked ?? DEFAULT_TOKEN_SCOPES)])];
+  if (actor.session?.kind !== 'api') return { scopes, createdBy: null };
+  const own = new Set(actor.session.scopes ?? []);
+  if (!own.has('tokens')) throw new AppError('forbidden', 'this API token may not create tokens or bots (it lacks the "tokens" scope)', { requiredScope: 'tokens' });
+  const beyond = scopes.filter((x) => !own.has(x));
+  if (beyond.length) throw new AppError('forbidden', `a token cannot grant scopes it lacks: ${beyond.join(', ')}`, { scopes: beyond });
+  return { scopes, createdBy: actor.sessionId };
+}
 
 /** API tokens one account may hold. */
 export const MAX_API_TOKENS = 50;
@@ -25,6 +48,7 @@ export const newToken = (kind: 'session' | 'api'): string =>
 const presentToken = (row: SessionRow): ApiToken => ({
   id: row.id,
   name: row.name ?? '',
+  scopes: (row.scopes ?? []).filter((x): x is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(x)),
   createdAt: row.createdAt.toISOString(),
   lastUsedAt: row.lastUsedAt.toISOString(),
   ...(row.expiresAt ? { expiresAt: row.expiresAt.toISOString() } : {}),
@@ -51,24 +75,33 @@ export class TokensService {
   ) {}
 
   /** Creates an API token for the caller; the token is returned only here. */
-  async create(actor: Actor, name: string, expiresInDays?: number): Promise<ApiToken & { token: string }> {
-    return this.issue(actor.user.id, cleanName(name, 'name'), expiresInDays);
+  async create(actor: Actor, req: TokenRequest): Promise<ApiToken & { token: string }> {
+    return this.issue(actor.user.id, cleanName(req.name, 'name'), req.expiresInDays, grant(actor, req.scopes));
   }
 
   async list(actor: Actor): Promise<{ tokens: ApiToken[] }> {
     return { tokens: (await this.repos.sessions.listForUser(actor.user.id, 'api')).map(presentToken) };
   }
 
-  /** Revokes one of the caller's API tokens and closes its sockets. */
+  /**
+   * Revokes one of the caller's API tokens, and every token it created (and they created), its
+   * bots' included; closes their sockets.
+   */
   async revoke(actor: Actor, id: string): Promise<void> {
-    const row = isUuid(id) ? await this.repos.sessions.deleteOne(actor.user.id, id, 'api') : null;
+    const row = await inTransaction(this.db, async (tx) => {
+      if (!isUuid(id)) return null;
+      const created = await tx.sessions.createdBy(id);
+      const deleted = await tx.sessions.deleteOne(actor.user.id, id, 'api');
+      return deleted ? { deleted, created } : null;
+    });
     if (!row) throw notFound('token');
-    this.publisher.revoke(row.tokenHash);
+    for (const hash of [row.deleted.tokenHash, ...row.created]) this.publisher.revoke(hash);
   }
 
   /** Creates a bot account owned by the caller, with its first API token. */
-  async createBot(actor: Actor, input: { username: string; displayName?: string; tokenName?: string }): Promise<{ user: User; token: string }> {
+  async createBot(actor: Actor, input: { username: string; displayName?: string; tokenName?: string; scopes?: readonly TokenScope[] }): Promise<{ user: User; token: string }> {
     if (actor.user.bot) throw forbidden('a bot cannot create bots');
+    const granted = grant(actor, input.scopes);
     if ((await this.repos.users.countLiveBots(actor.user.id)) >= this.maxBots) {
       throw conflict(`one person may own at most ${this.maxBots} bots`, { max: this.maxBots });
     }
@@ -86,7 +119,7 @@ export class TokensService {
       botOwnerId: actor.user.id,
     });
     if (!row) throw new AppError('username_taken', 'that username is taken');
-    const { token } = await this.issue(row.id, input.tokenName?.trim() || 'default');
+    const { token } = await this.issue(row.id, input.tokenName?.trim() || 'default', undefined, granted);
     await this.audit.record({ actorId: actor.user.id, action: 'bot.created', targetUserId: row.id });
     return { user: presentUser(row, this.presence), token };
   }
@@ -97,9 +130,10 @@ export class TokensService {
   }
 
   /** A new API token for one of the caller's bots. */
-  async createBotToken(actor: Actor, botId: string, name: string, expiresInDays?: number): Promise<ApiToken & { token: string }> {
+  async createBotToken(actor: Actor, botId: string, req: TokenRequest): Promise<ApiToken & { token: string }> {
+    const granted = grant(actor, req.scopes);
     const bot = await this.ownBot(actor, botId);
-    return this.issue(bot.id, cleanName(name, 'name'), expiresInDays);
+    return this.issue(bot.id, cleanName(req.name, 'name'), req.expiresInDays, granted);
   }
 
   /** Deactivates one of the caller's bots: its tokens are revoked and its sockets closed. */
@@ -120,13 +154,13 @@ export class TokensService {
   }
 
   /** A new API token; with `expiresInDays` it is refused (and later swept) after that many days. */
-  private async issue(userId: string, name: string, expiresInDays?: number): Promise<ApiToken & { token: string }> {
+  private async issue(userId: string, name: string, expiresInDays: number | undefined, granted: { scopes: TokenScope[]; createdBy: string | null }): Promise<ApiToken & { token: string }> {
     if ((await this.repos.sessions.countForUser(userId, 'api')) >= MAX_API_TOKENS) {
       throw conflict(`an account may hold at most ${MAX_API_TOKENS} API tokens; revoke one first`);
     }
     const token = newToken('api');
     const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
-    const row = await this.repos.sessions.create({ id: newId(), userId, tokenHash: hashToken(token), kind: 'api', name, expiresAt });
+    const row = await this.repos.sessions.create({ id: newId(), userId, tokenHash: hashToken(token), kind: 'api', name, expiresAt, ...granted });
     return { ...presentToken(row), token };
   }
 }

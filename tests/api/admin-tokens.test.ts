@@ -210,7 +210,7 @@ describe('API tokens', () => {
 
     const list = (await call('GET', '/users/me/tokens', user)).json();
     expect(list.tokens).toHaveLength(1);
-    expect(Object.keys(list.tokens[0]).sort()).toEqual(['createdAt', 'id', 'lastUsedAt', 'name']);
+    expect(Object.keys(list.tokens[0]).sort()).toEqual(['createdAt', 'id', 'lastUsedAt', 'name', 'scopes']);
     // A login session is not an API token.
     expect(list.tokens[0].id).toBe(id);
 

@@ -166,6 +166,7 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/users', access: 'user', ok: 200, query: () => 'q=az' },
   // Refusing group adds by a person: one's own list (the next row lifts what this one sets).
   { route: 'GET /api/v1/users/me/add-blocks', access: 'user', ok: 200 },
+  { route: 'GET /api/v1/users/me/storage', access: 'user', ok: 200 },
   { route: 'PUT /api/v1/users/me/add-blocks/:userId', access: 'user', ok: 204, params: () => ({ userId: w.users.peer.user.id }) },
   { route: 'DELETE /api/v1/users/me/add-blocks/:userId', access: 'user', ok: 204, params: () => ({ userId: w.users.peer.user.id }) },
   // API tokens and bots
@@ -196,6 +197,7 @@ const ROWS: Row[] = [
   { route: 'DELETE /api/v1/bots/:id', label: "another user's bot", access: 'nobody', ok: 0, params: () => ({ id: w.peerBotId }) },
   // site administration
   { route: 'GET /api/v1/admin/audit', access: 'siteAdmin', ok: 200 },
+  { route: 'GET /api/v1/admin/storage', access: 'siteAdmin', ok: 200 },
   { route: 'GET /api/v1/admin/users', access: 'siteAdmin', ok: 200 },
   { route: 'GET /api/v1/admin/settings', access: 'siteAdmin', ok: 200 },
   { route: 'PATCH /api/v1/admin/settings', access: 'siteAdmin', ok: 200, body: () => ({ retentionDays: null }) },

@@ -15,7 +15,7 @@ export const tokensRoutes =
     const newToken = (userId: string) => enforce(limits.apiTokensByUser, userId, 'too many API tokens created');
     app.post('/users/me/tokens', { schema: { tags: tokens, body: CreateTokenBody, response: { 201: CreatedToken, ...err } } }, async (req, reply) => {
       newToken(req.actor.user.id);
-      return reply.status(201).send(await s.tokens.create(req.actor, req.body.name, req.body.expiresInDays));
+      return reply.status(201).send(await s.tokens.create(req.actor, req.body));
     });
     app.get('/users/me/tokens', { schema: { tags: tokens, response: { 200: TokenList, ...err } } }, async (req) => s.tokens.list(req.actor));
     app.delete('/users/me/tokens/:id', { schema: { tags: tokens, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
@@ -38,7 +38,7 @@ export const tokensRoutes =
       { schema: { tags: bots, params: IdParams, body: CreateTokenBody, response: { 201: CreatedToken, ...err } } },
       async (req, reply) => {
         newToken(req.actor.user.id);
-        return reply.status(201).send(await s.tokens.createBotToken(req.actor, req.params.id, req.body.name, req.body.expiresInDays));
+        return reply.status(201).send(await s.tokens.createBotToken(req.actor, req.params.id, req.body));
       },
     );
     app.delete('/bots/:id', { schema: { tags: bots, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { sessions, users } from '../schema.js';
+import { queryRows } from '../sql.js';
 import type { UserRow } from './users.repository.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -83,6 +84,20 @@ export class SessionsRepository {
   }
 
   /** A user's unexpired sessions of one kind, oldest first. */
+  /** The token hashes of every session this one created, and those created them, and so on. */
+  async createdBy(id: string): Promise<string[]> {
+    const rows = await queryRows<{ token_hash: string }>(
+      this.db,
+      sql`WITH RECURSIVE made AS (
+            SELECT id, token_hash FROM sessions WHERE created_by = ${id}
+            UNION
+            SELECT s.id, s.token_hash FROM sessions s JOIN made ON s.created_by = made.id
+          )
+          SELECT token_hash FROM made`,
+    );
+    return rows.map((r) => r.token_hash);
+  }
+
   async listForUser(userId: string, kind: SessionKind): Promise<SessionRow[]> {
     return this.db
       .select()

@@ -9,6 +9,7 @@ import { SessionsDialog } from './sessions-dialog.js';
 import { NotificationSettingsDialog } from './notification-settings-dialog.js';
 import { YourDataDialog } from './your-data-dialog.js';
 import { AddBlocksDialog } from './add-blocks-dialog.js';
+import { ApiTokensDialog } from './api-tokens-dialog.js';
 import { CancelSubmit, FormError } from './form-parts.js';
 
 export function ProfileDialog({ onClose }: { onClose: () => void }) {
@@ -25,6 +26,7 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const [notificationsOpen, setNotificationsOpen] = useState(false);
   const [yourDataOpen, setYourDataOpen] = useState(false);
   const [addBlocksOpen, setAddBlocksOpen] = useState(false);
+  const [tokensOpen, setTokensOpen] = useState(false);
 
   useEffect(() => {
     if (!avatar) return setPreview(null);
@@ -55,6 +57,7 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
       {notificationsOpen && <NotificationSettingsDialog onClose={() => setNotificationsOpen(false)} />}
       {yourDataOpen && <YourDataDialog onClose={() => setYourDataOpen(false)} />}
       {addBlocksOpen && <AddBlocksDialog onClose={() => setAddBlocksOpen(false)} />}
+      {tokensOpen && <ApiTokensDialog onClose={() => setTokensOpen(false)} />}
       <Modal title="Your profile" onClose={onClose} testId="profile-dialog">
         <form className="form" onSubmit={(e) => void submit(e)}>
           <div className="profile-avatar">
@@ -87,6 +90,9 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
             </button>
             <button type="button" className="btn btn-small" data-testid="open-add-blocks" onClick={() => setAddBlocksOpen(true)}>
               Group adds
+            </button>
+            <button type="button" className="btn btn-small" data-testid="open-api-tokens" onClick={() => setTokensOpen(true)}>
+              API tokens
             </button>
           </div>
           <label>
