@@ -47,6 +47,8 @@ export interface Config {
   push: PushConfig;
   /** Login sessions: idle lifetime (each use slides it) and absolute cap from sign-in (null = none), in days. */
   sessions: SessionsConfig;
+  /** WS_CONNECTIONS_PER_USER: WebSockets one user may have open on this node; one more is refused (close 4429). */
+  wsConnectionsPerUser: number;
 }
 
 export interface SessionsConfig {
@@ -388,6 +390,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     oidc: oidc(env),
     push: push(env),
     sessions: sessionsConfig(env),
+    wsConnectionsPerUser: int(env, 'WS_CONNECTIONS_PER_USER', 20, 1, 10_000),
   };
   if (config.oidc && !config.publicUrl) {
     throw new ConfigError('PUBLIC_URL', 'OpenID Connect (OIDC_ISSUER) needs it: the provider sends people back to PUBLIC_URL/api/v1/auth/oidc/callback');

@@ -32,12 +32,16 @@ export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_PROTOCOL_UNSUPPORTED = 4426;
 /** Service restart: events may have been lost and the connection cannot repair it: reconnect and sync. */
 export const CLOSE_RESYNC = 1012;
+/** The user already has `connectionsPerUser` sockets open on this node: close one, or retry later. */
+export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 /** Users whose positions are read at once while catching up after a bus reset. */
 const CATCH_UP_CONCURRENCY = 4;
 /** Sync frames one connection may have waiting. */
 const MAX_QUEUED_SYNCS = 4;
 /** Frames a client may send after `auth` before `ready` comes back. */
 const MAX_PENDING_FRAMES = 100;
+/** Seconds a client refused for too many connections is told to wait before trying again. */
+const TOO_MANY_RETRY_AFTER = 10;
 
 export interface GatewayOptions {
   authTimeoutMs: number;
@@ -57,6 +61,8 @@ export interface GatewayOptions {
   minProtocol: number;
   /** How often open sockets' sessions are checked (expired ones close with 4401); default 60 s. */
   sessionCheckMs?: number;
+  /** Open sockets one user may have on this node (WS_CONNECTIONS_PER_USER); one more is refused with 4429. */
+  connectionsPerUser: number;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -66,11 +72,19 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   syncBudget: 1000,
   syncConcurrency: 8,
   syncQueue: 512,
-  limits: { maxBufferedBytes: 4 * 1024 * 1024, maxHeldEvents: 256, fillPage: 200 },
+  limits: {
+    maxBufferedBytes: 4 * 1024 * 1024,
+    writeBufferBytes: 512 * 1024,
+    stallMs: 15_000,
+    closeGraceMs: 5_000,
+    maxHeldEvents: 256,
+    fillPage: 200,
+  },
   rateLimit: true,
   frameRate: { count: 100, perSeconds: 1, burst: 200 },
   sendLimiter: null,
   minProtocol: MIN_PROTOCOL_VERSION,
+  connectionsPerUser: 20,
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
@@ -185,8 +199,8 @@ export class Gateway {
           clearTimeout(timer);
           const [code, reason] = handshakeClose(err);
           if (code === CLOSE_UNAUTHORIZED) this.logger.debug({ err }, 'websocket authentication refused');
-          else if (code === CLOSE_PROTOCOL_UNSUPPORTED) {
-            this.logger.info({ err }, 'websocket client too old for this server');
+          else if (code === CLOSE_PROTOCOL_UNSUPPORTED || code === CLOSE_TOO_MANY_CONNECTIONS) {
+            this.logger.info({ err }, code === CLOSE_TOO_MANY_CONNECTIONS ? 'websocket refused: too many connections for the user' : 'websocket client too old for this server');
             // The reason in a close frame is short; the error frame says it in full.
             if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', error: errorBody(err as AppError).error }));
           } else this.logger.warn({ err, code }, 'websocket handshake failed');
@@ -222,6 +236,7 @@ export class Gateway {
     }
     // A bearer token, or (without one) the web client's cookie from a same-origin page.
     const actor = await handshakeActor(this.services, auth.token, req);
+    this.checkConnectionCap(actor.user.id);
     const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
     // Where each conversation stood at ready: live events start after it, a sync below it replays.
     const positions = await this.services.conversations.positions(actor);
@@ -235,6 +250,8 @@ export class Gateway {
     // every frame until `ready` has gone first.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
     conn.holdUntilReady();
+    // Again, with no await before the add: handshakes of one user racing cannot pass the cap together.
+    this.checkConnectionCap(actor.user.id);
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
     // A logout or deactivation whose revoke reached this node while we were authenticating
     // found no socket to close: look again, now that a later revoke would find this one.
@@ -257,6 +274,21 @@ export class Gateway {
     conn.open({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION, minProtocol: this.opts.minProtocol, serverVersion: SERVER_VERSION });
     this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
     return { connection: conn, cursors: auth.cursors };
+  }
+
+  /**
+   * Refuses a handshake when the user already has `connectionsPerUser` sockets open on this node:
+   * an error frame says so (code rate_limited, details.reason too_many_connections, the limit and
+   * retryAfter), then close 4429. Counted per node: with several nodes a user may have that many on each.
+   */
+  private checkConnectionCap(userId: string): void {
+    const limit = this.opts.connectionsPerUser;
+    if (this.registry.openCount(userId) < limit) return;
+    throw new AppError(
+      'rate_limited',
+      `too many open connections: this account may have ${limit} on this server; close another tab or device, or try again later`,
+      { reason: 'too_many_connections', limit, retryAfter: TOO_MANY_RETRY_AFTER },
+    );
   }
 
   /** A frame of a ready connection: rate-limited; syncs run one after another per connection. */
@@ -465,6 +497,7 @@ function handshakeClose(err: unknown): [number, string] {
     if (err.code === 'unauthorized') return [CLOSE_UNAUTHORIZED, 'unauthorized'];
     if (err.code === 'validation_failed') return [1008, err.message.slice(0, 120)];
     if (err.code === 'protocol_unsupported') return [CLOSE_PROTOCOL_UNSUPPORTED, 'protocol unsupported: reload the client'];
+    if (err.code === 'rate_limited') return [CLOSE_TOO_MANY_CONNECTIONS, 'too many connections for this user'];
   }
   return [1013, 'try again later'];
 }

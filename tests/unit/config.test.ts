@@ -17,7 +17,9 @@ describe('parseConfig', () => {
       logLevel: 'info',
       rateLimit: true,
       webhookAllowPrivate: false,
+      wsConnectionsPerUser: 20,
     });
+    expect(parseConfig({ WS_CONNECTIONS_PER_USER: '3' }).wsConnectionsPerUser).toBe(3);
   });
 
   it('reads every variable', () => {
@@ -129,6 +131,8 @@ describe('parseConfig', () => {
     ['RATE_LIMIT_SENDS_PER_USER', '60/min,burts=5'],
     ['RATE_LIMIT_FRAMES_PER_CONNECTION', '-1/s'],
     ['RATE_LIMIT_FRAMES_PER_CONNECTION', '1.5/s'],
+    ['WS_CONNECTIONS_PER_USER', '0'],
+    ['WS_CONNECTIONS_PER_USER', 'lots'],
     ['CORS_ORIGINS', '*'],
     ['CORS_ORIGINS', 'chat.example.com'],
     ['CORS_ORIGINS', 'https://chat.example.com/'],
