@@ -1,9 +1,7 @@
 /** Why a realtime connection closed, in words an app can show (the close code and the server's reason). */
+import { CLOSE_SLOW_CONSUMER, CLOSE_TOO_MANY_CONNECTIONS } from '../protocol/close-codes.js';
 
-/** The server closed a connection that did not read what it was sent in time (CONTRACT.md: 4008). */
-export const CLOSE_SLOW_CONSUMER = 4008;
-/** The account already has the most sockets the server allows it (WS_CONNECTIONS_PER_USER). */
-export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
+export { CLOSE_SLOW_CONSUMER, CLOSE_TOO_MANY_CONNECTIONS };
 
 const MESSAGES: Readonly<Record<number, string>> = {
   1001: 'The server is restarting.',

@@ -2,6 +2,7 @@
 import type { Message, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EphemeralFrame } from '../protocol/frames.js';
+import { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_UNAUTHORIZED } from '../protocol/close-codes.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
 import { Emitter } from './emitter.js';
 import { newClientMsgId } from './ids.js';
@@ -25,10 +26,6 @@ import type {
   WebSocketLike,
 } from './types.js';
 
-/** Close code of a refused or revoked token: no retry. */
-const CLOSE_UNAUTHORIZED = 4401;
-/** Close code of a client older than the server's minimum protocol: reload, no retry. */
-const CLOSE_PROTOCOL_UNSUPPORTED = 4426;
 /** Close code this client uses when it gives up on a silent socket. */
 const CLOSE_DEAD = 4000;
 const OPEN = 1;

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import type { Actor } from '../services/accounts.service.js';
+import { CLOSE_SLOW_CONSUMER } from '../protocol/close-codes.js';
 import { SocketPacer } from './socket-pacer.js';
 
 /** Reads events of a conversation after a seq from the database (the events table). */
@@ -65,7 +66,7 @@ interface Stream {
   endSeq?: number;
 }
 
-export const CLOSE_SLOW_CONSUMER = 4008;
+export { CLOSE_SLOW_CONSUMER };
 
 /**
  * A ready WebSocket connection. Keeps, per conversation, the last seq it delivered: an event at
@@ -285,48 +286,69 @@ export class Connection {
    * before the connection's baseline, which it never wrote, are replayed first when the cursor
    * is below it: ascending, though after the live events already written (a client that syncs
    * late gets everything it missed, once; one that passes cursors in `auth` never sees this).
-   * Live events of it are held meanwhile. Returns the number sent and whether more remain; with
-   * more, the stream stays paused until the client syncs again from where it got to.
+   * Live events of it are held meanwhile. At most `byteBudget` bytes of events go too (at least
+   * one event, so every sync moves on): a frame's answer never outgrows what a socket may hold,
+   * and a slow reader holds a sync slot for one such share at a time. Returns the number and
+   * bytes sent and whether more remain; with more, the stream stays paused until the client
+   * syncs again from where it got to.
    */
-  async sync(conversationId: string, cursor: number, budget: number): Promise<{ sent: number; hasMore: boolean }> {
+  async sync(conversationId: string, cursor: number, budget: number, byteBudget = Number.POSITIVE_INFINITY): Promise<{ sent: number; bytes: number; hasMore: boolean }> {
     const s = this.stream(conversationId);
     s.paused = true;
-    let result = { sent: 0, hasMore: false };
+    let result = { sent: 0, bytes: 0, hasMore: false };
     await this.run(s, async () => {
       let sent = 0;
+      let bytes = 0;
+      let stopped = false;
+      /** The next event, of `size` bytes, would go past the frame's share. */
+      const spent = (size: number) => sent >= budget || (sent > 0 && bytes + size > byteBudget);
       const unsentUpTo = s.unsentUpTo;
       if (unsentUpTo !== undefined && cursor < unsentUpTo) {
         let pos = cursor;
-        while (pos < unsentUpTo && sent < budget && !this.closed) {
+        while (pos < unsentUpTo && !stopped && sent < budget && !this.closed) {
           const page = await this.source(conversationId, pos, Math.min(this.limits.fillPage, budget - sent, unsentUpTo - pos));
           const evs = page.events.filter((ev) => ev.seq > pos && ev.seq <= unsentUpTo);
           if (evs.length === 0) break;
           for (const ev of evs) {
-            if (!(await this.emitPaced(s, ev.seq, JSON.stringify(ev)))) return;
+            const data = JSON.stringify(ev);
+            const size = Buffer.byteLength(data);
+            if (spent(size)) {
+              stopped = true;
+              break;
+            }
+            if (!(await this.emitPaced(s, ev.seq, data))) return;
             pos = ev.seq;
             sent++;
+            bytes += size;
           }
         }
-        if (pos < unsentUpTo && sent >= budget) {
-          result = { sent, hasMore: true };
+        if (pos < unsentUpTo && (stopped || sent >= budget)) {
+          result = { sent, bytes, hasMore: true };
           return; // still paused: the client syncs again from `pos`
         }
       }
       s.unsentUpTo = undefined;
       s.delivered = s.delivered === undefined ? cursor : Math.max(cursor, s.delivered);
       let more = true;
-      while (more && sent < budget && !this.closed) {
+      while (more && !stopped && sent < budget && !this.closed) {
         const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, budget - sent));
         for (const ev of page.events) {
           if (ev.seq <= s.delivered!) continue;
-          if (!(await this.emitPaced(s, ev.seq, JSON.stringify(ev)))) return;
+          const data = JSON.stringify(ev);
+          const size = Buffer.byteLength(data);
+          if (spent(size)) {
+            stopped = true;
+            break;
+          }
+          if (!(await this.emitPaced(s, ev.seq, data))) return;
           s.delivered = ev.seq;
           sent++;
+          bytes += size;
         }
-        more = page.hasMore;
+        more = stopped || page.hasMore;
         if (page.events.length === 0) more = false;
       }
-      result = { sent, hasMore: more };
+      result = { sent, bytes, hasMore: more };
       if (!more) {
         s.paused = false;
         await this.drain(conversationId, s);

@@ -13,6 +13,7 @@ import type { Metrics } from '../core/metrics.js';
 import type { Bus } from '../events/bus.js';
 import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
 import { SERVER_VERSION } from '../core/version.js';
+import { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_TOO_MANY_CONNECTIONS, CLOSE_UNAUTHORIZED } from '../protocol/close-codes.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { createFanout } from './fanout.js';
@@ -27,13 +28,9 @@ import { SyncGate, type SyncGateStats } from './sync-gate.js';
 import { closeExpiredSockets, handshakeActor } from './session-auth.js';
 
 export const WS_PATH = '/api/v1/ws';
-export const CLOSE_UNAUTHORIZED = 4401;
-/** The client's protocol is older than the server's minimum: reload, do not retry as is. */
-export const CLOSE_PROTOCOL_UNSUPPORTED = 4426;
+export { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_TOO_MANY_CONNECTIONS, CLOSE_UNAUTHORIZED };
 /** Service restart: events may have been lost and the connection cannot repair it: reconnect and sync. */
 export const CLOSE_RESYNC = 1012;
-/** The user already has `connectionsPerUser` sockets open on this node: close one, or retry later. */
-export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 /** Users whose positions are read at once while catching up after a bus reset. */
 const CATCH_UP_CONCURRENCY = 4;
 /** Sync frames one connection may have waiting. */
@@ -47,6 +44,11 @@ export interface GatewayOptions {
   authTimeoutMs: number;
   heartbeatMs: number;
   syncBudget: number;
+  /**
+   * Bytes of events one sync frame replays at most (at least one event): a frame's answer stays
+   * within what a socket may hold, and a slow reader holds a sync slot for that much at a time.
+   */
+  syncBudgetBytes: number;
   /** Sync frames served at once over all connections (a reconnect storm waits its turn). */
   syncConcurrency: number;
   /** Sync frames that may wait for a turn; past it a sync is refused with a back-off hint. */
@@ -70,6 +72,7 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   // A socket that misses two pings in a row is reaped: within 60 s.
   heartbeatMs: 25_000,
   syncBudget: 1000,
+  syncBudgetBytes: 4 * 1024 * 1024,
   syncConcurrency: 8,
   syncQueue: 512,
   limits: {
@@ -123,6 +126,7 @@ export class Gateway {
       metrics,
       logger,
       syncBudget: opts.syncBudget,
+      syncBudgetBytes: opts.syncBudgetBytes,
       // Typing: a burst of 3, then one every 2 s, per user and conversation.
       typingLimiter: new RateLimiter(3, 0.5, opts.rateLimit),
       sendLimiter: opts.sendLimiter,
