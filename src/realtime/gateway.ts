@@ -110,6 +110,8 @@ export class Gateway {
   private readonly syncGate: SyncGate;
   /** Handshakes checked at once (never refused: they wait), so a storm of them cannot starve the loop. */
   private readonly handshakes: SyncGate;
+  /** The connections' limits: the defaults under what the options set (an older caller may set only some). */
+  private readonly limits: ConnectionLimits;
 
   constructor(
     readonly registry: ConnectionRegistry,
@@ -133,6 +135,7 @@ export class Gateway {
     };
     // Frames per connection: by default a burst of 200, then 100 a second.
     this.frameLimiter = limiterFor(opts.frameRate, opts.rateLimit);
+    this.limits = { ...DEFAULT_GATEWAY_OPTIONS.limits, ...opts.limits };
     this.syncGate = new SyncGate(opts.syncConcurrency, opts.syncQueue);
     this.handshakes = new SyncGate(opts.syncConcurrency, Number.MAX_SAFE_INTEGER);
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
@@ -249,7 +252,7 @@ export class Gateway {
     // A socket that closed meanwhile must not be registered: its close handler has already run
     // and would never remove it.
     if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
-    const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.opts.limits, this.logger, baselines);
+    const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.limits, this.logger, baselines);
     // Hold the cursors' conversations before the first live event can reach the connection, and
     // every frame until `ready` has gone first.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
