@@ -113,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     rateLimit: deps.config.rateLimit,
     frameRate: deps.config.rateLimits.framesPerConnection,
     sendLimiter: rateLimits.sendsByUser,
+    connectionsPerUser: deps.config.wsConnectionsPerUser,
     ...deps.gateway,
   };
   const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions, metrics);

@@ -39,7 +39,7 @@
  * ParleyRealtime: start, stop, reconnectNow, setToken, state, user, retryAt, on (returns an
  * unsubscribe function), follow, unfollow, cursor, cursors, send, pending, cancel, typing, read.
  * Events (RealtimeEvents): state, ready, reconnected, synced, event, typing, presence, read, ack,
- * sendFailed, authFailed, error, frame. Use one instance per signed-in user: cursors and
+ * sendFailed, disconnected (why, and when it retries), authFailed, error, frame. Use one instance per signed-in user: cursors and
  * pending sends belong to that user.
  */
 export { ApiError, NETWORK_ERROR, isRetryableCode, type ApiErrorInit } from './errors.js';
@@ -82,6 +82,7 @@ export {
 } from './api.js';
 export { ParleyRealtime } from './realtime.js';
 export { realtimeUrl } from './link.js';
+export { CLOSE_SLOW_CONSUMER, CLOSE_TOO_MANY_CONNECTIONS, describeClose } from './close-reasons.js';
 export { newClientMsgId } from './ids.js';
 export type {
   BackoffOptions,

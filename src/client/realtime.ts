@@ -2,9 +2,11 @@
 import type { Message, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EphemeralFrame } from '../protocol/frames.js';
+import { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_UNAUTHORIZED } from '../protocol/close-codes.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/limits.js';
 import { Emitter } from './emitter.js';
 import { newClientMsgId } from './ids.js';
+import { describeClose } from './close-reasons.js';
 import { ApiError } from './errors.js';
 import { Heartbeat, backoffDelay } from './link.js';
 import { Outbox } from './outbox.js';
@@ -24,10 +26,6 @@ import type {
   WebSocketLike,
 } from './types.js';
 
-/** Close code of a refused or revoked token: no retry. */
-const CLOSE_UNAUTHORIZED = 4401;
-/** Close code of a client older than the server's minimum protocol: reload, no retry. */
-const CLOSE_PROTOCOL_UNSUPPORTED = 4426;
 /** Close code this client uses when it gives up on a silent socket. */
 const CLOSE_DEAD = 4000;
 const OPEN = 1;
@@ -46,6 +44,10 @@ interface Conn {
   ready: boolean;
   /** The server's explanation when it refused this client's protocol. */
   refusal: string | null;
+  /** An error frame that came before `ready` (why the handshake is refused: its retryAfter is honoured). */
+  refusedWith: ApiError | null;
+  /** The connection delivered an event or finished its catch-up: the next retry starts from the shortest delay. */
+  progressed: boolean;
   user: User | null;
   reconnect: boolean;
   sync: SyncPlan;
@@ -290,6 +292,8 @@ export class ParleyRealtime {
       authSent: false,
       ready: false,
       refusal: null,
+      refusedWith: null,
+      progressed: false,
       user: null,
       reconnect: this.everReady,
       sync: new SyncPlan(),
@@ -384,7 +388,8 @@ export class ParleyRealtime {
     conn.ready = true;
     conn.user = user;
     this.userValue = user;
-    this.failures = 0;
+    // The backoff is not reset here: a server that closes every connection after `ready` (it
+    // could not deliver the catch-up) would be retried at once, for ever. Progress resets it.
     this.everReady = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = null;
@@ -400,6 +405,7 @@ export class ParleyRealtime {
 
   private onEvent(conn: Conn, ev: ConversationEvent): void {
     const { deliver, gap } = this.streams.accept(ev);
+    if (deliver.length > 0) conn.progressed = true;
     for (const e of deliver) this.emitEvent(e);
     // In order on one connection is the server's promise; a gap means this client's cursor was
     // behind the connection's start (a late `follow`): the sync fills it, then the event goes out.
@@ -426,6 +432,12 @@ export class ParleyRealtime {
     const error = ApiError.fromFrame({ code: String(body?.code ?? 'unknown'), message: String(body?.message ?? 'error'), details: body?.details });
     // Sent just before close 4426: the full explanation for the `outdated` event.
     if (error.code === 'protocol_unsupported') conn.refusal = error.message;
+    if (!conn.ready) {
+      // Why the handshake is refused (too many connections, for one): said in `disconnected`.
+      conn.refusedWith = error;
+      if (error.code !== 'protocol_unsupported') this.emitter.emit('error', error);
+      return;
+    }
     const now = Date.now();
     if (frameId !== undefined && this.outbox.owns(frameId)) {
       const r = this.outbox.error(frameId, error, now);
@@ -494,6 +506,8 @@ export class ParleyRealtime {
   private checkCaughtUp(conn: Conn): void {
     if (!conn.ready || !conn.catchingUp || !conn.sync.idle || this.conn !== conn) return;
     conn.catchingUp = false;
+    conn.progressed = true;
+    this.failures = 0;
     this.setState('online');
     this.emitter.emit('synced', { reconnect: conn.reconnect, skipped: [...conn.sync.skipped] });
   }
@@ -575,7 +589,7 @@ export class ParleyRealtime {
       // Closing a dead socket may throw in some implementations; it is dropped either way.
     }
     this.emitter.emit('error', new Error(`connection lost: ${why}`));
-    this.scheduleRetry();
+    this.retryAfterClose(conn, CLOSE_DEAD, why);
   }
 
   private closed(conn: Conn, code: number, reason: string): void {
@@ -594,7 +608,26 @@ export class ParleyRealtime {
       this.emitter.emit('outdated', { code, reason, message: conn.refusal });
       return;
     }
-    this.scheduleRetry();
+    this.retryAfterClose(conn, code, reason);
+  }
+
+  /**
+   * Schedules the next attempt and says why the connection went: the backoff keeps growing while
+   * connections make no progress (no event delivered, no catch-up finished), and a refusal's
+   * retryAfter is waited out.
+   */
+  private retryAfterClose(conn: Conn, code: number, reason: string): void {
+    if (conn.progressed) this.failures = 0;
+    const waitMs = conn.refusedWith?.retryAfter !== undefined ? Math.min(conn.refusedWith.retryAfter, 300) * 1000 : 0;
+    this.scheduleRetry(waitMs);
+    if (!this.started) return;
+    this.emitter.emit('disconnected', {
+      code,
+      reason,
+      message: describeClose(code, reason, conn.refusedWith?.message ?? null),
+      retryAt: this.retryAtValue,
+      attempt: this.failures,
+    });
   }
 
   /** Forgets a socket: its handlers go quiet, in-flight sends wait for the next one. */
@@ -614,12 +647,13 @@ export class ParleyRealtime {
     this.outbox.disconnected();
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(atLeastMs = 0): void {
     if (!this.started) {
       this.setState('closed');
       return;
     }
-    const delay = backoffDelay(this.failures, { minMs: this.minMs, maxMs: this.maxMs, jitter: this.jitter });
+    const backoff = backoffDelay(this.failures, { minMs: this.minMs, maxMs: this.maxMs, jitter: this.jitter });
+    const delay = Math.max(backoff, Math.round(atLeastMs * (1 + this.jitter * Math.random())));
     this.failures++;
     this.retryAtValue = Date.now() + delay;
     this.setState('offline');

@@ -147,6 +147,13 @@ export interface RealtimeEvents {
   ack: { clientMsgId: string; message: Message };
   /** A send was refused for good (its `done` rejects with the same error). */
   sendFailed: { conversationId: string; clientMsgId: string; error: ApiError };
+  /**
+   * The connection closed or was given up, and the client will try again at `retryAt` (state
+   * `offline`). `message` says why in words an app can show (the server's own explanation when it
+   * sent one); `attempt` counts the attempts in a row that made no progress (the backoff grows
+   * with it). Close 4008: this client did not keep up; 4429: too many connections for the account.
+   */
+  disconnected: { code: number; reason: string; message: string; retryAt: number | null; attempt: number };
   /** The token was refused (close 4401): state is `closed`; call `setToken` and `start` again. */
   authFailed: { code: number; reason: string };
   /**

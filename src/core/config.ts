@@ -57,6 +57,8 @@ export interface Config {
   push: PushConfig;
   /** Login sessions: idle lifetime (each use slides it) and absolute cap from sign-in (null = none), in days. */
   sessions: SessionsConfig;
+  /** WS_CONNECTIONS_PER_USER: WebSockets one user may have open on this node; one more is refused (close 4429). */
+  wsConnectionsPerUser: number;
 }
 
 export interface SessionsConfig {
@@ -498,6 +500,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     oidc: oidc(env),
     push: push(env),
     sessions: sessionsConfig(env),
+    wsConnectionsPerUser: int(env, 'WS_CONNECTIONS_PER_USER', 20, 1, 10_000),
   };
   if (config.publicBodyLimit > config.bodyLimit) {
     throw new ConfigError('PUBLIC_BODY_LIMIT', `expected at most BODY_LIMIT (${config.bodyLimit}), got ${config.publicBodyLimit}`);

@@ -4,6 +4,8 @@ import type { Logger } from '../core/logger.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import type { Actor } from '../services/accounts.service.js';
+import { CLOSE_SLOW_CONSUMER } from '../protocol/close-codes.js';
+import { SocketPacer } from './socket-pacer.js';
 
 /** Reads events of a conversation after a seq from the database (the events table). */
 export type EventSource = (conversationId: string, after: number, limit: number) => Promise<{ events: ConversationEvent[]; hasMore: boolean }>;
@@ -18,8 +20,21 @@ export interface StreamPosition {
 }
 
 export interface ConnectionLimits {
-  /** Past this many bytes waiting to be written, the socket is closed: the client resyncs. */
+  /**
+   * The hard ceiling of bytes waiting for one socket: past it, the connection is closed at once
+   * (4008) whatever its client does. Conversation events are paced (`writeBufferBytes`), so only
+   * a socket that stops reading while other frames (presence, typing, acks) pile up gets there.
+   */
   maxBufferedBytes: number;
+  /**
+   * Conversation events (live, replayed by a sync or filled from the table) are written while the
+   * socket holds less than this; then replays wait for it to drain and live events are held.
+   */
+  writeBufferBytes: number;
+  /** A socket with events waiting whose buffer does not go down for this long is closed as slow (4008). */
+  stallMs: number;
+  /** After a 4008 close frame, the socket is dropped if the frame has not gone out within this. */
+  closeGraceMs: number;
   /** Live events held per conversation while it replays; older ones are dropped (the replay covers them). */
   maxHeldEvents: number;
   /** Events read per database page when filling a gap. */
@@ -51,7 +66,7 @@ interface Stream {
   endSeq?: number;
 }
 
-export const CLOSE_SLOW_CONSUMER = 4008;
+export { CLOSE_SLOW_CONSUMER };
 
 /**
  * A ready WebSocket connection. Keeps, per conversation, the last seq it delivered: an event at
@@ -72,6 +87,8 @@ export class Connection {
   private readonly ended = new Map<string, { seq: number; chain: Promise<void> }>();
   private queue: Promise<void> = Promise.resolve();
   private corked = false;
+  /** Paces conversation events by what the client reads, and judges whether it reads. */
+  private readonly pacer: SocketPacer;
   alive = true;
   closed = false;
   /**
@@ -92,6 +109,13 @@ export class Connection {
     baselines: ReadonlyMap<string, number> = new Map(),
   ) {
     this.baselines = new Map(baselines);
+    this.pacer = new SocketPacer(ws, limits, ({ buffered, stalledMs }) => {
+      this.logger.warn({ connectionId: this.id, buffered, stalledMs }, 'closing a slow consumer: its socket did not drain');
+      this.close(CLOSE_SLOW_CONSUMER, 'slow consumer: reconnect and sync');
+    });
+    ws.once('close', () => {
+      this.closed = true;
+    });
   }
 
   /** Where each conversation stood at ready; a conversation left since is dropped from it. */
@@ -141,7 +165,7 @@ export class Connection {
       return true;
     }
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.logger.warn({ connectionId: this.id, buffered: this.ws.bufferedAmount }, 'closing a slow consumer');
+      this.logger.warn({ connectionId: this.id, buffered: this.ws.bufferedAmount }, 'closing a slow consumer: its buffer passed the ceiling');
       this.close(CLOSE_SLOW_CONSUMER, 'slow consumer: reconnect and sync');
       return false;
     }
@@ -161,11 +185,15 @@ export class Connection {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.pacer.stop();
+    this.ws.close(code, reason);
     if (code === CLOSE_SLOW_CONSUMER) {
-      // Its buffer is full: a close frame would queue behind it. Drop the connection.
-      this.ws.terminate();
-    } else {
-      this.ws.close(code, reason);
+      // The close frame queues behind what the socket holds (paced: little). A client that reads
+      // again gets it, and the code that tells it why; one that does not is dropped.
+      const grace = setTimeout(() => {
+        if (this.ws.readyState !== WebSocket.CLOSED && this.ws.bufferedAmount > 0) this.ws.terminate();
+      }, this.limits.closeGraceMs);
+      grace.unref();
     }
   }
 
@@ -212,6 +240,12 @@ export class Connection {
     return this.write(data);
   }
 
+  /** Writes an event of a replay once the socket has room for it: replays go at the client's pace. */
+  private async emitPaced(s: Stream, seq: number, data: string): Promise<boolean> {
+    await this.pacer.room();
+    return this.emit(s, seq, data);
+  }
+
   /** A live event of a conversation, already serialized once for every connection. */
   deliver(conversationId: string, seq: number, data: string): void {
     const ended = this.ended.get(conversationId);
@@ -223,6 +257,13 @@ export class Connection {
       return;
     }
     if (s.delivered !== undefined && seq <= s.delivered) return;
+    if (s.delivered !== undefined && (this.pacer.full || s.held.length > 0)) {
+      // A burst fills the socket: hold it (and fill what the bound drops from the table) and
+      // write it as the client reads, rather than buffer without bound or cut a reader off.
+      this.hold(s, seq, data);
+      void this.run(s, () => this.drain(conversationId, s));
+      return;
+    }
     if (s.delivered === undefined) {
       // A conversation joined (or created) after the connection: its stream starts at the
       // membership's member.joined, which the bus may deliver after later events. Hold this
@@ -245,48 +286,69 @@ export class Connection {
    * before the connection's baseline, which it never wrote, are replayed first when the cursor
    * is below it: ascending, though after the live events already written (a client that syncs
    * late gets everything it missed, once; one that passes cursors in `auth` never sees this).
-   * Live events of it are held meanwhile. Returns the number sent and whether more remain; with
-   * more, the stream stays paused until the client syncs again from where it got to.
+   * Live events of it are held meanwhile. At most `byteBudget` bytes of events go too (at least
+   * one event, so every sync moves on): a frame's answer never outgrows what a socket may hold,
+   * and a slow reader holds a sync slot for one such share at a time. Returns the number and
+   * bytes sent and whether more remain; with more, the stream stays paused until the client
+   * syncs again from where it got to.
    */
-  async sync(conversationId: string, cursor: number, budget: number): Promise<{ sent: number; hasMore: boolean }> {
+  async sync(conversationId: string, cursor: number, budget: number, byteBudget = Number.POSITIVE_INFINITY): Promise<{ sent: number; bytes: number; hasMore: boolean }> {
     const s = this.stream(conversationId);
     s.paused = true;
-    let result = { sent: 0, hasMore: false };
+    let result = { sent: 0, bytes: 0, hasMore: false };
     await this.run(s, async () => {
       let sent = 0;
+      let bytes = 0;
+      let stopped = false;
+      /** The next event, of `size` bytes, would go past the frame's share. */
+      const spent = (size: number) => sent >= budget || (sent > 0 && bytes + size > byteBudget);
       const unsentUpTo = s.unsentUpTo;
       if (unsentUpTo !== undefined && cursor < unsentUpTo) {
         let pos = cursor;
-        while (pos < unsentUpTo && sent < budget && !this.closed) {
+        while (pos < unsentUpTo && !stopped && sent < budget && !this.closed) {
           const page = await this.source(conversationId, pos, Math.min(this.limits.fillPage, budget - sent, unsentUpTo - pos));
           const evs = page.events.filter((ev) => ev.seq > pos && ev.seq <= unsentUpTo);
           if (evs.length === 0) break;
           for (const ev of evs) {
-            if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
+            const data = JSON.stringify(ev);
+            const size = Buffer.byteLength(data);
+            if (spent(size)) {
+              stopped = true;
+              break;
+            }
+            if (!(await this.emitPaced(s, ev.seq, data))) return;
             pos = ev.seq;
             sent++;
+            bytes += size;
           }
         }
-        if (pos < unsentUpTo && sent >= budget) {
-          result = { sent, hasMore: true };
+        if (pos < unsentUpTo && (stopped || sent >= budget)) {
+          result = { sent, bytes, hasMore: true };
           return; // still paused: the client syncs again from `pos`
         }
       }
       s.unsentUpTo = undefined;
       s.delivered = s.delivered === undefined ? cursor : Math.max(cursor, s.delivered);
       let more = true;
-      while (more && sent < budget && !this.closed) {
+      while (more && !stopped && sent < budget && !this.closed) {
         const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, budget - sent));
         for (const ev of page.events) {
           if (ev.seq <= s.delivered!) continue;
-          if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
+          const data = JSON.stringify(ev);
+          const size = Buffer.byteLength(data);
+          if (spent(size)) {
+            stopped = true;
+            break;
+          }
+          if (!(await this.emitPaced(s, ev.seq, data))) return;
           s.delivered = ev.seq;
           sent++;
+          bytes += size;
         }
-        more = page.hasMore;
+        more = stopped || page.hasMore;
         if (page.events.length === 0) more = false;
       }
-      result = { sent, hasMore: more };
+      result = { sent, bytes, hasMore: more };
       if (!more) {
         s.paused = false;
         await this.drain(conversationId, s);
@@ -333,7 +395,7 @@ export class Connection {
       const evs = page.events.filter((ev) => ev.seq > from && ev.seq <= target);
       if (evs.length === 0) return;
       for (const ev of evs) {
-        if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
+        if (!(await this.emitPaced(s, ev.seq, JSON.stringify(ev)))) return;
         s.delivered = ev.seq;
       }
     }
@@ -405,7 +467,7 @@ export class Connection {
       if (!next) return;
       if (s.delivered === undefined || next.seq === s.delivered + 1) {
         s.held.shift();
-        if (!this.emit(s, next.seq, next.data)) return;
+        if (!(await this.emitPaced(s, next.seq, next.data))) return;
         s.delivered = next.seq;
         continue;
       }
@@ -420,7 +482,7 @@ export class Connection {
         continue;
       }
       for (const ev of missing) {
-        if (!this.emit(s, ev.seq, JSON.stringify(ev))) return;
+        if (!(await this.emitPaced(s, ev.seq, JSON.stringify(ev)))) return;
         s.delivered = ev.seq;
       }
     }

@@ -14,6 +14,7 @@ import type { Bus } from '../events/bus.js';
 import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
 import { SERVER_VERSION } from '../core/version.js';
 import { scopesOf } from '../protocol/token-scopes.js';
+import { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_TOO_MANY_CONNECTIONS, CLOSE_UNAUTHORIZED } from '../protocol/close-codes.js';
 import type { Services } from '../services/index.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { createEventWriter, createFanout } from './fanout.js';
@@ -29,9 +30,7 @@ import { SyncGate, type SyncGateStats } from './sync-gate.js';
 import { closeExpiredSockets, handshakeActor } from './session-auth.js';
 
 export const WS_PATH = '/api/v1/ws';
-export const CLOSE_UNAUTHORIZED = 4401;
-/** The client's protocol is older than the server's minimum: reload, do not retry as is. */
-export const CLOSE_PROTOCOL_UNSUPPORTED = 4426;
+export { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_TOO_MANY_CONNECTIONS, CLOSE_UNAUTHORIZED };
 /** Service restart: events may have been lost and the connection cannot repair it: reconnect and sync. */
 export const CLOSE_RESYNC = 1012;
 /** Users whose positions are read at once while catching up after a bus reset. */
@@ -40,11 +39,18 @@ const CATCH_UP_CONCURRENCY = 4;
 const MAX_QUEUED_SYNCS = 4;
 /** Frames a client may send after `auth` before `ready` comes back. */
 const MAX_PENDING_FRAMES = 100;
+/** Seconds a client refused for too many connections is told to wait before trying again. */
+const TOO_MANY_RETRY_AFTER = 10;
 
 export interface GatewayOptions {
   authTimeoutMs: number;
   heartbeatMs: number;
   syncBudget: number;
+  /**
+   * Bytes of events one sync frame replays at most (at least one event): a frame's answer stays
+   * within what a socket may hold, and a slow reader holds a sync slot for that much at a time.
+   */
+  syncBudgetBytes: number;
   /** Sync frames served at once over all connections (a reconnect storm waits its turn). */
   syncConcurrency: number;
   /** Sync frames that may wait for a turn; past it a sync is refused with a back-off hint. */
@@ -61,6 +67,8 @@ export interface GatewayOptions {
   sessionCheckMs?: number;
   /** The node's ordering of live events before fan-out. */
   sequencer?: SequencerOptions;
+  /** Open sockets one user may have on this node (WS_CONNECTIONS_PER_USER); one more is refused with 4429. */
+  connectionsPerUser: number;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -68,13 +76,22 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   // A socket that misses two pings in a row is reaped: within 60 s.
   heartbeatMs: 25_000,
   syncBudget: 1000,
+  syncBudgetBytes: 4 * 1024 * 1024,
   syncConcurrency: 8,
   syncQueue: 512,
-  limits: { maxBufferedBytes: 4 * 1024 * 1024, maxHeldEvents: 256, fillPage: 200 },
+  limits: {
+    maxBufferedBytes: 4 * 1024 * 1024,
+    writeBufferBytes: 512 * 1024,
+    stallMs: 15_000,
+    closeGraceMs: 5_000,
+    maxHeldEvents: 256,
+    fillPage: 200,
+  },
   rateLimit: true,
   frameRate: { count: 100, perSeconds: 1, burst: 200 },
   sendLimiter: null,
   minProtocol: MIN_PROTOCOL_VERSION,
+  connectionsPerUser: 20,
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
@@ -99,6 +116,8 @@ export class Gateway {
   private readonly syncGate: SyncGate;
   /** Handshakes checked at once (never refused: they wait), so a storm of them cannot starve the loop. */
   private readonly handshakes: SyncGate;
+  /** The connections' limits: the defaults under what the options set (an older caller may set only some). */
+  private readonly limits: ConnectionLimits;
 
   constructor(
     readonly registry: ConnectionRegistry,
@@ -122,12 +141,14 @@ export class Gateway {
       metrics,
       logger,
       syncBudget: opts.syncBudget,
+      syncBudgetBytes: opts.syncBudgetBytes,
       // Typing: a burst of 3, then one every 2 s, per user and conversation.
       typingLimiter: new RateLimiter(3, 0.5, opts.rateLimit),
       sendLimiter: opts.sendLimiter,
     };
     // Frames per connection: by default a burst of 200, then 100 a second.
     this.frameLimiter = limiterFor(opts.frameRate, opts.rateLimit);
+    this.limits = { ...DEFAULT_GATEWAY_OPTIONS.limits, ...opts.limits };
     this.syncGate = new SyncGate(opts.syncConcurrency, opts.syncQueue);
     this.handshakes = new SyncGate(opts.syncConcurrency, Number.MAX_SAFE_INTEGER);
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
@@ -198,8 +219,8 @@ export class Gateway {
           clearTimeout(timer);
           const [code, reason] = handshakeClose(err);
           if (code === CLOSE_UNAUTHORIZED) this.logger.debug({ err }, 'websocket authentication refused');
-          else if (code === CLOSE_PROTOCOL_UNSUPPORTED) {
-            this.logger.info({ err }, 'websocket client too old for this server');
+          else if (code === CLOSE_PROTOCOL_UNSUPPORTED || code === CLOSE_TOO_MANY_CONNECTIONS) {
+            this.logger.info({ err }, code === CLOSE_TOO_MANY_CONNECTIONS ? 'websocket refused: too many connections for the user' : 'websocket client too old for this server');
             // The reason in a close frame is short; the error frame says it in full.
             if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', error: errorBody(err as AppError).error }));
           } else this.logger.warn({ err, code }, 'websocket handshake failed');
@@ -235,6 +256,7 @@ export class Gateway {
     }
     // A bearer token, or (without one) the web client's cookie from a same-origin page.
     const actor = await handshakeActor(this.services, auth.token, req);
+    this.checkConnectionCap(actor.user.id);
     const source = (conversationId: string, after: number, limit: number) => this.services.messages.replay(conversationId, after, limit);
     // Where each conversation stood at ready: live events start after it, a sync below it replays.
     const positions = await this.services.conversations.positions(actor);
@@ -243,12 +265,14 @@ export class Gateway {
     // A socket that closed meanwhile must not be registered: its close handler has already run
     // and would never remove it.
     if (ws.readyState !== ws.OPEN) throw new AppError('unauthorized', 'closed during authentication');
-    const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.opts.limits, this.logger, baselines);
+    const conn = new Connection(newId(), ws, actor, source, joinedSeq, this.limits, this.logger, baselines);
     conn.onGapFill = () => this.metrics.gapFills.inc({ by: 'connection' });
     // Hold the cursors' conversations before the first live event can reach the connection, and
     // every frame until `ready` has gone first.
     for (const id of Object.keys(auth.cursors ?? {})) conn.pause(id);
     conn.holdUntilReady();
+    // Again, with no await before the add: handshakes of one user racing cannot pass the cap together.
+    this.checkConnectionCap(actor.user.id);
     if (this.registry.add(conn)) this.tracker.connected(actor.user.id);
     // A logout or deactivation whose revoke reached this node while we were authenticating
     // found no socket to close: look again, now that a later revoke would find this one.
@@ -271,6 +295,21 @@ export class Gateway {
     conn.open({ type: 'ready', user: this.services.accounts.me(actor), connectionId: conn.id, protocol: PROTOCOL_VERSION, minProtocol: this.opts.minProtocol, serverVersion: SERVER_VERSION });
     this.logger.debug({ connectionId: conn.id, userId: actor.user.id }, 'socket ready');
     return { connection: conn, cursors: auth.cursors };
+  }
+
+  /**
+   * Refuses a handshake when the user already has `connectionsPerUser` sockets open on this node:
+   * an error frame says so (code rate_limited, details.reason too_many_connections, the limit and
+   * retryAfter), then close 4429. Counted per node: with several nodes a user may have that many on each.
+   */
+  private checkConnectionCap(userId: string): void {
+    const limit = this.opts.connectionsPerUser;
+    if (this.registry.openCount(userId) < limit) return;
+    throw new AppError(
+      'rate_limited',
+      `too many open connections: this account may have ${limit} on this server; close another tab or device, or try again later`,
+      { reason: 'too_many_connections', limit, retryAfter: TOO_MANY_RETRY_AFTER },
+    );
   }
 
   /** A frame of a ready connection: rate-limited; syncs run one after another per connection. */
@@ -491,6 +530,7 @@ function handshakeClose(err: unknown): [number, string] {
     if (err.code === 'unauthorized') return [CLOSE_UNAUTHORIZED, 'unauthorized'];
     if (err.code === 'validation_failed') return [1008, err.message.slice(0, 120)];
     if (err.code === 'protocol_unsupported') return [CLOSE_PROTOCOL_UNSUPPORTED, 'protocol unsupported: reload the client'];
+    if (err.code === 'rate_limited') return [CLOSE_TOO_MANY_CONNECTIONS, 'too many connections for this user'];
   }
   return [1013, 'try again later'];
 }

@@ -34,6 +34,13 @@ export class ConnectionRegistry {
     return this.byUser.get(userId);
   }
 
+  /** The user's connections here that are not closing (a socket closed as slow lingers until its close frame is out). */
+  openCount(userId: string): number {
+    let n = 0;
+    for (const conn of this.byUser.get(userId) ?? []) if (!conn.closed) n++;
+    return n;
+  }
+
   hasUser(userId: string): boolean {
     return this.byUser.has(userId);
   }

@@ -254,6 +254,51 @@ describe('connection', () => {
     third.drop();
     expect(rt.retryAt! - Date.now()).toBeLessThanOrEqual(10);
   });
+
+  it('a server that closes every connection before the catch-up makes progress is retried with a growing delay, and `disconnected` says why', async () => {
+    const { rt, rec } = client({ cursors: { c1: 5 }, backoff: { minMs: 10, maxMs: 1000, jitter: 0 } });
+    rt.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const ws = FakeSocket.all[i]!;
+      ws.open();
+      ws.push({ type: 'ready', user: USER, connectionId: `c${i}`, protocol: 1 });
+      expect(ws.frames('auth')[0]!.cursors).toEqual({ c1: 5 });
+      ws.drop(4008, 'slow consumer: reconnect and sync');
+      delays.push(rt.retryAt! - Date.now());
+      await waitFor(() => FakeSocket.all.length === i + 2, 'next attempt');
+    }
+    // Not the shortest delay after every ready: it doubles while nothing gets through.
+    expect(delays.map((d) => Math.round(d / 10) * 10)).toEqual([10, 20, 40, 80]);
+    const why = rec.of('disconnected');
+    expect(why).toHaveLength(4);
+    expect(why[0]).toMatchObject({ code: 4008, reason: 'slow consumer: reconnect and sync', attempt: 1 });
+    expect(why[3]!.attempt).toBe(4);
+    expect(why[0]!.message).toMatch(/did not keep up/);
+    expect(why.every((w) => typeof w.retryAt === 'number')).toBe(true);
+
+    // A connection that delivers events before it drops made progress: back to the shortest delay.
+    const fifth = FakeSocket.all[4]!;
+    fifth.open();
+    fifth.push({ type: 'ready', user: USER, connectionId: 'c5', protocol: 1 });
+    fifth.push(created('c1', 6));
+    fifth.drop(4008, 'slow consumer: reconnect and sync');
+    expect(rt.retryAt! - Date.now()).toBeLessThanOrEqual(10);
+    expect(rt.cursor('c1')).toBe(6);
+  });
+
+  it('a handshake refused for too many connections (4429) waits the retryAfter the server gave, with its message', async () => {
+    const { rt, rec } = client({ backoff: { minMs: 10, maxMs: 1000, jitter: 0 } });
+    rt.start();
+    const ws = FakeSocket.all[0]!;
+    ws.open();
+    const message = 'too many open connections: this account may have 20 on this server; close another tab or device, or try again later';
+    ws.push({ type: 'error', error: { code: 'rate_limited', message, details: { reason: 'too_many_connections', limit: 20, retryAfter: 10 } } });
+    ws.drop(4429, 'too many connections for this user');
+    expect(rt.state).toBe('offline');
+    expect(rt.retryAt! - Date.now()).toBeGreaterThan(9_000);
+    expect(rec.of('disconnected')[0]).toMatchObject({ code: 4429, message });
+  });
 });
 
 describe('sending', () => {

@@ -102,7 +102,7 @@ export class Recorder {
   private readonly offs: (() => void)[] = [];
 
   constructor(rt: ParleyRealtime) {
-    const names: RealtimeEventName[] = ['state', 'ready', 'reconnected', 'synced', 'event', 'typing', 'presence', 'read', 'ack', 'sendFailed', 'authFailed', 'error', 'conversationCreated'];
+    const names: RealtimeEventName[] = ['state', 'ready', 'reconnected', 'synced', 'event', 'typing', 'presence', 'read', 'ack', 'sendFailed', 'disconnected', 'authFailed', 'error', 'conversationCreated'];
     for (const name of names) {
       this.offs.push(
         rt.on(name, (payload: RealtimeEvents[typeof name]) => {

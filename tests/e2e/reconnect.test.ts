@@ -45,6 +45,8 @@ describe.runIf(dbKind === 'pglite')('e2e: losing the network and coming back', (
     await expect.poll(() => bob.page.getByTestId('connection-state').textContent()).toContain('Reconnecting');
     await bob.page.getByTestId('connection-banner').waitFor();
     await expect.poll(() => bob.page.getByTestId('connection-banner').textContent()).toContain('Connection lost');
+    // It says why (the realtime client's `disconnected`): the socket dropped without a close frame.
+    await expect.poll(() => bob.page.getByTestId('connection-reason').textContent()).toMatch(/The connection (dropped|went silent)\./);
 
     // Meanwhile Alice writes five messages, and adds Bob to a new group.
     const missed = ['missed 1', 'missed 2: 断线期间的消息', 'missed 3', 'missed 4 🙂', 'missed 5'];

@@ -62,6 +62,8 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
   const G = opts.conversations ?? 2;
   const U = Math.min(opts.users ?? 20, opts.sockets);
   const gateway = {
+    // Many sockets per user (a storm of 10,000 over 50 users): past the per-user cap on purpose.
+    connectionsPerUser: Math.ceil(opts.sockets / U),
     ...(opts.syncConcurrency === undefined ? {} : { syncConcurrency: opts.syncConcurrency }),
     ...(opts.syncQueue === undefined ? {} : { syncQueue: opts.syncQueue }),
   };

@@ -17,7 +17,9 @@ describe('parseConfig', () => {
       logLevel: 'info',
       rateLimit: true,
       webhookAllowPrivate: false,
+      wsConnectionsPerUser: 20,
     });
+    expect(parseConfig({ WS_CONNECTIONS_PER_USER: '3' }).wsConnectionsPerUser).toBe(3);
   });
 
   it('reads storage quotas as sizes with units, or off; a bad one names its variable', () => {
@@ -163,6 +165,8 @@ describe('parseConfig', () => {
     ['MAX_GROUPS_PER_OWNER', '0'],
     ['MAX_BOTS_PER_OWNER', 'many'],
     ['MAX_WEBHOOKS_PER_GROUP', '100001'],
+    ['WS_CONNECTIONS_PER_USER', '0'],
+    ['WS_CONNECTIONS_PER_USER', 'lots'],
     ['CORS_ORIGINS', '*'],
     ['CORS_ORIGINS', 'chat.example.com'],
     ['CORS_ORIGINS', 'https://chat.example.com/'],

@@ -14,6 +14,8 @@ export interface HandlerContext {
   sendLimiter: RateLimiter | null;
   /** Events one sync frame may replay in all. */
   syncBudget: number;
+  /** Bytes of events one sync frame may replay in all (at least one event goes). */
+  syncBudgetBytes: number;
 }
 
 export type FrameHandler<F> = (conn: Connection, frame: F, ctx: HandlerContext) => Promise<void>;

@@ -3,7 +3,8 @@ import type { FrameHandler } from './context.js';
 
 /**
  * `sync` → every event after each cursor, then `sync.done`. Bounded: at most `syncBudget` events
- * per frame; with `hasMore` the client syncs again from where it got to. Conversations the user
+ * and about `syncBudgetBytes` bytes of them per frame; with `hasMore` the client syncs again
+ * from where it got to. Conversations the user
  * may not read are listed in `skipped`.
  */
 export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
@@ -25,14 +26,17 @@ export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
   // Not a member (yet): nothing to replay, and if the user joins later its events must flow.
   for (const id of skipped) conn.resume(id);
   let budget = ctx.syncBudget;
+  let bytes = ctx.syncBudgetBytes;
   let hasMore = false;
   for (const [id, cursor] of todo) {
-    if (budget <= 0) {
+    if (budget <= 0 || bytes <= 0) {
+      // Its live events stay held: the client's next sync (hasMore) replays it.
       hasMore = true;
       continue;
     }
-    const r = await conn.sync(id, cursor, budget);
+    const r = await conn.sync(id, cursor, budget, bytes);
     budget -= r.sent;
+    bytes -= r.bytes;
     hasMore ||= r.hasMore;
   }
   conn.send({ type: 'sync.done', ...(frame.id === undefined ? {} : { id: frame.id }), hasMore, ...(skipped.length ? { skipped } : {}) });

@@ -62,6 +62,7 @@ export function ConnectionBanner() {
   const store = useStore();
   const state = useChat((s) => s.connection);
   const retryAt = useChat((s) => s.retryAt);
+  const reason = useChat((s) => s.offlineReason);
   const inboxLoaded = useChat((s) => s.inboxLoaded);
   const seconds = useSecondsUntil(state === 'offline' ? retryAt : null);
   if (state === 'online' || state === 'syncing' || (state === 'connecting' && !inboxLoaded)) return null;
@@ -69,7 +70,7 @@ export function ConnectionBanner() {
     <div className={`banner banner-${state}`} data-testid="connection-banner" role="status">
       {state === 'offline' && (
         <>
-          Connection lost. Reconnecting{seconds ? ` in ${seconds} s` : '…'}; messages you send are kept and sent once it is back.{' '}
+          Connection lost.{reason ? <span data-testid="connection-reason"> {reason}</span> : null} Reconnecting{seconds ? ` in ${seconds} s` : '…'}; messages you send are kept and sent once it is back.{' '}
           <button type="button" className="btn-link" data-testid="reconnect-now" onClick={() => store.realtime.reconnectNow()}>
             Retry now
           </button>

@@ -52,6 +52,7 @@ export class ChatStore {
       me,
       connection: 'closed',
       retryAt: null,
+      offlineReason: null,
       outdated: null,
       newerServer: null,
       inboxLoaded: false,
@@ -100,7 +101,9 @@ export class ChatStore {
     const rt = this.realtime;
     const generation = ++this.generation;
     this.unsubscribers.push(
-      rt.on('state', ({ state }) => this.update((s) => ({ ...s, connection: state, retryAt: rt.retryAt }))),
+      rt.on('state', ({ state }) => this.update((s) => ({ ...s, connection: state, retryAt: rt.retryAt, offlineReason: state === 'online' ? null : s.offlineReason }))),
+      // Why the connection went (dropped, too slow to keep up, too many tabs), and when it retries.
+      rt.on('disconnected', ({ message, retryAt }) => this.update((s) => ({ ...s, offlineReason: message, retryAt }))),
       rt.on('event', (ev) => this.onEvent(ev)),
       rt.on('reconnected', () => void this.refreshInbox().catch(() => undefined)),
       rt.on('typing', (f) => this.onTyping(f.conversationId, f.userId)),

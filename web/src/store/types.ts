@@ -37,6 +37,8 @@ export interface ChatState {
   connection: RealtimeState;
   /** When the next reconnect attempt is due (ms since the epoch), while offline. */
   retryAt: number | null;
+  /** Why the last connection went (the realtime client's `disconnected` message), shown while offline. */
+  offlineReason: string | null;
   /**
    * Rolling upgrades: `outdated` is the server's message when it no longer speaks this client's
    * protocol (the app must reload); `newerServer` the release of a server newer than this build.
