@@ -19,8 +19,9 @@ import { connectionsScenario } from './connections.js';
 import { historyScenario } from './history.js';
 import { catchupScenario } from './catchup.js';
 import { coldstartScenario } from './coldstart.js';
+import { exportScenario } from './export.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, catchupScenario, coldstartScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, catchupScenario, coldstartScenario, exportScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
