@@ -22,7 +22,7 @@ import { hashPassword } from '../src/services/accounts.service.js';
 import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { percentiles, type Scenario } from './lib.js';
 import { insertBatches, loadMessages, rng } from './load.js';
-import { pinSelf, pinningNote, spawnPinned, stopProcess } from './loadgen.js';
+import { cpuWaitSeconds, pinSelf, pinningNote, spawnPinned, stopProcess } from './loadgen.js';
 import { registerUsers, scratchDatabase } from './procs.js';
 
 const TOTAL = Number(process.env.BENCH_EXPORT_MESSAGES ?? 1_000_000);
@@ -101,6 +101,16 @@ async function download(server: ServerProcess, token: string, groupId: string): 
   return { bytes, ms: performance.now() - s };
 }
 
+/**
+ * The server's event-loop delay since the previous scrape (prom-client resets its monitor at each
+ * one): its p99 and max, in ms.
+ */
+async function loopLag(server: ServerProcess): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`${server.base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  return { p99: value('nodejs_eventloop_lag_p99_seconds'), max: value('nodejs_eventloop_lag_max_seconds') };
+}
+
 /** From the server's /metrics: pages read and the bucket bound that 99 % of them took at most. */
 async function pageTimes(server: ServerProcess): Promise<{ pages: number; p99Ms: string; meanMs: number }> {
   const text = await (await fetch(`${server.base}/metrics`)).text();
@@ -151,8 +161,13 @@ export const exportScenario: Scenario = {
       let until = performance.now() + 2000;
       await load(server, clients, () => performance.now() > until);
       ctx.log(`  baseline: ${USERS} users for ${SECONDS} s, no export`);
+      const pid = server.child.pid!;
+      await loopLag(server);
+      let wait0 = cpuWaitSeconds(pid);
       until = performance.now() + SECONDS * 1000;
       const baseline = await load(server, clients, () => performance.now() > until);
+      const baselineLag = { ...(await loopLag(server)), cpuWait: cpuWaitSeconds(pid) - wait0 };
+      wait0 = cpuWaitSeconds(pid);
 
       ctx.log('  the same load while the export streams');
       let exporting = true;
@@ -161,9 +176,10 @@ export const exportScenario: Scenario = {
         load(server, clients, () => !exporting),
         download(server, ownerToken, owner.groupId).finally(() => (exporting = false)),
       ]);
+      const duringLag = { ...(await loopLag(server)), cpuWait: cpuWaitSeconds(pid) - wait0 };
       const pages = await pageTimes(server);
       ctx.log(`  export: ${(file.bytes / 2 ** 20).toFixed(0)} MiB in ${(file.ms / 1000).toFixed(1)} s; ${pages.pages} pages, mean ${pages.meanMs.toFixed(2)} ms, 99 % ${pages.p99Ms} ms`);
-      const row = (label: string, r: { latencies: number[]; errors: number }, seconds: number, extra: string) => {
+      const row = (label: string, r: { latencies: number[]; errors: number }, seconds: number, lag: { p99: number; max: number; cpuWait: number }, extra: string) => {
         const p = percentiles(r.latencies.length ? r.latencies : [0]);
         return {
           phase: label,
@@ -173,17 +189,21 @@ export const exportScenario: Scenario = {
           'p99 ms': p.p99.toFixed(1),
           'max ms': Math.max(0, ...r.latencies).toFixed(1),
           errors: r.errors,
+          'server event-loop delay p99/max ms': `${lag.p99.toFixed(1)} / ${lag.max.toFixed(1)}`,
+          // Other processes on the server's CPU: time it was runnable but not running.
+          'server waited for its CPU': `${lag.cpuWait.toFixed(1)} s of ${seconds.toFixed(0)} s`,
           export: extra,
         };
       };
       const p99 = percentiles(during.latencies.length ? during.latencies : [0]).p99;
       ctx.log(`  other users' p99 during the export: ${p99.toFixed(1)} ms (target ≤ ${TARGET_P99_MS} ms): ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}`);
       return [
-        row('baseline: no export', baseline, SECONDS, ''),
+        row('baseline: no export', baseline, SECONDS, baselineLag, ''),
         row(
           `during the export of ${TOTAL.toLocaleString('en')} messages`,
           during,
           file.ms / 1000,
+          duringLag,
           `${(file.bytes / 2 ** 20).toFixed(0)} MiB in ${(file.ms / 1000).toFixed(1)} s (${(file.bytes / 2 ** 20 / (file.ms / 1000)).toFixed(1)} MiB/s); page mean ${pages.meanMs.toFixed(2)} ms, 99 % ${pages.p99Ms} ms`,
         ),
       ];
