@@ -20,8 +20,9 @@ import { historyScenario } from './history.js';
 import { catchupScenario } from './catchup.js';
 import { coldstartScenario } from './coldstart.js';
 import { replayScenario } from './replay.js';
+import { exportScenario } from './export.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, catchupScenario, replayScenario, coldstartScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

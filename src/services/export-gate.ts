@@ -40,6 +40,8 @@ export function requesterOf(actor: Actor): string {
 export class ExportGate {
   /** Slot keys taken on this node: `requester:<userId>`, `group:<conversationId>`. */
   private readonly held = new Set<string>();
+  /** Cross-node locks of finished exports still being given back, by key. */
+  private readonly releasing = new Map<string, Promise<void>>();
   private running = 0;
 
   constructor(
@@ -74,6 +76,8 @@ export class ExportGate {
     };
     let attempt;
     try {
+      // This node's previous export of the same requester or group may still be unlocking.
+      await Promise.all(keys.flatMap((k) => this.releasing.get(k) ?? []));
       attempt = await this.database.tryLocks(LOCK_NAMESPACE, keys);
     } catch (err) {
       free();
@@ -89,7 +93,11 @@ export class ExportGate {
       release: () => {
         if (released) return;
         free();
-        lease.release().catch((err: unknown) => this.logger.warn({ err }, 'releasing export locks failed'));
+        const done = lease.release().catch((err: unknown) => this.logger.warn({ err }, 'releasing export locks failed'));
+        for (const k of keys) this.releasing.set(k, done);
+        void done.then(() => {
+          for (const k of keys) if (this.releasing.get(k) === done) this.releasing.delete(k);
+        });
       },
     };
   }

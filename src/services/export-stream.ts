@@ -9,10 +9,12 @@
 import { Readable } from 'node:stream';
 
 /**
- * Rows read per page. Measured on PGlite with 100,000 messages: a page of 200 messages with their
- * attachments and reactions takes 2-6 ms (its three queries under 1 ms each plus the JSON).
+ * Rows read per page. A page is the longest anyone else waits for an export. Measured (bench
+ * export, BENCHMARKS.md): 200 messages with their files and reactions took 1-6 ms on an in-memory
+ * PGlite but 14-46 ms mean on a file-backed one (rows read for the first time cost the most), so
+ * pages are 50 rows: a few milliseconds each.
  */
-export const EXPORT_PAGE_ROWS = 200;
+export const EXPORT_PAGE_ROWS = 50;
 
 /** Resolves after the I/O and timers that are due have run: other requests get their turn. */
 export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
