@@ -178,7 +178,7 @@ describe('DELETE /users/me', () => {
   it('an account without a password confirms with its username (a bot)', async () => {
     const owner = await register(t.app);
     const botName = uniqueName('bot');
-    const bot = (await call('POST', '/bots', owner, { username: botName })).json() as { user: { id: string }; token: string };
+    const bot = (await call('POST', '/bots', owner, { username: botName, scopes: ['read', 'write', 'account'] })).json() as { user: { id: string }; token: string };
     const botAccount = { user: { ...bot.user, username: botName, displayName: botName }, token: bot.token };
     expect((await eraseMe(botAccount, {})).statusCode).toBe(400);
     expect((await eraseMe(botAccount, { confirm: 'someone-else' })).statusCode).toBe(403);

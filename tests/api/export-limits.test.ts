@@ -50,7 +50,7 @@ async function abandon(file: GroupExportFile | { stream: GroupExportFile['stream
 beforeAll(async () => {
   t = await startTestApp({ EXPORTS_MAX_CONCURRENT: '2' });
   owner = await register(t.app);
-  const created = await call('POST', '/bots', owner, { username: uniqueName('bot') });
+  const created = await call('POST', '/bots', owner, { username: uniqueName('bot'), scopes: ['read', 'write', 'account'] });
   expect(created.statusCode, created.body).toBe(201);
   bot = created.json() as Account;
   groupId = await createGroup(owner);

@@ -239,7 +239,8 @@ describe('PUT /users/me/email', () => {
   });
 
   it('an account without a password (a bot) cannot change it this way', async () => {
-    const bot = (await call('POST', '/bots', plain.token, { username: uniqueName('embot') })).json();
+    // A bot token with the `account` scope (without it, the scope is what refuses: 403 forbidden).
+    const bot = (await call('POST', '/bots', plain.token, { username: uniqueName('embot'), scopes: ['read', 'account'] })).json();
     const res = await call('PUT', '/users/me/email', bot.token, { email: `${uniqueName('b')}@example.com`, password: 'anything at all' });
     expectError(res, 403, 'password_not_set');
     expect(res.json().error.message).toMatch(/no password/);
