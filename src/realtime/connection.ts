@@ -302,6 +302,16 @@ export class Connection {
       let stopped = false;
       /** The next event, of `size` bytes, would go past the frame's share. */
       const spent = (size: number) => sent >= budget || (sent > 0 && bytes + size > byteBudget);
+      /** Writes one replayed event within the frame's share, or says why not (the share is spent, the socket is gone). */
+      const take = async (ev: ConversationEvent): Promise<'written' | 'spent' | 'closed'> => {
+        const data = JSON.stringify(ev);
+        const size = Buffer.byteLength(data);
+        if (spent(size)) return 'spent';
+        if (!(await this.emitPaced(s, ev.seq, data))) return 'closed';
+        sent++;
+        bytes += size;
+        return 'written';
+      };
       const unsentUpTo = s.unsentUpTo;
       if (unsentUpTo !== undefined && cursor < unsentUpTo) {
         let pos = cursor;
@@ -310,16 +320,13 @@ export class Connection {
           const evs = page.events.filter((ev) => ev.seq > pos && ev.seq <= unsentUpTo);
           if (evs.length === 0) break;
           for (const ev of evs) {
-            const data = JSON.stringify(ev);
-            const size = Buffer.byteLength(data);
-            if (spent(size)) {
+            const taken = await take(ev);
+            if (taken === 'closed') return;
+            if (taken === 'spent') {
               stopped = true;
               break;
             }
-            if (!(await this.emitPaced(s, ev.seq, data))) return;
             pos = ev.seq;
-            sent++;
-            bytes += size;
           }
         }
         if (pos < unsentUpTo && (stopped || sent >= budget)) {
@@ -334,16 +341,13 @@ export class Connection {
         const page = await this.source(conversationId, s.delivered, Math.min(this.limits.fillPage, budget - sent));
         for (const ev of page.events) {
           if (ev.seq <= s.delivered!) continue;
-          const data = JSON.stringify(ev);
-          const size = Buffer.byteLength(data);
-          if (spent(size)) {
+          const taken = await take(ev);
+          if (taken === 'closed') return;
+          if (taken === 'spent') {
             stopped = true;
             break;
           }
-          if (!(await this.emitPaced(s, ev.seq, data))) return;
           s.delivered = ev.seq;
-          sent++;
-          bytes += size;
         }
         more = stopped || page.hasMore;
         if (page.events.length === 0) more = false;
