@@ -38,14 +38,8 @@ export type AdminUser = Static<typeof AdminUser>;
 
 /** A long-lived API token as listed (the token itself is shown once, when created). */
 /** An API token's scope: src/protocol/token-scopes.ts says what each allows. */
-export const TokenScopeSchema = Type.Union([
-  Type.Literal('read'),
-  Type.Literal('write'),
-  Type.Literal('admin'),
-  Type.Literal('tokens'),
-  Type.Literal('sessions'),
-  Type.Literal('account'),
-]);
+// One enum (not a union of literals), so a bad scope is one clear error, not one per scope.
+export const TokenScopeSchema = Type.Enum(['read', 'write', 'admin', 'tokens', 'sessions', 'account']);
 export type TokenScopeName = Static<typeof TokenScopeSchema>;
 // Every scope of the list has its literal here, and no other.
 const scopesMatch: [TokenScope, TokenScopeName] extends [TokenScopeName, TokenScope] ? true : never = true;
