@@ -17,7 +17,7 @@ import WebSocket from 'ws';
 import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { TestRedis } from '../tests/helpers/redis.js';
 import { percentiles, type Scenario } from './lib.js';
-import { pinSelf, pinningNote, spawnPinned } from './loadgen.js';
+import { pinSelf, pinningNote, spawnPinned, SERVER_ENTRY } from './loadgen.js';
 import { cpuSeconds, pin, scratchDatabase } from './procs.js';
 
 const GROUPS = 20;
@@ -182,7 +182,7 @@ export const clusterScenario: Scenario = {
         try {
           for (let i = 0; i < count; i++) {
             const node = spawnPinned(
-              ['src/main.ts'],
+              [SERVER_ENTRY],
               {
                 DATABASE_URL: db.url,
                 ...(count > 1 ? { REDIS_URL: redis.url } : {}),

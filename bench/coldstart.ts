@@ -1,93 +1,117 @@
 /**
- * Cold start, embedded: spawn `node --import tsx src/main.ts` → first 200 from /readyz (polled
- * every 20 ms), BENCH_COLDSTART_RUNS (5) times on a fresh DATA_DIR each, then as often on one full
- * DATA_DIR (BENCH_COLDSTART_MESSAGES, 200,000 messages with their events, bulk-loaded while no
- * server runs). Baselines in the same run: spawn → exit of `node --import tsx -e 0` (the runtime
- * and tsx alone), and of a child that only opens the same DATA_DIR's PGlite and runs SELECT 1.
- * The web client (dist/web) is brought up to date first, with the server's own ensureWebBuild,
- * so a start only checks its mtimes. Always embedded: DATABASE_URL is ignored here.
+ * Cold start, embedded, as production runs it: spawn `node dist/server/main.js` (the compiled
+ * build; bench/run.ts brings it up to date first) → first 200 from /readyz (polled every 10 ms),
+ * with its CPU seconds and RSS then, and its RSS after IDLE_MS of idling. BENCH_COLDSTART_RUNS (5)
+ * times on a fresh DATA_DIR each, then as often on one full DATA_DIR (BENCH_COLDSTART_MESSAGES,
+ * 200,000 messages with their events, bulk-loaded while no server runs). Baselines in the same
+ * run: spawn → exit of `node -e 0`, and of a child that only opens the same DATA_DIR's PGlite
+ * with the same settings (PGLITE_SHARED_BUFFERS) and runs SELECT 1, with its RSS then. Targets
+ * (issue 18): ready ≤ 1.5x (PGlite alone + node -e 0) on the full DATA_DIR, ≤ 2x on a fresh one;
+ * idle RSS ≤ 1.3x PGlite alone and ≤ 250 MiB. Always embedded: DATABASE_URL is ignored here.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { DEFAULT_PGLITE_SHARED_BUFFERS } from '../src/core/config.js';
 import { newId } from '../src/core/ids.js';
 import { createLogger } from '../src/core/logger.js';
 import { openDatabase } from '../src/db/database.js';
 import { conversations, members, users } from '../src/db/schema.js';
 import { searchTerms } from '../src/db/search-terms.js';
-import { ensureWebBuild, isStale } from '../src/web/build.js';
-import { defaultWebClient } from '../src/web/index.js';
-import { WEB_DIST, WEB_SOURCES } from '../src/web/paths.js';
-import { freePort, ROOT, startServer } from '../tests/helpers/process.js';
+import { freePort, ROOT } from '../tests/helpers/process.js';
 import { percentiles, type Scenario } from './lib.js';
 import { insertBatches, loadMessages } from './load.js';
-import { cpuSeconds, sleep } from './procs.js';
+import { SERVER_ENTRY } from './loadgen.js';
+import { cpuSeconds, rssKiB, sleep } from './procs.js';
 
 const RUNS = Number(process.env.BENCH_COLDSTART_RUNS ?? 5);
 const FULL = Number(process.env.BENCH_COLDSTART_MESSAGES ?? 200_000);
 const GROUPS = 100;
-const POLL_MS = 20;
+const POLL_MS = 10;
+const IDLE_MS = 5_000;
+const SHARED_BUFFERS = process.env.PGLITE_SHARED_BUFFERS ?? DEFAULT_PGLITE_SHARED_BUFFERS;
 
+/** PGlite alone, with the server's start parameters; prints its RSS (KiB) once SELECT 1 answered. */
 const PGLITE_OPEN = `
 import { PGlite } from '@electric-sql/pglite';
-const db = await PGlite.create(process.argv[1]);
+const db = await PGlite.create(process.argv[1], { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=' + process.argv[2]] });
 await db.query('SELECT 1');
+process.stdout.write(String(Math.round(process.memoryUsage().rss / 1024)));
 await db.close();
 `;
 
-/** Spawn → exit of a child, in ms; throws when it fails. */
-async function timedExit(args: string[]): Promise<number> {
+/** Spawn → exit of a child, in ms, with what it printed; throws when it fails. */
+async function timedExit(args: string[]): Promise<{ ms: number; out: string }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
   let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}: ${err}`);
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, out };
+}
+
+interface Start {
+  ms: number;
+  cpu: number;
+  /** KiB at ready, and after IDLE_MS of idling. */
+  rssReady: number;
+  rssIdle: number;
+  /** spawn → opening the database / the database's own opening / → listening, in ms. */
+  split: number[];
 }
 
 /**
- * Spawn → first 200 from /readyz, in ms; the server's CPU seconds by then, and the database's
- * own opening time (PGlite and migrations) from its `database ready` log line. Stops it after.
+ * Spawn `node dist/server/main.js` → first 200 from /readyz, in ms; the server's CPU seconds and
+ * RSS by then, its RSS after IDLE_MS, and where the time went from its log lines. Stops it after.
  */
-async function timedStart(dataDir: string, scratch: string): Promise<{ ms: number; cpu: number; split: number[] }> {
+async function timedStart(dataDir: string, scratch: string): Promise<Start> {
   const port = await freePort();
   const t0 = performance.now();
   const epoch0 = Date.now();
-  const server = startServer(
-    { DATABASE_URL: '', DATA_DIR: dataDir, UPLOAD_DIR: path.join(scratch, 'uploads'), LOG_DIR: path.join(scratch, 'logs'), LOG_LEVEL: 'info', RATE_LIMIT: 'off' },
-    port,
-  );
+  const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, UPLOAD_DIR: path.join(scratch, 'uploads'), LOG_DIR: path.join(scratch, 'logs') };
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    cwd: ROOT,
+    env: { ...env, LOG_LEVEL: 'info', RATE_LIMIT: 'off', PORT: String(port), HOST: '127.0.0.1', PGLITE_SHARED_BUFFERS: SHARED_BUFFERS },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
   let exited = false;
-  void server.exited.then(() => (exited = true));
+  const exit = new Promise<void>((r) => child.once('exit', () => r()));
+  void exit.then(() => (exited = true));
   try {
     for (;;) {
-      if (exited) throw new Error(`the server exited before it was ready:\n${server.output()}`);
-      if (performance.now() - t0 > 60_000) throw new Error(`not ready within 60 s:\n${server.output()}`);
+      if (exited) throw new Error(`the server exited before it was ready:\n${out}`);
+      if (performance.now() - t0 > 60_000) throw new Error(`not ready within 60 s:\n${out}`);
       try {
-        const res = await fetch(`${server.base}/readyz`);
-        if (res.status === 200) {
-          const ms = performance.now() - t0;
-          const cpu = cpuSeconds(server.child.pid!);
-          // pino's lines carry their time: spawn → opening the database → database ready → listening.
-          const line = (msg: string) => JSON.parse(server.output().split('\n').find((l) => l.includes(`"msg":"${msg}"`)) ?? '{}') as { time?: string; ms?: number };
-          const db = line('database ready');
-          const listening = line('Parley is ready');
-          const at = (l: { time?: string }) => (l.time ? Date.parse(l.time) - epoch0 : NaN);
-          const split = [at(db) - (db.ms ?? NaN), db.ms ?? NaN, at(listening) - at(db)];
-          return { ms, cpu, split };
-        }
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        if (res.status === 200) break;
       } catch {
         // not listening yet
       }
       await sleep(POLL_MS);
     }
+    const ms = performance.now() - t0;
+    const cpu = cpuSeconds(child.pid!);
+    const rssReady = rssKiB(child.pid!);
+    await sleep(IDLE_MS);
+    const rssIdle = rssKiB(child.pid!);
+    // pino's lines carry their time: spawn → opening the database → database ready → listening.
+    const line = (msg: string) => JSON.parse(out.split('\n').find((l) => l.includes(`"msg":"${msg}"`)) ?? '{}') as { time?: string; ms?: number };
+    const db = line('database ready');
+    const listening = line('Parley is ready');
+    const at = (l: { time?: string }) => (l.time ? Date.parse(l.time) - epoch0 : NaN);
+    return { ms, cpu, rssReady, rssIdle, split: [at(db) - (db.ms ?? NaN), db.ms ?? NaN, at(listening) - at(db)] };
   } finally {
-    server.child.kill('SIGTERM');
-    const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-    await server.exited;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exit;
     clearTimeout(timer);
   }
 }
@@ -95,7 +119,7 @@ async function timedStart(dataDir: string, scratch: string): Promise<{ ms: numbe
 /** A DATA_DIR holding FULL messages (and events) in GROUPS groups of one user, loaded with no server running. */
 async function fillDataDir(dataDir: string, log: (l: string) => void): Promise<void> {
   const logger = createLogger({ level: 'warn', logDir: null, pretty: false });
-  const database = await openDatabase({ kind: 'pglite', dataDir }, logger);
+  const database = await openDatabase({ kind: 'pglite', dataDir, sharedBuffers: SHARED_BUFFERS }, logger);
   try {
     const db = database.db;
     const userId = newId();
@@ -118,71 +142,58 @@ async function fillDataDir(dataDir: string, log: (l: string) => void): Promise<v
   }
 }
 
+const mib = (kib: number) => (kib / 1024).toFixed(0);
+
 export const coldstartScenario: Scenario = {
   name: 'coldstart',
-  describe: `spawn → ready, embedded, on a fresh DATA_DIR and on one holding ${FULL.toLocaleString('en')} messages, ${RUNS} runs each (target at most 2 s)`,
+  describe: `spawn → ready of the compiled build (node ${SERVER_ENTRY}), embedded (shared_buffers ${SHARED_BUFFERS}), on a fresh DATA_DIR and on one holding ${FULL.toLocaleString('en')} messages, ${RUNS} runs each, beside node and PGlite alone`,
   async run(ctx) {
-    const logger = createLogger({ level: 'warn', logDir: null, pretty: false });
-    const freshWeb = async (when: string) => {
-      if (!isStale(WEB_DIST, WEB_SOURCES)) return;
-      const t = performance.now();
-      await ensureWebBuild(WEB_DIST, defaultWebClient().build!, logger);
-      ctx.log(`  web client was stale ${when}: rebuilt in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    };
-    await freshWeb('before the runs');
-    ctx.log('  web client (dist/web) is up to date: a start only checks its mtimes, no build');
-
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-coldstart-'));
     const rows: Record<string, string | number>[] = [];
-    const row = (label: string, ms: number[], server?: { cpu: number[]; split: number[][] }) => {
+    const row = (label: string, ms: number[], extra: { rss?: number[]; server?: Start[] } = {}) => {
       const p = percentiles(ms);
+      const server = extra.server;
+      const med = (xs: number[]) => percentiles(xs).p50;
       rows.push({
         start: label,
         runs: ms.length,
         'median ms': p.p50.toFixed(0),
         'max ms': Math.max(...ms).toFixed(0),
-        'server CPU s at ready (median)': server ? percentiles(server.cpu).p50.toFixed(2) : '',
-        'runtime+imports / database / app ms (median)': server ? [0, 1, 2].map((k) => percentiles(server.split.map((s) => s[k]!)).p50.toFixed(0)).join(' / ') : '',
+        'CPU s at ready': server ? med(server.map((s) => s.cpu)).toFixed(2) : '',
+        'RSS MiB at ready / idle': server ? `${mib(med(server.map((s) => s.rssReady)))} / ${mib(med(server.map((s) => s.rssIdle)))}` : extra.rss ? mib(med(extra.rss)) : '',
+        'to database / database / app ms': server ? [0, 1, 2].map((k) => med(server.map((s) => s.split[k]!)).toFixed(0)).join(' / ') : '',
       });
       ctx.log(`  ${label}: ${ms.map((m) => m.toFixed(0)).join(', ')} ms`);
+      return p.p50;
     };
-    const times = async (fn: (k: number) => Promise<number>) => {
-      const out: number[] = [];
+    const times = async <T>(fn: (k: number) => Promise<T>): Promise<T[]> => {
+      const out: T[] = [];
       for (let k = 0; k < RUNS; k++) out.push(await fn(k));
       return out;
     };
-    const starts = async (dirOf: (k: number) => string) => {
-      const ms: number[] = [];
-      const cpu: number[] = [];
-      const split: number[][] = [];
-      for (let k = 0; k < RUNS; k++) {
-        await freshWeb('between runs');
-        const r = await timedStart(dirOf(k), root);
-        ms.push(r.ms);
-        cpu.push(r.cpu);
-        split.push(r.split);
-      }
-      return { ms, cpu, split };
-    };
+    const pgliteAlone = (dir: string) => timedExit(['--input-type=module', '-e', PGLITE_OPEN, dir, SHARED_BUFFERS]);
     try {
-      row('baseline: node --import tsx -e 0 (to exit)', await times(() => timedExit(['--import', 'tsx', '-e', '0'])));
-      row(
-        'baseline: PGlite open + SELECT 1, fresh dir (to exit)',
-        await times((k) => timedExit(['--input-type=module', '-e', PGLITE_OPEN, path.join(root, `pg-fresh-${k}`)])),
-      );
-      const fresh = await starts((k) => path.join(root, `fresh-${k}`));
-      row('Parley to ready, fresh DATA_DIR', fresh.ms, fresh);
+      const nodeMs = row('baseline: node -e 0 (to exit)', (await times(() => timedExit(['-e', '0']))).map((r) => r.ms));
+      const freshAlone = await times((k) => pgliteAlone(path.join(root, `pg-fresh-${k}`)));
+      row('baseline: PGlite alone, new database (initdb) + SELECT 1 (to exit)', freshAlone.map((r) => r.ms), { rss: freshAlone.map((r) => Number(r.out)) });
+      const fresh = await times((k) => timedStart(path.join(root, `fresh-${k}`), root));
+      const freshMs = row('Parley to ready, fresh DATA_DIR', fresh.map((s) => s.ms), { server: fresh });
 
       const full = path.join(root, 'full');
       const t = performance.now();
       await fillDataDir(full, ctx.log);
       ctx.log(`  full DATA_DIR loaded in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-      row(
-        `baseline: PGlite open + SELECT 1, full dir (to exit)`,
-        await times(() => timedExit(['--input-type=module', '-e', PGLITE_OPEN, path.join(full, 'pglite')])),
+      const fullAlone = await times(() => pgliteAlone(path.join(full, 'pglite')));
+      const aloneMs = row('baseline: PGlite alone opening the full DATA_DIR + SELECT 1 (to exit)', fullAlone.map((r) => r.ms), { rss: fullAlone.map((r) => Number(r.out)) });
+      const aloneRss = percentiles(fullAlone.map((r) => Number(r.out))).p50;
+      const loaded = await times(() => timedStart(full, root));
+      const fullMs = row(`Parley to ready, full DATA_DIR (${FULL.toLocaleString('en')} messages)`, loaded.map((s) => s.ms), { server: loaded });
+      const idleRss = percentiles(loaded.map((s) => s.rssIdle)).p50;
+      const base = aloneMs + nodeMs;
+      ctx.log(
+        `  targets: full ${(fullMs / base).toFixed(2)}x (PGlite alone + node -e 0 = ${base.toFixed(0)} ms; target ≤ 1.5x), ` +
+          `fresh ${(freshMs / base).toFixed(2)}x (target ≤ 2x); idle RSS ${mib(idleRss)} MiB = ${(idleRss / aloneRss).toFixed(2)}x PGlite alone (target ≤ 1.3x and ≤ 250 MiB)`,
       );
-      const loaded = await starts(() => full);
-      row(`Parley to ready, full DATA_DIR (${FULL.toLocaleString('en')} messages)`, loaded.ms, loaded);
       return rows;
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

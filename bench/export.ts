@@ -23,7 +23,7 @@ import { hashPassword } from '../src/services/accounts.service.js';
 import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { percentiles, type Scenario } from './lib.js';
 import { insertBatches, loadMessages, rng } from './load.js';
-import { cpuWaitSeconds, pinSelf, pinningNote, spawnPinned, stopProcess } from './loadgen.js';
+import { cpuWaitSeconds, pinSelf, pinningNote, spawnPinned, stopProcess, SERVER_ENTRY } from './loadgen.js';
 import { registerUsers, scratchDatabase } from './procs.js';
 
 const TOTAL = Number(process.env.BENCH_EXPORT_MESSAGES ?? 1_000_000);
@@ -147,7 +147,7 @@ export const exportScenario: Scenario = {
       ctx.log(`  ${TOTAL.toLocaleString('en')} messages loaded in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
       server = spawnPinned(
-        ['src/main.ts'],
+        [SERVER_ENTRY],
         { ...(scratch ? { DATABASE_URL: scratch.url } : { DATABASE_URL: '' }), DATA_DIR: dataDir, UPLOAD_DIR: path.join(root, 'uploads'), LOG_DIR: path.join(root, 'logs') },
         await freePort(),
       );

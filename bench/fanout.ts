@@ -21,7 +21,7 @@ import { MAX_INITIAL_MEMBERS } from '../src/protocol/limits.js';
 import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { TestRedis } from '../tests/helpers/redis.js';
 import { percentiles, type Scenario } from './lib.js';
-import { ACK_PREFIX, ERROR_PREFIX, cpuWaitSeconds, openRawSocket, pinSelf, pinningNote, spawnPinned, startsWith, stopProcess } from './loadgen.js';
+import { ACK_PREFIX, ERROR_PREFIX, cpuWaitSeconds, openRawSocket, pinSelf, pinningNote, spawnPinned, startsWith, stopProcess, SERVER_ENTRY } from './loadgen.js';
 import { cpuSeconds, ownCpuSeconds, pin, pool, registerUsers, rssKiB, scratchDatabase, sleep } from './procs.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -316,7 +316,7 @@ export const fanoutScenario: Scenario = {
         for (let n = 0; n < nodes; n++) {
           const dirs = { DATA_DIR: path.join(root, `data-${nodes}-${n}`), UPLOAD_DIR: path.join(root, 'uploads'), LOG_DIR: path.join(root, `logs-${nodes}-${n}`) };
           const env: Record<string, string> = { ...dirs, ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...(nodes > 1 && redis ? { REDIS_URL: redis.url } : {}) };
-          const p = spawnPinned(['src/main.ts'], env, await freePort());
+          const p = spawnPinned([SERVER_ENTRY], env, await freePort());
           servers.push(p);
           procs.push(p);
           // One at a time: the first applies the migrations.

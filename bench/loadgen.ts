@@ -12,6 +12,8 @@ import { ROOT, type ServerProcess } from '../tests/helpers/process.js';
 import { ALL_CPUS, ownCpuSeconds, pin } from './procs.js';
 
 /** The CPU of the measured child (server, bare ws server, PGlite baseline) and of this generator. */
+/** The compiled server, as production runs it (bench/run.ts builds it first when stale). */
+export const SERVER_ENTRY = 'dist/server/main.js';
 export const SERVER_CPU = 0;
 export const LOADGEN_CPU = 1;
 
@@ -48,7 +50,8 @@ export function pinSelf(): () => void {
 export function spawnPinned(args: string[], env: Record<string, string>, port = 0, cpu = SERVER_CPU): ServerProcess {
   let out = '';
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const node = [process.execPath, ...profile, '--import', 'tsx', ...args];
+  // The compiled build runs as is; anything else (a TypeScript load generator) through tsx.
+  const node = [process.execPath, ...profile, ...(args[0]?.endsWith('.js') ? [] : ['--import', 'tsx']), ...args];
   const [cmd, ...rest] = canPin() ? ['taskset', '-c', String(cpu), ...node] : node;
   // taskset execs node, so the child's pid is node's.
   const child = spawn(cmd!, rest, {

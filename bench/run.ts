@@ -1,8 +1,10 @@
 /**
  * `npm run bench` runs every scenario; `npm run bench -- NAME` runs one. Each prints its figures
  * beside its baseline from the same run, with the command, machine and date that made them.
- * Set DATABASE_URL to run against a PostgreSQL server instead of embedded PGlite.
+ * Set DATABASE_URL to run against a PostgreSQL server instead of embedded PGlite. Servers run as
+ * separate processes run the compiled build (dist/server), brought up to date first.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,17 +34,29 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const chosen = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+  // The servers the scenarios spawn are the compiled build, as production runs it.
+  const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status ?? build.signal})`);
   const cpus = os.cpus();
   console.log(`# Parley benchmarks, ${new Date().toISOString()}`);
   console.log(`command: npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}${process.env.DATABASE_URL ? ' (DATABASE_URL set: PostgreSQL)' : ' (embedded PGlite)'}`);
+  if (!process.env.DATABASE_URL) console.log(`embedded database: PGLITE_SHARED_BUFFERS=${process.env.PGLITE_SHARED_BUFFERS ?? '(default)'}`);
   console.log(`machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${os.platform()} ${os.release()}`);
 
   for (const scenario of chosen) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `parley-bench-${scenario.name}-`));
-    const config = parseConfig({ LOG_LEVEL: 'warn', RATE_LIMIT: 'off', DATA_DIR: path.join(root, 'data'), UPLOAD_DIR: path.join(root, 'uploads') });
+    const config = parseConfig({
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT: 'off',
+      DATA_DIR: path.join(root, 'data'),
+      UPLOAD_DIR: path.join(root, 'uploads'),
+      PGLITE_SHARED_BUFFERS: process.env.PGLITE_SHARED_BUFFERS,
+    });
     const logger = createLogger({ level: 'warn', logDir: null, pretty: false });
     const database = await openDatabase(
-      process.env.DATABASE_URL ? { kind: 'postgres', url: process.env.DATABASE_URL } : { kind: 'pglite', dataDir: config.dataDir },
+      process.env.DATABASE_URL
+        ? { kind: 'postgres', url: process.env.DATABASE_URL }
+        : { kind: 'pglite', dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers },
       logger,
     );
     let app: ParleyApp | null = null;

@@ -14,18 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { percentiles, type Scenario } from './lib.js';
-import {
-  ACK_PREFIX,
-  ERROR_PREFIX,
-  barePostgresInserts,
-  cpuWaitSeconds,
-  openRawSocket,
-  pinSelf,
-  pinningNote,
-  spawnPinned,
-  startsWith,
-  stopProcess,
-} from './loadgen.js';
+import { ACK_PREFIX, ERROR_PREFIX, barePostgresInserts, cpuWaitSeconds, openRawSocket, pinSelf, pinningNote, spawnPinned, startsWith, stopProcess, SERVER_ENTRY } from './loadgen.js';
 import { cpuSeconds, dbQueries, ownCpuSeconds, pool, registerUsers, rssKiB, scratchDatabase } from './procs.js';
 
 const CLIENTS = Math.max(2, Math.floor(Number(process.env.BENCH_CLIENTS ?? 1000) / 2) * 2);
@@ -139,7 +128,7 @@ export const sendsScenario: Scenario = {
     try {
       if (adminUrl) scratch = await scratchDatabase(adminUrl);
       server = spawnPinned(
-        ['src/main.ts'],
+        [SERVER_ENTRY],
         {
           ...(scratch ? { DATABASE_URL: scratch.url } : {}),
           DATA_DIR: path.join(root, 'data'),

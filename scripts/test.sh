@@ -22,9 +22,10 @@ npm run typecheck
 header "lint (npm run lint)"
 npm run lint
 
-header "web client build (npm run build:web)"
-# Once, before the tests: servers started by the tests then find it fresh and never build.
-npm run build:web
+header "build (npm run build)"
+# Once, before the tests: the compiled server, the web client and the empty embedded database.
+# Servers started by the tests (scripts/start.mjs, as npm start) then find them fresh.
+npm run build
 
 header "tests on embedded PGlite (vitest run)"
 env -u TEST_DATABASE_URL npx vitest run "$@"

@@ -179,7 +179,7 @@ function fail(err: unknown, io: AdminIo, logger: Logger): number {
 export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<AdminDatabase> {
   try {
     return await openDatabase(
-      config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl, poolSize: 2 } : { kind: 'pglite', dataDir: config.dataDir },
+      config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl, poolSize: 2 } : { kind: 'pglite', dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers },
       logger,
     );
   } catch (err) {

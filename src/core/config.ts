@@ -8,6 +8,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** PGLITE_SHARED_BUFFERS: PostgreSQL's shared_buffers for the embedded database, such as "32MB". */
+  pgliteSharedBuffers: string;
   databaseUrl: string | null;
   redisUrl: string | null;
   uploadDir: string;
@@ -235,6 +237,25 @@ function bytes(env: Env, name: string, fallback: number | null): number | null {
   return n;
 }
 
+/**
+ * PostgreSQL's shared_buffers for the embedded database. PGlite's initdb writes 128MB, and the
+ * WebAssembly memory never shrinks once a buffer has been touched: a chat server's working set
+ * (recent messages, the members of active conversations) fits in much less. Measured in
+ * BENCHMARKS.md ("Embedded memory"); PGLITE_SHARED_BUFFERS gives more to a big installation.
+ */
+export const DEFAULT_PGLITE_SHARED_BUFFERS = '32MB';
+
+/** PostgreSQL's own size syntax (it is passed on as is), between 1MB and 16GB. */
+function pgliteSharedBuffers(env: Env): string {
+  const v = str(env, 'PGLITE_SHARED_BUFFERS', DEFAULT_PGLITE_SHARED_BUFFERS).trim();
+  const m = /^(\d{1,8})(kB|MB|GB)$/.exec(v);
+  const kb = m ? Number(m[1]) * { kB: 1, MB: 1024, GB: 1024 * 1024 }[m[2] as 'kB' | 'MB' | 'GB'] : NaN;
+  if (!m || kb < 1024 || kb > 16 * 1024 * 1024) {
+    throw new ConfigError('PGLITE_SHARED_BUFFERS', `expected a size between 1MB and 16GB in PostgreSQL's units, such as "32MB" or "1GB"; got "${v}"`);
+  }
+  return v;
+}
+
 function url(env: Env, name: string, protocols: string[]): string | null {
   const v = env[name];
   if (v === undefined || v === '') return null;
@@ -448,6 +469,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     port: int(env, 'PORT', 3000, 0, 65535),
     host,
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR', './data')),
+    pgliteSharedBuffers: pgliteSharedBuffers(env),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     uploadDir: path.resolve(cwd, str(env, 'UPLOAD_DIR', './uploads')),

@@ -8,12 +8,12 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { Logger } from '../core/logger.js';
 import { localLocks, tryAdvisoryLocks, type LockAttempt } from './advisory-locks.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { observePglite, observePostgres, QueryObservers, type QueryObserver } from './query-observers.js';
+import { MIGRATIONS_DIR, pgliteStartParams, pgliteTemplate, type PgliteSettings } from './pglite-setup.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -38,7 +38,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 /** Held around migrations so nodes starting together do not race (any constant will do). */
 const MIGRATION_LOCK_KEY = 0x70_61_72_6c; // "parl"
 
@@ -51,8 +50,8 @@ const PING_TIMEOUT_MS = 3_000;
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolSize?: number; stallTimeoutMs?: number; connectTimeoutMs?: number }
-  | { kind: 'pglite'; dataDir: string; checkpointIntervalMs?: number }
-  | { kind: 'memory'; checkpointIntervalMs?: number };
+  | ({ kind: 'pglite'; dataDir: string; checkpointIntervalMs?: number } & PgliteSettings)
+  | ({ kind: 'memory'; checkpointIntervalMs?: number } & PgliteSettings);
 
 /** Opens the configured database and brings its schema up to date. */
 export async function openDatabase(opts: DatabaseOptions, logger: Logger): Promise<Database> {
@@ -60,7 +59,7 @@ export async function openDatabase(opts: DatabaseOptions, logger: Logger): Promi
     const timeouts = { stallMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, connectMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS };
     return openPostgres(opts.url, opts.poolSize ?? 10, timeouts, logger);
   }
-  return openPglite(opts.kind === 'memory' ? null : opts.dataDir, logger, opts.checkpointIntervalMs);
+  return openPglite(opts.kind === 'memory' ? null : opts.dataDir, logger, opts, opts.checkpointIntervalMs);
 }
 
 async function openPostgres(url: string, poolSize: number, timeouts: { stallMs: number; connectMs: number }, logger: Logger): Promise<Database> {
@@ -86,7 +85,7 @@ async function openPostgres(url: string, poolSize: number, timeouts: { stallMs: 
     const reserved = await migrator.reserve();
     try {
       await reserved`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-      await migratePostgres(drizzlePostgres(migrator, { schema }), { migrationsFolder: MIGRATIONS });
+      await migratePostgres(drizzlePostgres(migrator, { schema }), { migrationsFolder: MIGRATIONS_DIR });
       await reserved`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     } finally {
       reserved.release();
@@ -200,7 +199,7 @@ export const PGLITE_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
  * left a folder PGlite takes for a database and can never open. Here the new database is made in
  * a staging folder, closed, and renamed into place, which a kill cannot leave half done.
  */
-async function createPgliteDir(pgdata: string, logger: Logger): Promise<void> {
+async function createPgliteDir(pgdata: string, startParams: string[], logger: Logger): Promise<void> {
   if (fs.existsSync(path.join(pgdata, 'PG_VERSION'))) return;
   if (fs.existsSync(pgdata)) {
     if (fs.readdirSync(pgdata).length > 0) {
@@ -215,31 +214,39 @@ async function createPgliteDir(pgdata: string, logger: Logger): Promise<void> {
   const staging = `${pgdata}.new`;
   fs.rmSync(staging, { recursive: true, force: true });
   const t0 = performance.now();
-  const fresh = await PGlite.create(staging);
+  const template = pgliteTemplate(logger);
+  const fresh = await PGlite.create(staging, { startParams, ...(template ? { loadDataDir: template } : {}) });
   await fresh.close();
   fs.renameSync(staging, pgdata);
-  logger.info({ dir: pgdata, ms: Math.round(performance.now() - t0) }, 'created the embedded database');
+  logger.info({ dir: pgdata, ms: Math.round(performance.now() - t0), from: template ? 'the build' : 'initdb' }, 'created the embedded database');
 }
 
-async function openPglite(dataDir: string | null, logger: Logger, checkpointIntervalMs = PGLITE_CHECKPOINT_INTERVAL_MS): Promise<Database> {
+async function openPglite(
+  dataDir: string | null,
+  logger: Logger,
+  settings: PgliteSettings,
+  checkpointIntervalMs = PGLITE_CHECKPOINT_INTERVAL_MS,
+): Promise<Database> {
   let lock: DirLock | null = null;
   let client: PGlite;
   const started = performance.now();
+  const startParams = pgliteStartParams(settings);
   if (dataDir) {
     fs.mkdirSync(dataDir, { recursive: true });
     lock = acquireDirLock(dataDir);
     try {
-      await createPgliteDir(path.join(dataDir, 'pglite'), logger);
-      client = await PGlite.create(path.join(dataDir, 'pglite'));
+      await createPgliteDir(path.join(dataDir, 'pglite'), startParams, logger);
+      client = await PGlite.create(path.join(dataDir, 'pglite'), { startParams });
     } catch (err) {
       lock.release();
       throw err;
     }
   } else {
-    client = await PGlite.create('memory://');
+    const template = pgliteTemplate(logger);
+    client = await PGlite.create('memory://', { startParams, ...(template ? { loadDataDir: template } : {}) });
   }
   const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder: MIGRATIONS });
+  await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   logger.info({ database: 'pglite', dataDir, ms: Math.round(performance.now() - started) }, 'database ready');
   // PGlite has no autovacuum, so nothing refreshes the planner's statistics: without them a
   // grown database gets plans made for an empty one. Analyze soon after start, then hourly.

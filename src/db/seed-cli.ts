@@ -9,7 +9,7 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, logDir: config.logDir });
   const database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers },
     logger,
   );
   try {

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { SmtpConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -32,13 +32,21 @@ export function createMailer(config: SmtpConfig | null, logger: Logger): Mailer 
   }
   // Bounded waits: a silent SMTP server must not hold a delivery (or a request) for ever.
   const options: SMTPTransport.Options = { url: config.url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
-  const transport: Transporter = nodemailer.createTransport(options);
+  // nodemailer is loaded with the first mail, not at start.
+  let transport: Promise<Transporter> | null = null;
+  let closed = false;
   return {
     enabled: true,
     async send(mail) {
-      const info = (await transport.sendMail({ from: config.from, ...mail })) as { messageId?: string };
+      transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(options));
+      const t = await transport;
+      if (closed) throw new Error('the mailer is closed');
+      const info = (await t.sendMail({ from: config.from, ...mail })) as { messageId?: string };
       logger.debug({ messageId: info.messageId, subject: mail.subject }, 'mail sent');
     },
-    close: () => transport.close(),
+    close: () => {
+      closed = true;
+      void transport?.then((t) => t.close());
+    },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * The relying-party side of OpenID Connect over `openid-client`: discovery (lazy, retried after a
  * failure), the authorization URL with state, nonce and PKCE (S256), and the code exchange with
- * ID token validation. Every request to the provider is bounded by a timeout.
+ * ID token validation. Every request to the provider is bounded by a timeout. `openid-client` is
+ * loaded with the first sign-in: an installation without OIDC never loads it.
  */
-import * as client from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import type { OidcConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { OidcClaims } from './oidc-profile.js';
@@ -23,8 +24,10 @@ export class OidcUnavailableError extends Error {
 /** Seconds each request to the provider may take. */
 export const OIDC_TIMEOUT_SECONDS = 5;
 
+const openIdClient = (): Promise<typeof OpenIdClient> => import('openid-client');
+
 export class OidcClient {
-  private configuration: Promise<client.Configuration> | null = null;
+  private configuration: Promise<OpenIdClient.Configuration> | null = null;
 
   constructor(
     private readonly settings: OidcConfig,
@@ -35,6 +38,7 @@ export class OidcClient {
 
   /** The authorization endpoint's URL for a new sign-in, and what its callback will need. */
   async begin(): Promise<{ url: string; pending: OidcPending }> {
+    const client = await openIdClient();
     const config = await this.discover();
     const pending: OidcPending = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier() };
     const url = client.buildAuthorizationUrl(config, {
@@ -54,6 +58,7 @@ export class OidcClient {
    * endpoint when the provider has one (many put e-mail and profile only there).
    */
   async finish(callbackQuery: string, pending: OidcPending): Promise<{ issuer: string; claims: OidcClaims }> {
+    const client = await openIdClient();
     const config = await this.discover();
     const current = new URL(this.redirectUri);
     current.search = callbackQuery;
@@ -79,7 +84,7 @@ export class OidcClient {
     return { issuer: idToken.iss, claims };
   }
 
-  private discover(): Promise<client.Configuration> {
+  private discover(): Promise<OpenIdClient.Configuration> {
     this.configuration ??= this.call(() => this.load()).catch((err: unknown) => {
       // Not cached: the next sign-in tries again (the provider may be back).
       this.configuration = null;
@@ -88,7 +93,8 @@ export class OidcClient {
     return this.configuration;
   }
 
-  private async load(): Promise<client.Configuration> {
+  private async load(): Promise<OpenIdClient.Configuration> {
+    const client = await openIdClient();
     const { issuer, clientId, clientSecret } = this.settings;
     // Config accepts http issuers on loopback addresses only (tests, development).
     const insecure = new URL(issuer).protocol === 'http:';
@@ -111,14 +117,14 @@ export class OidcClient {
     try {
       return await fn();
     } catch (err) {
-      if (unreachable(err)) throw new OidcUnavailableError(`the OpenID Connect provider is unavailable: ${(err as Error).message}`, { cause: err });
+      if (unreachable(err, await openIdClient())) throw new OidcUnavailableError(`the OpenID Connect provider is unavailable: ${(err as Error).message}`, { cause: err });
       throw err;
     }
   }
 }
 
 /** A network error, a timeout, or a 5xx answer: the provider's fault, not the sign-in's. */
-function unreachable(err: unknown): boolean {
+function unreachable(err: unknown, client: typeof OpenIdClient): boolean {
   if (err instanceof TypeError) return true;
   if (!(err instanceof client.ClientError)) return false;
   if (err.code === 'OAUTH_TIMEOUT' || err.code === 'OAUTH_ABORT') return true;

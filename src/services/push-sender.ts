@@ -3,11 +3,10 @@
  * in the settings table so every node signs with the same ones), and one push: encrypted
  * (aes128gcm) and signed (VAPID) by the `web-push` package, then POSTed by us to the address
  * the SSRF guard checked (web-push's own sender would resolve the name again, and speaks https
- * only).
+ * only). `web-push` is loaded when first needed, not at start.
  */
 import http from 'node:http';
 import https from 'node:https';
-import webpush from 'web-push';
 import type { PushConfig } from '../core/config.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { resolveWebhookTarget } from './webhook-guard.js';
@@ -21,6 +20,8 @@ export interface VapidKeys {
 
 const SETTINGS_KEY = 'vapid_keys';
 
+const webPush = async () => (await import('web-push')).default;
+
 /**
  * The VAPID keys: VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY when set, else the pair stored in the
  * settings table (made by the first node that needed one; the others read it).
@@ -29,6 +30,7 @@ export async function loadVapidKeys(repos: Pick<Repositories, 'uploads' | 'setti
   const subject = config.subject ?? fallbackSubject;
   if (config.vapid) return { ...config.vapid, subject };
   // Insert-if-absent then read: two nodes starting together end up with the same pair.
+  const webpush = await webPush();
   const stored = await repos.uploads.setting(SETTINGS_KEY, () => JSON.stringify(webpush.generateVAPIDKeys()));
   const keys = JSON.parse(stored) as { publicKey: string; privateKey: string };
   return { publicKey: keys.publicKey, privateKey: keys.privateKey, subject };
@@ -73,6 +75,7 @@ function retryAfter(header: string | string[] | undefined): number | null {
 /** Encrypts `payload` for the subscription, signs with VAPID, and POSTs it once. */
 export async function sendPush(target: PushTarget, payload: string, vapid: VapidKeys, opts: PushOptions): Promise<PushOutcome> {
   try {
+    const webpush = await webPush();
     const details = webpush.generateRequestDetails({ endpoint: target.endpoint, keys: { p256dh: target.p256dh, auth: target.auth } }, payload, {
       vapidDetails: vapid,
       TTL: opts.ttl,

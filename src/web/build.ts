@@ -1,7 +1,8 @@
 /**
- * Keeps dist/web up to date with its sources: a cheap mtime check, then (only when stale) one
- * build at a time across processes, written beside dist/web and swapped in whole, so a reader never
- * sees half a build and a build killed midway leaves the old one in place.
+ * Keeps a built folder (dist/web, dist/server) up to date with its sources: a cheap mtime check,
+ * then (only when stale) one build at a time across processes, written beside the folder and
+ * swapped in whole, so a reader never sees half a build and a build killed midway leaves the old
+ * one in place.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,8 @@ export interface WebBuildOptions {
   run: WebBuilder;
   /** How long to wait for another process's build before building anyway (ms). */
   lockWaitMs?: number;
+  /** The file in the folder whose age is the build's (default index.html); a build must write it. */
+  marker?: string;
 }
 
 const SKIP_DIRS = new Set(['node_modules', 'dist', '.git']);
@@ -37,11 +40,11 @@ export function newestMtime(p: string): number {
   return newest;
 }
 
-/** True when `distDir` has no index.html or one older than a source. */
-export function isStale(distDir: string, sources: string[]): boolean {
+/** True when `distDir` has no `marker` file (index.html) or one older than a source. */
+export function isStale(distDir: string, sources: string[], marker = 'index.html'): boolean {
   let built: number;
   try {
-    built = fs.statSync(path.join(distDir, 'index.html')).mtimeMs;
+    built = fs.statSync(path.join(distDir, marker)).mtimeMs;
   } catch {
     return true;
   }
@@ -119,31 +122,33 @@ async function buildUnlessFresh(distDir: string, opts: WebBuildOptions, logger: 
   const deadline = Date.now() + (opts.lockWaitMs ?? 180_000);
   let waiting = false;
   for (;;) {
-    if (!isStale(distDir, opts.sources)) return false;
+    if (!isStale(distDir, opts.sources, opts.marker)) return false;
     if (tryLock(lockPath)) break;
     if (Date.now() > deadline) {
-      logger.warn({ lockPath }, 'another process has been building the web client for too long; building here');
+      logger.warn({ lockPath }, 'another process has been building this for too long; building here');
       fs.rmSync(lockPath, { force: true });
       continue;
     }
-    if (!waiting) logger.info('another process is building the web client; waiting for it');
+    if (!waiting) logger.info({ dir: distDir }, 'another process is building this; waiting for it');
     waiting = true;
     await sleep(250);
   }
   try {
     removeLeftovers(distDir);
-    if (!isStale(distDir, opts.sources)) return false;
+    if (!isStale(distDir, opts.sources, opts.marker)) return false;
     const tmp = `${distDir}.tmp-${process.pid}-${Date.now()}`;
     const started = Date.now();
-    logger.info('building the web client (dist/web is missing or older than its sources)');
+    const name = path.relative(process.cwd(), distDir) || distDir;
+    logger.info({ dir: name }, 'building (missing or older than its sources)');
     try {
       await opts.run(tmp, logger);
-      if (!fs.existsSync(path.join(tmp, 'index.html'))) throw new Error('the build wrote no index.html');
+      const marker = opts.marker ?? 'index.html';
+      if (!fs.existsSync(path.join(tmp, marker))) throw new Error(`the build wrote no ${marker}`);
       swapIn(tmp, distDir);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
-    logger.info({ ms: Date.now() - started }, 'web client built');
+    logger.info({ dir: name, ms: Date.now() - started }, 'built');
     return true;
   } finally {
     fs.rmSync(lockPath, { force: true });

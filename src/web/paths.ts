@@ -7,5 +7,12 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const WEB_ROOT = path.join(REPO_ROOT, 'web');
 /** The built client that the server serves. */
 export const WEB_DIST = path.join(REPO_ROOT, 'dist', 'web');
+/** The compiled server (scripts/build.ts). */
+export const SERVER_DIST = path.join(REPO_ROOT, 'dist', 'server');
+/**
+ * True when this process runs the TypeScript sources (tsx: the tests and the dev loop), false in
+ * the compiled build, which serves the dist/web made with it and never loads Vite.
+ */
+export const FROM_SOURCE = import.meta.url.endsWith('.ts');
 /** Everything the bundle is made from: a change in any of these makes the build stale. */
 export const WEB_SOURCES = [WEB_ROOT, path.join(REPO_ROOT, 'src', 'client'), path.join(REPO_ROOT, 'src', 'protocol'), path.join(REPO_ROOT, 'src', 'web', 'vite.config.ts')];

@@ -41,7 +41,7 @@ export function webClient(opts: WebClientOptions, logger: Logger) {
           status = 'ready';
         },
         (err: unknown) => {
-          logger.error({ err }, 'the web client could not be built; / answers 503 until it is (npm run build:web)');
+          logger.error({ err }, 'the web client could not be built; / answers 503 until it is (npm run build)');
           status = fs.existsSync(path.join(opts.distDir, 'index.html')) ? 'ready' : 'failed';
         },
       );

@@ -15,7 +15,7 @@ const TEXT: Record<WebClientStatus, { title: string; body: string; refresh: bool
   },
   missing: {
     title: 'The web client is not built',
-    body: 'Run <code>npm run build:web</code>, then reload. The API is running: see <a href="/docs">/docs</a>.',
+    body: 'Run <code>npm run build</code>, then reload. The API is running: see <a href="/docs">/docs</a>.',
     refresh: false,
   },
 };

@@ -1,5 +1,5 @@
 /**
- * Vite configuration of the web client: used by `npm run build:web`, `npm run dev:web` and the
+ * Vite configuration of the web client: used by `npm run build`, `npm run dev:web` and the
  * server's in-process build (src/web/vite-build.ts). Sources in web/, output in dist/web.
  */
 import react from '@vitejs/plugin-react';

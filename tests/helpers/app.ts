@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppDeps } from '../../src/app.js';
+import { buildApp, type AppDeps, type ParleyApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 
 export interface TestApp {
-  app: FastifyInstance;
+  app: ParleyApp;
   database: Database;
   config: Config;
   close(): Promise<void>;

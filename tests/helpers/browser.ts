@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, type TestContext } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ensureWebBuild } from '../../src/web/build.js';
-import { defaultWebClient } from '../../src/web/index.js';
+import { webClientWithBuild } from '../../src/web/index.js';
 import { REPO_ROOT, WEB_DIST } from '../../src/web/paths.js';
 import { uniqueName, type Account } from './app.js';
 import { startTestServer, type TestServer } from './ws.js';
@@ -35,8 +35,7 @@ export async function ensureWebClientBuilt(): Promise<string> {
     if (!fs.existsSync(path.join(given, 'index.html'))) throw new Error(`E2E_WEB_DIST=${given} has no index.html`);
     return given;
   }
-  const { build } = defaultWebClient();
-  if (!build) throw new Error('defaultWebClient() has no build step');
+  const { build } = webClientWithBuild();
   // Vite bundles React for whatever NODE_ENV the building process has, and vitest sets "test":
   // without this the tests (and later `npm start`) would get React's development build.
   const nodeEnv = process.env.NODE_ENV;

@@ -1,4 +1,7 @@
-/** Runs Parley as a real child process (`node --import tsx src/main.ts`), as `npm start` does. */
+/**
+ * Runs Parley as a real child process, as `npm start` does: scripts/start.mjs runs the compiled
+ * build (dist/server), building it first if the sources changed since (npm test builds it up front).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,7 +34,8 @@ export interface ServerProcess {
 
 export function startServer(env: Record<string, string>, port: number): ServerProcess {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // Source maps: a stack trace in a failing test's output names the TypeScript lines.
+  const child = spawn(process.execPath, ['--enable-source-maps', 'scripts/start.mjs'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,98 @@
+/**
+ * `npm run build`: everything production runs, in dist/:
+ * - dist/server: the server compiled to plain JavaScript (esbuild; `node dist/server/main.js`,
+ *   `dist/server/admin-cli.js`, `dist/server/seed-cli.js`), with the SQL migrations beside it;
+ * - dist/web: the web client's static files (Vite);
+ * - dist/pglite-template.tar.gz: an empty embedded database with every migration applied, which a
+ *   fresh DATA_DIR is unpacked from instead of running initdb and the migrations at first start.
+ * Each part is rebuilt only when older than its sources (`--force` rebuilds all), into a folder
+ * beside it that is swapped in whole (src/web/build.ts), so a server never starts half a build.
+ * `npm start` (scripts/start.mjs) runs this first when anything is missing or stale; dist/build-stamp
+ * says when a whole build last succeeded.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { build as esbuild } from 'esbuild';
+import { createLogger } from '../src/core/logger.js';
+import { buildPgliteTemplate, MIGRATIONS_DIR, PGLITE_TEMPLATE } from '../src/db/pglite-setup.js';
+import { ensureWebBuild, isStale } from '../src/web/build.js';
+import { webClientWithBuild } from '../src/web/index.js';
+import { REPO_ROOT, SERVER_DIST, WEB_DIST } from '../src/web/paths.js';
+
+const force = process.argv.includes('--force');
+const logger = createLogger({ level: 'info', logDir: null });
+
+/** What the compiled server is made from: a change in any of these makes dist/server stale. */
+const SERVER_SOURCES = ['src', 'package.json', 'package-lock.json', 'scripts/build.ts'].map((p) => path.join(REPO_ROOT, p));
+
+/** Dependencies loaded from node_modules at run time rather than bundled (see compileServer). */
+const RUNTIME_EXTERNAL = [
+  '@electric-sql/pglite', // its .wasm and .data files, found next to it
+  'sharp', // native
+  '@node-rs/argon2', // native
+  'pino', // its transports run in worker threads that load pino-pretty, pino-roll by name
+  'pino-pretty',
+  'pino-roll',
+  'thread-stream',
+  '@fastify/swagger-ui', // serves its own static files
+  'vite', // the dev loop's in-process build only
+  '@vitejs/plugin-react',
+];
+
+async function compileServer(outDir: string): Promise<void> {
+  await esbuild({
+    entryPoints: { main: 'src/main.ts', 'admin-cli': 'src/admin-cli.ts', 'seed-cli': 'src/db/seed-cli.ts' },
+    absWorkingDir: REPO_ROOT,
+    outdir: outDir,
+    bundle: true,
+    // Dynamic imports (Redis, Vite, sharp's loader) stay separate chunks, loaded only when used.
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    // Plain JavaScript dependencies are bundled in: loading ~1,000 small files from node_modules
+    // took a third of a start. What finds its own files at run time (WebAssembly, native
+    // addons, worker threads, static assets) or is only for building stays in node_modules.
+    external: RUNTIME_EXTERNAL,
+    // Bundled CommonJS modules call require() for Node's own modules.
+    banner: { js: "import { createRequire as __parleyCreateRequire } from 'node:module'; const require = __parleyCreateRequire(import.meta.url);" },
+    // Readable stack traces and profiles: names kept, nothing minified. Maps for debugging
+    // (NODE_OPTIONS=--enable-source-maps).
+    keepNames: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    // Every module lands in dist/server itself: paths made from import.meta.url ('../..' to the
+    // repository, './migrations') mean the same from src/<dir>/ and from dist/server/.
+    chunkNames: '[name]-[hash]',
+  });
+  // The migrations are read at run time from beside the code (src/db/database.ts's MIGRATIONS_DIR).
+  fs.cpSync(MIGRATIONS_DIR, path.join(outDir, 'migrations'), { recursive: true });
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const sources = force ? [] : SERVER_SOURCES;
+  if (force) fs.rmSync(SERVER_DIST, { recursive: true, force: true });
+  const builtServer = await ensureWebBuild(SERVER_DIST, { sources, run: (out) => compileServer(out), marker: 'main.js' }, logger);
+  logger.info({ ms: Math.round(performance.now() - t0), rebuilt: builtServer }, 'server: dist/server');
+
+  const t1 = performance.now();
+  if (force) fs.rmSync(WEB_DIST, { recursive: true, force: true });
+  const builtWeb = await ensureWebBuild(WEB_DIST, webClientWithBuild().build, logger);
+  logger.info({ ms: Math.round(performance.now() - t1), rebuilt: builtWeb }, 'web client: dist/web');
+
+  const t2 = performance.now();
+  const templateStale =
+    force || isStale(path.dirname(PGLITE_TEMPLATE), [MIGRATIONS_DIR, path.join(REPO_ROOT, 'package-lock.json')], path.basename(PGLITE_TEMPLATE));
+  if (templateStale) await buildPgliteTemplate(PGLITE_TEMPLATE);
+  logger.info({ ms: Math.round(performance.now() - t2), rebuilt: templateStale }, 'empty database: dist/pglite-template.tar.gz');
+  // The whole build is as new as this (scripts/start.mjs compares the sources with it).
+  fs.writeFileSync(path.join(REPO_ROOT, 'dist', 'build-stamp'), `${new Date().toISOString()}\n`);
+  logger.flush();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`parley build: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
