@@ -31,10 +31,9 @@ const RUNTIME_EXTERNAL = [
   '@electric-sql/pglite', // its .wasm and .data files, found next to it
   'sharp', // native
   '@node-rs/argon2', // native
-  'pino', // its transports run in worker threads that load pino-pretty, pino-roll by name
+  'pino', // loads its own parts by name (pino-pretty, pino-roll: src/core/logger.ts)
   'pino-pretty',
   'pino-roll',
-  'thread-stream',
   '@fastify/swagger-ui', // serves its own static files
   'vite', // the dev loop's in-process build only
   '@vitejs/plugin-react',

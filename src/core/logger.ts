@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pino, type Logger, type TransportTargetOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type StreamEntry } from 'pino';
 import type { LogLevel } from './config.js';
 import { requestContext } from './request-context.js';
 
@@ -60,21 +61,67 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
-/** The one logger: JSON (or pretty in a terminal) on stdout, plus daily-rotated files in logDir. */
+/**
+ * A daily-rotated file (pino-roll) that takes lines at once: pino-roll opens its file
+ * asynchronously, and the lines logged meanwhile are kept and written first.
+ */
+class RollingFile implements DestinationStream {
+  private target: (DestinationStream & { flushSync(): void; end(): void }) | null = null;
+  private pending: string[] | null = [];
+
+  constructor(options: Record<string, unknown>) {
+    import('pino-roll')
+      .then(({ default: roll }) => roll(options))
+      .then(
+        (stream) => {
+          this.target = stream;
+          for (const line of this.pending ?? []) stream.write(line);
+          this.pending = null;
+          // Lines still buffered when the process exits are written before it does.
+          process.once('exit', () => {
+            try {
+              stream.flushSync();
+            } catch {
+              // a write in progress: nothing more can be done at exit
+            }
+          });
+        },
+        (err: unknown) => {
+          this.pending = null;
+          process.stderr.write(`parley: cannot write log files to ${String(options.file)}: ${(err as Error).message}\n`);
+        },
+      );
+  }
+
+  write(line: string): void {
+    if (this.target) this.target.write(line);
+    else this.pending?.push(line);
+  }
+}
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * The one logger: JSON (or pretty in a terminal) on stdout, plus daily-rotated files in logDir.
+ * Lines are written from this thread with buffered, asynchronous writes (flushed at exit), not
+ * through a transport's worker thread: that thread held about 18 MiB, 7 % of an idle server.
+ */
 export function createLogger(opts: LoggerOptions): Logger {
   if (opts.level === 'silent') return pino({ level: 'silent' });
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
-  const targets: TransportTargetOptions[] = [
-    pretty
-      ? { target: 'pino-pretty', level: opts.level, options: { destination: 1, translateTime: 'SYS:standard' } }
-      : { target: 'pino/file', level: opts.level, options: { destination: 1 } },
+  const streams: StreamEntry[] = [
+    {
+      level: opts.level,
+      stream: pretty
+        ? (requireHere('pino-pretty') as typeof import('pino-pretty'))({ destination: 1, translateTime: 'SYS:standard' })
+        : pino.destination({ dest: 1, sync: false }),
+    },
   ];
   if (opts.logDir) {
     fs.mkdirSync(opts.logDir, { recursive: true });
-    targets.push({
-      target: 'pino-roll',
+    streams.push({
       level: opts.level,
-      options: {
+      stream: new RollingFile({
         file: path.join(opts.logDir, opts.fileName ?? 'parley'),
         extension: '.log',
         frequency: 'daily',
@@ -82,23 +129,25 @@ export function createLogger(opts: LoggerOptions): Logger {
         limit: { count: 14 },
         mkdir: true,
         dateFormat: 'yyyy-MM-dd',
-      },
+      }),
     });
   }
-  return pino({
-    level: opts.level,
-    redact: { paths: REDACT, censor: '[redacted]' },
-    // Fastify takes the logger's own `req` serializer over its default one.
-    serializers: { req: requestSerializer },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    ...(opts.base ? { base: { pid: process.pid, ...opts.base } } : {}),
-    // Service and repository lines of a request (or a socket's frame) carry its id too, not only Fastify's own.
-    mixin: () => {
-      const context = requestContext.getStore();
-      if (!context) return {};
-      if (context.reqId) return { reqId: context.reqId };
-      return context.connectionId ? { connectionId: context.connectionId } : {};
+  return pino(
+    {
+      level: opts.level,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      // Fastify takes the logger's own `req` serializer over its default one.
+      serializers: { req: requestSerializer },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      ...(opts.base ? { base: { pid: process.pid, ...opts.base } } : {}),
+      // Service and repository lines of a request (or a socket's frame) carry its id too, not only Fastify's own.
+      mixin: () => {
+        const context = requestContext.getStore();
+        if (!context) return {};
+        if (context.reqId) return { reqId: context.reqId };
+        return context.connectionId ? { connectionId: context.connectionId } : {};
+      },
     },
-    transport: { targets },
-  });
+    pino.multistream(streams),
+  );
 }
