@@ -215,8 +215,14 @@ async function createPgliteDir(pgdata: string, startParams: string[], logger: Lo
   fs.rmSync(staging, { recursive: true, force: true });
   const t0 = performance.now();
   const template = pgliteTemplate(logger);
-  const fresh = await PGlite.create(staging, { startParams, ...(template ? { loadDataDir: template } : {}) });
-  await fresh.close();
+  if (template) {
+    // A copy of the build's empty database (a reflink where the file system has them): files
+    // only, no PGlite start.
+    fs.cpSync(template.dir, staging, { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
+  } else {
+    const fresh = await PGlite.create(staging, { startParams });
+    await fresh.close();
+  }
   fs.renameSync(staging, pgdata);
   logger.info({ dir: pgdata, ms: Math.round(performance.now() - t0), from: template ? 'the build' : 'initdb' }, 'created the embedded database');
 }
@@ -243,7 +249,7 @@ async function openPglite(
     }
   } else {
     const template = pgliteTemplate(logger);
-    client = await PGlite.create('memory://', { startParams, ...(template ? { loadDataDir: template } : {}) });
+    client = await PGlite.create('memory://', { startParams, ...(template ? { loadDataDir: template.tarball() } : {}) });
   }
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
