@@ -3,9 +3,9 @@
  * - dist/server: the server compiled to plain JavaScript (esbuild; `node dist/server/main.js`,
  *   `dist/server/admin-cli.js`, `dist/server/seed-cli.js`), with the SQL migrations beside it;
  * - dist/web: the web client's static files (Vite);
- * - dist/pglite-template (and .tar.gz): an empty embedded database with every migration applied,
- *   which a fresh DATA_DIR is copied from instead of running initdb and the migrations at first
- *   start (and the tests' in-memory databases are loaded from).
+ * - dist/pglite-template: an empty embedded database with every migration applied, as a folder
+ *   (a fresh DATA_DIR is a copy of it instead of initdb and the migrations at first start) and a
+ *   tarball (the tests' in-memory databases load it).
  * Each part is rebuilt only when older than its sources (`--force` rebuilds all), into a folder
  * beside it that is swapped in whole (src/web/build.ts), so a server never starts half a build.
  * `npm start` (scripts/start.mjs) runs this first when anything is missing or stale; dist/build-stamp
@@ -16,8 +16,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build as esbuild } from 'esbuild';
 import { createLogger } from '../src/core/logger.js';
-import { buildPgliteTemplate, MIGRATIONS_DIR, PGLITE_TEMPLATE, PGLITE_TEMPLATE_DIR } from '../src/db/pglite-setup.js';
-import { ensureWebBuild, isStale } from '../src/web/build.js';
+import { buildPgliteTemplate, MIGRATIONS_DIR, PGLITE_TEMPLATE_DIR, PGLITE_TEMPLATE_MARKER } from '../src/db/pglite-setup.js';
+import { ensureWebBuild } from '../src/web/build.js';
 import { webClientWithBuild } from '../src/web/index.js';
 import { REPO_ROOT, SERVER_DIST, WEB_DIST } from '../src/web/paths.js';
 
@@ -83,12 +83,13 @@ async function main(): Promise<void> {
   logger.info({ ms: Math.round(performance.now() - t1), rebuilt: builtWeb }, 'web client: dist/web');
 
   const t2 = performance.now();
-  const templateStale =
-    force ||
-    !fs.existsSync(path.join(PGLITE_TEMPLATE_DIR, 'PG_VERSION')) ||
-    isStale(path.dirname(PGLITE_TEMPLATE), [MIGRATIONS_DIR, path.join(REPO_ROOT, 'package-lock.json')], path.basename(PGLITE_TEMPLATE));
-  if (templateStale) await buildPgliteTemplate();
-  logger.info({ ms: Math.round(performance.now() - t2), rebuilt: templateStale }, 'empty database: dist/pglite-template.tar.gz');
+  if (force) fs.rmSync(PGLITE_TEMPLATE_DIR, { recursive: true, force: true });
+  const builtTemplate = await ensureWebBuild(
+    PGLITE_TEMPLATE_DIR,
+    { sources: force ? [] : [MIGRATIONS_DIR, path.join(REPO_ROOT, 'package-lock.json')], run: (out) => buildPgliteTemplate(out), marker: PGLITE_TEMPLATE_MARKER },
+    logger,
+  );
+  logger.info({ ms: Math.round(performance.now() - t2), rebuilt: builtTemplate }, 'empty database: dist/pglite-template');
   // The whole build is as new as this (scripts/start.mjs compares the sources with it).
   fs.writeFileSync(path.join(REPO_ROOT, 'dist', 'build-stamp'), `${new Date().toISOString()}\n`);
   logger.flush();

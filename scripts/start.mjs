@@ -18,7 +18,7 @@ const ENTRIES = ['main', 'admin-cli', 'seed-cli'];
 /** What the build is made from (scripts/build.ts lists each part's own). */
 const SOURCES = ['src', 'web', 'package.json', 'package-lock.json', 'scripts/build.ts'];
 /** One file of each part of the build: all must be there. */
-const BUILT = ['dist/server/main.js', 'dist/web/index.html', 'dist/pglite-template.tar.gz', 'dist/pglite-template/PG_VERSION'];
+const BUILT = ['dist/server/main.js', 'dist/web/index.html', 'dist/pglite-template/stamp.json'];
 /** Written by scripts/build.ts when a whole build has succeeded: its age is the build's. */
 const STAMP = 'dist/build-stamp';
 

@@ -215,16 +215,24 @@ async function createPgliteDir(pgdata: string, startParams: string[], logger: Lo
   fs.rmSync(staging, { recursive: true, force: true });
   const t0 = performance.now();
   const template = pgliteTemplate(logger);
+  let copied = false;
   if (template) {
     // A copy of the build's empty database (a reflink where the file system has them): files
-    // only, no PGlite start.
-    fs.cpSync(template.dir, staging, { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
-  } else {
+    // only, no PGlite start. A build swapping it meanwhile fails the copy: then initdb.
+    try {
+      fs.cpSync(template.dir, staging, { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
+      copied = true;
+    } catch (err) {
+      logger.warn({ err }, 'could not copy the empty database of the build; creating one');
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  if (!copied) {
     const fresh = await PGlite.create(staging, { startParams });
     await fresh.close();
   }
   fs.renameSync(staging, pgdata);
-  logger.info({ dir: pgdata, ms: Math.round(performance.now() - t0), from: template ? 'the build' : 'initdb' }, 'created the embedded database');
+  logger.info({ dir: pgdata, ms: Math.round(performance.now() - t0), from: copied ? 'the build' : 'initdb' }, 'created the embedded database');
 }
 
 async function openPglite(

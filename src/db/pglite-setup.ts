@@ -17,12 +17,14 @@ import type { Logger } from '../core/logger.js';
 
 /** The SQL migrations; beside the code in the build too (dist/server/migrations). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
-/** The empty database made at build time ('../..' is the repository from src/db/ and from dist/server/). */
-export const PGLITE_TEMPLATE = fileURLToPath(new URL('../../dist/pglite-template.tar.gz', import.meta.url));
-/** The same database as a folder, beside the tarball. */
-export const PGLITE_TEMPLATE_DIR = PGLITE_TEMPLATE.replace(/\.tar\.gz$/, '');
-/** Which migrations the template holds: it is used only when they are exactly this code's. */
-const TEMPLATE_STAMP = PGLITE_TEMPLATE.replace(/\.tar\.gz$/, '.json');
+/**
+ * The empty database made at build time ('../..' is the repository from src/db/ and from
+ * dist/server/): `pgdata/` (the database folder), `pgdata.tar.gz` (the same as a tarball) and
+ * `stamp.json` (which migrations it holds: it is used only when they are exactly this code's).
+ */
+export const PGLITE_TEMPLATE_DIR = fileURLToPath(new URL('../../dist/pglite-template', import.meta.url));
+/** The file a template build writes last (scripts/build.ts checks it). */
+export const PGLITE_TEMPLATE_MARKER = 'stamp.json';
 
 export interface PgliteSettings {
   /** PostgreSQL's shared_buffers, e.g. "32MB" (default DEFAULT_PGLITE_SHARED_BUFFERS, src/core/config.ts). */
@@ -52,12 +54,13 @@ export function pgliteTemplate(logger: Logger): PgliteTemplate | null {
   if (cached) return cached.template;
   let template: PgliteTemplate | null = null;
   try {
-    const stamp = JSON.parse(fs.readFileSync(TEMPLATE_STAMP, 'utf8')) as { migrations?: string };
+    const stamp = JSON.parse(fs.readFileSync(path.join(PGLITE_TEMPLATE_DIR, PGLITE_TEMPLATE_MARKER), 'utf8')) as { migrations?: string };
     if (stamp.migrations !== migrationsFingerprint()) {
       logger.info('the empty database in dist/ was made from other migrations; creating one instead (npm run build makes it again)');
-    } else if (fs.existsSync(path.join(PGLITE_TEMPLATE_DIR, 'PG_VERSION')) && fs.existsSync(PGLITE_TEMPLATE)) {
+    } else {
       let blob: Blob | null = null;
-      template = { dir: PGLITE_TEMPLATE_DIR, tarball: () => (blob ??= new Blob([fs.readFileSync(PGLITE_TEMPLATE)])) };
+      const tarball = path.join(PGLITE_TEMPLATE_DIR, 'pgdata.tar.gz');
+      template = { dir: path.join(PGLITE_TEMPLATE_DIR, 'pgdata'), tarball: () => (blob ??= new Blob([fs.readFileSync(tarball)])) };
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err }, 'could not read the empty database in dist/; creating one instead');
@@ -67,15 +70,12 @@ export function pgliteTemplate(logger: Logger): PgliteTemplate | null {
 }
 
 /**
- * Makes the empty database with every migration applied: the folder PGLITE_TEMPLATE_DIR, the
- * tarball PGLITE_TEMPLATE, and the stamp naming its migrations. Each is written aside and
- * renamed into place.
+ * Makes the empty database with every migration applied into `outDir` (a folder that does not
+ * exist yet; scripts/build.ts swaps it in whole): pgdata/, pgdata.tar.gz, then stamp.json.
  */
-export async function buildPgliteTemplate(): Promise<void> {
-  const tmpDir = `${PGLITE_TEMPLATE_DIR}.tmp-${process.pid}`;
-  fs.rmSync(tmpDir, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(PGLITE_TEMPLATE_DIR), { recursive: true });
-  const client = await PGlite.create(tmpDir, { startParams: pgliteStartParams() });
+export async function buildPgliteTemplate(outDir: string): Promise<void> {
+  fs.mkdirSync(outDir, { recursive: true });
+  const client = await PGlite.create(path.join(outDir, 'pgdata'), { startParams: pgliteStartParams() });
   let tarball: Blob;
   try {
     await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
@@ -84,11 +84,7 @@ export async function buildPgliteTemplate(): Promise<void> {
   } finally {
     await client.close();
   }
-  const tmpTar = `${PGLITE_TEMPLATE}.tmp-${process.pid}`;
-  fs.writeFileSync(tmpTar, Buffer.from(await tarball.arrayBuffer()));
-  fs.rmSync(PGLITE_TEMPLATE_DIR, { recursive: true, force: true });
-  fs.renameSync(tmpDir, PGLITE_TEMPLATE_DIR);
-  fs.renameSync(tmpTar, PGLITE_TEMPLATE);
-  fs.writeFileSync(TEMPLATE_STAMP, `${JSON.stringify({ migrations: migrationsFingerprint() })}\n`);
+  fs.writeFileSync(path.join(outDir, 'pgdata.tar.gz'), Buffer.from(await tarball.arrayBuffer()));
+  fs.writeFileSync(path.join(outDir, PGLITE_TEMPLATE_MARKER), `${JSON.stringify({ migrations: migrationsFingerprint() })}\n`);
   cached = null;
 }

@@ -28,7 +28,7 @@ describe('the compiled build (npm start)', () => {
     const server = await fx.start(env);
     await waitReady(server);
     // The build made everything start.mjs checks (npm test builds first; else start.mjs did).
-    for (const f of ['dist/server/main.js', 'dist/web/index.html', 'dist/pglite-template.tar.gz', 'dist/build-stamp']) {
+    for (const f of ['dist/server/main.js', 'dist/web/index.html', 'dist/pglite-template/stamp.json', 'dist/pglite-template/pgdata/PG_VERSION', 'dist/build-stamp']) {
       expect(fs.existsSync(path.join(ROOT, f)), f).toBe(true);
     }
     expect(server.output()).toMatch(/"from":"the build".*"msg":"created the embedded database"/);
