@@ -42,7 +42,7 @@ const RUNTIME_EXTERNAL = [
 
 async function compileServer(outDir: string): Promise<void> {
   await esbuild({
-    entryPoints: { main: 'src/main.ts', 'admin-cli': 'src/admin-cli.ts', 'seed-cli': 'src/db/seed-cli.ts' },
+    entryPoints: { main: 'src/main.ts', 'admin-cli': 'src/admin-cli.ts', 'seed-cli': 'src/seed-cli.ts' },
     absWorkingDir: REPO_ROOT,
     outdir: outDir,
     bundle: true,

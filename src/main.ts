@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { openDatabase } from './db/database.js';
 import { DirLockedError } from './db/dir-lock.js';
-import { isDatabaseUnavailable } from './db/sql.js';
+import { isDatabaseUnavailable } from './core/errors.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { scopesOf } from '../protocol/token-scopes.js';
 import { requiredScope } from './token-scope.js';
 import { AppError } from '../core/errors.js';
-import type { AccountsService, Actor } from '../services/accounts.service.js';
+import type { AccountsService } from '../services/accounts.service.js';
+import type { Actor } from '../services/identity.js';
 import type { SessionsService } from '../services/sessions.service.js';
 import { clearSessionCookie, CSRF_HEADER, isTrustedOrigin, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
 

@@ -5,15 +5,16 @@
  * Requests it authenticates are CSRF-checked (src/api/auth.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { UserRow } from '../db/repositories/users.repository.js';
 import type { User } from '../protocol/entities.js';
 import type { CookieAuthResult } from '../protocol/rest-sessions.js';
-import { hashToken } from '../services/accounts.service.js';
+import { hashToken, type UserRow } from '../services/identity.js';
 import type { Services } from '../services/index.js';
-import type { SessionMeta } from '../services/sessions.service.js';
+import type { SessionMeta } from '../services/identity.js';
 import { cleanUserAgent } from '../services/user-agent.js';
+import { isTrustedOrigin, SESSION_COOKIE } from '../core/origin.js';
 
-export const SESSION_COOKIE = 'parley_session';
+export { isTrustedOrigin, SESSION_COOKIE };
+
 /** The header that carries the CSRF token on POST, PUT, PATCH and DELETE made with the cookie. */
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -61,30 +62,6 @@ export async function startCookieSession(request: FastifyRequest, reply: Fastify
 export async function finishCookieSignIn(reply: FastifyReply, services: Services, token: string): Promise<string> {
   setSessionCookie(reply, token, { maxAgeSeconds: services.sessions.remainingSeconds(), publicUrl: services.sessions.publicUrl });
   return services.sessions.csrfToken(hashToken(token));
-}
-
-/**
- * Whether an Origin header names this server: PUBLIC_URL's origin, the request's own Host (any
- * scheme), or one of `extra` (CORS_ORIGINS for REST; none for the WebSocket).
- */
-export function isTrustedOrigin(origin: string, host: string | undefined, publicUrl: string | null, extra: readonly string[] = []): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return false;
-  const o = parsed.origin.toLowerCase();
-  if (publicUrl) {
-    try {
-      if (new URL(publicUrl).origin.toLowerCase() === o) return true;
-    } catch {
-      // PUBLIC_URL is validated at start; nothing to trust here otherwise.
-    }
-  }
-  if (host && parsed.host.toLowerCase() === host.toLowerCase()) return true;
-  return extra.includes(o);
 }
 
 /**

@@ -1,24 +1,15 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import { MAX_VALIDATION_ERRORS, quote } from '../core/errors.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
 const common: Options = { removeAdditional: false, useDefaults: true, allErrors: true, strict: false };
 
-/**
- * Problems a 400 lists at most: every problem is found (allErrors), but a body of 80,000 unknown
- * keys must not be answered with 80,000 details (issue 26.2: 869 KB in, 10 MB out).
- */
-export const MAX_VALIDATION_ERRORS = 10;
-/** Longest path, property name or problem text quoted in a 400 (a key can be as long as the body). */
-const MAX_QUOTED = 128;
-
 /** The problems of a failed validation, the first MAX_VALIDATION_ERRORS of them, with how many there were. */
 export type CappedErrors = ErrorObject[] & { total?: number };
-
-export const quote = (s: string): string => (s.length > MAX_QUOTED ? `${s.slice(0, MAX_QUOTED)}…` : s);
 
 function capped(validate: ValidateFunction): ValidateFunction {
   const run = ((data: unknown, cxt?: unknown) => {

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Ajv } from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { toAppError } from '../api/errors.js';
+import { toAppError } from '../core/errors.js';
 import { AppError, errorBody } from '../core/errors.js';
 import { parseUntrustedJson } from '../core/json.js';
 import { requestContext } from '../core/request-context.js';

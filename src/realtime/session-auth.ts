@@ -1,10 +1,10 @@
 /** Who a WebSocket belongs to: a bearer token from the auth frame, or the web client's session cookie. */
 import type { IncomingMessage } from 'node:http';
 import { fastifyCookie } from '@fastify/cookie';
-import { isTrustedOrigin, SESSION_COOKIE } from '../api/session-cookie.js';
+import { isTrustedOrigin, SESSION_COOKIE } from '../core/origin.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Actor } from '../services/accounts.service.js';
+import type { Actor } from '../services/identity.js';
 import type { Services } from '../services/index.js';
 import type { ConnectionRegistry } from './registry.js';
 

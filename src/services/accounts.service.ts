@@ -1,37 +1,25 @@
 import { hash, verify } from '@node-rs/argon2';
 import { cleanDisplayText } from '../core/display-text.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { AppError, badRequest, forbidden, notFound } from '../core/errors.js';
 import { decodeCursor, encodeCursor, clampLimit } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
-import type { UserRow } from '../db/repositories/users.repository.js';
-import type { SessionRow } from '../db/repositories/sessions.repository.js';
-import { DEFAULT_SESSION_POLICY, initialExpiry, type SessionMeta, type SessionPolicy } from './sessions.service.js';
+import { DEFAULT_SESSION_POLICY, initialExpiry, type SessionMeta, type SessionPolicy } from './identity.js';
 import type { User } from '../protocol/entities.js';
 import type { AdminService } from './admin.service.js';
 import type { SignupService } from './signup.service.js';
-import { newToken } from './tokens.service.js';
+import { newToken } from './identity.js';
 import type { EventPublisher } from './events.js';
 import type { UploadsService } from './uploads.service.js';
 import { isReservedUsername } from './mention-all.js';
 import { presentUser, type UserView } from './presenters.js';
 import { announceUser } from './user-updates.js';
+import { hashToken, type Actor } from './identity.js';
 
 /** argon2id, OWASP's minimum profile: 19 MiB, 2 passes. Hashing runs on libuv's thread pool. */
 const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-
-/** The signed-in caller of a request or socket. */
-export interface Actor {
-  user: UserRow;
-  sessionId: string;
-  tokenHash: string;
-  /** The session row's kind and flags (absent on actors built by hand, e.g. in tools). */
-  session?: Pick<SessionRow, 'kind' | 'cookie' | 'createdAt' | 'expiresAt' | 'scopes'>;
-  /** This request moved the session's expiry forward (sliding renewal): a cookie is sent again. */
-  renewed?: boolean;
-}
 
 /** An argon2id hash of a password, computed off the main thread. */
 export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2);
@@ -41,7 +29,6 @@ export const hashPassword = (password: string): Promise<string> => hash(password
  * hash, so its timing says something about a hash the caller chose, never about a stored token
  * (no constant-time comparison needed here, unlike METRICS_TOKEN and upload URL signatures).
  */
-export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 export class AccountsService {
   /** Verified against when a username is unknown, so timing does not reveal which usernames exist. */

@@ -3,7 +3,7 @@ import { clampLimit, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
 import { isUuid } from '../core/ids.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { AddBlock } from '../protocol/add-blocks.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { presentUser, type UserView } from './presenters.js';
 
 /**

@@ -7,8 +7,9 @@ import type { Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { AdminUser } from '../protocol/entities.js';
-import type { Actor } from './accounts.service.js';
-import { requireSiteAdmin, type AuditService } from './audit.service.js';
+import type { Actor } from './identity.js';
+import { type AuditService } from './audit.service.js';
+import { requireSiteAdmin } from './identity.js';
 import type { EventPublisher } from './events.js';
 import { presentUser, type UserView } from './presenters.js';
 

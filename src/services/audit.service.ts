@@ -1,11 +1,11 @@
 import { clampLimit, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
-import { forbidden } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { AuditRow } from '../db/repositories/audit.repository.js';
 import type { AuditEntry } from '../protocol/entities.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
+import { requireSiteAdmin } from './identity.js';
 
 /** What was done, `noun.pastVerb` like events. */
 export type AuditAction =
@@ -39,11 +39,6 @@ export interface AuditInput {
   targetUserId?: string | null;
   conversationId?: string | null;
   details?: Record<string, unknown>;
-}
-
-/** Throws 403 unless the caller is a site admin. */
-export function requireSiteAdmin(actor: Actor): void {
-  if (!actor.user.siteAdmin) throw forbidden('only a site admin may do this');
 }
 
 function presentAudit(row: AuditRow): AuditEntry {

@@ -9,10 +9,10 @@ import type { ConversationRow } from '../db/repositories/conversations.repositor
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { MemberRow, Position, Role } from '../db/repositories/members.repository.js';
 import type { Conversation, Member } from '../protocol/entities.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
 import { refuseBlockedAdds } from './add-blocks.service.js';
-import { requireSiteAdmin } from './audit.service.js';
+import { requireSiteAdmin } from './identity.js';
 import { appendEvent, memberPayload, type EventPublisher } from './events.js';
 import type { AuditService } from './audit.service.js';
 import { presentConversation, presentMember, presentUser, type MessagePresenter, type UserView } from './presenters.js';

@@ -10,7 +10,7 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Database } from '../db/database.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 
 /** The advisory-lock namespace of export slots ("ex"). */
 const LOCK_NAMESPACE = 0x6578;

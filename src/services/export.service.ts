@@ -12,7 +12,7 @@ import type { ConversationRow } from '../db/repositories/conversations.repositor
 import { GroupExportRepository, type ExportMessageRow } from '../db/repositories/group-export.repository.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { ExportedGroup, ExportedMember, ExportedMessage } from '../protocol/export.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
 import type { ExportGate } from './export-gate.js';

@@ -5,8 +5,9 @@ import { isUuid, newId } from '../core/ids.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { InviteRow } from '../db/repositories/invites.repository.js';
 import type { Invite } from '../protocol/rest-signup.js';
-import { hashToken, type Actor } from './accounts.service.js';
-import { requireSiteAdmin, type AuditService } from './audit.service.js';
+import { hashToken, type Actor } from './identity.js';
+import { type AuditService } from './audit.service.js';
+import { requireSiteAdmin } from './identity.js';
 
 export const DEFAULT_INVITE_HOURS = 168;
 

@@ -13,7 +13,7 @@ import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { Message } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { isAdmin, loadMembership, loadVisibleMessage, requireNotMuted } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { expandMentionAll, MENTION_ALL_NAMES, mentionAllIn, requireMayMentionAll } from './mention-all.js';

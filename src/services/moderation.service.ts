@@ -6,7 +6,7 @@ import { inTransaction, Rollback, type Repositories } from '../db/repositories/i
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
 import type { Ban } from '../protocol/entities.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
 import { appendEvent, memberPayload, type EventPublisher } from './events.js';

@@ -13,7 +13,7 @@ import type { Repositories } from '../db/repositories/index.js';
 import { NotificationsRepository, type DigestMention, type NewDelivery, type NotifyLevelValue, type PushSubscriptionRow } from '../db/repositories/notifications.repository.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EventPublisher } from './events.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { loadMembership } from './access.js';
 import type { Mailer } from './mailer.js';
 import { digestMail, pushNotification } from './notification-content.js';

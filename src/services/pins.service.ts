@@ -8,7 +8,7 @@ import type { MemberRow } from '../db/repositories/members.repository.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { Pin } from '../protocol/pins.js';
 import { MAX_PINS } from '../protocol/limits.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { isAdmin, loadMembership } from './access.js';
 import { appendEvent, type EventPublisher } from './events.js';
 import type { MessagePresenter } from './presenters.js';

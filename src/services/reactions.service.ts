@@ -2,7 +2,7 @@ import { badRequest, conflict } from '../core/errors.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { loadVisibleMessage, requireNotMuted } from './access.js';
 import type { EventPublisher } from './events.js';
 

@@ -3,7 +3,7 @@ import { clampLimit, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
 import { cjkRuns, fold, searchTerms } from '../db/search-terms.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { Message } from '../protocol/entities.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { loadMembership } from './access.js';
 import type { MessagePresenter } from './presenters.js';
 

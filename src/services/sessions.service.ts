@@ -5,35 +5,10 @@ import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { SessionRow } from '../db/repositories/sessions.repository.js';
 import type { LoginSession } from '../protocol/rest-sessions.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import type { EventPublisher } from './events.js';
 import { deviceLabel } from './user-agent.js';
-
-/** How long login sessions live (SESSION_IDLE_DAYS, SESSION_MAX_DAYS), in seconds. */
-export interface SessionPolicy {
-  /** An unused login session ends this long after its last use (each use slides it). */
-  idleSeconds: number;
-  /** A login session ends this long after it was opened, however much it is used; null = never. */
-  maxSeconds: number | null;
-}
-
-export const DEFAULT_SESSION_POLICY: SessionPolicy = { idleSeconds: 30 * 86_400, maxSeconds: 365 * 86_400 };
-
-/** Where a sign-in came from, kept with its session for the sessions list. */
-export interface SessionMeta {
-  /** The User-Agent, already trimmed (cleanUserAgent). */
-  userAgent: string | null;
-  /** The client address (request.ip: X-Forwarded-For when TRUST_PROXY believes it). */
-  ip: string | null;
-  /** The web client's HttpOnly cookie carries the token (CSRF-checked), not a bearer header. */
-  cookie?: boolean;
-}
-
-/** The expiry a login session opened now gets. */
-export function initialExpiry(policy: SessionPolicy, now = Date.now()): Date {
-  const idle = now + policy.idleSeconds * 1000;
-  return new Date(policy.maxSeconds === null ? idle : Math.min(idle, now + policy.maxSeconds * 1000));
-}
+import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './identity.js';
 
 const present = (row: SessionRow, currentId: string): LoginSession => ({
   id: row.id,

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { NewUser, UserRow } from '../db/repositories/users.repository.js';
 import type { AuthOptions } from '../protocol/rest-signup.js';
-import { hashToken } from './accounts.service.js';
+import { hashToken } from './identity.js';
 import { checkEmail, emailDomain } from './email-address.js';
 import type { SiteSettingsService } from './site-settings.service.js';
 

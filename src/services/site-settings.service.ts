@@ -1,7 +1,8 @@
 import { badRequest } from '../core/errors.js';
 import type { Repositories } from '../db/repositories/index.js';
-import type { Actor } from './accounts.service.js';
-import { requireSiteAdmin, type AuditService } from './audit.service.js';
+import type { Actor } from './identity.js';
+import { type AuditService } from './audit.service.js';
+import { requireSiteAdmin } from './identity.js';
 
 /** Who may create an account: anyone, holders of an invite, or owners of an address in an allowed domain. */
 export const SIGNUP_MODES = ['open', 'invite', 'domain'] as const;

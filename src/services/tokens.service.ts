@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { cleanDisplayText } from '../core/display-text.js';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.js';
 import { DEFAULT_CAPS } from '../core/config.js';
@@ -9,12 +8,13 @@ import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { SessionRow } from '../db/repositories/sessions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { ApiToken, User } from '../protocol/entities.js';
-import { hashToken, type Actor } from './accounts.service.js';
+import { hashToken, type Actor } from './identity.js';
 import type { AuditService } from './audit.service.js';
 import type { EventPublisher } from './events.js';
 import { isReservedUsername } from './mention-all.js';
 import { presentUser, type UserView } from './presenters.js';
 import { DEFAULT_TOKEN_SCOPES, TOKEN_SCOPES, type TokenScope } from '../protocol/token-scopes.js';
+import { newToken } from './identity.js';
 
 /** What a new token asks for: its name, lifetime and scopes (default: read and write). */
 export interface TokenRequest {
@@ -41,9 +41,6 @@ function grant(actor: Actor, asked: readonly TokenScope[] | undefined): { scopes
 /** API tokens one account may hold. */
 export const MAX_API_TOKENS = 50;
 
-/** A new opaque token; the prefix lets secret scanners recognise a leaked one. */
-export const newToken = (kind: 'session' | 'api'): string =>
-  (kind === 'api' ? 'parley_pat_' : '') + randomBytes(32).toString('base64url');
 
 const presentToken = (row: SessionRow): ApiToken => ({
   id: row.id,

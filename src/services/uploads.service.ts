@@ -12,8 +12,8 @@ import { Semaphore } from '../core/semaphore.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { Upload, User } from '../protocol/entities.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import type { Actor } from './accounts.service.js';
-import { requireSiteAdmin } from './audit.service.js';
+import type { Actor } from './identity.js';
+import { requireSiteAdmin } from './identity.js';
 import { presentUser, type MessagePresenter, type UserView } from './presenters.js';
 import type { UploadVariant, UrlSigner } from './url-signer.js';
 

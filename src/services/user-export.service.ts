@@ -12,7 +12,7 @@ import type { Db } from '../db/database.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { UserExportRepository } from '../db/repositories/user-export.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import type { ExportGate } from './export-gate.js';
 import { documentStream, EXPORT_PAGE_ROWS, jsonArrayPages } from './export-stream.js';
 

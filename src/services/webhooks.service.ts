@@ -12,7 +12,7 @@ import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
 import type { WebhookRow } from '../db/repositories/webhooks.repository.js';
 import type { ConversationEvent } from '../protocol/events.js';
-import type { Actor } from './accounts.service.js';
+import type { Actor } from './identity.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
 import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
-import { MAX_VALIDATION_ERRORS } from '../../src/api/validation.js';
+import { MAX_VALIDATION_ERRORS } from '../../src/core/errors.js';
 import { auth, register, startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
 
 /** A JSON object of n unknown keys (k0..), plus the given fields. */

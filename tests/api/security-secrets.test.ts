@@ -20,7 +20,7 @@ const { UrlSigner } = await import('../../src/services/url-signer.js');
 const { installMetricsRoute } = await import('../../src/api/metrics.js');
 const { installErrorHandlers } = await import('../../src/api/errors.js');
 const { Metrics } = await import('../../src/core/metrics.js');
-const { hashToken } = await import('../../src/services/accounts.service.js');
+const { hashToken } = await import('../../src/services/identity.js');
 
 afterEach(() => {
   spy.calls = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toAppError } from '../../src/api/errors.js';
+import { toAppError } from '../../src/core/errors.js';
 
 function withCode(code: string, message = 'boom'): Error {
   return Object.assign(new Error(message), { code });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
-import { DEMO_PASSWORD, seed } from '../../src/db/seed.js';
+import { DEMO_PASSWORD, seed } from '../../src/cli/seed.js';
 import { auth, register, startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

@@ -17,7 +17,7 @@ import { conversationTitle } from './inbox.js';
 import { MembersPanel } from './members-panel.js';
 import type { MessageActions } from './message-item.js';
 import { MessageList } from './message-list.js';
-import type { JumpTarget } from './shell.js';
+import type { JumpTarget } from '../jump-target.js';
 import { TypingIndicator } from './typing-indicator.js';
 
 const NO_PENDING: PendingMessage[] = [];

@@ -6,7 +6,7 @@ import { formatFull, formatInboxTime } from '../format.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { conversationTitle } from './inbox.js';
 import { Modal } from './modal.js';
-import type { JumpTarget } from './shell.js';
+import type { JumpTarget } from '../jump-target.js';
 import { useDebouncedSearch } from './use-debounced.js';
 
 /** The body with each query word marked (as text nodes, never HTML). */

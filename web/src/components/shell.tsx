@@ -13,15 +13,9 @@ import { NewGroupDialog } from './new-group-dialog.js';
 import { ProfileDialog } from './profile-dialog.js';
 import { AdminDialog } from './admin-dialog.js';
 import { SearchDialog } from './search-dialog.js';
+import type { JumpTarget } from '../jump-target.js';
 
 type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | null;
-
-/** What a jump from search asks the conversation view to show. */
-export interface JumpTarget {
-  conversationId: string;
-  seq: number;
-  messageId: string;
-}
 
 export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const store = useStore();

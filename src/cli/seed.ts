@@ -4,9 +4,9 @@
  */
 import type { Logger } from '../core/logger.js';
 import type { Services } from '../services/index.js';
-import type { Actor } from '../services/accounts.service.js';
-import type { Database } from './database.js';
-import { repositories } from './repositories/index.js';
+import type { Actor } from '../services/identity.js';
+import type { Database } from '../db/database.js';
+import { repositories } from '../db/repositories/index.js';
 
 export const DEMO_PASSWORD = 'parley-demo';
 

@@ -1,9 +1,9 @@
 /** `npm run seed`: replaces all data in the configured database with demo data. */
-import { buildApp } from '../app.js';
-import { ConfigError, loadConfig } from '../core/config.js';
-import { createLogger } from '../core/logger.js';
-import { openDatabase } from './database.js';
-import { DEMO_PASSWORD, seed } from './seed.js';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './core/config.js';
+import { createLogger } from './core/logger.js';
+import { openDatabase } from './db/database.js';
+import { DEMO_PASSWORD, seed } from './cli/seed.js';
 
 async function run(): Promise<void> {
   const config = loadConfig();

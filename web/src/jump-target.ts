@@ -1,0 +1,6 @@
+/** What a jump from search asks the conversation view to show. */
+export interface JumpTarget {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+}
