@@ -61,7 +61,7 @@ interface Start {
   /** KiB at ready, and after IDLE_MS of idling. */
   rssReady: number;
   rssIdle: number;
-  /** spawn → opening the database / the database's own opening / → listening, in ms. */
+  /** ms since the process began: modules loaded, database open (the two overlap), app built, listening. */
   split: number[];
 }
 
@@ -72,7 +72,6 @@ interface Start {
 async function timedStart(dataDir: string, scratch: string): Promise<Start> {
   const port = await freePort();
   const t0 = performance.now();
-  const epoch0 = Date.now();
   const env = { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, UPLOAD_DIR: path.join(scratch, 'uploads'), LOG_DIR: path.join(scratch, 'logs') };
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: ROOT,
@@ -102,12 +101,10 @@ async function timedStart(dataDir: string, scratch: string): Promise<Start> {
     const rssReady = rssKiB(child.pid!);
     await sleep(IDLE_MS);
     const rssIdle = rssKiB(child.pid!);
-    // pino's lines carry their time: spawn → opening the database → database ready → listening.
-    const line = (msg: string) => JSON.parse(out.split('\n').find((l) => l.includes(`"msg":"${msg}"`)) ?? '{}') as { time?: string; ms?: number };
-    const db = line('database ready');
-    const listening = line('Parley is ready');
-    const at = (l: { time?: string }) => (l.time ? Date.parse(l.time) - epoch0 : NaN);
-    return { ms, cpu, rssReady, rssIdle, split: [at(db) - (db.ms ?? NaN), db.ms ?? NaN, at(listening) - at(db)] };
+    // The server's own milestones, in ms since its process began (the "ready" line's startupMs).
+    const ready = JSON.parse(out.split('\n').find((l) => l.includes('"msg":"Parley is ready"')) ?? '{}') as { startupMs?: Record<string, number> };
+    const m = ready.startupMs ?? {};
+    return { ms, cpu, rssReady, rssIdle, split: [m.modulesLoaded ?? NaN, m.databaseOpen ?? NaN, m.appBuilt ?? NaN, m.listening ?? NaN] };
   } finally {
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -161,7 +158,7 @@ export const coldstartScenario: Scenario = {
         'max ms': Math.max(...ms).toFixed(0),
         'CPU s at ready': server ? med(server.map((s) => s.cpu)).toFixed(2) : '',
         'RSS MiB at ready / idle': server ? `${mib(med(server.map((s) => s.rssReady)))} / ${mib(med(server.map((s) => s.rssIdle)))}` : extra.rss ? mib(med(extra.rss)) : '',
-        'to database / database / app ms': server ? [0, 1, 2].map((k) => med(server.map((s) => s.split[k]!)).toFixed(0)).join(' / ') : '',
+        'modules / database / app / listening at ms': server ? [0, 1, 2, 3].map((k) => med(server.map((s) => s.split[k]!)).toFixed(0)).join(' / ') : '',
       });
       ctx.log(`  ${label}: ${ms.map((m) => m.toFixed(0)).join(', ')} ms`);
       return p.p50;

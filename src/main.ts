@@ -67,9 +67,12 @@ async function main(): Promise<void> {
   );
   opening.catch(() => {}); // awaited below; not unhandled while the modules load
   const [{ buildApp }, { defaultWebClient }] = await Promise.all([import('./app.js'), import('./web/index.js')]);
+  // Where a start's time goes, in ms since the process began (in the "ready" line).
+  const startup: Record<string, number> = { modulesLoaded: Math.round(performance.now()) };
   let database;
   try {
     database = await opening;
+    startup.databaseOpen = Math.round(performance.now());
   } catch (err) {
     if (err instanceof DirLockedError) fail(err.message);
     logger.fatal({ err }, 'could not open the database');
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
   }
 
   const app = await buildApp({ config, database, logger, bus, presenceStore, web: defaultWebClient() });
+  startup.appBuilt = Math.round(performance.now());
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -126,8 +130,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  startup.listening = Math.round(performance.now());
   logger.info(
-    { url: `http://${config.host}:${config.port}`, database: database.kind, bus: config.redisUrl ? 'redis' : 'local', nodeId },
+    { url: `http://${config.host}:${config.port}`, database: database.kind, bus: config.redisUrl ? 'redis' : 'local', nodeId, startupMs: startup },
     'Parley is ready',
   );
 }
