@@ -86,7 +86,11 @@ async function main(): Promise<void> {
   if (force) fs.rmSync(PGLITE_TEMPLATE_DIR, { recursive: true, force: true });
   const builtTemplate = await ensureWebBuild(
     PGLITE_TEMPLATE_DIR,
-    { sources: force ? [] : [MIGRATIONS_DIR, path.join(REPO_ROOT, 'package-lock.json')], run: (out) => buildPgliteTemplate(out), marker: PGLITE_TEMPLATE_MARKER },
+    {
+      sources: force ? [] : [MIGRATIONS_DIR, path.join(REPO_ROOT, 'package-lock.json'), path.join(REPO_ROOT, 'src', 'db', 'pglite-setup.ts')],
+      run: (out) => buildPgliteTemplate(out),
+      marker: PGLITE_TEMPLATE_MARKER,
+    },
     logger,
   );
   logger.info({ ms: Math.round(performance.now() - t2), rebuilt: builtTemplate }, 'empty database: dist/pglite-template');

@@ -19,7 +19,7 @@ import type { Logger } from '../core/logger.js';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 /**
  * The empty database made at build time ('../..' is the repository from src/db/ and from
- * dist/server/): `pgdata/` (the database folder), `pgdata.tar.gz` (the same as a tarball) and
+ * dist/server/): `pgdata/` (the database folder), `pgdata.tar` (the same as a tarball) and
  * `stamp.json` (which migrations it holds: it is used only when they are exactly this code's).
  */
 export const PGLITE_TEMPLATE_DIR = fileURLToPath(new URL('../../dist/pglite-template', import.meta.url));
@@ -59,8 +59,12 @@ export function pgliteTemplate(logger: Logger): PgliteTemplate | null {
       logger.info('the empty database in dist/ was made from other migrations; creating one instead (npm run build makes it again)');
     } else {
       let blob: Blob | null = null;
-      const tarball = path.join(PGLITE_TEMPLATE_DIR, 'pgdata.tar.gz');
-      template = { dir: path.join(PGLITE_TEMPLATE_DIR, 'pgdata'), tarball: () => (blob ??= new Blob([fs.readFileSync(tarball)])) };
+      const tarball = path.join(PGLITE_TEMPLATE_DIR, 'pgdata.tar');
+      const dir = path.join(PGLITE_TEMPLATE_DIR, 'pgdata');
+      // Both parts, or none (a template from an older build lacks one): then initdb.
+      if (fs.existsSync(tarball) && fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+        template = { dir, tarball: () => (blob ??= new Blob([fs.readFileSync(tarball)])) };
+      }
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ err }, 'could not read the empty database in dist/; creating one instead');
@@ -71,7 +75,7 @@ export function pgliteTemplate(logger: Logger): PgliteTemplate | null {
 
 /**
  * Makes the empty database with every migration applied into `outDir` (a folder that does not
- * exist yet; scripts/build.ts swaps it in whole): pgdata/, pgdata.tar.gz, then stamp.json.
+ * exist yet; scripts/build.ts swaps it in whole): pgdata/, pgdata.tar, then stamp.json.
  */
 export async function buildPgliteTemplate(outDir: string): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
@@ -80,11 +84,11 @@ export async function buildPgliteTemplate(outDir: string): Promise<void> {
   try {
     await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
     await client.query('CHECKPOINT');
-    tarball = await client.dumpDataDir('gzip');
+    tarball = await client.dumpDataDir('none');
   } finally {
     await client.close();
   }
-  fs.writeFileSync(path.join(outDir, 'pgdata.tar.gz'), Buffer.from(await tarball.arrayBuffer()));
+  fs.writeFileSync(path.join(outDir, 'pgdata.tar'), Buffer.from(await tarball.arrayBuffer()));
   fs.writeFileSync(path.join(outDir, PGLITE_TEMPLATE_MARKER), `${JSON.stringify({ migrations: migrationsFingerprint() })}\n`);
   cached = null;
 }
