@@ -121,7 +121,9 @@ describe.runIf(dbKind === 'pglite')('e2e: search, public groups, phone', () => {
     expect(overflow).toBe(0);
     await screenshot(bob.page, 'phone-conversation');
 
-    await bob.page.getByTestId('toggle-members').click();
+    // On a phone the header's actions are in its ⋯ menu.
+    await bob.page.getByTestId('header-menu-button').click();
+    await bob.page.getByTestId('header-menu-members').click();
     await bob.page.getByTestId('members-panel').locator('[data-testid="member"]').nth(1).waitFor();
     await screenshot(bob.page, 'phone-members');
     await bob.page.getByTestId('members-panel-close').click();
