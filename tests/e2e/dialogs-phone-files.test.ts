@@ -62,6 +62,8 @@ describe.runIf(dbKind === 'pglite')('e2e: dialogs, the phone header and file nam
     await page.keyboard.press('Enter');
     await page.getByTestId('header-menu').waitFor();
     await expect.poll(() => page.evaluate('document.activeElement?.dataset?.testid')).toBe('header-menu-pins');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate('document.activeElement?.dataset?.testid')).toBe('header-menu-members');
     await screenshot(page, 'phone-header-menu');
     await page.keyboard.press('Escape');
     await page.getByTestId('header-menu').waitFor({ state: 'detached' });

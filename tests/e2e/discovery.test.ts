@@ -30,6 +30,9 @@ describe.runIf(dbKind === 'pglite')('e2e: search, public groups, phone', () => {
     await postMessageApi(e2e.server, aliceAcc, secret, '秘密讨论，不给 Bob 看');
     // More than a page of history after them: the wanted message is not in the first page loaded.
     for (let i = 0; i < 60; i++) await postMessageApi(e2e.server, aliceAcc, planning, `filler ${i}`);
+    // Bob has read them all, so the conversation opens at the newest (unread ones would open at the first unread).
+    const read = await e2e.server.app.inject({ method: 'POST', url: `/api/v1/conversations/${planning}/read`, headers: { authorization: `Bearer ${bobAcc.token}` }, payload: { seq: 63 } });
+    if (read.statusCode !== 204) throw new Error(`read failed: ${read.statusCode} ${read.body}`);
     return { bobAcc, planning, secret, wanted, other };
   }
 

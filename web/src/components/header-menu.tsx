@@ -46,7 +46,15 @@ export function HeaderMenu({ items }: { items: HeaderMenuItem[] }) {
             if (e.key === 'Escape') {
               e.preventDefault();
               close();
+              return;
             }
+            // Arrow keys move between the items, as in any menu.
+            const step = { ArrowDown: 1, ArrowUp: -1 }[e.key];
+            if (step === undefined) return;
+            e.preventDefault();
+            const all = [...e.currentTarget.querySelectorAll<HTMLButtonElement>('[role="menuitem"]')];
+            const i = all.indexOf(document.activeElement as HTMLButtonElement);
+            all[(i + step + all.length) % all.length]?.focus();
           }}
         >
           {items.map((item, i) => (

@@ -81,7 +81,7 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
             data-testid="add-member"
             onKeyDown={(e) => {
               // Escape closes the search at the first press (not only clears its field).
-              if (e.key !== 'Escape' || e.defaultPrevented) return;
+              if (e.key !== 'Escape' || e.defaultPrevented || e.nativeEvent.isComposing) return;
               e.preventDefault();
               setAdding(false);
             }}

@@ -165,6 +165,9 @@ export function MessageList(props: MessageListProps) {
     if (!el) return;
     const observer = new IntersectionObserver(
       (entries) => {
+        // Not before the list has landed where the reader starts (live messages can come in
+        // while the first page loads, shown at the top for a moment).
+        if (!initialScrollDone.current) return;
         let max = seenRef.current;
         for (const e of entries) {
           if (!e.isIntersecting) continue;

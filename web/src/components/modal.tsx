@@ -36,7 +36,8 @@ export function Modal({ title, onClose, children, testId, wide }: ModalProps) {
       onKeyDown={(e) => {
         // Escape closes at the first press, also from a search field (whose own Escape would
         // only clear it). A control inside that handled Escape itself (a menu) prevented it.
-        if (e.key !== 'Escape' || e.defaultPrevented) return;
+        // (An Escape that cancels an input method's composition, as in Chinese, is left to it.)
+        if (e.key !== 'Escape' || e.defaultPrevented || e.nativeEvent.isComposing) return;
         e.preventDefault();
         ref.current?.close();
       }}
