@@ -237,7 +237,6 @@ export class ChatStore {
     this.rememberUsers(messages.map((m) => m.senderId));
   }
 
-
   setUser(u: User): void {
     this.update((s) => {
       const conversations = { ...s.conversations };
