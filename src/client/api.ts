@@ -178,6 +178,10 @@ export interface MessagePage {
 }
 export interface EventsQuery {
   after?: number;
+  /** Only events with a smaller seq. */
+  before?: number;
+  /** Only these event types, comma-separated. */
+  types?: string;
   limit?: number;
 }
 export interface EventPage {

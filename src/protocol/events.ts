@@ -1,6 +1,6 @@
 /** Conversation events: the REST events feed and WebSocket frames share these shapes. */
 import { Type, type Static } from 'typebox';
-import { Id, Member, Message, Timestamp, type ConversationShared } from './entities.js';
+import { Id, Member, Message, Timestamp, type ConversationShared, type Role } from './entities.js';
 
 const base = { conversationId: Id, seq: Type.Integer(), createdAt: Timestamp };
 
@@ -15,13 +15,30 @@ export interface EventPayloads {
   'reaction.added': { messageId: string; emoji: string; userId: string };
   'reaction.removed': { messageId: string; emoji: string; userId: string };
   'member.joined': { member: Member };
-  /** `reason`: absent when the member left by themself; "removed" by an admin; "banned"; "erased" (account erased). */
-  'member.left': { member: Member; reason?: 'removed' | 'banned' | 'erased' };
-  'member.updated': { member: Member };
-  'conversation.updated': { conversation: ConversationShared };
+  /**
+   * `reason`: absent when the member left by themself; "removed" by an admin; "banned"; "erased"
+   * (account erased). `by`: the admin who removed or banned them (absent in older events).
+   */
+  'member.left': { member: Member; reason?: 'removed' | 'banned' | 'erased'; by?: string };
+  /** `by`: who changed the member; `previousRole`: present when the role changed (both absent in older events). */
+  'member.updated': { member: Member; by?: string; previousRole?: Role };
+  /**
+   * `conversation` is the group as it is now; `changes` what this update set, with the values it
+   * set, and `by` who made it (both absent in older events).
+   */
+  'conversation.updated': { conversation: ConversationShared; by?: string; changes?: ConversationChanges };
   'conversation.deleted': Record<never, never>;
 }
 export type EventType = keyof EventPayloads;
+
+/** The group settings a conversation.updated set (only those it changed). */
+export interface ConversationChanges {
+  name?: string | null;
+  description?: string | null;
+  visibility?: 'public' | 'private' | null;
+  postingPolicy?: 'everyone' | 'admins';
+  mentionAllPolicy?: 'admins' | 'everyone' | 'nobody';
+}
 
 export type ConversationEvent = {
   [K in EventType]: { type: K; conversationId: string; seq: number; createdAt: string } & EventPayloads[K];
@@ -39,7 +56,10 @@ export const ConversationEventSchema = Type.Object(
     pinnedBy: Type.Optional(Type.Union([Id, Type.Null()])),
     member: Type.Optional(Type.Unknown()),
     reason: Type.Optional(Type.String()),
+    by: Type.Optional(Id),
+    previousRole: Type.Optional(Type.String()),
     conversation: Type.Optional(Type.Unknown()),
+    changes: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: true },
 );

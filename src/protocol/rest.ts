@@ -90,7 +90,13 @@ export const DirectBody = Type.Object({ userId: Id }, strict);
 
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export const HistoryQuery = Type.Object(
-  { before: Type.Optional(Seq), after: Type.Optional(Seq), limit: Type.Optional(Limit) },
+  {
+    before: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the page just before this seq (older messages)' })),
+    after: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the page just after this seq (newer messages; `after=lastReadSeq` opens at the first unread)' }),
+    ),
+    limit: Type.Optional(Limit),
+  },
   strict,
 );
 export const MessagePage = Type.Object({ messages: Type.Array(Message), hasMore: Type.Boolean() });
@@ -106,7 +112,18 @@ export const SendMessageBody = Type.Object(
 export type SendMessageBody = Static<typeof SendMessageBody>;
 export const EditMessageBody = Type.Object({ body: Type.String({ maxLength: MESSAGE_BODY_MAX * 2 }) }, strict);
 export const EventsQuery = Type.Object(
-  { after: Type.Optional(Seq), limit: Type.Optional(Limit) },
+  {
+    after: Type.Optional(Seq),
+    before: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'only events with a smaller seq' })),
+    types: Type.Optional(
+      Type.String({
+        maxLength: 400,
+        pattern: '^[a-z]+\\.[a-z]+(,[a-z]+\\.[a-z]+)*$',
+        description: 'only these event types, comma-separated (e.g. `member.joined,member.left,member.updated,conversation.updated` for the timeline\'s system lines)',
+      }),
+    ),
+    limit: Type.Optional(Limit),
+  },
   strict,
 );
 export const EventPage = Type.Object({ events: Type.Array(ConversationEventSchema), hasMore: Type.Boolean() });

@@ -13,7 +13,7 @@ import type { Actor } from './identity.js';
 import { isVisibleToAll, loadConversation, requireAdmin, requireMember, requireOwner } from './access.js';
 import { refuseBlockedAdds } from './add-blocks.service.js';
 import { requireSiteAdmin } from './identity.js';
-import { appendEvent, memberPayload, type EventPublisher } from './events.js';
+import { appendEvent, memberPayload, type ConversationUpdatePayload, type EventPublisher } from './events.js';
 import type { AuditService } from './audit.service.js';
 import { presentConversation, presentMember, presentUser, type MessagePresenter, type UserView } from './presenters.js';
 
@@ -233,7 +233,10 @@ export class ConversationsService {
     if (patch.retentionDays !== undefined && patch.retentionDays !== conv.retentionDays) changes.retentionDays = patch.retentionDays;
     if (Object.keys(changes).length === 0) return this.viewOne(actor.user.id, conv);
     const event = await inTransaction(this.db, async (tx) => {
-      const ev = await appendEvent(tx, conv.id, 'conversation.updated', {});
+      // Who and what, kept for the timeline's system lines ("Alice renamed the group to …");
+      // retention is left out: it is shown in the settings, not announced.
+      const { retentionDays: _retention, ...announced } = changes;
+      const ev = await appendEvent(tx, conv.id, 'conversation.updated', { payload: { by: actor.user.id, changes: announced } satisfies ConversationUpdatePayload });
       if (!ev) throw notFound('group');
       requireAdmin(requireMember(conv, await tx.members.find(conv.id, actor.user.id)));
       await tx.conversations.update(conv.id, changes);
@@ -337,10 +340,11 @@ export class ConversationsService {
         await tx.members.setMute(conv.id, userId, null);
       }
       const updated = (await tx.members.setRole(conv.id, userId, role))!;
-      events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated) }))!);
+      events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated, undefined, { by: actor.user.id, previousRole: nowTarget!.role }) }))!);
       if (role === 'owner') {
+        // Only the owner hands ownership over.
         const me = (await tx.members.setRole(conv.id, actor.user.id, 'admin'))!;
-        events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(me) }))!);
+        events.push((await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(me, undefined, { by: actor.user.id, previousRole: 'owner' }) }))!);
       }
       await this.audit.record(
         { actorId: actor.user.id, action: 'member.role_changed', targetUserId: userId, conversationId: conv.id, details: { from: nowTarget!.role, to: role } },
@@ -372,7 +376,7 @@ export class ConversationsService {
       await tx.conversations.addMemberCount(conv.id, -1);
       const byAdmin = userId !== actor.user.id;
       if (byAdmin) await this.audit.record({ actorId: actor.user.id, action: 'member.removed', targetUserId: userId, conversationId: conv.id }, tx);
-      return (await appendEvent(tx, conv.id, 'member.left', { seq, payload: memberPayload(removed, byAdmin ? 'removed' : undefined) }))!;
+      return (await appendEvent(tx, conv.id, 'member.left', { seq, payload: byAdmin ? memberPayload(removed, 'removed', { by: actor.user.id }) : memberPayload(removed) }))!;
     });
     await this.publisher.publish([event], [userId]);
   }

@@ -4,7 +4,7 @@ import type { Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { EventType } from '../db/schema.js';
 import type { Bus } from '../events/bus.js';
-import type { ConversationEvent } from '../protocol/events.js';
+import type { ConversationChanges, ConversationEvent } from '../protocol/events.js';
 import type { EphemeralFrame } from '../protocol/frames.js';
 import type { Role } from '../protocol/entities.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
@@ -20,10 +20,24 @@ export interface MemberPayload {
   addedBy?: string | null;
   /** Why a member left: absent when they left themselves; `erased`: their account was erased. */
   reason?: 'removed' | 'banned' | 'erased';
+  /** Who removed, banned or changed the member (for the timeline's system lines). */
+  by?: string;
+  /** The role before a role change. */
+  previousRole?: Role;
+}
+
+/** What a conversation.updated keeps: who made it and what it set, for the timeline's system lines. */
+export interface ConversationUpdatePayload {
+  by?: string;
+  changes?: ConversationChanges;
 }
 
 /** The payload of a member event, from the membership row (and why a member left). */
-export const memberPayload = (m: MemberRow, reason?: MemberPayload['reason']): Record<string, unknown> =>
+export const memberPayload = (
+  m: MemberRow,
+  reason?: MemberPayload['reason'],
+  extra: Pick<MemberPayload, 'by' | 'previousRole'> = {},
+): Record<string, unknown> =>
   ({
     userId: m.userId,
     role: m.role,
@@ -31,6 +45,8 @@ export const memberPayload = (m: MemberRow, reason?: MemberPayload['reason']): R
     mutedUntil: m.mutedUntil?.toISOString() ?? null,
     addedBy: m.addedBy ?? null,
     ...(reason ? { reason } : {}),
+    ...(extra.by ? { by: extra.by } : {}),
+    ...(extra.previousRole && extra.previousRole !== m.role ? { previousRole: extra.previousRole } : {}),
   }) satisfies MemberPayload;
 
 /**
@@ -62,8 +78,9 @@ export async function eventsAfter(
   conversationId: string,
   after: number,
   limit: number,
+  only: { before?: number; types?: readonly string[] } = {},
 ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
-  const { rows, hasMore } = await repos.events.listAfter(conversationId, after, limit);
+  const { rows, hasMore } = await repos.events.listAfter(conversationId, after, limit, only);
   return { events: await renderEvents(repos, presence, messages, rows), hasMore };
 }
 
@@ -125,13 +142,17 @@ export async function renderEvents(
         const user = userById.get(p.userId);
         if (!user) break;
         const member = presentMember({ role: p.role, joinedAt: new Date(p.joinedAt), mutedUntil: p.mutedUntil ? new Date(p.mutedUntil) : null, addedBy: p.addedBy ?? null }, user, presence);
-        if (r.type === 'member.left' && p.reason) out.push({ type: r.type, ...head, member, reason: p.reason });
+        const by = p.by ? { by: p.by } : {};
+        if (r.type === 'member.left') out.push({ type: r.type, ...head, member, ...(p.reason ? { reason: p.reason } : {}), ...by });
+        else if (r.type === 'member.updated') out.push({ type: r.type, ...head, member, ...by, ...(p.previousRole ? { previousRole: p.previousRole } : {}) });
         else out.push({ type: r.type, ...head, member });
         break;
       }
-      case 'conversation.updated':
-        if (conv) out.push({ type: r.type, ...head, conversation: presentConversationShared(conv, lastMessage) });
+      case 'conversation.updated': {
+        const p = r.payload as ConversationUpdatePayload;
+        if (conv) out.push({ type: r.type, ...head, conversation: presentConversationShared(conv, lastMessage), ...(p.by ? { by: p.by } : {}), ...(p.changes ? { changes: p.changes } : {}) });
         break;
+      }
       case 'conversation.deleted':
         out.push({ type: r.type, ...head });
         break;

@@ -305,13 +305,14 @@ export class MessagesService {
   async events(
     actor: Actor,
     conversationId: string,
-    query: { after?: number; limit?: number },
+    query: { after?: number; before?: number; types?: string; limit?: number },
   ): Promise<{ events: ConversationEvent[]; hasMore: boolean }> {
     // As history: the page is read beside the membership check and shown only once it passed.
     if (!isUuid(conversationId)) throw notFound('conversation');
+    const only = { before: query.before, types: query.types?.split(',') };
     const [, page] = await Promise.all([
       loadMembership(this.repos, conversationId, actor.user.id),
-      eventsAfter(this.repos, this.presence, this.view, conversationId, query.after ?? 0, clampLimit(query.limit)),
+      eventsAfter(this.repos, this.presence, this.view, conversationId, query.after ?? 0, clampLimit(query.limit), only),
     ]);
     return page;
   }

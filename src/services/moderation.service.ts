@@ -77,7 +77,7 @@ export class ModerationService {
       if (target) {
         const removed = (await tx.members.delete(conv.id, userId))!;
         await tx.conversations.addMemberCount(conv.id, -1);
-        ev = await appendEvent(tx, conv.id, 'member.left', { payload: memberPayload(removed, 'banned') });
+        ev = await appendEvent(tx, conv.id, 'member.left', { payload: memberPayload(removed, 'banned', { by: actor.user.id }) });
       }
       if (banned || ev) {
         await this.audit.record({ actorId: actor.user.id, action: 'member.banned', targetUserId: userId, conversationId: conv.id, details: { wasMember: ev !== null } }, tx);
@@ -128,7 +128,7 @@ export class ModerationService {
       if (until) await tx.mutes.set(conv.id, userId, until, actor.user.id);
       else await tx.mutes.clear(conv.id, userId);
       const updated = (await tx.members.setMute(conv.id, userId, until))!;
-      const ev = (await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated) }))!;
+      const ev = (await appendEvent(tx, conv.id, 'member.updated', { payload: memberPayload(updated, undefined, { by: actor.user.id }) }))!;
       await this.audit.record(
         {
           actorId: actor.user.id,

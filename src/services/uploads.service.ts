@@ -38,6 +38,15 @@ export function cleanFilename(raw: string | undefined): string {
   return [...safe].slice(0, 200).join('') || 'file';
 }
 
+/**
+ * A multipart filename parameter as browsers wrote it: the HTML standard has them percent-encode
+ * only `"` (%22), LF (%0A) and CR (%0D), leaving `%` itself alone, so exactly those three are
+ * decoded (a name that really holds "%41" stays as it is).
+ */
+export function decodeMultipartFilename(raw: string | undefined): string | undefined {
+  return raw?.replace(/%(22|0A|0D)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 /** Content-Disposition per RFC 6266 and 5987: an ASCII fallback plus the UTF-8 name. */
 export function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');

@@ -483,6 +483,46 @@ describe('lastMessage and lastSeq', () => {
   });
 });
 
+describe('system lines from the events feed (types, before, by, changes)', () => {
+  const SYSTEM = 'member.joined,member.left,member.updated,conversation.updated';
+
+  it('filters by type and range, and says who changed what', async () => {
+    const [owner, ann, bob] = (await users(3)) as [Account, Account, Account];
+    const group = await createGroup(owner, [ann]);
+    await send(owner, group.id, 'hello 你好');
+    expect((await call('POST', `/groups/${group.id}/members`, owner, { userId: bob.user.id })).statusCode).toBe(201);
+    await send(bob, group.id, 'hi');
+    expect((await call('PATCH', `/groups/${group.id}/members/${bob.user.id}`, owner, { role: 'admin' })).statusCode).toBe(200);
+    expect((await call('PATCH', `/groups/${group.id}`, owner, { name: '新名字 New name' })).statusCode).toBe(200);
+    expect((await call('DELETE', `/groups/${group.id}/members/${ann.user.id}`, bob)).statusCode).toBe(204);
+    expect((await call('DELETE', `/groups/${group.id}/members/${bob.user.id}`, bob)).statusCode).toBe(204);
+
+    const page = await events(owner, group.id, `?types=${SYSTEM}`);
+    expect(page.hasMore).toBe(false);
+    const shapes = page.events.map((e) => {
+      const x = e as ConversationEvent & { by?: string; previousRole?: string; reason?: string; changes?: unknown };
+      return { type: x.type, user: x.member?.user.id, addedBy: (x.member as { addedBy?: string } | undefined)?.addedBy, by: x.by, previousRole: x.previousRole, reason: x.reason, changes: x.changes };
+    });
+    expect(shapes).toEqual([
+      { type: 'member.joined', user: bob.user.id, addedBy: owner.user.id, by: undefined, previousRole: undefined, reason: undefined, changes: undefined },
+      { type: 'member.updated', user: bob.user.id, addedBy: owner.user.id, by: owner.user.id, previousRole: 'member', reason: undefined, changes: undefined },
+      { type: 'conversation.updated', user: undefined, addedBy: undefined, by: owner.user.id, previousRole: undefined, reason: undefined, changes: { name: '新名字 New name' } },
+      { type: 'member.left', user: ann.user.id, addedBy: owner.user.id, by: bob.user.id, previousRole: undefined, reason: 'removed', changes: undefined },
+      // Leaving by oneself: no reason, no "by".
+      { type: 'member.left', user: bob.user.id, addedBy: owner.user.id, by: undefined, previousRole: undefined, reason: undefined, changes: undefined },
+    ]);
+    // A range: after the join, before the removal.
+    const seqs = page.events.map((e) => e.seq);
+    const ranged = await events(owner, group.id, `?types=${SYSTEM}&after=${seqs[0]}&before=${seqs[3]}`);
+    expect(ranged.events.map((e) => e.seq)).toEqual(seqs.slice(1, 3));
+    // Without the new parameters the feed is as before: every event.
+    expect((await events(owner, group.id, '')).events.map((e) => e.type)).toEqual([
+      'message.created', 'member.joined', 'message.created', 'member.updated', 'conversation.updated', 'member.left', 'member.left',
+    ]);
+    expectError(await call('GET', `/conversations/${group.id}/events?types=member joined`, owner), 400, 'validation_failed');
+  });
+});
+
 describe('a conversation with 1005 messages', () => {
   let owner: Account;
   let member: Account;

@@ -761,13 +761,16 @@ describe('events feed of a group', () => {
     expectMemberShape(joined.member!);
     expect(joined.member).toMatchObject({ user: { id: joiner.user.id }, role: 'member' });
 
-    expect(Object.keys(updated).sort()).toEqual(['conversation', 'conversationId', 'createdAt', 'seq', 'type']);
+    // Besides the contract's fields: who made the change and what it set (docs/protocol.md).
+    expect(Object.keys(updated).sort()).toEqual(['by', 'changes', 'conversation', 'conversationId', 'createdAt', 'seq', 'type']);
+    expect(updated).toMatchObject({ by: owner.user.id, changes: { name: '周会 📅' } });
     const shared = updated.conversation!;
     expect(shared).toMatchObject({ id: group.id, kind: 'group', name: '周会 📅', visibility: 'public' });
     for (const perViewer of ['unreadCount', 'lastReadSeq', 'mentionCount', 'peer']) expect(shared).not.toHaveProperty(perViewer);
 
-    expect(Object.keys(roleChanged).sort()).toEqual(['conversationId', 'createdAt', 'member', 'seq', 'type']);
+    expect(Object.keys(roleChanged).sort()).toEqual(['by', 'conversationId', 'createdAt', 'member', 'previousRole', 'seq', 'type']);
     expect(roleChanged.member).toMatchObject({ user: { id: joiner.user.id }, role: 'admin' });
+    expect(roleChanged).toMatchObject({ by: owner.user.id, previousRole: 'member' });
 
     expect(Object.keys(left).sort()).toEqual(['conversationId', 'createdAt', 'member', 'seq', 'type']);
     expect(left.member).toMatchObject({ user: { id: joiner.user.id } });

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
-import { cleanFilename, contentDisposition } from '../../src/services/uploads.service.js';
+import { cleanFilename, contentDisposition, decodeMultipartFilename } from '../../src/services/uploads.service.js';
 import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -42,6 +42,17 @@ describe('file names', () => {
     const res = await upload(a, '../../../etc/passwd', Buffer.from('root:x:0:0'));
     expect(res.statusCode).toBe(201);
     expect(res.json().filename).toBe('passwd');
+  });
+
+  it('decodes a filename the way browsers encode it in multipart (%22, %0A, %0D), and nothing else', async () => {
+    const a = await register(t.app);
+    // What Chromium sends for a file named "report".png: the quotes percent-encoded.
+    const res = await upload(a, '%22report%22.png', png);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().filename).toBe('"report".png');
+    const zh = await upload(a, '%22报告%22 %41.txt', Buffer.from('hello'));
+    expect(zh.json().filename).toBe('"报告" %41.txt');
+    expect(decodeMultipartFilename('a%0Ab%0dc%2522.txt')).toBe('a\nb\rc%2522.txt');
   });
 
   it('sends RFC 6266/5987 Content-Disposition with an ASCII fallback', () => {

@@ -30,6 +30,9 @@ describe.runIf(dbKind === 'pglite')('e2e: search, public groups, phone', () => {
     await postMessageApi(e2e.server, aliceAcc, secret, '秘密讨论，不给 Bob 看');
     // More than a page of history after them: the wanted message is not in the first page loaded.
     for (let i = 0; i < 60; i++) await postMessageApi(e2e.server, aliceAcc, planning, `filler ${i}`);
+    // Bob has read them all, so the conversation opens at the newest (unread ones would open at the first unread).
+    const read = await e2e.server.app.inject({ method: 'POST', url: `/api/v1/conversations/${planning}/read`, headers: { authorization: `Bearer ${bobAcc.token}` }, payload: { seq: 63 } });
+    if (read.statusCode !== 204) throw new Error(`read failed: ${read.statusCode} ${read.body}`);
     return { bobAcc, planning, secret, wanted, other };
   }
 
@@ -121,7 +124,9 @@ describe.runIf(dbKind === 'pglite')('e2e: search, public groups, phone', () => {
     expect(overflow).toBe(0);
     await screenshot(bob.page, 'phone-conversation');
 
-    await bob.page.getByTestId('toggle-members').click();
+    // On a phone the header's actions are in its ⋯ menu.
+    await bob.page.getByTestId('header-menu-button').click();
+    await bob.page.getByTestId('header-menu-members').click();
     await bob.page.getByTestId('members-panel').locator('[data-testid="member"]').nth(1).waitFor();
     await screenshot(bob.page, 'phone-members');
     await bob.page.getByTestId('members-panel-close').click();

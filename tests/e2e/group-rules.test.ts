@@ -61,7 +61,9 @@ describe.runIf(dbKind === 'pglite')('e2e: group rules', () => {
     await input.fill('');
 
     // Bob opens the pins panel (empty); the owner pins the welcome message; it appears live.
-    await bob.page.getByTestId('toggle-pins').click();
+    // On a phone the header's actions are in its ⋯ menu.
+    await bob.page.getByTestId('header-menu-button').click();
+    await bob.page.getByTestId('header-menu-pins').click();
     await bob.page.getByTestId('pins-empty').waitFor();
     const welcome = byId(alice.page, welcomeId);
     await welcome.hover();
@@ -80,7 +82,9 @@ describe.runIf(dbKind === 'pglite')('e2e: group rules', () => {
     await bob.page.locator('[data-testid="connection-state"][data-state="online"]').waitFor({ state: 'attached' });
     if ((await bob.page.locator(`[data-testid="conversation"][data-conversation-id="${groupId}"]`).count()) === 0) await openConversation(bob.page, groupId);
     await bob.page.getByTestId('announcement-note').waitFor();
-    await bob.page.getByTestId('toggle-pins').click();
+    // On a phone the header's actions are in its ⋯ menu.
+    await bob.page.getByTestId('header-menu-button').click();
+    await bob.page.getByTestId('header-menu-pins').click();
     await bob.page.locator(`[data-testid="pinned-message"][data-message-id="${welcomeId}"]`).waitFor();
 
     // The owner unpins from the panel: it leaves Bob's list live.

@@ -10,6 +10,7 @@ import { CursorQuery } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
 import type { UploadVariant } from '../../services/url-signer.js';
 import { bearerToken } from '../auth.js';
+import { decodeMultipartFilename } from '../../services/uploads.service.js';
 
 const SignedQuery = Type.Object(
   { expires: Type.Optional(Type.String({ maxLength: 16 })), sig: Type.Optional(Type.String({ maxLength: 128 })) },
@@ -43,7 +44,7 @@ export const uploadsRoutes =
         if (!file || file.fieldname !== 'file') throw badRequest('a `file` field is required');
         const upload = await s.uploads.create(req.actor, {
           stream: file.file,
-          filename: file.filename,
+          filename: decodeMultipartFilename(file.filename),
           truncated: () => file.file.truncated,
         });
         return reply.status(201).send(upload);

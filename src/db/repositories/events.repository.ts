@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { conversationEvents } from '../schema.js';
 
@@ -13,12 +13,27 @@ export class EventsRepository {
     return created!;
   }
 
-  /** Events after a seq, ascending; one more than limit is read to tell whether there is more. */
-  async listAfter(conversationId: string, after: number, limit: number): Promise<{ rows: EventRow[]; hasMore: boolean }> {
+  /**
+   * Events after a seq (and before one, of some types when asked), ascending; one more than limit
+   * is read to tell whether there is more.
+   */
+  async listAfter(
+    conversationId: string,
+    after: number,
+    limit: number,
+    only: { before?: number; types?: readonly string[] } = {},
+  ): Promise<{ rows: EventRow[]; hasMore: boolean }> {
     const rows = await this.db
       .select()
       .from(conversationEvents)
-      .where(and(eq(conversationEvents.conversationId, conversationId), gt(conversationEvents.seq, after)))
+      .where(
+        and(
+          eq(conversationEvents.conversationId, conversationId),
+          gt(conversationEvents.seq, after),
+          only.before !== undefined ? lt(conversationEvents.seq, only.before) : undefined,
+          only.types ? inArray(conversationEvents.type, only.types as EventRow['type'][]) : undefined,
+        ),
+      )
       .orderBy(asc(conversationEvents.seq))
       .limit(limit + 1);
     return { rows: rows.slice(0, limit), hasMore: rows.length > limit };

@@ -12,6 +12,7 @@ import { ConfirmDialog } from './confirm-dialog.js';
 import { ConversationNotifyMenu } from './conversation-notify-menu.js';
 import { MENTION_ALL_SUGGESTIONS, mayMentionAll, mayPin, mayPost } from './group-rules.js';
 import { GroupSettingsDialog } from './group-settings-dialog.js';
+import { HeaderMenu } from './header-menu.js';
 import { PinsPanel } from './pins-panel.js';
 import { conversationTitle } from './inbox.js';
 import { MembersPanel } from './members-panel.js';
@@ -23,7 +24,7 @@ import { TypingIndicator } from './typing-indicator.js';
 const NO_PENDING: PendingMessage[] = [];
 const NO_MEMBERS: Member[] = [];
 const NO_PINS: PinRef[] = [];
-const LOADING: Timeline = { messages: [], hasMoreBefore: true, loading: true, loaded: false };
+const LOADING: Timeline = { messages: [], loadedThrough: null, notices: [], hasMoreBefore: true, loading: true, loaded: false };
 
 function useVisible(): boolean {
   const [visible, setVisible] = useState(() => document.visibilityState === 'visible' && document.hasFocus());
@@ -66,6 +67,9 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   const visible = useVisible();
   // The read position when the conversation was opened: the "new messages" divider stays put.
   const [unreadAfter] = useState(() => (conversation.unreadCount > 0 ? conversation.lastReadSeq : Number.MAX_SAFE_INTEGER));
+  const [unreadAtOpen] = useState(() => conversation.unreadCount);
+  // The highest seq of a message the reader has had in view.
+  const [seenSeq, setSeenSeq] = useState(0);
 
   const title = conversationTitle(conversation, users);
   const peer = conversation.peer ? (users[conversation.peer.id] ?? conversation.peer) : null;
@@ -88,13 +92,19 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
     }
   }, [timeline.messages, extra, store]);
 
-  // Read: the conversation is on screen, the window has focus and the newest message is in view.
+  // Read: as far as the reader has seen, while the window has focus. Having seen the newest
+  // message (or with none to see) reads the events after it too.
+  const lastShownSeq = timeline.loadedThrough ?? timeline.messages.at(-1)?.seq ?? 0;
+  const readTo = timeline.loadedThrough === null && seenSeq >= lastShownSeq && atBottom ? conversation.lastSeq : seenSeq;
   useEffect(() => {
-    if (visible && atBottom && timeline.loaded && (conversation.unreadCount > 0 || conversation.lastReadSeq < conversation.lastSeq)) {
-      const t = setTimeout(() => store.markRead(id, conversation.lastSeq), 300);
+    if (!visible || !timeline.loaded) return;
+    if (readTo > conversation.lastReadSeq || (readTo >= conversation.lastSeq && conversation.unreadCount > 0)) {
+      const t = setTimeout(() => store.markRead(id, readTo), 300);
       return () => clearTimeout(t);
     }
-  }, [visible, atBottom, timeline.loaded, conversation.unreadCount, conversation.lastReadSeq, conversation.lastSeq, store, id]);
+  }, [visible, timeline.loaded, readTo, conversation.unreadCount, conversation.lastReadSeq, conversation.lastSeq, store, id]);
+
+  const onSeen = useCallback((seq: number) => setSeenSeq((cur) => Math.max(cur, seq)), []);
 
   const jumpTo = useCallback(
     async (messageId: string, seq?: number) => {
@@ -206,43 +216,53 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
           )}
         </div>
         <ConversationNotifyMenu conversation={conversation} />
-        <button
-          type="button"
-          className={`btn btn-small${pinsOpen ? ' active' : ''}`}
-          aria-expanded={pinsOpen}
-          aria-controls="pins-panel"
-          data-testid="toggle-pins"
-          aria-label={`Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`}
-          onClick={() => {
-            setPinsOpen(!pinsOpen);
-            setPanel(false);
-          }}
-        >
-          <span aria-hidden="true">📌</span>
-          <span className="hide-narrow"> Pinned</span>
-          {pins.length > 0 ? ` ${pins.length}` : ''}
-        </button>
-        {conversation.kind === 'group' && moderator && (
-          <button type="button" className="btn btn-small" aria-label="Group settings" data-testid="open-group-settings" onClick={() => setSettingsOpen(true)}>
-            <span aria-hidden="true">⚙</span>
-            <span className="hide-narrow"> Settings</span>
-          </button>
-        )}
-        {conversation.kind === 'group' && (
+        {/* On a phone these move into the ⋯ menu, so the title keeps the room. */}
+        <div className="conv-actions">
           <button
             type="button"
-            className={`btn btn-small${panel ? ' active' : ''}`}
-            aria-expanded={panel}
-            aria-controls="members-panel"
-            data-testid="toggle-members"
+            className={`btn btn-small${pinsOpen ? ' active' : ''}`}
+            aria-expanded={pinsOpen}
+            aria-controls="pins-panel"
+            data-testid="toggle-pins"
+            aria-label={`Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`}
             onClick={() => {
-              setPanel(!panel);
-              setPinsOpen(false);
+              setPinsOpen(!pinsOpen);
+              setPanel(false);
             }}
           >
-            Members
+            <span aria-hidden="true">📌</span>
+            <span className="hide-narrow"> Pinned</span>
+            {pins.length > 0 ? ` ${pins.length}` : ''}
           </button>
-        )}
+          {conversation.kind === 'group' && moderator && (
+            <button type="button" className="btn btn-small" aria-label="Group settings" data-testid="open-group-settings" onClick={() => setSettingsOpen(true)}>
+              <span aria-hidden="true">⚙</span>
+              <span className="hide-narrow"> Settings</span>
+            </button>
+          )}
+          {conversation.kind === 'group' && (
+            <button
+              type="button"
+              className={`btn btn-small${panel ? ' active' : ''}`}
+              aria-expanded={panel}
+              aria-controls="members-panel"
+              data-testid="toggle-members"
+              onClick={() => {
+                setPanel(!panel);
+                setPinsOpen(false);
+              }}
+            >
+              Members
+            </button>
+          )}
+        </div>
+        <HeaderMenu
+          items={[
+            { id: 'pins', label: `Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`, run: () => (setPinsOpen(true), setPanel(false)) },
+            ...(conversation.kind === 'group' ? [{ id: 'members', label: 'Members', run: () => (setPanel(true), setPinsOpen(false)) }] : []),
+            ...(conversation.kind === 'group' && moderator ? [{ id: 'settings', label: 'Group settings', run: () => setSettingsOpen(true) }] : []),
+          ]}
+        />
       </header>
       <div className="conv-body">
         <div className="conv-messages">
@@ -256,10 +276,14 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
             members={memberUsers}
             moderator={moderator}
             unreadAfter={unreadAfter}
+            unreadAtOpen={unreadAtOpen}
             peerRead={peerRead}
             actions={actions}
             onLoadOlder={() => void store.loadOlder(id).catch((err: unknown) => toast(errorText(err, 'load older messages')))}
+            onLoadNewer={() => void store.loadNewer(id).catch((err: unknown) => toast(errorText(err, 'load newer messages')))}
+            onJumpLatest={() => store.showLatest(id).catch((err: unknown) => toast(errorText(err, 'load the latest messages')))}
             onBottomChange={setAtBottom}
+            onSeen={onSeen}
             focusMessageId={focusMessageId}
             onFocused={() => setFocusMessageId(null)}
           />
@@ -286,6 +310,8 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
               onEditLast={editLast}
               onTyping={() => store.typing(id)}
               onSend={(body, files) => {
+                // What is sent goes at the bottom: show the newest messages if they were not loaded.
+                if (timeline.loadedThrough !== null) void store.showLatest(id).catch(() => undefined);
                 store.send(id, body, replyTo?.id ?? null, files);
                 setReplyTo(null);
               }}

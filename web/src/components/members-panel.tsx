@@ -76,7 +76,16 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
       </h3>
       {isAdmin &&
         (adding ? (
-          <div className="add-member" data-testid="add-member">
+          <div
+            className="add-member"
+            data-testid="add-member"
+            onKeyDown={(e) => {
+              // Escape closes the search at the first press (not only clears its field).
+              if (e.key !== 'Escape' || e.defaultPrevented || e.nativeEvent.isComposing) return;
+              e.preventDefault();
+              setAdding(false);
+            }}
+          >
             <UserPicker
               label="Add a member"
               actionLabel="Add"

@@ -1,14 +1,17 @@
 /**
  * The conversation's messages: grouped by sender and day, older pages loaded on scrolling up
- * (keeping the view still), following the bottom while it is in view, with a "new messages"
- * divider and a button back to the latest. Arrow keys move between messages.
+ * (keeping the view still) and newer ones on scrolling down (when opened at the first unread),
+ * following the bottom while it is in view, with a "new messages" divider, a bar back up to it
+ * and a button down to the latest, and system lines between. Reports which messages were seen
+ * (scrolled into view), so only those are marked read. Arrow keys move between messages.
  */
 import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Conversation, Message, User } from '../../../src/client/index.js';
 import { dayKey, formatDay } from '../format.js';
 import { ambiguousNames } from '../name-clash.js';
-import type { PendingMessage, Timeline } from '../store/types.js';
+import { shownMessages, type PendingMessage, type SystemEvent, type Timeline } from '../store/types.js';
 import { MessageItem, PendingItem, type MessageActions } from './message-item.js';
+import { describeSystemEvent, SystemLine } from './system-line.js';
 
 const GROUP_GAP_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 48;
@@ -27,12 +30,20 @@ export interface MessageListProps {
   moderator: boolean;
   /** Messages after this seq (from others) are new: the divider goes before the first. */
   unreadAfter: number;
+  /** How many were unread when the conversation was opened (the bar back up to the divider says so). */
+  unreadAtOpen: number;
   /** The peer of a direct chat has read up to here. */
   peerRead: number;
   actions: MessageActions;
   onLoadOlder: () => void;
+  /** Loads the page after the newest shown message (the timeline was opened far from the newest). */
+  onLoadNewer: () => void;
+  /** Loads the newest messages in place of what is shown (when they were not loaded). */
+  onJumpLatest: () => Promise<void>;
   /** Called with true while the bottom is in view. */
   onBottomChange: (atBottom: boolean) => void;
+  /** Called with the highest seq of a message the reader has had in view, as it grows. */
+  onSeen: (seq: number) => void;
   /** Scrolls to this message once it is loaded. */
   focusMessageId: string | null;
   onFocused: () => void;
@@ -51,8 +62,12 @@ export function MessageList(props: MessageListProps) {
   const fromBottomRef = useRef(0);
   const firstIdRef = useRef<string | undefined>(undefined);
   const initialScrollDone = useRef(false);
+  const toBottomRef = useRef(false);
+  const seenRef = useRef(0);
   const [atBottom, setAtBottom] = useState(true);
-  const { messages } = timeline;
+  const [dividerAbove, setDividerAbove] = useState(false);
+  const messages = useMemo(() => shownMessages(timeline), [timeline]);
+  const gapAfter = timeline.loadedThrough !== null;
   // People shown together here: a name two of them share (or that is another's username, or
   // mixes look-alike scripts) gets the @username beside it.
   const ambiguous = useMemo(() => {
@@ -69,14 +84,19 @@ export function MessageList(props: MessageListProps) {
     const el = ref.current;
     if (!el) return;
     fromBottomRef.current = el.scrollHeight - el.scrollTop - el.clientHeight;
-    const bottom = fromBottomRef.current < NEAR_BOTTOM_PX;
+    // With newer messages not loaded yet, the end of the list is not the bottom of the conversation.
+    const bottom = fromBottomRef.current < NEAR_BOTTOM_PX && !gapAfter;
     if (bottom !== atBottomRef.current) {
       atBottomRef.current = bottom;
       setAtBottom(bottom);
       props.onBottomChange(bottom);
     }
-    if (el.scrollTop < NEAR_TOP_PX && timeline.loaded && timeline.hasMoreBefore && !timeline.loading) props.onLoadOlder();
-  }, [props, timeline.loaded, timeline.hasMoreBefore, timeline.loading]);
+    const divider = el.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
+    setDividerAbove(divider !== null && divider.offsetTop + divider.offsetHeight < el.scrollTop);
+    if (!timeline.loaded || timeline.loading) return;
+    if (el.scrollTop < NEAR_TOP_PX && timeline.hasMoreBefore) props.onLoadOlder();
+    else if (gapAfter && fromBottomRef.current < NEAR_TOP_PX) props.onLoadNewer();
+  }, [props, timeline.loaded, timeline.hasMoreBefore, timeline.loading, gapAfter]);
 
   // After each render: keep the bottom in view when it was, or keep the view still when older messages came in above.
   useLayoutEffect(() => {
@@ -87,9 +107,18 @@ export function MessageList(props: MessageListProps) {
       if (!timeline.loaded) return;
       initialScrollDone.current = true;
       firstIdRef.current = firstId;
+      // Land at the first unread (with a little of what came before), else at the bottom.
       const divider = el.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
-      if (divider && divider.offsetTop > el.clientHeight / 2) el.scrollTop = divider.offsetTop - 60;
+      if (divider) el.scrollTop = divider.offsetTop - 60;
       else el.scrollTop = el.scrollHeight;
+      measure();
+      return;
+    }
+    if (toBottomRef.current && !gapAfter) {
+      // The newest page came in place of the unread ones: show its end.
+      toBottomRef.current = false;
+      el.scrollTop = el.scrollHeight;
+      firstIdRef.current = firstId;
       measure();
       return;
     }
@@ -129,11 +158,53 @@ export function MessageList(props: MessageListProps) {
     props.onFocused();
   });
 
+  // Seen: a message whose lower half (or whole) has been in view counts as read.
+  const onSeen = props.onSeen;
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        // Not before the list has landed where the reader starts (live messages can come in
+        // while the first page loads, shown at the top for a moment).
+        if (!initialScrollDone.current) return;
+        let max = seenRef.current;
+        for (const e of entries) {
+          if (!e.isIntersecting) continue;
+          const bottomInView = e.rootBounds ? e.boundingClientRect.bottom <= e.rootBounds.bottom + 1 : false;
+          if (e.intersectionRatio < 0.5 && !bottomInView) continue;
+          max = Math.max(max, Number((e.target as HTMLElement).dataset.seq ?? 0));
+        }
+        if (max > seenRef.current) {
+          seenRef.current = max;
+          onSeen(max);
+        }
+      },
+      { root: el, threshold: [0, 0.5, 1] },
+    );
+    for (const m of el.querySelectorAll<HTMLElement>('[data-testid="message"][data-seq]')) observer.observe(m);
+    return () => observer.disconnect();
+  }, [messages, onSeen]);
+
   const toLatest = () => {
     const el = ref.current;
     if (!el) return;
+    if (gapAfter) {
+      toBottomRef.current = true;
+      void props.onJumpLatest();
+      return;
+    }
     el.scrollTop = el.scrollHeight;
     measure();
+  };
+
+  const toFirstUnread = () => {
+    const el = ref.current;
+    const divider = el?.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
+    if (!el || !divider) return;
+    el.scrollTop = divider.offsetTop - 60;
+    measure();
+    el.querySelector<HTMLElement>(`[data-testid="message"][data-message-id="${firstUnread ?? ''}"]`)?.focus({ preventScroll: true });
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -151,7 +222,25 @@ export function MessageList(props: MessageListProps) {
 
   const firstUnread = messages.find((m) => m.seq > unreadAfter && m.senderId !== me.id && !m.deletedAt)?.id;
   const lastOwnSeen = conversation.kind === 'direct' ? [...messages].reverse().find((m) => m.senderId === me.id && m.seq <= peerRead)?.id : undefined;
-  const newBelow = atBottom ? 0 : messages.filter((m) => m.seq > conversation.lastReadSeq && m.senderId !== me.id && !m.deletedAt).length;
+  const newBelow = atBottom ? 0 : conversation.unreadCount;
+  // System lines between the shown messages (and before the first, at the start of the history).
+  const firstSeq = messages[0]?.seq ?? 0;
+  const lines = useMemo(() => {
+    const out: { event: SystemEvent; text: string }[] = [];
+    for (const event of timeline.notices) {
+      if (timeline.hasMoreBefore && event.seq < firstSeq) continue;
+      if (timeline.loadedThrough !== null && event.seq > timeline.loadedThrough) continue;
+      const text = describeSystemEvent(event, users, me.id);
+      if (text) out.push({ event, text });
+    }
+    return out;
+  }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id]);
+  let lineAt = 0;
+  const linesBefore = (seq: number) => {
+    const from = lineAt;
+    while (lineAt < lines.length && lines[lineAt]!.event.seq < seq) lineAt++;
+    return lines.slice(from, lineAt).map((l) => <SystemLine key={`sys-${l.event.seq}`} event={l.event} text={l.text} />);
+  };
 
   let prev: { senderId: string; createdAt: string; deleted: boolean } | null = null;
   let prevDay = '';
@@ -173,11 +262,13 @@ export function MessageList(props: MessageListProps) {
           const day = dayKey(m.createdAt);
           const newDay = day !== prevDay;
           const divider = m.id === firstUnread;
-          const grouped = !newDay && !divider && isGrouped(prev, m);
+          const before = linesBefore(m.seq);
+          const grouped = !newDay && !divider && before.length === 0 && isGrouped(prev, m);
           prevDay = day;
           prev = { senderId: m.senderId, createdAt: m.createdAt, deleted: m.deletedAt !== null };
           return (
             <Fragment key={m.id}>
+              {before}
               {newDay && (
                 <div className="day-divider" data-testid="day-divider" role="separator">
                   <span>{formatDay(m.createdAt)}</span>
@@ -204,6 +295,12 @@ export function MessageList(props: MessageListProps) {
             </Fragment>
           );
         })}
+        {linesBefore(timeline.loadedThrough ?? Number.MAX_SAFE_INTEGER)}
+        {gapAfter && (
+          <div className="history-loading" data-testid="history-more-below" role="status">
+            Loading newer messages…
+          </div>
+        )}
         {pending.map((p, i) => {
           const cur = { senderId: me.id, createdAt: p.createdAt };
           const grouped = isGrouped(prev, cur) && dayKey(p.createdAt) === prevDay;
@@ -228,6 +325,11 @@ export function MessageList(props: MessageListProps) {
           </div>
         )}
       </div>
+      {dividerAbove && props.unreadAtOpen > 0 && (
+        <button type="button" className="jump-unread" data-testid="jump-to-unread" onClick={toFirstUnread}>
+          {`${props.unreadAtOpen} new ${props.unreadAtOpen === 1 ? 'message' : 'messages'} ↑`}
+        </button>
+      )}
       {!atBottom && (
         <button type="button" className="jump-latest" data-testid="jump-to-latest" onClick={toLatest}>
           {newBelow > 0 ? `${newBelow} new ${newBelow === 1 ? 'message' : 'messages'} ↓` : 'Jump to latest ↓'}

@@ -33,6 +33,14 @@ export function Modal({ title, onClose, children, testId, wide }: ModalProps) {
       className={wide ? 'modal modal-wide' : 'modal'}
       aria-label={title}
       data-testid={testId}
+      onKeyDown={(e) => {
+        // Escape closes at the first press, also from a search field (whose own Escape would
+        // only clear it). A control inside that handled Escape itself (a menu) prevented it.
+        // (An Escape that cancels an input method's composition, as in Chinese, is left to it.)
+        if (e.key !== 'Escape' || e.defaultPrevented || e.nativeEvent.isComposing) return;
+        e.preventDefault();
+        ref.current?.close();
+      }}
       onClick={(e) => {
         // A click on the backdrop (the dialog itself, outside its content) closes it.
         if (e.target === ref.current) ref.current.close();

@@ -11,6 +11,7 @@ import { Inbox } from './inbox.js';
 import { NewDirectDialog } from './new-direct-dialog.js';
 import { NewGroupDialog } from './new-group-dialog.js';
 import { ProfileDialog } from './profile-dialog.js';
+import { RemovalNotices } from './removal-notices.js';
 import { AdminDialog } from './admin-dialog.js';
 import { SearchDialog } from './search-dialog.js';
 import type { JumpTarget } from '../jump-target.js';
@@ -141,6 +142,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
       <main className="main">
         <OutdatedNotice />
         <ConnectionBanner />
+        <RemovalNotices />
         {activeId && exists ? (
           <ConversationView key={activeId} id={activeId} jump={jump?.conversationId === activeId ? jump : null} onJumped={() => setJump(null)} />
         ) : (

@@ -1,6 +1,6 @@
 /** Folds a conversation event into the state (pure: returns the next state). */
 import type { Conversation, ConversationEvent, Message } from '../../../src/client/index.js';
-import type { ChatState, Timeline } from './types.js';
+import type { ChatState, SystemEvent, Timeline } from './types.js';
 
 const UNREAD_CAP = 1000;
 
@@ -10,6 +10,20 @@ export function mergeMessages(existing: Message[], incoming: Message[], keepExis
   const byId = new Map(existing.map((m) => [m.id, m]));
   for (const m of incoming) if (!keepExisting || !byId.has(m.id)) byId.set(m.id, m);
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Adds system lines to a timeline's, by seq, once each. */
+export function mergeNotices(existing: SystemEvent[], incoming: readonly SystemEvent[]): SystemEvent[] {
+  const fresh = incoming.filter((e) => e.seq > 0 && !existing.some((x) => x.seq === e.seq));
+  if (fresh.length === 0) return existing;
+  return [...existing, ...fresh].sort((a, b) => a.seq - b.seq);
+}
+
+function withNotice(state: ChatState, ev: SystemEvent): ChatState {
+  const t = state.timelines[ev.conversationId];
+  if (!t) return state;
+  const notices = mergeNotices(t.notices, [ev]);
+  return notices === t.notices ? state : setTimeline(state, ev.conversationId, { ...t, notices });
 }
 
 function mapMessage(state: ChatState, conversationId: string, messageId: string, fn: (m: Message) => Message): ChatState {
@@ -138,6 +152,7 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
     }
     case 'member.joined':
     case 'member.updated': {
+      s = withNotice(s, ev);
       const member = ev.member;
       s = { ...s, users: { ...s.users, [member.user.id]: member.user } };
       const list = s.members[id];
@@ -152,7 +167,14 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
       return s;
     }
     case 'member.left': {
-      if (ev.member.user.id === s.me.id) return removeConversation(s, id);
+      if (ev.member.user.id === s.me.id) {
+        // Removed or banned by an admin: say so, rather than the group silently vanishing.
+        if (before && (ev.reason === 'removed' || ev.reason === 'banned') && !s.removals.some((r) => r.conversationId === id)) {
+          s = { ...s, removals: [...s.removals, { conversationId: id, name: before.name ?? 'a group', reason: ev.reason, by: ev.by ?? null }] };
+        }
+        return removeConversation(s, id);
+      }
+      s = withNotice(s, ev);
       const list = s.members[id];
       if (list) s = { ...s, members: { ...s.members, [id]: list.filter((x) => x.user.id !== ev.member.user.id) } };
       const c = s.conversations[id];
@@ -160,6 +182,7 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
       return s;
     }
     case 'conversation.updated': {
+      s = withNotice(s, ev);
       const c = s.conversations[id];
       if (!c) return s;
       const u = ev.conversation;

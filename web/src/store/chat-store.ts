@@ -15,16 +15,18 @@ import {
   type UpdateGroupInput,
   type User,
 } from '../../../src/client/index.js';
-import { applyEvent, mergeMessages, removeConversation } from './apply-event.js';
+import { applyEvent, mergeMessages, mergeNotices, removeConversation } from './apply-event.js';
 import { applyPurge } from './apply-purge.js';
-import type { ChatState, PendingMessage, Timeline } from './types.js';
+import { SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
 import { CLIENT_VERSION } from '../version.js';
 
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
 const TYPING_SENT_EVERY_MS = 3000;
 
-const EMPTY_TIMELINE: Timeline = { messages: [], hasMoreBefore: true, loading: false, loaded: false };
+const EMPTY_TIMELINE: Timeline = { messages: [], loadedThrough: null, notices: [], hasMoreBefore: true, loading: false, loaded: false };
+/** Pages of system lines read for one stretch of history, at most (100 each). */
+const NOTICE_PAGES = 5;
 
 /** When a conversation was last active: its last message, else its creation. */
 export function activityOf(c: Conversation): string {
@@ -66,6 +68,7 @@ export class ChatStore {
       peerRead: {},
       extra: {},
       pins: {},
+      removals: [],
     };
     this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
   }
@@ -180,6 +183,8 @@ export class ChatStore {
     });
     const following = new Set(Object.keys(this.realtime.cursors()));
     for (const c of list) if (!following.has(c.id)) this.realtime.follow(c.id, c.lastSeq);
+    // Group previews name the sender ("李娜: 测试"), also in groups not opened yet.
+    this.rememberUsers(list.flatMap((c) => (c.kind === 'group' && c.lastMessage ? [c.lastMessage.senderId] : [])));
   }
 
   // --- realtime input ---
@@ -189,7 +194,10 @@ export class ChatStore {
     if (!known && ev.type !== 'conversation.deleted' && !(ev.type === 'member.left' && ev.member.user.id === this.state.me.id)) {
       void this.fetchConversation(ev.conversationId);
     }
-    if (ev.type === 'message.created' || ev.type === 'message.updated') this.rememberUserOf(ev.message);
+    if (ev.type === 'message.created' || ev.type === 'message.updated') this.rememberUsers([ev.message.senderId]);
+    // Who added, removed or renamed: named in the system line (and in "You were removed … by").
+    if (ev.type === 'member.joined' && ev.member.addedBy) this.rememberUsers([ev.member.addedBy]);
+    if ((ev.type === 'member.left' || ev.type === 'member.updated' || ev.type === 'conversation.updated') && ev.by) this.rememberUsers([ev.by]);
     this.update((s) => applyEvent(s, ev));
   }
 
@@ -220,24 +228,13 @@ export class ChatStore {
       };
     });
     if (this.realtime.cursor(c.id) === undefined) this.realtime.follow(c.id, c.lastSeq);
-  }
-
-  private rememberUserOf(m: Message): void {
-    if (this.state.users[m.senderId]) return;
-    void this.api.getUser(m.senderId).then((u) => this.setUser(u), () => undefined);
+    if (c.kind === 'group' && c.lastMessage) this.rememberUsers([c.lastMessage.senderId]);
   }
 
   /** Senders of a history page nobody listed (they left, or their account was erased: "Deleted user"), fetched once each. */
   private readonly fetchingSenders = new Set<string>();
   private rememberSendersOf(messages: readonly Message[]): void {
-    for (const id of new Set(messages.map((m) => m.senderId))) {
-      if (this.state.users[id] || this.fetchingSenders.has(id)) continue;
-      this.fetchingSenders.add(id);
-      void this.api.getUser(id).then(
-        (u) => this.setUser(u),
-        () => undefined,
-      );
-    }
+    this.rememberUsers(messages.map((m) => m.senderId));
   }
 
   setUser(u: User): void {
@@ -317,20 +314,123 @@ export class ChatStore {
     return opening;
   }
 
+  /**
+   * The first pages: with unread messages, the page from the first unread on and the page before
+   * it (so the reader lands at the first unread, with what came just before); else the newest.
+   */
   private async loadFirstPage(id: string): Promise<void> {
     const t = this.state.timelines[id];
     this.setTimeline(id, { ...(t ?? EMPTY_TIMELINE), loading: true });
+    const c = this.state.conversations[id];
+    const readTo = c && c.unreadCount > 0 && c.lastReadSeq < c.lastSeq ? c.lastReadSeq : null;
     try {
-      const page = await this.api.history(id, { limit: PAGE });
+      let messages: Message[];
+      let hasMoreBefore: boolean;
+      let loadedThrough: number | null = null;
+      if (readTo === null) {
+        const page = await this.api.history(id, { limit: PAGE });
+        messages = page.messages;
+        hasMoreBefore = page.hasMore;
+      } else {
+        const [older, unread] = await Promise.all([
+          readTo > 0 ? this.api.history(id, { before: readTo + 1, limit: PAGE }) : Promise.resolve({ messages: [], hasMore: false }),
+          this.api.history(id, { after: readTo, limit: PAGE }),
+        ]);
+        messages = [...older.messages, ...unread.messages];
+        hasMoreBefore = older.hasMore;
+        if (unread.hasMore) loadedThrough = unread.messages.at(-1)?.seq ?? readTo;
+      }
       this.update((s) => {
         const cur = s.timelines[id] ?? EMPTY_TIMELINE;
-        return { ...s, timelines: { ...s.timelines, [id]: { messages: mergeMessages(cur.messages, page.messages, true), hasMoreBefore: page.hasMore, loading: false, loaded: true } } };
+        return { ...s, timelines: { ...s.timelines, [id]: { ...cur, messages: mergeMessages(cur.messages, messages, true), loadedThrough, hasMoreBefore, loading: false, loaded: true } } };
       });
+      void this.loadNotices(id, hasMoreBefore ? (messages[0]?.seq ?? 1) - 1 : 0, loadedThrough === null ? undefined : loadedThrough + 1);
       // After the member list (asked for beside the page) had its chance to name them.
-      setTimeout(() => this.rememberSendersOf(page.messages), 1000);
+      setTimeout(() => this.rememberSendersOf(messages), 1000);
     } catch (err) {
       this.setTimeline(id, { ...(this.state.timelines[id] ?? EMPTY_TIMELINE), loading: false });
       throw err;
+    }
+  }
+
+  /** Loads the page after the newest shown message, when the timeline was opened far from the newest. */
+  async loadNewer(id: string): Promise<number> {
+    const t = this.state.timelines[id];
+    if (!t?.loaded || t.loading || t.loadedThrough === null) return 0;
+    const from = t.loadedThrough;
+    this.setTimeline(id, { ...t, loading: true });
+    try {
+      const page = await this.api.history(id, { after: from, limit: PAGE });
+      const cur = this.state.timelines[id] ?? t;
+      const loadedThrough = page.hasMore ? (page.messages.at(-1)?.seq ?? from) : null;
+      this.setTimeline(id, { ...cur, messages: mergeMessages(cur.messages, page.messages, true), loadedThrough, loading: false });
+      void this.loadNotices(id, from, loadedThrough === null ? undefined : loadedThrough + 1);
+      this.rememberSendersOf(page.messages);
+      return page.messages.length;
+    } catch (err) {
+      this.setTimeline(id, { ...(this.state.timelines[id] ?? t), loading: false });
+      throw err;
+    }
+  }
+
+  /** Jumps to the newest messages: when they were not loaded, the newest page replaces what was. */
+  async showLatest(id: string): Promise<void> {
+    const t = this.state.timelines[id];
+    if (!t?.loaded || t.loadedThrough === null) return;
+    this.setTimeline(id, { ...t, loading: true });
+    try {
+      const page = await this.api.history(id, { limit: PAGE });
+      const cur = this.state.timelines[id] ?? t;
+      const first = page.messages[0]?.seq ?? 0;
+      // Live messages newer than the page stay; older loaded ones go (they would leave a gap).
+      const newer = cur.messages.filter((m) => m.seq > (page.messages.at(-1)?.seq ?? 0));
+      this.setTimeline(id, { ...cur, messages: mergeMessages(page.messages, newer), loadedThrough: null, hasMoreBefore: page.hasMore, notices: cur.notices.filter((n) => n.seq > first), loading: false });
+      void this.loadNotices(id, page.hasMore ? first - 1 : 0);
+      this.rememberSendersOf(page.messages);
+    } catch (err) {
+      this.setTimeline(id, { ...(this.state.timelines[id] ?? t), loading: false });
+      throw err;
+    }
+  }
+
+  /** Reads the system lines (membership, roles, settings) between two seqs into the timeline. */
+  private async loadNotices(id: string, after: number, before?: number): Promise<void> {
+    let from = after;
+    try {
+      for (let i = 0; i < NOTICE_PAGES; i++) {
+        const page = await this.api.events(id, { after: from, ...(before !== undefined ? { before } : {}), types: SYSTEM_EVENT_TYPES.join(','), limit: 100 });
+        const found = page.events.filter((e): e is SystemEvent => (SYSTEM_EVENT_TYPES as readonly string[]).includes(e.type));
+        for (const e of found) if (e.type !== 'conversation.updated') this.remember(e.member.user);
+        const byIds = found.flatMap((e) => [e.type === 'member.joined' ? e.member.addedBy : 'by' in e ? e.by : undefined]).filter((x): x is string => typeof x === 'string');
+        this.rememberUsers(byIds);
+        this.update((s) => {
+          const t = s.timelines[id];
+          if (!t) return s;
+          const notices = mergeNotices(t.notices, found);
+          return notices === t.notices ? s : { ...s, timelines: { ...s.timelines, [id]: { ...t, notices } } };
+        });
+        if (!page.hasMore || page.events.length === 0) return;
+        from = page.events.at(-1)!.seq;
+      }
+    } catch {
+      // System lines are a courtesy: the messages are shown without them.
+    }
+  }
+
+  /** A user named by an event (a member), kept unless we know them already. */
+  private remember(u: User): void {
+    if (!this.state.users[u.id]) this.setUser(u);
+  }
+
+  /** Users named only by id (senders, who added, removed or renamed), fetched once each. */
+  private rememberUsers(ids: readonly string[]): void {
+    for (const id of new Set(ids)) {
+      if (this.state.users[id] || this.fetchingSenders.has(id)) continue;
+      this.fetchingSenders.add(id);
+      void this.api.getUser(id).then(
+        (u) => this.setUser(u),
+        () => undefined,
+      );
     }
   }
 
@@ -344,6 +444,7 @@ export class ChatStore {
       const page = await this.api.history(id, first ? { before: first.seq, limit: PAGE } : { limit: PAGE });
       const cur = this.state.timelines[id] ?? t;
       this.setTimeline(id, { ...cur, messages: mergeMessages(cur.messages, page.messages, true), hasMoreBefore: page.hasMore, loading: false });
+      if (first) void this.loadNotices(id, page.hasMore ? (page.messages[0]?.seq ?? first.seq) - 1 : 0, first.seq);
       this.rememberSendersOf(page.messages);
       return page.messages.length;
     } catch (err) {
@@ -352,12 +453,16 @@ export class ChatStore {
     }
   }
 
-  /** Loads older pages until `seq` is loaded (at most `maxPages`); resolves whether it is. */
+  /** Loads older (or newer) pages until `seq` is loaded (at most `maxPages`); resolves whether it is. */
   async loadUntil(id: string, seq: number, maxPages = 20): Promise<boolean> {
     await this.openConversation(id);
     for (let i = 0; i < maxPages; i++) {
       const t = this.state.timelines[id];
       if (!t) return false;
+      if (t.loadedThrough !== null && seq > t.loadedThrough) {
+        if ((await this.loadNewer(id)) === 0 && this.state.timelines[id]?.loadedThrough !== null) return false;
+        continue;
+      }
       const first = t.messages[0];
       if (first && first.seq <= seq) return true;
       if (!t.hasMoreBefore) return false;
@@ -456,14 +561,22 @@ export class ChatStore {
     this.realtime.typing(conversationId);
   }
 
-  /** Marks a conversation read up to `seq` (the newest message the reader has seen). */
+  /**
+   * Marks a conversation read up to `seq` (the newest message the reader has seen). What stays
+   * unread after it keeps counting: the badge shows the remainder.
+   */
   markRead(conversationId: string, seq: number): void {
     const c = this.state.conversations[conversationId];
     if (!c) return;
-    if (seq <= c.lastReadSeq && c.unreadCount === 0 && c.mentionCount === 0) return;
+    if (seq <= c.lastReadSeq && (seq < c.lastSeq || (c.unreadCount === 0 && c.mentionCount === 0))) return;
+    const me = this.state.me.id;
+    const nowRead = (this.state.timelines[conversationId]?.messages ?? []).filter((m) => m.seq > c.lastReadSeq && m.seq <= seq && m.senderId !== me && !m.deletedAt);
+    const all = seq >= c.lastSeq;
+    const unreadCount = all ? 0 : Math.max(0, c.unreadCount - nowRead.length);
+    const mentionCount = all ? 0 : Math.max(0, c.mentionCount - nowRead.filter((m) => m.mentions.includes(me)).length);
     this.update((s) => ({
       ...s,
-      conversations: { ...s.conversations, [conversationId]: { ...c, lastReadSeq: Math.max(c.lastReadSeq, seq), unreadCount: 0, mentionCount: 0 } },
+      conversations: { ...s.conversations, [conversationId]: { ...c, lastReadSeq: Math.max(c.lastReadSeq, seq), unreadCount, mentionCount } },
     }));
     if ((this.readSent.get(conversationId) ?? 0) >= seq) return;
     this.readSent.set(conversationId, seq);
@@ -596,6 +709,11 @@ export class ChatStore {
   async setPinned(m: Message, pinned: boolean): Promise<void> {
     if (pinned) await this.api.pin(m.conversationId, m.id);
     else await this.api.unpin(m.conversationId, m.id);
+  }
+
+  /** The reader has seen why a group went away. */
+  dismissRemoval(conversationId: string): void {
+    this.update((s) => ({ ...s, removals: s.removals.filter((r) => r.conversationId !== conversationId) }));
   }
 
   async addMember(groupId: string, userId: string): Promise<void> {

@@ -1,9 +1,23 @@
 /** The web client's state: what the server told us, plus what is on its way. */
-import type { Conversation, Member, Message, RealtimeState, Upload, User } from '../../../src/client/index.js';
+import type { Conversation, ConversationEvent, Member, Message, RealtimeState, Upload, User } from '../../../src/client/index.js';
+
+/** The events drawn as system lines in a timeline ("Alice added Bob", "Carol left", a rename). */
+export type SystemEvent = Extract<ConversationEvent, { type: 'member.joined' | 'member.left' | 'member.updated' | 'conversation.updated' }>;
+export const SYSTEM_EVENT_TYPES = ['member.joined', 'member.left', 'member.updated', 'conversation.updated'] as const;
 
 export interface Timeline {
-  /** Loaded messages, ascending seq, contiguous up to the newest. */
+  /**
+   * Loaded messages, ascending seq: contiguous from the first up to `loadedThrough` (or up to the
+   * newest when that is null). Live messages past `loadedThrough` wait here, not shown yet.
+   */
   messages: Message[];
+  /**
+   * Opened at the first unread, far from the newest: the messages after this seq are not all
+   * loaded yet (newer pages come on scrolling down). null: loaded through the newest.
+   */
+  loadedThrough: number | null;
+  /** System lines (membership, roles, group settings) seen in or around the loaded pages, ascending seq. */
+  notices: SystemEvent[];
   /** Older messages exist before the first loaded one. */
   hasMoreBefore: boolean;
   /** A page is being fetched. */
@@ -64,6 +78,23 @@ export interface ChatState {
   extra: Record<string, Message>;
   /** Pinned messages of conversations whose pins were loaded, newest pin first (the messages are in timelines or `extra`). */
   pins: Record<string, PinRef[]>;
+  /** Groups this user was removed or banned from while the page was open: why they went away. */
+  removals: Removal[];
+}
+
+/** "You were removed from X by Alice": kept until the reader dismisses it. */
+export interface Removal {
+  conversationId: string;
+  name: string;
+  reason: 'removed' | 'banned';
+  /** The admin's user id, when the event said. */
+  by: string | null;
+}
+
+/** The messages of a timeline that are shown: those loaded contiguously. */
+export function shownMessages(t: Timeline): Message[] {
+  const through = t.loadedThrough;
+  return through === null ? t.messages : t.messages.filter((m) => m.seq <= through);
 }
 
 /** A pin: the message itself is looked up by id, so edits and deletes reach it. */
