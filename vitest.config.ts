@@ -11,8 +11,6 @@ export default defineConfig({
     passWithNoTests: Boolean(process.env.TEST_DATABASE_URL),
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // On PGlite: one migrated database dumped for the run; test databases start from it.
-    globalSetup: ['tests/setup/pglite-template.ts'],
     pool: 'forks',
     // Two cores: each file opens its own database; more workers only thrash.
     maxWorkers: 2,

@@ -36,8 +36,10 @@ export const SAME_ON_BOTH: readonly string[] = [
 export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/api-tokens.test.ts',
   'tests/e2e/composer.test.ts',
+  'tests/e2e/dialogs-phone-files.test.ts',
   'tests/e2e/discovery.test.ts',
   'tests/e2e/group-rules.test.ts',
+  'tests/e2e/inbox-previews.test.ts',
   'tests/e2e/leave-and-block.test.ts',
   'tests/e2e/live-chat.test.ts',
   'tests/e2e/message-actions.test.ts',
@@ -46,8 +48,11 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/reconnect.test.ts',
   'tests/e2e/sessions.test.ts',
   'tests/e2e/signup-invite.test.ts',
+  'tests/e2e/system-lines.test.ts',
+  'tests/e2e/unread-landing.test.ts',
   'tests/e2e/your-data.test.ts',
   'tests/process/backup-restore.test.ts',
+  'tests/process/compiled-build.test.ts',
   'tests/process/datadir-kill.test.ts',
 ];
 

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dbKind } from '../helpers/app.js';
 import { api, processFixture, ROOT, waitReady } from '../helpers/process.js';
 
 const fx = processFixture('parley-compiled-');
@@ -21,7 +22,8 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
-describe('the compiled build (npm start)', () => {
+// Always the embedded database: one run is enough (tests/db-flavour.ts).
+describe.runIf(dbKind === 'pglite')('the compiled build (npm start)', () => {
   it('starts a fresh DATA_DIR from the build, serves the web client and the API, and never loads the dev tools', async () => {
     const dir = fx.tempDir();
     const env = { DATABASE_URL: '', REDIS_URL: '', DATA_DIR: path.join(dir, 'data'), UPLOAD_DIR: path.join(dir, 'uploads'), LOG_DIR: path.join(dir, 'logs'), RATE_LIMIT: 'off' };
