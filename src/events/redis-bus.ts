@@ -22,6 +22,13 @@ const HEARTBEAT_MS = 5_000;
 const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'revoke', 'revoke-user', 'presence', 'reset']);
 
 /** Connection options shared by the bus and presence: reconnect forever, fail fast meanwhile. */
+/**
+ * ioredis for the other Redis users (the presence store): taken from here, where it is imported
+ * statically. A dynamic import('ioredis') of the bundled CommonJS package yields only `default`
+ * in the compiled build (esbuild), so `{ Redis }` from it was undefined there.
+ */
+export { Redis };
+
 export function redisOptions(extra: Partial<RedisOptions> = {}): RedisOptions {
   return {
     lazyConnect: true,

@@ -129,7 +129,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   static async connect(url: string, nodeId: string, bus: Bus, logger: Logger, opts: RedisPresenceOptions = {}): Promise<RedisPresenceStore> {
-    const [{ Redis }, { redisOptions }] = await Promise.all([import('ioredis'), import('../events/redis-bus.js')]);
+    const { Redis, redisOptions } = await import('../events/redis-bus.js');
     const redis = new Redis(url, redisOptions({ connectionName: `parley-presence-${nodeId}` }));
     redis.on('error', (err: Error) => logger.debug({ err }, 'Redis (presence) connection error'));
     let store: RedisPresenceStore;
