@@ -23,7 +23,8 @@ export function percentiles(samples: number[]): { p50: number; p99: number; mean
 /** A plain-text table, the way BENCHMARKS.md records it. */
 export function table(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return '(no rows)';
-  const cols = Object.keys(rows[0]!);
+  // Every row's columns, in the order they first appear (a baseline row has fewer).
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const width = (c: string) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
