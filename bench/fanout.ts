@@ -49,6 +49,8 @@ interface Step {
   /** Share of the step the server's threads were runnable but waiting for its CPU. */
   serverWait: number;
   ownCpu: number;
+  /** The servers' RSS (summed) at the end of the step, MiB. */
+  rssMiB: number;
 }
 
 interface Run {
@@ -166,10 +168,12 @@ async function measure(bases: string[], pids: number[], tokens: string[], conver
       while (receipts[s]! < sent * tokens.length && performance.now() < drainUntil && closed === 0) await sleep(20);
       const { p50, p99 } = percentiles(latencies[s]!.length ? latencies[s]! : [NaN]);
       latencies[s] = []; // keep memory flat
-      const r = { rate, sent, acksPerSec, deliveriesPerSec, p50, p99, missing: sent * tokens.length - receipts[s]!, serverCpu, serverWait, ownCpu };
+      const rssMiB = sum(pids.map(rssKiB)) / 1024;
+      const r = { rate, sent, acksPerSec, deliveriesPerSec, p50, p99, missing: sent * tokens.length - receipts[s]!, serverCpu, serverWait, ownCpu, rssMiB };
       log(
         `  ${rate.toFixed(1)} msg/s: ${acksPerSec.toFixed(0)} acks/s, ${deliveriesPerSec.toFixed(0)} deliveries/s, p50/p99 ${p50.toFixed(1)}/${p99.toFixed(1)} ms, ` +
-          `server CPU ${pct(serverCpu)} (waited for it ${pct(serverWait)}), load-gen CPU ${pct(ownCpu)}${r.missing ? `, ${r.missing} deliveries missing after ${DRAIN_MS} ms` : ''}`,
+          `server CPU ${pct(serverCpu)} (waited for it ${pct(serverWait)}), load-gen CPU ${pct(ownCpu)}, server RSS ${rssMiB.toFixed(0)} MiB` +
+          `${r.missing ? `, ${r.missing} deliveries missing after ${DRAIN_MS} ms` : ''}`,
       );
       return r;
     };
@@ -373,7 +377,7 @@ export const fanoutScenario: Scenario = {
           row(`${x.label}: ${MEMBERS} members online, ${SENDERS} senders`, x.run, x.run.half, bareThere, {
             'vs bare at saturation': `${((x.run.saturation.deliveriesPerSec / b.saturation.deliveriesPerSec) * 100).toFixed(1)} %`,
             'gap reads node / connection': `${x.fills.node} / ${x.fills.connection}`,
-            'RSS MB after': x.rssMb.map((m) => m.toFixed(0)).join(' + '),
+            'RSS MiB at half rate / peak / after': `${x.run.half.rssMiB.toFixed(0)} / ${Math.max(...x.run.steps.map((st) => st.rssMiB)).toFixed(0)} / ${x.rssMb.map((m) => m.toFixed(0)).join(' + ')}`,
           }),
         );
       });
