@@ -34,6 +34,7 @@ import { LocalBlobStore } from './storage/blob-store.js';
 import { webClient, type WebClientOptions } from './web/plugin.js';
 import type { WebhookDispatcherOptions } from './services/webhook-dispatcher.js';
 import type { RetentionOptions } from './services/retention.service.js';
+import type { SearchPrefixBackfillOptions } from './services/search-prefix-backfill.js';
 import type { NotificationOptions } from './services/notification-dispatcher.js';
 
 export interface AppDeps {
@@ -56,6 +57,8 @@ export interface AppDeps {
   webhooks?: Partial<Omit<WebhookDispatcherOptions, 'allowPrivate'>>;
   /** Message retention's timer and batch size (`intervalMs: null` turns the timer off). */
   retention?: Partial<RetentionOptions>;
+  /** The search prefix backfill's start delay and batch size (`startDelayMs: null`: it never starts by itself). */
+  searchBackfill?: Partial<SearchPrefixBackfillOptions>;
   /** Overrides of the notification dispatcher's and e-mail digest's timings (tests shorten them). */
   notifications?: Partial<Omit<NotificationOptions, 'allowPrivate'>>;
 }
@@ -97,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     webhooks: { ...deps.webhooks, allowPrivate: deps.config.webhookAllowPrivate },
     mailer,
     retention: deps.retention,
+    searchBackfill: deps.searchBackfill,
     push: deps.config.push,
     mailFrom: deps.config.smtp?.from ?? null,
     exportsMaxConcurrent: deps.config.exportsMaxConcurrent,
@@ -264,6 +268,9 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   // Every node purges expired messages (hourly); concurrent runs share the rows, never repeat them.
   app.addHook('onReady', async () => services.retention.start());
   app.addHook('onClose', async () => services.retention.stop());
+  // Messages stored before word-prefix search get their prefix terms, in batches, once.
+  app.addHook('onReady', async () => services.searchBackfill.start());
+  app.addHook('onClose', async () => services.searchBackfill.stop());
   // Every node sends queued pushes and e-mails and runs the digest (one node at a time, by lock).
   app.addHook('onReady', async () => services.notifications.start());
   app.addHook('onClose', async () => services.notifications.stop());

@@ -39,6 +39,8 @@ import type { NotificationOptions } from './notification-dispatcher.js';
 import { defaultVapidSubject, loadVapidKeys, type VapidKeys } from './push-sender.js';
 import { ErasureService } from './erasure.service.js';
 import { RetentionService, type RetentionOptions } from './retention.service.js';
+import { SearchPrefixBackfill, type SearchPrefixBackfillOptions } from './search-prefix-backfill.js';
+import { SearchPrefixesRepository } from '../db/repositories/search-prefixes.repository.js';
 import { UserExportService } from './user-export.service.js';
 
 export interface Services {
@@ -68,6 +70,8 @@ export interface Services {
   sessions: SessionsService;
   /** Message retention: the purge job (hourly on every node). */
   retention: RetentionService;
+  /** Adds word-prefix terms to messages stored before prefix search (once, in the background). */
+  searchBackfill: SearchPrefixBackfill;
   /** GET /users/me/export. */
   userExports: UserExportService;
   /** Account erasure (DELETE /users/me, POST /admin/users/{id}/erase). */
@@ -99,6 +103,8 @@ export interface ServiceDeps {
   publicUrl?: string;
   /** Message retention's timer and batch size (tests turn the timer off). */
   retention?: Partial<RetentionOptions>;
+  /** The search prefix backfill's start delay and batch size (tests call it by hand). */
+  searchBackfill?: Partial<SearchPrefixBackfillOptions>;
   /** How long login sessions live (SESSION_IDLE_DAYS, SESSION_MAX_DAYS); defaults to 30 days idle, 365 at most. */
   sessionPolicy?: SessionPolicy;
   /** Web Push: VAPID keys and subject, PUSH_ALLOW_PRIVATE; absent = generated keys, private endpoints refused. */
@@ -186,6 +192,7 @@ export function createServices(deps: ServiceDeps): Services {
     accountSecurity: new AccountSecurityService(db, repos, publisher, audit, mailer, users, publicUrl, logger),
     sessions,
     retention: new RetentionService(db, repos, publisher, siteSettings, deps.blobs, logger, deps.retention),
+    searchBackfill: new SearchPrefixBackfill(new SearchPrefixesRepository(db), repos.settings, logger, deps.searchBackfill),
     userExports: new UserExportService(db, repos, exportGate, logger, deps.metrics),
     erasure: new ErasureService(db, repos, publisher, audit, deps.blobs, logger, users),
     notifications,

@@ -1,6 +1,6 @@
 import { badRequest } from '../core/errors.js';
 import { clampLimit, decodeTimeCursor, encodeCursor } from '../core/cursor.js';
-import { cjkRuns, fold, searchTerms } from '../db/search-terms.js';
+import { cjkRuns, fold, queryTerms } from '../db/search-terms.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { Message } from '../protocol/entities.js';
 import type { Actor } from './identity.js';
@@ -17,8 +17,10 @@ export class SearchService {
   ) {}
 
   /**
-   * Messages of the caller's conversations matching every word of q (Chinese substrings of two
-   * characters or more included), newest first. Deleted messages never match.
+   * Messages of the caller's conversations matching every word of q, newest first. Each word of
+   * three characters or more matches the words it begins (meet: Meeting, meetings), shorter ones
+   * whole words only; Chinese (and Japanese, Korean) runs match as substrings of two characters
+   * or more. Case and width are folded. Deleted messages never match.
    */
   async messages(
     actor: Actor,
@@ -26,14 +28,14 @@ export class SearchService {
   ): Promise<{ messages: Message[]; nextCursor: string | null }> {
     const q = query.q.trim();
     if ([...q].length < 2) throw badRequest('q must have at least two characters', { field: 'q' });
-    const terms = searchTerms(q);
+    const { terms, longPrefixes } = queryTerms(q);
     if (terms.length === 0) throw badRequest('q has no letters or digits to search for', { field: 'q' });
     if (terms.length > MAX_TERMS) throw badRequest(`q is too long: at most ${MAX_TERMS} terms`, { field: 'q' });
     const phrases = cjkRuns(fold(q)).filter((run) => [...run].length > 2);
     if (query.conversationId !== undefined) await loadMembership(this.repos, query.conversationId, actor.user.id);
     const n = clampLimit(query.limit);
     const after = query.cursor ? decodeTimeCursor(query.cursor) : null;
-    const rows = await this.repos.messages.search(actor.user.id, { terms, phrases, conversationId: query.conversationId }, after, n + 1);
+    const rows = await this.repos.messages.search(actor.user.id, { terms, phrases, longPrefixes, conversationId: query.conversationId }, after, n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];
     return {

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { searchTerms } from '../../src/db/search-terms.js';
+import { sql } from 'drizzle-orm';
+import { queryTerms, searchTerms } from '../../src/db/search-terms.js';
+import { queryRows } from '../../src/db/sql.js';
+import { createLogger } from '../../src/core/logger.js';
+import { SearchPrefixesRepository } from '../../src/db/repositories/search-prefixes.repository.js';
+import { SettingsRepository } from '../../src/db/repositories/settings.repository.js';
+import { SearchPrefixBackfill } from '../../src/services/search-prefix-backfill.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -16,6 +22,18 @@ describe('search terms', () => {
   it('makes words of Latin text and bigrams of Chinese runs, folding case and width', () => {
     expect(searchTerms('Hello ＷＯＲＬＤ, 技术讨论组!')).toEqual(expect.arrayContaining(['hello', 'world', '技术', '术讨', '讨论', '论组']));
     expect(searchTerms('好')).toEqual(['好']);
+  });
+
+  it('adds marked prefixes of 3 to 10 characters of each word, none of CJK runs', () => {
+    expect(searchTerms('Meeting 会议').sort()).toEqual(['meeting', 'mee*', 'meet*', 'meeti*', 'meetin*', 'meeting*', '会议'].sort());
+    expect(searchTerms('go')).toEqual(['go']);
+    expect(searchTerms('internationalization')).toEqual(expect.arrayContaining(['internationalization', 'internatio*']));
+    expect(searchTerms('internationalization')).not.toContain('internation*');
+  });
+
+  it('looks words up as prefixes (whole words under three characters), CJK runs as bigrams', () => {
+    expect(queryTerms('Meet 技术讨论 go')).toEqual({ terms: ['技术', '术讨', '讨论', 'meet*', 'go'], longPrefixes: [] });
+    expect(queryTerms('Internationalization')).toEqual({ terms: ['internatio*'], longPrefixes: ['internationalization'] });
   });
 });
 
@@ -68,5 +86,88 @@ describe('GET /search/messages', () => {
     }
     expect((await call('GET', '/search/messages?q=hello&cursor=zzz', a)).statusCode).toBe(400);
     expect((await call('GET', '/search/messages', a)).statusCode).toBe(400);
+  });
+
+  it('matches word prefixes of three characters or more, every word of the query, any case', async () => {
+    const a = await register(t.app);
+    const g = (await call('POST', '/groups', a, { name: 'p' })).json();
+    for (const body of ['Meeting at noon', 'two meetings today', 'we meet tomorrow', 'MEETUP notes', 'a homeowners meet-up', 'internationalization done', 'international call', 'go home', 'gopher']) {
+      await call('POST', `/conversations/${g.id}/messages`, a, { body });
+    }
+    const bodies = async (q: string) => (await search(a, q)).messages.map((m) => m.body);
+    expect(await bodies('meet')).toEqual(['a homeowners meet-up', 'MEETUP notes', 'we meet tomorrow', 'two meetings today', 'Meeting at noon']);
+    expect(await bodies('MEETING')).toEqual(['two meetings today', 'Meeting at noon']);
+    // A full word still matches itself, and a prefix never matches inside a word.
+    expect(await bodies('meetings')).toEqual(['two meetings today']);
+    expect(await bodies('owners')).toEqual([]);
+    // Every word is a prefix, in any order.
+    expect(await bodies('meet tom')).toEqual(['we meet tomorrow']);
+    expect(await bodies('tod meeti')).toEqual(['two meetings today']);
+    // Longer than the stored prefixes: checked against the whole words.
+    expect(await bodies('internationaliz')).toEqual(['internationalization done']);
+    expect(await bodies('internationa')).toEqual(['international call', 'internationalization done']);
+    expect(await bodies('internationally')).toEqual([]);
+    // Under three characters: whole words only.
+    expect(await bodies('go')).toEqual(['go home']);
+    expect(await bodies('gop')).toEqual(['gopher']);
+  });
+
+  it('combines English prefixes with Chinese substrings, which match exactly as before', async () => {
+    const a = await register(t.app);
+    const g = (await call('POST', '/groups', a, { name: 'mixed' })).json();
+    for (const body of ['明天的技术讨论会议 planning', '技术讨论 deployment', '讨论 plan', 'planning only']) {
+      await call('POST', `/conversations/${g.id}/messages`, a, { body });
+    }
+    const bodies = async (q: string) => (await search(a, q)).messages.map((m) => m.body);
+    expect(await bodies('讨论 plan')).toEqual(['讨论 plan', '明天的技术讨论会议 planning']);
+    expect(await bodies('技术讨论 dep')).toEqual(['技术讨论 deployment']);
+    expect(await bodies('plann讨论')).toEqual(['明天的技术讨论会议 planning']);
+    // A Chinese run is a substring, never a prefix: 讨论会 is one, 讨论组 is not.
+    expect(await bodies('讨论会')).toEqual(['明天的技术讨论会议 planning']);
+    expect(await bodies('讨论组')).toEqual([]);
+  });
+
+  it('finds an edited message by the prefixes of its new text only, and a deleted one not at all', async () => {
+    const a = await register(t.app);
+    const g = (await call('POST', '/groups', a, { name: 'edits' })).json();
+    const m = (await call('POST', `/conversations/${g.id}/messages`, a, { body: 'quarterly budget' })).json();
+    const gone = (await call('POST', `/conversations/${g.id}/messages`, a, { body: 'budgetary concerns' })).json();
+    expect((await search(a, 'budg')).messages.map((x) => x.id)).toEqual([gone.id, m.id]);
+    expect((await call('PATCH', `/messages/${m.id}`, a, { body: 'annual forecast' })).statusCode).toBe(200);
+    await call('DELETE', `/messages/${gone.id}`, a);
+    expect((await search(a, 'budg')).messages).toEqual([]);
+    expect((await search(a, 'quart')).messages).toEqual([]);
+    expect((await search(a, 'forec')).messages.map((x) => x.id)).toEqual([m.id]);
+    expect((await search(a, 'concer')).messages).toEqual([]);
+  });
+
+  it('backfills the prefix terms of messages stored before prefix search, once, in batches', async () => {
+    const a = await register(t.app);
+    const g = (await call('POST', '/groups', a, { name: 'old' })).json();
+    const ids: string[] = [];
+    for (const body of ['Retrospective 技术讨论', 'retro board', 'plain text']) ids.push((await call('POST', `/conversations/${g.id}/messages`, a, { body })).json().id);
+    const deleted = (await call('POST', `/conversations/${g.id}/messages`, a, { body: 'retired words' })).json().id;
+    await call('DELETE', `/messages/${deleted}`, a);
+    // As stored before: whole words and bigrams only.
+    const db = t.database.db;
+    await db.execute(sql`UPDATE messages SET search_terms = ARRAY(SELECT x FROM unnest(search_terms) x WHERE right(x, 1) <> '*')`);
+    await db.execute(sql`DELETE FROM settings WHERE key = 'search.prefixBackfill'`);
+    expect((await search(a, 'retro')).messages.map((m) => m.id)).toEqual([ids[1]]);
+
+    const backfill = new SearchPrefixBackfill(new SearchPrefixesRepository(db), new SettingsRepository(db), createLogger({ level: 'silent', logDir: null }), {
+      batchSize: 2,
+      pauseMs: 0,
+    });
+    await backfill.run();
+    expect((await search(a, 'retro')).messages.map((m) => m.id)).toEqual([ids[1], ids[0]]);
+    const rows = await queryRows<{ id: string; search_terms: string[] | string }>(db, sql`SELECT id, search_terms FROM messages WHERE conversation_id = ${g.id}::uuid`);
+    const parse = (v: string[] | string) => (Array.isArray(v) ? v : v.slice(1, -1).split(',').filter(Boolean));
+    for (const row of rows) {
+      const body = ['Retrospective 技术讨论', 'retro board', 'plain text'][ids.indexOf(row.id)];
+      // The SQL backfill gives exactly the terms searchTerms() gives a new message; a deleted one keeps none.
+      expect(parse(row.search_terms).sort(), row.id).toEqual(body === undefined ? [] : searchTerms(body).sort());
+    }
+    const [done] = await queryRows<{ value: string }>(db, sql`SELECT value FROM settings WHERE key = 'search.prefixBackfill'`);
+    expect(done?.value).toBe('done');
   });
 });

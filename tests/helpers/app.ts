@@ -43,7 +43,7 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
   };
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'web' | 'webhooks' | 'retention' | 'notifications'> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'web' | 'webhooks' | 'retention' | 'notifications' | 'searchBackfill'> = {}): Promise<TestApp> {
   const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-uploads-'));
   const config = parseConfig({ LOG_LEVEL: 'silent', RATE_LIMIT: 'off', UPLOAD_DIR: uploadDir, ...env });
   const logger = createLogger({ level: config.logLevel, logDir: null });
@@ -56,7 +56,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Pick<
   } else {
     database = await openDatabase({ kind: 'memory' }, logger);
   }
-  const app = await buildApp({ config, database, logger, ...opts });
+  // The search prefix backfill runs when a test asks (services.searchBackfill.run()), not on a timer.
+  const app = await buildApp({ config, database, logger, ...opts, searchBackfill: { startDelayMs: null, ...opts.searchBackfill } });
   await app.ready();
   return {
     app,

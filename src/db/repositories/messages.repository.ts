@@ -228,12 +228,14 @@ export class MessagesRepository {
 
   /**
    * Live messages of the user's live conversations holding every term (and, for each CJK run of
-   * the query, its exact text: bigrams alone do not make a contiguous substring), newest first,
-   * after a (createdAt, id) cursor.
+   * the query, its exact text: bigrams alone do not make a contiguous substring; for each long
+   * prefix, a stored word that begins with it), newest first, after a (createdAt, id) cursor.
+   * Only the terms are looked up in the index (messages_search_terms_idx); the other checks
+   * filter the rows it finds.
    */
   async search(
     userId: string,
-    query: { terms: string[]; phrases: string[]; conversationId?: string },
+    query: { terms: string[]; phrases: string[]; longPrefixes: string[]; conversationId?: string },
     after: { at: Date; id: string } | null,
     limit: number,
   ): Promise<MessageRow[]> {
@@ -248,6 +250,7 @@ export class MessagesRepository {
           isNull(messages.deletedAt),
           query.conversationId ? eq(messages.conversationId, query.conversationId) : undefined,
           ...query.phrases.map((p) => sql`strpos(lower(${messages.body}), ${p}) > 0`),
+          ...query.longPrefixes.map((p) => sql`EXISTS (SELECT 1 FROM unnest(${messages.searchTerms}) AS t WHERE starts_with(t, ${p}))`),
           after
             ? or(lt(messages.createdAt, after.at), and(eq(messages.createdAt, after.at), lt(messages.id, after.id)))
             : undefined,
