@@ -1,8 +1,9 @@
 /**
  * Search terms of a text. Words of space-separated scripts are terms as they are (lowercased,
- * NFKC-folded, so full-width Ｐａｒｌｅｙ is parley), and so are their prefixes of
- * MIN_PREFIX..MAX_PREFIX characters, marked with a trailing `*` (meeting gives mee*, meet*, …,
- * meeting*), so that a word prefix is one index lookup; runs of Chinese, Japanese or Korean, which
+ * NFKC-folded, so full-width Ｐａｒｌｅｙ is parley), and so are their shorter prefixes of
+ * MIN_PREFIX..MAX_PREFIX characters, marked with a trailing `*` (meeting gives mee*, meet*,
+ * meeti*, meetin*), so that a word prefix is an index lookup (meet: the word meet or the prefix
+ * meet*); runs of Chinese, Japanese or Korean, which
  * have no spaces, give every pair of neighbouring characters (bigrams), so any substring of two
  * characters or more (讨论 inside 技术讨论组) is found by looking up its own bigrams.
  *
@@ -50,25 +51,32 @@ export function searchTerms(text: string): string[] {
   cjkTerms(folded, terms);
   for (const chars of words(folded)) {
     terms.add(chars.join(''));
-    for (let n = MIN_PREFIX; n <= Math.min(chars.length, MAX_PREFIX); n++) terms.add(chars.slice(0, n).join('') + PREFIX_MARK);
+    for (let n = MIN_PREFIX; n <= Math.min(chars.length - 1, MAX_PREFIX); n++) terms.add(chars.slice(0, n).join('') + PREFIX_MARK);
   }
   return [...terms];
 }
 
 /**
- * What a query looks up: `terms`, all of which a message must hold (each CJK run's bigrams; each
- * word as a prefix, or as a whole word when shorter than MIN_PREFIX), and `longPrefixes`, the
- * query words longer than MAX_PREFIX, each of which must also begin one of the message's words.
+ * What a query looks up. A message must hold every term of `all` (each CJK run's bigrams, and
+ * the words shorter than MIN_PREFIX, which match whole words only) and one term of each group of
+ * `anyOf` (a word of MIN_PREFIX..MAX_PREFIX characters: itself, or itself as a prefix); each word
+ * longer than MAX_PREFIX is looked up by its first MAX_PREFIX characters as a prefix and is in
+ * `longPrefixes`, which must also begin one of the message's words.
  */
-export function queryTerms(q: string): { terms: string[]; longPrefixes: string[] } {
+export function queryTerms(q: string): { all: string[]; anyOf: string[][]; longPrefixes: string[] } {
   const folded = fold(q);
-  const terms = new Set<string>();
+  const all = new Set<string>();
+  const anyOf = new Map<string, string[]>();
   const longPrefixes = new Set<string>();
-  cjkTerms(folded, terms);
+  cjkTerms(folded, all);
   for (const chars of words(folded)) {
-    if (chars.length < MIN_PREFIX) terms.add(chars.join(''));
-    else terms.add(chars.slice(0, MAX_PREFIX).join('') + PREFIX_MARK);
-    if (chars.length > MAX_PREFIX) longPrefixes.add(chars.join(''));
+    const word = chars.join('');
+    if (chars.length < MIN_PREFIX) all.add(word);
+    else if (chars.length <= MAX_PREFIX) anyOf.set(word, [word, word + PREFIX_MARK]);
+    else {
+      all.add(chars.slice(0, MAX_PREFIX).join('') + PREFIX_MARK);
+      longPrefixes.add(word);
+    }
   }
-  return { terms: [...terms], longPrefixes: [...longPrefixes] };
+  return { all: [...all], anyOf: [...anyOf.values()], longPrefixes: [...longPrefixes] };
 }

@@ -7,7 +7,7 @@ import type { Actor } from './identity.js';
 import { loadMembership } from './access.js';
 import type { MessagePresenter } from './presenters.js';
 
-/** Terms one query may use: each is an index lookup. */
+/** Terms (words, bigrams) one query may use: each is an index lookup. */
 const MAX_TERMS = 32;
 
 export class SearchService {
@@ -28,14 +28,15 @@ export class SearchService {
   ): Promise<{ messages: Message[]; nextCursor: string | null }> {
     const q = query.q.trim();
     if ([...q].length < 2) throw badRequest('q must have at least two characters', { field: 'q' });
-    const { terms, longPrefixes } = queryTerms(q);
-    if (terms.length === 0) throw badRequest('q has no letters or digits to search for', { field: 'q' });
-    if (terms.length > MAX_TERMS) throw badRequest(`q is too long: at most ${MAX_TERMS} terms`, { field: 'q' });
+    const { all, anyOf, longPrefixes } = queryTerms(q);
+    const terms = all.length + anyOf.length;
+    if (terms === 0) throw badRequest('q has no letters or digits to search for', { field: 'q' });
+    if (terms > MAX_TERMS) throw badRequest(`q is too long: at most ${MAX_TERMS} terms`, { field: 'q' });
     const phrases = cjkRuns(fold(q)).filter((run) => [...run].length > 2);
     if (query.conversationId !== undefined) await loadMembership(this.repos, query.conversationId, actor.user.id);
     const n = clampLimit(query.limit);
     const after = query.cursor ? decodeTimeCursor(query.cursor) : null;
-    const rows = await this.repos.messages.search(actor.user.id, { terms, phrases, longPrefixes, conversationId: query.conversationId }, after, n + 1);
+    const rows = await this.repos.messages.search(actor.user.id, { all, anyOf, phrases, longPrefixes, conversationId: query.conversationId }, after, n + 1);
     const page = rows.slice(0, n);
     const last = page[page.length - 1];
     return {

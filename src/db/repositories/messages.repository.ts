@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
 import { pgArray, pgError, queryRows } from '../sql.js';
@@ -227,15 +227,17 @@ export class MessagesRepository {
   }
 
   /**
-   * Live messages of the user's live conversations holding every term (and, for each CJK run of
+   * Live messages of the user's live conversations holding every term of `all` and one of each
+   * group of `anyOf` (and, for each CJK run of
    * the query, its exact text: bigrams alone do not make a contiguous substring; for each long
    * prefix, a stored word that begins with it), newest first, after a (createdAt, id) cursor.
-   * Only the terms are looked up in the index (messages_search_terms_idx); the other checks
+   * Only the terms are looked up in the index (messages_search_terms_idx, @> and && in one
+   * scan); the other checks
    * filter the rows it finds.
    */
   async search(
     userId: string,
-    query: { terms: string[]; phrases: string[]; longPrefixes: string[]; conversationId?: string },
+    query: { all: string[]; anyOf: string[][]; phrases: string[]; longPrefixes: string[]; conversationId?: string },
     after: { at: Date; id: string } | null,
     limit: number,
   ): Promise<MessageRow[]> {
@@ -246,7 +248,8 @@ export class MessagesRepository {
       .innerJoin(conversations, and(eq(conversations.id, messages.conversationId), isNull(conversations.deletedAt)))
       .where(
         and(
-          sql`${messages.searchTerms} @> ARRAY[${sql.join(query.terms.map((t) => sql`${t}`), sql`, `)}]::text[]`,
+          query.all.length > 0 ? sql`${messages.searchTerms} @> ${textArray(query.all)}` : undefined,
+          ...query.anyOf.map((group) => sql`${messages.searchTerms} && ${textArray(group)}`),
           isNull(messages.deletedAt),
           query.conversationId ? eq(messages.conversationId, query.conversationId) : undefined,
           ...query.phrases.map((p) => sql`strpos(lower(${messages.body}), ${p}) > 0`),
@@ -270,4 +273,9 @@ export class MessagesRepository {
       .returning();
     return row ?? null;
   }
+}
+
+/** ARRAY[$1, $2, …]::text[]: one parameter per term, as the search has always passed them. */
+function textArray(terms: readonly string[]): SQL {
+  return sql`ARRAY[${sql.join(terms.map((t) => sql`${t}`), sql`, `)}]::text[]`;
 }

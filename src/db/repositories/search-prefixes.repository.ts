@@ -5,9 +5,9 @@ import { queryRows } from '../sql.js';
 
 /**
  * The prefix terms of messages stored before word-prefix search: derived in SQL from the words
- * already in search_terms, exactly as searchTerms() derives them in TypeScript (prefixes of
- * MIN_PREFIX..MAX_PREFIX code points of each word, marked with `*`; CJK terms are one or two
- * characters, too short to give any).
+ * already in search_terms, exactly as searchTerms() derives them in TypeScript (the prefixes of
+ * MIN_PREFIX..MAX_PREFIX code points of each word shorter than the word, marked with `*`; CJK
+ * terms are one or two characters, too short to give any).
  */
 export class SearchPrefixesRepository {
   constructor(private readonly db: Db) {}
@@ -27,7 +27,7 @@ export class SearchPrefixesRepository {
               SELECT t FROM unnest(m.search_terms) AS t
               UNION
               SELECT left(w, n) || ${PREFIX_MARK}
-                FROM unnest(m.search_terms) AS w, generate_series(${MIN_PREFIX}::int, least(char_length(w), ${MAX_PREFIX}::int)) AS n
+                FROM unnest(m.search_terms) AS w, generate_series(${MIN_PREFIX}::int, least(char_length(w) - 1, ${MAX_PREFIX}::int)) AS n
                WHERE right(w, 1) <> ${PREFIX_MARK}
             ) AS terms
             FROM messages m JOIN batch USING (id)
