@@ -1,7 +1,9 @@
 /**
  * Search over 1M messages: p50/p99 of GET /search/messages' service path for a rare Chinese
- * two-character word, a rare English word and a common word, against the baseline a naive
- * implementation would use (an unindexed substring scan, LIKE '%…%') in the same run.
+ * two-character word, a rare English word, a common word and word prefixes (rare, common, two of
+ * middling frequency together), against the baseline a naive implementation would use (an
+ * unindexed substring scan, LIKE '%…%') in the same run. Also logs the sizes of the table and of
+ * the search index, and the plans of the prefix queries (EXPLAIN of the repository's query).
  */
 import { sql } from 'drizzle-orm';
 import { performance } from 'node:perf_hooks';
@@ -59,6 +61,24 @@ export const searchScenario: Scenario = {
     );
     await db.execute(sql`ANALYZE`);
     ctx.log(`  loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const [size] = await queryRows<{ heap: string; idx: string }>(
+      db,
+      sql`SELECT pg_size_pretty(pg_relation_size('messages')) AS heap, pg_size_pretty(pg_relation_size('messages_search_terms_idx')) AS idx`,
+    );
+    ctx.log(`  messages heap ${size?.heap}, messages_search_terms_idx ${size?.idx}`);
+    // The plan of the repository's search query (messages.repository.ts search()) for each
+    // word-prefix query: a word of 3-10 characters is the word itself or itself as a prefix.
+    for (const [word, pattern] of [['dep', 'dep*'], ['meet', 'meet*']] as const) {
+      const plan = await queryRows<{ 'QUERY PLAN': string }>(
+        db,
+        sql`EXPLAIN SELECT m.* FROM messages m
+              JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ${user.id}::uuid
+              JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL
+             WHERE m.search_terms && ARRAY[${word}, ${pattern}]::text[] AND m.deleted_at IS NULL
+             ORDER BY m.created_at DESC, m.id DESC LIMIT 51`,
+      );
+      ctx.log(`  EXPLAIN (q=${word}):\n${plan.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
+    }
 
     const time = async (fn: () => Promise<unknown>) => {
       const samples: number[] = [];
@@ -85,6 +105,9 @@ export const searchScenario: Scenario = {
       ['rare Chinese word 讨论 (0.1%)', '讨论', '%讨论%'],
       ['rare English word deploy (0.1%)', 'deploy', '%deploy%'],
       ['common word 会议 (~40%)', '会议', '%会议%'],
+      ['rare prefix dep (deploy, 0.1%)', 'dep', '%dep%'],
+      ['common prefix meet (meeting, ~43%)', 'meet', '%meet%'],
+      ['two prefixes stat upd (~18%)', 'stat upd', '%stat%upd%'],
     ] as const) {
       const indexed = await time(query(q));
       const baseline = await time(scan(pattern));

@@ -15,9 +15,15 @@ export const messagesRoutes =
       {
         schema: {
           tags: ['search'],
+          description:
+            'Messages of your conversations matching every word of q (in any order), newest first; deleted messages never match. ' +
+            'Case and width are ignored (MEET, ｍｅｅｔ). A word of 3 characters or more matches the words it begins: meet finds meet, Meeting and meetings, ' +
+            'but not homeowners (never inside a word); a word of 1-2 characters matches whole words only (go: not gopher). ' +
+            'Chinese, Japanese and Korean text matches as a substring of 2 characters or more (讨论 finds 技术讨论组), never as a prefix. ' +
+            'Punctuation separates words and is otherwise ignored. q: 2-200 characters, at most 32 words and character pairs. 400 validation_failed otherwise.',
           querystring: Type.Object(
             {
-              q: Type.String({ minLength: 1, maxLength: 200 }),
+              q: Type.String({ minLength: 1, maxLength: 200, description: 'Words (each a prefix from 3 characters) and CJK substrings, all of which must match.' }),
               conversationId: Type.Optional(Type.String({ maxLength: 64 })),
               cursor: Type.Optional(Type.String({ maxLength: 512 })),
               limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
