@@ -68,17 +68,21 @@ export const searchScenario: Scenario = {
       sql`SELECT pg_size_pretty(pg_relation_size('messages')) AS heap, pg_size_pretty(pg_relation_size('messages_search_terms_idx')) AS idx`,
     );
     ctx.log(`  messages heap ${size?.heap}, messages_search_terms_idx ${size?.idx}`);
-    // The plan of the repository's search query (messages.repository.ts search()) for each
-    // word-prefix query: a word of 3-10 characters is the word itself or itself as a prefix.
-    for (const [word, pattern] of [['dep', 'dep*'], ['meet', 'meet*']] as const) {
-      const plan = await queryRows<{ 'QUERY PLAN': string }>(
-        db,
+    // The plan of the repository's search query (messages.repository.ts search(), with its
+    // random_page_cost) for each word-prefix query: a word of 3-10 characters is the word itself
+    // or itself as a prefix.
+    for (const [word, pattern] of [['dep', 'dep*'], ['deploy', 'deploy*'], ['meet', 'meet*']] as const) {
+      const plan = await db.transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL random_page_cost = 1.1`);
+        return queryRows<{ 'QUERY PLAN': string }>(
+        tx as unknown as typeof db,
         sql`EXPLAIN SELECT m.* FROM messages m
               JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ${user.id}::uuid
               JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL
              WHERE m.search_terms && ARRAY[${word}, ${pattern}]::text[] AND m.deleted_at IS NULL
              ORDER BY m.created_at DESC, m.id DESC LIMIT 51`,
-      );
+        );
+      });
       ctx.log(`  EXPLAIN (q=${word}):\n${plan.map((r) => `    ${r['QUERY PLAN']}`).join('\n')}`);
     }
 

@@ -1,18 +1,19 @@
 /**
  * Word-prefix search (meet finds Meeting) looks up prefix terms that messages stored before it
  * lack. This job adds them, a batch of messages by id at a time, each batch one short statement,
- * in the background after start; its position is kept in the settings table, so a restart goes
- * on where it stopped and a finished backfill never runs again. Until it ends, older messages are
- * found by whole words only, as before. Two nodes running it at once only repeat work: a batch
- * writes a row only when it lacks terms, and the terms it writes are the ones searchTerms() gives.
+ * in the background after start. Its position (the last message id done) is kept in the settings
+ * table: a restart goes on from there, and once through, each later start only looks at the
+ * messages stored since (ids are time-ordered), which catches those sent through a node of the
+ * previous release during a rolling upgrade. Until it reaches a message, that message is found
+ * by whole words, as before. Two nodes running it at once only repeat work: a batch writes a row
+ * only when it lacks terms, and the terms it writes are the ones searchTerms() gives.
  */
 import type { Logger } from '../core/logger.js';
 import type { SearchPrefixesRepository } from '../db/repositories/search-prefixes.repository.js';
 import type { SettingsRepository } from '../db/repositories/settings.repository.js';
 
-/** Settings key: the last message id done, or DONE. */
+/** Settings key: the last message id done. */
 export const BACKFILL_KEY = 'search.prefixBackfill';
-const DONE = 'done';
 
 export interface SearchPrefixBackfillOptions {
   /** After start, before the first batch (lets a starting node settle); null: never by itself (tests call run). */
@@ -66,21 +67,20 @@ export class SearchPrefixBackfill {
   }
 
   private async backfill(): Promise<void> {
-    const saved = await this.settings.get(BACKFILL_KEY);
-    if (saved === DONE) return;
     const started = Date.now();
-    let after = saved;
+    let after = await this.settings.get(BACKFILL_KEY);
     let updated = 0;
+    let batches = 0;
     for (;;) {
       if (this.stopping) return;
       const batch = await this.prefixes.backfillBatch(after, this.options.batchSize);
       if (batch.lastId === null) break;
       updated += batch.updated;
+      batches++;
       after = batch.lastId;
       await this.settings.put(BACKFILL_KEY, after);
       if (this.options.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs));
     }
-    await this.settings.put(BACKFILL_KEY, DONE);
-    this.logger.info({ updated, ms: Date.now() - started }, 'search prefix backfill done');
+    if (updated > 0) this.logger.info({ updated, batches, ms: Date.now() - started }, 'search prefix backfill done');
   }
 }
