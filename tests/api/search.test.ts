@@ -80,6 +80,13 @@ describe('GET /search/messages', () => {
     expect((await call('GET', `/search/messages?q=zebra&conversationId=${priv.id}`, a)).statusCode).toBe(404);
   });
 
+  it('documents the syntax in /openapi.json', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { get?: { description?: string } }> };
+    const description = Object.entries(doc.paths).find(([path]) => path.endsWith('/search/messages'))?.[1].get?.description ?? '';
+    expect(description).toContain('meet finds meet, Meeting and meetings');
+    expect(description).toContain('whole words only');
+  });
+
   it('refuses a query too short or without letters, and a bad cursor, with 400', async () => {
     const a = await register(t.app);
     for (const q of ['a', '  ', '!!', 'x'.repeat(201)]) {
