@@ -54,6 +54,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/process/backup-restore.test.ts',
   'tests/process/compiled-build.test.ts',
   'tests/process/datadir-kill.test.ts',
+  'tests/unit/pglite-analyze.test.ts',
 ];
 
 export const POSTGRES_ONLY: readonly string[] = ['tests/cluster/cluster-process.test.ts', 'tests/process/db-outage.test.ts'];

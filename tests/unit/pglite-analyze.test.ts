@@ -1,0 +1,44 @@
+/**
+ * The embedded database's periodic ANALYZE (PGlite has no autovacuum) analyzes what autovacuum
+ * would: every table once, then only a table changed by more than 10 % since. ANALYZE blocks the
+ * embedded database (seconds at a million messages), so an unchanged table is not analyzed again.
+ */
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/core/ids.js';
+import { createLogger } from '../../src/core/logger.js';
+import { analyzeChangedTables, openDatabase, type Database } from '../../src/db/database.js';
+import { users } from '../../src/db/schema.js';
+import { dbKind } from '../helpers/app.js';
+
+let database: Database;
+beforeAll(async () => {
+  database = await openDatabase({ kind: 'memory' }, createLogger({ level: 'silent', logDir: null }));
+});
+afterAll(async () => database?.close());
+
+/** Statistics reach pg_stat_user_tables when the session goes idle, at most once a second. */
+async function waitForChanges(table: string, atLeast: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await database.db.execute(sql`SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE relname = ${table}`);
+    const n = Number((res as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
+    if (n >= atLeast) return;
+    if (Date.now() > deadline) throw new Error(`pg_stat_user_tables never showed ${atLeast} changes to ${table} (last: ${n})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.runIf(dbKind === 'pglite')('the embedded database\'s periodic ANALYZE', () => {
+  it('analyzes every table once, then only a table that changed by more than 10 %', async () => {
+    const first = await analyzeChangedTables(database.db);
+    expect(first).toEqual(expect.arrayContaining(['messages', 'users', 'conversations', 'members']));
+    // Nothing changed since: nothing to analyze.
+    expect(await analyzeChangedTables(database.db)).toEqual([]);
+    // 200 new users in a table of none: far more than 10 %.
+    await database.db.insert(users).values(Array.from({ length: 200 }, (_, i) => ({ id: newId(), username: `an_${i}_${Date.now()}`, displayName: `分析 ${i}` })));
+    await waitForChanges('users', 200);
+    expect(await analyzeChangedTables(database.db)).toEqual(['users']);
+    expect(await analyzeChangedTables(database.db)).toEqual([]);
+  });
+});
