@@ -1,6 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -17,9 +16,9 @@ import { queryRows } from './sql.js';
 import { MIGRATIONS_DIR, pgliteStartParams, pgliteTemplate, type PgliteSettings } from './pglite-setup.js';
 import * as schema from './schema.js';
 
-export type Schema = typeof schema;
-/** A database handle or an open transaction: repositories accept either. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+import type { Db } from './db.js';
+
+export type { Db, Schema } from './db.js';
 
 export interface Database {
   readonly kind: 'pglite' | 'postgres';

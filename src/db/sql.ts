@@ -1,5 +1,5 @@
 import type { SQL } from 'drizzle-orm';
-import type { Db } from './database.js';
+import type { Db } from './db.js';
 
 /** Runs raw SQL and returns its rows, whichever driver is underneath (PGlite or postgres.js). */
 export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
