@@ -1,8 +1,9 @@
 /** The 🔔 menu of a conversation's header: your notification level here (All, Mentions, Nothing) and mute. */
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import type { Conversation } from '../../../src/client/index.js';
 import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
+import { useClickOutside } from '../use-click-outside.js';
 
 type Level = 'default' | 'all' | 'mentions' | 'none';
 const CHOICES: { level: Exclude<Level, 'default'>; label: string; hint: string }[] = [
@@ -25,14 +26,7 @@ export function ConversationNotifyMenu({ conversation }: { conversation: Convers
   const level = effectiveLevel(conversation);
   const muted = conversation.muted ?? false;
 
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: MouseEvent) => {
-      if (!ref.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [open]);
+  useClickOutside(ref, open, () => setOpen(false));
 
   const set = async (change: { level?: Level; muted?: boolean }) => {
     setOpen(false);

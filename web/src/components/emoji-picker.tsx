@@ -1,5 +1,6 @@
 /** A small picker of common emoji, for reactions. */
 import { useEffect, useRef } from 'react';
+import { useClickOutside } from '../use-click-outside.js';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 
@@ -21,12 +22,8 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     ref.current?.querySelector<HTMLButtonElement>('button')?.focus();
-    const onDown = (e: MouseEvent) => {
-      if (!ref.current?.contains(e.target as Node)) onClose();
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [onClose]);
+  }, []);
+  useClickOutside(ref, true, onClose);
 
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.key === 'Escape') {

@@ -1,5 +1,6 @@
 /** The conversation header's actions on a phone: one ⋯ button and a menu, so the title keeps its room. */
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
+import { useClickOutside } from '../use-click-outside.js';
 
 export interface HeaderMenuItem {
   id: string;
@@ -11,14 +12,7 @@ export function HeaderMenu({ items }: { items: HeaderMenuItem[] }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: MouseEvent) => {
-      if (!ref.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [open]);
+  useClickOutside(ref, open, () => setOpen(false));
   const close = () => {
     setOpen(false);
     button.current?.focus();

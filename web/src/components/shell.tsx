@@ -15,6 +15,7 @@ import { RemovalNotices } from './removal-notices.js';
 import { AdminDialog } from './admin-dialog.js';
 import { SearchDialog } from './search-dialog.js';
 import type { JumpTarget } from '../jump-target.js';
+import { useClickOutside } from '../use-click-outside.js';
 
 type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | null;
 
@@ -57,14 +58,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  useEffect(() => {
-    if (!menuOpen) return;
-    const onDown = (e: MouseEvent) => {
-      if (!menuRef.current?.contains(e.target as Node)) setMenuOpen(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [menuOpen]);
+  useClickOutside(menuRef, menuOpen, () => setMenuOpen(false));
 
   const logout = async () => {
     setMenuOpen(false);
