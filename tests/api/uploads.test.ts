@@ -123,7 +123,7 @@ describe('POST /uploads and GET /uploads/{id}', () => {
     expect((await call('GET', up.url, null)).statusCode).toBe(200);
     expect((await call('GET', up.thumbnailUrl, null)).statusCode).toBe(200);
     // Its first character changed (to another one: a signature starting with A stayed intact, 1 run in 64).
-    expect((await call('GET', up.url.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`), null)).statusCode).toBe(404);
+    expect((await call('GET', up.url.replace(/sig=(.)/, (_: string, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`), null)).statusCode).toBe(404);
     // The thumbnail's signature does not open the file.
     const thumbSig = new URL(up.thumbnailUrl, 'http://x').search;
     expect((await call('GET', `/api/v1/uploads/${up.id}${thumbSig}`, null)).statusCode).toBe(404);
