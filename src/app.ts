@@ -75,11 +75,13 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The Fastify instance with every plugin and route; it does not listen. */
 export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
-  const bus = deps.bus ?? new LocalBus();
+  const bus: Bus = deps.bus ?? new LocalBus();
   const registry = new ConnectionRegistry();
   const tracker = new PresenceTracker(registry, deps.presenceGraceMs ?? 5_000, deps.logger, deps.presenceStore);
   const metrics = new Metrics({ openConnections: () => registry.size, dbPoolSize: deps.database.poolSize });
   const stopObservingQueries = deps.database.observe(metrics);
+  const busStats = bus.stats;
+  if (busStats) metrics.watchBus(() => busStats);
   const repos = repositories(deps.database.db);
   // One secret for every node, kept in the database: a URL signed by one node works on all.
   const secret = await repos.uploads.setting('upload_url_secret', () => randomBytes(32).toString('hex'));

@@ -86,6 +86,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly memberLoads = new Counter({
+    name: 'parley_node_member_loads_total',
+    help:
+      'Member lists this node read from the database to route events that came over the bus without one ' +
+      '(large groups: the node keeps each conversation\'s members and follows their joins and leaves).',
+    registers: [this.registry],
+  });
+
   readonly eventsLate = new Counter({
     name: 'parley_events_late_total',
     help: 'Conversation events that reached this node after it had passed their seq (a filled gap\'s late original, a repeat).',
@@ -177,6 +185,28 @@ export class Metrics {
         total.inc(refused());
       },
     });
+  }
+
+  /** The Redis bus's counts, read at each scrape. */
+  watchBus(stats: () => { unlisted: number; publishFailures: number; resets: number }): void {
+    const counter = (name: string, help: string, read: (s: ReturnType<typeof stats>) => number): void => {
+      const c: Counter = new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect: () => {
+          c.reset();
+          c.inc(read(stats()));
+        },
+      });
+    };
+    counter(
+      'parley_bus_events_unlisted_total',
+      'Conversation events this node sent over Redis without their member list (large groups: each node routes them by the members it keeps).',
+      (s) => s.unlisted,
+    );
+    counter('parley_bus_publish_failures_total', 'Publishes to Redis that failed (the other nodes resync from the database when it is back).', (s) => s.publishFailures);
+    counter('parley_bus_resets_total', 'Times this node caught its connections up from the database because bus messages may have been lost.', (s) => s.resets);
   }
 
   /** A database query started (the database's query observer). */

@@ -6,8 +6,12 @@ import type { EphemeralFrame } from '../protocol/frames.js';
  * never re-queries the database per event.
  */
 export type BusMessage =
-  /** A committed conversation event, for the conversation's members (and a member who just left). */
-  | { kind: 'event'; event: ConversationEvent; memberIds: readonly string[] }
+  /**
+   * A committed conversation event, for the conversation's members (and a member who just left).
+   * `memberIds` null: "the conversation's members", which each node keeps for itself (the Redis
+   * bus leaves a large group's list out of what it sends; a local publish always lists them).
+   */
+  | { kind: 'event'; event: ConversationEvent; memberIds: readonly string[] | null }
   /** A frame without seq (typing, read, presence) for some users, minus one connection. */
   | { kind: 'ephemeral'; frame: EphemeralFrame; userIds: readonly string[]; exceptConnectionId?: string }
   /** A revoked token (logout): its sockets are closed. */
@@ -24,10 +28,20 @@ export type BusMessage =
 
 export type BusListener = (message: BusMessage) => void;
 
+/** What a bus across nodes counts (for /metrics). */
+export interface BusStats {
+  /** Conversation events sent to other nodes without their member list. */
+  unlisted: number;
+  publishFailures: number;
+  resets: number;
+}
+
 /** Carries messages to whoever delivers them. Services publish; realtime listens. */
 export interface Bus {
   /** False while nobody listens: publishers may skip preparing messages. */
   readonly active: boolean;
+  /** Counts of a bus across nodes; absent for the single-node bus. */
+  readonly stats?: BusStats;
   publish(message: BusMessage): void;
   subscribe(listener: BusListener): () => void;
   close(): Promise<void>;

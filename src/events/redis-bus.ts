@@ -1,13 +1,24 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import { settleWithin, withTimeout } from '../core/timeout.js';
-import type { Bus, BusListener, BusMessage } from './bus.js';
+import type { Bus, BusListener, BusMessage, BusStats } from './bus.js';
 
 export interface RedisBusOptions {
   /** Prefix of every key and channel (several deployments may share one Redis). */
   prefix?: string;
   /** How long start-up waits for Redis before giving up. */
   connectTimeoutMs?: number;
+  /**
+   * Conversation events of groups with more members than this go to other nodes without the
+   * member list (each node routes them by the members it keeps). Default 64.
+   */
+  listMembersUpTo?: number;
+  /**
+   * How long after subscribing the node listens to the other nodes' heartbeats before it sends
+   * events without their member list (a node of the previous release needs the list, and says
+   * it is there by its heartbeat). Default two heartbeats.
+   */
+  peerWaitMs?: number;
 }
 
 /** What a node publishes: its id (so it skips its own messages) and the message. */
@@ -18,6 +29,16 @@ interface Envelope {
 
 /** How often each node sends itself a heartbeat through the channel (a silent subscriber is reconnected). */
 const HEARTBEAT_MS = 5_000;
+
+/**
+ * The bus format this release speaks, carried in its heartbeat (`hb:<node> 2`; a node of an older
+ * release sends `hb:<node>` and reads every event's member list). 2: an event may come without
+ * its member list (`memberIds` null).
+ */
+const BUS_VERSION = 2;
+
+/** Events that change who the members are always carry the list: nodes follow the members by them. */
+const ALWAYS_LISTED = new Set<string>(['member.joined', 'member.left', 'conversation.deleted']);
 
 const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'revoke', 'revoke-user', 'presence', 'reset']);
 
@@ -65,7 +86,13 @@ export class RedisBus implements Bus {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastOwnHeartbeat = Date.now();
   /** Messages from other nodes received, and publishes that failed (for metrics). */
-  readonly stats = { received: 0, publishFailures: 0, resets: 0 };
+  readonly stats: BusStats & { received: number } = { received: 0, publishFailures: 0, resets: 0, unlisted: 0 };
+  /** Each other node heard from: the bus version of its heartbeat, and when it was last heard. */
+  private readonly peers = new Map<string, { version: number; seen: number }>();
+  /** When the subscription started (peers unheard of before `peerWaitMs` passed may exist). */
+  private subscribedAt = Date.now();
+  private readonly listMembersUpTo: number;
+  private readonly peerWaitMs: number;
 
   private constructor(
     readonly nodeId: string,
@@ -73,15 +100,18 @@ export class RedisBus implements Bus {
     private readonly sub: Redis,
     prefix: string,
     private readonly logger: Logger,
+    opts: RedisBusOptions = {},
   ) {
     this.channel = `${prefix}bus`;
+    this.listMembersUpTo = opts.listMembersUpTo ?? 64;
+    this.peerWaitMs = opts.peerWaitMs ?? 2 * HEARTBEAT_MS;
   }
 
   /** Connects both clients (start-up fails with a clear error if Redis is unreachable). */
   static async connect(url: string, nodeId: string, logger: Logger, opts: RedisBusOptions = {}): Promise<RedisBus> {
     const pub = new Redis(url, redisOptions({ connectionName: `parley-pub-${nodeId}` }));
     const sub = new Redis(url, redisOptions({ connectionName: `parley-sub-${nodeId}`, autoResubscribe: false }));
-    const bus = new RedisBus(nodeId, pub, sub, opts.prefix ?? 'parley:', logger);
+    const bus = new RedisBus(nodeId, pub, sub, opts.prefix ?? 'parley:', logger, opts);
     // Before connecting: ioredis reports connection errors as events, which crash without a listener.
     let lastError: Error | null = null;
     const onError = (err: Error) => {
@@ -94,12 +124,15 @@ export class RedisBus implements Bus {
     try {
       await withTimeout(Promise.all([pub.connect(), sub.connect()]), timeout, `Redis did not answer within ${timeout} ms`);
       await sub.subscribe(bus.channel);
+      bus.subscribedAt = Date.now();
     } catch (err) {
       pub.disconnect();
       sub.disconnect();
       throw lastError ?? err;
     }
     bus.watch();
+    // Tell the other nodes at once which bus format this one speaks.
+    bus.sendHeartbeat();
     return bus;
   }
 
@@ -109,12 +142,37 @@ export class RedisBus implements Bus {
 
   publish(message: BusMessage): void {
     this.deliver(message);
-    const envelope: Envelope = { o: this.nodeId, m: message };
+    const envelope: Envelope = { o: this.nodeId, m: this.forOtherNodes(message) };
     this.pub.publish(this.channel, JSON.stringify(envelope)).catch((err: unknown) => {
       this.stats.publishFailures++;
       if (!this.publishLost) this.logger.warn({ err }, 'publishing to Redis failed; other nodes will resync when it is back');
       this.publishLost = true;
     });
+  }
+
+  /**
+   * What the other nodes get: a large group's event without its member list (a thousand ids are
+   * 39 KB to write, send, read and parse on every node for every message, while each node only
+   * needs its own users among them, and keeps the members of the conversations it routes),
+   * unless a node that needs the list may be listening.
+   */
+  private forOtherNodes(message: BusMessage): BusMessage {
+    if (message.kind !== 'event' || !message.memberIds || message.memberIds.length <= this.listMembersUpTo) return message;
+    if (ALWAYS_LISTED.has(message.event.type) || !this.peersReadUnlisted()) return message;
+    this.stats.unlisted++;
+    return { kind: 'event', event: message.event, memberIds: null };
+  }
+
+  /** True when every node that may be listening reads events without their member list. */
+  private peersReadUnlisted(): boolean {
+    const now = Date.now();
+    if (now - this.subscribedAt < this.peerWaitMs || this.subscriberWasDown) return false;
+    const alive = now - 3 * HEARTBEAT_MS;
+    for (const [id, peer] of this.peers) {
+      if (peer.seen < alive) this.peers.delete(id);
+      else if (peer.version < BUS_VERSION) return false;
+    }
+    return true;
   }
 
   subscribe(listener: BusListener): () => void {
@@ -156,7 +214,27 @@ export class RedisBus implements Bus {
       this.sub.disconnect(true);
       return;
     }
-    this.pub.publish(this.channel, `hb:${this.nodeId}`).catch(() => undefined);
+    this.sendHeartbeat();
+  }
+
+  private sendHeartbeat(): void {
+    this.pub.publish(this.channel, `hb:${this.nodeId} ${BUS_VERSION}`).catch(() => undefined);
+  }
+
+  /** A heartbeat through the channel: this node's own (the subscription works), or a peer's (its bus version). */
+  private heard(text: string): void {
+    const space = text.indexOf(' ');
+    const node = text.slice(3, space < 0 ? undefined : space);
+    if (node === this.nodeId) {
+      this.lastOwnHeartbeat = Date.now();
+      return;
+    }
+    const version = space < 0 ? 1 : Number.parseInt(text.slice(space + 1), 10) || 1;
+    const known = this.peers.get(node);
+    if (version < BUS_VERSION && (!known || known.version >= BUS_VERSION)) {
+      this.logger.info({ node, version }, 'a node of an earlier release is on the bus: events go out with their member lists');
+    }
+    this.peers.set(node, { version, seen: Date.now() });
   }
 
   private deliver(message: BusMessage): void {
@@ -174,7 +252,7 @@ export class RedisBus implements Bus {
     this.heartbeatTimer.unref();
     this.sub.on('message', (_channel: string, text: string) => {
       if (text.startsWith('hb:')) {
-        if (text === `hb:${this.nodeId}`) this.lastOwnHeartbeat = Date.now();
+        this.heard(text);
         return;
       }
       const envelope = parseEnvelope(text);
@@ -198,6 +276,8 @@ export class RedisBus implements Bus {
       this.sub.subscribe(this.channel).then(
         () => {
           this.subscriberWasDown = false;
+          // Heartbeats were missed meanwhile: listen to the other nodes again before leaving lists out.
+          this.subscribedAt = Date.now();
           this.logger.info('Redis subscriber back; resyncing this node\'s connections');
           this.resetLocal();
         },

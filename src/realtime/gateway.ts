@@ -134,6 +134,7 @@ export class Gateway {
       logger,
       metrics,
       { ...DEFAULT_SEQUENCER_OPTIONS, fillPage: opts.limits.fillPage, ...opts.sequencer },
+      (conversationId) => services.conversations.memberIds(conversationId),
     );
     this.unsubscribe = bus.subscribe(createFanout(this.registry, metrics, this.sequencer, () => this.catchUpAll()));
     this.ctx = {

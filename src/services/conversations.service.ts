@@ -112,6 +112,11 @@ export class ConversationsService {
     return this.repos.members.positions(actor.user.id);
   }
 
+  /** The user ids of a conversation's members now (a node routing events that came without their list). */
+  async memberIds(conversationId: string): Promise<string[]> {
+    return isUuid(conversationId) ? this.repos.members.userIds(conversationId) : [];
+  }
+
   /** Where the user's membership of a conversation began: its member.joined seq, 0 for a founder, null for none. */
   async joinedSeq(actor: Actor, conversationId: string): Promise<number | null> {
     return isUuid(conversationId) ? this.repos.members.joinedSeq(conversationId, actor.user.id) : null;

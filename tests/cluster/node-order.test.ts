@@ -185,3 +185,117 @@ describe('two nodes over Redis, members on both, senders on both', () => {
     for (const c of clients) c.close();
   });
 });
+
+/** A counter of a node's /metrics. */
+async function metric(app: ParleyApp, name: string): Promise<number> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+describe('two nodes over Redis: a large group\'s events go without their member list', () => {
+  let redis: TestRedis;
+  let first: TestServer;
+  let second: { app: ParleyApp; wsUrl: string };
+  const prefix = `unlisted${process.pid}:`;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    // Groups of more than 4 members count as large here; both nodes speak the same bus format.
+    const parts = async (nodeId: string) => {
+      const bus = await RedisBus.connect(redis.url, nodeId, logger, { prefix, listMembersUpTo: 4, peerWaitMs: 0 });
+      const presence = await RedisPresenceStore.connect(redis.url, nodeId, bus, logger, { prefix });
+      return { bus, presence };
+    };
+    const p1 = await parts('unlisted-1');
+    first = await startTestServer({}, { bus: p1.bus, presenceStore: p1.presence });
+    const p2 = await parts('unlisted-2');
+    const app2 = await buildApp({ config: first.config, database: first.database, logger, bus: p2.bus, presenceStore: p2.presence });
+    await app2.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app2.server.address() as { port: number };
+    second = { app: app2, wsUrl: `ws://127.0.0.1:${port}/api/v1/ws` };
+  });
+  afterAll(async () => {
+    await second?.app.close();
+    await first?.close();
+    await redis?.kill();
+  });
+
+  const call = apiCaller(() => first.app);
+  const unlisted = async () => (await metric(first.app as ParleyApp, 'parley_bus_events_unlisted_total')) + (await metric(second.app, 'parley_bus_events_unlisted_total'));
+
+  it('each node routes them by the members it keeps, following joins and leaves, in order and once', async () => {
+    const owner = await register(first.app);
+    const members = await Promise.all(Array.from({ length: 8 }, () => register(first.app)));
+    const [joiner, leaver] = [await register(first.app), members[1]!];
+    const created = await call('POST', '/groups', owner, { name: uniqueName('unlisted'), memberIds: members.map((m) => m.user.id) });
+    expect(created.statusCode, created.body).toBe(201);
+    const g = created.json() as { id: string };
+    // Members on both nodes; the one who will join is connected to the second node beforehand.
+    const clients = await Promise.all(members.map((m, i) => WsClient.connect(i % 2 ? second.wsUrl : first.wsUrl, m.token)));
+    const joinerClient = await WsClient.connect(second.wsUrl, joiner.token);
+    // Both nodes learn the conversation's position from an event that is not reordered (a node
+    // takes a conversation's first event as in order).
+    await call('POST', `/conversations/${g.id}/messages`, owner, { body: 'first' });
+    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 10_000, () => 'the first event everywhere');
+    const unlistedBefore = await unlisted();
+    const loadsBefore = await metric(second.app, 'parley_node_member_loads_total');
+    const gapsBefore = [await gapReads(first.app as ParleyApp), await gapReads(second.app)];
+
+    // Sends through both nodes, over WebSocket.
+    const sendAll = async (round: string, senders: WsClient[]) =>
+      Promise.all(
+        senders.map(async (c, i) => {
+          for (let k = 0; k < 5; k++) {
+            const r = await c.request({ type: 'message.send', conversationId: g.id, body: `${round}${i}-${k}`, clientMsgId: `${round}${i}-${k}-${process.pid}` });
+            expect(r.type, JSON.stringify(r)).toBe('ack');
+          }
+        }),
+      );
+    await sendAll('a', [clients[0]!, clients[2]!, clients[3]!, clients[5]!]);
+    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 21), 10_000, () => '21 events on every client');
+    expect(await unlisted(), 'events sent without their member list').toBeGreaterThan(unlistedBefore);
+
+    // The joiner (on the second node) is added through the first node, and messages follow only
+    // through the first node: the second node learns of the joiner from member.joined alone.
+    const firstNodeSenders = [clients[0]!, clients[2]!, clients[4]!, clients[6]!];
+    expect((await call('POST', `/groups/${g.id}/members`, owner, { userId: joiner.user.id })).statusCode).toBe(201);
+    await sendAll('b', firstNodeSenders);
+    // Then the leaver (on the second node) is removed, and more messages follow.
+    expect((await call('DELETE', `/groups/${g.id}/members/${leaver.user.id}`, owner)).statusCode).toBe(204);
+    await sendAll('c', firstNodeSenders);
+    const total = 1 + 20 + 1 + 20 + 1 + 20;
+    const stayed = clients.filter((_, i) => i !== 1);
+    await waitFor(() => stayed.every((c) => seqsOf(c, g.id).length >= total), 10_000, () => `${total} events on every member's client`);
+    for (const c of stayed) expect(seqsOf(c, g.id)).toEqual(range(1, total));
+    // The joiner gets everything from their joining on; the leaver nothing after leaving.
+    await waitFor(() => seqsOf(joinerClient, g.id).length >= total - 21, 10_000, () => 'the joiner\'s events');
+    expect(seqsOf(joinerClient, g.id)).toEqual(range(22, total));
+    expect(seqsOf(clients[1]!, g.id)).toEqual(range(1, 43));
+    // Nobody got there by reading a gap alone: each node routed every event to its members.
+    const gapsAfter = [await gapReads(first.app as ParleyApp), await gapReads(second.app)];
+    for (const n of [0, 1]) expect(gapsAfter[n]!.connection - gapsBefore[n]!.connection, `gap reads by single connections on node ${n + 1}`).toBe(0);
+    // The second node read the members at most once (it may also have had them from a listed event).
+    expect((await metric(second.app, 'parley_node_member_loads_total')) - loadsBefore).toBeLessThanOrEqual(1);
+    for (const c of [...clients, joinerClient]) c.close();
+  });
+
+  it('a node of an earlier release on the bus (its heartbeat has no version) gets every list again', async () => {
+    const { Redis } = await import('../../src/events/redis-bus.js');
+    const raw = new Redis(redis.url);
+    try {
+      await raw.publish(`${prefix}bus`, 'hb:node-of-the-previous-release');
+      const owner = await register(first.app);
+      const members = await Promise.all(Array.from({ length: 6 }, () => register(first.app)));
+      const g = (await call('POST', '/groups', owner, { name: uniqueName('old peer'), memberIds: members.map((m) => m.user.id) })).json() as { id: string };
+      const clients = await Promise.all(members.map((m, i) => WsClient.connect(i % 2 ? second.wsUrl : first.wsUrl, m.token)));
+      // The heartbeat has reached both nodes once their own came back through the same channel.
+      const before = await unlisted();
+      for (let i = 1; i <= 5; i++) expect((await call('POST', `/conversations/${g.id}/messages`, owner, { body: `m${i}` })).statusCode).toBe(201);
+      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 5), 10_000, () => '5 events on every client');
+      expect(await unlisted()).toBe(before);
+      for (const c of clients) c.close();
+    } finally {
+      raw.disconnect();
+    }
+  });
+});
