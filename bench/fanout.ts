@@ -70,7 +70,10 @@ interface Run {
  */
 async function measure(bases: string[], pids: number[], tokens: string[], conversationId: string, log: (l: string) => void, rates: number[] = []): Promise<Run> {
   const MARK = Buffer.from('"clientMsgId":"fo');
+  const ACK_ID = Buffer.from('"id":"fo');
   const sentAt: number[] = [];
+  /** Send-to-ack latencies of the current step (the store's share of the send-to-deliver latency). */
+  let ackLatencies: number[] = [];
   const stepOf: number[] = [];
   const receipts: number[] = [];
   const latencies: number[][] = [];
@@ -91,6 +94,16 @@ async function measure(bases: string[], pids: number[], tokens: string[], conver
       answered++;
       const now = performance.now();
       if (now >= winStart && now < winEnd) acksInWindow++;
+      const at = data.indexOf(ACK_ID);
+      if (at >= 0) {
+        let n = 0;
+        for (let i = at + ACK_ID.length; i < data.length; i++) {
+          const c = data[i]!;
+          if (c < 48 || c > 57) break;
+          n = n * 10 + c - 48;
+        }
+        if (sentAt[n] !== undefined) ackLatencies.push(now - sentAt[n]!);
+      }
       return;
     }
     if (startsWith(data, ERROR_PREFIX)) {
@@ -137,6 +150,7 @@ async function measure(bases: string[], pids: number[], tokens: string[], conver
       const own0 = ownCpuSeconds();
       let sent = 0;
       inWindow = 0;
+      ackLatencies = [];
       acksInWindow = 0;
       winStart = performance.now();
       winEnd = winStart + seconds * 1000;
@@ -167,11 +181,13 @@ async function measure(bases: string[], pids: number[], tokens: string[], conver
       const drainUntil = performance.now() + DRAIN_MS;
       while (receipts[s]! < sent * tokens.length && performance.now() < drainUntil && closed === 0) await sleep(20);
       const { p50, p99 } = percentiles(latencies[s]!.length ? latencies[s]! : [NaN]);
+      const ack = percentiles(ackLatencies.length ? ackLatencies : [NaN]);
+      ackLatencies = [];
       latencies[s] = []; // keep memory flat
       const rssMiB = sum(pids.map(rssKiB)) / 1024;
       const r = { rate, sent, acksPerSec, deliveriesPerSec, p50, p99, missing: sent * tokens.length - receipts[s]!, serverCpu, serverWait, ownCpu, rssMiB };
       log(
-        `  ${rate.toFixed(1)} msg/s: ${acksPerSec.toFixed(0)} acks/s, ${deliveriesPerSec.toFixed(0)} deliveries/s, p50/p99 ${p50.toFixed(1)}/${p99.toFixed(1)} ms, ` +
+        `  ${rate.toFixed(1)} msg/s: ${acksPerSec.toFixed(0)} acks/s (p50/p99 ${ack.p50.toFixed(1)}/${ack.p99.toFixed(1)} ms), ${deliveriesPerSec.toFixed(0)} deliveries/s, p50/p99 ${p50.toFixed(1)}/${p99.toFixed(1)} ms, ` +
           `server CPU ${pct(serverCpu)} (waited for it ${pct(serverWait)}), load-gen CPU ${pct(ownCpu)}, server RSS ${rssMiB.toFixed(0)} MiB` +
           `${r.missing ? `, ${r.missing} deliveries missing after ${DRAIN_MS} ms` : ''}`,
       );
@@ -343,6 +359,8 @@ export const fanoutScenario: Scenario = {
           node: await counter(bases, 'parley_ws_gap_fills_total', 'by="node"'),
           connection: await counter(bases, 'parley_ws_gap_fills_total', 'by="connection"'),
           reordered: await counter(bases, 'parley_events_reordered_total'),
+          unlisted: await counter(bases, 'parley_bus_events_unlisted_total'),
+          memberLoads: await counter(bases, 'parley_node_member_loads_total'),
         };
         const run = await measure(bases, procs.map((p) => p.child.pid!), users.map((u) => u.token), g.json.id as string, ctx.log);
         const fills = {
@@ -351,6 +369,11 @@ export const fanoutScenario: Scenario = {
           reordered: (await counter(bases, 'parley_events_reordered_total')) - before.reordered,
         };
         ctx.log(`${label}: gaps filled by the node ${fills.node}, by single connections ${fills.connection}; events reordered at the node ${fills.reordered}`);
+        if (nodes > 1) {
+          const unlisted = (await counter(bases, 'parley_bus_events_unlisted_total')) - before.unlisted;
+          const loads = (await counter(bases, 'parley_node_member_loads_total')) - before.memberLoads;
+          ctx.log(`${label}: events sent over Redis without their member list ${unlisted}; member lists read by the nodes ${loads}`);
+        }
         const warnings = serverWarnings(procs);
         if (warnings) ctx.log(`${label}: server warnings: ${warnings}`);
         const rssMb = procs.map((p) => rssKiB(p.child.pid!) / 1024);

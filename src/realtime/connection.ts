@@ -59,7 +59,7 @@ interface Stream {
   busy: boolean;
   /** A sync stopped at its budget (hasMore): live events wait until the client syncs again. */
   paused: boolean;
-  held: { seq: number; data: string }[];
+  held: { seq: number; data: Frame }[];
   /** Serializes fills and syncs of this stream. */
   chain: Promise<void>;
   /** The user left (or the conversation was deleted) at this seq: nothing after it is written. */
@@ -74,6 +74,16 @@ export { CLOSE_SLOW_CONSUMER };
  * first. That one rule gives in-order, exactly-once delivery across sync, bus reordering, a lost
  * bus message and a restart.
  */
+/**
+ * A serialized frame: a string, or its UTF-8 bytes. A live event goes to every connection of its
+ * conversation as one Buffer encoded once (as a string, each socket would measure and encode it
+ * again: a thousand encodings of each message for a group of a thousand online).
+ */
+export type Frame = string | Buffer;
+
+/** Frames are text frames, whichever form they are written in. */
+const TEXT_FRAME = { binary: false } as const;
+
 /** Frames kept for a connection between its registration and its `ready`. */
 const MAX_EARLY_FRAMES = 1024;
 
@@ -134,7 +144,7 @@ export class Connection {
    * reach it, while its token is checked once more): kept, and sent after `ready`, which the
    * contract makes the first frame. null once open.
    */
-  private early: string[] | null = null;
+  private early: Frame[] | null = null;
 
   /** Holds every frame until `open`: call before the connection is registered. */
   holdUntilReady(): void {
@@ -153,7 +163,7 @@ export class Connection {
    * Writes a serialized frame. Writes of one tick are corked into one system call; a socket whose
    * unread output passes the limit is closed rather than buffered without bound.
    */
-  write(data: string): boolean {
+  write(data: Frame): boolean {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false;
     if (this.early) {
       // Bounded like a slow consumer's buffer: a client that reconnects syncs what it missed.
@@ -178,7 +188,7 @@ export class Connection {
         socket.uncork();
       });
     }
-    this.ws.send(data);
+    this.ws.send(data, TEXT_FRAME);
     return true;
   }
 
@@ -235,19 +245,19 @@ export class Connection {
   }
 
   /** Writes an event of a stream, unless it lies past the stream's end. */
-  private emit(s: Stream, seq: number, data: string): boolean {
+  private emit(s: Stream, seq: number, data: Frame): boolean {
     if (s.endSeq !== undefined && seq > s.endSeq) return false;
     return this.write(data);
   }
 
   /** Writes an event of a replay once the socket has room for it: replays go at the client's pace. */
-  private async emitPaced(s: Stream, seq: number, data: string): Promise<boolean> {
+  private async emitPaced(s: Stream, seq: number, data: Frame): Promise<boolean> {
     await this.pacer.room();
     return this.emit(s, seq, data);
   }
 
   /** A live event of a conversation, already serialized once for every connection. */
-  deliver(conversationId: string, seq: number, data: string): void {
+  deliver(conversationId: string, seq: number, data: Frame): void {
     const ended = this.ended.get(conversationId);
     // A late event of a membership that ended here (the bus reorders): delivered, or not theirs.
     if (ended && seq <= ended.seq && !this.streams.has(conversationId)) return;
@@ -439,7 +449,7 @@ export class Connection {
     if (s.held.length) void this.run(s, () => this.drain(conversationId, s));
   }
 
-  private hold(s: Stream, seq: number, data: string): void {
+  private hold(s: Stream, seq: number, data: Frame): void {
     if (s.delivered !== undefined && seq <= s.delivered) return;
     s.held.push({ seq, data });
     // Dropping the oldest is safe: whatever is missing before the newest is filled from the table.

@@ -6,11 +6,12 @@ import type { NodeSequencer } from './sequencer.js';
 
 /**
  * Writes a conversation event, in seq order, to the sockets of the users it concerns on this
- * node: serialized once, each socket corking its writes of a tick.
+ * node: serialized and encoded once, each socket corking its writes of a tick.
  */
 export function createEventWriter(registry: ConnectionRegistry, metrics: Metrics): (event: ConversationEvent, memberIds: readonly string[]) => void {
   return (event, memberIds) => {
-    const data = JSON.stringify(event);
+    // Encoded once for every socket (see Frame).
+    const data = Buffer.from(JSON.stringify(event));
     const leaving = event.type === 'member.left' ? event.member.user.id : null;
     const ending = event.type === 'conversation.deleted';
     let handed = 0;
@@ -47,7 +48,7 @@ export function createFanout(
         sequencer.push(msg.event, msg.memberIds);
         return;
       case 'ephemeral': {
-        const data = JSON.stringify(msg.frame);
+        const data = Buffer.from(JSON.stringify(msg.frame));
         let written = 0;
         for (const userId of msg.userIds) {
           const conns = registry.forUser(userId);

@@ -32,7 +32,10 @@ export class WsClient {
   readonly closed: Promise<number>;
 
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
+    ws.on('message', (data, isBinary) => {
+      // The contract's frames are text: a binary one (say, a Buffer sent without binary: false)
+      // fails whichever test sees it.
+      if (isBinary) throw new Error(`the server sent a binary frame: ${data.toString().slice(0, 200)}`);
       const frame = JSON.parse(data.toString()) as Frame;
       this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => {
