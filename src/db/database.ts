@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.js';
 import { localLocks, tryAdvisoryLocks, type LockAttempt } from './advisory-locks.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { observePglite, observePostgres, QueryObservers, type QueryObserver } from './query-observers.js';
+import { preparePostgresQueries } from './postgres-prepare.js';
 import { queryRows } from './sql.js';
 import { MIGRATIONS_DIR, pgliteStartParams, pgliteTemplate, type PgliteSettings } from './pglite-setup.js';
 import * as schema from './schema.js';
@@ -77,6 +78,8 @@ async function openPostgres(url: string, poolSize: number, timeouts: { stallMs: 
     ...({ socket: stallGuardedSocket(timeouts.stallMs) } as object),
     // Timestamps are parsed by drizzle; keep bigints as strings at the driver level.
   });
+  // drizzle's queries as prepared statements: one round trip each, plans reused.
+  preparePostgresQueries(client);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   // Migrations on connections of their own, without the stall guard: building an index on a big
   // table, or waiting for the lock while another node migrates, may rightly take minutes.
