@@ -108,7 +108,7 @@ export class MessagesRepository {
           ${row.createdAt.toISOString()}::timestamptz) AS seq`,
       );
       const seq = Number(result!.seq);
-      return { ok: true, row: { ...row, seq, searchTerms: terms, editedAt: null, deletedAt: null } };
+      return { ok: true, row: { ...row, seq, searchTerms: terms, editedAt: null, deletedAt: null, previews: null } };
     } catch (err) {
       const pg = pgError(err);
       switch (pg?.code) {
@@ -277,7 +277,7 @@ export class MessagesRepository {
   async tombstone(id: string): Promise<MessageRow | null> {
     const [row] = await this.db
       .update(messages)
-      .set({ body: '', mentions: [], searchTerms: [], deletedAt: sql`now()` })
+      .set({ body: '', mentions: [], searchTerms: [], previews: null, deletedAt: sql`now()` })
       .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
       .returning();
     return row ?? null;
