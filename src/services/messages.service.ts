@@ -81,6 +81,8 @@ export class MessagesService {
     private readonly metrics?: Pick<Metrics, 'messagesStored'>,
     /** Notifications for people who are away: told of each new message after commit, in the background. */
     private readonly notifier?: MessageCreatedHook,
+    /** Link previews: told of each new message after commit; the fetch happens later, in the background. */
+    private readonly previews?: MessageCreatedHook,
   ) {}
 
   /**
@@ -191,6 +193,8 @@ export class MessagesService {
     if (kind === 'group') this.hooks?.onMessageCreated(conversationId, created);
     // Pushes to offline members, in groups and direct conversations alike. Returns at once, never throws.
     this.notifier?.onMessageCreated(conversationId, created);
+    // Queues previews of its links (never fetched here: the ack does not wait). Returns at once, never throws.
+    this.previews?.onMessageCreated(conversationId, created);
     return { message, created: true };
   }
 
