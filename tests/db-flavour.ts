@@ -18,6 +18,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/dir-lock.test.ts',
   'tests/unit/errors.test.ts',
   'tests/unit/ids.test.ts',
+  'tests/unit/link-preview-parse.test.ts',
   'tests/unit/migrations-compat.test.ts',
   'tests/unit/name-clash.test.ts',
   'tests/unit/oidc.test.ts',

@@ -67,7 +67,8 @@ export function normalizeLink(raw: string): string | null {
   }
 }
 
-const LINK = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+/** A link runs to a space, a quote or angle bracket, or CJK punctuation (看https://a.test/x。: the link ends at 。). */
+const LINK = /\bhttps?:\/\/[^\s<>"'`。，、！？；：「」『』（）【】《》]+/gi;
 
 /**
  * The http(s) links of a message body, normalized, each once, in order, at most `max`. Trailing
