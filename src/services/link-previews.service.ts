@@ -277,27 +277,23 @@ export class LinkPreviewsService implements MessageCreatedHook {
       url = normalizeLink(rawUrl);
       if (!url) throw badRequest('url must be an http or https URL', { field: 'url' });
     }
-    const done = await inTransaction<{ row: MessageRow; event: { conversationId: string; seq: number; createdAt: Date } } | null, null>(this.db, async (tx) => {
-      // The conversation's lock first, as every seq-taking change: the job storing previews waits behind it.
-      const seq = await tx.conversations.takeSeq(row.conversationId);
-      if (seq === null) throw notFound('message');
+    const done = await inTransaction(this.db, async (tx) => {
+      // The conversation's lock first, as every seq-taking change: the job storing previews
+      // (which takes a seq under it) is before or after this, never in between.
+      if (!(await tx.conversations.lock(row.conversationId))) throw notFound('message');
       const current = (await tx.messages.findById(row.id))?.previews ?? null;
       if (url !== null && !(current ?? []).some((p) => p.url === url)) throw notFound('preview');
       const next = url === null ? [] : current!.filter((p) => p.url !== url);
       const updated = await tx.linkPreviews.replacePreviews(row.id, next);
       if (!updated) throw conflict('the message was deleted');
       await tx.linkPreviews.complete(row.id);
-      // Nothing shown changed (no previews yet): nothing to announce, the seq is given back.
-      if (!current || current.length === 0) throw new Rollback(null);
-      const event = await appendEvent(tx, row.conversationId, 'message.updated', { seq, messageId: row.id });
-      return { row: updated, event: event! };
+      // No previews yet: nothing shown changes, so no event; the `[]` stops them coming.
+      if (!current || current.length === 0) return null;
+      const event = await appendEvent(tx, row.conversationId, 'message.updated', { messageId: row.id });
+      if (!event) throw notFound('message');
+      return { row: updated, event };
     });
-    if (!done) {
-      // Rolled back with nothing shown: still mark the message so no preview comes later.
-      await this.repos.linkPreviews.replacePreviews(row.id, []);
-      await this.repos.linkPreviews.complete(row.id);
-      return;
-    }
+    if (!done) return;
     const message = await this.view.presentOne(done.row, null);
     await this.publisher.publishEvents(row.conversationId, [messageUpdated(done.event, message)]);
   }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkPreviewJobs, linkPreviews } from '../../src/db/schema.js';
+import { linkPreviewJobs, linkPreviews, messages as messagesTable } from '../../src/db/schema.js';
 import type { LinkPreview, Message } from '../../src/protocol/entities.js';
 import { resolveWebhookTarget } from '../../src/services/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
@@ -332,6 +332,36 @@ describe('link previews, private targets allowed (WEBHOOK_ALLOW_PRIVATE=on)', ()
     expect((await h.get(bob, m.id)).previews).toBeUndefined();
     const res = await h.call('DELETE', `/messages/${m.id}/previews`, alice);
     expect([res.statusCode, (res.json() as { error: { code: string } }).error.code]).toEqual([409, 'conflict']);
+  });
+
+  it("an account erased with its messages takes its messages' previews with them", async () => {
+    const carol = await register(t.app);
+    expect((await h.call('POST', `/groups/${gid}/members`, alice, { userId: carol.user.id })).statusCode).toBe(201);
+    const m = await h.send(carol, gid, `mine ${pages.url}/og`);
+    expect(await h.previewsOf(bob, m.id)).toHaveLength(1);
+    const erased = await h.call('DELETE', '/users/me', carol, { password: 'correct horse', deleteMessages: true });
+    expect(erased.statusCode, erased.body).toBe(204);
+    const after = await h.get(bob, m.id);
+    expect(after.deletedAt).not.toBeNull();
+    expect(after.previews).toBeUndefined();
+    const [row] = await t.database.db.select({ previews: messagesTable.previews }).from(messagesTable).where(eq(messagesTable.id, m.id));
+    expect(row?.previews).toBeNull();
+  });
+
+  it('the queue is durable: a message queued while no worker runs gets its previews when one starts', async () => {
+    const service = t.app.services.linkPreviews;
+    await service.stop();
+    try {
+      const m = await h.send(alice, gid, `queued ${pages.url}/og`);
+      await service.flush();
+      const queued = await t.database.db.select().from(linkPreviewJobs).where(eq(linkPreviewJobs.messageId, m.id));
+      expect(queued).toHaveLength(1);
+      expect((await h.get(bob, m.id)).previews).toBeUndefined();
+      service.start();
+      expect((await h.previewsOf(bob, m.id))[0]?.siteName).toBe('Example Site');
+    } finally {
+      service.start();
+    }
   });
 
   it('the group export carries the previews', async () => {
