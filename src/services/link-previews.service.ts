@@ -62,7 +62,7 @@ export const DEFAULT_LINK_PREVIEW_OPTIONS: LinkPreviewOptions = {
   ttlMs: 24 * 60 * 60 * 1000,
   failureTtlMs: 60 * 60 * 1000,
   pollIntervalMs: 1_000,
-  concurrency: 4,
+  concurrency: 8,
   leaseMs: 60_000,
   retryDelaysMs: [5_000, 30_000, 120_000],
   busyRetryMs: 1_000,
@@ -71,6 +71,8 @@ export const DEFAULT_LINK_PREVIEW_OPTIONS: LinkPreviewOptions = {
 
 /** Looks for another node's result this many times before giving up on a URL it holds. */
 const BUSY_LOOKS = 20;
+/** Messages queued by one statement at most. */
+const ENQUEUE_BATCH = 500;
 /** How long `stop()` waits for enqueues in flight. */
 const STOP_WAIT_MS = 5_000;
 /** Expired cache entries are deleted this long after they expire, a batch per sweep. */
@@ -90,6 +92,8 @@ export class LinkPreviewsService implements MessageCreatedHook {
   /** Fetches running on this node, by URL: a second message with the link waits for the first. */
   private readonly fetching = new Map<string, Promise<LinkPreviewRow | null>>();
   private readonly enqueues = new Set<Promise<void>>();
+  /** Messages to queue in the next statement (enqueueSoon). */
+  private readonly toEnqueue: { messageId: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   constructor(
     private readonly db: Db,
@@ -142,12 +146,35 @@ export class LinkPreviewsService implements MessageCreatedHook {
     const job: Promise<void> = (async () => {
       if (extractLinks(event.message.body, 1).length === 0) return;
       if (!(await this.settings.get()).linkPreviews) return;
-      await this.repos.linkPreviews.enqueue(messageId);
+      await this.enqueueSoon(messageId);
       this.worker.kick();
     })()
       .catch((err: unknown) => this.logger.error({ err, conversationId, messageId }, 'queueing link previews failed'))
       .finally(() => this.enqueues.delete(job));
     this.enqueues.add(job);
+  }
+
+  /**
+   * Queues a message with the others queued in the same turn of the event loop, in one statement:
+   * a group commit stores many sends at once, and one INSERT each would compete with the next
+   * batch of sends for the database (PGlite has one connection).
+   */
+  private enqueueSoon(messageId: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.toEnqueue.push({ messageId, resolve, reject });
+      if (this.toEnqueue.length === 1) setImmediate(() => void this.enqueueBatch());
+    });
+  }
+
+  private async enqueueBatch(): Promise<void> {
+    const batch = this.toEnqueue.splice(0, ENQUEUE_BATCH);
+    if (this.toEnqueue.length > 0) setImmediate(() => void this.enqueueBatch());
+    try {
+      await this.repos.linkPreviews.enqueue(batch.map((b) => b.messageId));
+      for (const b of batch) b.resolve();
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 
   /** One queued message: previews of its first links, stored and announced; then the job leaves the queue. */

@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { linkPreviewJobs, linkPreviews, messages, type StoredLinkPreview } from '../schema.js';
-import { queryRows } from '../sql.js';
+import { pgArray, queryRows } from '../sql.js';
 import type { MessageRow } from './messages.repository.js';
 
 export type LinkPreviewRow = typeof linkPreviews.$inferSelect;
@@ -25,9 +25,17 @@ export type FetchedPreview =
 export class LinkPreviewsRepository {
   constructor(private readonly db: Db) {}
 
-  /** Queues a message for previews (once: a second enqueue of the same message does nothing). */
-  async enqueue(messageId: string): Promise<void> {
-    await this.db.insert(linkPreviewJobs).values({ messageId }).onConflictDoNothing();
+  /**
+   * Queues messages for previews in one statement (once each: a message queued already is left
+   * alone; one that no longer exists is skipped rather than failing the others).
+   */
+  async enqueue(messageIds: readonly string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    await this.db.execute(
+      sql`INSERT INTO link_preview_jobs (message_id)
+          SELECT id FROM messages WHERE id = ANY(${pgArray(messageIds)}::uuid[])
+          ON CONFLICT (message_id) DO NOTHING`,
+    );
   }
 
   /**
