@@ -42,6 +42,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/group-rules.test.ts',
   'tests/e2e/inbox-previews.test.ts',
   'tests/e2e/leave-and-block.test.ts',
+  'tests/e2e/link-previews.test.ts',
   'tests/e2e/live-chat.test.ts',
   'tests/e2e/message-actions.test.ts',
   'tests/e2e/notifications.test.ts',
