@@ -221,9 +221,11 @@ export class PreviewFetcher {
    * body of an accepted type up to `maxBytes`.
    */
   private async get(start: URL, accept: Set<string>, maxBytes: number, truncate: boolean, signal: AbortSignal): Promise<{ url: URL; body: Buffer; charset: string | null }> {
+    // Name lookups count against the same time box as the requests.
+    const deadline = Date.now() + this.limits.timeoutMs;
     let url = start;
     for (let hop = 0; ; hop++) {
-      const address = await this.resolveTarget(url, this.limits.timeoutMs);
+      const address = await this.resolveTarget(url, Math.max(1, deadline - Date.now()));
       if (signal.aborted) throw new PreviewFetchError('timed out');
       let res: IncomingMessage;
       try {
