@@ -51,7 +51,7 @@ describe.runIf(dbKind === 'pglite')('e2e: link previews', () => {
       expect(await title.getAttribute('rel')).toBe('noopener noreferrer nofollow');
       const img = card.locator('img');
       expect(await img.getAttribute('src')).toMatch(/^\/api\/v1\/link-previews\/images\/[a-f0-9]{64}\?/);
-      await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+      await expect.poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
       // Not marked as edited by the preview.
       expect(await byId(page, id).getByTestId('message-edited').count()).toBe(0);
     }
