@@ -6,6 +6,7 @@
  * sender removing a preview, the admin switch, and a send acked without waiting for the fetch.
  */
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
@@ -78,6 +79,20 @@ async function startPageServer(): Promise<PageServer> {
         res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(png.length) });
         res.end(png);
         return;
+      case '/gzip': {
+        // Compressed, as most servers answer (the request accepts gzip, deflate and br).
+        const zipped = gzipSync(page('<meta property="og:title" content="Compressed page 压缩">'));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-encoding': 'gzip' });
+        res.end(zipped);
+        return;
+      }
+      case '/bomb': {
+        // 50 MiB of HTML in ~50 KiB: read only up to the cap, decompressed.
+        const zipped = gzipSync(Buffer.concat([Buffer.from(page('<meta property="og:title" content="Bomb">')), Buffer.alloc(50 * 1024 * 1024, ' ')]));
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+        res.end(zipped);
+        return;
+      }
       case '/text':
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('<meta property="og:title" content="not html">');
@@ -270,6 +285,11 @@ describe('link previews, private targets allowed (WEBHOOK_ALLOW_PRIVATE=on)', ()
     expect((await h.previewsOf(bob, m.id))[0]?.title).toBe('Huge page');
     // The connection was dropped long before the 20 MiB were written.
     expect(pages.hugeSent).toBeLessThan(HUGE_BYTES / 2);
+  });
+
+  it('reads compressed pages, and a compression bomb only up to the cap', async () => {
+    const m = await h.send(alice, gid, `${pages.url}/gzip ${pages.url}/bomb`);
+    expect((await h.previewsOf(bob, m.id)).map((p) => p.title)).toEqual(['Compressed page 压缩', 'Bomb']);
   });
 
   it('gives up on a page that does not answer in time, and remembers the failure (no second fetch)', async () => {

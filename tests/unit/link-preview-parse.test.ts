@@ -1,6 +1,6 @@
 /** The pure parts of link previews: which links of a body get previews, and what a page says of itself. */
 import { describe, expect, it } from 'vitest';
-import { extractLinks, hasLink, normalizeLink, parsePageMeta } from '../../src/services/link-preview-fetch.js';
+import { decodePage, extractLinks, hasLink, normalizeLink, parsePageMeta } from '../../src/services/link-preview-fetch.js';
 
 describe('extractLinks', () => {
   it('finds http(s) links in order, each once, normalized, at most max', () => {
@@ -58,5 +58,21 @@ describe('parsePageMeta', () => {
     expect(parsePageMeta('<html><head><meta property="og:title" content="Cut', base).title).toBeNull();
     expect(parsePageMeta('<title>Unclosed', base).title).toBe('Unclosed');
     expect(parsePageMeta('', base)).toEqual({ title: null, description: null, siteName: null, imageUrl: null });
+  });
+});
+
+describe('decodePage', () => {
+  // 中文 in GBK.
+  const gbk = Buffer.concat([Buffer.from('<html><head><meta charset="gbk"><title>'), Buffer.from([0xd6, 0xd0, 0xce, 0xc4]), Buffer.from('</title>')]);
+
+  it('uses the Content-Type charset, else a <meta> charset near the top, else UTF-8', () => {
+    expect(parsePageMeta(decodePage(gbk, null), new URL('https://a.test/')).title).toBe('中文');
+    expect(decodePage(Buffer.from('<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">'), null)).toContain('Shift_JIS');
+    expect(decodePage(Buffer.from('<title>中文</title>'), null)).toBe('<title>中文</title>');
+    expect(decodePage(Buffer.from('<title>é</title>', 'latin1'), 'iso-8859-1')).toBe('<title>é</title>');
+  });
+
+  it('falls back to UTF-8 for a charset it does not know', () => {
+    expect(decodePage(Buffer.from('<title>ok</title>'), 'x-no-such-charset')).toBe('<title>ok</title>');
   });
 });
