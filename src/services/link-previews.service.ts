@@ -51,6 +51,15 @@ export interface LinkPreviewOptions extends PreviewFetchLimits {
   userAgent: string;
 }
 
+/** Links of one message that get previews (the first ones). */
+export const MAX_PREVIEW_LINKS = 3;
+
+/** What the message path tells link previews: never throwing, never waiting. */
+export interface LinkPreviewHook extends MessageCreatedHook {
+  /** A message was edited and has no previews yet: its links (maybe new) get them. */
+  onMessageEdited(conversationId: string, message: Message): void;
+}
+
 export const DEFAULT_LINK_PREVIEW_OPTIONS: LinkPreviewOptions = {
   allowPrivate: false,
   timeoutMs: 5_000,
@@ -58,7 +67,7 @@ export const DEFAULT_LINK_PREVIEW_OPTIONS: LinkPreviewOptions = {
   imageMaxBytes: 5 * 1024 * 1024,
   maxRedirects: 3,
   imagePx: 600,
-  maxLinks: 3,
+  maxLinks: MAX_PREVIEW_LINKS,
   ttlMs: 24 * 60 * 60 * 1000,
   failureTtlMs: 60 * 60 * 1000,
   pollIntervalMs: 1_000,
@@ -85,7 +94,7 @@ function messageUpdated(event: { conversationId: string; seq: number; createdAt:
   return { type: 'message.updated', conversationId: event.conversationId, seq: event.seq, createdAt: event.createdAt.toISOString(), message };
 }
 
-export class LinkPreviewsService implements MessageCreatedHook {
+export class LinkPreviewsService implements LinkPreviewHook {
   private readonly options: LinkPreviewOptions;
   private readonly fetcher: PreviewFetcher;
   private readonly worker: QueueWorker<ClaimedPreviewJob>;
@@ -141,10 +150,19 @@ export class LinkPreviewsService implements MessageCreatedHook {
    * never throws into the send path (the sender has their ack already or gets it now).
    */
   onMessageCreated(conversationId: string, event: ConversationEvent): void {
-    if (event.type !== 'message.created' || !hasLink(event.message.body)) return;
-    const messageId = event.message.id;
+    if (event.type === 'message.created') this.queue(conversationId, event.message);
+  }
+
+  onMessageEdited(conversationId: string, message: Message): void {
+    this.queue(conversationId, message);
+  }
+
+  /** Queues a message whose body has links, in the background (see onMessageCreated). */
+  private queue(conversationId: string, message: Message): void {
+    if (!hasLink(message.body)) return;
+    const messageId = message.id;
     const job: Promise<void> = (async () => {
-      if (extractLinks(event.message.body, 1).length === 0) return;
+      if (extractLinks(message.body, 1).length === 0) return;
       if (!(await this.settings.get()).linkPreviews) return;
       await this.enqueueSoon(messageId);
       this.worker.kick();

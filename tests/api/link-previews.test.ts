@@ -345,6 +345,28 @@ describe('link previews, private targets allowed (WEBHOOK_ALLOW_PRIVATE=on)', ()
     expect((await h.get(bob, m.id)).previews).toBeUndefined();
   });
 
+  it('an edit drops the previews of links it took out, and gives a message without previews those of links it brought', async () => {
+    const m = await h.send(alice, gid, `two ${pages.url}/og and ${pages.url}/plain-title`);
+    expect(await h.previewsOf(bob, m.id)).toHaveLength(2);
+    const edited = await h.call('PATCH', `/messages/${m.id}`, alice, { body: `one ${pages.url}/plain-title` });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect((edited.json() as Message).previews?.map((p) => p.url)).toEqual([`${pages.url}/plain-title`]);
+    expect((await h.get(bob, m.id)).previews?.map((p) => p.url)).toEqual([`${pages.url}/plain-title`]);
+
+    const bare = await h.send(alice, gid, 'no link yet');
+    await h.call('PATCH', `/messages/${bare.id}`, alice, { body: `now one: ${pages.url}/og` });
+    const [added] = await h.previewsOf(bob, bare.id);
+    expect(added?.url).toBe(`${pages.url}/og`);
+    expect((await h.get(bob, bare.id)).editedAt).not.toBeNull();
+
+    // Previews the sender removed stay removed, whatever the edit brings.
+    const removed = await h.send(alice, gid, `${pages.url}/og`);
+    expect(await h.previewsOf(bob, removed.id)).toHaveLength(1);
+    expect((await h.call('DELETE', `/messages/${removed.id}/previews`, alice)).statusCode).toBe(204);
+    await h.call('PATCH', `/messages/${removed.id}`, alice, { body: `${pages.url}/og ${pages.url}/plain-title` });
+    expect(await h.previewsOf(bob, removed.id)).toEqual([]);
+  });
+
   it('a deleted message loses its previews, and its previews cannot be removed (409)', async () => {
     const m = await h.send(alice, gid, `${pages.url}/og`);
     expect(await h.previewsOf(bob, m.id)).toHaveLength(1);
