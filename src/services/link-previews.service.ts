@@ -75,7 +75,7 @@ export const DEFAULT_LINK_PREVIEW_OPTIONS: LinkPreviewOptions = {
   leaseMs: 60_000,
   retryDelaysMs: [5_000, 30_000, 120_000],
   busyRetryMs: 1_000,
-  userAgent: 'Parley-LinkPreview/1 (+https://github.com/parley; a chat server showing a preview of a link)',
+  userAgent: 'Parley-LinkPreview/1',
 };
 
 /** Looks for another node's result this many times before giving up on a URL it holds. */
