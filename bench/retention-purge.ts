@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       db,
       repositories(db),
       { ephemeral: () => undefined },
-      { get: async () => ({ signupMode: 'open', allowedEmailDomains: [], retentionDays: 30 }) },
+      { get: async () => ({ signupMode: 'open', allowedEmailDomains: [], retentionDays: 30, linkPreviews: true }) },
       blobs,
       logger,
       { intervalMs: null, batchSize },

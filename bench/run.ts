@@ -23,8 +23,9 @@ import { catchupScenario } from './catchup.js';
 import { coldstartScenario } from './coldstart.js';
 import { replayScenario } from './replay.js';
 import { exportScenario } from './export.js';
+import { linkSendsScenario } from './link-sends.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -36,6 +36,7 @@ import type { WebhookDispatcherOptions } from './services/webhook-dispatcher.js'
 import type { RetentionOptions } from './services/retention.service.js';
 import type { SearchPrefixBackfillOptions } from './services/search-prefix-backfill.js';
 import type { NotificationOptions } from './services/notification-dispatcher.js';
+import type { LinkPreviewOptions } from './services/link-previews.service.js';
 
 export interface AppDeps {
   config: Config;
@@ -61,6 +62,8 @@ export interface AppDeps {
   searchBackfill?: Partial<SearchPrefixBackfillOptions>;
   /** Overrides of the notification dispatcher's and e-mail digest's timings (tests shorten them). */
   notifications?: Partial<Omit<NotificationOptions, 'allowPrivate'>>;
+  /** Overrides of link previews' limits and timings, and of the guard (tests point it at their own server). */
+  linkPreviews?: Partial<Omit<LinkPreviewOptions, 'allowPrivate'>>;
 }
 
 export interface ParleyApp extends FastifyInstance {
@@ -107,6 +110,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     mailFrom: deps.config.smtp?.from ?? null,
     exportsMaxConcurrent: deps.config.exportsMaxConcurrent,
     notifications: deps.notifications,
+    // The same allowance as webhooks: private and loopback targets only with WEBHOOK_ALLOW_PRIVATE=on.
+    linkPreviews: { ...deps.linkPreviews, allowPrivate: deps.config.webhookAllowPrivate },
     caps: deps.config.caps,
     sessionPolicy: {
       idleSeconds: deps.config.sessions.idleDays * 86_400,
@@ -255,6 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     services.uploads.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'upload sweep failed'));
     blobs.sweepTemp(60 * 60 * 1000).catch((err: unknown) => deps.logger.warn({ err }, 'temp sweep failed'));
     services.sessions.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'expired session sweep failed'));
+    services.linkPreviews.sweep().catch((err: unknown) => deps.logger.warn({ err }, 'link preview cache sweep failed'));
   }, 60 * 60 * 1000);
   sweeper.unref();
   app.addHook('onClose', async () => {
@@ -276,5 +282,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   // Every node sends queued pushes and e-mails and runs the digest (one node at a time, by lock).
   app.addHook('onReady', async () => services.notifications.start());
   app.addHook('onClose', async () => services.notifications.stop());
+  // Every node fetches queued link previews; stopping hands the messages in flight back to the queue.
+  app.addHook('onReady', async () => services.linkPreviews.start());
+  app.addHook('onClose', async () => services.linkPreviews.stop());
   return Object.assign(app as unknown as FastifyInstance, { services, bus, gateway, schemas }) as ParleyApp;
 }

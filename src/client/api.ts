@@ -486,6 +486,11 @@ export class ParleyApi {
     await this.request<void>('DELETE', `/messages/${seg(messageId)}`);
   }
 
+  /** The sender removes the preview of `url` from their message, or all its previews without it. */
+  async removeLinkPreviews(messageId: string, url?: string): Promise<void> {
+    await this.request<void>('DELETE', `/messages/${seg(messageId)}/previews`, url === undefined ? {} : { query: { url } });
+  }
+
   /** Idempotent. */
   async addReaction(messageId: string, emoji: string): Promise<void> {
     await this.request<void>('PUT', `/messages/${seg(messageId)}/reactions/${seg(emoji)}`);

@@ -274,6 +274,15 @@ export const members = pgTable(
   ],
 );
 
+/** A link preview as a message stores it; the image is a blob of the upload store, by key. */
+export interface StoredLinkPreview {
+  url: string;
+  title: string | null;
+  description: string | null;
+  siteName: string | null;
+  image: { key: string; width: number; height: number } | null;
+}
+
 export const messages = pgTable(
   'messages',
   {
@@ -294,6 +303,11 @@ export const messages = pgTable(
     createdAt: createdTstz('created_at'),
     editedAt: tstz('edited_at'),
     deletedAt: tstz('deleted_at'),
+    /**
+     * Link previews the server made after the send (link-previews.service.ts): null while none
+     * were made; `[]` once the sender removed them all (never fetched again).
+     */
+    previews: jsonb('previews').$type<StoredLinkPreview[]>(),
   },
   (t) => [
     // History by conversation and seq; unread counts are a range of it.
@@ -576,4 +590,50 @@ export const pins = pgTable(
     primaryKey({ columns: [t.conversationId, t.messageId], name: 'pins_pkey' }),
     index('pins_newest_idx').on(t.conversationId, t.pinnedAt),
   ],
+);
+
+/**
+ * Link previews by normalized URL, shared by every node: a page is fetched once however many
+ * messages link to it, until `expiresAt`. Failures are kept too (`ok` false), for less long.
+ * A node fetching a URL holds it with `lockedUntil`, so others wait for its result.
+ */
+export const linkPreviews = pgTable(
+  'link_previews',
+  {
+    url: text('url').primaryKey(),
+    ok: boolean('ok').notNull().default(false),
+    title: text('title'),
+    description: text('description'),
+    siteName: text('site_name'),
+    /** The preview image's blob key (the SHA-256 of the WebP copy the server made). */
+    imageKey: text('image_key'),
+    imageWidth: integer('image_width'),
+    imageHeight: integer('image_height'),
+    /** Why there is no preview (for the log and admins; never shown to users). */
+    error: text('error'),
+    fetchedAt: tstz('fetched_at'),
+    expiresAt: tstz('expires_at').notNull().defaultNow(),
+    lockedUntil: tstz('locked_until'),
+  },
+  // The sweep of expired entries.
+  (t) => [index('link_previews_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Messages whose links wait for previews: a durable queue any node may take from (as webhook
+ * deliveries), deleted with the message.
+ */
+export const linkPreviewJobs = pgTable(
+  'link_preview_jobs',
+  {
+    messageId: uuid('message_id')
+      .primaryKey()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: tstz('locked_until'),
+    createdAt: createdTstz('created_at'),
+  },
+  // Due jobs, oldest first.
+  (t) => [index('link_preview_jobs_due_idx').on(t.nextAttemptAt)],
 );

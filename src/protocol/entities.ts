@@ -71,6 +71,27 @@ export type Upload = Static<typeof Upload>;
 
 export const Reaction = Type.Object({ emoji: Type.String(), count: Type.Integer(), me: Type.Boolean() });
 
+/**
+ * A link preview the server made for a link in a message (docs/protocol.md, "Link previews"):
+ * what the linked page says of itself (OpenGraph, Twitter card, or its title and description).
+ * `image.url` points at Parley (a signed URL of a copy the server made), never at the linked site.
+ */
+export const LinkPreview = Type.Object({
+  /** The link as it appears in the message (normalized: no fragment). */
+  url: Type.String(),
+  title: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  siteName: Nullable(Type.String()),
+  image: Nullable(
+    Type.Object({
+      url: Type.String({ description: 'A signed URL on this server, valid one to two hours like upload URLs' }),
+      width: Type.Integer(),
+      height: Type.Integer(),
+    }),
+  ),
+});
+export type LinkPreview = Static<typeof LinkPreview>;
+
 export const Message = Type.Object(
   {
     id: Id,
@@ -86,6 +107,11 @@ export const Message = Type.Object(
     createdAt: Timestamp,
     editedAt: Nullable(Timestamp),
     deletedAt: Nullable(Timestamp),
+    /**
+     * Previews of the message's first links, added by the server after the send (as a
+     * `message.updated` event, which does not set `editedAt`); absent when there are none.
+     */
+    previews: Type.Optional(Type.Array(LinkPreview)),
   },
 );
 export type Message = Static<typeof Message>;

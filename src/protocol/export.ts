@@ -11,6 +11,14 @@ export const ExportedMember = Type.Object({
 });
 export type ExportedMember = Static<typeof ExportedMember>;
 
+/** A message's link preview in an export: what the linked page said (its image is not exported). */
+export const ExportedLinkPreview = Type.Object({
+  url: Type.String(),
+  title: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  siteName: Nullable(Type.String()),
+});
+
 export const ExportedMessage = Type.Object({
   id: Id,
   seq: Type.Integer(),
@@ -24,6 +32,8 @@ export const ExportedMessage = Type.Object({
   createdAt: Timestamp,
   editedAt: Nullable(Timestamp),
   deletedAt: Nullable(Timestamp),
+  /** The message's link previews; absent when it has none. */
+  previews: Type.Optional(Type.Array(ExportedLinkPreview)),
 });
 export type ExportedMessage = Static<typeof ExportedMessage>;
 

@@ -1,6 +1,7 @@
 /** REST bodies of personal data: the user's export, account erasure, group retention. */
 import { Type, type Static } from 'typebox';
 import { Id, Nullable, Timestamp } from './entities.js';
+import { ExportedLinkPreview } from './export.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -71,6 +72,7 @@ export const UserDataExport = Type.Object(
         createdAt: Timestamp,
         editedAt: Nullable(Timestamp),
         deletedAt: Nullable(Timestamp),
+        previews: Type.Optional(Type.Array(ExportedLinkPreview)),
       }),
       { description: 'Every message you sent, by conversation and seq; a deleted one has body ""' },
     ),

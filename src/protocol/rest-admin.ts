@@ -52,6 +52,7 @@ export const SiteSettings = Type.Object(
     }),
     allowedEmailDomains: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 100 }),
     retentionDays: Nullable(Type.Integer({ minimum: 1, maximum: 36_500, description: 'Messages older than this are deleted with their files; null: kept for ever' })),
+    linkPreviews: Type.Boolean({ description: 'The server fetches previews of links in new messages (default true); false: none are fetched' }),
   },
   strict,
 );

@@ -12,6 +12,7 @@ import type { ConversationRow } from '../db/repositories/conversations.repositor
 import { GroupExportRepository, type ExportMessageRow } from '../db/repositories/group-export.repository.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { ExportedGroup, ExportedMember, ExportedMessage } from '../protocol/export.js';
+import { exportedPreviews } from './link-preview-view.js';
 import type { Actor } from './identity.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
@@ -146,5 +147,6 @@ function present(
     createdAt: row.createdAt.toISOString(),
     editedAt: row.editedAt ? row.editedAt.toISOString() : null,
     deletedAt: row.deletedAt ? row.deletedAt.toISOString() : null,
+    ...exportedPreviews(row),
   };
 }

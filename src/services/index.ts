@@ -34,6 +34,7 @@ import type { UrlSigner } from './url-signer.js';
 import type { Mailer } from './mailer.js';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher.js';
 import { WebhooksService } from './webhooks.service.js';
+import { LinkPreviewsService, type LinkPreviewOptions } from './link-previews.service.js';
 import { NotificationsService } from './notifications.service.js';
 import type { NotificationOptions } from './notification-dispatcher.js';
 import { defaultVapidSubject, loadVapidKeys, type VapidKeys } from './push-sender.js';
@@ -78,6 +79,8 @@ export interface Services {
   erasure: ErasureService;
   /** Notification levels and preferences, Web Push and the e-mail digest. */
   notifications: NotificationsService;
+  /** Link previews: the background fetches, the sender's removal, the images. */
+  linkPreviews: LinkPreviewsService;
 }
 
 export interface ServiceDeps {
@@ -117,6 +120,8 @@ export interface ServiceDeps {
   notifications?: Partial<NotificationOptions>;
   /** MAX_*: what one account or group may hold; absent = the defaults. */
   caps?: CapsConfig;
+  /** Link previews: WEBHOOK_ALLOW_PRIVATE's allowance, limits and timings (tests shorten them). */
+  linkPreviews?: Partial<LinkPreviewOptions>;
 }
 
 /** Wires the services over one database, bus, blob store and URL signer. */
@@ -169,6 +174,10 @@ export function createServices(deps: ServiceDeps): Services {
     options: { ...deps.notifications, allowPrivate: push.allowPrivate },
     maxSubscriptions: caps.pushSubscriptionsPerUser,
   });
+  const linkPreviews = new LinkPreviewsService(db, repos, publisher, messageView, siteSettings, deps.blobs, logger, {
+    ...deps.linkPreviews,
+    userAgent: `Parley-LinkPreview/1 (+${publicUrl || 'a Parley chat server'})`,
+  });
   return {
     audit,
     admin,
@@ -178,7 +187,7 @@ export function createServices(deps: ServiceDeps): Services {
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),
-    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications),
+    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,
@@ -196,5 +205,6 @@ export function createServices(deps: ServiceDeps): Services {
     userExports: new UserExportService(db, repos, exportGate, logger, deps.metrics),
     erasure: new ErasureService(db, repos, publisher, audit, deps.blobs, logger, users),
     notifications,
+    linkPreviews,
   };
 }

@@ -19,6 +19,8 @@ import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { expandMentionAll, MENTION_ALL_NAMES, mentionAllIn, requireMayMentionAll } from './mention-all.js';
 import { presentMessage, type MessagePresenter, type UserView } from './presenters.js';
 import type { MessageCreatedHook } from './webhooks.service.js';
+import { extractLinks } from './link-preview-fetch.js';
+import { MAX_PREVIEW_LINKS, type LinkPreviewHook } from './link-previews.service.js';
 
 /** A message event built from the row just written: no need to read it back. */
 function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: Message): ConversationEvent {
@@ -81,6 +83,8 @@ export class MessagesService {
     private readonly metrics?: Pick<Metrics, 'messagesStored'>,
     /** Notifications for people who are away: told of each new message after commit, in the background. */
     private readonly notifier?: MessageCreatedHook,
+    /** Link previews: told of each new (or edited) message after commit; the fetch happens later, in the background. */
+    private readonly previews?: LinkPreviewHook,
   ) {}
 
   /**
@@ -191,6 +195,8 @@ export class MessagesService {
     if (kind === 'group') this.hooks?.onMessageCreated(conversationId, created);
     // Pushes to offline members, in groups and direct conversations alike. Returns at once, never throws.
     this.notifier?.onMessageCreated(conversationId, created);
+    // Queues previews of its links (never fetched here: the ack does not wait). Returns at once, never throws.
+    this.previews?.onMessageCreated(conversationId, created);
     return { message, created: true };
   }
 
@@ -263,7 +269,8 @@ export class MessagesService {
     const result = await inTransaction<{ row: MessageRow; event: EventRow }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(row.conversationId);
       if (seq === null) throw notFound('message');
-      const updated = await tx.messages.updateBody(row.id, text, mentions);
+      // Previews of links the edit took out go with them.
+      const updated = await tx.messages.updateBody(row.id, text, mentions, extractLinks(text, MAX_PREVIEW_LINKS));
       if (!updated) throw new Rollback(null); // deleted meanwhile: give the seq back
       await tx.messages.setMentions(updated, mentions);
       const event = await appendEvent(tx, row.conversationId, 'message.updated', { seq, messageId: row.id });
@@ -273,6 +280,8 @@ export class MessagesService {
     const [message] = await this.view.present([result.row], null);
     const [mine] = await this.view.present([result.row], actor.user.id);
     await this.publisher.publishEvents(row.conversationId, [messageEvent('message.updated', result.event, message!)]);
+    // A message without previews yet gets them for the links the edit brought. Returns at once, never throws.
+    if (result.row.previews === null) this.previews?.onMessageEdited(result.row.conversationId, message!);
     return mine!;
   }
 

@@ -4,7 +4,8 @@ import type { MemberRow } from '../db/repositories/members.repository.js';
 import type { AttachmentRow, MessageRow, MessageWithExtras } from '../db/repositories/messages.repository.js';
 import type { ReactionSummary } from '../db/repositories/reactions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
-import type { Conversation, ConversationShared, Member, Message, Upload, User } from '../protocol/entities.js';
+import type { Conversation, ConversationShared, LinkPreview, Member, Message, Upload, User } from '../protocol/entities.js';
+import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE, presentPreviews } from './link-preview-view.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { UrlSigner } from './url-signer.js';
@@ -50,7 +51,12 @@ export function presentUpload(row: AttachmentRow, signer: UrlSigner): Upload {
   };
 }
 
-export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = [], attachments: Upload[] = []): Message {
+export function presentMessage(
+  row: MessageRow,
+  reactions: ReactionSummary[] = [],
+  attachments: Upload[] = [],
+  previews: LinkPreview[] | null = null,
+): Message {
   return {
     id: row.id,
     conversationId: row.conversationId,
@@ -65,6 +71,7 @@ export function presentMessage(row: MessageRow, reactions: ReactionSummary[] = [
     createdAt: row.createdAt.toISOString(),
     editedAt: iso(row.editedAt),
     deletedAt: iso(row.deletedAt),
+    ...(previews && !row.deletedAt ? { previews } : {}),
   };
 }
 
@@ -113,10 +120,25 @@ export function presentConversation(row: ConversationRow, lastMessage: Message |
 
 /** Presents messages with their reactions and attachments, read in one statement per page. */
 export class MessagePresenter {
+  /** Signs the URLs of link preview images. */
+  private readonly previewSigner: UrlSigner;
+
   constructor(
     private readonly repos: Pick<Repositories, 'messages'>,
     private readonly signer: UrlSigner,
-  ) {}
+  ) {
+    this.previewSigner = signer.scoped(PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE);
+  }
+
+  /** A message's link previews for the wire (null: none). */
+  previews(row: MessageRow): LinkPreview[] | null {
+    return presentPreviews(row.previews, row.deletedAt !== null, this.previewSigner);
+  }
+
+  /** The signer of link preview image URLs (the image route verifies with it). */
+  get previewImages(): UrlSigner {
+    return this.previewSigner;
+  }
 
   /** `viewerId` null: no per-viewer `me` in reactions (events carry none). */
   async present(rows: readonly MessageRow[], viewerId: string | null): Promise<Message[]> {
@@ -124,13 +146,13 @@ export class MessagePresenter {
     const extras = await this.repos.messages.extras(live, viewerId);
     return rows.map((r) => {
       const e = extras.get(r.id);
-      return presentMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)));
+      return presentMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)), this.previews(r));
     });
   }
 
   /** Messages read with their extras (MessagesRepository.history): nothing more to read. */
   presentLoaded(rows: readonly MessageWithExtras[]): Message[] {
-    return rows.map((r) => presentMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer))));
+    return rows.map((r) => presentMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer)), this.previews(r.row)));
   }
 
   async presentOne(row: MessageRow, viewerId: string | null): Promise<Message> {

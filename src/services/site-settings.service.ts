@@ -15,9 +15,11 @@ export interface SiteSettings {
   allowedEmailDomains: string[];
   /** Messages older than this many days are deleted with their files (a group may set its own); null: kept for ever. */
   retentionDays: number | null;
+  /** The server fetches previews of links in new messages (link-previews.service.ts); false: none. */
+  linkPreviews: boolean;
 }
 
-export const DEFAULT_SITE_SETTINGS: SiteSettings = { signupMode: 'open', allowedEmailDomains: [], retentionDays: null };
+export const DEFAULT_SITE_SETTINGS: SiteSettings = { signupMode: 'open', allowedEmailDomains: [], retentionDays: null, linkPreviews: true };
 export const MAX_ALLOWED_DOMAINS = 100;
 export const MAX_RETENTION_DAYS = 36_500;
 
@@ -57,6 +59,7 @@ export class SiteSettingsService {
     if (patch.signupMode !== undefined) next.signupMode = patch.signupMode;
     if (patch.allowedEmailDomains !== undefined) next.allowedEmailDomains = normalizeDomains(patch.allowedEmailDomains);
     if (patch.retentionDays !== undefined) next.retentionDays = patch.retentionDays;
+    if (patch.linkPreviews !== undefined) next.linkPreviews = patch.linkPreviews;
     if (next.signupMode === 'domain' && next.allowedEmailDomains.length === 0) {
       throw badRequest('signupMode "domain" needs at least one domain in allowedEmailDomains');
     }

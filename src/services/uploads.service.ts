@@ -23,7 +23,7 @@ const THUMBNAIL_SOURCES = new Set(['image/jpeg', 'image/png', 'image/webp', 'ima
 const INLINE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
 const THUMBNAIL_PX = 400;
 /** Decompression bombs: refuse images over this many pixels. */
-const MAX_INPUT_PIXELS = 25_000_000;
+export const MAX_INPUT_PIXELS = 25_000_000;
 const SNIFF_BYTES = 4100;
 export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
 

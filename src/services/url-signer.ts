@@ -12,7 +12,14 @@ export class UrlSigner {
   constructor(
     private readonly secret: Buffer,
     private readonly basePath = '/api/v1/uploads',
+    /** Signed into every signature, so a URL signed for one kind of file never opens another kind. */
+    private readonly scope = '',
   ) {}
+
+  /** A signer with the same secret for other files (link preview images): another path and scope. */
+  scoped(basePath: string, scope: string): UrlSigner {
+    return new UrlSigner(this.secret, basePath, `${scope}:`);
+  }
 
   url(uploadId: string, variant: UploadVariant, nowMs = Date.now()): string {
     const expires = (Math.floor(nowMs / 1000 / HOUR) + 2) * HOUR;
@@ -31,6 +38,6 @@ export class UrlSigner {
   }
 
   private sign(uploadId: string, variant: UploadVariant, expires: number): string {
-    return createHmac('sha256', this.secret).update(`${uploadId}:${variant}:${expires}`).digest('base64url');
+    return createHmac('sha256', this.secret).update(`${this.scope}${uploadId}:${variant}:${expires}`).digest('base64url');
   }
 }

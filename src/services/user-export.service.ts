@@ -15,6 +15,7 @@ import type { UserRow } from '../db/repositories/users.repository.js';
 import type { Actor } from './identity.js';
 import type { ExportGate } from './export-gate.js';
 import { documentStream, EXPORT_PAGE_ROWS, jsonArrayPages } from './export-stream.js';
+import { exportedPreviews } from './link-preview-view.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -141,6 +142,7 @@ export class UserExportService {
           createdAt: row.createdAt.toISOString(),
           editedAt: iso(row.editedAt),
           deletedAt: iso(row.deletedAt),
+          ...exportedPreviews(row),
         };
       });
       if (rows.length < EXPORT_PAGE_ROWS) return;

@@ -64,3 +64,27 @@ export function postWebhook(post: WebhookPost): Promise<number> {
     req.end(payload);
   });
 }
+
+export interface PinnedGet {
+  url: URL;
+  address: ResolvedAddress;
+  headers: Record<string, string>;
+  signal: AbortSignal;
+}
+
+/**
+ * A GET connected to the address the guard checked (as `postWebhook`), resolving with the
+ * response once its headers arrive; redirects are not followed (the caller checks each one
+ * with the guard). The caller reads or destroys the response. Rejects on a network error or an
+ * abort.
+ */
+export function getPinned(get: PinnedGet): Promise<http.IncomingMessage> {
+  const { url, address, signal } = get;
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = client.request(url, { method: 'GET', headers: get.headers, agent: false, lookup: pinnedLookup(address), signal });
+    req.on('response', resolve);
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -80,8 +80,9 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /**
-   * The content hashes that have a file here (a file or its thumbnail), each once, directory by
-   * directory: for finding files no upload uses any more.
+   * The content hashes that have an upload's file here (the file or its thumbnail), each once,
+   * directory by directory: for finding files no upload uses any more. Link preview images
+   * (`<hash>.preview.webp`) are not uploads and are not listed.
    */
   async *hashes(): AsyncGenerator<string> {
     const hex2 = /^[a-f0-9]{2}$/;
@@ -91,7 +92,7 @@ export class LocalBlobStore implements BlobStore {
       for (const b of await dirs(path.join(this.root, a))) {
         const seen = new Set<string>();
         for (const name of (await fs.promises.readdir(path.join(this.root, a, b)).catch(() => [] as string[])).sort()) {
-          const sha = /^([a-f0-9]{64})(\.[a-z0-9.]+)?$/.exec(name)?.[1];
+          const sha = /^([a-f0-9]{64})(\.thumb\.webp)?$/.exec(name)?.[1];
           if (sha && sha.startsWith(a + b) && !seen.has(sha)) {
             seen.add(sha);
             yield sha;

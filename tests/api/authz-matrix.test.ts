@@ -492,6 +492,17 @@ const ROWS: Row[] = [
     over: (v) => (v === 'direct' ? { member: 403 } : {}),
     params: (c) => ({ id: c.fx.peerMessageId ?? c.fx.messageId }),
   },
+  {
+    route: 'DELETE /api/v1/messages/:id/previews',
+    label: "member's message (peer's in a direct conversation)",
+    variants: CONV,
+    access: 'member',
+    ok: 204,
+    probe: true,
+    // Only the sender removes previews, as only the sender edits.
+    over: (v) => (v === 'direct' ? { member: 403 } : { admin: 403, owner: 403 }),
+    params: (c) => ({ id: c.fx.peerMessageId ?? c.fx.messageId }),
+  },
   { route: 'PUT /api/v1/messages/:id/reactions/:emoji', variants: CONV, access: 'member', ok: 204, probe: true, params: (c) => ({ id: c.fx.messageId, emoji: '👍' }) },
   { route: 'DELETE /api/v1/messages/:id/reactions/:emoji', variants: CONV, access: 'member', ok: 204, probe: true, params: (c) => ({ id: c.fx.messageId, emoji: '👍' }) },
   // pins (group rules): group admins pin; either member of a direct conversation
@@ -541,6 +552,8 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/uploads/:id', label: 'signed URL', variants: CONV, access: 'public', ok: 200, url: (c) => c.fx.signedUrl },
   { route: 'GET /api/v1/uploads/:id/thumbnail', label: 'signed URL', variants: CONV, access: 'public', ok: 200, url: (c) => c.fx.signedThumbnailUrl },
   { route: 'GET /api/v1/uploads/:id', label: 'not attached', access: 'readUpload', readers: ['member'], ok: 200, params: () => ({ id: w.looseUploadId }) },
+  // A preview image's signed URL is the capability; without a valid one it is 404 to everyone.
+  { route: 'GET /api/v1/link-previews/images/:key', label: 'no valid signature', access: 'public', ok: 404, params: () => ({ key: 'a'.repeat(64) }) },
   // notifications: levels, preferences, Web Push subscriptions (endpoints on 127.0.0.1:9, where nothing listens)
   { route: 'PUT /api/v1/conversations/:id/notifications', variants: CONV, access: 'member', ok: 200, probe: true, body: () => ({ level: 'all' }) },
   { route: 'GET /api/v1/users/me/notification-prefs', access: 'user', ok: 200 },

@@ -18,7 +18,7 @@ describe('site settings (GET/PATCH /admin/settings)', () => {
   it('starts open, with no domains and no retention', async () => {
     const res = await call('GET', admin);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ signupMode: 'open', allowedEmailDomains: [], retentionDays: null });
+    expect(res.json()).toEqual({ signupMode: 'open', allowedEmailDomains: [], retentionDays: null, linkPreviews: true });
   });
 
   it('is for site admins only', async () => {
@@ -29,7 +29,7 @@ describe('site settings (GET/PATCH /admin/settings)', () => {
   it('keeps what is not patched, normalizes domains and audits the change', async () => {
     const res = await call('PATCH', admin, { signupMode: 'domain', allowedEmailDomains: ['Example.COM', '@corp.example.org', 'example.com'] });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ signupMode: 'domain', allowedEmailDomains: ['example.com', 'corp.example.org'], retentionDays: null });
+    expect(res.json()).toEqual({ signupMode: 'domain', allowedEmailDomains: ['example.com', 'corp.example.org'], retentionDays: null, linkPreviews: true });
     expect((await call('PATCH', admin, { retentionDays: 90 })).json()).toMatchObject({ signupMode: 'domain', retentionDays: 90 });
     const audit = await t.app.inject({ method: 'GET', url: '/api/v1/admin/audit', headers: { authorization: `Bearer ${admin}` } });
     const entries = audit.json().entries as { action: string; details: Record<string, unknown> }[];
@@ -37,7 +37,7 @@ describe('site settings (GET/PATCH /admin/settings)', () => {
       { retentionDays: 90 },
       { signupMode: 'domain', allowedEmailDomains: ['example.com', 'corp.example.org'] },
     ]);
-    await call('PATCH', admin, { signupMode: 'open', allowedEmailDomains: [], retentionDays: null });
+    await call('PATCH', admin, { signupMode: 'open', allowedEmailDomains: [], retentionDays: null, linkPreviews: true });
   });
 
   it('refuses bad values with 400', async () => {

@@ -27,6 +27,8 @@ export interface SiteSettings {
   signupMode: SignupMode;
   allowedEmailDomains: string[];
   retentionDays: number | null;
+  /** The server fetches previews of links in new messages. */
+  linkPreviews: boolean;
 }
 
 export const authOptions = (api: ParleyApi) => api.request<AuthOptions>('GET', '/auth/options', { auth: false });

@@ -40,7 +40,7 @@ export const adminRoutes =
     app.get('/admin/settings', { schema: { tags, response: { 200: SiteSettings, ...err } } }, async (req) => s.siteSettings.read(req.actor));
     app.patch(
       '/admin/settings',
-      { schema: { tags, body: PatchSiteSettingsBody, response: { 200: SiteSettings, ...err }, description: 'Change site settings (sign-up mode, allowed e-mail domains, retention); audited.' } },
+      { schema: { tags, body: PatchSiteSettingsBody, response: { 200: SiteSettings, ...err }, description: 'Change site settings (sign-up mode, allowed e-mail domains, retention, link previews); audited.' } },
       async (req) => s.siteSettings.update(req.actor, req.body),
     );
     app.post('/admin/users/:id/reactivate', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {

@@ -25,6 +25,7 @@ export class GroupExportRepository {
         createdAt: messages.createdAt,
         editedAt: messages.editedAt,
         deletedAt: messages.deletedAt,
+        previews: messages.previews,
       })
       .from(messages)
       .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, after), lte(messages.seq, until)))

@@ -6,6 +6,7 @@ import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { IdentitiesRepository } from './identities.repository.js';
 import { InvitesRepository } from './invites.repository.js';
+import { LinkPreviewsRepository } from './link-previews.repository.js';
 import { MembersRepository } from './members.repository.js';
 import { MutesRepository } from './mutes.repository.js';
 import { PinsRepository } from './pins.repository.js';
@@ -39,6 +40,8 @@ export interface Repositories {
   identities: IdentitiesRepository;
   invites: InvitesRepository;
   passwordResets: PasswordResetsRepository;
+  /** Link previews: the per-URL cache, the job queue, a message's previews. */
+  linkPreviews: LinkPreviewsRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -61,6 +64,7 @@ export function repositories(db: Db): Repositories {
     identities: new IdentitiesRepository(db),
     invites: new InvitesRepository(db),
     passwordResets: new PasswordResetsRepository(db),
+    linkPreviews: new LinkPreviewsRepository(db),
   };
 }
 

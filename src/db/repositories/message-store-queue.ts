@@ -182,7 +182,7 @@ export class MessageStoreQueue {
       if (!conv || conv.conversationId !== row.conversationId) throw new Error('parley_store_messages listed no members for a stored message');
       outcomes[i] = {
         ok: true,
-        row: { ...row, seq: Number(r.o_seq), searchTerms: terms, editedAt: null, deletedAt: null },
+        row: { ...row, seq: Number(r.o_seq), searchTerms: terms, editedAt: null, deletedAt: null, previews: null },
         kind: conv.kind,
         memberIds: conv.memberIds,
       };

@@ -108,7 +108,7 @@ export class MessagesRepository {
           ${row.createdAt.toISOString()}::timestamptz) AS seq`,
       );
       const seq = Number(result!.seq);
-      return { ok: true, row: { ...row, seq, searchTerms: terms, editedAt: null, deletedAt: null } };
+      return { ok: true, row: { ...row, seq, searchTerms: terms, editedAt: null, deletedAt: null, previews: null } };
     } catch (err) {
       const pg = pgError(err);
       switch (pg?.code) {
@@ -204,10 +204,22 @@ export class MessagesRepository {
     return out;
   }
 
-  async updateBody(id: string, body: string, mentions: string[]): Promise<MessageRow | null> {
+  /**
+   * A new body. `links`: the links of the new body that may keep a preview; the message's link
+   * previews of other links go (none left is `[]`: never fetched again); absent, previews stay.
+   */
+  async updateBody(id: string, body: string, mentions: string[], links?: readonly string[]): Promise<MessageRow | null> {
+    const previews =
+      links === undefined
+        ? {}
+        : {
+            previews: sql`CASE WHEN ${messages.previews} IS NULL THEN NULL ELSE COALESCE(
+              (SELECT jsonb_agg(p ORDER BY n) FROM jsonb_array_elements(${messages.previews}) WITH ORDINALITY AS e(p, n)
+                WHERE p->>'url' = ANY(${pgArray(links)}::text[])), '[]'::jsonb) END`,
+          };
     const [row] = await this.db
       .update(messages)
-      .set({ body, mentions, searchTerms: searchTerms(body), editedAt: sql`now()` })
+      .set({ body, mentions, searchTerms: searchTerms(body), editedAt: sql`now()`, ...previews })
       .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
       .returning();
     return row ?? null;
@@ -277,7 +289,7 @@ export class MessagesRepository {
   async tombstone(id: string): Promise<MessageRow | null> {
     const [row] = await this.db
       .update(messages)
-      .set({ body: '', mentions: [], searchTerms: [], deletedAt: sql`now()` })
+      .set({ body: '', mentions: [], searchTerms: [], previews: null, deletedAt: sql`now()` })
       .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
       .returning();
     return row ?? null;

@@ -98,7 +98,7 @@ export class RetentionRepository {
 
   /**
    * Turns messages into tombstones exactly as a delete does (body, mentions, search terms,
-   * reactions, attachments and pins gone; queued webhook deliveries dropped) and removes the
+   * reactions, attachments, pins and link previews gone; queued webhook deliveries and preview jobs dropped) and removes the
    * uploads that were attached only to them (never an avatar). Returns the seqs actually purged
    * (a message already a tombstone is left alone) and the removed uploads' hashes.
    */
@@ -107,7 +107,7 @@ export class RetentionRepository {
     const ids = pgArray(messageIds);
     const purged = await queryRows<{ id: string; seq: string | number }>(
       this.db,
-      sql`UPDATE messages SET body = '', mentions = '{}', search_terms = '{}', deleted_at = now()
+      sql`UPDATE messages SET body = '', mentions = '{}', search_terms = '{}', previews = NULL, deleted_at = now()
           WHERE id = ANY(${ids}::uuid[]) AND deleted_at IS NULL RETURNING id, seq`,
     );
     if (purged.length === 0) return { seqs: [], ids: [], sha256s: [], uploads: 0 };
@@ -117,6 +117,7 @@ export class RetentionRepository {
     await this.db.execute(sql`DELETE FROM reactions WHERE message_id = ANY(${done}::uuid[])`);
     await this.db.execute(sql`DELETE FROM pins WHERE message_id = ANY(${done}::uuid[])`);
     await this.db.execute(sql`DELETE FROM webhook_deliveries WHERE message_id = ANY(${done}::uuid[])`);
+    await this.db.execute(sql`DELETE FROM link_preview_jobs WHERE message_id = ANY(${done}::uuid[])`);
     const detached = await queryRows<{ upload_id: string }>(
       this.db,
       sql`DELETE FROM message_attachments WHERE message_id = ANY(${done}::uuid[]) RETURNING upload_id`,

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { queryRows } from '../sql.js';
+import type { StoredLinkPreview } from '../schema.js';
 import type { MessageRow } from './messages.repository.js';
 
 type Ts = Date | string;
@@ -84,9 +85,10 @@ export class UserExportRepository {
       created_at: Ts;
       edited_at: Ts | null;
       deleted_at: Ts | null;
+      previews: StoredLinkPreview[] | string | null;
     }>(
       this.db,
-      sql`SELECT id, conversation_id, seq, sender_id, client_msg_id, body, reply_to_id, mentions, created_at, edited_at, deleted_at
+      sql`SELECT id, conversation_id, seq, sender_id, client_msg_id, body, reply_to_id, mentions, created_at, edited_at, deleted_at, previews
           FROM messages WHERE sender_id = ${userId}::uuid ${position} ORDER BY conversation_id, seq LIMIT ${limit}`,
     );
     return rows.map((r) => ({
@@ -102,6 +104,7 @@ export class UserExportRepository {
       createdAt: date(r.created_at),
       editedAt: dateOrNull(r.edited_at),
       deletedAt: dateOrNull(r.deleted_at),
+      previews: typeof r.previews === 'string' ? (JSON.parse(r.previews) as StoredLinkPreview[]) : r.previews,
     }));
   }
 }

@@ -6,6 +6,7 @@ import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { AdminRetentionSection } from './admin-retention-section.js';
+import { AdminLinkPreviewsSection } from './admin-link-previews-section.js';
 import { FormError } from './form-parts.js';
 import { SiteStorageSection } from './storage-usage.js';
 
@@ -17,6 +18,8 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
       <InvitesSection />
       <hr className="section-rule" />
       <AdminRetentionSection />
+      <hr className="section-rule" />
+      <AdminLinkPreviewsSection />
       <hr className="section-rule" />
       <SiteStorageSection />
     </Modal>

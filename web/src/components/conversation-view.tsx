@@ -148,6 +148,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
       jumpTo: (messageId) => void jumpTo(messageId),
       retry: (p) => store.retry(p.conversationId, p.clientMsgId),
       discard: (p) => store.discard(p.conversationId, p.clientMsgId),
+      removePreview: (m, url) => void store.removeLinkPreview(m, url).catch((err: unknown) => toast(errorText(err, 'remove the preview'))),
       ...(canPin
         ? {
             togglePin: (m: Message, pin: boolean) => void store.setPinned(m, pin).catch((err: unknown) => toast(errorText(err, pin ? 'pin the message' : 'unpin the message'))),

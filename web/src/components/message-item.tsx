@@ -9,6 +9,7 @@ import { Avatar } from './avatar.js';
 import { EmojiPicker, QUICK_REACTIONS } from './emoji-picker.js';
 import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
 import { MessageBody } from './message-body.js';
+import { LinkPreviews } from './link-preview.js';
 
 export interface MessageActions {
   reply(m: Message): void;
@@ -22,6 +23,8 @@ export interface MessageActions {
   togglePin?(m: Message, pin: boolean): void;
   /** Messages pinned in this conversation (once its pins are loaded). */
   pinnedIds?: ReadonlySet<string>;
+  /** The sender removes a link preview of their message. */
+  removePreview?(m: Message, url: string): void;
 }
 
 interface CommonProps {
@@ -118,6 +121,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
               </div>
             )}
             <Attachments items={m.attachments} />
+            <LinkPreviews message={m} own={own} onRemove={actions.removePreview && ((url) => actions.removePreview!(m, url))} />
           </>
         )}
         {m.reactions.length > 0 && (

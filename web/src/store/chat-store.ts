@@ -706,6 +706,11 @@ export class ChatStore {
   }
 
   /** Pins or unpins a message; the list follows from the event (message.pinned / message.unpinned). */
+  /** The sender removes a link preview; the message.updated event that follows shows it gone. */
+  async removeLinkPreview(m: Message, url: string): Promise<void> {
+    await this.api.removeLinkPreviews(m.id, url);
+  }
+
   async setPinned(m: Message, pinned: boolean): Promise<void> {
     if (pinned) await this.api.pin(m.conversationId, m.id);
     else await this.api.unpin(m.conversationId, m.id);
