@@ -5,6 +5,7 @@
  */
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
+import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { Message, User } from '../../../src/client/index.js';
 import { MAX_ATTACHMENTS, MESSAGE_BODY_MAX } from '../limits.js';
 import { formatSize } from '../format.js';
@@ -196,7 +197,7 @@ export function Composer(props: ComposerProps) {
       {replyTo && !editing && (
         <div className="composer-context" data-testid="reply-preview">
           <span>
-            Replying to <strong>{props.replyAuthor ?? 'a message'}</strong>: <span className="muted">{neutralizeBidi(replyTo.body).slice(0, 100) || '📎'}</span>
+            Replying to <strong>{props.replyAuthor ?? 'a message'}</strong>: <span className="muted">{neutralizeBidi(markdownToPlainText(replyTo.body, { maxSource: PREVIEW_SOURCE_MAX })).slice(0, 100) || '📎'}</span>
           </span>
           <button type="button" className="icon-btn" aria-label="Cancel reply" data-testid="reply-cancel" onClick={props.onCancelReply}>
             ×
