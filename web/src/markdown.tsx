@@ -154,7 +154,9 @@ function leaf(t: Token, ctx: MarkdownContext, depth: number, inLink: boolean, ou
       return;
     case 'softbreak':
     case 'hardbreak':
-      out.push(<br />);
+      // The message body keeps line breaks (white-space: pre-wrap), as before Markdown, and its
+      // text reads as written (textContent keeps the newline, a <br> would not).
+      out.push('\n');
       return;
     case 'hr':
       out.push(<hr className="md-hr" />);
