@@ -235,6 +235,8 @@ export function renderMarkdown(source: string, ctx: MarkdownContext): ReactNode 
   } else {
     const tokens = markdownParser().parse(neutralizeBidi(source), {});
     markTasks(tokens);
+    // A message of one paragraph is its text alone, as before Markdown (no block around it).
+    if (tokens.length === 3 && tokens[0]!.type === 'paragraph_open') tokens[0]!.hidden = true;
     nodes = build(tokens, ctx, 0, false);
   }
   return createElement(Fragment, null, ...nodes);

@@ -156,14 +156,15 @@ export function Composer(props: ComposerProps) {
   const format = (key: FormatKey): boolean => {
     const el = ref.current;
     if (!el) return false;
-    const edit = formatSelection(el.value, el.selectionStart, el.selectionEnd, key);
+    const value = el.value;
+    const edit = formatSelection(value, el.selectionStart, el.selectionEnd, key);
     if (!edit) return false;
+    const next = value.slice(0, edit.from) + edit.insert + value.slice(edit.to);
     el.focus();
     el.setSelectionRange(edit.from, edit.to);
     // insertText keeps the browser's undo history (Ctrl+Z undoes the formatting) and fires
     // onChange; where it is missing the text is set directly.
     const inserted = document.execCommand?.('insertText', false, edit.insert) ?? false;
-    const next = el.value.slice(0, edit.from) + edit.insert + el.value.slice(edit.to);
     if (!inserted || el.value !== next) setText(next);
     requestAnimationFrame(() => el.setSelectionRange(edit.selectStart, edit.selectEnd));
     el.setSelectionRange(edit.selectStart, edit.selectEnd);
