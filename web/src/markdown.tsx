@@ -163,7 +163,7 @@ function leaf(t: Token, ctx: MarkdownContext, depth: number, inLink: boolean, ou
       return;
     case 'fence':
     case 'code_block':
-      out.push(<CodeBlock code={t.content.replace(/\n$/, '')} lang={t.type === 'fence' ? (t.info.trim().split(/\s+/)[0] ?? '') : ''} />);
+      out.push(<CodeBlock code={t.content.replace(/\n$/, '')} lang={t.type === 'fence' ? (t.info.trim().split(/\s+/)[0] ?? '').slice(0, 32) : ''} />);
       return;
     case 'image': {
       // A remote image would tell its server who reads the message: it is a link to click.
