@@ -46,13 +46,17 @@ function depthCap(state: StateBlock, startLine: number, endLine: number, silent:
 export function createMarkdownParser(): MarkdownIt {
   const md = new MarkdownItClass('default', {
     html: false, // HTML in the source is text
-    linkify: true, // GitHub's autolinks: https://…, www.…, name@example.com
+    linkify: true, // GitHub's autolinks: https://…, www.…, name@example.com (below)
     breaks: true, // a line break in a chat message is a line break
     typographer: false,
     // The block rule below stops nesting far earlier; this is markdown-it's own last resort.
     maxNesting: 100,
   });
   md.linkify.set({ fuzzyEmail: true, fuzzyLink: true, fuzzyIP: false });
+  // GitHub's rule for links without a scheme: only www.… (and e-mail addresses). A bare
+  // "readme.md" or "setup.py" (Moldova's and Paraguay's domains) stays a file name.
+  const match = md.linkify.match.bind(md.linkify);
+  md.linkify.match = (text: string) => (match(text) ?? []).filter((m) => m.schema !== '' || /^www\./i.test(m.raw));
   md.validateLink = isSafeLinkTarget;
   md.block.ruler.before('table', 'parley_depth', depthCap);
   return md;

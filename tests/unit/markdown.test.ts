@@ -104,6 +104,10 @@ describe('the parser', () => {
         .map((t) => t.attrGet('href') ?? t.attrGet('src'));
     expect(links('[a](javascript:alert(1)) <javascript:x> ![i](data:image/png;base64,AA) [b](//evil.example)')).toEqual([]);
     expect(links('[a](https://example.com) <mailto:a@example.com> www.example.org')).toEqual(['https://example.com', 'mailto:a@example.com', 'http://www.example.org']);
+    // Autolinks as GitHub makes them: a scheme, www. or an e-mail address; not a bare file name.
+    expect(links('see readme.md, setup.py and example.com/path; mail ann@example.com or https://x.example/a')).toEqual(['mailto:ann@example.com', 'https://x.example/a']);
+    // Nor a dotted @username.
+    expect(links('hi @alice.dev and @bob.io')).toEqual([]);
   });
 
   it('keeps HTML as text', () => {
