@@ -1,7 +1,11 @@
-/** What a notification says: the push payload of a message and the e-mail digest of unread mentions. */
+/**
+ * What a notification says: the push payload of a message and the e-mail digest of unread
+ * mentions. A message's text is Markdown source: they say its plain text (messageText).
+ */
 import type { DigestMention } from '../db/repositories/notifications.repository.js';
 import type { Mail } from './mailer.js';
 import { neutralizeBidi } from '../protocol/bidi.js';
+import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../protocol/markdown.js';
 
 /** Characters of a message shown in a push or a digest. */
 export const EXCERPT_MAX = 200;
@@ -17,6 +21,11 @@ export function excerpt(text: string, max = EXCERPT_MAX): string {
   const folded = neutralizeBidi(text).replace(/\s+/g, ' ').trim();
   const chars = Array.from(folded);
   return chars.length <= max ? folded : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** A message's text as a reader sees it, without Markdown syntax (`**bold**` is "bold"), for an excerpt. */
+export function messageText(body: string): string {
+  return markdownToPlainText(body, { maxSource: PREVIEW_SOURCE_MAX });
 }
 
 /** The link that opens a conversation in the web client. */
@@ -38,7 +47,7 @@ export interface PushMessage {
 /** The JSON the service worker receives; kept under PUSH_PAYLOAD_MAX (the excerpt shrinks if needed). */
 export function pushNotification(m: PushMessage, publicUrl: string): Record<string, unknown> {
   const title = m.kind === 'group' ? `${m.senderName} in ${m.conversationName ?? 'a group'}` : m.senderName;
-  const text = m.body.trim() ? m.body : m.attachments > 0 ? `sent ${m.attachments === 1 ? 'an attachment' : `${m.attachments} attachments`}` : '';
+  const text = m.body.trim() ? messageText(m.body) : m.attachments > 0 ? `sent ${m.attachments === 1 ? 'an attachment' : `${m.attachments} attachments`}` : '';
   const base = {
     type: 'message',
     conversationId: m.conversationId,
@@ -55,7 +64,7 @@ export function pushNotification(m: PushMessage, publicUrl: string): Record<stri
  * with the edit (a text emptied by the edit keeps the queued one, which said what was attached).
  */
 export function withEditedBody(notification: Record<string, unknown>, body: string): Record<string, unknown> {
-  return body.trim() ? withBody(notification, body) : notification;
+  return body.trim() ? withBody(notification, messageText(body)) : notification;
 }
 
 /** The payload with the longest excerpt of `text` that keeps it under PUSH_PAYLOAD_MAX. */
@@ -78,7 +87,7 @@ export function digestMail(to: string, mentions: readonly DigestMention[], publi
   const subject = n === 1 ? `${first.senderName} mentioned you on Parley` : `You were mentioned ${n} times on Parley`;
   const entries = mentions.map((m) => {
     const where = m.kind === 'group' ? (m.conversationName ?? 'a group') : `a direct message`;
-    const what = m.body.trim() ? excerpt(m.body) : m.attachments > 0 ? '(attachments)' : '';
+    const what = m.body.trim() ? excerpt(messageText(m.body)) : m.attachments > 0 ? '(attachments)' : '';
     return { where, who: m.senderName, what, link: conversationLink(publicUrl, m.conversationId), at: new Date(m.createdAt).toISOString() };
   });
   const text = [

@@ -43,8 +43,11 @@ function trimUrl(match: string): [string, string] {
   return [url, rest];
 }
 
-/** The parts of a message's text; `mentioned` holds the lower-case usernames it mentions. */
-export function messageParts(raw: string, mentioned: ReadonlySet<string>): MessagePart[] {
+/**
+ * The parts of a message's text; `mentioned` holds the lower-case usernames it mentions. With
+ * `links: false` (text that is already inside a link) URLs stay text.
+ */
+export function messageParts(raw: string, mentioned: ReadonlySet<string>, { links = true }: { links?: boolean } = {}): MessagePart[] {
   const text = neutralizeBidi(raw);
   const out: MessagePart[] = [];
   let last = 0;
@@ -54,6 +57,7 @@ export function messageParts(raw: string, mentioned: ReadonlySet<string>): Messa
   for (const m of text.matchAll(TOKEN)) {
     const start = m.index;
     if (m[1]) {
+      if (!links) continue;
       const [url, rest] = trimUrl(m[1]);
       const href = safeHref(url);
       if (!href) continue;

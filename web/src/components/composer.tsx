@@ -2,14 +2,19 @@
  * Writing a message: Enter sends, Shift+Enter breaks the line, and Enter while an input method
  * (Chinese, Japanese…) is composing only confirms the composition. @ opens member suggestions;
  * files come from the clip button, paste or drop. ArrowUp in an empty box edits your last message.
+ * Ctrl/Cmd+B, I and E make the selection bold, italic or code (again: plain); Ctrl/Cmd+K makes
+ * it a link's text, with "url" selected to type over (with nothing selected, Ctrl/Cmd+K is
+ * still search, web/src/components/shell.tsx). No shortcut acts while an input method composes.
  */
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
+import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { Message, User } from '../../../src/client/index.js';
 import { MAX_ATTACHMENTS, MESSAGE_BODY_MAX } from '../limits.js';
 import { formatSize } from '../format.js';
 import { Avatar } from './avatar.js';
 import { matchUsers, mentionAt, type MentionQuery } from './mention-suggest.js';
+import { formatSelection, type FormatKey } from './markdown-shortcuts.js';
 
 /** Drafts survive switching conversations (not reloads). */
 const drafts = new Map<string, string>();
@@ -147,9 +152,38 @@ export function Composer(props: ComposerProps) {
     setSelected(0);
   };
 
+  /** Ctrl/Cmd+B, I, E, K: the selection in Markdown; false when the key is left to others. */
+  const format = (key: FormatKey): boolean => {
+    const el = ref.current;
+    if (!el) return false;
+    const value = el.value;
+    const edit = formatSelection(value, el.selectionStart, el.selectionEnd, key);
+    if (!edit) return false;
+    const next = value.slice(0, edit.from) + edit.insert + value.slice(edit.to);
+    el.focus();
+    el.setSelectionRange(edit.from, edit.to);
+    // insertText keeps the browser's undo history (Ctrl+Z undoes the formatting) and fires
+    // onChange; where it is missing the text is set directly.
+    const inserted = document.execCommand?.('insertText', false, edit.insert) ?? false;
+    if (!inserted || el.value !== next) setText(next);
+    requestAnimationFrame(() => el.setSelectionRange(edit.selectStart, edit.selectEnd));
+    el.setSelectionRange(edit.selectStart, edit.selectEnd);
+    return true;
+  };
+
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     // An input method is composing (Chinese, Japanese, Korean…): its keys are not ours.
     if (e.nativeEvent.isComposing || composing.current || e.keyCode === 229) return;
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey) {
+      const key = e.key.toLowerCase();
+      if ((key === 'b' || key === 'i' || key === 'e' || key === 'k') && format(key)) {
+        e.preventDefault();
+        // Ctrl/Cmd+K made a link here: it doesn't open search as well.
+        e.stopPropagation();
+        e.nativeEvent.stopImmediatePropagation();
+        return;
+      }
+    }
     if (suggestions.length > 0) {
       if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         e.preventDefault();
@@ -196,7 +230,7 @@ export function Composer(props: ComposerProps) {
       {replyTo && !editing && (
         <div className="composer-context" data-testid="reply-preview">
           <span>
-            Replying to <strong>{props.replyAuthor ?? 'a message'}</strong>: <span className="muted">{neutralizeBidi(replyTo.body).slice(0, 100) || '📎'}</span>
+            Replying to <strong>{props.replyAuthor ?? 'a message'}</strong>: <span className="muted">{neutralizeBidi(markdownToPlainText(replyTo.body, { maxSource: PREVIEW_SOURCE_MAX })).slice(0, 100) || '📎'}</span>
           </span>
           <button type="button" className="icon-btn" aria-label="Cancel reply" data-testid="reply-cancel" onClick={props.onCancelReply}>
             ×

@@ -1,6 +1,7 @@
 /** The inbox: conversations by latest activity, with unread and mention badges and a preview. */
 import { memo, useMemo, useState } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
+import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { Conversation, User } from '../../../src/client/index.js';
 import { formatInboxTime } from '../format.js';
 import { navigate } from '../router.js';
@@ -18,7 +19,7 @@ function preview(c: Conversation, meId: string, users: Record<string, User>): st
   const m = c.lastMessage;
   if (!m) return c.kind === 'group' ? (c.description ?? 'No messages yet') : 'Say hello 👋';
   if (m.deletedAt) return 'Message deleted';
-  const text = neutralizeBidi(m.body.trim()) || (m.attachments.length ? `📎 ${m.attachments[0]!.filename}` : '');
+  const text = neutralizeBidi(markdownToPlainText(m.body, { maxSource: PREVIEW_SOURCE_MAX })) || (m.attachments.length ? `📎 ${m.attachments[0]!.filename}` : '');
   if (m.senderId === meId) return `You: ${text}`;
   if (c.kind === 'direct') return text;
   const who = users[m.senderId]?.displayName;

@@ -1,9 +1,10 @@
 /**
- * Message text as React text nodes (never HTML): http(s) links become safe anchors and @mentions
- * of known users are highlighted (web/src/message-parts.ts, which also neutralizes bidi
- * controls). Line breaks are kept by CSS (white-space: pre-wrap).
+ * Message text as React elements (never HTML): its Markdown (web/src/markdown.tsx), with
+ * @mentions of known users highlighted and http(s) links as safe anchors (web/src/message-parts.ts,
+ * which also neutralizes bidi controls).
  */
-import { messageParts } from '../message-parts.js';
+import { useMemo } from 'react';
+import { renderMarkdown } from '../markdown.js';
 
 export interface MessageBodyProps {
   text: string;
@@ -14,24 +15,7 @@ export interface MessageBodyProps {
 }
 
 export function MessageBody({ text, mentioned, me }: MessageBodyProps) {
-  return (
-    <>
-      {messageParts(text, mentioned).map((part, i) => {
-        if (part.kind === 'text') return part.text;
-        if (part.kind === 'link') {
-          // dir="ltr" isolates the link: right-to-left text around it cannot reorder a URL's parts.
-          return (
-            <a key={i} href={part.href} dir="ltr" target="_blank" rel="noopener noreferrer nofollow" className="link">
-              {part.text}
-            </a>
-          );
-        }
-        return (
-          <span key={i} className={part.name === me ? 'mention mention-me' : 'mention'} data-testid="mention">
-            {part.text}
-          </span>
-        );
-      })}
-    </>
-  );
+  // The set is made anew with each render of the message; what it holds is what counts.
+  const names = [...mentioned].sort().join(' ');
+  return useMemo(() => renderMarkdown(text, { mentioned, me }), [text, names, me]);
 }

@@ -1,6 +1,7 @@
 /** One message in the list: author and time, reply quote, text, files, reactions, and its actions. */
 import { memo, useState } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
+import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { Message, User } from '../../../src/client/index.js';
 import { formatFull, formatTime } from '../format.js';
 import type { PendingMessage } from '../store/types.js';
@@ -38,7 +39,7 @@ interface CommonProps {
 
 function Quote({ original, users, onJump }: { original: Message | undefined; users: Record<string, User>; onJump: () => void }) {
   const who = original ? (users[original.senderId]?.displayName ?? 'Someone') : null;
-  const text = !original ? 'Loading…' : original.deletedAt ? 'Message deleted' : neutralizeBidi(original.body) || (original.attachments[0] ? `📎 ${original.attachments[0].filename}` : '');
+  const text = !original ? 'Loading…' : original.deletedAt ? 'Message deleted' : neutralizeBidi(markdownToPlainText(original.body, { maxSource: PREVIEW_SOURCE_MAX })) || (original.attachments[0] ? `📎 ${original.attachments[0].filename}` : '');
   return (
     <button type="button" className="reply-quote" data-testid="reply-quote" data-reply-to={original?.id} onClick={onJump} aria-label={`Reply to ${who ?? 'a message'}: go to the original`}>
       {who && <span className="reply-quote-author">{who}</span>}

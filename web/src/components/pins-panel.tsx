@@ -1,6 +1,7 @@
 /** The pinned messages of a conversation, newest pin first, kept live by message.pinned / message.unpinned. */
 import { useEffect } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
+import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { Message } from '../../../src/client/index.js';
 import { formatFull } from '../format.js';
 import { useChat, useStore } from '../store/hooks.js';
@@ -48,7 +49,7 @@ export function PinsPanel({ conversationId, canPin, onJump, onClose }: { convers
         {shown.map((p) => {
           const m = messageOf(p.messageId);
           const author = m ? (users[m.senderId]?.displayName ?? 'Someone') : '';
-          const text = !m ? 'Loading…' : neutralizeBidi(m.body) || (m.attachments[0] ? `📎 ${m.attachments[0].filename}` : '');
+          const text = !m ? 'Loading…' : neutralizeBidi(markdownToPlainText(m.body, { maxSource: PREVIEW_SOURCE_MAX })) || (m.attachments[0] ? `📎 ${m.attachments[0].filename}` : '');
           return (
             <li key={p.messageId} className="pin" data-testid="pinned-message" data-message-id={p.messageId}>
               <button type="button" className="pin-open" onClick={() => onJump(p.messageId)} aria-label={`Go to the message by ${author}`}>

@@ -1,6 +1,7 @@
 /** Message search over every conversation you are in; a result opens its conversation at the message. */
 import { useState } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
+import { markdownToPlainText } from '../../../src/protocol/markdown.js';
 import type { Message } from '../../../src/client/index.js';
 import { formatFull, formatInboxTime } from '../format.js';
 import { useChat, useStore } from '../store/hooks.js';
@@ -9,9 +10,9 @@ import { Modal } from './modal.js';
 import type { JumpTarget } from '../jump-target.js';
 import { useDebouncedSearch } from './use-debounced.js';
 
-/** The body with each query word marked (as text nodes, never HTML). */
+/** The body's plain text (no Markdown syntax) with each query word marked (as text nodes, never HTML). */
 function Highlighted({ text: raw, query }: { text: string; query: string }) {
-  const text = neutralizeBidi(raw);
+  const text = neutralizeBidi(markdownToPlainText(raw));
   const words = query.trim().split(/\s+/).filter(Boolean).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   if (words.length === 0) return <>{text}</>;
   const parts = text.split(new RegExp(`(${words.join('|')})`, 'gi'));
