@@ -43,6 +43,11 @@ export interface Bus {
   /** Counts of a bus across nodes; absent for the single-node bus. */
   readonly stats?: BusStats;
   publish(message: BusMessage): void;
+  /**
+   * Several messages at once, in order (a group commit's events of one conversation): across
+   * nodes they travel together, one Redis message instead of one each.
+   */
+  publishAll(messages: readonly BusMessage[]): void;
   subscribe(listener: BusListener): () => void;
   close(): Promise<void>;
 }
@@ -57,6 +62,10 @@ export class LocalBus implements Bus {
 
   publish(message: BusMessage): void {
     for (const listener of this.listeners) listener(message);
+  }
+
+  publishAll(messages: readonly BusMessage[]): void {
+    for (const message of messages) this.publish(message);
   }
 
   subscribe(listener: BusListener): () => void {

@@ -191,7 +191,7 @@ export class EventPublisher {
     try {
       const memberIds = await this.repos.members.userIds(conversationId);
       const scope = alsoNotify.length ? [...new Set([...memberIds, ...alsoNotify])] : memberIds;
-      for (const event of events) this.bus.publish({ kind: 'event', event, memberIds: scope });
+      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds: scope })));
     } catch (err) {
       this.logger.warn({ err, conversationId }, 'publishing events failed');
     }
@@ -201,7 +201,7 @@ export class EventPublisher {
   publishToMembers(memberIds: readonly string[], events: readonly ConversationEvent[]): void {
     if (events.length === 0 || !this.bus.active) return;
     try {
-      for (const event of events) this.bus.publish({ kind: 'event', event, memberIds });
+      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds })));
     } catch (err) {
       this.logger.warn({ err, conversationId: events[0]!.conversationId }, 'publishing events failed');
     }

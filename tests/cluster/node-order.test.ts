@@ -44,6 +44,9 @@ class ReorderingBus implements Bus {
     this.waiting = null;
     if (held) this.inner.publish(held);
   }
+  publishAll(messages: readonly BusMessage[]): void {
+    for (const m of messages) this.publish(m);
+  }
   subscribe(listener: Parameters<Bus['subscribe']>[0]): () => void {
     return this.inner.subscribe(listener);
   }
@@ -277,6 +280,33 @@ describe('two nodes over Redis: a large group\'s events go without their member 
     // The second node read the members at most once (it may also have had them from a listed event).
     expect((await metric(second.app, 'parley_node_member_loads_total')) - loadsBefore).toBeLessThanOrEqual(1);
     for (const c of [...clients, joinerClient]) c.close();
+  });
+
+  it('events published together travel to the other node in one Redis message, in order', async () => {
+    const { Redis } = await import('../../src/events/redis-bus.js');
+    const raw = new Redis(redis.url);
+    const envelopes: { m?: { event?: { conversationId?: string; seq?: number } }; ms?: { event?: { conversationId?: string; seq?: number } }[] }[] = [];
+    await raw.subscribe(`${prefix}bus`);
+    raw.on('message', (_channel: string, text: string) => {
+      if (!text.startsWith('hb:')) envelopes.push(JSON.parse(text));
+    });
+    try {
+      const owner = await register(first.app);
+      const members = await Promise.all(Array.from({ length: 6 }, () => register(first.app)));
+      const g = (await call('POST', '/groups', owner, { name: uniqueName('batched'), memberIds: members.map((m) => m.user.id) })).json() as { id: string };
+      const clients = await Promise.all(members.map((m, i) => WsClient.connect(i % 2 ? second.wsUrl : first.wsUrl, m.token)));
+      await call('POST', `/conversations/${g.id}/messages`, owner, { body: 'first' });
+      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 10_000, () => 'the first event everywhere');
+      // Handing ownership over writes two member.updated events in one transaction.
+      expect((await call('PATCH', `/groups/${g.id}/members/${members[0]!.user.id}`, owner, { role: 'owner' })).statusCode).toBe(200);
+      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 3), 10_000, () => '3 events on every client');
+      for (const c of clients) expect(seqsOf(c, g.id)).toEqual(range(1, 3));
+      const together = envelopes.find((e) => e.ms?.some((m) => m.event?.conversationId === g.id));
+      expect(together?.ms?.map((m) => m.event?.seq)).toEqual([2, 3]);
+      for (const c of clients) c.close();
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('a node of an earlier release on the bus (its heartbeat has no version) gets every list again', async () => {

@@ -63,6 +63,9 @@ class FaultyBus implements Bus {
     }
   }
 
+  publishAll(messages: readonly BusMessage[]): void {
+    for (const m of messages) this.publish(m);
+  }
   subscribe(listener: BusListener): () => void {
     return this.inner.subscribe(listener);
   }
