@@ -16,7 +16,7 @@ import type { Config } from './core/config.js';
 import { Metrics } from './core/metrics.js';
 import { SERVER_VERSION } from './core/version.js';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol/limits.js';
-import { RateLimits } from './core/rate-limiter.js';
+import { RateLimits, type SharedBuckets } from './core/rate-limiter.js';
 import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
 import type { Logger } from './core/logger.js';
@@ -47,6 +47,8 @@ export interface AppDeps {
   gateway?: Partial<GatewayOptions>;
   /** How long a user stays online after their last socket closes (no flapping on reconnect). */
   presenceGraceMs?: number;
+  /** Rate-limit buckets every node shares (Redis); absent = each node counts its own. */
+  rateLimitStore?: SharedBuckets;
   /** Who decides whether a user is online on any node; defaults to this node alone. */
   presenceStore?: PresenceStore;
   /** The web client at /; absent = none (tests of the API alone). */
@@ -116,7 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
   await services.admin.ensureSiteAdmin();
   tracker.attach(services.presence);
-  const rateLimits = new RateLimits(deps.config);
+  const rateLimits = new RateLimits(deps.config, deps.rateLimitStore ?? null);
+  if (deps.rateLimitStore) metrics.watchRateLimits(deps.rateLimitStore);
   const gatewayOptions = {
     ...DEFAULT_GATEWAY_OPTIONS,
     rateLimit: deps.config.rateLimit,
@@ -260,6 +263,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     rateLimits.close();
+    deps.rateLimitStore?.close();
     mailer.close();
     stopObservingQueries();
     await bus.close();
