@@ -14,6 +14,7 @@ import { LazySchemas } from './api/lazy-schemas.js';
 import { schemaErrorFormatter, validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { Metrics } from './core/metrics.js';
+import type { Registry } from 'prom-client';
 import { SERVER_VERSION } from './core/version.js';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol/limits.js';
 import { RateLimits, type SharedBuckets } from './core/rate-limiter.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   gateway?: Partial<GatewayOptions>;
   /** How long a user stays online after their last socket closes (no flapping on reconnect). */
   presenceGraceMs?: number;
+  /** WORKERS > 1: GET /metrics answers with every worker's metrics, collected by the supervisor. */
+  clusterMetrics?: { attach(registries: Registry[]): void; text(): Promise<string>; close(): void };
   /** Rate-limit buckets every node shares (Redis); absent = each node counts its own. */
   rateLimitStore?: SharedBuckets;
   /** Who decides whether a user is online on any node; defaults to this node alone. */
@@ -225,7 +228,9 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       return reply.status(503).send({ error: { code: 'unavailable', message: 'the database is unreachable' } });
     }
   });
-  installMetricsRoute(app as unknown as FastifyInstance, metrics, deps.config.metricsToken);
+  const clusterMetrics = deps.clusterMetrics;
+  clusterMetrics?.attach(metrics.registries());
+  installMetricsRoute(app as unknown as FastifyInstance, metrics, deps.config.metricsToken, clusterMetrics ? () => clusterMetrics.text() : undefined);
   await app.register(
     async (api) => {
       // Browsers on CORS_ORIGINS may call /api/v1 (no cookies: tokens travel in Authorization).
@@ -264,6 +269,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     clearInterval(sweeper);
     rateLimits.close();
     deps.rateLimitStore?.close();
+    deps.clusterMetrics?.close();
     mailer.close();
     stopObservingQueries();
     await bus.close();

@@ -11,6 +11,7 @@ import { LocalPresenceStore, RedisPresenceStore, type PresenceStore } from './re
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/logger.js';
 import { RedisRateLimitStore } from './core/redis-rate-limit-store.js';
+import { WorkerMetrics } from './core/cluster-metrics.js';
 import { openDatabase } from './db/database.js';
 import { DirLockedError } from './db/dir-lock.js';
 import { isDatabaseUnavailable } from './core/errors.js';
@@ -103,7 +104,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = await buildApp({ config, database, logger, bus, presenceStore, rateLimitStore, web: defaultWebClient() });
+  // Several workers on one port: a scrape of any of them returns all of them.
+  const clusterMetrics = workerSlot && config.workers > 1 ? new WorkerMetrics(Number(workerSlot)) : undefined;
+  const app = await buildApp({ config, database, logger, bus, presenceStore, rateLimitStore, clusterMetrics, web: defaultWebClient() });
   startup.appBuilt = Math.round(performance.now());
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -57,7 +57,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/unit/pglite-analyze.test.ts',
 ];
 
-export const POSTGRES_ONLY: readonly string[] = ['tests/cluster/cluster-process.test.ts', 'tests/process/db-outage.test.ts', 'tests/unit/postgres-prepare.test.ts'];
+export const POSTGRES_ONLY: readonly string[] = ['tests/cluster/cluster-process.test.ts', 'tests/cluster/metrics-workers.test.ts', 'tests/process/db-outage.test.ts', 'tests/unit/postgres-prepare.test.ts'];
 
 /** The files to leave out of this run: on PostgreSQL when `postgres`, else on PGlite. */
 export function excludedOn(postgres: boolean): string[] {

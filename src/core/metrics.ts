@@ -240,6 +240,11 @@ export class Metrics {
     if (failed) this.dbQueryErrors.inc();
   }
 
+  /** The registries behind `text()`: this app's, then the process's. */
+  registries(): Registry[] {
+    return [this.registry, processMetrics()];
+  }
+
   /** The exposition text: this app's metrics, then the process's. */
   async text(): Promise<string> {
     return (await this.registry.metrics()) + (await processMetrics().metrics());
