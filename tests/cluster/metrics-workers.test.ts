@@ -16,15 +16,16 @@ import { TestRedis } from '../helpers/redis.js';
 const TOKEN = 'metrics-token-0123456789';
 
 /** A GET on a connection of its own: the supervisor deals each new connection to the next worker. */
-function get(port: number, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(port: number, url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: url, agent: false, headers }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: url, agent: false, headers, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
   });
 }
 
@@ -114,5 +115,38 @@ describe.runIf(dbKind === 'postgres')('GET /metrics with WORKERS=2', () => {
       expect(new Set(helps).size).toBe(helps.length);
     }
     expect((await get(server.port, '/metrics')).status).toBe(401);
+  });
+
+  it('a worker that does not answer is left out of the scrape, not waited for, and the scrape says so', async () => {
+    const pids = server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"worker started"'))
+      .map((l) => JSON.parse(l) as { pid: number; worker: number });
+    const stuck = pids.find((w) => w.worker === 2)!;
+    process.kill(stuck.pid, 'SIGSTOP');
+    try {
+      // A scrape dealt to the stopped worker hangs with it: the next connection goes to the other.
+      let text: string | null = null;
+      for (let i = 0; i < 4 && text === null; i++) {
+        const scrape = await get(server.port, '/metrics', { authorization: `Bearer ${TOKEN}` }, 8_000).catch(() => null);
+        if (scrape?.status === 200) text = scrape.body;
+      }
+      expect(text).not.toBeNull();
+      expect(sample(text!, 'parley_cluster_workers')).toBe(2);
+      expect(sample(text!, 'parley_cluster_workers_reporting')).toBe(1);
+      expect(sample(text!, 'parley_ws_connections', { worker: '1' })).toBe(0);
+      expect(sample(text!, 'parley_ws_connections', { worker: '2' })).toBeUndefined();
+    } finally {
+      process.kill(stuck.pid, 'SIGCONT');
+    }
+    // Resumed: both report again.
+    const deadline = Date.now() + 15_000;
+    let reporting: number | undefined;
+    while (reporting !== 2 && Date.now() < deadline) {
+      const again = await get(server.port, '/metrics', { authorization: `Bearer ${TOKEN}` });
+      reporting = sample(again.body, 'parley_cluster_workers_reporting');
+    }
+    expect(reporting).toBe(2);
   });
 });
