@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import type { Logger } from './logger.js';
 import type { SharedBuckets } from './rate-limiter.js';
-import { withTimeout } from './timeout.js';
 
 export interface RedisRateLimitOptions {
   /** Prefix of every key (the deployment's, as the bus and presence use). */
@@ -84,7 +83,7 @@ export class RedisRateLimitStore implements SharedBuckets {
     const id = key.length > MAX_KEY ? `#${createHash('sha256').update(key).digest('base64url')}` : key;
     const ttlMs = Math.ceil((capacity / perSecond) * 1000) + 1_000;
     const command = (this.redis as unknown as WithTake).parleyRateTake(`${this.prefix}${name}:${id}`, capacity, String(perSecond / 1000), ttlMs);
-    const wait = await withTimeout(command, this.timeoutMs, `Redis did not answer a rate-limit check within ${this.timeoutMs} ms`);
+    const wait = await this.within(command, 'a rate-limit check');
     return wait === 0 ? null : wait;
   }
 
@@ -99,7 +98,7 @@ export class RedisRateLimitStore implements SharedBuckets {
 
   private async check(): Promise<void> {
     try {
-      await withTimeout(this.redis.ping(), this.timeoutMs, 'no answer');
+      await this.within(this.redis.ping(), 'a ping');
     } catch {
       return;
     }
@@ -107,6 +106,28 @@ export class RedisRateLimitStore implements SharedBuckets {
     this.down = false;
     clearInterval(this.probe);
     this.logger.info('rate limits: Redis answers again; limits are shared by every node again');
+  }
+
+  /**
+   * `promise`, or a rejection after `timeoutMs`. The rejection waits for the loop's next check
+   * phase: when this process itself stalled (a long GC, a busy tick) the timer and Redis's answer
+   * are both due, and the answer, read in the poll phase before it, wins. Only Redis being slow
+   * counts as Redis being slow.
+   */
+  private within<T>(promise: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => setImmediate(() => reject(new Error(`Redis did not answer ${what} within ${this.timeoutMs} ms`))), this.timeoutMs);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err as Error);
+        },
+      );
+    });
   }
 
   close(): void {
