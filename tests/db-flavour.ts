@@ -15,6 +15,7 @@
 export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/bidi.test.ts',
   'tests/unit/config.test.ts',
+  'tests/unit/cluster-metrics.test.ts',
   'tests/unit/dir-lock.test.ts',
   'tests/unit/errors.test.ts',
   'tests/unit/ids.test.ts',

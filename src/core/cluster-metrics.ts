@@ -98,7 +98,10 @@ export function serveClusterMetrics(opts: { timeoutMs?: number } = {}): () => vo
 
   const onMessage = (worker: Worker, message: unknown): void => {
     if (!isMessage(message)) return;
-    if (message.type === REPORT && message.metrics) pending.get(message.id)?.({ worker: message.worker ?? 0, metrics: message.metrics });
+    if (message.type === REPORT && message.metrics) {
+      for (const m of message.metrics) for (const v of m.values) v.value = Number(v.value);
+      pending.get(message.id)?.({ worker: message.worker ?? 0, metrics: message.metrics });
+    }
     if (message.type === ASK) {
       collect().then(
         (text) => worker.isConnected() && worker.send({ type: ANSWER, id: message.id, text } satisfies Message),
@@ -138,6 +141,8 @@ export class WorkerMetrics {
 
   private async report(id: number): Promise<void> {
     const metrics = (await Promise.all(this.registries.map((r) => r.getMetricsAsJSON()))).flat() as unknown as Json[];
+    // IPC is JSON: NaN and ±Infinity (a valid sample) would arrive as null. They travel as text.
+    for (const m of metrics) for (const v of m.values) if (!Number.isFinite(v.value)) v.value = String(v.value) as unknown as number;
     process.send?.({ type: REPORT, id, worker: this.worker, metrics } satisfies Message);
   }
 
