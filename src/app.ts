@@ -14,9 +14,10 @@ import { LazySchemas } from './api/lazy-schemas.js';
 import { schemaErrorFormatter, validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { Metrics } from './core/metrics.js';
+import type { Registry } from 'prom-client';
 import { SERVER_VERSION } from './core/version.js';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol/limits.js';
-import { RateLimits } from './core/rate-limiter.js';
+import { RateLimits, type SharedBuckets } from './core/rate-limiter.js';
 import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
 import type { Logger } from './core/logger.js';
@@ -48,6 +49,10 @@ export interface AppDeps {
   gateway?: Partial<GatewayOptions>;
   /** How long a user stays online after their last socket closes (no flapping on reconnect). */
   presenceGraceMs?: number;
+  /** WORKERS > 1: GET /metrics answers with every worker's metrics, collected by the supervisor. */
+  clusterMetrics?: { attach(registries: Registry[]): void; text(): Promise<string>; close(): void };
+  /** Rate-limit buckets every node shares (Redis); absent = each node counts its own. */
+  rateLimitStore?: SharedBuckets;
   /** Who decides whether a user is online on any node; defaults to this node alone. */
   presenceStore?: PresenceStore;
   /** The web client at /; absent = none (tests of the API alone). */
@@ -121,7 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
   await services.admin.ensureSiteAdmin();
   tracker.attach(services.presence);
-  const rateLimits = new RateLimits(deps.config);
+  const rateLimits = new RateLimits(deps.config, deps.rateLimitStore ?? null);
+  if (deps.rateLimitStore) metrics.watchRateLimits(deps.rateLimitStore);
   const gatewayOptions = {
     ...DEFAULT_GATEWAY_OPTIONS,
     rateLimit: deps.config.rateLimit,
@@ -227,7 +233,9 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       return reply.status(503).send({ error: { code: 'unavailable', message: 'the database is unreachable' } });
     }
   });
-  installMetricsRoute(app as unknown as FastifyInstance, metrics, deps.config.metricsToken);
+  const clusterMetrics = deps.clusterMetrics;
+  clusterMetrics?.attach(metrics.registries());
+  installMetricsRoute(app as unknown as FastifyInstance, metrics, deps.config.metricsToken, clusterMetrics ? () => clusterMetrics.text() : undefined);
   await app.register(
     async (api) => {
       // Browsers on CORS_ORIGINS may call /api/v1 (no cookies: tokens travel in Authorization).
@@ -266,6 +274,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     rateLimits.close();
+    deps.rateLimitStore?.close();
+    deps.clusterMetrics?.close();
     mailer.close();
     stopObservingQueries();
     await bus.close();

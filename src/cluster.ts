@@ -5,6 +5,7 @@
  * dying); SIGTERM/SIGINT is passed on and the supervisor exits once every worker has drained.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { serveClusterMetrics } from './core/cluster-metrics.js';
 import type { Config } from './core/config.js';
 import type { Logger } from './core/logger.js';
 
@@ -64,6 +65,8 @@ export function superviseWorkers(config: Config, logger: Logger): void {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 
+  // GET /metrics on any worker returns every worker's: this process collects and merges them.
+  serveClusterMetrics();
   logger.info({ workers: config.workers, port: config.port }, 'starting workers');
   for (let slot = 1; slot <= config.workers; slot++) fork(slot);
 }

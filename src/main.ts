@@ -10,6 +10,8 @@ import { LocalBus, type Bus } from './events/bus.js';
 import { LocalPresenceStore, RedisPresenceStore, type PresenceStore } from './realtime/presence-store.js';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/logger.js';
+import { RedisRateLimitStore } from './core/redis-rate-limit-store.js';
+import { WorkerMetrics } from './core/cluster-metrics.js';
 import { openDatabase } from './db/database.js';
 import { DirLockedError } from './db/dir-lock.js';
 import { isDatabaseUnavailable } from './core/errors.js';
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
   const nodeId = newId();
   let bus: Bus = new LocalBus();
   let presenceStore: PresenceStore = new LocalPresenceStore();
+  let rateLimitStore: RedisRateLimitStore | undefined;
   if (config.redisUrl) {
     try {
       // Loaded here: a single node never loads ioredis (a faster start).
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
       const redisBus = await RedisBus.connect(config.redisUrl, nodeId, logger);
       bus = redisBus;
       presenceStore = await RedisPresenceStore.connect(config.redisUrl, nodeId, redisBus, logger);
+      rateLimitStore = new RedisRateLimitStore(redisBus.commands, logger);
     } catch (err) {
       logger.fatal({ err }, 'could not connect to Redis');
       logger.flush();
@@ -100,7 +104,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = await buildApp({ config, database, logger, bus, presenceStore, web: defaultWebClient() });
+  // Several workers on one port: a scrape of any of them returns all of them.
+  const clusterMetrics = workerSlot && config.workers > 1 ? new WorkerMetrics(Number(workerSlot)) : undefined;
+  const app = await buildApp({ config, database, logger, bus, presenceStore, rateLimitStore, clusterMetrics, web: defaultWebClient() });
   startup.appBuilt = Math.round(performance.now());
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -15,6 +15,7 @@
 export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/bidi.test.ts',
   'tests/unit/config.test.ts',
+  'tests/unit/cluster-metrics.test.ts',
   'tests/unit/dir-lock.test.ts',
   'tests/unit/errors.test.ts',
   'tests/unit/ids.test.ts',
@@ -61,7 +62,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/unit/pglite-analyze.test.ts',
 ];
 
-export const POSTGRES_ONLY: readonly string[] = ['tests/cluster/cluster-process.test.ts', 'tests/process/db-outage.test.ts', 'tests/unit/postgres-prepare.test.ts'];
+export const POSTGRES_ONLY: readonly string[] = ['tests/cluster/cluster-process.test.ts', 'tests/cluster/metrics-workers.test.ts', 'tests/process/db-outage.test.ts', 'tests/unit/postgres-prepare.test.ts'];
 
 /** The files to leave out of this run: on PostgreSQL when `postgres`, else on PGlite. */
 export function excludedOn(postgres: boolean): string[] {

@@ -209,6 +209,25 @@ export class Metrics {
     counter('parley_bus_resets_total', 'Times this node caught its connections up from the database because bus messages may have been lost.', (s) => s.resets);
   }
 
+  /** The shared rate limits' state: shared through Redis now (1) or counted by this node alone (0). */
+  watchRateLimits(store: { readonly available: boolean; readonly stats: { outages: number } }): void {
+    const shared: Gauge = new Gauge({
+      name: 'parley_rate_limits_shared',
+      help: 'Whether rate limits are counted by every node together in Redis (1) or by this node alone because Redis is unreachable (0).',
+      registers: [this.registry],
+      collect: () => shared.set(store.available ? 1 : 0),
+    });
+    const outages: Counter = new Counter({
+      name: 'parley_rate_limit_redis_outages_total',
+      help: 'Times rate limits fell back to this node\'s own count because Redis failed or did not answer in time (100 ms).',
+      registers: [this.registry],
+      collect: () => {
+        outages.reset();
+        outages.inc(store.stats.outages);
+      },
+    });
+  }
+
   /** A database query started (the database's query observer). */
   queryStarted(): void {
     this.queriesInFlight++;
@@ -219,6 +238,11 @@ export class Metrics {
     this.queriesInFlight--;
     this.dbQueryDuration.observe(seconds);
     if (failed) this.dbQueryErrors.inc();
+  }
+
+  /** The registries behind `text()`: this app's, then the process's. */
+  registries(): Registry[] {
+    return [this.registry, processMetrics()];
   }
 
   /** The exposition text: this app's metrics, then the process's. */

@@ -1,15 +1,38 @@
 import type { Rate, RateLimitsConfig } from './config.js';
 import { AppError } from './errors.js';
 
+/** One rate limit as its users see it, counted on this node or across the cluster. */
+export interface RateLimit {
+  /** Takes one token for key: null when taken, otherwise whole seconds (at least 1) until key has one again. */
+  acquire(key: string): Promise<number | null>;
+  close(): void;
+}
+
+/**
+ * Token buckets that every node shares (Redis, src/core/redis-rate-limit-store.ts). `take` throws
+ * when the store cannot answer in time; the limiter then counts on this node alone.
+ */
+export interface SharedBuckets {
+  /** Takes a token from bucket `name` of key; null when taken, else whole seconds until there is one. */
+  take(name: string, key: string, capacity: number, perSecond: number): Promise<number | null>;
+  /** False while the store is known to be unreachable: limiters do not wait for it meanwhile. */
+  readonly available: boolean;
+  /** A take failed or timed out: the store is unreachable until it answers again. */
+  failed(err: unknown): void;
+  /** Times the store was lost and limits fell back to each node's own count. */
+  readonly stats: { outages: number };
+  close(): void;
+}
+
 /** A token bucket per key: `capacity` at once, refilled at `perSecond`. Idle keys are swept. */
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly capacity: number,
-    private readonly perSecond: number,
-    private readonly enabled = true,
+    readonly capacity: number,
+    readonly perSecond: number,
+    readonly enabled = true,
   ) {
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
@@ -25,6 +48,10 @@ export class RateLimiter {
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  async acquire(key: string): Promise<number | null> {
+    return this.take(key) ? null : this.retryAfter(key);
   }
 
   /** Whole seconds until key has a token again (at least 1). */
@@ -52,70 +79,127 @@ export function limiterFor(rate: Rate | null, enabled: boolean): RateLimiter {
 }
 
 /**
- * Takes a token for key or throws 429 `rate_limited`, with `Retry-After` (REST) and
- * `details.retryAfter` in seconds (the same number, for WebSocket error frames).
+ * A limit counted by every node together in `store`, and by this node in its own bucket too: when
+ * the store cannot answer (Redis down or slow), the node's bucket decides, so traffic is limited
+ * per node meanwhile, never refused wholesale; it is already warm, having counted all along.
  */
-export function enforce(limiter: RateLimiter, key: string, what: string): void {
-  if (limiter.take(key)) return;
-  const retryAfter = limiter.retryAfter(key);
-  throw new AppError('rate_limited', `${what}; retry in ${retryAfter} s`, { retryAfter }, { 'retry-after': String(retryAfter) });
-}
+export class SharedRateLimiter implements RateLimit {
+  constructor(
+    private readonly name: string,
+    private readonly local: RateLimiter,
+    private readonly store: SharedBuckets,
+  ) {}
 
-/** The limits shared by REST routes and the WebSocket gateway of one app (each node counts its own). */
-export class RateLimits {
-  readonly registerByIp: RateLimiter;
-  readonly loginByIp: RateLimiter;
-  readonly loginByAccount: RateLimiter;
-  /** Message sends per user, REST and WebSocket together. */
-  readonly sendsByUser: RateLimiter;
-  readonly passwordResetByIp: RateLimiter;
-  readonly passwordResetByAccount: RateLimiter;
-  readonly passwordChangeByAccount: RateLimiter;
-  readonly inviteCheckByIp: RateLimiter;
-  /** Writes one account can repeat cheaply (edits, reactions, changes, creations), each per user. */
-  readonly editsByUser: RateLimiter;
-  readonly reactionsByUser: RateLimiter;
-  readonly groupChangesByUser: RateLimiter;
-  readonly profileChangesByUser: RateLimiter;
-  readonly groupCreationsByUser: RateLimiter;
-  readonly directConversationsByUser: RateLimiter;
-  readonly invitesByUser: RateLimiter;
-  readonly botsByUser: RateLimiter;
-  readonly apiTokensByUser: RateLimiter;
-  readonly webhooksByUser: RateLimiter;
-  readonly pushSubscriptionsByUser: RateLimiter;
-  readonly uploadsByUser: RateLimiter;
-
-  constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }) {
-    const { rateLimit: on, rateLimits: r } = config;
-    this.registerByIp = limiterFor(r.registerPerIp, on);
-    this.loginByIp = limiterFor(r.loginPerIp, on);
-    this.loginByAccount = limiterFor(r.loginPerAccount, on);
-    this.sendsByUser = limiterFor(r.sendsPerUser, on);
-    this.passwordResetByIp = limiterFor(r.passwordResetPerIp, on);
-    this.passwordResetByAccount = limiterFor(r.passwordResetPerAccount, on);
-    this.passwordChangeByAccount = limiterFor(r.passwordChangePerAccount, on);
-    this.inviteCheckByIp = limiterFor(r.inviteCheckPerIp, on);
-    this.editsByUser = limiterFor(r.editsPerUser, on);
-    this.reactionsByUser = limiterFor(r.reactionsPerUser, on);
-    this.groupChangesByUser = limiterFor(r.groupChangesPerUser, on);
-    this.profileChangesByUser = limiterFor(r.profileChangesPerUser, on);
-    this.groupCreationsByUser = limiterFor(r.groupCreationsPerUser, on);
-    this.directConversationsByUser = limiterFor(r.directConversationsPerUser, on);
-    this.invitesByUser = limiterFor(r.invitesPerUser, on);
-    this.botsByUser = limiterFor(r.botsPerUser, on);
-    this.apiTokensByUser = limiterFor(r.apiTokensPerUser, on);
-    this.webhooksByUser = limiterFor(r.webhooksPerUser, on);
-    this.pushSubscriptionsByUser = limiterFor(r.pushSubscriptionsPerUser, on);
-    this.uploadsByUser = limiterFor(r.uploadsPerUser, on);
+  async acquire(key: string): Promise<number | null> {
+    if (!this.local.enabled) return null;
+    const here = await this.local.acquire(key);
+    if (!this.store.available) return here;
+    try {
+      return await this.store.take(this.name, key, this.local.capacity, this.local.perSecond);
+    } catch (err) {
+      this.store.failed(err);
+      return here;
+    }
   }
 
   close(): void {
-    for (const l of [this.registerByIp, this.loginByIp, this.loginByAccount, this.sendsByUser]) l.close();
-    for (const l of [this.passwordResetByIp, this.passwordResetByAccount, this.passwordChangeByAccount, this.inviteCheckByIp]) l.close();
-    for (const l of [this.editsByUser, this.reactionsByUser, this.groupChangesByUser, this.profileChangesByUser, this.groupCreationsByUser]) l.close();
-    for (const l of [this.directConversationsByUser, this.invitesByUser, this.botsByUser, this.apiTokensByUser, this.webhooksByUser]) l.close();
-    this.pushSubscriptionsByUser.close();
-    this.uploadsByUser.close();
+    this.local.close();
+  }
+}
+
+/**
+ * Takes a token for key or throws 429 `rate_limited`, with `Retry-After` (REST) and
+ * `details.retryAfter` in seconds (the same number, for WebSocket error frames).
+ */
+export async function enforce(limiter: RateLimit, key: string, what: string): Promise<void> {
+  const retryAfter = await limiter.acquire(key);
+  if (retryAfter === null) return;
+  throw new AppError('rate_limited', `${what}; retry in ${retryAfter} s`, { retryAfter }, { 'retry-after': String(retryAfter) });
+}
+
+/**
+ * The limits shared by REST routes and the WebSocket gateway of one app. With `shared` (REDIS_URL)
+ * every node counts them together, each in its bucket `<prefix>rl:<name>:<key>`; otherwise each
+ * node counts its own.
+ */
+export class RateLimits {
+  readonly registerByIp: RateLimit;
+  readonly loginByIp: RateLimit;
+  readonly loginByAccount: RateLimit;
+  /** Message sends per user, REST and WebSocket together. */
+  readonly sendsByUser: RateLimit;
+  readonly passwordResetByIp: RateLimit;
+  readonly passwordResetByAccount: RateLimit;
+  readonly passwordChangeByAccount: RateLimit;
+  readonly inviteCheckByIp: RateLimit;
+  /** Writes one account can repeat cheaply (edits, reactions, changes, creations), each per user. */
+  readonly editsByUser: RateLimit;
+  readonly reactionsByUser: RateLimit;
+  readonly groupChangesByUser: RateLimit;
+  readonly profileChangesByUser: RateLimit;
+  readonly groupCreationsByUser: RateLimit;
+  readonly directConversationsByUser: RateLimit;
+  readonly invitesByUser: RateLimit;
+  readonly botsByUser: RateLimit;
+  readonly apiTokensByUser: RateLimit;
+  readonly webhooksByUser: RateLimit;
+  readonly pushSubscriptionsByUser: RateLimit;
+  readonly uploadsByUser: RateLimit;
+
+  constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }, shared: SharedBuckets | null = null) {
+    const { rateLimit: on, rateLimits: r } = config;
+    const make = (name: string, rate: Rate | null): RateLimit => {
+      const local = limiterFor(rate, on);
+      return shared && local.enabled ? new SharedRateLimiter(name, local, shared) : local;
+    };
+    this.registerByIp = make('registerByIp', r.registerPerIp);
+    this.loginByIp = make('loginByIp', r.loginPerIp);
+    this.loginByAccount = make('loginByAccount', r.loginPerAccount);
+    this.sendsByUser = make('sendsByUser', r.sendsPerUser);
+    this.passwordResetByIp = make('passwordResetByIp', r.passwordResetPerIp);
+    this.passwordResetByAccount = make('passwordResetByAccount', r.passwordResetPerAccount);
+    this.passwordChangeByAccount = make('passwordChangeByAccount', r.passwordChangePerAccount);
+    this.inviteCheckByIp = make('inviteCheckByIp', r.inviteCheckPerIp);
+    this.editsByUser = make('editsByUser', r.editsPerUser);
+    this.reactionsByUser = make('reactionsByUser', r.reactionsPerUser);
+    this.groupChangesByUser = make('groupChangesByUser', r.groupChangesPerUser);
+    this.profileChangesByUser = make('profileChangesByUser', r.profileChangesPerUser);
+    this.groupCreationsByUser = make('groupCreationsByUser', r.groupCreationsPerUser);
+    this.directConversationsByUser = make('directConversationsByUser', r.directConversationsPerUser);
+    this.invitesByUser = make('invitesByUser', r.invitesPerUser);
+    this.botsByUser = make('botsByUser', r.botsPerUser);
+    this.apiTokensByUser = make('apiTokensByUser', r.apiTokensPerUser);
+    this.webhooksByUser = make('webhooksByUser', r.webhooksPerUser);
+    this.pushSubscriptionsByUser = make('pushSubscriptionsByUser', r.pushSubscriptionsPerUser);
+    this.uploadsByUser = make('uploadsByUser', r.uploadsPerUser);
+  }
+
+  close(): void {
+    for (const l of this.all()) l.close();
+  }
+
+  private all(): RateLimit[] {
+    return [
+      this.registerByIp,
+      this.loginByIp,
+      this.loginByAccount,
+      this.sendsByUser,
+      this.passwordResetByIp,
+      this.passwordResetByAccount,
+      this.passwordChangeByAccount,
+      this.inviteCheckByIp,
+      this.editsByUser,
+      this.reactionsByUser,
+      this.groupChangesByUser,
+      this.profileChangesByUser,
+      this.groupCreationsByUser,
+      this.directConversationsByUser,
+      this.invitesByUser,
+      this.botsByUser,
+      this.apiTokensByUser,
+      this.webhooksByUser,
+      this.pushSubscriptionsByUser,
+      this.uploadsByUser,
+    ];
   }
 }

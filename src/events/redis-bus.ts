@@ -137,6 +137,14 @@ export class RedisBus implements Bus {
     return bus;
   }
 
+  /**
+   * The connection the node publishes on, for other short commands (the shared rate limits):
+   * one connection fewer per node than a client of their own.
+   */
+  get commands(): Redis {
+    return this.pub;
+  }
+
   get active(): boolean {
     return true;
   }

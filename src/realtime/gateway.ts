@@ -23,7 +23,7 @@ import { HANDLERS } from './handlers/index.js';
 import type { HandlerContext } from './handlers/context.js';
 import type { PresenceTracker } from './presence.js';
 import type { Rate } from '../core/config.js';
-import { limiterFor, RateLimiter } from '../core/rate-limiter.js';
+import { limiterFor, RateLimiter, type RateLimit } from '../core/rate-limiter.js';
 import { Semaphore } from '../core/semaphore.js';
 import { ConnectionRegistry } from './registry.js';
 import { SyncGate, type SyncGateStats } from './sync-gate.js';
@@ -59,8 +59,8 @@ export interface GatewayOptions {
   rateLimit: boolean;
   /** Frames per connection (RATE_LIMIT_FRAMES_PER_CONNECTION); null = unlimited. */
   frameRate: Rate | null;
-  /** The app's per-user send limiter, shared with REST sends; null = unlimited. */
-  sendLimiter: RateLimiter | null;
+  /** The app's per-user send limiter, shared with REST sends (and with every node over Redis); null = unlimited. */
+  sendLimiter: RateLimit | null;
   /** The oldest client protocol served (MIN_PROTOCOL_VERSION; tests raise it to play a newer server). */
   minProtocol: number;
   /** How often open sockets' sessions are checked (expired ones close with 4401); default 60 s. */
@@ -143,11 +143,13 @@ export class Gateway {
       logger,
       syncBudget: opts.syncBudget,
       syncBudgetBytes: opts.syncBudgetBytes,
-      // Typing: a burst of 3, then one every 2 s, per user and conversation.
+      // Typing: a burst of 3, then one every 2 s, per user and conversation. Counted on this node
+      // (a typing frame is ephemeral and frequent: no Redis round trip for it), as frames are.
       typingLimiter: new RateLimiter(3, 0.5, opts.rateLimit),
       sendLimiter: opts.sendLimiter,
     };
-    // Frames per connection: by default a burst of 200, then 100 a second.
+    // Frames per connection: by default a burst of 200, then 100 a second. Always counted here,
+    // never in Redis: a connection lives on one node, and this check runs on every frame.
     this.frameLimiter = limiterFor(opts.frameRate, opts.rateLimit);
     this.limits = { ...DEFAULT_GATEWAY_OPTIONS.limits, ...opts.limits };
     this.syncGate = new SyncGate(opts.syncConcurrency, opts.syncQueue);

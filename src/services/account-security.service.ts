@@ -85,7 +85,7 @@ export class AccountSecurityService {
    * after the answer, so its timing is the same for unknown accounts; `allowAccount` is the
    * per-account rate limit (over it, nothing is sent).
    */
-  requestReset(login: string, allowAccount: (userId: string) => boolean): void {
+  requestReset(login: string, allowAccount: (userId: string) => Promise<boolean>): void {
     if (!this.mailer.enabled) throw new AppError('unavailable', 'password reset by e-mail is not available: no e-mail server is configured (SMTP_URL)');
     const job = this.sendReset(login.trim(), allowAccount)
       .catch((err: unknown) => this.logger.warn({ err }, 'sending a password reset e-mail failed'))
@@ -125,11 +125,11 @@ export class AccountSecurityService {
     clearTimeout(timer);
   }
 
-  private async sendReset(login: string, allowAccount: (userId: string) => boolean): Promise<void> {
+  private async sendReset(login: string, allowAccount: (userId: string) => Promise<boolean>): Promise<void> {
     const user = login.includes('@') ? await this.repos.users.findByEmail(login) : await this.repos.users.findByUsername(login);
     // Only people who sign in with a password and have somewhere to receive the link.
     if (!user?.email || !user.passwordHash || user.bot || user.deactivatedAt || user.erasedAt) return;
-    if (!allowAccount(user.id)) {
+    if (!(await allowAccount(user.id))) {
       this.logger.info({ userId: user.id }, 'password reset e-mail not sent: too many requests for this account');
       return;
     }

@@ -397,7 +397,7 @@ export class ConversationsService {
    * The one direct conversation of the caller and another user: created when absent.
    * `beforeCreate` runs (and may throw, e.g. a rate limit) only when a new one is about to be made.
    */
-  async openDirect(actor: Actor, userId: string, beforeCreate?: () => void): Promise<{ conversation: Conversation; created: boolean }> {
+  async openDirect(actor: Actor, userId: string, beforeCreate?: () => Promise<void>): Promise<{ conversation: Conversation; created: boolean }> {
     if (userId === actor.user.id) throw badRequest('a direct conversation needs another user');
     const peer = isUuid(userId) ? await this.repos.users.findById(userId) : null;
     if (!peer) throw notFound('user');
@@ -405,7 +405,7 @@ export class ConversationsService {
     let row = await this.repos.conversations.findByDirectKey(key);
     let created = false;
     if (!row) {
-      beforeCreate?.();
+      await beforeCreate?.();
       const made = await inTransaction<ConversationRow | null>(this.db, async (tx) => {
         const conv = await tx.conversations.insertDirect({ id: newId(), kind: 'direct', directKey: key, memberCount: 2 });
         if (!conv) return null;

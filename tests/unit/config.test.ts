@@ -200,12 +200,12 @@ describe('rate limits from the configuration', () => {
     for (const l of [sends, off, disabled]) l.close();
   });
 
-  it('enforce throws 429 rate_limited with Retry-After and details.retryAfter', () => {
+  it('enforce throws 429 rate_limited with Retry-After and details.retryAfter', async () => {
     const limiter = limiterFor({ count: 1, perSeconds: 60, burst: 1 }, true);
-    enforce(limiter, 'k', 'too many');
+    await enforce(limiter, 'k', 'too many');
     let thrown: unknown;
     try {
-      enforce(limiter, 'k', 'too many');
+      await enforce(limiter, 'k', 'too many');
     } catch (err) {
       thrown = err;
     }

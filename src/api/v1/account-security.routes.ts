@@ -16,7 +16,7 @@ export const accountSecurityRoutes =
       '/users/me/email',
       { schema: { tags: ['users'], body: ChangeEmailBody, response: { 200: Me, ...err }, description: 'Change your e-mail address; your password confirms it. 409 email_taken.' } },
       async (req) => {
-        enforce(limits.passwordChangeByAccount, req.actor.user.id, 'too many attempts');
+        await enforce(limits.passwordChangeByAccount, req.actor.user.id, 'too many attempts');
         return s.accountSecurity.changeEmail(req.actor, req.body.email, req.body.password);
       },
     );
@@ -31,7 +31,7 @@ export const accountSecurityRoutes =
         },
       },
       async (req, reply) => {
-        enforce(limits.passwordChangeByAccount, req.actor.user.id, 'too many attempts');
+        await enforce(limits.passwordChangeByAccount, req.actor.user.id, 'too many attempts');
         await s.accountSecurity.changePassword(req.actor, req.body.currentPassword, req.body.newPassword);
         return reply.status(204).send(null);
       },
@@ -50,7 +50,7 @@ export const accountSecurityRoutes =
         },
       },
       async (req, reply) => {
-        s.accountSecurity.requestReset(req.body.login, (userId) => limits.passwordResetByAccount.take(userId));
+        s.accountSecurity.requestReset(req.body.login, async (userId) => (await limits.passwordResetByAccount.acquire(userId)) === null);
         return reply.status(202).send(null);
       },
     );

@@ -22,7 +22,7 @@ export const addBlocksRoutes =
       { schema: { tags, params: AddBlockParams, response: done, description: 'Refuse group adds by this person (idempotent). Groups you are in stay as they are.' } },
       async (req, reply) => {
         // A setting of one's own, counted with profile changes (RATE_LIMIT_PROFILE_CHANGES_PER_USER).
-        enforce(limits.profileChangesByUser, req.actor.user.id, 'too many changes');
+        await enforce(limits.profileChangesByUser, req.actor.user.id, 'too many changes');
         await s.addBlocks.block(req.actor, req.params.userId);
         return reply.status(204).send(null);
       },
@@ -31,7 +31,7 @@ export const addBlocksRoutes =
       '/users/me/add-blocks/:userId',
       { schema: { tags, params: AddBlockParams, response: done, description: 'Let this person add you to groups again (idempotent).' } },
       async (req, reply) => {
-        enforce(limits.profileChangesByUser, req.actor.user.id, 'too many changes');
+        await enforce(limits.profileChangesByUser, req.actor.user.id, 'too many changes');
         await s.addBlocks.unblock(req.actor, req.params.userId);
         return reply.status(204).send(null);
       },

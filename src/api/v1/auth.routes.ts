@@ -22,9 +22,9 @@ function limiter(limits: RateLimits) {
   return {
     register: async (req: FastifyRequest) => enforce(limits.registerByIp, req.ip, 'too many registrations from this address'),
     loginByIp: async (req: FastifyRequest) => enforce(limits.loginByIp, req.ip, 'too many attempts'),
-    loginByAccount: (username: string) => {
+    loginByAccount: async (username: string) => {
       // Keyed as the account is looked up (src/core/username.ts): one budget however the name is cased.
-      enforce(limits.loginByAccount, foldUsername(username), 'too many attempts');
+      await enforce(limits.loginByAccount, foldUsername(username), 'too many attempts');
     },
   };
 }
@@ -52,7 +52,7 @@ export const authRoutes =
         schema: { tags: ['auth'], body: LoginBody, response: { 200: SignInResult, '4xx': ErrorBody } },
       },
       async (req, reply) => {
-        limits.loginByAccount(req.body.username);
+        await limits.loginByAccount(req.body.username);
         return answerSignIn(req, reply, s, (meta) => s.accounts.login(req.body, meta));
       },
     );

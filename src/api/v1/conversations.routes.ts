@@ -47,7 +47,7 @@ export const conversationsRoutes =
       { schema: { tags: ['messages'], params: IdParams, body: SendMessageBody, response: { 200: Message, 201: Message, ...err } } },
       async (req, reply) => {
         // One budget per user for REST and WebSocket sends alike (RATE_LIMIT_SENDS_PER_USER).
-        enforce(limits.sendsByUser, req.actor.user.id, 'too many messages');
+        await enforce(limits.sendsByUser, req.actor.user.id, 'too many messages');
         const { message, created } = await s.messages.send(req.actor, req.params.id, req.body);
         return reply.status(created ? 201 : 200).send(message);
       },

@@ -25,7 +25,7 @@ export const groupsRoutes =
     // Settings and membership changes are events fanned out to every member (RATE_LIMIT_GROUP_CHANGES_PER_USER).
     const change = (userId: string) => enforce(limits.groupChangesByUser, userId, 'too many group changes');
     app.post('/groups', { schema: { tags, body: CreateGroupBody, response: { 201: Conversation, ...err } } }, async (req, reply) => {
-      enforce(limits.groupCreationsByUser, req.actor.user.id, 'too many groups created');
+      await enforce(limits.groupCreationsByUser, req.actor.user.id, 'too many groups created');
       return reply.status(201).send(await s.conversations.createGroup(req.actor, req.body));
     });
     app.get('/groups', { schema: { tags, querystring: GroupListQuery, response: { 200: GroupList, ...err } } }, async (req) =>
@@ -38,7 +38,7 @@ export const groupsRoutes =
       '/groups/:id',
       { schema: { tags, params: IdParams, body: PatchGroupBody, response: { 200: Conversation, ...err } } },
       async (req) => {
-        change(req.actor.user.id);
+        await change(req.actor.user.id);
         return s.conversations.patchGroup(req.actor, req.params.id, req.body);
       },
     );
@@ -55,7 +55,7 @@ export const groupsRoutes =
       '/groups/:id/members',
       { schema: { tags, params: IdParams, body: AddMemberBody, response: { 200: Member, 201: Member, ...err } } },
       async (req, reply) => {
-        change(req.actor.user.id);
+        await change(req.actor.user.id);
         const { member, created } = await s.conversations.addMember(req.actor, req.params.id, req.body.userId);
         return reply.status(created ? 201 : 200).send(member);
       },
@@ -64,7 +64,7 @@ export const groupsRoutes =
       '/groups/:id/members/:userId',
       { schema: { tags, params: MemberParams, body: PatchMemberBody, response: { 200: Member, ...err } } },
       async (req) => {
-        change(req.actor.user.id);
+        await change(req.actor.user.id);
         return s.conversations.setRole(req.actor, req.params.id, req.params.userId, req.body.role);
       },
     );
@@ -81,7 +81,7 @@ export const groupsRoutes =
       },
       async (req, reply) => {
         // Leaving is never throttled: each membership left was counted when it began (a join or an add).
-        if (req.params.userId !== req.actor.user.id) change(req.actor.user.id);
+        if (req.params.userId !== req.actor.user.id) await change(req.actor.user.id);
         await s.conversations.removeMember(req.actor, req.params.id, req.params.userId, { blockAdder: req.query.blockAdder === true });
         return reply.status(204).send(null);
       },

@@ -29,7 +29,7 @@ export const linkPreviewsRoutes =
       },
       async (req, reply) => {
         // It rewrites a message for everyone, as an edit does (RATE_LIMIT_EDITS_PER_USER).
-        enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
+        await enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
         await s.linkPreviews.remove(req.actor, req.params.id, req.query.url);
         return reply.status(204).send(null);
       },

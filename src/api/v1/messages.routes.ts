@@ -43,7 +43,7 @@ export const messagesRoutes =
       { schema: { tags, params: IdParams, body: EditMessageBody, response: { 200: Message, ...err } } },
       async (req) => {
         // Each edit is a stored event fanned out to every member (RATE_LIMIT_EDITS_PER_USER).
-        enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
+        await enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
         return s.messages.edit(req.actor, req.params.id, req.body.body);
       },
     );
@@ -52,7 +52,7 @@ export const messagesRoutes =
       '/messages/:id/reactions/:emoji',
       { schema: { tags, params: reactionParams, response: { 204: Type.Null(), ...err } } },
       async (req, reply) => {
-        enforce(limits.reactionsByUser, req.actor.user.id, 'too many reactions');
+        await enforce(limits.reactionsByUser, req.actor.user.id, 'too many reactions');
         await s.reactions.add(req.actor, req.params.id, req.params.emoji);
         return reply.status(204).send(null);
       },
@@ -61,14 +61,14 @@ export const messagesRoutes =
       '/messages/:id/reactions/:emoji',
       { schema: { tags, params: reactionParams, response: { 204: Type.Null(), ...err } } },
       async (req, reply) => {
-        enforce(limits.reactionsByUser, req.actor.user.id, 'too many reactions');
+        await enforce(limits.reactionsByUser, req.actor.user.id, 'too many reactions');
         await s.reactions.remove(req.actor, req.params.id, req.params.emoji);
         return reply.status(204).send(null);
       },
     );
     app.delete('/messages/:id', { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...err } } }, async (req, reply) => {
       // Deleting shares the edit budget: it too rewrites a message for everyone.
-      enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
+      await enforce(limits.editsByUser, req.actor.user.id, 'too many edits');
       await s.messages.delete(req.actor, req.params.id);
       return reply.status(204).send(null);
     });

@@ -42,7 +42,7 @@ export const notificationsRoutes =
         },
       },
       async (req, reply) => {
-        enforce(limits.pushSubscriptionsByUser, req.actor.user.id, 'too many push subscriptions registered');
+        await enforce(limits.pushSubscriptionsByUser, req.actor.user.id, 'too many push subscriptions registered');
         const ua = req.headers['user-agent'];
         const { subscription, created } = await s.notifications.subscribe(req.actor, req.body, typeof ua === 'string' ? ua : null);
         return reply.status(created ? 201 : 200).send(subscription);

@@ -64,7 +64,7 @@ export const oidcRoutes =
       },
       async (req, reply) => {
         try {
-          limit(req);
+          await limit(req);
           const { url, sealed } = await s.oidc.begin();
           setState(req, reply, sealed, OIDC_PENDING_TTL_MS);
           return reply.redirect(url, 302);
@@ -89,7 +89,7 @@ export const oidcRoutes =
         // Used once, whatever happens.
         setState(req, reply, '', 0);
         try {
-          limit(req);
+          await limit(req);
           const query = req.raw.url?.split('?')[1] ?? '';
           const user = await s.oidc.complete(query, req.cookies[OIDC_STATE_COOKIE] ?? null);
           await startCookieSession(req, reply, s, user);

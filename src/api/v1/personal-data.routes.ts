@@ -42,7 +42,7 @@ export const personalDataRoutes =
       },
       async (req, reply) => {
         // The password confirms it: guesses are limited like a password change's.
-        enforce(limits.passwordChangeByAccount, req.actor.user.id, 'too many attempts');
+        await enforce(limits.passwordChangeByAccount, req.actor.user.id, 'too many attempts');
         await s.erasure.eraseSelf(req.actor, req.body);
         return reply.status(204).send(null);
       },

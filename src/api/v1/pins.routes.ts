@@ -29,7 +29,7 @@ export const pinsRoutes =
         },
       },
       async (req, reply) => {
-        enforce(limits.sendsByUser, req.actor.user.id, 'too many changes');
+        await enforce(limits.sendsByUser, req.actor.user.id, 'too many changes');
         await s.pins.pin(req.actor, req.params.id, req.params.messageId);
         return reply.status(204).send(null);
       },
@@ -38,7 +38,7 @@ export const pinsRoutes =
       '/conversations/:id/pins/:messageId',
       { schema: { tags, params: PinParams, response: done, description: 'Unpin a message (who may pin). Idempotent.' } },
       async (req, reply) => {
-        enforce(limits.sendsByUser, req.actor.user.id, 'too many changes');
+        await enforce(limits.sendsByUser, req.actor.user.id, 'too many changes');
         await s.pins.unpin(req.actor, req.params.id, req.params.messageId);
         return reply.status(204).send(null);
       },

@@ -34,7 +34,7 @@ export const signupRoutes =
       '/admin/invites',
       { schema: { tags, body: CreateInviteBody, response: { 201: CreatedInvite, ...err }, description: 'A new invite link; its code is shown only here.' } },
       async (req, reply) => {
-        enforce(limits.invitesByUser, req.actor.user.id, 'too many invites created');
+        await enforce(limits.invitesByUser, req.actor.user.id, 'too many invites created');
         return reply.status(201).send(await s.invites.create(req.actor, req.body));
       },
     );

@@ -14,7 +14,7 @@ export const tokensRoutes =
     const tokens = ['tokens'];
     const newToken = (userId: string) => enforce(limits.apiTokensByUser, userId, 'too many API tokens created');
     app.post('/users/me/tokens', { schema: { tags: tokens, body: CreateTokenBody, response: { 201: CreatedToken, ...err } } }, async (req, reply) => {
-      newToken(req.actor.user.id);
+      await newToken(req.actor.user.id);
       return reply.status(201).send(await s.tokens.create(req.actor, req.body));
     });
     app.get('/users/me/tokens', { schema: { tags: tokens, response: { 200: TokenList, ...err } } }, async (req) => s.tokens.list(req.actor));
@@ -28,7 +28,7 @@ export const tokensRoutes =
       '/bots',
       { schema: { tags: bots, body: CreateBotBody, response: { 201: CreatedBot, ...err }, description: 'Create a bot account you own, with its first API token.' } },
       async (req, reply) => {
-        enforce(limits.botsByUser, req.actor.user.id, 'too many bots created');
+        await enforce(limits.botsByUser, req.actor.user.id, 'too many bots created');
         return reply.status(201).send(await s.tokens.createBot(req.actor, req.body));
       },
     );
@@ -37,7 +37,7 @@ export const tokensRoutes =
       '/bots/:id/tokens',
       { schema: { tags: bots, params: IdParams, body: CreateTokenBody, response: { 201: CreatedToken, ...err } } },
       async (req, reply) => {
-        newToken(req.actor.user.id);
+        await newToken(req.actor.user.id);
         return reply.status(201).send(await s.tokens.createBotToken(req.actor, req.params.id, req.body));
       },
     );

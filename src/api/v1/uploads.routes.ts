@@ -39,7 +39,7 @@ export const uploadsRoutes =
       async (req, reply) => {
         if (!req.isMultipart()) throw new AppError('unsupported_media_type', 'send multipart/form-data with a `file` field');
         // Refused before a byte is stored: each upload may be UPLOAD_MAX_BYTES of disk (RATE_LIMIT_UPLOADS_PER_USER).
-        enforce(limits.uploadsByUser, req.actor.user.id, 'too many uploads');
+        await enforce(limits.uploadsByUser, req.actor.user.id, 'too many uploads');
         const file = await req.file();
         if (!file || file.fieldname !== 'file') throw badRequest('a `file` field is required');
         const upload = await s.uploads.create(req.actor, {

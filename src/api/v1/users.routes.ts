@@ -13,7 +13,7 @@ export const usersRoutes =
     app.get('/users/me', { schema: { tags, response: { 200: Me, '4xx': ErrorBody } } }, async (req) => s.accountSecurity.me(req.actor));
     app.patch('/users/me', { schema: { tags, body: PatchMeBody, response: { 200: User, '4xx': ErrorBody } } }, async (req) => {
       // A profile change is sent to everyone who shares a conversation (RATE_LIMIT_PROFILE_CHANGES_PER_USER).
-      enforce(limits.profileChangesByUser, req.actor.user.id, 'too many profile changes');
+      await enforce(limits.profileChangesByUser, req.actor.user.id, 'too many profile changes');
       return s.accounts.patchMe(req.actor, req.body);
     });
     app.get('/users/:id', { schema: { tags, params: IdParams, response: { 200: User, '4xx': ErrorBody } } }, async (req) =>

@@ -15,7 +15,7 @@ export const webhooksRoutes =
       '/groups/:id/webhooks',
       { schema: { tags, params: IdParams, body: CreateWebhookBody, response: { 201: CreatedWebhook, ...err } } },
       async (req, reply) => {
-        enforce(limits.webhooksByUser, req.actor.user.id, 'too many webhooks created');
+        await enforce(limits.webhooksByUser, req.actor.user.id, 'too many webhooks created');
         return reply.status(201).send(await s.webhooks.create(req.actor, req.params.id, req.body.url));
       },
     );

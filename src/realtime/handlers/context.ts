@@ -2,7 +2,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { Services } from '../../services/index.js';
 import type { Connection } from '../connection.js';
-import type { RateLimiter } from '../../core/rate-limiter.js';
+import type { RateLimit, RateLimiter } from '../../core/rate-limiter.js';
 
 /** What a frame handler may use: the services (never SQL) and the connection it serves. */
 export interface HandlerContext {
@@ -11,7 +11,7 @@ export interface HandlerContext {
   metrics: Metrics;
   typingLimiter: RateLimiter;
   /** Message sends per user, shared with the REST route; null = unlimited. */
-  sendLimiter: RateLimiter | null;
+  sendLimiter: RateLimit | null;
   /** Events one sync frame may replay in all. */
   syncBudget: number;
   /** Bytes of events one sync frame may replay in all (at least one event goes). */

@@ -9,7 +9,7 @@ import type { FrameHandler } from './context.js';
 export const messageSend: FrameHandler<MessageSendFrame> = async (conn, frame, ctx) => {
   const started = performance.now();
   // The user's send budget, shared with POST /conversations/{id}/messages (RATE_LIMIT_SENDS_PER_USER).
-  if (ctx.sendLimiter) enforce(ctx.sendLimiter, conn.actor.user.id, 'too many messages');
+  if (ctx.sendLimiter) await enforce(ctx.sendLimiter, conn.actor.user.id, 'too many messages');
   const { message } = await ctx.services.messages.send(conn.actor, frame.conversationId, {
     body: frame.body,
     clientMsgId: frame.clientMsgId,
