@@ -320,9 +320,20 @@ describe('two nodes over Redis: a large group\'s events go without their member 
       const clients = await Promise.all(members.map((m, i) => WsClient.connect(i % 2 ? second.wsUrl : first.wsUrl, m.token)));
       // The heartbeat has reached both nodes once their own came back through the same channel.
       const before = await unlisted();
+      const envelopes: string[] = [];
+      const listener = new Redis(redis.url);
+      await listener.subscribe(`${prefix}bus`);
+      listener.on('message', (_channel: string, text: string) => void envelopes.push(text));
       for (let i = 1; i <= 5; i++) expect((await call('POST', `/conversations/${g.id}/messages`, owner, { body: `m${i}` })).statusCode).toBe(201);
-      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 5), 10_000, () => '5 events on every client');
+      // Two events in one transaction go as two messages the earlier release can read.
+      expect((await call('PATCH', `/groups/${g.id}/members/${members[0]!.user.id}`, owner, { role: 'owner' })).statusCode).toBe(200);
+      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 7), 10_000, () => '7 events on every client');
+      for (const c of clients) expect(seqsOf(c, g.id)).toEqual(range(1, 7));
       expect(await unlisted()).toBe(before);
+      const ours = envelopes.filter((t) => t.includes(g.id)).map((t) => JSON.parse(t) as { m?: unknown; ms?: unknown });
+      expect(ours.length).toBeGreaterThanOrEqual(7);
+      expect(ours.every((e) => e.m && !e.ms)).toBe(true);
+      listener.disconnect();
       for (const c of clients) c.close();
     } finally {
       raw.disconnect();
