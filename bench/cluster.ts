@@ -209,6 +209,14 @@ export const clusterScenario: Scenario = {
           ctx.log(`${count} node(s): loading for ${SECONDS} s`);
           const r = await load(nodes, users);
           const rss = nodes.map((n) => rssMb(n.child.pid!));
+          // Where an ack's time goes: inside the node (frame read to ack written) or before it.
+          for (const [i, n] of nodes.entries()) {
+            const text = await (await fetch(`http://127.0.0.1:${n.port}/metrics`)).text();
+            const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+            const sum = value('parley_ws_send_ack_seconds_sum');
+            const acked = value('parley_ws_send_ack_seconds_count');
+            ctx.log(`${count} node(s), node ${i + 1}: ${acked} WebSocket sends acked, frame read to ack written ${((sum / acked) * 1000).toFixed(1)} ms on average inside the node (the client saw p50 ${r.ack.p50.toFixed(1)} ms)`);
+          }
           rows.push({
             setup: count === 1 ? '1 node, in-process bus' : '2 node processes, Redis bus',
             'sends/s': r.sendsPerSec.toFixed(0),

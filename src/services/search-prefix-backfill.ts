@@ -8,6 +8,7 @@
  * by whole words, as before. Two nodes running it at once only repeat work: a batch writes a row
  * only when it lacks terms, and the terms it writes are the ones searchTerms() gives.
  */
+import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { SearchPrefixesRepository } from '../db/repositories/search-prefixes.repository.js';
 import type { SettingsRepository } from '../db/repositories/settings.repository.js';
@@ -69,11 +70,15 @@ export class SearchPrefixBackfill {
   private async backfill(): Promise<void> {
     const started = Date.now();
     let after = await this.settings.get(BACKFILL_KEY);
+    // Up to the messages stored before this run: those stored since have their prefixes (this
+    // release writes them), and chasing them would keep a busy node's backfill running for ever.
+    // A previous-release node's later sends are the next start's.
+    const until = newId();
     let updated = 0;
     let batches = 0;
     for (;;) {
       if (this.stopping) return;
-      const batch = await this.prefixes.backfillBatch(after, this.options.batchSize);
+      const batch = await this.prefixes.backfillBatch(after, this.options.batchSize, until);
       if (batch.lastId === null) break;
       updated += batch.updated;
       batches++;

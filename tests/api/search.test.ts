@@ -183,5 +183,21 @@ describe('GET /search/messages', () => {
     await db.execute(sql`UPDATE messages SET search_terms = ARRAY['retroactive'] WHERE id = ${late}::uuid`);
     await backfill.run();
     expect((await search(a, 'retroa')).messages.map((m) => m.id)).toEqual([late]);
+
+    // A run stops at the messages stored before it started: sends during it (which have their
+    // prefixes) are not chased, so a busy node's run ends.
+    await db.execute(sql`DELETE FROM settings WHERE key = 'search.prefixBackfill'`);
+    const prefixes = new SearchPrefixesRepository(db);
+    let during: string | null = null;
+    const batchOf = prefixes.backfillBatch.bind(prefixes);
+    prefixes.backfillBatch = async (after, limit, until) => {
+      during ??= (await call('POST', `/conversations/${g.id}/messages`, a, { body: 'sent during the run' })).json().id as string;
+      return batchOf(after, limit, until);
+    };
+    const chasing = new SearchPrefixBackfill(prefixes, new SettingsRepository(db), createLogger({ level: 'silent', logDir: null }), { batchSize: 2, pauseMs: 0 });
+    await chasing.run();
+    const [stopped] = await queryRows<{ value: string }>(db, sql`SELECT value FROM settings WHERE key = 'search.prefixBackfill'`);
+    expect(stopped?.value).toBe(late);
+    expect(during! > late).toBe(true);
   });
 });

@@ -17,11 +17,11 @@ export class SearchPrefixesRepository {
    * the start), in one statement; rows that have them already are not written. Returns the last
    * id looked at (null when there was none: the end) and how many rows were written.
    */
-  async backfillBatch(afterId: string | null, limit: number): Promise<{ lastId: string | null; updated: number }> {
+  async backfillBatch(afterId: string | null, limit: number, untilId: string): Promise<{ lastId: string | null; updated: number }> {
     const [row] = await queryRows<{ last_id: string | null; updated: number | string }>(
       this.db,
       sql`WITH batch AS (
-            SELECT id FROM messages ${afterId ? sql`WHERE id > ${afterId}::uuid` : sql``} ORDER BY id LIMIT ${limit}
+            SELECT id FROM messages WHERE ${afterId ? sql`id > ${afterId}::uuid AND ` : sql``}id <= ${untilId}::uuid ORDER BY id LIMIT ${limit}
           ), filled AS (
             SELECT m.id, ARRAY(
               SELECT t FROM unnest(m.search_terms) AS t
