@@ -27,6 +27,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/push-config.test.ts',
   'tests/unit/queue-worker.test.ts',
   'tests/unit/sessions-config.test.ts',
+  'tests/unit/store-queue-lanes.test.ts',
   'tests/unit/webhook-guard.test.ts',
   'tests/unit/db-flavour.test.ts',
   'tests/client/realtime-unit.test.ts',

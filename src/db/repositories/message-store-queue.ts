@@ -66,9 +66,21 @@ const wellFormed = (s: string): string => s.replace(LONE_SURROGATE, '\uFFFD');
  * connection), every item is retried alone, so one bad item cannot fail the others.
  */
 export class MessageStoreQueue {
-  private readonly waiting: Pending[] = [];
+  /**
+   * Sends waiting, by lane. A conversation always falls in the same lane (on every node), and
+   * batches of different lanes never share a conversation: a batch holds each conversation's row
+   * lock from its item to its commit, so two batches that shared several conversations would
+   * queue behind each other's locks (a convoy: on two nodes, 70 % of the store statements in
+   * flight were waiting for a lock). Within a lane at most two batches run at once: a busy
+   * conversation still overlaps one batch's commit with the next.
+   */
+  private readonly lanes: Pending[][];
+  private readonly runningIn: number[];
+  private waitingCount = 0;
   private running = 0;
   private scheduled = false;
+  /** Where the next pump starts looking, so no lane is always served last. */
+  private nextLane = 0;
   private readonly maxBatch: number;
   private readonly maxWaiting: number;
   /** Sends refused because too many waited (for metrics and tests). */
@@ -80,23 +92,32 @@ export class MessageStoreQueue {
   ) {
     this.maxBatch = Math.min(64, Math.max(1, opts.maxBatch ?? 32));
     this.maxWaiting = Math.max(1, opts.maxWaiting ?? 4096);
+    const lanes = Math.max(1, opts.concurrency);
+    this.lanes = Array.from({ length: lanes }, () => []);
+    this.runningIn = new Array<number>(lanes).fill(0);
+  }
+
+  /** The lane of a conversation: from its id's last (random) hex digits, the same on every node. */
+  private laneOf(conversationId: string): number {
+    return Number.parseInt(conversationId.slice(-4), 16) % this.lanes.length || 0;
   }
 
   /** Sends waiting for a batch now. */
   get backlog(): number {
-    return this.waiting.length;
+    return this.waitingCount;
   }
 
   /** Stores a message and its event under the conversation's next seq: the row as stored, or why not. */
   store(row: NewMessageRow): Promise<QueuedStoreOutcome> {
-    if (this.waiting.length >= this.maxWaiting) {
+    if (this.waitingCount >= this.maxWaiting) {
       this.refused++;
       return Promise.reject(
         new AppError('unavailable', 'the server is busy storing messages; send again shortly with the same clientMsgId', { retryAfter: BUSY_RETRY_AFTER }, { 'retry-after': String(BUSY_RETRY_AFTER) }),
       );
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ row, terms: searchTerms(row.body), resolve, reject });
+      this.lanes[this.laneOf(row.conversationId)]!.push({ row, terms: searchTerms(row.body), resolve, reject });
+      this.waitingCount++;
       this.pump();
     });
   }
@@ -107,18 +128,28 @@ export class MessageStoreQueue {
    * yielding, so without that wait each send would be stored alone before the next is read.
    */
   private pump(): void {
-    if (this.scheduled || this.running >= this.opts.concurrency || this.waiting.length === 0) return;
+    if (this.scheduled || this.running >= this.opts.concurrency || this.waitingCount === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      while (this.running < this.opts.concurrency && this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, this.maxBatch);
-        this.running++;
-        void this.run(batch).finally(() => {
-          this.running--;
-          this.pump();
-        });
+      const n = this.lanes.length;
+      const perLane = n === 1 ? this.opts.concurrency : Math.min(2, this.opts.concurrency);
+      for (let k = 0; k < n && this.running < this.opts.concurrency; k++) {
+        const lane = (this.nextLane + k) % n;
+        const queue = this.lanes[lane]!;
+        while (queue.length > 0 && this.runningIn[lane]! < perLane && this.running < this.opts.concurrency) {
+          const batch = queue.splice(0, this.maxBatch);
+          this.waitingCount -= batch.length;
+          this.running++;
+          this.runningIn[lane]!++;
+          void this.run(batch).finally(() => {
+            this.running--;
+            this.runningIn[lane]!--;
+            this.pump();
+          });
+        }
       }
+      this.nextLane = (this.nextLane + 1) % n;
     });
   }
 
