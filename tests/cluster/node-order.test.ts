@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type ParleyApp } from '../../src/app.js';
 import { createLogger } from '../../src/core/logger.js';
 import { LocalBus, type Bus, type BusMessage } from '../../src/events/bus.js';
-import { RedisBus } from '../../src/events/redis-bus.js';
+import { RedisBus, type RedisBusOptions } from '../../src/events/redis-bus.js';
 import { RedisPresenceStore } from '../../src/realtime/presence-store.js';
 import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
 import { TestRedis } from '../helpers/redis.js';
@@ -128,6 +128,22 @@ describe('one node: a reordered or lost bus message', () => {
   });
 });
 
+/** Two nodes on one database and one Redis: the first a test server, the second an app listening beside it. */
+async function twoNodes(redis: TestRedis, name: string, busOptions: RedisBusOptions): Promise<{ first: TestServer; second: { app: ParleyApp; wsUrl: string } }> {
+  const parts = async (nodeId: string) => {
+    const bus = await RedisBus.connect(redis.url, nodeId, logger, busOptions);
+    const presence = await RedisPresenceStore.connect(redis.url, nodeId, bus, logger, { prefix: busOptions.prefix });
+    return { bus, presence };
+  };
+  const p1 = await parts(`${name}-1`);
+  const first = await startTestServer({}, { bus: p1.bus, presenceStore: p1.presence });
+  const p2 = await parts(`${name}-2`);
+  const app2 = await buildApp({ config: first.config, database: first.database, logger, bus: p2.bus, presenceStore: p2.presence });
+  await app2.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app2.server.address() as { port: number };
+  return { first, second: { app: app2, wsUrl: `ws://127.0.0.1:${port}/api/v1/ws` } };
+}
+
 describe('two nodes over Redis, members on both, senders on both', () => {
   let redis: TestRedis;
   let first: TestServer;
@@ -136,18 +152,7 @@ describe('two nodes over Redis, members on both, senders on both', () => {
 
   beforeAll(async () => {
     redis = await TestRedis.start();
-    const parts = async (nodeId: string) => {
-      const bus = await RedisBus.connect(redis.url, nodeId, logger, { prefix });
-      const presence = await RedisPresenceStore.connect(redis.url, nodeId, bus, logger, { prefix });
-      return { bus, presence };
-    };
-    const p1 = await parts('order-1');
-    first = await startTestServer({}, { bus: p1.bus, presenceStore: p1.presence });
-    const p2 = await parts('order-2');
-    const app2 = await buildApp({ config: first.config, database: first.database, logger, bus: p2.bus, presenceStore: p2.presence });
-    await app2.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app2.server.address() as { port: number };
-    second = { app: app2, wsUrl: `ws://127.0.0.1:${port}/api/v1/ws` };
+    ({ first, second } = await twoNodes(redis, 'order', { prefix }));
   });
   afterAll(async () => {
     await second?.app.close();
@@ -204,18 +209,7 @@ describe('two nodes over Redis: a large group\'s events go without their member 
   beforeAll(async () => {
     redis = await TestRedis.start();
     // Groups of more than 4 members count as large here; both nodes speak the same bus format.
-    const parts = async (nodeId: string) => {
-      const bus = await RedisBus.connect(redis.url, nodeId, logger, { prefix, listMembersUpTo: 4, peerWaitMs: 0 });
-      const presence = await RedisPresenceStore.connect(redis.url, nodeId, bus, logger, { prefix });
-      return { bus, presence };
-    };
-    const p1 = await parts('unlisted-1');
-    first = await startTestServer({}, { bus: p1.bus, presenceStore: p1.presence });
-    const p2 = await parts('unlisted-2');
-    const app2 = await buildApp({ config: first.config, database: first.database, logger, bus: p2.bus, presenceStore: p2.presence });
-    await app2.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app2.server.address() as { port: number };
-    second = { app: app2, wsUrl: `ws://127.0.0.1:${port}/api/v1/ws` };
+    ({ first, second } = await twoNodes(redis, 'unlisted', { prefix, listMembersUpTo: 4, peerWaitMs: 0 }));
   });
   afterAll(async () => {
     await second?.app.close();
