@@ -1,6 +1,6 @@
 /** ParleyApi: one typed method per REST endpoint of CONTRACT.md, over `fetch`. */
 import type { TokenScope } from '../protocol/token-scopes.js';
-import type { Conversation, Member, Message, Role, Upload, User } from '../protocol/entities.js';
+import type { Conversation, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
 
@@ -170,6 +170,23 @@ export interface HistoryQuery {
   before?: number;
   after?: number;
   limit?: number;
+  /** Leave out thread replies not also sent to the conversation (roots carry their `thread` summary). */
+  collapseThreads?: boolean;
+}
+/** A thread's replies, paged like history. */
+export interface ThreadRepliesQuery {
+  before?: number;
+  after?: number;
+  limit?: number;
+}
+export interface ThreadPage {
+  /** Followed threads, those with unread replies first, then by last reply, newest first. */
+  threads: Thread[];
+  nextCursor: string | null;
+  /** Followed threads with unread replies, over all pages. */
+  unreadThreads: number;
+  /** Unread replies that mention the caller, over all followed threads. */
+  unreadMentions: number;
 }
 export interface MessagePage {
   /** Ascending seq. */
@@ -195,6 +212,10 @@ export interface SendMessageInput {
   clientMsgId?: string | null;
   replyTo?: string | null;
   attachmentIds?: string[];
+  /** Reply in the thread of this top-level message of the conversation. */
+  threadId?: string | null;
+  /** A thread reply also shown in the conversation. */
+  alsoInConversation?: boolean;
 }
 export interface SearchMessagesQuery extends PageQuery {
   q: string;
@@ -452,7 +473,38 @@ export class ParleyApi {
 
   /** A page of messages in ascending seq: the newest page, or before/after a seq. */
   history(conversationId: string, query: HistoryQuery = {}): Promise<MessagePage> {
-    return this.request('GET', `/conversations/${seg(conversationId)}/messages`, { query: { ...query } });
+    const { collapseThreads, ...rest } = query;
+    return this.request('GET', `/conversations/${seg(conversationId)}/messages`, { query: { ...rest, ...(collapseThreads ? { collapseThreads: 'true' } : {}) } });
+  }
+
+  // --- threads ---
+
+  /** Followed threads in the caller's conversations, unread first. */
+  listThreads(query: PageQuery = {}): Promise<ThreadPage> {
+    return this.request('GET', '/threads', { query: { ...query } });
+  }
+
+  /** A thread as the caller sees it (also a root without replies yet). */
+  getThread(rootId: string): Promise<Thread> {
+    return this.request('GET', `/threads/${seg(rootId)}`);
+  }
+
+  /** A page of a thread's replies in ascending seq: the newest page, or before/after a seq. */
+  threadReplies(rootId: string, query: ThreadRepliesQuery = {}): Promise<MessagePage> {
+    return this.request('GET', `/threads/${seg(rootId)}/messages`, { query: { ...query } });
+  }
+
+  followThread(rootId: string): Promise<Thread> {
+    return this.request('PUT', `/threads/${seg(rootId)}/follow`);
+  }
+
+  unfollowThread(rootId: string): Promise<Thread> {
+    return this.request('DELETE', `/threads/${seg(rootId)}/follow`);
+  }
+
+  /** Moves the caller's read pointer in a thread forward (never back). */
+  async markThreadRead(rootId: string, seq: number): Promise<void> {
+    await this.request<void>('POST', `/threads/${seg(rootId)}/read`, { body: { seq } });
   }
 
   /** The catch-up feed: conversation events after a seq, ascending. */

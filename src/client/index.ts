@@ -64,6 +64,8 @@ export {
   type SearchMessagesQuery,
   type SearchPage,
   type SendMessageInput,
+  type ThreadPage,
+  type ThreadRepliesQuery,
   type UpdateGroupInput,
   type Pin,
   type PostingPolicy,
@@ -102,6 +104,6 @@ export type {
   WebSocketLike,
 } from './types.js';
 // The wire types, so an app needs only this module.
-export type { Conversation, ConversationShared, LinkPreview, Member, Message, Role, Upload, User } from '../protocol/entities.js';
+export type { Conversation, ConversationShared, LinkPreview, Member, Message, Role, Thread, ThreadSummary, Upload, User } from '../protocol/entities.js';
 export type { ConversationEvent, EventPayloads, EventType } from '../protocol/events.js';
 export { TOKEN_SCOPES, DEFAULT_TOKEN_SCOPES, type TokenScope } from '../protocol/token-scopes.js';

@@ -49,6 +49,8 @@ export class Outbox {
         body,
         replyTo: opts.replyTo ?? null,
         attachmentIds: opts.attachmentIds ?? [],
+        threadId: opts.threadId ?? null,
+        alsoInConversation: (opts.threadId ?? null) !== null && (opts.alsoInConversation ?? false),
         createdAt: now,
         attempts: 0,
         lastError: null,

@@ -77,6 +77,7 @@ const EPHEMERAL_EVENTS: { readonly [T in EphemeralFrame['type']]: keyof Realtime
   'user.updated': 'userUpdated',
   'notifications.updated': 'notifications',
   'conversation.created': 'conversationCreated',
+  'thread.state': 'threadState',
 };
 
 export class ParleyRealtime {
@@ -543,7 +544,10 @@ export class ParleyRealtime {
     this.checkCaughtUp(conn);
   }
 
-  private sendFrame(info: Pick<PendingSend, 'conversationId' | 'body' | 'clientMsgId'> & { replyTo?: string | null; attachmentIds?: string[] }, frameId: string): Record<string, unknown> {
+  private sendFrame(
+    info: Pick<PendingSend, 'conversationId' | 'body' | 'clientMsgId'> & Pick<SendOptions, 'replyTo' | 'attachmentIds' | 'threadId' | 'alsoInConversation'>,
+    frameId: string,
+  ): Record<string, unknown> {
     return {
       type: 'message.send',
       id: frameId,
@@ -552,6 +556,7 @@ export class ParleyRealtime {
       clientMsgId: info.clientMsgId,
       ...(info.replyTo ? { replyTo: info.replyTo } : {}),
       ...(info.attachmentIds && info.attachmentIds.length > 0 ? { attachmentIds: info.attachmentIds } : {}),
+      ...(info.threadId ? { threadId: info.threadId, ...(info.alsoInConversation ? { alsoInConversation: true } : {}) } : {}),
     };
   }
 

@@ -72,6 +72,10 @@ export interface ParleyRealtimeOptions {
 export interface SendOptions {
   replyTo?: string | null;
   attachmentIds?: string[];
+  /** Reply in the thread of this top-level message of the conversation. */
+  threadId?: string | null;
+  /** A thread reply also shown in the conversation. */
+  alsoInConversation?: boolean;
   /** The idempotency key (≤ 64 characters); generated when absent. */
   clientMsgId?: string;
 }
@@ -83,6 +87,9 @@ export interface PendingSend {
   body: string;
   replyTo: string | null;
   attachmentIds: string[];
+  /** The thread it replies in (null: top-level). */
+  threadId: string | null;
+  alsoInConversation: boolean;
   /** When `send` was called (ms since the epoch). */
   createdAt: number;
   /** Times the frame was written to a socket. */
@@ -143,6 +150,8 @@ export interface RealtimeEvents {
   notifications: Extract<ServerFrame, { type: 'notifications.updated' }>;
   /** A group was created with this user among its founders: list it (its events follow without a sync). */
   conversationCreated: Extract<ServerFrame, { type: 'conversation.created' }>;
+  /** The user's following or read pointer of a thread changed (on any of the user's devices). */
+  threadState: Extract<ServerFrame, { type: 'thread.state' }>;
   /** A send was stored and acknowledged (its `done` resolves with the same message). */
   ack: { clientMsgId: string; message: Message };
   /** A send was refused for good (its `done` rejects with the same error). */

@@ -297,6 +297,10 @@ export const messages = pgTable(
     clientMsgId: text('client_msg_id'),
     body: text('body').notNull(),
     replyToId: uuid('reply_to_id'),
+    /** The root message's id when this message is a reply in a thread (threads are one level deep). */
+    threadId: uuid('thread_id'),
+    /** A thread reply also shown in the conversation (its timeline, unread counts, inbox preview). */
+    alsoInConversation: boolean('also_in_conversation').notNull().default(false),
     mentions: uuid('mentions').array().notNull().default(sql`'{}'::uuid[]`),
     /** Search terms of the body: its words and, for Chinese and other CJK text, every bigram. */
     searchTerms: text('search_terms').array().notNull().default(sql`'{}'::text[]`),
@@ -324,6 +328,60 @@ export const messages = pgTable(
     // A person's own messages, by conversation and seq: their data export and account erasure
     // with deleteMessages read them a page at a time from a position.
     index('messages_sender_idx').on(t.senderId, t.conversationId, t.seq),
+    // A thread's replies by seq (paging, unread counts, summaries after a deletion).
+    index('messages_thread_idx')
+      .on(t.threadId, t.seq)
+      .where(sql`${t.threadId} IS NOT NULL`),
+  ],
+);
+
+/**
+ * A thread's summary, kept by the send under the conversation's lock (migration 0018): one row
+ * per root that has had a reply or a follower.
+ */
+export const threads = pgTable('threads', {
+  rootId: uuid('root_id')
+    .primaryKey()
+    .references(() => messages.id, { onDelete: 'cascade' }),
+  conversationId: uuid('conversation_id')
+    .notNull()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  /** Live (not deleted) replies. */
+  replyCount: integer('reply_count').notNull().default(0),
+  lastReplyAt: tstz('last_reply_at'),
+  lastReplySeq: seqCol('last_reply_seq').notNull().default(0),
+  /** Repliers, most recent first (at most 10 kept). */
+  participantIds: uuid('participant_ids').array().notNull().default(sql`'{}'::uuid[]`),
+});
+
+/** Who follows a thread (or chose not to), and how far they have read it. */
+export const threadFollowers = pgTable(
+  'thread_followers',
+  {
+    rootId: uuid('root_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    /**
+     * true: following; false: they unfollowed (a later reply of theirs, or a mention of them,
+     * follows again; being the root's author does not); null: no choice yet (a row kept only for
+     * the read pointer of someone who read the thread without following it).
+     */
+    following: boolean('following'),
+    lastReadSeq: seqCol('last_read_seq').notNull().default(0),
+    updatedAt: createdTstz('updated_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.rootId, t.userId], name: 'thread_followers_pkey' }),
+    // A user's followed threads (the Threads view).
+    index('thread_followers_user_idx')
+      .on(t.userId, t.conversationId)
+      .where(sql`${t.following}`),
   ],
 );
 
@@ -374,6 +432,8 @@ export const messageMentions = pgTable(
     messageId: uuid('message_id')
       .notNull()
       .references(() => messages.id, { onDelete: 'cascade' }),
+    /** The mention is in a thread reply not also shown in the conversation: it counts in the thread, not the conversation. */
+    threadOnly: boolean('thread_only').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.conversationId, t.seq], name: 'message_mentions_pkey' }),

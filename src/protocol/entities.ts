@@ -92,6 +92,18 @@ export const LinkPreview = Type.Object({
 });
 export type LinkPreview = Static<typeof LinkPreview>;
 
+/**
+ * A thread root's summary: live replies, the last reply, and the latest repliers (most recent
+ * first, at most 5). Replies' message.created and message.deleted events carry it as `thread`.
+ */
+export const ThreadSummary = Type.Object({
+  replyCount: Type.Integer(),
+  lastReplyAt: Nullable(Timestamp),
+  lastReplySeq: Type.Integer(),
+  participantIds: Type.Array(Id),
+});
+export type ThreadSummary = Static<typeof ThreadSummary>;
+
 export const Message = Type.Object(
   {
     id: Id,
@@ -101,6 +113,12 @@ export const Message = Type.Object(
     clientMsgId: Nullable(Type.String()),
     body: Type.String(),
     replyTo: Nullable(Id),
+    /** The root message's id when this is a reply in a thread (threads are one level deep). */
+    threadId: Nullable(Id),
+    /** A thread reply also shown in the conversation; false for every other message. */
+    alsoInConversation: Type.Boolean(),
+    /** On a root that has had replies: its thread's summary; null otherwise. */
+    thread: Nullable(ThreadSummary),
     mentions: Type.Array(Id),
     attachments: Type.Array(Upload),
     reactions: Type.Array(Reaction),
@@ -115,6 +133,25 @@ export const Message = Type.Object(
   },
 );
 export type Message = Static<typeof Message>;
+
+/** A thread as one viewer sees it: the root, its summary, and the viewer's following and reading of it. */
+export const Thread = Type.Object({
+  rootId: Id,
+  conversationId: Id,
+  root: Message,
+  replyCount: Type.Integer(),
+  lastReplyAt: Nullable(Timestamp),
+  lastReplySeq: Type.Integer(),
+  participantIds: Type.Array(Id),
+  following: Type.Boolean(),
+  /** Replies up to this seq are read. */
+  lastReadSeq: Type.Integer(),
+  /** Live replies by others after lastReadSeq (capped at 1000). */
+  unreadCount: Type.Integer(),
+  /** Of those, the ones that mention the viewer. */
+  mentionCount: Type.Integer(),
+});
+export type Thread = Static<typeof Thread>;
 
 export const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')]);
 export type Role = Static<typeof Role>;

@@ -1,14 +1,16 @@
 /** Conversation events: the REST events feed and WebSocket frames share these shapes. */
 import { Type, type Static } from 'typebox';
-import { Id, Member, Message, Timestamp, type ConversationShared, type Role } from './entities.js';
+import { Id, Member, Message, Timestamp, type ConversationShared, type Role, type ThreadSummary } from './entities.js';
 
 const base = { conversationId: Id, seq: Type.Integer(), createdAt: Timestamp };
 
 /** The payload of each conversation event type, by type name. */
 export interface EventPayloads {
-  'message.created': { message: Message };
+  /** `thread`: for a reply in a thread, the root's summary after it (apply it to the root). */
+  'message.created': { message: Message; thread?: ThreadSummary };
   'message.updated': { message: Message };
-  'message.deleted': { messageId: string };
+  /** `threadId` and `thread`: for a reply in a thread, its root and the root's summary after the deletion. */
+  'message.deleted': { messageId: string; threadId?: string; thread?: ThreadSummary };
   /** `pinnedBy`: who pinned it (null once that account is gone). */
   'message.pinned': { messageId: string; pinnedBy: string | null };
   'message.unpinned': { messageId: string };
@@ -51,6 +53,8 @@ export const ConversationEventSchema = Type.Object(
     ...base,
     message: Type.Optional(Type.Unknown()),
     messageId: Type.Optional(Id),
+    threadId: Type.Optional(Id),
+    thread: Type.Optional(Type.Unknown()),
     emoji: Type.Optional(Type.String()),
     userId: Type.Optional(Id),
     pinnedBy: Type.Optional(Type.Union([Id, Type.Null()])),

@@ -26,6 +26,8 @@ export const ExportedMessage = Type.Object({
   senderUsername: Nullable(Type.String()),
   body: Type.String({ description: '"" for a deleted message (a tombstone)' }),
   replyTo: Nullable(Id),
+  threadId: Nullable(Id),
+  alsoInConversation: Type.Boolean(),
   mentions: Type.Array(Id),
   attachments: Type.Array(Type.Object({ id: Id, filename: Type.String(), contentType: Type.String(), size: Type.Integer() })),
   reactions: Type.Array(Type.Object({ emoji: Type.String(), userIds: Type.Array(Id) })),

@@ -29,6 +29,8 @@ export const MessageSendFrame = Type.Object({
   clientMsgId: ClientMsgId,
   replyTo: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
   attachmentIds: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_ATTACHMENTS })),
+  threadId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  alsoInConversation: Type.Optional(Type.Boolean()),
 });
 export type MessageSendFrame = Static<typeof MessageSendFrame>;
 
@@ -72,7 +74,9 @@ export type EphemeralFrame =
    * without this the founders would learn of it only from its first message. The conversation is
    * as each founder sees it: nothing unread, notifications at their default.
    */
-  | { type: 'conversation.created'; conversation: Conversation };
+  | { type: 'conversation.created'; conversation: Conversation }
+  /** The user's following or reading of a thread changed (to that user's own connections, every device). */
+  | { type: 'thread.state'; conversationId: string; rootId: string; following: boolean; lastReadSeq: number };
 
 export type ServerFrame =
   | EphemeralFrame

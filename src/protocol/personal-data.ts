@@ -67,6 +67,8 @@ export const UserDataExport = Type.Object(
         seq: Type.Integer(),
         body: Type.String(),
         replyTo: Nullable(Id),
+        threadId: Nullable(Id),
+        alsoInConversation: Type.Boolean(),
         mentions: Type.Array(Id),
         attachments: Type.Array(Type.Object({ id: Id, filename: Type.String(), contentType: Type.String(), size: Type.Integer() })),
         createdAt: Timestamp,

@@ -1,6 +1,6 @@
 /** REST request and response bodies of CONTRACT.md. */
 import { Type, type Static } from 'typebox';
-import { Conversation, Id, Member, MentionAllPolicy, Message, Nullable, PostingPolicy, Role, Timestamp, User, Visibility } from './entities.js';
+import { Conversation, Id, Member, MentionAllPolicy, Message, Nullable, PostingPolicy, Role, Thread, Timestamp, User, Visibility } from './entities.js';
 import { ConversationEventSchema } from './events.js';
 import { SessionMode } from './rest-sessions.js';
 import { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
@@ -96,6 +96,18 @@ export const HistoryQuery = Type.Object(
       Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the page just after this seq (newer messages; `after=lastReadSeq` opens at the first unread)' }),
     ),
     limit: Type.Optional(Limit),
+    collapseThreads: Type.Optional(
+      Type.Boolean({ description: 'true: leave out thread replies not also sent to the conversation (roots carry their `thread` summary)' }),
+    ),
+  },
+  strict,
+);
+/** A thread's replies, paged like history. */
+export const ThreadRepliesQuery = Type.Object(
+  {
+    before: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the page just before this seq (older replies)' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the page just after this seq (newer replies)' })),
+    limit: Type.Optional(Limit),
   },
   strict,
 );
@@ -106,6 +118,8 @@ export const SendMessageBody = Type.Object(
     clientMsgId: Type.Optional(Nullable(ClientMsgId)),
     replyTo: Type.Optional(Nullable(Id)),
     attachmentIds: Type.Optional(Type.Array(Id, { maxItems: MAX_ATTACHMENTS })),
+    threadId: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'reply in the thread of this top-level message of the conversation' }))),
+    alsoInConversation: Type.Optional(Type.Boolean({ description: 'a thread reply also shown in the conversation (only with threadId)' })),
   },
   strict,
 );
@@ -128,6 +142,16 @@ export const EventsQuery = Type.Object(
 );
 export const EventPage = Type.Object({ events: Type.Array(ConversationEventSchema), hasMore: Type.Boolean() });
 export const ReadBody = Type.Object({ seq: Seq }, strict);
+
+export const ThreadList = Type.Object({
+  threads: Type.Array(Thread),
+  nextCursor: Nullable(Type.String()),
+  /** Followed threads with unread replies (all of them, not only this page's). */
+  unreadThreads: Type.Integer(),
+  /** Unread replies that mention the caller, over all followed threads. */
+  unreadMentions: Type.Integer(),
+});
+export type ThreadList = Static<typeof ThreadList>;
 
 export const IdParams = Type.Object({ id: Type.String() });
 export const MemberParams = Type.Object({ id: Type.String(), userId: Type.String() });

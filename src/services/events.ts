@@ -6,9 +6,9 @@ import type { EventType } from '../db/schema.js';
 import type { Bus } from '../events/bus.js';
 import type { ConversationChanges, ConversationEvent } from '../protocol/events.js';
 import type { EphemeralFrame } from '../protocol/frames.js';
-import type { Role } from '../protocol/entities.js';
+import type { Message, Role } from '../protocol/entities.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
-import { presentConversationShared, presentMember, type MessagePresenter, type UserView } from './presenters.js';
+import { presentConversationShared, presentMember, presentThreadSummary, type MessagePresenter, type UserView } from './presenters.js';
 
 /** What a member event keeps, since the membership row may be gone when it is replayed. */
 export interface MemberPayload {
@@ -108,6 +108,14 @@ export async function renderEvents(
   const lastMessage = lastRow ? await messages.presentOne(lastRow, null) : null;
   const shown = messages.presentLoaded(loaded);
   const msgById = new Map(shown.map((m) => [m.id, m]));
+  // Replies' events carry their root's summary as it is now.
+  const rootIds = [...new Set(loaded.flatMap((l) => (l.row.threadId !== null ? [l.row.threadId] : [])))];
+  const summaries = await repos.threads.summaries(rootIds);
+  const threadOf = (m: Message | undefined) => {
+    if (!m?.threadId) return {};
+    const t = summaries.get(m.threadId);
+    return t ? { thread: presentThreadSummary(t) } : {};
+  };
   const userById = new Map(users.map((u) => [u.id, u]));
 
   const out: ConversationEvent[] = [];
@@ -117,12 +125,15 @@ export async function renderEvents(
       case 'message.created':
       case 'message.updated': {
         const m = r.messageId ? msgById.get(r.messageId) : undefined;
-        if (m) out.push({ type: r.type, ...head, message: m });
+        if (m && r.type === 'message.created') out.push({ type: r.type, ...head, message: m, ...threadOf(m) });
+        else if (m) out.push({ type: r.type, ...head, message: m });
         break;
       }
-      case 'message.deleted':
-        out.push({ type: r.type, ...head, messageId: r.messageId ?? '' });
+      case 'message.deleted': {
+        const m = r.messageId ? msgById.get(r.messageId) : undefined;
+        out.push({ type: r.type, ...head, messageId: r.messageId ?? '', ...(m?.threadId ? { threadId: m.threadId, ...threadOf(m) } : {}) });
         break;
+      }
       case 'message.pinned':
         out.push({ type: r.type, ...head, messageId: r.messageId ?? '', pinnedBy: (r.payload as { pinnedBy?: string | null }).pinnedBy ?? null });
         break;

@@ -141,6 +141,8 @@ function present(
     senderUsername,
     body: deleted ? '' : row.body,
     replyTo: row.replyToId,
+    threadId: row.threadId,
+    alsoInConversation: row.alsoInConversation,
     mentions: deleted ? [] : row.mentions,
     attachments: deleted ? [] : attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
     reactions: deleted ? [] : reactions,

@@ -15,6 +15,7 @@ import { EventPublisher } from './events.js';
 import { ExportGate } from './export-gate.js';
 import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
+import { ThreadsService } from './threads.service.js';
 import { ModerationService } from './moderation.service.js';
 import { PinsService } from './pins.service.js';
 import { PresenceService } from './presence.service.js';
@@ -56,6 +57,8 @@ export interface Services {
   addBlocks: AddBlocksService;
   exports: ExportService;
   messages: MessagesService;
+  /** Threads: replies of a top-level message, following, read pointers. */
+  threads: ThreadsService;
   presence: PresenceService;
   reactions: ReactionsService;
   uploads: UploadsService;
@@ -188,6 +191,7 @@ export function createServices(deps: ServiceDeps): Services {
     pins: new PinsService(db, repos, publisher, messageView),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),
     messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews),
+    threads: new ThreadsService(repos, publisher, messageView),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,

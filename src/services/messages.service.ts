@@ -7,7 +7,7 @@ import type { Metrics } from '../core/metrics.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
-import type { MessageRow } from '../db/repositories/messages.repository.js';
+import type { MessageRow, ThreadSummaryRow } from '../db/repositories/messages.repository.js';
 import type { MessageStoreQueue, QueuedStoreOutcome } from '../db/repositories/message-store-queue.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { Message } from '../protocol/entities.js';
@@ -17,7 +17,7 @@ import type { Actor } from './identity.js';
 import { isAdmin, loadMembership, loadVisibleMessage, requireNotMuted } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { expandMentionAll, MENTION_ALL_NAMES, mentionAllIn, requireMayMentionAll } from './mention-all.js';
-import { presentMessage, type MessagePresenter, type UserView } from './presenters.js';
+import { presentMessage, presentThreadSummary, type MessagePresenter, type UserView } from './presenters.js';
 import type { MessageCreatedHook } from './webhooks.service.js';
 import { extractLinks } from './link-preview-fetch.js';
 import { MAX_PREVIEW_LINKS, type LinkPreviewHook } from './link-previews.service.js';
@@ -32,6 +32,10 @@ export interface SendInput {
   clientMsgId?: string | null;
   replyTo?: string | null;
   attachmentIds?: string[];
+  /** Reply in the thread of this top-level message of the conversation. */
+  threadId?: string | null;
+  /** A thread reply also shown in the conversation. */
+  alsoInConversation?: boolean;
 }
 
 /** Characters as people count them: code points, so an emoji or 𠀀 is one. */
@@ -108,8 +112,8 @@ export class MessagesService {
     };
     // Attachments and replies are looked up, so only once the caller is known to be a member:
     // an outsider learns nothing of the conversation's messages or of whether it exists.
-    const simple = (input.attachmentIds ?? []).length === 0 && (input.replyTo ?? null) === null;
-    let prepared: { body: string; replyTo: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> };
+    const simple = (input.attachmentIds ?? []).length === 0 && (input.replyTo ?? null) === null && (input.threadId ?? null) === null;
+    let prepared: { body: string; replyTo: string | null; threadId: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> };
     let checkedKind: 'group' | 'direct' | null = null;
     try {
       if (!simple) {
@@ -126,7 +130,7 @@ export class MessagesService {
       }
       throw err;
     }
-    const { body, replyTo, attachmentIds, ownUploads } = prepared;
+    const { body, replyTo, threadId, attachmentIds, ownUploads } = prepared;
     // @all / @here (rare) read the sender's role and the members first; other sends do not.
     const everyone = mentionAllIn(body);
     let expanded: string[] = [];
@@ -141,7 +145,18 @@ export class MessagesService {
       }
     }
     const mentions = withExpanded(await this.resolveMentions(conversationId, body), expanded);
-    const row = { id: newId(), conversationId, senderId: actor.user.id, clientMsgId, body, replyToId: replyTo, mentions, createdAt: new Date() };
+    const row = {
+      id: newId(),
+      conversationId,
+      senderId: actor.user.id,
+      clientMsgId,
+      body,
+      replyToId: replyTo,
+      mentions,
+      createdAt: new Date(),
+      threadId,
+      alsoInConversation: threadId !== null && input.alsoInConversation === true,
+    };
 
     type Outcome = Awaited<ReturnType<Repositories['messages']['store']>>;
     const outcome: QueuedStoreOutcome | Outcome =
@@ -180,7 +195,17 @@ export class MessagesService {
       [],
       attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!)),
     );
-    const created: ConversationEvent = { type: 'message.created', conversationId, seq: stored.seq, createdAt: stored.createdAt.toISOString(), message };
+    // A reply carries its root's summary after it (read after the commit: the newest there is, so
+    // applying the events in seq order always leaves the root's summary current).
+    const thread = threadId === null ? undefined : (await this.repos.threads.summaries([threadId])).get(threadId);
+    const created: ConversationEvent = {
+      type: 'message.created',
+      conversationId,
+      seq: stored.seq,
+      createdAt: stored.createdAt.toISOString(),
+      message,
+      ...(thread ? { thread: presentThreadSummary(thread) } : {}),
+    };
     let kind: 'group' | 'direct';
     if (attachmentIds.length === 0) {
       // Members as they were under the store's lock: exactly those who had joined before this seq.
@@ -205,7 +230,7 @@ export class MessagesService {
     actor: Actor,
     conversationId: string,
     input: SendInput,
-  ): Promise<{ body: string; replyTo: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> }> {
+  ): Promise<{ body: string; replyTo: string | null; threadId: string | null; attachmentIds: string[]; ownUploads: Map<string, UploadRow> }> {
     const attachmentIds = [...new Set(input.attachmentIds ?? [])];
     const ownUploads = new Map<string, UploadRow>();
     if (attachmentIds.length > 0) {
@@ -224,13 +249,22 @@ export class MessagesService {
         throw badRequest('replyTo must be a message of this conversation', { field: 'replyTo' });
       }
     }
-    return { body, replyTo, attachmentIds, ownUploads };
+    const threadId = input.threadId ?? null;
+    if (threadId !== null) {
+      // Any top-level message of the conversation, deleted or not (a deleted root's thread stays open).
+      const root = isUuid(threadId) ? await this.repos.messages.findById(threadId) : null;
+      if (!root || root.conversationId !== conversationId) throw notFound('message');
+      if (root.threadId !== null) throw badRequest('threadId must be a top-level message: threads are one level deep', { field: 'threadId' });
+    } else if (input.alsoInConversation) {
+      throw badRequest('alsoInConversation goes with threadId', { field: 'alsoInConversation' });
+    }
+    return { body, replyTo, threadId, attachmentIds, ownUploads };
   }
 
   async history(
     actor: Actor,
     conversationId: string,
-    query: { before?: number; after?: number; limit?: number },
+    query: { before?: number; after?: number; limit?: number; collapseThreads?: boolean },
   ): Promise<{ messages: Message[]; hasMore: boolean }> {
     // The page is read beside the membership check (two connections on a server), and shown
     // only once the check has passed.
@@ -238,7 +272,7 @@ export class MessagesService {
     if (!isUuid(conversationId)) throw notFound('conversation');
     const [, page] = await Promise.all([
       loadMembership(this.repos, conversationId, actor.user.id),
-      this.repos.messages.history(conversationId, range, clampLimit(query.limit), actor.user.id),
+      this.repos.messages.history({ conversationId, collapseThreads: query.collapseThreads === true }, range, clampLimit(query.limit), actor.user.id),
     ]);
     return { messages: this.view.presentLoaded(page.rows), hasMore: page.hasMore };
   }
@@ -292,7 +326,7 @@ export class MessagesService {
       throw forbidden('only the sender or a group admin may delete a message');
     }
     if (row.deletedAt) return;
-    const event = await inTransaction<EventRow, null>(this.db, async (tx) => {
+    const done = await inTransaction<{ event: EventRow; thread: ThreadSummaryRow | null }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(row.conversationId);
       if (seq === null) throw notFound('message');
       if (!(await tx.messages.tombstone(row.id))) throw new Rollback(null);
@@ -301,11 +335,21 @@ export class MessagesService {
       await tx.uploads.detachAll(row.id);
       // Its webhook deliveries still queued must not send the deleted text.
       await tx.webhooks.dropForMessage(row.id);
-      return (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!;
+      // A reply: one fewer in its root's summary (under the conversation's lock, as the send counts it).
+      const thread = row.threadId === null ? null : await tx.threads.replyDeleted(row.threadId);
+      return { event: (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!, thread };
     });
-    if (event) {
+    if (done) {
+      const { event, thread } = done;
       await this.publisher.publishEvents(row.conversationId, [
-        { type: 'message.deleted', conversationId: event.conversationId, seq: event.seq, createdAt: event.createdAt.toISOString(), messageId: row.id },
+        {
+          type: 'message.deleted',
+          conversationId: event.conversationId,
+          seq: event.seq,
+          createdAt: event.createdAt.toISOString(),
+          messageId: row.id,
+          ...(row.threadId !== null ? { threadId: row.threadId, ...(thread ? { thread: presentThreadSummary(thread) } : {}) } : {}),
+        },
       ]);
     }
   }

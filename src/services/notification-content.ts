@@ -42,6 +42,8 @@ export interface PushMessage {
   kind: 'group' | 'direct';
   conversationName: string | null;
   senderName: string;
+  /** A reply's thread (its root's id). */
+  threadId?: string | null;
 }
 
 /** The JSON the service worker receives; kept under PUSH_PAYLOAD_MAX (the excerpt shrinks if needed). */
@@ -55,6 +57,7 @@ export function pushNotification(m: PushMessage, publicUrl: string): Record<stri
     seq: m.seq,
     title: excerpt(title, 120),
     url: conversationLink(publicUrl, m.conversationId),
+    ...(m.threadId ? { threadId: m.threadId } : {}),
   };
   return withBody(base, text);
 }

@@ -234,7 +234,8 @@ export class NotificationsService implements MessageCreatedHook {
     const m = event.message;
     if (!(await this.mayHaveSubscriptions())) return;
     // One query for every member's level, mute, preference and subscriptions; presence is in memory.
-    const recipients = (await this.repo.pushRecipients(conversationId, m.senderId, m.mentions)).filter((r) => !this.deps.presence.isOnline(r.userId));
+    const thread = m.threadId ? { rootId: m.threadId, alsoInConversation: m.alsoInConversation } : null;
+    const recipients = (await this.repo.pushRecipients(conversationId, m.senderId, m.mentions, thread)).filter((r) => !this.deps.presence.isOnline(r.userId));
     if (recipients.length === 0) return;
     const first = recipients[0]!;
     const notification = pushNotification(
@@ -247,6 +248,7 @@ export class NotificationsService implements MessageCreatedHook {
         kind: first.kind,
         conversationName: first.conversationName,
         senderName: first.senderName,
+        threadId: m.threadId,
       },
       this.deps.publicUrl,
     );

@@ -1,10 +1,10 @@
 /** One function per wire shape: rows in, contract shapes out. */
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
-import type { AttachmentRow, MessageRow, MessageWithExtras } from '../db/repositories/messages.repository.js';
+import type { AttachmentRow, MessageRow, MessageWithExtras, ThreadSummaryRow } from '../db/repositories/messages.repository.js';
 import type { ReactionSummary } from '../db/repositories/reactions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
-import type { Conversation, ConversationShared, LinkPreview, Member, Message, Upload, User } from '../protocol/entities.js';
+import type { Conversation, ConversationShared, LinkPreview, Member, Message, ThreadSummary, Upload, User } from '../protocol/entities.js';
 import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE, presentPreviews } from './link-preview-view.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
@@ -51,11 +51,17 @@ export function presentUpload(row: AttachmentRow, signer: UrlSigner): Upload {
   };
 }
 
+/** A thread summary for the wire. */
+export function presentThreadSummary(t: ThreadSummaryRow): ThreadSummary {
+  return { replyCount: t.replyCount, lastReplyAt: iso(t.lastReplyAt), lastReplySeq: t.lastReplySeq, participantIds: t.participantIds };
+}
+
 export function presentMessage(
   row: MessageRow,
   reactions: ReactionSummary[] = [],
   attachments: Upload[] = [],
   previews: LinkPreview[] | null = null,
+  thread: ThreadSummaryRow | null = null,
 ): Message {
   return {
     id: row.id,
@@ -65,6 +71,10 @@ export function presentMessage(
     clientMsgId: row.clientMsgId,
     body: row.deletedAt ? '' : row.body,
     replyTo: row.replyToId,
+    threadId: row.threadId,
+    alsoInConversation: row.alsoInConversation,
+    // A deleted root keeps its thread: the replies stay readable under its tombstone.
+    thread: thread && row.threadId === null ? presentThreadSummary(thread) : null,
     mentions: row.deletedAt ? [] : row.mentions,
     attachments: row.deletedAt ? [] : attachments,
     reactions: row.deletedAt ? [] : (reactions as Message['reactions']),
@@ -142,17 +152,18 @@ export class MessagePresenter {
 
   /** `viewerId` null: no per-viewer `me` in reactions (events carry none). */
   async present(rows: readonly MessageRow[], viewerId: string | null): Promise<Message[]> {
-    const live = rows.filter((r) => !r.deletedAt).map((r) => r.id);
-    const extras = await this.repos.messages.extras(live, viewerId);
+    // A tombstone shows no reactions nor attachments, but a deleted root still shows its thread.
+    const wanted = rows.filter((r) => !r.deletedAt || r.threadId === null).map((r) => r.id);
+    const extras = await this.repos.messages.extras(wanted, viewerId);
     return rows.map((r) => {
       const e = extras.get(r.id);
-      return presentMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)), this.previews(r));
+      return presentMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)), this.previews(r), e?.thread ?? null);
     });
   }
 
   /** Messages read with their extras (MessagesRepository.history): nothing more to read. */
   presentLoaded(rows: readonly MessageWithExtras[]): Message[] {
-    return rows.map((r) => presentMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer)), this.previews(r.row)));
+    return rows.map((r) => presentMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer)), this.previews(r.row), r.thread));
   }
 
   async presentOne(row: MessageRow, viewerId: string | null): Promise<Message> {

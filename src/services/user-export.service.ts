@@ -137,6 +137,8 @@ export class UserExportService {
           seq: row.seq,
           body: deleted ? '' : row.body,
           replyTo: row.replyToId,
+          threadId: row.threadId,
+          alsoInConversation: row.alsoInConversation,
           mentions: deleted ? [] : row.mentions,
           attachments: (attachments.get(row.id) ?? []).map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
           createdAt: row.createdAt.toISOString(),

@@ -505,6 +505,13 @@ const ROWS: Row[] = [
   },
   { route: 'PUT /api/v1/messages/:id/reactions/:emoji', variants: CONV, access: 'member', ok: 204, probe: true, params: (c) => ({ id: c.fx.messageId, emoji: '👍' }) },
   { route: 'DELETE /api/v1/messages/:id/reactions/:emoji', variants: CONV, access: 'member', ok: 204, probe: true, params: (c) => ({ id: c.fx.messageId, emoji: '👍' }) },
+  // threads: a member of the root's conversation reads, follows and reads them
+  { route: 'GET /api/v1/threads', access: 'user', ok: 200 },
+  { route: 'GET /api/v1/threads/:id', variants: CONV, access: 'member', ok: 200, probe: true, params: (c) => ({ id: c.fx.messageId }) },
+  { route: 'GET /api/v1/threads/:id/messages', variants: CONV, access: 'member', ok: 200, probe: true, params: (c) => ({ id: c.fx.messageId }) },
+  { route: 'PUT /api/v1/threads/:id/follow', variants: CONV, access: 'member', ok: 200, probe: true, params: (c) => ({ id: c.fx.messageId }) },
+  { route: 'DELETE /api/v1/threads/:id/follow', variants: CONV, access: 'member', ok: 200, probe: true, params: (c) => ({ id: c.fx.messageId }) },
+  { route: 'POST /api/v1/threads/:id/read', variants: CONV, access: 'member', ok: 204, probe: true, params: (c) => ({ id: c.fx.messageId }), body: () => ({ seq: 1 }) },
   // pins (group rules): group admins pin; either member of a direct conversation
   { route: 'GET /api/v1/conversations/:id/pins', variants: CONV, access: 'member', ok: 200, probe: true },
   {

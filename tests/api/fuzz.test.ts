@@ -131,7 +131,7 @@ function validParam(path: string, name: string, w: World): string {
   if (name === 'messageId') return w.messageId;
   if (name === 'code') return w.inviteCode;
   if (path.includes('/groups/:id') || path.includes('/conversations/:id')) return w.groupId;
-  if (path.includes('/messages/:id')) return w.messageId;
+  if (path.includes('/messages/:id') || path.includes('/threads/:id')) return w.messageId;
   if (path.includes('/admin/users/:id')) return w.carol.user.id;
   if (path.includes('/users/me/tokens/:id')) return w.tokenId;
   if (path.includes('/users/:id')) return w.bob.user.id;
@@ -159,6 +159,7 @@ function validRequest(route: Route, w: World): { body?: unknown; query: Record<s
     'POST /conversations/direct': { userId: w.carol.user.id },
     'POST /conversations/:id/messages': { body: 'fuzzed hello', clientMsgId: randomUUID(), replyTo: w.messageId },
     'POST /conversations/:id/read': { seq: 1 },
+    'POST /threads/:id/read': { seq: 1 },
     'PATCH /messages/:id': { body: 'edited by the fuzzer' },
     'POST /bots': { username: uniqueName('bot'), displayName: 'Bot', tokenName: 'first' },
     'POST /bots/:id/tokens': { name: 'bot token' },

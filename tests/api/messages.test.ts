@@ -10,9 +10,10 @@ import { auth, register, startTestApp, uniqueName, type Account, type TestApp } 
 
 const API = '/api/v1';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+// The contract's Message fields, and the threads' additions (docs/protocol.md).
 const MESSAGE_KEYS = [
-  'attachments', 'body', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt',
-  'editedAt', 'id', 'mentions', 'reactions', 'replyTo', 'senderId', 'seq',
+  'alsoInConversation', 'attachments', 'body', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt',
+  'editedAt', 'id', 'mentions', 'reactions', 'replyTo', 'senderId', 'seq', 'thread', 'threadId',
 ];
 const WORLD_TEXT = '你好，世界 👋🏽 𠜎𠜱';
 
@@ -156,6 +157,9 @@ describe('POST /conversations/{id}/messages', () => {
       clientMsgId: 'c-1',
       body: 'hello',
       replyTo: null,
+      threadId: null,
+      alsoInConversation: false,
+      thread: null,
       mentions: [],
       attachments: [],
       reactions: [],

@@ -209,6 +209,27 @@ describe('who gets a push', { timeout: 90_000 }, () => {
     expect(got.headers.urgency).toBe('high');
   });
 
+  it('a thread-only reply reaches its followers (whatever their level but none), not members at "all" who do not follow it', async () => {
+    const [alice, bob, all, quiet] = await Promise.all([register(t.app), register(t.app), register(t.app), register(t.app)]);
+    const subs = { alice: await subscribed(alice), bob: await subscribed(bob), all: await subscribed(all), quiet: await subscribed(quiet) };
+    const gid = await group(alice, [bob, all, quiet]);
+    await ok(call('PUT', `/conversations/${gid}/notifications`, all, { level: 'all' }));
+    await ok(call('PUT', `/conversations/${gid}/notifications`, quiet, { level: 'none' }));
+    const root = await send(alice, gid, 'the plan');
+    await ok(call('PUT', `/threads/${root.id}/follow`, quiet));
+    // alice follows as the root's author from the first reply on; quiet follows but hears nothing at level none.
+    const reply = await ok<{ id: string }>(call('POST', `/conversations/${gid}/messages`, bob, { body: 'in the thread', threadId: root.id }), 201);
+    const got = await push.waitFor((p) => p.payload?.messageId === reply.id && p.subscription === subs.alice.endpoint.split('/').pop());
+    expect(got.payload).toMatchObject({ threadId: root.id, conversationId: gid });
+    // Also sent to the conversation: the levels apply as to any message (all hears it).
+    const shared = await ok<{ id: string }>(call('POST', `/conversations/${gid}/messages`, bob, { body: 'for everyone', threadId: root.id, alsoInConversation: true }), 201);
+    await push.waitFor((p) => p.payload?.messageId === shared.id && p.subscription === subs.all.endpoint.split('/').pop());
+    await settle();
+    expect(pushesOf(subs.all).map((p) => p.payload?.messageId)).toEqual([root.id, shared.id]);
+    expect(pushesOf(subs.quiet)).toEqual([]);
+    expect(pushesOf(subs.bob)).toEqual([]);
+  });
+
   it('the push preference off means no push at all', async () => {
     const [alice, bob] = await Promise.all([register(t.app), register(t.app)]);
     const sub = await subscribed(bob);

@@ -9,6 +9,7 @@ import { conversationsRoutes } from './conversations.routes.js';
 import { exportRoutes } from './export.routes.js';
 import { groupsRoutes } from './groups.routes.js';
 import { messagesRoutes } from './messages.routes.js';
+import { threadsRoutes } from './threads.routes.js';
 import { linkPreviewsRoutes } from './link-previews.routes.js';
 import { moderationRoutes } from './moderation.routes.js';
 import { oidcRoutes } from './oidc.routes.js';
@@ -46,6 +47,7 @@ export const apiV1 =
     await app.register(groupsRoutes(services, limits));
     await app.register(conversationsRoutes(services, limits));
     await app.register(messagesRoutes(services, limits));
+    await app.register(threadsRoutes(services));
     await app.register(linkPreviewsRoutes(services, limits));
     await app.register(uploadsRoutes(services, config, limits));
     await app.register(moderationRoutes(services));

@@ -20,6 +20,9 @@ export const UNREAD_CAP = 1000;
 
 const live = isNull(conversations.deletedAt);
 
+/** A message the conversation shows: top-level, or a thread reply also sent to it (m: messages). */
+const IN_CONVERSATION = sql`(m.thread_id IS NULL OR m.also_in_conversation)`;
+
 export class ConversationsRepository {
   constructor(private readonly db: Db) {}
 
@@ -163,15 +166,15 @@ export class ConversationsRepository {
       sql`
         SELECT c.cid,
           (SELECT m.id FROM messages m
-             WHERE m.conversation_id = c.cid AND m.deleted_at IS NULL
+             WHERE m.conversation_id = c.cid AND m.deleted_at IS NULL AND ${IN_CONVERSATION}
              ORDER BY m.seq DESC LIMIT 1) AS last_id,
           (SELECT count(*)::int FROM (
              SELECT 1 FROM messages m
-             WHERE m.conversation_id = c.cid AND m.seq > mb.last_read_seq AND m.deleted_at IS NULL
+             WHERE m.conversation_id = c.cid AND m.seq > mb.last_read_seq AND m.deleted_at IS NULL AND ${IN_CONVERSATION}
              LIMIT ${UNREAD_CAP}) u) AS unread,
           (SELECT count(*)::int FROM (
              SELECT 1 FROM message_mentions mm
-             WHERE mm.user_id = ${viewerId}::uuid AND mm.conversation_id = c.cid AND mm.seq > mb.last_read_seq
+             WHERE mm.user_id = ${viewerId}::uuid AND mm.conversation_id = c.cid AND mm.seq > mb.last_read_seq AND NOT mm.thread_only
              LIMIT ${UNREAD_CAP}) u) AS mentions
         FROM unnest(ARRAY[${ids}]) AS c(cid)
         JOIN members mb ON mb.conversation_id = c.cid AND mb.user_id = ${viewerId}::uuid
@@ -196,7 +199,7 @@ export class ConversationsRepository {
       sql`
         SELECT c.cid,
           (SELECT m.id FROM messages m
-             WHERE m.conversation_id = c.cid AND m.deleted_at IS NULL
+             WHERE m.conversation_id = c.cid AND m.deleted_at IS NULL AND ${IN_CONVERSATION}
              ORDER BY m.seq DESC LIMIT 1) AS last_id
         FROM unnest(ARRAY[${ids}]) AS c(cid)
       `,

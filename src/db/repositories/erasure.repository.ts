@@ -28,9 +28,9 @@ export class ErasureRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Sessions, API tokens, push subscriptions, OIDC identities, reset links, queued notifications, mutes, bans and add-blocks (either way) of a user. */
+  /** Sessions, API tokens, push subscriptions, OIDC identities, reset links, queued notifications, mutes, bans, thread follows and add-blocks (either way) of a user. */
   async deleteCredentialsAndLinks(userId: string): Promise<void> {
-    for (const table of ['sessions', 'push_subscriptions', 'user_identities', 'password_resets', 'notification_deliveries', 'mutes', 'bans']) {
+    for (const table of ['sessions', 'push_subscriptions', 'user_identities', 'password_resets', 'notification_deliveries', 'mutes', 'bans', 'thread_followers']) {
       await this.db.execute(sql`DELETE FROM ${sql.identifier(table)} WHERE user_id = ${userId}::uuid`);
     }
     await this.db.execute(sql`DELETE FROM add_blocks WHERE user_id = ${userId}::uuid OR blocked_user_id = ${userId}::uuid`);

@@ -21,6 +21,8 @@ export class GroupExportRepository {
         clientMsgId: messages.clientMsgId,
         body: messages.body,
         replyToId: messages.replyToId,
+        threadId: messages.threadId,
+        alsoInConversation: messages.alsoInConversation,
         mentions: messages.mentions,
         createdAt: messages.createdAt,
         editedAt: messages.editedAt,

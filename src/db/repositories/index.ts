@@ -17,6 +17,7 @@ import { UploadsRepository } from './uploads.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SettingsRepository } from './settings.repository.js';
 import { UsersRepository } from './users.repository.js';
+import { ThreadsRepository } from './threads.repository.js';
 import { WebhooksRepository } from './webhooks.repository.js';
 
 /** One repository per aggregate, over one handle (the database, or an open transaction). */
@@ -42,6 +43,8 @@ export interface Repositories {
   passwordResets: PasswordResetsRepository;
   /** Link previews: the per-URL cache, the job queue, a message's previews. */
   linkPreviews: LinkPreviewsRepository;
+  /** Threads' summaries, followers and read pointers. */
+  threads: ThreadsRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -65,6 +68,7 @@ export function repositories(db: Db): Repositories {
     invites: new InvitesRepository(db),
     passwordResets: new PasswordResetsRepository(db),
     linkPreviews: new LinkPreviewsRepository(db),
+    threads: new ThreadsRepository(db),
   };
 }
 

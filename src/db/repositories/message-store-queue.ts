@@ -3,10 +3,9 @@ import { AppError } from '../../core/errors.js';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
 import { queryRows } from '../sql.js';
-import type { MessageRow } from './messages.repository.js';
+import { storedRow, type MessageRow, type NewMessageRow } from './messages.repository.js';
 
-/** What a send hands to the store: the new row, as MessagesRepository.store takes it. */
-export type NewMessageRow = Pick<MessageRow, 'id' | 'conversationId' | 'senderId' | 'clientMsgId' | 'body' | 'replyToId' | 'mentions' | 'createdAt'>;
+export type { NewMessageRow };
 
 export type QueuedStoreOutcome =
   | {
@@ -195,6 +194,8 @@ export class MessageStoreQueue {
         m: row.mentions,
         t: terms.map(wellFormed),
         at: row.createdAt.toISOString(),
+        // A reply's thread (migration 0018); absent for a top-level message, as a node of the previous release sends it.
+        ...(row.threadId ? { th: row.threadId, bc: row.alsoInConversation ?? false } : {}),
       };
     });
     const rows = await queryRows<ResultRow>(this.db, sql`SELECT * FROM parley_store_messages(${JSON.stringify(items)}::jsonb)`);
@@ -213,7 +214,7 @@ export class MessageStoreQueue {
       if (!conv || conv.conversationId !== row.conversationId) throw new Error('parley_store_messages listed no members for a stored message');
       outcomes[i] = {
         ok: true,
-        row: { ...row, seq: Number(r.o_seq), searchTerms: terms, editedAt: null, deletedAt: null, previews: null },
+        row: storedRow(row, Number(r.o_seq), terms),
         kind: conv.kind,
         memberIds: conv.memberIds,
       };

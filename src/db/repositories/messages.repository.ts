@@ -8,15 +8,65 @@ import { members, conversations, messageMentions, messages } from '../schema.js'
 
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessage = typeof messages.$inferInsert;
+/** What a send hands to the store: the new row, as MessagesRepository.store and MessageStoreQueue take it. */
+export type NewMessageRow = Pick<MessageRow, 'id' | 'conversationId' | 'senderId' | 'clientMsgId' | 'body' | 'replyToId' | 'mentions' | 'createdAt'> &
+  Partial<Pick<MessageRow, 'threadId' | 'alsoInConversation'>>;
+
+/** The row as stored: a new message's columns with the defaults the store gave it. */
+export function storedRow(row: NewMessageRow, seq: number, terms: string[]): MessageRow {
+  const threadId = row.threadId ?? null;
+  return {
+    ...row,
+    seq,
+    searchTerms: terms,
+    editedAt: null,
+    deletedAt: null,
+    previews: null,
+    threadId,
+    alsoInConversation: threadId !== null && (row.alsoInConversation ?? false),
+  };
+}
 
 /** What presenting an attachment needs of its upload. */
 export type AttachmentRow = Pick<UploadRow, 'id' | 'filename' | 'contentType' | 'size' | 'hasThumbnail' | 'createdAt'>;
 
-/** A message's reactions (grouped by emoji, in the order first used) and attachments (in order). */
+/** A thread root's summary (threads table): live replies, the last reply, the latest repliers. */
+export interface ThreadSummaryRow {
+  replyCount: number;
+  lastReplyAt: Date | null;
+  lastReplySeq: number;
+  participantIds: string[];
+}
+
+/** Repliers a summary shows. */
+export const SUMMARY_PARTICIPANTS = 5;
+
+/** A message's reactions (grouped by emoji, in the order first used), attachments (in order) and, for a thread root, its summary. */
 export interface Extras {
   reactions: ReactionSummary[];
   attachments: AttachmentRow[];
+  thread: ThreadSummaryRow | null;
 }
+
+type ThreadJson = { replyCount: number; lastReplyAt: string | null; lastReplySeq: number | string; participantIds: string[] | null };
+
+/** A summary from its JSON column (json_build_object writes timestamps without a Z, and bigints maybe as strings). */
+export function threadSummary(v: JsonValue<ThreadJson>): ThreadSummaryRow | null {
+  const t = json(v);
+  if (!t) return null;
+  return {
+    replyCount: Number(t.replyCount),
+    lastReplyAt: t.lastReplyAt === null ? null : new Date(t.lastReplyAt),
+    lastReplySeq: Number(t.lastReplySeq),
+    participantIds: t.participantIds ?? [],
+  };
+}
+
+/** The summary of the root `rootIdSql` names, as one JSON value (null before its first reply). */
+export const threadSummaryJson = (rootIdSql: SQL) =>
+  sql<JsonValue<ThreadJson>>`(SELECT json_build_object('replyCount', t.reply_count, 'lastReplyAt', t.last_reply_at,
+      'lastReplySeq', t.last_reply_seq, 'participantIds', t.participant_ids[1:${sql.raw(String(SUMMARY_PARTICIPANTS))}])
+    FROM threads t WHERE t.root_id = ${rootIdSql} AND t.last_reply_seq > 0)`;
 
 export interface MessageWithExtras extends Extras {
   row: MessageRow;
@@ -44,6 +94,8 @@ function extraColumns(viewerId: string | null) {
       SELECT json_agg(json_build_object('id', u.id, 'filename', u.filename, 'contentType', u.content_type, 'size', u.size,
                                         'hasThumbnail', u.has_thumbnail, 'createdAt', u.created_at) ORDER BY a.position)
       FROM message_attachments a JOIN uploads u ON u.id = a.upload_id WHERE a.message_id = messages.id) END`,
+    // A root's thread summary (a reply is never a root): one probe of threads' primary key.
+    thread: sql<JsonValue<ThreadJson>>`CASE WHEN messages.thread_id IS NULL THEN ${threadSummaryJson(sql`messages.id`)} END`,
   };
 }
 
@@ -55,20 +107,28 @@ function attachmentList(v: JsonValue<(Omit<AttachmentRow, 'createdAt'> & { creat
   return (json(v) ?? []).map((u) => ({ ...u, size: Number(u.size), createdAt: new Date(u.createdAt) }));
 }
 
-function withExtras(r: { row: MessageRow; reactions: Parameters<typeof reactionList>[0]; attachments: Parameters<typeof attachmentList>[0] }, viewerId: string | null): MessageWithExtras {
-  return { row: r.row, reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments) };
+function withExtras(
+  r: { row: MessageRow; reactions: Parameters<typeof reactionList>[0]; attachments: Parameters<typeof attachmentList>[0]; thread: JsonValue<ThreadJson> },
+  viewerId: string | null,
+): MessageWithExtras {
+  return { row: r.row, reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments), thread: threadSummary(r.thread) };
 }
+
+/** Which messages a page holds: a conversation's (all, or without thread-only replies), or one thread's replies. */
+export type PageScope = { conversationId: string; collapseThreads?: boolean } | { threadId: string };
 
 /**
  * A page of history: the newest (no bounds), those before `before`, or those after `after`
  * (bounded by `before` when both are given); read newest first unless going forward.
  */
-function pageOf(conversationId: string, range: { before?: number; after?: number }) {
+function pageOf(scope: string | PageScope, range: { before?: number; after?: number }) {
   const forward = range.after !== undefined;
+  const s: PageScope = typeof scope === 'string' ? { conversationId: scope } : scope;
   return {
     forward,
     where: and(
-      eq(messages.conversationId, conversationId),
+      'threadId' in s ? eq(messages.threadId, s.threadId) : eq(messages.conversationId, s.conversationId),
+      'threadId' in s || !s.collapseThreads ? undefined : or(isNull(messages.threadId), eq(messages.alsoInConversation, true)),
       forward ? gt(messages.seq, range.after!) : undefined,
       range.before !== undefined ? lt(messages.seq, range.before) : undefined,
     ),
@@ -93,7 +153,7 @@ export class MessagesRepository {
    * stored, or why not. A repeated clientMsgId is `duplicate`: nothing was written.
    */
   async store(
-    row: Pick<MessageRow, 'id' | 'conversationId' | 'senderId' | 'clientMsgId' | 'body' | 'replyToId' | 'mentions' | 'createdAt'>,
+    row: NewMessageRow,
   ): Promise<
     | { ok: true; row: MessageRow }
     | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' | 'posting_restricted' }
@@ -105,10 +165,9 @@ export class MessagesRepository {
         this.db,
         sql`SELECT parley_store_message(${row.id}::uuid, ${row.conversationId}::uuid, ${row.senderId}::uuid, ${row.clientMsgId}::text,
           ${row.body}::text, ${row.replyToId}::uuid, ${pgArray(row.mentions)}::uuid[], ${pgArray(terms)}::text[],
-          ${row.createdAt.toISOString()}::timestamptz) AS seq`,
+          ${row.createdAt.toISOString()}::timestamptz, ${row.threadId ?? null}::uuid, ${row.alsoInConversation ?? false}::boolean) AS seq`,
       );
-      const seq = Number(result!.seq);
-      return { ok: true, row: { ...row, seq, searchTerms: terms, editedAt: null, deletedAt: null, previews: null } };
+      return { ok: true, row: storedRow(row, Number(result!.seq), terms) };
     } catch (err) {
       const pg = pgError(err);
       switch (pg?.code) {
@@ -158,12 +217,12 @@ export class MessagesRepository {
    * `limit` is read to tell whether there is more.
    */
   async history(
-    conversationId: string,
+    scope: string | PageScope,
     range: { before?: number; after?: number },
     limit: number,
     viewerId: string | null,
   ): Promise<{ rows: MessageWithExtras[]; hasMore: boolean }> {
-    const { where, order, forward } = pageOf(conversationId, range);
+    const { where, order, forward } = pageOf(scope, range);
     const rows = await this.db
       .select({ row: messages, ...extraColumns(viewerId) })
       .from(messages)
@@ -200,7 +259,9 @@ export class MessagesRepository {
       .select({ id: messages.id, ...extraColumns(viewerId) })
       .from(messages)
       .where(inArray(messages.id, [...ids]));
-    for (const r of rows) out.set(r.id, { reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments) });
+    for (const r of rows) {
+      out.set(r.id, { reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments), thread: threadSummary(r.thread) });
+    }
     return out;
   }
 

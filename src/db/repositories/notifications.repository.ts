@@ -186,12 +186,29 @@ export class NotificationsRepository {
    * push preference is not off and whose account is active. Whether they are online is the
    * caller's to check (presence lives in memory).
    */
-  async pushRecipients(conversationId: string, senderId: string, mentions: readonly string[]): Promise<PushRecipient[]> {
+  async pushRecipients(
+    conversationId: string,
+    senderId: string,
+    mentions: readonly string[],
+    thread: { rootId: string; alsoInConversation: boolean } | null = null,
+  ): Promise<PushRecipient[]> {
     const mentioned = sql`ARRAY[${sql.join(
       mentions.map((id) => sql`${id}::uuid`),
       sql`, `,
     )}]::uuid[]`;
     const mentionArray = mentions.length > 0 ? mentioned : sql`'{}'::uuid[]`;
+    const byLevel = sql`(${EFFECTIVE_LEVEL} = 'all' OR (${EFFECTIVE_LEVEL} = 'mentions' AND m.user_id = ANY(${mentionArray})))`;
+    // A thread's followers hear of its replies whatever their level (but 'none'); a reply shown
+    // only in the thread reaches no one else but those it mentions.
+    const follows = thread
+      ? sql`(${EFFECTIVE_LEVEL} <> 'none' AND EXISTS (SELECT 1 FROM thread_followers f
+              WHERE f.root_id = ${thread.rootId}::uuid AND f.user_id = m.user_id AND f.following))`
+      : sql`false`;
+    const takes = !thread
+      ? byLevel
+      : thread.alsoInConversation
+        ? sql`(${byLevel} OR ${follows})`
+        : sql`((${EFFECTIVE_LEVEL} <> 'none' AND m.user_id = ANY(${mentionArray})) OR ${follows})`;
     return queryRows<PushRecipient>(
       this.db,
       sql`SELECT m.user_id AS "userId", ps.id AS "subscriptionId", (m.user_id = ANY(${mentionArray})) AS mentioned,
@@ -206,7 +223,7 @@ export class NotificationsRepository {
              AND NOT m.notify_muted
              AND u.deactivated_at IS NULL
              AND u.notification_prefs->'push' IS DISTINCT FROM 'false'::jsonb
-             AND (${EFFECTIVE_LEVEL} = 'all' OR (${EFFECTIVE_LEVEL} = 'mentions' AND m.user_id = ANY(${mentionArray})))`,
+             AND ${takes}`,
     );
   }
 
@@ -308,7 +325,8 @@ export class NotificationsRepository {
 
   /**
    * The unread mentions waiting for a digest, oldest first per user: users with an e-mail
-   * address and the digest on, mentions after their read pointer and after their last digest,
+   * address and the digest on, mentions after their read pointer (the thread's, for a reply shown
+   * only in its thread) and after their last digest,
    * in live conversations they have not muted nor set to `none`, of messages not deleted. A
    * user qualifies once their oldest such mention is older than their delay (all of their
    * waiting mentions are listed then, up to `perUser`). At most `maxUsers` users.
@@ -331,7 +349,10 @@ export class NotificationsRepository {
               JOIN users s ON s.id = msg.sender_id
              WHERE u.email IS NOT NULL AND u.deactivated_at IS NULL AND u.erased_at IS NULL
                AND u.notification_prefs->'emailDigest' IS DISTINCT FROM 'false'::jsonb
-               AND mm.seq > m.last_read_seq
+               -- A mention in a reply shown only in its thread is read by the thread's read pointer.
+               AND mm.seq > CASE WHEN mm.thread_only
+                 THEN COALESCE((SELECT f.last_read_seq FROM thread_followers f WHERE f.root_id = msg.thread_id AND f.user_id = u.id), 0)
+                 ELSE m.last_read_seq END
                AND NOT m.notify_muted AND m.notify_level <> 'none'
                AND msg.sender_id <> u.id
                AND msg.created_at > COALESCE(u.last_digest_at, '-infinity'::timestamptz)),

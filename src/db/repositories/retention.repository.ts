@@ -98,19 +98,28 @@ export class RetentionRepository {
 
   /**
    * Turns messages into tombstones exactly as a delete does (body, mentions, search terms,
-   * reactions, attachments, pins and link previews gone; queued webhook deliveries and preview jobs dropped) and removes the
+   * reactions, attachments, pins and link previews gone; queued webhook deliveries and preview
+   * jobs dropped; thread summaries counting the replies that are left) and removes the
    * uploads that were attached only to them (never an avatar). Returns the seqs actually purged
    * (a message already a tombstone is left alone) and the removed uploads' hashes.
    */
   async tombstone(messageIds: readonly string[]): Promise<PurgedBatch> {
     if (messageIds.length === 0) return { seqs: [], ids: [], sha256s: [], uploads: 0 };
     const ids = pgArray(messageIds);
-    const purged = await queryRows<{ id: string; seq: string | number }>(
+    const purged = await queryRows<{ id: string; seq: string | number; thread_id: string | null }>(
       this.db,
       sql`UPDATE messages SET body = '', mentions = '{}', search_terms = '{}', previews = NULL, deleted_at = now()
-          WHERE id = ANY(${ids}::uuid[]) AND deleted_at IS NULL RETURNING id, seq`,
+          WHERE id = ANY(${ids}::uuid[]) AND deleted_at IS NULL RETURNING id, seq, thread_id`,
     );
     if (purged.length === 0) return { seqs: [], ids: [], sha256s: [], uploads: 0 };
+    // Replies gone: their roots' summaries count the live ones again.
+    const roots = [...new Set(purged.flatMap((r) => (r.thread_id ? [r.thread_id] : [])))];
+    if (roots.length > 0) {
+      await this.db.execute(
+        sql`UPDATE threads t SET reply_count = (SELECT count(*) FROM messages m WHERE m.thread_id = t.root_id AND m.deleted_at IS NULL)
+             WHERE t.root_id = ANY(${pgArray(roots)}::uuid[])`,
+      );
+    }
     purged.sort((a, b) => Number(a.seq) - Number(b.seq));
     const done = pgArray(purged.map((r) => r.id));
     await this.db.execute(sql`DELETE FROM message_mentions WHERE message_id = ANY(${done}::uuid[])`);

@@ -86,9 +86,12 @@ export class UserExportRepository {
       edited_at: Ts | null;
       deleted_at: Ts | null;
       previews: StoredLinkPreview[] | string | null;
+      thread_id: string | null;
+      also_in_conversation: boolean;
     }>(
       this.db,
-      sql`SELECT id, conversation_id, seq, sender_id, client_msg_id, body, reply_to_id, mentions, created_at, edited_at, deleted_at, previews
+      sql`SELECT id, conversation_id, seq, sender_id, client_msg_id, body, reply_to_id, mentions, created_at, edited_at, deleted_at, previews,
+                 thread_id, also_in_conversation
           FROM messages WHERE sender_id = ${userId}::uuid ${position} ORDER BY conversation_id, seq LIMIT ${limit}`,
     );
     return rows.map((r) => ({
@@ -99,6 +102,8 @@ export class UserExportRepository {
       clientMsgId: r.client_msg_id,
       body: r.body,
       replyToId: r.reply_to_id,
+      threadId: r.thread_id,
+      alsoInConversation: r.also_in_conversation,
       mentions: parseUuidArray(r.mentions),
       searchTerms: [],
       createdAt: date(r.created_at),

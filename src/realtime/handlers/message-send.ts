@@ -15,6 +15,8 @@ export const messageSend: FrameHandler<MessageSendFrame> = async (conn, frame, c
     clientMsgId: frame.clientMsgId,
     replyTo: frame.replyTo ?? null,
     attachmentIds: frame.attachmentIds,
+    threadId: frame.threadId ?? null,
+    alsoInConversation: frame.alsoInConversation,
   });
   conn.send({ type: 'ack', id: frame.id, message });
   ctx.metrics.wsSendAckDuration.observe((performance.now() - started) / 1000);
