@@ -432,12 +432,18 @@ export const messageMentions = pgTable(
     messageId: uuid('message_id')
       .notNull()
       .references(() => messages.id, { onDelete: 'cascade' }),
+    /** The thread of a reply's mention (its root's id); null for a top-level message. */
+    threadId: uuid('thread_id'),
     /** The mention is in a thread reply not also shown in the conversation: it counts in the thread, not the conversation. */
     threadOnly: boolean('thread_only').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.conversationId, t.seq], name: 'message_mentions_pkey' }),
     index('message_mentions_message_idx').on(t.messageId),
+    // A user's unread mentions in one thread (the Threads view's counts): one range each.
+    index('message_mentions_thread_idx')
+      .on(t.userId, t.threadId, t.seq)
+      .where(sql`${t.threadId} IS NOT NULL`),
   ],
 );
 

@@ -251,10 +251,11 @@ export class MessagesService {
     }
     const threadId = input.threadId ?? null;
     if (threadId !== null) {
-      // Any top-level message of the conversation, deleted or not (a deleted root's thread stays open).
+      // A live top-level message of the conversation (a deleted root's thread stays readable, closed to replies).
       const root = isUuid(threadId) ? await this.repos.messages.findById(threadId) : null;
       if (!root || root.conversationId !== conversationId) throw notFound('message');
       if (root.threadId !== null) throw badRequest('threadId must be a top-level message: threads are one level deep', { field: 'threadId' });
+      if (root.deletedAt !== null) throw conflict("the thread's first message was deleted: the thread can be read but not replied to");
     } else if (input.alsoInConversation) {
       throw badRequest('alsoInConversation goes with threadId', { field: 'alsoInConversation' });
     }
@@ -336,7 +337,7 @@ export class MessagesService {
       // Its webhook deliveries still queued must not send the deleted text.
       await tx.webhooks.dropForMessage(row.id);
       // A reply: one fewer in its root's summary (under the conversation's lock, as the send counts it).
-      const thread = row.threadId === null ? null : await tx.threads.replyDeleted(row.threadId);
+      const thread = row.threadId === null ? null : await tx.threads.replyDeleted(row.threadId, row.seq);
       return { event: (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!, thread };
     });
     if (done) {

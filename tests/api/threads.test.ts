@@ -156,7 +156,7 @@ describe('threads', () => {
     expect((await call('GET', `/threads/${reply.id}`, a)).statusCode).toBe(404);
   });
 
-  it('deleting a reply updates the summary; a deleted root keeps its thread readable and open', async () => {
+  it('deleting a reply updates the summary; a deleted root keeps its thread readable, closed to replies', async () => {
     const a = await register(t.app);
     const b = await register(t.app);
     const id = await group(a, [b]);
@@ -170,15 +170,34 @@ describe('threads', () => {
     const tomb = (await call('GET', `/messages/${root.id}`, b)).json();
     expect(tomb).toMatchObject({ body: '', thread: { replyCount: 1 } });
     expect((await call('GET', `/threads/${root.id}/messages`, b)).json().messages.map((m: { body: string }) => m.body)).toEqual(['', 'two']);
-    await send(b, id, 'three', { threadId: root.id });
-    expect((await call('GET', `/threads/${root.id}`, b)).json().replyCount).toBe(2);
+    const closed = await call('POST', `/conversations/${id}/messages`, b, { body: 'three', threadId: root.id });
+    expect(closed.statusCode).toBe(409);
+    expect(closed.json().error.code).toBe('conflict');
+    expect((await call('GET', `/threads/${root.id}`, b)).json().replyCount).toBe(1);
 
     // The events feed replays replies' events with their root's summary as it is now.
     const events = (await call('GET', `/conversations/${id}/events?types=message.created,message.deleted`, b)).json().events;
     const deleted = events.find((e: { type: string; messageId?: string }) => e.type === 'message.deleted' && e.messageId === r1.id);
-    expect(deleted).toMatchObject({ threadId: root.id, thread: { replyCount: 2 } });
+    expect(deleted).toMatchObject({ threadId: root.id, thread: { replyCount: 1 } });
     const created = events.filter((e: { type: string; message?: { threadId: string | null } }) => e.type === 'message.created' && e.message?.threadId === root.id);
-    expect(created.every((e: { thread: { replyCount: number } }) => e.thread.replyCount === 2)).toBe(true);
+    expect(created).toHaveLength(2);
+    expect(created.every((e: { thread: { replyCount: number } }) => e.thread.replyCount === 1)).toBe(true);
+  });
+
+  it('deleting the last reply moves the last reply back, so the thread is no longer unread for anyone', async () => {
+    const a = await register(t.app);
+    const b = await register(t.app);
+    const id = await group(a, [b]);
+    const root = await send(a, id, 'root');
+    const r1 = await send(b, id, 'one', { threadId: root.id });
+    const r2 = await send(b, id, `two @${a.user.username}`, { threadId: root.id });
+    await call('POST', `/threads/${root.id}/read`, a, { seq: r1.seq });
+    expect((await call('GET', '/threads', a)).json()).toMatchObject({ unreadThreads: 1, unreadMentions: 1 });
+    await call('DELETE', `/messages/${r2.id}`, b);
+    expect((await call('GET', `/messages/${root.id}`, a)).json().thread).toMatchObject({ replyCount: 1, lastReplySeq: r1.seq });
+    expect((await call('GET', '/threads', a)).json()).toMatchObject({ unreadThreads: 0, unreadMentions: 0 });
+    await call('DELETE', `/messages/${r1.id}`, b);
+    expect((await call('GET', `/messages/${root.id}`, a)).json().thread).toBeNull();
   });
 
   it('over the WebSocket: a reply sent by frame, its message.created with the root summary, and thread.state on the other device', async () => {

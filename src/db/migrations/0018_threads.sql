@@ -25,6 +25,7 @@ CREATE TABLE "threads" (
 	"participant_ids" uuid[] DEFAULT '{}'::uuid[] NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "message_mentions" ADD COLUMN "thread_id" uuid;--> statement-breakpoint
 ALTER TABLE "message_mentions" ADD COLUMN "thread_only" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "messages" ADD COLUMN "thread_id" uuid;--> statement-breakpoint
 ALTER TABLE "messages" ADD COLUMN "also_in_conversation" boolean DEFAULT false NOT NULL;--> statement-breakpoint
@@ -34,7 +35,9 @@ ALTER TABLE "thread_followers" ADD CONSTRAINT "thread_followers_conversation_id_
 ALTER TABLE "threads" ADD CONSTRAINT "threads_root_id_messages_id_fk" FOREIGN KEY ("root_id") REFERENCES "public"."messages"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "threads" ADD CONSTRAINT "threads_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "public"."conversations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "thread_followers_user_idx" ON "thread_followers" USING btree ("user_id","conversation_id") WHERE "thread_followers"."following";--> statement-breakpoint
-CREATE INDEX "messages_thread_idx" ON "messages" USING btree ("thread_id","seq") WHERE "messages"."thread_id" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "message_mentions_thread_idx" ON "message_mentions" USING btree ("user_id","thread_id","seq") WHERE "message_mentions"."thread_id" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "messages_thread_idx" ON "messages" USING btree ("thread_id","seq") WHERE "messages"."thread_id" IS NOT NULL;
+--> statement-breakpoint
 -- A reply's upkeep, under the conversation row's lock the send holds: the root's summary, and
 -- who follows. The sender follows and has read up to their reply; those the reply mentions
 -- follow (again, if they had unfollowed); on the thread's first reply the root's sender and
@@ -125,8 +128,8 @@ BEGIN
   INSERT INTO messages (id, conversation_id, seq, sender_id, client_msg_id, body, reply_to_id, mentions, search_terms, created_at, thread_id, also_in_conversation)
     VALUES (p_id, p_conversation_id, v_seq, p_sender_id, p_client_msg_id, p_body, p_reply_to_id, p_mentions, p_search_terms, p_created_at, p_thread_id, v_also);
   IF cardinality(p_mentions) > 0 THEN
-    INSERT INTO message_mentions (user_id, conversation_id, seq, message_id, thread_only)
-      SELECT m, p_conversation_id, v_seq, p_id, p_thread_id IS NOT NULL AND NOT v_also FROM unnest(p_mentions) AS m;
+    INSERT INTO message_mentions (user_id, conversation_id, seq, message_id, thread_id, thread_only)
+      SELECT m, p_conversation_id, v_seq, p_id, p_thread_id, p_thread_id IS NOT NULL AND NOT v_also FROM unnest(p_mentions) AS m;
   END IF;
   INSERT INTO conversation_events (conversation_id, seq, type, message_id, payload, created_at)
     VALUES (p_conversation_id, v_seq, 'message.created', p_id, '{}'::jsonb, p_created_at);

@@ -114,6 +114,9 @@ function withExtras(
   return { row: r.row, reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments), thread: threadSummary(r.thread) };
 }
 
+/** What a message's mention rows record of it. */
+type MentionedMessage = Pick<MessageRow, 'id' | 'conversationId' | 'seq' | 'threadId' | 'alsoInConversation'>;
+
 /** Which messages a page holds: a conversation's (all, or without thread-only replies), or one thread's replies. */
 export type PageScope = { conversationId: string; collapseThreads?: boolean } | { threadId: string };
 
@@ -286,15 +289,23 @@ export class MessagesRepository {
     return row ?? null;
   }
 
-  /** Mention rows of a new message. */
-  async addMentions(message: Pick<MessageRow, 'id' | 'conversationId' | 'seq'>, userIds: readonly string[]): Promise<void> {
-    await this.db
-      .insert(messageMentions)
-      .values(userIds.map((userId) => ({ userId, conversationId: message.conversationId, seq: message.seq, messageId: message.id })));
+  /** Mention rows of a message (a reply's carry its thread, and whether the conversation shows it). */
+  async addMentions(message: MentionedMessage, userIds: readonly string[]): Promise<void> {
+    const threadOnly = message.threadId !== null && !message.alsoInConversation;
+    await this.db.insert(messageMentions).values(
+      userIds.map((userId) => ({
+        userId,
+        conversationId: message.conversationId,
+        seq: message.seq,
+        messageId: message.id,
+        threadId: message.threadId,
+        threadOnly,
+      })),
+    );
   }
 
   /** Replaces the mention rows of a message (unread mention counts read them by seq). */
-  async setMentions(message: Pick<MessageRow, 'id' | 'conversationId' | 'seq'>, userIds: readonly string[]): Promise<void> {
+  async setMentions(message: MentionedMessage, userIds: readonly string[]): Promise<void> {
     await this.db.delete(messageMentions).where(eq(messageMentions.messageId, message.id));
     if (userIds.length > 0) await this.addMentions(message, userIds);
   }

@@ -62,22 +62,17 @@ function viewerRow(r: ViewerSqlRow): ThreadViewerRow {
   };
 }
 
-/**
- * Each followed (or read) thread row of `f` with the reader's counts: live replies of others
- * after their pointer, and those that mention them.
- */
-const viewerColumns = sql`
-  f.root_id, f.conversation_id, f.following, f.last_read_seq,
-  COALESCE(t.last_reply_at, r.created_at) AS activity_at,
-  (SELECT count(*)::int FROM (
+/** A reader's unread replies in thread `f` (f: thread_followers): live replies of others after their pointer. */
+const UNREAD_COUNT = sql`(SELECT count(*)::int FROM (
      SELECT 1 FROM messages m
       WHERE m.thread_id = f.root_id AND m.seq > f.last_read_seq AND m.deleted_at IS NULL AND m.sender_id <> f.user_id
-      LIMIT ${THREAD_UNREAD_CAP}) u) AS unread,
-  (SELECT count(*)::int FROM (
-     SELECT 1 FROM message_mentions mm JOIN messages m ON m.id = mm.message_id
-      WHERE mm.user_id = f.user_id AND mm.conversation_id = f.conversation_id AND mm.seq > f.last_read_seq
-        AND m.thread_id = f.root_id AND m.deleted_at IS NULL
-      LIMIT ${THREAD_UNREAD_CAP}) u) AS mentions`;
+      LIMIT ${THREAD_UNREAD_CAP}) u)`;
+
+/** Of those, the ones that mention the reader (a deleted reply's mentions are gone with it). */
+const MENTION_COUNT = sql`(SELECT count(*)::int FROM (
+     SELECT 1 FROM message_mentions mm
+      WHERE mm.user_id = f.user_id AND mm.thread_id = f.root_id AND mm.seq > f.last_read_seq
+      LIMIT ${THREAD_UNREAD_CAP}) u)`;
 
 export class ThreadsRepository {
   constructor(private readonly db: Db) {}
@@ -106,7 +101,8 @@ export class ThreadsRepository {
   async viewer(userId: string, rootId: string): Promise<ThreadViewerRow | null> {
     const rows = await queryRows<ViewerSqlRow>(
       this.db,
-      sql`SELECT ${viewerColumns}
+      sql`SELECT f.root_id, f.conversation_id, f.following, f.last_read_seq, ${UNREAD_COUNT} AS unread, ${MENTION_COUNT} AS mentions,
+                 COALESCE(t.last_reply_at, r.created_at) AS activity_at
             FROM thread_followers f
             JOIN messages r ON r.id = f.root_id
             LEFT JOIN threads t ON t.root_id = f.root_id
@@ -118,7 +114,11 @@ export class ThreadsRepository {
   /**
    * A page of the threads a user follows in live conversations they belong to: those with unread
    * replies first, then by last activity, newest first; and over all of them, how many have
-   * unread replies and how many unread replies mention the user.
+   * unread replies and how many unread replies mention the user. Whether a thread has unread
+   * replies is its last reply's seq against the reader's pointer (a reply of one's own moves the
+   * pointer to it; deleting the last reply moves the last reply back), so ordering a thousand
+   * followed threads reads no reply; the counts are read for the page's threads, and mentions
+   * for threads with unread replies (message_mentions_thread_idx).
    */
   async listFollowed(
     userId: string,
@@ -126,12 +126,15 @@ export class ThreadsRepository {
     limit: number,
   ): Promise<{ rows: ThreadViewerRow[]; hasMore: boolean; unreadThreads: number; unreadMentions: number }> {
     const cursor: SQL = after
-      ? sql`WHERE ((x.unread > 0)::int, x.activity_at, x.root_id) < (${after.unread ? 1 : 0}::int, ${after.at.toISOString()}::timestamptz, ${after.rootId}::uuid)`
+      ? sql`WHERE (x.has_unread::int, x.activity_at, x.root_id) < (${after.unread ? 1 : 0}::int, ${after.at.toISOString()}::timestamptz, ${after.rootId}::uuid)`
       : sql``;
     const rows = await queryRows<ViewerSqlRow & { unread_threads: number | null; unread_mentions: number | null }>(
       this.db,
-      sql`WITH x AS (
-            SELECT ${viewerColumns}
+      sql`WITH x AS MATERIALIZED (
+            SELECT f.root_id, f.conversation_id, f.following, f.last_read_seq, f.user_id,
+                   COALESCE(t.last_reply_seq, 0) > f.last_read_seq AS has_unread,
+                   COALESCE(t.last_reply_at, r.created_at) AS activity_at,
+                   CASE WHEN COALESCE(t.last_reply_seq, 0) > f.last_read_seq THEN ${MENTION_COUNT} ELSE 0 END AS mentions
               FROM thread_followers f
               JOIN members mb ON mb.conversation_id = f.conversation_id AND mb.user_id = f.user_id
               JOIN conversations c ON c.id = f.conversation_id AND c.deleted_at IS NULL
@@ -139,12 +142,16 @@ export class ThreadsRepository {
               LEFT JOIN threads t ON t.root_id = f.root_id
              WHERE f.user_id = ${userId}::uuid AND f.following),
           totals AS (
-            SELECT count(*) FILTER (WHERE unread > 0)::int AS unread_threads, COALESCE(sum(mentions), 0)::int AS unread_mentions FROM x)
-          SELECT p.*, totals.unread_threads, totals.unread_mentions
-            FROM totals LEFT JOIN LATERAL (
-              SELECT * FROM x ${cursor}
-               ORDER BY (x.unread > 0) DESC, x.activity_at DESC, x.root_id DESC
-               LIMIT ${limit + 1}) p ON true`,
+            SELECT count(*) FILTER (WHERE has_unread)::int AS unread_threads, COALESCE(sum(mentions), 0)::int AS unread_mentions FROM x),
+          page AS (
+            SELECT * FROM x ${cursor}
+             ORDER BY x.has_unread DESC, x.activity_at DESC, x.root_id DESC
+             LIMIT ${limit + 1})
+          SELECT p.root_id, p.conversation_id, p.following, p.last_read_seq, p.mentions, p.activity_at, p.has_unread,
+                 CASE WHEN p.has_unread THEN (SELECT ${UNREAD_COUNT} FROM (SELECT p.root_id, p.last_read_seq, p.user_id) AS f) ELSE 0 END AS unread,
+                 totals.unread_threads, totals.unread_mentions
+            FROM totals LEFT JOIN page p ON true
+           ORDER BY p.has_unread DESC, p.activity_at DESC, p.root_id DESC`,
     );
     const first = rows[0];
     const listed = rows.filter((r) => r.root_id !== null);
@@ -190,9 +197,21 @@ export class ThreadsRepository {
     return rows[0] ? Number(rows[0].last_read_seq) : null;
   }
 
-  /** A reply was deleted: one live reply fewer. The root's summary after it (null: the root has no thread row). */
-  async replyDeleted(rootId: string): Promise<ThreadSummaryRow | null> {
-    await this.db.execute(sql`UPDATE threads SET reply_count = GREATEST(reply_count - 1, 0) WHERE root_id = ${rootId}::uuid`);
+  /**
+   * A reply was deleted: one live reply fewer, and when it was the last, the last reply is the
+   * newest live one before it (none left: the root shows no thread). The root's summary after it.
+   */
+  async replyDeleted(rootId: string, seq: number): Promise<ThreadSummaryRow | null> {
+    await this.db.execute(
+      sql`UPDATE threads t SET reply_count = GREATEST(t.reply_count - 1, 0),
+            last_reply_seq = CASE WHEN t.last_reply_seq = ${seq} THEN COALESCE(l.seq, 0) ELSE t.last_reply_seq END,
+            last_reply_at = CASE WHEN t.last_reply_seq = ${seq} THEN l.created_at ELSE t.last_reply_at END
+          FROM (SELECT max(seq) AS seq, max(created_at) AS created_at FROM (
+                  SELECT m.seq, m.created_at FROM messages m
+                   WHERE m.thread_id = ${rootId}::uuid AND m.deleted_at IS NULL
+                   ORDER BY m.seq DESC LIMIT 1) n) l
+         WHERE t.root_id = ${rootId}::uuid`,
+    );
     return (await this.summaries([rootId])).get(rootId) ?? null;
   }
 }
