@@ -20,7 +20,7 @@ export interface ThreadViewerRow {
   lastReadSeq: number;
   unreadCount: number;
   mentionCount: number;
-  /** The last reply's time, or the root's when it has none: the list's order. */
+  /** The last reply's time, or when the reader followed it when it has none: the list's order. */
   activityAt: Date;
 }
 
@@ -102,9 +102,8 @@ export class ThreadsRepository {
     const rows = await queryRows<ViewerSqlRow>(
       this.db,
       sql`SELECT f.root_id, f.conversation_id, f.following, f.last_read_seq, ${UNREAD_COUNT} AS unread, ${MENTION_COUNT} AS mentions,
-                 COALESCE(t.last_reply_at, r.created_at) AS activity_at
+                 COALESCE(t.last_reply_at, f.updated_at) AS activity_at
             FROM thread_followers f
-            JOIN messages r ON r.id = f.root_id
             LEFT JOIN threads t ON t.root_id = f.root_id
            WHERE f.root_id = ${rootId}::uuid AND f.user_id = ${userId}::uuid`,
     );
@@ -113,7 +112,7 @@ export class ThreadsRepository {
 
   /**
    * A page of the threads a user follows in live conversations they belong to: those with unread
-   * replies first, then by last activity, newest first; and over all of them, how many have
+   * replies first, then by last reply (or, with none yet, when followed), newest first; and over all of them, how many have
    * unread replies and how many unread replies mention the user. Whether a thread has unread
    * replies is its last reply's seq against the reader's pointer (a reply of one's own moves the
    * pointer to it; deleting the last reply moves the last reply back), so ordering a thousand
@@ -133,12 +132,11 @@ export class ThreadsRepository {
       sql`WITH x AS MATERIALIZED (
             SELECT f.root_id, f.conversation_id, f.following, f.last_read_seq, f.user_id,
                    COALESCE(t.last_reply_seq, 0) > f.last_read_seq AS has_unread,
-                   COALESCE(t.last_reply_at, r.created_at) AS activity_at,
+                   COALESCE(t.last_reply_at, f.updated_at) AS activity_at,
                    CASE WHEN COALESCE(t.last_reply_seq, 0) > f.last_read_seq THEN ${MENTION_COUNT} ELSE 0 END AS mentions
               FROM thread_followers f
               JOIN members mb ON mb.conversation_id = f.conversation_id AND mb.user_id = f.user_id
               JOIN conversations c ON c.id = f.conversation_id AND c.deleted_at IS NULL
-              JOIN messages r ON r.id = f.root_id
               LEFT JOIN threads t ON t.root_id = f.root_id
              WHERE f.user_id = ${userId}::uuid AND f.following),
           totals AS (
