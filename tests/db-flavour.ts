@@ -26,6 +26,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/oidc.test.ts',
   'tests/unit/push-config.test.ts',
   'tests/unit/queue-worker.test.ts',
+  'tests/unit/search-query.test.ts',
   'tests/unit/sessions-config.test.ts',
   'tests/unit/store-queue-lanes.test.ts',
   'tests/unit/webhook-guard.test.ts',

@@ -218,8 +218,11 @@ export interface SendMessageInput {
   alsoInConversation?: boolean;
 }
 export interface SearchMessagesQuery extends PageQuery {
+  /** Words, "quoted phrases" and filters: from:, in:, before:, after:, on:, has:, is: (docs/protocol.md#search). */
   q: string;
   conversationId?: string;
+  /** IANA time zone of the before:/after:/on: days (default UTC). */
+  tz?: string;
 }
 export interface SearchPage {
   /** Newest first. */
