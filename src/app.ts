@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { apiV1 } from './api/v1/index.js';
 import { frameworkErrors, installErrorHandlers } from './api/errors.js';
+import { incomingHooksRoutes } from './api/incoming-hooks.js';
 import { installMetricsRoute } from './api/metrics.js';
 import { LazySchemas } from './api/lazy-schemas.js';
 import { schemaErrorFormatter, validatorCompiler } from './api/validation.js';
@@ -256,6 +257,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     },
     { prefix: '/api/v1' },
   );
+  // Incoming webhooks (Slack's format), outside /api/v1 like Slack's and Mattermost's URLs.
+  await app.register(incomingHooksRoutes(services.incomingWebhooks, rateLimits));
   if (deps.web) await app.register(webClient(deps.web, deps.logger));
 
   gateway.attach(app as unknown as FastifyInstance);

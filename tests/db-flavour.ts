@@ -28,6 +28,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/queue-worker.test.ts',
   'tests/unit/search-query.test.ts',
   'tests/unit/sessions-config.test.ts',
+  'tests/unit/slack-payload.test.ts',
   'tests/unit/store-queue-lanes.test.ts',
   'tests/unit/webhook-guard.test.ts',
   'tests/unit/db-flavour.test.ts',

@@ -133,6 +133,8 @@ export interface RateLimitsConfig {
   pushSubscriptionsPerUser: Rate | null;
   /** Files uploaded, per user. */
   uploadsPerUser: Rate | null;
+  /** Posts to one incoming webhook's URL. */
+  incomingWebhookPosts: Rate | null;
 }
 
 /** How many of a thing one account (or group) may hold at once; past it, 409 (not lifted by RATE_LIMIT=off). */
@@ -145,6 +147,8 @@ export interface CapsConfig {
   webhooksPerGroup: number;
   /** MAX_PUSH_SUBSCRIPTIONS_PER_USER: Web Push subscriptions of one account (409 `conflict`). */
   pushSubscriptionsPerUser: number;
+  /** MAX_INCOMING_WEBHOOKS_PER_GROUP: incoming webhooks of one group (409 `conflict`). */
+  incomingWebhooksPerGroup: number;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -171,6 +175,7 @@ export const DEFAULT_RATE_LIMITS = {
   RATE_LIMIT_WEBHOOKS_PER_USER: '10/h',
   RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER: '30/h',
   RATE_LIMIT_UPLOADS_PER_USER: '60/min,burst=30',
+  RATE_LIMIT_INCOMING_WEBHOOK_POSTS: '60/min,burst=30',
 } as const;
 
 /** The caps' defaults (MAX_*): far above what one person or group needs. */
@@ -179,6 +184,7 @@ export const DEFAULT_CAPS = {
   MAX_BOTS_PER_OWNER: 25,
   MAX_WEBHOOKS_PER_GROUP: 10,
   MAX_PUSH_SUBSCRIPTIONS_PER_USER: 20,
+  MAX_INCOMING_WEBHOOKS_PER_GROUP: 10,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -509,12 +515,14 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       webhooksPerUser: rate(env, 'RATE_LIMIT_WEBHOOKS_PER_USER'),
       pushSubscriptionsPerUser: rate(env, 'RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER'),
       uploadsPerUser: rate(env, 'RATE_LIMIT_UPLOADS_PER_USER'),
+      incomingWebhookPosts: rate(env, 'RATE_LIMIT_INCOMING_WEBHOOK_POSTS'),
     },
     caps: {
       groupsPerOwner: cap(env, 'MAX_GROUPS_PER_OWNER'),
       botsPerOwner: cap(env, 'MAX_BOTS_PER_OWNER'),
       webhooksPerGroup: cap(env, 'MAX_WEBHOOKS_PER_GROUP'),
       pushSubscriptionsPerUser: cap(env, 'MAX_PUSH_SUBSCRIPTIONS_PER_USER'),
+      incomingWebhooksPerGroup: cap(env, 'MAX_INCOMING_WEBHOOKS_PER_GROUP'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),

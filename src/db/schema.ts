@@ -611,6 +611,35 @@ export const webhooks = pgTable(
 );
 
 /**
+ * Incoming webhooks (migration 0019): a secret URL that posts into a group as the hook's own
+ * integration user (a bot account nobody signs in as, member of the group while the hook lives).
+ * Only the key's SHA-256 is kept: the URL is shown once, when the hook is made.
+ */
+export const incomingWebhooks = pgTable(
+  'incoming_webhooks',
+  {
+    id: uuid('id').primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    /** The integration user its messages come from. */
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdTstz('created_at'),
+    lastUsedAt: tstz('last_used_at'),
+    revokedAt: tstz('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('incoming_webhooks_key_hash_key').on(t.keyHash),
+    index('incoming_webhooks_conversation_idx').on(t.conversationId).where(sql`${t.revokedAt} IS NULL`),
+  ],
+);
+
+/**
  * Webhook deliveries waiting or being retried: a durable queue any node may take from, so a
  * restart loses none. A node claims a row by setting `lockedUntil`; success deletes it.
  */
