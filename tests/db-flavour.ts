@@ -17,6 +17,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/config.test.ts',
   'tests/unit/cluster-metrics.test.ts',
   'tests/unit/dir-lock.test.ts',
+  'tests/unit/dnd.test.ts',
   'tests/unit/errors.test.ts',
   'tests/unit/ids.test.ts',
   'tests/unit/link-preview-parse.test.ts',

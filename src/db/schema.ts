@@ -57,6 +57,12 @@ export const users = pgTable(
     notificationPrefs: jsonb('notification_prefs').$type<Record<string, unknown>>().notNull().default({}),
     /** When the last e-mail digest of unread mentions was sent: mentions before it are not sent again. */
     lastDigestAt: tstz('last_digest_at'),
+    /** A status shown next to the name (text and/or emoji), until it expires (null: until cleared). */
+    statusText: text('status_text'),
+    statusEmoji: text('status_emoji'),
+    statusExpiresAt: tstz('status_expires_at'),
+    /** Do not disturb until then (pushes and e-mail held); a daily schedule lives in notification_prefs.dndSchedule. */
+    dndUntil: tstz('dnd_until'),
   },
   (t) => [
     uniqueIndex('users_email_lower_key').using('btree', sql`lower(${t.email})`).where(sql`${t.email} IS NOT NULL`),
