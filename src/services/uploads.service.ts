@@ -303,7 +303,7 @@ export class UploadsService {
   /** Removes uploads never attached after a day (and their files, once no upload uses them). */
   async sweep(now = Date.now()): Promise<number> {
     const hashes = await this.repos.uploads.deleteUnattached(new Date(now - UNATTACHED_TTL_MS));
-    await removeUnusedBlobs(this.db, this.blobs, hashes);
+    await removeUnusedBlobs(this.db, this.blobs, hashes, this.logger);
     if (hashes.length) this.logger.info({ files: hashes.length }, 'swept unattached uploads');
     return hashes.length;
   }

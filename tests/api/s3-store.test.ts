@@ -52,6 +52,8 @@ describe.runIf(dbKind === 'pglite')('UPLOAD_STORE=s3 against s3rver', () => {
       { retention: { intervalMs: null } },
     );
     bucket = await openBlobStore({ dir: t.config.uploadDir, s3: s3.config(prefix) }, logger);
+    // The first account is the site admin (who may not erase itself): not one of the tests' own.
+    await register(t.app);
     png = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#cc6633' } }).png().toBuffer();
   });
   afterAll(async () => {
@@ -252,6 +254,23 @@ describe.runIf(dbKind === 'pglite')('UPLOAD_STORE=s3 against s3rver', () => {
     const without = await admin(['move-files', '--to', 's3'], { s3: () => null });
     expect(without.code).toBe(1);
     expect(without.stderr).toMatch(/UPLOAD_STORE=s3:\/\//);
+  });
+
+  it('an erasure while the bucket is down completes (204); gc-files removes the file it left once the bucket is back', async () => {
+    const a = await register(t.app, undefined, PASSWORD);
+    const data = Buffer.from(`erased while down ${randomUUID()}`);
+    const up = await uploaded(a, data);
+    await send(await group(a), a, 'a file', { attachmentIds: [up.id] });
+    await s3.kill();
+    try {
+      expect((await call('DELETE', '/users/me', a, { password: PASSWORD })).statusCode).toBe(204);
+    } finally {
+      await s3.restart();
+    }
+    expect(await bucket.exists(sha(data))).toBe(true);
+    const gc = await admin(['gc-files'], {});
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(await bucket.exists(sha(data))).toBe(false);
   });
 
   it('a bucket that is down or hangs: uploads and downloads answer 503 unavailable in bounded time, the server stays up, and it recovers', async () => {
