@@ -98,14 +98,13 @@ export class S3BlobStore implements BlobStore {
 
   /** Logs whether the bucket answers (at start): a server whose bucket is down still starts. */
   async check(): Promise<void> {
+    const where = { bucket: this.config.bucket, prefix: this.config.prefix, endpoint: this.config.endpoint };
     try {
-      await this.call('HeadBucket', null, (abortSignal) => this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }), { abortSignal }));
-      this.logger.info({ bucket: this.config.bucket, prefix: this.config.prefix, endpoint: this.config.endpoint }, 'upload store: S3 bucket reachable');
-    } catch {
-      this.logger.error(
-        { bucket: this.config.bucket, endpoint: this.config.endpoint },
-        'upload store: the S3 bucket cannot be reached (see the warning above); uploads and downloads answer 503 until it can',
-      );
+      await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }), { abortSignal: AbortSignal.timeout(this.config.timeoutMs) });
+      this.logger.info(where, 'upload store: S3 bucket reachable');
+    } catch (err) {
+      const reason = statusOf(err) === 404 ? 'the bucket does not exist' : statusOf(err) === 403 ? 'access denied: check the key and its permissions' : 'no answer';
+      this.logger.error({ ...where, err, reason }, `upload store: the S3 bucket cannot be reached (${reason}); uploads and downloads answer 503 until it can`);
     }
   }
 

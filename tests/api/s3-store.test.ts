@@ -2,31 +2,32 @@
  * UPLOAD_STORE=s3://…: every path that stores, serves or removes a file, against a real
  * S3-compatible server (s3rver, its own process on a loopback port) reached through a TCP proxy
  * that can make it hang. Uploads, thumbnails, avatars, signed downloads and link preview images
- * are served from the bucket; the unattached-upload sweep, retention, erasure and gc-files remove
+ * (fetched by the server) are stored in and served from the bucket; the unattached-upload sweep, retention, erasure and gc-files remove
  * objects; quotas refuse and leave nothing behind; move-files copies a running server's files
  * both ways; a bucket that is down or hangs gives 503 `unavailable` in bounded time and recovers.
  * The results cannot depend on the database: PGlite only.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type ParleyApp } from '../../src/app.js';
 import { runAdmin, type AdminDeps, type AdminIo } from '../../src/cli/admin.js';
 import { parseConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
-import { repositories } from '../../src/db/repositories/index.js';
-import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE } from '../../src/services/link-preview-view.js';
-import { UrlSigner } from '../../src/services/url-signer.js';
+import { linkPreviewJobs } from '../../src/db/schema.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
 import { openBlobStore } from '../../src/storage/open-blob-store.js';
 import { apiCaller, auth, dbKind, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { multipart } from '../helpers/authz.js';
 import { TestS3 } from '../helpers/s3.js';
+import { waitUntil } from '../helpers/webhook-receiver.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const logger = createLogger({ level: 'silent', logDir: null });
@@ -48,8 +49,9 @@ describe.runIf(dbKind === 'pglite')('UPLOAD_STORE=s3 against s3rver', () => {
     s3 = await TestS3.start();
     proxy = await startTcpProxy('127.0.0.1', s3.port);
     t = await startTestApp(
-      { ...s3.env(prefix, `http://127.0.0.1:${proxy.port}`), S3_TIMEOUT_MS: String(TIMEOUT_MS), UPLOAD_QUOTA_PER_USER: '300KiB' },
-      { retention: { intervalMs: null } },
+      // WEBHOOK_ALLOW_PRIVATE: link previews of the test's own page on loopback.
+      { ...s3.env(prefix, `http://127.0.0.1:${proxy.port}`), S3_TIMEOUT_MS: String(TIMEOUT_MS), UPLOAD_QUOTA_PER_USER: '300KiB', WEBHOOK_ALLOW_PRIVATE: 'on' },
+      { retention: { intervalMs: null }, linkPreviews: { pollIntervalMs: 50 } },
     );
     bucket = await openBlobStore({ dir: t.config.uploadDir, s3: s3.config(prefix) }, logger);
     // The first account is the site admin (who may not erase itself): not one of the tests' own.
@@ -129,16 +131,35 @@ describe.runIf(dbKind === 'pglite')('UPLOAD_STORE=s3 against s3rver', () => {
     expect(avatar.rawPayload.length).toBeGreaterThan(0);
   });
 
-  it('serves a link preview image from the bucket to its signed URL only', async () => {
-    const key = sha(randomBytes(16));
-    const image = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#00ff00' } }).webp().toBuffer();
-    await bucket.putBuffer(`${key}.preview.webp`, image);
-    const secret = await repositories(t.database.db).uploads.setting('upload_url_secret', () => 'unused');
-    const signed = new UrlSigner(Buffer.from(secret, 'hex')).scoped(PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE).url(key, 'file');
-    const res = await t.app.inject({ method: 'GET', url: signed });
-    expect(res.statusCode).toBe(200);
-    expect(res.rawPayload.equals(image)).toBe(true);
-    expect((await t.app.inject({ method: 'GET', url: `${PREVIEW_IMAGE_PATH}/${key}` })).statusCode).toBe(404);
+  it('link previews: the fetched image is stored in the bucket and served from it to its signed URL only', async () => {
+    const image = await sharp({ create: { width: 80, height: 40, channels: 3, background: '#00ff00' } }).png().toBuffer();
+    const site = http.createServer((req, res) => {
+      if (req.url === '/img.png') {
+        res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(image.length) });
+        res.end(image);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><html><head><meta property="og:title" content="On S3"><meta property="og:image" content="/img.png"></head><body></body></html>');
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    try {
+      const a = await register(t.app);
+      const g = await group(a);
+      const sent = await send(g, a, `look http://127.0.0.1:${(site.address() as AddressInfo).port}/page`);
+      await t.app.services.linkPreviews.flush();
+      await waitUntil(async () => (await t.database.db.select().from(linkPreviewJobs).where(eq(linkPreviewJobs.messageId, sent.id))).length === 0, 10_000, 'the preview job');
+      const preview = ((await call('GET', `/messages/${sent.id}`, a)).json().previews as { title: string; image: { url: string } | null }[])[0]!;
+      expect(preview.title).toBe('On S3');
+      const key = /images\/([a-f0-9]{64})\?/.exec(preview.image!.url)![1]!;
+      expect(await bucket.exists(`${key}.preview.webp`)).toBe(true);
+      const res = await t.app.inject({ method: 'GET', url: preview.image!.url });
+      expect(res.statusCode).toBe(200);
+      expect((await sharp(res.rawPayload).metadata()).format).toBe('webp');
+      expect((await t.app.inject({ method: 'GET', url: preview.image!.url.split('?')[0]! })).statusCode).toBe(404);
+    } finally {
+      await new Promise((resolve) => site.close(resolve));
+    }
   });
 
   it('a quota refusal leaves no object behind (the copy made before the transaction is removed)', async () => {
