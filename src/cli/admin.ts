@@ -88,8 +88,8 @@ interface Command {
 }
 
 /** Runs `run` with the store UPLOAD_STORE names (the bucket's connections closed after). */
-async function withStore(ctx: FilesContext, logger: Logger, run: (blobs: BlobStore) => Promise<void>): Promise<void> {
-  const blobs = await openBlobStore({ dir: ctx.uploadDir, s3: ctx.s3 }, logger);
+async function withStore(ctx: FilesContext, run: (blobs: BlobStore) => Promise<void>): Promise<void> {
+  const blobs = await openBlobStore({ dir: ctx.uploadDir, s3: ctx.s3 }, ctx.logger);
   try {
     await run(blobs);
   } finally {
@@ -139,7 +139,7 @@ const COMMANDS: Record<string, Command> = {
     spec: { positionals: [], flags: ['dry-run'] },
     prepare: (args) => {
       const input = { dryRun: args.flags.has('dry-run') };
-      return (ctx) => withStore(ctx, ctx.logger, (blobs) => gcFiles(ctx, blobs, input));
+      return (ctx) => withStore(ctx, (blobs) => gcFiles(ctx, blobs, input));
     },
   },
   'move-files': {
@@ -150,7 +150,7 @@ const COMMANDS: Record<string, Command> = {
       return async (ctx) => {
         if (!ctx.s3) throw new CliError('move-files needs the bucket whichever way it copies: set UPLOAD_STORE=s3://bucket[/prefix] and the S3_* settings (docs/admin.md)');
         const local = new LocalBlobStore(ctx.uploadDir);
-        await withStore(ctx, ctx.logger, (bucket) => moveFiles(ctx, to === 's3' ? { from: local, to: bucket } : { from: bucket, to: local }));
+        await withStore(ctx, (bucket) => moveFiles(ctx, to === 's3' ? { from: local, to: bucket } : { from: bucket, to: local }));
       };
     },
   },
