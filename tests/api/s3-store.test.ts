@@ -162,6 +162,17 @@ describe.runIf(dbKind === 'pglite')('UPLOAD_STORE=s3 against s3rver', () => {
     }
   });
 
+  it('the same bytes uploaded by two people at once: both stored, one object, each served', async () => {
+    const [a, b] = [await register(t.app), await register(t.app)];
+    const data = randomBytes(100 * 1024);
+    const [ra, rb] = await Promise.all([upload(t.app, a, data), upload(t.app, b, data)]);
+    expect([ra.statusCode, rb.statusCode]).toEqual([201, 201]);
+    const keys: string[] = [];
+    for await (const key of bucket.keys()) if (key.startsWith(sha(data))) keys.push(key);
+    expect(keys).toEqual([sha(data)]);
+    for (const r of [ra, rb]) expect((await t.app.inject({ method: 'GET', url: (r.json() as { url: string }).url })).rawPayload.equals(data)).toBe(true);
+  });
+
   it('a quota refusal leaves no object behind (the copy made before the transaction is removed)', async () => {
     const a = await register(t.app);
     await uploaded(a, randomBytes(200 * 1024));
