@@ -63,6 +63,8 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/process/backup-restore.test.ts',
   'tests/process/compiled-build.test.ts',
   'tests/process/datadir-kill.test.ts',
+  'tests/process/s3-compiled.test.ts',
+  'tests/api/s3-store.test.ts',
   'tests/unit/pglite-analyze.test.ts',
 ];
 
