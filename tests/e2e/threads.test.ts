@@ -47,7 +47,7 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
     await rootAtAlice.getByTestId('action-thread').click();
     await panel(alice.page).waitFor();
     expect(await panel(alice.page).getAttribute('data-root-id')).toBe(rootId);
-    await expect.poll(() => alice.page.evaluate(() => document.activeElement?.closest('[data-testid="thread-panel"]') !== null)).toBe(true);
+    await expect.poll(() => panel(alice.page).getByTestId('composer-input').evaluate((el) => el.matches(':focus'))).toBe(true);
     await panel(alice.page).getByTestId('thread-root').getByText('Shall we ship on Friday?').waitFor();
     const input = panel(alice.page).getByTestId('composer-input');
     const aliceReply = `Friday works, @${bobAcc.user.username} agreed`;
@@ -102,6 +102,10 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
     await expect.poll(() => aliceSummary.getByTestId('thread-reply-count').textContent()).toBe('2 replies');
     await expect.poll(() => aliceSummary.getByTestId('thread-participant').evaluateAll((els) => els.map((e) => e.getAttribute('data-user-id')))).toEqual([bobAcc.user.id, aliceAcc.user.id]);
     await screenshot(alice.page, 'thread-panel');
+    // Alice closes her panel: focus goes back to the message whose thread it was.
+    await panel(alice.page).getByTestId('thread-close').click();
+    await panel(alice.page).waitFor({ state: 'detached' });
+    await expect.poll(() => rootAtAlice.evaluate((el) => el.matches(':focus-within'))).toBe(true);
 
     // Bob unfollows: the thread leaves his Threads view.
     const follow = panel(bob.page).getByTestId('thread-follow');
@@ -129,6 +133,16 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
     expect(await timeline(bob.page).getByText(aliceReply).count()).toBe(0);
     expect(await entry.getAttribute('data-unread')).toBe('0');
     expect(await panel(bob.page).getByTestId('thread-follow').getAttribute('data-following')).toBe('false');
+
+    // Search finds Alice's reply "in thread"; picking it opens the thread's panel.
+    await alice.page.getByTestId('open-search').click();
+    await alice.page.getByTestId('search-input').fill('agreed');
+    const result = alice.page.locator('[data-testid="search-result"]').filter({ hasText: 'Friday works' });
+    await result.getByTestId('search-in-thread').waitFor();
+    await result.click();
+    await panel(alice.page).waitFor();
+    expect(new URL(alice.page.url()).pathname).toBe(`/c/${groupId}/t/${rootId}`);
+    await inPanel(alice.page, aliceReply).waitFor();
   });
 
   it('on a phone the thread takes the screen, with Back to the conversation', { timeout: 60_000 }, async () => {

@@ -141,7 +141,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
 
   const closeThread = useCallback(() => navigate(id), [id]);
 
-  // The panel closed: focus goes back where it came from (the root's action, its summary), else to the root.
+  // The panel closed: focus goes back where it came from (the root's summary), else to the root.
   const lastThread = useRef(threadId);
   useEffect(() => {
     const closedRoot = lastThread.current;
@@ -149,8 +149,10 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
     if (threadId !== null || closedRoot === null) return;
     const opener = threadOpener.current;
     threadOpener.current = null;
-    if (opener?.isConnected) opener.focus();
-    else (document.getElementById(`msg-${closedRoot}`) ?? document.querySelector<HTMLElement>('[data-testid="composer-input"]'))?.focus();
+    opener?.focus();
+    // A hover toolbar's button is hidden by now (it cannot take focus): its message can.
+    if (opener && document.activeElement === opener) return;
+    (document.getElementById(`msg-${closedRoot}`) ?? document.querySelector<HTMLElement>('[data-testid="composer-input"]'))?.focus();
   }, [threadId]);
 
   // Members or pins take the panel's place: the thread closes.

@@ -196,7 +196,6 @@ export function ThreadPanel(props: ThreadPanelProps) {
         <button
           type="button"
           className={`btn btn-small${following ? ' active' : ''}`}
-          aria-pressed={following}
           data-testid="thread-follow"
           data-following={following ? 'true' : 'false'}
           disabled={!thread}

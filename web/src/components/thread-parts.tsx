@@ -1,10 +1,35 @@
 /** The small pieces threads add to messages: a root's "3 replies" bar, and a reply's "replied to a thread" link. */
+import { useSyncExternalStore } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
 import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { Message, ThreadSummary, User } from '../../../src/client/index.js';
 import { formatFull, formatRelative } from '../format.js';
 import { Avatar } from './avatar.js';
 import './threads.css';
+
+/** One clock for every "Last reply 5 minutes ago" on the page, ticking each minute while shown. */
+const minuteListeners = new Set<() => void>();
+let minuteTimer: ReturnType<typeof setInterval> | null = null;
+let minuteNow = Date.now();
+function subscribeMinute(listener: () => void): () => void {
+  minuteListeners.add(listener);
+  minuteTimer ??= setInterval(() => {
+    minuteNow = Date.now();
+    for (const l of minuteListeners) l();
+  }, 60_000);
+  return () => {
+    minuteListeners.delete(listener);
+    if (minuteListeners.size === 0 && minuteTimer) {
+      clearInterval(minuteTimer);
+      minuteTimer = null;
+    }
+  };
+}
+
+/** Re-renders the caller each minute, so relative times ("5 minutes ago") stay true. */
+export function useMinute(): number {
+  return useSyncExternalStore(subscribeMinute, () => minuteNow);
+}
 
 /** "1 reply", "12 replies". */
 export function repliesText(n: number): string {
@@ -34,6 +59,7 @@ export function Participants({ ids, users }: { ids: readonly string[]; users: Re
 
 /** Under a root with replies: who replied, how many, and when last; opens the thread. */
 export function ThreadSummaryBar({ summary, users, onOpen }: { summary: ThreadSummary; users: Record<string, User>; onOpen: () => void }) {
+  useMinute();
   const count = repliesText(summary.replyCount);
   const last = summary.lastReplyAt;
   return (

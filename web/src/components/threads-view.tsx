@@ -12,7 +12,7 @@ import type { KnownThread } from '../store/types.js';
 import { errorText, toast } from '../toasts.js';
 import { ThreadIcon } from './icons.js';
 import { conversationTitle } from './inbox.js';
-import { Participants, plainExcerpt, repliesText } from './thread-parts.js';
+import { Participants, plainExcerpt, repliesText, useMinute } from './thread-parts.js';
 import './threads.css';
 
 /** Unread badges: the count, and "@" when some of it mentions the reader (as in the inbox). */
@@ -62,6 +62,7 @@ export function ThreadsEntry({ active }: { active: boolean }) {
 
 const ThreadItem = memo(function ThreadItem({ t, title, users }: { t: KnownThread; title: string; users: Record<string, User> }) {
   const store = useStore();
+  useMinute();
   const author = users[t.root.senderId]?.displayName;
   const unread = t.unreadCount > 0;
   return (

@@ -574,7 +574,7 @@ export class ChatStore {
     } catch (err) {
       if (err instanceof ApiError && err.code === 'cancelled') return;
       if (!this.state.pending[p.conversationId]?.some((x) => x.clientMsgId === p.clientMsgId)) return;
-      this.replacePending({ ...cur, status: 'failed', error: describeSendError(err) });
+      this.replacePending({ ...cur, status: 'failed', error: describeSendError(err, cur.threadId !== null) });
     }
   }
 
@@ -772,8 +772,10 @@ export class ChatStore {
   }
 }
 
-function describeSendError(err: unknown): string {
+function describeSendError(err: unknown, inThread = false): string {
   if (err instanceof ApiError) {
+    // A reply to a thread whose first message was deleted meanwhile.
+    if (inThread && err.code === 'conflict') return 'This thread takes no new replies: its first message was deleted.';
     if (err.code === 'muted') return 'You are muted in this group.';
     if (err.code === 'payload_too_large') return 'The file is too large.';
     if (err.code === 'forbidden' || err.code === 'not_found') return 'You can no longer write here.';
