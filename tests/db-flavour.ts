@@ -17,6 +17,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/config.test.ts',
   'tests/unit/cluster-metrics.test.ts',
   'tests/unit/dir-lock.test.ts',
+  'tests/unit/dnd.test.ts',
   'tests/unit/errors.test.ts',
   'tests/unit/ids.test.ts',
   'tests/unit/link-preview-parse.test.ts',
@@ -26,7 +27,9 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/oidc.test.ts',
   'tests/unit/push-config.test.ts',
   'tests/unit/queue-worker.test.ts',
+  'tests/unit/search-query.test.ts',
   'tests/unit/sessions-config.test.ts',
+  'tests/unit/slack-payload.test.ts',
   'tests/unit/store-queue-lanes.test.ts',
   'tests/unit/webhook-guard.test.ts',
   'tests/unit/db-flavour.test.ts',
@@ -61,6 +64,8 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/process/backup-restore.test.ts',
   'tests/process/compiled-build.test.ts',
   'tests/process/datadir-kill.test.ts',
+  'tests/process/s3-compiled.test.ts',
+  'tests/api/s3-store.test.ts',
   'tests/unit/pglite-analyze.test.ts',
 ];
 

@@ -2,6 +2,7 @@
 import type { TokenScope } from '../protocol/token-scopes.js';
 import type { Conversation, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
+import type { IncomingWebhook } from '../protocol/rest-integrations.js';
 import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
 
 /** The `fetch` this client calls: the global one, or any compatible function (tests, proxies). */
@@ -218,8 +219,11 @@ export interface SendMessageInput {
   alsoInConversation?: boolean;
 }
 export interface SearchMessagesQuery extends PageQuery {
+  /** Words, "quoted phrases" and filters: from:, in:, before:, after:, on:, has:, is: (docs/protocol.md#search). */
   q: string;
   conversationId?: string;
+  /** IANA time zone of the before:/after:/on: days (default UTC). */
+  tz?: string;
 }
 export interface SearchPage {
   /** Newest first. */
@@ -400,6 +404,19 @@ export class ParleyApi {
   }
 
   /** The owner only. */
+  /** A new incoming webhook of a group (admins): its `url` is in this answer only. */
+  createIncomingWebhook(groupId: string, name: string): Promise<IncomingWebhook & { url: string }> {
+    return this.request('POST', `/groups/${seg(groupId)}/incoming-webhooks`, { body: { name } });
+  }
+
+  async listIncomingWebhooks(groupId: string): Promise<IncomingWebhook[]> {
+    return (await this.request<{ webhooks: IncomingWebhook[] }>('GET', `/groups/${seg(groupId)}/incoming-webhooks`)).webhooks;
+  }
+
+  async revokeIncomingWebhook(groupId: string, hookId: string): Promise<void> {
+    await this.request<void>('DELETE', `/groups/${seg(groupId)}/incoming-webhooks/${seg(hookId)}`);
+  }
+
   async deleteGroup(groupId: string): Promise<void> {
     await this.request<void>('DELETE', `/groups/${seg(groupId)}`);
   }

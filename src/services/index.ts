@@ -16,6 +16,7 @@ import { ExportGate } from './export-gate.js';
 import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
 import { ThreadsService } from './threads.service.js';
+import { IncomingWebhooksService } from './incoming-webhooks.service.js';
 import { ModerationService } from './moderation.service.js';
 import { PinsService } from './pins.service.js';
 import { PresenceService } from './presence.service.js';
@@ -57,6 +58,8 @@ export interface Services {
   addBlocks: AddBlocksService;
   exports: ExportService;
   messages: MessagesService;
+  /** Incoming webhooks: a group's secret URLs that post into it (Slack's format). */
+  incomingWebhooks: IncomingWebhooksService;
   /** Threads: replies of a top-level message, following, read pointers. */
   threads: ThreadsService;
   presence: PresenceService;
@@ -137,6 +140,7 @@ export function createServices(deps: ServiceDeps): Services {
     botsPerOwner: DEFAULT_CAPS.MAX_BOTS_PER_OWNER,
     webhooksPerGroup: DEFAULT_CAPS.MAX_WEBHOOKS_PER_GROUP,
     pushSubscriptionsPerUser: DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER,
+    incomingWebhooksPerGroup: DEFAULT_CAPS.MAX_INCOMING_WEBHOOKS_PER_GROUP,
   };
   const users: UserView = {
     isOnline: (id) => deps.presence.isOnline(id),
@@ -181,6 +185,7 @@ export function createServices(deps: ServiceDeps): Services {
     ...deps.linkPreviews,
     userAgent: `Parley-LinkPreview/1 (+${publicUrl || 'a Parley chat server'})`,
   });
+  const messages = new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews);
   return {
     audit,
     admin,
@@ -190,7 +195,8 @@ export function createServices(deps: ServiceDeps): Services {
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),
-    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews),
+    messages,
+    incomingWebhooks: new IncomingWebhooksService(db, repos, publisher, audit, messages, caps.incomingWebhooksPerGroup, publicUrl),
     threads: new ThreadsService(repos, publisher, messageView),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),

@@ -443,6 +443,45 @@ const ROWS: Row[] = [
     // Cells that must fail point at an unknown hook: any answer but theirs fails the cell all the same.
     params: (c) => ({ id: c.fx.id, hookId: c.fx.hookId ?? randomUUID() }),
   },
+  {
+    route: 'POST /api/v1/groups/:id/incoming-webhooks',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 201,
+    fresh: true,
+    probe: true,
+    body: () => ({ name: 'authz hook' }),
+  },
+  { route: 'GET /api/v1/groups/:id/incoming-webhooks', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
+  {
+    route: 'DELETE /api/v1/groups/:id/incoming-webhooks/:hookId',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 204,
+    probe: true,
+    // Each cell its own hook, made by the group's owner (a revoked hook is 404 to the next cell).
+    prepare: async (c) => {
+      const made = await req('POST', `/api/v1/groups/${c.fx.id}/incoming-webhooks`, w.users.owner.token, { name: 'authz hook' });
+      return { made: { hookId: made.statusCode === 201 ? (made.json() as { id: string }).id : randomUUID() } };
+    },
+    params: (c) => ({ id: c.fx.id, hookId: c.made.hookId! }),
+  },
+  // The hook's URL is its only credential: anyone holding it posts (its refusals are Slack's, tests/api/incoming-webhooks.test.ts).
+  {
+    route: 'POST /hooks/:key',
+    access: 'public',
+    ok: 200,
+    prepare: async () => {
+      hookKey ??= (await expectStatus<{ url: string }>(req('POST', `/api/v1/groups/${w.fx.private.id}/incoming-webhooks`, w.users.owner.token, { name: 'authz post' }), 201)).url
+        .split('/')
+        .pop()!;
+      return { made: { key: hookKey } };
+    },
+    params: (c) => ({ key: c.made.key! }),
+    body: () => ({ text: 'authz matrix post' }),
+  },
   { route: 'GET /api/v1/groups/:id/export', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
   // conversations
   { route: 'GET /api/v1/conversations', access: 'user', ok: 200 },
@@ -675,6 +714,9 @@ function checkCell(res: LightMyRequestResponse, exp: number | [number, string], 
     expect(typeof body.error?.message, where).toBe('string');
   }
 }
+
+/** One incoming webhook's key, made by the first cell that posts to it. */
+let hookKey: string | undefined;
 
 const cellCounts = { rest: 0, head: 0, probes: 0 };
 

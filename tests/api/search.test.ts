@@ -201,3 +201,56 @@ describe('GET /search/messages', () => {
     expect(during! > late).toBe(true);
   });
 });
+
+describe('search filters', () => {
+  it('from:, in:, days, has:, is: and quoted phrases narrow the results, alone or with words', async () => {
+    const a = await register(t.app);
+    const b = await register(t.app);
+    const stranger = await register(t.app);
+    const groupName = `设计 组 ${Date.now()}`;
+    const g = (await call('POST', '/groups', a, { name: groupName, memberIds: [b.user.id] })).json().id as string;
+    const other = (await call('POST', '/groups', a, { name: `other ${Date.now()}`, memberIds: [b.user.id] })).json().id as string;
+    const dm = (await call('POST', '/conversations/direct', a, { userId: b.user.id })).json().id as string;
+    const post = async (who: Account, cid: string, body: string, extra: Record<string, unknown> = {}) =>
+      (await call('POST', `/conversations/${cid}/messages`, who, { body, ...extra })).json() as { id: string; createdAt: string };
+    const m1 = await post(a, g, 'release notes for 上线 计划 filterword');
+    const m2 = await post(b, g, 'notes about the release filterword see https://example.com/x');
+    const m3 = await post(b, other, 'filterword in the other group');
+    const m4 = await post(b, dm, 'filterword between us');
+    const upload = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/uploads',
+        headers: { authorization: `Bearer ${a.token}`, 'content-type': 'multipart/form-data; boundary=X' },
+        payload: '--X\r\nContent-Disposition: form-data; name="file"; filename="n.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--X--\r\n',
+      })
+    ).json().id as string;
+    const m5 = await post(a, g, 'filterword with a file', { attachmentIds: [upload] });
+    await call('PUT', `/conversations/${g}/pins/${m1.id}`, a);
+    await call('PUT', `/messages/${m2.id}/reactions/${encodeURIComponent('👍')}`, a);
+    const reply = await post(b, g, 'filterword in a thread', { threadId: m1.id });
+    const ids = async (q: string, who: Account = a, extra = '') => (await search(who, q, extra)).messages.map((m) => m.id).sort();
+
+    expect(await ids(`filterword from:${b.user.username}`)).toEqual([m2.id, m3.id, m4.id, reply.id].sort());
+    expect(await ids(`filterword from:me`)).toEqual([m1.id, m5.id].sort());
+    expect(await ids(`filterword in:"${groupName}"`)).toEqual([m1.id, m2.id, m5.id, reply.id].sort());
+    expect(await ids(`filterword in:@${b.user.username}`)).toEqual([m4.id]);
+    expect(await ids(`filterword has:link`)).toEqual([m2.id]);
+    expect(await ids(`filterword has:file`)).toEqual([m5.id]);
+    expect(await ids(`filterword has:reaction`)).toEqual([m2.id]);
+    expect(await ids(`filterword is:pinned`)).toEqual([m1.id]);
+    expect(await ids(`filterword is:thread`)).toEqual([reply.id]);
+    expect(await ids(`"release notes" filterword`)).toEqual([m1.id]);
+    // Filters alone; a filter that names no one, or a group not the caller's, matches nothing.
+    expect(await ids(`from:me has:file in:"${groupName}"`)).toEqual([m5.id]);
+    expect(await ids(`filterword from:nobody_${Date.now()}`)).toEqual([]);
+    expect(await ids(`filterword in:"${groupName}"`, stranger)).toEqual([]);
+    // Days: today (in UTC) holds them all, tomorrow none; a day is read in the time zone given.
+    const today = m1.createdAt.slice(0, 10);
+    if (reply.createdAt.slice(0, 10) === today) expect(await ids(`filterword on:${today}`)).toHaveLength(6);
+    expect(await ids(`filterword before:${today}`)).toEqual([]);
+    expect(await ids(`filterword after:${today}`)).toEqual([]);
+    expect((await call('GET', `/search/messages?q=${encodeURIComponent('on:2026-01-01')}&tz=Mars/Olympus`, a)).json().error).toMatchObject({ code: 'validation_failed', details: { field: 'tz' } });
+    expect((await call('GET', `/search/messages?q=${encodeURIComponent('has:gif x')}`, a)).statusCode).toBe(400);
+  });
+});

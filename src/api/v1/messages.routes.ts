@@ -20,11 +20,18 @@ export const messagesRoutes =
             'Case and width are ignored (MEET, ｍｅｅｔ). A word of 3 characters or more matches the words it begins: meet finds meet, Meeting and meetings, ' +
             'but not homeowners (never inside a word); a word of 1-2 characters matches whole words only (go: not gopher). ' +
             'Chinese, Japanese and Korean text matches as a substring of 2 characters or more (讨论 finds 技术讨论组), never as a prefix. ' +
-            'Punctuation separates words and is otherwise ignored. q: 2-200 characters, at most 32 words and character pairs. 400 validation_failed otherwise.',
+            'Punctuation separates words and is otherwise ignored. A "quoted phrase" must appear as written. ' +
+            'Filters (key:value, a full-width colon works too; values may be quoted): from:alice (or from:@alice, from:me) the sender; ' +
+            'in:#group-name or in:"group name" a group of yours by name, in:@alice your direct conversation with alice; ' +
+            'before:YYYY-MM-DD, after:YYYY-MM-DD, on:YYYY-MM-DD days in the time zone tz (default UTC; before: is before that day, after: after it); ' +
+            'has:file, has:link, has:reaction; is:pinned, is:thread (a reply in a thread). A query may be filters alone (from:me has:file); ' +
+            'a filter naming no one, or no conversation of yours, matches nothing. ' +
+            'q: 2-200 characters, at most 32 words and character pairs and 10 filters. 400 validation_failed otherwise.',
           querystring: Type.Object(
             {
               q: Type.String({ minLength: 1, maxLength: 200, description: 'Words (each a prefix from 3 characters) and CJK substrings, all of which must match.' }),
               conversationId: Type.Optional(Type.String({ maxLength: 64 })),
+              tz: Type.Optional(Type.String({ maxLength: 64, description: 'IANA time zone of the before:/after:/on: days, e.g. Asia/Shanghai (default UTC)' })),
               cursor: Type.Optional(Type.String({ maxLength: 512 })),
               limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
             },

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { conversations, members } from '../schema.js';
-import { likePrefix, queryRows } from '../sql.js';
+import { likePrefix, pgArray, queryRows } from '../sql.js';
 import type { MemberRow } from './members.repository.js';
 
 export type ConversationRow = typeof conversations.$inferSelect;
@@ -184,6 +184,22 @@ export class ConversationsRepository {
       out.set(r.cid, { conversationId: r.cid, lastMessageId: r.last_id, unreadCount: r.unread, mentionCount: r.mentions });
     }
     return out;
+  }
+
+  /**
+   * The user's live conversations a search's `in:` names: groups by name (any case) and direct
+   * conversations by their key.
+   */
+  async idsForSearch(userId: string, groupNames: readonly string[], directKeys: readonly string[]): Promise<string[]> {
+    if (groupNames.length === 0 && directKeys.length === 0) return [];
+    const rows = await queryRows<{ id: string }>(
+      this.db,
+      sql`SELECT c.id FROM members m JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL
+           WHERE m.user_id = ${userId}::uuid
+             AND ((c.kind = 'group' AND lower(c.name) = ANY(${pgArray(groupNames.map((n) => n.toLowerCase()))}::text[]))
+               OR c.direct_key = ANY(${pgArray(directKeys)}::text[]))`,
+    );
+    return rows.map((r) => r.id);
   }
 
   /** The newest live message of each conversation (for viewers who are not members). */

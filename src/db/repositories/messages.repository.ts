@@ -327,7 +327,7 @@ export class MessagesRepository {
    */
   async search(
     userId: string,
-    query: { all: string[]; anyOf: string[][]; phrases: string[]; longPrefixes: string[]; conversationId?: string },
+    query: SearchQuery,
     after: { at: Date; id: string } | null,
     limit: number,
   ): Promise<MessageRow[]> {
@@ -344,6 +344,15 @@ export class MessagesRepository {
             ...query.anyOf.map((group) => sql`${messages.searchTerms} && ${textArray(group)}`),
             isNull(messages.deletedAt),
             query.conversationId ? eq(messages.conversationId, query.conversationId) : undefined,
+            query.conversationIds ? inArray(messages.conversationId, query.conversationIds) : undefined,
+            query.senderIds ? inArray(messages.senderId, query.senderIds) : undefined,
+            query.from ? sql`${messages.createdAt} >= ${query.from.toISOString()}::timestamptz` : undefined,
+            query.until ? sql`${messages.createdAt} < ${query.until.toISOString()}::timestamptz` : undefined,
+            query.hasFile ? sql`EXISTS (SELECT 1 FROM message_attachments a WHERE a.message_id = ${messages.id})` : undefined,
+            query.hasLink ? sql`${messages.body} ~* ${LINK_PATTERN}` : undefined,
+            query.hasReaction ? sql`EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = ${messages.id})` : undefined,
+            query.isPinned ? sql`EXISTS (SELECT 1 FROM pins p WHERE p.message_id = ${messages.id})` : undefined,
+            query.isThread ? sql`${messages.threadId} IS NOT NULL` : undefined,
             ...query.phrases.map((p) => sql`strpos(lower(${messages.body}), ${p}) > 0`),
             ...query.longPrefixes.map((p) => sql`EXISTS (SELECT 1 FROM unnest(${messages.searchTerms}) AS t WHERE starts_with(t, ${p}))`),
             after
@@ -367,6 +376,30 @@ export class MessagesRepository {
     return row ?? null;
   }
 }
+
+/** What a search looks for: terms (the index), and the filters of the search box. */
+export interface SearchQuery {
+  all: string[];
+  anyOf: string[][];
+  phrases: string[];
+  longPrefixes: string[];
+  conversationId?: string;
+  /** `in:`: only these conversations (the caller's, resolved from names). */
+  conversationIds?: string[];
+  /** `from:`: only these senders. */
+  senderIds?: string[];
+  /** Date filters: createdAt from (inclusive) and until (exclusive). */
+  from?: Date | null;
+  until?: Date | null;
+  hasFile?: boolean;
+  hasLink?: boolean;
+  hasReaction?: boolean;
+  isPinned?: boolean;
+  isThread?: boolean;
+}
+
+/** A link in a body, as the web client makes them: a scheme, or www. (Markdown autolinks). */
+const LINK_PATTERN = '(https?://|mailto:|(^|[^[:alnum:]_.])www\\.[[:alnum:]])';
 
 /** ARRAY[$1, $2, …]::text[]: one parameter per term, as the search has always passed them. */
 function textArray(terms: readonly string[]): SQL {

@@ -1,0 +1,28 @@
+/** REST bodies of integrations: incoming webhooks (a group's secret URLs that post into it). */
+import { Type, type Static } from 'typebox';
+import { Id, Nullable, Timestamp } from './entities.js';
+
+const strict = { additionalProperties: false } as const;
+
+export const CreateIncomingWebhookBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64, description: "The integration's name: its messages show it as the sender" }) },
+  strict,
+);
+
+export const IncomingWebhook = Type.Object({
+  id: Id,
+  conversationId: Id,
+  name: Type.String(),
+  /** The integration user its messages come from (a bot account nobody signs in as). */
+  userId: Id,
+  createdBy: Nullable(Id),
+  createdAt: Timestamp,
+  lastUsedAt: Nullable(Timestamp),
+});
+export type IncomingWebhook = Static<typeof IncomingWebhook>;
+
+export const CreatedIncomingWebhook = Type.Object({
+  ...IncomingWebhook.properties,
+  url: Type.String({ description: 'POST Slack-format JSON here. Shown once: keep it secret (it is the only credential).' }),
+});
+export const IncomingWebhookList = Type.Object({ webhooks: Type.Array(IncomingWebhook) });
