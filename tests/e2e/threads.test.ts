@@ -64,6 +64,10 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
     await expect.poll(() => entry.getAttribute('data-unread')).toBe('1');
     await expect.poll(() => entry.getAttribute('data-mentions')).toBe('1');
     await entry.getByTestId('mention-badge').waitFor();
+    // Bob's other device shows the same badge (it learns of the thread from the reply's event too).
+    const bob2 = await e2e.newPage('bob-2', { account: bobAcc });
+    const entry2 = bob2.page.getByTestId('threads-entry');
+    await expect.poll(() => entry2.getAttribute('data-unread')).toBe('1');
     expect(await timeline(bob.page).getByText(aliceReply).count()).toBe(0);
     expect(await timeline(alice.page).getByText(aliceReply).count()).toBe(0);
     await screenshot(bob.page, 'thread-summary');
@@ -85,6 +89,9 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
     await expect.poll(() => entry.getAttribute('data-unread')).toBe('0');
     await expect.poll(() => entry.getAttribute('data-mentions')).toBe('0');
     await entry.getByTestId('unread-badge').waitFor({ state: 'detached' });
+    // Read here, so read there: the other device's badge clears too (thread.state).
+    await expect.poll(() => entry2.getAttribute('data-unread')).toBe('0');
+    await bob2.context.close();
 
     // Bob answers with "Also send to conversation": Alice sees it in the thread and in her timeline,
     // marked as a thread reply, and the root's summary counts two replies by two people.
@@ -145,7 +152,7 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
     await inPanel(alice.page, aliceReply).waitFor();
   });
 
-  it('on a phone the thread takes the screen, with Back to the conversation', { timeout: 60_000 }, async () => {
+  it('on a phone the thread takes the screen, with Back to the conversation; a deleted root closes its thread to replies', { timeout: 60_000 }, async () => {
     const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Phone threads', { bobViewport: PHONE });
     const rootId = await postMessageApi(e2e.server, aliceAcc, groupId, 'A root on a phone');
     const root = rootAt(bob.page, rootId);
@@ -156,8 +163,19 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
     const box = await panel(bob.page).boundingBox();
     expect(box?.width).toBe(PHONE.width);
     await screenshot(bob.page, 'thread-panel-phone');
+    // Alice replies and then deletes her root: the reply shows live; the thread stays readable, closed to replies.
+    const res = await e2e.server.app.inject({ method: 'POST', url: `/api/v1/conversations/${groupId}/messages`, headers: { authorization: `Bearer ${aliceAcc.token}` }, payload: { body: 'A reply from Alice', threadId: rootId } });
+    expect(res.statusCode, res.body).toBe(201);
+    await inPanel(bob.page, 'A reply from Alice').waitFor();
+    const del = await e2e.server.app.inject({ method: 'DELETE', url: `/api/v1/messages/${rootId}`, headers: { authorization: `Bearer ${aliceAcc.token}` } });
+    expect(del.statusCode, del.body).toBe(204);
+    await panel(bob.page).getByTestId('thread-closed').waitFor();
+    expect(await panel(bob.page).getByTestId('composer-input').count()).toBe(0);
+    await inPanel(bob.page, 'A reply from Alice').waitFor();
     await panel(bob.page).getByTestId('thread-back').click();
     await panel(bob.page).waitFor({ state: 'detached' });
-    await root.waitFor();
+    // In the timeline the root is a tombstone that still leads to its thread.
+    await root.getByTestId('message-deleted').waitFor();
+    await expect.poll(() => root.getByTestId('thread-reply-count').textContent()).toBe('1 reply');
   });
 });
