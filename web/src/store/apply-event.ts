@@ -8,7 +8,6 @@ export { mergeMessages } from './merge.js';
 
 const UNREAD_CAP = 1000;
 
-
 /** Adds system lines to a timeline's, by seq, once each. */
 export function mergeNotices(existing: SystemEvent[], incoming: readonly SystemEvent[]): SystemEvent[] {
   const fresh = incoming.filter((e) => e.seq > 0 && !existing.some((x) => x.seq === e.seq));
