@@ -130,6 +130,7 @@ describe('parseConfig', () => {
       webhooksPerUser: { count: 10, perSeconds: 3600, burst: 10 },
       pushSubscriptionsPerUser: { count: 30, perSeconds: 3600, burst: 30 },
       uploadsPerUser: { count: 60, perSeconds: 60, burst: 30 },
+      incomingWebhookPosts: { count: 60, perSeconds: 60, burst: 30 },
     });
     const c = parseConfig({
       RATE_LIMIT_REGISTER_PER_IP: '100/h',
@@ -160,9 +161,15 @@ describe('parseConfig', () => {
   });
 
   it('caps what one account or group may hold (MAX_*), each configurable', () => {
-    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20 });
-    const c = parseConfig({ MAX_GROUPS_PER_OWNER: '5', MAX_BOTS_PER_OWNER: '1', MAX_WEBHOOKS_PER_GROUP: '3', MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000' });
-    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000 });
+    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10 });
+    const c = parseConfig({
+      MAX_GROUPS_PER_OWNER: '5',
+      MAX_BOTS_PER_OWNER: '1',
+      MAX_WEBHOOKS_PER_GROUP: '3',
+      MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000',
+      MAX_INCOMING_WEBHOOKS_PER_GROUP: '2',
+    });
+    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2 });
   });
 
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {
