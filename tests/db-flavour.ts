@@ -58,6 +58,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/sessions.test.ts',
   'tests/e2e/signup-invite.test.ts',
   'tests/e2e/system-lines.test.ts',
+  'tests/e2e/threads.test.ts',
   'tests/e2e/unread-landing.test.ts',
   'tests/e2e/your-data.test.ts',
   'tests/process/backup-restore.test.ts',
