@@ -1,6 +1,7 @@
 /** REST bodies of integrations: incoming webhooks (a group's secret URLs that post into it). */
 import { Type, type Static } from 'typebox';
-import { Id, Nullable, Timestamp } from './entities.js';
+import { Id, Message, Nullable, Timestamp } from './entities.js';
+import { ClientMsgId } from './rest.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -26,3 +27,20 @@ export const CreatedIncomingWebhook = Type.Object({
   url: Type.String({ description: 'POST Slack-format JSON here. Shown once: keep it secret (it is the only credential).' }),
 });
 export const IncomingWebhookList = Type.Object({ webhooks: Type.Array(IncomingWebhook) });
+
+/** POST /conversations/{id}/commands: a slash command as typed (`/invite`, `invite`), and the rest of the line. */
+export const RunCommandBody = Type.Object(
+  {
+    command: Type.String({ minLength: 1, maxLength: 64 }),
+    text: Type.Optional(Type.String({ maxLength: 16_000 })),
+    clientMsgId: Type.Optional(Nullable(ClientMsgId)),
+  },
+  strict,
+);
+export const CommandResult = Type.Object({
+  message: Nullable(Message),
+  response: Nullable(Type.Object({ text: Type.String() })),
+});
+export const CommandList = Type.Object({
+  commands: Type.Array(Type.Object({ name: Type.String(), usage: Type.String(), description: Type.String(), groupsOnly: Type.Boolean() })),
+});

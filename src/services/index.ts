@@ -17,6 +17,7 @@ import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
 import { ThreadsService } from './threads.service.js';
 import { IncomingWebhooksService } from './incoming-webhooks.service.js';
+import { CommandsService } from './commands.service.js';
 import { ModerationService } from './moderation.service.js';
 import { PinsService } from './pins.service.js';
 import { PresenceService } from './presence.service.js';
@@ -60,6 +61,8 @@ export interface Services {
   messages: MessagesService;
   /** Incoming webhooks: a group's secret URLs that post into it (Slack's format). */
   incomingWebhooks: IncomingWebhooksService;
+  /** Slash commands run by the server (/me, /invite, /status, …). */
+  commands: CommandsService;
   /** Threads: replies of a top-level message, following, read pointers. */
   threads: ThreadsService;
   presence: PresenceService;
@@ -186,11 +189,14 @@ export function createServices(deps: ServiceDeps): Services {
     userAgent: `Parley-LinkPreview/1 (+${publicUrl || 'a Parley chat server'})`,
   });
   const messages = new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews);
+  const accounts = new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup);
+  const conversations = new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner);
   return {
     audit,
     admin,
-    accounts: new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup),
-    conversations: new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner),
+    accounts,
+    conversations,
+    commands: new CommandsService(repos, { messages, conversations, notifications, accounts }),
     addBlocks: new AddBlocksService(repos, users),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),

@@ -162,6 +162,10 @@ const ROWS: Row[] = [
   // users
   { route: 'GET /api/v1/users/me', access: 'user', ok: 200 },
   { route: 'PATCH /api/v1/users/me', access: 'user', ok: 200, body: () => ({ displayName: 'Matrix 矩阵' }) },
+  { route: 'PUT /api/v1/users/me/status', access: 'user', ok: 200, body: () => ({ text: 'in the matrix', emoji: '🧪' }) },
+  { route: 'DELETE /api/v1/users/me/status', access: 'user', ok: 200 },
+  { route: 'PUT /api/v1/users/me/dnd', access: 'user', ok: 200, body: () => ({ until: new Date(Date.now() + 3_600_000).toISOString() }) },
+  { route: 'DELETE /api/v1/users/me/dnd', access: 'user', ok: 200 },
   { route: 'GET /api/v1/users/:id', access: 'user', ok: 200, params: () => ({ id: w.users.peer.user.id }) },
   { route: 'GET /api/v1/users', access: 'user', ok: 200, query: () => 'q=az' },
   // Refusing group adds by a person: one's own list (the next row lifts what this one sets).
@@ -504,6 +508,8 @@ const ROWS: Row[] = [
     body: () => ({ body: 'matrix send', clientMsgId: randomUUID() }),
   },
   { route: 'GET /api/v1/conversations/:id/events', variants: CONV, access: 'member', ok: 200, probe: true },
+  { route: 'GET /api/v1/conversations/:id/commands', variants: CONV, access: 'member', ok: 200, probe: true },
+  { route: 'POST /api/v1/conversations/:id/commands', variants: CONV, access: 'member', ok: 200, probe: true, body: () => ({ command: '/shrug', text: 'matrix' }) },
   { route: 'POST /api/v1/conversations/:id/read', variants: CONV, access: 'member', ok: 204, probe: true, body: () => ({ seq: 1 }) },
   // messages
   { route: 'GET /api/v1/messages/:id', variants: CONV, access: 'member', ok: 200, probe: true, params: (c) => ({ id: c.fx.messageId }) },
