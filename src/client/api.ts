@@ -218,6 +218,17 @@ export interface SendMessageInput {
   /** A thread reply also shown in the conversation. */
   alsoInConversation?: boolean;
 }
+/** A slash command the server runs. */
+export interface CommandInfo {
+  name: string;
+  usage: string;
+  description: string;
+  groupsOnly: boolean;
+}
+export interface CommandResult {
+  message: Message | null;
+  response: { text: string } | null;
+}
 export interface SearchMessagesQuery extends PageQuery {
   /** Words, "quoted phrases" and filters: from:, in:, before:, after:, on:, has:, is: (docs/protocol.md#search). */
   q: string;
@@ -492,6 +503,16 @@ export class ParleyApi {
   history(conversationId: string, query: HistoryQuery = {}): Promise<MessagePage> {
     const { collapseThreads, ...rest } = query;
     return this.request('GET', `/conversations/${seg(conversationId)}/messages`, { query: { ...rest, ...(collapseThreads ? { collapseThreads: 'true' } : {}) } });
+  }
+
+  /** The slash commands of a conversation (for the composer's suggestions). */
+  async listCommands(conversationId: string): Promise<CommandInfo[]> {
+    return (await this.request<{ commands: CommandInfo[] }>('GET', `/conversations/${seg(conversationId)}/commands`)).commands;
+  }
+
+  /** Runs a slash command: the message it sent, and a line for the caller alone (never stored). */
+  runCommand(conversationId: string, input: { command: string; text?: string; clientMsgId?: string | null }): Promise<CommandResult> {
+    return this.request('POST', `/conversations/${seg(conversationId)}/commands`, { body: input });
   }
 
   // --- threads ---

@@ -64,6 +64,8 @@ export {
   type SearchMessagesQuery,
   type SearchPage,
   type SendMessageInput,
+  type CommandInfo,
+  type CommandResult,
   type ThreadPage,
   type ThreadRepliesQuery,
   type UpdateGroupInput,

@@ -6,6 +6,7 @@ import { navigate, navigateThread } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { inTimeline, type PendingMessage, type PinRef, type Timeline } from '../store/types.js';
 import { errorText, toast } from '../toasts.js';
+import { useCommands } from './use-commands.js';
 import { Avatar } from './avatar.js';
 import { Composer, type ComposerHandle } from './composer.js';
 import { ConfirmDialog } from './confirm-dialog.js';
@@ -69,6 +70,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
   const canPin = mayPin(conversation, myRole);
   const canPost = mayPost(conversation, myRole);
   const pinnedIds = useMemo(() => new Set(pins.map((p) => p.messageId)), [pins]);
+  const commands = useCommands(store.api, id);
 
   useEffect(() => {
     store.openConversation(id).catch((err: unknown) => toast(errorText(err, 'load the messages')));
@@ -340,6 +342,13 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
                 if (timeline.loadedThrough !== null) void store.showLatest(id).catch(() => undefined);
                 store.send(id, body, replyTo?.id ?? null, files);
                 setReplyTo(null);
+              }}
+              commands={commands}
+              onCommand={(command, text) => {
+                store.api
+                  .runCommand(id, { command, text })
+                  .then((r) => r.response && toast(r.response.text, 'info'))
+                  .catch((err: unknown) => toast(errorText(err, `run /${command}`)));
               }}
               onSaveEdit={(m, body) => {
                 setEditing(null);
