@@ -95,6 +95,27 @@ async function uploadExists(uploadId: string): Promise<boolean> {
 }
 
 describe('periods', () => {
+  it('purges expired thread replies like any message; the root\'s summary counts the replies left', async () => {
+    const g = await group(alice, [bob], 30);
+    const send = async (body: string, threadId?: string) =>
+      (await call('POST', `/conversations/${g}/messages`, alice, { body, ...(threadId ? { threadId } : {}) })).json() as { id: string; seq: number };
+    const root = await send('root');
+    const old = await send('old reply', root.id);
+    const recent = await send('recent reply', root.id);
+    await age([old.id], 40);
+    await app.services.retention.runOnce();
+    const replies = (await call('GET', `/threads/${root.id}/messages`, bob)).json().messages as { id: string; body: string; deletedAt: string | null }[];
+    expect(replies.map((m) => [m.id, m.body, m.deletedAt !== null])).toEqual([
+      [old.id, '', true],
+      [recent.id, 'recent reply', false],
+    ]);
+    expect((await call('GET', `/threads/${root.id}`, bob)).json()).toMatchObject({ replyCount: 1, lastReplySeq: recent.seq });
+    // Every reply expired: the root shows no thread any more.
+    await age([recent.id], 40);
+    await app.services.retention.runOnce();
+    expect((await call('GET', `/messages/${root.id}`, bob)).json().thread).toBeNull();
+  });
+
   it('purges messages older than the site period in groups and direct conversations, keeping newer ones', async () => {
     const g = await group(alice, [bob]);
     const direct = (await call('POST', '/conversations/direct', alice, { userId: bob.user.id })).json().id as string;

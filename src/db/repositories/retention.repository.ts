@@ -112,12 +112,20 @@ export class RetentionRepository {
           WHERE id = ANY(${ids}::uuid[]) AND deleted_at IS NULL RETURNING id, seq, thread_id`,
     );
     if (purged.length === 0) return { seqs: [], ids: [], sha256s: [], uploads: 0 };
-    // Replies gone: their roots' summaries count the live ones again.
+    // Replies gone: their roots' summaries count the live ones again, and the last live reply
+    // is the last reply (none left: the root shows no thread, and nobody has it unread).
     const roots = [...new Set(purged.flatMap((r) => (r.thread_id ? [r.thread_id] : [])))];
     if (roots.length > 0) {
       await this.db.execute(
-        sql`UPDATE threads t SET reply_count = (SELECT count(*) FROM messages m WHERE m.thread_id = t.root_id AND m.deleted_at IS NULL)
-             WHERE t.root_id = ANY(${pgArray(roots)}::uuid[])`,
+        sql`UPDATE threads t SET reply_count = s.n, last_reply_seq = COALESCE(s.last_seq, 0), last_reply_at = s.last_at
+              FROM (SELECT r.root_id,
+                           (SELECT count(*) FROM messages m WHERE m.thread_id = r.root_id AND m.deleted_at IS NULL) AS n,
+                           l.seq AS last_seq, l.created_at AS last_at
+                      FROM unnest(${pgArray(roots)}::uuid[]) AS r(root_id)
+                      LEFT JOIN LATERAL (SELECT m.seq, m.created_at FROM messages m
+                                          WHERE m.thread_id = r.root_id AND m.deleted_at IS NULL
+                                          ORDER BY m.seq DESC LIMIT 1) l ON true) s
+             WHERE t.root_id = s.root_id`,
       );
     }
     purged.sort((a, b) => Number(a.seq) - Number(b.seq));
