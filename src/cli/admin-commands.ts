@@ -1,5 +1,6 @@
 /** What each admin CLI command does, over repositories (no process, no argv: see admin.ts). */
 import { newId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
@@ -16,6 +17,8 @@ export class CliError extends Error {}
 
 export interface AdminIo extends PasswordIo {
   stdout: { write(text: string): unknown };
+  /** isTTY: progress is drawn in place on a terminal. */
+  stderr: { write(text: string): unknown; isTTY?: boolean };
 }
 
 export interface CommandContext {
@@ -25,6 +28,7 @@ export interface CommandContext {
   io: AdminIo;
   /** UPLOAD_DIR. */
   uploadDir: string;
+  logger: Logger;
 }
 
 /** Audit details of every action taken through the CLI (its actor is null: nobody signed in). */

@@ -2,6 +2,7 @@
  * `npm run admin -- <command>`: operator commands for those without the web client. runAdmin
  * takes its argv, streams and database opener as arguments, so tests run it in-process.
  */
+import fs from 'node:fs';
 import { ConfigError, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { openDatabase, type Db } from '../db/database.js';
@@ -12,6 +13,7 @@ import { USERNAME_PATTERN } from '../protocol/rest.js';
 import { LocalBlobStore } from '../storage/blob-store.js';
 import { CliError, createAdmin, gcFiles, listUsers, resetPassword, type AdminIo, type CommandContext } from './admin-commands.js';
 import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from './args.js';
+import { IMPORT_SOURCES, runImport, type ImportSourceName } from './import-command.js';
 import { PasswordError } from './password-input.js';
 
 export type { AdminIo } from './admin-commands.js';
@@ -57,6 +59,13 @@ Commands:
       database backup beside newer files. Each file is checked again under its
       lock before it goes, so it is safe while the server runs on PostgreSQL.
       --dry-run: list them (one hash per line) and remove nothing.
+  import slack <EXPORT.zip>
+  import mattermost <BULK.jsonl>
+      Brings a Slack export or a Mattermost bulk export in: users (matched by e-mail,
+      else created deactivated until they sign in), channels as groups, direct
+      messages, threads, reactions, files and timestamps. The export is checked whole
+      first: a broken one is refused with its file and line, and nothing is written.
+      Running it again adds nothing (docs/admin.md, "Importing from Slack or Mattermost").
   help
       This text.
 
@@ -119,6 +128,16 @@ const COMMANDS: Record<string, Command> = {
       return (ctx) => gcFiles(ctx, new LocalBlobStore(ctx.uploadDir), input);
     },
   },
+  import: {
+    spec: { positionals: ['source', 'file'] },
+    prepare: (args) => {
+      const [source, file] = args.positionals as [string, string];
+      if (!(IMPORT_SOURCES as readonly string[]).includes(source)) throw new UsageError(`import: the source is ${IMPORT_SOURCES.join(' or ')}, not "${source}"`);
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`import: no file "${file}"`);
+      const input = { source: source as ImportSourceName, file };
+      return (ctx) => runImport(ctx, new LocalBlobStore(ctx.uploadDir), ctx.logger, input);
+    },
+  },
   'list-users': {
     spec: { positionals: [], flags: ['admins', 'deactivated', 'json'] },
     prepare: (args) => {
@@ -153,7 +172,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIo, deps: Admin
     const run = command.prepare(parseArgs(name, rest, command.spec));
     database = await deps.open();
     const repos = repositories(database.db);
-    await run({ db: database.db, repos, audit: new AuditService(repos, deps.logger), io, uploadDir: deps.uploadDir() });
+    await run({ db: database.db, repos, audit: new AuditService(repos, deps.logger), io, uploadDir: deps.uploadDir(), logger: deps.logger });
   } catch (err) {
     code = fail(err, io, deps.logger);
   }

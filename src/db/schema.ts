@@ -703,3 +703,23 @@ export const linkPreviewJobs = pgTable(
   // Due jobs, oldest first.
   (t) => [index('link_preview_jobs_due_idx').on(t.nextAttemptAt)],
 );
+
+/**
+ * What `npm run admin -- import` brought in, one row per source object (a user, a channel or a
+ * direct conversation): a second run of the same export matches its users and finds its
+ * conversations here instead of creating them again, and only a conversation listed here may
+ * receive more imported messages. Messages need no row: their ids are derived from their source
+ * key (src/services/import/ids.ts), so a message already imported is found by its id.
+ */
+export const importKeys = pgTable(
+  'import_keys',
+  {
+    source: text('source', { enum: ['slack', 'mattermost'] }).notNull(),
+    kind: text('kind', { enum: ['user', 'conversation'] }).notNull(),
+    externalId: text('external_id').notNull(),
+    /** The Parley user or conversation it became (or, for a user matched by e-mail, was already). */
+    parleyId: uuid('parley_id').notNull(),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.kind, t.externalId], name: 'import_keys_pkey' })],
+);

@@ -5,6 +5,7 @@ import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { IdentitiesRepository } from './identities.repository.js';
+import { ImportRepository } from './import.repository.js';
 import { InvitesRepository } from './invites.repository.js';
 import { LinkPreviewsRepository } from './link-previews.repository.js';
 import { MembersRepository } from './members.repository.js';
@@ -45,6 +46,8 @@ export interface Repositories {
   linkPreviews: LinkPreviewsRepository;
   /** Threads' summaries, followers and read pointers. */
   threads: ThreadsRepository;
+  /** Imports from Slack and Mattermost: import keys and bulk history. */
+  imports: ImportRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -69,6 +72,7 @@ export function repositories(db: Db): Repositories {
     passwordResets: new PasswordResetsRepository(db),
     linkPreviews: new LinkPreviewsRepository(db),
     threads: new ThreadsRepository(db),
+    imports: new ImportRepository(db),
   };
 }
 

@@ -1,0 +1,209 @@
+/**
+ * The SQL of imports (`npm run admin -- import`): the import keys (what an import made, by source
+ * object), users created or matched, and each conversation's history written in bulk: multi-row
+ * INSERTs of messages with their events, mentions, reactions and attachments, then the threads'
+ * summaries and followers and the conversation's head, in the caller's transaction.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import {
+  conversationEvents,
+  conversations,
+  importKeys,
+  members,
+  messageAttachments,
+  messageMentions,
+  messages,
+  reactions,
+  threadFollowers,
+  threads,
+  uploads,
+  users,
+} from '../schema.js';
+import { searchTerms } from '../search-terms.js';
+
+export type ImportSourceName = (typeof importKeys.$inferSelect)['source'];
+export type ImportKeyKind = (typeof importKeys.$inferSelect)['kind'];
+export type ImportedMessage = Omit<typeof messages.$inferInsert, 'searchTerms'> & { id: string; conversationId: string; seq: number; createdAt: Date; body: string };
+
+/** Rows per INSERT: far under the 65,535 parameters of one statement. */
+const ROWS_PER_INSERT = 2000;
+
+async function insertChunks<T>(rows: readonly T[], insert: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await insert(rows.slice(i, i + ROWS_PER_INSERT));
+}
+
+export class ImportRepository {
+  constructor(private readonly db: Db) {}
+
+  /** What earlier runs made of these source objects: external id → Parley id. */
+  async findKeys(source: ImportSourceName, kind: ImportKeyKind, externalIds: readonly string[]): Promise<Map<string, string>> {
+    if (externalIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({ externalId: importKeys.externalId, parleyId: importKeys.parleyId })
+      .from(importKeys)
+      .where(and(eq(importKeys.source, source), eq(importKeys.kind, kind), inArray(importKeys.externalId, [...externalIds])));
+    return new Map(rows.map((r) => [r.externalId, r.parleyId]));
+  }
+
+  async insertKeys(rows: (typeof importKeys.$inferInsert)[]): Promise<void> {
+    if (rows.length > 0) await this.db.insert(importKeys).values(rows).onConflictDoNothing();
+  }
+
+  /** Live accounts by e-mail address (case-insensitively): lowercased address → user. */
+  async usersByEmail(emails: readonly string[]): Promise<Map<string, { id: string; username: string }>> {
+    const lower = [...new Set(emails.map((e) => e.toLowerCase()))];
+    if (lower.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: users.id, username: users.username, email: users.email })
+      .from(users)
+      .where(and(inArray(sql`lower(${users.email})`, lower), sql`${users.erasedAt} IS NULL`));
+    return new Map(rows.map((r) => [r.email!.toLowerCase(), { id: r.id, username: r.username }]));
+  }
+
+  async usersByIds(ids: readonly string[]): Promise<Map<string, { id: string; username: string }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, [...ids]));
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** Which of these usernames (lowercased) are taken. */
+  async takenUsernames(names: readonly string[]): Promise<Set<string>> {
+    const lower = [...new Set(names.map((n) => n.toLowerCase()))];
+    if (lower.length === 0) return new Set();
+    const rows = await this.db.select({ username: users.username }).from(users).where(inArray(sql`lower(${users.username})`, lower));
+    return new Set(rows.map((r) => r.username.toLowerCase()));
+  }
+
+  /** Inserts a user unless its username or e-mail is taken meanwhile (then null). */
+  async insertUser(row: typeof users.$inferInsert): Promise<{ id: string; username: string } | null> {
+    const [created] = await this.db.insert(users).values(row).onConflictDoNothing().returning({ id: users.id, username: users.username });
+    return created ?? null;
+  }
+
+  async insertConversation(row: typeof conversations.$inferInsert): Promise<boolean> {
+    const made = await this.db.insert(conversations).values(row).onConflictDoNothing().returning({ id: conversations.id });
+    return made.length > 0;
+  }
+
+  /** A conversation an earlier run made, locked for this transaction (sends to it wait); null when gone. */
+  async lockConversation(id: string): Promise<{ lastSeq: number } | null> {
+    const [row] = await this.db
+      .select({ lastSeq: conversations.lastSeq })
+      .from(conversations)
+      .where(and(eq(conversations.id, id), sql`${conversations.deletedAt} IS NULL`))
+      .for('update');
+    return row ?? null;
+  }
+
+  /** Adds members (those already there are left as they are). */
+  async addMembers(rows: (typeof members.$inferInsert)[]): Promise<void> {
+    await insertChunks(rows, (chunk) => this.db.insert(members).values(chunk).onConflictDoNothing());
+  }
+
+  /** Which of these message ids exist. */
+  async existingMessageIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.select({ id: messages.id }).from(messages).where(inArray(messages.id, [...ids]));
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Whether a top-level message with this id is in the conversation (an earlier run's thread root). */
+  async isRoot(conversationId: string, id: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: messages.id })
+      .from(messages)
+      .where(and(eq(messages.id, id), eq(messages.conversationId, conversationId), sql`${messages.threadId} IS NULL`));
+    return rows.length > 0;
+  }
+
+  /**
+   * Messages with their search terms and `message.created` events (and who they mention, their
+   * reactions and attachments), as a send would have stored them, seqs given by the caller.
+   */
+  async insertMessages(
+    rows: readonly ImportedMessage[],
+    extra: {
+      reactions: (typeof reactions.$inferInsert)[];
+      uploads: (typeof uploads.$inferInsert)[];
+      attachments: (typeof messageAttachments.$inferInsert)[];
+    },
+  ): Promise<void> {
+    await insertChunks(rows, async (chunk) => {
+      await this.db.insert(messages).values(chunk.map((r) => ({ ...r, searchTerms: searchTerms(r.body) })));
+      await this.db
+        .insert(conversationEvents)
+        .values(chunk.map((r) => ({ conversationId: r.conversationId, seq: r.seq, type: 'message.created' as const, messageId: r.id, createdAt: r.createdAt })));
+    });
+    const mentions = rows.flatMap((r) =>
+      (r.mentions ?? []).map((userId) => ({
+        userId,
+        conversationId: r.conversationId,
+        seq: r.seq,
+        messageId: r.id,
+        threadId: r.threadId ?? null,
+        threadOnly: (r.threadId ?? null) !== null && !r.alsoInConversation,
+      })),
+    );
+    await insertChunks(mentions, (chunk) => this.db.insert(messageMentions).values(chunk));
+    await insertChunks(extra.reactions, (chunk) => this.db.insert(reactions).values(chunk).onConflictDoNothing());
+    await insertChunks(extra.uploads, (chunk) => this.db.insert(uploads).values(chunk));
+    await insertChunks(extra.attachments, (chunk) => this.db.insert(messageAttachments).values(chunk));
+  }
+
+  /**
+   * Threads' summaries after the replies just imported: added to a summary an earlier run made
+   * (replies appended), participants most recent first.
+   */
+  async upsertThreads(rows: (typeof threads.$inferInsert & { replyCount: number; lastReplySeq: number })[]): Promise<void> {
+    await insertChunks(rows, (chunk) =>
+      this.db
+        .insert(threads)
+        .values(chunk)
+        .onConflictDoUpdate({
+          target: threads.rootId,
+          set: {
+            replyCount: sql`${threads.replyCount} + excluded.reply_count`,
+            lastReplyAt: sql`excluded.last_reply_at`,
+            lastReplySeq: sql`excluded.last_reply_seq`,
+            participantIds: sql`(excluded.participant_ids || ARRAY(SELECT p FROM unnest(${threads.participantIds}) AS p WHERE p <> ALL (excluded.participant_ids)))[1:10]`,
+          },
+        }),
+    );
+  }
+
+  /** Followers of imported threads, who have read them (their pointer at the last reply). */
+  async followThreads(rows: (typeof threadFollowers.$inferInsert & { lastReadSeq: number })[]): Promise<void> {
+    await insertChunks(rows, (chunk) =>
+      this.db
+        .insert(threadFollowers)
+        .values(chunk)
+        .onConflictDoUpdate({
+          target: [threadFollowers.rootId, threadFollowers.userId],
+          set: { lastReadSeq: sql`GREATEST(${threadFollowers.lastReadSeq}, excluded.last_read_seq)`, following: sql`COALESCE(${threadFollowers.following}, true)` },
+        }),
+    );
+  }
+
+  /**
+   * The conversation's head after its imported messages: last seq and activity, created no later
+   * than its first message, its member count, and every member's read pointer at the end (imported history is not unread).
+   */
+  async finishConversation(id: string, lastSeq: number, firstAt: Date | null, lastActivityAt: Date | null): Promise<void> {
+    await this.db
+      .update(conversations)
+      .set({
+        lastSeq,
+        ...(firstAt ? { createdAt: sql`LEAST(${conversations.createdAt}, ${firstAt.toISOString()}::timestamptz)` } : {}),
+        ...(lastActivityAt ? { lastActivityAt: sql`GREATEST(${conversations.lastActivityAt}, ${lastActivityAt.toISOString()}::timestamptz)` } : {}),
+        memberCount: sql`(SELECT count(*)::int FROM ${members} WHERE ${members.conversationId} = ${id})`,
+      })
+      .where(eq(conversations.id, id));
+    await this.db.update(members).set({ lastReadSeq: sql`GREATEST(${members.lastReadSeq}, ${lastSeq})` }).where(eq(members.conversationId, id));
+  }
+
+  async findDirect(directKey: string): Promise<string | null> {
+    const [row] = await this.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey));
+    return row?.id ?? null;
+  }
+}
