@@ -7,7 +7,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import {
-  conversationEvents,
   conversations,
   importKeys,
   members,
@@ -129,11 +128,34 @@ export class ImportRepository {
       attachments: (typeof messageAttachments.$inferInsert)[];
     },
   ): Promise<void> {
+    // One JSON parameter per statement (jsonb_to_recordset): binding thousands of parameters
+    // costs the embedded database more than the rows themselves.
     await insertChunks(rows, async (chunk) => {
-      await this.db.insert(messages).values(chunk.map((r) => ({ ...r, searchTerms: searchTerms(r.body) })));
-      await this.db
-        .insert(conversationEvents)
-        .values(chunk.map((r) => ({ conversationId: r.conversationId, seq: r.seq, type: 'message.created' as const, messageId: r.id, createdAt: r.createdAt })));
+      const json = JSON.stringify(
+        chunk.map((r) => ({
+          id: r.id,
+          c: r.conversationId,
+          s: r.seq,
+          u: r.senderId,
+          b: r.body,
+          th: r.threadId ?? null,
+          bc: r.alsoInConversation ?? false,
+          m: r.mentions ?? [],
+          t: searchTerms(r.body),
+          at: r.createdAt.toISOString(),
+        })),
+      );
+      // The messages and their events from one parse of the batch.
+      await this.db.execute(sql`
+        WITH r AS (
+          SELECT * FROM jsonb_to_recordset(${json}::jsonb)
+            AS r(id uuid, c uuid, s bigint, u uuid, b text, th uuid, bc boolean, m uuid[], t text[], at timestamptz)
+        ), stored AS (
+          INSERT INTO messages (id, conversation_id, seq, sender_id, body, thread_id, also_in_conversation, mentions, search_terms, created_at)
+          SELECT r.id, r.c, r.s, r.u, r.b, r.th, r.bc, r.m, r.t, r.at FROM r
+        )
+        INSERT INTO conversation_events (conversation_id, seq, type, message_id, payload, created_at)
+        SELECT r.c, r.s, 'message.created', r.id, '{}'::jsonb, r.at FROM r`);
     });
     const mentions = rows.flatMap((r) =>
       (r.mentions ?? []).map((userId) => ({
@@ -146,7 +168,13 @@ export class ImportRepository {
       })),
     );
     await insertChunks(mentions, (chunk) => this.db.insert(messageMentions).values(chunk));
-    await insertChunks(extra.reactions, (chunk) => this.db.insert(reactions).values(chunk).onConflictDoNothing());
+    await insertChunks(extra.reactions, (chunk) =>
+      this.db.execute(sql`
+        INSERT INTO reactions (message_id, emoji, user_id, created_at)
+        SELECT r.m, r.e, r.u, r.at FROM jsonb_to_recordset(${JSON.stringify(chunk.map((x) => ({ m: x.messageId, e: x.emoji, u: x.userId, at: (x.createdAt ?? new Date()).toISOString() })))}::jsonb)
+          AS r(m uuid, e text, u uuid, at timestamptz)
+        ON CONFLICT DO NOTHING`),
+    );
     await insertChunks(extra.uploads, (chunk) => this.db.insert(uploads).values(chunk));
     await insertChunks(extra.attachments, (chunk) => this.db.insert(messageAttachments).values(chunk));
   }
