@@ -719,7 +719,18 @@ export const importKeys = pgTable(
     externalId: text('external_id').notNull(),
     /** The Parley user or conversation it became (or, for a user matched by e-mail, was already). */
     parleyId: uuid('parley_id').notNull(),
+    /**
+     * A user the import made (deactivated, without a password) that nobody has claimed yet: its
+     * owner claims it by a password reset link sent to its e-mail address, or by signing in
+     * through OpenID Connect with that address verified. False for an account matched by e-mail,
+     * and once claimed.
+     */
+    claimable: boolean('claimable').notNull().default(false),
     createdAt: createdTstz('created_at'),
   },
-  (t) => [primaryKey({ columns: [t.source, t.kind, t.externalId], name: 'import_keys_pkey' })],
+  (t) => [
+    primaryKey({ columns: [t.source, t.kind, t.externalId], name: 'import_keys_pkey' }),
+    // Is this account one an import made (claimable)?
+    index('import_keys_parley_idx').on(t.parleyId),
+  ],
 );

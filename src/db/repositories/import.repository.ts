@@ -230,6 +230,42 @@ export class ImportRepository {
     await this.db.update(members).set({ lastReadSeq: sql`GREATEST(${members.lastReadSeq}, ${lastSeq})` }).where(eq(members.conversationId, id));
   }
 
+  /** Whether this account is one an import made that nobody has claimed (deactivated, no password). */
+  async isClaimable(userId: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: users.id })
+      .from(importKeys)
+      .innerJoin(users, eq(users.id, importKeys.parleyId))
+      .where(
+        and(
+          eq(importKeys.parleyId, userId),
+          eq(importKeys.kind, 'user'),
+          eq(importKeys.claimable, true),
+          sql`${users.passwordHash} IS NULL AND ${users.deactivatedAt} IS NOT NULL AND ${users.erasedAt} IS NULL AND NOT ${users.bot}`,
+        ),
+      )
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  /**
+   * Claims an account an import made: active from now on (with `passwordHash` when given), and
+   * never claimable again. False when it was not claimable (claimed meanwhile).
+   */
+  async claim(userId: string, passwordHash: string | null): Promise<boolean> {
+    const keys = await this.db
+      .update(importKeys)
+      .set({ claimable: false })
+      .where(and(eq(importKeys.parleyId, userId), eq(importKeys.kind, 'user'), eq(importKeys.claimable, true)))
+      .returning({ id: importKeys.parleyId });
+    if (keys.length === 0) return false;
+    await this.db
+      .update(users)
+      .set({ deactivatedAt: null, ...(passwordHash ? { passwordHash } : {}) })
+      .where(eq(users.id, userId));
+    return true;
+  }
+
   async findDirect(directKey: string): Promise<string | null> {
     const [row] = await this.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey));
     return row?.id ?? null;

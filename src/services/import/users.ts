@@ -77,7 +77,7 @@ async function resolveChunk(tx: Repositories, source: ImportSourceKind, chunk: S
   const emails = chunk.map((u) => validEmail(u.email)).filter((e): e is string => e !== null);
   const byEmail = await tx.imports.usersByEmail(emails);
   const fresh: SourceUser[] = [];
-  const newKeys: { source: ImportSourceKind; kind: 'user'; externalId: string; parleyId: string }[] = [];
+  const newKeys: { source: ImportSourceKind; kind: 'user'; externalId: string; parleyId: string; claimable: boolean }[] = [];
   for (const u of chunk) {
     const earlier = known.get(keys.get(u.key) ?? '');
     const email = validEmail(u.email);
@@ -87,7 +87,7 @@ async function resolveChunk(tx: Repositories, source: ImportSourceKind, chunk: S
       counts.known++;
     } else if (matched) {
       people.set(u.key, matched);
-      newKeys.push({ source, kind: 'user', externalId: u.key, parleyId: matched.id });
+      newKeys.push({ source, kind: 'user', externalId: u.key, parleyId: matched.id, claimable: false });
       counts.matched++;
     } else {
       fresh.push(u);
@@ -108,7 +108,7 @@ async function resolveChunk(tx: Repositories, source: ImportSourceKind, chunk: S
       const made = await tx.imports.insertUser({ id: newId(), username, displayName, email: attempt < 10 ? email : null, passwordHash: null, deactivatedAt: new Date() });
       if (!made) continue;
       people.set(u.key, made);
-      newKeys.push({ source, kind: 'user', externalId: u.key, parleyId: made.id });
+      newKeys.push({ source, kind: 'user', externalId: u.key, parleyId: made.id, claimable: true });
       counts.created++;
       break;
     }
