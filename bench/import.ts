@@ -82,14 +82,19 @@ function writeExport(file: string): void {
   });
 }
 
-/** Peak RSS while `fn` runs, sampled every 50 ms. */
-async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; peak: number }> {
+/** Peak RSS (the process, PGlite's WebAssembly memory included) and JS heap while `fn` runs, sampled every 50 ms. */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T; peak: number; heap: number }> {
   let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  let heap = process.memoryUsage().heapUsed;
+  const sample = (): void => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+    heap = Math.max(heap, process.memoryUsage().heapUsed);
+  };
+  const timer = setInterval(sample, 50);
   try {
     const result = await fn();
-    peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, peak };
+    sample();
+    return { result, peak, heap };
   } finally {
     clearInterval(timer);
   }
@@ -136,6 +141,7 @@ export const importScenario: Scenario = {
       const service = new ImportService(db, repositories(db), blobs, pino({ level: 'silent' }));
       let checkedAt = 0;
       const rssBefore = process.memoryUsage.rss();
+      const heapBefore = process.memoryUsage().heapUsed;
       t = performance.now();
       const started = t;
       const run = await withPeakRss(() =>
@@ -159,9 +165,11 @@ export const importScenario: Scenario = {
           'check s': ((checkedAt - started) / 1000).toFixed(1),
           'RSS before': mb(rssBefore),
           'peak RSS': mb(run.peak),
+          'heap before': mb(heapBefore),
+          'peak heap': mb(run.heap),
         },
-        { what: 'the same run again (adds nothing)', messages: again.messages, seconds: againSeconds.toFixed(1), 'messages/s': '', 'check s': '', 'RSS before': '', 'peak RSS': '' },
-        { what: 'baseline: the same rows bulk-inserted (bench/load.ts)', messages: TOTAL, seconds: baseSeconds.toFixed(1), 'messages/s': Math.round(TOTAL / baseSeconds), 'check s': '', 'RSS before': '', 'peak RSS': mb(base.peak) },
+        { what: 'the same run again (adds nothing)', messages: again.messages, seconds: againSeconds.toFixed(1), 'messages/s': '', 'check s': '', 'RSS before': '', 'peak RSS': '', 'heap before': '', 'peak heap': '' },
+        { what: 'baseline: the same rows bulk-inserted (bench/load.ts)', messages: TOTAL, seconds: baseSeconds.toFixed(1), 'messages/s': Math.round(TOTAL / baseSeconds), 'check s': '', 'RSS before': '', 'peak RSS': mb(base.peak), 'heap before': '', 'peak heap': mb(base.heap) },
       ];
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
