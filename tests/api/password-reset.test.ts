@@ -130,6 +130,23 @@ describe('password reset by e-mail', () => {
     expect(smtp.mails.slice(before).filter((m) => m.to.includes(u.email.toLowerCase()))).toHaveLength(0);
   });
 
+  it('does not reopen an imported account a site admin deactivated', async () => {
+    const admin = await person();
+    const repos = repositories(s.database.db);
+    await repos.users.setAdminState(admin.user.id, { siteAdmin: true });
+    const name = uniqueName('imp');
+    const email = `${name}@example.test`;
+    const imported = (await repos.imports.insertUser({ id: newId(), username: name, displayName: 'Imported', email, passwordHash: null, deactivatedAt: new Date() }))!;
+    await repos.imports.insertKeys([{ source: 'slack', kind: 'user', externalId: `U${name}`, parleyId: imported.id, claimable: true }]);
+    expect((await call('POST', `/admin/users/${imported.id}/reactivate`, admin.token)).statusCode).toBe(204);
+    expect((await call('POST', `/admin/users/${imported.id}/deactivate`, admin.token)).statusCode).toBe(204);
+    const before = smtp.mails.length;
+    expect((await call('POST', '/auth/password-reset', null, { login: email })).statusCode).toBe(202);
+    await sleep(300);
+    expect(smtp.mails.slice(before).filter((m) => m.to.includes(email))).toHaveLength(0);
+    expect(await repos.imports.isClaimable(imported.id)).toBe(false);
+  });
+
   it('accepts the e-mail address (any case) instead of the username', async () => {
     const u = await person();
     const before = smtp.mails.length;

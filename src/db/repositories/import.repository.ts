@@ -266,6 +266,11 @@ export class ImportRepository {
     return true;
   }
 
+  /** The account is no longer claimable (a site admin deactivated it). */
+  async forgetClaim(userId: string): Promise<void> {
+    await this.db.update(importKeys).set({ claimable: false }).where(and(eq(importKeys.parleyId, userId), eq(importKeys.kind, 'user'), eq(importKeys.claimable, true)));
+  }
+
   async findDirect(directKey: string): Promise<string | null> {
     const [row] = await this.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey));
     return row?.id ?? null;
