@@ -143,6 +143,7 @@ export class ImportService {
       let conversationId: string;
       let lastSeq = 0;
       if (earlier) {
+        // It keeps its members as they are now in Parley: who left or was removed since is not brought back.
         const locked = await tx.imports.lockConversation(earlier);
         if (!locked) return false;
         conversationId = earlier;
@@ -164,17 +165,13 @@ export class ImportService {
               },
         );
         if (!made) throw new Error(`conversation ${conv.key} could not be created (a direct conversation made meanwhile?)`);
-        await tx.imports.insertKeys([{ source: source.kind, kind: 'conversation', externalId: conv.key, parleyId: conversationId }]);
+        await tx.imports.insertKeys([{ source: source.kind, kind: 'conversation', externalId: conv.key, parleyId: conversationId, claimable: false }]);
+        const ownerId = conv.kind === 'direct' ? null : ((conv.creatorKey ? people.get(conv.creatorKey)?.id : undefined) ?? memberIds[0] ?? null);
+        const everyone = [...new Set([...(ownerId ? [ownerId] : []), ...memberIds])];
+        await tx.imports.addMembers(
+          everyone.map((userId) => ({ conversationId, userId, role: userId === ownerId ? ('owner' as const) : ('member' as const), joinedAt: conv.createdAt ?? undefined })),
+        );
       }
-      const ownerId = conv.kind === 'direct' ? null : ((conv.creatorKey ? people.get(conv.creatorKey)?.id : undefined) ?? memberIds[0] ?? null);
-      await tx.imports.addMembers(
-        [...new Set([...(ownerId ? [ownerId] : []), ...memberIds])].map((userId) => ({
-          conversationId,
-          userId,
-          role: userId === ownerId ? ('owner' as const) : ('member' as const),
-          joinedAt: conv.createdAt ?? undefined,
-        })),
-      );
       const writer = new HistoryWriter(tx, this.blobs, source, conversationId, `${source.kind}:${conv.key}`, people, summary, lastSeq, earlier !== null);
       let batch: SourceMessage[] = [];
       for await (const m of source.messages(conv)) {

@@ -238,6 +238,44 @@ describe('import slack', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('a later export of the same workspace adds only what is new, after the conversation\'s last message; a DM that already exists in Parley is skipped', async () => {
+    const erin = await register(t.app, `erin_${stamp}`);
+    await repositories(t.database.db).users.setEmail(erin.user.id, `erin_${stamp}@example.com`);
+    // alice and erin already talk in Parley: the export's DM of theirs is not merged into it.
+    expect((await call('POST', '/conversations/direct', alice, { userId: erin.user.id })).statusCode).toBeLessThan(300);
+    const later = spec();
+    later.users.push({ id: `UE${stamp}`, name: 'erin', realName: 'Erin', email: `erin_${stamp}@example.com` });
+    later.dms!.push({ id: `D2${stamp}`, members: [ids.alice, `UE${stamp}`], created: T0 / 1000 });
+    const rootTs = slackMessage(ids.alice, T0 + 2 * DAY + 30 * 60_000, '').ts; // message 190's root, imported before
+    const more = (folder: string): [string, SlackMessage[]][] =>
+      folder.startsWith('general-')
+        ? [
+            ...days(folder),
+            ['2024-01-20', [slackMessage(ids.bob, T0 + 12 * DAY, 'later news 新消息'), slackMessage(ids.zhang, T0 + 12 * DAY + 1000, 'late reply 晚回复', { thread_ts: rootTs }), slackMessage(ids.carol, T0 + 12 * DAY + 2000, 'bye')]],
+          ]
+        : folder.startsWith('D2')
+          ? [['2024-01-20', [slackMessage(ids.alice, T0 + 12 * DAY, 'not merged')]]]
+          : days(folder);
+    const file2 = path.join(dir, `slack-later-${stamp}.zip`);
+    writeSlackExport(file2, later, more);
+    const general = await groupNamed(alice, `general-${stamp}`);
+    const res = await admin(['import', 'slack', file2]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('users: 1 matched by e-mail, 0 created (deactivated until they sign in), 4 from an earlier run');
+    expect(res.stdout).toContain('conversations: 0 created, 4 from an earlier run, 1 skipped');
+    expect(res.stdout).toContain(`skipped D2${stamp}: these two people already have a direct conversation in Parley`);
+    expect(res.stdout).toContain('messages: 3 imported, 318 already there');
+    const messages = await history(alice, general.id);
+    expect(messages).toHaveLength(316);
+    expect(messages.map((m) => m.seq)).toEqual(messages.map((_, i) => i + 1));
+    expect(messages.slice(-3).map((m) => m.body)).toEqual(['later news 新消息', 'late reply 晚回复', 'bye']);
+    const root = messages.find((m) => m.body.startsWith('message 190 '))!;
+    expect(root.thread).toMatchObject({ replyCount: 4, lastReplySeq: 315 });
+    expect(root.thread!.participantIds[0]).toBe(messages.at(-2)!.senderId);
+    const replies = (await call('GET', `/threads/${root.id}/messages`, alice)).json().messages;
+    expect(replies.map((m: { body: string }) => m.body).at(-1)).toBe('late reply 晚回复');
+  });
+
   it('refuses a broken export with its file and line, and writes nothing', async () => {
     const other = uniqueName('x');
     const broken = path.join(dir, `broken-${other}.zip`);
