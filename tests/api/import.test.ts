@@ -306,6 +306,14 @@ describe('import slack', () => {
     expect(res2.code).toBe(1);
     expect(res2.stderr).toContain(`broken-${other}/2024-01-08.json:15: message #2 (ts 1704704401.000000): user UNOBODY is not in users.json`);
     expect(await counts()).toEqual(before);
+
+    // A message without a ts: the line where it begins.
+    const nots = path.join(dir, `nots-${other}.zip`);
+    const { ts: _ts, ...noTs } = slackMessage(`UX${other}`, T0 + 1000, 'when?');
+    writeSlackExport(nots, ex, () => [['2024-01-08', [slackMessage(`UX${other}`, T0, 'fine'), noTs as SlackMessage]]]);
+    const res3 = await admin(['import', 'slack', nots]);
+    expect(res3.stderr).toContain(`broken-${other}/2024-01-08.json:10: message #2: no valid ts`);
+    expect(await counts()).toEqual(before);
   });
 });
 
@@ -354,6 +362,8 @@ describe('import mattermost', () => {
     lines.push(mattermostLine('direct_post', { channel_members: [u('dana'), u('erik')], user: u('erik'), message: 'psst 🤐', create_at: base + 5 }));
     lines.push(mattermostLine('direct_post', { channel_members: [u('erik'), u('dana')], user: u('dana'), message: 'yes?', create_at: base + 6 }));
     lines.push(mattermostLine('direct_post', { channel_members: [u('dana'), u('erik'), u('fang')], user: u('fang'), message: '三人群聊', create_at: base + 7 }));
+    // Notes to oneself: Parley has no such conversation (skipped, named in the summary).
+    lines.push(mattermostLine('direct_post', { channel_members: [u('fang'), u('fang')], user: u('fang'), message: 'note to self', create_at: base + 8 }));
     file = path.join(dir, `mm-${stamp}`, 'bulk.jsonl');
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
   });
@@ -363,7 +373,8 @@ describe('import mattermost', () => {
     expect(res.stderr).not.toContain('parley admin');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('users: 1 matched by e-mail, 2 created');
-    expect(res.stdout).toContain('conversations: 4 created');
+    expect(res.stdout).toContain('conversations: 4 created, 0 from an earlier run, 1 skipped');
+    expect(res.stdout).toContain(`skipped direct:fang-${stamp}: a direct conversation with oneself`);
     // 150 posts + 10 × 4 replies, 1 in ops, 3 direct.
     expect(res.stdout).toContain('messages: 194 imported');
     expect(res.stdout).toContain('threads: 10');

@@ -157,11 +157,12 @@ export class MattermostSource implements ImportSource {
     if (!Array.isArray(members) || members.some((m) => typeof m !== 'string')) return fail('"members" must be a list of usernames');
     const names = [...new Set(members as string[])].sort();
     for (const n of names) if (!this.usernames.has(n)) fail(`member ${n} is not a user of the export`);
-    if (names.length < 2) fail('a direct channel needs two different members');
+    // One member: someone's notes to themselves (Parley has no such conversation: skipped, counted).
+    if (names.length < 1) fail('a direct channel needs its members');
     const key = `direct:${names.join(',')}`;
     let conv = this.convs.get(key);
     if (!conv) {
-      conv = { key, kind: names.length === 2 ? 'direct' : 'private', name: null, description: null, createdAt: null, creatorKey: null, memberKeys: names };
+      conv = { key, kind: names.length <= 2 ? 'direct' : 'private', name: null, description: null, createdAt: null, creatorKey: null, memberKeys: names };
       this.convs.set(key, conv);
     }
     return conv;
@@ -260,12 +261,12 @@ export class MattermostSource implements ImportSource {
       threadKey: rootKey,
       alsoInConversation: false,
       reactions: [...reactions].map(([name, userKeys]) => ({ name, userKeys })),
-      files: (Array.isArray(p.attachments) ? (p.attachments as Json[]) : []).map((a) => this.file_(a.path as string)),
+      files: (Array.isArray(p.attachments) ? (p.attachments as Json[]) : []).map((a) => this.attachment(a.path as string)),
     };
   }
 
   /** An attachment: its bytes when the file is there, inside the export's folder; else its name only. */
-  private file_(relative: string): SourceFile {
+  private attachment(relative: string): SourceFile {
     const full = path.resolve(this.dir, relative);
     const inside = full.startsWith(this.dir + path.sep);
     let size: number | null = null;

@@ -95,3 +95,33 @@ export function lineAt(text: string, index: number): number {
   for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) line++;
   return line;
 }
+
+/** The 1-based line where element `index` of the top-level JSON array `text` begins (null if absent). */
+export function lineOfElement(text: string, index: number): number | null {
+  let depth = 0;
+  let inString = false;
+  let expecting = false;
+  let seen = -1;
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') line++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (expecting && depth === 1 && !/\s/.test(c) && c !== ']') {
+      // The first character of an element of the top-level array.
+      expecting = false;
+      if (++seen === index) return line;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expecting = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expecting = true;
+  }
+  return null;
+}

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import yauzl from 'yauzl';
-import { ImportFormatError, lineAt, type ImportSource, type SourceCheck, type SourceConversation, type SourceMessage, type SourceUser } from './model.js';
+import { ImportFormatError, lineAt, lineOfElement, type ImportSource, type SourceCheck, type SourceConversation, type SourceMessage, type SourceUser } from './model.js';
 import { renderSlackText, slackMentions } from './slack-text.js';
 
 /** Messages that are not someone's words: joins, topic changes, pins… (skipped, counted). */
@@ -140,7 +140,7 @@ export class SlackSource implements ImportSource {
   private readUsers(list: { items: unknown[]; raw: string }): void {
     list.items.forEach((u, i) => {
       const id = isObject(u) ? str(u.id) : null;
-      if (!isObject(u) || !id) throw new ImportFormatError('users.json', this.lineOfItem(list.raw, 'id', id, i), `user #${i + 1} has no id`);
+      if (!isObject(u) || !id) throw new ImportFormatError('users.json', this.lineOfItem(list.raw, i, 'id', id), `user #${i + 1} has no id`);
       const profile = isObject(u.profile) ? u.profile : {};
       const name = str(u.name) ?? id;
       const displayName = str(profile.display_name) || str(profile.real_name) || str(u.real_name) || name;
@@ -151,7 +151,7 @@ export class SlackSource implements ImportSource {
 
   private readConversation(file: string, raw: string, item: unknown, i: number, kind: 'public' | 'private' | 'direct' | 'mpim'): SourceConversation {
     const id = isObject(item) ? str(item.id) : null;
-    const where = (): number | null => this.lineOfItem(raw, 'id', id, i);
+    const where = (): number | null => this.lineOfItem(raw, i, 'id', id);
     if (!isObject(item) || !id) throw new ImportFormatError(file, where(), `conversation #${i + 1} has no id`);
     const members = Array.isArray(item.members) ? item.members.filter((m): m is string => typeof m === 'string') : [];
     for (const m of members) if (!this.userKeys.has(m)) throw new ImportFormatError(file, where(), `member ${m} of ${id} is not in users.json`);
@@ -171,22 +171,26 @@ export class SlackSource implements ImportSource {
     };
   }
 
-  /** The line of an array item, found by a field's value; null when it cannot be found. */
-  private lineOfItem(raw: string, field: string, value: string | null, _index: number): number | null {
-    if (value === null) return null;
-    const at = raw.indexOf(`"${field}"`, 0);
-    const hit = raw.indexOf(JSON.stringify(value), at === -1 ? 0 : at);
-    return hit === -1 ? null : lineAt(raw, hit);
+  /**
+   * The line of item `index` of a JSON array file: the line of its `field` when that has a value
+   * (a message's ts), else where the item begins.
+   */
+  private lineOfItem(raw: string, index: number, field: string, value: string | null): number | null {
+    const start = lineOfElement(raw, index);
+    if (value === null || start === null) return start;
+    const key = raw.indexOf(`"${field}"`, raw.split('\n', start - 1).join('\n').length);
+    const hit = key === -1 ? -1 : raw.indexOf(JSON.stringify(value), key);
+    return hit === -1 ? start : lineAt(raw, hit);
   }
 
   /** One day file's messages, checked, in time order; null for one that is skipped. */
   private async readDay(name: string): Promise<(SourceMessage | null)[]> {
     const { items, raw } = (await this.readArray(name))!;
-    const out: { ts: string; message: SourceMessage | null }[] = [];
+    const out: { ts: string; index: number; message: SourceMessage | null }[] = [];
     items.forEach((item, i) => {
       const ts = isObject(item) ? str(item.ts) : null;
       const fail = (reason: string): never => {
-        throw new ImportFormatError(name, this.lineOfItem(raw, 'ts', ts, i), `message #${i + 1}${ts ? ` (ts ${ts})` : ''}: ${reason}`);
+        throw new ImportFormatError(name, this.lineOfItem(raw, i, 'ts', ts), `message #${i + 1}${ts ? ` (ts ${ts})` : ''}: ${reason}`);
       };
       if (!isObject(item)) return fail('not an object');
       if (!ts || !TS.test(ts)) return fail('no valid ts');
@@ -200,12 +204,13 @@ export class SlackSource implements ImportSource {
       const reactions = this.reactions(item.reactions, fail);
       const files = Array.isArray(item.files) ? item.files.filter(isObject) : [];
       if ((subtype && SYSTEM_SUBTYPES.has(subtype)) || user === null) {
-        out.push({ ts, message: null });
+        out.push({ ts, index: i, message: null });
         return;
       }
       const text = str(item.text) ?? '';
       out.push({
         ts,
+        index: i,
         message: {
           key: ts,
           userKey: user,
@@ -222,7 +227,7 @@ export class SlackSource implements ImportSource {
     out.sort((a, b) => tsOrder(a.ts, b.ts));
     // A ts is a message's id in its channel: twice is a broken export (and would be one message).
     for (let i = 1; i < out.length; i++) {
-      if (out[i]!.ts === out[i - 1]!.ts) throw new ImportFormatError(name, this.lineOfItem(raw, 'ts', out[i]!.ts, i), `ts ${out[i]!.ts} appears twice`);
+      if (out[i]!.ts === out[i - 1]!.ts) throw new ImportFormatError(name, this.lineOfItem(raw, out[i]!.index, 'ts', out[i]!.ts), `ts ${out[i]!.ts} appears twice`);
     }
     return out.map((m) => m.message);
   }
