@@ -10,7 +10,7 @@
 import { cleanDisplayText } from '../core/display-text.js';
 import { derivedId, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
-import type { Db } from '../db/database.js';
+import { analyzeChangedTables, type Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { ImportedMessage } from '../db/repositories/import.repository.js';
 import { MAX_ATTACHMENTS, MESSAGE_BODY_MAX } from '../protocol/limits.js';
@@ -115,6 +115,8 @@ export class ImportService {
       await this.importConversation(source, conversation, people, summary, progress.tick);
     }
     summary.messagesSkipped = source.skipped;
+    // Fresh statistics for the planner at once (the embedded database analyzes a minute after start otherwise).
+    if (summary.messages > 0) await analyzeChangedTables(this.db);
     this.logger.info({ source: source.kind, ...summary, conversationsSkipped: summary.conversationsSkipped.length }, 'import: done');
     return summary;
   }

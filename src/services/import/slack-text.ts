@@ -38,8 +38,8 @@ function angle(inner: string, nameOf: (userKey: string) => string | null): strin
 /** Slack's bold and strike-through in one stretch of text outside code. */
 function emphasis(s: string): string {
   return s
-    .replace(/(^|[\s(])\*([^*\n]+?)\*(?=$|[\s.,!?;:)])/gm, '$1**$2**')
-    .replace(/(^|[\s(])~([^~\n]+?)~(?=$|[\s.,!?;:)])/gm, '$1~~$2~~');
+    .replace(/(^|[\s(])\*(\S(?:[^*\n]*?\S)?)\*(?=$|[\s.,!?;:)])/gm, '$1**$2**')
+    .replace(/(^|[\s(])~(\S(?:[^~\n]*?\S)?)~(?=$|[\s.,!?;:)])/gm, '$1~~$2~~');
 }
 
 export function renderSlackText(text: string, nameOf: (userKey: string) => string | null): string {

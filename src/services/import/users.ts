@@ -28,7 +28,7 @@ const CHUNK = 500;
 
 /** A username as Parley allows them (3-32 of A-Z a-z 0-9 _ . -) made from the source's. */
 export function usernameBase(wanted: string): string {
-  let name = wanted.normalize('NFKD').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+|[_.-]+$/g, '');
+  let name = wanted.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+|[_.-]+$/g, '');
   if (name.length > 32) name = name.slice(0, 32);
   if (name.length < 3) name = `${name || 'user'}_imported`.slice(0, 32);
   return name;
