@@ -134,20 +134,20 @@ export class ImportService {
       for await (const _ of source.messages(conv)) tick(1);
     };
     const memberIds = [...new Set(conv.memberKeys.map((k) => people.get(k)!.id))];
-    const earlier = (await this.repos.imports.findKeys(source.kind, 'conversation', [conv.key])).get(conv.key) ?? null;
-    let directKey: string | null = null;
-    if (conv.kind === 'direct') {
-      if (memberIds.length !== 2) return skip('a direct conversation with oneself');
-      directKey = [...memberIds].sort().join(':');
-      if (!earlier && (await this.repos.imports.findDirect(directKey))) return skip('these two people already have a direct conversation in Parley');
-    }
-    const done = await inTransaction<boolean>(this.db, async (tx) => {
+    if (conv.kind === 'direct' && memberIds.length !== 2) return skip('a direct conversation with oneself');
+    const outcome = await inTransaction<'created' | 'continued' | { skipped: string }>(this.db, async (tx) => {
+      // One run of an import of this source at a time writes (a second one waits, then finds
+      // what the first made): the key is read under the lock.
+      await tx.imports.lockSource(source.kind);
+      const earlier = (await tx.imports.findKeys(source.kind, 'conversation', [conv.key])).get(conv.key) ?? null;
+      const directKey = conv.kind === 'direct' ? [...memberIds].sort().join(':') : null;
+      if (directKey && !earlier && (await tx.imports.findDirect(directKey))) return { skipped: 'these two people already have a direct conversation in Parley' };
       let conversationId: string;
       let lastSeq = 0;
       if (earlier) {
         // It keeps its members as they are now in Parley: who left or was removed since is not brought back.
         const locked = await tx.imports.lockConversation(earlier);
-        if (!locked) return false;
+        if (!locked) return { skipped: 'the conversation an earlier run made was deleted' };
         conversationId = earlier;
         lastSeq = locked.lastSeq;
       } else {
@@ -166,7 +166,7 @@ export class ImportService {
                 lastActivityAt: createdAt,
               },
         );
-        if (!made) throw new Error(`conversation ${conv.key} could not be created (a direct conversation made meanwhile?)`);
+        if (!made) return { skipped: 'these two people started a direct conversation in Parley meanwhile' };
         await tx.imports.insertKeys([{ source: source.kind, kind: 'conversation', externalId: conv.key, parleyId: conversationId, claimable: false }]);
         const ownerId = conv.kind === 'direct' ? null : ((conv.creatorKey ? people.get(conv.creatorKey)?.id : undefined) ?? memberIds[0] ?? null);
         const everyone = [...new Set([...(ownerId ? [ownerId] : []), ...memberIds])];
@@ -187,10 +187,10 @@ export class ImportService {
       await writer.write(batch);
       tick(batch.length);
       await writer.finish();
-      return true;
+      return earlier ? 'continued' : 'created';
     });
-    if (!done) return skip('the conversation an earlier run made was deleted');
-    if (earlier) summary.conversationsContinued++;
+    if (typeof outcome === 'object') return skip(outcome.skipped);
+    if (outcome === 'continued') summary.conversationsContinued++;
     else summary.conversationsCreated++;
   }
 

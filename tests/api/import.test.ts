@@ -276,6 +276,24 @@ describe('import slack', () => {
     expect(replies.map((m: { body: string }) => m.body).at(-1)).toBe('late reply 晚回复');
   });
 
+  it('two runs of the same import at once bring everything once', async () => {
+    const other = uniqueName('c');
+    const twice = path.join(dir, `twice-${other}.zip`);
+    const people = [0, 1, 2].map((k) => ({ id: `U${k}${other}`, name: `p${k}_${other}`, realName: `P${k}`, email: `p${k}_${other}@example.com` }));
+    writeSlackExport(
+      twice,
+      { users: people, channels: [0, 1].map((c) => ({ id: `C${c}${other}`, name: `c${c}-${other}`, creator: people[0]!.id, members: people.map((p) => p.id), created: T0 / 1000 })) },
+      () => [['2024-01-08', Array.from({ length: 50 }, (_, i) => slackMessage(people[i % 3]!.id, T0 + i * 1000, `twice ${i} 两次`))]],
+    );
+    const before = await counts();
+    const [a, b] = await Promise.all([admin(['import', 'slack', twice]), admin(['import', 'slack', twice])]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const after = await counts();
+    expect(after.users - before.users).toBe(3);
+    expect(after.conversations - before.conversations).toBe(2);
+    expect(after.messages - before.messages).toBe(100);
+  });
+
   it('refuses a broken export with its file and line, and writes nothing', async () => {
     const other = uniqueName('x');
     const broken = path.join(dir, `broken-${other}.zip`);

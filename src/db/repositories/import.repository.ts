@@ -35,6 +35,14 @@ async function insertChunks<T>(rows: readonly T[], insert: (chunk: T[]) => Promi
 export class ImportRepository {
   constructor(private readonly db: Db) {}
 
+  /**
+   * Serializes the writing transactions of imports of one source (another run of the same
+   * import waits, then finds what this one made).
+   */
+  async lockSource(source: ImportSourceName): Promise<void> {
+    await this.db.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`import:${source}`}))`);
+  }
+
   /** What earlier runs made of these source objects: external id → Parley id. */
   async findKeys(source: ImportSourceName, kind: ImportKeyKind, externalIds: readonly string[]): Promise<Map<string, string>> {
     if (externalIds.length === 0) return new Map();

@@ -72,6 +72,8 @@ export async function importPeople(
 }
 
 async function resolveChunk(tx: Repositories, source: ImportSourceKind, chunk: SourceUser[], people: Map<string, Person>, counts: PeopleCounts): Promise<void> {
+  // Two runs at once: the second waits here, then finds the people the first made.
+  await tx.imports.lockSource(source);
   const keys = await tx.imports.findKeys(source, 'user', chunk.map((u) => u.key));
   const known = await tx.imports.usersByIds([...keys.values()]);
   const emails = chunk.map((u) => validEmail(u.email)).filter((e): e is string => e !== null);
