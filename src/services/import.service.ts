@@ -271,7 +271,7 @@ class HistoryWriter {
       const seq = ++this.lastSeq;
       const threadId = root?.id ?? null;
       const mentions = [...new Set(m.mentionKeys.map((k) => this.people.get(k)?.id).filter((u): u is string => u !== undefined))];
-      rows.push({ id, conversationId: this.conversationId, seq, senderId, body, mentions, createdAt, threadId, alsoInConversation: threadId !== null && m.alsoInConversation });
+      rows.push({ id, conversationId: this.conversationId, seq, senderId, body, mentions, createdAt, editedAt: m.editedAt !== null && m.editedAt > m.at ? new Date(m.editedAt) : null, threadId, alsoInConversation: threadId !== null && m.alsoInConversation });
       for (const r of m.reactions) {
         const emoji = reactionEmoji(r.name);
         if (!emoji) {

@@ -130,7 +130,7 @@ describe('import slack', () => {
   };
   const days = (folder: string): [string, SlackMessage[]][] => {
     if (folder.startsWith('general-')) return general();
-    if (folder.startsWith('secret-')) return [['2024-01-08', [slackMessage(ids.zhang, T0 + 100, '秘密计划 🤫 secretword'), slackMessage(ids.alice, T0 + 200, 'ok 👌')]]];
+    if (folder.startsWith('secret-')) return [['2024-01-08', [slackMessage(ids.zhang, T0 + 100, '秘密计划 🤫 secretword', { edited: { user: ids.zhang, ts: slackMessage(ids.zhang, T0 + 60_000, '').ts } }), slackMessage(ids.alice, T0 + 200, 'ok 👌')]]];
     if (folder.startsWith('D1')) return [['2024-01-09', [slackMessage(ids.bob, T0 + DAY, 'hi alice, 你好'), slackMessage(ids.alice, T0 + DAY + 5000, 'hello bob')]]];
     return [['2024-01-10', [slackMessage(ids.carol, T0 + 2 * DAY, 'group chat 群聊')]]];
   };
@@ -210,6 +210,7 @@ describe('import slack', () => {
     const secret = (await call('GET', '/search/messages?q=secretword', alice)).json();
     expect(secret.messages).toHaveLength(1);
     expect(secret.messages[0].body).toBe('秘密计划 🤫 secretword');
+    expect(secret.messages[0].editedAt).toBe(new Date(T0 + 60_000).toISOString());
 
     // The DM is a direct conversation; the group DM a private group named after its people.
     const list = (await call('GET', '/conversations?limit=100', alice)).json().conversations;

@@ -151,16 +151,17 @@ export class ImportRepository {
           m: r.mentions ?? [],
           t: searchTerms(r.body),
           at: r.createdAt.toISOString(),
+          ed: r.editedAt ? r.editedAt.toISOString() : null,
         })),
       );
       // The messages and their events from one parse of the batch.
       await this.db.execute(sql`
         WITH r AS (
           SELECT * FROM jsonb_to_recordset(${json}::jsonb)
-            AS r(id uuid, c uuid, s bigint, u uuid, b text, th uuid, bc boolean, m uuid[], t text[], at timestamptz)
+            AS r(id uuid, c uuid, s bigint, u uuid, b text, th uuid, bc boolean, m uuid[], t text[], at timestamptz, ed timestamptz)
         ), stored AS (
-          INSERT INTO messages (id, conversation_id, seq, sender_id, body, thread_id, also_in_conversation, mentions, search_terms, created_at)
-          SELECT r.id, r.c, r.s, r.u, r.b, r.th, r.bc, r.m, r.t, r.at FROM r
+          INSERT INTO messages (id, conversation_id, seq, sender_id, body, thread_id, also_in_conversation, mentions, search_terms, created_at, edited_at)
+          SELECT r.id, r.c, r.s, r.u, r.b, r.th, r.bc, r.m, r.t, r.at, r.ed FROM r
         )
         INSERT INTO conversation_events (conversation_id, seq, type, message_id, payload, created_at)
         SELECT r.c, r.s, 'message.created', r.id, '{}'::jsonb, r.at FROM r`);

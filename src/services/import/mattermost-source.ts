@@ -256,6 +256,7 @@ export class MattermostSource implements ImportSource {
       key: rootKey === null ? `${at}:${user}` : `${rootKey}/${at}:${user}`,
       userKey: user,
       at,
+      editedAt: null,
       text,
       mentionKeys: [...new Set([...text.matchAll(MENTION)].map((m) => m[1]!.toLowerCase()))].filter((n) => this.usernames.has(n)),
       threadKey: rootKey,

@@ -40,6 +40,8 @@ export interface SourceMessage {
   userKey: string;
   /** Milliseconds since the epoch. */
   at: number;
+  /** When it was last edited (milliseconds), when the export says. */
+  editedAt: number | null;
   /** The source's text; the source renders it (renderText) once users have Parley names. */
   text: string;
   /** Users the text mentions, by key. */

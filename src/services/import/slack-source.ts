@@ -215,6 +215,7 @@ export class SlackSource implements ImportSource {
           key: ts,
           userKey: user,
           at: tsMs(ts),
+          editedAt: isObject(item.edited) && str(item.edited.ts) && TS.test(str(item.edited.ts)!) ? tsMs(str(item.edited.ts)!) : null,
           text,
           mentionKeys: slackMentions(text).filter((k) => this.userKeys.has(k)),
           threadKey: threadTs && threadTs !== ts ? threadTs : null,
