@@ -20,6 +20,7 @@ import { sendsScenario } from './sends.js';
 import { connectionsScenario } from './connections.js';
 import { historyScenario } from './history.js';
 import { threadsScenario } from './threads.js';
+import { hookSendsScenario } from './hook-sends.js';
 import { catchupScenario } from './catchup.js';
 import { coldstartScenario } from './coldstart.js';
 import { replayScenario } from './replay.js';
@@ -27,7 +28,7 @@ import { exportScenario } from './export.js';
 import { linkSendsScenario } from './link-sends.js';
 import { importScenario } from './import.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, importScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, hookSendsScenario, importScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -10,7 +10,7 @@ const code = await runAdmin(
   process.argv.slice(2),
   { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
   // The configuration is read only by commands that open the database: `help` works without it.
-  { logger, open: () => openConfiguredDatabase(loadConfig(), logger), uploadDir: () => loadConfig().uploadDir },
+  { logger, open: () => openConfiguredDatabase(loadConfig(), logger), uploadDir: () => loadConfig().uploadDir, s3: () => loadConfig().s3 },
 );
 process.exitCode = code;
 // Leave as soon as nothing is pending; force it if a handle (a paused terminal) lingers.

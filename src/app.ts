@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { apiV1 } from './api/v1/index.js';
 import { frameworkErrors, installErrorHandlers } from './api/errors.js';
+import { incomingHooksRoutes } from './api/incoming-hooks.js';
 import { installMetricsRoute } from './api/metrics.js';
 import { LazySchemas } from './api/lazy-schemas.js';
 import { schemaErrorFormatter, validatorCompiler } from './api/validation.js';
@@ -31,7 +32,7 @@ import { ConnectionRegistry } from './realtime/registry.js';
 import { repositories } from './db/repositories/index.js';
 import { UrlSigner } from './services/url-signer.js';
 import { createMailer, type Mailer } from './services/mailer.js';
-import { LocalBlobStore } from './storage/blob-store.js';
+import { openBlobStore } from './storage/open-blob-store.js';
 import { webClient, type WebClientOptions } from './web/plugin.js';
 import type { WebhookDispatcherOptions } from './services/webhook-dispatcher.js';
 import type { RetentionOptions } from './services/retention.service.js';
@@ -94,7 +95,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   // One secret for every node, kept in the database: a URL signed by one node works on all.
   const secret = await repos.uploads.setting('upload_url_secret', () => randomBytes(32).toString('hex'));
   const signer = new UrlSigner(Buffer.from(secret, 'hex'));
-  const blobs = new LocalBlobStore(deps.config.uploadDir);
+  // UPLOAD_STORE: local disk, or an S3 bucket (the AWS SDK loaded only then).
+  const blobs = await openBlobStore({ dir: deps.config.uploadDir, s3: deps.config.s3 }, deps.logger);
   const mailer = deps.mailer ?? createMailer(deps.config.smtp, deps.logger);
   const services = createServices({
     database: deps.database,
@@ -256,6 +258,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     },
     { prefix: '/api/v1' },
   );
+  // Incoming webhooks (Slack's format), outside /api/v1 like Slack's and Mattermost's URLs.
+  await app.register(incomingHooksRoutes(services.incomingWebhooks, rateLimits));
   if (deps.web) await app.register(webClient(deps.web, deps.logger));
 
   gateway.attach(app as unknown as FastifyInstance);
@@ -295,5 +299,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   // Every node fetches queued link previews; stopping hands the messages in flight back to the queue.
   app.addHook('onReady', async () => services.linkPreviews.start());
   app.addHook('onClose', async () => services.linkPreviews.stop());
+  // Says in the log whether the bucket answers; a bucket that does not never stops the start.
+  app.addHook('onReady', async () => void blobs.check());
+  app.addHook('onClose', async () => blobs.close());
   return Object.assign(app as unknown as FastifyInstance, { services, bus, gateway, schemas }) as ParleyApp;
 }

@@ -17,6 +17,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/config.test.ts',
   'tests/unit/cluster-metrics.test.ts',
   'tests/unit/dir-lock.test.ts',
+  'tests/unit/dnd.test.ts',
   'tests/unit/errors.test.ts',
   'tests/unit/ids.test.ts',
   'tests/unit/import-text.test.ts',
@@ -29,8 +30,10 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/queue-worker.test.ts',
   'tests/unit/search-query.test.ts',
   'tests/unit/sessions-config.test.ts',
+  'tests/unit/slack-payload.test.ts',
   'tests/unit/store-queue-lanes.test.ts',
   'tests/unit/webhook-guard.test.ts',
+  'tests/unit/web-threads-store.test.ts',
   'tests/unit/db-flavour.test.ts',
   'tests/client/realtime-unit.test.ts',
   'tests/api/security-secrets.test.ts',
@@ -40,6 +43,7 @@ export const SAME_ON_BOTH: readonly string[] = [
 ];
 
 export const PGLITE_ONLY: readonly string[] = [
+  'tests/e2e/slash-commands.test.ts',
   'tests/e2e/api-tokens.test.ts',
   'tests/e2e/composer.test.ts',
   'tests/e2e/dialogs-phone-files.test.ts',
@@ -57,11 +61,14 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/sessions.test.ts',
   'tests/e2e/signup-invite.test.ts',
   'tests/e2e/system-lines.test.ts',
+  'tests/e2e/threads.test.ts',
   'tests/e2e/unread-landing.test.ts',
   'tests/e2e/your-data.test.ts',
   'tests/process/backup-restore.test.ts',
   'tests/process/compiled-build.test.ts',
   'tests/process/datadir-kill.test.ts',
+  'tests/process/s3-compiled.test.ts',
+  'tests/api/s3-store.test.ts',
   'tests/unit/pglite-analyze.test.ts',
 ];
 

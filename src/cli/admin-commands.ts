@@ -1,6 +1,5 @@
 /** What each admin CLI command does, over repositories (no process, no argv: see admin.ts). */
 import { newId } from '../core/ids.js';
-import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
@@ -8,7 +7,10 @@ import { hashPassword } from '../services/accounts.service.js';
 import type { AuditService } from '../services/audit.service.js';
 import { removeUnusedBlobs } from '../services/blob-cleanup.js';
 import { isReservedUsername } from '../services/mention-all.js';
-import type { LocalBlobStore } from '../storage/blob-store.js';
+import type { S3Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { uploadHashes, type BlobStore } from '../storage/blob-store.js';
+import { copyBlobs, type CopyCounts } from '../storage/copy-blobs.js';
 import { generatePassword, readPassword, type PasswordIo } from './password-input.js';
 import { formatTable } from './table.js';
 
@@ -21,14 +23,20 @@ export interface AdminIo extends PasswordIo {
   stderr: { write(text: string): unknown; isTTY?: boolean };
 }
 
-export interface CommandContext {
-  db: Db;
-  repos: Repositories;
-  audit: AuditService;
+/** What a command on the stored files alone has (move-files: no database). */
+export interface FilesContext {
   io: AdminIo;
   /** UPLOAD_DIR. */
   uploadDir: string;
+  /** The bucket UPLOAD_STORE names; null = UPLOAD_STORE=local. */
+  s3: S3Config | null;
   logger: Logger;
+}
+
+export interface CommandContext extends FilesContext {
+  db: Db;
+  repos: Repositories;
+  audit: AuditService;
 }
 
 /** Audit details of every action taken through the CLI (its actor is null: nobody signed in). */
@@ -36,8 +44,8 @@ const VIA_CLI = { via: 'cli' } as const;
 /** Users read per query by list-users. */
 const PAGE = 500;
 
-const say = (ctx: CommandContext, line: string): void => void ctx.io.stdout.write(`${line}\n`);
-const note = (ctx: CommandContext, line: string): void => void ctx.io.stderr.write(`note: ${line}\n`);
+const say = (ctx: FilesContext, line: string): void => void ctx.io.stdout.write(`${line}\n`);
+const note = (ctx: FilesContext, line: string): void => void ctx.io.stderr.write(`note: ${line}\n`);
 
 async function newPassword(ctx: CommandContext, generate: boolean): Promise<{ password: string; generated: boolean }> {
   if (generate) return { password: generatePassword(), generated: true };
@@ -165,12 +173,12 @@ const shortTime = (d: Date): string => `${d.toISOString().slice(0, 16).replace('
 const GC_BATCH = 1_000;
 
 /**
- * Removes the files under UPLOAD_DIR that no upload uses (left by a crash between a deletion's
+ * Removes the stored files (UPLOAD_DIR or the bucket) that no upload uses (left by a crash between a deletion's
  * commit and its file removal, or by restoring an older database backup). Each goes under its
  * hash's lock, checked again there, as the server's own removals do: an upload of the same bytes
  * stored meanwhile keeps its file, so this is safe beside a running server on PostgreSQL.
  */
-export async function gcFiles(ctx: CommandContext, blobs: LocalBlobStore, input: { dryRun: boolean }): Promise<void> {
+export async function gcFiles(ctx: CommandContext, blobs: BlobStore, input: { dryRun: boolean }): Promise<void> {
   let checked = 0;
   let unused = 0;
   let removed = 0;
@@ -184,7 +192,7 @@ export async function gcFiles(ctx: CommandContext, blobs: LocalBlobStore, input:
     checked += batch.length;
     batch = [];
   };
-  for await (const sha of blobs.hashes()) {
+  for await (const sha of uploadHashes(blobs)) {
     batch.push(sha);
     if (batch.length >= GC_BATCH) await flush();
   }
@@ -195,4 +203,24 @@ export async function gcFiles(ctx: CommandContext, blobs: LocalBlobStore, input:
       ? `${checked} stored files checked: ${unused} unused (nothing removed: --dry-run)`
       : `${checked} stored files checked: ${removed} unused removed${unused > removed ? ` (${unused - removed} found in use again meanwhile, kept)` : ''}`,
   );
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+function copySummary(c: CopyCounts): string {
+  return `${c.listed} files: ${c.copied} copied (${mib(c.bytes)}), ${c.present} already there, ${c.vanished} removed meanwhile, ${c.failed.length} failed`;
+}
+
+/**
+ * Copies every stored file from one store (UPLOAD_DIR or the bucket) to the other, each read
+ * back and checked after it lands; what the target already holds is skipped, so it can run
+ * again (after an interruption, or to catch up with a live server) and copies only what is
+ * new. The source is left as it is.
+ */
+export async function moveFiles(ctx: FilesContext, stores: { from: BlobStore; to: BlobStore }): Promise<void> {
+  say(ctx, `copying every stored file from ${stores.from.kind} to ${stores.to.kind}`);
+  const counts = await copyBlobs(stores.from, stores.to, (c) => note(ctx, `${copySummary(c)} so far`));
+  for (const f of counts.failed) say(ctx, `failed: ${f.key}: ${f.reason}`);
+  say(ctx, copySummary(counts));
+  if (counts.failed.length > 0) throw new CliError(`${counts.failed.length} files were not copied (listed above): run move-files again; a file that fails every time is damaged in the source`);
 }

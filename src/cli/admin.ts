@@ -3,15 +3,16 @@
  * takes its argv, streams and database opener as arguments, so tests run it in-process.
  */
 import fs from 'node:fs';
-import { ConfigError, type Config } from '../core/config.js';
+import { ConfigError, type Config, type S3Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { DirLockedError } from '../db/dir-lock.js';
 import { repositories } from '../db/repositories/index.js';
 import { AuditService } from '../services/audit.service.js';
 import { USERNAME_PATTERN } from '../protocol/rest.js';
-import { LocalBlobStore } from '../storage/blob-store.js';
-import { CliError, createAdmin, gcFiles, listUsers, resetPassword, type AdminIo, type CommandContext } from './admin-commands.js';
+import { LocalBlobStore, type BlobStore } from '../storage/blob-store.js';
+import { openBlobStore } from '../storage/open-blob-store.js';
+import { CliError, createAdmin, gcFiles, listUsers, moveFiles, resetPassword, type AdminIo, type CommandContext, type FilesContext } from './admin-commands.js';
 import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from './args.js';
 import { IMPORT_SOURCES, runImport, type ImportSourceName } from './import-command.js';
 import { PasswordError } from './password-input.js';
@@ -27,8 +28,10 @@ export interface AdminDatabase {
 export interface AdminDeps {
   /** Opens the configured database; only commands that need it call this, once. */
   open(): Promise<AdminDatabase>;
-  /** The configured UPLOAD_DIR (gc-files). */
+  /** The configured UPLOAD_DIR (gc-files, move-files). */
   uploadDir(): string;
+  /** The bucket UPLOAD_STORE names (null or absent: UPLOAD_STORE=local). */
+  s3?(): S3Config | null;
   logger: Logger;
 }
 
@@ -54,11 +57,19 @@ Commands:
       --admins: site admins only; --deactivated: deactivated accounts only;
       --json: one JSON object per line instead of a table.
   gc-files [--dry-run]
-      Removes the files under UPLOAD_DIR that no upload uses any more: left by a
-      crash between a deletion and its file removal, or by restoring an older
-      database backup beside newer files. Each file is checked again under its
+      Removes the stored files (under UPLOAD_DIR, or in the bucket UPLOAD_STORE
+      names) that no upload uses any more: left by a crash between a deletion and
+      its file removal, by restoring an older database backup beside newer files,
+      or by a move-files beside a live server. Each file is checked again under its
       lock before it goes, so it is safe while the server runs on PostgreSQL.
       --dry-run: list them (one hash per line) and remove nothing.
+  move-files --to s3|local
+      Copies every stored file from UPLOAD_DIR to the S3 bucket (--to s3) or back
+      (--to local), reading each back to check it; the source is left as it is.
+      Needs UPLOAD_STORE=s3://bucket[/prefix] and the S3_* settings whichever way.
+      Files already there are skipped: run it again after an interruption, or to
+      copy what a live server stored since. It does not open the database, so it
+      runs beside the server on either database (docs/admin.md: switching stores).
   import slack <EXPORT.zip>
   import mattermost <BULK.jsonl>
       Brings a Slack export or a Mattermost bulk export in: users (matched by e-mail,
@@ -80,7 +91,19 @@ Exit codes: 0 done, 1 failed (the reason on stderr), 2 wrong usage.
 interface Command {
   spec: ArgSpec;
   /** Checks the arguments (UsageError) before the database is opened, then runs with it. */
-  prepare(args: ParsedArgs): (ctx: CommandContext) => Promise<void>;
+  prepare?(args: ParsedArgs): (ctx: CommandContext) => Promise<void>;
+  /** A command on the stored files alone: runs without opening the database (beside a server on the embedded one too). */
+  prepareFiles?(args: ParsedArgs): (ctx: FilesContext) => Promise<void>;
+}
+
+/** Runs `run` with the store UPLOAD_STORE names (the bucket's connections closed after). */
+async function withStore(ctx: FilesContext, run: (blobs: BlobStore) => Promise<void>): Promise<void> {
+  const blobs = await openBlobStore({ dir: ctx.uploadDir, s3: ctx.s3 }, ctx.logger);
+  try {
+    await run(blobs);
+  } finally {
+    blobs.close();
+  }
 }
 
 const USERNAME = new RegExp(USERNAME_PATTERN);
@@ -125,7 +148,19 @@ const COMMANDS: Record<string, Command> = {
     spec: { positionals: [], flags: ['dry-run'] },
     prepare: (args) => {
       const input = { dryRun: args.flags.has('dry-run') };
-      return (ctx) => gcFiles(ctx, new LocalBlobStore(ctx.uploadDir), input);
+      return (ctx) => withStore(ctx, (blobs) => gcFiles(ctx, blobs, input));
+    },
+  },
+  'move-files': {
+    spec: { positionals: [], flags: [], options: ['to'] },
+    prepareFiles: (args) => {
+      const to = args.options.get('to');
+      if (to !== 's3' && to !== 'local') throw new UsageError('move-files: --to s3 or --to local is required');
+      return async (ctx) => {
+        if (!ctx.s3) throw new CliError('move-files needs the bucket whichever way it copies: set UPLOAD_STORE=s3://bucket[/prefix] and the S3_* settings (docs/admin.md)');
+        const local = new LocalBlobStore(ctx.uploadDir);
+        await withStore(ctx, (bucket) => moveFiles(ctx, to === 's3' ? { from: local, to: bucket } : { from: bucket, to: local }));
+      };
     },
   },
   import: {
@@ -135,7 +170,7 @@ const COMMANDS: Record<string, Command> = {
       if (!(IMPORT_SOURCES as readonly string[]).includes(source)) throw new UsageError(`import: the source is ${IMPORT_SOURCES.join(' or ')}, not "${source}"`);
       if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`import: no file "${file}"`);
       const input = { source: source as ImportSourceName, file };
-      return (ctx) => runImport(ctx, new LocalBlobStore(ctx.uploadDir), ctx.logger, input);
+      return (ctx) => withStore(ctx, (blobs) => runImport(ctx, blobs, ctx.logger, input));
     },
   },
   'list-users': {
@@ -169,10 +204,16 @@ export async function runAdmin(argv: readonly string[], io: AdminIo, deps: Admin
     if (name === undefined) throw new UsageError('no command given');
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!command) throw new UsageError(`unknown command "${name}"`);
-    const run = command.prepare(parseArgs(name, rest, command.spec));
-    database = await deps.open();
-    const repos = repositories(database.db);
-    await run({ db: database.db, repos, audit: new AuditService(repos, deps.logger), io, uploadDir: deps.uploadDir(), logger: deps.logger });
+    const args = parseArgs(name, rest, command.spec);
+    if (command.prepareFiles) {
+      const run = command.prepareFiles(args);
+      await run({ io, uploadDir: deps.uploadDir(), s3: deps.s3?.() ?? null, logger: deps.logger });
+    } else {
+      const run = command.prepare!(args);
+      database = await deps.open();
+      const repos = repositories(database.db);
+      await run({ db: database.db, repos, audit: new AuditService(repos, deps.logger), io, uploadDir: deps.uploadDir(), s3: deps.s3?.() ?? null, logger: deps.logger });
+    }
   } catch (err) {
     code = fail(err, io, deps.logger);
   }

@@ -2,6 +2,7 @@
 import type { TokenScope } from '../protocol/token-scopes.js';
 import type { Conversation, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
+import type { IncomingWebhook } from '../protocol/rest-integrations.js';
 import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
 
 /** The `fetch` this client calls: the global one, or any compatible function (tests, proxies). */
@@ -217,6 +218,17 @@ export interface SendMessageInput {
   /** A thread reply also shown in the conversation. */
   alsoInConversation?: boolean;
 }
+/** A slash command the server runs. */
+export interface CommandInfo {
+  name: string;
+  usage: string;
+  description: string;
+  groupsOnly: boolean;
+}
+export interface CommandResult {
+  message: Message | null;
+  response: { text: string } | null;
+}
 export interface SearchMessagesQuery extends PageQuery {
   /** Words, "quoted phrases" and filters: from:, in:, before:, after:, on:, has:, is: (docs/protocol.md#search). */
   q: string;
@@ -403,6 +415,19 @@ export class ParleyApi {
   }
 
   /** The owner only. */
+  /** A new incoming webhook of a group (admins): its `url` is in this answer only. */
+  createIncomingWebhook(groupId: string, name: string): Promise<IncomingWebhook & { url: string }> {
+    return this.request('POST', `/groups/${seg(groupId)}/incoming-webhooks`, { body: { name } });
+  }
+
+  async listIncomingWebhooks(groupId: string): Promise<IncomingWebhook[]> {
+    return (await this.request<{ webhooks: IncomingWebhook[] }>('GET', `/groups/${seg(groupId)}/incoming-webhooks`)).webhooks;
+  }
+
+  async revokeIncomingWebhook(groupId: string, hookId: string): Promise<void> {
+    await this.request<void>('DELETE', `/groups/${seg(groupId)}/incoming-webhooks/${seg(hookId)}`);
+  }
+
   async deleteGroup(groupId: string): Promise<void> {
     await this.request<void>('DELETE', `/groups/${seg(groupId)}`);
   }
@@ -478,6 +503,16 @@ export class ParleyApi {
   history(conversationId: string, query: HistoryQuery = {}): Promise<MessagePage> {
     const { collapseThreads, ...rest } = query;
     return this.request('GET', `/conversations/${seg(conversationId)}/messages`, { query: { ...rest, ...(collapseThreads ? { collapseThreads: 'true' } : {}) } });
+  }
+
+  /** The slash commands of a conversation (for the composer's suggestions). */
+  async listCommands(conversationId: string): Promise<CommandInfo[]> {
+    return (await this.request<{ commands: CommandInfo[] }>('GET', `/conversations/${seg(conversationId)}/commands`)).commands;
+  }
+
+  /** Runs a slash command: the message it sent, and a line for the caller alone (never stored). */
+  runCommand(conversationId: string, input: { command: string; text?: string; clientMsgId?: string | null }): Promise<CommandResult> {
+    return this.request('POST', `/conversations/${seg(conversationId)}/commands`, { body: input });
   }
 
   // --- threads ---

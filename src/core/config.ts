@@ -13,6 +13,8 @@ export interface Config {
   databaseUrl: string | null;
   redisUrl: string | null;
   uploadDir: string;
+  /** UPLOAD_STORE=s3://bucket[/prefix]: upload bytes in that bucket (the S3_* settings); null = on disk under UPLOAD_DIR. */
+  s3: S3Config | null;
   logDir: string;
   logLevel: LogLevel;
   rateLimit: boolean;
@@ -79,6 +81,23 @@ export interface PushConfig {
   allowPrivate: boolean;
 }
 
+/** An S3-compatible bucket for upload bytes (UPLOAD_STORE=s3://bucket[/prefix]). */
+export interface S3Config {
+  bucket: string;
+  /** Keys are `<prefix>/<key>`; '' = at the bucket's root. */
+  prefix: string;
+  /** S3_ENDPOINT: an S3-compatible server (MinIO, Ceph, R2…); null = AWS itself. */
+  endpoint: string | null;
+  /** S3_REGION (default us-east-1). */
+  region: string;
+  /** AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; null = the AWS SDK's own chain (instance role, ~/.aws). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | null;
+  /** S3_FORCE_PATH_STYLE: `endpoint/bucket/key` instead of `bucket.endpoint/key` (MinIO and most self-hosted servers). */
+  forcePathStyle: boolean;
+  /** S3_TIMEOUT_MS: a call that has not answered, or a transfer that has not moved, for this long fails (503). */
+  timeoutMs: number;
+}
+
 export interface SmtpConfig {
   /** `smtp://user:pass@host:port` or `smtps://…` (nodemailer's connection URL). */
   url: string;
@@ -133,6 +152,8 @@ export interface RateLimitsConfig {
   pushSubscriptionsPerUser: Rate | null;
   /** Files uploaded, per user. */
   uploadsPerUser: Rate | null;
+  /** Posts to one incoming webhook's URL. */
+  incomingWebhookPosts: Rate | null;
 }
 
 /** How many of a thing one account (or group) may hold at once; past it, 409 (not lifted by RATE_LIMIT=off). */
@@ -145,6 +166,8 @@ export interface CapsConfig {
   webhooksPerGroup: number;
   /** MAX_PUSH_SUBSCRIPTIONS_PER_USER: Web Push subscriptions of one account (409 `conflict`). */
   pushSubscriptionsPerUser: number;
+  /** MAX_INCOMING_WEBHOOKS_PER_GROUP: incoming webhooks of one group (409 `conflict`). */
+  incomingWebhooksPerGroup: number;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -171,6 +194,7 @@ export const DEFAULT_RATE_LIMITS = {
   RATE_LIMIT_WEBHOOKS_PER_USER: '10/h',
   RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER: '30/h',
   RATE_LIMIT_UPLOADS_PER_USER: '60/min,burst=30',
+  RATE_LIMIT_INCOMING_WEBHOOK_POSTS: '60/min,burst=30',
 } as const;
 
 /** The caps' defaults (MAX_*): far above what one person or group needs. */
@@ -179,6 +203,7 @@ export const DEFAULT_CAPS = {
   MAX_BOTS_PER_OWNER: 25,
   MAX_WEBHOOKS_PER_GROUP: 10,
   MAX_PUSH_SUBSCRIPTIONS_PER_USER: 20,
+  MAX_INCOMING_WEBHOOKS_PER_GROUP: 10,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -269,6 +294,34 @@ function url(env: Env, name: string, protocols: string[]): string | null {
     throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL`);
   }
   return v;
+}
+
+/** UPLOAD_STORE and the S3_* settings; null for `local` (the default). */
+function s3(env: Env): S3Config | null {
+  const v = str(env, 'UPLOAD_STORE', 'local').trim();
+  if (v === 'local') return null;
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9!_.*'()\/-]*))?$/.exec(v);
+  const prefix = m?.[2]?.replace(/^\/+|\/+$/g, '') ?? '';
+  if (!m || prefix.split('/').some((p) => p === '.' || p === '..') || prefix.includes('//')) {
+    throw new ConfigError('UPLOAD_STORE', `expected "local" or "s3://bucket" or "s3://bucket/prefix" (a bucket name of 3-63 of a-z 0-9 . -); got "${v}"`);
+  }
+  const accessKeyId = str(env, 'AWS_ACCESS_KEY_ID', '');
+  const secretAccessKey = str(env, 'AWS_SECRET_ACCESS_KEY', '');
+  if (!accessKeyId !== !secretAccessKey) {
+    throw new ConfigError(accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID', 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY together, or neither (then the AWS SDK finds credentials itself)');
+  }
+  const region = str(env, 'S3_REGION', 'us-east-1');
+  if (!/^[a-z0-9-]{2,32}$/.test(region)) throw new ConfigError('S3_REGION', `expected a region name such as "us-east-1"; got "${region}"`);
+  const endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  return {
+    bucket: m[1]!,
+    prefix,
+    endpoint,
+    region,
+    credentials: accessKeyId ? { accessKeyId, secretAccessKey } : null,
+    forcePathStyle: onOff(env, 'S3_FORCE_PATH_STYLE', false),
+    timeoutMs: int(env, 'S3_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
 }
 
 function workers(env: Env): number {
@@ -473,6 +526,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     uploadDir: path.resolve(cwd, str(env, 'UPLOAD_DIR', './uploads')),
+    s3: s3(env),
     logDir: path.resolve(cwd, str(env, 'LOG_DIR', './logs')),
     logLevel: logLevel as LogLevel,
     rateLimit: onOff(env, 'RATE_LIMIT', true),
@@ -509,12 +563,14 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       webhooksPerUser: rate(env, 'RATE_LIMIT_WEBHOOKS_PER_USER'),
       pushSubscriptionsPerUser: rate(env, 'RATE_LIMIT_PUSH_SUBSCRIPTIONS_PER_USER'),
       uploadsPerUser: rate(env, 'RATE_LIMIT_UPLOADS_PER_USER'),
+      incomingWebhookPosts: rate(env, 'RATE_LIMIT_INCOMING_WEBHOOK_POSTS'),
     },
     caps: {
       groupsPerOwner: cap(env, 'MAX_GROUPS_PER_OWNER'),
       botsPerOwner: cap(env, 'MAX_BOTS_PER_OWNER'),
       webhooksPerGroup: cap(env, 'MAX_WEBHOOKS_PER_GROUP'),
       pushSubscriptionsPerUser: cap(env, 'MAX_PUSH_SUBSCRIPTIONS_PER_USER'),
+      incomingWebhooksPerGroup: cap(env, 'MAX_INCOMING_WEBHOOKS_PER_GROUP'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),

@@ -145,6 +145,8 @@ export class RateLimits {
   readonly webhooksByUser: RateLimit;
   readonly pushSubscriptionsByUser: RateLimit;
   readonly uploadsByUser: RateLimit;
+  /** Posts to each incoming webhook's URL. */
+  readonly incomingWebhookPosts: RateLimit;
 
   constructor(config: { rateLimit: boolean; rateLimits: RateLimitsConfig }, shared: SharedBuckets | null = null) {
     const { rateLimit: on, rateLimits: r } = config;
@@ -172,6 +174,7 @@ export class RateLimits {
     this.webhooksByUser = make('webhooksByUser', r.webhooksPerUser);
     this.pushSubscriptionsByUser = make('pushSubscriptionsByUser', r.pushSubscriptionsPerUser);
     this.uploadsByUser = make('uploadsByUser', r.uploadsPerUser);
+    this.incomingWebhookPosts = make('incomingWebhookPosts', r.incomingWebhookPosts);
   }
 
   close(): void {
@@ -200,6 +203,7 @@ export class RateLimits {
       this.webhooksByUser,
       this.pushSubscriptionsByUser,
       this.uploadsByUser,
+      this.incomingWebhookPosts,
     ];
   }
 }

@@ -57,6 +57,12 @@ export const users = pgTable(
     notificationPrefs: jsonb('notification_prefs').$type<Record<string, unknown>>().notNull().default({}),
     /** When the last e-mail digest of unread mentions was sent: mentions before it are not sent again. */
     lastDigestAt: tstz('last_digest_at'),
+    /** A status shown next to the name (text and/or emoji), until it expires (null: until cleared). */
+    statusText: text('status_text'),
+    statusEmoji: text('status_emoji'),
+    statusExpiresAt: tstz('status_expires_at'),
+    /** Do not disturb until then (pushes and e-mail held); a daily schedule lives in notification_prefs.dndSchedule. */
+    dndUntil: tstz('dnd_until'),
   },
   (t) => [
     uniqueIndex('users_email_lower_key').using('btree', sql`lower(${t.email})`).where(sql`${t.email} IS NOT NULL`),
@@ -608,6 +614,35 @@ export const webhooks = pgTable(
   },
   // The live hooks of a conversation, looked up after each message.
   (t) => [index('webhooks_conversation_idx').on(t.conversationId).where(sql`${t.disabledAt} IS NULL`)],
+);
+
+/**
+ * Incoming webhooks (migration 0019): a secret URL that posts into a group as the hook's own
+ * integration user (a bot account nobody signs in as, member of the group while the hook lives).
+ * Only the key's SHA-256 is kept: the URL is shown once, when the hook is made.
+ */
+export const incomingWebhooks = pgTable(
+  'incoming_webhooks',
+  {
+    id: uuid('id').primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    /** The integration user its messages come from. */
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdTstz('created_at'),
+    lastUsedAt: tstz('last_used_at'),
+    revokedAt: tstz('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('incoming_webhooks_key_hash_key').on(t.keyHash),
+    index('incoming_webhooks_conversation_idx').on(t.conversationId).where(sql`${t.revokedAt} IS NULL`),
+  ],
 );
 
 /**

@@ -21,6 +21,10 @@ export const User = Type.Object(
     siteAdmin: Type.Boolean(),
     /** Present (true) when the account was erased: the user shows as "Deleted user". */
     erased: Type.Optional(Type.Boolean()),
+    /** The status the user set (text and/or emoji), while it lasts; absent when none. */
+    status: Type.Optional(Type.Object({ text: Nullable(Type.String()), emoji: Nullable(Type.String()), expiresAt: Nullable(Timestamp) })),
+    /** Present while the user does not want to be disturbed (chosen, or their daily schedule): until when. */
+    dndUntil: Type.Optional(Timestamp),
   },
 );
 export type User = Static<typeof User>;

@@ -12,6 +12,21 @@ export const NotificationPrefs = Type.Object({
   push: Type.Boolean({ description: 'Web Push to your browsers while you have no open socket (default true)' }),
   emailDigest: Type.Boolean({ description: 'An e-mail listing unread mentions after a delay (default true; needs an e-mail address and SMTP)' }),
   emailDigestDelayMinutes: Type.Integer({ minimum: 5, maximum: 1440, description: 'How old an unread mention is before it is e-mailed (default 30)' }),
+  dndSchedule: Type.Union(
+    [
+      Type.Object(
+        {
+          start: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'local time HH:MM' }),
+          end: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'local time HH:MM; at or before start: the next day' }),
+          days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1, maxItems: 7, description: 'the days a quiet time starts on, 0 = Sunday' }),
+          timeZone: Type.String({ maxLength: 64, description: 'IANA time zone, e.g. Asia/Shanghai' }),
+        },
+        strict,
+      ),
+      Type.Null(),
+    ],
+    { description: 'A daily do-not-disturb time (no pushes; the e-mail digest waits); null: none (default)' },
+  ),
 });
 export const PatchNotificationPrefsBody = Type.Partial(NotificationPrefs, strict);
 

@@ -36,6 +36,21 @@ export const PatchMeBody = Type.Object(
   strict,
 );
 
+/** PUT /users/me/status: a text and/or an emoji, until `expiresAt` (absent or null: until cleared). */
+export const SetStatusBody = Type.Object(
+  {
+    text: Type.Optional(Nullable(Type.String({ maxLength: 200, description: 'at most 100 characters once cleaned' }))),
+    emoji: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'a Unicode emoji or a :short_name:' }))),
+    expiresAt: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'when the status goes away by itself (in the future, within a year)' }))),
+  },
+  strict,
+);
+/** PUT /users/me/dnd: do not disturb until then. */
+export const SetDndBody = Type.Object(
+  { until: Type.String({ format: 'date-time', description: 'the end of do not disturb (in the future, within a year)' }) },
+  strict,
+);
+
 const Limit = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 export const ListQuery = { cursor: Type.Optional(Type.String({ maxLength: 512 })), limit: Type.Optional(Limit) };
 export const UserSearchQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 64 })), ...ListQuery }, strict);

@@ -1,5 +1,6 @@
 import { hash, verify } from '@node-rs/argon2';
 import { cleanDisplayText } from '../core/display-text.js';
+import { validEmoji } from '../core/emoji.js';
 import { randomBytes } from 'node:crypto';
 import { AppError, badRequest, forbidden, notFound } from '../core/errors.js';
 import { decodeCursor, encodeCursor, clampLimit } from '../core/cursor.js';
@@ -29,6 +30,19 @@ export const hashPassword = (password: string): Promise<string> => hash(password
  * hash, so its timing says something about a hash the caller chose, never about a stored token
  * (no constant-time comparison needed here, unlike METRICS_TOKEN and upload URL signatures).
  */
+
+/** A status text's length, in characters once cleaned. */
+const STATUS_TEXT_MAX = 100;
+
+/** An instant from a request that must lie ahead, within a year (400 otherwise). */
+function futureWithinAYear(value: string, field: string): Date {
+  const at = new Date(value);
+  const now = Date.now();
+  if (Number.isNaN(at.getTime()) || at.getTime() <= now || at.getTime() > now + 366 * 86_400_000) {
+    throw badRequest(`${field} must be a time in the next year`, { field });
+  }
+  return at;
+}
 
 export class AccountsService {
   /** Verified against when a username is unknown, so timing does not reveal which usernames exist. */
@@ -126,6 +140,37 @@ export class AccountsService {
       changes.avatarUploadId = patch.avatarUploadId;
     }
     if (Object.keys(changes).length === 0) return this.me(actor);
+    const row = await this.repos.users.update(actor.user.id, changes);
+    if (!row) throw notFound('user');
+    await announceUser({ repos: this.repos, publisher: this.publisher, view: this.presence, logger: this.logger }, row);
+    return presentUser(row, this.presence);
+  }
+
+  /** Sets the caller's status (a text and/or an emoji, until `expiresAt`); told to everyone sharing a conversation. */
+  async setStatus(actor: Actor, input: { text?: string | null; emoji?: string | null; expiresAt?: string | null }): Promise<User> {
+    const text = input.text ? cleanDisplayText(input.text) : '';
+    if ([...text].length > STATUS_TEXT_MAX) throw badRequest(`text is longer than ${STATUS_TEXT_MAX} characters`, { field: 'text' });
+    const emoji = input.emoji?.trim() || null;
+    if (emoji !== null && !validEmoji(emoji)) throw badRequest('emoji must be a Unicode emoji or a :short_name:', { field: 'emoji' });
+    if (!text && !emoji) throw badRequest('a status needs a text or an emoji (DELETE /users/me/status clears it)');
+    const expiresAt = input.expiresAt ? futureWithinAYear(input.expiresAt, 'expiresAt') : null;
+    return this.changeMe(actor, { statusText: text || null, statusEmoji: emoji, statusExpiresAt: expiresAt });
+  }
+
+  async clearStatus(actor: Actor): Promise<User> {
+    return this.changeMe(actor, { statusText: null, statusEmoji: null, statusExpiresAt: null });
+  }
+
+  /** Do not disturb until then: pushes are not sent and the e-mail digest waits. */
+  async setDnd(actor: Actor, until: string): Promise<User> {
+    return this.changeMe(actor, { dndUntil: futureWithinAYear(until, 'until') });
+  }
+
+  async clearDnd(actor: Actor): Promise<User> {
+    return this.changeMe(actor, { dndUntil: null });
+  }
+
+  private async changeMe(actor: Actor, changes: Parameters<Repositories['users']['update']>[1]): Promise<User> {
     const row = await this.repos.users.update(actor.user.id, changes);
     if (!row) throw notFound('user');
     await announceUser({ repos: this.repos, publisher: this.publisher, view: this.presence, logger: this.logger }, row);

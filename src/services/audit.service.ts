@@ -20,6 +20,8 @@ export type AuditAction =
   | 'webhook.created'
   | 'webhook.deleted'
   | 'webhook.disabled'
+  | 'incoming_webhook.created'
+  | 'incoming_webhook.revoked'
   | 'user.deactivated'
   | 'user.reactivated'
   | 'user.site_admin_granted'

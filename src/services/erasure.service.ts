@@ -114,7 +114,7 @@ export class ErasureService {
       if (row) await announceUser({ repos: this.repos, publisher: this.publisher, view: this.view, logger: this.logger }, row, audience);
     }
     if (!outcome.already) this.logger.info({ userId, by, bots: outcome.erasedIds.length - 1 }, 'account erased');
-    const files = await removeUnusedBlobs(this.db, this.blobs, outcome.sha256s);
+    const files = await removeUnusedBlobs(this.db, this.blobs, outcome.sha256s, this.logger);
     if (options.deleteMessages) {
       const ids = outcome.already ? [userId] : outcome.erasedIds;
       let messages = 0;
@@ -189,7 +189,7 @@ export class ErasureService {
         return { out, sha256s };
       });
       for (const rows of published.out) await this.publisher.publish(rows);
-      await removeUnusedBlobs(this.db, this.blobs, published.sha256s);
+      await removeUnusedBlobs(this.db, this.blobs, published.sha256s, this.logger);
       if (batch.length < MESSAGE_BATCH) return total;
     }
   }

@@ -16,6 +16,8 @@ import { ExportGate } from './export-gate.js';
 import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
 import { ThreadsService } from './threads.service.js';
+import { IncomingWebhooksService } from './incoming-webhooks.service.js';
+import { CommandsService } from './commands.service.js';
 import { ModerationService } from './moderation.service.js';
 import { PinsService } from './pins.service.js';
 import { PresenceService } from './presence.service.js';
@@ -57,6 +59,10 @@ export interface Services {
   addBlocks: AddBlocksService;
   exports: ExportService;
   messages: MessagesService;
+  /** Incoming webhooks: a group's secret URLs that post into it (Slack's format). */
+  incomingWebhooks: IncomingWebhooksService;
+  /** Slash commands run by the server (/me, /invite, /status, …). */
+  commands: CommandsService;
   /** Threads: replies of a top-level message, following, read pointers. */
   threads: ThreadsService;
   presence: PresenceService;
@@ -137,6 +143,7 @@ export function createServices(deps: ServiceDeps): Services {
     botsPerOwner: DEFAULT_CAPS.MAX_BOTS_PER_OWNER,
     webhooksPerGroup: DEFAULT_CAPS.MAX_WEBHOOKS_PER_GROUP,
     pushSubscriptionsPerUser: DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER,
+    incomingWebhooksPerGroup: DEFAULT_CAPS.MAX_INCOMING_WEBHOOKS_PER_GROUP,
   };
   const users: UserView = {
     isOnline: (id) => deps.presence.isOnline(id),
@@ -181,16 +188,21 @@ export function createServices(deps: ServiceDeps): Services {
     ...deps.linkPreviews,
     userAgent: `Parley-LinkPreview/1 (+${publicUrl || 'a Parley chat server'})`,
   });
+  const messages = new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews);
+  const accounts = new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup);
+  const conversations = new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner);
   return {
     audit,
     admin,
-    accounts: new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup),
-    conversations: new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner),
+    accounts,
+    conversations,
+    commands: new CommandsService(repos, { messages, conversations, notifications, accounts }),
     addBlocks: new AddBlocksService(repos, users),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),
-    messages: new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews),
+    messages,
+    incomingWebhooks: new IncomingWebhooksService(db, repos, publisher, audit, messages, caps.incomingWebhooksPerGroup, publicUrl),
     threads: new ThreadsService(repos, publisher, messageView),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),

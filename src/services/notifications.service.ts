@@ -14,11 +14,13 @@ import { NotificationsRepository, type DigestMention, type NewDelivery, type Not
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EventPublisher } from './events.js';
 import type { Actor } from './identity.js';
+import { checkDndSchedule, dndUntil, storedSchedule, type DndSchedule } from './dnd.js';
+import { announceUser } from './user-updates.js';
 import { loadMembership } from './access.js';
 import type { Mailer } from './mailer.js';
 import { digestMail, pushNotification } from './notification-content.js';
 import { DEFAULT_NOTIFICATION_OPTIONS, NotificationDispatcher, type NotificationOptions } from './notification-dispatcher.js';
-import type { PresenceSource } from './presenters.js';
+import type { UserView } from './presenters.js';
 import type { VapidKeys } from './push-sender.js';
 import type { MessageCreatedHook } from './webhooks.service.js';
 import { parseWebhookUrl, resolveWebhookTarget, WebhookTargetError } from './webhook-guard.js';
@@ -42,9 +44,10 @@ export interface NotificationPrefs {
   push: boolean;
   emailDigest: boolean;
   emailDigestDelayMinutes: number;
+  dndSchedule: DndSchedule | null;
 }
 
-export const DEFAULT_PREFS: NotificationPrefs = { push: true, emailDigest: true, emailDigestDelayMinutes: 30 };
+export const DEFAULT_PREFS: NotificationPrefs = { push: true, emailDigest: true, emailDigestDelayMinutes: 30, dndSchedule: null };
 
 export interface PushSubscriptionView {
   id: string;
@@ -66,6 +69,7 @@ function readPrefs(stored: Record<string, unknown>): NotificationPrefs {
     emailDigest: typeof stored.emailDigest === 'boolean' ? stored.emailDigest : DEFAULT_PREFS.emailDigest,
     emailDigestDelayMinutes:
       typeof delay === 'number' && Number.isInteger(delay) && delay >= DIGEST_DELAY_MIN && delay <= DIGEST_DELAY_MAX ? delay : DEFAULT_PREFS.emailDigestDelayMinutes,
+    dndSchedule: storedSchedule(stored.dndSchedule),
   };
 }
 
@@ -75,7 +79,7 @@ const topicOf = (conversationId: string): string => conversationId.replace(/-/g,
 export interface NotificationsDeps {
   db: Db;
   repos: Repositories;
-  presence: PresenceSource;
+  presence: UserView;
   /** Tells the user's other devices of a level change. */
   publisher: Pick<EventPublisher, 'ephemeral'>;
   logger: Logger;
@@ -148,8 +152,15 @@ export class NotificationsService implements MessageCreatedHook {
     if (patch.push !== undefined) clean.push = patch.push;
     if (patch.emailDigest !== undefined) clean.emailDigest = patch.emailDigest;
     if (patch.emailDigestDelayMinutes !== undefined) clean.emailDigestDelayMinutes = patch.emailDigestDelayMinutes;
+    if (patch.dndSchedule !== undefined) clean.dndSchedule = patch.dndSchedule === null ? null : checkDndSchedule(patch.dndSchedule);
     if (Object.keys(clean).length === 0) return this.prefs(actor);
-    return readPrefs(await this.repo.mergePrefs(actor.user.id, clean));
+    const prefs = readPrefs(await this.repo.mergePrefs(actor.user.id, clean));
+    if (patch.dndSchedule !== undefined) {
+      // Whether the person may be disturbed shows on their User: tell those who see it.
+      const row = await this.deps.repos.users.findById(actor.user.id);
+      if (row) await announceUser({ repos: this.deps.repos, publisher: this.deps.publisher, view: this.deps.presence, logger: this.deps.logger }, row);
+    }
+    return prefs;
   }
 
   // --- push subscriptions ---
@@ -235,7 +246,10 @@ export class NotificationsService implements MessageCreatedHook {
     if (!(await this.mayHaveSubscriptions())) return;
     // One query for every member's level, mute, preference and subscriptions; presence is in memory.
     const thread = m.threadId ? { rootId: m.threadId, alsoInConversation: m.alsoInConversation } : null;
-    const recipients = (await this.repo.pushRecipients(conversationId, m.senderId, m.mentions, thread)).filter((r) => !this.deps.presence.isOnline(r.userId));
+    const now = new Date();
+    const recipients = (await this.repo.pushRecipients(conversationId, m.senderId, m.mentions, thread)).filter(
+      (r) => !this.deps.presence.isOnline(r.userId) && dndUntil({ dndUntil: r.dndUntil === null ? null : new Date(r.dndUntil) }, storedSchedule(r.dndSchedule), now) === null,
+    );
     if (recipients.length === 0) return;
     const first = recipients[0]!;
     const notification = pushNotification(
@@ -315,8 +329,9 @@ export class NotificationsService implements MessageCreatedHook {
       const rows = await repo.digestMentions(DIGEST_USERS_PER_RUN, DIGEST_MENTIONS_PER_MAIL);
       const byUser = new Map<string, DigestMention[]>();
       for (const r of rows) {
-        // Someone online sees their mentions in the app.
+        // Someone online sees their mentions in the app; someone not to be disturbed gets them once that ends.
         if (this.deps.presence.isOnline(r.userId)) continue;
+        if (dndUntil({ dndUntil: r.dndUntil === null ? null : new Date(r.dndUntil) }, storedSchedule(r.dndSchedule)) !== null) continue;
         const list = byUser.get(r.userId) ?? [];
         list.push({ ...r, seq: Number(r.seq), createdAt: new Date(r.createdAt) });
         byUser.set(r.userId, list);

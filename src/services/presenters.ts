@@ -5,6 +5,7 @@ import type { AttachmentRow, MessageRow, MessageWithExtras, ThreadSummaryRow } f
 import type { ReactionSummary } from '../db/repositories/reactions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { Conversation, ConversationShared, LinkPreview, Member, Message, ThreadSummary, Upload, User } from '../protocol/entities.js';
+import { dndUntil, storedSchedule } from './dnd.js';
 import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE, presentPreviews } from './link-preview-view.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
@@ -35,7 +36,22 @@ export function presentUser(row: UserRow, presence: UserView): User {
     bot: row.bot,
     siteAdmin: row.siteAdmin,
     ...(row.erasedAt ? { erased: true } : {}),
+    ...presentStatus(row),
   };
+}
+
+/** A user's status while it lasts, and until when they are not to be disturbed (both absent when none). */
+function presentStatus(row: UserRow, now = new Date()): Pick<User, 'status' | 'dndUntil'> {
+  const out: Pick<User, 'status' | 'dndUntil'> = {};
+  if ((row.statusText || row.statusEmoji) && !(row.statusExpiresAt && row.statusExpiresAt.getTime() <= now.getTime())) {
+    out.status = { text: row.statusText, emoji: row.statusEmoji, expiresAt: iso(row.statusExpiresAt) };
+  }
+  const schedule = (row.notificationPrefs as { dndSchedule?: unknown } | null)?.dndSchedule;
+  if (row.dndUntil || schedule) {
+    const until = dndUntil(row, storedSchedule(schedule), now);
+    if (until) out.dndUntil = until.toISOString();
+  }
+  return out;
 }
 
 /** A message as the wire shows it; a tombstone has no text, mentions, attachments or reactions. */

@@ -1,4 +1,5 @@
 import { badRequest, conflict } from '../core/errors.js';
+import { validEmoji } from '../core/emoji.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
@@ -6,19 +7,11 @@ import type { Actor } from './identity.js';
 import { loadVisibleMessage, requireNotMuted } from './access.js';
 import type { EventPublisher } from './events.js';
 
-// The v flag (Node 20 has it) knows emoji sequences: ZWJ families, skin tones, flags.
-const RGI_EMOJI = new RegExp("^\\p{RGI_Emoji}$", "v");
-/** A single pictograph, with or without its emoji variation selector (❤ and ❤️ alike). */
-const PICTOGRAPH = /^\p{Extended_Pictographic}\uFE0F?$/u;
-const SHORTCODE = /^:[a-z0-9_+-]{1,32}:$/;
 /** Different emoji on one message, and reactions by one user on one message. */
 export const MAX_DISTINCT_REACTIONS = 50;
 export const MAX_REACTIONS_PER_USER = 20;
 
-/** An emoji is a Unicode emoji sequence or a `:short_name:`; anything else is a 400. */
-export function validEmoji(emoji: string): boolean {
-  return emoji.length <= 64 && (RGI_EMOJI.test(emoji) || PICTOGRAPH.test(emoji) || SHORTCODE.test(emoji));
-}
+export { validEmoji };
 
 export class ReactionsService {
   constructor(

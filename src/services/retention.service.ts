@@ -129,7 +129,7 @@ export class RetentionService {
         summary.messages += batch.seqs.length;
         summary.uploads += batch.uploads;
         await this.announce(conv.id, batch.seqs[batch.seqs.length - 1]! + 1);
-        summary.files += await removeUnusedBlobs(this.db, this.blobs, batch.sha256s);
+        summary.files += await removeUnusedBlobs(this.db, this.blobs, batch.sha256s, this.logger);
       }
       if (batch.taken < this.options.batchSize) {
         await this.raiseFloor(conv);

@@ -5,6 +5,7 @@
  * optionally quoted; anything else is text. Pure parsing: names are resolved by the caller.
  */
 import { badRequest } from '../core/errors.js';
+import { nextDay, startOfDay } from '../core/time-zone.js';
 
 export type HasFilter = 'file' | 'link' | 'reaction';
 export type IsFilter = 'pinned' | 'thread';
@@ -104,49 +105,6 @@ export function parseSearch(q: string): ParsedSearch {
 /** Whether the query filters anything (a query of filters alone is allowed: `from:me has:file`). */
 export function hasFilters(p: ParsedSearch): boolean {
   return p.from.length + p.in.length + p.has.length + p.is.length > 0 || p.before !== null || p.after !== null || p.on !== null;
-}
-
-/** Checks an IANA time zone name (400 otherwise). */
-export function checkTimeZone(tz: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-  } catch {
-    throw badRequest(`unknown time zone "${tz}"`, { field: 'tz' });
-  }
-  return tz;
-}
-
-/** Minutes a zone is ahead of UTC at an instant. */
-function offsetMinutes(at: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(at));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((asUtc - Math.floor(at / 1000) * 1000) / 60_000);
-}
-
-/** The first instant of a day (YYYY-MM-DD) in a time zone. */
-export function startOfDay(dayText: string, tz: string): Date {
-  const [y, m, d] = dayText.split('-').map(Number) as [number, number, number];
-  const midnight = Date.UTC(y, m - 1, d);
-  // The zone's offset at that local midnight (checked again: a change of offset that day moves it).
-  let at = midnight - offsetMinutes(midnight, tz) * 60_000;
-  at = midnight - offsetMinutes(at, tz) * 60_000;
-  return new Date(at);
-}
-
-/** The day after a YYYY-MM-DD day. */
-export function nextDay(dayText: string): string {
-  const [y, m, d] = dayText.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
 
 /** The createdAt range the date filters leave: from (inclusive) and until (exclusive); null ends are open. */

@@ -6,7 +6,8 @@ import type { Message } from '../protocol/entities.js';
 import type { Actor } from './identity.js';
 import { loadMembership } from './access.js';
 import type { MessagePresenter } from './presenters.js';
-import { checkTimeZone, dateRange, hasFilters, parseSearch, type ParsedSearch } from './search-query.js';
+import { checkTimeZone } from '../core/time-zone.js';
+import { dateRange, hasFilters, parseSearch, type ParsedSearch } from './search-query.js';
 import { foldUsername } from '../core/username.js';
 
 /** Terms (words, bigrams) one query may use: each is an index lookup. */

@@ -12,6 +12,7 @@ import { Semaphore } from '../core/semaphore.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
 import type { Upload, User } from '../protocol/entities.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { removeUnusedBlobs } from './blob-cleanup.js';
 import type { Actor } from './identity.js';
 import { requireSiteAdmin } from './identity.js';
 import { presentUser, type MessagePresenter, type UserView } from './presenters.js';
@@ -196,17 +197,27 @@ export class UploadsService {
       const contentType = sniffed?.mime ?? (looksLikeText(sniffHead) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
       const sha256 = hash.digest('hex');
       const id = newId();
+      // A slow copy (to S3) happens here, before the transaction: no lock and no connection of
+      // the database waits on it. putFile then finds it there (or copies it again, if a sweep
+      // removed it meanwhile).
+      await this.blobs.stage(sha256, temp);
       // The row and the file under one lock of the hash, so the sweeper never removes a file
       // between our seeing it stored and our row pointing at it.
-      await inTransaction(this.db, async (tx) => {
-        // One person's uploads are counted one at a time: two at once cannot both fit the last room.
-        await tx.uploads.lockOwner(actor.user.id);
-        await this.checkQuota(actor.user.id, size, tx);
-        await tx.uploads.lockHash(sha256);
-        await tx.uploads.insert({ id, ownerId: actor.user.id, filename: cleanFilename(file.filename), contentType, size, sha256 });
-        await this.blobs.putFile(sha256, temp);
-      });
-      const hasThumbnail = THUMBNAIL_SOURCES.has(contentType) ? await this.thumbnails.run(() => this.thumbnail(sha256)) : false;
+      try {
+        await inTransaction(this.db, async (tx) => {
+          // One person's uploads are counted one at a time: two at once cannot both fit the last room.
+          await tx.uploads.lockOwner(actor.user.id);
+          await this.checkQuota(actor.user.id, size, tx);
+          await tx.uploads.lockHash(sha256);
+          await tx.uploads.insert({ id, ownerId: actor.user.id, filename: cleanFilename(file.filename), contentType, size, sha256 });
+          await this.blobs.putFile(sha256, temp);
+        });
+      } catch (err) {
+        // A staged copy no row came to use goes again (under the hash's lock, as every removal).
+        await removeUnusedBlobs(this.db, this.blobs, [sha256]).catch((e: unknown) => this.logger.warn({ err: e, sha256 }, 'could not remove a staged file'));
+        throw err;
+      }
+      const hasThumbnail = THUMBNAIL_SOURCES.has(contentType) ? await this.thumbnails.run(() => this.thumbnail(sha256, temp)) : false;
       const row = hasThumbnail ? await this.repos.uploads.markThumbnail(id) : await this.repos.uploads.findById(id);
       if (!row) throw notFound('upload');
       if (this.stored) this.stored.bytes += size;
@@ -217,27 +228,36 @@ export class UploadsService {
     }
   }
 
-  /** Makes the WebP thumbnail of a stored image once per content hash; false when it cannot. */
-  private async thumbnail(sha256: string): Promise<boolean> {
+  /**
+   * Makes the WebP thumbnail of a stored image once per content hash; false when the image
+   * cannot be decoded. Read from the temporary file while it is there (S3: no download of what
+   * was just uploaded), else from the store. A store that cannot be reached throws (503).
+   */
+  private async thumbnail(sha256: string, temp: string): Promise<boolean> {
     const key = `${sha256}.thumb.webp`;
     if (await this.blobs.exists(key)) return true;
-    const source = await this.blobs.read(sha256);
-    if (!source) return false;
-    try {
+    let image = await fs.promises.readFile(temp).catch(() => null);
+    if (!image) {
+      const source = await this.blobs.read(sha256);
+      if (!source) return false;
       const chunks: Buffer[] = [];
       for await (const c of source) chunks.push(c as Buffer);
+      image = Buffer.concat(chunks);
+    }
+    let out: Buffer;
+    try {
       const { default: sharp } = await import('sharp');
-      const out = await sharp(Buffer.concat(chunks), { limitInputPixels: MAX_INPUT_PIXELS, animated: false })
+      out = await sharp(image, { limitInputPixels: MAX_INPUT_PIXELS, animated: false })
         .rotate()
         .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
         .webp({ quality: 80 })
         .toBuffer();
-      await this.blobs.putBuffer(key, out);
-      return true;
     } catch (err) {
       this.logger.info({ err, sha256 }, 'no thumbnail: the image could not be decoded');
       return false;
     }
+    await this.blobs.putBuffer(key, out);
+    return true;
   }
 
   /**
@@ -283,14 +303,7 @@ export class UploadsService {
   /** Removes uploads never attached after a day (and their files, once no upload uses them). */
   async sweep(now = Date.now()): Promise<number> {
     const hashes = await this.repos.uploads.deleteUnattached(new Date(now - UNATTACHED_TTL_MS));
-    for (const sha256 of hashes) {
-      await inTransaction(this.db, async (tx) => {
-        await tx.uploads.lockHash(sha256);
-        if (await tx.uploads.hashInUse(sha256)) return;
-        await this.blobs.delete(sha256);
-        await this.blobs.delete(`${sha256}.thumb.webp`);
-      });
-    }
+    await removeUnusedBlobs(this.db, this.blobs, hashes, this.logger);
     if (hashes.length) this.logger.info({ files: hashes.length }, 'swept unattached uploads');
     return hashes.length;
   }

@@ -162,6 +162,10 @@ const ROWS: Row[] = [
   // users
   { route: 'GET /api/v1/users/me', access: 'user', ok: 200 },
   { route: 'PATCH /api/v1/users/me', access: 'user', ok: 200, body: () => ({ displayName: 'Matrix 矩阵' }) },
+  { route: 'PUT /api/v1/users/me/status', access: 'user', ok: 200, body: () => ({ text: 'in the matrix', emoji: '🧪' }) },
+  { route: 'DELETE /api/v1/users/me/status', access: 'user', ok: 200 },
+  { route: 'PUT /api/v1/users/me/dnd', access: 'user', ok: 200, body: () => ({ until: new Date(Date.now() + 3_600_000).toISOString() }) },
+  { route: 'DELETE /api/v1/users/me/dnd', access: 'user', ok: 200 },
   { route: 'GET /api/v1/users/:id', access: 'user', ok: 200, params: () => ({ id: w.users.peer.user.id }) },
   { route: 'GET /api/v1/users', access: 'user', ok: 200, query: () => 'q=az' },
   // Refusing group adds by a person: one's own list (the next row lifts what this one sets).
@@ -443,6 +447,45 @@ const ROWS: Row[] = [
     // Cells that must fail point at an unknown hook: any answer but theirs fails the cell all the same.
     params: (c) => ({ id: c.fx.id, hookId: c.fx.hookId ?? randomUUID() }),
   },
+  {
+    route: 'POST /api/v1/groups/:id/incoming-webhooks',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 201,
+    fresh: true,
+    probe: true,
+    body: () => ({ name: 'authz hook' }),
+  },
+  { route: 'GET /api/v1/groups/:id/incoming-webhooks', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
+  {
+    route: 'DELETE /api/v1/groups/:id/incoming-webhooks/:hookId',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 204,
+    probe: true,
+    // Each cell its own hook, made by the group's owner (a revoked hook is 404 to the next cell).
+    prepare: async (c) => {
+      const made = await req('POST', `/api/v1/groups/${c.fx.id}/incoming-webhooks`, w.users.owner.token, { name: 'authz hook' });
+      return { made: { hookId: made.statusCode === 201 ? (made.json() as { id: string }).id : randomUUID() } };
+    },
+    params: (c) => ({ id: c.fx.id, hookId: c.made.hookId! }),
+  },
+  // The hook's URL is its only credential: anyone holding it posts (its refusals are Slack's, tests/api/incoming-webhooks.test.ts).
+  {
+    route: 'POST /hooks/:key',
+    access: 'public',
+    ok: 200,
+    prepare: async () => {
+      hookKey ??= (await expectStatus<{ url: string }>(req('POST', `/api/v1/groups/${w.fx.private.id}/incoming-webhooks`, w.users.owner.token, { name: 'authz post' }), 201)).url
+        .split('/')
+        .pop()!;
+      return { made: { key: hookKey } };
+    },
+    params: (c) => ({ key: c.made.key! }),
+    body: () => ({ text: 'authz matrix post' }),
+  },
   { route: 'GET /api/v1/groups/:id/export', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
   // conversations
   { route: 'GET /api/v1/conversations', access: 'user', ok: 200 },
@@ -465,6 +508,8 @@ const ROWS: Row[] = [
     body: () => ({ body: 'matrix send', clientMsgId: randomUUID() }),
   },
   { route: 'GET /api/v1/conversations/:id/events', variants: CONV, access: 'member', ok: 200, probe: true },
+  { route: 'GET /api/v1/conversations/:id/commands', variants: CONV, access: 'member', ok: 200, probe: true },
+  { route: 'POST /api/v1/conversations/:id/commands', variants: CONV, access: 'member', ok: 200, probe: true, body: () => ({ command: '/shrug', text: 'matrix' }) },
   { route: 'POST /api/v1/conversations/:id/read', variants: CONV, access: 'member', ok: 204, probe: true, body: () => ({ seq: 1 }) },
   // messages
   { route: 'GET /api/v1/messages/:id', variants: CONV, access: 'member', ok: 200, probe: true, params: (c) => ({ id: c.fx.messageId }) },
@@ -675,6 +720,9 @@ function checkCell(res: LightMyRequestResponse, exp: number | [number, string], 
     expect(typeof body.error?.message, where).toBe('string');
   }
 }
+
+/** One incoming webhook's key, made by the first cell that posts to it. */
+let hookKey: string | undefined;
 
 const cellCounts = { rest: 0, head: 0, probes: 0 };
 

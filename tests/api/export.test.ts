@@ -138,6 +138,8 @@ describe('the document', () => {
       senderUsername: owner.user.username,
       body: '大家好 👋 欢迎来到技术讨论组',
       replyTo: null,
+      threadId: null,
+      alsoInConversation: false,
       mentions: [],
       attachments: [{ id: up.id, filename: '会议纪要.txt', contentType: up.contentType, size: up.size }],
       reactions: [

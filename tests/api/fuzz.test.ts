@@ -156,9 +156,13 @@ function validRequest(route: Route, w: World): { body?: unknown; query: Record<s
     'PATCH /groups/:id/members/:userId': { role: 'admin' },
     'PUT /groups/:id/mutes/:userId': { until: future },
     'POST /groups/:id/webhooks': { url: 'http://127.0.0.1:9/hook' },
+    'POST /groups/:id/incoming-webhooks': { name: 'fuzz hook' },
     'POST /conversations/direct': { userId: w.carol.user.id },
     'POST /conversations/:id/messages': { body: 'fuzzed hello', clientMsgId: randomUUID(), replyTo: w.messageId },
     'POST /conversations/:id/read': { seq: 1 },
+    'POST /conversations/:id/commands': { command: '/shrug', text: 'fuzz' },
+    'PUT /users/me/status': { text: 'fuzzing', emoji: '🧪' },
+    'PUT /users/me/dnd': { until: new Date(Date.now() + 3_600_000).toISOString() },
     'POST /threads/:id/read': { seq: 1 },
     'PATCH /messages/:id': { body: 'edited by the fuzzer' },
     'POST /bots': { username: uniqueName('bot'), displayName: 'Bot', tokenName: 'first' },
@@ -449,7 +453,9 @@ beforeAll(async () => {
   // A refusing SMTP server and push endpoint: those routes work, nothing leaves the machine.
   t = await startTestApp({ SMTP_URL: 'smtp://127.0.0.1:9', PUSH_ALLOW_PRIVATE: 'on', ...fuzzEnv });
   root = await register(t.app);
-  routes = listRoutes(t.app);
+  // POST /hooks/{key} answers in Slack's words (plain text), by design: it is fuzzed in
+  // tests/api/incoming-webhooks.test.ts instead.
+  routes = listRoutes(t.app).filter((r) => !r.path.startsWith('/hooks/'));
   world = await buildWorld();
   memBefore = memoryAfterGc();
 });

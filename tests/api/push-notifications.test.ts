@@ -230,6 +230,19 @@ describe('who gets a push', { timeout: 90_000 }, () => {
     expect(pushesOf(subs.bob)).toEqual([]);
   });
 
+  it('do not disturb holds pushes while it lasts', async () => {
+    const [alice, quiet] = await Promise.all([register(t.app), register(t.app)]);
+    const sub = await subscribed(quiet);
+    const direct = (await ok<{ id: string }>(call('POST', '/conversations/direct', alice, { userId: quiet.user.id }), 201)).id;
+    await ok(call('PUT', '/users/me/dnd', quiet, { until: new Date(Date.now() + 3_600_000).toISOString() }));
+    const held = await send(alice, direct, 'while you rest');
+    await settle();
+    expect(pushesOf(sub, held.id)).toEqual([]);
+    await ok(call('DELETE', '/users/me/dnd', quiet));
+    const later = await send(alice, direct, 'now it rings');
+    await push.waitFor((p) => p.payload?.messageId === later.id && p.subscription === sub.endpoint.split('/').pop());
+  });
+
   it('the push preference off means no push at all', async () => {
     const [alice, bob] = await Promise.all([register(t.app), register(t.app)]);
     const sub = await subscribed(bob);
@@ -413,9 +426,9 @@ describe('levels in the API', { timeout: 90_000 }, () => {
 
   it('preferences: defaults, partial updates, the delay within 5..1440', async () => {
     const a = await register(t.app);
-    expect(await ok(call('GET', '/users/me/notification-prefs', a))).toEqual({ push: true, emailDigest: true, emailDigestDelayMinutes: 30 });
-    expect(await ok(call('PATCH', '/users/me/notification-prefs', a, { emailDigestDelayMinutes: 5 }))).toEqual({ push: true, emailDigest: true, emailDigestDelayMinutes: 5 });
-    expect(await ok(call('PATCH', '/users/me/notification-prefs', a, { emailDigest: false }))).toEqual({ push: true, emailDigest: false, emailDigestDelayMinutes: 5 });
+    expect(await ok(call('GET', '/users/me/notification-prefs', a))).toEqual({ push: true, emailDigest: true, emailDigestDelayMinutes: 30, dndSchedule: null });
+    expect(await ok(call('PATCH', '/users/me/notification-prefs', a, { emailDigestDelayMinutes: 5 }))).toEqual({ push: true, emailDigest: true, emailDigestDelayMinutes: 5, dndSchedule: null });
+    expect(await ok(call('PATCH', '/users/me/notification-prefs', a, { emailDigest: false }))).toEqual({ push: true, emailDigest: false, emailDigestDelayMinutes: 5, dndSchedule: null });
     for (const body of [{ emailDigestDelayMinutes: 4 }, { emailDigestDelayMinutes: 1441 }, { emailDigestDelayMinutes: 7.5 }, { push: 'no' }, { other: true }]) {
       expect((await call('PATCH', '/users/me/notification-prefs', a, body)).statusCode, JSON.stringify(body)).toBe(400);
     }

@@ -29,6 +29,46 @@ describe('parseConfig', () => {
     for (const bad of ['lots', '-5', '0', '1.5XB']) expect(() => parseConfig({ UPLOAD_QUOTA_PER_USER: bad }, '/x')).toThrow(/UPLOAD_QUOTA_PER_USER/);
   });
 
+  it('keeps uploads on local disk by default; UPLOAD_STORE=s3://bucket[/prefix] with the S3_* settings; a bad one names its variable', () => {
+    expect(parseConfig({}, '/x').s3).toBeNull();
+    expect(parseConfig({ UPLOAD_STORE: 'local' }, '/x').s3).toBeNull();
+    expect(parseConfig({ UPLOAD_STORE: 's3://chat-files' }, '/x').s3).toEqual({
+      bucket: 'chat-files',
+      prefix: '',
+      endpoint: null,
+      region: 'us-east-1',
+      credentials: null,
+      forcePathStyle: false,
+      timeoutMs: 10_000,
+    });
+    const env = {
+      UPLOAD_STORE: 's3://chat.files/parley/uploads/',
+      S3_ENDPOINT: 'http://minio.internal:9000',
+      S3_REGION: 'eu-central-1',
+      S3_FORCE_PATH_STYLE: 'on',
+      S3_TIMEOUT_MS: '3000',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret/key+example',
+    };
+    expect(parseConfig(env, '/x').s3).toEqual({
+      bucket: 'chat.files',
+      prefix: 'parley/uploads',
+      endpoint: 'http://minio.internal:9000',
+      region: 'eu-central-1',
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret/key+example' },
+      forcePathStyle: true,
+      timeoutMs: 3000,
+    });
+    for (const bad of ['s3://', 's3://A_Bucket', 's3://ok-bucket/../up', 's3://ok-bucket/a//b', 'gs://bucket', '/srv/files']) {
+      expect(() => parseConfig({ UPLOAD_STORE: bad }, '/x'), bad).toThrow(/UPLOAD_STORE/);
+    }
+    expect(() => parseConfig({ UPLOAD_STORE: 's3://b-1', AWS_ACCESS_KEY_ID: 'only-the-id' }, '/x')).toThrow(/AWS_SECRET_ACCESS_KEY/);
+    expect(() => parseConfig({ UPLOAD_STORE: 's3://b-1', S3_ENDPOINT: 'minio:9000' }, '/x')).toThrow(/S3_ENDPOINT/);
+    expect(() => parseConfig({ UPLOAD_STORE: 's3://b-1', S3_TIMEOUT_MS: '5' }, '/x')).toThrow(/S3_TIMEOUT_MS/);
+    // The AWS variables alone (set for other tools) change nothing.
+    expect(parseConfig({ AWS_ACCESS_KEY_ID: 'x', S3_REGION: '??' }, '/x').s3).toBeNull();
+  });
+
   it('reads every variable', () => {
     const c = parseConfig(
       {
@@ -90,6 +130,7 @@ describe('parseConfig', () => {
       webhooksPerUser: { count: 10, perSeconds: 3600, burst: 10 },
       pushSubscriptionsPerUser: { count: 30, perSeconds: 3600, burst: 30 },
       uploadsPerUser: { count: 60, perSeconds: 60, burst: 30 },
+      incomingWebhookPosts: { count: 60, perSeconds: 60, burst: 30 },
     });
     const c = parseConfig({
       RATE_LIMIT_REGISTER_PER_IP: '100/h',
@@ -120,9 +161,15 @@ describe('parseConfig', () => {
   });
 
   it('caps what one account or group may hold (MAX_*), each configurable', () => {
-    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20 });
-    const c = parseConfig({ MAX_GROUPS_PER_OWNER: '5', MAX_BOTS_PER_OWNER: '1', MAX_WEBHOOKS_PER_GROUP: '3', MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000' });
-    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000 });
+    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10 });
+    const c = parseConfig({
+      MAX_GROUPS_PER_OWNER: '5',
+      MAX_BOTS_PER_OWNER: '1',
+      MAX_WEBHOOKS_PER_GROUP: '3',
+      MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000',
+      MAX_INCOMING_WEBHOOKS_PER_GROUP: '2',
+    });
+    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2 });
   });
 
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {

@@ -4,7 +4,7 @@ import { reactionEmoji } from '../../src/services/import/emoji.js';
 import { lineOfElement } from '../../src/services/import/model.js';
 import { renderSlackText, slackMentions } from '../../src/services/import/slack-text.js';
 import { usernameBase } from '../../src/services/import/users.js';
-import { validEmoji } from '../../src/services/reactions.service.js';
+import { validEmoji } from '../../src/core/emoji.js';
 
 const names: Record<string, string> = { U1: 'li.lei', U2: 'hanmeimei' };
 const nameOf = (k: string): string | null => names[k] ?? null;

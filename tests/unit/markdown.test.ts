@@ -136,6 +136,8 @@ describe('notifications say the plain text', () => {
   it('e-mail digest: plain text in both parts', () => {
     const mention: DigestMention = {
       userId: 'u',
+      dndUntil: null,
+      dndSchedule: null,
       messageId: 'm',
       seq: 1,
       conversationId: 'c',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dateRange, hasFilters, parseSearch, startOfDay } from '../../src/services/search-query.js';
+import { startOfDay } from '../../src/core/time-zone.js';
+import { dateRange, hasFilters, parseSearch } from '../../src/services/search-query.js';
 
 describe('search box language', () => {
   it('takes filters, quoted values and phrases, and leaves the rest as text', () => {

@@ -1,7 +1,8 @@
 /*
  * Parley's service worker: shows a Web Push (sent while you have no open socket) as a
  * notification, and on a click focuses an open Parley window on that conversation or opens one.
- * The push payload is JSON: {type: 'message', conversationId, messageId, seq, title, body, url}.
+ * The push payload is JSON: {type: 'message', conversationId, messageId, seq, title, body, url}, and
+ * `threadId` for a reply in a thread (the click opens the thread).
  */
 self.addEventListener('install', () => {
   self.skipWaiting();
@@ -11,9 +12,11 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(self.clients.claim());
 });
 
-/** The conversation's path on this origin (the payload's url may name another host: PUBLIC_URL). */
-function conversationPath(conversationId) {
-  return typeof conversationId === 'string' && conversationId ? `/c/${encodeURIComponent(conversationId)}` : '/';
+/** The conversation's (or thread's) path on this origin (the payload's url may name another host: PUBLIC_URL). */
+function conversationPath(conversationId, threadId) {
+  if (typeof conversationId !== 'string' || !conversationId) return '/';
+  const base = `/c/${encodeURIComponent(conversationId)}`;
+  return typeof threadId === 'string' && threadId ? `${base}/t/${encodeURIComponent(threadId)}` : base;
 }
 
 self.addEventListener('push', (event) => {
@@ -29,7 +32,7 @@ self.addEventListener('push', (event) => {
     // One notification per conversation: a newer message replaces the older one.
     tag: data.conversationId ? `parley:${data.conversationId}` : 'parley',
     renotify: true,
-    data: { conversationId: data.conversationId ?? null, messageId: data.messageId ?? null },
+    data: { conversationId: data.conversationId ?? null, messageId: data.messageId ?? null, threadId: data.threadId ?? null },
   };
   event.waitUntil(self.registration.showNotification(title, options));
 });
@@ -37,7 +40,8 @@ self.addEventListener('push', (event) => {
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const conversationId = event.notification.data ? event.notification.data.conversationId : null;
-  const path = conversationPath(conversationId);
+  const threadId = event.notification.data ? event.notification.data.threadId : null;
+  const path = conversationPath(conversationId, threadId);
   event.waitUntil(
     (async () => {
       const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
@@ -45,7 +49,7 @@ self.addEventListener('notificationclick', (event) => {
       if (mine) {
         await mine.focus();
         // The page moves to the conversation itself (client-side routing, no reload).
-        mine.postMessage({ type: 'parley.open-conversation', conversationId });
+        mine.postMessage({ type: 'parley.open-conversation', conversationId, threadId });
         return;
       }
       await self.clients.openWindow(path);

@@ -49,6 +49,17 @@ export function formatLastSeen(iso: string | null, now = Date.now()): string {
   return `last seen ${relFmt.format(Math.round(secs / 86_400), 'day')}`;
 }
 
+/** "just now", "5 minutes ago", "yesterday", "3 days ago", else a short date: a thread's last reply. */
+export function formatRelative(iso: string, now = Date.now()): string {
+  const secs = Math.round((new Date(iso).getTime() - now) / 1000);
+  const abs = Math.abs(secs);
+  if (abs < 60) return 'just now';
+  if (abs < 3600) return relFmt.format(Math.round(secs / 60), 'minute');
+  if (abs < 86_400) return relFmt.format(Math.round(secs / 3600), 'hour');
+  if (abs < 7 * 86_400) return relFmt.format(Math.round(secs / 86_400), 'day');
+  return shortDateFmt.format(new Date(iso));
+}
+
 /** "1.4 MB". */
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -3,4 +3,6 @@ export interface JumpTarget {
   conversationId: string;
   seq: number;
   messageId: string;
+  /** A reply in a thread: its root (the thread's panel opens at the reply). */
+  threadId?: string | null;
 }

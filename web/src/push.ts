@@ -4,7 +4,7 @@
  * to a conversation when the service worker says a notification was clicked.
  */
 import type { ParleyApi } from '../../src/client/index.js';
-import { navigate } from './router.js';
+import { navigate, navigateThread } from './router.js';
 
 /** Whether this browser can do Web Push at all (a secure context with service workers and the Push API). */
 export function pushSupported(): boolean {
@@ -16,8 +16,10 @@ export function registerServiceWorker(): void {
   if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return;
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => undefined);
   navigator.serviceWorker.addEventListener('message', (e: MessageEvent) => {
-    const data = e.data as { type?: string; conversationId?: unknown } | null;
-    if (data?.type === 'parley.open-conversation' && typeof data.conversationId === 'string') navigate(data.conversationId);
+    const data = e.data as { type?: string; conversationId?: unknown; threadId?: unknown } | null;
+    if (data?.type !== 'parley.open-conversation' || typeof data.conversationId !== 'string') return;
+    if (typeof data.threadId === 'string' && data.threadId) navigateThread(data.conversationId, data.threadId);
+    else navigate(data.conversationId);
   });
 }
 

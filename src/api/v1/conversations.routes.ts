@@ -13,11 +13,12 @@ import {
   ReadBody,
   SendMessageBody,
 } from '../../protocol/rest.js';
+import { CommandList, CommandResult, RunCommandBody } from '../../protocol/rest-integrations.js';
 import type { Services } from '../../services/index.js';
 import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 
 export const conversationsRoutes =
-  (s: Services, limits: Pick<RateLimits, 'sendsByUser' | 'directConversationsByUser'>): FastifyPluginAsyncTypebox =>
+  (s: Services, limits: Pick<RateLimits, 'sendsByUser' | 'directConversationsByUser' | 'groupChangesByUser' | 'profileChangesByUser'>): FastifyPluginAsyncTypebox =>
   async (app) => {
     const tags = ['conversations'];
     const err = { '4xx': ErrorBody };
@@ -50,6 +51,33 @@ export const conversationsRoutes =
         await enforce(limits.sendsByUser, req.actor.user.id, 'too many messages');
         const { message, created } = await s.messages.send(req.actor, req.params.id, req.body);
         return reply.status(created ? 201 : 200).send(message);
+      },
+    );
+    app.get(
+      '/conversations/:id/commands',
+      { schema: { tags: ['integrations'], description: "The slash commands of a conversation (the composer's suggestions).", params: IdParams, response: { 200: CommandList, ...err } } },
+      async (req) => s.commands.list(req.actor, req.params.id),
+    );
+    app.post(
+      '/conversations/:id/commands',
+      {
+        schema: {
+          tags: ['integrations'],
+          description:
+            'Runs a slash command: /me, /shrug (send a message), /mute, /unmute, /invite @user…, /leave, /topic [text], /status [emoji] [text] | clear, /dnd [30m|2h|1d|off]. ' +
+            'Answers the message it sent and/or a line for you alone (`response`, never stored). Each is checked and limited as its route is.',
+          params: IdParams,
+          body: RunCommandBody,
+          response: { 200: CommandResult, ...err },
+        },
+      },
+      async (req) => {
+        const budget = s.commands.budgetOf(req.body.command);
+        const id = req.actor.user.id;
+        if (budget === 'send') await enforce(limits.sendsByUser, id, 'too many messages');
+        else if (budget === 'group') await enforce(limits.groupChangesByUser, id, 'too many group changes');
+        else if (budget === 'profile') await enforce(limits.profileChangesByUser, id, 'too many profile changes');
+        return s.commands.run(req.actor, req.params.id, req.body);
       },
     );
     app.get(

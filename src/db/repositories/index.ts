@@ -6,6 +6,7 @@ import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { IdentitiesRepository } from './identities.repository.js';
 import { ImportRepository } from './import.repository.js';
+import { IncomingWebhooksRepository } from './incoming-webhooks.repository.js';
 import { InvitesRepository } from './invites.repository.js';
 import { LinkPreviewsRepository } from './link-previews.repository.js';
 import { MembersRepository } from './members.repository.js';
@@ -48,6 +49,8 @@ export interface Repositories {
   threads: ThreadsRepository;
   /** Imports from Slack and Mattermost: import keys and bulk history. */
   imports: ImportRepository;
+  /** Incoming webhooks of groups. */
+  incomingWebhooks: IncomingWebhooksRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -73,6 +76,7 @@ export function repositories(db: Db): Repositories {
     linkPreviews: new LinkPreviewsRepository(db),
     threads: new ThreadsRepository(db),
     imports: new ImportRepository(db),
+    incomingWebhooks: new IncomingWebhooksRepository(db),
   };
 }
 

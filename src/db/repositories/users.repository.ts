@@ -151,7 +151,10 @@ export class UsersRepository {
     return rows.map((r) => r.id);
   }
 
-  async update(id: string, patch: Partial<Pick<UserRow, 'displayName' | 'avatarUploadId' | 'lastSeenAt'>>): Promise<UserRow | null> {
+  async update(
+    id: string,
+    patch: Partial<Pick<UserRow, 'displayName' | 'avatarUploadId' | 'lastSeenAt' | 'statusText' | 'statusEmoji' | 'statusExpiresAt' | 'dndUntil'>>,
+  ): Promise<UserRow | null> {
     const [row] = await this.db.update(users).set(patch).where(eq(users.id, id)).returning();
     return row ?? null;
   }

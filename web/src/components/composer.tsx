@@ -9,11 +9,12 @@
 import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
 import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
-import type { Message, User } from '../../../src/client/index.js';
+import type { CommandInfo, Message, User } from '../../../src/client/index.js';
 import { MAX_ATTACHMENTS, MESSAGE_BODY_MAX } from '../limits.js';
 import { formatSize } from '../format.js';
 import { Avatar } from './avatar.js';
 import { matchUsers, mentionAt, type MentionQuery } from './mention-suggest.js';
+import { commandAt, commandLine, matchCommands } from './command-suggest.js';
 import { formatSelection, type FormatKey } from './markdown-shortcuts.js';
 
 /** Drafts survive switching conversations (not reloads). */
@@ -35,6 +36,9 @@ export interface ComposerProps {
   onCancelReply: () => void;
   onCancelEdit: () => void;
   onSend: (body: string, files: File[]) => void;
+  /** Slash commands offered here (absent: none; a line starting with / is a message). */
+  commands?: readonly CommandInfo[];
+  onCommand?: (command: string, text: string) => void;
   onSaveEdit: (m: Message, body: string) => void;
   onEditLast: () => void;
   onTyping: () => void;
@@ -98,6 +102,8 @@ export function Composer(props: ComposerProps) {
   }, [text]);
 
   const suggestions = mention ? matchUsers(members, mention.text, meId) : [];
+  const typedCommand = props.commands && !editing ? commandAt(text, text.length) : null;
+  const commandOptions = typedCommand !== null && suggestions.length === 0 ? matchCommands(props.commands!, typedCommand) : [];
 
   function addFiles(more: File[]) {
     if (more.length === 0) return;
@@ -124,7 +130,9 @@ export function Composer(props: ComposerProps) {
       return;
     }
     if (!body && files.length === 0) return;
-    props.onSend(body, files.map((f) => f.file));
+    const command = files.length === 0 && props.commands && props.onCommand ? commandLine(body, props.commands) : null;
+    if (command) props.onCommand!(command.command, command.text);
+    else props.onSend(body, files.map((f) => f.file));
     for (const f of files) if (f.preview) URL.revokeObjectURL(f.preview);
     setFiles([]);
     setText('');
@@ -181,6 +189,20 @@ export function Composer(props: ComposerProps) {
         // Ctrl/Cmd+K made a link here: it doesn't open search as well.
         e.stopPropagation();
         e.nativeEvent.stopImmediatePropagation();
+        return;
+      }
+    }
+    if (commandOptions.length > 0) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const d = e.key === 'ArrowDown' ? 1 : -1;
+        setSelected((selected + d + commandOptions.length) % commandOptions.length);
+        return;
+      }
+      if (e.key === 'Tab' || (e.key === 'Enter' && !commandOptions.some((c) => c.name === typedCommand))) {
+        e.preventDefault();
+        setText(`/${(commandOptions[selected] ?? commandOptions[0]!).name} `);
+        setSelected(0);
         return;
       }
     }
@@ -257,6 +279,29 @@ export function Composer(props: ComposerProps) {
               <button type="button" className="icon-btn" aria-label={`Remove ${f.file.name}`} data-testid="composer-attachment-remove" onClick={() => removeFile(i)}>
                 ×
               </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {commandOptions.length > 0 && (
+        <ul className="mention-suggestions" role="listbox" aria-label="Commands" data-testid="command-suggestions">
+          {commandOptions.map((c, i) => (
+            <li
+              key={c.name}
+              role="option"
+              aria-selected={i === selected}
+              className={i === selected ? 'selected' : ''}
+              data-testid="command-option"
+              data-command={c.name}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                setText(`/${c.name} `);
+                setSelected(0);
+                ref.current?.focus();
+              }}
+            >
+              <span>{c.usage}</span>
+              <span className="muted">{c.description}</span>
             </li>
           ))}
         </ul>

@@ -2,10 +2,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { Member, Message, User } from '../../../src/client/index.js';
 import { formatLastSeen } from '../format.js';
-import { navigate } from '../router.js';
+import { navigate, navigateThread } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
-import type { PendingMessage, PinRef, Timeline } from '../store/types.js';
+import { inTimeline, type PendingMessage, type PinRef, type Timeline } from '../store/types.js';
 import { errorText, toast } from '../toasts.js';
+import { useCommands } from './use-commands.js';
 import { Avatar } from './avatar.js';
 import { Composer, type ComposerHandle } from './composer.js';
 import { ConfirmDialog } from './confirm-dialog.js';
@@ -19,34 +20,22 @@ import { MembersPanel } from './members-panel.js';
 import type { MessageActions } from './message-item.js';
 import { MessageList } from './message-list.js';
 import type { JumpTarget } from '../jump-target.js';
+import { ThreadPanel } from './thread-panel.js';
 import { TypingIndicator } from './typing-indicator.js';
+import { useVisible } from '../use-visible.js';
 
 const NO_PENDING: PendingMessage[] = [];
 const NO_MEMBERS: Member[] = [];
 const NO_PINS: PinRef[] = [];
 const LOADING: Timeline = { messages: [], loadedThrough: null, notices: [], hasMoreBefore: true, loading: true, loaded: false };
 
-function useVisible(): boolean {
-  const [visible, setVisible] = useState(() => document.visibilityState === 'visible' && document.hasFocus());
-  useEffect(() => {
-    const update = () => setVisible(document.visibilityState === 'visible' && document.hasFocus());
-    document.addEventListener('visibilitychange', update);
-    window.addEventListener('focus', update);
-    window.addEventListener('blur', update);
-    return () => {
-      document.removeEventListener('visibilitychange', update);
-      window.removeEventListener('focus', update);
-      window.removeEventListener('blur', update);
-    };
-  }, []);
-  return visible;
-}
-
-export function ConversationView({ id, jump, onJumped }: { id: string; jump: JumpTarget | null; onJumped: () => void }) {
+export function ConversationView({ id, threadId, jump, onJumped }: { id: string; threadId: string | null; jump: JumpTarget | null; onJumped: () => void }) {
   const store = useStore();
   const conversation = useChat((s) => s.conversations[id])!;
   const timeline = useChat((s) => s.timelines[id]) ?? LOADING;
-  const pending = useChat((s) => s.pending[id] ?? NO_PENDING);
+  const allPending = useChat((s) => s.pending[id] ?? NO_PENDING);
+  // Replies sent only to a thread wait in the thread's panel.
+  const pending = useMemo(() => allPending.filter((p) => inTimeline(p)), [allPending]);
   const users = useChat((s) => s.users);
   const extra = useChat((s) => s.extra);
   const me = useChat((s) => s.me);
@@ -61,6 +50,9 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   const [settingsOpen, setSettingsOpen] = useState(false);
   const pins = useChat((s) => s.pins[id] ?? NO_PINS);
   const [focusMessageId, setFocusMessageId] = useState<string | null>(null);
+  const [focusReplyId, setFocusReplyId] = useState<string | null>(null);
+  // What had focus when a thread was opened: it gets it back when the panel closes.
+  const threadOpener = useRef<HTMLElement | null>(null);
   const [atBottom, setAtBottom] = useState(true);
   const [dragging, setDragging] = useState(false);
   const composer = useRef<ComposerHandle>(null);
@@ -78,6 +70,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   const canPin = mayPin(conversation, myRole);
   const canPost = mayPost(conversation, myRole);
   const pinnedIds = useMemo(() => new Set(pins.map((p) => p.messageId)), [pins]);
+  const commands = useCommands(store.api, id);
 
   useEffect(() => {
     store.openConversation(id).catch((err: unknown) => toast(errorText(err, 'load the messages')));
@@ -85,10 +78,12 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
     store.loadPins(id).catch(() => undefined);
   }, [store, id]);
 
-  // Reply quotes of messages that are not loaded: fetch the originals.
+  // Reply quotes of messages that are not loaded, and thread roots of replies also sent here: fetch the originals.
   useEffect(() => {
     for (const m of timeline.messages) {
-      if (m.replyTo && !extra[m.replyTo] && !timeline.messages.some((x) => x.id === m.replyTo)) void store.fetchMessage(m.replyTo).catch(() => undefined);
+      for (const ref of [m.replyTo, m.alsoInConversation ? m.threadId : null]) {
+        if (ref && !extra[ref] && !timeline.messages.some((x) => x.id === ref)) void store.fetchMessage(ref).catch(() => undefined);
+      }
     }
   }, [timeline.messages, extra, store]);
 
@@ -105,6 +100,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   }, [visible, timeline.loaded, readTo, conversation.unreadCount, conversation.lastReadSeq, conversation.lastSeq, store, id]);
 
   const onSeen = useCallback((seq: number) => setSeenSeq((cur) => Math.max(cur, seq)), []);
+  const onReplyFocused = useCallback(() => setFocusReplyId(null), []);
 
   const jumpTo = useCallback(
     async (messageId: string, seq?: number) => {
@@ -129,8 +125,44 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
   useEffect(() => {
     if (!jump) return;
     onJumped();
-    void jumpTo(jump.messageId, jump.seq);
+    // A reply in a thread is shown in its panel (the route opened it).
+    if (jump.threadId) setFocusReplyId(jump.messageId);
+    else void jumpTo(jump.messageId, jump.seq);
   }, [jump, jumpTo, onJumped]);
+
+  const openThread = useCallback(
+    (rootId: string) => {
+      const active = document.activeElement;
+      threadOpener.current = active instanceof HTMLElement && active !== document.body ? active : null;
+      setPanel(false);
+      setPinsOpen(false);
+      navigateThread(id, rootId);
+    },
+    [id],
+  );
+
+  const closeThread = useCallback(() => navigate(id), [id]);
+
+  // The panel closed: focus goes back where it came from (the root's summary), else to the root.
+  const lastThread = useRef(threadId);
+  useEffect(() => {
+    const closedRoot = lastThread.current;
+    lastThread.current = threadId;
+    if (threadId !== null || closedRoot === null) return;
+    const opener = threadOpener.current;
+    threadOpener.current = null;
+    opener?.focus();
+    // A hover toolbar's button is hidden by now (it cannot take focus): its message can.
+    if (opener && document.activeElement === opener) return;
+    (document.getElementById(`msg-${closedRoot}`) ?? document.querySelector<HTMLElement>('[data-testid="composer-input"]'))?.focus();
+  }, [threadId]);
+
+  // Members or pins take the panel's place: the thread closes.
+  const showSidePanel = (which: 'members' | 'pins', open: boolean) => {
+    setPanel(which === 'members' && open);
+    setPinsOpen(which === 'pins' && open);
+    if (open && threadId) navigate(id);
+  };
 
   const actions = useMemo<MessageActions>(
     () => ({
@@ -149,6 +181,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
       retry: (p) => store.retry(p.conversationId, p.clientMsgId),
       discard: (p) => store.discard(p.conversationId, p.clientMsgId),
       removePreview: (m, url) => void store.removeLinkPreview(m, url).catch((err: unknown) => toast(errorText(err, 'remove the preview'))),
+      openThread,
       ...(canPin
         ? {
             togglePin: (m: Message, pin: boolean) => void store.setPinned(m, pin).catch((err: unknown) => toast(errorText(err, pin ? 'pin the message' : 'unpin the message'))),
@@ -156,7 +189,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
           }
         : {}),
     }),
-    [store, jumpTo, canPin, pinnedIds, canPost],
+    [store, jumpTo, canPin, pinnedIds, canPost, openThread],
   );
 
   const mentionable = useMemo<User[]>(() => {
@@ -183,7 +216,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
 
   return (
     <section
-      className={`conversation${panel ? ' with-panel' : ''}${dragging ? ' dragging' : ''}`}
+      className={`conversation${panel || threadId ? ' with-panel' : ''}${threadId ? ' with-thread' : ''}${dragging ? ' dragging' : ''}`}
       data-testid="conversation"
       data-conversation-id={id}
       aria-label={title}
@@ -226,10 +259,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
             aria-controls="pins-panel"
             data-testid="toggle-pins"
             aria-label={`Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`}
-            onClick={() => {
-              setPinsOpen(!pinsOpen);
-              setPanel(false);
-            }}
+            onClick={() => showSidePanel('pins', !pinsOpen)}
           >
             <span aria-hidden="true">📌</span>
             <span className="hide-narrow"> Pinned</span>
@@ -248,10 +278,7 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
               aria-expanded={panel}
               aria-controls="members-panel"
               data-testid="toggle-members"
-              onClick={() => {
-                setPanel(!panel);
-                setPinsOpen(false);
-              }}
+              onClick={() => showSidePanel('members', !panel)}
             >
               Members
             </button>
@@ -259,14 +286,14 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
         </div>
         <HeaderMenu
           items={[
-            { id: 'pins', label: `Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`, run: () => (setPinsOpen(true), setPanel(false)) },
-            ...(conversation.kind === 'group' ? [{ id: 'members', label: 'Members', run: () => (setPanel(true), setPinsOpen(false)) }] : []),
+            { id: 'pins', label: `Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`, run: () => showSidePanel('pins', true) },
+            ...(conversation.kind === 'group' ? [{ id: 'members', label: 'Members', run: () => showSidePanel('members', true) }] : []),
             ...(conversation.kind === 'group' && moderator ? [{ id: 'settings', label: 'Group settings', run: () => setSettingsOpen(true) }] : []),
           ]}
         />
       </header>
       <div className="conv-body">
-        <div className="conv-messages">
+        <div className="conv-messages" data-testid="timeline">
           <MessageList
             conversation={conversation}
             timeline={timeline}
@@ -316,6 +343,13 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
                 store.send(id, body, replyTo?.id ?? null, files);
                 setReplyTo(null);
               }}
+              commands={commands}
+              onCommand={(command, text) => {
+                store.api
+                  .runCommand(id, { command, text })
+                  .then((r) => r.response && toast(r.response.text, 'info'))
+                  .catch((err: unknown) => toast(errorText(err, `run /${command}`)));
+              }}
               onSaveEdit={(m, body) => {
                 setEditing(null);
                 store.edit(m, body).catch((err: unknown) => toast(errorText(err, 'edit the message')));
@@ -323,8 +357,23 @@ export function ConversationView({ id, jump, onJumped }: { id: string; jump: Jum
             />
           )}
         </div>
-        {panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
-        {pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
+        {threadId && (
+          <ThreadPanel
+            key={threadId}
+            conversation={conversation}
+            rootId={threadId}
+            actions={actions}
+            canPost={canPost}
+            moderator={moderator}
+            mentionable={mentionable}
+            members={memberUsers}
+            focusMessageId={focusReplyId}
+            onFocused={onReplyFocused}
+            onClose={closeThread}
+          />
+        )}
+        {!threadId && panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
+        {!threadId && pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
       </div>
       {settingsOpen && conversation.kind === 'group' && <GroupSettingsDialog conversation={conversation} onClose={() => setSettingsOpen(false)} />}
       {deleting && (

@@ -37,3 +37,10 @@ export const MailIcon = () => (
     <path d="m3 7 9 6 9-6" />
   </svg>
 );
+
+export const ThreadIcon = () => (
+  <svg {...common}>
+    <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12Z" />
+    <path d="M8.5 10.5h7M8.5 14h4.5" />
+  </svg>
+);

@@ -8,9 +8,10 @@ import type { PendingMessage } from '../store/types.js';
 import { Attachments, PendingAttachments } from './attachments.js';
 import { Avatar } from './avatar.js';
 import { EmojiPicker, QUICK_REACTIONS } from './emoji-picker.js';
-import { EditIcon, ReplyIcon, SmileIcon, TrashIcon } from './icons.js';
+import { EditIcon, ReplyIcon, SmileIcon, ThreadIcon, TrashIcon } from './icons.js';
 import { MessageBody } from './message-body.js';
 import { LinkPreviews } from './link-preview.js';
+import { ThreadLink, ThreadSummaryBar } from './thread-parts.js';
 
 export interface MessageActions {
   reply(m: Message): void;
@@ -26,6 +27,12 @@ export interface MessageActions {
   pinnedIds?: ReadonlySet<string>;
   /** The sender removes a link preview of their message. */
   removePreview?(m: Message, url: string): void;
+  /**
+   * In the conversation's timeline (not inside a thread): opens a thread's panel. Top-level
+   * messages get "Reply in thread" and, with replies, their summary; replies also sent to the
+   * conversation link to their thread.
+   */
+  openThread?(rootId: string): void;
 }
 
 interface CommonProps {
@@ -55,9 +62,13 @@ export interface MessageItemProps extends CommonProps {
   original: Message | undefined;
   canDelete: boolean;
   seen: boolean;
+  /** A reply also sent to the conversation: its thread's root, when loaded. */
+  threadRoot?: Message | undefined;
+  /** The element's id is this plus the message id (a reply can be shown in the timeline and in its thread at once). */
+  idPrefix?: string;
 }
 
-export const MessageItem = memo(function MessageItem({ message: m, original, grouped, sender, me, users, actions, canDelete, seen, focusable, ambiguous }: MessageItemProps) {
+export const MessageItem = memo(function MessageItem({ message: m, original, grouped, sender, me, users, actions, canDelete, seen, focusable, ambiguous, threadRoot, idPrefix = 'msg-' }: MessageItemProps) {
   const [picker, setPicker] = useState(false);
   const own = m.senderId === me.id;
   const deleted = m.deletedAt !== null;
@@ -67,13 +78,14 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
   const name = sender?.displayName ?? 'Unknown user';
   return (
     <div
-      id={`msg-${m.id}`}
+      id={`${idPrefix}${m.id}`}
       className={`msg${grouped ? ' grouped' : ''}${own ? ' own' : ''}${deleted ? ' deleted' : ''}${m.mentions.includes(me.id) ? ' mentions-me' : ''}`}
       data-testid="message"
       data-message-id={m.id}
       data-seq={m.seq}
       data-client-msg-id={m.clientMsgId ?? undefined}
       data-sender-id={m.senderId}
+      data-thread-id={m.threadId ?? undefined}
       data-status="sent"
       tabIndex={focusable ? 0 : -1}
       aria-label={`${name}, ${formatFull(m.createdAt)}`}
@@ -103,6 +115,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             </time>
           </div>
         )}
+        {m.threadId && m.alsoInConversation && actions.openThread && <ThreadLink root={threadRoot} onOpen={() => actions.openThread!(m.threadId!)} />}
         {m.replyTo && !deleted && <Quote original={original} users={users} onJump={() => actions.jumpTo(m.replyTo!)} />}
         {deleted ? (
           <p className="msg-tombstone" data-testid="message-deleted">
@@ -145,6 +158,13 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             ))}
           </div>
         )}
+        {m.threadId && m.alsoInConversation && !actions.openThread && (
+          <span className="thread-also-sent muted" data-testid="thread-also-sent">
+            Also sent to the conversation
+          </span>
+        )}
+        {/* A deleted root keeps its thread readable. */}
+        {m.threadId === null && m.thread && m.thread.replyCount > 0 && actions.openThread && <ThreadSummaryBar summary={m.thread} users={users} onOpen={() => actions.openThread!(m.id)} />}
         {seen && (
           <span className="seen" data-testid="seen-marker">
             Seen
@@ -164,6 +184,11 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
           <button type="button" className="icon-btn" aria-label="Reply" title="Reply" data-testid="action-reply" onClick={() => actions.reply(m)}>
             <ReplyIcon />
           </button>
+          {m.threadId === null && actions.openThread && (
+            <button type="button" className="icon-btn" aria-label="Reply in thread" title="Reply in thread" data-testid="action-thread" onClick={() => actions.openThread!(m.id)}>
+              <ThreadIcon />
+            </button>
+          )}
           {own && (
             <button type="button" className="icon-btn" aria-label="Edit" title="Edit" data-testid="action-edit" onClick={() => actions.edit(m)}>
               <EditIcon />
@@ -215,6 +240,7 @@ export function PendingItem({ pending: p, original, grouped, sender, me, users, 
       className={`msg own pending${grouped ? ' grouped' : ''}${failed ? ' failed' : ''}`}
       data-testid="message"
       data-client-msg-id={p.clientMsgId}
+      data-thread-id={p.threadId ?? undefined}
       data-sender-id={me.id}
       data-status={failed ? 'failed' : 'pending'}
       tabIndex={focusable ? 0 : -1}

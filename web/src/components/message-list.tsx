@@ -5,7 +5,7 @@
  * and a button down to the latest, and system lines between. Reports which messages were seen
  * (scrolled into view), so only those are marked read. Arrow keys move between messages.
  */
-import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Conversation, Message, User } from '../../../src/client/index.js';
 import { dayKey, formatDay } from '../format.js';
 import { ambiguousNames } from '../name-clash.js';
@@ -47,6 +47,14 @@ export interface MessageListProps {
   /** Scrolls to this message once it is loaded. */
   focusMessageId: string | null;
   onFocused: () => void;
+  /**
+   * For a thread's replies (defaults are the conversation's): what stands before the first one
+   * (its root), the text with none, the list's name, and the prefix of the messages' element ids.
+   */
+  start?: ReactNode;
+  emptyText?: string;
+  label?: string;
+  idPrefix?: string;
 }
 
 function isGrouped(prev: { senderId: string; createdAt: string; deleted: boolean } | null, cur: { senderId: string; createdAt: string }): boolean {
@@ -147,7 +155,7 @@ export function MessageList(props: MessageListProps) {
   // Scroll to a message asked for (reply quote, search result) and flash it.
   useEffect(() => {
     if (!props.focusMessageId) return;
-    const target = document.getElementById(`msg-${props.focusMessageId}`);
+    const target = document.getElementById(`${props.idPrefix ?? 'msg-'}${props.focusMessageId}`);
     if (!target) return;
     atBottomRef.current = false;
     target.scrollIntoView({ block: 'center' });
@@ -247,12 +255,14 @@ export function MessageList(props: MessageListProps) {
   const lastIndex = messages.length + pending.length - 1;
   return (
     <div className="message-list-wrap">
-      <div className="message-list" ref={ref} onScroll={measure} role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" data-testid="message-list" onKeyDown={onKeyDown}>
-        {timeline.loaded && !timeline.hasMoreBefore && (
-          <div className="history-start" data-testid="history-start">
-            This is the beginning of the conversation.
-          </div>
-        )}
+      <div className="message-list" ref={ref} onScroll={measure} role="log" aria-live="polite" aria-relevant="additions" aria-label={props.label ?? 'Messages'} data-testid="message-list" onKeyDown={onKeyDown}>
+        {timeline.loaded &&
+          !timeline.hasMoreBefore &&
+          (props.start ?? (
+            <div className="history-start" data-testid="history-start">
+              This is the beginning of the conversation.
+            </div>
+          ))}
         {timeline.loading && (
           <div className="history-loading" data-testid="history-loading" role="status">
             Loading messages…
@@ -291,6 +301,8 @@ export function MessageList(props: MessageListProps) {
                 canDelete={m.senderId === me.id || moderator}
                 seen={m.id === lastOwnSeen}
                 focusable={i === lastIndex}
+                threadRoot={m.threadId ? (messages.find((x) => x.id === m.threadId) ?? extra[m.threadId]) : undefined}
+                idPrefix={props.idPrefix}
               />
             </Fragment>
           );
@@ -319,9 +331,9 @@ export function MessageList(props: MessageListProps) {
             />
           );
         })}
-        {timeline.loaded && messages.length === 0 && pending.length === 0 && (
+        {timeline.loaded && messages.length === 0 && pending.length === 0 && props.emptyText !== '' && (
           <div className="empty-conversation" data-testid="empty-conversation">
-            No messages yet. Say hello!
+            {props.emptyText ?? 'No messages yet. Say hello!'}
           </div>
         )}
       </div>

@@ -53,11 +53,17 @@ export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen:
                 data-testid="search-result"
                 data-message-id={m.id}
                 data-conversation-id={m.conversationId}
-                onClick={() => onOpen({ conversationId: m.conversationId, seq: m.seq, messageId: m.id })}
+                data-thread-id={m.threadId ?? undefined}
+                onClick={() => onOpen({ conversationId: m.conversationId, seq: m.seq, messageId: m.id, threadId: m.threadId })}
               >
                 <span className="search-meta">
                   <strong>{c ? conversationTitle(c, users) : 'Conversation'}</strong>
                   {sender ? ` · ${sender.displayName}` : ''}
+                  {m.threadId && (
+                    <span className="search-in-thread" data-testid="search-in-thread">
+                      {' · in thread'}
+                    </span>
+                  )}
                   <time dateTime={m.createdAt} title={formatFull(m.createdAt)}>
                     {formatInboxTime(m.createdAt)}
                   </time>

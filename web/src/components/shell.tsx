@@ -1,6 +1,6 @@
 /** The signed-in layout: sidebar (inbox) and the open conversation; on a phone, one at a time. */
 import { useEffect, useRef, useState } from 'react';
-import { navigate, useRoute } from '../router.js';
+import { navigate, navigateThread, useFullRoute } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
@@ -14,6 +14,7 @@ import { ProfileDialog } from './profile-dialog.js';
 import { RemovalNotices } from './removal-notices.js';
 import { AdminDialog } from './admin-dialog.js';
 import { SearchDialog } from './search-dialog.js';
+import { ThreadsEntry, ThreadsView } from './threads-view.js';
 import type { JumpTarget } from '../jump-target.js';
 import { useClickOutside } from '../use-click-outside.js';
 
@@ -22,7 +23,9 @@ type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile
 export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const store = useStore();
   const me = useChat((s) => s.me);
-  const activeId = useRoute();
+  const route = useFullRoute();
+  const activeId = route.view === 'conversation' ? route.conversationId : null;
+  const threadId = route.view === 'conversation' ? route.threadId : null;
   const exists = useChat((s) => (activeId ? s.conversations[activeId] !== undefined : false));
   const inboxLoaded = useChat((s) => s.inboxLoaded);
   // Muted conversations do not count towards the title's badge.
@@ -77,7 +80,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   };
 
   return (
-    <div className={`app ${activeId ? 'has-conversation' : 'no-conversation'}`} data-testid="app">
+    <div className={`app ${activeId || route.view === 'threads' ? 'has-conversation' : 'no-conversation'}`} data-testid="app">
       <aside className="sidebar" data-testid="sidebar" aria-label="Sidebar">
         <header className="sidebar-header">
           <div className="menu-anchor" ref={menuRef}>
@@ -131,14 +134,17 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
             </svg>
           </button>
         </div>
+        <ThreadsEntry active={route.view === 'threads'} />
         <Inbox activeId={activeId} />
       </aside>
       <main className="main">
         <OutdatedNotice />
         <ConnectionBanner />
         <RemovalNotices />
-        {activeId && exists ? (
-          <ConversationView key={activeId} id={activeId} jump={jump?.conversationId === activeId ? jump : null} onJumped={() => setJump(null)} />
+        {route.view === 'threads' ? (
+          <ThreadsView />
+        ) : activeId && exists ? (
+          <ConversationView key={activeId} id={activeId} threadId={threadId} jump={jump?.conversationId === activeId ? jump : null} onJumped={() => setJump(null)} />
         ) : (
           <div className="empty-main" data-testid="no-conversation">
             {activeId && !inboxLoaded ? 'Loading…' : activeId ? 'This conversation is not available.' : 'Pick a conversation, or start a new one.'}
@@ -156,7 +162,8 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
           onOpen={(target) => {
             setDialog(null);
             setJump(target);
-            navigate(target.conversationId);
+            if (target.threadId) navigateThread(target.conversationId, target.threadId);
+            else navigate(target.conversationId);
           }}
         />
       )}

@@ -1,16 +1,12 @@
 /** Folds a conversation event into the state (pure: returns the next state). */
 import type { Conversation, ConversationEvent, Message } from '../../../src/client/index.js';
-import type { ChatState, SystemEvent, Timeline } from './types.js';
+import { applyReplyCreated, applyReplyDeleted, applySummary, dropConversationThreads, mapThreadCopies } from './apply-thread.js';
+import { mergeMessages } from './merge.js';
+import { inTimeline, type ChatState, type SystemEvent, type Timeline } from './types.js';
+
+export { mergeMessages } from './merge.js';
 
 const UNREAD_CAP = 1000;
-
-/** Inserts or replaces messages by id, keeping ascending seq; entries already there win when `keepExisting`. */
-export function mergeMessages(existing: Message[], incoming: Message[], keepExisting = false): Message[] {
-  if (incoming.length === 0) return existing;
-  const byId = new Map(existing.map((m) => [m.id, m]));
-  for (const m of incoming) if (!keepExisting || !byId.has(m.id)) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => a.seq - b.seq);
-}
 
 /** Adds system lines to a timeline's, by seq, once each. */
 export function mergeNotices(existing: SystemEvent[], incoming: readonly SystemEvent[]): SystemEvent[] {
@@ -43,7 +39,7 @@ function mapMessage(state: ChatState, conversationId: string, messageId: string,
   if (c?.lastMessage?.id === messageId) {
     next = { ...next, conversations: { ...next.conversations, [conversationId]: { ...c, lastMessage: fn(c.lastMessage) } } };
   }
-  return next;
+  return mapThreadCopies(next, messageId, fn);
 }
 
 function setTimeline(state: ChatState, id: string, t: Timeline): ChatState {
@@ -59,7 +55,7 @@ export function removeConversation(state: ChatState, id: string): ChatState {
   const { [id]: _c, ...conversations } = state.conversations;
   const { [id]: _t, ...timelines } = state.timelines;
   const { [id]: _m, ...members } = state.members;
-  return { ...state, conversations, timelines, members };
+  return dropConversationThreads({ ...state, conversations, timelines, members }, id);
 }
 
 /** The message with its "me" flags re-derived from the reader, since events carry none. */
@@ -70,7 +66,7 @@ function withOwnReactions(incoming: Message, previous: Message | undefined): Mes
 }
 
 function findMessage(state: ChatState, conversationId: string, id: string): Message | undefined {
-  return state.timelines[conversationId]?.messages.find((m) => m.id === id) ?? state.extra[id];
+  return state.timelines[conversationId]?.messages.find((m) => m.id === id) ?? state.extra[id] ?? Object.values(state.replies).flatMap((r) => r.messages).find((m) => m.id === id);
 }
 
 function withoutPin(state: ChatState, conversationId: string, messageId: string): ChatState {
@@ -88,14 +84,20 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
   switch (ev.type) {
     case 'message.created': {
       const m = ev.message;
+      // A reply shown only in its thread stays out of the timeline, its preview and its counts.
+      const shown = inTimeline(m);
       const t = s.timelines[id];
-      if (t) s = setTimeline(s, id, { ...t, messages: mergeMessages(t.messages, [m]) });
+      if (t && shown) s = setTimeline(s, id, { ...t, messages: mergeMessages(t.messages, [m]) });
       const pend = s.pending[id];
       if (m.senderId === s.me.id && m.clientMsgId && pend?.some((p) => p.clientMsgId === m.clientMsgId)) {
         s = { ...s, pending: { ...s.pending, [id]: pend.filter((p) => p.clientMsgId !== m.clientMsgId) } };
       }
+      if (m.threadId) {
+        if (ev.thread) s = applySummary(s, id, m.threadId, ev.thread, mapMessage);
+        s = applyReplyCreated(s, m);
+      }
       const c = s.conversations[id];
-      if (c) {
+      if (c && shown) {
         const counted = before !== undefined && ev.seq <= before.lastSeq; // already in the inbox's counts
         const mine = m.senderId === s.me.id;
         s = setConversation(s, {
@@ -128,10 +130,14 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
       s = withoutPin(s, id, ev.messageId);
       const prev = findMessage(s, id, ev.messageId);
       const c = s.conversations[id];
-      if (c && prev && !prev.deletedAt && prev.senderId !== s.me.id && prev.seq > c.lastReadSeq && c.unreadCount > 0) {
+      if (c && prev && inTimeline(prev) && !prev.deletedAt && prev.senderId !== s.me.id && prev.seq > c.lastReadSeq && c.unreadCount > 0) {
         s = setConversation(s, { ...c, unreadCount: c.unreadCount - 1 });
       }
-      return mapMessage(s, id, ev.messageId, (m) => ({ ...m, body: '', attachments: [], reactions: [], deletedAt: m.deletedAt ?? ev.createdAt }));
+      if (ev.threadId) s = applyReplyDeleted(s, ev.threadId, ev.messageId).state;
+      s = mapMessage(s, id, ev.messageId, (m) => ({ ...m, body: '', attachments: [], reactions: [], deletedAt: m.deletedAt ?? ev.createdAt }));
+      // A reply's deletion carries its root's summary after it (none: no live reply is left).
+      if (ev.threadId) s = applySummary(s, id, ev.threadId, ev.thread ?? null, mapMessage);
+      return s;
     }
     case 'reaction.added':
     case 'reaction.removed': {

@@ -16,6 +16,14 @@ export function applyPurge(state: ChatState, conversationId: string, beforeSeq: 
     const messages = t.messages.map((m) => (purged(m, conversationId, beforeSeq) ? tombstone(m, now) : m));
     s = { ...s, timelines: { ...s.timelines, [conversationId]: { ...t, messages } } };
   }
+  // Replies of opened threads, and the roots of known threads.
+  for (const [rootId, r] of Object.entries(s.replies)) {
+    if (!r.messages.some((m) => purged(m, conversationId, beforeSeq))) continue;
+    s = { ...s, replies: { ...s.replies, [rootId]: { ...r, messages: r.messages.map((m) => (purged(m, conversationId, beforeSeq) ? tombstone(m, now) : m)) } } };
+  }
+  for (const t of Object.values(s.threads)) {
+    if (purged(t.root, conversationId, beforeSeq)) s = { ...s, threads: { ...s.threads, [t.rootId]: { ...t, root: tombstone(t.root, now) } } };
+  }
   const extraIds = Object.keys(s.extra).filter((id) => purged(s.extra[id]!, conversationId, beforeSeq));
   if (extraIds.length > 0) {
     const extra = { ...s.extra };

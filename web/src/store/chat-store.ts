@@ -17,7 +17,9 @@ import {
 } from '../../../src/client/index.js';
 import { applyEvent, mergeMessages, mergeNotices, removeConversation } from './apply-event.js';
 import { applyPurge } from './apply-purge.js';
-import { SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
+import { applyReplyCreated, EMPTY_THREAD_LIST } from './apply-thread.js';
+import { ThreadActions } from './thread-actions.js';
+import { inTimeline, SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
 import { CLIENT_VERSION } from '../version.js';
 
 const PAGE = 50;
@@ -38,6 +40,8 @@ export class ChatStore {
   private readonly listeners = new Set<() => void>();
   private notifyQueued = false;
   readonly realtime: ParleyRealtime;
+  /** Threads: the list and its badge, opening, following, reading. */
+  readonly threads: ThreadActions;
   private readonly unsubscribers: (() => void)[] = [];
   private typingTimer: ReturnType<typeof setInterval> | null = null;
   private readonly typingSentAt = new Map<string, number>();
@@ -69,8 +73,12 @@ export class ChatStore {
       extra: {},
       pins: {},
       removals: [],
+      threads: {},
+      threadList: EMPTY_THREAD_LIST,
+      replies: {},
     };
     this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
+    this.threads = new ThreadActions(api, this.getState, (fn) => this.update(fn), (ids) => this.rememberUsers(ids));
   }
 
   // --- subscription (useSyncExternalStore) ---
@@ -108,7 +116,13 @@ export class ChatStore {
       // Why the connection went (dropped, too slow to keep up, too many tabs), and when it retries.
       rt.on('disconnected', ({ message, retryAt }) => this.update((s) => ({ ...s, offlineReason: message, retryAt }))),
       rt.on('event', (ev) => this.onEvent(ev)),
-      rt.on('reconnected', () => void this.refreshInbox().catch(() => undefined)),
+      rt.on('reconnected', () => {
+        void this.refreshInbox().catch(() => undefined);
+        // Thread states changed meanwhile (on other devices) come with no event to replay.
+        void this.threads.loadList().catch(() => undefined);
+      }),
+      // Following or reading a thread changed on another device.
+      rt.on('threadState', (f) => this.threads.onState(f)),
       rt.on('typing', (f) => this.onTyping(f.conversationId, f.userId)),
       rt.on('presence', (f) => this.onPresence(f.userId, f.online, f.lastSeenAt)),
       rt.on('read', (f) => this.onRead(f.conversationId, f.userId, f.lastReadSeq)),
@@ -147,6 +161,8 @@ export class ChatStore {
     };
     window.addEventListener('online', online);
     this.unsubscribers.push(() => window.removeEventListener('online', online));
+    // The Threads badge, beside the inbox.
+    void this.threads.loadList().catch(() => undefined);
     try {
       await this.refreshInbox();
     } finally {
@@ -160,6 +176,7 @@ export class ChatStore {
     for (const u of this.unsubscribers.splice(0)) u();
     if (this.typingTimer) clearInterval(this.typingTimer);
     this.realtime.stop();
+    this.threads.stop();
     for (const list of Object.values(this.state.pending)) for (const p of list) for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
   }
 
@@ -198,7 +215,10 @@ export class ChatStore {
     // Who added, removed or renamed: named in the system line (and in "You were removed … by").
     if (ev.type === 'member.joined' && ev.member.addedBy) this.rememberUsers([ev.member.addedBy]);
     if ((ev.type === 'member.left' || ev.type === 'member.updated' || ev.type === 'conversation.updated') && ev.by) this.rememberUsers([ev.by]);
+    if (ev.type === 'message.created' && ev.thread) this.rememberUsers(ev.thread.participantIds);
+    const before = this.state;
     this.update((s) => applyEvent(s, ev));
+    this.threads.afterEvent(before, ev);
   }
 
   /** A conversation we learnt of from an event (added to a group, a new direct chat). */
@@ -288,11 +308,13 @@ export class ChatStore {
       const pend = s.pending[id]?.find((p) => p.clientMsgId === m.clientMsgId);
       if (pend) for (const f of pend.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
       const t = s.timelines[id];
-      return {
+      const next = {
         ...s,
         pending: pend ? { ...s.pending, [id]: s.pending[id]!.filter((p) => p !== pend) } : s.pending,
-        timelines: t ? { ...s.timelines, [id]: { ...t, messages: mergeMessages(t.messages, [m], true) } } : s.timelines,
+        timelines: t && inTimeline(m) ? { ...s.timelines, [id]: { ...t, messages: mergeMessages(t.messages, [m], true) } } : s.timelines,
       };
+      // A reply: into its thread, which it marks read up to it (its root's summary comes with the event).
+      return m.threadId ? applyReplyCreated(next, m) : next;
     });
   }
 
@@ -328,13 +350,13 @@ export class ChatStore {
       let hasMoreBefore: boolean;
       let loadedThrough: number | null = null;
       if (readTo === null) {
-        const page = await this.api.history(id, { limit: PAGE });
+        const page = await this.api.history(id, { collapseThreads: true, limit: PAGE });
         messages = page.messages;
         hasMoreBefore = page.hasMore;
       } else {
         const [older, unread] = await Promise.all([
-          readTo > 0 ? this.api.history(id, { before: readTo + 1, limit: PAGE }) : Promise.resolve({ messages: [], hasMore: false }),
-          this.api.history(id, { after: readTo, limit: PAGE }),
+          readTo > 0 ? this.api.history(id, { collapseThreads: true, before: readTo + 1, limit: PAGE }) : Promise.resolve({ messages: [], hasMore: false }),
+          this.api.history(id, { collapseThreads: true, after: readTo, limit: PAGE }),
         ]);
         messages = [...older.messages, ...unread.messages];
         hasMoreBefore = older.hasMore;
@@ -360,7 +382,7 @@ export class ChatStore {
     const from = t.loadedThrough;
     this.setTimeline(id, { ...t, loading: true });
     try {
-      const page = await this.api.history(id, { after: from, limit: PAGE });
+      const page = await this.api.history(id, { collapseThreads: true, after: from, limit: PAGE });
       const cur = this.state.timelines[id] ?? t;
       const loadedThrough = page.hasMore ? (page.messages.at(-1)?.seq ?? from) : null;
       this.setTimeline(id, { ...cur, messages: mergeMessages(cur.messages, page.messages, true), loadedThrough, loading: false });
@@ -379,7 +401,7 @@ export class ChatStore {
     if (!t?.loaded || t.loadedThrough === null) return;
     this.setTimeline(id, { ...t, loading: true });
     try {
-      const page = await this.api.history(id, { limit: PAGE });
+      const page = await this.api.history(id, { collapseThreads: true, limit: PAGE });
       const cur = this.state.timelines[id] ?? t;
       const first = page.messages[0]?.seq ?? 0;
       // Live messages newer than the page stay; older loaded ones go (they would leave a gap).
@@ -441,7 +463,7 @@ export class ChatStore {
     const first = t.messages[0];
     this.setTimeline(id, { ...t, loading: true });
     try {
-      const page = await this.api.history(id, first ? { before: first.seq, limit: PAGE } : { limit: PAGE });
+      const page = await this.api.history(id, { collapseThreads: true, ...(first ? { before: first.seq } : {}), limit: PAGE });
       const cur = this.state.timelines[id] ?? t;
       this.setTimeline(id, { ...cur, messages: mergeMessages(cur.messages, page.messages, true), hasMoreBefore: page.hasMore, loading: false });
       if (first) void this.loadNotices(id, page.hasMore ? (page.messages[0]?.seq ?? first.seq) - 1 : 0, first.seq);
@@ -485,12 +507,14 @@ export class ChatStore {
   // --- sending ---
 
   /** Shows the message at once, uploads its files, then sends it over the socket (retried until acked). */
-  send(conversationId: string, body: string, replyTo: string | null, files: File[]): void {
+  send(conversationId: string, body: string, replyTo: string | null, files: File[], thread?: { threadId: string; alsoInConversation: boolean }): void {
     const p: PendingMessage = {
       clientMsgId: newClientMsgId(),
       conversationId,
       body,
       replyTo,
+      threadId: thread?.threadId ?? null,
+      alsoInConversation: thread?.alsoInConversation ?? false,
       files: files.map((file) => ({ file, upload: null, previewUrl: file.type.startsWith('image/') ? URL.createObjectURL(file) : null })),
       createdAt: new Date().toISOString(),
       status: files.length ? 'uploading' : 'sending',
@@ -544,12 +568,13 @@ export class ChatStore {
         clientMsgId: cur.clientMsgId,
         replyTo: cur.replyTo,
         ...(attachmentIds.length ? { attachmentIds } : {}),
+        ...(cur.threadId ? { threadId: cur.threadId, alsoInConversation: cur.alsoInConversation } : {}),
       });
       this.onStored(await done);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'cancelled') return;
       if (!this.state.pending[p.conversationId]?.some((x) => x.clientMsgId === p.clientMsgId)) return;
-      this.replacePending({ ...cur, status: 'failed', error: describeSendError(err) });
+      this.replacePending({ ...cur, status: 'failed', error: describeSendError(err, cur.threadId !== null) });
     }
   }
 
@@ -747,8 +772,10 @@ export class ChatStore {
   }
 }
 
-function describeSendError(err: unknown): string {
+function describeSendError(err: unknown, inThread = false): string {
   if (err instanceof ApiError) {
+    // A reply to a thread whose first message was deleted meanwhile.
+    if (inThread && err.code === 'conflict') return 'This thread takes no new replies: its first message was deleted.';
     if (err.code === 'muted') return 'You are muted in this group.';
     if (err.code === 'payload_too_large') return 'The file is too large.';
     if (err.code === 'forbidden' || err.code === 'not_found') return 'You can no longer write here.';

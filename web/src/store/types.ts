@@ -1,5 +1,5 @@
 /** The web client's state: what the server told us, plus what is on its way. */
-import type { Conversation, ConversationEvent, Member, Message, RealtimeState, Upload, User } from '../../../src/client/index.js';
+import type { Conversation, ConversationEvent, Member, Message, RealtimeState, Thread, Upload, User } from '../../../src/client/index.js';
 
 /** The events drawn as system lines in a timeline ("Alice added Bob", "Carol left", a rename). */
 export type SystemEvent = Extract<ConversationEvent, { type: 'member.joined' | 'member.left' | 'member.updated' | 'conversation.updated' }>;
@@ -32,6 +32,9 @@ export interface PendingMessage {
   conversationId: string;
   body: string;
   replyTo: string | null;
+  /** The thread it replies in (null: top-level), and whether it goes to the conversation too. */
+  threadId: string | null;
+  alsoInConversation: boolean;
   /** Files still to upload, or already uploaded. */
   files: PendingFile[];
   createdAt: string;
@@ -80,6 +83,42 @@ export interface ChatState {
   pins: Record<string, PinRef[]>;
   /** Groups this user was removed or banned from while the page was open: why they went away. */
   removals: Removal[];
+  /** Threads whose viewer state we know (followed ones from GET /threads, and those opened), by root id. */
+  threads: Record<string, KnownThread>;
+  /** The Threads view's list and the sidebar badge's totals. */
+  threadList: ThreadList;
+  /** The loaded replies of threads opened in the thread panel, by root id. */
+  replies: Record<string, ThreadReplies>;
+}
+
+/**
+ * A thread as the reader sees it, plus `countedThrough`: the highest reply seq already counted in
+ * `unreadCount` (the fetched state's last reply, then each live reply), so a reply event replayed
+ * after a fetch is not counted twice.
+ */
+export type KnownThread = Thread & { countedThrough: number };
+
+export interface ThreadList {
+  /** Root ids of followed threads in the server's order (unread first, then by last reply), as fetched. */
+  ids: string[];
+  loaded: boolean;
+  nextCursor: string | null;
+  /** Followed threads with unread replies, and unread replies mentioning the reader, over all of them. */
+  unreadThreads: number;
+  unreadMentions: number;
+}
+
+/** A thread's replies in the panel: ascending seq, contiguous up to the newest; older pages come on scrolling up. */
+export interface ThreadReplies {
+  messages: Message[];
+  hasMoreBefore: boolean;
+  loading: boolean;
+  loaded: boolean;
+}
+
+/** Where a message is shown: thread-only replies live in their thread, not in the conversation's timeline. */
+export function inTimeline(m: Pick<Message, 'threadId' | 'alsoInConversation'>): boolean {
+  return m.threadId === null || m.alsoInConversation;
 }
 
 /** "You were removed from X by Alice": kept until the reader dismisses it. */
