@@ -26,8 +26,9 @@ import { coldstartScenario } from './coldstart.js';
 import { replayScenario } from './replay.js';
 import { exportScenario } from './export.js';
 import { linkSendsScenario } from './link-sends.js';
+import { importScenario } from './import.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, hookSendsScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, hookSendsScenario, importScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

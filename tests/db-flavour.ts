@@ -20,6 +20,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/dnd.test.ts',
   'tests/unit/errors.test.ts',
   'tests/unit/ids.test.ts',
+  'tests/unit/import-text.test.ts',
   'tests/unit/link-preview-parse.test.ts',
   'tests/unit/markdown.test.ts',
   'tests/unit/migrations-compat.test.ts',

@@ -19,6 +19,8 @@ export class CliError extends Error {}
 
 export interface AdminIo extends PasswordIo {
   stdout: { write(text: string): unknown };
+  /** isTTY: progress is drawn in place on a terminal. */
+  stderr: { write(text: string): unknown; isTTY?: boolean };
 }
 
 /** What a command on the stored files alone has (move-files: no database). */

@@ -2,6 +2,7 @@
  * `npm run admin -- <command>`: operator commands for those without the web client. runAdmin
  * takes its argv, streams and database opener as arguments, so tests run it in-process.
  */
+import fs from 'node:fs';
 import { ConfigError, type Config, type S3Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { openDatabase, type Db } from '../db/database.js';
@@ -13,6 +14,7 @@ import { LocalBlobStore, type BlobStore } from '../storage/blob-store.js';
 import { openBlobStore } from '../storage/open-blob-store.js';
 import { CliError, createAdmin, gcFiles, listUsers, moveFiles, resetPassword, type AdminIo, type CommandContext, type FilesContext } from './admin-commands.js';
 import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from './args.js';
+import { IMPORT_SOURCES, runImport, type ImportSourceName } from './import-command.js';
 import { PasswordError } from './password-input.js';
 
 export type { AdminIo } from './admin-commands.js';
@@ -68,6 +70,13 @@ Commands:
       Files already there are skipped: run it again after an interruption, or to
       copy what a live server stored since. It does not open the database, so it
       runs beside the server on either database (docs/admin.md: switching stores).
+  import slack <EXPORT.zip>
+  import mattermost <BULK.jsonl>
+      Brings a Slack export or a Mattermost bulk export in: users (matched by e-mail,
+      else created deactivated until they sign in), channels as groups, direct
+      messages, threads, reactions, files and timestamps. The export is checked whole
+      first: a broken one is refused with its file and line, and nothing is written.
+      Running it again adds nothing (docs/admin.md, "Importing from Slack or Mattermost").
   help
       This text.
 
@@ -152,6 +161,16 @@ const COMMANDS: Record<string, Command> = {
         const local = new LocalBlobStore(ctx.uploadDir);
         await withStore(ctx, (bucket) => moveFiles(ctx, to === 's3' ? { from: local, to: bucket } : { from: bucket, to: local }));
       };
+    },
+  },
+  import: {
+    spec: { positionals: ['source', 'file'] },
+    prepare: (args) => {
+      const [source, file] = args.positionals as [string, string];
+      if (!(IMPORT_SOURCES as readonly string[]).includes(source)) throw new UsageError(`import: the source is ${IMPORT_SOURCES.join(' or ')}, not "${source}"`);
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`import: no file "${file}"`);
+      const input = { source: source as ImportSourceName, file };
+      return (ctx) => withStore(ctx, (blobs) => runImport(ctx, blobs, ctx.logger, input));
     },
   },
   'list-users': {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,6 +33,20 @@ export function newId(): string {
   b.writeUIntBE(ms, 0, 6);
   b[6] = 0x70 | (counter >> 8);
   b[7] = counter & 0xff;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * A version-7 UUID for the time `ms` whose remaining bits are a hash of `key`: the same key and
+ * time give the same id on every run (what an import made is found again by its source key),
+ * and ids still sort by time as newId()'s do.
+ */
+export function derivedId(ms: number, key: string): string {
+  const b = createHash('sha256').update(key).digest().subarray(0, 16);
+  b.writeUIntBE(Math.min(Math.max(0, Math.floor(ms)), 0xffffffffffff), 0, 6);
+  b[6] = 0x70 | (b[6]! & 0x0f);
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -738,3 +738,34 @@ export const linkPreviewJobs = pgTable(
   // Due jobs, oldest first.
   (t) => [index('link_preview_jobs_due_idx').on(t.nextAttemptAt)],
 );
+
+/**
+ * What `npm run admin -- import` brought in, one row per source object (a user, a channel or a
+ * direct conversation): a second run of the same export matches its users and finds its
+ * conversations here instead of creating them again, and only a conversation listed here may
+ * receive more imported messages. Messages need no row: their ids are derived from their source
+ * key (src/services/import/ids.ts), so a message already imported is found by its id.
+ */
+export const importKeys = pgTable(
+  'import_keys',
+  {
+    source: text('source', { enum: ['slack', 'mattermost'] }).notNull(),
+    kind: text('kind', { enum: ['user', 'conversation'] }).notNull(),
+    externalId: text('external_id').notNull(),
+    /** The Parley user or conversation it became (or, for a user matched by e-mail, was already). */
+    parleyId: uuid('parley_id').notNull(),
+    /**
+     * A user the import made (deactivated, without a password) that nobody has claimed yet: its
+     * owner claims it by a password reset link sent to its e-mail address, or by signing in
+     * through OpenID Connect with that address verified. False for an account matched by e-mail,
+     * and once claimed.
+     */
+    claimable: boolean('claimable').notNull().default(false),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.source, t.kind, t.externalId], name: 'import_keys_pkey' }),
+    // Is this account one an import made (claimable)?
+    index('import_keys_parley_idx').on(t.parleyId),
+  ],
+);

@@ -105,12 +105,15 @@ export class AccountSecurityService {
     const revoked = await inTransaction(this.db, async (tx) => {
       const used = await tx.passwordResets.use(tokenHash);
       const user = used ? await tx.users.findById(used.userId) : null;
-      if (!user || user.deactivatedAt || user.bot) throw invalidCode();
-      await tx.users.setAdminState(user.id, { passwordHash });
+      if (!user || user.bot) throw invalidCode();
+      // A deactivated account may only be one an import made, claimed now by its owner.
+      const claimed = user.deactivatedAt !== null && (await tx.imports.isClaimable(user.id)) && (await tx.imports.claim(user.id, passwordHash));
+      if (user.deactivatedAt && !claimed) throw invalidCode();
+      if (!claimed) await tx.users.setAdminState(user.id, { passwordHash });
       await tx.passwordResets.invalidateForUser(user.id);
       const sessions = await tx.sessions.listForUser(user.id, 'session');
       await tx.sessions.deleteAllForUser(user.id, 'session');
-      await this.audit.record({ actorId: user.id, action: 'user.password_reset', targetUserId: user.id, details: { via: 'email' } }, tx);
+      await this.audit.record({ actorId: user.id, action: claimed ? 'user.claimed' : 'user.password_reset', targetUserId: user.id, details: { via: 'email' } }, tx);
       return sessions;
     });
     for (const s of revoked) this.publisher.revoke(s.tokenHash);
@@ -127,8 +130,11 @@ export class AccountSecurityService {
 
   private async sendReset(login: string, allowAccount: (userId: string) => Promise<boolean>): Promise<void> {
     const user = login.includes('@') ? await this.repos.users.findByEmail(login) : await this.repos.users.findByUsername(login);
-    // Only people who sign in with a password and have somewhere to receive the link.
-    if (!user?.email || !user.passwordHash || user.bot || user.deactivatedAt || user.erasedAt) return;
+    // Only people who sign in with a password and have somewhere to receive the link, and the
+    // owners of accounts an import made (deactivated, no password) who claim theirs.
+    if (!user?.email || user.bot || user.erasedAt) return;
+    const claimable = !user.passwordHash && user.deactivatedAt !== null && (await this.repos.imports.isClaimable(user.id));
+    if (!claimable && (!user.passwordHash || user.deactivatedAt)) return;
     if (!(await allowAccount(user.id))) {
       this.logger.info({ userId: user.id }, 'password reset e-mail not sent: too many requests for this account');
       return;

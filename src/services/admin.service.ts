@@ -92,6 +92,8 @@ export class AdminService {
     // All or nothing: a failure half-way must not leave bots or tokens working.
     const bots = await inTransaction(this.db, async (tx) => {
       await tx.users.setAdminState(user.id, { deactivatedAt: new Date() });
+      // An imported account a site admin shut is no longer the owner's to claim.
+      await tx.imports.forgetClaim(user.id);
       const botIds = await tx.users.deactivateBotsOf(user.id);
       for (const id of [user.id, ...botIds]) await tx.sessions.deleteAllForUser(id);
       await this.audit.record({ actorId: actor.user.id, action: 'user.deactivated', targetUserId: user.id, details: { bots: botIds } }, tx);

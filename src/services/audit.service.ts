@@ -28,6 +28,8 @@ export type AuditAction =
   | 'user.site_admin_revoked'
   | 'user.erased'
   | 'user.password_reset'
+  /** A person claimed the account an import made for them (docs/admin.md, importing). */
+  | 'user.claimed'
   | 'bot.created'
   | 'bot.deleted'
   | 'site.settings_changed'

@@ -100,9 +100,24 @@ export class OidcService {
       throw new OidcError('oidc_failed', 'the ID token has no usable subject');
     }
     const existing = await this.repos.identities.findUser(issuer, claims.sub);
-    const user = existing ?? (await this.createAccount(issuer, profileFromClaims(claims)));
+    const profile = existing ? null : profileFromClaims(claims);
+    const user = existing ?? (await this.claimImported(issuer, profile!)) ?? (await this.createAccount(issuer, profile!));
     if (user.deactivatedAt || user.erasedAt) throw new OidcError('account_deactivated', 'this account has been deactivated');
     return user;
+  }
+
+  /**
+   * A first sign-in whose verified e-mail address is that of an account an import made and nobody
+   * claimed (deactivated, without a password): that account is theirs, linked and active now.
+   */
+  private async claimImported(issuer: string, profile: OidcProfile): Promise<UserRow | null> {
+    if (!profile.email) return null;
+    const imported = await this.repos.users.findByEmail(profile.email);
+    if (!imported || !(await this.repos.imports.isClaimable(imported.id))) return null;
+    if (!(await this.repos.identities.link(imported.id, { issuer, subject: profile.subject }))) return this.repos.identities.findUser(issuer, profile.subject);
+    if (!(await this.repos.imports.claim(imported.id, null))) return null;
+    this.logger.info({ userId: imported.id, issuer }, 'imported account claimed through OpenID Connect');
+    return this.repos.users.findById(imported.id);
   }
 
   /** A first sign-in: the sign-up mode decides (the very first account is always admitted, as a site admin). */

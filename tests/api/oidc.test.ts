@@ -9,6 +9,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { sessions, users } from '../../src/db/schema.js';
+import { newId } from '../../src/core/ids.js';
+import { repositories } from '../../src/db/repositories/index.js';
 import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { startOidcProvider, type ProviderAccount, type TestOidcProvider } from '../helpers/oidc-provider.js';
 
@@ -256,6 +258,30 @@ describe('OpenID Connect sign-in', () => {
   it('tells the web client when the user cancels at the provider', async () => {
     const sub = addAccount(provider, { preferred_username: uniqueName('cancel') });
     expectRefused(await signIn(app, provider, sub, { cancel: true }), 'oidc_denied');
+  });
+
+  it('claims the account an import made for the same verified e-mail address, whatever the sign-up mode', async () => {
+    const name = uniqueName('imp');
+    const email = `${name}@example.test`;
+    const repos = repositories(t.database.db);
+    const imported = (await repos.imports.insertUser({ id: newId(), username: name, displayName: 'Imported 导入', email, passwordHash: null, deactivatedAt: new Date() }))!;
+    await repos.imports.insertKeys([{ source: 'slack', kind: 'user', externalId: `U${name}`, parleyId: imported.id, claimable: true }]);
+    // An unverified address claims nothing: a new account, the imported one stays deactivated.
+    const stranger = await signIn(app, provider, addAccount(provider, { preferred_username: uniqueName('unv'), email: email.toUpperCase(), email_verified: false }));
+    if (stranger.session) expect((await whoIs(app, stranger.session)).id).not.toBe(imported.id);
+    expect((await userRow(imported.id)).deactivatedAt).not.toBeNull();
+
+    const sub = addAccount(provider, { preferred_username: 'someone-else', email: email.toUpperCase(), email_verified: true });
+    const r = await signIn(app, provider, sub);
+    expect(r.session).not.toBeNull();
+    expect((await whoIs(app, r.session!)).id).toBe(imported.id);
+    const row = await userRow(imported.id);
+    expect(row.deactivatedAt).toBeNull();
+    expect(row.username).toBe(name);
+    expect(await repos.imports.isClaimable(imported.id)).toBe(false);
+    // The next sign-in finds it by the linked identity.
+    const again = await signIn(app, provider, sub);
+    expect((await whoIs(app, again.session!)).id).toBe(imported.id);
   });
 
   it('refuses a deactivated account', async () => {

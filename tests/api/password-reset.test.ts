@@ -7,6 +7,8 @@
 import { sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/core/ids.js';
+import { repositories } from '../../src/db/repositories/index.js';
 import { auth, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
@@ -98,6 +100,51 @@ describe('password reset by e-mail', () => {
     expect(list).toHaveLength(1);
     expect(list[0]!.actor_id).toBe(u.user.id);
     expect(list[0]!.details).toEqual({ via: 'email' });
+  });
+
+  it('lets the owner of an account an import made claim it: the link sets its first password and activates it', async () => {
+    const name = uniqueName('imp');
+    const email = `${name}@example.test`;
+    const repos = repositories(s.database.db);
+    const imported = (await repos.imports.insertUser({ id: newId(), username: name, displayName: 'Imported', email, passwordHash: null, deactivatedAt: new Date() }))!;
+    await repos.imports.insertKeys([{ source: 'mattermost', kind: 'user', externalId: name, parleyId: imported.id, claimable: true }]);
+    expect((await login(name, NEW_PASSWORD)).statusCode).not.toBe(200);
+    const before = smtp.mails.length;
+    expect((await call('POST', '/auth/password-reset', null, { login: email })).statusCode).toBe(202);
+    const code = codeOf(await mailTo(email, before));
+    expect((await call('POST', '/auth/password-reset/confirm', null, { code, newPassword: NEW_PASSWORD })).statusCode).toBe(204);
+    expect((await login(name, NEW_PASSWORD)).statusCode).toBe(200);
+    expect(await repos.imports.isClaimable(imported.id)).toBe(false);
+    const rows = await s.database.db.execute(sql`SELECT action FROM audit_log WHERE target_user_id = ${imported.id}`);
+    const list = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as { action: string }[];
+    expect(list.map((r) => r.action)).toEqual(['user.claimed']);
+  });
+
+  it('sends nothing to a deactivated account that no import made (deactivation still shuts password resets)', async () => {
+    const u = await person();
+    const repos = repositories(s.database.db);
+    await repos.users.setAdminState(u.user.id, { deactivatedAt: new Date() });
+    const before = smtp.mails.length;
+    expect((await call('POST', '/auth/password-reset', null, { login: u.email })).statusCode).toBe(202);
+    await sleep(300);
+    expect(smtp.mails.slice(before).filter((m) => m.to.includes(u.email.toLowerCase()))).toHaveLength(0);
+  });
+
+  it('does not reopen an imported account a site admin deactivated', async () => {
+    const admin = await person();
+    const repos = repositories(s.database.db);
+    await repos.users.setAdminState(admin.user.id, { siteAdmin: true });
+    const name = uniqueName('imp');
+    const email = `${name}@example.test`;
+    const imported = (await repos.imports.insertUser({ id: newId(), username: name, displayName: 'Imported', email, passwordHash: null, deactivatedAt: new Date() }))!;
+    await repos.imports.insertKeys([{ source: 'slack', kind: 'user', externalId: `U${name}`, parleyId: imported.id, claimable: true }]);
+    expect((await call('POST', `/admin/users/${imported.id}/reactivate`, admin.token)).statusCode).toBe(204);
+    expect((await call('POST', `/admin/users/${imported.id}/deactivate`, admin.token)).statusCode).toBe(204);
+    const before = smtp.mails.length;
+    expect((await call('POST', '/auth/password-reset', null, { login: email })).statusCode).toBe(202);
+    await sleep(300);
+    expect(smtp.mails.slice(before).filter((m) => m.to.includes(email))).toHaveLength(0);
+    expect(await repos.imports.isClaimable(imported.id)).toBe(false);
   });
 
   it('accepts the e-mail address (any case) instead of the username', async () => {

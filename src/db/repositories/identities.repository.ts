@@ -35,4 +35,10 @@ export class IdentitiesRepository {
       throw err;
     }
   }
+
+  /** Links (issuer, subject) to an existing account; false when that identity is linked already. */
+  async link(userId: string, identity: { issuer: string; subject: string }): Promise<boolean> {
+    const made = await this.db.insert(userIdentities).values({ ...identity, userId }).onConflictDoNothing().returning({ userId: userIdentities.userId });
+    return made.length > 0;
+  }
 }

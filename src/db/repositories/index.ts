@@ -5,6 +5,7 @@ import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { IdentitiesRepository } from './identities.repository.js';
+import { ImportRepository } from './import.repository.js';
 import { IncomingWebhooksRepository } from './incoming-webhooks.repository.js';
 import { InvitesRepository } from './invites.repository.js';
 import { LinkPreviewsRepository } from './link-previews.repository.js';
@@ -46,6 +47,8 @@ export interface Repositories {
   linkPreviews: LinkPreviewsRepository;
   /** Threads' summaries, followers and read pointers. */
   threads: ThreadsRepository;
+  /** Imports from Slack and Mattermost: import keys and bulk history. */
+  imports: ImportRepository;
   /** Incoming webhooks of groups. */
   incomingWebhooks: IncomingWebhooksRepository;
 }
@@ -72,6 +75,7 @@ export function repositories(db: Db): Repositories {
     passwordResets: new PasswordResetsRepository(db),
     linkPreviews: new LinkPreviewsRepository(db),
     threads: new ThreadsRepository(db),
+    imports: new ImportRepository(db),
     incomingWebhooks: new IncomingWebhooksRepository(db),
   };
 }
