@@ -1,0 +1,39 @@
+/**
+ * "Notifications paused until …" with Resume, while you paused them (or your schedule did); it
+ * goes when the time passes, or when another device resumes them (user.updated).
+ */
+import { useEffect, useState } from 'react';
+import { formatFull } from '../format.js';
+import { useChat, useStore } from '../store/hooks.js';
+import { errorText, toast } from '../toasts.js';
+import { dndUntil } from './user-status.js';
+import './status.css';
+
+export function DndBanner() {
+  const store = useStore();
+  const me = useChat((s) => s.me);
+  const [now, setNow] = useState(Date.now());
+  const until = dndUntil(me, now);
+  // Re-render at the end of the pause, so the banner goes by itself.
+  useEffect(() => {
+    if (!until) return;
+    const t = setTimeout(() => setNow(Date.now()), Math.min(Date.parse(until) - Date.now() + 500, 2 ** 31 - 1));
+    return () => clearTimeout(t);
+  }, [until]);
+  if (!until) return null;
+  const resume = async () => {
+    try {
+      store.setUser(await store.api.clearDnd());
+    } catch (err) {
+      toast(errorText(err, 'resume notifications'));
+    }
+  };
+  return (
+    <div className="dnd-banner" role="status" data-testid="dnd-banner">
+      <span aria-hidden="true">☾</span> Notifications paused until <time dateTime={until}>{formatFull(until)}</time>
+      <button type="button" className="btn btn-small" data-testid="dnd-resume" onClick={() => void resume()}>
+        Resume
+      </button>
+    </div>
+  );
+}
