@@ -100,6 +100,14 @@ describe.runIf(dbKind === 'pglite')('e2e: integrations and search filters', () =
     expect(queries.length).toBeGreaterThan(0);
     expect(queries.every((u) => new URL(u).searchParams.get('tz') === tz)).toBe(true);
 
+    // in: completes with the reader's group names (quoted when they have a space); the first Escape closes the list, not the dialog.
+    await input.fill('');
+    await input.pressSequentially('in:rep');
+    await dialog.locator('[data-testid="search-suggestion"][data-value=\'in:"Reports 报告"\']').waitFor();
+    await input.press('Escape');
+    await dialog.getByTestId('search-suggestions').waitFor({ state: 'detached' });
+    expect(await dialog.isVisible()).toBe(true);
+
     // A bad day: the server's own message.
     const bad = 'quarterly before:yesterday';
     const answer = await e2e.server.app.inject({ method: 'GET', url: `/api/v1/search/messages?q=${encodeURIComponent(bad)}&tz=${encodeURIComponent(tz)}`, headers: { authorization: `Bearer ${aliceAcc.token}` } });

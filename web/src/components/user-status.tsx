@@ -3,6 +3,7 @@
  * they do not want to be disturbed, and an APP badge for bots and integrations. Used in the
  * timeline, the member list, direct conversations in the sidebar and the profile.
  */
+import { useEffect, useState } from 'react';
 import type { User } from '../../../src/client/index.js';
 import { formatFull } from '../format.js';
 import './user-status.css';
@@ -22,10 +23,28 @@ export function dndUntil(u: StatusUser | undefined | null, now = Date.now()): st
   return u?.dndUntil && Date.parse(u.dndUntil) > now ? u.dndUntil : null;
 }
 
+/** The next time the status or the pause ends by itself (the server sends nothing then). */
+function nextEnd(u: StatusUser | undefined | null): number | null {
+  const ends = [u?.status?.expiresAt, u?.dndUntil].filter((x): x is string => Boolean(x)).map((x) => Date.parse(x)).filter((t) => t > Date.now());
+  return ends.length > 0 ? Math.min(...ends) : null;
+}
+
+/** The current time, renewed once `end` has passed, so what ended then goes away. */
+function useNowUntil(end: number | null): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (end === null) return;
+    const t = setTimeout(() => setNow(Date.now()), Math.min(Math.max(end - Date.now(), 0) + 250, 2 ** 31 - 1));
+    return () => clearTimeout(t);
+  }, [end]);
+  return Math.max(now, Date.now());
+}
+
 /** The status emoji (or 💬 for a text-only status) with its text as a tooltip, and the DND moon. */
 export function UserStatus({ user, withText = false }: { user: StatusUser | undefined | null; withText?: boolean }) {
-  const status = liveStatus(user);
-  const dnd = dndUntil(user);
+  const now = useNowUntil(nextEnd(user));
+  const status = liveStatus(user, now);
+  const dnd = dndUntil(user, now);
   if (!status && !dnd) return null;
   const label = status ? [status.emoji, status.text].filter(Boolean).join(' ') : '';
   return (
