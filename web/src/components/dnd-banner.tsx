@@ -3,11 +3,20 @@
  * goes when the time passes, or when another device resumes them (user.updated).
  */
 import { useEffect, useState } from 'react';
-import { formatFull } from '../format.js';
+import { dayKey, formatFull, formatTime } from '../format.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { dndUntil } from './user-status.js';
 import './status.css';
+
+/** The end, as short as it can be said: a time today, "tomorrow 9:00 AM", else the full date. */
+export function pauseEnd(iso: string, now = new Date()): string {
+  const tomorrow = new Date(now);
+  tomorrow.setDate(now.getDate() + 1);
+  if (dayKey(iso) === dayKey(now.toISOString())) return formatTime(iso);
+  if (dayKey(iso) === dayKey(tomorrow.toISOString())) return `tomorrow ${formatTime(iso)}`;
+  return formatFull(iso);
+}
 
 export function DndBanner() {
   const store = useStore();
@@ -30,7 +39,12 @@ export function DndBanner() {
   };
   return (
     <div className="dnd-banner" role="status" data-testid="dnd-banner">
-      <span aria-hidden="true">☾</span> Notifications paused until <time dateTime={until}>{formatFull(until)}</time>
+      <span>
+        <span aria-hidden="true">☾</span> Notifications paused until{' '}
+        <time dateTime={until} title={formatFull(until)}>
+          {pauseEnd(until)}
+        </time>
+      </span>
       <button type="button" className="btn btn-small" data-testid="dnd-resume" onClick={() => void resume()}>
         Resume
       </button>

@@ -51,7 +51,7 @@ export function StatusDialog({ onClose }: { onClose: () => void }) {
       <form className="form" onSubmit={save}>
         <div className="status-input-row">
           <input className="status-emoji-input" aria-label="Status emoji" data-testid="status-emoji" value={emoji} maxLength={16} placeholder="💬" onChange={(e) => setEmoji(e.target.value)} />
-          <input aria-label="Status text" data-testid="status-text" value={text} maxLength={100} placeholder="What’s your status?" onChange={(e) => setText(e.target.value)} autoFocus />
+          <input className="status-text-input" aria-label="Status text" data-testid="status-text" value={text} maxLength={100} placeholder="What’s your status?" onChange={(e) => setText(e.target.value)} autoFocus />
         </div>
         <div className="status-emoji-row" role="group" aria-label="Emoji">
           {STATUS_EMOJI.map((x) => (
