@@ -229,6 +229,13 @@ export interface CommandResult {
   message: Message | null;
   response: { text: string } | null;
 }
+/** PUT /users/me/status (SetStatusBody): null or absent clears that part. */
+export interface SetStatusInput {
+  text?: string | null;
+  emoji?: string | null;
+  /** ISO time when it goes away by itself; null: until cleared. */
+  expiresAt?: string | null;
+}
 export interface SearchMessagesQuery extends PageQuery {
   /** Words, "quoted phrases" and filters: from:, in:, before:, after:, on:, has:, is: (docs/protocol.md#search). */
   q: string;
@@ -342,6 +349,25 @@ export class ParleyApi {
 
   updateMe(input: UpdateMeInput): Promise<User> {
     return this.request('PATCH', '/users/me', { body: input });
+  }
+
+  /** Sets your status (text and/or emoji, until expiresAt or until cleared): PUT /users/me/status. */
+  setStatus(input: SetStatusInput): Promise<User> {
+    return this.request('PUT', '/users/me/status', { body: input });
+  }
+
+  clearStatus(): Promise<User> {
+    return this.request('DELETE', '/users/me/status');
+  }
+
+  /** Do not disturb until then (an ISO time in the future, within a year): PUT /users/me/dnd. */
+  setDnd(until: string): Promise<User> {
+    return this.request('PUT', '/users/me/dnd', { body: { until } });
+  }
+
+  /** Ends the do not disturb you set (not your daily schedule). */
+  clearDnd(): Promise<User> {
+    return this.request('DELETE', '/users/me/dnd');
   }
 
   getUser(userId: string): Promise<User> {

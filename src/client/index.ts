@@ -62,6 +62,7 @@ export {
   type ParleyApiOptions,
   type RegisterInput,
   type SearchMessagesQuery,
+  type SetStatusInput,
   type SearchPage,
   type SendMessageInput,
   type CommandInfo,

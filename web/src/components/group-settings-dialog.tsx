@@ -1,6 +1,6 @@
 /**
  * Group settings for admins: name, description, who can find it, who may post (announcement
- * groups), who may use @all / @here, and how long messages are kept. Opened from the
+ * groups), who may use @all / @here, how long messages are kept, and its incoming webhooks. Opened from the
  * conversation header and from the details panel.
  */
 import { useState, type FormEvent } from 'react';
@@ -9,6 +9,7 @@ import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { GroupFields, useGroupBasics } from './group-fields.js';
 import { GroupRetentionSection } from './group-retention-section.js';
+import { IncomingWebhooksSection } from './incoming-webhooks-section.js';
 import { Modal } from './modal.js';
 import { CancelSubmit, FormError } from './form-parts.js';
 
@@ -59,6 +60,8 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
       </form>
       <hr className="section-rule" />
       <GroupRetentionSection conversation={conversation} />
+      <hr className="section-rule" />
+      <IncomingWebhooksSection conversation={conversation} />
     </Modal>
   );
 }

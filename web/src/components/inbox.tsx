@@ -6,6 +6,7 @@ import type { Conversation, User } from '../../../src/client/index.js';
 import { formatInboxTime } from '../format.js';
 import { navigate } from '../router.js';
 import { useChat } from '../store/hooks.js';
+import { UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
 
 /** What a conversation is called: the group's name, or the peer's display name. */
@@ -58,6 +59,7 @@ const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: 
                 </span>
               )}
               {title}
+              {c.kind === 'direct' && <UserStatus user={peer} />}
               {c.muted && (
                 <span className="muted-icon" aria-label="Muted" title="Muted" data-testid="inbox-muted">
                   {' 🔕'}

@@ -4,6 +4,7 @@ import type { Conversation, Member, Role } from '../../../src/client/index.js';
 import { navigate } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
+import { AppBadge, UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { GroupSettingsDialog } from './group-settings-dialog.js';
@@ -112,6 +113,8 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
               <span className="member-text">
                 <span className="member-name">
                   {u.displayName}
+                  <AppBadge user={u} />
+                  <UserStatus user={u} />
                   {self && <span className="muted"> (you)</span>}
                 </span>
                 <span className="muted">@{u.username}</span>

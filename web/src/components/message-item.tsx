@@ -6,6 +6,7 @@ import type { Message, User } from '../../../src/client/index.js';
 import { formatFull, formatTime } from '../format.js';
 import type { PendingMessage } from '../store/types.js';
 import { Attachments, PendingAttachments } from './attachments.js';
+import { AppBadge, UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
 import { EmojiPicker, QUICK_REACTIONS } from './emoji-picker.js';
 import { EditIcon, ReplyIcon, SmileIcon, ThreadIcon, TrashIcon } from './icons.js';
@@ -105,6 +106,8 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             <span className="msg-author" data-testid="message-author">
               {name}
             </span>
+            <AppBadge user={sender} />
+            <UserStatus user={sender} />
             {ambiguous && sender && (
               <span className="msg-username" data-testid="message-username" title="Another person here has a name like this one">
                 @{sender.username}

@@ -1,15 +1,18 @@
-/** Your notifications while you are away: desktop push on this browser, and the e-mail digest of mentions. */
+/** Your notifications while you are away: desktop push on this browser, the e-mail digest of mentions, and daily quiet hours. */
 import { useEffect, useState } from 'react';
 import { useStore } from '../store/hooks.js';
 import { currentSubscription, disablePush, enablePush, pushSupported } from '../push.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
+import { DndScheduleSection, type DndSchedule } from './dnd-schedule-section.js';
+import './status.css';
 
 interface Prefs {
   push: boolean;
   emailDigest: boolean;
   emailDigestDelayMinutes: number;
+  dndSchedule?: DndSchedule | null;
 }
 
 const DELAYS = [5, 15, 30, 60, 120, 240, 480, 1440];
@@ -38,16 +41,19 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
     };
   }, [store]);
 
-  const patch = async (change: Partial<Prefs>) => {
+  /** Saves a change; false when refused (the error is shown). */
+  const patch = async (change: Partial<Prefs>): Promise<boolean> => {
     setError(null);
     // Shown at once (a checkbox that waits for the server looks broken); put back if refused.
     const before = prefs;
     if (before) setPrefs({ ...before, ...change });
     try {
       setPrefs(await store.api.request<Prefs>('PATCH', '/users/me/notification-prefs', { body: change }));
+      return true;
     } catch (err) {
       setPrefs(before);
       setError(errorText(err, 'save your notification settings'));
+      return false;
     }
   };
 
@@ -112,6 +118,7 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
               ))}
           </select>
         </label>
+        <DndScheduleSection value={prefs?.dndSchedule} disabled={!prefs} onSave={(dndSchedule) => patch({ dndSchedule })} />
         <p className="muted">The e-mail goes to your account&apos;s address (see “Password and e-mail”). Per conversation, choose All, Mentions or Nothing, or mute it, from the 🔔 button in its header.</p>
         <FormError error={error} />
         <div className="form-actions">

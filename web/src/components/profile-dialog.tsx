@@ -3,6 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
+import { UserStatus } from './user-status.js';
 import { Modal } from './modal.js';
 import { AccountSecurityDialog } from './account-security-dialog.js';
 import { SessionsDialog } from './sessions-dialog.js';
@@ -74,7 +75,10 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
               )}
             </div>
           </div>
-          <p className="muted">@{me.username}</p>
+          <p className="muted">
+            @{me.username}
+            <UserStatus user={me} withText />
+          </p>
           <div className="profile-links">
             <button type="button" className="btn btn-small" data-testid="open-account-security" onClick={() => setSecurity(true)}>
               Password and e-mail

@@ -1,5 +1,8 @@
-/** Message search over every conversation you are in; a result opens its conversation at the message. */
-import { useState } from 'react';
+/**
+ * Message search over every conversation you are in, with filters (from:, in:, has:, …) completed
+ * as you type; days are the browser's. A result opens its conversation at the message.
+ */
+import { useLayoutEffect, useRef, useState } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
 import { markdownToPlainText } from '../../../src/protocol/markdown.js';
 import type { Message } from '../../../src/client/index.js';
@@ -9,6 +12,25 @@ import { conversationTitle } from './inbox.js';
 import { Modal } from './modal.js';
 import type { JumpTarget } from '../jump-target.js';
 import { useDebouncedSearch } from './use-debounced.js';
+import { FilterHelp, SuggestionList, useFilterSuggestions } from './search-filter-suggestions.js';
+import { sendableQuery } from './search-suggest.js';
+import './search-dialog.css';
+
+/** The browser's time zone, so before:/after:/on: days begin where the user is. */
+function browserZone(): string | undefined {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A refused query (a bad filter) says why; anything else is a plain failure. */
+function searchErrorText(err: unknown): string {
+  const e = err as { status?: number; message?: string };
+  if (e?.status === 400 && e.message) return e.message;
+  return 'Search failed; try again.';
+}
 
 /** The body's plain text (no Markdown syntax) with each query word marked (as text nodes, never HTML). */
 function Highlighted({ text: raw, query }: { text: string; query: string }) {
@@ -24,23 +46,71 @@ export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen:
   const conversations = useChat((s) => s.conversations);
   const users = useChat((s) => s.users);
   const [q, setQ] = useState('');
+  const [caret, setCaret] = useState(0);
+  const input = useRef<HTMLInputElement>(null);
+  const pendingCaret = useRef<number | null>(null);
   const [more, setMore] = useState<{ messages: Message[]; cursor: string | null } | null>(null);
-  const { result, loading, error } = useDebouncedSearch(q, async (query) => {
+  const [moreError, setMoreError] = useState<unknown>(null);
+  const tz = browserZone();
+  const sent = sendableQuery(q);
+  const { result, loading, error } = useDebouncedSearch(sent, async (query) => {
     setMore(null);
-    return query.trim() ? store.api.searchMessages({ q: query.trim(), limit: 30 }) : null;
+    setMoreError(null);
+    return query.length >= 2 ? store.api.searchMessages({ q: query, tz, limit: 30 }) : null;
   }, 250);
+  const suggest = useFilterSuggestions(q, caret, (text, at) => {
+    pendingCaret.current = at;
+    setQ(text);
+    setCaret(at);
+  });
+  useLayoutEffect(() => {
+    if (pendingCaret.current === null || !input.current) return;
+    input.current.setSelectionRange(pendingCaret.current, pendingCaret.current);
+    pendingCaret.current = null;
+  }, [q]);
   const messages = [...(result?.messages ?? []), ...(more?.messages ?? [])];
   const cursor = more ? more.cursor : (result?.nextCursor ?? null);
+  const failure = error ?? moreError;
+  // Filters mark nothing in the results; only the words and phrases do.
+  const textWords = sent.replace(/(?:^|\s)(?:from|in|before|after|on|has|is)[:：](?:"[^"]*"|\S*)/g, ' ').replace(/["“”]/g, ' ');
 
   const loadMore = async () => {
     if (!cursor) return;
-    const page = await store.api.searchMessages({ q: q.trim(), limit: 30, cursor });
-    setMore({ messages: [...(more?.messages ?? []), ...page.messages], cursor: page.nextCursor });
+    try {
+      const page = await store.api.searchMessages({ q: sent, tz, limit: 30, cursor });
+      setMore({ messages: [...(more?.messages ?? []), ...page.messages], cursor: page.nextCursor });
+    } catch (err) {
+      setMoreError(err);
+    }
   };
 
   return (
     <Modal title="Search messages" onClose={onClose} testId="search-dialog" wide>
-      <input type="search" aria-label="Search messages" placeholder="Search messages" data-testid="search-input" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
+      <div className="search-box">
+        <input
+          ref={input}
+          type="search"
+          role="combobox"
+          aria-label="Search messages"
+          aria-autocomplete="list"
+          aria-expanded={suggest.open}
+          aria-controls="search-suggestions"
+          aria-activedescendant={suggest.open ? `search-suggestions-${suggest.index}` : undefined}
+          placeholder="Search messages, or from:alice in:#design has:file"
+          data-testid="search-input"
+          value={q}
+          onChange={(e) => {
+            setQ(e.target.value);
+            setCaret(e.target.selectionStart ?? e.target.value.length);
+            suggest.resetActive();
+          }}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+          onKeyDown={(e) => void suggest.onKeyDown(e)}
+          autoFocus
+        />
+        {suggest.open && <SuggestionList id="search-suggestions" options={suggest.options} index={suggest.index} choose={suggest.choose} />}
+      </div>
+      <FilterHelp />
       <ul className="search-results" data-testid="search-results" aria-busy={loading}>
         {messages.map((m) => {
           const c = conversations[m.conversationId];
@@ -69,14 +139,18 @@ export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen:
                   </time>
                 </span>
                 <span className="search-body">
-                  <Highlighted text={m.body} query={q} />
+                  <Highlighted text={m.body} query={textWords} />
                 </span>
               </button>
             </li>
           );
         })}
         {!loading && result && messages.length === 0 && <li className="muted pad">No messages found.</li>}
-        {Boolean(error) && <li className="form-error pad">Search failed; try again.</li>}
+        {Boolean(failure) && (
+          <li className="form-error pad search-error" role="alert" data-testid="search-error">
+            {searchErrorText(failure)}
+          </li>
+        )}
       </ul>
       {cursor && (
         <button type="button" className="btn" onClick={() => void loadMore()}>

@@ -14,11 +14,15 @@ import { ProfileDialog } from './profile-dialog.js';
 import { RemovalNotices } from './removal-notices.js';
 import { AdminDialog } from './admin-dialog.js';
 import { SearchDialog } from './search-dialog.js';
+import { StatusDialog } from './status-dialog.js';
+import { PauseNotificationsDialog } from './pause-notifications-dialog.js';
+import { DndBanner } from './dnd-banner.js';
+import { dndUntil, liveStatus, UserStatus } from './user-status.js';
 import { ThreadsEntry, ThreadsView } from './threads-view.js';
 import type { JumpTarget } from '../jump-target.js';
 import { useClickOutside } from '../use-click-outside.js';
 
-type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | null;
+type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | 'status' | 'pause' | null;
 
 export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const store = useStore();
@@ -98,10 +102,17 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
               <span className="me-name" data-testid="me-name">
                 {me.displayName}
               </span>
+              <UserStatus user={me} />
             </button>
             {menuOpen && (
               <div className="menu" role="menu" data-testid="account-menu" onKeyDown={(e) => e.key === 'Escape' && setMenuOpen(false)}>
-                <button type="button" role="menuitem" data-testid="open-profile" onClick={() => open('profile')} autoFocus>
+                <button type="button" role="menuitem" data-testid="open-status" onClick={() => open('status')} autoFocus>
+                  {liveStatus(me) ? 'Edit status…' : 'Set a status…'}
+                </button>
+                <button type="button" role="menuitem" data-testid="open-pause" onClick={() => open('pause')}>
+                  {dndUntil(me) ? 'Notifications paused…' : 'Pause notifications…'}
+                </button>
+                <button type="button" role="menuitem" data-testid="open-profile" onClick={() => open('profile')}>
                   Profile…
                 </button>
                 {me.siteAdmin && (
@@ -117,6 +128,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
           </div>
           <ConnectionState />
         </header>
+        <DndBanner />
         <div className="sidebar-actions">
           <button type="button" className="btn btn-small" data-testid="open-new-direct" onClick={() => open('new-direct')}>
             New chat
@@ -156,6 +168,8 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
       {dialog === 'new-direct' && <NewDirectDialog onClose={() => setDialog(null)} />}
       {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(null)} />}
       {dialog === 'admin' && <AdminDialog onClose={() => setDialog(null)} />}
+      {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
+      {dialog === 'pause' && <PauseNotificationsDialog onClose={() => setDialog(null)} />}
       {dialog === 'search' && (
         <SearchDialog
           onClose={() => setDialog(null)}

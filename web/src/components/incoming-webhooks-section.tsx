@@ -1,0 +1,145 @@
+/**
+ * The group settings' "Integrations": the group's incoming webhooks (name, who made it, when it
+ * was last used), a form that makes one and shows its URL once (Copy, and a curl example), and
+ * Revoke after a confirmation.
+ */
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { Conversation, IncomingWebhook } from '../../../src/client/index.js';
+import { formatFull } from '../format.js';
+import { useChat, useStore } from '../store/hooks.js';
+import { errorText, toast } from '../toasts.js';
+import { ConfirmDialog } from './confirm-dialog.js';
+import { FormError } from './form-parts.js';
+import './incoming-webhooks.css';
+
+/** The hook's URL as a tool needs it: absolute, a path resolved against this page's origin. */
+export function absoluteHookUrl(url: string, origin = window.location.origin): string {
+  return new URL(url, origin).toString();
+}
+
+/** The one-line test a person pastes into a terminal. */
+export function curlExample(url: string): string {
+  return `curl -X POST -H 'Content-Type: application/json' -d '{"text":"Hello"}' ${url}`;
+}
+
+export function IncomingWebhooksSection({ conversation }: { conversation: Conversation }) {
+  const { api } = useStore();
+  const users = useChat((s) => s.users);
+  const [hooks, setHooks] = useState<IncomingWebhook[] | null>(null);
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<{ name: string; url: string } | null>(null);
+  const [revoking, setRevoking] = useState<IncomingWebhook | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setHooks(await api.listIncomingWebhooks(conversation.id));
+    } catch (err) {
+      setError(errorText(err, 'load the integrations'));
+    }
+  }, [api, conversation.id]);
+  useEffect(() => void load(), [load]);
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!name.trim()) return setError('Give the webhook a name (its messages show it).');
+    setBusy(true);
+    setError(null);
+    try {
+      const hook = await api.createIncomingWebhook(conversation.id, name.trim());
+      setCreated({ name: hook.name, url: absoluteHookUrl(hook.url) });
+      setName('');
+      await load();
+    } catch (err) {
+      setError(errorText(err, 'add the webhook'));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revoke = async (hook: IncomingWebhook) => {
+    setError(null);
+    try {
+      await api.revokeIncomingWebhook(conversation.id, hook.id);
+      toast(`Webhook “${hook.name}” revoked: its URL no longer works.`, 'info');
+      await load();
+    } catch (err) {
+      setError(errorText(err, 'revoke the webhook'));
+    }
+  };
+
+  const copy = async (text: string) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      toast('Copied.', 'info');
+    } catch {
+      toast('Copy failed: select the text and copy it.', 'error');
+    }
+  };
+
+  return (
+    <section className="integrations" data-testid="integrations-section">
+      <h3>Integrations</h3>
+      <p className="muted">An incoming webhook lets a tool (CI, monitoring, anything written for Slack) post into this group. Anyone with its URL can post: keep it secret.</p>
+      {hooks?.length === 0 && <p className="muted">No incoming webhooks.</p>}
+      {hooks && hooks.length > 0 && (
+        <ul className="member-list" data-testid="webhook-list">
+          {hooks.map((h) => (
+            <li key={h.id} className="member" data-testid="webhook-row" data-webhook-id={h.id}>
+              <span className="member-text">
+                <span className="member-name" data-testid="webhook-name">
+                  {h.name}
+                </span>
+                <span className="muted" data-testid="webhook-meta">
+                  by {h.createdBy ? (users[h.createdBy]?.displayName ?? 'a former admin') : 'a deleted user'} · {h.lastUsedAt ? `last used ${formatFull(h.lastUsedAt)}` : 'never used'}
+                </span>
+              </span>
+              <button type="button" className="btn btn-small btn-danger" data-testid="webhook-revoke" onClick={() => setRevoking(h)}>
+                Revoke
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form className="form integrations-add" onSubmit={(e) => void create(e)}>
+        <label>
+          Add an incoming webhook
+          <input data-testid="webhook-name-input" value={name} maxLength={64} placeholder="CI" onChange={(e) => setName(e.target.value)} />
+        </label>
+        <FormError error={error} />
+        <p>
+          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="webhook-create">
+            Add webhook
+          </button>
+        </p>
+      </form>
+      {created && (
+        <div className="webhook-created" role="status" data-testid="webhook-created">
+          <p>
+            The URL of “{created.name}”. Copy it now: it is not shown again.
+          </p>
+          <div className="webhook-copy-row">
+            <input readOnly value={created.url} aria-label="Webhook URL" data-testid="webhook-url" onFocus={(e) => e.currentTarget.select()} />
+            <button type="button" className="btn btn-small" data-testid="webhook-copy" onClick={() => void copy(created.url)}>
+              Copy
+            </button>
+          </div>
+          <p className="muted">Try it:</p>
+          <pre className="webhook-curl" data-testid="webhook-curl">
+            {curlExample(created.url)}
+          </pre>
+        </div>
+      )}
+      {revoking && (
+        <ConfirmDialog
+          title="Revoke webhook"
+          text={`Revoke “${revoking.name}”? Tools posting to its URL will get an error. Its messages stay.`}
+          confirmLabel="Revoke"
+          onClose={() => setRevoking(null)}
+          onConfirm={() => void revoke(revoking)}
+        />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * "Set a status": an emoji and a short text next to your name for everyone who shares a
+ * conversation with you, from a preset or your own, until an end you choose (or until cleared).
+ */
+import { useState, type FormEvent } from 'react';
+import type { User } from '../../../src/client/index.js';
+import { useChat, useStore } from '../store/hooks.js';
+import { errorText } from '../toasts.js';
+import { formatFull } from '../format.js';
+import { Modal } from './modal.js';
+import { FormError } from './form-parts.js';
+import { liveStatus } from './user-status.js';
+import { EXPIRY_LABELS, STATUS_PRESETS, statusExpiresAt, type StatusExpiry } from './status-times.js';
+import './status.css';
+
+const STATUS_EMOJI = ['💬', '📅', '🚌', '🤒', '🌴', '🏠', '🎧', '🍽️', '☕', '🎯'];
+
+export function StatusDialog({ onClose }: { onClose: () => void }) {
+  const store = useStore();
+  const me = useChat((s) => s.me);
+  const current = liveStatus(me);
+  const [emoji, setEmoji] = useState(current?.emoji ?? '');
+  const [text, setText] = useState(current?.text ?? '');
+  const [expiry, setExpiry] = useState<StatusExpiry>(current ? 'never' : 'today');
+  // An existing status keeps its own end unless another is picked.
+  const [keepEnd, setKeepEnd] = useState(Boolean(current?.expiresAt));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const run = async (action: () => Promise<User>, what: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      store.setUser(await action());
+      onClose();
+    } catch (err) {
+      setBusy(false);
+      setError(errorText(err, what));
+    }
+  };
+
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    if (!emoji.trim() && !text.trim()) return setError('Choose an emoji or write a status.');
+    const end = keepEnd && current?.expiresAt ? current.expiresAt : (statusExpiresAt(expiry)?.toISOString() ?? null);
+    void run(() => store.api.setStatus({ emoji: emoji.trim() || null, text: text.trim() || null, expiresAt: end }), 'set your status');
+  };
+
+  return (
+    <Modal title="Set a status" onClose={onClose} testId="status-dialog">
+      <form className="form" onSubmit={save}>
+        <div className="status-input-row">
+          <input className="status-emoji-input" aria-label="Status emoji" data-testid="status-emoji" value={emoji} maxLength={16} placeholder="💬" onChange={(e) => setEmoji(e.target.value)} />
+          <input className="status-text-input" aria-label="Status text" data-testid="status-text" value={text} maxLength={100} placeholder="What’s your status?" onChange={(e) => setText(e.target.value)} autoFocus />
+        </div>
+        <div className="status-emoji-row" role="group" aria-label="Emoji">
+          {STATUS_EMOJI.map((x) => (
+            <button key={x} type="button" className={`emoji-option${x === emoji ? ' selected' : ''}`} aria-label={`Use ${x}`} aria-pressed={x === emoji} data-testid="status-emoji-option" onClick={() => setEmoji(x)}>
+              {x}
+            </button>
+          ))}
+        </div>
+        <ul className="status-presets" aria-label="Presets">
+          {STATUS_PRESETS.map((p) => (
+            <li key={p.text}>
+              <button
+                type="button"
+                className="status-preset"
+                data-testid="status-preset"
+                onClick={() => {
+                  setEmoji(p.emoji);
+                  setText(p.text);
+                  setExpiry(p.expiry);
+                  setKeepEnd(false);
+                }}
+              >
+                <span aria-hidden="true">{p.emoji}</span> {p.text} <span className="muted">— {p.expiry === 'never' ? "don't clear" : EXPIRY_LABELS[p.expiry].toLowerCase()}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        <label>
+          Clear after
+          <select
+            data-testid="status-expiry"
+            value={keepEnd ? 'keep' : expiry}
+            onChange={(e) => {
+              setKeepEnd(e.target.value === 'keep');
+              if (e.target.value !== 'keep') setExpiry(e.target.value as StatusExpiry);
+            }}
+          >
+            {keepEnd && current?.expiresAt && <option value="keep">{formatFull(current.expiresAt)} (as set)</option>}
+            {(Object.keys(EXPIRY_LABELS) as StatusExpiry[]).map((k) => (
+              <option key={k} value={k}>
+                {EXPIRY_LABELS[k]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <FormError error={error} />
+        <div className="form-actions">
+          {current && (
+            <button type="button" className="btn" disabled={busy} data-testid="status-clear" onClick={() => void run(() => store.api.clearStatus(), 'clear your status')}>
+              Clear status
+            </button>
+          )}
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="status-save">
+            Save
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
