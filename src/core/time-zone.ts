@@ -33,14 +33,19 @@ function offsetMinutes(at: number, tz: string): number {
   return Math.round((asUtc - Math.floor(at / 1000) * 1000) / 60_000);
 }
 
+/** The instant a local wall time (a day YYYY-MM-DD and minutes past its midnight) has in a time zone. */
+export function atLocalTime(dayText: string, minutes: number, tz: string): Date {
+  const [y, m, d] = dayText.split('-').map(Number) as [number, number, number];
+  const wall = Date.UTC(y, m - 1, d) + minutes * 60_000;
+  // The zone's offset at that wall time (checked again: a change of offset that day moves it).
+  let at = wall - offsetMinutes(wall, tz) * 60_000;
+  at = wall - offsetMinutes(at, tz) * 60_000;
+  return new Date(at);
+}
+
 /** The first instant of a day (YYYY-MM-DD) in a time zone. */
 export function startOfDay(dayText: string, tz: string): Date {
-  const [y, m, d] = dayText.split('-').map(Number) as [number, number, number];
-  const midnight = Date.UTC(y, m - 1, d);
-  // The zone's offset at that local midnight (checked again: a change of offset that day moves it).
-  let at = midnight - offsetMinutes(midnight, tz) * 60_000;
-  at = midnight - offsetMinutes(at, tz) * 60_000;
-  return new Date(at);
+  return atLocalTime(dayText, 0, tz);
 }
 
 /** The day after a YYYY-MM-DD day. */

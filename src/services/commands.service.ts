@@ -4,7 +4,7 @@
  * matching route does (same checks, same events); the answer is the message it sent, and/or a
  * line for the caller alone (ephemeral: shown once, never stored).
  */
-import { badRequest, notFound } from '../core/errors.js';
+import { AppError, badRequest, notFound } from '../core/errors.js';
 import { foldUsername } from '../core/username.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { Message } from '../protocol/entities.js';
@@ -88,7 +88,16 @@ export class CommandsService {
     return BUILT_IN_COMMANDS.find((c) => c.name === normalize(command))?.budget ?? 'none';
   }
 
-  async run(actor: Actor, conversationId: string, input: { command: string; text?: string; clientMsgId?: string | null }): Promise<CommandResult> {
+  /**
+   * Runs a command. `spend` takes one more unit of a budget (the route spent the first): a command
+   * that does several things (/invite of many) pays for each as its route would.
+   */
+  async run(
+    actor: Actor,
+    conversationId: string,
+    input: { command: string; text?: string; clientMsgId?: string | null },
+    spend: (budget: CommandBudget) => Promise<void> = () => Promise.resolve(),
+  ): Promise<CommandResult> {
     const name = normalize(input.command);
     const text = (input.text ?? '').trim();
     const info = BUILT_IN_COMMANDS.find((c) => c.name === name);
@@ -123,10 +132,17 @@ export class CommandsService {
             continue;
           }
           try {
+            // Each add is a group change, as through POST /groups/{id}/members (the first was spent by the route).
+            if (lines.length > 0) await spend('group');
             const { created } = await this.deps.conversations.addMember(actor, conv.id, user.id);
             lines.push(created ? `@${user.username} was added` : `@${user.username} is already a member`);
           } catch (err) {
-            lines.push(`@${user.username}: ${err instanceof Error ? err.message : 'not added'}`);
+            if (!(err instanceof AppError) || err.status >= 500) throw err;
+            if (err.code === 'rate_limited') {
+              lines.push(`@${user.username}: not added (${err.message}); try again later`);
+              break;
+            }
+            lines.push(`@${user.username}: ${err.message}`);
           }
         }
         return say(lines.join('\n'));

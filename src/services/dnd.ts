@@ -4,7 +4,7 @@
  * waits. Pure: the caller gives the clock.
  */
 import { badRequest } from '../core/errors.js';
-import { checkTimeZone, nextDay, startOfDay } from '../core/time-zone.js';
+import { atLocalTime, checkTimeZone, nextDay } from '../core/time-zone.js';
 
 /** A daily quiet time: from `start` to `end` (local "HH:MM"; an end at or before the start runs past midnight), on `days` (0 = Sunday). */
 export interface DndSchedule {
@@ -56,7 +56,7 @@ export function scheduleEnd(s: DndSchedule, at: Date): Date | null {
   const start = minutes(s.start);
   const end = minutes(s.end);
   const wraps = end <= start;
-  const endOn = (d: string) => new Date(startOfDay(d, s.timeZone).getTime() + end * 60_000);
+  const endOn = (d: string) => atLocalTime(d, end, s.timeZone);
   if (s.days.includes(weekday) && minute >= start) return wraps ? endOn(nextDay(day)) : minute < end ? endOn(day) : null;
   // Past midnight, inside a quiet time that began yesterday.
   if (wraps && minute < end && s.days.includes((weekday + 6) % 7)) return endOn(day);

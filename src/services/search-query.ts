@@ -44,7 +44,7 @@ const DAY = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/;
 function day(key: string, value: string): string {
   const m = DAY.exec(value);
   const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
-  if (!m || !date || date.getUTCMonth() !== Number(m[2]) - 1 || date.getUTCDate() !== Number(m[3]) || date.getUTCFullYear() < 1970) {
+  if (!m || !date || date.getUTCMonth() !== Number(m[2]) - 1 || date.getUTCDate() !== Number(m[3]) || date.getUTCFullYear() < 1970 || date.getUTCFullYear() > 9998) {
     throw badRequest(`${key}: takes a day as YYYY-MM-DD (got "${value}")`, { field: 'q' });
   }
   return date.toISOString().slice(0, 10);

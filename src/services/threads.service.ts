@@ -93,7 +93,7 @@ export class ThreadsService {
     const last = page.rows[page.rows.length - 1];
     return {
       threads,
-      nextCursor: page.hasMore && last ? encodeCursor([last.unreadCount > 0 ? 1 : 0, last.activityAt.toISOString(), last.rootId]) : null,
+      nextCursor: page.hasMore && last ? encodeCursor([last.hasUnread ? 1 : 0, last.activityAt.toISOString(), last.rootId]) : null,
       unreadThreads: page.unreadThreads,
       unreadMentions: page.unreadMentions,
     };

@@ -80,6 +80,8 @@ describe('slash commands', () => {
       [gid, { command: '/invite' }, 'name someone'],
       [gid, { command: '/dnd', text: 'forever' }, 'say how long'],
       [gid, { command: '/status', text: '🌴 ' + 'x'.repeat(101) }, 'longer than 100'],
+      // The group's description keeps its limit whichever way it is set.
+      [gid, { command: '/topic', text: 'x'.repeat(1001) }, 'longer than 1000'],
     ] as const) {
       const res = await call('POST', `/conversations/${cid}/commands`, a, body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);

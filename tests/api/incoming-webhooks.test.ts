@@ -3,6 +3,7 @@
  * form with `payload`), as CI, monitoring and Slack-targeted scripts send it, and posts into the
  * group as the hook's own integration user; Slack's answers for everything refused.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
@@ -80,7 +81,7 @@ describe('incoming webhooks', () => {
   });
 
   it("answers Slack's errors: invalid_payload, no_text, msg_too_long, payload_too_large, no_service, action_prohibited, rate_limited", async () => {
-    const { admin, gid, url } = await setup();
+    const { admin, gid, url, hook } = await setup();
     const expectSlack = async (res: Awaited<ReturnType<typeof post>>, status: number, body: string) => {
       expect(res.statusCode).toBe(status);
       expect(res.body).toBe(body);
@@ -93,6 +94,10 @@ describe('incoming webhooks', () => {
     await expectSlack(await post(url, JSON.stringify({ text: 'x'.repeat(8001) })), 400, 'msg_too_long');
     await expectSlack(await post(url, JSON.stringify({ text: 'x'.repeat(300_000) })), 413, 'payload_too_large');
     await expectSlack(await post('/hooks/not-a-key', JSON.stringify({ text: 'hi' })), 404, 'no_service');
+    // Its integration user deactivated (a site admin's deactivation, an erasure): the URL stops too.
+    await t.database.db.execute(sql`UPDATE users SET deactivated_at = now() WHERE id = ${hook.userId}::uuid`);
+    await expectSlack(await post(url, JSON.stringify({ text: 'hi' })), 404, 'no_service');
+    await t.database.db.execute(sql`UPDATE users SET deactivated_at = NULL WHERE id = ${hook.userId}::uuid`);
     // An announcement group: only admins post, and the hook's user is a plain member.
     await call('PATCH', `/groups/${gid}`, admin, { postingPolicy: 'admins' });
     await expectSlack(await post(url, JSON.stringify({ text: 'hi' })), 403, 'action_prohibited');

@@ -18,6 +18,14 @@ describe('do not disturb', () => {
     expect(scheduleEnd(nights, new Date('2026-12-04T15:00:00Z'))?.toISOString()).toBe('2026-12-05T00:00:00.000Z');
   });
 
+  it('ends at the local time on the days the clocks change', () => {
+    const ny = { start: '22:00', end: '08:00', days: [0, 1, 2, 3, 4, 5, 6], timeZone: 'America/New_York' };
+    // Saturday 2026-03-07 23:00 EST (04:00Z); 08:00 on Sunday is already EDT: 12:00Z.
+    expect(scheduleEnd(ny, new Date('2026-03-08T04:00:00Z'))?.toISOString()).toBe('2026-03-08T12:00:00.000Z');
+    // Saturday 2026-10-31 23:00 EDT (03:00Z); 08:00 on Sunday is EST again: 13:00Z.
+    expect(scheduleEnd(ny, new Date('2026-11-01T03:00:00Z'))?.toISOString()).toBe('2026-11-01T13:00:00.000Z');
+  });
+
   it('a schedule within a day', () => {
     const lunch = { start: '12:00', end: '13:30', days: [0, 1, 2, 3, 4, 5, 6], timeZone: 'UTC' };
     expect(scheduleEnd(lunch, new Date('2026-12-04T12:10:00Z'))?.toISOString()).toBe('2026-12-04T13:30:00.000Z');

@@ -28,6 +28,7 @@ describe('search box language', () => {
     ['before:yesterday', 'before: takes a day'],
     ['on:2026-02-30', 'on: takes a day'],
     ['has:gif', 'has: takes file, link, reaction'],
+    ['after:9999-12-31', 'after: takes a day'],
     ['is:starred', 'is: takes pinned, thread'],
     ['from:', 'from: needs a value'],
     [Array.from({ length: 11 }, () => 'has:file').join(' '), 'at most 10 filters'],

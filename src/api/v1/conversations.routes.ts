@@ -77,7 +77,9 @@ export const conversationsRoutes =
         if (budget === 'send') await enforce(limits.sendsByUser, id, 'too many messages');
         else if (budget === 'group') await enforce(limits.groupChangesByUser, id, 'too many group changes');
         else if (budget === 'profile') await enforce(limits.profileChangesByUser, id, 'too many profile changes');
-        return s.commands.run(req.actor, req.params.id, req.body);
+        return s.commands.run(req.actor, req.params.id, req.body, async (more) => {
+          if (more === 'group') await enforce(limits.groupChangesByUser, id, 'too many group changes');
+        });
       },
     );
     app.get(

@@ -21,7 +21,8 @@ export class IncomingWebhooksRepository {
       .select({ hook: incomingWebhooks, user: users })
       .from(incomingWebhooks)
       .innerJoin(users, eq(users.id, incomingWebhooks.userId))
-      .where(and(eq(incomingWebhooks.keyHash, keyHash), live));
+      // A deactivated (or erased) integration user posts nothing: a site admin's deactivation stops the hook too.
+      .where(and(eq(incomingWebhooks.keyHash, keyHash), live, isNull(users.deactivatedAt), isNull(users.erasedAt)));
     return row ?? null;
   }
 

@@ -355,6 +355,8 @@ export class NotificationsRepository {
               JOIN messages msg ON msg.id = mm.message_id AND msg.deleted_at IS NULL
               JOIN users s ON s.id = msg.sender_id
              WHERE u.email IS NOT NULL AND u.deactivated_at IS NULL AND u.erased_at IS NULL
+               -- Do not disturb until a time: the digest waits (a daily schedule is checked by the caller).
+               AND (u.dnd_until IS NULL OR u.dnd_until <= now())
                AND u.notification_prefs->'emailDigest' IS DISTINCT FROM 'false'::jsonb
                -- A mention in a reply shown only in its thread is read by the thread's read pointer.
                AND mm.seq > CASE WHEN mm.thread_only

@@ -116,6 +116,9 @@ export class RetentionRepository {
     // is the last reply (none left: the root shows no thread, and nobody has it unread).
     const roots = [...new Set(purged.flatMap((r) => (r.thread_id ? [r.thread_id] : [])))];
     if (roots.length > 0) {
+      // The summaries' rows first: a send (or a deletion) changing one commits before the count
+      // below is read, so the count is never older than the row it overwrites.
+      await this.db.execute(sql`SELECT 1 FROM threads WHERE root_id = ANY(${pgArray(roots)}::uuid[]) ORDER BY root_id FOR UPDATE`);
       await this.db.execute(
         sql`UPDATE threads t SET reply_count = s.n, last_reply_seq = COALESCE(s.last_seq, 0), last_reply_at = s.last_at
               FROM (SELECT r.root_id,

@@ -20,6 +20,8 @@ export interface ThreadViewerRow {
   lastReadSeq: number;
   unreadCount: number;
   mentionCount: number;
+  /** The list's first key: the thread's last reply is past the reader's pointer. */
+  hasUnread: boolean;
   /** The last reply's time, or when the reader followed it when it has none: the list's order. */
   activityAt: Date;
 }
@@ -38,6 +40,7 @@ interface ViewerSqlRow {
   last_read_seq: string | number;
   unread: number;
   mentions: number;
+  has_unread?: boolean | null;
   activity_at: Date | string;
 }
 
@@ -58,6 +61,7 @@ function viewerRow(r: ViewerSqlRow): ThreadViewerRow {
     lastReadSeq: Number(r.last_read_seq),
     unreadCount: Number(r.unread),
     mentionCount: Number(r.mentions),
+    hasUnread: r.has_unread ?? Number(r.unread) > 0,
     activityAt: asDate(r.activity_at),
   };
 }
@@ -132,7 +136,8 @@ export class ThreadsRepository {
       sql`WITH x AS MATERIALIZED (
             SELECT f.root_id, f.conversation_id, f.following, f.last_read_seq, f.user_id,
                    COALESCE(t.last_reply_seq, 0) > f.last_read_seq AS has_unread,
-                   COALESCE(t.last_reply_at, f.updated_at) AS activity_at,
+                   -- To the millisecond, as the cursor carries it (a JavaScript Date).
+                   date_trunc('milliseconds', COALESCE(t.last_reply_at, f.updated_at)) AS activity_at,
                    CASE WHEN COALESCE(t.last_reply_seq, 0) > f.last_read_seq THEN ${MENTION_COUNT} ELSE 0 END AS mentions
               FROM thread_followers f
               JOIN members mb ON mb.conversation_id = f.conversation_id AND mb.user_id = f.user_id
