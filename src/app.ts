@@ -125,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       maxSeconds: deps.config.sessions.maxDays === null ? null : deps.config.sessions.maxDays * 86_400,
     },
     publicUrl: deps.config.publicUrl ?? `http://${deps.config.host.includes(':') ? `[${deps.config.host}]` : deps.config.host}:${deps.config.port}`,
+    configuredPublicUrl: deps.config.publicUrl,
   });
   await services.admin.ensureSiteAdmin();
   tracker.attach(services.presence);

@@ -56,7 +56,7 @@ export class IncomingWebhooksService {
     private readonly messages: Pick<MessagesService, 'send'>,
     /** MAX_INCOMING_WEBHOOKS_PER_GROUP. */
     private readonly maxPerGroup: number,
-    /** PUBLIC_URL, for the URL shown when a hook is made ('' = a path on this server). */
+    /** PUBLIC_URL as configured, for the URL shown when a hook is made ('': unset, a path on this server). */
     private readonly publicUrl: string,
   ) {}
 

@@ -113,6 +113,8 @@ export interface ServiceDeps {
   mailer?: Mailer;
   /** Where people reach the server (PUBLIC_URL, else http://HOST:PORT), for links in e-mails and redirects. */
   publicUrl?: string;
+  /** PUBLIC_URL as configured (null: unset, and URLs handed to clients are paths they resolve themselves). */
+  configuredPublicUrl?: string | null;
   /** Message retention's timer and batch size (tests turn the timer off). */
   retention?: Partial<RetentionOptions>;
   /** The search prefix backfill's start delay and batch size (tests call it by hand). */
@@ -202,7 +204,7 @@ export function createServices(deps: ServiceDeps): Services {
     pins: new PinsService(db, repos, publisher, messageView),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),
     messages,
-    incomingWebhooks: new IncomingWebhooksService(db, repos, publisher, audit, messages, caps.incomingWebhooksPerGroup, publicUrl),
+    incomingWebhooks: new IncomingWebhooksService(db, repos, publisher, audit, messages, caps.incomingWebhooksPerGroup, deps.configuredPublicUrl ?? ''),
     threads: new ThreadsService(repos, publisher, messageView),
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
