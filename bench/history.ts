@@ -12,7 +12,7 @@ import { conversations, members, users } from '../src/db/schema.js';
 import { queryRows } from '../src/db/sql.js';
 import type { Actor } from '../src/services/identity.js';
 import type { Scenario } from './lib.js';
-import { insertBatches, loadMessages, rng, timeRuns } from './load.js';
+import { insertBatches, loadMessages, rng, timeCases, type TimedCase } from './load.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 10_000);
@@ -113,7 +113,7 @@ export const historyScenario: Scenario = {
       SELECT c.* FROM members m JOIN conversations c ON c.id = m.conversation_id
       WHERE m.user_id = ${user.id}::uuid AND c.deleted_at IS NULL ${page}
       ORDER BY c.last_activity_at DESC, c.id DESC LIMIT 51`;
-    const cases: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+    const cases: TimedCase[] = [
       [
         'history, newest page',
         () => app.services.messages.history(actor, big.id, {}),
@@ -140,32 +140,6 @@ export const historyScenario: Scenario = {
     }
 
     // Where the time goes: the queries a call makes, and their summed time (20 calls, after the timing).
-    const queriesOf = async (call: () => Promise<unknown>) => {
-      let n = 0;
-      let s = 0;
-      const detach = ctx.database.observe({ queryStarted: () => void n++, queryFinished: (sec) => void (s += sec) });
-      try {
-        for (let k = 0; k < 20; k++) await call();
-      } finally {
-        detach();
-      }
-      return { queries: n / 20, ms: (s * 1000) / 20 };
-    };
-    const rows: Record<string, string | number>[] = [];
-    for (const [label, call, baseline] of cases) {
-      const ours = await timeRuns(call, RUNS);
-      const naive = await timeRuns(baseline, RUNS);
-      const q = await queriesOf(call);
-      rows.push({
-        query: label,
-        'p50 ms': ours.p50.toFixed(2),
-        'p99 ms': ours.p99.toFixed(2),
-        'baseline p50 ms': naive.p50.toFixed(2),
-        'baseline p99 ms': naive.p99.toFixed(2),
-        'cost over bare SQL (p50)': `${(ours.p50 - naive.p50).toFixed(2)} ms`,
-        'queries (summed ms)': `${q.queries} (${q.ms.toFixed(1)})`,
-      });
-    }
-    return rows;
+    return timeCases(ctx.database, cases, RUNS, (ours, naive) => ({ 'cost over bare SQL (p50)': `${(ours.p50 - naive.p50).toFixed(2)} ms` }));
   },
 };

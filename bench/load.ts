@@ -92,3 +92,45 @@ export async function timeRuns(fn: () => Promise<unknown>, runs: number, warmup 
   }
   return percentiles(samples);
 }
+
+/** A call to time, and the bare SQL a naive server would run for the same answer. */
+export type TimedCase = [label: string, call: () => Promise<unknown>, baseline: () => Promise<unknown>];
+
+/**
+ * Times each case and its baseline `runs` times, then counts the queries one call makes (and
+ * their summed time) over 20 more calls: a row per case, as the history and threads tables show.
+ */
+export async function timeCases(
+  database: { observe(o: { queryStarted(): void; queryFinished(seconds: number): void }): () => void },
+  cases: readonly TimedCase[],
+  runs: number,
+  extra: (ours: { p50: number }, naive: { p50: number }) => Record<string, string> = () => ({}),
+): Promise<Record<string, string | number>[]> {
+  const queriesOf = async (call: () => Promise<unknown>) => {
+    let n = 0;
+    let s = 0;
+    const detach = database.observe({ queryStarted: () => void n++, queryFinished: (sec) => void (s += sec) });
+    try {
+      for (let k = 0; k < 20; k++) await call();
+    } finally {
+      detach();
+    }
+    return { queries: n / 20, ms: (s * 1000) / 20 };
+  };
+  const rows: Record<string, string | number>[] = [];
+  for (const [label, call, baseline] of cases) {
+    const ours = await timeRuns(call, runs);
+    const naive = await timeRuns(baseline, runs);
+    const q = await queriesOf(call);
+    rows.push({
+      query: label,
+      'p50 ms': ours.p50.toFixed(2),
+      'p99 ms': ours.p99.toFixed(2),
+      'baseline p50 ms': naive.p50.toFixed(2),
+      'baseline p99 ms': naive.p99.toFixed(2),
+      ...extra(ours, naive),
+      'queries (summed ms)': `${q.queries} (${q.ms.toFixed(1)})`,
+    });
+  }
+  return rows;
+}

@@ -15,7 +15,7 @@ import { queryRows } from '../src/db/sql.js';
 import type { Actor } from '../src/services/identity.js';
 import { ThreadsRepository } from '../src/db/repositories/threads.repository.js';
 import type { Scenario } from './lib.js';
-import { insertBatches, loadMessages, rng, timeRuns } from './load.js';
+import { insertBatches, loadMessages, rng, timeCases, type TimedCase } from './load.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const FOLLOWED = Number(process.env.BENCH_THREADS ?? 1_000);
@@ -152,7 +152,7 @@ export const threadsScenario: Scenario = {
       }
     }
     const bare = (q: ReturnType<typeof sql>) => () => queryRows(db, q);
-    const cases: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+    const cases: TimedCase[] = [
       [
         `thread of ${BIG.toLocaleString('en')} replies, newest page`,
         () => app.services.threads.replies(actor, bigRoot, {}),
@@ -182,31 +182,6 @@ export const threadsScenario: Scenario = {
                   WHERE f.user_id = ${user.id}::uuid AND f.following ORDER BY t.last_reply_at DESC OFFSET ${(pageNo - 1) * 50} LIMIT 51`),
       ],
     ];
-    const queriesOf = async (call: () => Promise<unknown>) => {
-      let n = 0;
-      let s = 0;
-      const detach = ctx.database.observe({ queryStarted: () => void n++, queryFinished: (sec) => void (s += sec) });
-      try {
-        for (let k = 0; k < 20; k++) await call();
-      } finally {
-        detach();
-      }
-      return { queries: n / 20, ms: (s * 1000) / 20 };
-    };
-    const rows: Record<string, string | number>[] = [];
-    for (const [label, call, baseline] of cases) {
-      const ours = await timeRuns(call, RUNS);
-      const naive = await timeRuns(baseline, RUNS);
-      const q = await queriesOf(call);
-      rows.push({
-        query: label,
-        'p50 ms': ours.p50.toFixed(2),
-        'p99 ms': ours.p99.toFixed(2),
-        'baseline p50 ms': naive.p50.toFixed(2),
-        'baseline p99 ms': naive.p99.toFixed(2),
-        'queries (summed ms)': `${q.queries} (${q.ms.toFixed(1)})`,
-      });
-    }
-    return rows;
+    return timeCases(ctx.database, cases, RUNS);
   },
 };
