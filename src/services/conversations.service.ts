@@ -53,7 +53,7 @@ function checkRemoval(conv: ConversationRow, actorId: string, mine: MemberRow | 
 }
 
 /** Groups, direct conversations, the inbox and membership. */
-/** A group description's length (GroupDescription in the protocol). */
+/** A group description's length in characters (code points, as GroupDescription's maxLength counts them). */
 const GROUP_DESCRIPTION_MAX = 1000;
 
 export class ConversationsService {
@@ -234,7 +234,7 @@ export class ConversationsService {
     if (patch.description !== undefined) {
       const description = patch.description?.trim() || null;
       // Also for callers that skip the route's schema (the /topic command).
-      if (description !== null && description.length > GROUP_DESCRIPTION_MAX) {
+      if (description !== null && [...description].length > GROUP_DESCRIPTION_MAX) {
         throw badRequest(`description is longer than ${GROUP_DESCRIPTION_MAX} characters`, { field: 'description' });
       }
       if (description !== conv.description) changes.description = description;
