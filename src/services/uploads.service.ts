@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import { cleanDisplayText } from '../core/display-text.js';
 import fs from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { AppError, badRequest, notFound } from '../core/errors.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
@@ -16,6 +14,7 @@ import { removeUnusedBlobs } from './blob-cleanup.js';
 import type { Actor } from './identity.js';
 import { requireSiteAdmin } from './identity.js';
 import { presentUser, type MessagePresenter, type UserView } from './presenters.js';
+import { writeInspected } from './inspected-file.js';
 import type { UploadVariant, UrlSigner } from './url-signer.js';
 
 /** Images sharp turns into thumbnails. */
@@ -25,7 +24,6 @@ const INLINE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gi
 const THUMBNAIL_PX = 400;
 /** Decompression bombs: refuse images over this many pixels. */
 export const MAX_INPUT_PIXELS = 25_000_000;
-const SNIFF_BYTES = 4100;
 export const UNATTACHED_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -53,17 +51,6 @@ export function contentDisposition(kind: 'inline' | 'attachment', filename: stri
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
-
-/** True when the bytes are UTF-8 text (no NUL, decodes cleanly). */
-function looksLikeText(head: Buffer): boolean {
-  if (head.includes(0)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, head.length - 4)));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface FileToServe {
@@ -170,32 +157,10 @@ export class UploadsService {
     // Already at the quota: refused before the bytes are read.
     await this.checkQuota(actor.user.id, 0);
     const temp = this.blobs.tempPath();
-    const hash = createHash('sha256');
-    let size = 0;
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    // Hashes, counts and keeps the head (for sniffing) as the bytes go by on their way to disk.
-    const inspect = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        if (headBytes < SNIFF_BYTES) {
-          head.push(chunk);
-          headBytes += chunk.length;
-        }
-        done(null, chunk);
-      },
-    });
     try {
-      await pipeline(file.stream, inspect, fs.createWriteStream(temp));
+      const { sha256, size, contentType } = await writeInspected(file.stream, temp);
       if (file.truncated()) throw new AppError('payload_too_large', 'the file is larger than the upload limit');
       if (size === 0) throw badRequest('the file is empty');
-      const sniffHead = Buffer.concat(head).subarray(0, SNIFF_BYTES);
-      // Loaded on the first upload, not at start-up (together ~200 ms of module loading).
-      const { fileTypeFromBuffer } = await import('file-type');
-      const sniffed = await fileTypeFromBuffer(sniffHead);
-      const contentType = sniffed?.mime ?? (looksLikeText(sniffHead) ? 'text/plain; charset=utf-8' : 'application/octet-stream');
-      const sha256 = hash.digest('hex');
       const id = newId();
       // A slow copy (to S3) happens here, before the transaction: no lock and no connection of
       // the database waits on it. putFile then finds it there (or copies it again, if a sweep

@@ -1,12 +1,11 @@
 /** "Pause notifications": no pushes and no e-mail digest until a time you choose (do not disturb). */
 import { useState } from 'react';
-import type { User } from '../../../src/client/index.js';
 import { formatFull } from '../format.js';
 import { useChat, useStore } from '../store/hooks.js';
-import { errorText } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
 import { dndUntil } from './user-status.js';
+import { useUserAction } from './use-user-action.js';
 import { PAUSE_LABELS, pauseUntil, toLocalInput, type PauseChoice } from './status-times.js';
 import './status.css';
 
@@ -15,20 +14,7 @@ export function PauseNotificationsDialog({ onClose }: { onClose: () => void }) {
   const me = useChat((s) => s.me);
   const paused = dndUntil(me);
   const [custom, setCustom] = useState(() => toLocalInput(pauseUntil('tomorrow')));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const run = async (action: () => Promise<User>, what: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      store.setUser(await action());
-      onClose();
-    } catch (err) {
-      setBusy(false);
-      setError(errorText(err, what));
-    }
-  };
+  const { busy, error, setError, run } = useUserAction(onClose);
   const pause = (until: Date) => void run(() => store.api.setDnd(until.toISOString()), 'pause notifications');
 
   return (

@@ -3,13 +3,12 @@
  * conversation with you, from a preset or your own, until an end you choose (or until cleared).
  */
 import { useState, type FormEvent } from 'react';
-import type { User } from '../../../src/client/index.js';
 import { useChat, useStore } from '../store/hooks.js';
-import { errorText } from '../toasts.js';
 import { formatFull } from '../format.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
 import { liveStatus } from './user-status.js';
+import { useUserAction } from './use-user-action.js';
 import { EXPIRY_LABELS, STATUS_PRESETS, statusExpiresAt, type StatusExpiry } from './status-times.js';
 import './status.css';
 
@@ -24,20 +23,7 @@ export function StatusDialog({ onClose }: { onClose: () => void }) {
   const [expiry, setExpiry] = useState<StatusExpiry>(current ? 'never' : 'today');
   // An existing status keeps its own end unless another is picked.
   const [keepEnd, setKeepEnd] = useState(Boolean(current?.expiresAt));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const run = async (action: () => Promise<User>, what: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      store.setUser(await action());
-      onClose();
-    } catch (err) {
-      setBusy(false);
-      setError(errorText(err, what));
-    }
-  };
+  const { busy, error, setError, run } = useUserAction(onClose);
 
   const save = (e: FormEvent) => {
     e.preventDefault();
