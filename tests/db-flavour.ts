@@ -19,6 +19,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/dir-lock.test.ts',
   'tests/unit/dnd.test.ts',
   'tests/unit/errors.test.ts',
+  'tests/unit/export-page-sizer.test.ts',
   'tests/unit/ids.test.ts',
   'tests/unit/import-text.test.ts',
   'tests/unit/link-preview-parse.test.ts',
