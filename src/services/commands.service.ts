@@ -10,7 +10,7 @@ import { foldUsername } from '../core/username.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { Message } from '../protocol/entities.js';
 import type { AccountsService } from './accounts.service.js';
-import { loadMembership } from './access.js';
+import { loadMembership, requireNotMuted } from './access.js';
 import type { ConversationsService } from './conversations.service.js';
 import type { CustomCommandsService } from './custom-commands.service.js';
 import type { Actor } from './identity.js';
@@ -108,10 +108,14 @@ export class CommandsService {
     const name = normalize(input.command);
     const text = (input.text ?? '').trim();
     const info = BUILT_IN_COMMANDS.find((c) => c.name === name);
-    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
     if (!info) {
       const custom = conv.kind === 'group' ? await this.deps.custom.find(conv.id, name) : null;
-      if (custom) return this.deps.custom.run(actor, conv, custom, text);
+      if (custom) {
+        // A muted member's words must not reach the group through an integration that echoes them.
+        requireNotMuted(member);
+        return this.deps.custom.run(actor, conv, custom, text);
+      }
       throw badRequest(`no command /${name}; try ${BUILT_IN_COMMANDS.map((c) => `/${c.name}`).join(', ')}`, { field: 'command' });
     }
     if (info.groupsOnly && conv.kind !== 'group') throw badRequest(`/${name} works in groups only`, { field: 'command' });

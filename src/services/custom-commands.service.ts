@@ -38,6 +38,8 @@ export const RESPONSE_URL_MAX_USES = 5;
 export const RESPONSE_URL_TTL_MS = 30 * 60_000;
 /** Expired runs are forgotten a day after (their URLs answer 410 until then, 404 after). */
 const FORGET_AFTER_MS = 24 * 3_600_000;
+/** Each node sweeps them at most this often, at a run. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 export interface CustomCommandsOptions {
   /** MAX_SLASH_COMMANDS_PER_GROUP. */
@@ -71,6 +73,9 @@ const present = (row: SlashCommandRow): SlashCommand => ({
 const TRIGGER = new RegExp(SLASH_COMMAND_TRIGGER);
 
 export class CustomCommandsService {
+  /** When this node last swept expired runs. */
+  private sweptAt = 0;
+
   constructor(
     private readonly db: Db,
     private readonly repos: Repositories,
@@ -183,7 +188,10 @@ export class CustomCommandsService {
       keyHash: hashToken(key),
       expiresAt: new Date(now + RESPONSE_URL_TTL_MS),
     });
-    void this.repos.slashCommands.sweepExpired(new Date(now - FORGET_AFTER_MS)).catch((err: unknown) => this.logger.warn({ err }, 'sweeping expired command runs failed'));
+    if (now - this.sweptAt > SWEEP_INTERVAL_MS) {
+      this.sweptAt = now;
+      void this.repos.slashCommands.sweepExpired(new Date(now - FORGET_AFTER_MS)).catch((err: unknown) => this.logger.warn({ err }, 'sweeping expired command runs failed'));
+    }
     const form = {
       team_id: 'parley',
       team_domain: new URL(this.options.publicUrl || 'http://localhost').hostname,
