@@ -6,59 +6,17 @@
  * SSRF guard refuses loopback unless WEBHOOK_ALLOW_PRIVATE=on.
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, slashCommands } from '../../src/db/schema.js';
 import { hashToken } from '../../src/services/identity.js';
 import { TARGET_NOT_ALLOWED } from '../../src/services/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { startIntegration, type Answer, type Integration } from '../helpers/command-integration.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  form: URLSearchParams;
-}
-type Answer = { status?: number; type?: string; body: string } | 'hang';
-
-/** An integration on 127.0.0.1: records each POST, answers as the test says. */
-async function startIntegration() {
-  const got = new Map<string, Received[]>();
-  const answers = new Map<string, () => Answer>();
-  const hanging = new Set<http.ServerResponse>();
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = req.url ?? '/';
-      got.set(path, [...(got.get(path) ?? []), { headers: req.headers, body, form: new URLSearchParams(body) }]);
-      const answer = answers.get(path)?.() ?? { body: '' };
-      if (answer === 'hang') {
-        hanging.add(res);
-        return;
-      }
-      res.writeHead(answer.status ?? 200, { 'content-type': answer.type ?? 'application/json' }).end(answer.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    received: (path: string) => got.get(path) ?? [],
-    answer: (path: string, fn: () => Answer) => void answers.set(path, fn),
-    async close() {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 let t: TestServer;
-let integration: Awaited<ReturnType<typeof startIntegration>>;
+let integration: Integration;
 const call = apiCaller(() => t.app);
 
 beforeAll(async () => {
