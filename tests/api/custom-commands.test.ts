@@ -229,3 +229,34 @@ describe('custom slash commands without WEBHOOK_ALLOW_PRIVATE', () => {
     expect(integration.received('/probe')).toEqual([]);
   });
 });
+
+describe('custom slash commands with rate limits on', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await startTestApp({
+      WEBHOOK_ALLOW_PRIVATE: 'on',
+      RATE_LIMIT: 'on',
+      RATE_LIMIT_INCOMING_WEBHOOK_POSTS: '3/min',
+      RATE_LIMIT_REGISTER_PER_IP: 'off',
+      RATE_LIMIT_GROUP_CREATIONS_PER_USER: 'off',
+    });
+  });
+  afterAll(async () => limited.close());
+  const limitedCall = apiCaller(() => limited.app);
+
+  it("counts a command's response_url answers, over all its runs, against RATE_LIMIT_INCOMING_WEBHOOK_POSTS", async () => {
+    const admin = await register(limited.app);
+    const gid = (await limitedCall('POST', '/groups', admin, { name: 'limited' })).json().id as string;
+    expect((await limitedCall('POST', `/groups/${gid}/commands`, admin, { trigger: 'busy', url: integration.url('/busy') })).statusCode).toBe(201);
+    integration.answer('/busy', () => ({ body: '' }));
+    for (let i = 0; i < 2; i++) expect((await limitedCall('POST', `/conversations/${gid}/commands`, admin, { command: 'busy' })).statusCode).toBe(200);
+    const [first, second] = integration.received('/busy').map((r) => new URL(r.form.get('response_url')!).pathname);
+    const answer = (path: string) => limited.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: '{"text":"hi"}' });
+    expect((await answer(first!)).statusCode).toBe(200);
+    expect((await answer(first!)).statusCode).toBe(200);
+    expect((await answer(second!)).statusCode).toBe(200);
+    const refused = await answer(second!);
+    expect([refused.statusCode, refused.body]).toEqual([429, 'rate_limited']);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
