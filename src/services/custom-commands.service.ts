@@ -277,6 +277,7 @@ export class CustomCommandsService {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
         if (err.code === 'rate_limited') throw new SlackRefusal(429, 'rate_limited', err.message, 1);
         if (err.code === 'validation_failed') throw new SlackRefusal(400, 'invalid_payload', err.message);
+        if (err.code === 'not_found') throw new SlackRefusal(404, 'channel_not_found', "the group is gone, or the command's user was removed from it");
         throw new SlackRefusal(403, 'action_prohibited', err.message);
       }
       return;
