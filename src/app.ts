@@ -70,6 +70,8 @@ export interface AppDeps {
   notifications?: Partial<Omit<NotificationOptions, 'allowPrivate'>>;
   /** Overrides of link previews' limits and timings, and of the guard (tests point it at their own server). */
   linkPreviews?: Partial<Omit<LinkPreviewOptions, 'allowPrivate'>>;
+  /** How long a custom slash command waits for its integration (default Slack's 3 s; tests shorten it). */
+  commandTimeoutMs?: number;
 }
 
 export interface ParleyApp extends FastifyInstance {
@@ -120,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     // The same allowance as webhooks: private and loopback targets only with WEBHOOK_ALLOW_PRIVATE=on.
     linkPreviews: { ...deps.linkPreviews, allowPrivate: deps.config.webhookAllowPrivate },
     caps: deps.config.caps,
+    commandTimeoutMs: deps.commandTimeoutMs,
     sessionPolicy: {
       idleSeconds: deps.config.sessions.idleDays * 86_400,
       maxSeconds: deps.config.sessions.maxDays === null ? null : deps.config.sessions.maxDays * 86_400,
@@ -259,8 +262,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     },
     { prefix: '/api/v1' },
   );
-  // Incoming webhooks (Slack's format), outside /api/v1 like Slack's and Mattermost's URLs.
-  await app.register(incomingHooksRoutes(services.incomingWebhooks, rateLimits));
+  // Incoming webhooks and command response URLs (Slack's format), outside /api/v1 like Slack's and Mattermost's URLs.
+  await app.register(incomingHooksRoutes(services.incomingWebhooks, services.customCommands, rateLimits));
   if (deps.web) await app.register(webClient(deps.web, deps.logger));
 
   gateway.attach(app as unknown as FastifyInstance);

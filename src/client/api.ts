@@ -2,7 +2,7 @@
 import type { TokenScope } from '../protocol/token-scopes.js';
 import type { Conversation, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
-import type { IncomingWebhook } from '../protocol/rest-integrations.js';
+import type { IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';
 import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
 
 /** The `fetch` this client calls: the global one, or any compatible function (tests, proxies). */
@@ -452,6 +452,19 @@ export class ParleyApi {
 
   async revokeIncomingWebhook(groupId: string, hookId: string): Promise<void> {
     await this.request<void>('DELETE', `/groups/${seg(groupId)}/incoming-webhooks/${seg(hookId)}`);
+  }
+
+  /** A group's own slash command (admins); its signing secret is in this answer only. */
+  createSlashCommand(groupId: string, input: { trigger: string; url: string; description?: string; usage?: string }): Promise<SlashCommand & { signingSecret: string }> {
+    return this.request('POST', `/groups/${seg(groupId)}/commands`, { body: input });
+  }
+
+  async listSlashCommands(groupId: string): Promise<SlashCommand[]> {
+    return (await this.request<{ commands: SlashCommand[] }>('GET', `/groups/${seg(groupId)}/commands`)).commands;
+  }
+
+  async deleteSlashCommand(groupId: string, commandId: string): Promise<void> {
+    await this.request<void>('DELETE', `/groups/${seg(groupId)}/commands/${seg(commandId)}`);
   }
 
   async deleteGroup(groupId: string): Promise<void> {

@@ -110,4 +110,4 @@ export type {
 export type { Conversation, ConversationShared, LinkPreview, Member, Message, Role, Thread, ThreadSummary, Upload, User } from '../protocol/entities.js';
 export type { ConversationEvent, EventPayloads, EventType } from '../protocol/events.js';
 export { TOKEN_SCOPES, DEFAULT_TOKEN_SCOPES, type TokenScope } from '../protocol/token-scopes.js';
-export type { IncomingWebhook } from '../protocol/rest-integrations.js';
+export type { IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';

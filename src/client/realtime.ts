@@ -78,6 +78,7 @@ const EPHEMERAL_EVENTS: { readonly [T in EphemeralFrame['type']]: keyof Realtime
   'notifications.updated': 'notifications',
   'conversation.created': 'conversationCreated',
   'thread.state': 'threadState',
+  'command.response': 'commandResponse',
 };
 
 export class ParleyRealtime {

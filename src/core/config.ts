@@ -168,6 +168,8 @@ export interface CapsConfig {
   pushSubscriptionsPerUser: number;
   /** MAX_INCOMING_WEBHOOKS_PER_GROUP: incoming webhooks of one group (409 `conflict`). */
   incomingWebhooksPerGroup: number;
+  /** MAX_SLASH_COMMANDS_PER_GROUP: custom slash commands of one group (409 `conflict`). */
+  slashCommandsPerGroup: number;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -204,6 +206,7 @@ export const DEFAULT_CAPS = {
   MAX_WEBHOOKS_PER_GROUP: 10,
   MAX_PUSH_SUBSCRIPTIONS_PER_USER: 20,
   MAX_INCOMING_WEBHOOKS_PER_GROUP: 10,
+  MAX_SLASH_COMMANDS_PER_GROUP: 25,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -571,6 +574,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       webhooksPerGroup: cap(env, 'MAX_WEBHOOKS_PER_GROUP'),
       pushSubscriptionsPerUser: cap(env, 'MAX_PUSH_SUBSCRIPTIONS_PER_USER'),
       incomingWebhooksPerGroup: cap(env, 'MAX_INCOMING_WEBHOOKS_PER_GROUP'),
+      slashCommandsPerGroup: cap(env, 'MAX_SLASH_COMMANDS_PER_GROUP'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),

@@ -76,7 +76,12 @@ export type EphemeralFrame =
    */
   | { type: 'conversation.created'; conversation: Conversation }
   /** The user's following or reading of a thread changed (to that user's own connections, every device). */
-  | { type: 'thread.state'; conversationId: string; rootId: string; following: boolean; lastReadSeq: number };
+  | { type: 'thread.state'; conversationId: string; rootId: string; following: boolean; lastReadSeq: number }
+  /**
+   * A custom slash command's integration answered the user who ran it, later, through the run's
+   * response_url (to that user's own connections, every device; shown once, never stored).
+   */
+  | { type: 'command.response'; conversationId: string; command: string; text: string };
 
 export type ServerFrame =
   | EphemeralFrame

@@ -22,6 +22,8 @@ export type AuditAction =
   | 'webhook.disabled'
   | 'incoming_webhook.created'
   | 'incoming_webhook.revoked'
+  | 'slash_command.created'
+  | 'slash_command.deleted'
   | 'user.deactivated'
   | 'user.reactivated'
   | 'user.site_admin_granted'

@@ -17,7 +17,8 @@ import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
 import { ThreadsService } from './threads.service.js';
 import { IncomingWebhooksService } from './incoming-webhooks.service.js';
-import { CommandsService } from './commands.service.js';
+import { BUILT_IN_COMMANDS, CommandsService } from './commands.service.js';
+import { CustomCommandsService } from './custom-commands.service.js';
 import { ModerationService } from './moderation.service.js';
 import { PinsService } from './pins.service.js';
 import { PresenceService } from './presence.service.js';
@@ -63,6 +64,8 @@ export interface Services {
   incomingWebhooks: IncomingWebhooksService;
   /** Slash commands run by the server (/me, /invite, /status, …). */
   commands: CommandsService;
+  /** A group's own slash commands: their CRUD and response URLs (run through `commands`). */
+  customCommands: CustomCommandsService;
   /** Threads: replies of a top-level message, following, read pointers. */
   threads: ThreadsService;
   presence: PresenceService;
@@ -131,6 +134,8 @@ export interface ServiceDeps {
   notifications?: Partial<NotificationOptions>;
   /** MAX_*: what one account or group may hold; absent = the defaults. */
   caps?: CapsConfig;
+  /** How long a custom slash command waits for its integration (default Slack's 3 s; tests shorten it). */
+  commandTimeoutMs?: number;
   /** Link previews: WEBHOOK_ALLOW_PRIVATE's allowance, limits and timings (tests shorten them). */
   linkPreviews?: Partial<LinkPreviewOptions>;
 }
@@ -146,6 +151,7 @@ export function createServices(deps: ServiceDeps): Services {
     webhooksPerGroup: DEFAULT_CAPS.MAX_WEBHOOKS_PER_GROUP,
     pushSubscriptionsPerUser: DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER,
     incomingWebhooksPerGroup: DEFAULT_CAPS.MAX_INCOMING_WEBHOOKS_PER_GROUP,
+    slashCommandsPerGroup: DEFAULT_CAPS.MAX_SLASH_COMMANDS_PER_GROUP,
   };
   const users: UserView = {
     isOnline: (id) => deps.presence.isOnline(id),
@@ -193,12 +199,20 @@ export function createServices(deps: ServiceDeps): Services {
   const messages = new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews);
   const accounts = new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup);
   const conversations = new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner);
+  const customCommands = new CustomCommandsService(db, repos, publisher, audit, messages, logger, BUILT_IN_COMMANDS.map((c) => c.name), {
+    maxPerGroup: caps.slashCommandsPerGroup,
+    // The same allowance as webhooks: private and loopback targets only with WEBHOOK_ALLOW_PRIVATE=on.
+    allowPrivate: deps.webhooks?.allowPrivate ?? false,
+    publicUrl,
+    timeoutMs: deps.commandTimeoutMs,
+  });
   return {
     audit,
     admin,
     accounts,
     conversations,
-    commands: new CommandsService(repos, { messages, conversations, notifications, accounts }),
+    commands: new CommandsService(repos, { messages, conversations, notifications, accounts, custom: customCommands }),
+    customCommands,
     addBlocks: new AddBlocksService(repos, users),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),

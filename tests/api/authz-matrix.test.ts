@@ -10,6 +10,8 @@
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slashCommandInvocations } from '../../src/db/schema.js';
+import { hashToken } from '../../src/services/identity.js';
 import { startTestApp, uniqueName, register, type Account, type TestApp } from '../helpers/app.js';
 import {
   buildWorld,
@@ -485,6 +487,49 @@ const ROWS: Row[] = [
     },
     params: (c) => ({ key: c.made.key! }),
     body: () => ({ text: 'authz matrix post' }),
+  },
+  {
+    route: 'POST /api/v1/groups/:id/commands',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 201,
+    fresh: true,
+    probe: true,
+    body: () => ({ trigger: 'authz', url: 'http://127.0.0.1:9/authz' }),
+  },
+  { route: 'GET /api/v1/groups/:id/commands', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
+  {
+    route: 'DELETE /api/v1/groups/:id/commands/:commandId',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 204,
+    probe: true,
+    // Each cell its own command, made by the group's owner (a deleted one is 404 to the next cell).
+    prepare: async (c) => {
+      const made = await req('POST', `/api/v1/groups/${c.fx.id}/commands`, w.users.owner.token, { trigger: `az${randomBytes(4).toString('hex')}`, url: 'http://127.0.0.1:9/authz' });
+      return { made: { commandId: made.statusCode === 201 ? (made.json() as { id: string }).id : randomUUID() } };
+    },
+    params: (c) => ({ id: c.fx.id, commandId: c.made.commandId! }),
+  },
+  // A command run's response_url is its only credential (its refusals are Slack's, tests/api/custom-commands.test.ts).
+  {
+    route: 'POST /hooks/commands/:key',
+    access: 'public',
+    ok: 200,
+    prepare: async () => {
+      const made = await expectStatus<{ id: string }>(
+        req('POST', `/api/v1/groups/${w.fx.private.id}/commands`, w.users.owner.token, { trigger: `az${randomBytes(4).toString('hex')}`, url: 'http://127.0.0.1:9/authz' }),
+        201,
+      );
+      // A run's key as the integration would get it (its own server is not reachable from here).
+      const key = randomBytes(32).toString('base64url');
+      await t.database.db.insert(slashCommandInvocations).values({ id: randomUUID(), commandId: made.id, userId: w.users.owner.user.id, keyHash: hashToken(key), expiresAt: new Date(Date.now() + 600_000) });
+      return { made: { key } };
+    },
+    params: (c) => ({ key: c.made.key! }),
+    body: () => ({ text: 'authz matrix response' }),
   },
   { route: 'GET /api/v1/groups/:id/export', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
   // conversations

@@ -126,7 +126,7 @@ async function buildWorld(): Promise<World> {
 function validParam(path: string, name: string, w: World): string {
   if (name === '*') return 'index.html';
   if (name === 'userId') return w.bob.user.id;
-  if (name === 'hookId') return randomUUID();
+  if (name === 'hookId' || name === 'commandId') return randomUUID();
   if (name === 'emoji') return '👍';
   if (name === 'messageId') return w.messageId;
   if (name === 'code') return w.inviteCode;
@@ -157,6 +157,8 @@ function validRequest(route: Route, w: World): { body?: unknown; query: Record<s
     'PUT /groups/:id/mutes/:userId': { until: future },
     'POST /groups/:id/webhooks': { url: 'http://127.0.0.1:9/hook' },
     'POST /groups/:id/incoming-webhooks': { name: 'fuzz hook' },
+    // A public address given literally: checked without a resolver, never called (no command is run).
+    'POST /groups/:id/commands': { trigger: 'fuzz', url: 'http://93.184.215.14/cmd', description: 'made by the fuzzer', usage: '[what]' },
     'POST /conversations/direct': { userId: w.carol.user.id },
     'POST /conversations/:id/messages': { body: 'fuzzed hello', clientMsgId: randomUUID(), replyTo: w.messageId },
     'POST /conversations/:id/read': { seq: 1 },

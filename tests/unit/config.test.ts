@@ -161,15 +161,16 @@ describe('parseConfig', () => {
   });
 
   it('caps what one account or group may hold (MAX_*), each configurable', () => {
-    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10 });
+    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10, slashCommandsPerGroup: 25 });
     const c = parseConfig({
       MAX_GROUPS_PER_OWNER: '5',
       MAX_BOTS_PER_OWNER: '1',
       MAX_WEBHOOKS_PER_GROUP: '3',
       MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000',
       MAX_INCOMING_WEBHOOKS_PER_GROUP: '2',
+      MAX_SLASH_COMMANDS_PER_GROUP: '4',
     });
-    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2 });
+    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2, slashCommandsPerGroup: 4 });
   });
 
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {

@@ -20,6 +20,7 @@ import { SessionsRepository } from './sessions.repository.js';
 import { SettingsRepository } from './settings.repository.js';
 import { UsersRepository } from './users.repository.js';
 import { ThreadsRepository } from './threads.repository.js';
+import { SlashCommandsRepository } from './slash-commands.repository.js';
 import { WebhooksRepository } from './webhooks.repository.js';
 
 /** One repository per aggregate, over one handle (the database, or an open transaction). */
@@ -51,6 +52,8 @@ export interface Repositories {
   imports: ImportRepository;
   /** Incoming webhooks of groups. */
   incomingWebhooks: IncomingWebhooksRepository;
+  /** Custom slash commands of groups and their response URLs. */
+  slashCommands: SlashCommandsRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -77,6 +80,7 @@ export function repositories(db: Db): Repositories {
     threads: new ThreadsRepository(db),
     imports: new ImportRepository(db),
     incomingWebhooks: new IncomingWebhooksRepository(db),
+    slashCommands: new SlashCommandsRepository(db),
   };
 }
 
