@@ -29,6 +29,8 @@ export interface Config {
   uploadQuotaPerUser: number | null;
   /** Bytes of uploads the whole site may keep (UPLOAD_QUOTA_TOTAL); null = no limit (the default). */
   uploadQuotaTotal: number | null;
+  /** EMOJI_MAX_BYTES: the largest image accepted for a custom emoji, in bytes (413 beyond; default 256 KiB). */
+  emojiMaxBytes: number;
   /** EXPORTS_MAX_CONCURRENT: group and personal-data exports this node streams at once (429 beyond). */
   exportsMaxConcurrent: number;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
@@ -168,6 +170,8 @@ export interface CapsConfig {
   pushSubscriptionsPerUser: number;
   /** MAX_INCOMING_WEBHOOKS_PER_GROUP: incoming webhooks of one group (409 `conflict`). */
   incomingWebhooksPerGroup: number;
+  /** MAX_CUSTOM_EMOJI: custom emoji the site may hold (409 `conflict`). */
+  customEmoji: number;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -204,6 +208,7 @@ export const DEFAULT_CAPS = {
   MAX_WEBHOOKS_PER_GROUP: 10,
   MAX_PUSH_SUBSCRIPTIONS_PER_USER: 20,
   MAX_INCOMING_WEBHOOKS_PER_GROUP: 10,
+  MAX_CUSTOM_EMOJI: 1000,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -536,6 +541,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     uploadQuotaPerUser: bytes(env, 'UPLOAD_QUOTA_PER_USER', 1024 ** 3),
     uploadQuotaTotal: bytes(env, 'UPLOAD_QUOTA_TOTAL', null),
+    emojiMaxBytes: int(env, 'EMOJI_MAX_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     exportsMaxConcurrent: int(env, 'EXPORTS_MAX_CONCURRENT', 2, 1, 64),
     workers: workers(env),
     trustProxy: trustProxy(env),
@@ -571,6 +577,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       webhooksPerGroup: cap(env, 'MAX_WEBHOOKS_PER_GROUP'),
       pushSubscriptionsPerUser: cap(env, 'MAX_PUSH_SUBSCRIPTIONS_PER_USER'),
       incomingWebhooksPerGroup: cap(env, 'MAX_INCOMING_WEBHOOKS_PER_GROUP'),
+      customEmoji: cap(env, 'MAX_CUSTOM_EMOJI'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),

@@ -1,5 +1,6 @@
 import { badRequest, conflict } from '../core/errors.js';
 import { validEmoji } from '../core/emoji.js';
+import { shortcodeName, standardEmoji } from '../protocol/emoji-names.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
@@ -38,11 +39,21 @@ export class ReactionsService {
     if (mine >= MAX_REACTIONS_PER_USER) throw conflict(`one user may add at most ${MAX_REACTIONS_PER_USER} reactions to a message`);
   }
 
+  /** 400 for a `:name:` that is neither a standard short name nor a custom emoji of the site. */
+  private async checkKnown(emoji: string): Promise<void> {
+    const name = shortcodeName(emoji);
+    if (name === null || standardEmoji(name) !== undefined) return;
+    if (!(await this.repos.customEmoji.exists(name))) throw badRequest(`:${name}: is not an emoji of this site`, { emoji });
+  }
+
   private async change(actor: Actor, messageId: string, emoji: string, type: 'reaction.added' | 'reaction.removed'): Promise<void> {
     const { row, member } = await loadVisibleMessage(this.repos, actor.user.id, messageId);
     // A muted member may take a reaction back, not add one.
     if (type === 'reaction.added') requireNotMuted(member);
     if (!validEmoji(emoji)) throw badRequest('emoji must be a Unicode emoji or a :short_name:', { emoji });
+    // A name must be a standard emoji's or a current custom emoji's to be added; any may be taken
+    // back (a custom emoji deleted since keeps its name on the reactions it had).
+    if (type === 'reaction.added') await this.checkKnown(emoji);
     if (row.deletedAt) {
       if (type === 'reaction.removed') return; // its reactions went with it
       throw conflict('the message was deleted');

@@ -3,6 +3,7 @@ import { AddBlocksRepository } from './add-blocks.repository.js';
 import { AuditRepository } from './audit.repository.js';
 import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
+import { CustomEmojiRepository } from './custom-emoji.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { IdentitiesRepository } from './identities.repository.js';
 import { ImportRepository } from './import.repository.js';
@@ -51,6 +52,8 @@ export interface Repositories {
   imports: ImportRepository;
   /** Incoming webhooks of groups. */
   incomingWebhooks: IncomingWebhooksRepository;
+  /** The site's custom emoji. */
+  customEmoji: CustomEmojiRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -77,6 +80,7 @@ export function repositories(db: Db): Repositories {
     threads: new ThreadsRepository(db),
     imports: new ImportRepository(db),
     incomingWebhooks: new IncomingWebhooksRepository(db),
+    customEmoji: new CustomEmojiRepository(db),
   };
 }
 
