@@ -23,6 +23,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/import-text.test.ts',
   'tests/unit/link-preview-parse.test.ts',
   'tests/unit/markdown.test.ts',
+  'tests/unit/markdown-emoji.test.ts',
   'tests/unit/migrations-compat.test.ts',
   'tests/unit/name-clash.test.ts',
   'tests/unit/oidc.test.ts',
