@@ -46,6 +46,7 @@ export const SAME_ON_BOTH: readonly string[] = [
 export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/api-tokens.test.ts',
   'tests/e2e/composer.test.ts',
+  'tests/e2e/custom-emoji.test.ts',
   'tests/e2e/dialogs-phone-files.test.ts',
   'tests/e2e/discovery.test.ts',
   'tests/e2e/group-rules.test.ts',
