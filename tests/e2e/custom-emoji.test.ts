@@ -54,7 +54,7 @@ describe.runIf(dbKind === 'pglite')('e2e: custom emoji', () => {
       expect(await body.locator('code').textContent()).toBe(':party_cat:');
       expect(await body.textContent()).toContain(':nothing_here:');
       // The image loads (a public URL, no token needed).
-      await expect.poll(() => body.locator('img[data-testid="custom-emoji"]').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+      await expect.poll(() => body.locator('img[data-testid="custom-emoji"]').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
     }
 
     // Bob's picker: the custom section, then a search by name; picking reacts with :party_cat:.
