@@ -118,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     push: deps.config.push,
     mailFrom: deps.config.smtp?.from ?? null,
     exportsMaxConcurrent: deps.config.exportsMaxConcurrent,
+    emojiMaxBytes: deps.config.emojiMaxBytes,
     notifications: deps.notifications,
     // The same allowance as webhooks: private and loopback targets only with WEBHOOK_ALLOW_PRIVATE=on.
     linkPreviews: { ...deps.linkPreviews, allowPrivate: deps.config.webhookAllowPrivate },

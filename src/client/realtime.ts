@@ -79,6 +79,8 @@ const EPHEMERAL_EVENTS: { readonly [T in EphemeralFrame['type']]: keyof Realtime
   'conversation.created': 'conversationCreated',
   'thread.state': 'threadState',
   'command.response': 'commandResponse',
+  'emoji.created': 'emojiChanged',
+  'emoji.deleted': 'emojiChanged',
 };
 
 export class ParleyRealtime {

@@ -29,6 +29,8 @@ export interface Config {
   uploadQuotaPerUser: number | null;
   /** Bytes of uploads the whole site may keep (UPLOAD_QUOTA_TOTAL); null = no limit (the default). */
   uploadQuotaTotal: number | null;
+  /** EMOJI_MAX_BYTES: the largest image accepted for a custom emoji, in bytes (413 beyond; default 256 KiB). */
+  emojiMaxBytes: number;
   /** EXPORTS_MAX_CONCURRENT: group and personal-data exports this node streams at once (429 beyond). */
   exportsMaxConcurrent: number;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
@@ -170,6 +172,8 @@ export interface CapsConfig {
   incomingWebhooksPerGroup: number;
   /** MAX_SLASH_COMMANDS_PER_GROUP: custom slash commands of one group (409 `conflict`). */
   slashCommandsPerGroup: number;
+  /** MAX_CUSTOM_EMOJI: custom emoji the site may hold (409 `conflict`). */
+  customEmoji: number;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -207,6 +211,7 @@ export const DEFAULT_CAPS = {
   MAX_PUSH_SUBSCRIPTIONS_PER_USER: 20,
   MAX_INCOMING_WEBHOOKS_PER_GROUP: 10,
   MAX_SLASH_COMMANDS_PER_GROUP: 25,
+  MAX_CUSTOM_EMOJI: 1000,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -539,6 +544,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     uploadQuotaPerUser: bytes(env, 'UPLOAD_QUOTA_PER_USER', 1024 ** 3),
     uploadQuotaTotal: bytes(env, 'UPLOAD_QUOTA_TOTAL', null),
+    emojiMaxBytes: int(env, 'EMOJI_MAX_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     exportsMaxConcurrent: int(env, 'EXPORTS_MAX_CONCURRENT', 2, 1, 64),
     workers: workers(env),
     trustProxy: trustProxy(env),
@@ -575,6 +581,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       pushSubscriptionsPerUser: cap(env, 'MAX_PUSH_SUBSCRIPTIONS_PER_USER'),
       incomingWebhooksPerGroup: cap(env, 'MAX_INCOMING_WEBHOOKS_PER_GROUP'),
       slashCommandsPerGroup: cap(env, 'MAX_SLASH_COMMANDS_PER_GROUP'),
+      customEmoji: cap(env, 'MAX_CUSTOM_EMOJI'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),

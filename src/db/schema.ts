@@ -825,3 +825,26 @@ export const importKeys = pgTable(
     index('import_keys_parley_idx').on(t.parleyId),
   ],
 );
+
+/**
+ * Custom emoji (issue 22): a site admin's image, used as `:name:` in messages and reactions by
+ * everyone on the site. The image is stored resized, as WebP, under `<sha256>.emoji.webp` (the
+ * hash of those bytes). Deleting one removes the row and, once no other name uses it, the image;
+ * messages and reactions keep their `:name:` text.
+ */
+export const customEmoji = pgTable(
+  'custom_emoji',
+  {
+    /** `[a-z0-9_+-]{1,64}`, never a standard shortcode. */
+    name: text('name').primaryKey(),
+    /** SHA-256 of the stored (resized) image: its blob key is `<sha256>.emoji.webp`. */
+    sha256: text('sha256').notNull(),
+    /** The site admin who added it; null once that account is gone. */
+    creatorId: uuid('creator_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [
+    // Is this image still used by another name (before its file is removed)?
+    index('custom_emoji_sha256_idx').on(t.sha256),
+  ],
+);

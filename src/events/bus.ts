@@ -14,6 +14,8 @@ export type BusMessage =
   | { kind: 'event'; event: ConversationEvent; memberIds: readonly string[] | null }
   /** A frame without seq (typing, read, presence) for some users, minus one connection. */
   | { kind: 'ephemeral'; frame: EphemeralFrame; userIds: readonly string[]; exceptConnectionId?: string }
+  /** A frame for every connection on every node (a site-wide change: custom emoji). */
+  | { kind: 'broadcast'; frame: EphemeralFrame }
   /** A revoked token (logout): its sockets are closed. */
   | { kind: 'revoke'; tokenHash: string }
   /** A deactivated account: every socket of the user is closed. */

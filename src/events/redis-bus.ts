@@ -41,7 +41,7 @@ const BUS_VERSION = 2;
 /** Events that change who the members are always carry the list: nodes follow the members by them. */
 const ALWAYS_LISTED = new Set<string>(['member.joined', 'member.left', 'conversation.deleted']);
 
-const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'revoke', 'revoke-user', 'presence', 'reset']);
+const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'broadcast', 'revoke', 'revoke-user', 'presence', 'reset']);
 
 /** Connection options shared by the bus and presence: reconnect forever, fail fast meanwhile. */
 /**

@@ -58,6 +58,13 @@ export function createFanout(
         if (written > 0) metrics.wsEventsFannedOut.inc({ type: msg.frame.type }, written);
         return;
       }
+      case 'broadcast': {
+        const data = Buffer.from(JSON.stringify(msg.frame));
+        let written = 0;
+        for (const conn of registry.all()) if (conn.write(data)) written++;
+        if (written > 0) metrics.wsEventsFannedOut.inc({ type: msg.frame.type }, written);
+        return;
+      }
       case 'revoke': {
         for (const conn of registry.all()) {
           if (conn.actor.tokenHash === msg.tokenHash) conn.close(4401, 'token revoked');

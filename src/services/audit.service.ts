@@ -35,6 +35,8 @@ export type AuditAction =
   | 'bot.created'
   | 'bot.deleted'
   | 'site.settings_changed'
+  | 'emoji.created'
+  | 'emoji.deleted'
   | 'invite.created'
   | 'invite.revoked';
 

@@ -224,6 +224,11 @@ export class EventPublisher {
     this.bus.publish({ kind: 'ephemeral', frame, userIds, exceptConnectionId });
   }
 
+  /** A frame for every connection on every node (site-wide changes). */
+  broadcast(frame: EphemeralFrame): void {
+    if (this.bus.active) this.bus.publish({ kind: 'broadcast', frame });
+  }
+
   /** Closes the sockets of a revoked token, on every node. */
   revoke(tokenHash: string): void {
     if (this.bus.active) this.bus.publish({ kind: 'revoke', tokenHash });

@@ -34,6 +34,7 @@ import { InvitesService } from './invites.service.js';
 import { SignupService } from './signup.service.js';
 import { TokensService } from './tokens.service.js';
 import { UploadsService, type UploadQuotas } from './uploads.service.js';
+import { CustomEmojiService } from './custom-emoji.service.js';
 import type { UrlSigner } from './url-signer.js';
 import type { Mailer } from './mailer.js';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher.js';
@@ -71,6 +72,8 @@ export interface Services {
   presence: PresenceService;
   reactions: ReactionsService;
   uploads: UploadsService;
+  /** The site's custom emoji (issue 22). */
+  customEmoji: CustomEmojiService;
   search: SearchService;
   webhooks: WebhooksService;
   siteSettings: SiteSettingsService;
@@ -128,6 +131,8 @@ export interface ServiceDeps {
   push?: PushConfig;
   /** MAIL_FROM, the VAPID subject's fallback. */
   mailFrom?: string | null;
+  /** EMOJI_MAX_BYTES: the largest custom emoji image (default 256 KiB). */
+  emojiMaxBytes?: number;
   /** EXPORTS_MAX_CONCURRENT: exports this node streams at once (default 2). */
   exportsMaxConcurrent?: number;
   /** The notification dispatcher's and digest's timings (tests shorten them). */
@@ -152,6 +157,7 @@ export function createServices(deps: ServiceDeps): Services {
     pushSubscriptionsPerUser: DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER,
     incomingWebhooksPerGroup: DEFAULT_CAPS.MAX_INCOMING_WEBHOOKS_PER_GROUP,
     slashCommandsPerGroup: DEFAULT_CAPS.MAX_SLASH_COMMANDS_PER_GROUP,
+    customEmoji: DEFAULT_CAPS.MAX_CUSTOM_EMOJI,
   };
   const users: UserView = {
     isOnline: (id) => deps.presence.isOnline(id),
@@ -223,6 +229,7 @@ export function createServices(deps: ServiceDeps): Services {
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,
+    customEmoji: new CustomEmojiService(db, repos, deps.blobs, publisher, audit, logger, { maxBytes: deps.emojiMaxBytes ?? 256 * 1024, maxCount: caps.customEmoji }),
     search: new SearchService(repos, messageView),
     exports: new ExportService(db, repos, audit, exportGate, logger, deps.metrics),
     webhooks,

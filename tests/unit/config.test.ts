@@ -161,7 +161,7 @@ describe('parseConfig', () => {
   });
 
   it('caps what one account or group may hold (MAX_*), each configurable', () => {
-    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10, slashCommandsPerGroup: 25 });
+    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10, slashCommandsPerGroup: 25, customEmoji: 1000 });
     const c = parseConfig({
       MAX_GROUPS_PER_OWNER: '5',
       MAX_BOTS_PER_OWNER: '1',
@@ -169,8 +169,17 @@ describe('parseConfig', () => {
       MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000',
       MAX_INCOMING_WEBHOOKS_PER_GROUP: '2',
       MAX_SLASH_COMMANDS_PER_GROUP: '4',
+      MAX_CUSTOM_EMOJI: '50',
     });
-    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2, slashCommandsPerGroup: 4 });
+    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2, slashCommandsPerGroup: 4, customEmoji: 50 });
+    expect(() => parseConfig({ MAX_CUSTOM_EMOJI: '0' })).toThrow(/MAX_CUSTOM_EMOJI/);
+  });
+
+  it('limits a custom emoji image to EMOJI_MAX_BYTES (default 256 KiB, 1 KiB to 16 MiB)', () => {
+    expect(parseConfig({}).emojiMaxBytes).toBe(256 * 1024);
+    expect(parseConfig({ EMOJI_MAX_BYTES: '65536' }).emojiMaxBytes).toBe(65_536);
+    expect(() => parseConfig({ EMOJI_MAX_BYTES: '100' })).toThrow(/EMOJI_MAX_BYTES/);
+    expect(() => parseConfig({ EMOJI_MAX_BYTES: 'big' })).toThrow(/EMOJI_MAX_BYTES/);
   });
 
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {

@@ -22,6 +22,7 @@ import { usersRoutes } from './users.routes.js';
 import { personalDataRoutes } from './personal-data.routes.js';
 import { uploadsRoutes } from './uploads.routes.js';
 import { slashCommandsRoutes } from './slash-commands.routes.js';
+import { emojiRoutes } from './emoji.routes.js';
 import { webhooksRoutes } from './webhooks.routes.js';
 import { notificationsRoutes } from './notifications.routes.js';
 import type { Config } from '../../core/config.js';
@@ -51,6 +52,7 @@ export const apiV1 =
     await app.register(threadsRoutes(services));
     await app.register(linkPreviewsRoutes(services, limits));
     await app.register(uploadsRoutes(services, config, limits));
+    await app.register(emojiRoutes(services, config, limits));
     await app.register(moderationRoutes(services));
     await app.register(pinsRoutes(services, limits));
     await app.register(tokensRoutes(services, limits));

@@ -3,6 +3,7 @@ import { AddBlocksRepository } from './add-blocks.repository.js';
 import { AuditRepository } from './audit.repository.js';
 import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
+import { CustomEmojiRepository } from './custom-emoji.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { IdentitiesRepository } from './identities.repository.js';
 import { ImportRepository } from './import.repository.js';
@@ -54,6 +55,8 @@ export interface Repositories {
   incomingWebhooks: IncomingWebhooksRepository;
   /** Custom slash commands of groups and their response URLs. */
   slashCommands: SlashCommandsRepository;
+  /** The site's custom emoji. */
+  customEmoji: CustomEmojiRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -81,6 +84,7 @@ export function repositories(db: Db): Repositories {
     imports: new ImportRepository(db),
     incomingWebhooks: new IncomingWebhooksRepository(db),
     slashCommands: new SlashCommandsRepository(db),
+    customEmoji: new CustomEmojiRepository(db),
   };
 }
 
