@@ -19,7 +19,8 @@ export function installTraceHooks(app: FastifyInstance, tracer: Tracer): void {
     const span = tracer.httpSpan(request.raw);
     if (span) tracer.recordError(span, error);
   });
-  app.addHook('onResponse', async (request) => {
+  // onSend, not onResponse: the span ends as the response closes, which may come first.
+  app.addHook('onSend', async (request) => {
     const span = tracer.httpSpan(request.raw);
     // Set by the authentication hook of the routes that take a token or a session cookie.
     const actor = (request as { actor?: Actor | null }).actor;
