@@ -45,6 +45,8 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** A warning about exports at most this often: a collector that is down must not flood the log. */
 const WARN_EVERY_MS = 60_000;
 
+const EXPORT_FAILED = 'traces: exporting spans failed; they are dropped (the server is unaffected)';
+
 function sampler(config: TracingConfig['sampler']): Sampler {
   const root = config.ratio >= 1 ? new AlwaysOnSampler() : config.ratio <= 0 ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(config.ratio);
   return config.parentBased ? new ParentBasedSampler({ root }) : root;
@@ -64,7 +66,7 @@ export function createTracer(config: TracingConfig, resource: TracingResource, l
     logger.warn({ detail: String(detail instanceof Error ? detail.message : detail).slice(0, 500), suppressedSinceLast: suppressed }, message);
     suppressed = 0;
   };
-  setGlobalErrorHandler((err) => warn('traces: exporting spans failed; they are dropped (the server is unaffected)', err));
+  setGlobalErrorHandler((err) => warn(EXPORT_FAILED, err));
   // Only problems: info and below are dropped.
   diag.setLogger({
       error: (msg) => warn('traces: the OpenTelemetry SDK reported an error', msg),
@@ -192,6 +194,8 @@ export function createTracer(config: TracingConfig, resource: TracingResource, l
     async shutdown() {
       try {
         await provider.shutdown();
+      } catch (err) {
+        warn(EXPORT_FAILED, err);
       } finally {
         trace.disable();
         propagation.disable();

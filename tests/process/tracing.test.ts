@@ -7,79 +7,15 @@
  * the start never loads.
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
+import { startCollector, type Collector, type OtlpSpan } from '../helpers/otlp-collector.js';
 import { api, processFixture, ROOT, waitReady, type ServerProcess } from '../helpers/process.js';
 
 const { tempDir, start } = processFixture('parley-tracing-');
 const SERVER_DIST = path.join(ROOT, 'dist', 'server');
-
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  boolValue?: boolean;
-  doubleValue?: number;
-}
-interface OtlpAttribute {
-  key: string;
-  value: OtlpValue;
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes?: OtlpAttribute[];
-  links?: { traceId: string; spanId: string }[];
-  events?: { name: string }[];
-  status?: { code?: number };
-}
-interface ExportedSpan extends OtlpSpan {
-  resource: Record<string, unknown>;
-  attrs: Record<string, unknown>;
-}
-
-const valueOf = (v: OtlpValue): unknown => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue));
-const attrsOf = (list: OtlpAttribute[] | undefined): Record<string, unknown> => Object.fromEntries((list ?? []).map((a) => [a.key, valueOf(a.value)]));
-
-/** A collector stand-in: takes OTLP/HTTP JSON at /v1/traces and keeps every span. */
-async function startCollector(): Promise<{ url: string; spans: ExportedSpan[]; requests: number; close(): Promise<void> }> {
-  const state = { spans: [] as ExportedSpan[], requests: 0 };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      state.requests++;
-      if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
-        res.writeHead(415).end();
-        return;
-      }
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans: { resource: { attributes: OtlpAttribute[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
-      };
-      for (const rs of body.resourceSpans) {
-        const resource = attrsOf(rs.resource.attributes);
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) state.spans.push({ ...s, resource, attrs: attrsOf(s.attributes) });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans: state.spans,
-    get requests() {
-      return state.requests;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** The files main.js loads before anything dynamic: the default start's code. */
 function staticGraph(entry: string): string[] {
@@ -139,7 +75,7 @@ const NO_OTEL = {
 };
 
 describe('traces', () => {
-  let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
+  let collector: Collector | undefined;
   afterEach(async () => {
     await collector?.close();
     collector = undefined;
@@ -295,7 +231,11 @@ describe('traces', () => {
   it('with nothing configured, or OTEL_SDK_DISABLED=true, export nothing and never load the SDK', async () => {
     collector = await startCollector();
     await withDatabase(async (dbEnv) => {
-      for (const extra of [{}, { OTEL_EXPORTER_OTLP_ENDPOINT: collector!.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_SDK_DISABLED: 'true', OTEL_BSP_SCHEDULE_DELAY: '10' }]) {
+      const settings: Record<string, string>[] = [
+        {},
+        { OTEL_EXPORTER_OTLP_ENDPOINT: collector!.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_SDK_DISABLED: 'true', OTEL_BSP_SCHEDULE_DELAY: '10' },
+      ];
+      for (const extra of settings) {
         const server = await start({ ...dbEnv, ...NO_OTEL, ...extra });
         await waitReady(server);
         const reg = await api(server, 'POST', '/auth/register', { username: `off_${Object.keys(extra).length}`, password: 'password123' });
