@@ -84,6 +84,9 @@ export interface ParleyApp extends FastifyInstance {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** Probes and scrapes, every few seconds from every checker: not worth a trace each. */
+const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** The Fastify instance with every plugin and route; it does not listen. */
 export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const bus: Bus = deps.bus ?? new LocalBus();
@@ -161,7 +164,10 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     serverFactory: (handler) =>
       http.createServer(
         tracing
-          ? (req, res) => requestContext.run({}, () => tracing.serveHttp(req, res, () => handler(req, res)))
+          ? (req, res) =>
+              requestContext.run({}, () =>
+                UNTRACED.has(req.url ?? '') ? handler(req, res) : tracing.serveHttp(req, res, () => handler(req, res)),
+              )
           : (req, res) => requestContext.run({}, () => handler(req, res)),
       ),
     // The mixin adds reqId where a context exists; the binding would repeat it.

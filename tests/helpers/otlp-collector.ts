@@ -38,18 +38,26 @@ export interface Collector {
   requests: number;
   /** The headers of the last export. */
   headers: http.IncomingHttpHeaders;
+  /** Protobuf exports, kept whole (not decoded: their strings can be looked for in the bytes). */
+  protobuf: Buffer[];
   close(): Promise<void>;
 }
 
-/** A collector stand-in: takes OTLP/HTTP JSON at /v1/traces and keeps every span. */
+/** A collector stand-in: takes OTLP/HTTP at /v1/traces, JSON (each span kept, decoded) or protobuf (kept as bytes). */
 export async function startCollector(): Promise<Collector> {
-  const state = { spans: [] as ExportedSpan[], requests: 0, headers: {} as http.IncomingHttpHeaders };
+  const state = { spans: [] as ExportedSpan[], requests: 0, headers: {} as http.IncomingHttpHeaders, protobuf: [] as Buffer[] };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       state.requests++;
       state.headers = req.headers;
+      if (req.method === 'POST' && req.url === '/v1/traces' && req.headers['content-type'] === 'application/x-protobuf') {
+        state.protobuf.push(Buffer.concat(chunks));
+        // An empty ExportTraceServiceResponse: everything accepted.
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
         res.writeHead(415).end();
         return;
@@ -69,6 +77,7 @@ export async function startCollector(): Promise<Collector> {
   return {
     url: `http://127.0.0.1:${port}`,
     spans: state.spans,
+    protobuf: state.protobuf,
     get requests() {
       return state.requests;
     },

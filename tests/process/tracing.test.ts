@@ -137,6 +137,9 @@ describe('traces', () => {
       const byId = new Map(spans.map((s) => [s.spanId, s]));
       const childrenOf = (s: OtlpSpan) => spans.filter((c) => c.parentSpanId === s.spanId);
 
+      // waitReady's probes of /readyz are not traced.
+      expect(spans.filter((s) => s.kind === 2 && s.name.startsWith('GET'))).toEqual([]);
+
       // Resource: who sent them.
       expect(spans[0]!.resource['service.name']).toBe('parley-under-test');
       expect(spans[0]!.resource['service.version']).toEqual(expect.any(String));

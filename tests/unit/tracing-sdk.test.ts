@@ -72,6 +72,20 @@ describe('the tracing SDK', () => {
     expect(collector.headers['x-tenant']).toBe('unit');
   });
 
+  it('exports protobuf by default (OTLP/HTTP), the standard protocol', async () => {
+    collector = await startCollector();
+    const { logger, lines } = captureLogger();
+    const t = createTracer(config(`${collector.url}/v1/traces`, { protocol: 'http/protobuf' }), { version: '1', nodeId: 'node-proto' }, logger);
+    await t.inSpan('sent as protobuf', {}, async () => {});
+    await t.shutdown();
+    expect(collector.headers['content-type']).toBe('application/x-protobuf');
+    expect(collector.spans).toHaveLength(0);
+    const bytes = Buffer.concat(collector.protobuf);
+    expect(bytes.includes('sent as protobuf')).toBe(true);
+    expect(bytes.includes('node-proto')).toBe(true);
+    expect(lines.filter((l) => l.level === 40)).toEqual([]);
+  });
+
   it('drops the spans when the collector is down: the work goes on, one warning, and the stop ends', async () => {
     const { logger, lines } = captureLogger();
     const closed = await freePort();
