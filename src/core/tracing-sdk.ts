@@ -13,6 +13,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Context,
   type Span,
   type Tracer as OtelTracer,
@@ -158,6 +159,25 @@ export function createTracer(config: TracingConfig, resource: TracingResource, l
     activeSpan() {
       const span = trace.getActiveSpan();
       return span?.isRecording() ? span : undefined;
+    },
+
+    inSampledTrace() {
+      const span = trace.getActiveSpan();
+      if (!span) return false;
+      const sc = span.spanContext();
+      return (sc.traceFlags & TraceFlags.SAMPLED) !== 0 && (span.isRecording() || sc.isRemote === true);
+    },
+
+    traceparent() {
+      const span = trace.getActiveSpan();
+      if (!span?.isRecording()) return undefined;
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      return carrier.traceparent;
+    },
+
+    withRemoteParent(traceparent, fn) {
+      return context.with(propagation.extract(ROOT_CONTEXT, { traceparent }), fn);
     },
 
     serveHttp(req: IncomingMessage, res: ServerResponse, handler: () => void) {

@@ -26,6 +26,15 @@ export interface Tracer {
   /** The span active here, if any is being recorded. */
   activeSpan(): Span | undefined;
   /**
+   * True within a sampled trace: under a span being recorded here, or a sampled parent from
+   * another process (withRemoteParent). False under no span, or one that has ended.
+   */
+  inSampledTrace(): boolean;
+  /** The W3C `traceparent` of the span being recorded here, to carry the trace to another process. */
+  traceparent(): string | undefined;
+  /** Runs `fn` with the span a `traceparent` names (from another process) as the active parent. */
+  withRemoteParent<T>(traceparent: string, fn: () => T): T;
+  /**
    * Serves a Node HTTP request in a server span, continued from its `traceparent` header when it
    * has one; the span ends when the response closes, with its status code.
    */

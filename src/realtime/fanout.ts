@@ -30,11 +30,12 @@ export function createEventWriter(registry: ConnectionRegistry, metrics: Metrics
     return handed;
   };
   return (event, memberIds) => {
-    // With traces on, the fan-out of an event this node's request or frame just stored is a span
-    // of that trace. Without a recorded span here (an event from another node, or one released
-    // later by a gap fill), none: a fan-out alone is no trace worth keeping.
+    // With traces on, the fan-out of an event is a span of the trace of the request or frame that
+    // stored it: on this node, that span is active here; from another node, its traceparent came
+    // with the event (createFanout). Outside a sampled trace (an event released later by a gap
+    // fill), none: a fan-out alone is no trace worth keeping.
     const t = tracer();
-    if (!t?.activeSpan()) {
+    if (!t?.inSampledTrace()) {
       write(event, memberIds);
       return;
     }
@@ -60,10 +61,14 @@ export function createFanout(
 ): (msg: BusMessage) => void {
   return (msg) => {
     switch (msg.kind) {
-      case 'event':
+      case 'event': {
         metrics.busEventsReceived.inc();
-        sequencer.push(msg.event, msg.memberIds);
+        // From another node, with traces on: its fan-out here joins the sender's trace.
+        const t = msg.trace === undefined ? null : tracer();
+        if (t && !t.activeSpan()) t.withRemoteParent(msg.trace!, () => sequencer.push(msg.event, msg.memberIds));
+        else sequencer.push(msg.event, msg.memberIds);
         return;
+      }
       case 'ephemeral': {
         const data = Buffer.from(JSON.stringify(msg.frame));
         let written = 0;

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
 import { startCollector, type Collector, type OtlpSpan } from '../helpers/otlp-collector.js';
 import { api, processFixture, ROOT, waitReady, type ServerProcess } from '../helpers/process.js';
+import { TestRedis } from '../helpers/redis.js';
 
 const { tempDir, start } = processFixture('parley-tracing-');
 const SERVER_DIST = path.join(ROOT, 'dist', 'server');
@@ -202,6 +203,58 @@ describe('traces', () => {
       }
       expect(childrenOf(shared).filter((s) => s.name === 'SELECT parley_store_messages')).toHaveLength(1);
     });
+  }, 120_000);
+
+  it.runIf(dbKind === 'postgres')("carry the trace through Redis: another node's fan-out of a send joins the sender's trace", async () => {
+    collector = await startCollector();
+    const redis = await TestRedis.start();
+    try {
+      await withDatabase(async (dbEnv) => {
+        const env = (name: string) => ({
+          ...dbEnv,
+          ...NO_OTEL,
+          DATA_DIR: `${dbEnv.DATA_DIR}-${name}`,
+          LOG_DIR: `${dbEnv.LOG_DIR}-${name}`,
+          REDIS_URL: redis.url,
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector!.url,
+          OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+          OTEL_BSP_SCHEDULE_DELAY: '600000',
+        });
+        const a = await start(env('a'));
+        await waitReady(a);
+        const b = await start(env('b'));
+        await waitReady(b);
+        // Alice's socket is on node B; she sends over REST to node A.
+        const alice = await chatter(b, 'trace_nodes');
+        const callerTrace = '5bf92f3577b34da6a3ce929d0e0e4737';
+        const sent = await fetch(`${a.base}/api/v1/conversations/${alice.groupId}/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json', traceparent: `00-${callerTrace}-${'1'.repeat(16)}-01` },
+          body: JSON.stringify({ body: 'across nodes' }),
+        });
+        expect(sent.status).toBe(201);
+        await vi.waitFor(() => expect(alice.frames.some((f) => f.type === 'message.created')).toBe(true));
+        alice.ws.close();
+        a.child.kill('SIGTERM');
+        b.child.kill('SIGTERM');
+        expect(await a.exited).toBe(0);
+        expect(await b.exited).toBe(0);
+
+        const inTrace = collector!.spans.filter((s) => s.traceId === callerTrace);
+        const post = inTrace.find((s) => s.kind === 2)!;
+        expect(post.name).toBe('POST /api/v1/conversations/:id/messages');
+        const fanouts = inTrace.filter((s) => s.name === 'fanout message.created');
+        expect(fanouts).toHaveLength(2);
+        // Both below the request's span: on its node (no socket of Alice there) and on the other (hers).
+        for (const f of fanouts) expect(f.parentSpanId).toBe(post.spanId);
+        const here = fanouts.find((f) => f.resource['parley.node.id'] === post.resource['parley.node.id'])!;
+        const there = fanouts.find((f) => f.resource['parley.node.id'] !== post.resource['parley.node.id'])!;
+        expect(here.attrs['parley.fanout.connections']).toBe(0);
+        expect(there.attrs['parley.fanout.connections']).toBe(1);
+      });
+    } finally {
+      await redis.kill();
+    }
   }, 120_000);
 
   it('sample by OTEL_TRACES_SAMPLER: always_off exports nothing, yet a sampled traceparent is followed (parentbased)', async () => {
