@@ -34,6 +34,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/sessions-config.test.ts',
   'tests/unit/slack-payload.test.ts',
   'tests/unit/store-queue-lanes.test.ts',
+  'tests/unit/tracing-sdk.test.ts',
   'tests/unit/webhook-guard.test.ts',
   'tests/unit/web-threads-store.test.ts',
   'tests/unit/web-emoji-store.test.ts',

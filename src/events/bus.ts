@@ -11,7 +11,13 @@ export type BusMessage =
    * `memberIds` null: "the conversation's members", which each node keeps for itself (the Redis
    * bus leaves a large group's list out of what it sends; a local publish always lists them).
    */
-  | { kind: 'event'; event: ConversationEvent; memberIds: readonly string[] | null }
+  | {
+      kind: 'event';
+      event: ConversationEvent;
+      memberIds: readonly string[] | null;
+      /** With traces on: the W3C traceparent of the request or frame that stored it (each node's fan-out joins that trace). */
+      trace?: string;
+    }
   /** A frame without seq (typing, read, presence) for some users, minus one connection. */
   | { kind: 'ephemeral'; frame: EphemeralFrame; userIds: readonly string[]; exceptConnectionId?: string }
   /** A frame for every connection on every node (a site-wide change: custom emoji). */

@@ -187,7 +187,7 @@ export class RedisBus implements Bus {
     if (message.kind !== 'event' || !message.memberIds || message.memberIds.length <= this.listMembersUpTo) return message;
     if (ALWAYS_LISTED.has(message.event.type) || !this.peersSpeakCurrent()) return message;
     this.stats.unlisted++;
-    return { kind: 'event', event: message.event, memberIds: null };
+    return { ...message, memberIds: null };
   }
 
   /** True when every node that may be listening reads this release's bus format (BUS_VERSION). */

@@ -1,5 +1,6 @@
 /** Writing conversation events (in a transaction) and rendering them as they are now. */
 import type { Logger } from '../core/logger.js';
+import { tracer } from '../core/tracing.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { EventType } from '../db/schema.js';
@@ -202,7 +203,8 @@ export class EventPublisher {
     try {
       const memberIds = await this.repos.members.userIds(conversationId);
       const scope = alsoNotify.length ? [...new Set([...memberIds, ...alsoNotify])] : memberIds;
-      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds: scope })));
+      const trace = tracer()?.traceparent();
+      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds: scope, ...(trace ? { trace } : {}) })));
     } catch (err) {
       this.logger.warn({ err, conversationId }, 'publishing events failed');
     }
@@ -212,7 +214,8 @@ export class EventPublisher {
   publishToMembers(memberIds: readonly string[], events: readonly ConversationEvent[]): void {
     if (events.length === 0 || !this.bus.active) return;
     try {
-      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds })));
+      const trace = tracer()?.traceparent();
+      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds, ...(trace ? { trace } : {}) })));
     } catch (err) {
       this.logger.warn({ err, conversationId: events[0]!.conversationId }, 'publishing events failed');
     }

@@ -243,6 +243,96 @@ describe('parseConfig', () => {
   });
 });
 
+describe('traces (OTEL_*)', () => {
+  it('are off unless an OTLP endpoint is set', () => {
+    expect(parseConfig({}).tracing).toBeNull();
+    expect(parseConfig({ OTEL_SERVICE_NAME: 'chat', OTEL_TRACES_SAMPLER: 'always_on' }).tracing).toBeNull();
+  });
+
+  it('take the standard variables, with the standard defaults', () => {
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: {},
+      serviceName: 'parley',
+      sampler: { ratio: 1, parentBased: true },
+      scheduleDelayMs: 5000,
+      maxQueueSize: 2048,
+      exportTimeoutMs: 10_000,
+    });
+    const t = parseConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example.com/custom/path',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON',
+      OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant=chat',
+      OTEL_SERVICE_NAME: 'parley-eu',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+    }).tracing;
+    expect(t).toEqual({
+      url: 'https://otel.example.com/custom/path',
+      protocol: 'http/json',
+      headers: { authorization: 'Bearer abc', 'x-tenant': 'chat' },
+      serviceName: 'parley-eu',
+      sampler: { ratio: 0.25, parentBased: true },
+      scheduleDelayMs: 200,
+      maxQueueSize: 100,
+      exportTimeoutMs: 3000,
+    });
+  });
+
+  it('read every sampler of the specification', () => {
+    const sampler = (name: string, arg?: string) =>
+      parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: name, ...(arg === undefined ? {} : { OTEL_TRACES_SAMPLER_ARG: arg }) }).tracing!.sampler;
+    expect(sampler('always_on')).toEqual({ ratio: 1, parentBased: false });
+    expect(sampler('always_off')).toEqual({ ratio: 0, parentBased: false });
+    expect(sampler('traceidratio', '0.5')).toEqual({ ratio: 0.5, parentBased: false });
+    expect(sampler('traceidratio')).toEqual({ ratio: 1, parentBased: false });
+    expect(sampler('parentbased_always_on')).toEqual({ ratio: 1, parentBased: true });
+    expect(sampler('parentbased_always_off')).toEqual({ ratio: 0, parentBased: true });
+    expect(sampler('parentbased_traceidratio', '.1')).toEqual({ ratio: 0.1, parentBased: true });
+  });
+
+  it('are turned off by OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none, endpoint or not', () => {
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBeNull();
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
+  });
+
+  it.each([
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'grpc://collector:4317'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/xml'],
+    ['OTEL_TRACES_SAMPLER', 'sometimes'],
+    ['OTEL_TRACES_SAMPLER_ARG', '1.5'],
+    ['OTEL_TRACES_SAMPLER_ARG', '-0.1'],
+    ['OTEL_TRACES_SAMPLER_ARG', 'half'],
+    ['OTEL_TRACES_EXPORTER', 'zipkin'],
+    ['OTEL_SDK_DISABLED', 'maybe'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'no-equals-sign'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'x=%E0%A4%A'],
+    ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'x=a%0Db'],
+    ['OTEL_BSP_SCHEDULE_DELAY', '0'],
+    ['OTEL_BSP_MAX_QUEUE_SIZE', 'lots'],
+    ['OTEL_EXPORTER_OTLP_TIMEOUT', '-1'],
+    ['OTEL_SERVICE_NAME', 'a\u0001b'],
+  ])('refuse a bad %s (%s), naming it', (name, value) => {
+    const env: Record<string, string> = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'traceidratio', [name]: value };
+    let thrown: unknown;
+    try {
+      parseConfig(env);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(name);
+  });
+});
+
 describe('rate limits from the configuration', () => {
   it('a configured rate drives its limiter; "off" and RATE_LIMIT=off let everything through', () => {
     const { rateLimits } = parseConfig({ RATE_LIMIT_SENDS_PER_USER: '2/min', RATE_LIMIT_LOGIN_PER_IP: 'off' });
