@@ -12,24 +12,10 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
 import { startCollector, type Collector, type OtlpSpan } from '../helpers/otlp-collector.js';
-import { api, processFixture, ROOT, waitReady, type ServerProcess } from '../helpers/process.js';
+import { api, processFixture, SERVER_DIST, staticGraph, waitReady, type ServerProcess } from '../helpers/process.js';
 import { TestRedis } from '../helpers/redis.js';
 
 const { tempDir, start } = processFixture('parley-tracing-');
-const SERVER_DIST = path.join(ROOT, 'dist', 'server');
-
-/** The files main.js loads before anything dynamic: the default start's code. */
-function staticGraph(entry: string): string[] {
-  const seen = new Set<string>();
-  const walk = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const src = fs.readFileSync(path.join(SERVER_DIST, file), 'utf8');
-    for (const m of src.matchAll(/^import\s(?:[^;]*?\sfrom\s)?"\.\/([^"]+)";?$/gm)) walk(m[1]!);
-  };
-  walk(entry);
-  return [...seen];
-}
 
 /** What only the SDK holds (the API alone is bundled with prom-client, and is a no-op without it). */
 const SDK_MARKERS = /BatchSpanProcessor|OTLPTraceExporter|@opentelemetry\/(?:sdk-trace|exporter-trace|resources|core|context-async-hooks|otlp-)/;
