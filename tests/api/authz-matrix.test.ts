@@ -133,7 +133,7 @@ const ROWS: Row[] = [
     route: 'POST /api/v1/auth/login',
     access: 'public',
     ok: 200,
-    over: () => ({ anonymous: [401, 'invalid_credentials'], badToken: [401, 'invalid_credentials'], deactivated: 403 }),
+    over: () => ({ anonymous: [401, 'invalid_credentials'], badToken: [401, 'invalid_credentials'], deactivated: [403, 'account_deactivated'] }),
     body: (c) =>
       c.role === 'anonymous' || c.role === 'badToken'
         ? { username: w.users.stranger.user.username, password: 'wrong password' }
@@ -323,6 +323,8 @@ const ROWS: Row[] = [
     ok: 204,
     fresh: true,
     probe: true,
+    // A site admin deletes any group, member or not (CONTRACT.md, decisions of 2026-12-04).
+    over: (v) => (v === 'direct' ? {} : { siteAdmin: 204 }),
     check: async (c) => void (await expectStatus(req('GET', `/api/v1/groups/${c.fx.id}`, w.users.owner.token), 404)),
   },
   {
