@@ -232,6 +232,11 @@ export const conversations = pgTable(
      * above it instead of walking the purged history again.
      */
     retentionFloorSeq: seqCol('retention_floor_seq').notNull().default(0),
+    /**
+     * What a group's members read of what came before they joined: `all` (the default, as in Slack
+     * and Mattermost), or `joined`: from their own member.joined on.
+     */
+    historyVisibility: text('history_visibility', { enum: ['all', 'joined'] }).notNull().default('all'),
   },
   (t) => [
     uniqueIndex('conversations_direct_key_key').on(t.directKey),

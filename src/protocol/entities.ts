@@ -174,6 +174,8 @@ export type Member = Static<typeof Member>;
 export const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')]);
 /** Who may post in a group: `admins` makes it an announcement group. */
 export const PostingPolicy = Type.Union([Type.Literal('everyone'), Type.Literal('admins')]);
+/** What a group's members read of the history before they joined: all of it, or from their own member.joined on. */
+export const HistoryVisibility = Type.Union([Type.Literal('all'), Type.Literal('joined')]);
 /** Who may mention the whole group with @all / @here. */
 export const MentionAllPolicy = Type.Union([Type.Literal('admins'), Type.Literal('everyone'), Type.Literal('nobody')]);
 
@@ -202,6 +204,8 @@ export const Conversation = Type.Object(
     mentionAllPolicy: Nullable(MentionAllPolicy),
     /** A group's own retention period in days; null: the site's (always null for a direct conversation). */
     retentionDays: Nullable(Type.Integer()),
+    /** Groups only (null for a direct conversation): `all` (the default) or `joined` (members read from their own member.joined on). */
+    historyVisibility: Nullable(HistoryVisibility),
     /** The viewer's own notification level here (members only; `default`: all in a direct conversation, mentions in a group). */
     notifyLevel: Type.Optional(NotifyLevel),
     /** Muted by the viewer: no notification of any kind (members only). */

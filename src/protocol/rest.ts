@@ -1,6 +1,6 @@
 /** REST request and response bodies of CONTRACT.md. */
 import { Type, type Static } from 'typebox';
-import { Conversation, Id, Member, MentionAllPolicy, Message, Nullable, PostingPolicy, Role, Thread, Timestamp, User, Visibility } from './entities.js';
+import { Conversation, HistoryVisibility, Id, Member, MentionAllPolicy, Message, Nullable, PostingPolicy, Role, Thread, Timestamp, User, Visibility } from './entities.js';
 import { ConversationEventSchema } from './events.js';
 import { SessionMode } from './rest-sessions.js';
 import { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
@@ -66,6 +66,8 @@ export const CreateGroupBody = Type.Object(
     memberIds: Type.Optional(Type.Array(Id, { maxItems: MAX_INITIAL_MEMBERS })),
     postingPolicy: Type.Optional(PostingPolicy),
     mentionAllPolicy: Type.Optional(MentionAllPolicy),
+    /** `all` (the default): members read the whole history; `joined`: from their own member.joined on. */
+    historyVisibility: Type.Optional(HistoryVisibility),
   },
   strict,
 );
@@ -78,6 +80,8 @@ export const PatchGroupBody = Type.Object(
     mentionAllPolicy: Type.Optional(MentionAllPolicy),
     /** Messages older than this many days are deleted with their files; null: the site's setting. */
     retentionDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 36_500 }))),
+    /** `all`: members read the whole history; `joined`: from their own member.joined on (applies at once to every member). */
+    historyVisibility: Type.Optional(HistoryVisibility),
   },
   strict,
 );

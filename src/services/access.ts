@@ -42,6 +42,14 @@ export async function loadMembership(
   return { conv: found.conversation, member: requireMember(found.conversation, found.member) };
 }
 
+/**
+ * The first seq a member may read: 0 (all of it), or, in a group whose history visibility is
+ * `joined`, the seq of their own member.joined (a member who rejoined reads from the latest).
+ */
+export function readFloor(conv: Pick<ConversationRow, 'kind' | 'historyVisibility'>, member: Pick<MemberRow, 'joinedSeq'>): number {
+  return conv.kind === 'group' && conv.historyVisibility === 'joined' ? member.joinedSeq : 0;
+}
+
 export const isAdmin = (m: MemberRow): boolean => m.role === 'owner' || m.role === 'admin';
 
 export function requireAdmin(m: MemberRow): void {
@@ -75,5 +83,8 @@ export async function loadVisibleMessage(
   if (!conv) throw notFound('message');
   const member = await repos.members.find(conv.id, userId);
   if (!member && !isVisibleToAll(conv)) throw notFound('message');
-  return { row, conv, member: requireMember(conv, member) };
+  const m = requireMember(conv, member);
+  // From before the member joined a group that shows members only what came after.
+  if (row.seq < readFloor(conv, m)) throw notFound('message');
+  return { row, conv, member: m };
 }

@@ -104,10 +104,12 @@ export class ConversationsService {
     return view!;
   }
 
-  /** Which of these conversations the caller is a member of (deleted ones included: they replay their end). */
-  async memberOf(actor: Actor, conversationIds: readonly string[]): Promise<string[]> {
-    const ids = conversationIds.filter(isUuid);
-    return [...(await this.repos.members.ofUser(actor.user.id, ids)).keys()];
+  /**
+   * Which of these conversations the caller is a member of (deleted ones included: they replay
+   * their end), each with the first seq they may read (access.readFloor).
+   */
+  async readFloors(actor: Actor, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    return this.repos.members.readFloors(actor.user.id, conversationIds.filter(isUuid));
   }
 
   /** The last seq of each conversation the caller belongs to (a connection's starting point). */
@@ -134,6 +136,7 @@ export class ConversationsService {
       memberIds?: string[];
       postingPolicy?: ConversationRow['postingPolicy'];
       mentionAllPolicy?: ConversationRow['mentionAllPolicy'];
+      historyVisibility?: ConversationRow['historyVisibility'];
     },
   ): Promise<Conversation> {
     const name = cleanDisplayText(input.name);
@@ -163,6 +166,7 @@ export class ConversationsService {
         memberCount: 1 + others.length,
         ...(input.postingPolicy ? { postingPolicy: input.postingPolicy } : {}),
         ...(input.mentionAllPolicy ? { mentionAllPolicy: input.mentionAllPolicy } : {}),
+        ...(input.historyVisibility ? { historyVisibility: input.historyVisibility } : {}),
       });
       await tx.members.insertMany([
         { conversationId: id, userId: actor.user.id, role: 'owner' },
@@ -221,11 +225,12 @@ export class ConversationsService {
       postingPolicy?: ConversationRow['postingPolicy'];
       mentionAllPolicy?: ConversationRow['mentionAllPolicy'];
       retentionDays?: number | null;
+      historyVisibility?: ConversationRow['historyVisibility'];
     },
   ): Promise<Conversation> {
     const conv = await loadConversation(this.repos, id, 'group');
     requireAdmin(requireMember(conv, await this.repos.members.find(conv.id, actor.user.id)));
-    const changes: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility' | 'postingPolicy' | 'mentionAllPolicy' | 'retentionDays'>> = {};
+    const changes: Partial<Pick<ConversationRow, 'name' | 'description' | 'visibility' | 'postingPolicy' | 'mentionAllPolicy' | 'retentionDays' | 'historyVisibility'>> = {};
     if (patch.name !== undefined) {
       const name = cleanDisplayText(patch.name);
       if (!name) throw badRequest('name must not be blank');
@@ -243,6 +248,7 @@ export class ConversationsService {
     if (patch.postingPolicy !== undefined && patch.postingPolicy !== conv.postingPolicy) changes.postingPolicy = patch.postingPolicy;
     if (patch.mentionAllPolicy !== undefined && patch.mentionAllPolicy !== conv.mentionAllPolicy) changes.mentionAllPolicy = patch.mentionAllPolicy;
     if (patch.retentionDays !== undefined && patch.retentionDays !== conv.retentionDays) changes.retentionDays = patch.retentionDays;
+    if (patch.historyVisibility !== undefined && patch.historyVisibility !== conv.historyVisibility) changes.historyVisibility = patch.historyVisibility;
     if (Object.keys(changes).length === 0) return this.viewOne(actor.user.id, conv);
     const event = await inTransaction(this.db, async (tx) => {
       // Who and what, kept for the timeline's system lines ("Alice renamed the group to …");

@@ -14,7 +14,7 @@ import type { Message } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../protocol/rest.js';
 import type { Actor } from './identity.js';
-import { isAdmin, loadMembership, loadVisibleMessage, requireNotMuted } from './access.js';
+import { isAdmin, loadMembership, loadVisibleMessage, readFloor, requireNotMuted } from './access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from './events.js';
 import { expandMentionAll, MENTION_ALL_NAMES, mentionAllIn, requireMayMentionAll } from './mention-all.js';
 import { presentMessage, presentThreadSummary, type MessagePresenter, type UserView } from './presenters.js';
@@ -271,10 +271,15 @@ export class MessagesService {
     // only once the check has passed.
     const range = { before: query.before, after: query.after };
     if (!isUuid(conversationId)) throw notFound('conversation');
-    const [, page] = await Promise.all([
+    const scope = { conversationId, collapseThreads: query.collapseThreads === true };
+    const [{ conv, member }, first] = await Promise.all([
       loadMembership(this.repos, conversationId, actor.user.id),
-      this.repos.messages.history({ conversationId, collapseThreads: query.collapseThreads === true }, range, clampLimit(query.limit), actor.user.id),
+      this.repos.messages.history(scope, range, clampLimit(query.limit), actor.user.id),
     ]);
+    // A group that shows members only what came after they joined: read again within it (rare,
+    // so the common page is still read beside the membership check).
+    const from = readFloor(conv, member);
+    const page = from > 0 ? await this.repos.messages.history(scope, { ...range, from }, clampLimit(query.limit), actor.user.id) : first;
     return { messages: this.view.presentLoaded(page.rows), hasMore: page.hasMore };
   }
 
@@ -364,11 +369,14 @@ export class MessagesService {
     // As history: the page is read beside the membership check and shown only once it passed.
     if (!isUuid(conversationId)) throw notFound('conversation');
     const only = { before: query.before, types: query.types?.split(',') };
-    const [, page] = await Promise.all([
+    const after = query.after ?? 0;
+    const [{ conv, member }, first] = await Promise.all([
       loadMembership(this.repos, conversationId, actor.user.id),
-      eventsAfter(this.repos, this.presence, this.view, conversationId, query.after ?? 0, clampLimit(query.limit), only),
+      eventsAfter(this.repos, this.presence, this.view, conversationId, after, clampLimit(query.limit), only),
     ]);
-    return page;
+    // As history: from the member's own member.joined on in a group that shows no more.
+    const from = readFloor(conv, member);
+    return from > 0 && after < from - 1 ? eventsAfter(this.repos, this.presence, this.view, conversationId, from - 1, clampLimit(query.limit), only) : first;
   }
 
   /**

@@ -9,7 +9,7 @@ import type { ConversationEvent } from '../protocol/events.js';
 import type { Pin } from '../protocol/pins.js';
 import { MAX_PINS } from '../protocol/limits.js';
 import type { Actor } from './identity.js';
-import { isAdmin, loadMembership } from './access.js';
+import { isAdmin, loadMembership, readFloor } from './access.js';
 import { appendEvent, type EventPublisher } from './events.js';
 import type { MessagePresenter } from './presenters.js';
 
@@ -63,7 +63,7 @@ export class PinsService {
   ): Promise<void> {
     const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
     requireMayPin(conv, member);
-    await this.requireMessageOf(conv.id, messageId);
+    await this.requireMessageOf(conv.id, messageId, readFloor(conv, member));
     const event = await inTransaction<ConversationEvent, null>(this.db, async (tx) => {
       // The seq first: it locks the conversation, so a demotion, a delete or another pin that
       // committed before is seen below, and two pins cannot both pass the limit.
@@ -81,8 +81,10 @@ export class PinsService {
 
   /** The conversation's pins, newest first; messages deleted since are left out. */
   async list(actor: Actor, conversationId: string): Promise<{ pins: Pin[] }> {
-    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
-    const rows = await this.repos.pins.listLive(conv.id, MAX_PINS);
+    const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
+    // Pins of messages from before the caller joined a group that shows members no more are left out.
+    const floor = readFloor(conv, member);
+    const rows = (await this.repos.pins.listLive(conv.id, MAX_PINS)).filter((r) => r.message.seq >= floor);
     const messages = await this.view.present(
       rows.map((r) => r.message),
       actor.user.id,
@@ -92,9 +94,9 @@ export class PinsService {
     };
   }
 
-  /** A message of this conversation, else 404 (a message of another conversation included). */
-  private async requireMessageOf(conversationId: string, messageId: string): Promise<void> {
+  /** A message of this conversation the caller may read (at or above `floor`), else 404 (a message of another conversation included). */
+  private async requireMessageOf(conversationId: string, messageId: string, floor: number): Promise<void> {
     const row = isUuid(messageId) ? await this.repos.messages.findById(messageId) : null;
-    if (!row || row.conversationId !== conversationId) throw notFound('message');
+    if (!row || row.conversationId !== conversationId || row.seq < floor) throw notFound('message');
   }
 }

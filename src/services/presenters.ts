@@ -127,6 +127,7 @@ export function presentConversationShared(row: ConversationRow, lastMessage: Mes
     postingPolicy: row.kind === 'group' ? row.postingPolicy : null,
     mentionAllPolicy: row.kind === 'group' ? row.mentionAllPolicy : null,
     retentionDays: row.kind === 'group' ? row.retentionDays : null,
+    historyVisibility: row.kind === 'group' ? row.historyVisibility : null,
   };
 }
 

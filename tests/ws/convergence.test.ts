@@ -96,12 +96,12 @@ beforeAll(async () => {
   // Stretch the gateway's reads a little, at random: live events then land inside the windows
   // where a connection checks membership or replays, which is where ordering bugs hide.
   const { conversations, messages } = app.services;
-  const memberOf = conversations.memberOf.bind(conversations);
+  const readFloors = conversations.readFloors.bind(conversations);
   const replay = messages.replay.bind(messages);
   const jitter = () => sleep(Math.floor(jitterRand() * READ_JITTER_MAX));
-  conversations.memberOf = async (actor, ids) => {
+  conversations.readFloors = async (actor, ids) => {
     await jitter();
-    return memberOf(actor, ids);
+    return readFloors(actor, ids);
   };
   messages.replay = async (id, after, limit) => {
     const result = await replay(id, after, limit);

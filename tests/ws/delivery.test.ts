@@ -350,7 +350,7 @@ describe('auth cursors', () => {
     const [owner, reader] = await users(2);
     const g = await group(owner!, [reader!]);
     const cursor = await sayMany(g, owner!, 4);
-    const check = gate(app.services.conversations, 'memberOf', (actor: { user: { id: string } }) => actor.user.id === reader!.user.id);
+    const check = gate(app.services.conversations, 'readFloors', (actor: { user: { id: string } }) => actor.user.id === reader!.user.id);
     try {
       const c = await connect(reader!, { [g]: cursor - 2 });
       await check.entered;
@@ -461,7 +461,7 @@ describe('live events during a replay', () => {
     const cursor = await sayMany(g, owner!, 2);
     const c = await connect(reader!, { [g]: cursor });
     await c.next((f) => f.type === 'sync.done');
-    const check = gate(app.services.conversations, 'memberOf', (actor: { user: { id: string } }) => actor.user.id === reader!.user.id);
+    const check = gate(app.services.conversations, 'readFloors', (actor: { user: { id: string } }) => actor.user.id === reader!.user.id);
     try {
       // The client is up to date at `cursor` and syncs from there; two messages are posted while
       // its sync frame is on its way (here: while the server checks membership).

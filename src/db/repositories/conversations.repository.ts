@@ -172,18 +172,22 @@ export class ConversationsRepository {
       sql`
         SELECT c.cid,
           (SELECT m.id FROM messages m
-             WHERE m.conversation_id = c.cid AND m.deleted_at IS NULL AND ${IN_CONVERSATION}
+             WHERE m.conversation_id = c.cid AND m.seq >= f.floor AND m.deleted_at IS NULL AND ${IN_CONVERSATION}
              ORDER BY m.seq DESC LIMIT 1) AS last_id,
           (SELECT count(*)::int FROM (
              SELECT 1 FROM messages m
-             WHERE m.conversation_id = c.cid AND m.seq > mb.last_read_seq AND m.deleted_at IS NULL AND ${IN_CONVERSATION}
+             WHERE m.conversation_id = c.cid AND m.seq > greatest(mb.last_read_seq, f.floor - 1) AND m.deleted_at IS NULL AND ${IN_CONVERSATION}
              ORDER BY m.seq LIMIT ${UNREAD_CAP}) u) AS unread,
           (SELECT count(*)::int FROM (
              SELECT 1 FROM message_mentions mm
-             WHERE mm.user_id = ${viewerId}::uuid AND mm.conversation_id = c.cid AND mm.seq > mb.last_read_seq AND NOT mm.thread_only
+             WHERE mm.user_id = ${viewerId}::uuid AND mm.conversation_id = c.cid AND mm.seq > greatest(mb.last_read_seq, f.floor - 1) AND NOT mm.thread_only
              ORDER BY mm.seq LIMIT ${UNREAD_CAP}) u) AS mentions
         FROM unnest(ARRAY[${ids}]) AS c(cid)
         JOIN members mb ON mb.conversation_id = c.cid AND mb.user_id = ${viewerId}::uuid
+        JOIN conversations cv ON cv.id = c.cid
+        -- The first seq the viewer may read (access.readFloor): nothing from before they joined a
+        -- group that shows members no more, in its preview or its counts.
+        CROSS JOIN LATERAL (SELECT CASE WHEN cv.kind = 'group' AND cv.history_visibility = 'joined' THEN mb.joined_seq ELSE 0 END AS floor) f
       `,
     );
     for (const r of rows) {

@@ -181,6 +181,25 @@ export class MembersRepository {
     return out;
   }
 
+  /**
+   * The user's memberships among `conversationIds`, each with the first seq they may read: 0, or
+   * their member.joined's seq in a group whose history visibility is `joined` (access.readFloor).
+   */
+  async readFloors(userId: string, conversationIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (conversationIds.length === 0) return out;
+    const rows = await this.db
+      .select({
+        id: members.conversationId,
+        floor: sql<number>`CASE WHEN ${conversations.kind} = 'group' AND ${conversations.historyVisibility} = 'joined' THEN ${members.joinedSeq} ELSE 0 END`,
+      })
+      .from(members)
+      .innerJoin(conversations, eq(conversations.id, members.conversationId))
+      .where(and(eq(members.userId, userId), inArray(members.conversationId, [...conversationIds])));
+    for (const r of rows) out.set(r.id, Number(r.floor));
+    return out;
+  }
+
   /** Moves a read pointer forward only, clamped to the conversation's last seq. */
   async markRead(conversationId: string, userId: string, seq: number): Promise<number | null> {
     return (await this.markReadReturning(conversationId, userId, seq))?.lastReadSeq ?? null;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
 import { pgArray, pgError, queryRows } from '../sql.js';
@@ -124,7 +124,14 @@ export type PageScope = { conversationId: string; collapseThreads?: boolean } | 
  * A page of history: the newest (no bounds), those before `before`, or those after `after`
  * (bounded by `before` when both are given); read newest first unless going forward.
  */
-function pageOf(scope: string | PageScope, range: { before?: number; after?: number }) {
+/** A page's bounds: newest first before `before`, or oldest first after `after`; never below `from` (the reader's history floor). */
+export interface PageRange {
+  before?: number;
+  after?: number;
+  from?: number;
+}
+
+function pageOf(scope: string | PageScope, range: PageRange) {
   const forward = range.after !== undefined;
   const s: PageScope = typeof scope === 'string' ? { conversationId: scope } : scope;
   return {
@@ -134,6 +141,7 @@ function pageOf(scope: string | PageScope, range: { before?: number; after?: num
       'threadId' in s || !s.collapseThreads ? undefined : or(isNull(messages.threadId), eq(messages.alsoInConversation, true)),
       forward ? gt(messages.seq, range.after!) : undefined,
       range.before !== undefined ? lt(messages.seq, range.before) : undefined,
+      range.from ? gte(messages.seq, range.from) : undefined,
     ),
     order: forward ? asc(messages.seq) : desc(messages.seq),
   };
@@ -221,7 +229,7 @@ export class MessagesRepository {
    */
   async history(
     scope: string | PageScope,
-    range: { before?: number; after?: number },
+    range: PageRange,
     limit: number,
     viewerId: string | null,
   ): Promise<{ rows: MessageWithExtras[]; hasMore: boolean }> {
@@ -343,6 +351,8 @@ export class MessagesRepository {
             query.all.length > 0 ? sql`${messages.searchTerms} @> ${textArray(query.all)}` : undefined,
             ...query.anyOf.map((group) => sql`${messages.searchTerms} && ${textArray(group)}`),
             isNull(messages.deletedAt),
+            // Nothing from before the user joined a group that shows members no more (access.readFloor).
+            sql`(${conversations.historyVisibility} = 'all' OR ${conversations.kind} <> 'group' OR ${messages.seq} >= ${members.joinedSeq})`,
             query.conversationId ? eq(messages.conversationId, query.conversationId) : undefined,
             query.conversationIds ? inArray(messages.conversationId, query.conversationIds) : undefined,
             query.senderIds ? inArray(messages.senderId, query.senderIds) : undefined,

@@ -12,9 +12,11 @@ export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
   // Hold live events of every requested conversation before anything is awaited.
   const pausedHere = requested.filter(([id]) => !conn.isPaused(id)).map(([id]) => id);
   for (const [id] of requested) conn.pause(id);
-  let allowed: Set<string>;
+  let allowed: Map<string, number>;
   try {
-    allowed = new Set(await ctx.services.conversations.memberOf(conn.actor, requested.map(([id]) => id)));
+    // Each allowed conversation with the first seq the user may read (a group may show members
+    // only what came after they joined).
+    allowed = await ctx.services.conversations.readFloors(conn.actor, requested.map(([id]) => id));
   } catch (err) {
     // Refused before replaying anything (the database is away): the client gets the error and
     // syncs again later; meanwhile live events flow as before (gaps are filled from the table).
@@ -34,7 +36,8 @@ export const sync: FrameHandler<SyncFrame> = async (conn, frame, ctx) => {
       hasMore = true;
       continue;
     }
-    const r = await conn.sync(id, cursor, budget, bytes);
+    const floor = allowed.get(id) ?? 0;
+    const r = await conn.sync(id, Math.max(cursor, floor - 1), budget, bytes);
     budget -= r.sent;
     bytes -= r.bytes;
     hasMore ||= r.hasMore;
