@@ -29,6 +29,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/push-config.test.ts',
   'tests/unit/queue-worker.test.ts',
   'tests/unit/search-query.test.ts',
+  'tests/unit/server-text.test.ts',
   'tests/unit/sessions-config.test.ts',
   'tests/unit/slack-payload.test.ts',
   'tests/unit/store-queue-lanes.test.ts',
