@@ -1,0 +1,14 @@
+/** English, the language every other catalog follows (web/src/i18n/types.ts); bundled with the client. */
+import { common } from './common.js';
+import { time } from './time.js';
+import { format } from './format.js';
+import { app } from './app.js';
+import { connection } from './connection.js';
+import { shell } from './shell.js';
+import { inbox } from './inbox.js';
+import { conversation } from './conversation.js';
+import { messages } from './messages.js';
+import { composer } from './composer.js';
+import { profile } from './profile.js';
+
+export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile };
