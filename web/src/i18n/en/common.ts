@@ -27,4 +27,7 @@ export const common = {
   discard: "Discard",
   members: "Members",
   remove: "Remove {{name}}",
+  done: "Done",
+  add: "Add",
+  leave: "Leave",
 };

@@ -29,4 +29,7 @@ export const common: Catalog['common'] = {
   discard: "放弃",
   members: "成员",
   remove: "移除 {{name}}",
+  done: "完成",
+  add: "添加",
+  leave: "退出",
 };

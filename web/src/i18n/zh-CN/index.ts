@@ -11,5 +11,9 @@ import { conversation } from './conversation.js';
 import { messages } from './messages.js';
 import { composer } from './composer.js';
 import { profile } from './profile.js';
+import { threads } from './threads.js';
+import { pins } from './pins.js';
+import { members } from './members.js';
+import { status } from './status.js';
 
-export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile };
+export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status };
