@@ -2,7 +2,8 @@
  * Finds text a person would read that is written into the web client's source instead of coming
  * from the catalogs (web/src/i18n): JSX text with letters, string literals with letters in
  * user-facing attributes (aria-label, title, placeholder, alt, labels) or as JSX children (also
- * through `a ? 'x' : 'y'` and `a || 'x'`), and literals passed to toast() or setError().
+ * through `a ? 'x' : 'y'` and `a || 'x'`), and literals passed to toast(), setError() or as
+ * errorText()'s action. Text inside <code> is syntax, not language.
  * Literals given to other calls (t('key'), a className helper) and compared with (`kind === 'group'`)
  * are not text.
  */
@@ -12,8 +13,14 @@ import ts from 'typescript';
 
 /** Attributes whose value is read or heard by a person. */
 const TEXT_ATTRIBUTE = /^(aria-label|aria-description|aria-roledescription|aria-valuetext|aria-placeholder|title|placeholder|alt|label|[a-z]+(Label|Title|Text|Message|Placeholder|Hint))$/;
-/** Calls whose first argument is shown to a person. */
-const TEXT_CALLS = new Set(['toast', 'setError', 'alert', 'confirm']);
+/** Calls and which of their arguments is shown to a person (errorText's second is the failed action). */
+const TEXT_CALLS = new Map([
+  ['toast', 0],
+  ['setError', 0],
+  ['alert', 0],
+  ['confirm', 0],
+  ['errorText', 1],
+]);
 const LETTER = /\p{L}/u;
 
 export interface Literal {
@@ -54,12 +61,19 @@ function shownInJsx(node: ts.Node): boolean {
   return false;
 }
 
+/** Text inside <code>: syntax the reader types (from:, in:), the same in every language. */
+function inCode(node: ts.Node): boolean {
+  const parent = node.parent;
+  return ts.isJsxElement(parent) && parent.openingElement.tagName.getText() === 'code';
+}
+
 function calledFor(node: ts.Node): boolean {
   const call = node.parent;
-  if (!call || !ts.isCallExpression(call) || call.arguments[0] !== node) return false;
+  if (!call || !ts.isCallExpression(call)) return false;
   const callee = call.expression;
   const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
-  return TEXT_CALLS.has(name);
+  const index = TEXT_CALLS.get(name);
+  return index !== undefined && call.arguments[index] === node;
 }
 
 /** The untranslated texts of one source file. */
@@ -69,7 +83,7 @@ export function literalsIn(file: string, source: string): Literal[] {
   const add = (node: ts.Node, text: string) => found.push({ file, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, text: text.trim() });
   const visit = (node: ts.Node) => {
     if (ts.isJsxText(node)) {
-      if (LETTER.test(node.text)) add(node, node.text);
+      if (LETTER.test(node.text) && !inCode(node)) add(node, node.text);
     } else if (ts.isJsxAttribute(node) && node.initializer && ts.isStringLiteral(node.initializer)) {
       if (TEXT_ATTRIBUTE.test(node.name.getText()) && LETTER.test(node.initializer.text)) add(node, node.initializer.text);
     } else {

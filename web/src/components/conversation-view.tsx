@@ -11,7 +11,7 @@ import { Avatar } from './avatar.js';
 import { Composer, type ComposerHandle } from './composer.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { ConversationNotifyMenu } from './conversation-notify-menu.js';
-import { MENTION_ALL_SUGGESTIONS, mayMentionAll, mayPin, mayPost } from './group-rules.js';
+import { mentionAllSuggestions, mayMentionAll, mayPin, mayPost } from './group-rules.js';
 import { GroupSettingsDialog } from './group-settings-dialog.js';
 import { HeaderMenu } from './header-menu.js';
 import { PinsPanel } from './pins-panel.js';
@@ -196,9 +196,10 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
 
   const mentionable = useMemo<User[]>(() => {
     if (conversation.kind === 'direct') return peer ? [peer] : [];
-    const everyone = mayMentionAll(conversation, myRole) ? MENTION_ALL_SUGGESTIONS : [];
+    const everyone = mayMentionAll(conversation, myRole) ? mentionAllSuggestions() : [];
     return [...everyone, ...members.map((m) => users[m.user.id] ?? m.user)];
-  }, [conversation, myRole, peer, members, users]);
+    // The pseudo-users' names are in the current language.
+  }, [conversation, myRole, peer, members, users, t]);
 
   const editLast = () => {
     const last = [...timeline.messages].reverse().find((m) => m.senderId === me.id && !m.deletedAt);

@@ -1,6 +1,7 @@
 /** A small picker of common emoji, for reactions. */
 import { useEffect, useRef } from 'react';
 import { useClickOutside } from '../use-click-outside.js';
+import { useTranslation } from 'react-i18next';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 
@@ -19,6 +20,7 @@ export interface EmojiPickerProps {
 
 /** A grid of emoji buttons; arrow keys move between them, Escape closes. */
 export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     ref.current?.querySelector<HTMLButtonElement>('button')?.focus();
@@ -40,9 +42,9 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
   };
 
   return (
-    <div className="emoji-picker" role="dialog" aria-label="Choose a reaction" data-testid="emoji-picker" ref={ref} onKeyDown={onKeyDown}>
+    <div className="emoji-picker" role="dialog" aria-label={t('reactions.choose')} data-testid="emoji-picker" ref={ref} onKeyDown={onKeyDown}>
       {COMMON_EMOJI.map((emoji) => (
-        <button key={emoji} type="button" className="emoji-option" data-testid="emoji-option" data-emoji={emoji} aria-label={`React with ${emoji}`} onClick={() => onPick(emoji)}>
+        <button key={emoji} type="button" className="emoji-option" data-testid="emoji-option" data-emoji={emoji} aria-label={t('messages.reactWith', { emoji })} onClick={() => onPick(emoji)}>
           {emoji}
         </button>
       ))}

@@ -30,4 +30,7 @@ export const common = {
   done: "Done",
   add: "Add",
   leave: "Leave",
+  you: "You",
+  open: "Open",
+  searchFailed: "Search failed; try again.",
 };

@@ -14,5 +14,15 @@ import { threads } from './threads.js';
 import { pins } from './pins.js';
 import { members } from './members.js';
 import { status } from './status.js';
+import { search } from './search.js';
+import { picker } from './picker.js';
+import { reactions } from './reactions.js';
+import { code } from './code.js';
+import { preview } from './preview.js';
+import { attachments } from './attachments.js';
+import { markdown } from './markdown.js';
+import { removal } from './removal.js';
+import { groups } from './groups.js';
+import { notify } from './notify.js';
 
-export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status };
+export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify };

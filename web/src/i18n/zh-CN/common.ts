@@ -32,4 +32,7 @@ export const common: Catalog['common'] = {
   done: "完成",
   add: "添加",
   leave: "退出",
+  you: "我",
+  open: "打开",
+  searchFailed: "搜索失败，请重试。",
 };
