@@ -106,3 +106,15 @@ export function formatPercent(share: number): string {
 function capitalize(s: string): string {
   return s.charAt(0).toLocaleUpperCase() + s.slice(1);
 }
+
+/** "Sun" / "周日": a day of the week by its number (0 = Sunday). */
+export function formatWeekday(day: number): string {
+  // 1 January 2023 was a Sunday.
+  return cached('weekday', (l) => new Intl.DateTimeFormat(l, { weekday: 'short' })).format(new Date(2023, 0, 1 + day));
+}
+
+/** "5 minutes", "2 hours", "1 day" ("5分钟"): a length of time in whole minutes, in its largest whole unit. */
+export function formatDuration(minutes: number): string {
+  const [value, unit] = minutes % 1440 === 0 ? [minutes / 1440, 'day'] : minutes % 60 === 0 ? [minutes / 60, 'hour'] : [minutes, 'minute'];
+  return cached(`duration-${unit}`, (l) => new Intl.NumberFormat(l, { style: 'unit', unit, unitDisplay: 'long' })).format(value);
+}

@@ -75,7 +75,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
   const commands = useCommands(store.api, id);
 
   useEffect(() => {
-    store.openConversation(id).catch((err: unknown) => toast(errorText(err, 'load the messages')));
+    store.openConversation(id).catch((err: unknown) => toast(errorText(err, t('conversation.action.load'))));
     // Pins too: the message menu says Pin or Unpin.
     store.loadPins(id).catch(() => undefined);
   }, [store, id]);

@@ -30,5 +30,6 @@ export const conversation = {
     runCommand: "run /{{command}}",
     edit: "edit the message",
     delete: "delete the message",
+    load: "load the messages",
   },
 };

@@ -24,5 +24,6 @@ import { markdown } from './markdown.js';
 import { removal } from './removal.js';
 import { groups } from './groups.js';
 import { notify } from './notify.js';
+import { settings } from './settings.js';
 
-export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify };
+export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings };

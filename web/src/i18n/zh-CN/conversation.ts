@@ -30,5 +30,6 @@ export const conversation: Catalog['conversation'] = {
     runCommand: "执行 /{{command}}",
     edit: "编辑消息",
     delete: "删除消息",
+    load: "加载消息",
   },
 };

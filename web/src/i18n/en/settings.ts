@@ -1,0 +1,56 @@
+/** The web client's settings texts in English. */
+export const settings = {
+  schedule: {
+    legend: "Do not disturb schedule",
+    toggle: "Pause notifications every day at set times",
+    from: "From",
+    until: "Until",
+    days: "Days",
+    zone: "In your time zone, {{zone}}.",
+    zoneChanged: "In your time zone, {{zone}} (saved with {{saved}}; saving uses {{zone}}).",
+    nextMorning: "An end at or before the start is the next morning.",
+    saved: "Saved.",
+    save: "Save schedule",
+  },
+  notifications: {
+    title: "Notifications",
+    intro: "While you have Parley open you see everything live. When you are away, Parley can tell you here:",
+    push: "Desktop notifications on this browser",
+    pushUnsupported: "This browser cannot receive push notifications from this address (it needs HTTPS and the Push API).",
+    email: "E-mail me unread mentions",
+    delay: "Send the e-mail when a mention is unread for",
+    footer: "The e-mail goes to your account’s address (see “Password and e-mail”). Per conversation, choose All, Mentions or Nothing, or mute it, from the 🔔 button in its header.",
+    pushOn: "Desktop notifications are on for this browser.",
+    action: {
+      load: "load your notification settings",
+      save: "save your notification settings",
+      push: "change desktop notifications",
+    },
+  },
+  sessions: {
+    title: "Sessions",
+    intro: "The devices signed in to your account. Signing one out ends its session at once.",
+    thisDevice: "this device",
+    unknownAddress: "unknown address",
+    signedIn: "signed in {{when}}",
+    signOut: "Sign out",
+    signOutOthers: "Sign out everywhere else",
+    signedOut: "{{device}} was signed out.",
+    othersSignedOut: "Every other device was signed out.",
+    action: {
+      load: "load your sessions",
+      signOut: "sign that device out",
+      signOutOthers: "sign out your other devices",
+    },
+  },
+  blocks: {
+    allowed: "{{name}} can add you to groups again.",
+    intro: "Anyone may add you to a group, except these people. You can still join their public groups yourself.",
+    none: "Nobody is blocked.",
+    allow: "Allow",
+    action: {
+      load: "load the list",
+      allow: "allow them again",
+    },
+  },
+};
