@@ -25,5 +25,6 @@ import { removal } from './removal.js';
 import { groups } from './groups.js';
 import { notify } from './notify.js';
 import { settings } from './settings.js';
+import { account } from './account.js';
 
-export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings };
+export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account };

@@ -26,5 +26,6 @@ import { removal } from './removal.js';
 import { groups } from './groups.js';
 import { notify } from './notify.js';
 import { settings } from './settings.js';
+import { account } from './account.js';
 
-export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings };
+export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account };
