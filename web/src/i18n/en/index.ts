@@ -26,5 +26,8 @@ import { groups } from './groups.js';
 import { notify } from './notify.js';
 import { settings } from './settings.js';
 import { account } from './account.js';
+import { storage } from './storage.js';
+import { retention } from './retention.js';
+import { admin } from './admin.js';
 
-export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account };
+export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin };
