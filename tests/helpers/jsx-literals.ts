@@ -22,6 +22,9 @@ const TEXT_CALLS = new Map([
   ['errorText', 1],
 ]);
 const LETTER = /\p{L}/u;
+/** Not language: a logo's letter or an acronym ("P", "CI"), an example domain ("example.com"). */
+const NOT_LANGUAGE = /^(?:[A-Z]{1,3}|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})$/;
+const isText = (s: string) => LETTER.test(s) && !NOT_LANGUAGE.test(s.trim());
 
 export interface Literal {
   file: string;
@@ -83,12 +86,12 @@ export function literalsIn(file: string, source: string): Literal[] {
   const add = (node: ts.Node, text: string) => found.push({ file, line: sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1, text: text.trim() });
   const visit = (node: ts.Node) => {
     if (ts.isJsxText(node)) {
-      if (LETTER.test(node.text) && !inCode(node)) add(node, node.text);
+      if (isText(node.text) && !inCode(node)) add(node, node.text);
     } else if (ts.isJsxAttribute(node) && node.initializer && ts.isStringLiteral(node.initializer)) {
-      if (TEXT_ATTRIBUTE.test(node.name.getText()) && LETTER.test(node.initializer.text)) add(node, node.initializer.text);
+      if (TEXT_ATTRIBUTE.test(node.name.getText()) && isText(node.initializer.text)) add(node, node.initializer.text);
     } else {
       const text = textOf(node);
-      if (text !== null && LETTER.test(text) && (shownInJsx(node) || calledFor(node))) add(node, text);
+      if (text !== null && isText(text) && (shownInJsx(node) || calledFor(node))) add(node, text);
     }
     ts.forEachChild(node, visit);
   };

@@ -31,5 +31,6 @@ import { storage } from './storage.js';
 import { retention } from './retention.js';
 import { admin } from './admin.js';
 import { webhooks } from './webhooks.js';
+import { auth } from './auth.js';
 
-export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks };
+export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks, auth };
