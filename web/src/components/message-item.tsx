@@ -79,7 +79,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
   const mentioned = new Set(m.mentions.map((id) => users[id]?.username.toLowerCase()).filter((n): n is string => Boolean(n)));
   // @all / @here stored with mentions were allowed and expanded by the server.
   if (m.mentions.length > 0) for (const word of ['all', 'here']) mentioned.add(word);
-  const name = sender?.displayName ?? 'Unknown user';
+  const name = sender?.displayName ?? t('messages.unknownUser');
   return (
     <div
       id={`${idPrefix}${m.id}`}
@@ -156,7 +156,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
                 data-count={r.count}
                 data-me={r.me ? 'true' : 'false'}
                 aria-pressed={r.me}
-                aria-label={`${r.emoji} ${r.count}${r.me ? ', including you' : ''}`}
+                aria-label={t(r.me ? 'messages.reactionWithYou' : 'messages.reaction', { emoji: r.emoji, count: r.count })}
                 onClick={() => actions.react(m, r.emoji)}
               >
                 <span>{r.emoji}</span> <span className="reaction-count">{r.count}</span>

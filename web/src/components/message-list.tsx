@@ -244,7 +244,8 @@ export function MessageList(props: MessageListProps) {
       if (text) out.push({ event, text });
     }
     return out;
-  }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id]);
+    // t: the lines are in the current language.
+  }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id, t]);
   let lineAt = 0;
   const linesBefore = (seq: number) => {
     const from = lineAt;

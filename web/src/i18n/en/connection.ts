@@ -17,4 +17,5 @@ export const connection = {
   retryNow: "Retry now",
   connecting: "Connecting…",
   disconnected: "Disconnected.",
+  unsupported: "This version of Parley is no longer supported by the server.",
 };

@@ -26,4 +26,7 @@ export const messages = {
   notSent: "Not sent: {{error}}",
   uploading: "Uploading…",
   sending: "Sending…",
+  unknownUser: "Unknown user",
+  reaction: "{{emoji}} {{count}}",
+  reactionWithYou: "{{emoji}} {{count}}, including you",
 };

@@ -4,4 +4,5 @@ export const removal = {
   removedBy: "You were removed from {{name}} by {{by}}.",
   banned: "You were banned from {{name}}.",
   bannedBy: "You were banned from {{name}} by {{by}}.",
+  aGroup: "a group",
 };

@@ -19,4 +19,5 @@ export const connection: Catalog['connection'] = {
   retryNow: "立即重试",
   connecting: "连接中…",
   disconnected: "已断开连接。",
+  unsupported: "服务器已不再支持此版本的 Parley。",
 };

@@ -32,5 +32,9 @@ import { retention } from './retention.js';
 import { admin } from './admin.js';
 import { webhooks } from './webhooks.js';
 import { auth } from './auth.js';
+import { system } from './system.js';
+import { typing } from './typing.js';
+import { push } from './push.js';
+import { send } from './send.js';
 
-export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks, auth };
+export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks, auth, system, typing, push, send };

@@ -26,4 +26,7 @@ export const messages: Catalog['messages'] = {
   notSent: "未发送：{{error}}",
   uploading: "上传中…",
   sending: "发送中…",
+  unknownUser: "未知用户",
+  reaction: "{{emoji}} {{count}}",
+  reactionWithYou: "{{emoji}} {{count}}，包括你",
 };

@@ -6,4 +6,5 @@ export const removal: Catalog['removal'] = {
   removedBy: "你已被 {{by}} 移出 {{name}}。",
   banned: "你已被禁止加入 {{name}}。",
   bannedBy: "你已被 {{by}} 禁止加入 {{name}}。",
+  aGroup: "某个群组",
 };
