@@ -18,7 +18,7 @@ export const i18n = i18next.createInstance();
 
 /** The catalog of a locale other than English, as a chunk of its own. */
 const loaders: Record<Exclude<Locale, 'en'>, () => Promise<Catalog>> = {
-  'zh-CN': () => import('./zh-CN/index.js').then((m) => m.zhCN),
+  'zh-CN': () => import('./zh-CN/zh-CN.js').then((m) => m.zhCN),
 };
 
 /** The supported locale for a BCP 47 tag: any Chinese is Simplified Chinese, any English English; else null. */
