@@ -21,6 +21,8 @@ import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol/limits.js';
 import { RateLimits, type SharedBuckets } from './core/rate-limiter.js';
 import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
+import { tracer } from './core/tracing.js';
+import { installTraceHooks } from './api/trace-hooks.js';
 import type { Logger } from './core/logger.js';
 import type { Database } from './db/database.js';
 import { LocalBus, type Bus } from './events/bus.js';
@@ -70,6 +72,8 @@ export interface AppDeps {
   notifications?: Partial<Omit<NotificationOptions, 'allowPrivate'>>;
   /** Overrides of link previews' limits and timings, and of the guard (tests point it at their own server). */
   linkPreviews?: Partial<Omit<LinkPreviewOptions, 'allowPrivate'>>;
+  /** How long a custom slash command waits for its integration (default Slack's 3 s; tests shorten it). */
+  commandTimeoutMs?: number;
 }
 
 export interface ParleyApp extends FastifyInstance {
@@ -81,6 +85,9 @@ export interface ParleyApp extends FastifyInstance {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Probes and scrapes, every few seconds from every checker: not worth a trace each. */
+const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The Fastify instance with every plugin and route; it does not listen. */
 export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
@@ -116,10 +123,12 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     push: deps.config.push,
     mailFrom: deps.config.smtp?.from ?? null,
     exportsMaxConcurrent: deps.config.exportsMaxConcurrent,
+    emojiMaxBytes: deps.config.emojiMaxBytes,
     notifications: deps.notifications,
     // The same allowance as webhooks: private and loopback targets only with WEBHOOK_ALLOW_PRIVATE=on.
     linkPreviews: { ...deps.linkPreviews, allowPrivate: deps.config.webhookAllowPrivate },
     caps: deps.config.caps,
+    commandTimeoutMs: deps.commandTimeoutMs,
     sessionPolicy: {
       idleSeconds: deps.config.sessions.idleDays * 86_400,
       maxSeconds: deps.config.sessions.maxDays === null ? null : deps.config.sessions.maxDays * 86_400,
@@ -140,6 +149,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     ...deps.gateway,
   };
   const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions, metrics);
+  // Traces on (OTEL_EXPORTER_OTLP_*, started by main.ts): each request runs in a server span.
+  const tracing = tracer();
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimit,
@@ -154,7 +165,15 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       return id;
     },
     // Each request runs in its own context, so the logger's mixin tags every line with its id.
-    serverFactory: (handler) => http.createServer((req, res) => requestContext.run({}, () => handler(req, res))),
+    serverFactory: (handler) =>
+      http.createServer(
+        tracing
+          ? (req, res) =>
+              requestContext.run({}, () =>
+                UNTRACED.has(req.url ?? '') ? handler(req, res) : tracing.serveHttp(req, res, () => handler(req, res)),
+              )
+          : (req, res) => requestContext.run({}, () => handler(req, res)),
+      ),
     // The mixin adds reqId where a context exists; the binding would repeat it.
     childLoggerFactory: (logger, bindings, opts) =>
       logger.child(requestContext.getStore()?.reqId ? {} : bindings, opts),
@@ -200,6 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
 
   installErrorHandlers(app as unknown as FastifyInstance);
+  if (tracing) installTraceHooks(app as unknown as FastifyInstance, tracing);
   const corsOrigins = deps.config.corsOrigins;
   await app.register(helmet, {
     // The API docs page loads its own scripts and styles; the CSP is tightened with the web client.
@@ -259,8 +279,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     },
     { prefix: '/api/v1' },
   );
-  // Incoming webhooks (Slack's format), outside /api/v1 like Slack's and Mattermost's URLs.
-  await app.register(incomingHooksRoutes(services.incomingWebhooks, rateLimits));
+  // Incoming webhooks and command response URLs (Slack's format), outside /api/v1 like Slack's and Mattermost's URLs.
+  await app.register(incomingHooksRoutes(services.incomingWebhooks, services.customCommands, rateLimits));
   if (deps.web) await app.register(webClient(deps.web, deps.logger));
 
   gateway.attach(app as unknown as FastifyInstance);

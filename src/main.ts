@@ -10,6 +10,8 @@ import { LocalBus, type Bus } from './events/bus.js';
 import { LocalPresenceStore, RedisPresenceStore, type PresenceStore } from './realtime/presence-store.js';
 import { ConfigError, loadConfig, type Config } from './core/config.js';
 import { createLogger } from './core/logger.js';
+import { startTracing, stopTracing } from './core/tracing.js';
+import { SERVER_VERSION } from './core/version.js';
 import { RedisRateLimitStore } from './core/redis-rate-limit-store.js';
 import { WorkerMetrics } from './core/cluster-metrics.js';
 import { openDatabase } from './db/database.js';
@@ -17,6 +19,8 @@ import { DirLockedError } from './db/dir-lock.js';
 import { isDatabaseUnavailable } from './core/errors.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
+/** What a stop gives the trace collector for the last spans (within SHUTDOWN_DEADLINE_MS). */
+const TRACES_FLUSH_MS = 3_000;
 
 function fail(message: string): never {
   process.stderr.write(`parley: ${message}\n`);
@@ -84,6 +88,10 @@ async function main(): Promise<void> {
 
   // Several nodes: events and presence travel through Redis. One node: in this process.
   const nodeId = newId();
+  // Traces (OTEL_EXPORTER_OTLP_*): the SDK is loaded only then, before anything is served.
+  if (config.tracing) {
+    await startTracing(config.tracing, { version: SERVER_VERSION, nodeId, ...(workerSlot ? { worker: Number(workerSlot) } : {}) }, logger);
+  }
   let bus: Bus = new LocalBus();
   let presenceStore: PresenceStore = new LocalPresenceStore();
   let rateLimitStore: RedisRateLimitStore | undefined;
@@ -128,6 +136,9 @@ async function main(): Promise<void> {
       logger.error({ err }, 'error while shutting down');
       process.exitCode = 1;
     }
+    // The spans of the requests just finished are exported before the process leaves (never throws).
+    await stopTracing(TRACES_FLUSH_MS, logger);
+    logger.flush();
     // Log transports run in worker threads; give them a moment to flush, then leave.
     setTimeout(() => process.exit(), 200).unref();
   };

@@ -2,7 +2,8 @@
 import type { TokenScope } from '../protocol/token-scopes.js';
 import type { Conversation, Locale, Me, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
-import type { IncomingWebhook } from '../protocol/rest-integrations.js';
+import type { IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';
+import type { CustomEmoji } from '../protocol/custom-emoji.js';
 import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
 
 /** The `fetch` this client calls: the global one, or any compatible function (tests, proxies). */
@@ -399,6 +400,32 @@ export class ParleyApi {
     return this.request('GET', '/users/me/storage');
   }
 
+  /**
+   * The site's custom emoji and the list's ETag; with the ETag of a list already held, null while
+   * it is unchanged (304).
+   */
+  async listEmoji(etag?: string | null): Promise<{ emoji: CustomEmoji[]; etag: string | null } | null> {
+    const res = await this.send('GET', `${this.baseUrl}${PREFIX}/emoji`, { headers: etag ? { 'if-none-match': etag } : {} });
+    if (res.status === 304) return null;
+    if (!res.ok) throw await errorOf(res);
+    const body = (await res.json()) as { emoji: CustomEmoji[] };
+    return { emoji: body.emoji, etag: res.headers.get('etag') };
+  }
+
+  /** Site admins: adds a custom emoji (PNG, GIF, JPEG or WebP; the server resizes it). */
+  addEmoji(name: string, image: Blob): Promise<CustomEmoji> {
+    const form = new FormData();
+    // The name first: the server checks it before reading the image.
+    form.append('name', name);
+    form.append('file', image, 'emoji');
+    return this.request('POST', '/emoji', { form });
+  }
+
+  /** Site admins: deletes a custom emoji (messages and reactions keep the `:name:` text). */
+  async deleteEmoji(name: string): Promise<void> {
+    await this.request<void>('DELETE', `/emoji/${seg(name)}`);
+  }
+
   /** Site admins: stored bytes against the site quota, heaviest uploaders first. */
   siteStorage(query: PageQuery = {}): Promise<SiteStorage> {
     return this.request('GET', '/admin/storage', { query: { ...query } });
@@ -455,6 +482,19 @@ export class ParleyApi {
 
   async revokeIncomingWebhook(groupId: string, hookId: string): Promise<void> {
     await this.request<void>('DELETE', `/groups/${seg(groupId)}/incoming-webhooks/${seg(hookId)}`);
+  }
+
+  /** A group's own slash command (admins); its signing secret is in this answer only. */
+  createSlashCommand(groupId: string, input: { trigger: string; url: string; description?: string; usage?: string }): Promise<SlashCommand & { signingSecret: string }> {
+    return this.request('POST', `/groups/${seg(groupId)}/commands`, { body: input });
+  }
+
+  async listSlashCommands(groupId: string): Promise<SlashCommand[]> {
+    return (await this.request<{ commands: SlashCommand[] }>('GET', `/groups/${seg(groupId)}/commands`)).commands;
+  }
+
+  async deleteSlashCommand(groupId: string, commandId: string): Promise<void> {
+    await this.request<void>('DELETE', `/groups/${seg(groupId)}/commands/${seg(commandId)}`);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
@@ -685,9 +725,9 @@ export class ParleyApi {
   private async send(
     method: Method,
     url: string,
-    opts: { body?: unknown; form?: FormData; auth?: boolean; signal?: AbortSignal },
+    opts: { body?: unknown; form?: FormData; auth?: boolean; signal?: AbortSignal; headers?: Record<string, string> },
   ): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     if (opts.auth !== false && this.tokenValue) headers.authorization = `Bearer ${this.tokenValue}`;
     if (this.csrfValue && method !== 'GET') headers['x-csrf-token'] = this.csrfValue;
     let body: string | FormData | undefined;

@@ -34,6 +34,7 @@
  * listConversations, listAllConversations, openDirect,
  * getConversation, history, events, markRead, sendMessage, getMessage, editMessage,
  * deleteMessage, addReaction, removeReaction, searchMessages, upload, uploadUrl, resolveUrl,
+ * listEmoji (ETag-aware), addEmoji, deleteEmoji,
  * fetchUpload, request (any other path), setToken, token, baseUrl.
  *
  * ParleyRealtime: start, stop, reconnectNow, setToken, state, user, retryAt, on (returns an
@@ -110,4 +111,6 @@ export type {
 export type { Conversation, ConversationShared, LinkPreview, Locale, Me, Member, Message, Role, Thread, ThreadSummary, Upload, User } from '../protocol/entities.js';
 export type { ConversationEvent, EventPayloads, EventType } from '../protocol/events.js';
 export { TOKEN_SCOPES, DEFAULT_TOKEN_SCOPES, type TokenScope } from '../protocol/token-scopes.js';
-export type { IncomingWebhook } from '../protocol/rest-integrations.js';
+export type { IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';
+export type { CustomEmoji } from '../protocol/custom-emoji.js';
+export { STANDARD_EMOJI, CUSTOM_EMOJI_NAME, standardEmoji, shortcodeName } from '../protocol/emoji-names.js';

@@ -78,6 +78,9 @@ const EPHEMERAL_EVENTS: { readonly [T in EphemeralFrame['type']]: keyof Realtime
   'notifications.updated': 'notifications',
   'conversation.created': 'conversationCreated',
   'thread.state': 'threadState',
+  'command.response': 'commandResponse',
+  'emoji.created': 'emojiChanged',
+  'emoji.deleted': 'emojiChanged',
 };
 
 export class ParleyRealtime {

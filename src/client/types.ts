@@ -152,6 +152,9 @@ export interface RealtimeEvents {
   conversationCreated: Extract<ServerFrame, { type: 'conversation.created' }>;
   /** The user's following or read pointer of a thread changed (on any of the user's devices). */
   threadState: Extract<ServerFrame, { type: 'thread.state' }>;
+  commandResponse: Extract<ServerFrame, { type: 'command.response' }>;
+  /** A site admin added or deleted a custom emoji (every connection on the site gets it). */
+  emojiChanged: Extract<ServerFrame, { type: 'emoji.created' | 'emoji.deleted' }>;
   /** A send was stored and acknowledged (its `done` resolves with the same message). */
   ack: { clientMsgId: string; message: Message };
   /** A send was refused for good (its `done` rejects with the same error). */

@@ -29,6 +29,8 @@ export interface Config {
   uploadQuotaPerUser: number | null;
   /** Bytes of uploads the whole site may keep (UPLOAD_QUOTA_TOTAL); null = no limit (the default). */
   uploadQuotaTotal: number | null;
+  /** EMOJI_MAX_BYTES: the largest image accepted for a custom emoji, in bytes (413 beyond; default 256 KiB). */
+  emojiMaxBytes: number;
   /** EXPORTS_MAX_CONCURRENT: group and personal-data exports this node streams at once (429 beyond). */
   exportsMaxConcurrent: number;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
@@ -63,6 +65,30 @@ export interface Config {
   sessions: SessionsConfig;
   /** WS_CONNECTIONS_PER_USER: WebSockets one user may have open on this node; one more is refused (close 4429). */
   wsConnectionsPerUser: number;
+  /** OpenTelemetry traces over OTLP/HTTP (the standard OTEL_* variables); null = off, and the SDK is never loaded. */
+  tracing: TracingConfig | null;
+}
+
+export interface TracingConfig {
+  /** Where spans are posted: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, or OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`. */
+  url: string;
+  /** OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (or OTEL_EXPORTER_OTLP_PROTOCOL): `http/protobuf` (the default) or `http/json`. */
+  protocol: 'http/protobuf' | 'http/json';
+  /** OTEL_EXPORTER_OTLP_TRACES_HEADERS (or OTEL_EXPORTER_OTLP_HEADERS): `key=value,…`, URL-encoded values. */
+  headers: Record<string, string>;
+  /** OTEL_SERVICE_NAME (default `parley`). */
+  serviceName: string;
+  /**
+   * OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG: the share of new traces kept (0-1), and
+   * whether a request that arrives in a trace (`traceparent`) follows its caller's decision.
+   */
+  sampler: { ratio: number; parentBased: boolean };
+  /** OTEL_BSP_SCHEDULE_DELAY: ms between two exports of the batch span processor (default 5000). */
+  scheduleDelayMs: number;
+  /** OTEL_BSP_MAX_QUEUE_SIZE: spans waiting for export (default 2048); past it new spans are dropped. */
+  maxQueueSize: number;
+  /** OTEL_EXPORTER_OTLP_TRACES_TIMEOUT (or OTEL_EXPORTER_OTLP_TIMEOUT): ms one export may take (default 10000). */
+  exportTimeoutMs: number;
 }
 
 export interface SessionsConfig {
@@ -168,6 +194,10 @@ export interface CapsConfig {
   pushSubscriptionsPerUser: number;
   /** MAX_INCOMING_WEBHOOKS_PER_GROUP: incoming webhooks of one group (409 `conflict`). */
   incomingWebhooksPerGroup: number;
+  /** MAX_SLASH_COMMANDS_PER_GROUP: custom slash commands of one group (409 `conflict`). */
+  slashCommandsPerGroup: number;
+  /** MAX_CUSTOM_EMOJI: custom emoji the site may hold (409 `conflict`). */
+  customEmoji: number;
 }
 
 /** The defaults: generous for people chatting, tight for password guessing. */
@@ -204,6 +234,8 @@ export const DEFAULT_CAPS = {
   MAX_WEBHOOKS_PER_GROUP: 10,
   MAX_PUSH_SUBSCRIPTIONS_PER_USER: 20,
   MAX_INCOMING_WEBHOOKS_PER_GROUP: 10,
+  MAX_SLASH_COMMANDS_PER_GROUP: 25,
+  MAX_CUSTOM_EMOJI: 1000,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -510,6 +542,77 @@ function oidc(env: Env): OidcConfig | null {
   return { issuer, clientId, clientSecret, displayName, scopes: [...new Set(scopes)].join(' '), allowSignup: onOff(env, 'OIDC_ALLOW_SIGNUP', false) };
 }
 
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+/** OTEL_TRACES_SAMPLER and its argument, as the OpenTelemetry specification names them. */
+function sampler(env: Env): TracingConfig['sampler'] {
+  const name = str(env, 'OTEL_TRACES_SAMPLER', 'parentbased_always_on').trim().toLowerCase();
+  if (!SAMPLERS.includes(name)) throw new ConfigError('OTEL_TRACES_SAMPLER', `expected one of ${SAMPLERS.join(', ')}; got "${env.OTEL_TRACES_SAMPLER}"`);
+  const parentBased = name.startsWith('parentbased_');
+  if (name.endsWith('always_on')) return { ratio: 1, parentBased };
+  if (name.endsWith('always_off')) return { ratio: 0, parentBased };
+  const arg = str(env, 'OTEL_TRACES_SAMPLER_ARG', '1').trim();
+  const ratio = /^(?:0|1|0?\.\d+|1\.0*)$/.test(arg) ? Number(arg) : NaN;
+  if (!(ratio >= 0 && ratio <= 1)) throw new ConfigError('OTEL_TRACES_SAMPLER_ARG', `expected a ratio between 0 and 1, such as "0.1"; got "${arg}"`);
+  return { ratio, parentBased };
+}
+
+/** `key=value,key2=value2` with URL-encoded values (the OTLP exporters' header syntax). */
+function otlpHeaders(env: Env): Record<string, string> {
+  const name = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const v = env[name];
+  if (!v) return {};
+  const headers: Record<string, string> = {};
+  for (const pair of v.split(',')) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+    let value: string | null;
+    try {
+      value = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {
+      value = null; // broken percent-encoding
+    }
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || value === null || /[\r\n\0]/.test(value)) {
+      throw new ConfigError(name, 'expected "key=value" pairs separated by commas, values URL-encoded');
+    }
+    headers[key.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+/**
+ * Traces: on when an OTLP endpoint is set (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
+ * OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces` added), unless OTEL_SDK_DISABLED=true or
+ * OTEL_TRACES_EXPORTER=none. Only OTLP over HTTP is offered (no gRPC).
+ */
+function tracing(env: Env): TracingConfig | null {
+  if (onOff(env, 'OTEL_SDK_DISABLED', false)) return null;
+  const exporter = str(env, 'OTEL_TRACES_EXPORTER', 'otlp').trim().toLowerCase();
+  if (exporter !== 'otlp' && exporter !== 'none') throw new ConfigError('OTEL_TRACES_EXPORTER', `expected "otlp" or "none"; got "${env.OTEL_TRACES_EXPORTER}"`);
+  const tracesEndpoint = url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']);
+  const baseEndpoint = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+  if (exporter === 'none' || (!tracesEndpoint && !baseEndpoint)) return null;
+  const protocolVar = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = str(env, protocolVar, 'http/protobuf').trim().toLowerCase();
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new ConfigError(protocolVar, `expected "http/protobuf" or "http/json" (gRPC is not offered); got "${env[protocolVar]}"`);
+  }
+  const timeoutVar = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
+  const serviceName = str(env, 'OTEL_SERVICE_NAME', 'parley').trim();
+  if (serviceName.length > 255 || /[\0-\x1f]/.test(serviceName)) throw new ConfigError('OTEL_SERVICE_NAME', 'expected a name of at most 255 printable characters');
+  return {
+    url: tracesEndpoint ?? `${baseEndpoint!.replace(/\/+$/, '')}/v1/traces`,
+    protocol,
+    headers: otlpHeaders(env),
+    serviceName: serviceName || 'parley',
+    sampler: sampler(env),
+    scheduleDelayMs: int(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 1, 600_000),
+    maxQueueSize: int(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1, 1_000_000),
+    exportTimeoutMs: int(env, timeoutVar, 10_000, 1, 600_000),
+  };
+}
+
 /** Reads and validates the configuration from `env`; throws ConfigError naming the bad variable. */
 export function parseConfig(env: Env, cwd = process.cwd()): Config {
   const logLevel = str(env, 'LOG_LEVEL', 'info').toLowerCase();
@@ -536,6 +639,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     uploadQuotaPerUser: bytes(env, 'UPLOAD_QUOTA_PER_USER', 1024 ** 3),
     uploadQuotaTotal: bytes(env, 'UPLOAD_QUOTA_TOTAL', null),
+    emojiMaxBytes: int(env, 'EMOJI_MAX_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     exportsMaxConcurrent: int(env, 'EXPORTS_MAX_CONCURRENT', 2, 1, 64),
     workers: workers(env),
     trustProxy: trustProxy(env),
@@ -571,6 +675,8 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
       webhooksPerGroup: cap(env, 'MAX_WEBHOOKS_PER_GROUP'),
       pushSubscriptionsPerUser: cap(env, 'MAX_PUSH_SUBSCRIPTIONS_PER_USER'),
       incomingWebhooksPerGroup: cap(env, 'MAX_INCOMING_WEBHOOKS_PER_GROUP'),
+      slashCommandsPerGroup: cap(env, 'MAX_SLASH_COMMANDS_PER_GROUP'),
+      customEmoji: cap(env, 'MAX_CUSTOM_EMOJI'),
     },
     corsOrigins: corsOrigins(env),
     publicUrl: publicUrl(env),
@@ -579,6 +685,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     push: push(env),
     sessions: sessionsConfig(env),
     wsConnectionsPerUser: int(env, 'WS_CONNECTIONS_PER_USER', 20, 1, 10_000),
+    tracing: tracing(env),
   };
   if (config.publicBodyLimit > config.bodyLimit) {
     throw new ConfigError('PUBLIC_BODY_LIMIT', `expected at most BODY_LIMIT (${config.bodyLimit}), got ${config.publicBodyLimit}`);

@@ -253,6 +253,35 @@ export async function analyzeChangedTables(db: Db): Promise<string[]> {
   return due.map((r) => r.relname);
 }
 
+/**
+ * VACUUM of the tables autovacuum would vacuum: more than 1,000 rows (and a fifth of the table)
+ * inserted, or as many dead, since their last VACUUM, or rows old enough to need freezing (an
+ * oldest transaction id over 100 million old); then ANALYZE as `analyzeChangedTables`. PGlite has
+ * no autovacuum, and without VACUUM nothing there reclaims the rows edits, deletes and retention
+ * leave dead, nor freezes old rows before transaction ids wrap around (at two billion, where
+ * PostgreSQL stops taking writes). After a bulk write it also sets the rows' hint bits at once:
+ * their first read sets them otherwise, which with data checksums on (PGlite's default) writes an
+ * image of every page it passes to the WAL; an export of never-read imported history paid that
+ * on every page (BENCHMARKS.md, "export"). Returns the tables vacuumed.
+ */
+export async function vacuumChangedTables(db: Db): Promise<string[]> {
+  // This session's counts reach pg_stat_user_tables when it goes idle, at most once a second:
+  // right after a bulk write they may not be there yet.
+  await db.execute(sql`SELECT pg_stat_force_next_flush()`);
+  const due = await queryRows<{ relname: string }>(
+    db,
+    sql`SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+        WHERE s.schemaname = 'public'
+          AND (s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0)
+               OR s.n_dead_tup > 1000 + 0.2 * greatest(c.reltuples, 0)
+               OR age(c.relfrozenxid) > 100000000)
+        ORDER BY s.relname`,
+  );
+  for (const { relname } of due) await db.execute(sql.raw(`VACUUM "${relname.replace(/"/g, '""')}"`));
+  await analyzeChangedTables(db);
+  return due.map((r) => r.relname);
+}
+
 async function openPglite(
   dataDir: string | null,
   logger: Logger,
@@ -280,23 +309,28 @@ async function openPglite(
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   logger.info({ database: 'pglite', dataDir, ms: Math.round(performance.now() - started) }, 'database ready');
-  // PGlite has no autovacuum, so nothing refreshes the planner's statistics: without them a
-  // grown database gets plans made for an empty one. Soon after start, then hourly, the tables
-  // autovacuum would analyze: never analyzed (in this process's statistics), or changed by more
-  // than 10 % (and 50 rows) since. ANALYZE blocks the embedded database while it runs (3.6 s for
-  // a million messages, whose search terms sample 300,000 rows: migration 0016), so a table that
-  // has not grown is not analyzed again.
-  const analyze = async () => {
+  // PGlite has no autovacuum, so nothing refreshes the planner's statistics (without them a grown
+  // database gets plans made for an empty one), reclaims dead rows or freezes old ones. Soon
+  // after start, the tables autovacuum would analyze: never analyzed (in this process's
+  // statistics), or changed by more than 10 % (and 50 rows) since. Then hourly, the tables it
+  // would vacuum, and analyze. Both block the embedded database while they run (ANALYZE: 3.6 s
+  // for a million messages, whose search terms sample 300,000 rows: migration 0016; VACUUM reads
+  // only the pages changed since the last one), so a table that has not changed is left alone.
+  const maintain = async (vacuum: boolean) => {
     const t0 = performance.now();
     try {
-      const tables = await analyzeChangedTables(db as unknown as Db);
-      logger.debug({ ms: Math.round(performance.now() - t0), tables }, 'analyzed the embedded database');
+      const vacuumed = vacuum ? await vacuumChangedTables(db as unknown as Db) : [];
+      const analyzed = vacuum ? [] : await analyzeChangedTables(db as unknown as Db);
+      const ms = Math.round(performance.now() - t0);
+      const line = { ms, vacuumed, analyzed };
+      if (vacuumed.length > 0) logger.info(line, 'vacuumed the embedded database');
+      else logger.debug(line, 'analyzed the embedded database');
     } catch (err) {
-      logger.warn({ err }, 'ANALYZE failed');
+      logger.warn({ err }, vacuum ? 'VACUUM failed' : 'ANALYZE failed');
     }
   };
-  const first = setTimeout(() => void analyze(), 60_000);
-  const hourly = setInterval(() => void analyze(), 60 * 60_000);
+  const first = setTimeout(() => void maintain(false), 60_000);
+  const hourly = setInterval(() => void maintain(true), 60 * 60_000);
   first.unref();
   hourly.unref();
   // PGlite runs PostgreSQL in single-user mode, where nothing checkpoints while it runs: the WAL

@@ -648,6 +648,62 @@ export const incomingWebhooks = pgTable(
 );
 
 /**
+ * Custom slash commands (migration 0022): a group admin's `/trigger` that POSTs Slack's form to
+ * `url`, signed with `secret` (kept as is: every run signs with it; shown once, at creation).
+ * Replies "in_channel" post as the command's integration user (a bot account nobody signs in as,
+ * member of the group while the command lives). Deleting one deletes the row and its invocations.
+ */
+export const slashCommands = pgTable(
+  'slash_commands',
+  {
+    id: uuid('id').primaryKey(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    /** The integration user its in-channel replies come from. */
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    trigger: text('trigger').notNull(),
+    url: text('url').notNull(),
+    description: text('description').notNull().default(''),
+    usage: text('usage').notNull().default(''),
+    secret: text('secret').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdTstz('created_at'),
+  },
+  // One command per trigger in a group; also the group's list, in trigger order.
+  (t) => [uniqueIndex('slash_commands_conversation_trigger_key').on(t.conversationId, t.trigger)],
+);
+
+/**
+ * One run of a custom command: its `response_url` (only the key's SHA-256 kept) takes a few more
+ * replies for a while (Slack's rule: 5 within 30 minutes), to the invoker alone or into the group.
+ */
+export const slashCommandInvocations = pgTable(
+  'slash_command_invocations',
+  {
+    id: uuid('id').primaryKey(),
+    commandId: uuid('command_id')
+      .notNull()
+      .references(() => slashCommands.id, { onDelete: 'cascade' }),
+    /** Who ran it: ephemeral replies go to this user alone. */
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    keyHash: text('key_hash').notNull(),
+    uses: integer('uses').notNull().default(0),
+    createdAt: createdTstz('created_at'),
+    expiresAt: tstz('expires_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('slash_command_invocations_key_hash_key').on(t.keyHash),
+    // Expired invocations are swept by age.
+    index('slash_command_invocations_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/**
  * Webhook deliveries waiting or being retried: a durable queue any node may take from, so a
  * restart loses none. A node claims a row by setting `lockedUntil`; success deletes it.
  */
@@ -769,5 +825,28 @@ export const importKeys = pgTable(
     primaryKey({ columns: [t.source, t.kind, t.externalId], name: 'import_keys_pkey' }),
     // Is this account one an import made (claimable)?
     index('import_keys_parley_idx').on(t.parleyId),
+  ],
+);
+
+/**
+ * Custom emoji (issue 22): a site admin's image, used as `:name:` in messages and reactions by
+ * everyone on the site. The image is stored resized, as WebP, under `<sha256>.emoji.webp` (the
+ * hash of those bytes). Deleting one removes the row and, once no other name uses it, the image;
+ * messages and reactions keep their `:name:` text.
+ */
+export const customEmoji = pgTable(
+  'custom_emoji',
+  {
+    /** `[a-z0-9_+-]{1,64}`, never a standard shortcode. */
+    name: text('name').primaryKey(),
+    /** SHA-256 of the stored (resized) image: its blob key is `<sha256>.emoji.webp`. */
+    sha256: text('sha256').notNull(),
+    /** The site admin who added it; null once that account is gone. */
+    creatorId: uuid('creator_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdTstz('created_at'),
+  },
+  (t) => [
+    // Is this image still used by another name (before its file is removed)?
+    index('custom_emoji_sha256_idx').on(t.sha256),
   ],
 );

@@ -11,9 +11,17 @@ export type BusMessage =
    * `memberIds` null: "the conversation's members", which each node keeps for itself (the Redis
    * bus leaves a large group's list out of what it sends; a local publish always lists them).
    */
-  | { kind: 'event'; event: ConversationEvent; memberIds: readonly string[] | null }
+  | {
+      kind: 'event';
+      event: ConversationEvent;
+      memberIds: readonly string[] | null;
+      /** With traces on: the W3C traceparent of the request or frame that stored it (each node's fan-out joins that trace). */
+      trace?: string;
+    }
   /** A frame without seq (typing, read, presence) for some users, minus one connection. */
   | { kind: 'ephemeral'; frame: EphemeralFrame; userIds: readonly string[]; exceptConnectionId?: string }
+  /** A frame for every connection on every node (a site-wide change: custom emoji). */
+  | { kind: 'broadcast'; frame: EphemeralFrame }
   /** A revoked token (logout): its sockets are closed. */
   | { kind: 'revoke'; tokenHash: string }
   /** A deactivated account: every socket of the user is closed. */

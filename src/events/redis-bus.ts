@@ -41,7 +41,7 @@ const BUS_VERSION = 2;
 /** Events that change who the members are always carry the list: nodes follow the members by them. */
 const ALWAYS_LISTED = new Set<string>(['member.joined', 'member.left', 'conversation.deleted']);
 
-const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'revoke', 'revoke-user', 'presence', 'reset']);
+const KINDS = new Set<BusMessage['kind']>(['event', 'ephemeral', 'broadcast', 'revoke', 'revoke-user', 'presence', 'reset']);
 
 /** Connection options shared by the bus and presence: reconnect forever, fail fast meanwhile. */
 /**
@@ -187,7 +187,7 @@ export class RedisBus implements Bus {
     if (message.kind !== 'event' || !message.memberIds || message.memberIds.length <= this.listMembersUpTo) return message;
     if (ALWAYS_LISTED.has(message.event.type) || !this.peersSpeakCurrent()) return message;
     this.stats.unlisted++;
-    return { kind: 'event', event: message.event, memberIds: null };
+    return { ...message, memberIds: null };
   }
 
   /** True when every node that may be listening reads this release's bus format (BUS_VERSION). */

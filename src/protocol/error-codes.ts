@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   wrong_password: 403,
   /** The account has no password (a bot, or signed up through OpenID Connect). */
   password_not_set: 403,
+  /** Login to a deactivated account, after the right password (a wrong one is `invalid_credentials`). */
+  account_deactivated: 403,
   /** A password reset code that is unknown, expired or already used. */
   reset_code_invalid: 400,
   /** Another account has this e-mail address. */

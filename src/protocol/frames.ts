@@ -1,5 +1,6 @@
 /** WebSocket frames of CONTRACT.md: what clients send and what the server sends back. */
 import { Type, type Static } from 'typebox';
+import type { CustomEmoji } from './custom-emoji.js';
 import type { Conversation, Message, User } from './entities.js';
 import { MAX_ATTACHMENTS, MAX_SYNC_CURSORS, MESSAGE_BODY_MAX } from './limits.js';
 import { ClientMsgId } from './rest.js';
@@ -76,7 +77,16 @@ export type EphemeralFrame =
    */
   | { type: 'conversation.created'; conversation: Conversation }
   /** The user's following or reading of a thread changed (to that user's own connections, every device). */
-  | { type: 'thread.state'; conversationId: string; rootId: string; following: boolean; lastReadSeq: number };
+  | { type: 'thread.state'; conversationId: string; rootId: string; following: boolean; lastReadSeq: number }
+  /**
+   * A custom slash command's integration answered the user who ran it, later, through the run's
+   * response_url (to that user's own connections, every device; shown once, never stored).
+   */
+  | { type: 'command.response'; conversationId: string; command: string; text: string }
+  /** A site admin added a custom emoji (to every connection on the site). */
+  | { type: 'emoji.created'; emoji: CustomEmoji }
+  /** A site admin deleted a custom emoji (to every connection on the site): `:name:` shows as text again. */
+  | { type: 'emoji.deleted'; name: string };
 
 export type ServerFrame =
   | EphemeralFrame

@@ -1,7 +1,7 @@
-/** REST bodies of integrations: incoming webhooks (a group's secret URLs that post into it). */
+/** REST bodies of integrations: incoming webhooks (a group's secret URLs that post into it) and custom slash commands. */
 import { Type, type Static } from 'typebox';
 import { Id, Message, Nullable, Timestamp } from './entities.js';
-import { ClientMsgId } from './rest.js';
+import { ClientMsgId, WEBHOOK_URL_MAX_LENGTH } from './rest.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -44,3 +44,41 @@ export const CommandResult = Type.Object({
 export const CommandList = Type.Object({
   commands: Type.Array(Type.Object({ name: Type.String(), usage: Type.String(), description: Type.String(), groupsOnly: Type.Boolean() })),
 });
+
+/** A custom command's trigger: what follows the slash. */
+export const SLASH_COMMAND_TRIGGER = '^[a-z0-9_-]{1,32}$';
+export const SLASH_COMMAND_DESCRIPTION_MAX = 200;
+export const SLASH_COMMAND_USAGE_MAX = 100;
+
+export const CreateSlashCommandBody = Type.Object(
+  {
+    trigger: Type.String({ pattern: SLASH_COMMAND_TRIGGER, description: 'The word after the slash: 1-32 of a-z 0-9 _ -, not a built-in command' }),
+    url: Type.String({ minLength: 1, maxLength: WEBHOOK_URL_MAX_LENGTH, description: "Where each run is POSTed (Slack's form); http or https, no credentials, public addresses only unless WEBHOOK_ALLOW_PRIVATE=on" }),
+    description: Type.Optional(Type.String({ maxLength: SLASH_COMMAND_DESCRIPTION_MAX, description: 'Shown in the composer\'s suggestions' })),
+    usage: Type.Optional(Type.String({ maxLength: SLASH_COMMAND_USAGE_MAX, description: 'The arguments hint, e.g. `[environment]`' })),
+  },
+  strict,
+);
+
+export const SlashCommand = Type.Object({
+  id: Id,
+  conversationId: Id,
+  trigger: Type.String(),
+  url: Type.String(),
+  description: Type.String(),
+  usage: Type.String(),
+  /** The integration user its in-channel replies come from (a bot account nobody signs in as). */
+  userId: Id,
+  createdBy: Nullable(Id),
+  createdAt: Timestamp,
+});
+export type SlashCommand = Static<typeof SlashCommand>;
+
+export const CreatedSlashCommand = Type.Object({
+  ...SlashCommand.properties,
+  signingSecret: Type.String({
+    description: 'Signs every request (X-Parley-Signature, and Slack\'s X-Slack-Signature v0). Shown once: keep it secret.',
+  }),
+});
+export const SlashCommandList = Type.Object({ commands: Type.Array(SlashCommand) });
+export const SlashCommandParams = Type.Object({ id: Type.String(), commandId: Type.String() });

@@ -1,4 +1,5 @@
 import type { Metrics } from '../core/metrics.js';
+import { tracer } from '../core/tracing.js';
 import type { BusMessage } from '../events/bus.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { ConnectionRegistry } from './registry.js';
@@ -9,7 +10,7 @@ import type { NodeSequencer } from './sequencer.js';
  * node: serialized and encoded once, each socket corking its writes of a tick.
  */
 export function createEventWriter(registry: ConnectionRegistry, metrics: Metrics): (event: ConversationEvent, memberIds: readonly string[]) => void {
-  return (event, memberIds) => {
+  const write = (event: ConversationEvent, memberIds: readonly string[]): number => {
     // Encoded once for every socket (see Frame).
     const data = Buffer.from(JSON.stringify(event));
     const leaving = event.type === 'member.left' ? event.member.user.id : null;
@@ -26,6 +27,23 @@ export function createEventWriter(registry: ConnectionRegistry, metrics: Metrics
     }
     // One increment per event, not per socket.
     if (handed > 0) metrics.wsEventsFannedOut.inc({ type: event.type }, handed);
+    return handed;
+  };
+  return (event, memberIds) => {
+    // With traces on, the fan-out of an event is a span of the trace of the request or frame that
+    // stored it: on this node, that span is active here; from another node, its traceparent came
+    // with the event (createFanout). Outside a sampled trace (an event released later by a gap
+    // fill), none: a fan-out alone is no trace worth keeping.
+    const t = tracer();
+    if (!t?.inSampledTrace()) {
+      write(event, memberIds);
+      return;
+    }
+    t.inSpanSync(
+      `fanout ${event.type}`,
+      { attributes: { 'parley.conversation.id': event.conversationId, 'parley.event.type': event.type, 'parley.event.seq': event.seq, 'parley.fanout.members': memberIds.length } },
+      (span) => span.setAttribute('parley.fanout.connections', write(event, memberIds)),
+    );
   };
 }
 
@@ -43,10 +61,14 @@ export function createFanout(
 ): (msg: BusMessage) => void {
   return (msg) => {
     switch (msg.kind) {
-      case 'event':
+      case 'event': {
         metrics.busEventsReceived.inc();
-        sequencer.push(msg.event, msg.memberIds);
+        // From another node, with traces on: its fan-out here joins the sender's trace.
+        const t = msg.trace === undefined ? null : tracer();
+        if (t && !t.activeSpan()) t.withRemoteParent(msg.trace!, () => sequencer.push(msg.event, msg.memberIds));
+        else sequencer.push(msg.event, msg.memberIds);
         return;
+      }
       case 'ephemeral': {
         const data = Buffer.from(JSON.stringify(msg.frame));
         let written = 0;
@@ -55,6 +77,13 @@ export function createFanout(
           if (!conns) continue;
           for (const conn of conns) if (conn.id !== msg.exceptConnectionId && conn.write(data)) written++;
         }
+        if (written > 0) metrics.wsEventsFannedOut.inc({ type: msg.frame.type }, written);
+        return;
+      }
+      case 'broadcast': {
+        const data = Buffer.from(JSON.stringify(msg.frame));
+        let written = 0;
+        for (const conn of registry.all()) if (conn.write(data)) written++;
         if (written > 0) metrics.wsEventsFannedOut.inc({ type: msg.frame.type }, written);
         return;
       }

@@ -82,7 +82,8 @@ export class AccountsService {
       ? await verify(row.passwordHash, input.password)
       : await verify(await this.dummy(), input.password).then(() => false);
     if (!row || !ok) throw new AppError('invalid_credentials', 'wrong username or password');
-    if (row.deactivatedAt) throw forbidden('this account has been deactivated');
+    // Only after the right password: a wrong one must not tell whether the account exists.
+    if (row.deactivatedAt) throw new AppError('account_deactivated', 'this account has been deactivated');
     return { user: presentUser(row, this.presence), token: await this.openSession(row.id, meta) };
   }
 

@@ -22,6 +22,8 @@ export type AuditAction =
   | 'webhook.disabled'
   | 'incoming_webhook.created'
   | 'incoming_webhook.revoked'
+  | 'slash_command.created'
+  | 'slash_command.deleted'
   | 'user.deactivated'
   | 'user.reactivated'
   | 'user.site_admin_granted'
@@ -33,6 +35,8 @@ export type AuditAction =
   | 'bot.created'
   | 'bot.deleted'
   | 'site.settings_changed'
+  | 'emoji.created'
+  | 'emoji.deleted'
   | 'invite.created'
   | 'invite.revoked';
 

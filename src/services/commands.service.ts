@@ -2,15 +2,17 @@
  * Slash commands typed in a conversation's composer, run by the server so every client has them:
  * /me, /shrug, /mute, /unmute, /invite, /leave, /topic, /status, /dnd. Each does what the
  * matching route does (same checks, same events); the answer is the message it sent, and/or a
- * line for the caller alone (ephemeral: shown once, never stored).
+ * line for the caller alone (ephemeral: shown once, never stored). A group's own commands
+ * (custom-commands.service.ts) run through here too, after the built-in ones.
  */
 import { AppError, badRequest, notFound } from '../core/errors.js';
 import { foldUsername } from '../core/username.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { Message } from '../protocol/entities.js';
 import type { AccountsService } from './accounts.service.js';
-import { loadMembership } from './access.js';
+import { loadMembership, requireNotMuted } from './access.js';
 import type { ConversationsService } from './conversations.service.js';
+import type { CustomCommandsService } from './custom-commands.service.js';
 import type { Actor } from './identity.js';
 import type { MessagesService } from './messages.service.js';
 import type { NotificationsService } from './notifications.service.js';
@@ -72,20 +74,25 @@ export class CommandsService {
       conversations: Pick<ConversationsService, 'addMember' | 'removeMember' | 'patchGroup'>;
       notifications: Pick<NotificationsService, 'setLevel'>;
       accounts: Pick<AccountsService, 'setStatus' | 'clearStatus' | 'setDnd' | 'clearDnd'>;
+      /** A group's own commands, run by their integrations. */
+      custom: Pick<CustomCommandsService, 'suggestions' | 'find' | 'run'>;
     },
   ) {}
 
   /** The commands of a conversation, for the composer's suggestions. */
   async list(actor: Actor, conversationId: string): Promise<{ commands: CommandInfo[] }> {
     const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
-    return {
-      commands: BUILT_IN_COMMANDS.filter((c) => conv.kind === 'group' || !c.groupsOnly).map(({ name, usage, description, groupsOnly }) => ({ name, usage, description, groupsOnly })),
-    };
+    const builtIn = BUILT_IN_COMMANDS.filter((c) => conv.kind === 'group' || !c.groupsOnly).map(({ name, usage, description, groupsOnly }) => ({ name, usage, description, groupsOnly }));
+    const custom = conv.kind === 'group' ? (await this.deps.custom.suggestions(conv.id)).map((c) => ({ ...c, groupsOnly: true })) : [];
+    return { commands: [...builtIn, ...custom] };
   }
 
-  /** The budget a command spends (checked before it runs); unknown commands spend none. */
+  /**
+   * The budget a command spends (checked before it runs): a group's own command (any name not
+   * built in) counts as a send, since it calls out to its integration and may post.
+   */
   budgetOf(command: string): CommandBudget {
-    return BUILT_IN_COMMANDS.find((c) => c.name === normalize(command))?.budget ?? 'none';
+    return BUILT_IN_COMMANDS.find((c) => c.name === normalize(command))?.budget ?? 'send';
   }
 
   /**
@@ -101,8 +108,16 @@ export class CommandsService {
     const name = normalize(input.command);
     const text = (input.text ?? '').trim();
     const info = BUILT_IN_COMMANDS.find((c) => c.name === name);
-    if (!info) throw badRequest(`no command /${name}; try ${BUILT_IN_COMMANDS.map((c) => `/${c.name}`).join(', ')}`, { field: 'command' });
-    const { conv } = await loadMembership(this.repos, conversationId, actor.user.id);
+    const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
+    if (!info) {
+      const custom = conv.kind === 'group' ? await this.deps.custom.find(conv.id, name) : null;
+      if (custom) {
+        // A muted member's words must not reach the group through an integration that echoes them.
+        requireNotMuted(member);
+        return this.deps.custom.run(actor, conv, custom, text);
+      }
+      throw badRequest(`no command /${name}; try ${BUILT_IN_COMMANDS.map((c) => `/${c.name}`).join(', ')}`, { field: 'command' });
+    }
     if (info.groupsOnly && conv.kind !== 'group') throw badRequest(`/${name} works in groups only`, { field: 'command' });
     const send = async (body: string): Promise<CommandResult> => ({
       message: (await this.deps.messages.send(actor, conv.id, { body, clientMsgId: input.clientMsgId ?? null })).message,

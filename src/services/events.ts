@@ -1,5 +1,6 @@
 /** Writing conversation events (in a transaction) and rendering them as they are now. */
 import type { Logger } from '../core/logger.js';
+import { tracer } from '../core/tracing.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
 import type { EventType } from '../db/schema.js';
@@ -202,7 +203,8 @@ export class EventPublisher {
     try {
       const memberIds = await this.repos.members.userIds(conversationId);
       const scope = alsoNotify.length ? [...new Set([...memberIds, ...alsoNotify])] : memberIds;
-      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds: scope })));
+      const trace = tracer()?.traceparent();
+      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds: scope, ...(trace ? { trace } : {}) })));
     } catch (err) {
       this.logger.warn({ err, conversationId }, 'publishing events failed');
     }
@@ -212,7 +214,8 @@ export class EventPublisher {
   publishToMembers(memberIds: readonly string[], events: readonly ConversationEvent[]): void {
     if (events.length === 0 || !this.bus.active) return;
     try {
-      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds })));
+      const trace = tracer()?.traceparent();
+      this.bus.publishAll(events.map((event) => ({ kind: 'event', event, memberIds, ...(trace ? { trace } : {}) })));
     } catch (err) {
       this.logger.warn({ err, conversationId: events[0]!.conversationId }, 'publishing events failed');
     }
@@ -222,6 +225,11 @@ export class EventPublisher {
   ephemeral(frame: EphemeralFrame, userIds: readonly string[], exceptConnectionId?: string): void {
     if (userIds.length === 0 || !this.bus.active) return;
     this.bus.publish({ kind: 'ephemeral', frame, userIds, exceptConnectionId });
+  }
+
+  /** A frame for every connection on every node (site-wide changes). */
+  broadcast(frame: EphemeralFrame): void {
+    if (this.bus.active) this.bus.publish({ kind: 'broadcast', frame });
   }
 
   /** Closes the sockets of a revoked token, on every node. */

@@ -7,14 +7,44 @@
  * pipe waits for 'drain'): never more than a page or two in memory, however long the history.
  */
 import { Readable } from 'node:stream';
+import { WorkSizer } from '../core/work-sizer.js';
 
 /**
- * Rows read per page. A page is the longest anyone else waits for an export. Measured (bench
- * export, BENCHMARKS.md): 200 messages with their files and reactions took 1-6 ms on an in-memory
- * PGlite but 14-46 ms mean on a file-backed one (rows read for the first time cost the most), so
- * pages are 50 rows: a few milliseconds each.
+ * Rows of an export's first page. A page is the longest anyone else waits for an export on the
+ * embedded database (its queries run on the event loop's thread), so after the first page the
+ * size follows what pages take (`PageSizer`).
  */
 export const EXPORT_PAGE_ROWS = 50;
+
+/** What a page of an export may take, in ms of database work, before the next page reads fewer rows. */
+export const EXPORT_PAGE_TARGET_MS = 4;
+
+/**
+ * The rows the next page reads, from what the previous pages took (`WorkSizer`): between 10 and
+ * 500 rows, aiming at EXPORT_PAGE_TARGET_MS a page.
+ */
+export class PageSizer {
+  private readonly sizer = new WorkSizer({ initial: EXPORT_PAGE_ROWS, min: 10, max: 500, targetMs: EXPORT_PAGE_TARGET_MS });
+
+  /** Rows to ask for next. A page with fewer than this is the last one. */
+  get rows(): number {
+    return this.sizer.size;
+  }
+
+  /** The last page read `rows` rows in `ms`. */
+  took(ms: number, rows: number): void {
+    this.sizer.took(ms, rows);
+  }
+
+  /** Reads one page with `read(limit)`, timing it; `last` is true when it was the final page. */
+  async page<T>(read: (limit: number) => Promise<T[]>): Promise<{ rows: T[]; last: boolean }> {
+    const limit = this.rows;
+    const t0 = performance.now();
+    const rows = await read(limit);
+    this.took(performance.now() - t0, rows.length);
+    return { rows, last: rows.length < limit };
+  }
+}
 
 /** Resolves after the I/O and timers that are due have run: other requests get their turn. */
 export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -17,7 +17,7 @@ import type { Actor } from './identity.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
 import type { ExportGate } from './export-gate.js';
-import { documentStream, EXPORT_PAGE_ROWS, jsonArrayPages } from './export-stream.js';
+import { documentStream, jsonArrayPages, PageSizer } from './export-stream.js';
 
 export interface GroupExportFile {
   /** The `content-disposition` of the download: `<group name>-export.json`. */
@@ -94,34 +94,40 @@ export class ExportService {
 
   /** Members in join order, a page at a time (members_list_idx). */
   private async *members(conversationId: string): AsyncGenerator<ExportedMember[]> {
+    const sizer = new PageSizer();
     let after: { at: Date; userId: string } | null = null;
     for (;;) {
-      const rows = await this.repos.members.list(conversationId, after, EXPORT_PAGE_ROWS);
+      const { rows, last } = await sizer.page((limit) => this.repos.members.list(conversationId, after, limit));
       yield rows.map(({ member, user }) => ({ userId: user.id, username: user.username, displayName: user.displayName, role: member.role, joinedAt: member.joinedAt.toISOString() }));
-      const last = rows[rows.length - 1];
-      if (rows.length < EXPORT_PAGE_ROWS || !last) return;
-      after = { at: last.member.joinedAt, userId: last.member.userId };
+      const tail = rows[rows.length - 1];
+      if (last || !tail) return;
+      after = { at: tail.member.joinedAt, userId: tail.member.userId };
     }
   }
 
   /** Messages up to `lastSeq`, in seq order, a page at a time, each with its files and reactions. */
   private async *messages(conversationId: string, lastSeq: number): AsyncGenerator<ExportedMessage[]> {
+    const sizer = new PageSizer();
     const usernames = new Map<string, string | null>();
     let after = 0;
     for (;;) {
-      const rows = await this.reads.messages(conversationId, after, lastSeq, EXPORT_PAGE_ROWS);
-      const ids = rows.filter((r) => r.deletedAt === null).map((r) => r.id);
-      const attachments = await this.repos.uploads.attachmentsOf(ids);
-      const reactions = await this.repos.reactions.reactors(ids);
-      // A group's senders are few; a long history of many senders must not grow this for ever.
-      if (usernames.size > 10_000) usernames.clear();
-      const unknown = [...new Set(rows.map((r) => r.senderId))].filter((id) => !usernames.has(id));
-      for (const id of unknown) usernames.set(id, null);
-      for (const u of await this.repos.users.findByIds(unknown)) usernames.set(u.id, u.username);
-      yield rows.map((row) => present(row, usernames.get(row.senderId) ?? null, attachments.get(row.id) ?? [], reactions.get(row.id) ?? []));
-      const last = rows[rows.length - 1];
-      if (rows.length < EXPORT_PAGE_ROWS || !last) return;
-      after = last.seq;
+      // The page's four reads are timed together: together they are what a page costs.
+      const { rows, last } = await sizer.page(async (limit) => {
+        const rows = await this.reads.messages(conversationId, after, lastSeq, limit);
+        const ids = rows.filter((r) => r.deletedAt === null).map((r) => r.id);
+        const attachments = await this.repos.uploads.attachmentsOf(ids);
+        const reactions = await this.repos.reactions.reactors(ids);
+        // A group's senders are few; a long history of many senders must not grow this for ever.
+        if (usernames.size > 10_000) usernames.clear();
+        const unknown = [...new Set(rows.map((r) => r.senderId))].filter((id) => !usernames.has(id));
+        for (const id of unknown) usernames.set(id, null);
+        for (const u of await this.repos.users.findByIds(unknown)) usernames.set(u.id, u.username);
+        return rows.map((row) => present(row, usernames.get(row.senderId) ?? null, attachments.get(row.id) ?? [], reactions.get(row.id) ?? []));
+      });
+      yield rows;
+      const tail = rows[rows.length - 1];
+      if (last || !tail) return;
+      after = tail.seq;
     }
   }
 }

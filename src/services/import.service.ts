@@ -10,7 +10,7 @@
 import { cleanDisplayText } from '../core/display-text.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
-import { analyzeChangedTables, type Db } from '../db/database.js';
+import { vacuumChangedTables, type Db } from '../db/database.js';
 import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { HistoryWriter } from './import/history-writer.js';
@@ -58,8 +58,13 @@ export class ImportService {
       await this.importConversation(source, conversation, people, summary, progress.tick);
     }
     summary.messagesSkipped = source.skipped;
-    // Fresh statistics for the planner at once (the embedded database analyzes a minute after start otherwise).
-    if (summary.messages > 0) await analyzeChangedTables(this.db);
+    // The imported rows' hint bits set once, now, rather than page by page on their first reads
+    // (an export of never-read history ran 5x slower), and fresh statistics for the planner at
+    // once (the embedded database analyzes a minute after start otherwise).
+    if (summary.messages > 0) {
+      const vacuumed = await vacuumChangedTables(this.db);
+      this.logger.info({ tables: vacuumed }, 'import: vacuumed and analyzed the tables it filled');
+    }
     this.logger.info({ source: source.kind, ...summary, conversationsSkipped: summary.conversationsSkipped.length }, 'import: done');
     return summary;
   }

@@ -17,8 +17,9 @@ import { MESSAGE_BODY_MAX } from '../protocol/limits.js';
 import type { IncomingWebhook } from '../protocol/rest-integrations.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
-import { appendEvent, memberPayload, type EventPublisher } from './events.js';
+import type { EventPublisher } from './events.js';
 import { hashToken, type Actor } from './identity.js';
+import { addIntegrationUser, removeIntegrationUser } from './integration-user.js';
 import type { MessagesService } from './messages.service.js';
 import { slackPayloadText, SlackPayloadRefused } from './slack-payload.js';
 
@@ -82,18 +83,7 @@ export class IncomingWebhooksService {
       if ((await tx.incomingWebhooks.countLive(conv.id)) >= this.maxPerGroup) {
         throw conflict(`a group may have at most ${this.maxPerGroup} incoming webhooks`, { max: this.maxPerGroup });
       }
-      const user = await tx.users.create({
-        id: newId(),
-        username: `hook_${randomBytes(6).toString('hex')}`,
-        displayName: name,
-        passwordHash: null,
-        bot: true,
-        botOwnerId: null,
-      });
-      if (!user) throw conflict('could not name the integration user; try again');
-      const [member] = await tx.members.insertMany([{ conversationId: conv.id, userId: user.id, role: 'member', joinedSeq: seq, mutedUntil: null, addedBy: actor.user.id }]);
-      await tx.conversations.addMemberCount(conv.id, 1);
-      const event = (await appendEvent(tx, conv.id, 'member.joined', { seq, payload: memberPayload(member!) }))!;
+      const { user, event } = await addIntegrationUser(tx, conv.id, seq, { displayName: name, usernamePrefix: 'hook', addedBy: actor.user.id });
       const hook = await tx.incomingWebhooks.insert({ id: newId(), conversationId: conv.id, userId: user.id, name, keyHash: hashToken(key), createdBy: actor.user.id });
       await this.audit.record({ actorId: actor.user.id, action: 'incoming_webhook.created', conversationId: conv.id, targetUserId: user.id, details: { hookId: hook.id, name } }, tx);
       return { hook, event };
@@ -115,13 +105,9 @@ export class IncomingWebhooksService {
       const hook = isUuid(hookId) ? await tx.incomingWebhooks.findLive(conv.id, hookId) : null;
       if (!hook) throw notFound('webhook');
       await tx.incomingWebhooks.revoke(hook.id);
-      await tx.users.setAdminState(hook.userId, { deactivatedAt: new Date() });
       await this.audit.record({ actorId: actor.user.id, action: 'incoming_webhook.revoked', conversationId: conv.id, targetUserId: hook.userId, details: { hookId: hook.id, name: hook.name } }, tx);
-      const removed = await tx.members.delete(conv.id, hook.userId);
       // Removed from the group by hand before: the hook is revoked all the same, with no event.
-      if (!removed) return null;
-      await tx.conversations.addMemberCount(conv.id, -1);
-      return (await appendEvent(tx, conv.id, 'member.left', { payload: memberPayload(removed, 'removed', { by: actor.user.id }) }))!;
+      return removeIntegrationUser(tx, conv.id, hook.userId, actor.user.id);
     });
     if (event) await this.publisher.publish([event]);
   }

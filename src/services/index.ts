@@ -17,7 +17,8 @@ import { ExportService } from './export.service.js';
 import { MessagesService } from './messages.service.js';
 import { ThreadsService } from './threads.service.js';
 import { IncomingWebhooksService } from './incoming-webhooks.service.js';
-import { CommandsService } from './commands.service.js';
+import { BUILT_IN_COMMANDS, CommandsService } from './commands.service.js';
+import { CustomCommandsService } from './custom-commands.service.js';
 import { ModerationService } from './moderation.service.js';
 import { PinsService } from './pins.service.js';
 import { PresenceService } from './presence.service.js';
@@ -33,6 +34,7 @@ import { InvitesService } from './invites.service.js';
 import { SignupService } from './signup.service.js';
 import { TokensService } from './tokens.service.js';
 import { UploadsService, type UploadQuotas } from './uploads.service.js';
+import { CustomEmojiService } from './custom-emoji.service.js';
 import type { UrlSigner } from './url-signer.js';
 import type { Mailer } from './mailer.js';
 import type { WebhookDispatcherOptions } from './webhook-dispatcher.js';
@@ -63,11 +65,15 @@ export interface Services {
   incomingWebhooks: IncomingWebhooksService;
   /** Slash commands run by the server (/me, /invite, /status, …). */
   commands: CommandsService;
+  /** A group's own slash commands: their CRUD and response URLs (run through `commands`). */
+  customCommands: CustomCommandsService;
   /** Threads: replies of a top-level message, following, read pointers. */
   threads: ThreadsService;
   presence: PresenceService;
   reactions: ReactionsService;
   uploads: UploadsService;
+  /** The site's custom emoji (issue 22). */
+  customEmoji: CustomEmojiService;
   search: SearchService;
   webhooks: WebhooksService;
   siteSettings: SiteSettingsService;
@@ -125,12 +131,16 @@ export interface ServiceDeps {
   push?: PushConfig;
   /** MAIL_FROM, the VAPID subject's fallback. */
   mailFrom?: string | null;
+  /** EMOJI_MAX_BYTES: the largest custom emoji image (default 256 KiB). */
+  emojiMaxBytes?: number;
   /** EXPORTS_MAX_CONCURRENT: exports this node streams at once (default 2). */
   exportsMaxConcurrent?: number;
   /** The notification dispatcher's and digest's timings (tests shorten them). */
   notifications?: Partial<NotificationOptions>;
   /** MAX_*: what one account or group may hold; absent = the defaults. */
   caps?: CapsConfig;
+  /** How long a custom slash command waits for its integration (default Slack's 3 s; tests shorten it). */
+  commandTimeoutMs?: number;
   /** Link previews: WEBHOOK_ALLOW_PRIVATE's allowance, limits and timings (tests shorten them). */
   linkPreviews?: Partial<LinkPreviewOptions>;
 }
@@ -146,6 +156,8 @@ export function createServices(deps: ServiceDeps): Services {
     webhooksPerGroup: DEFAULT_CAPS.MAX_WEBHOOKS_PER_GROUP,
     pushSubscriptionsPerUser: DEFAULT_CAPS.MAX_PUSH_SUBSCRIPTIONS_PER_USER,
     incomingWebhooksPerGroup: DEFAULT_CAPS.MAX_INCOMING_WEBHOOKS_PER_GROUP,
+    slashCommandsPerGroup: DEFAULT_CAPS.MAX_SLASH_COMMANDS_PER_GROUP,
+    customEmoji: DEFAULT_CAPS.MAX_CUSTOM_EMOJI,
   };
   const users: UserView = {
     isOnline: (id) => deps.presence.isOnline(id),
@@ -193,12 +205,20 @@ export function createServices(deps: ServiceDeps): Services {
   const messages = new MessagesService(db, repos, publisher, users, messageView, logger, webhooks, storeQueue, deps.metrics, notifications, linkPreviews);
   const accounts = new AccountsService(repos, users, publisher, uploads, admin, logger, sessions.policy, signup);
   const conversations = new ConversationsService(db, repos, publisher, users, messageView, audit, caps.groupsPerOwner);
+  const customCommands = new CustomCommandsService(db, repos, publisher, audit, messages, logger, BUILT_IN_COMMANDS.map((c) => c.name), {
+    maxPerGroup: caps.slashCommandsPerGroup,
+    // The same allowance as webhooks: private and loopback targets only with WEBHOOK_ALLOW_PRIVATE=on.
+    allowPrivate: deps.webhooks?.allowPrivate ?? false,
+    publicUrl,
+    timeoutMs: deps.commandTimeoutMs,
+  });
   return {
     audit,
     admin,
     accounts,
     conversations,
-    commands: new CommandsService(repos, { messages, conversations, notifications, accounts }),
+    commands: new CommandsService(repos, { messages, conversations, notifications, accounts, custom: customCommands }),
+    customCommands,
     addBlocks: new AddBlocksService(repos, users),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),
@@ -209,6 +229,7 @@ export function createServices(deps: ServiceDeps): Services {
     presence: new PresenceService(repos, publisher),
     reactions: new ReactionsService(db, repos, publisher),
     uploads,
+    customEmoji: new CustomEmojiService(db, repos, deps.blobs, publisher, audit, logger, { maxBytes: deps.emojiMaxBytes ?? 256 * 1024, maxCount: caps.customEmoji }),
     search: new SearchService(repos, messageView),
     exports: new ExportService(db, repos, audit, exportGate, logger, deps.metrics),
     webhooks,

@@ -43,6 +43,8 @@ export class ReactionsService {
     // A muted member may take a reaction back, not add one.
     if (type === 'reaction.added') requireNotMuted(member);
     if (!validEmoji(emoji)) throw badRequest('emoji must be a Unicode emoji or a :short_name:', { emoji });
+    // Any well-formed `:short_name:` is taken, known here or not (the contract's rule since the
+    // start): clients draw a current custom emoji's image and show any other name as text.
     if (row.deletedAt) {
       if (type === 'reaction.removed') return; // its reactions went with it
       throw conflict('the message was deleted');

@@ -5,6 +5,7 @@
  * take and skip rows another run holds, so concurrent runs share the work and never repeat it.
  */
 import type { Logger } from '../core/logger.js';
+import { WorkSizer } from '../core/work-sizer.js';
 import type { Db } from '../db/database.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { RetentionRepository, type ExpiringConversation } from '../db/repositories/retention.repository.js';
@@ -18,9 +19,16 @@ export interface RetentionOptions {
   intervalMs: number | null;
   /** After start, before the first run (lets a starting node settle). */
   firstRunDelayMs: number;
-  /** Messages per transaction. */
+  /**
+   * Messages per transaction at most. Each batch is sized to take about RETENTION_BATCH_TARGET_MS
+   * and followed by a pause as long as it took: a transaction holds the embedded database (and
+   * its event loop) while it runs, so a run of fixed 500-message batches back to back held every
+   * request of the node behind it for as long as it lasted.
+   */
   batchSize: number;
 }
+
+const RETENTION_BATCH_TARGET_MS = 20;
 
 export const DEFAULT_RETENTION_OPTIONS: RetentionOptions = { intervalMs: 60 * 60 * 1000, firstRunDelayMs: 60 * 1000, batchSize: 500 };
 
@@ -111,13 +119,19 @@ export class RetentionService {
   private async purgeConversation(conv: ExpiringConversation, before: Date, summary: RetentionRunSummary): Promise<number> {
     let total = 0;
     let after = conv.floorSeq;
+    const { batchSize } = this.options;
+    const sizer = new WorkSizer({ initial: Math.min(100, batchSize), min: Math.min(20, batchSize), max: batchSize, targetMs: RETENTION_BATCH_TARGET_MS });
     for (;;) {
       if (this.stopping) return total;
+      const limit = sizer.size;
+      const t0 = performance.now();
       const batch = await this.db.transaction(async (tx) => {
         const repo = new RetentionRepository(tx as unknown as Db);
-        const rows = await repo.lockExpired(conv.id, after, before, this.options.batchSize);
+        const rows = await repo.lockExpired(conv.id, after, before, limit);
         return { taken: rows.length, last: rows.at(-1)?.seq ?? after, ...(await repo.tombstone(rows.map((r) => r.id))) };
       });
+      const ms = performance.now() - t0;
+      sizer.took(ms, batch.taken);
       after = batch.last;
       if (batch.taken === 0) {
         await this.raiseFloor(conv);
@@ -131,10 +145,12 @@ export class RetentionService {
         await this.announce(conv.id, batch.seqs[batch.seqs.length - 1]! + 1);
         summary.files += await removeUnusedBlobs(this.db, this.blobs, batch.sha256s, this.logger);
       }
-      if (batch.taken < this.options.batchSize) {
+      if (batch.taken < limit) {
         await this.raiseFloor(conv);
         return total;
       }
+      // Everyone else's turn: the run takes at most about half of the database while it lasts.
+      await new Promise((resolve) => setTimeout(resolve, ms));
     }
   }
 

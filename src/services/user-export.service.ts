@@ -14,7 +14,7 @@ import { UserExportRepository } from '../db/repositories/user-export.repository.
 import type { UserRow } from '../db/repositories/users.repository.js';
 import type { Actor } from './identity.js';
 import type { ExportGate } from './export-gate.js';
-import { documentStream, EXPORT_PAGE_ROWS, jsonArrayPages } from './export-stream.js';
+import { documentStream, jsonArrayPages, PageSizer } from './export-stream.js';
 import { exportedPreviews } from './link-preview-view.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -94,62 +94,70 @@ export class UserExportService {
   }
 
   private async *memberships(userId: string): AsyncGenerator<unknown[]> {
+    const sizer = new PageSizer();
     let after: string | null = null;
     for (;;) {
-      const rows = await this.reads.memberships(userId, after, EXPORT_PAGE_ROWS);
+      const { rows, last } = await sizer.page((limit) => this.reads.memberships(userId, after, limit));
       yield rows.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() }));
-      if (rows.length < EXPORT_PAGE_ROWS) return;
+      if (last || !rows.length) return;
       after = rows[rows.length - 1]!.conversationId;
     }
   }
 
   private async *uploads(userId: string): AsyncGenerator<unknown[]> {
+    const sizer = new PageSizer();
     let after: string | null = null;
     for (;;) {
-      const rows = await this.reads.uploads(userId, after, EXPORT_PAGE_ROWS);
+      const { rows, last } = await sizer.page((limit) => this.reads.uploads(userId, after, limit));
       yield rows.map((u) => ({ ...u, createdAt: u.createdAt.toISOString(), attachedAt: iso(u.attachedAt) }));
-      if (rows.length < EXPORT_PAGE_ROWS) return;
+      if (last || !rows.length) return;
       after = rows[rows.length - 1]!.id;
     }
   }
 
   private async *reactions(userId: string): AsyncGenerator<unknown[]> {
+    const sizer = new PageSizer();
     let after: { messageId: string; emoji: string } | null = null;
     for (;;) {
-      const rows = await this.reads.reactions(userId, after, EXPORT_PAGE_ROWS);
+      const { rows, last } = await sizer.page((limit) => this.reads.reactions(userId, after, limit));
       yield rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
-      if (rows.length < EXPORT_PAGE_ROWS) return;
-      const last = rows[rows.length - 1]!;
-      after = { messageId: last.messageId, emoji: last.emoji };
+      const tail = rows[rows.length - 1];
+      if (last || !tail) return;
+      after = { messageId: tail.messageId, emoji: tail.emoji };
     }
   }
 
   private async *messages(userId: string): AsyncGenerator<unknown[]> {
+    const sizer = new PageSizer();
     let after: { conversationId: string; seq: number } | null = null;
     for (;;) {
-      const rows = await this.reads.messages(userId, after, EXPORT_PAGE_ROWS);
-      const attachments = await this.repos.uploads.attachmentsOf(rows.filter((r) => !r.deletedAt).map((r) => r.id));
-      yield rows.map((row) => {
-        const deleted = row.deletedAt !== null;
-        return {
-          id: row.id,
-          conversationId: row.conversationId,
-          seq: row.seq,
-          body: deleted ? '' : row.body,
-          replyTo: row.replyToId,
-          threadId: row.threadId,
-          alsoInConversation: row.alsoInConversation,
-          mentions: deleted ? [] : row.mentions,
-          attachments: (attachments.get(row.id) ?? []).map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
-          createdAt: row.createdAt.toISOString(),
-          editedAt: iso(row.editedAt),
-          deletedAt: iso(row.deletedAt),
-          ...exportedPreviews(row),
-        };
+      // The page's two reads are timed together: together they are what a page costs.
+      const { rows, last } = await sizer.page(async (limit) => {
+        const rows = await this.reads.messages(userId, after, limit);
+        const attachments = await this.repos.uploads.attachmentsOf(rows.filter((r) => !r.deletedAt).map((r) => r.id));
+        return rows.map((row) => {
+          const deleted = row.deletedAt !== null;
+          return {
+            id: row.id,
+            conversationId: row.conversationId,
+            seq: row.seq,
+            body: deleted ? '' : row.body,
+            replyTo: row.replyToId,
+            threadId: row.threadId,
+            alsoInConversation: row.alsoInConversation,
+            mentions: deleted ? [] : row.mentions,
+            attachments: (attachments.get(row.id) ?? []).map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
+            createdAt: row.createdAt.toISOString(),
+            editedAt: iso(row.editedAt),
+            deletedAt: iso(row.deletedAt),
+            ...exportedPreviews(row),
+          };
+        });
       });
-      if (rows.length < EXPORT_PAGE_ROWS) return;
-      const last = rows[rows.length - 1]!;
-      after = { conversationId: last.conversationId, seq: last.seq };
+      yield rows;
+      const tail = rows[rows.length - 1];
+      if (last || !tail) return;
+      after = { conversationId: tail.conversationId, seq: tail.seq };
     }
   }
 }

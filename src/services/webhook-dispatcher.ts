@@ -49,7 +49,7 @@ const EVENT = 'message.created';
  * guard's generic refusal, or a network error's code, never an error's message (a socket
  * error's names the address it tried, e.g. `connect ECONNREFUSED 10.0.3.7:80`).
  */
-function describeFailure(err: unknown, timeoutMs: number): string {
+export function describeFailure(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; code?: unknown };
   if (e.name === 'TimeoutError' || e.code === 'ABORT_ERR') return `no response within ${timeoutMs} ms`;
   if (err instanceof WebhookTargetError) return err.message;

@@ -33,16 +33,12 @@ export interface WebhookPost {
   signal: AbortSignal;
 }
 
-/**
- * POSTs a body and resolves with the response status once the headers arrive (a 3xx is returned
- * as is, never followed). The body is drained up to 64 KiB in the background, then the
- * connection is dropped. Rejects on a network error or an abort.
- */
-export function postWebhook(post: WebhookPost): Promise<number> {
+/** Sends a POST connected to the address the guard checked; resolves once the response's headers arrive. */
+function sendPost(post: WebhookPost): Promise<http.IncomingMessage> {
   const { url, address, body, signal } = post;
   const client = url.protocol === 'https:' ? https : http;
   const payload = Buffer.from(body, 'utf8');
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = client.request(url, {
       method: 'POST',
       headers: { ...post.headers, 'content-length': String(payload.length) },
@@ -51,18 +47,59 @@ export function postWebhook(post: WebhookPost): Promise<number> {
       lookup: pinnedLookup(address),
       signal,
     });
-    req.on('response', (res) => {
-      resolve(res.statusCode ?? 0);
-      let read = 0;
-      res.on('data', (chunk: Buffer) => {
-        read += chunk.length;
-        if (read > RESPONSE_READ_MAX) res.destroy();
-      });
-      res.on('error', () => undefined);
-    });
+    req.on('response', resolve);
     req.on('error', (err) => reject(err));
     req.end(payload);
   });
+}
+
+/**
+ * POSTs a body and resolves with the response status once the headers arrive (a 3xx is returned
+ * as is, never followed). The body is drained up to 64 KiB in the background, then the
+ * connection is dropped. Rejects on a network error or an abort.
+ */
+export async function postWebhook(post: WebhookPost): Promise<number> {
+  const res = await sendPost(post);
+  let read = 0;
+  res.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > RESPONSE_READ_MAX) res.destroy();
+  });
+  res.on('error', () => undefined);
+  return res.statusCode ?? 0;
+}
+
+/** A reply's body was larger than the caller takes. */
+export class ReplyTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the reply is larger than ${maxBytes} bytes`);
+    this.name = 'ReplyTooLarge';
+  }
+}
+
+/**
+ * POSTs a body (as `postWebhook`) and reads the whole reply, at most `maxBytes` of it: rejects
+ * with ReplyTooLarge past that, or on a network error or an abort (the signal covers the body too).
+ */
+export async function postForReply(post: WebhookPost, maxBytes: number): Promise<{ status: number; contentType: string; body: string }> {
+  const res = await sendPost(post);
+  const chunks: Buffer[] = [];
+  let read = 0;
+  await new Promise<void>((resolve, reject) => {
+    res.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > maxBytes) {
+        res.destroy();
+        reject(new ReplyTooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on('end', resolve);
+    res.on('error', reject);
+    res.on('close', () => (res.complete ? resolve() : reject(post.signal.reason ?? new Error('the connection closed early'))));
+  });
+  return { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') };
 }
 
 export interface PinnedGet {

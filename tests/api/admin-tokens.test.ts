@@ -121,7 +121,7 @@ describe('deactivating accounts', () => {
     expect(await ws.closed).toBe(4401);
     expect(await botWs.closed).toBe(4401);
     for (const token of [user.token, apiToken, bot.token]) expectStatus(await me(token), 401, 'unauthorized');
-    expectStatus(await login(user.user.username), 403, 'forbidden');
+    expectStatus(await login(user.user.username), 403, 'account_deactivated');
     // Deactivating twice is a no-op.
     expectStatus(await call('POST', `/admin/users/${user.user.id}/deactivate`, admin), 204);
 

@@ -10,6 +10,8 @@
 import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slashCommandInvocations } from '../../src/db/schema.js';
+import { hashToken } from '../../src/services/identity.js';
 import { startTestApp, uniqueName, register, type Account, type TestApp } from '../helpers/app.js';
 import {
   buildWorld,
@@ -87,7 +89,8 @@ interface Row {
   params?: (c: Cell) => Record<string, string>;
   query?: (c: Cell) => string;
   body?: (c: Cell) => unknown;
-  multipart?: boolean;
+  /** A multipart body: a small text file, or what the function builds. */
+  multipart?: boolean | (() => { payload: Buffer; contentType: string });
   /** Cells expected to succeed run on a fresh group (a predicate: only for these roles). */
   fresh?: boolean | ((role: Role) => boolean);
   hook?: boolean;
@@ -99,6 +102,24 @@ interface Row {
 }
 
 const CONV: Variant[] = ['private', 'public', 'direct'];
+/** A 1×1 PNG: the smallest image a custom emoji takes. */
+const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+/** multipart/form-data for POST /emoji: the name, then the image. */
+function emojiForm(name: string): { payload: Buffer; contentType: string } {
+  const boundary = `----azemoji${randomUUID().replace(/-/g, '')}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n${name}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="e.png"\r\nContent-Type: image/png\r\n\r\n`;
+  return { payload: Buffer.concat([Buffer.from(head, 'utf8'), TINY_PNG, Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8')]), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+/** Adds a custom emoji as the site admin; its name. */
+async function addEmoji(): Promise<string> {
+  const name = `az_${randomUUID().slice(0, 8)}`;
+  const m = emojiForm(name);
+  await expectStatus(req('POST', '/api/v1/emoji', w.users.siteAdmin.token, m.payload, { 'content-type': m.contentType }), 201);
+  return name;
+}
+let shared: Promise<string> | undefined;
+/** One custom emoji every cell that only reads may use. */
+const sharedEmoji = (): Promise<string> => (shared ??= addEmoji());
 /** The same expectation for every role (a public route whose answer does not depend on who asks). */
 const everyone = (exp: Exp): Partial<Record<Role, Exp>> => Object.fromEntries(ROLES.map((r) => [r, exp]));
 const GROUPS: Variant[] = ['private', 'public', 'direct'];
@@ -112,7 +133,7 @@ const ROWS: Row[] = [
     route: 'POST /api/v1/auth/login',
     access: 'public',
     ok: 200,
-    over: () => ({ anonymous: [401, 'invalid_credentials'], badToken: [401, 'invalid_credentials'], deactivated: 403 }),
+    over: () => ({ anonymous: [401, 'invalid_credentials'], badToken: [401, 'invalid_credentials'], deactivated: [403, 'account_deactivated'] }),
     body: (c) =>
       c.role === 'anonymous' || c.role === 'badToken'
         ? { username: w.users.stranger.user.username, password: 'wrong password' }
@@ -302,6 +323,8 @@ const ROWS: Row[] = [
     ok: 204,
     fresh: true,
     probe: true,
+    // A site admin deletes any group, member or not (CONTRACT.md, decisions of 2026-12-04).
+    over: (v) => (v === 'direct' ? {} : { siteAdmin: 204 }),
     check: async (c) => void (await expectStatus(req('GET', `/api/v1/groups/${c.fx.id}`, w.users.owner.token), 404)),
   },
   {
@@ -486,6 +509,49 @@ const ROWS: Row[] = [
     params: (c) => ({ key: c.made.key! }),
     body: () => ({ text: 'authz matrix post' }),
   },
+  {
+    route: 'POST /api/v1/groups/:id/commands',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 201,
+    fresh: true,
+    probe: true,
+    body: () => ({ trigger: 'authz', url: 'http://127.0.0.1:9/authz' }),
+  },
+  { route: 'GET /api/v1/groups/:id/commands', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
+  {
+    route: 'DELETE /api/v1/groups/:id/commands/:commandId',
+    variants: GROUPS,
+    groupOnly: true,
+    access: 'admin',
+    ok: 204,
+    probe: true,
+    // Each cell its own command, made by the group's owner (a deleted one is 404 to the next cell).
+    prepare: async (c) => {
+      const made = await req('POST', `/api/v1/groups/${c.fx.id}/commands`, w.users.owner.token, { trigger: `az${randomBytes(4).toString('hex')}`, url: 'http://127.0.0.1:9/authz' });
+      return { made: { commandId: made.statusCode === 201 ? (made.json() as { id: string }).id : randomUUID() } };
+    },
+    params: (c) => ({ id: c.fx.id, commandId: c.made.commandId! }),
+  },
+  // A command run's response_url is its only credential (its refusals are Slack's, tests/api/custom-commands.test.ts).
+  {
+    route: 'POST /hooks/commands/:key',
+    access: 'public',
+    ok: 200,
+    prepare: async () => {
+      const made = await expectStatus<{ id: string }>(
+        req('POST', `/api/v1/groups/${w.fx.private.id}/commands`, w.users.owner.token, { trigger: `az${randomBytes(4).toString('hex')}`, url: 'http://127.0.0.1:9/authz' }),
+        201,
+      );
+      // A run's key as the integration would get it (its own server is not reachable from here).
+      const key = randomBytes(32).toString('base64url');
+      await t.database.db.insert(slashCommandInvocations).values({ id: randomUUID(), commandId: made.id, userId: w.users.owner.user.id, keyHash: hashToken(key), expiresAt: new Date(Date.now() + 600_000) });
+      return { made: { key } };
+    },
+    params: (c) => ({ key: c.made.key! }),
+    body: () => ({ text: 'authz matrix response' }),
+  },
   { route: 'GET /api/v1/groups/:id/export', variants: GROUPS, groupOnly: true, access: 'admin', ok: 200, probe: true },
   // conversations
   { route: 'GET /api/v1/conversations', access: 'user', ok: 200 },
@@ -606,6 +672,19 @@ const ROWS: Row[] = [
   { route: 'GET /api/v1/uploads/:id', label: 'not attached', access: 'readUpload', readers: ['member'], ok: 200, params: () => ({ id: w.looseUploadId }) },
   // A preview image's signed URL is the capability; without a valid one it is 404 to everyone.
   { route: 'GET /api/v1/link-previews/images/:key', label: 'no valid signature', access: 'public', ok: 404, params: () => ({ key: 'a'.repeat(64) }) },
+  // custom emoji (tests/api/custom-emoji.test.ts): everyone lists and sees them, site admins add and delete
+  { route: 'GET /api/v1/emoji', access: 'user', ok: 200 },
+  { route: 'POST /api/v1/emoji', access: 'siteAdmin', ok: 201, multipart: () => emojiForm(`az_${randomUUID().slice(0, 8)}`) },
+  {
+    route: 'DELETE /api/v1/emoji/:name',
+    access: 'siteAdmin',
+    ok: 204,
+    prepare: async (c) => ({ made: { name: c.role === 'siteAdmin' ? await addEmoji() : 'az_absent' } }),
+    params: (c) => ({ name: c.made.name! }),
+  },
+  // Public: an <img> sends no token; an unknown name is 404 for everyone.
+  { route: 'GET /api/v1/emoji/:name/image', access: 'public', ok: 200, prepare: async () => ({ made: { name: await sharedEmoji() } }), params: (c) => ({ name: c.made.name! }) },
+  { route: 'GET /api/v1/emoji/:name/image', label: 'unknown name', access: 'public', ok: 404, params: () => ({ name: 'az_unknown' }) },
   // notifications: levels, preferences, Web Push subscriptions (endpoints on 127.0.0.1:9, where nothing listens)
   { route: 'PUT /api/v1/conversations/:id/notifications', variants: CONV, access: 'member', ok: 200, probe: true, body: () => ({ level: 'all' }) },
   { route: 'GET /api/v1/users/me/notification-prefs', access: 'user', ok: 200 },
@@ -694,7 +773,7 @@ function buildRequest(row: Row, c: Cell): { method: Method; url: string; payload
   let url = row.url ? row.url(c) : fill(pattern, row.params ? row.params(c) : { id: c.fx?.id ?? '' });
   if (row.query) url += `?${row.query(c)}`;
   if (row.multipart) {
-    const m = multipart('matrix.txt', Buffer.from('matrix upload'));
+    const m = typeof row.multipart === 'function' ? row.multipart() : multipart('matrix.txt', Buffer.from('matrix upload'));
     return { method, url, payload: m.payload, headers: { 'content-type': m.contentType } };
   }
   return { method, url, payload: row.body?.(c), headers: {} };

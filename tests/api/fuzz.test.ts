@@ -69,6 +69,18 @@ interface World {
   tokenId: string;
   botId: string;
   inviteCode: string;
+  /** A custom emoji's name. */
+  emojiName: string;
+}
+
+/** A 1×1 PNG: the smallest image a custom emoji takes. */
+const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+
+/** POST /emoji's body: the name, then the image. */
+function emojiForm(name: string): { payload: Buffer; contentType: string } {
+  const boundary = `----fuzz${randomUUID()}`;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n${name}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="e.png"\r\nContent-Type: image/png\r\n\r\n`;
+  return { payload: Buffer.concat([Buffer.from(head), TINY_PNG, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 function multipart(field: string, filename: string, data: Buffer, partType = 'text/plain'): { payload: Buffer; contentType: string } {
@@ -106,6 +118,9 @@ async function buildWorld(): Promise<World> {
   const token = await ok(call('POST', '/users/me/tokens', alice, { name: 'fuzz token' }), 201);
   const bot = await ok(call('POST', '/bots', alice, { username: uniqueName('bot') }), 201);
   const invite = await ok(call('POST', '/admin/invites', alice, { maxUses: 1000 }), 201);
+  const emojiName = `fz_${randomUUID().slice(0, 8)}`;
+  const emoji = emojiForm(emojiName);
+  await ok(t.app.inject({ method: 'POST', url: `${API}/emoji`, headers: { ...auth(alice.token), 'content-type': emoji.contentType }, payload: emoji.payload }), 201);
   const url = new URL(String(upload.url), 'http://x');
   return {
     alice,
@@ -119,6 +134,7 @@ async function buildWorld(): Promise<World> {
     tokenId: String(token.id),
     botId: String((bot.user as { id: string }).id),
     inviteCode: String(invite.code),
+    emojiName,
   };
 }
 
@@ -126,10 +142,11 @@ async function buildWorld(): Promise<World> {
 function validParam(path: string, name: string, w: World): string {
   if (name === '*') return 'index.html';
   if (name === 'userId') return w.bob.user.id;
-  if (name === 'hookId') return randomUUID();
+  if (name === 'hookId' || name === 'commandId') return randomUUID();
   if (name === 'emoji') return '👍';
   if (name === 'messageId') return w.messageId;
   if (name === 'code') return w.inviteCode;
+  if (name === 'name' && path.includes('/emoji/')) return w.emojiName;
   if (path.includes('/groups/:id') || path.includes('/conversations/:id')) return w.groupId;
   if (path.includes('/messages/:id') || path.includes('/threads/:id')) return w.messageId;
   if (path.includes('/admin/users/:id')) return w.carol.user.id;
@@ -157,6 +174,8 @@ function validRequest(route: Route, w: World): { body?: unknown; query: Record<s
     'PUT /groups/:id/mutes/:userId': { until: future },
     'POST /groups/:id/webhooks': { url: 'http://127.0.0.1:9/hook' },
     'POST /groups/:id/incoming-webhooks': { name: 'fuzz hook' },
+    // A public address given literally: checked without a resolver, never called (no command is run).
+    'POST /groups/:id/commands': { trigger: 'fuzz', url: 'http://93.184.215.14/cmd', description: 'made by the fuzzer', usage: '[what]' },
     'POST /conversations/direct': { userId: w.carol.user.id },
     'POST /conversations/:id/messages': { body: 'fuzzed hello', clientMsgId: randomUUID(), replyTo: w.messageId },
     'POST /conversations/:id/read': { seq: 1 },
@@ -188,7 +207,8 @@ function validRequest(route: Route, w: World): { body?: unknown; query: Record<s
   };
   const withoutHead = key.replace(/^HEAD /, 'GET ');
   const hasBody = !['GET', 'HEAD', 'DELETE'].includes(route.method);
-  return { body: bodies[key] ?? (hasBody && route.path !== `${API}/uploads` ? {} : undefined), query: queries[withoutHead] ?? {} };
+  const multipartRoute = route.path === `${API}/uploads` || route.path === `${API}/emoji`;
+  return { body: bodies[key] ?? (hasBody && !multipartRoute ? {} : undefined), query: queries[withoutHead] ?? {} };
 }
 
 /** A browser's push subscription: a P-256 public key and a 16-byte auth secret (the endpoint is never reached). */
@@ -395,6 +415,10 @@ function buildRequest(c: RequestCase, w: World): { options: InjectOptions; route
   const obj = base !== null && typeof base === 'object' && !Array.isArray(base) ? { ...(base as Record<string, unknown>) } : {};
   if (route.path === `${API}/uploads` && (b.kind === 'valid' || b.kind === 'set' || b.kind === 'delete' || b.kind === 'literal')) {
     const m = multipart('file', 'fuzz.txt', Buffer.from('fuzz text\n'));
+    payload = m.payload;
+    type = m.contentType;
+  } else if (route.path === `${API}/emoji` && route.method === 'POST' && (b.kind === 'valid' || b.kind === 'set' || b.kind === 'delete' || b.kind === 'literal')) {
+    const m = emojiForm(`fz_${randomUUID().slice(0, 8)}`);
     payload = m.payload;
     type = m.contentType;
   } else if (b.kind === 'valid') payload = base === undefined ? undefined : JSON.stringify(base);

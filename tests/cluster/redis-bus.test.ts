@@ -31,6 +31,8 @@ let first: TestServer;
 let n1: Node;
 let n2: Node;
 const prefix = `t${process.pid}-${++prefixCount}:`;
+/** Registers as the site admin (custom emoji). */
+const ADMIN_USERNAME = uniqueName('siteadm');
 
 async function redisParts(url: string, nodeId: string): Promise<{ bus: RedisBus; presence: RedisPresenceStore }> {
   const bus = await RedisBus.connect(url, nodeId, logger, { prefix });
@@ -41,7 +43,7 @@ async function redisParts(url: string, nodeId: string): Promise<{ bus: RedisBus;
 beforeAll(async () => {
   redis = await TestRedis.start();
   const p1 = await redisParts(redis.url, 'node-1');
-  first = await startTestServer({}, { bus: p1.bus, presenceStore: p1.presence, presenceGraceMs: GRACE_MS });
+  first = await startTestServer({ ADMIN_USERNAME }, { bus: p1.bus, presenceStore: p1.presence, presenceGraceMs: GRACE_MS });
   n1 = { app: first.app as ParleyApp, wsUrl: first.wsUrl, ...p1 };
   // The second node: the same database, its own bus, presence and sockets.
   const p2 = await redisParts(redis.url, 'node-2');
@@ -192,6 +194,26 @@ describe('Redis bus across two nodes', () => {
     const r = await n1.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${alice.token}` } });
     expect(r.statusCode).toBe(204);
     expect(await c.closed).toBe(4401);
+  });
+
+  it('a custom emoji added or deleted on one node reaches every socket on every node (a site-wide frame)', async () => {
+    const admin = await register(n1.app, ADMIN_USERNAME);
+    const stranger = await register(n1.app);
+    const [here, there] = await Promise.all([WsClient.connect(n1.wsUrl, stranger.token), WsClient.connect(n2.wsUrl, stranger.token)]);
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+    const boundary = 'clusteremoji';
+    const payload = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\ncluster_cat\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.png"\r\n\r\n`),
+      png,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const added = await n1.app.inject({ method: 'POST', url: '/api/v1/emoji', headers: { authorization: `Bearer ${admin.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
+    expect(added.statusCode, added.body).toBe(201);
+    for (const c of [here, there]) expect((await c.next((f) => f.type === 'emoji.created')).emoji).toEqual(added.json());
+    expect((await n2.app.inject({ method: 'DELETE', url: '/api/v1/emoji/cluster_cat', headers: { authorization: `Bearer ${admin.token}` } })).statusCode).toBe(204);
+    for (const c of [here, there]) expect(await c.next((f) => f.type === 'emoji.deleted')).toEqual({ type: 'emoji.deleted', name: 'cluster_cat' });
+    here.close();
+    there.close();
   });
 
   it('ignores malformed messages on the channel', async () => {

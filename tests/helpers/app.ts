@@ -43,7 +43,7 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
   };
 }
 
-export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'rateLimitStore' | 'web' | 'webhooks' | 'retention' | 'notifications' | 'searchBackfill' | 'linkPreviews'> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'rateLimitStore' | 'web' | 'webhooks' | 'retention' | 'notifications' | 'searchBackfill' | 'linkPreviews' | 'commandTimeoutMs'> = {}): Promise<TestApp> {
   const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-uploads-'));
   const config = parseConfig({ LOG_LEVEL: 'silent', RATE_LIMIT: 'off', UPLOAD_DIR: uploadDir, ...env });
   const logger = createLogger({ level: config.logLevel, logDir: null });

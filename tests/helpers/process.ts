@@ -11,6 +11,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The compiled server (npm run build). */
+export const SERVER_DIST = path.join(ROOT, 'dist', 'server');
+
+/**
+ * The files of dist/server that `entry` loads before anything dynamic (its static imports, and
+ * theirs): what the default start runs, without the chunks loaded on first use.
+ */
+export function staticGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = fs.readFileSync(path.join(SERVER_DIST, file), 'utf8');
+    for (const m of src.matchAll(/^import\s(?:[^;]*?\sfrom\s)?"\.\/([^"]+)";?$/gm)) walk(m[1]!);
+  };
+  walk(entry);
+  return [...seen];
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ export interface TestServer extends TestApp {
 /** The test app listening on a free loopback port (the gateway needs a real server). */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'rateLimitStore' | 'web' | 'linkPreviews'> = {},
+  opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'rateLimitStore' | 'web' | 'linkPreviews' | 'commandTimeoutMs'> = {},
 ): Promise<TestServer> {
   const t = await startTestApp(env, opts);
   await t.app.listen({ port: 0, host: '127.0.0.1' });

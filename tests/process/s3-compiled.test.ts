@@ -10,24 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbKind } from '../helpers/app.js';
-import { api, freePort, processFixture, ROOT, waitReady } from '../helpers/process.js';
+import { api, freePort, processFixture, ROOT, SERVER_DIST, staticGraph, waitReady } from '../helpers/process.js';
 import { TestS3 } from '../helpers/s3.js';
 
 const fx = processFixture('parley-s3-compiled-');
-const SERVER_DIST = path.join(ROOT, 'dist', 'server');
-
-/** The files main.js loads before anything dynamic: the default start's code. */
-function staticGraph(entry: string): string[] {
-  const seen = new Set<string>();
-  const walk = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const src = fs.readFileSync(path.join(SERVER_DIST, file), 'utf8');
-    for (const m of src.matchAll(/^import\s(?:[^;]*?\sfrom\s)?"\.\/([^"]+)";?$/gm)) walk(m[1]!);
-  };
-  walk(entry);
-  return [...seen];
-}
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

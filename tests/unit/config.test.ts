@@ -161,15 +161,25 @@ describe('parseConfig', () => {
   });
 
   it('caps what one account or group may hold (MAX_*), each configurable', () => {
-    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10 });
+    expect(parseConfig({}).caps).toEqual({ groupsPerOwner: 100, botsPerOwner: 25, webhooksPerGroup: 10, pushSubscriptionsPerUser: 20, incomingWebhooksPerGroup: 10, slashCommandsPerGroup: 25, customEmoji: 1000 });
     const c = parseConfig({
       MAX_GROUPS_PER_OWNER: '5',
       MAX_BOTS_PER_OWNER: '1',
       MAX_WEBHOOKS_PER_GROUP: '3',
       MAX_PUSH_SUBSCRIPTIONS_PER_USER: '100000',
       MAX_INCOMING_WEBHOOKS_PER_GROUP: '2',
+      MAX_SLASH_COMMANDS_PER_GROUP: '4',
+      MAX_CUSTOM_EMOJI: '50',
     });
-    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2 });
+    expect(c.caps).toEqual({ groupsPerOwner: 5, botsPerOwner: 1, webhooksPerGroup: 3, pushSubscriptionsPerUser: 100_000, incomingWebhooksPerGroup: 2, slashCommandsPerGroup: 4, customEmoji: 50 });
+    expect(() => parseConfig({ MAX_CUSTOM_EMOJI: '0' })).toThrow(/MAX_CUSTOM_EMOJI/);
+  });
+
+  it('limits a custom emoji image to EMOJI_MAX_BYTES (default 256 KiB, 1 KiB to 16 MiB)', () => {
+    expect(parseConfig({}).emojiMaxBytes).toBe(256 * 1024);
+    expect(parseConfig({ EMOJI_MAX_BYTES: '65536' }).emojiMaxBytes).toBe(65_536);
+    expect(() => parseConfig({ EMOJI_MAX_BYTES: '100' })).toThrow(/EMOJI_MAX_BYTES/);
+    expect(() => parseConfig({ EMOJI_MAX_BYTES: 'big' })).toThrow(/EMOJI_MAX_BYTES/);
   });
 
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {
@@ -230,6 +240,96 @@ describe('parseConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).variable).toBe(name);
     expect((thrown as Error).message).toContain(name);
+  });
+});
+
+describe('traces (OTEL_*)', () => {
+  it('are off unless an OTLP endpoint is set', () => {
+    expect(parseConfig({}).tracing).toBeNull();
+    expect(parseConfig({ OTEL_SERVICE_NAME: 'chat', OTEL_TRACES_SAMPLER: 'always_on' }).tracing).toBeNull();
+  });
+
+  it('take the standard variables, with the standard defaults', () => {
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: {},
+      serviceName: 'parley',
+      sampler: { ratio: 1, parentBased: true },
+      scheduleDelayMs: 5000,
+      maxQueueSize: 2048,
+      exportTimeoutMs: 10_000,
+    });
+    const t = parseConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example.com/custom/path',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON',
+      OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-tenant=chat',
+      OTEL_SERVICE_NAME: 'parley-eu',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+    }).tracing;
+    expect(t).toEqual({
+      url: 'https://otel.example.com/custom/path',
+      protocol: 'http/json',
+      headers: { authorization: 'Bearer abc', 'x-tenant': 'chat' },
+      serviceName: 'parley-eu',
+      sampler: { ratio: 0.25, parentBased: true },
+      scheduleDelayMs: 200,
+      maxQueueSize: 100,
+      exportTimeoutMs: 3000,
+    });
+  });
+
+  it('read every sampler of the specification', () => {
+    const sampler = (name: string, arg?: string) =>
+      parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: name, ...(arg === undefined ? {} : { OTEL_TRACES_SAMPLER_ARG: arg }) }).tracing!.sampler;
+    expect(sampler('always_on')).toEqual({ ratio: 1, parentBased: false });
+    expect(sampler('always_off')).toEqual({ ratio: 0, parentBased: false });
+    expect(sampler('traceidratio', '0.5')).toEqual({ ratio: 0.5, parentBased: false });
+    expect(sampler('traceidratio')).toEqual({ ratio: 1, parentBased: false });
+    expect(sampler('parentbased_always_on')).toEqual({ ratio: 1, parentBased: true });
+    expect(sampler('parentbased_always_off')).toEqual({ ratio: 0, parentBased: true });
+    expect(sampler('parentbased_traceidratio', '.1')).toEqual({ ratio: 0.1, parentBased: true });
+  });
+
+  it('are turned off by OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none, endpoint or not', () => {
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBeNull();
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
+  });
+
+  it.each([
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'grpc://collector:4317'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'http/xml'],
+    ['OTEL_TRACES_SAMPLER', 'sometimes'],
+    ['OTEL_TRACES_SAMPLER_ARG', '1.5'],
+    ['OTEL_TRACES_SAMPLER_ARG', '-0.1'],
+    ['OTEL_TRACES_SAMPLER_ARG', 'half'],
+    ['OTEL_TRACES_EXPORTER', 'zipkin'],
+    ['OTEL_SDK_DISABLED', 'maybe'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'no-equals-sign'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'x=%E0%A4%A'],
+    ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'x=a%0Db'],
+    ['OTEL_BSP_SCHEDULE_DELAY', '0'],
+    ['OTEL_BSP_MAX_QUEUE_SIZE', 'lots'],
+    ['OTEL_EXPORTER_OTLP_TIMEOUT', '-1'],
+    ['OTEL_SERVICE_NAME', 'a\u0001b'],
+  ])('refuse a bad %s (%s), naming it', (name, value) => {
+    const env: Record<string, string> = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER: 'traceidratio', [name]: value };
+    let thrown: unknown;
+    try {
+      parseConfig(env);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(name);
   });
 });
 

@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import { createLogger } from '../../src/core/logger.js';
-import { analyzeChangedTables, openDatabase, type Database } from '../../src/db/database.js';
+import { analyzeChangedTables, openDatabase, vacuumChangedTables, type Database } from '../../src/db/database.js';
 import { users } from '../../src/db/schema.js';
 import { dbKind } from '../helpers/app.js';
 
@@ -18,10 +18,10 @@ beforeAll(async () => {
 afterAll(async () => database?.close());
 
 /** Statistics reach pg_stat_user_tables when the session goes idle, at most once a second. */
-async function waitForChanges(table: string, atLeast: number): Promise<void> {
+async function waitForChanges(table: string, atLeast: number, column: 'n_mod_since_analyze' | 'n_ins_since_vacuum' = 'n_mod_since_analyze'): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const res = await database.db.execute(sql`SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE relname = ${table}`);
+    const res = await database.db.execute(sql`SELECT ${sql.raw(column)} AS n FROM pg_stat_user_tables WHERE relname = ${table}`);
     const n = Number((res as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
     if (n >= atLeast) return;
     if (Date.now() > deadline) throw new Error(`pg_stat_user_tables never showed ${atLeast} changes to ${table} (last: ${n})`);
@@ -40,5 +40,19 @@ describe.runIf(dbKind === 'pglite')('the embedded database\'s periodic ANALYZE',
     await waitForChanges('users', 200);
     expect(await analyzeChangedTables(database.db)).toEqual(['users']);
     expect(await analyzeChangedTables(database.db)).toEqual([]);
+  });
+
+  it('after a bulk write, vacuums the tables that took it (their rows\' hint bits set once), and analyzes them', async () => {
+    await vacuumChangedTables(database.db);
+    // 3,000 new users: past 1,000 rows and a fifth of the table since its last VACUUM.
+    await database.db.insert(users).values(Array.from({ length: 3000 }, (_, i) => ({ id: newId(), username: `vac_${i}_${Date.now()}`, displayName: `清理 ${i}` })));
+    await waitForChanges('users', 3000, 'n_ins_since_vacuum');
+    expect(await vacuumChangedTables(database.db)).toEqual(['users']);
+    const res = await database.db.execute(sql`SELECT last_vacuum IS NOT NULL AS vacuumed, n_ins_since_vacuum AS since, n_mod_since_analyze AS mods FROM pg_stat_user_tables WHERE relname = 'users'`);
+    const row = (res as unknown as { rows: { vacuumed: boolean; since: number; mods: number }[] }).rows[0]!;
+    expect(row).toMatchObject({ vacuumed: true });
+    expect(Number(row.since)).toBe(0);
+    expect(Number(row.mods)).toBe(0);
+    expect(await vacuumChangedTables(database.db)).toEqual([]);
   });
 });

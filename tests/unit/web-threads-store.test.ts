@@ -63,6 +63,7 @@ function state(): ChatState {
     removals: [],
     threads: {},
     threadList: EMPTY_THREAD_LIST,
+    customEmoji: [],
     replies: {},
   };
 }

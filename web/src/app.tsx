@@ -62,11 +62,14 @@ export function App() {
     if (!store) return;
     // The socket's token was refused (revoked, expired): as for a 401, back to the login screen.
     const offAuth = store.realtime.on('authFailed', () => signOut(t('app.sessionEnded')));
+    // A custom slash command's integration answered later, for this user alone (never stored): shown once, like its first answer.
+    const offCommand = store.realtime.on('commandResponse', (f) => toast(`${f.command}: ${f.text}`, 'info'));
     store.start().catch((err: unknown) => {
       if (!(err instanceof ApiError && err.status === 401)) toast(t('app.loadFailed'));
     });
     return () => {
       offAuth();
+      offCommand();
       store.stop();
     };
   }, [store, signOut]);

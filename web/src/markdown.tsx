@@ -14,6 +14,7 @@ import { neutralizeBidi, stripBidi } from '../../src/protocol/bidi.js';
 import { isSafeLinkTarget, markdownParser, TASK_MARKER } from '../../src/protocol/markdown.js';
 import type { Token } from 'markdown-it';
 import { CodeBlock } from './components/code-block.js';
+import { CustomEmojiImage, type EmojiImages } from './custom-emoji.js';
 import { MESSAGE_BODY_MAX } from './limits.js';
 import { messageParts } from './message-parts.js';
 import { i18n } from './i18n/index.js';
@@ -28,6 +29,27 @@ export interface MarkdownContext {
   mentioned: ReadonlySet<string>;
   /** The reader's lower-case username. */
   me: string;
+  /** The site's custom emoji: `:name:` in text (not in code) shows the image. */
+  emoji?: EmojiImages;
+}
+
+const SHORTCODES = /:([a-z0-9_+-]{1,64}):/g;
+
+/** Plain text with the `:name:` of each custom emoji as its image. */
+function withCustomEmoji(text: string, emoji: EmojiImages | undefined, out: ReactNode[]): void {
+  if (!emoji || emoji.size === 0 || !text.includes(':')) {
+    out.push(text);
+    return;
+  }
+  let from = 0;
+  for (const m of text.matchAll(SHORTCODES)) {
+    const url = emoji.get(m[1]!);
+    if (!url) continue;
+    if (m.index > from) out.push(text.slice(from, m.index));
+    out.push(<CustomEmojiImage name={m[1]!} url={url} />);
+    from = m.index + m[0].length;
+  }
+  if (from < text.length) out.push(text.slice(from));
 }
 
 interface Frame {
@@ -39,10 +61,16 @@ interface Frame {
 
 const LINK_PROPS = { target: '_blank', rel: 'noopener noreferrer nofollow', className: 'link' } as const;
 
-/** Text, with @mentions and (outside links) bare http(s) URLs. */
-function textNodes(text: string, ctx: MarkdownContext, inLink: boolean, out: ReactNode[]): void {
+/**
+ * Text, with @mentions, (outside links) bare http(s) URLs, and custom emoji (except in a link
+ * that shows its own URL: `inLink === 'auto'`).
+ */
+function textNodes(text: string, ctx: MarkdownContext, inLink: boolean | 'auto', out: ReactNode[]): void {
   for (const part of messageParts(text, ctx.mentioned, { links: !inLink })) {
-    if (part.kind === 'text') out.push(part.text);
+    if (part.kind === 'text') {
+      if (inLink === 'auto') out.push(part.text);
+      else withCustomEmoji(part.text, ctx.emoji, out);
+    }
     else if (part.kind === 'link') {
       out.push(
         <a href={part.href} dir="ltr" {...LINK_PROPS}>
@@ -83,6 +111,9 @@ function alignment(t: Token): 'left' | 'right' | 'center' | undefined {
   const m = /text-align:\s*(left|right|center)/.exec(attr(t, 'style'));
   return m ? (m[1] as 'left' | 'right' | 'center') : undefined;
 }
+
+/** A link that shows its own URL (linkified, or written `<https://…>`). */
+const isAutoLink = (t: Token): boolean => t.markup === 'linkify' || t.markup === 'autolink';
 
 /** The element an opening token and its children make, or null to keep just the children. */
 function element(t: Token, children: ReactNode[]): ReactNode | null {
@@ -129,7 +160,7 @@ function element(t: Token, children: ReactNode[]): ReactNode | null {
       const href = attr(t, 'href');
       if (!isSafeLinkTarget(href)) return null;
       // An autolink shows its URL: left to right, as bare links always are.
-      const auto = t.markup === 'linkify' || t.markup === 'autolink';
+      const auto = isAutoLink(t);
       return createElement('a', { href: stripBidi(href), ...LINK_PROPS, dir: auto ? 'ltr' : undefined, title: auto ? undefined : stripBidi(href) }, ...children);
     }
     default:
@@ -138,7 +169,7 @@ function element(t: Token, children: ReactNode[]): ReactNode | null {
 }
 
 /** A token without children: text, code, breaks, rules, images (as links: never loaded). */
-function leaf(t: Token, ctx: MarkdownContext, depth: number, inLink: boolean, out: ReactNode[]): void {
+function leaf(t: Token, ctx: MarkdownContext, depth: number, inLink: boolean | 'auto', out: ReactNode[]): void {
   switch (t.type) {
     case 'inline':
       out.push(...build(t.children ?? [], ctx, depth, inLink));
@@ -195,25 +226,29 @@ function leaf(t: Token, ctx: MarkdownContext, depth: number, inLink: boolean, ou
 }
 
 /** The tokens as elements: a stack of open elements, so depth costs no recursion. */
-function build(tokens: readonly Token[], ctx: MarkdownContext, depth0: number, inLink0: boolean): ReactNode[] {
+function build(tokens: readonly Token[], ctx: MarkdownContext, depth0: number, inLink0: boolean | 'auto'): ReactNode[] {
   const root: Frame = { token: null, children: [], flat: false };
   const stack: Frame[] = [root];
   let links = 0;
+  /** Open links that show their own URL (linkified or <autolinks>). */
+  let autoLinks = 0;
   for (const t of tokens) {
     const top = stack[stack.length - 1]!;
     if (t.nesting === 1) {
       stack.push({ token: t, children: [], flat: depth0 + stack.length > RENDER_DEPTH_MAX });
       if (t.type === 'link_open') links++;
+      if (t.type === 'link_open' && isAutoLink(t)) autoLinks++;
     } else if (t.nesting === -1) {
       if (stack.length === 1) continue;
       const frame = stack.pop()!;
       if (frame.token?.type === 'link_open') links--;
+      if (frame.token?.type === 'link_open' && isAutoLink(frame.token)) autoLinks--;
       const parent = stack[stack.length - 1]!;
       const el = frame.flat || !frame.token ? null : element(frame.token, frame.children);
       if (el === null) parent.children.push(...frame.children);
       else parent.children.push(el);
     } else {
-      leaf(t, ctx, depth0 + stack.length, inLink0 || links > 0, top.children);
+      leaf(t, ctx, depth0 + stack.length, autoLinks > 0 ? 'auto' : inLink0 || links > 0, top.children);
     }
   }
   // Unclosed elements (not made by markdown-it, but cheap to allow): their content is kept.

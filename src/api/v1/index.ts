@@ -21,6 +21,8 @@ import { sessionsRoutes } from './sessions.routes.js';
 import { usersRoutes } from './users.routes.js';
 import { personalDataRoutes } from './personal-data.routes.js';
 import { uploadsRoutes } from './uploads.routes.js';
+import { slashCommandsRoutes } from './slash-commands.routes.js';
+import { emojiRoutes } from './emoji.routes.js';
 import { webhooksRoutes } from './webhooks.routes.js';
 import { notificationsRoutes } from './notifications.routes.js';
 import type { Config } from '../../core/config.js';
@@ -50,6 +52,7 @@ export const apiV1 =
     await app.register(threadsRoutes(services));
     await app.register(linkPreviewsRoutes(services, limits));
     await app.register(uploadsRoutes(services, config, limits));
+    await app.register(emojiRoutes(services, config, limits));
     await app.register(moderationRoutes(services));
     await app.register(pinsRoutes(services, limits));
     await app.register(tokensRoutes(services, limits));
@@ -58,6 +61,7 @@ export const apiV1 =
     await app.register(exportRoutes(services));
     await app.register(personalDataRoutes(services, limits));
     await app.register(webhooksRoutes(services, limits));
+    await app.register(slashCommandsRoutes(services, limits));
     await app.register(notificationsRoutes(services, limits));
     await app.register(signupRoutes(services, limits));
     await app.register(accountSecurityRoutes(services, limits));

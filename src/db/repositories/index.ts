@@ -3,6 +3,7 @@ import { AddBlocksRepository } from './add-blocks.repository.js';
 import { AuditRepository } from './audit.repository.js';
 import { BansRepository } from './bans.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
+import { CustomEmojiRepository } from './custom-emoji.repository.js';
 import { EventsRepository } from './events.repository.js';
 import { IdentitiesRepository } from './identities.repository.js';
 import { ImportRepository } from './import.repository.js';
@@ -20,6 +21,7 @@ import { SessionsRepository } from './sessions.repository.js';
 import { SettingsRepository } from './settings.repository.js';
 import { UsersRepository } from './users.repository.js';
 import { ThreadsRepository } from './threads.repository.js';
+import { SlashCommandsRepository } from './slash-commands.repository.js';
 import { WebhooksRepository } from './webhooks.repository.js';
 
 /** One repository per aggregate, over one handle (the database, or an open transaction). */
@@ -51,6 +53,10 @@ export interface Repositories {
   imports: ImportRepository;
   /** Incoming webhooks of groups. */
   incomingWebhooks: IncomingWebhooksRepository;
+  /** Custom slash commands of groups and their response URLs. */
+  slashCommands: SlashCommandsRepository;
+  /** The site's custom emoji. */
+  customEmoji: CustomEmojiRepository;
 }
 
 export function repositories(db: Db): Repositories {
@@ -77,6 +83,8 @@ export function repositories(db: Db): Repositories {
     threads: new ThreadsRepository(db),
     imports: new ImportRepository(db),
     incomingWebhooks: new IncomingWebhooksRepository(db),
+    slashCommands: new SlashCommandsRepository(db),
+    customEmoji: new CustomEmojiRepository(db),
   };
 }
 

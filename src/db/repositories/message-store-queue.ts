@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.js';
+import { tracer, type Span, type Tracer } from '../../core/tracing.js';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
 import { queryRows } from '../sql.js';
@@ -23,6 +24,8 @@ interface Pending {
   terms: string[];
   resolve: (outcome: QueuedStoreOutcome) => void;
   reject: (err: unknown) => void;
+  /** The send's `message.store` span, with traces on. */
+  span?: Span;
 }
 
 interface ResultRow {
@@ -106,8 +109,22 @@ export class MessageStoreQueue {
     return this.waitingCount;
   }
 
-  /** Stores a message and its event under the conversation's next seq: the row as stored, or why not. */
+  /**
+   * Stores a message and its event under the conversation's next seq: the row as stored, or why
+   * not. With traces on, a `message.store` span (a child of the caller's) lasts from the queue to
+   * the outcome; see run() for how it meets the batch it joined.
+   */
   store(row: NewMessageRow): Promise<QueuedStoreOutcome> {
+    const t = tracer();
+    if (!t) return this.enqueue(row);
+    return t.inSpan('message.store', { attributes: { 'parley.conversation.id': row.conversationId } }, async (span) => {
+      const outcome = await this.enqueue(row, span);
+      span.setAttribute('parley.store.outcome', outcome.ok ? 'stored' : outcome.reason);
+      return outcome;
+    });
+  }
+
+  private enqueue(row: NewMessageRow, span?: Span): Promise<QueuedStoreOutcome> {
     if (this.waitingCount >= this.maxWaiting) {
       this.refused++;
       return Promise.reject(
@@ -115,7 +132,7 @@ export class MessageStoreQueue {
       );
     }
     return new Promise((resolve, reject) => {
-      this.lanes[this.laneOf(row.conversationId)]!.push({ row, terms: searchTerms(row.body), resolve, reject });
+      this.lanes[this.laneOf(row.conversationId)]!.push({ row, terms: searchTerms(row.body), resolve, reject, ...(span?.isRecording() ? { span } : {}) });
       this.waitingCount++;
       this.pump();
     });
@@ -152,9 +169,35 @@ export class MessageStoreQueue {
     });
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  /**
+   * Stores a batch. With traces on and any of its sends sampled, the batch is a
+   * `message.store.batch` span: a child of the first sampled send's `message.store` span, linked
+   * to every other one (and each of those linked back to it), since one statement serves sends of
+   * many traces and a span has one parent. Its statement is a client span below it.
+   */
+  private run(batch: Pending[]): Promise<void> {
+    const t = tracer();
+    const traced = t ? batch.filter((p) => p.span) : [];
+    if (!t || traced.length === 0) return this.runBatch(batch);
+    const [first, ...others] = traced.map((p) => p.span!);
+    return t.inSpan(
+      'message.store.batch',
+      {
+        parent: first!.spanContext(),
+        links: others.map((s) => ({ context: s.spanContext() })),
+        attributes: { 'parley.store.batch_size': batch.length, 'parley.store.traced_sends': traced.length },
+      },
+      async (batchSpan) => {
+        for (const s of traced) s.span!.setAttribute('parley.store.batch_size', batch.length);
+        for (const s of others) s.addLink({ context: batchSpan.spanContext() });
+        await this.runBatch(batch, { tracer: t, parent: batchSpan });
+      },
+    );
+  }
+
+  private async runBatch(batch: Pending[], tracing?: { tracer: Tracer; parent: Span }): Promise<void> {
     try {
-      const outcomes = await this.storeBatch(batch);
+      const outcomes = await this.storeBatch(batch, tracing);
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
       if (batch.length === 1) {
@@ -165,7 +208,7 @@ export class MessageStoreQueue {
       await Promise.all(
         batch.map(async (p) => {
           try {
-            p.resolve((await this.storeBatch([p]))[0]!);
+            p.resolve((await this.storeBatch([p], tracing))[0]!);
           } catch (e) {
             p.reject(e);
           }
@@ -174,7 +217,7 @@ export class MessageStoreQueue {
     }
   }
 
-  private async storeBatch(batch: Pending[]): Promise<QueuedStoreOutcome[]> {
+  private async storeBatch(batch: Pending[], tracing?: { tracer: Tracer; parent: Span }): Promise<QueuedStoreOutcome[]> {
     // By conversation (stable: each conversation's sends keep their order), so that batches
     // running at once take the conversations' locks in one order and cannot deadlock.
     const order = batch.map((_, i) => i).sort((a, b) => {
@@ -198,7 +241,23 @@ export class MessageStoreQueue {
         ...(row.threadId ? { th: row.threadId, bc: row.alsoInConversation ?? false } : {}),
       };
     });
-    const rows = await queryRows<ResultRow>(this.db, sql`SELECT * FROM parley_store_messages(${JSON.stringify(items)}::jsonb)`);
+    const statement = sql`SELECT * FROM parley_store_messages(${JSON.stringify(items)}::jsonb)`;
+    const rows = tracing
+      ? await tracing.tracer.inSpan(
+          'SELECT parley_store_messages',
+          {
+            kind: 'client',
+            parent: tracing.parent.spanContext(),
+            attributes: {
+              'db.system.name': 'postgresql',
+              'db.operation.name': 'SELECT',
+              'db.query.summary': 'SELECT parley_store_messages',
+              'parley.store.batch_size': batch.length,
+            },
+          },
+          () => queryRows<ResultRow>(this.db, statement),
+        )
+      : await queryRows<ResultRow>(this.db, statement);
     if (rows.length !== batch.length) throw new Error(`parley_store_messages returned ${rows.length} rows for ${batch.length} items`);
     const outcomes: QueuedStoreOutcome[] = new Array(batch.length);
     let listed: { conversationId: string; kind: 'group' | 'direct'; memberIds: string[] } | null = null;

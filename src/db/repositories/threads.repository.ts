@@ -66,17 +66,21 @@ function viewerRow(r: ViewerSqlRow): ThreadViewerRow {
   };
 }
 
-/** A reader's unread replies in thread `f` (f: thread_followers): live replies of others after their pointer. */
+/**
+ * A reader's unread replies in thread `f` (f: thread_followers): live replies of others after their
+ * pointer. Read in seq order so that the (thread, seq) index answers it (see viewerStats in
+ * conversations.repository.ts: a capped count without it can become a sequential scan).
+ */
 const UNREAD_COUNT = sql`(SELECT count(*)::int FROM (
      SELECT 1 FROM messages m
       WHERE m.thread_id = f.root_id AND m.seq > f.last_read_seq AND m.deleted_at IS NULL AND m.sender_id <> f.user_id
-      LIMIT ${THREAD_UNREAD_CAP}) u)`;
+      ORDER BY m.seq LIMIT ${THREAD_UNREAD_CAP}) u)`;
 
 /** Of those, the ones that mention the reader (a deleted reply's mentions are gone with it). */
 const MENTION_COUNT = sql`(SELECT count(*)::int FROM (
      SELECT 1 FROM message_mentions mm
       WHERE mm.user_id = f.user_id AND mm.thread_id = f.root_id AND mm.seq > f.last_read_seq
-      LIMIT ${THREAD_UNREAD_CAP}) u)`;
+      ORDER BY mm.seq LIMIT ${THREAD_UNREAD_CAP}) u)`;
 
 export class ThreadsRepository {
   constructor(private readonly db: Db) {}

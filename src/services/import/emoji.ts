@@ -1,18 +1,12 @@
+import { standardEmoji } from '../../protocol/emoji-names.js';
+
 /**
  * Reactions by name (Slack and Mattermost both write `thumbsup`, `+1`, `tada`): the common ones
  * become their Unicode emoji, as Parley's picker sends them; any other name becomes Parley's
- * `:short_name:` form. A skin tone (`::skin-tone-3`) gives the emoji that tone when it has one.
+ * `:short_name:` form (a custom emoji of that name, if the site has one). A skin tone
+ * (`::skin-tone-3`) gives the emoji that tone when it has one.
  */
-const BY_NAME: Record<string, string> = {
-  '+1': '👍', thumbsup: '👍', '-1': '👎', thumbsdown: '👎', heart: '❤️', heart_eyes: '😍', smile: '😄',
-  smiley: '😃', grinning: '😀', grin: '😁', joy: '😂', rofl: '🤣', laughing: '😆', satisfied: '😆', sweat_smile: '😅',
-  slightly_smiling_face: '🙂', wink: '😉', blush: '😊', thinking_face: '🤔', thinking: '🤔', sob: '😭', cry: '😢',
-  open_mouth: '😮', scream: '😱', rage: '😡', tada: '🎉', eyes: '👀', fire: '🔥', rocket: '🚀', pray: '🙏',
-  ok_hand: '👌', clap: '👏', wave: '👋', muscle: '💪', raised_hands: '🙌', point_up: '☝️', '100': '💯',
-  white_check_mark: '✅', heavy_check_mark: '✔️', x: '❌', warning: '⚠️', star: '⭐', sparkles: '✨', bulb: '💡',
-  coffee: '☕', beers: '🍻', beer: '🍺', cake: '🍰', party_popper: '🎉', star_struck: '🤩', upside_down_face: '🙃',
-  facepalm: '🤦', shrug: '🤷', see_no_evil: '🙈', skull: '💀', bug: '🐛', memo: '📝', pushpin: '📌', zap: '⚡',
-};
+
 /** Emoji that take a skin tone (Fitzpatrick modifiers 🏻..🏿 for tones 2..6). */
 const TONED = new Set(['👍', '👎', '👌', '👏', '👋', '💪', '🙌', '🙏', '☝️', '🤦', '🤷']);
 const SHORTCODE = /^[a-z0-9_+-]{1,32}$/;
@@ -21,7 +15,7 @@ const SHORTCODE = /^[a-z0-9_+-]{1,32}$/;
 export function reactionEmoji(sourceName: string): string | null {
   const [rawName, toneSpec] = sourceName.trim().replace(/^:|:$/g, '').split('::');
   const name = (rawName ?? '').toLowerCase();
-  const unicode = BY_NAME[name];
+  const unicode = standardEmoji(name);
   if (unicode) {
     const tone = /^skin-tone-([2-6])$/.exec(toneSpec ?? '');
     if (!tone || !TONED.has(unicode)) return unicode;

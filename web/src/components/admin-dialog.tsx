@@ -1,4 +1,4 @@
-/** Administration (site admins): who may sign up (mode, allowed e-mail domains) and invite links. */
+/** Administration (site admins): who may sign up (mode, allowed e-mail domains), invite links, retention, link previews, custom emoji, storage. */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { createInvite, getSiteSettings, listInvites, patchSiteSettings, revokeInvite, type CreatedInvite, type Invite, type SignupMode } from '../account-api.js';
 import { formatFull as formatDateTime } from '../format.js';
@@ -7,6 +7,7 @@ import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { AdminRetentionSection } from './admin-retention-section.js';
 import { AdminLinkPreviewsSection } from './admin-link-previews-section.js';
+import { AdminEmojiSection } from './admin-emoji-section.js';
 import { FormError } from './form-parts.js';
 import { SiteStorageSection } from './storage-usage.js';
 import { useTranslation } from 'react-i18next';
@@ -22,6 +23,8 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
       <AdminRetentionSection />
       <hr className="section-rule" />
       <AdminLinkPreviewsSection />
+      <hr className="section-rule" />
+      <AdminEmojiSection />
       <hr className="section-rule" />
       <SiteStorageSection />
     </Modal>

@@ -1,6 +1,6 @@
 /**
  * Group settings for admins: name, description, who can find it, who may post (announcement
- * groups), who may use @all / @here, how long messages are kept, and its incoming webhooks. Opened from the
+ * groups), who may use @all / @here, how long messages are kept, its incoming webhooks and its own slash commands. Opened from the
  * conversation header and from the details panel.
  */
 import { useState, type FormEvent } from 'react';
@@ -10,6 +10,7 @@ import { errorText } from '../toasts.js';
 import { GroupFields, useGroupBasics } from './group-fields.js';
 import { GroupRetentionSection } from './group-retention-section.js';
 import { IncomingWebhooksSection } from './incoming-webhooks-section.js';
+import { SlashCommandsSection } from './slash-commands-section.js';
 import { Modal } from './modal.js';
 import { CancelSubmit, FormError } from './form-parts.js';
 import { useTranslation } from 'react-i18next';
@@ -64,6 +65,8 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
       <GroupRetentionSection conversation={conversation} />
       <hr className="section-rule" />
       <IncomingWebhooksSection conversation={conversation} />
+      <hr className="section-rule" />
+      <SlashCommandsSection conversation={conversation} />
     </Modal>
   );
 }

@@ -9,6 +9,7 @@ import { Attachments, PendingAttachments } from './attachments.js';
 import { AppBadge, UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
 import { EmojiPicker, QUICK_REACTIONS } from './emoji-picker.js';
+import { EmojiGlyph, useEmojiImages } from '../custom-emoji.js';
 import { EditIcon, ReplyIcon, SmileIcon, ThreadIcon, TrashIcon } from './icons.js';
 import { MessageBody } from './message-body.js';
 import { LinkPreviews } from './link-preview.js';
@@ -74,6 +75,7 @@ export interface MessageItemProps extends CommonProps {
 export const MessageItem = memo(function MessageItem({ message: m, original, grouped, sender, me, users, actions, canDelete, seen, focusable, ambiguous, threadRoot, idPrefix = 'msg-' }: MessageItemProps) {
   const { t } = useTranslation();
   const [picker, setPicker] = useState(false);
+  const images = useEmojiImages();
   const own = m.senderId === me.id;
   const deleted = m.deletedAt !== null;
   const mentioned = new Set(m.mentions.map((id) => users[id]?.username.toLowerCase()).filter((n): n is string => Boolean(n)));
@@ -159,7 +161,10 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
                 aria-label={t(r.me ? 'messages.reactionWithYou' : 'messages.reaction', { emoji: r.emoji, count: r.count })}
                 onClick={() => actions.react(m, r.emoji)}
               >
-                <span>{r.emoji}</span> <span className="reaction-count">{r.count}</span>
+                <span>
+                  <EmojiGlyph emoji={r.emoji} images={images} />
+                </span>{' '}
+                <span className="reaction-count">{r.count}</span>
               </button>
             ))}
           </div>

@@ -17,6 +17,7 @@ import {
 } from '../../../src/client/index.js';
 import { applyEvent, mergeMessages, mergeNotices, removeConversation } from './apply-event.js';
 import { applyPurge } from './apply-purge.js';
+import { applyEmojiChange } from './apply-emoji.js';
 import { applyReplyCreated, EMPTY_THREAD_LIST } from './apply-thread.js';
 import { ThreadActions } from './thread-actions.js';
 import { inTimeline, SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
@@ -48,6 +49,8 @@ export class ChatStore {
   private readonly typingSentAt = new Map<string, number>();
   private readonly fetchingConversation = new Set<string>();
   private readonly readSent = new Map<string, number>();
+  /** The ETag of the custom emoji list as fetched (null once frames changed it since). */
+  private emojiEtag: string | null = null;
   /** Bumped by start and stop, so a start that stop overtook does not connect late. */
   private generation = 0;
 
@@ -77,6 +80,7 @@ export class ChatStore {
       threads: {},
       threadList: EMPTY_THREAD_LIST,
       replies: {},
+      customEmoji: [],
     };
     this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
     this.threads = new ThreadActions(api, this.getState, (fn) => this.update(fn), (ids) => this.rememberUsers(ids));
@@ -121,6 +125,13 @@ export class ChatStore {
         void this.refreshInbox().catch(() => undefined);
         // Thread states changed meanwhile (on other devices) come with no event to replay.
         void this.threads.loadList().catch(() => undefined);
+        // Custom emoji added or deleted while away (no frame is replayed): a 304 when none were.
+        void this.loadEmoji().catch(() => undefined);
+      }),
+      // A site admin added or deleted a custom emoji.
+      rt.on('emojiChanged', (f) => {
+        this.emojiEtag = null;
+        this.update((s) => ({ ...s, customEmoji: applyEmojiChange(s.customEmoji, f) }));
       }),
       // Following or reading a thread changed on another device.
       rt.on('threadState', (f) => this.threads.onState(f)),
@@ -164,6 +175,7 @@ export class ChatStore {
     this.unsubscribers.push(() => window.removeEventListener('online', online));
     // The Threads badge, beside the inbox.
     void this.threads.loadList().catch(() => undefined);
+    void this.loadEmoji().catch(() => undefined);
     try {
       await this.refreshInbox();
     } finally {
@@ -179,6 +191,14 @@ export class ChatStore {
     this.realtime.stop();
     this.threads.stop();
     for (const list of Object.values(this.state.pending)) for (const p of list) for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
+  }
+
+  /** Fetches the custom emoji list (at start and after a reconnect): nothing to do on a 304. */
+  async loadEmoji(): Promise<void> {
+    const list = await this.api.listEmoji(this.emojiEtag);
+    if (!list) return;
+    this.emojiEtag = list.etag;
+    this.update((s) => ({ ...s, customEmoji: list.emoji }));
   }
 
   /** Refetches the inbox (at start and after a reconnect: conversations joined, left or deleted meanwhile). */

@@ -1,5 +1,5 @@
 /** The web client's state: what the server told us, plus what is on its way. */
-import type { Conversation, ConversationEvent, Member, Message, RealtimeState, Thread, Upload, User } from '../../../src/client/index.js';
+import type { Conversation, ConversationEvent, CustomEmoji, Member, Message, RealtimeState, Thread, Upload, User } from '../../../src/client/index.js';
 
 /** The events drawn as system lines in a timeline ("Alice added Bob", "Carol left", a rename). */
 export type SystemEvent = Extract<ConversationEvent, { type: 'member.joined' | 'member.left' | 'member.updated' | 'conversation.updated' }>;
@@ -89,6 +89,8 @@ export interface ChatState {
   threadList: ThreadList;
   /** The loaded replies of threads opened in the thread panel, by root id. */
   replies: Record<string, ThreadReplies>;
+  /** The site's custom emoji, by name (GET /emoji, then emoji.created / emoji.deleted frames). */
+  customEmoji: CustomEmoji[];
 }
 
 /**

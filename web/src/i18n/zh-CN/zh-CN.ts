@@ -36,5 +36,7 @@ import { system } from './system.js';
 import { typing } from './typing.js';
 import { push } from './push.js';
 import { send } from './send.js';
+import { commands } from './commands.js';
+import { emoji } from './emoji.js';
 
-export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks, auth, system, typing, push, send };
+export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks, auth, system, typing, push, send, commands, emoji };
