@@ -83,7 +83,7 @@ const zhCN: ServerText = {
     subject: (n, first) => (n === 1 ? `${first} 在 Parley 上提及了你` : `你在 Parley 上被提及了 ${n} 次`),
     hello: (name) => `${name}，你好：`,
     intro: (n) => (n === 1 ? '你离开期间有人提及了你：' : `你离开期间被提及了 ${n} 次：`),
-    directMessage: '私信',
+    directMessage: '私聊',
     someGroup: '某个群组',
     attachmentsOnly: '（附件）',
     entry: (who, where, at) => `${who} 在 ${where}（${at}）：`,

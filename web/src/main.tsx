@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import './styles.css';
 import { registerServiceWorker } from './push.js';
-import { initI18n } from './i18n/index.js';
+import { initI18n } from './i18n/init.js';
 
 // Shows Web Push notifications while the app is closed (see web/public/sw.js).
 registerServiceWorker();

@@ -44,7 +44,7 @@ export async function currentSubscription(): Promise<PushSubscription | null> {
  * subscription with the server. Throws with a readable message when the browser says no.
  */
 export async function enablePush(api: ParleyApi): Promise<void> {
-  if (!pushSupported()) throw new Error('This browser cannot show push notifications here (it needs HTTPS and the Push API).');
+  if (!pushSupported()) throw new Error(t('push.unsupported'));
   const permission = await Notification.requestPermission();
   if (permission !== 'granted') throw new Error(t('push.blocked'));
   const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });

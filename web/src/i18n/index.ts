@@ -1,11 +1,10 @@
 /**
  * The web client's languages (i18next): English is bundled, Simplified Chinese is loaded when it
  * is first needed (a separate chunk). The language is the account's saved choice (Me.locale) once
- * signed in, else the browser's (navigator.languages); <html lang> follows it.
+ * signed in, else the browser's (navigator.languages); <html lang> follows it. The instance is
+ * started by init.ts (with React's binding), so this module stays free of React for the store and tests.
  */
 import i18next from 'i18next';
-import { initReactI18next } from 'react-i18next';
-import { en } from './en/index.js';
 import type { Catalog } from './types.js';
 
 export const LOCALES = ['en', 'zh-CN'] as const;
@@ -29,8 +28,8 @@ export function matchLocale(tag: string): Locale | null {
   return null;
 }
 
-/** The first of the browser's languages Parley speaks; English when none. */
-export function browserLocale(languages: readonly string[] = navigator.languages ?? [navigator.language]): Locale {
+/** The first of the browser's languages (navigator.languages) Parley speaks; English when none. */
+export function browserLocale(languages: readonly string[]): Locale {
   for (const tag of languages) {
     const l = matchLocale(tag);
     if (l) return l;
@@ -49,23 +48,6 @@ export async function setLocale(locale: Locale): Promise<void> {
     i18n.addResourceBundle(locale, 'translation', await loaders[locale]());
   }
   if (i18n.language !== locale) await i18n.changeLanguage(locale);
-}
-
-/** Starts i18next in the browser's language (before the first render, so nothing flashes in English). */
-export async function initI18n(locale: Locale = browserLocale()): Promise<void> {
-  i18n.on('languageChanged', (lng) => {
-    document.documentElement.lang = lng;
-  });
-  await i18n.use(initReactI18next).init({
-    lng: 'en',
-    fallbackLng: 'en',
-    supportedLngs: [...LOCALES],
-    resources: { en: { translation: en } },
-    // React escapes what it renders.
-    interpolation: { escapeValue: false },
-  });
-  document.documentElement.lang = 'en';
-  await setLocale(locale).catch(() => undefined);
 }
 
 /** Shorthand for code outside components (toasts of the store, formatters). */

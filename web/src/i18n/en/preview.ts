@@ -1,4 +1,4 @@
 /** The web client's preview texts in English. */
 export const preview = {
-  remove: "Remove preview",
+  remove: 'Remove preview',
 };

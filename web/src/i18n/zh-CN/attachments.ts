@@ -2,6 +2,6 @@
 import type { Catalog } from '../types.js';
 
 export const attachments: Catalog['attachments'] = {
-  uploading: "上传中",
-  uploadingSize: "上传中… {{size}}",
+  uploading: '上传中',
+  uploadingSize: '上传中… {{size}}',
 };

@@ -2,8 +2,8 @@
 import type { Catalog } from '../types.js';
 
 export const code: Catalog['code'] = {
-  copy: "复制",
-  copyCode: "复制代码",
-  copied: "已复制",
-  copyFailed: "复制失败",
+  copy: '复制',
+  copyCode: '复制代码',
+  copied: '已复制',
+  copyFailed: '复制失败',
 };

@@ -2,5 +2,5 @@
 import type { Catalog } from '../types.js';
 
 export const format: Catalog['format'] = {
-  bytes_other: "{{n}} 字节",
+  bytes_other: '{{n}} 字节',
 };

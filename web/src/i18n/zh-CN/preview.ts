@@ -2,5 +2,5 @@
 import type { Catalog } from '../types.js';
 
 export const preview: Catalog['preview'] = {
-  remove: "移除预览",
+  remove: '移除预览',
 };

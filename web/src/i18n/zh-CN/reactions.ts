@@ -2,5 +2,5 @@
 import type { Catalog } from '../types.js';
 
 export const reactions: Catalog['reactions'] = {
-  choose: "选择表情回应",
+  choose: '选择表情回应',
 };
