@@ -2,7 +2,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { cleanDisplayText } from '../core/display-text.js';
 import { validEmoji } from '../core/emoji.js';
 import { randomBytes } from 'node:crypto';
-import { AppError, badRequest, forbidden, notFound } from '../core/errors.js';
+import { AppError, badRequest, notFound } from '../core/errors.js';
 import { decodeCursor, encodeCursor, clampLimit } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
