@@ -1,6 +1,6 @@
 /** ParleyApi: one typed method per REST endpoint of CONTRACT.md, over `fetch`. */
 import type { TokenScope } from '../protocol/token-scopes.js';
-import type { Conversation, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
+import type { Conversation, Locale, Me, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';
 import type { CustomEmoji } from '../protocol/custom-emoji.js';
@@ -35,7 +35,7 @@ export interface AuthResult {
 }
 /** GET /auth/session: who is signed in, and the CSRF token of the session; nulls when nobody is. */
 export interface SessionInfo {
-  user: User | null;
+  user: Me | null;
   csrfToken: string | null;
 }
 /** A login session (device) of GET /users/me/sessions. */
@@ -70,6 +70,8 @@ export interface UpdateMeInput {
   displayName?: string;
   /** An upload id to use as avatar, or null to remove it. */
   avatarUploadId?: string | null;
+  /** The language of the web client, e-mails and pushes. */
+  locale?: Locale;
 }
 /** `cursor` is a previous page's `nextCursor`; `limit` defaults to 50, at most 100. */
 export interface PageQuery {
@@ -344,11 +346,12 @@ export class ParleyApi {
 
   // --- users ---
 
-  me(): Promise<User> {
+  /** You, with your e-mail address and chosen language. */
+  me(): Promise<Me> {
     return this.request('GET', '/users/me');
   }
 
-  updateMe(input: UpdateMeInput): Promise<User> {
+  updateMe(input: UpdateMeInput): Promise<Me> {
     return this.request('PATCH', '/users/me', { body: input });
   }
 

@@ -63,6 +63,8 @@ export const users = pgTable(
     statusExpiresAt: tstz('status_expires_at'),
     /** Do not disturb until then (pushes and e-mail held); a daily schedule lives in notification_prefs.dndSchedule. */
     dndUntil: tstz('dnd_until'),
+    /** The language chosen for the web client, e-mails and pushes ('en' | 'zh-CN'); null: none chosen (the browser's, English for mail). */
+    locale: text('locale'),
   },
   (t) => [
     uniqueIndex('users_email_lower_key').using('btree', sql`lower(${t.email})`).where(sql`${t.email} IS NOT NULL`),

@@ -29,6 +29,20 @@ export const User = Type.Object(
 );
 export type User = Static<typeof User>;
 
+/** A language of the web client, e-mails and pushes: English or Simplified Chinese. */
+export const Locale = Type.Union([Type.Literal('en'), Type.Literal('zh-CN')], { description: "English ('en') or Simplified Chinese ('zh-CN')" });
+export type Locale = Static<typeof Locale>;
+
+/** The signed-in user as they see themself: a User plus their e-mail address and chosen language. */
+export const Me = Type.Object({
+  ...User.properties,
+  email: Nullable(Type.String()),
+  locale: Type.Union([Locale, Type.Null()], {
+    description: 'The language chosen (PATCH /users/me); null: none chosen (the web client follows the browser; e-mails and pushes are in English)',
+  }),
+});
+export type Me = Static<typeof Me>;
+
 /** A user as site admins see them in GET /admin/users. */
 export const AdminUser = Type.Object({
   user: User,

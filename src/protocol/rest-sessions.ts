@@ -1,6 +1,6 @@
 /** REST shapes of login sessions (devices) and the web client's cookie session. */
 import { Type, type Static } from 'typebox';
-import { Id, Nullable, Timestamp, User } from './entities.js';
+import { Id, Me, Nullable, Timestamp, User } from './entities.js';
 
 /**
  * How a sign-in hands out its session: `bearer` (default) answers `{user, token}`; `cookie` sets
@@ -41,4 +41,4 @@ export const CookieAuthResult = Type.Object({
 export type CookieAuthResult = Static<typeof CookieAuthResult>;
 
 /** GET /auth/session: the signed-in user and the session's CSRF token, or nulls when nobody is signed in. */
-export const SessionState = Type.Object({ user: Nullable(User), csrfToken: Nullable(Type.String()) });
+export const SessionState = Type.Object({ user: Nullable(Me), csrfToken: Nullable(Type.String()) });

@@ -1,6 +1,6 @@
 /** REST bodies of sign-up control, invites, the account's e-mail address and passwords. */
 import { Type, type Static } from 'typebox';
-import { Id, Nullable, Timestamp, User } from './entities.js';
+import { Id, Nullable, Timestamp } from './entities.js';
 import { ListQuery, Password } from './rest.js';
 
 const strict = { additionalProperties: false } as const;
@@ -23,9 +23,7 @@ export const AuthOptions = Type.Object({
 });
 export type AuthOptions = Static<typeof AuthOptions>;
 
-/** The signed-in user as they see themself: a User plus their e-mail address. */
-export const Me = Type.Object({ ...User.properties, email: Nullable(Type.String()) });
-export type Me = Static<typeof Me>;
+export { Me } from './entities.js';
 
 export const Invite = Type.Object({
   id: Id,

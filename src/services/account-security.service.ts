@@ -12,18 +12,14 @@ import type { AuditService } from './audit.service.js';
 import { checkEmail } from './email-address.js';
 import type { EventPublisher } from './events.js';
 import type { Mailer } from './mailer.js';
-import { presentUser, type UserView } from './presenters.js';
+import { presentMe, type UserView } from './presenters.js';
 import { emailTaken } from './signup.service.js';
+import { serverText } from './server-text.js';
 
 /** How long a reset link works. */
 export const RESET_CODE_TTL_MS = 3_600_000;
 /** How long closing the app waits for reset e-mails still being sent. */
 const DRAIN_MS = 5_000;
-
-/** The signed-in user as they see themself: with their e-mail address (never shown to others). */
-export function presentMe(row: UserRow, view: UserView): Me {
-  return { ...presentUser(row, view), email: row.email };
-}
 
 /** The link in a reset e-mail: the web client's reset page with the code. */
 export const resetUrl = (publicUrl: string, code: string): string => `${publicUrl.replace(/\/+$/, '')}/#/reset/${code}`;
@@ -147,20 +143,12 @@ export class AccountSecurityService {
       await tx.passwordResets.create({ tokenHash: hashToken(code), userId: user.id, expiresAt: new Date(Date.now() + RESET_CODE_TTL_MS) });
     });
     const link = resetUrl(this.publicUrl, code);
+    // In the account's language (its saved locale; English when none).
+    const t = serverText(user.locale).reset;
     await this.mailer.send({
       to: user.email,
-      subject: `Reset your Parley password (${user.username})`,
-      text: [
-        `Hello ${user.displayName},`,
-        '',
-        `Someone (hopefully you) asked to reset the password of the Parley account "${user.username}" at ${this.publicUrl}.`,
-        '',
-        'To choose a new password, open this link within one hour:',
-        link,
-        '',
-        'The link works once. Setting a new password signs you out on every device.',
-        'If you did not ask for this, ignore this e-mail: your password stays as it is.',
-      ].join('\n'),
+      subject: t.subject(user.username),
+      text: [t.hello(user.displayName), '', ...t.lines(user.username, this.publicUrl), '', t.openWithin, link, '', ...t.after].join('\n'),
     });
     this.logger.info({ userId: user.id }, 'password reset e-mail sent');
   }

@@ -2,20 +2,20 @@ import { hash, verify } from '@node-rs/argon2';
 import { cleanDisplayText } from '../core/display-text.js';
 import { validEmoji } from '../core/emoji.js';
 import { randomBytes } from 'node:crypto';
-import { AppError, badRequest, forbidden, notFound } from '../core/errors.js';
+import { AppError, badRequest, notFound } from '../core/errors.js';
 import { decodeCursor, encodeCursor, clampLimit } from '../core/cursor.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Repositories } from '../db/repositories/index.js';
 import { DEFAULT_SESSION_POLICY, initialExpiry, type SessionMeta, type SessionPolicy } from './identity.js';
-import type { User } from '../protocol/entities.js';
+import type { Locale, Me, User } from '../protocol/entities.js';
 import type { AdminService } from './admin.service.js';
 import type { SignupService } from './signup.service.js';
 import { newToken } from './identity.js';
 import type { EventPublisher } from './events.js';
 import type { UploadsService } from './uploads.service.js';
 import { isReservedUsername } from './mention-all.js';
-import { presentUser, type UserView } from './presenters.js';
+import { presentMe, presentUser, type UserView } from './presenters.js';
 import { announceUser } from './user-updates.js';
 import { hashToken, type Actor } from './identity.js';
 
@@ -129,7 +129,11 @@ export class AccountsService {
     return presentUser(actor.user, this.presence);
   }
 
-  async patchMe(actor: Actor, patch: { displayName?: string; avatarUploadId?: string | null }): Promise<User> {
+  /**
+   * Changes the caller's profile (told to everyone sharing a conversation) and language (theirs
+   * alone); returns the caller as they see themself.
+   */
+  async patchMe(actor: Actor, patch: { displayName?: string; avatarUploadId?: string | null; locale?: Locale }): Promise<Me> {
     const changes: { displayName?: string; avatarUploadId?: string | null } = {};
     if (patch.displayName !== undefined) {
       const name = cleanDisplayText(patch.displayName);
@@ -140,11 +144,12 @@ export class AccountsService {
       if (patch.avatarUploadId !== null) await this.avatars.checkAvatar(actor, patch.avatarUploadId);
       changes.avatarUploadId = patch.avatarUploadId;
     }
-    if (Object.keys(changes).length === 0) return this.me(actor);
-    const row = await this.repos.users.update(actor.user.id, changes);
+    if (Object.keys(changes).length === 0 && patch.locale === undefined) return presentMe(actor.user, this.presence);
+    const row = await this.repos.users.update(actor.user.id, patch.locale === undefined ? changes : { ...changes, locale: patch.locale });
     if (!row) throw notFound('user');
-    await announceUser({ repos: this.repos, publisher: this.publisher, view: this.presence, logger: this.logger }, row);
-    return presentUser(row, this.presence);
+    // The language is the caller's alone: others hear of a change of name or avatar only.
+    if (Object.keys(changes).length > 0) await announceUser({ repos: this.repos, publisher: this.publisher, view: this.presence, logger: this.logger }, row);
+    return presentMe(row, this.presence);
   }
 
   /** Sets the caller's status (a text and/or an emoji, until `expiresAt`); told to everyone sharing a conversation. */

@@ -6,6 +6,7 @@ import type { DigestMention } from '../db/repositories/notifications.repository.
 import type { Mail } from './mailer.js';
 import { neutralizeBidi } from '../protocol/bidi.js';
 import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../protocol/markdown.js';
+import { serverText } from './server-text.js';
 
 /** Characters of a message shown in a push or a digest. */
 export const EXCERPT_MAX = 200;
@@ -46,10 +47,14 @@ export interface PushMessage {
   threadId?: string | null;
 }
 
-/** The JSON the service worker receives; kept under PUSH_PAYLOAD_MAX (the excerpt shrinks if needed). */
-export function pushNotification(m: PushMessage, publicUrl: string): Record<string, unknown> {
-  const title = m.kind === 'group' ? `${m.senderName} in ${m.conversationName ?? 'a group'}` : m.senderName;
-  const text = m.body.trim() ? messageText(m.body) : m.attachments > 0 ? `sent ${m.attachments === 1 ? 'an attachment' : `${m.attachments} attachments`}` : '';
+/**
+ * The JSON the service worker receives, in the recipient's language (their saved locale, English
+ * when none); kept under PUSH_PAYLOAD_MAX (the excerpt shrinks if needed).
+ */
+export function pushNotification(m: PushMessage, publicUrl: string, locale: string | null = null): Record<string, unknown> {
+  const t = serverText(locale).push;
+  const title = m.kind === 'group' ? t.groupTitle(m.senderName, m.conversationName ?? t.someGroup) : m.senderName;
+  const text = m.body.trim() ? messageText(m.body) : m.attachments > 0 ? t.attachments(m.attachments) : '';
   const base = {
     type: 'message',
     conversationId: m.conversationId,
@@ -83,36 +88,37 @@ function withBody(payload: Record<string, unknown>, text: string): Record<string
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** The one e-mail of a user's digest: each unread mention with where, who, what and a link. */
+/** The one e-mail of a user's digest, in their language: each unread mention with where, who, what and a link. */
 export function digestMail(to: string, mentions: readonly DigestMention[], publicUrl: string): Pick<Mail, 'to' | 'subject' | 'text' | 'html'> {
   const first = mentions[0]!;
   const n = mentions.length;
-  const subject = n === 1 ? `${first.senderName} mentioned you on Parley` : `You were mentioned ${n} times on Parley`;
+  const t = serverText(first.locale).digest;
+  const subject = t.subject(n, first.senderName);
   const entries = mentions.map((m) => {
-    const where = m.kind === 'group' ? (m.conversationName ?? 'a group') : `a direct message`;
-    const what = m.body.trim() ? excerpt(messageText(m.body)) : m.attachments > 0 ? '(attachments)' : '';
+    const where = m.kind === 'group' ? (m.conversationName ?? t.someGroup) : t.directMessage;
+    const what = m.body.trim() ? excerpt(messageText(m.body)) : m.attachments > 0 ? t.attachmentsOnly : '';
     return { where, who: m.senderName, what, link: conversationLink(publicUrl, m.conversationId), at: new Date(m.createdAt).toISOString() };
   });
   const text = [
-    `Hello ${first.displayName},`,
+    t.hello(first.displayName),
     '',
-    n === 1 ? 'You were mentioned while you were away:' : `You were mentioned ${n} times while you were away:`,
+    t.intro(n),
     '',
-    ...entries.flatMap((e) => [`${e.who} in ${e.where} (${e.at}):`, `  ${e.what}`, `  ${e.link}`, '']),
-    'You get this e-mail because the e-mail digest is on in your notification settings.',
-    `Change it at ${publicUrl}/`,
+    ...entries.flatMap((e) => [t.entry(e.who, e.where, e.at), `  ${e.what}`, `  ${e.link}`, '']),
+    t.why,
+    t.changeAt(`${publicUrl}/`),
   ].join('\n');
   const html = [
     '<!doctype html><html><body style="font-family: sans-serif">',
-    `<p>Hello ${escapeHtml(first.displayName)},</p>`,
-    `<p>${n === 1 ? 'You were mentioned while you were away:' : `You were mentioned ${n} times while you were away:`}</p>`,
+    `<p>${escapeHtml(t.hello(first.displayName))}</p>`,
+    `<p>${escapeHtml(t.intro(n))}</p>`,
     '<ul>',
     ...entries.map(
       (e) =>
-        `<li><p><strong>${escapeHtml(e.who)}</strong> in <strong>${escapeHtml(e.where)}</strong> <small>(${escapeHtml(e.at)})</small><br>${escapeHtml(e.what)}<br><a href="${escapeHtml(e.link)}">Open the conversation</a></p></li>`,
+        `<li><p>${escapeHtml(t.entry(e.who, e.where, e.at))}<br>${escapeHtml(e.what)}<br><a href="${escapeHtml(e.link)}">${escapeHtml(t.open)}</a></p></li>`,
     ),
     '</ul>',
-    `<p><small>You get this e-mail because the e-mail digest is on in your notification settings. <a href="${escapeHtml(publicUrl)}/">Change it</a>.</small></p>`,
+    `<p><small>${escapeHtml(t.why)} <a href="${escapeHtml(publicUrl)}/">${escapeHtml(t.change)}</a>.</small></p>`,
     '</body></html>',
   ].join('\n');
   return { to, subject, text, html };

@@ -18,7 +18,8 @@ import { checkDndSchedule, dndUntil, storedSchedule, type DndSchedule } from './
 import { announceUser } from './user-updates.js';
 import { loadMembership } from './access.js';
 import type { Mailer } from './mailer.js';
-import { digestMail, pushNotification } from './notification-content.js';
+import { digestMail, pushNotification, type PushMessage } from './notification-content.js';
+import { localeOf } from './server-text.js';
 import { DEFAULT_NOTIFICATION_OPTIONS, NotificationDispatcher, type NotificationOptions } from './notification-dispatcher.js';
 import type { UserView } from './presenters.js';
 import type { VapidKeys } from './push-sender.js';
@@ -252,20 +253,28 @@ export class NotificationsService implements MessageCreatedHook {
     );
     if (recipients.length === 0) return;
     const first = recipients[0]!;
-    const notification = pushNotification(
-      {
-        conversationId,
-        messageId: m.id,
-        seq: m.seq,
-        body: m.body,
-        attachments: m.attachments.length,
-        kind: first.kind,
-        conversationName: first.conversationName,
-        senderName: first.senderName,
-        threadId: m.threadId,
-      },
-      this.deps.publicUrl,
-    );
+    const message: PushMessage = {
+      conversationId,
+      messageId: m.id,
+      seq: m.seq,
+      body: m.body,
+      attachments: m.attachments.length,
+      kind: first.kind,
+      conversationName: first.conversationName,
+      senderName: first.senderName,
+      threadId: m.threadId,
+    };
+    // One payload per language among the recipients (their saved locale; English when none).
+    const byLocale = new Map<string, Record<string, unknown>>();
+    const notificationFor = (saved: string | null) => {
+      const locale = localeOf(saved);
+      let built = byLocale.get(locale);
+      if (!built) {
+        built = pushNotification(message, this.deps.publicUrl, locale);
+        byLocale.set(locale, built);
+      }
+      return built;
+    };
     const rows: NewDelivery[] = recipients.map((r) => ({
       id: newId(),
       userId: r.userId,
@@ -275,7 +284,7 @@ export class NotificationsService implements MessageCreatedHook {
         messageId: m.id,
         urgency: r.mentioned || r.kind === 'direct' ? 'high' : 'normal',
         topic: topicOf(conversationId),
-        notification,
+        notification: notificationFor(r.locale),
       },
     }));
     if ((await this.repo.enqueue(rows)) > 0) this.dispatcher.kick();

@@ -4,11 +4,12 @@ import type { MemberRow } from '../db/repositories/members.repository.js';
 import type { AttachmentRow, MessageRow, MessageWithExtras, ThreadSummaryRow } from '../db/repositories/messages.repository.js';
 import type { ReactionSummary } from '../db/repositories/reactions.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
-import type { Conversation, ConversationShared, LinkPreview, Member, Message, ThreadSummary, Upload, User } from '../protocol/entities.js';
+import type { Conversation, ConversationShared, LinkPreview, Me, Member, Message, ThreadSummary, Upload, User } from '../protocol/entities.js';
 import { dndUntil, storedSchedule } from './dnd.js';
 import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE, presentPreviews } from './link-preview-view.js';
 import type { Repositories } from '../db/repositories/index.js';
 import type { UploadRow } from '../db/repositories/uploads.repository.js';
+import { localeOf } from './server-text.js';
 import type { UrlSigner } from './url-signer.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -23,6 +24,11 @@ export interface UserView {
 export type PresenceSource = Pick<UserView, 'isOnline'>;
 
 export const offlineView: UserView = { isOnline: () => false, avatarUrl: () => '' };
+
+/** The signed-in user as they see themself: with their e-mail address and language (never shown to others). */
+export function presentMe(row: UserRow, view: UserView): Me {
+  return { ...presentUser(row, view), email: row.email, locale: row.locale === null ? null : localeOf(row.locale) };
+}
 
 export function presentUser(row: UserRow, presence: UserView): User {
   return {

@@ -107,6 +107,20 @@ describe('the e-mail digest', { timeout: 90_000 }, () => {
     expect(mail.html).not.toContain('<script>');
   });
 
+  it('writes the digest in the language the recipient chose (Simplified Chinese)', async () => {
+    const [alice, bob] = await Promise.all([register(t.app), withEmail()]);
+    await ok(call('PATCH', '/users/me', bob, { locale: 'zh-CN' }));
+    const gid = await group(alice, [bob], 'launch');
+    const m = await send(alice, gid, `@${bob.user.username} ready?`);
+    await age([m.id], 31);
+    const mail = await sink.waitFor((x) => x.to.includes(bob.email), 20_000);
+    expect(mail.subject).toBe(`${alice.user.displayName} 在 Parley 上提及了你`);
+    expect(mail.text).toContain(`${bob.user.displayName}，你好：`);
+    expect(mail.text).toContain(`${alice.user.displayName} 在 launch（`);
+    expect(mail.html).toContain('打开会话');
+    expect(mail.text).not.toContain('You were mentioned');
+  });
+
   it('sends nothing for mentions read before the delay', async () => {
     const [alice, bob] = await Promise.all([register(t.app), withEmail()]);
     const gid = await group(alice, [bob], 'read in time');

@@ -89,6 +89,19 @@ describe('password reset by e-mail', () => {
     expect((await login(u.user.username, NEW_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('writes the e-mail in the language the account chose (Simplified Chinese), the link unchanged', async () => {
+    const u = await person();
+    const patched = await s.app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: auth(u.token), payload: { locale: 'zh-CN' } });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const before = smtp.mails.length;
+    await call('POST', '/auth/password-reset', null, { login: u.user.username });
+    const mail = await mailTo(u.email, before);
+    expect(mail.subject).toBe(`重置你的 Parley 密码（${u.user.username}）`);
+    expect(mail.text).toContain('请在一小时内打开此链接');
+    expect(mail.text).not.toMatch(/one hour/);
+    expect((await call('POST', '/auth/password-reset/confirm', null, { code: codeOf(mail), newPassword: NEW_PASSWORD })).statusCode).toBe(204);
+  });
+
   it('is audited as user.password_reset via e-mail', async () => {
     const u = await person();
     const before = smtp.mails.length;

@@ -83,7 +83,7 @@ export interface E2e {
   readonly server: TestServer;
   readonly browser: Browser;
   /** A new context and page, signed in when `account` is given (a cookie session of its own, as a browser sign-in makes). */
-  newPage(label: string, opts?: { account?: Account; viewport?: { width: number; height: number } }): Promise<UserPage>;
+  newPage(label: string, opts?: { account?: Account; viewport?: { width: number; height: number }; locale?: string }): Promise<UserPage>;
 }
 
 /** Starts a server with the web client and a browser for the enclosing describe block. */
@@ -130,7 +130,8 @@ export function useE2e(env: Record<string, string> = {}): E2e {
         baseURL: s.httpUrl,
         viewport: opts.viewport ?? DESKTOP,
         ...(opts.viewport && opts.viewport.width < 600 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-        locale: 'en-US',
+        // The browser's language (navigator.languages); English unless a test asks for another.
+        locale: opts.locale ?? 'en-US',
         ...(opts.account ? { storageState: { cookies: [await sessionCookieFor(s, opts.account)], origins: [] } } : {}),
       });
       context.setDefaultTimeout(15_000);

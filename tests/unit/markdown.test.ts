@@ -137,6 +137,7 @@ describe('notifications say the plain text', () => {
     const mention: DigestMention = {
       userId: 'u',
       dndUntil: null,
+      locale: null,
       dndSchedule: null,
       messageId: 'm',
       seq: 1,

@@ -1,5 +1,6 @@
 /** REST calls of sign-up control, invites, e-mail address and passwords (over ParleyApi.request). */
 import type { ParleyApi, User } from '../../src/client/index.js';
+import { t } from './i18n/index.js';
 
 export type SignupMode = 'open' | 'invite' | 'domain';
 export interface AuthOptions {
@@ -56,21 +57,14 @@ export function accountErrorText(err: unknown): string | null {
   const code = (err as { code?: string } | null)?.code;
   switch (code) {
     case 'invite_required':
-      return 'This server is invite-only: you need an invite link to create an account.';
     case 'invite_invalid':
-      return 'This invite is invalid or has expired. Ask for a new one.';
     case 'email_domain_not_allowed':
-      return 'Sign-up needs an e-mail address in one of the domains this server allows.';
     case 'email_taken':
-      return 'Another account already uses that e-mail address.';
     case 'wrong_password':
-      return 'Your current password is wrong.';
     case 'password_not_set':
-      return 'This account has no password to check (it signs in another way).';
     case 'reset_code_invalid':
-      return 'This reset link is invalid, expired or already used. Ask for a new one.';
     case 'rate_limited':
-      return 'Too many attempts; wait a moment and try again.';
+      return t(`account.error.${code}`);
     default:
       return null;
   }

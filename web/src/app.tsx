@@ -10,11 +10,14 @@ import { createApi, forgetLegacyToken } from './session.js';
 import { ChatStore } from './store/chat-store.js';
 import { StoreContext } from './store/hooks.js';
 import { toast } from './toasts.js';
+import { useTranslation } from 'react-i18next';
+import { setLocale } from './i18n/index.js';
 
 /** `loading`: asking the server whether the session cookie holds a session (GET /auth/session). */
 type Session = { phase: 'signed-out' } | { phase: 'loading' } | { phase: 'signed-in'; user: User };
 
 export function App() {
+  const { t } = useTranslation();
   const [session, setSession] = useState<Session>({ phase: 'loading' });
   const link = useAuthLink();
 
@@ -24,7 +27,7 @@ export function App() {
   }, []);
 
   // One client for the whole page: the session is the HttpOnly cookie, its CSRF token is learnt below.
-  const api = useMemo(() => createApi(null, () => signOut('Your session has ended; please sign in again.')), [signOut]);
+  const api = useMemo(() => createApi(null, () => signOut(t('app.sessionEnded'))), [signOut]);
   useEffect(() => forgetLegacyToken(), []);
 
   // Is this browser signed in? Ask (this also tells the CSRF token), retrying while the server is unreachable.
@@ -34,7 +37,12 @@ export function App() {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const attempt = (delay: number) => {
       api.session().then(
-        ({ user }) => !cancelled && setSession(user ? { phase: 'signed-in', user } : { phase: 'signed-out' }),
+        ({ user }) => {
+          if (cancelled) return;
+          // The account's saved language wins over the browser's.
+          if (user?.locale) void setLocale(user.locale);
+          setSession(user ? { phase: 'signed-in', user } : { phase: 'signed-out' });
+        },
         (err: unknown) => {
           if (cancelled) return;
           if (err instanceof ApiError && err.status === 401) return signOut();
@@ -53,11 +61,11 @@ export function App() {
   useEffect(() => {
     if (!store) return;
     // The socket's token was refused (revoked, expired): as for a 401, back to the login screen.
-    const offAuth = store.realtime.on('authFailed', () => signOut('Your session has ended; please sign in again.'));
+    const offAuth = store.realtime.on('authFailed', () => signOut(t('app.sessionEnded')));
     // A custom slash command's integration answered later, for this user alone (never stored): shown once, like its first answer.
     const offCommand = store.realtime.on('commandResponse', (f) => toast(`${f.command}: ${f.text}`, 'info'));
     store.start().catch((err: unknown) => {
-      if (!(err instanceof ApiError && err.status === 401)) toast('Could not load your conversations; retrying when the connection is back.');
+      if (!(err instanceof ApiError && err.status === 401)) toast(t('app.loadFailed'));
     });
     return () => {
       offAuth();
@@ -77,7 +85,7 @@ export function App() {
       <ResetPasswordForm
         api={api}
         code={link.code}
-        backLabel="Back to Parley"
+        backLabel={t('app.backToParley')}
         onDone={(message) => {
           clearAuthLink();
           if (message) {
@@ -91,7 +99,7 @@ export function App() {
     screen = (
       <div className="splash" data-testid="splash" role="status">
         <div className="spinner" aria-hidden="true" />
-        Connecting to Parley…
+        {t('app.connecting')}
       </div>
     );
   } else {

@@ -4,12 +4,16 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import './styles.css';
 import { registerServiceWorker } from './push.js';
+import { initI18n } from './i18n/init.js';
 
 // Shows Web Push notifications while the app is closed (see web/public/sw.js).
 registerServiceWorker();
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// The browser's language first (its catalog loaded before the first paint); the account's once signed in.
+void initI18n().then(() =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  ),
 );

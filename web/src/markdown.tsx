@@ -17,6 +17,7 @@ import { CodeBlock } from './components/code-block.js';
 import { CustomEmojiImage, type EmojiImages } from './custom-emoji.js';
 import { MESSAGE_BODY_MAX } from './limits.js';
 import { messageParts } from './message-parts.js';
+import { i18n } from './i18n/index.js';
 
 /** UTF-16 units of source rendered as Markdown (a message has at most MESSAGE_BODY_MAX characters). */
 export const MARKDOWN_SOURCE_MAX = MESSAGE_BODY_MAX * 2;
@@ -133,7 +134,7 @@ function element(t: Token, children: ReactNode[]): ReactNode | null {
     case 'list_item_open': {
       const task = (t.meta as { task?: boolean } | null)?.task;
       if (task === undefined) return createElement('li', null, ...children);
-      const box = <input type="checkbox" className="md-task-box" checked={task} disabled readOnly aria-label={task ? 'Done' : 'Not done'} data-testid="task-box" />;
+      const box = <input type="checkbox" className="md-task-box" checked={task} disabled readOnly aria-label={task ? i18n.t('markdown.done') : i18n.t('markdown.notDone')} data-testid="task-box" />;
       return createElement('li', { className: 'md-task', 'data-testid': 'task-item' }, box, ...children);
     }
     case 'table_open':
@@ -205,7 +206,7 @@ function leaf(t: Token, ctx: MarkdownContext, depth: number, inLink: boolean | '
         return;
       }
       out.push(
-        <a href={stripBidi(src)} {...LINK_PROPS} className="link md-image-link" title={`Image (not loaded): ${stripBidi(src)}`} data-testid="image-link">
+        <a href={stripBidi(src)} {...LINK_PROPS} className="link md-image-link" title={i18n.t('markdown.image', { url: stripBidi(src) })} data-testid="image-link">
           <span aria-hidden="true">🖼️ </span>
           {alt}
         </a>,

@@ -5,6 +5,7 @@
  */
 import type { ParleyApi } from '../../src/client/index.js';
 import { navigate, navigateThread } from './router.js';
+import { t } from './i18n/index.js';
 
 /** Whether this browser can do Web Push at all (a secure context with service workers and the Push API). */
 export function pushSupported(): boolean {
@@ -43,9 +44,9 @@ export async function currentSubscription(): Promise<PushSubscription | null> {
  * subscription with the server. Throws with a readable message when the browser says no.
  */
 export async function enablePush(api: ParleyApi): Promise<void> {
-  if (!pushSupported()) throw new Error('This browser cannot show push notifications here (it needs HTTPS and the Push API).');
+  if (!pushSupported()) throw new Error(t('push.unsupported'));
   const permission = await Notification.requestPermission();
-  if (permission !== 'granted') throw new Error('Notifications are blocked for this site in your browser settings.');
+  if (permission !== 'granted') throw new Error(t('push.blocked'));
   const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
   await navigator.serviceWorker.ready;
   const { publicKey } = await api.request<{ publicKey: string }>('GET', '/push/vapid-public-key');

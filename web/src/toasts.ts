@@ -1,5 +1,6 @@
 /** Short messages at the bottom of the screen: errors of actions, and confirmations. */
 import { useSyncExternalStore } from 'react';
+import { t } from './i18n/index.js';
 
 export interface Toast {
   id: number;
@@ -28,13 +29,13 @@ export function dismissToast(id: number): void {
   emit();
 }
 
-/** A readable sentence for a failed action. */
+/** A readable sentence for a failed action (`action` already translated: "save your profile"). */
 export function errorText(err: unknown, action: string): string {
   const e = err as { code?: string; message?: string; status?: number };
-  if (e?.code === 'network_error') return `Could not ${action}: the server is unreachable.`;
-  if (e?.code === 'rate_limited') return `Could not ${action}: too many requests, try again shortly.`;
-  if (e?.message) return `Could not ${action}: ${e.message}.`;
-  return `Could not ${action}.`;
+  if (e?.code === 'network_error') return t('common.error.unreachable', { action });
+  if (e?.code === 'rate_limited') return t('common.error.rateLimited', { action });
+  if (e?.message) return t('common.error.withReason', { action, reason: e.message });
+  return t('common.error.generic', { action });
 }
 
 export function useToasts(): Toast[] {

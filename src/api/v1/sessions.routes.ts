@@ -26,7 +26,7 @@ export const sessionsRoutes =
       async (req, reply) => {
         const actor = await optionalActor(req, reply, s.accounts, cookieAuth);
         if (!actor) return { user: null, csrfToken: null };
-        return { user: s.accounts.me(actor), csrfToken: await s.sessions.csrfToken(actor.tokenHash) };
+        return { user: s.accountSecurity.me(actor), csrfToken: await s.sessions.csrfToken(actor.tokenHash) };
       },
     );
     const tags = ['sessions'];

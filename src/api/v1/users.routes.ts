@@ -11,7 +11,7 @@ export const usersRoutes =
     const tags = ['users'];
     // Your own User, with your e-mail address (no other User carries one).
     app.get('/users/me', { schema: { tags, response: { 200: Me, '4xx': ErrorBody } } }, async (req) => s.accountSecurity.me(req.actor));
-    app.patch('/users/me', { schema: { tags, body: PatchMeBody, response: { 200: User, '4xx': ErrorBody } } }, async (req) => {
+    app.patch('/users/me', { schema: { tags, body: PatchMeBody, response: { 200: Me, '4xx': ErrorBody } } }, async (req) => {
       // A profile change is sent to everyone who shares a conversation (RATE_LIMIT_PROFILE_CHANGES_PER_USER).
       await enforce(limits.profileChangesByUser, req.actor.user.id, 'too many profile changes');
       return s.accounts.patchMe(req.actor, req.body);

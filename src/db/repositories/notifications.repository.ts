@@ -25,6 +25,8 @@ export interface PushRecipient {
   /** The recipient's do-not-disturb end and daily schedule (checked by the caller, with the clock). */
   dndUntil: Date | string | null;
   dndSchedule: unknown;
+  /** The recipient's saved language (users.locale), null when none. */
+  locale: string | null;
 }
 
 /** A row to put in the queue. */
@@ -57,6 +59,8 @@ export interface DigestMention {
   /** The user's do-not-disturb end and daily schedule: the digest waits while either holds. */
   dndUntil: Date | string | null;
   dndSchedule: unknown;
+  /** The recipient's saved language (users.locale), null when none. */
+  locale: string | null;
   email: string;
   displayName: string;
   messageId: string;
@@ -220,7 +224,7 @@ export class NotificationsRepository {
       sql`SELECT m.user_id AS "userId", ps.id AS "subscriptionId", (m.user_id = ANY(${mentionArray})) AS mentioned,
                  c.kind, c.name AS "conversationName",
                  (SELECT s.display_name FROM users s WHERE s.id = ${senderId}::uuid) AS "senderName",
-                 u.dnd_until AS "dndUntil", u.notification_prefs->'dndSchedule' AS "dndSchedule"
+                 u.dnd_until AS "dndUntil", u.notification_prefs->'dndSchedule' AS "dndSchedule", u.locale
             FROM members m
             JOIN conversations c ON c.id = m.conversation_id AND c.deleted_at IS NULL
             JOIN users u ON u.id = m.user_id
@@ -342,7 +346,7 @@ export class NotificationsRepository {
     return queryRows<DigestMention>(
       this.db,
       sql`WITH waiting AS (
-            SELECT u.id AS user_id, u.email, u.display_name, u.dnd_until, u.notification_prefs->'dndSchedule' AS dnd_schedule, msg.id AS message_id, msg.conversation_id, msg.seq, msg.body,
+            SELECT u.id AS user_id, u.email, u.display_name, u.locale, u.dnd_until, u.notification_prefs->'dndSchedule' AS dnd_schedule, msg.id AS message_id, msg.conversation_id, msg.seq, msg.body,
                    msg.created_at, c.kind, c.name AS conversation_name, s.display_name AS sender_name,
                    (SELECT count(*) FROM message_attachments a WHERE a.message_id = msg.id)::int AS attachments,
                    min(msg.created_at) OVER (PARTITION BY u.id) AS oldest,
@@ -370,7 +374,7 @@ export class NotificationsRepository {
              WHERE oldest <= now() - delay_minutes * interval '1 minute'
              ORDER BY user_id
              LIMIT ${maxUsers}::int)
-          SELECT w.user_id AS "userId", w.email, w.display_name AS "displayName", w.dnd_until AS "dndUntil", w.dnd_schedule AS "dndSchedule", w.message_id AS "messageId",
+          SELECT w.user_id AS "userId", w.email, w.display_name AS "displayName", w.locale, w.dnd_until AS "dndUntil", w.dnd_schedule AS "dndSchedule", w.message_id AS "messageId",
                  w.conversation_id AS "conversationId", w.seq, w.body, w.created_at AS "createdAt", w.kind,
                  w.conversation_name AS "conversationName", w.sender_name AS "senderName", w.attachments
             FROM waiting w JOIN due_users d ON d.user_id = w.user_id

@@ -5,8 +5,10 @@ import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 export function AccountSecurityDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [currentEmail, setCurrentEmail] = useState<string | null | undefined>(undefined);
 
@@ -22,7 +24,7 @@ export function AccountSecurityDialog({ onClose }: { onClose: () => void }) {
   }, [api]);
 
   return (
-    <Modal title="Password and e-mail" onClose={onClose} testId="account-security-dialog">
+    <Modal title={t('account.title')} onClose={onClose} testId="account-security-dialog">
       <EmailForm current={currentEmail} onChanged={setCurrentEmail} />
       <hr className="section-rule" />
       <PasswordForm />
@@ -31,6 +33,7 @@ export function AccountSecurityDialog({ onClose }: { onClose: () => void }) {
 }
 
 function EmailForm({ current, onChanged }: { current: string | null | undefined; onChanged: (email: string | null) => void }) {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -39,8 +42,8 @@ function EmailForm({ current, onChanged }: { current: string | null | undefined;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!email.trim()) return setError('Enter the new e-mail address.');
-    if (!password) return setError('Enter your password to confirm.');
+    if (!email.trim()) return setError(t('account.needEmail'));
+    if (!password) return setError(t('account.needPassword'));
     setBusy(true);
     setError(null);
     try {
@@ -48,9 +51,9 @@ function EmailForm({ current, onChanged }: { current: string | null | undefined;
       onChanged(me.email);
       setEmail('');
       setPassword('');
-      toast('E-mail address saved.', 'info');
+      toast(t('account.emailSaved'), 'info');
     } catch (err) {
-      setError(accountErrorText(err) ?? errorText(err, 'change your e-mail address'));
+      setError(accountErrorText(err) ?? errorText(err, t('account.action.email')));
     } finally {
       setBusy(false);
     }
@@ -58,22 +61,22 @@ function EmailForm({ current, onChanged }: { current: string | null | undefined;
 
   return (
     <form className="form" onSubmit={(e) => void submit(e)} data-testid="email-form">
-      <h3>E-mail address</h3>
+      <h3>{t('account.emailTitle')}</h3>
       <p className="muted" data-testid="email-current">
-        {current === undefined ? 'Loading…' : current ? `Now: ${current}` : 'No e-mail address yet: add one to be able to reset a forgotten password.'}
+        {current === undefined ? t('common.loading') : current ? t('account.emailNow', { email: current }) : t('account.noEmail')}
       </p>
       <label>
-        New e-mail address
+        {t('account.newEmail')}
         <input type="email" data-testid="email-new" autoComplete="email" maxLength={254} value={email} onChange={(e) => setEmail(e.target.value)} />
       </label>
       <label>
-        Your password
+        {t('account.yourPassword')}
         <input type="password" data-testid="email-password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
       <FormError error={error} testId="email-error" />
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="email-save" disabled={busy}>
-          Save e-mail
+          {t('account.saveEmail')}
         </button>
       </div>
     </form>
@@ -81,6 +84,7 @@ function EmailForm({ current, onChanged }: { current: string | null | undefined;
 }
 
 function PasswordForm() {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -90,9 +94,9 @@ function PasswordForm() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!current) return setError('Enter your current password.');
-    if (next.length < 8) return setError('A password has at least 8 characters.');
-    if (next !== again) return setError('The two new passwords differ.');
+    if (!current) return setError(t('account.needCurrent'));
+    if (next.length < 8) return setError(t('account.tooShort'));
+    if (next !== again) return setError(t('account.differ'));
     setBusy(true);
     setError(null);
     try {
@@ -100,9 +104,9 @@ function PasswordForm() {
       setCurrent('');
       setNext('');
       setAgain('');
-      toast('Password changed; your other devices were signed out.', 'info');
+      toast(t('account.passwordChanged'), 'info');
     } catch (err) {
-      setError(accountErrorText(err) ?? errorText(err, 'change your password'));
+      setError(accountErrorText(err) ?? errorText(err, t('account.action.password')));
     } finally {
       setBusy(false);
     }
@@ -110,24 +114,24 @@ function PasswordForm() {
 
   return (
     <form className="form" onSubmit={(e) => void submit(e)} data-testid="password-form">
-      <h3>Password</h3>
+      <h3>{t('account.passwordTitle')}</h3>
       <label>
-        Current password
+        {t('account.current')}
         <input type="password" data-testid="password-current" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
       </label>
       <label>
-        New password
+        {t('account.new')}
         <input type="password" data-testid="password-new" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
       </label>
       <label>
-        New password again
+        {t('account.again')}
         <input type="password" data-testid="password-again" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
       </label>
-      <p className="muted">Changing your password signs out your other devices (not this one, not API tokens).</p>
+      <p className="muted">{t('account.changeHint')}</p>
       <FormError error={error} testId="password-error" />
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="password-save" disabled={busy}>
-          Change password
+          {t('account.change')}
         </button>
       </div>
     </form>

@@ -6,8 +6,10 @@ import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 export function AddBlocksDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const [blocks, setBlocks] = useState<AddBlockPage['blocks'] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -25,7 +27,7 @@ export function AddBlocksDialog({ onClose }: { onClose: () => void }) {
       setBlocks(all);
       setError(null);
     } catch (err) {
-      setError(errorText(err, 'load the list'));
+      setError(errorText(err, t('settings.blocks.action.load')));
     }
   }, [store]);
 
@@ -37,21 +39,21 @@ export function AddBlocksDialog({ onClose }: { onClose: () => void }) {
     setBusy(true);
     try {
       await store.api.unblockAdds(userId);
-      toast(`${name} can add you to groups again.`, 'info');
+      toast(t('settings.blocks.allowed', { name }), 'info');
       await load();
     } catch (err) {
-      setError(errorText(err, 'allow them again'));
+      setError(errorText(err, t('settings.blocks.action.allow')));
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <Modal title="Group adds" onClose={onClose} testId="add-blocks-dialog">
+    <Modal title={t('profile.groupAdds')} onClose={onClose} testId="add-blocks-dialog">
       <div className="form">
-        <p className="muted">Anyone may add you to a group, except these people. You can still join their public groups yourself.</p>
-        {blocks === null && !error && <p className="muted">Loading…</p>}
-        {blocks?.length === 0 && <p className="muted">Nobody is blocked.</p>}
+        <p className="muted">{t('settings.blocks.intro')}</p>
+        {blocks === null && !error && <p className="muted">{t('common.loading')}</p>}
+        {blocks?.length === 0 && <p className="muted">{t('settings.blocks.none')}</p>}
         {blocks && blocks.length > 0 && (
           <ul className="member-list" data-testid="add-block-list">
             {blocks.map((b) => (
@@ -62,7 +64,7 @@ export function AddBlocksDialog({ onClose }: { onClose: () => void }) {
                   <span className="muted">@{b.user.username}</span>
                 </span>
                 <button type="button" className="btn btn-small" disabled={busy} data-testid="add-block-allow" onClick={() => void allow(b.user.id, b.user.displayName)}>
-                  Allow
+                  {t('settings.blocks.allow')}
                 </button>
               </li>
             ))}

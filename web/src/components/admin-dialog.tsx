@@ -10,10 +10,12 @@ import { AdminLinkPreviewsSection } from './admin-link-previews-section.js';
 import { AdminEmojiSection } from './admin-emoji-section.js';
 import { FormError } from './form-parts.js';
 import { SiteStorageSection } from './storage-usage.js';
+import { useTranslation } from 'react-i18next';
 
 export function AdminDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   return (
-    <Modal title="Administration" onClose={onClose} testId="admin-dialog" wide>
+    <Modal title={t('admin.title')} onClose={onClose} testId="admin-dialog" wide>
       <SignupSection />
       <hr className="section-rule" />
       <InvitesSection />
@@ -29,13 +31,11 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
-const MODES: { value: SignupMode; label: string }[] = [
-  { value: 'open', label: 'Open: anyone may create an account' },
-  { value: 'invite', label: 'Invite-only: an invite link is needed' },
-  { value: 'domain', label: 'E-mail domains: an address in an allowed domain (or an invite) is needed' },
-];
+/** The sign-up modes offered (labelled admin.mode.* in the catalogs). */
+const MODES: readonly SignupMode[] = ['open', 'invite', 'domain'];
 
 function SignupSection() {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [mode, setMode] = useState<SignupMode | null>(null);
   const [domains, setDomains] = useState('');
@@ -50,26 +50,26 @@ function SignupSection() {
         setMode(s.signupMode);
         setDomains(s.allowedEmailDomains.join('\n'));
       },
-      (err: unknown) => !cancelled && setError(errorText(err, 'load the settings')),
+      (err: unknown) => !cancelled && setError(errorText(err, t('admin.action.loadSettings'))),
     );
     return () => {
       cancelled = true;
     };
-  }, [api]);
+  }, [api, t]);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (!mode) return;
     const list = domains.split(/[\s,]+/).map((d) => d.trim()).filter(Boolean);
-    if (mode === 'domain' && list.length === 0) return setError('Add at least one domain, such as example.com.');
+    if (mode === 'domain' && list.length === 0) return setError(t('admin.needDomain'));
     setBusy(true);
     setError(null);
     try {
       const saved = await patchSiteSettings(api, { signupMode: mode, allowedEmailDomains: list });
       setDomains(saved.allowedEmailDomains.join('\n'));
-      toast('Sign-up settings saved.', 'info');
+      toast(t('admin.signupSaved'), 'info');
     } catch (err) {
-      setError(errorText(err, 'save the settings'));
+      setError(errorText(err, t('admin.action.saveSettings')));
     } finally {
       setBusy(false);
     }
@@ -77,24 +77,24 @@ function SignupSection() {
 
   return (
     <form className="form" onSubmit={(e) => void save(e)} data-testid="admin-signup-form">
-      <h3>Sign-up</h3>
+      <h3>{t('admin.signup')}</h3>
       <fieldset className="radio-row" disabled={!mode}>
-        <legend>Who may create an account</legend>
+        <legend>{t('admin.whoMay')}</legend>
         {MODES.map((m) => (
-          <label key={m.value}>
-            <input type="radio" name="signup-mode" value={m.value} data-testid={`admin-mode-${m.value}`} checked={mode === m.value} onChange={() => setMode(m.value)} />
-            {m.label}
+          <label key={m}>
+            <input type="radio" name="signup-mode" value={m} data-testid={`admin-mode-${m}`} checked={mode === m} onChange={() => setMode(m)} />
+            {t(`admin.mode.${m}`)}
           </label>
         ))}
       </fieldset>
       <label>
-        Allowed e-mail domains <span className="muted">(one per line; sub-domains are not included)</span>
+        {t('admin.domains')} <span className="muted">{t('admin.domainsHint')}</span>
         <textarea data-testid="admin-domains" rows={3} value={domains} placeholder="example.com" onChange={(e) => setDomains(e.target.value)} />
       </label>
       <FormError error={error} testId="admin-signup-error" />
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" data-testid="admin-signup-save" disabled={busy || !mode}>
-          Save sign-up settings
+          {t('admin.saveSignup')}
         </button>
       </div>
     </form>
@@ -102,6 +102,7 @@ function SignupSection() {
 }
 
 function InvitesSection() {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [invites, setInvites] = useState<Invite[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
@@ -118,10 +119,10 @@ function InvitesSection() {
         setInvites((old) => (cursor ? [...old, ...page.invites] : page.invites));
         setNextCursor(page.nextCursor);
       } catch (err) {
-        setError(errorText(err, 'load the invites'));
+        setError(errorText(err, t('admin.action.loadInvites')));
       }
     },
-    [api],
+    [api, t],
   );
   useEffect(() => void load(), [load]);
 
@@ -129,8 +130,8 @@ function InvitesSection() {
     e.preventDefault();
     const h = Number(hours);
     const uses = maxUses.trim() === '' ? null : Number(maxUses);
-    if (!Number.isInteger(h) || h < 1 || h > 8760) return setError('Valid for 1 to 8760 hours.');
-    if (uses !== null && (!Number.isInteger(uses) || uses < 1 || uses > 1000)) return setError('Uses: 1 to 1000, or empty for unlimited.');
+    if (!Number.isInteger(h) || h < 1 || h > 8760) return setError(t('admin.badHours'));
+    if (uses !== null && (!Number.isInteger(uses) || uses < 1 || uses > 1000)) return setError(t('admin.badUses'));
     setBusy(true);
     setError(null);
     try {
@@ -138,7 +139,7 @@ function InvitesSection() {
       setCreated(invite);
       await load();
     } catch (err) {
-      setError(errorText(err, 'create the invite'));
+      setError(errorText(err, t('admin.action.createInvite')));
     } finally {
       setBusy(false);
     }
@@ -147,9 +148,9 @@ function InvitesSection() {
   const copy = async (url: string) => {
     try {
       await navigator.clipboard.writeText(url);
-      toast('Invite link copied.', 'info');
+      toast(t('admin.linkCopied'), 'info');
     } catch {
-      toast('Could not copy: select the link and copy it by hand.');
+      toast(t('admin.copyFailed'));
     }
   };
 
@@ -159,46 +160,46 @@ function InvitesSection() {
       if (created?.id === invite.id) setCreated(null);
       await load();
     } catch (err) {
-      toast(errorText(err, 'revoke the invite'));
+      toast(errorText(err, t('admin.action.revokeInvite')));
     }
   };
 
   return (
     <section className="form" data-testid="admin-invites">
-      <h3>Invites</h3>
+      <h3>{t('admin.invites')}</h3>
       <form className="invite-create" onSubmit={(e) => void create(e)}>
         <label>
-          Valid for (hours)
+          {t('admin.validFor')}
           <input type="number" min={1} max={8760} data-testid="invite-hours" value={hours} onChange={(e) => setHours(e.target.value)} />
         </label>
         <label>
-          Max uses
-          <input type="number" min={1} max={1000} placeholder="Unlimited" title="Empty: unlimited" data-testid="invite-max-uses" value={maxUses} onChange={(e) => setMaxUses(e.target.value)} />
+          {t('admin.maxUses')}
+          <input type="number" min={1} max={1000} placeholder={t('admin.unlimited')} title={t('admin.emptyUnlimited')} data-testid="invite-max-uses" value={maxUses} onChange={(e) => setMaxUses(e.target.value)} />
         </label>
         <button type="submit" className="btn btn-primary" data-testid="invite-create" disabled={busy}>
-          Create invite link
+          {t('admin.createInvite')}
         </button>
       </form>
       <FormError error={error} testId="admin-invites-error" />
       {created && (
         <div className="invite-created" data-testid="invite-created">
-          <p>New invite link (shown only now):</p>
+          <p>{t('admin.newInvite')}</p>
           <input readOnly value={created.url} data-testid="invite-link" onFocus={(e) => e.currentTarget.select()} />
           <button type="button" className="btn btn-small" data-testid="invite-copy" onClick={() => void copy(created.url)}>
-            Copy link
+            {t('admin.copyLink')}
           </button>
         </div>
       )}
       {invites.length === 0 ? (
-        <p className="muted">No invites yet.</p>
+        <p className="muted">{t('admin.noInvites')}</p>
       ) : (
         <table className="invite-table" data-testid="invite-list">
           <thead>
             <tr>
-              <th>Created</th>
-              <th>Expires</th>
-              <th>Used</th>
-              <th>State</th>
+              <th>{t('admin.created')}</th>
+              <th>{t('admin.expires')}</th>
+              <th>{t('admin.used')}</th>
+              <th>{t('admin.state')}</th>
               <th />
             </tr>
           </thead>
@@ -206,19 +207,21 @@ function InvitesSection() {
             {invites.map((i) => {
               const expired = i.expiresAt !== null && Date.parse(i.expiresAt) <= Date.now();
               const usedUp = i.maxUses !== null && i.uses >= i.maxUses;
-              const state = i.revokedAt ? 'Revoked' : expired ? 'Expired' : usedUp ? 'Used up' : 'Active';
+              const state = i.revokedAt ? 'revoked' : expired ? 'expired' : usedUp ? 'usedUp' : 'active';
               return (
                 <tr key={i.id} data-testid="invite-row" data-invite-id={i.id}>
                   <td>{formatDateTime(i.createdAt)}</td>
-                  <td>{i.expiresAt ? formatDateTime(i.expiresAt) : 'Never'}</td>
+                  <td>{i.expiresAt ? formatDateTime(i.expiresAt) : t('admin.never')}</td>
                   <td>
                     {i.uses} / {i.maxUses ?? '∞'}
                   </td>
-                  <td data-testid="invite-state">{state}</td>
+                  <td data-testid="invite-state" data-state={state}>
+                    {t(`admin.inviteState.${state}`)}
+                  </td>
                   <td>
-                    {state === 'Active' && (
+                    {state === 'active' && (
                       <button type="button" className="btn btn-small" data-testid="invite-revoke" onClick={() => void revoke(i)}>
-                        Revoke
+                        {t('admin.revoke')}
                       </button>
                     )}
                   </td>
@@ -230,7 +233,7 @@ function InvitesSection() {
       )}
       {nextCursor && (
         <button type="button" className="btn btn-small" onClick={() => void load(nextCursor)}>
-          More
+          {t('admin.more')}
         </button>
       )}
     </section>

@@ -4,8 +4,10 @@ import { getSiteSettings, patchSiteSettings } from '../account-api.js';
 import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 export function AdminLinkPreviewsSection() {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [on, setOn] = useState<boolean | undefined>(undefined);
   const [busy, setBusy] = useState(false);
@@ -15,12 +17,12 @@ export function AdminLinkPreviewsSection() {
     let cancelled = false;
     getSiteSettings(api).then(
       (s) => !cancelled && setOn(s.linkPreviews),
-      (err: unknown) => !cancelled && setError(errorText(err, 'load the settings')),
+      (err: unknown) => !cancelled && setError(errorText(err, t('retention.action.loadSettings'))),
     );
     return () => {
       cancelled = true;
     };
-  }, [api]);
+  }, [api, t]);
 
   const toggle = async (next: boolean): Promise<void> => {
     setBusy(true);
@@ -28,7 +30,7 @@ export function AdminLinkPreviewsSection() {
     try {
       setOn((await patchSiteSettings(api, { linkPreviews: next })).linkPreviews);
     } catch (err) {
-      setError(errorText(err, 'change the setting'));
+      setError(errorText(err, t('admin.previews.action')));
     } finally {
       setBusy(false);
     }
@@ -36,11 +38,12 @@ export function AdminLinkPreviewsSection() {
 
   return (
     <section data-testid="admin-link-previews">
-      <h3>Link previews</h3>
-      <p className="muted">The server fetches a preview (title, description, image) of the links in new messages; readers never contact the linked sites.</p>
+      <h3>{t('admin.previews.title')}</h3>
+      <p className="muted">{t('admin.previews.intro')}</p>
       {on !== undefined && (
         <label>
-          <input type="checkbox" checked={on} disabled={busy} data-testid="site-link-previews" onChange={(e) => void toggle(e.target.checked)} /> Show previews of links
+          <input type="checkbox" checked={on} disabled={busy} data-testid="site-link-previews" onChange={(e) => void toggle(e.target.checked)} />{' '}
+          {t('admin.previews.toggle')}
         </label>
       )}
       <FormError error={error} />

@@ -5,8 +5,10 @@ import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { RetentionField } from './retention-field.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 export function AdminRetentionSection() {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [days, setDays] = useState<number | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
@@ -15,21 +17,21 @@ export function AdminRetentionSection() {
     let cancelled = false;
     getSiteSettings(api).then(
       (s) => !cancelled && setDays(s.retentionDays),
-      (err: unknown) => !cancelled && setError(errorText(err, 'load the settings')),
+      (err: unknown) => !cancelled && setError(errorText(err, t('retention.action.loadSettings'))),
     );
     return () => {
       cancelled = true;
     };
-  }, [api]);
+  }, [api, t]);
 
   return (
     <section data-testid="admin-retention">
-      <h3>Message retention</h3>
-      <p className="muted">Applies to direct conversations and to every group that has no period of its own.</p>
+      <h3>{t('retention.title')}</h3>
+      <p className="muted">{t('retention.siteIntro')}</p>
       {days !== undefined && (
         <RetentionField
           initial={days}
-          emptyMeaning="kept for ever"
+          emptyMeaning={t('retention.forever')}
           testId="site-retention"
           save={async (d) => (await patchSiteSettings(api, { retentionDays: d })).retentionDays}
         />

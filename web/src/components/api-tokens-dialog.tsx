@@ -10,17 +10,11 @@ import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
-const SCOPE_TEXT: Record<TokenScope, string> = {
-  read: 'Read: conversations, messages, people (always on)',
-  write: 'Write: send and edit messages, react, manage groups, upload',
-  admin: 'Administer the site (site admins only)',
-  tokens: 'Create and revoke API tokens and bots',
-  sessions: 'See and sign out your devices',
-  account: 'Change your password and e-mail, download your data, delete your account',
-};
 
 export function ApiTokensDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [tokens, setTokens] = useState<ApiTokenInfo[] | null>(null);
   const [name, setName] = useState('');
@@ -34,9 +28,9 @@ export function ApiTokensDialog({ onClose }: { onClose: () => void }) {
     try {
       setTokens(await api.listTokens());
     } catch (err) {
-      setError(errorText(err, 'load your tokens'));
+      setError(errorText(err, t('settings.tokens.action.load')));
     }
-  }, [api]);
+  }, [api, t]);
   useEffect(() => void load(), [load]);
 
   const toggle = (scope: TokenScope) =>
@@ -50,84 +44,84 @@ export function ApiTokensDialog({ onClose }: { onClose: () => void }) {
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
-    if (!name.trim()) return setError('Give the token a name.');
+    if (!name.trim()) return setError(t('settings.tokens.needName'));
     setBusy(true);
     setError(null);
     try {
-      const t = await api.createToken({ name: name.trim(), scopes: TOKEN_SCOPES.filter((x) => scopes.has(x)), ...(days ? { expiresInDays: Number(days) } : {}) });
-      setCreated(t.token);
+      const made = await api.createToken({ name: name.trim(), scopes: TOKEN_SCOPES.filter((x) => scopes.has(x)), ...(days ? { expiresInDays: Number(days) } : {}) });
+      setCreated(made.token);
       setName('');
       await load();
     } catch (err) {
-      setError(errorText(err, 'create the token'));
+      setError(errorText(err, t('settings.tokens.action.create')));
     } finally {
       setBusy(false);
     }
   };
 
-  const revoke = async (t: ApiTokenInfo) => {
+  const revoke = async (token: ApiTokenInfo) => {
     setBusy(true);
     try {
-      await api.revokeToken(t.id);
-      toast(`Token “${t.name}” revoked, with the tokens it made.`, 'info');
+      await api.revokeToken(token.id);
+      toast(t('settings.tokens.revoked', { name: token.name }), 'info');
       await load();
     } catch (err) {
-      setError(errorText(err, 'revoke the token'));
+      setError(errorText(err, t('settings.tokens.action.revoke')));
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <Modal title="API tokens" onClose={onClose} testId="api-tokens-dialog">
+    <Modal title={t('settings.tokens.title')} onClose={onClose} testId="api-tokens-dialog">
       <form className="form" onSubmit={(e) => void create(e)}>
-        <p className="muted">A token lets a script act as you, within the scopes you give it. Give each script its own token, with no more than it needs.</p>
+        <p className="muted">{t('settings.tokens.intro')}</p>
         <label>
-          Name
-          <input data-testid="token-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} placeholder="CI notifier" />
+          {t('settings.tokens.name')}
+          <input data-testid="token-name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} placeholder={t('settings.tokens.namePlaceholder')} />
         </label>
         <label>
-          Expires after (days; empty: never)
+          {t('settings.tokens.expires')}
           <input data-testid="token-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(e.target.value)} />
         </label>
         <fieldset className="token-scopes">
-          <legend>Scopes</legend>
+          <legend>{t('settings.tokens.scopes')}</legend>
           {TOKEN_SCOPES.map((scope) => (
             <label key={scope} className="checkbox">
               <input type="checkbox" data-testid={`token-scope-${scope}`} checked={scopes.has(scope)} disabled={scope === 'read'} onChange={() => toggle(scope)} />
-              {SCOPE_TEXT[scope]}
+              {t(`settings.tokens.scope.${scope}`)}
             </label>
           ))}
         </fieldset>
         <FormError error={error} />
         <p>
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="token-create">
-            Create token
+            {t('settings.tokens.create')}
           </button>
         </p>
         {created && (
           <div className="token-created" role="status">
-            <p>Copy it now: it is not shown again.</p>
+            <p>{t('settings.tokens.copyNow')}</p>
             <input readOnly value={created} data-testid="token-secret" onFocus={(e) => e.currentTarget.select()} />
           </div>
         )}
       </form>
       <div className="form">
-        <h3>Your tokens</h3>
-        {tokens?.length === 0 && <p className="muted">No tokens.</p>}
+        <h3>{t('settings.tokens.yours')}</h3>
+        {tokens?.length === 0 && <p className="muted">{t('settings.tokens.none')}</p>}
         {tokens && tokens.length > 0 && (
           <ul className="member-list" data-testid="token-list">
-            {tokens.map((t) => (
-              <li key={t.id} className="member" data-testid="token-row" data-token-id={t.id}>
+            {tokens.map((token) => (
+              <li key={token.id} className="member" data-testid="token-row" data-token-id={token.id}>
                 <span className="member-text">
-                  <span className="member-name">{t.name}</span>
+                  <span className="member-name">{token.name}</span>
                   <span className="muted" data-testid="token-row-scopes">
-                    {t.scopes.join(', ')} · last used {formatFull(t.lastUsedAt)}
-                    {t.expiresAt ? ` · expires ${formatFull(t.expiresAt)}` : ''}
+                    {token.scopes.join(', ')} · {t('settings.tokens.lastUsed', { when: formatFull(token.lastUsedAt) })}
+                    {token.expiresAt ? ` · ${t('settings.tokens.expiresAt', { when: formatFull(token.expiresAt) })}` : ''}
                   </span>
                 </span>
-                <button type="button" className="btn btn-small btn-danger" disabled={busy} data-testid="token-revoke" onClick={() => void revoke(t)}>
-                  Revoke
+                <button type="button" className="btn btn-small btn-danger" disabled={busy} data-testid="token-revoke" onClick={() => void revoke(token)}>
+                  {t('settings.tokens.revoke')}
                 </button>
               </li>
             ))}

@@ -2,6 +2,7 @@
 import type { Upload } from '../../../src/client/index.js';
 import { formatSize } from '../format.js';
 import type { PendingFile } from '../store/types.js';
+import { useTranslation } from 'react-i18next';
 
 export function Attachments({ items }: { items: Upload[] }) {
   if (items.length === 0) return null;
@@ -28,6 +29,7 @@ export function Attachments({ items }: { items: Upload[] }) {
 
 /** Files of a message still on its way: local previews. */
 export function PendingAttachments({ files }: { files: PendingFile[] }) {
+  const { t } = useTranslation();
   if (files.length === 0) return null;
   return (
     <div className="attachments">
@@ -35,7 +37,7 @@ export function PendingAttachments({ files }: { files: PendingFile[] }) {
         f.previewUrl ? (
           <span key={i} className="attachment-image pending" data-testid="attachment-pending">
             <img src={f.previewUrl} alt={f.file.name} />
-            {!f.upload && <span className="upload-spinner" aria-label="Uploading" />}
+            {!f.upload && <span className="upload-spinner" aria-label={t('attachments.uploading')} />}
           </span>
         ) : (
           <span key={i} className="attachment-file pending" data-testid="attachment-pending">
@@ -43,7 +45,7 @@ export function PendingAttachments({ files }: { files: PendingFile[] }) {
               📄
             </span>
             <span className="file-name">{f.file.name}</span>
-            <span className="muted file-size">{f.upload ? formatSize(f.file.size) : `uploading… ${formatSize(f.file.size)}`}</span>
+            <span className="muted file-size">{f.upload ? formatSize(f.file.size) : t('attachments.uploadingSize', { size: formatSize(f.file.size) })}</span>
           </span>
         ),
       )}

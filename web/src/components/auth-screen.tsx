@@ -8,10 +8,12 @@ import { ForgotPasswordForm, ResetPasswordForm } from './password-reset-forms.js
 import { OidcSignIn } from './oidc-sign-in.js';
 import { SignupFields, useAuthOptions } from './signup-fields.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
 export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: User) => void }) {
+  const { t } = useTranslation();
   const link = useAuthLink();
   const [mode, setMode] = useState<'login' | 'register' | 'forgot'>(link?.kind === 'invite' ? 'register' : 'login');
   const [email, setEmail] = useState('');
@@ -36,8 +38,8 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
     e.preventDefault();
     setError(null);
     if (mode === 'register') {
-      if (!USERNAME.test(username)) return setError('A username has 3 to 32 letters, digits, dots, dashes or underscores.');
-      if (password.length < 8) return setError('A password has at least 8 characters.');
+      if (!USERNAME.test(username)) return setError(t('auth.badUsername'));
+      if (password.length < 8) return setError(t('auth.tooShort'));
     }
     setBusy(true);
     try {
@@ -56,15 +58,15 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
     } catch (err) {
       setBusy(false);
       if (err instanceof ApiError) {
-        if (err.code === 'invalid_credentials') return setError('Wrong username or password.');
-        if (err.code === 'username_taken') return setError('That username is taken.');
+        if (err.code === 'invalid_credentials') return setError(t('auth.wrongCredentials'));
+        if (err.code === 'username_taken') return setError(t('auth.usernameTaken'));
         const known = accountErrorText(err);
         if (known) return setError(known);
-        if (err.code === 'rate_limited') return setError('Too many attempts; wait a moment and try again.');
-        if (err.isNetworkError) return setError('The server is unreachable. Check your connection.');
+        if (err.code === 'rate_limited') return setError(t('auth.rateLimited'));
+        if (err.isNetworkError) return setError(t('auth.unreachable'));
         return setError(err.message);
       }
-      setError('Something went wrong; try again.');
+      setError(t('auth.generic'));
     }
   };
 
@@ -95,13 +97,13 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
         <div className="auth-logo" aria-hidden="true">
           P
         </div>
-        <h1 id={`${ids}-title`}>{mode === 'login' ? 'Sign in to Parley' : 'Create your account'}</h1>
+        <h1 id={`${ids}-title`}>{mode === 'login' ? t('auth.signInTitle') : t('auth.registerTitle')}</h1>
         {notice && (
           <p className="muted" role="status" data-testid="auth-notice">
             {notice}
           </p>
         )}
-        <label htmlFor={`${ids}-u`}>Username</label>
+        <label htmlFor={`${ids}-u`}>{t('auth.username')}</label>
         <input
           id={`${ids}-u`}
           data-testid="auth-username"
@@ -117,12 +119,12 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
           <>
             <SignupFields api={api} options={options} email={email} setEmail={setEmail} inviteCode={inviteCode} setInviteCode={setInviteCode} fromLink={link?.kind === 'invite'} />
             <label htmlFor={`${ids}-d`}>
-              Display name <span className="muted">(optional)</span>
+              {t('auth.displayName')} <span className="muted">{t('auth.optional')}</span>
             </label>
             <input id={`${ids}-d`} data-testid="auth-display-name" autoComplete="name" maxLength={64} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
           </>
         )}
-        <label htmlFor={`${ids}-p`}>Password</label>
+        <label htmlFor={`${ids}-p`}>{t('auth.password')}</label>
         <input
           id={`${ids}-p`}
           data-testid="auth-password"
@@ -134,18 +136,18 @@ export function AuthScreen({ onSignedIn }: { onSignedIn: (token: string, user: U
         />
         {mode === 'login' && options?.passwordReset && (
           <button type="button" className="btn-link auth-forgot" data-testid="auth-forgot" onClick={() => setMode('forgot')}>
-            Forgot password?
+            {t('auth.forgot')}
           </button>
         )}
         <FormError error={error} testId="auth-error" />
         <button type="submit" className="btn btn-primary" data-testid="auth-submit" disabled={busy}>
-          {busy ? 'Please wait…' : mode === 'login' ? 'Sign in' : 'Create account'}
+          {busy ? t('auth.wait') : mode === 'login' ? t('auth.signIn') : t('auth.createAccount')}
         </button>
         <OidcSignIn options={options} />
         <p className="auth-switch">
-          {mode === 'login' ? 'New here?' : 'Have an account?'}{' '}
+          {mode === 'login' ? t('auth.newHere') : t('auth.haveAccount')}{' '}
           <button type="button" className="btn-link" data-testid="auth-mode-toggle" onClick={switchMode}>
-            {mode === 'login' ? 'Create an account' : 'Sign in'}
+            {mode === 'login' ? t('auth.toRegister') : t('auth.signIn')}
           </button>
         </p>
       </form>

@@ -6,8 +6,10 @@ import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
 import { Modal } from './modal.js';
 import { useDebouncedSearch } from './use-debounced.js';
+import { useTranslation } from 'react-i18next';
 
 export function BrowseGroupsDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const mine = useChat((s) => s.conversations);
   const [q, setQ] = useState('');
@@ -22,13 +24,13 @@ export function BrowseGroupsDialog({ onClose }: { onClose: () => void }) {
       navigate(id);
     } catch (err) {
       setJoining(null);
-      toast(errorText(err, 'join the group'));
+      toast(errorText(err, t('groups.action.join')));
     }
   };
 
   return (
-    <Modal title="Public groups" onClose={onClose} testId="browse-groups-dialog">
-      <input type="search" aria-label="Search public groups" placeholder="Search public groups" data-testid="group-search-input" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
+    <Modal title={t('groups.publicGroups')} onClose={onClose} testId="browse-groups-dialog">
+      <input type="search" aria-label={t('groups.searchPublic')} placeholder={t('groups.searchPublic')} data-testid="group-search-input" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
       <ul className="pick-list" data-testid="public-groups" aria-busy={loading}>
         {(result?.groups ?? []).map((g) => {
           const member = mine[g.id] !== undefined;
@@ -38,24 +40,24 @@ export function BrowseGroupsDialog({ onClose }: { onClose: () => void }) {
               <span className="pick-text">
                 <span className="pick-name">{g.name}</span>
                 <span className="muted">
-                  {g.memberCount} {g.memberCount === 1 ? 'member' : 'members'}
+                  {t('groups.members', { count: g.memberCount })}
                   {g.description ? ` · ${g.description}` : ''}
                 </span>
               </span>
               {member ? (
                 <button type="button" className="btn btn-small" data-testid="public-group-open" onClick={() => (onClose(), navigate(g.id))}>
-                  Open
+                  {t('common.open')}
                 </button>
               ) : (
                 <button type="button" className="btn btn-small btn-primary" data-testid="public-group-join" disabled={joining === g.id} onClick={() => void join(g.id)}>
-                  {joining === g.id ? 'Joining…' : 'Join'}
+                  {joining === g.id ? t('groups.joining') : t('groups.join')}
                 </button>
               )}
             </li>
           );
         })}
-        {!loading && result && result.groups.length === 0 && <li className="muted pad">No public group found.</li>}
-        {Boolean(error) && <li className="form-error pad">Could not load the groups.</li>}
+        {!loading && result && result.groups.length === 0 && <li className="muted pad">{t('groups.noneFound')}</li>}
+        {Boolean(error) && <li className="form-error pad">{t('groups.loadFailed')}</li>}
       </ul>
     </Modal>
   );

@@ -5,6 +5,7 @@
  * doesn't know, the plain code.
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /** The copy of the code, or a fallback for a browser without the asynchronous clipboard. */
 async function copyText(text: string, pre: HTMLElement | null): Promise<void> {
@@ -24,6 +25,7 @@ async function copyText(text: string, pre: HTMLElement | null): Promise<void> {
 }
 
 export function CodeBlock({ code, lang }: { code: string; lang: string }) {
+  const { t } = useTranslation();
   const [highlighted, setHighlighted] = useState<ReactNode | null>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const pre = useRef<HTMLPreElement>(null);
@@ -57,7 +59,7 @@ export function CodeBlock({ code, lang }: { code: string; lang: string }) {
           type="button"
           className="btn-link md-code-copy"
           data-testid="code-copy"
-          aria-label="Copy code"
+          aria-label={t('code.copyCode')}
           onClick={() => {
             copyText(code, pre.current).then(
               () => setCopied('yes'),
@@ -65,7 +67,7 @@ export function CodeBlock({ code, lang }: { code: string; lang: string }) {
             );
           }}
         >
-          {copied === 'yes' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy'}
+          {copied === 'yes' ? t('code.copied') : copied === 'failed' ? t('code.copyFailed') : t('code.copy')}
         </button>
       </div>
       <pre ref={pre} className="md-pre" dir="ltr" tabIndex={0}>

@@ -16,6 +16,7 @@ import { Avatar } from './avatar.js';
 import { matchUsers, mentionAt, type MentionQuery } from './mention-suggest.js';
 import { commandAt, commandLine, matchCommands } from './command-suggest.js';
 import { formatSelection, type FormatKey } from './markdown-shortcuts.js';
+import { Trans, useTranslation } from 'react-i18next';
 
 /** Drafts survive switching conversations (not reloads). */
 const drafts = new Map<string, string>();
@@ -47,6 +48,7 @@ export interface ComposerProps {
 }
 
 export function Composer(props: ComposerProps) {
+  const { t } = useTranslation();
   const { conversationId, replyTo, editing, members, meId } = props;
   const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
   const [files, setFiles] = useState<{ file: File; preview: string | null }[]>([]);
@@ -252,9 +254,9 @@ export function Composer(props: ComposerProps) {
       {replyTo && !editing && (
         <div className="composer-context" data-testid="reply-preview">
           <span>
-            Replying to <strong>{props.replyAuthor ?? 'a message'}</strong>: <span className="muted">{neutralizeBidi(markdownToPlainText(replyTo.body, { maxSource: PREVIEW_SOURCE_MAX })).slice(0, 100) || '📎'}</span>
+            <Trans i18nKey="composer.replyingTo" values={{ name: props.replyAuthor ?? t('common.aMessage') }} components={{ 1: <strong /> }} /> <span className="muted">{neutralizeBidi(markdownToPlainText(replyTo.body, { maxSource: PREVIEW_SOURCE_MAX })).slice(0, 100) || '📎'}</span>
           </span>
-          <button type="button" className="icon-btn" aria-label="Cancel reply" data-testid="reply-cancel" onClick={props.onCancelReply}>
+          <button type="button" className="icon-btn" aria-label={t('composer.cancelReply')} data-testid="reply-cancel" onClick={props.onCancelReply}>
             ×
           </button>
         </div>
@@ -262,21 +264,21 @@ export function Composer(props: ComposerProps) {
       {editing && (
         <div className="composer-context" data-testid="edit-preview">
           <span>
-            Editing message <span className="muted">(Enter saves, Escape cancels)</span>
+            {t('composer.editing')} <span className="muted">{t('composer.editingHint')}</span>
           </span>
-          <button type="button" className="icon-btn" aria-label="Cancel editing" data-testid="edit-cancel" onClick={props.onCancelEdit}>
+          <button type="button" className="icon-btn" aria-label={t('composer.cancelEdit')} data-testid="edit-cancel" onClick={props.onCancelEdit}>
             ×
           </button>
         </div>
       )}
       {files.length > 0 && (
-        <ul className="composer-files" aria-label="Files to send">
+        <ul className="composer-files" aria-label={t('composer.files')}>
           {files.map((f, i) => (
             <li key={i} className="composer-file" data-testid="composer-attachment">
               {f.preview ? <img src={f.preview} alt="" /> : <span aria-hidden="true">📄</span>}
               <span className="file-name">{f.file.name}</span>
               <span className="muted">{formatSize(f.file.size)}</span>
-              <button type="button" className="icon-btn" aria-label={`Remove ${f.file.name}`} data-testid="composer-attachment-remove" onClick={() => removeFile(i)}>
+              <button type="button" className="icon-btn" aria-label={t('common.remove', { name: f.file.name })} data-testid="composer-attachment-remove" onClick={() => removeFile(i)}>
                 ×
               </button>
             </li>
@@ -284,7 +286,7 @@ export function Composer(props: ComposerProps) {
         </ul>
       )}
       {commandOptions.length > 0 && (
-        <ul className="mention-suggestions" role="listbox" aria-label="Commands" data-testid="command-suggestions">
+        <ul className="mention-suggestions" role="listbox" aria-label={t('composer.commands')} data-testid="command-suggestions">
           {commandOptions.map((c, i) => (
             <li
               key={c.name}
@@ -307,7 +309,7 @@ export function Composer(props: ComposerProps) {
         </ul>
       )}
       {suggestions.length > 0 && (
-        <ul className="mention-suggestions" role="listbox" aria-label="Mention someone" data-testid="mention-suggestions">
+        <ul className="mention-suggestions" role="listbox" aria-label={t('composer.mention')} data-testid="mention-suggestions">
           {suggestions.map((u, i) => (
             <li
               key={u.id}
@@ -329,7 +331,7 @@ export function Composer(props: ComposerProps) {
         </ul>
       )}
       <div className="composer-row">
-        <label className="icon-btn attach-btn" aria-label="Attach files" title="Attach files">
+        <label className="icon-btn attach-btn" aria-label={t('composer.attach')} title={t('composer.attach')}>
           <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
             <path d="M8 12.5 14.5 6a3.5 3.5 0 0 1 5 5L11 19.5a5.5 5.5 0 0 1-8-8L11 4" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
           </svg>
@@ -381,16 +383,16 @@ export function Composer(props: ComposerProps) {
           type="button"
           className="btn btn-primary send-btn"
           data-testid="composer-send"
-          aria-label={editing ? 'Save edit' : 'Send message'}
+          aria-label={editing ? t('composer.saveEdit') : t('composer.sendMessage')}
           disabled={props.disabled || tooLong || (!text.trim() && files.length === 0)}
           onClick={submit}
         >
-          {editing ? 'Save' : 'Send'}
+          {editing ? t('composer.save') : t('composer.send')}
         </button>
       </div>
       {tooLong && (
         <p className="form-error" role="alert">
-          The message is too long ({[...text].length} / {MESSAGE_BODY_MAX} characters).
+          {t('composer.tooLong', { length: [...text].length, max: MESSAGE_BODY_MAX })}
         </p>
       )}
     </div>

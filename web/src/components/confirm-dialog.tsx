@@ -1,5 +1,6 @@
 /** "Are you sure?" for actions that cannot be undone. */
 import { Modal } from './modal.js';
+import { useTranslation } from 'react-i18next';
 
 export interface ConfirmProps {
   title: string;
@@ -10,12 +11,13 @@ export interface ConfirmProps {
 }
 
 export function ConfirmDialog({ title, text, confirmLabel, onConfirm, onClose }: ConfirmProps) {
+  const { t } = useTranslation();
   return (
     <Modal title={title} onClose={onClose} testId="confirm-dialog">
       <p>{text}</p>
       <div className="form-actions">
         <button type="button" className="btn" data-testid="confirm-cancel" onClick={onClose} autoFocus>
-          Cancel
+          {t('common.cancel')}
         </button>
         <button
           type="button"

@@ -1,15 +1,8 @@
 /** The connection state: a badge in the sidebar, and a banner while not connected. */
 import { useEffect, useState } from 'react';
-import type { RealtimeState } from '../../../src/client/index.js';
 import { useChat, useStore } from '../store/hooks.js';
+import { useTranslation } from 'react-i18next';
 
-const LABEL: Record<RealtimeState, string> = {
-  connecting: 'Connecting…',
-  syncing: 'Syncing…',
-  online: 'Online',
-  offline: 'Reconnecting…',
-  closed: 'Offline',
-};
 
 function useSecondsUntil(at: number | null): number | null {
   const [now, setNow] = useState(Date.now());
@@ -22,25 +15,27 @@ function useSecondsUntil(at: number | null): number | null {
 }
 
 export function ConnectionState() {
+  const { t } = useTranslation();
   const state = useChat((s) => s.connection);
   return (
     <span className={`conn conn-${state}`} data-testid="connection-state" data-state={state} role="status" aria-live="polite">
       <span className="conn-dot" aria-hidden="true" />
-      <span className="conn-label">{LABEL[state]}</span>
+      <span className="conn-label">{t(`connection.state.${state}`)}</span>
     </span>
   );
 }
 
 /** A server that stopped speaking this client's protocol: nothing works until a reload. */
 export function OutdatedNotice() {
+  const { t } = useTranslation();
   const outdated = useChat((s) => s.outdated);
   const newer = useChat((s) => s.newerServer);
   if (outdated) {
     return (
       <div className="banner banner-closed" data-testid="outdated-banner" role="alert">
-        Parley has been updated and this page is too old to talk to it. {outdated}{' '}
+        {t('connection.outdated')} {outdated}{' '}
         <button type="button" className="btn-link" data-testid="reload-now" onClick={() => window.location.reload()}>
-          Reload now
+          {t('connection.reloadNow')}
         </button>
       </div>
     );
@@ -48,9 +43,9 @@ export function OutdatedNotice() {
   if (newer) {
     return (
       <div className="banner" data-testid="update-banner" role="status">
-        A new version of Parley ({newer}) is available.{' '}
+        {t('connection.newVersion', { version: newer })}{' '}
         <button type="button" className="btn-link" data-testid="reload-update" onClick={() => window.location.reload()}>
-          Reload
+          {t('connection.reload')}
         </button>
       </div>
     );
@@ -59,6 +54,7 @@ export function OutdatedNotice() {
 }
 
 export function ConnectionBanner() {
+  const { t } = useTranslation();
   const store = useStore();
   const state = useChat((s) => s.connection);
   const retryAt = useChat((s) => s.retryAt);
@@ -70,14 +66,15 @@ export function ConnectionBanner() {
     <div className={`banner banner-${state}`} data-testid="connection-banner" role="status">
       {state === 'offline' && (
         <>
-          Connection lost.{reason ? <span data-testid="connection-reason"> {reason}</span> : null} Reconnecting{seconds ? ` in ${seconds} s` : '…'}; messages you send are kept and sent once it is back.{' '}
+          {t('connection.lost')}
+          {reason ? <span data-testid="connection-reason"> {reason}</span> : null} {seconds ? t('connection.reconnectingIn', { seconds }) : t('connection.reconnecting')}{' '}
           <button type="button" className="btn-link" data-testid="reconnect-now" onClick={() => store.realtime.reconnectNow()}>
-            Retry now
+            {t('connection.retryNow')}
           </button>
         </>
       )}
-      {state === 'connecting' && <>Connecting…</>}
-      {state === 'closed' && <>Disconnected.</>}
+      {state === 'connecting' && <>{t('connection.connecting')}</>}
+      {state === 'closed' && <>{t('connection.disconnected')}</>}
     </div>
   );
 }

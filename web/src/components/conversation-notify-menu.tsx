@@ -4,12 +4,14 @@ import type { Conversation } from '../../../src/client/index.js';
 import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { useClickOutside } from '../use-click-outside.js';
+import { useTranslation } from 'react-i18next';
 
 type Level = 'default' | 'all' | 'mentions' | 'none';
-const CHOICES: { level: Exclude<Level, 'default'>; label: string; hint: string }[] = [
-  { level: 'all', label: 'All messages', hint: 'Notify me of every message' },
-  { level: 'mentions', label: 'Mentions only', hint: 'Only when someone @mentions me' },
-  { level: 'none', label: 'Nothing', hint: 'Never notify me here' },
+/** The levels offered; each one's label and hint are notify.<level> and notify.<level>Hint in the catalogs. */
+const CHOICES: { level: Exclude<Level, 'default'>; hint: 'allHint' | 'mentionsHint' | 'noneHint' }[] = [
+  { level: 'all', hint: 'allHint' },
+  { level: 'mentions', hint: 'mentionsHint' },
+  { level: 'none', hint: 'noneHint' },
 ];
 
 /** What `default` stands for: every message in a direct chat, mentions in a group. */
@@ -20,6 +22,7 @@ export function effectiveLevel(c: Pick<Conversation, 'kind' | 'notifyLevel'>): E
 }
 
 export function ConversationNotifyMenu({ conversation }: { conversation: Conversation }) {
+  const { t } = useTranslation();
   const store = useStore();
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
@@ -35,7 +38,7 @@ export function ConversationNotifyMenu({ conversation }: { conversation: Convers
       const now = store.getState().conversations[conversation.id] ?? conversation;
       store.addConversation({ ...now, notifyLevel: r.level, muted: r.muted });
     } catch (err) {
-      toast(errorText(err, 'change the notifications of this conversation'));
+      toast(errorText(err, t('notify.action')));
     }
   };
 
@@ -46,8 +49,8 @@ export function ConversationNotifyMenu({ conversation }: { conversation: Convers
         className={`btn btn-small${muted ? ' active' : ''}`}
         aria-haspopup="menu"
         aria-expanded={open}
-        aria-label={`Notifications: ${muted ? 'muted' : CHOICES.find((c) => c.level === level)!.label}`}
-        title="Notifications for this conversation"
+        aria-label={t('notify.button', { level: muted ? t('notify.muted') : t(`notify.${level}`) })}
+        title={t('notify.title')}
         data-testid="notify-menu-button"
         data-level={level}
         data-muted={muted}
@@ -64,19 +67,19 @@ export function ConversationNotifyMenu({ conversation }: { conversation: Convers
               type="button"
               role="menuitemradio"
               aria-checked={level === c.level}
-              title={c.hint}
+              title={t(`notify.${c.hint}`)}
               data-testid={`notify-level-${c.level}`}
               autoFocus={i === 0}
               onClick={() => void set({ level: c.level })}
             >
               {level === c.level ? '● ' : '○ '}
-              {c.label}
-              {conversation.notifyLevel === 'default' && level === c.level ? ' (default)' : ''}
+              {t(`notify.${c.level}`)}
+              {conversation.notifyLevel === 'default' && level === c.level ? t('notify.default') : ''}
             </button>
           ))}
           <hr className="menu-sep" />
           <button type="button" role="menuitemcheckbox" aria-checked={muted} data-testid="notify-mute" onClick={() => void set({ muted: !muted })}>
-            {muted ? 'Unmute' : 'Mute'}
+            {muted ? t('notify.unmute') : t('notify.mute')}
           </button>
         </div>
       )}

@@ -11,7 +11,7 @@ import { Avatar } from './avatar.js';
 import { Composer, type ComposerHandle } from './composer.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { ConversationNotifyMenu } from './conversation-notify-menu.js';
-import { MENTION_ALL_SUGGESTIONS, mayMentionAll, mayPin, mayPost } from './group-rules.js';
+import { mentionAllSuggestions, mayMentionAll, mayPin, mayPost } from './group-rules.js';
 import { GroupSettingsDialog } from './group-settings-dialog.js';
 import { HeaderMenu } from './header-menu.js';
 import { PinsPanel } from './pins-panel.js';
@@ -23,6 +23,7 @@ import type { JumpTarget } from '../jump-target.js';
 import { ThreadPanel } from './thread-panel.js';
 import { TypingIndicator } from './typing-indicator.js';
 import { useVisible } from '../use-visible.js';
+import { useTranslation } from 'react-i18next';
 
 const NO_PENDING: PendingMessage[] = [];
 const NO_MEMBERS: Member[] = [];
@@ -30,6 +31,7 @@ const NO_PINS: PinRef[] = [];
 const LOADING: Timeline = { messages: [], loadedThrough: null, notices: [], hasMoreBefore: true, loading: true, loaded: false };
 
 export function ConversationView({ id, threadId, jump, onJumped }: { id: string; threadId: string | null; jump: JumpTarget | null; onJumped: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const conversation = useChat((s) => s.conversations[id])!;
   const timeline = useChat((s) => s.timelines[id]) ?? LOADING;
@@ -73,7 +75,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
   const commands = useCommands(store.api, id);
 
   useEffect(() => {
-    store.openConversation(id).catch((err: unknown) => toast(errorText(err, 'load the messages')));
+    store.openConversation(id).catch((err: unknown) => toast(errorText(err, t('conversation.action.load'))));
     // Pins too: the message menu says Pin or Unpin.
     store.loadPins(id).catch(() => undefined);
   }, [store, id]);
@@ -94,8 +96,8 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
   useEffect(() => {
     if (!visible || !timeline.loaded) return;
     if (readTo > conversation.lastReadSeq || (readTo >= conversation.lastSeq && conversation.unreadCount > 0)) {
-      const t = setTimeout(() => store.markRead(id, readTo), 300);
-      return () => clearTimeout(t);
+      const timer = setTimeout(() => store.markRead(id, readTo), 300);
+      return () => clearTimeout(timer);
     }
   }, [visible, timeline.loaded, readTo, conversation.unreadCount, conversation.lastReadSeq, conversation.lastSeq, store, id]);
 
@@ -112,10 +114,10 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
             await store.fetchMessage(messageId);
             target = store.getState().extra[messageId]?.seq;
           } catch {
-            return toast('That message is no longer available.', 'info');
+            return toast(t('conversation.gone'), 'info');
           }
         }
-        if (target === undefined || !(await store.loadUntil(id, target))) return toast('That message is too far back to show here.', 'info');
+        if (target === undefined || !(await store.loadUntil(id, target))) return toast(t('conversation.tooFarBack'), 'info');
       }
       setFocusMessageId(messageId);
     },
@@ -167,7 +169,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
   const actions = useMemo<MessageActions>(
     () => ({
       reply: (m) => {
-        if (!canPost) return toast('Only admins can post in this group.', 'info');
+        if (!canPost) return toast(t('conversation.adminsOnly'), 'info');
         setEditing(null);
         setReplyTo(m);
       },
@@ -176,27 +178,28 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
         setEditing(m);
       },
       remove: (m) => setDeleting(m),
-      react: (m, emoji) => void store.toggleReaction(m, emoji).catch((err: unknown) => toast(errorText(err, 'react'))),
+      react: (m, emoji) => void store.toggleReaction(m, emoji).catch((err: unknown) => toast(errorText(err, t('conversation.action.react')))),
       jumpTo: (messageId) => void jumpTo(messageId),
       retry: (p) => store.retry(p.conversationId, p.clientMsgId),
       discard: (p) => store.discard(p.conversationId, p.clientMsgId),
-      removePreview: (m, url) => void store.removeLinkPreview(m, url).catch((err: unknown) => toast(errorText(err, 'remove the preview'))),
+      removePreview: (m, url) => void store.removeLinkPreview(m, url).catch((err: unknown) => toast(errorText(err, t('conversation.action.removePreview')))),
       openThread,
       ...(canPin
         ? {
-            togglePin: (m: Message, pin: boolean) => void store.setPinned(m, pin).catch((err: unknown) => toast(errorText(err, pin ? 'pin the message' : 'unpin the message'))),
+            togglePin: (m: Message, pin: boolean) => void store.setPinned(m, pin).catch((err: unknown) => toast(errorText(err, pin ? t('conversation.action.pin') : t('conversation.action.unpin')))),
             pinnedIds,
           }
         : {}),
     }),
-    [store, jumpTo, canPin, pinnedIds, canPost, openThread],
+    [store, jumpTo, canPin, pinnedIds, canPost, openThread, t],
   );
 
   const mentionable = useMemo<User[]>(() => {
     if (conversation.kind === 'direct') return peer ? [peer] : [];
-    const everyone = mayMentionAll(conversation, myRole) ? MENTION_ALL_SUGGESTIONS : [];
+    const everyone = mayMentionAll(conversation, myRole) ? mentionAllSuggestions() : [];
     return [...everyone, ...members.map((m) => users[m.user.id] ?? m.user)];
-  }, [conversation, myRole, peer, members, users]);
+    // The pseudo-users' names are in the current language.
+  }, [conversation, myRole, peer, members, users, t]);
 
   const editLast = () => {
     const last = [...timeline.messages].reverse().find((m) => m.senderId === me.id && !m.deletedAt);
@@ -211,8 +214,8 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
   };
 
   let subtitle: string;
-  if (conversation.kind === 'direct') subtitle = peer?.online ? 'online' : formatLastSeen(peer?.lastSeenAt ?? null);
-  else subtitle = `${conversation.memberCount} ${conversation.memberCount === 1 ? 'member' : 'members'}${conversation.visibility === 'public' ? ' · public' : ''}`;
+  if (conversation.kind === 'direct') subtitle = peer?.online ? t('conversation.online') : formatLastSeen(peer?.lastSeenAt ?? null);
+  else subtitle = t(conversation.visibility === 'public' ? 'conversation.membersPublic' : 'conversation.members', { count: conversation.memberCount });
 
   return (
     <section
@@ -232,7 +235,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
       onDrop={onDrop}
     >
       <header className="conv-header">
-        <button type="button" className="icon-btn back-btn" aria-label="Back to conversations" data-testid="back-button" onClick={() => navigate(null)}>
+        <button type="button" className="icon-btn back-btn" aria-label={t('conversation.back')} data-testid="back-button" onClick={() => navigate(null)}>
           ‹
         </button>
         {conversation.kind === 'direct' ? <Avatar user={peer} presence /> : <Avatar name={title} id={id} />}
@@ -258,17 +261,17 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
             aria-expanded={pinsOpen}
             aria-controls="pins-panel"
             data-testid="toggle-pins"
-            aria-label={`Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`}
+            aria-label={pins.length > 0 ? t('conversation.pinnedMessagesCount', { count: pins.length }) : t('conversation.pinnedMessages')}
             onClick={() => showSidePanel('pins', !pinsOpen)}
           >
             <span aria-hidden="true">📌</span>
-            <span className="hide-narrow"> Pinned</span>
+            <span className="hide-narrow"> {t('conversation.pinned')}</span>
             {pins.length > 0 ? ` ${pins.length}` : ''}
           </button>
           {conversation.kind === 'group' && moderator && (
-            <button type="button" className="btn btn-small" aria-label="Group settings" data-testid="open-group-settings" onClick={() => setSettingsOpen(true)}>
+            <button type="button" className="btn btn-small" aria-label={t('conversation.groupSettings')} data-testid="open-group-settings" onClick={() => setSettingsOpen(true)}>
               <span aria-hidden="true">⚙</span>
-              <span className="hide-narrow"> Settings</span>
+              <span className="hide-narrow"> {t('conversation.settings')}</span>
             </button>
           )}
           {conversation.kind === 'group' && (
@@ -280,15 +283,15 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
               data-testid="toggle-members"
               onClick={() => showSidePanel('members', !panel)}
             >
-              Members
+              {t('common.members')}
             </button>
           )}
         </div>
         <HeaderMenu
           items={[
-            { id: 'pins', label: `Pinned messages${pins.length > 0 ? ` (${pins.length})` : ''}`, run: () => showSidePanel('pins', true) },
-            ...(conversation.kind === 'group' ? [{ id: 'members', label: 'Members', run: () => showSidePanel('members', true) }] : []),
-            ...(conversation.kind === 'group' && moderator ? [{ id: 'settings', label: 'Group settings', run: () => setSettingsOpen(true) }] : []),
+            { id: 'pins', label: pins.length > 0 ? t('conversation.pinnedMessagesCount', { count: pins.length }) : t('conversation.pinnedMessages'), run: () => showSidePanel('pins', true) },
+            ...(conversation.kind === 'group' ? [{ id: 'members', label: t('common.members'), run: () => showSidePanel('members', true) }] : []),
+            ...(conversation.kind === 'group' && moderator ? [{ id: 'settings', label: t('conversation.groupSettings'), run: () => setSettingsOpen(true) }] : []),
           ]}
         />
       </header>
@@ -307,9 +310,9 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
             unreadAtOpen={unreadAtOpen}
             peerRead={peerRead}
             actions={actions}
-            onLoadOlder={() => void store.loadOlder(id).catch((err: unknown) => toast(errorText(err, 'load older messages')))}
-            onLoadNewer={() => void store.loadNewer(id).catch((err: unknown) => toast(errorText(err, 'load newer messages')))}
-            onJumpLatest={() => store.showLatest(id).catch((err: unknown) => toast(errorText(err, 'load the latest messages')))}
+            onLoadOlder={() => void store.loadOlder(id).catch((err: unknown) => toast(errorText(err, t('conversation.action.loadOlder'))))}
+            onLoadNewer={() => void store.loadNewer(id).catch((err: unknown) => toast(errorText(err, t('conversation.action.loadNewer'))))}
+            onJumpLatest={() => store.showLatest(id).catch((err: unknown) => toast(errorText(err, t('conversation.action.loadLatest'))))}
             onBottomChange={setAtBottom}
             onSeen={onSeen}
             focusMessageId={focusMessageId}
@@ -319,14 +322,14 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
           {/* A plain member of an announcement group reads and reacts; the composer comes back only to edit. */}
           {!canPost && !editing ? (
             <p className="composer-note" role="note" data-testid="announcement-note">
-              Only admins can post in this group. You can read and react to messages.
+              {t('conversation.adminsOnlyNote')}
             </p>
           ) : (
             <Composer
               key={id}
               handle={composer}
               conversationId={id}
-              placeholder={`Message ${conversation.kind === 'group' ? '#' : ''}${title}`}
+              placeholder={t(conversation.kind === 'group' ? 'conversation.placeholderGroup' : 'conversation.placeholderDirect', { name: title })}
               members={mentionable}
               meId={me.id}
               replyTo={replyTo}
@@ -348,11 +351,11 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
                 store.api
                   .runCommand(id, { command, text })
                   .then((r) => r.response && toast(r.response.text, 'info'))
-                  .catch((err: unknown) => toast(errorText(err, `run /${command}`)));
+                  .catch((err: unknown) => toast(errorText(err, t('conversation.action.runCommand', { command }))));
               }}
               onSaveEdit={(m, body) => {
                 setEditing(null);
-                store.edit(m, body).catch((err: unknown) => toast(errorText(err, 'edit the message')));
+                store.edit(m, body).catch((err: unknown) => toast(errorText(err, t('conversation.action.edit'))));
               }}
             />
           )}
@@ -378,11 +381,11 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
       {settingsOpen && conversation.kind === 'group' && <GroupSettingsDialog conversation={conversation} onClose={() => setSettingsOpen(false)} />}
       {deleting && (
         <ConfirmDialog
-          title="Delete message"
-          text="Delete this message for everyone? This cannot be undone."
-          confirmLabel="Delete"
+          title={t('conversation.deleteTitle')}
+          text={t('conversation.deleteText')}
+          confirmLabel={t('common.delete')}
           onClose={() => setDeleting(null)}
-          onConfirm={() => void store.remove(deleting).catch((err: unknown) => toast(errorText(err, 'delete the message')))}
+          onConfirm={() => void store.remove(deleting).catch((err: unknown) => toast(errorText(err, t('conversation.action.delete'))))}
         />
       )}
     </section>

@@ -8,17 +8,20 @@ import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { dndUntil } from './user-status.js';
 import './status.css';
+import { useTranslation } from 'react-i18next';
+import { t } from '../i18n/index.js';
 
 /** The end, as short as it can be said: a time today, "tomorrow 9:00 AM", else the full date. */
 export function pauseEnd(iso: string, now = new Date()): string {
   const tomorrow = new Date(now);
   tomorrow.setDate(now.getDate() + 1);
   if (dayKey(iso) === dayKey(now.toISOString())) return formatTime(iso);
-  if (dayKey(iso) === dayKey(tomorrow.toISOString())) return `tomorrow ${formatTime(iso)}`;
+  if (dayKey(iso) === dayKey(tomorrow.toISOString())) return t('status.tomorrowAt', { time: formatTime(iso) });
   return formatFull(iso);
 }
 
 export function DndBanner() {
+  const { t } = useTranslation();
   const store = useStore();
   const me = useChat((s) => s.me);
   const [now, setNow] = useState(Date.now());
@@ -34,19 +37,19 @@ export function DndBanner() {
     try {
       store.setUser(await store.api.clearDnd());
     } catch (err) {
-      toast(errorText(err, 'resume notifications'));
+      toast(errorText(err, t('status.action.resume')));
     }
   };
   return (
     <div className="dnd-banner" role="status" data-testid="dnd-banner">
       <span>
-        <span aria-hidden="true">☾</span> Notifications paused until{' '}
+        <span aria-hidden="true">☾</span> {t('status.bannerPaused')}{' '}
         <time dateTime={until} title={formatFull(until)}>
           {pauseEnd(until)}
         </time>
       </span>
       <button type="button" className="btn btn-small" data-testid="dnd-resume" onClick={() => void resume()}>
-        Resume
+        {t('status.resume')}
       </button>
     </div>
   );

@@ -3,6 +3,8 @@
  * browser's time zone (no pushes; the e-mail digest waits). Saved with PATCH notification-prefs.
  */
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { formatWeekday } from '../format.js';
 
 export interface DndSchedule {
   start: string;
@@ -12,7 +14,7 @@ export interface DndSchedule {
   timeZone: string;
 }
 
-const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const DAYS = [0, 1, 2, 3, 4, 5, 6];
 const WEEKDAYS = [1, 2, 3, 4, 5];
 
 function browserZone(): string {
@@ -24,6 +26,7 @@ function browserZone(): string {
 }
 
 export function DndScheduleSection({ value, disabled, onSave }: { value: DndSchedule | null | undefined; disabled: boolean; onSave: (schedule: DndSchedule | null) => Promise<boolean> }) {
+  const { t } = useTranslation();
   const zone = browserZone();
   const [on, setOn] = useState(Boolean(value));
   const [start, setStart] = useState(value?.start ?? '18:00');
@@ -52,7 +55,7 @@ export function DndScheduleSection({ value, disabled, onSave }: { value: DndSche
 
   return (
     <fieldset className="dnd-schedule" data-testid="dnd-schedule" disabled={disabled}>
-      <legend>Do not disturb schedule</legend>
+      <legend>{t('settings.schedule.legend')}</legend>
       <label className="checkbox-row">
         <input
           type="checkbox"
@@ -63,38 +66,37 @@ export function DndScheduleSection({ value, disabled, onSave }: { value: DndSche
             setOn(e.target.checked);
           }}
         />
-        Pause notifications every day at set times
+        {t('settings.schedule.toggle')}
       </label>
       {on && (
         <>
           <div className="dnd-schedule-times">
             <label>
-              From
+              {t('settings.schedule.from')}
               <input type="time" data-testid="dnd-schedule-start" value={start} required onChange={(e) => (setSaved(false), setStart(e.target.value))} />
             </label>
             <label>
-              Until
+              {t('settings.schedule.until')}
               <input type="time" data-testid="dnd-schedule-end" value={end} required onChange={(e) => (setSaved(false), setEnd(e.target.value))} />
             </label>
           </div>
-          <div className="dnd-schedule-days" role="group" aria-label="Days">
-            {DAY_NAMES.map((name, d) => (
-              <label key={name} className="checkbox">
+          <div className="dnd-schedule-days" role="group" aria-label={t('settings.schedule.days')}>
+            {DAYS.map((d) => (
+              <label key={d} className="checkbox">
                 <input type="checkbox" data-testid={`dnd-schedule-day-${d}`} checked={days.includes(d)} onChange={() => toggleDay(d)} />
-                {name}
+                {formatWeekday(d)}
               </label>
             ))}
           </div>
           <p className="muted">
-            In your time zone, {zone}
-            {value && value.timeZone !== zone ? ` (saved with ${value.timeZone}; saving uses ${zone})` : ''}. An end at or before the start is the next morning.
+            {value && value.timeZone !== zone ? t('settings.schedule.zoneChanged', { zone, saved: value.timeZone }) : t('settings.schedule.zone', { zone })} {t('settings.schedule.nextMorning')}
           </p>
         </>
       )}
       <div className="form-actions">
-        {saved && !dirty && <span className="muted">Saved.</span>}
+        {saved && !dirty && <span className="muted">{t('settings.schedule.saved')}</span>}
         <button type="button" className="btn btn-small" data-testid="dnd-schedule-save" disabled={!dirty || (on && (days.length === 0 || !start || !end))} onClick={() => void save()}>
-          Save schedule
+          {t('settings.schedule.save')}
         </button>
       </div>
     </fieldset>

@@ -4,6 +4,7 @@
  * emoji, then the standard ones. Arrow keys move between the buttons, Escape closes.
  */
 import { useContext, useEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { STANDARD_EMOJI, type CustomEmoji } from '../../../src/client/index.js';
 import { CustomEmojiImage, EmojiGlyph, useCustomEmoji, useEmojiImages, type EmojiImages } from '../custom-emoji.js';
 import { StoreContext } from '../store/hooks.js';
@@ -102,16 +103,17 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
     else buttons[Math.min(buttons.length - 1, i + step)]?.focus();
   };
 
+  const { t } = useTranslation();
   const q = query.trim().toLowerCase().replace(/^:|:$/g, '');
   const known = (e: string) => !e.startsWith(':') || images.has(e.slice(1, -1)) || Object.hasOwn(STANDARD_EMOJI, e.slice(1, -1));
   return (
-    <div className="emoji-picker" role="dialog" aria-label="Choose a reaction" data-testid="emoji-picker" ref={ref} onKeyDown={onKeyDown}>
+    <div className="emoji-picker" role="dialog" aria-label={t('reactions.choose')} data-testid="emoji-picker" ref={ref} onKeyDown={onKeyDown}>
       <input
         ref={search}
         type="search"
         className="emoji-search"
-        placeholder="Search emoji"
-        aria-label="Search emoji by name"
+        placeholder={t('emoji.search')}
+        aria-label={t('emoji.searchLabel')}
         data-testid="emoji-search"
         value={query}
         maxLength={64}
@@ -120,9 +122,9 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
       <div className="emoji-sections">
         {q === '' ? (
           <>
-            <Section title="Recent" testId="emoji-recent-section" items={recent.filter(known)} render={(e) => <Option key={e} emoji={e} images={images} testId="emoji-recent" onPick={pick} />} />
-            <Section title="Custom" testId="emoji-custom-section" items={custom} render={(c) => <CustomOption key={c.name} emoji={c} images={images} onPick={pick} />} />
-            <Section title="Emoji" testId="emoji-standard-section" items={STANDARD} render={(s) => <Option key={s.emoji} emoji={s.emoji} title={s.names[0]} images={images} testId="emoji-option" onPick={pick} />} />
+            <Section title={t('emoji.recent')} testId="emoji-recent-section" items={recent.filter(known)} render={(e) => <Option key={e} emoji={e} images={images} testId="emoji-recent" onPick={pick} />} />
+            <Section title={t('emoji.custom')} testId="emoji-custom-section" items={custom} render={(c) => <CustomOption key={c.name} emoji={c} images={images} onPick={pick} />} />
+            <Section title={t('emoji.standard')} testId="emoji-standard-section" items={STANDARD} render={(s) => <Option key={s.emoji} emoji={s.emoji} title={s.names[0]} images={images} testId="emoji-option" onPick={pick} />} />
           </>
         ) : (
           <Results q={q} custom={custom} images={images} onPick={pick} />
@@ -133,20 +135,21 @@ export function EmojiPicker({ onPick, onClose }: EmojiPickerProps) {
 }
 
 function Results({ q, custom, images, onPick }: { q: string; custom: CustomEmoji[]; images: EmojiImages; onPick: (e: string) => void }) {
+  const { t } = useTranslation();
   const customHits = custom.filter((c) => c.name.includes(q));
   const standardHits = STANDARD.filter((s) => s.names.some((n) => n.includes(q)));
   if (customHits.length + standardHits.length === 0) {
     return (
       <p className="muted emoji-none" data-testid="emoji-no-results">
-        No emoji named “{q}”
+        {t('emoji.noResults', { name: q })}
       </p>
     );
   }
   return (
     <>
-      <Section title="Custom" testId="emoji-custom-section" items={customHits} render={(c) => <CustomOption key={c.name} emoji={c} images={images} onPick={onPick} />} />
+      <Section title={t('emoji.custom')} testId="emoji-custom-section" items={customHits} render={(c) => <CustomOption key={c.name} emoji={c} images={images} onPick={onPick} />} />
       <Section
-        title="Emoji"
+        title={t('emoji.standard')}
         testId="emoji-standard-section"
         items={standardHits}
         render={(s) => <Option key={s.emoji} emoji={s.emoji} title={s.names.find((n) => n.includes(q))} images={images} testId="emoji-option" onPick={onPick} />}
@@ -166,18 +169,20 @@ function Section<T>({ title, testId, items, render }: { title: string; testId: s
 }
 
 function Option({ emoji, title, images, testId, onPick }: { emoji: string; title?: string; images: EmojiImages; testId: string; onPick: (e: string) => void }) {
+  const { t } = useTranslation();
   const label = title ? `:${title}:` : emoji;
   return (
-    <button type="button" className="emoji-option" data-testid={testId} data-emoji={emoji} title={label} aria-label={`React with ${label}`} onClick={() => onPick(emoji)}>
+    <button type="button" className="emoji-option" data-testid={testId} data-emoji={emoji} title={label} aria-label={t('messages.reactWith', { emoji: label })} onClick={() => onPick(emoji)}>
       <EmojiGlyph emoji={emoji} images={images} />
     </button>
   );
 }
 
 function CustomOption({ emoji, images, onPick }: { emoji: CustomEmoji; images: EmojiImages; onPick: (e: string) => void }) {
+  const { t } = useTranslation();
   const code = `:${emoji.name}:`;
   return (
-    <button type="button" className="emoji-option" data-testid="emoji-custom" data-emoji={code} title={code} aria-label={`React with ${code}`} onClick={() => onPick(code)}>
+    <button type="button" className="emoji-option" data-testid="emoji-custom" data-emoji={code} title={code} aria-label={t('messages.reactWith', { emoji: code })} onClick={() => onPick(code)}>
       <CustomEmojiImage name={emoji.name} url={images.get(emoji.name) ?? emoji.url} />
     </button>
   );

@@ -1,6 +1,7 @@
 /** The fields a group is made of, shared by "New group" and "Group settings": name, description, who can find it. */
 import { useState } from 'react';
 import type { Conversation } from '../../../src/client/index.js';
+import { useTranslation } from 'react-i18next';
 
 export interface GroupBasics {
   name: string;
@@ -10,6 +11,7 @@ export interface GroupBasics {
 
 /** The fields' state, from a group (settings) or empty (a new group); `valid` says what is wrong, if anything. */
 export function useGroupBasics(from?: Conversation) {
+  const { t } = useTranslation();
   const [basics, setBasics] = useState<GroupBasics>({
     name: from?.name ?? '',
     description: from?.description ?? '',
@@ -18,7 +20,7 @@ export function useGroupBasics(from?: Conversation) {
   const change = (patch: Partial<GroupBasics>) => setBasics((b) => ({ ...b, ...patch }));
   /** As the API takes them: trimmed, an empty description cleared. */
   const body = { name: basics.name.trim(), description: basics.description.trim() || null, visibility: basics.visibility };
-  const problem = body.name ? null : 'A group needs a name.';
+  const problem = body.name ? null : t('groups.needsName');
   return { basics, change, body, problem };
 }
 
@@ -33,27 +35,28 @@ export function GroupFields({
   autoFocus?: boolean;
   descriptionHint: string;
 }) {
+  const { t } = useTranslation();
   return (
     <>
       <label>
-        Name
+        {t('groups.name')}
         <input data-testid="group-name-input" value={basics.name} maxLength={100} onChange={(e) => change({ name: e.target.value })} required autoFocus={autoFocus} />
       </label>
       <label>
         <span>
-          Description <span className="muted">({descriptionHint})</span>
+          {t('groups.description')} <span className="muted">({descriptionHint})</span>
         </span>
         <textarea data-testid="group-description-input" value={basics.description} maxLength={1000} rows={3} onChange={(e) => change({ description: e.target.value })} />
       </label>
       <fieldset className="radio-row">
-        <legend>Who can find it</legend>
+        <legend>{t('groups.whoCanFind')}</legend>
         <label>
           <input type="radio" name="visibility" data-testid="group-visibility-private" checked={basics.visibility === 'private'} onChange={() => change({ visibility: 'private' })} />{' '}
-          Private: members added by admins
+          {t('groups.private')}
         </label>
         <label>
-          <input type="radio" name="visibility" data-testid="group-visibility-public" checked={basics.visibility === 'public'} onChange={() => change({ visibility: 'public' })} /> Public:
-          anyone can find and join
+          <input type="radio" name="visibility" data-testid="group-visibility-public" checked={basics.visibility === 'public'} onChange={() => change({ visibility: 'public' })} />{' '}
+          {t('groups.public')}
         </label>
       </fieldset>
     </>

@@ -1,5 +1,6 @@
 /** Group rules as the web client applies them: who may post, @all / @here suggestions, who may pin. */
 import type { Conversation, Role, User } from '../../../src/client/index.js';
+import { t } from '../i18n/index.js';
 
 const isAdminRole = (role: Role | undefined): boolean => role === 'owner' || role === 'admin';
 
@@ -36,5 +37,7 @@ const pseudo = (username: string, displayName: string): User => ({
   siteAdmin: false,
 });
 
-/** @all and @here as entries of the mention suggestions (their ids never name a user). */
-export const MENTION_ALL_SUGGESTIONS: readonly User[] = [pseudo('all', 'Everyone in this group'), pseudo('here', 'Everyone online now')];
+/** @all and @here as entries of the mention suggestions (their ids never name a user), in the current language. */
+export function mentionAllSuggestions(): readonly User[] {
+  return [pseudo('all', t('groups.everyone')), pseudo('here', t('groups.everyoneOnline'))];
+}

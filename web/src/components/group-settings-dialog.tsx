@@ -13,8 +13,10 @@ import { IncomingWebhooksSection } from './incoming-webhooks-section.js';
 import { SlashCommandsSection } from './slash-commands-section.js';
 import { Modal } from './modal.js';
 import { CancelSubmit, FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 export function GroupSettingsDialog({ conversation, onClose }: { conversation: Conversation; onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const group = useGroupBasics(conversation);
   const [postingPolicy, setPostingPolicy] = useState<PostingPolicy>(conversation.postingPolicy ?? 'everyone');
@@ -31,14 +33,14 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
       onClose();
     } catch (err) {
       setBusy(false);
-      setError(errorText(err, 'save the settings'));
+      setError(errorText(err, t('groups.action.saveSettings')));
     }
   };
 
   return (
-    <Modal title="Group settings" onClose={onClose} testId="group-settings-dialog">
+    <Modal title={t('groups.settings')} onClose={onClose} testId="group-settings-dialog">
       <form className="form" onSubmit={(e) => void save(e)}>
-        <GroupFields basics={group.basics} change={group.change} descriptionHint="shown in the conversation header" />
+        <GroupFields basics={group.basics} change={group.change} descriptionHint={t('groups.descriptionHint')} />
         <label className="checkbox-row">
           <input
             type="checkbox"
@@ -46,18 +48,18 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
             checked={postingPolicy === 'admins'}
             onChange={(e) => setPostingPolicy(e.target.checked ? 'admins' : 'everyone')}
           />{' '}
-          Only admins can post <span className="muted">(an announcement group: members read and react)</span>
+          {t('groups.adminsOnly')} <span className="muted">{t('groups.adminsOnlyHint')}</span>
         </label>
         <label>
-          Who can notify everyone with @all and @here
+          {t('groups.mentionAll')}
           <select data-testid="group-settings-mention-all" value={mentionAllPolicy} onChange={(e) => setMentionAllPolicy(e.target.value as MentionAllPolicy)}>
-            <option value="admins">Admins and the owner</option>
-            <option value="everyone">Every member</option>
-            <option value="nobody">Nobody</option>
+            <option value="admins">{t('groups.mentionAllPolicy.admins')}</option>
+            <option value="everyone">{t('groups.mentionAllPolicy.everyone')}</option>
+            <option value="nobody">{t('groups.mentionAllPolicy.nobody')}</option>
           </select>
         </label>
         <FormError error={error} />
-        <CancelSubmit onCancel={onClose} busy={busy} label="Save" testId="group-settings-save" />
+        <CancelSubmit onCancel={onClose} busy={busy} label={t('common.save')} testId="group-settings-save" />
       </form>
       <hr className="section-rule" />
       <GroupRetentionSection conversation={conversation} />

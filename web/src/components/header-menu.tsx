@@ -1,6 +1,7 @@
 /** The conversation header's actions on a phone: one ⋯ button and a menu, so the title keeps its room. */
 import { useRef, useState } from 'react';
 import { useClickOutside } from '../use-click-outside.js';
+import { useTranslation } from 'react-i18next';
 
 export interface HeaderMenuItem {
   id: string;
@@ -9,6 +10,7 @@ export interface HeaderMenuItem {
 }
 
 export function HeaderMenu({ items }: { items: HeaderMenuItem[] }) {
+  const { t } = useTranslation();
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
@@ -25,7 +27,7 @@ export function HeaderMenu({ items }: { items: HeaderMenuItem[] }) {
         className="btn btn-small"
         aria-haspopup="menu"
         aria-expanded={open}
-        aria-label="More actions"
+        aria-label={t('common.moreActions')}
         data-testid="header-menu-button"
         onClick={() => setOpen(!open)}
       >

@@ -8,26 +8,29 @@ import { navigate } from '../router.js';
 import { useChat } from '../store/hooks.js';
 import { UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
+import { useTranslation } from 'react-i18next';
+import { t } from '../i18n/index.js';
 
 /** What a conversation is called: the group's name, or the peer's display name. */
 export function conversationTitle(c: Pick<Conversation, 'kind' | 'name' | 'peer'>, users?: Record<string, User>): string {
-  if (c.kind === 'group') return c.name ?? 'Unnamed group';
+  if (c.kind === 'group') return c.name ?? t('common.unnamedGroup');
   const peer = c.peer ? (users?.[c.peer.id] ?? c.peer) : null;
-  return peer?.displayName ?? 'Direct chat';
+  return peer?.displayName ?? t('common.directChat');
 }
 
 function preview(c: Conversation, meId: string, users: Record<string, User>): string {
   const m = c.lastMessage;
-  if (!m) return c.kind === 'group' ? (c.description ?? 'No messages yet') : 'Say hello 👋';
-  if (m.deletedAt) return 'Message deleted';
+  if (!m) return c.kind === 'group' ? (c.description ?? t('inbox.noMessages')) : t('inbox.sayHello');
+  if (m.deletedAt) return t('inbox.deleted');
   const text = neutralizeBidi(markdownToPlainText(m.body, { maxSource: PREVIEW_SOURCE_MAX })) || (m.attachments.length ? `📎 ${m.attachments[0]!.filename}` : '');
-  if (m.senderId === meId) return `You: ${text}`;
+  if (m.senderId === meId) return t('inbox.you', { text });
   if (c.kind === 'direct') return text;
   const who = users[m.senderId]?.displayName;
-  return who ? `${who}: ${text}` : text;
+  return who ? t('inbox.from', { name: who, text }) : text;
 }
 
 const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: { c: Conversation; active: boolean; meId: string; users: Record<string, User>; activity: string }) {
+  const { t } = useTranslation();
   const title = conversationTitle(c, users);
   const peer = c.peer ? (users[c.peer.id] ?? c.peer) : null;
   const unread = c.unreadCount > 0;
@@ -54,14 +57,14 @@ const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: 
           <span className="inbox-top">
             <span className="inbox-title" data-testid="inbox-title">
               {c.kind === 'group' && c.visibility === 'private' && (
-                <span className="lock" aria-label="Private group" title="Private group">
+                <span className="lock" aria-label={t('common.privateGroup')} title={t('common.privateGroup')}>
                   🔒
                 </span>
               )}
               {title}
               {c.kind === 'direct' && <UserStatus user={peer} />}
               {c.muted && (
-                <span className="muted-icon" aria-label="Muted" title="Muted" data-testid="inbox-muted">
+                <span className="muted-icon" aria-label={t('common.muted')} title={t('common.muted')} data-testid="inbox-muted">
                   {' 🔕'}
                 </span>
               )}
@@ -75,12 +78,12 @@ const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: 
               {preview(c, meId, users)}
             </span>
             {c.mentionCount > 0 && (
-              <span className="badge badge-mention" data-testid="mention-badge" aria-label={`${c.mentionCount} mentions`} title="You were mentioned">
+              <span className="badge badge-mention" data-testid="mention-badge" aria-label={t('inbox.mentions', { count: c.mentionCount })} title={t('inbox.mentioned')}>
                 @
               </span>
             )}
             {unread && (
-              <span className="badge" data-testid="unread-badge" aria-label={`${c.unreadCount} unread`}>
+              <span className="badge" data-testid="unread-badge" aria-label={t('inbox.unread', { count: c.unreadCount })}>
                 {c.unreadCount >= 1000 ? '999+' : c.unreadCount}
               </span>
             )}
@@ -92,6 +95,7 @@ const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: 
 });
 
 export function Inbox({ activeId }: { activeId: string | null }) {
+  const { t } = useTranslation();
   const conversations = useChat((s) => s.conversations);
   const activity = useChat((s) => s.activity);
   const users = useChat((s) => s.users);
@@ -106,14 +110,14 @@ export function Inbox({ activeId }: { activeId: string | null }) {
   }, [conversations, activity, users, filter]);
 
   return (
-    <nav className="inbox" aria-label="Conversations">
+    <nav className="inbox" aria-label={t('inbox.label')}>
       <div className="inbox-filter">
-        <input type="search" placeholder="Filter conversations" aria-label="Filter conversations" data-testid="inbox-filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <input type="search" placeholder={t('inbox.filter')} aria-label={t('inbox.filter')} data-testid="inbox-filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
       </div>
-      {!loaded && <p className="muted pad">Loading…</p>}
+      {!loaded && <p className="muted pad">{t('common.loading')}</p>}
       {loaded && sorted.length === 0 && (
         <p className="muted pad" data-testid="inbox-empty">
-          {filter ? 'No conversation matches.' : 'No conversations yet. Start a direct chat or create a group.'}
+          {filter ? t('inbox.noMatch') : t('inbox.empty')}
         </p>
       )}
       <ul className="inbox-list" data-testid="inbox">

@@ -11,6 +11,7 @@ import { errorText, toast } from '../toasts.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { FormError } from './form-parts.js';
 import './incoming-webhooks.css';
+import { useTranslation } from 'react-i18next';
 
 /** The hook's URL as a tool needs it: absolute, a path resolved against this page's origin. */
 export function absoluteHookUrl(url: string, origin = window.location.origin): string {
@@ -23,6 +24,7 @@ export function curlExample(url: string): string {
 }
 
 export function IncomingWebhooksSection({ conversation }: { conversation: Conversation }) {
+  const { t } = useTranslation();
   const { api } = useStore();
   const users = useChat((s) => s.users);
   const [hooks, setHooks] = useState<IncomingWebhook[] | null>(null);
@@ -36,14 +38,14 @@ export function IncomingWebhooksSection({ conversation }: { conversation: Conver
     try {
       setHooks(await api.listIncomingWebhooks(conversation.id));
     } catch (err) {
-      setError(errorText(err, 'load the integrations'));
+      setError(errorText(err, t('webhooks.action.load')));
     }
   }, [api, conversation.id]);
   useEffect(() => void load(), [load]);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
-    if (!name.trim()) return setError('Give the webhook a name (its messages show it).');
+    if (!name.trim()) return setError(t('webhooks.needName'));
     setBusy(true);
     setError(null);
     try {
@@ -52,7 +54,7 @@ export function IncomingWebhooksSection({ conversation }: { conversation: Conver
       setName('');
       await load();
     } catch (err) {
-      setError(errorText(err, 'add the webhook'));
+      setError(errorText(err, t('webhooks.action.add')));
     } finally {
       setBusy(false);
     }
@@ -62,27 +64,27 @@ export function IncomingWebhooksSection({ conversation }: { conversation: Conver
     setError(null);
     try {
       await api.revokeIncomingWebhook(conversation.id, hook.id);
-      toast(`Webhook “${hook.name}” revoked: its URL no longer works.`, 'info');
+      toast(t('webhooks.revoked', { name: hook.name }), 'info');
       await load();
     } catch (err) {
-      setError(errorText(err, 'revoke the webhook'));
+      setError(errorText(err, t('webhooks.action.revoke')));
     }
   };
 
   const copy = async (text: string) => {
     try {
       await navigator.clipboard.writeText(text);
-      toast('Copied.', 'info');
+      toast(t('webhooks.copied'), 'info');
     } catch {
-      toast('Copy failed: select the text and copy it.', 'error');
+      toast(t('webhooks.copyFailed'), 'error');
     }
   };
 
   return (
     <section className="integrations" data-testid="integrations-section">
-      <h3>Integrations</h3>
-      <p className="muted">An incoming webhook lets a tool (CI, monitoring, anything written for Slack) post into this group. Anyone with its URL can post: keep it secret.</p>
-      {hooks?.length === 0 && <p className="muted">No incoming webhooks.</p>}
+      <h3>{t('webhooks.title')}</h3>
+      <p className="muted">{t('webhooks.intro')}</p>
+      {hooks?.length === 0 && <p className="muted">{t('webhooks.none')}</p>}
       {hooks && hooks.length > 0 && (
         <ul className="member-list" data-testid="webhook-list">
           {hooks.map((h) => (
@@ -92,11 +94,12 @@ export function IncomingWebhooksSection({ conversation }: { conversation: Conver
                   {h.name}
                 </span>
                 <span className="muted" data-testid="webhook-meta">
-                  by {h.createdBy ? (users[h.createdBy]?.displayName ?? 'a former admin') : 'a deleted user'} · {h.lastUsedAt ? `last used ${formatFull(h.lastUsedAt)}` : 'never used'}
+                  {t('webhooks.by', { name: h.createdBy ? (users[h.createdBy]?.displayName ?? t('webhooks.formerAdmin')) : t('webhooks.deletedUser') })} ·{' '}
+                  {h.lastUsedAt ? t('webhooks.lastUsed', { when: formatFull(h.lastUsedAt) }) : t('webhooks.neverUsed')}
                 </span>
               </span>
               <button type="button" className="btn btn-small btn-danger" data-testid="webhook-revoke" onClick={() => setRevoking(h)}>
-                Revoke
+                {t('webhooks.revoke')}
               </button>
             </li>
           ))}
@@ -104,28 +107,28 @@ export function IncomingWebhooksSection({ conversation }: { conversation: Conver
       )}
       <form className="form integrations-add" onSubmit={(e) => void create(e)}>
         <label>
-          Add an incoming webhook
+          {t('webhooks.add')}
           <input data-testid="webhook-name-input" value={name} maxLength={64} placeholder="CI" onChange={(e) => setName(e.target.value)} />
         </label>
         <FormError error={error} />
         <p>
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="webhook-create">
-            Add webhook
+            {t('webhooks.addButton')}
           </button>
         </p>
       </form>
       {created && (
         <div className="webhook-created" role="status" data-testid="webhook-created">
           <p>
-            The URL of “{created.name}”. Copy it now: it is not shown again.
+            {t('webhooks.createdUrl', { name: created.name })}
           </p>
           <div className="webhook-copy-row">
-            <input readOnly value={created.url} aria-label="Webhook URL" data-testid="webhook-url" onFocus={(e) => e.currentTarget.select()} />
+            <input readOnly value={created.url} aria-label={t('webhooks.url')} data-testid="webhook-url" onFocus={(e) => e.currentTarget.select()} />
             <button type="button" className="btn btn-small" data-testid="webhook-copy" onClick={() => void copy(created.url)}>
-              Copy
+              {t('webhooks.copy')}
             </button>
           </div>
-          <p className="muted">Try it:</p>
+          <p className="muted">{t('webhooks.tryIt')}</p>
           <pre className="webhook-curl" data-testid="webhook-curl">
             {curlExample(created.url)}
           </pre>
@@ -133,9 +136,9 @@ export function IncomingWebhooksSection({ conversation }: { conversation: Conver
       )}
       {revoking && (
         <ConfirmDialog
-          title="Revoke webhook"
-          text={`Revoke “${revoking.name}”? Tools posting to its URL will get an error. Its messages stay.`}
-          confirmLabel="Revoke"
+          title={t('webhooks.revokeTitle')}
+          text={t('webhooks.revokeText', { name: revoking.name })}
+          confirmLabel={t('webhooks.revoke')}
           onClose={() => setRevoking(null)}
           onConfirm={() => void revoke(revoking)}
         />

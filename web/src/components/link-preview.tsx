@@ -6,6 +6,7 @@
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
 import type { LinkPreview, Message } from '../../../src/client/index.js';
 import './link-preview.css';
+import { useTranslation } from 'react-i18next';
 
 /** The host of a link, for the card's site line when the page names no site. */
 function hostOf(url: string): string {
@@ -29,6 +30,7 @@ export function LinkPreviews({ message, own, onRemove }: { message: Message; own
 }
 
 function PreviewCard({ preview: p, onRemove }: { preview: LinkPreview; onRemove?: () => void }) {
+  const { t } = useTranslation();
   const title = neutralizeBidi(p.title ?? p.url);
   return (
     <article className="link-preview" data-testid="link-preview" data-url={p.url}>
@@ -49,7 +51,7 @@ function PreviewCard({ preview: p, onRemove }: { preview: LinkPreview; onRemove?
         </a>
       )}
       {onRemove && (
-        <button type="button" className="icon-btn link-preview-remove" aria-label="Remove preview" title="Remove preview" data-testid="link-preview-remove" onClick={onRemove}>
+        <button type="button" className="icon-btn link-preview-remove" aria-label={t('preview.remove')} title={t('preview.remove')} data-testid="link-preview-remove" onClick={onRemove}>
           ×
         </button>
       )}

@@ -10,13 +10,16 @@ import { ConfirmDialog } from './confirm-dialog.js';
 import { GroupSettingsDialog } from './group-settings-dialog.js';
 import { MailIcon } from './icons.js';
 import { UserPicker } from './user-picker.js';
+import { useTranslation } from 'react-i18next';
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
 const NO_MEMBERS: Member[] = [];
 
-type Confirm = { title: string; text: string; label: string; run: () => Promise<void> } | null;
+/** `action` says what failed, in an error: "leave the group". */
+type Confirm = { title: string; text: string; label: string; action: string; run: () => Promise<void> } | null;
 
 export function MembersPanel({ conversation, onClose }: { conversation: Conversation; onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const id = conversation.id;
   const members = useChat((s) => s.members[id] ?? NO_MEMBERS);
@@ -27,7 +30,7 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
   const [confirm, setConfirm] = useState<Confirm>(null);
 
   useEffect(() => {
-    store.loadMembers(id).catch((err: unknown) => toast(errorText(err, 'load the members')));
+    store.loadMembers(id).catch((err: unknown) => toast(errorText(err, t('members.action.load'))));
   }, [store, id]);
 
   const mine = members.find((m) => m.user.id === me.id);
@@ -35,7 +38,7 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
   // Added by someone else: leaving can also refuse their further adds (issue 26.4).
   const adderId = mine?.addedBy && mine.addedBy !== me.id ? mine.addedBy : null;
   const adder = adderId ? (users[adderId] ?? members.find((m) => m.user.id === adderId)?.user ?? null) : null;
-  const adderName = adder ? adder.displayName : 'the person who added you';
+  const adderName = adder ? adder.displayName : t('members.theAdder');
   const isOwner = myRole === 'owner';
   const isAdmin = isOwner || myRole === 'admin';
   const sorted = [...members].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.user.displayName.localeCompare(b.user.displayName));
@@ -45,19 +48,20 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
   const changeRole = (m: Member, role: Role) => {
     if (role === 'owner') {
       setConfirm({
-        title: 'Hand over ownership',
-        text: `Make ${m.user.displayName} the owner of ${conversation.name}? You will become an admin.`,
-        label: 'Make owner',
+        title: t('members.handOver'),
+        text: t('members.handOverText', { name: m.user.displayName, group: conversation.name }),
+        label: t('members.makeOwner'),
+        action: t('members.action.handOver'),
         run: () => store.setRole(id, m.user.id, 'owner'),
       });
-    } else run(store.setRole(id, m.user.id, role), 'change the role');
+    } else run(store.setRole(id, m.user.id, role), t('members.action.changeRole'));
   };
 
   return (
-    <aside className="members-panel" id="members-panel" data-testid="members-panel" aria-label="Group details">
+    <aside className="members-panel" id="members-panel" data-testid="members-panel" aria-label={t('members.details')}>
       <header className="panel-header">
-        <h2>Details</h2>
-        <button type="button" className="icon-btn" aria-label="Close details" data-testid="members-panel-close" onClick={onClose}>
+        <h2>{t('members.detailsTitle')}</h2>
+        <button type="button" className="icon-btn" aria-label={t('members.closeDetails')} data-testid="members-panel-close" onClick={onClose}>
           ×
         </button>
       </header>
@@ -65,15 +69,15 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
       <div className="group-about">
         <h3 data-testid="group-name">{conversation.name}</h3>
         {conversation.description && <p className="group-description" data-testid="group-description">{conversation.description}</p>}
-        <p className="muted">{conversation.visibility === 'public' ? 'Public group: anyone can join.' : 'Private group.'}</p>
+        <p className="muted">{conversation.visibility === 'public' ? t('members.publicGroup') : t('members.privateGroup')}</p>
         {isAdmin && (
           <button type="button" className="btn btn-small" data-testid="edit-group" onClick={() => setEditing(true)}>
-            Edit group
+            {t('members.editGroup')}
           </button>
         )}
       </div>
       <h3 className="panel-section">
-        Members <span className="muted">({members.length || conversation.memberCount})</span>
+        {t('common.members')} <span className="muted">({members.length || conversation.memberCount})</span>
       </h3>
       {isAdmin &&
         (adding ? (
@@ -88,18 +92,18 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
             }}
           >
             <UserPicker
-              label="Add a member"
-              actionLabel="Add"
+              label={t('members.addMember')}
+              actionLabel={t('common.add')}
               exclude={new Set(members.map((m) => m.user.id))}
-              onPick={(u) => run(store.addMember(id, u.id).then(() => toast(`${u.displayName} was added.`, 'info')), 'add the member')}
+              onPick={(u) => run(store.addMember(id, u.id).then(() => toast(t('members.added', { name: u.displayName }), 'info')), t('members.action.add'))}
             />
             <button type="button" className="btn btn-small" onClick={() => setAdding(false)}>
-              Done
+              {t('common.done')}
             </button>
           </div>
         ) : (
           <button type="button" className="btn btn-small" data-testid="open-add-member" onClick={() => setAdding(true)}>
-            Add people
+            {t('members.addPeople')}
           </button>
         ))}
       <ul className="member-list" data-testid="member-list">
@@ -115,20 +119,20 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
                   {u.displayName}
                   <AppBadge user={u} />
                   <UserStatus user={u} />
-                  {self && <span className="muted"> (you)</span>}
+                  {self && <span className="muted"> {t('members.you')}</span>}
                 </span>
                 <span className="muted">@{u.username}</span>
               </span>
               {isOwner && !self ? (
-                <select className="role-select" aria-label={`Role of ${u.displayName}`} data-testid="member-role-select" value={m.role} onChange={(e) => changeRole(m, e.target.value as Role)}>
-                  <option value="member">Member</option>
-                  <option value="admin">Admin</option>
-                  <option value="owner">Owner</option>
+                <select className="role-select" aria-label={t('members.roleOf', { name: u.displayName })} data-testid="member-role-select" value={m.role} onChange={(e) => changeRole(m, e.target.value as Role)}>
+                  <option value="member">{t('members.role.member')}</option>
+                  <option value="admin">{t('members.role.admin')}</option>
+                  <option value="owner">{t('members.role.owner')}</option>
                 </select>
               ) : (
                 m.role !== 'member' && (
                   <span className={`role role-${m.role}`} data-testid="member-role">
-                    {m.role}
+                    {t(`members.role.${m.role}`)}
                   </span>
                 )
               )}
@@ -136,10 +140,10 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
                 <button
                   type="button"
                   className="icon-btn"
-                  aria-label={`Message ${u.displayName}`}
-                  title="Direct message"
+                  aria-label={t('members.messageTo', { name: u.displayName })}
+                  title={t('members.directMessage')}
                   data-testid="member-message"
-                  onClick={() => run(store.openDirect(u.id).then((c) => navigate(c.id)), 'open the chat')}
+                  onClick={() => run(store.openDirect(u.id).then((c) => navigate(c.id)), t('members.action.openChat'))}
                 >
                   <MailIcon />
                 </button>
@@ -148,11 +152,17 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
                 <button
                   type="button"
                   className="icon-btn danger"
-                  aria-label={`Remove ${u.displayName}`}
-                  title="Remove from group"
+                  aria-label={t('common.remove', { name: u.displayName })}
+                  title={t('members.removeFromGroup')}
                   data-testid="member-remove"
                   onClick={() =>
-                    setConfirm({ title: 'Remove member', text: `Remove ${u.displayName} from ${conversation.name}?`, label: 'Remove', run: () => store.removeMember(id, u.id) })
+                    setConfirm({
+                      title: t('members.removeTitle'),
+                      text: t('members.removeText', { name: u.displayName, group: conversation.name }),
+                      label: t('members.removeTitle'),
+                      action: t('members.action.remove'),
+                      run: () => store.removeMember(id, u.id),
+                    })
                   }
                 >
                   ×
@@ -169,37 +179,39 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
           data-testid="leave-group"
           onClick={() =>
             isOwner && members.length > 1
-              ? toast('You own this group: make someone else the owner before leaving.', 'info')
+              ? toast(t('members.ownerCannotLeave'), 'info')
               : setConfirm({
-                  title: 'Leave group',
-                  text: `Leave ${conversation.name}?`,
-                  label: 'Leave',
+                  title: t('members.leaveGroup'),
+                  text: t('members.leaveText', { group: conversation.name }),
+                  label: t('common.leave'),
+                  action: t('members.action.leave'),
                   run: () => store.leaveGroup(id).then(() => navigate(null, true)),
                 })
           }
         >
-          Leave group
+          {t('members.leaveGroup')}
         </button>
         {adderId && !isOwner && (
           <button
             type="button"
             className="btn btn-small btn-wrap"
             data-testid="leave-and-block"
-            title={`Leave, and refuse being added to groups by ${adderName} (Your profile → Group adds lifts it)`}
+            title={t('members.leaveBlockHint', { name: adderName })}
             onClick={() =>
               setConfirm({
-                title: 'Leave and block adds',
-                text: `Leave ${conversation.name}? ${adderName} added you, and will not be able to add you to any group again.`,
-                label: 'Leave and block',
+                title: t('members.leaveBlockTitle'),
+                text: t('members.leaveBlockText', { group: conversation.name, name: adderName }),
+                label: t('members.leaveBlockLabel'),
+                action: t('members.action.leaveBlock'),
                 run: () =>
                   store.leaveGroup(id, { blockAdder: true }).then(() => {
-                    toast(`You left ${conversation.name ?? 'the group'}; ${adderName} can no longer add you to groups.`, 'info');
+                    toast(t('members.leftBlocked', { group: conversation.name ?? t('members.theGroup'), name: adderName }), 'info');
                     navigate(null, true);
                   }),
               })
             }
           >
-            Leave and don’t let {adder ? adder.displayName : 'them'} add me again
+            {t('members.leaveBlockButton', { name: adder ? adder.displayName : t('members.them') })}
           </button>
         )}
         {isOwner && (
@@ -209,18 +221,19 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
             data-testid="delete-group"
             onClick={() =>
               setConfirm({
-                title: 'Delete group',
-                text: `Delete ${conversation.name} and all its messages for everyone? This cannot be undone.`,
-                label: 'Delete group',
+                title: t('members.deleteGroup'),
+                text: t('members.deleteText', { group: conversation.name }),
+                label: t('members.deleteGroup'),
+                action: t('members.action.delete'),
                 run: () => store.deleteGroup(id).then(() => navigate(null, true)),
               })
             }
           >
-            Delete group
+            {t('members.deleteGroup')}
           </button>
         )}
       </div>
-      {confirm && <ConfirmDialog title={confirm.title} text={confirm.text} confirmLabel={confirm.label} onClose={() => setConfirm(null)} onConfirm={() => run(confirm.run(), confirm.label.toLowerCase())} />}
+      {confirm && <ConfirmDialog title={confirm.title} text={confirm.text} confirmLabel={confirm.label} onClose={() => setConfirm(null)} onConfirm={() => run(confirm.run(), confirm.action)} />}
     </aside>
   );
 }

@@ -14,6 +14,7 @@ import { EditIcon, ReplyIcon, SmileIcon, ThreadIcon, TrashIcon } from './icons.j
 import { MessageBody } from './message-body.js';
 import { LinkPreviews } from './link-preview.js';
 import { ThreadLink, ThreadSummaryBar } from './thread-parts.js';
+import { useTranslation } from 'react-i18next';
 
 export interface MessageActions {
   reply(m: Message): void;
@@ -47,10 +48,11 @@ interface CommonProps {
 }
 
 function Quote({ original, users, onJump }: { original: Message | undefined; users: Record<string, User>; onJump: () => void }) {
-  const who = original ? (users[original.senderId]?.displayName ?? 'Someone') : null;
-  const text = !original ? 'Loading…' : original.deletedAt ? 'Message deleted' : neutralizeBidi(markdownToPlainText(original.body, { maxSource: PREVIEW_SOURCE_MAX })) || (original.attachments[0] ? `📎 ${original.attachments[0].filename}` : '');
+  const { t } = useTranslation();
+  const who = original ? (users[original.senderId]?.displayName ?? t('common.someone')) : null;
+  const text = !original ? t('common.loading') : original.deletedAt ? t('messages.deleted') : neutralizeBidi(markdownToPlainText(original.body, { maxSource: PREVIEW_SOURCE_MAX })) || (original.attachments[0] ? `📎 ${original.attachments[0].filename}` : '');
   return (
-    <button type="button" className="reply-quote" data-testid="reply-quote" data-reply-to={original?.id} onClick={onJump} aria-label={`Reply to ${who ?? 'a message'}: go to the original`}>
+    <button type="button" className="reply-quote" data-testid="reply-quote" data-reply-to={original?.id} onClick={onJump} aria-label={t('messages.replyTo', { name: who ?? t('common.aMessage') })}>
       {who && <span className="reply-quote-author">{who}</span>}
       <span className="reply-quote-text">{text.length > 140 ? `${text.slice(0, 140)}…` : text}</span>
     </button>
@@ -71,6 +73,7 @@ export interface MessageItemProps extends CommonProps {
 }
 
 export const MessageItem = memo(function MessageItem({ message: m, original, grouped, sender, me, users, actions, canDelete, seen, focusable, ambiguous, threadRoot, idPrefix = 'msg-' }: MessageItemProps) {
+  const { t } = useTranslation();
   const [picker, setPicker] = useState(false);
   const images = useEmojiImages();
   const own = m.senderId === me.id;
@@ -78,7 +81,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
   const mentioned = new Set(m.mentions.map((id) => users[id]?.username.toLowerCase()).filter((n): n is string => Boolean(n)));
   // @all / @here stored with mentions were allowed and expanded by the server.
   if (m.mentions.length > 0) for (const word of ['all', 'here']) mentioned.add(word);
-  const name = sender?.displayName ?? 'Unknown user';
+  const name = sender?.displayName ?? t('messages.unknownUser');
   return (
     <div
       id={`${idPrefix}${m.id}`}
@@ -111,7 +114,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             <AppBadge user={sender} />
             <UserStatus user={sender} />
             {ambiguous && sender && (
-              <span className="msg-username" data-testid="message-username" title="Another person here has a name like this one">
+              <span className="msg-username" data-testid="message-username" title={t('messages.ambiguous')}>
                 @{sender.username}
               </span>
             )}
@@ -124,7 +127,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
         {m.replyTo && !deleted && <Quote original={original} users={users} onJump={() => actions.jumpTo(m.replyTo!)} />}
         {deleted ? (
           <p className="msg-tombstone" data-testid="message-deleted">
-            This message was deleted.
+            {t('messages.tombstone')}
           </p>
         ) : (
           <>
@@ -132,9 +135,9 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
               <div className="msg-body" data-testid="message-body" dir="auto">
                 <MessageBody text={m.body} mentioned={mentioned} me={me.username.toLowerCase()} />
                 {m.editedAt && (
-                  <span className="msg-edited" data-testid="message-edited" title={`Edited ${formatFull(m.editedAt)}`}>
+                  <span className="msg-edited" data-testid="message-edited" title={t('messages.editedAt', { when: formatFull(m.editedAt) })}>
                     {' '}
-                    (edited)
+                    {t('messages.edited')}
                   </span>
                 )}
               </div>
@@ -155,7 +158,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
                 data-count={r.count}
                 data-me={r.me ? 'true' : 'false'}
                 aria-pressed={r.me}
-                aria-label={`${r.emoji} ${r.count}${r.me ? ', including you' : ''}`}
+                aria-label={t(r.me ? 'messages.reactionWithYou' : 'messages.reaction', { emoji: r.emoji, count: r.count })}
                 onClick={() => actions.react(m, r.emoji)}
               >
                 <span>
@@ -168,37 +171,37 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
         )}
         {m.threadId && m.alsoInConversation && !actions.openThread && (
           <span className="thread-also-sent muted" data-testid="thread-also-sent">
-            Also sent to the conversation
+            {t('messages.alsoSent')}
           </span>
         )}
         {/* A deleted root keeps its thread readable. */}
         {m.threadId === null && m.thread && m.thread.replyCount > 0 && actions.openThread && <ThreadSummaryBar summary={m.thread} users={users} onOpen={() => actions.openThread!(m.id)} />}
         {seen && (
           <span className="seen" data-testid="seen-marker">
-            Seen
+            {t('messages.seen')}
           </span>
         )}
       </div>
       {!deleted && (
-        <div className="msg-actions" role="toolbar" aria-label="Message actions" data-testid="message-actions">
+        <div className="msg-actions" role="toolbar" aria-label={t('messages.actions')} data-testid="message-actions">
           {QUICK_REACTIONS.slice(0, 3).map((e) => (
-            <button key={e} type="button" className="icon-btn quick-react" aria-label={`React with ${e}`} data-testid="quick-reaction" data-emoji={e} onClick={() => actions.react(m, e)}>
+            <button key={e} type="button" className="icon-btn quick-react" aria-label={t('messages.reactWith', { emoji: e })} data-testid="quick-reaction" data-emoji={e} onClick={() => actions.react(m, e)}>
               {e}
             </button>
           ))}
-          <button type="button" className="icon-btn" aria-label="Add reaction" aria-haspopup="dialog" aria-expanded={picker} data-testid="action-react" onClick={() => setPicker(!picker)}>
+          <button type="button" className="icon-btn" aria-label={t('messages.addReaction')} aria-haspopup="dialog" aria-expanded={picker} data-testid="action-react" onClick={() => setPicker(!picker)}>
             <SmileIcon />
           </button>
-          <button type="button" className="icon-btn" aria-label="Reply" title="Reply" data-testid="action-reply" onClick={() => actions.reply(m)}>
+          <button type="button" className="icon-btn" aria-label={t('common.reply')} title={t('common.reply')} data-testid="action-reply" onClick={() => actions.reply(m)}>
             <ReplyIcon />
           </button>
           {m.threadId === null && actions.openThread && (
-            <button type="button" className="icon-btn" aria-label="Reply in thread" title="Reply in thread" data-testid="action-thread" onClick={() => actions.openThread!(m.id)}>
+            <button type="button" className="icon-btn" aria-label={t('messages.replyInThread')} title={t('messages.replyInThread')} data-testid="action-thread" onClick={() => actions.openThread!(m.id)}>
               <ThreadIcon />
             </button>
           )}
           {own && (
-            <button type="button" className="icon-btn" aria-label="Edit" title="Edit" data-testid="action-edit" onClick={() => actions.edit(m)}>
+            <button type="button" className="icon-btn" aria-label={t('common.edit')} title={t('common.edit')} data-testid="action-edit" onClick={() => actions.edit(m)}>
               <EditIcon />
             </button>
           )}
@@ -206,8 +209,8 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             <button
               type="button"
               className="icon-btn"
-              aria-label={actions.pinnedIds?.has(m.id) ? 'Unpin' : 'Pin'}
-              title={actions.pinnedIds?.has(m.id) ? 'Unpin' : 'Pin'}
+              aria-label={actions.pinnedIds?.has(m.id) ? t('common.unpin') : t('common.pin')}
+              title={actions.pinnedIds?.has(m.id) ? t('common.unpin') : t('common.pin')}
               data-testid="action-pin"
               data-pinned={actions.pinnedIds?.has(m.id) ? 'true' : 'false'}
               onClick={() => actions.togglePin!(m, !actions.pinnedIds?.has(m.id))}
@@ -216,7 +219,7 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             </button>
           )}
           {canDelete && (
-            <button type="button" className="icon-btn danger" aria-label="Delete" title="Delete" data-testid="action-delete" onClick={() => actions.remove(m)}>
+            <button type="button" className="icon-btn danger" aria-label={t('common.delete')} title={t('common.delete')} data-testid="action-delete" onClick={() => actions.remove(m)}>
               <TrashIcon />
             </button>
           )}
@@ -242,6 +245,7 @@ export interface PendingItemProps extends CommonProps {
 
 /** A message of ours not stored yet: greyed while sending, with Retry when it failed. */
 export function PendingItem({ pending: p, original, grouped, sender, me, users, actions, focusable }: PendingItemProps) {
+  const { t } = useTranslation();
   const failed = p.status === 'failed';
   return (
     <div
@@ -269,17 +273,17 @@ export function PendingItem({ pending: p, original, grouped, sender, me, users, 
         <PendingAttachments files={p.files} />
         {failed ? (
           <div className="msg-failed" role="alert">
-            <span data-testid="message-error">Not sent: {p.error}</span>{' '}
+            <span data-testid="message-error">{t('messages.notSent', { error: p.error })}</span>{' '}
             <button type="button" className="btn-link" data-testid="message-retry" onClick={() => actions.retry(p)}>
-              Retry
+              {t('common.retry')}
             </button>{' '}
             <button type="button" className="btn-link" data-testid="message-discard" onClick={() => actions.discard(p)}>
-              Discard
+              {t('common.discard')}
             </button>
           </div>
         ) : (
           <span className="msg-sending" data-testid="message-sending">
-            {p.status === 'uploading' ? 'Uploading…' : 'Sending…'}
+            {p.status === 'uploading' ? t('messages.uploading') : t('messages.sending')}
           </span>
         )}
       </div>

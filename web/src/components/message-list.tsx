@@ -12,6 +12,7 @@ import { ambiguousNames } from '../name-clash.js';
 import { shownMessages, type PendingMessage, type SystemEvent, type Timeline } from '../store/types.js';
 import { MessageItem, PendingItem, type MessageActions } from './message-item.js';
 import { describeSystemEvent, SystemLine } from './system-line.js';
+import { useTranslation } from 'react-i18next';
 
 const GROUP_GAP_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 48;
@@ -64,6 +65,7 @@ function isGrouped(prev: { senderId: string; createdAt: string; deleted: boolean
 }
 
 export function MessageList(props: MessageListProps) {
+  const { t } = useTranslation();
   const { conversation, timeline, pending, users, extra, me, moderator, unreadAfter, peerRead, actions } = props;
   const ref = useRef<HTMLDivElement>(null);
   const atBottomRef = useRef(true);
@@ -242,7 +244,8 @@ export function MessageList(props: MessageListProps) {
       if (text) out.push({ event, text });
     }
     return out;
-  }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id]);
+    // t: the lines are in the current language.
+  }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id, t]);
   let lineAt = 0;
   const linesBefore = (seq: number) => {
     const from = lineAt;
@@ -255,17 +258,17 @@ export function MessageList(props: MessageListProps) {
   const lastIndex = messages.length + pending.length - 1;
   return (
     <div className="message-list-wrap">
-      <div className="message-list" ref={ref} onScroll={measure} role="log" aria-live="polite" aria-relevant="additions" aria-label={props.label ?? 'Messages'} data-testid="message-list" onKeyDown={onKeyDown}>
+      <div className="message-list" ref={ref} onScroll={measure} role="log" aria-live="polite" aria-relevant="additions" aria-label={props.label ?? t('messages.label')} data-testid="message-list" onKeyDown={onKeyDown}>
         {timeline.loaded &&
           !timeline.hasMoreBefore &&
           (props.start ?? (
             <div className="history-start" data-testid="history-start">
-              This is the beginning of the conversation.
+              {t('messages.start')}
             </div>
           ))}
         {timeline.loading && (
           <div className="history-loading" data-testid="history-loading" role="status">
-            Loading messages…
+            {t('messages.loading')}
           </div>
         )}
         {messages.map((m, i) => {
@@ -286,7 +289,7 @@ export function MessageList(props: MessageListProps) {
               )}
               {divider && (
                 <div className="new-divider" data-testid="new-messages-divider" role="separator">
-                  <span>New messages</span>
+                  <span>{t('messages.newDivider')}</span>
                 </div>
               )}
               <MessageItem
@@ -310,7 +313,7 @@ export function MessageList(props: MessageListProps) {
         {linesBefore(timeline.loadedThrough ?? Number.MAX_SAFE_INTEGER)}
         {gapAfter && (
           <div className="history-loading" data-testid="history-more-below" role="status">
-            Loading newer messages…
+            {t('messages.loadingNewer')}
           </div>
         )}
         {pending.map((p, i) => {
@@ -333,18 +336,18 @@ export function MessageList(props: MessageListProps) {
         })}
         {timeline.loaded && messages.length === 0 && pending.length === 0 && props.emptyText !== '' && (
           <div className="empty-conversation" data-testid="empty-conversation">
-            {props.emptyText ?? 'No messages yet. Say hello!'}
+            {props.emptyText ?? t('messages.empty')}
           </div>
         )}
       </div>
       {dividerAbove && props.unreadAtOpen > 0 && (
         <button type="button" className="jump-unread" data-testid="jump-to-unread" onClick={toFirstUnread}>
-          {`${props.unreadAtOpen} new ${props.unreadAtOpen === 1 ? 'message' : 'messages'} ↑`}
+          {t('messages.newAbove', { count: props.unreadAtOpen })}
         </button>
       )}
       {!atBottom && (
         <button type="button" className="jump-latest" data-testid="jump-to-latest" onClick={toLatest}>
-          {newBelow > 0 ? `${newBelow} new ${newBelow === 1 ? 'message' : 'messages'} ↓` : 'Jump to latest ↓'}
+          {newBelow > 0 ? t('messages.newBelow', { count: newBelow }) : t('messages.jumpLatest')}
         </button>
       )}
     </div>

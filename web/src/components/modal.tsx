@@ -1,5 +1,6 @@
 /** A modal dialog on the native <dialog>: focus kept inside, Escape closes it, focus returns after. */
 import { useEffect, useRef, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
 
 export interface ModalProps {
   title: string;
@@ -10,6 +11,7 @@ export interface ModalProps {
 }
 
 export function Modal({ title, onClose, children, testId, wide }: ModalProps) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
@@ -49,7 +51,7 @@ export function Modal({ title, onClose, children, testId, wide }: ModalProps) {
       <div className="modal-body">
         <header className="modal-header">
           <h2>{title}</h2>
-          <button type="button" className="icon-btn" aria-label="Close" data-testid="modal-close" onClick={() => ref.current?.close()}>
+          <button type="button" className="icon-btn" aria-label={t('common.close')} data-testid="modal-close" onClick={() => ref.current?.close()}>
             ×
           </button>
         </header>

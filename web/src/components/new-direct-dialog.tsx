@@ -4,20 +4,22 @@ import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { UserPicker } from './user-picker.js';
+import { useTranslation } from 'react-i18next';
 
 export function NewDirectDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   return (
-    <Modal title="New direct chat" onClose={onClose} testId="new-direct-dialog">
+    <Modal title={t('groups.newDirect')} onClose={onClose} testId="new-direct-dialog">
       <UserPicker
-        actionLabel="Message"
+        actionLabel={t('groups.message')}
         onPick={(u) => {
           store.openDirect(u.id).then(
             (c) => {
               onClose();
               navigate(c.id);
             },
-            (err: unknown) => toast(errorText(err, 'open the chat')),
+            (err: unknown) => toast(errorText(err, t('groups.action.openChat'))),
           );
         }}
       />

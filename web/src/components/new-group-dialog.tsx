@@ -8,8 +8,10 @@ import { GroupFields, useGroupBasics } from './group-fields.js';
 import { Modal } from './modal.js';
 import { UserPicker } from './user-picker.js';
 import { CancelSubmit, FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 export function NewGroupDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const group = useGroupBasics();
   const [members, setMembers] = useState<User[]>([]);
@@ -26,32 +28,32 @@ export function NewGroupDialog({ onClose }: { onClose: () => void }) {
       navigate(c.id);
     } catch (err) {
       setBusy(false);
-      setError(errorText(err, 'create the group'));
+      setError(errorText(err, t('groups.action.create')));
     }
   };
 
   return (
-    <Modal title="New group" onClose={onClose} testId="new-group-dialog">
+    <Modal title={t('groups.newGroup')} onClose={onClose} testId="new-group-dialog">
       <form className="form" onSubmit={(e) => void submit(e)}>
-        <GroupFields basics={group.basics} change={group.change} descriptionHint="optional" />
+        <GroupFields basics={group.basics} change={group.change} descriptionHint={t('groups.optional')} />
         <div>
-          <span className="field-label">Members</span>
+          <span className="field-label">{t('common.members')}</span>
           {members.length > 0 && (
             <ul className="chips" data-testid="group-new-members">
               {members.map((m) => (
                 <li key={m.id} className="chip">
                   {m.displayName}
-                  <button type="button" className="chip-x" aria-label={`Remove ${m.displayName}`} onClick={() => setMembers(members.filter((x) => x.id !== m.id))}>
+                  <button type="button" className="chip-x" aria-label={t('common.remove', { name: m.displayName })} onClick={() => setMembers(members.filter((x) => x.id !== m.id))}>
                     ×
                   </button>
                 </li>
               ))}
             </ul>
           )}
-          <UserPicker label="Add people" actionLabel="Add" autoFocus={false} exclude={new Set(members.map((m) => m.id))} onPick={(u) => setMembers([...members, u])} />
+          <UserPicker label={t('members.addPeople')} actionLabel={t('common.add')} autoFocus={false} exclude={new Set(members.map((m) => m.id))} onPick={(u) => setMembers([...members, u])} />
         </div>
         <FormError error={error} />
-        <CancelSubmit onCancel={onClose} busy={busy} label="Create group" testId="group-create-submit" />
+        <CancelSubmit onCancel={onClose} busy={busy} label={t('groups.create')} testId="group-create-submit" />
       </form>
     </Modal>
   );

@@ -7,6 +7,8 @@ import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
 import { DndScheduleSection, type DndSchedule } from './dnd-schedule-section.js';
 import './status.css';
+import { useTranslation } from 'react-i18next';
+import { formatDuration } from '../format.js';
 
 interface Prefs {
   push: boolean;
@@ -16,9 +18,9 @@ interface Prefs {
 }
 
 const DELAYS = [5, 15, 30, 60, 120, 240, 480, 1440];
-const delayLabel = (m: number): string => (m < 60 ? `${m} minutes` : m === 60 ? '1 hour' : m === 1440 ? '1 day' : `${m / 60} hours`);
 
 export function NotificationSettingsDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const [prefs, setPrefs] = useState<Prefs | null>(null);
   const [subscribed, setSubscribed] = useState(false);
@@ -30,7 +32,7 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
     let live = true;
     store.api.request<Prefs>('GET', '/users/me/notification-prefs').then(
       (p) => live && setPrefs(p),
-      (err: unknown) => live && setError(errorText(err, 'load your notification settings')),
+      (err: unknown) => live && setError(errorText(err, t('settings.notifications.action.load'))),
     );
     currentSubscription().then(
       (s) => live && setSubscribed(s !== null),
@@ -52,7 +54,7 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
       return true;
     } catch (err) {
       setPrefs(before);
-      setError(errorText(err, 'save your notification settings'));
+      setError(errorText(err, t('settings.notifications.action.save')));
       return false;
     }
   };
@@ -64,22 +66,22 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
       if (on) {
         await enablePush(store.api);
         if (prefs && !prefs.push) await patch({ push: true });
-        toast('Desktop notifications are on for this browser.', 'info');
+        toast(t('settings.notifications.pushOn'), 'info');
       } else {
         await disablePush(store.api);
       }
       setSubscribed(on);
     } catch (err) {
-      setError(err instanceof Error && !('status' in err) ? err.message : errorText(err, 'change desktop notifications'));
+      setError(err instanceof Error && !('status' in err) ? err.message : errorText(err, t('settings.notifications.action.push')));
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <Modal title="Notifications" onClose={onClose} testId="notification-settings-dialog">
+    <Modal title={t('settings.notifications.title')} onClose={onClose} testId="notification-settings-dialog">
       <div className="form">
-        <p className="muted">While you have Parley open you see everything live. When you are away, Parley can tell you here:</p>
+        <p className="muted">{t('settings.notifications.intro')}</p>
         <label className="checkbox-row">
           <input
             type="checkbox"
@@ -88,9 +90,9 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
             disabled={!supported || busy || !prefs}
             onChange={(e) => void togglePush(e.target.checked)}
           />
-          Desktop notifications on this browser
+          {t('settings.notifications.push')}
         </label>
-        {!supported && <p className="muted">This browser cannot receive push notifications from this address (it needs HTTPS and the Push API).</p>}
+        {!supported && <p className="muted">{t('settings.notifications.pushUnsupported')}</p>}
         <label className="checkbox-row">
           <input
             type="checkbox"
@@ -99,10 +101,10 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
             disabled={!prefs}
             onChange={(e) => void patch({ emailDigest: e.target.checked })}
           />
-          E-mail me unread mentions
+          {t('settings.notifications.email')}
         </label>
         <label>
-          Send the e-mail when a mention is unread for
+          {t('settings.notifications.delay')}
           <select
             data-testid="notify-email-delay"
             value={prefs?.emailDigestDelayMinutes ?? 30}
@@ -113,17 +115,17 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
               .sort((a, b) => a - b)
               .map((m) => (
                 <option key={m} value={m}>
-                  {delayLabel(m)}
+                  {formatDuration(m)}
                 </option>
               ))}
           </select>
         </label>
         <DndScheduleSection value={prefs?.dndSchedule} disabled={!prefs} onSave={(dndSchedule) => patch({ dndSchedule })} />
-        <p className="muted">The e-mail goes to your account&apos;s address (see “Password and e-mail”). Per conversation, choose All, Mentions or Nothing, or mute it, from the 🔔 button in its header.</p>
+        <p className="muted">{t('settings.notifications.footer')}</p>
         <FormError error={error} />
         <div className="form-actions">
           <button type="button" className="btn" data-testid="notification-settings-close" onClick={onClose}>
-            Done
+            {t('common.done')}
           </button>
         </div>
       </div>

@@ -5,18 +5,11 @@
  */
 import { useEffect, useState } from 'react';
 import type { AuthOptions } from '../account-api.js';
+import { t as translate } from '../i18n/index.js';
+import { useTranslation } from 'react-i18next';
 
-const ERRORS: Record<string, string> = {
-  oidc_not_configured: 'Single sign-on is not set up on this server.',
-  oidc_unavailable: 'The sign-in provider is unavailable right now. Try again in a moment.',
-  oidc_failed: 'The sign-in provider’s answer could not be accepted. Try again.',
-  oidc_denied: 'Sign-in was cancelled at the provider.',
-  oidc_state: 'That sign-in took too long or was started in another window. Try again.',
-  signup_closed: 'This server creates accounts by invite only: ask an administrator for one.',
-  email_domain_not_allowed: 'New accounts need a verified e-mail address in one of this server’s allowed domains.',
-  account_deactivated: 'This account has been deactivated.',
-  rate_limited: 'Too many sign-in attempts; wait a moment and try again.',
-};
+/** The codes the server's sign-in callback names, each with a sentence in the catalogs (auth.oidc.*). */
+const KNOWN = ['oidc_not_configured', 'oidc_unavailable', 'oidc_failed', 'oidc_denied', 'oidc_state', 'signup_closed', 'email_domain_not_allowed', 'account_deactivated', 'rate_limited'] as const;
 
 /** The error code of a `#/login?error=CODE` fragment, or null. */
 export function oidcErrorFromHash(hash = location.hash): string | null {
@@ -27,10 +20,12 @@ export function oidcErrorFromHash(hash = location.hash): string | null {
 }
 
 export function oidcErrorText(code: string): string {
-  return ERRORS[code] ?? 'Single sign-on did not work. Try again.';
+  const known = KNOWN.find((k) => k === code);
+  return translate(`auth.oidc.${known ?? 'other'}`);
 }
 
 export function OidcSignIn({ options }: { options: AuthOptions | null }) {
+  const { t } = useTranslation();
   const [error] = useState(oidcErrorFromHash);
   // Shown once: a reload or a bookmark does not bring the message back.
   useEffect(() => {
@@ -47,11 +42,11 @@ export function OidcSignIn({ options }: { options: AuthOptions | null }) {
       {oidc && (
         <div className="auth-sso">
           <span className="auth-sso-or" aria-hidden="true">
-            or
+            {t('auth.or')}
           </span>
           {/* A plain navigation: the server answers with a redirect to the provider. */}
           <a className="btn auth-sso-button" href={oidc.startUrl} data-testid="oidc-sign-in">
-            Sign in with {oidc.name}
+            {t('auth.ssoWith', { name: oidc.name })}
           </a>
         </div>
       )}

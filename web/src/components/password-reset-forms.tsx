@@ -4,6 +4,7 @@ import type { ParleyApi } from '../../../src/client/index.js';
 import { accountErrorText, confirmPasswordReset, requestPasswordReset } from '../account-api.js';
 import { errorText } from '../toasts.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
 function Card({ title, children, onSubmit, testId }: { title: string; children: ReactNode; onSubmit: (e: FormEvent) => void; testId: string }) {
   const ids = useId();
@@ -22,6 +23,7 @@ function Card({ title, children, onSubmit, testId }: { title: string; children: 
 
 /** Asks for a reset link for a username or e-mail address; the answer never says whether the account exists. */
 export function ForgotPasswordForm({ api, onBack }: { api: ParleyApi; onBack: () => void }) {
+  const { t } = useTranslation();
   const [login, setLogin] = useState('');
   const [sent, setSent] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -30,39 +32,39 @@ export function ForgotPasswordForm({ api, onBack }: { api: ParleyApi; onBack: ()
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!login.trim()) return setError('Enter your username or e-mail address.');
+    if (!login.trim()) return setError(t('auth.needLogin'));
     setBusy(true);
     setError(null);
     try {
       await requestPasswordReset(api, login.trim());
       setSent(true);
     } catch (err) {
-      setError(accountErrorText(err) ?? errorText(err, 'ask for a reset link'));
+      setError(accountErrorText(err) ?? errorText(err, t('auth.action.askReset')));
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <Card title="Reset your password" onSubmit={(e) => void submit(e)} testId="forgot-password">
+    <Card title={t('auth.forgotTitle')} onSubmit={(e) => void submit(e)} testId="forgot-password">
       {sent ? (
         <p role="status" data-testid="forgot-sent">
-          If an account with that name or address has an e-mail address, a link to choose a new password is on its way. It works for one hour.
+          {t('auth.sent')}
         </p>
       ) : (
         <>
-          <p className="muted">Enter your username or e-mail address and we will e-mail you a link to choose a new password.</p>
-          <label htmlFor={`${ids}-l`}>Username or e-mail</label>
+          <p className="muted">{t('auth.forgotIntro')}</p>
+          <label htmlFor={`${ids}-l`}>{t('auth.login')}</label>
           <input id={`${ids}-l`} data-testid="forgot-login" autoComplete="username" autoCapitalize="none" spellCheck={false} value={login} onChange={(e) => setLogin(e.target.value)} autoFocus />
           <FormError error={error} testId="forgot-error" />
           <button type="submit" className="btn btn-primary" data-testid="forgot-submit" disabled={busy}>
-            {busy ? 'Please wait…' : 'Send reset link'}
+            {busy ? t('auth.wait') : t('auth.sendLink')}
           </button>
         </>
       )}
       <p className="auth-switch">
         <button type="button" className="btn-link" data-testid="forgot-back" onClick={onBack}>
-          Back to sign in
+          {t('auth.back')}
         </button>
       </p>
     </Card>
@@ -74,13 +76,14 @@ export function ResetPasswordForm({
   api,
   code,
   onDone,
-  backLabel = 'Back to sign in',
+  backLabel,
 }: {
   api: ParleyApi;
   code: string;
   onDone: (message: string | null) => void;
   backLabel?: string;
 }) {
+  const { t } = useTranslation();
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
   const [busy, setBusy] = useState(false);
@@ -89,33 +92,33 @@ export function ResetPasswordForm({
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (password.length < 8) return setError('A password has at least 8 characters.');
-    if (password !== again) return setError('The two passwords differ.');
+    if (password.length < 8) return setError(t('auth.tooShort'));
+    if (password !== again) return setError(t('auth.differ'));
     setBusy(true);
     setError(null);
     try {
       await confirmPasswordReset(api, code, password);
-      onDone('Your password was changed. Sign in with the new one.');
+      onDone(t('auth.changed'));
     } catch (err) {
       setBusy(false);
-      setError(accountErrorText(err) ?? errorText(err, 'change your password'));
+      setError(accountErrorText(err) ?? errorText(err, t('auth.action.changePassword')));
     }
   };
 
   return (
-    <Card title="Choose a new password" onSubmit={(e) => void submit(e)} testId="reset-password">
-      <label htmlFor={`${ids}-p`}>New password</label>
+    <Card title={t('auth.resetTitle')} onSubmit={(e) => void submit(e)} testId="reset-password">
+      <label htmlFor={`${ids}-p`}>{t('auth.newPassword')}</label>
       <input id={`${ids}-p`} data-testid="reset-password-new" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />
-      <label htmlFor={`${ids}-a`}>New password again</label>
+      <label htmlFor={`${ids}-a`}>{t('auth.again')}</label>
       <input id={`${ids}-a`} data-testid="reset-password-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} />
-      <p className="muted">Setting a new password signs you out on every device.</p>
+      <p className="muted">{t('auth.resetHint')}</p>
       <FormError error={error} testId="reset-error" />
       <button type="submit" className="btn btn-primary" data-testid="reset-submit" disabled={busy}>
-        {busy ? 'Please wait…' : 'Set new password'}
+        {busy ? t('auth.wait') : t('auth.setPassword')}
       </button>
       <p className="auth-switch">
         <button type="button" className="btn-link" data-testid="reset-back" onClick={() => onDone(null)}>
-          {backLabel}
+          {backLabel ?? t('auth.back')}
         </button>
       </p>
     </Card>

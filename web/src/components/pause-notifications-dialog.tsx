@@ -6,26 +6,28 @@ import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
 import { dndUntil } from './user-status.js';
 import { useUserAction } from './use-user-action.js';
-import { PAUSE_LABELS, pauseUntil, toLocalInput, type PauseChoice } from './status-times.js';
+import { PAUSE_CHOICES, pauseUntil, toLocalInput } from './status-times.js';
 import './status.css';
+import { useTranslation } from 'react-i18next';
 
 export function PauseNotificationsDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const me = useChat((s) => s.me);
   const paused = dndUntil(me);
   const [custom, setCustom] = useState(() => toLocalInput(pauseUntil('tomorrow')));
   const { busy, error, setError, run } = useUserAction(onClose);
-  const pause = (until: Date) => void run(() => store.api.setDnd(until.toISOString()), 'pause notifications');
+  const pause = (until: Date) => void run(() => store.api.setDnd(until.toISOString()), t('status.action.pause'));
 
   return (
-    <Modal title="Pause notifications" onClose={onClose} testId="pause-dialog">
+    <Modal title={t('status.pauseTitle')} onClose={onClose} testId="pause-dialog">
       <div className="form">
-        <p className="muted">While paused you get no desktop notifications and no e-mail; everything still arrives here.</p>
-        {paused && <p data-testid="pause-current">Paused until {formatFull(paused)}.</p>}
+        <p className="muted">{t('status.pauseHint')}</p>
+        {paused && <p data-testid="pause-current">{t('status.pausedUntilFull', { when: formatFull(paused) })}</p>}
         <div className="pause-choices">
-          {(Object.keys(PAUSE_LABELS) as PauseChoice[]).map((k) => (
+          {PAUSE_CHOICES.map((k) => (
             <button key={k} type="button" className="btn" disabled={busy} data-testid={`pause-${k}`} onClick={() => pause(pauseUntil(k))}>
-              {PAUSE_LABELS[k]}
+              {t(`status.pause.${k}`)}
             </button>
           ))}
         </div>
@@ -34,27 +36,27 @@ export function PauseNotificationsDialog({ onClose }: { onClose: () => void }) {
           onSubmit={(e) => {
             e.preventDefault();
             const until = new Date(custom);
-            if (Number.isNaN(until.getTime()) || until.getTime() <= Date.now()) return setError('Choose a time in the future.');
+            if (Number.isNaN(until.getTime()) || until.getTime() <= Date.now()) return setError(t('status.future'));
             pause(until);
           }}
         >
           <label>
-            Until
+            {t('status.until')}
             <input type="datetime-local" data-testid="pause-custom-input" value={custom} onChange={(e) => setCustom(e.target.value)} />
           </label>
           <button type="submit" className="btn" disabled={busy} data-testid="pause-custom">
-            Pause
+            {t('status.pauseButton')}
           </button>
         </form>
         <FormError error={error} />
         <div className="form-actions">
           {paused && (
-            <button type="button" className="btn" disabled={busy} data-testid="pause-resume" onClick={() => void run(() => store.api.clearDnd(), 'resume notifications')}>
-              Resume notifications
+            <button type="button" className="btn" disabled={busy} data-testid="pause-resume" onClick={() => void run(() => store.api.clearDnd(), t('status.action.resume'))}>
+              {t('status.resumeNotifications')}
             </button>
           )}
           <button type="button" className="btn" onClick={onClose}>
-            Close
+            {t('common.close')}
           </button>
         </div>
       </div>

@@ -12,8 +12,11 @@ import { YourDataDialog } from './your-data-dialog.js';
 import { AddBlocksDialog } from './add-blocks-dialog.js';
 import { ApiTokensDialog } from './api-tokens-dialog.js';
 import { CancelSubmit, FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
+import { currentLocale, LOCALE_NAMES, LOCALES, setLocale, type Locale } from '../i18n/index.js';
 
 export function ProfileDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const me = useChat((s) => s.me);
   const [displayName, setDisplayName] = useState(me.displayName);
@@ -38,15 +41,25 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!displayName.trim()) return setError('Your display name cannot be empty.');
+    if (!displayName.trim()) return setError(t('profile.nameEmpty'));
     setBusy(true);
     try {
       await store.updateProfile(displayName.trim(), avatar);
-      toast('Profile saved.', 'info');
+      toast(t('profile.saved'), 'info');
       onClose();
     } catch (err) {
       setBusy(false);
-      setError(errorText(err, 'save your profile'));
+      setError(errorText(err, t('profile.saveAction')));
+    }
+  };
+
+  // The language applies at once and is kept on the account (for this client, e-mails and pushes).
+  const changeLanguage = async (locale: Locale) => {
+    try {
+      await store.api.updateMe({ locale });
+      await setLocale(locale);
+    } catch (err) {
+      setError(errorText(err, t('profile.languageAction')));
     }
   };
 
@@ -59,18 +72,18 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
       {yourDataOpen && <YourDataDialog onClose={() => setYourDataOpen(false)} />}
       {addBlocksOpen && <AddBlocksDialog onClose={() => setAddBlocksOpen(false)} />}
       {tokensOpen && <ApiTokensDialog onClose={() => setTokensOpen(false)} />}
-      <Modal title="Your profile" onClose={onClose} testId="profile-dialog">
+      <Modal title={t('profile.title')} onClose={onClose} testId="profile-dialog">
         <form className="form" onSubmit={(e) => void submit(e)}>
           <div className="profile-avatar">
             <Avatar user={shown} size="lg" />
             <div className="profile-avatar-actions">
               <label className="btn btn-small file-btn">
-                Choose picture…
+                {t('profile.choosePicture')}
                 <input type="file" accept="image/*" data-testid="profile-avatar-input" onChange={(e) => setAvatar(e.target.files?.[0] ?? undefined)} />
               </label>
               {(me.avatarUrl || avatar) && (
                 <button type="button" className="btn btn-small" data-testid="profile-avatar-remove" onClick={() => setAvatar(null)}>
-                  Remove picture
+                  {t('profile.removePicture')}
                 </button>
               )}
             </div>
@@ -81,30 +94,40 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
           </p>
           <div className="profile-links">
             <button type="button" className="btn btn-small" data-testid="open-account-security" onClick={() => setSecurity(true)}>
-              Password and e-mail
+              {t('profile.security')}
             </button>
             <button type="button" className="btn btn-small" data-testid="open-sessions" onClick={() => setSessionsOpen(true)}>
-              Sessions
+              {t('profile.sessions')}
             </button>
             <button type="button" className="btn btn-small" data-testid="open-notification-settings" onClick={() => setNotificationsOpen(true)}>
-              Notifications
+              {t('profile.notifications')}
             </button>
             <button type="button" className="btn btn-small" data-testid="open-your-data" onClick={() => setYourDataOpen(true)}>
-              Your data
+              {t('profile.yourData')}
             </button>
             <button type="button" className="btn btn-small" data-testid="open-add-blocks" onClick={() => setAddBlocksOpen(true)}>
-              Group adds
+              {t('profile.groupAdds')}
             </button>
             <button type="button" className="btn btn-small" data-testid="open-api-tokens" onClick={() => setTokensOpen(true)}>
-              API tokens
+              {t('profile.apiTokens')}
             </button>
           </div>
           <label>
-            Display name
+            {t('profile.language')}
+            <select data-testid="profile-language" value={currentLocale()} onChange={(e) => void changeLanguage(e.target.value as Locale)}>
+              {LOCALES.map((l) => (
+                <option key={l} value={l} lang={l}>
+                  {LOCALE_NAMES[l]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('profile.displayName')}
             <input data-testid="profile-display-name" value={displayName} maxLength={64} onChange={(e) => setDisplayName(e.target.value)} required autoFocus />
           </label>
           <FormError error={error} />
-          <CancelSubmit onCancel={onClose} busy={busy} label="Save" testId="profile-save" />
+          <CancelSubmit onCancel={onClose} busy={busy} label={t('common.save')} testId="profile-save" />
         </form>
       </Modal>
     </>

@@ -5,15 +5,17 @@
 import { useState } from 'react';
 import { errorText, toast } from '../toasts.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
+import { i18n } from '../i18n/index.js';
 
 export const MAX_RETENTION_DAYS = 36_500;
 
 /** The days typed, checked: null when empty, an error text when not 1..36500. */
 export function parseDays(text: string): { days: number | null } | { error: string } {
-  const t = text.trim();
-  if (t === '') return { days: null };
-  const n = Number(t);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION_DAYS) return { error: `Enter a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or leave it empty.` };
+  const typed = text.trim();
+  if (typed === '') return { days: null };
+  const n = Number(typed);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_RETENTION_DAYS) return { error: i18n.t('retention.badDays', { max: MAX_RETENTION_DAYS }) };
   return { days: n };
 }
 
@@ -29,6 +31,7 @@ export function RetentionField({
   testId: string;
   save: (days: number | null) => Promise<number | null>;
 }) {
+  const { t } = useTranslation();
   const [text, setText] = useState(initial === null ? '' : String(initial));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -41,9 +44,9 @@ export function RetentionField({
     try {
       const saved = await save(parsed.days);
       setText(saved === null ? '' : String(saved));
-      toast(saved === null ? `Messages are kept: ${emptyMeaning}.` : `Messages older than ${saved} days will be deleted, with their files.`, 'info');
+      toast(saved === null ? t('retention.kept', { meaning: emptyMeaning }) : t('retention.deleted', { count: saved }), 'info');
     } catch (err) {
-      setError(errorText(err, 'save the retention period'));
+      setError(errorText(err, t('retention.action.save')));
     } finally {
       setBusy(false);
     }
@@ -53,7 +56,7 @@ export function RetentionField({
     <div className="form" data-testid={testId}>
       <label>
         <span>
-          Delete messages older than <span className="muted">(days; empty: {emptyMeaning})</span>
+          {t('retention.label')} <span className="muted">{t('retention.hint', { meaning: emptyMeaning })}</span>
         </span>
         <span className="inline-row">
           <input
@@ -72,11 +75,11 @@ export function RetentionField({
             }}
           />
           <button type="button" className="btn" data-testid={`${testId}-save`} disabled={busy} onClick={() => void submit()}>
-            Save
+            {t('common.save')}
           </button>
         </span>
       </label>
-      <p className="muted">Older messages are deleted for everyone, with their files, about once an hour. This cannot be undone.</p>
+      <p className="muted">{t('retention.warning')}</p>
       <FormError error={error} />
     </div>
   );

@@ -15,6 +15,8 @@ import { useDebouncedSearch } from './use-debounced.js';
 import { FilterHelp, SuggestionList, useFilterSuggestions } from './search-filter-suggestions.js';
 import { sendableQuery } from './search-suggest.js';
 import './search-dialog.css';
+import { useTranslation } from 'react-i18next';
+import { t } from '../i18n/index.js';
 
 /** The browser's time zone, so before:/after:/on: days begin where the user is. */
 function browserZone(): string | undefined {
@@ -29,7 +31,7 @@ function browserZone(): string | undefined {
 function searchErrorText(err: unknown): string {
   const e = err as { status?: number; message?: string };
   if (e?.status === 400 && e.message) return e.message;
-  return 'Search failed; try again.';
+  return t('common.searchFailed');
 }
 
 /** The body's plain text (no Markdown syntax) with each query word marked (as text nodes, never HTML). */
@@ -42,6 +44,7 @@ function Highlighted({ text: raw, query }: { text: string; query: string }) {
 }
 
 export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen: (target: JumpTarget) => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const conversations = useChat((s) => s.conversations);
   const users = useChat((s) => s.users);
@@ -85,18 +88,18 @@ export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen:
   };
 
   return (
-    <Modal title="Search messages" onClose={onClose} testId="search-dialog" wide>
+    <Modal title={t('search.title')} onClose={onClose} testId="search-dialog" wide>
       <div className="search-box">
         <input
           ref={input}
           type="search"
           role="combobox"
-          aria-label="Search messages"
+          aria-label={t('search.title')}
           aria-autocomplete="list"
           aria-expanded={suggest.open}
           aria-controls="search-suggestions"
           aria-activedescendant={suggest.open ? `search-suggestions-${suggest.index}` : undefined}
-          placeholder="Search messages, or from:alice in:#design has:file"
+          placeholder={t('search.placeholder')}
           data-testid="search-input"
           value={q}
           onChange={(e) => {
@@ -127,11 +130,11 @@ export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen:
                 onClick={() => onOpen({ conversationId: m.conversationId, seq: m.seq, messageId: m.id, threadId: m.threadId })}
               >
                 <span className="search-meta">
-                  <strong>{c ? conversationTitle(c, users) : 'Conversation'}</strong>
+                  <strong>{c ? conversationTitle(c, users) : t('search.conversation')}</strong>
                   {sender ? ` · ${sender.displayName}` : ''}
                   {m.threadId && (
                     <span className="search-in-thread" data-testid="search-in-thread">
-                      {' · in thread'}
+                      {t('search.inThread')}
                     </span>
                   )}
                   <time dateTime={m.createdAt} title={formatFull(m.createdAt)}>
@@ -145,7 +148,7 @@ export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen:
             </li>
           );
         })}
-        {!loading && result && messages.length === 0 && <li className="muted pad">No messages found.</li>}
+        {!loading && result && messages.length === 0 && <li className="muted pad">{t('search.noResults')}</li>}
         {Boolean(failure) && (
           <li className="form-error pad search-error" role="alert" data-testid="search-error">
             {searchErrorText(failure)}
@@ -154,7 +157,7 @@ export function SearchDialog({ onClose, onOpen }: { onClose: () => void; onOpen:
       </ul>
       {cursor && (
         <button type="button" className="btn" onClick={() => void loadMore()}>
-          More results
+          {t('search.more')}
         </button>
       )}
     </Modal>

@@ -7,6 +7,8 @@ import { useState, type KeyboardEvent } from 'react';
 import { useChat, useStore } from '../store/hooks.js';
 import { applyCompletion, filterAt, fixedValues, FILTER_HELP, inFilter } from './search-suggest.js';
 import { useDebouncedSearch } from './use-debounced.js';
+import { useTranslation } from 'react-i18next';
+import { t } from '../i18n/index.js';
 
 export interface Suggestion {
   value: string;
@@ -26,7 +28,7 @@ export function useFilterSuggestions(q: string, caret: number, accept: (text: st
   let options: Suggestion[] = [];
   if (token?.key === 'from') {
     options = (found?.users ?? []).filter((u) => !u.bot).map((u) => ({ value: `from:${u.username}`, label: `${u.displayName} @${u.username}` }));
-    if ('me'.startsWith(token.value.toLowerCase())) options.unshift({ value: 'from:me', label: 'You' });
+    if ('me'.startsWith(token.value.toLowerCase())) options.unshift({ value: 'from:me', label: t('common.you') });
   } else if (token?.key === 'in') {
     const v = token.value.toLocaleLowerCase();
     options = Object.values(conversations)
@@ -100,15 +102,16 @@ export function SuggestionList({ id, options, index, choose }: { id: string; opt
 
 /** The filters, in one short line with the details on demand. */
 export function FilterHelp() {
+  const { t } = useTranslation();
   return (
     <details className="search-help" data-testid="search-help">
       <summary>
-        Filters: <code>from:</code> <code>in:</code> <code>before:</code> <code>after:</code> <code>on:</code> <code>has:</code> <code>is:</code> <code>&quot;phrase&quot;</code>
+        {t('search.filters')} <code>from:</code> <code>in:</code> <code>before:</code> <code>after:</code> <code>on:</code> <code>has:</code> <code>is:</code> <code>&quot;phrase&quot;</code>
       </summary>
       <ul>
         {FILTER_HELP.map((f) => (
           <li key={f.example}>
-            <code>{f.example}</code> {f.meaning}
+            <code>{f.example}</code> {t(`search.filter.${f.key}`)}
           </li>
         ))}
       </ul>

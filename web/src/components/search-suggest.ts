@@ -1,13 +1,14 @@
 /** The search box's filter completion: which filter the caret is in, and what it completes to. */
 
-export const FILTER_HELP: readonly { example: string; meaning: string }[] = [
-  { example: 'from:alice', meaning: 'sent by alice (from:me for you)' },
-  { example: 'in:#design', meaning: 'in that group (in:@alice: your chat with alice)' },
-  { example: 'before:2026-12-01', meaning: 'sent before that day (after:, on: too)' },
-  { example: 'has:file', meaning: 'with a file (has:link, has:reaction)' },
-  { example: 'is:pinned', meaning: 'pinned (is:thread: a thread reply)' },
-  { example: '"quoted phrase"', meaning: 'these words in this order' },
-];
+/** Each filter with an example; `key` names its explanation in the catalogs (search.filter.*). */
+export const FILTER_HELP = [
+  { example: 'from:alice', key: 'from' },
+  { example: 'in:#design', key: 'in' },
+  { example: 'before:2026-12-01', key: 'before' },
+  { example: 'has:file', key: 'has' },
+  { example: 'is:pinned', key: 'is' },
+  { example: '"quoted phrase"', key: 'phrase' },
+] as const;
 
 const VALUES: Record<string, readonly string[]> = { has: ['file', 'link', 'reaction'], is: ['pinned', 'thread'] };
 

@@ -1,16 +1,16 @@
 /** Your signed-in devices: where and when each was last used; sign one out, or every other one. */
 import { useCallback, useEffect, useState } from 'react';
 import type { LoginSession } from '../../../src/client/index.js';
-import { formatFull, formatLastSeen } from '../format.js';
+import { formatFull, formatLastUsed } from '../format.js';
 import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
+import { useTranslation } from 'react-i18next';
 
-/** "used just now", "used 3 hours ago". */
-const lastUsed = (iso: string) => formatLastSeen(iso).replace(/^last seen/, 'used');
 
 export function SessionsDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const [sessions, setSessions] = useState<LoginSession[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -21,7 +21,7 @@ export function SessionsDialog({ onClose }: { onClose: () => void }) {
       setSessions(await store.api.listSessions());
       setError(null);
     } catch (err) {
-      setError(errorText(err, 'load your sessions'));
+      setError(errorText(err, t('settings.sessions.action.load')));
     }
   }, [store]);
 
@@ -44,10 +44,10 @@ export function SessionsDialog({ onClose }: { onClose: () => void }) {
 
   const others = (sessions ?? []).filter((s) => !s.current).length;
   return (
-    <Modal title="Sessions" onClose={onClose} testId="sessions-dialog" wide>
+    <Modal title={t('settings.sessions.title')} onClose={onClose} testId="sessions-dialog" wide>
       <div className="form">
-        <p className="muted">The devices signed in to your account. Signing one out ends its session at once.</p>
-        {sessions === null && !error && <p className="muted">Loading…</p>}
+        <p className="muted">{t('settings.sessions.intro')}</p>
+        {sessions === null && !error && <p className="muted">{t('common.loading')}</p>}
         {sessions && (
           <ul className="session-list" data-testid="session-list">
             {sessions.map((s) => (
@@ -58,12 +58,12 @@ export function SessionsDialog({ onClose }: { onClose: () => void }) {
                   </strong>
                   {s.current && (
                     <span className="session-badge" data-testid="session-current">
-                      this device
+                      {t('settings.sessions.thisDevice')}
                     </span>
                   )}
                   <div className="muted">
-                    {s.ip ?? 'unknown address'} · <span title={formatFull(s.lastUsedAt)}>{lastUsed(s.lastUsedAt)}</span> · signed in{' '}
-                    {formatFull(s.createdAt)}
+                    {s.ip ?? t('settings.sessions.unknownAddress')} · <span title={formatFull(s.lastUsedAt)}>{formatLastUsed(s.lastUsedAt)}</span> ·{' '}
+                    {t('settings.sessions.signedIn', { when: formatFull(s.createdAt) })}
                   </div>
                 </div>
                 {!s.current && (
@@ -72,9 +72,9 @@ export function SessionsDialog({ onClose }: { onClose: () => void }) {
                     className="btn btn-small btn-danger"
                     data-testid="session-revoke"
                     disabled={busy}
-                    onClick={() => void act('sign that device out', () => store.api.revokeSession(s.id), `${s.device} was signed out.`)}
+                    onClick={() => void act(t('settings.sessions.action.signOut'), () => store.api.revokeSession(s.id), t('settings.sessions.signedOut', { device: s.device }))}
                   >
-                    Sign out
+                    {t('settings.sessions.signOut')}
                   </button>
                 )}
               </li>
@@ -88,12 +88,12 @@ export function SessionsDialog({ onClose }: { onClose: () => void }) {
             className="btn btn-danger"
             data-testid="sessions-revoke-others"
             disabled={busy || others === 0}
-            onClick={() => void act('sign out your other devices', () => store.api.revokeOtherSessions(), 'Every other device was signed out.')}
+            onClick={() => void act(t('settings.sessions.action.signOutOthers'), () => store.api.revokeOtherSessions(), t('settings.sessions.othersSignedOut'))}
           >
-            Sign out everywhere else
+            {t('settings.sessions.signOutOthers')}
           </button>
           <button type="button" className="btn" onClick={onClose}>
-            Close
+            {t('common.close')}
           </button>
         </div>
       </div>

@@ -21,10 +21,12 @@ import { dndUntil, liveStatus, UserStatus } from './user-status.js';
 import { ThreadsEntry, ThreadsView } from './threads-view.js';
 import type { JumpTarget } from '../jump-target.js';
 import { useClickOutside } from '../use-click-outside.js';
+import { useTranslation } from 'react-i18next';
 
 type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | 'status' | 'pause' | null;
 
 export function Shell({ onSignOut }: { onSignOut: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const me = useChat((s) => s.me);
   const route = useFullRoute();
@@ -42,10 +44,10 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   // A conversation that is gone (left, removed, deleted) or never was: back to the inbox.
   useEffect(() => {
     if (activeId && inboxLoaded && !exists) {
-      const t = setTimeout(() => {
+      const timer = setTimeout(() => {
         if (!store.getState().conversations[activeId]) navigate(null, true);
       }, 1500);
-      return () => clearTimeout(t);
+      return () => clearTimeout(timer);
     }
   }, [activeId, exists, inboxLoaded, store]);
 
@@ -73,7 +75,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
       await store.api.logout();
     } catch (err) {
       // Signed out here either way; the token may already be gone on the server.
-      if (!(err as { status?: number }).status) toast(errorText(err, 'sign out on the server'));
+      if (!(err as { status?: number }).status) toast(errorText(err, t('shell.signOutAction')));
     }
     onSignOut();
   };
@@ -85,7 +87,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
 
   return (
     <div className={`app ${activeId || route.view === 'threads' ? 'has-conversation' : 'no-conversation'}`} data-testid="app">
-      <aside className="sidebar" data-testid="sidebar" aria-label="Sidebar">
+      <aside className="sidebar" data-testid="sidebar" aria-label={t('shell.sidebar')}>
         <header className="sidebar-header">
           <div className="menu-anchor" ref={menuRef}>
             <button
@@ -93,7 +95,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
               className="me-btn"
               aria-haspopup="menu"
               aria-expanded={menuOpen}
-              aria-label={`Account menu for ${me.displayName}`}
+              aria-label={t('shell.accountMenu', { name: me.displayName })}
               data-testid="account-menu-button"
               onClick={() => setMenuOpen(!menuOpen)}
               onKeyDown={(e) => e.key === 'Escape' && setMenuOpen(false)}
@@ -107,21 +109,21 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
             {menuOpen && (
               <div className="menu" role="menu" data-testid="account-menu" onKeyDown={(e) => e.key === 'Escape' && setMenuOpen(false)}>
                 <button type="button" role="menuitem" data-testid="open-status" onClick={() => open('status')} autoFocus>
-                  {liveStatus(me) ? 'Edit status…' : 'Set a status…'}
+                  {liveStatus(me) ? t('shell.editStatus') : t('shell.setStatus')}
                 </button>
                 <button type="button" role="menuitem" data-testid="open-pause" onClick={() => open('pause')}>
-                  {dndUntil(me) ? 'Notifications paused…' : 'Pause notifications…'}
+                  {dndUntil(me) ? t('shell.notificationsPaused') : t('shell.pauseNotifications')}
                 </button>
                 <button type="button" role="menuitem" data-testid="open-profile" onClick={() => open('profile')}>
-                  Profile…
+                  {t('shell.profile')}
                 </button>
                 {me.siteAdmin && (
                   <button type="button" role="menuitem" data-testid="open-admin" onClick={() => open('admin')}>
-                    Administration…
+                    {t('shell.administration')}
                   </button>
                 )}
                 <button type="button" role="menuitem" data-testid="logout" onClick={() => void logout()}>
-                  Sign out
+                  {t('shell.signOut')}
                 </button>
               </div>
             )}
@@ -131,15 +133,15 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         <DndBanner />
         <div className="sidebar-actions">
           <button type="button" className="btn btn-small" data-testid="open-new-direct" onClick={() => open('new-direct')}>
-            New chat
+            {t('shell.newChat')}
           </button>
           <button type="button" className="btn btn-small" data-testid="open-new-group" onClick={() => open('new-group')}>
-            New group
+            {t('shell.newGroup')}
           </button>
           <button type="button" className="btn btn-small" data-testid="open-browse-groups" onClick={() => open('browse-groups')}>
-            Browse
+            {t('shell.browse')}
           </button>
-          <button type="button" className="icon-btn" aria-label="Search messages (Ctrl+K)" title="Search messages (Ctrl+K)" data-testid="open-search" onClick={() => open('search')}>
+          <button type="button" className="icon-btn" aria-label={t('shell.search')} title={t('shell.search')} data-testid="open-search" onClick={() => open('search')}>
             <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
               <circle cx="10.5" cy="10.5" r="6.5" fill="none" stroke="currentColor" strokeWidth="2" />
               <path d="M15.5 15.5 21 21" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
@@ -159,7 +161,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
           <ConversationView key={activeId} id={activeId} threadId={threadId} jump={jump?.conversationId === activeId ? jump : null} onJumped={() => setJump(null)} />
         ) : (
           <div className="empty-main" data-testid="no-conversation">
-            {activeId && !inboxLoaded ? 'Loading…' : activeId ? 'This conversation is not available.' : 'Pick a conversation, or start a new one.'}
+            {activeId && !inboxLoaded ? t('common.loading') : activeId ? t('shell.notAvailable') : t('shell.pick')}
           </div>
         )}
       </main>

@@ -2,6 +2,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { ParleyApi } from '../../../src/client/index.js';
 import { authOptions, checkInvite, type AuthOptions } from '../account-api.js';
+import { useTranslation } from 'react-i18next';
 
 /** GET /auth/options, once (null until it answers, or if it fails: the forms then offer everything). */
 export function useAuthOptions(api: ParleyApi): AuthOptions | null {
@@ -29,6 +30,7 @@ export function SignupFields(props: {
   /** The code came from an invite link: checked and shown as such. */
   fromLink: boolean;
 }) {
+  const { t } = useTranslation();
   const { api, options, email, setEmail, inviteCode, setInviteCode, fromLink } = props;
   const ids = useId();
   const mode = options?.signupMode ?? 'open';
@@ -51,26 +53,26 @@ export function SignupFields(props: {
     <>
       {mode === 'invite' && !fromLink && (
         <p className="muted" data-testid="signup-invite-only">
-          This server is invite-only: you need an invite code or link.
+          {t('auth.inviteOnly')}
         </p>
       )}
       {mode === 'domain' && (
         <p className="muted" data-testid="signup-domain-only">
-          Sign-up needs an e-mail address at your organisation (or an invite).
+          {t('auth.domainOnly')}
         </p>
       )}
       {linkState === 'valid' && (
         <p className="muted" role="status" data-testid="signup-invite-valid">
-          You were invited: create your account below.
+          {t('auth.invited')}
         </p>
       )}
       {linkState === 'invalid' && (
         <p className="form-error" role="alert" data-testid="signup-invite-invalid">
-          This invite link is invalid or has expired. Ask for a new one.
+          {t('auth.inviteInvalid')}
         </p>
       )}
       <label htmlFor={`${ids}-e`}>
-        E-mail {mode !== 'domain' && <span className="muted">(optional, for password resets)</span>}
+        {t('auth.email')} {mode !== 'domain' && <span className="muted">{t('auth.emailHint')}</span>}
       </label>
       <input
         id={`${ids}-e`}
@@ -86,7 +88,9 @@ export function SignupFields(props: {
       />
       {(mode !== 'open' || inviteCode) && !fromLink && (
         <>
-          <label htmlFor={`${ids}-i`}>Invite code {mode === 'domain' && <span className="muted">(if your address is elsewhere)</span>}</label>
+          <label htmlFor={`${ids}-i`}>
+            {t('auth.inviteCode')} {mode === 'domain' && <span className="muted">{t('auth.inviteHint')}</span>}
+          </label>
           <input
             id={`${ids}-i`}
             data-testid="auth-invite-code"

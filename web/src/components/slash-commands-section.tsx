@@ -4,6 +4,7 @@
  * confirmation. The composer's suggestions follow at once.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import type { Conversation, SlashCommand } from '../../../src/client/index.js';
 import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
@@ -25,6 +26,7 @@ function origin(url: string): string {
 
 export function SlashCommandsSection({ conversation }: { conversation: Conversation }) {
   const { api } = useStore();
+  const { t } = useTranslation();
   const [commands, setCommands] = useState<SlashCommand[] | null>(null);
   const [form, setForm] = useState({ trigger: '', url: '', description: '', usage: '' });
   const [created, setCreated] = useState<{ trigger: string; secret: string } | null>(null);
@@ -36,9 +38,9 @@ export function SlashCommandsSection({ conversation }: { conversation: Conversat
     try {
       setCommands(await api.listSlashCommands(conversation.id));
     } catch (err) {
-      setError(errorText(err, 'load the slash commands'));
+      setError(errorText(err, t('commands.action.load')));
     }
-  }, [api, conversation.id]);
+  }, [api, conversation.id, t]);
   useEffect(() => void load(), [load]);
 
   const change = (field: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [field]: e.target.value }));
@@ -46,8 +48,8 @@ export function SlashCommandsSection({ conversation }: { conversation: Conversat
   const create = async (e: FormEvent) => {
     e.preventDefault();
     const trigger = form.trigger.trim().replace(/^\//, '').toLowerCase();
-    if (!TRIGGER.test(trigger)) return setError('The command is 1-32 of a-z, 0-9, _ and - (like deploy).');
-    if (!form.url.trim()) return setError('Give the URL the command calls.');
+    if (!TRIGGER.test(trigger)) return setError(t('commands.badTrigger'));
+    if (!form.url.trim()) return setError(t('commands.needUrl'));
     setBusy(true);
     setError(null);
     try {
@@ -57,7 +59,7 @@ export function SlashCommandsSection({ conversation }: { conversation: Conversat
       forgetCommands(conversation.id);
       await load();
     } catch (err) {
-      setError(errorText(err, 'add the command'));
+      setError(errorText(err, t('commands.action.add')));
     } finally {
       setBusy(false);
     }
@@ -67,31 +69,30 @@ export function SlashCommandsSection({ conversation }: { conversation: Conversat
     setError(null);
     try {
       await api.deleteSlashCommand(conversation.id, cmd.id);
-      toast(`/${cmd.trigger} deleted.`, 'info');
+      toast(t('commands.deleted', { trigger: cmd.trigger }), 'info');
       forgetCommands(conversation.id);
       await load();
     } catch (err) {
-      setError(errorText(err, 'delete the command'));
+      setError(errorText(err, t('commands.action.delete')));
     }
   };
 
   const copy = async (text: string) => {
     try {
       await navigator.clipboard.writeText(text);
-      toast('Copied.', 'info');
+      toast(t('webhooks.copied'), 'info');
     } catch {
-      toast('Copy failed: select the text and copy it.', 'error');
+      toast(t('webhooks.copyFailed'), 'error');
     }
   };
 
   return (
     <section className="integrations" data-testid="slash-commands-section">
-      <h3>Slash commands</h3>
+      <h3>{t('commands.title')}</h3>
       <p className="muted">
-        A command of this group calls an outside service, as Slack's slash commands do: typing <code>/deploy staging</code> sends it the text, and its answer is shown to
-        you or posted here.
+        <Trans i18nKey="commands.intro" components={{ 1: <code /> }} />
       </p>
-      {commands?.length === 0 && <p className="muted">No slash commands of this group.</p>}
+      {commands?.length === 0 && <p className="muted">{t('commands.none')}</p>}
       {commands && commands.length > 0 && (
         <ul className="member-list" data-testid="slash-command-list">
           {commands.map((c) => (
@@ -102,11 +103,12 @@ export function SlashCommandsSection({ conversation }: { conversation: Conversat
                   {c.usage ? ` ${c.usage}` : ''}
                 </span>
                 <span className="muted">
-                  {c.description ? `${c.description} · ` : ''}calls {origin(c.url)}
+                  {c.description ? `${c.description} · ` : ''}
+                  {t('commands.calls', { host: origin(c.url) })}
                 </span>
               </span>
               <button type="button" className="btn btn-small btn-danger" data-testid="slash-command-delete" onClick={() => setDeleting(c)}>
-                Delete
+                {t('commands.delete')}
               </button>
             </li>
           ))}
@@ -114,47 +116,44 @@ export function SlashCommandsSection({ conversation }: { conversation: Conversat
       )}
       <form className="form integrations-add" onSubmit={(e) => void create(e)}>
         <label>
-          Command
-          <input data-testid="slash-command-trigger" value={form.trigger} maxLength={33} placeholder="deploy" onChange={change('trigger')} />
+          {t('commands.trigger')}
+          <input data-testid="slash-command-trigger" value={form.trigger} maxLength={33} placeholder={t('commands.triggerPlaceholder')} onChange={change('trigger')} />
         </label>
         <label>
-          URL it calls
-          <input data-testid="slash-command-url" type="url" value={form.url} maxLength={2048} placeholder="https://ci.example.com/slack/deploy" onChange={change('url')} />
+          {t('commands.url')}
+          <input data-testid="slash-command-url" type="url" value={form.url} maxLength={2048} placeholder={t('commands.urlPlaceholder')} onChange={change('url')} />
         </label>
         <label>
-          Description <span className="muted">(shown in suggestions)</span>
-          <input data-testid="slash-command-description" value={form.description} maxLength={200} placeholder="Deploy a build" onChange={change('description')} />
+          {t('commands.description')} <span className="muted">{t('commands.descriptionHint')}</span>
+          <input data-testid="slash-command-description" value={form.description} maxLength={200} placeholder={t('commands.descriptionPlaceholder')} onChange={change('description')} />
         </label>
         <label>
-          Usage hint
-          <input data-testid="slash-command-usage" value={form.usage} maxLength={100} placeholder="[environment]" onChange={change('usage')} />
+          {t('commands.usage')}
+          <input data-testid="slash-command-usage" value={form.usage} maxLength={100} placeholder={t('commands.usagePlaceholder')} onChange={change('usage')} />
         </label>
         <FormError error={error} />
         <p>
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="slash-command-create">
-            Add command
+            {t('commands.add')}
           </button>
         </p>
       </form>
       {created && (
         <div className="webhook-created" role="status" data-testid="slash-command-created">
-          <p>
-            The signing secret of /{created.trigger}: give it to the service so it can check requests come from here (Slack's signing secret). Copy it now: it is not
-            shown again.
-          </p>
+          <p>{t('commands.secretShown', { trigger: created.trigger })}</p>
           <div className="webhook-copy-row">
-            <input readOnly value={created.secret} aria-label="Signing secret" data-testid="slash-command-secret" onFocus={(e) => e.currentTarget.select()} />
+            <input readOnly value={created.secret} aria-label={t('commands.secret')} data-testid="slash-command-secret" onFocus={(e) => e.currentTarget.select()} />
             <button type="button" className="btn btn-small" onClick={() => void copy(created.secret)}>
-              Copy
+              {t('webhooks.copy')}
             </button>
           </div>
         </div>
       )}
       {deleting && (
         <ConfirmDialog
-          title="Delete command"
-          text={`Delete /${deleting.trigger}? It stops at once; the messages it posted stay.`}
-          confirmLabel="Delete"
+          title={t('commands.deleteTitle')}
+          text={t('commands.deleteText', { trigger: deleting.trigger })}
+          confirmLabel={t('commands.delete')}
           onClose={() => setDeleting(null)}
           onConfirm={() => void remove(deleting)}
         />

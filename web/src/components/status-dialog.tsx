@@ -9,12 +9,14 @@ import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
 import { liveStatus } from './user-status.js';
 import { useUserAction } from './use-user-action.js';
-import { EXPIRY_LABELS, STATUS_PRESETS, statusExpiresAt, type StatusExpiry } from './status-times.js';
+import { EXPIRIES, STATUS_PRESETS, statusExpiresAt, type StatusExpiry } from './status-times.js';
 import './status.css';
+import { useTranslation } from 'react-i18next';
 
 const STATUS_EMOJI = ['💬', '📅', '🚌', '🤒', '🌴', '🏠', '🎧', '🍽️', '☕', '🎯'];
 
 export function StatusDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const store = useStore();
   const me = useChat((s) => s.me);
   const current = liveStatus(me);
@@ -27,46 +29,46 @@ export function StatusDialog({ onClose }: { onClose: () => void }) {
 
   const save = (e: FormEvent) => {
     e.preventDefault();
-    if (!emoji.trim() && !text.trim()) return setError('Choose an emoji or write a status.');
+    if (!emoji.trim() && !text.trim()) return setError(t('status.needText'));
     const end = keepEnd && current?.expiresAt ? current.expiresAt : (statusExpiresAt(expiry)?.toISOString() ?? null);
-    void run(() => store.api.setStatus({ emoji: emoji.trim() || null, text: text.trim() || null, expiresAt: end }), 'set your status');
+    void run(() => store.api.setStatus({ emoji: emoji.trim() || null, text: text.trim() || null, expiresAt: end }), t('status.action.set'));
   };
 
   return (
-    <Modal title="Set a status" onClose={onClose} testId="status-dialog">
+    <Modal title={t('status.setTitle')} onClose={onClose} testId="status-dialog">
       <form className="form" onSubmit={save}>
         <div className="status-input-row">
-          <input className="status-emoji-input" aria-label="Status emoji" data-testid="status-emoji" value={emoji} maxLength={16} placeholder="💬" onChange={(e) => setEmoji(e.target.value)} />
-          <input className="status-text-input" aria-label="Status text" data-testid="status-text" value={text} maxLength={100} placeholder="What’s your status?" onChange={(e) => setText(e.target.value)} autoFocus />
+          <input className="status-emoji-input" aria-label={t('status.emojiLabel')} data-testid="status-emoji" value={emoji} maxLength={16} placeholder="💬" onChange={(e) => setEmoji(e.target.value)} />
+          <input className="status-text-input" aria-label={t('status.textLabel')} data-testid="status-text" value={text} maxLength={100} placeholder={t('status.textPlaceholder')} onChange={(e) => setText(e.target.value)} autoFocus />
         </div>
-        <div className="status-emoji-row" role="group" aria-label="Emoji">
+        <div className="status-emoji-row" role="group" aria-label={t('status.emoji')}>
           {STATUS_EMOJI.map((x) => (
-            <button key={x} type="button" className={`emoji-option${x === emoji ? ' selected' : ''}`} aria-label={`Use ${x}`} aria-pressed={x === emoji} data-testid="status-emoji-option" onClick={() => setEmoji(x)}>
+            <button key={x} type="button" className={`emoji-option${x === emoji ? ' selected' : ''}`} aria-label={t('status.use', { emoji: x })} aria-pressed={x === emoji} data-testid="status-emoji-option" onClick={() => setEmoji(x)}>
               {x}
             </button>
           ))}
         </div>
-        <ul className="status-presets" aria-label="Presets">
+        <ul className="status-presets" aria-label={t('status.presets')}>
           {STATUS_PRESETS.map((p) => (
-            <li key={p.text}>
+            <li key={p.id}>
               <button
                 type="button"
                 className="status-preset"
                 data-testid="status-preset"
                 onClick={() => {
                   setEmoji(p.emoji);
-                  setText(p.text);
+                  setText(t(`status.preset.${p.id}`));
                   setExpiry(p.expiry);
                   setKeepEnd(false);
                 }}
               >
-                <span aria-hidden="true">{p.emoji}</span> {p.text} <span className="muted">— {p.expiry === 'never' ? "don't clear" : EXPIRY_LABELS[p.expiry].toLowerCase()}</span>
+                <span aria-hidden="true">{p.emoji}</span> {t(`status.preset.${p.id}`)} <span className="muted">— {t(`status.expiryShort.${p.expiry}`)}</span>
               </button>
             </li>
           ))}
         </ul>
         <label>
-          Clear after
+          {t('status.clearAfter')}
           <select
             data-testid="status-expiry"
             value={keepEnd ? 'keep' : expiry}
@@ -75,10 +77,10 @@ export function StatusDialog({ onClose }: { onClose: () => void }) {
               if (e.target.value !== 'keep') setExpiry(e.target.value as StatusExpiry);
             }}
           >
-            {keepEnd && current?.expiresAt && <option value="keep">{formatFull(current.expiresAt)} (as set)</option>}
-            {(Object.keys(EXPIRY_LABELS) as StatusExpiry[]).map((k) => (
+            {keepEnd && current?.expiresAt && <option value="keep">{t('status.asSet', { when: formatFull(current.expiresAt) })}</option>}
+            {EXPIRIES.map((k) => (
               <option key={k} value={k}>
-                {EXPIRY_LABELS[k]}
+                {t(`status.expiry.${k}`)}
               </option>
             ))}
           </select>
@@ -86,15 +88,15 @@ export function StatusDialog({ onClose }: { onClose: () => void }) {
         <FormError error={error} />
         <div className="form-actions">
           {current && (
-            <button type="button" className="btn" disabled={busy} data-testid="status-clear" onClick={() => void run(() => store.api.clearStatus(), 'clear your status')}>
-              Clear status
+            <button type="button" className="btn" disabled={busy} data-testid="status-clear" onClick={() => void run(() => store.api.clearStatus(), t('status.action.clear'))}>
+              {t('status.clear')}
             </button>
           )}
           <button type="button" className="btn" onClick={onClose}>
-            Cancel
+            {t('common.cancel')}
           </button>
           <button type="submit" className="btn btn-primary" disabled={busy} data-testid="status-save">
-            Save
+            {t('common.save')}
           </button>
         </div>
       </form>

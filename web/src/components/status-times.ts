@@ -2,14 +2,8 @@
 
 export type StatusExpiry = '30m' | '1h' | '4h' | 'today' | 'week' | 'never';
 
-export const EXPIRY_LABELS: Record<StatusExpiry, string> = {
-  '30m': '30 minutes',
-  '1h': '1 hour',
-  '4h': '4 hours',
-  today: 'Today',
-  week: 'This week',
-  never: "Don't clear",
-};
+/** The ends offered, shortest first (labelled status.expiry.* in the catalogs). */
+export const EXPIRIES: readonly StatusExpiry[] = ['30m', '1h', '4h', 'today', 'week', 'never'];
 
 /** Local midnight at the end of `now`'s day. */
 function endOfDay(now: Date): Date {
@@ -42,26 +36,23 @@ export function statusExpiresAt(expiry: StatusExpiry, now = new Date()): Date | 
 
 export interface StatusPreset {
   emoji: string;
-  text: string;
+  /** Its text is status.preset.<id> in the catalogs: set in the language of whoever picks it. */
+  id: 'meeting' | 'commuting' | 'sick' | 'holiday' | 'remote';
   expiry: StatusExpiry;
 }
 
 export const STATUS_PRESETS: readonly StatusPreset[] = [
-  { emoji: '📅', text: 'In a meeting', expiry: '1h' },
-  { emoji: '🚌', text: 'Commuting', expiry: '30m' },
-  { emoji: '🤒', text: 'Out sick', expiry: 'today' },
-  { emoji: '🌴', text: 'On holiday', expiry: 'never' },
-  { emoji: '🏠', text: 'Working remotely', expiry: 'today' },
+  { emoji: '📅', id: 'meeting', expiry: '1h' },
+  { emoji: '🚌', id: 'commuting', expiry: '30m' },
+  { emoji: '🤒', id: 'sick', expiry: 'today' },
+  { emoji: '🌴', id: 'holiday', expiry: 'never' },
+  { emoji: '🏠', id: 'remote', expiry: 'today' },
 ];
 
 export type PauseChoice = '30m' | '1h' | '2h' | 'tomorrow';
 
-export const PAUSE_LABELS: Record<PauseChoice, string> = {
-  '30m': 'For 30 minutes',
-  '1h': 'For 1 hour',
-  '2h': 'For 2 hours',
-  tomorrow: 'Until tomorrow 9:00',
-};
+/** The pauses offered (labelled status.pause.* in the catalogs). */
+export const PAUSE_CHOICES: readonly PauseChoice[] = ['30m', '1h', '2h', 'tomorrow'];
 
 /** The end of a pause chosen now. */
 export function pauseUntil(choice: PauseChoice, now = new Date()): Date {

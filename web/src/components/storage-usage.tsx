@@ -1,19 +1,21 @@
 /** Storage: what your files hold against your quota (Your data), and the site's heaviest uploaders (Administration). */
 import { useEffect, useState } from 'react';
 import type { SiteStorage, StorageUsage } from '../../../src/client/index.js';
-import { formatSize } from '../format.js';
+import { formatPercent, formatSize } from '../format.js';
 import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { Avatar } from './avatar.js';
+import { useTranslation } from 'react-i18next';
 
 function Meter({ used, quota, testId }: { used: number; quota: number | null; testId: string }) {
-  if (quota === null) return <p data-testid={testId}>{formatSize(used)} (no limit)</p>;
+  const { t } = useTranslation();
+  if (quota === null) return <p data-testid={testId}>{t('storage.noLimit', { used: formatSize(used) })}</p>;
   const share = Math.min(1, used / quota);
   return (
     <div className="storage-meter" data-testid={testId}>
-      <progress max={quota} value={Math.min(used, quota)} aria-label="storage used" />
+      <progress max={quota} value={Math.min(used, quota)} aria-label={t('storage.used')} />
       <span>
-        {formatSize(used)} of {formatSize(quota)} ({Math.round(share * 100)} %)
+        {t('storage.usedOf', { used: formatSize(used), quota: formatSize(quota), share: formatPercent(share) })}
       </span>
     </div>
   );
@@ -21,21 +23,22 @@ function Meter({ used, quota, testId }: { used: number; quota: number | null; te
 
 /** Your files' storage: shown in Your data. */
 export function MyStorageSection() {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [usage, setUsage] = useState<StorageUsage | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api.storageUsage().then(setUsage, (err: unknown) => setError(errorText(err, 'load your storage')));
-  }, [api]);
+    api.storageUsage().then(setUsage, (err: unknown) => setError(errorText(err, t('storage.action.mine'))));
+  }, [api, t]);
   return (
     <div className="form" data-testid="my-storage">
-      <h3>Your files</h3>
+      <h3>{t('storage.yourFiles')}</h3>
       {error && <p className="muted">{error}</p>}
       {usage && (
         <>
           <Meter used={usage.usedBytes} quota={usage.quotaBytes} testId="my-storage-meter" />
           <p className="muted">
-            {usage.files} {usage.files === 1 ? 'file' : 'files'} you uploaded, whether or not they are in a message. Deleting a message with files frees their space.
+            {t('storage.files', { count: usage.files })}
           </p>
         </>
       )}
@@ -45,26 +48,27 @@ export function MyStorageSection() {
 
 /** The site's storage and the people using the most: shown in Administration. */
 export function SiteStorageSection() {
+  const { t } = useTranslation();
   const { api } = useStore();
   const [site, setSite] = useState<SiteStorage | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api.siteStorage({ limit: 20 }).then(setSite, (err: unknown) => setError(errorText(err, 'load the storage figures')));
-  }, [api]);
+    api.siteStorage({ limit: 20 }).then(setSite, (err: unknown) => setError(errorText(err, t('storage.action.site'))));
+  }, [api, t]);
   return (
     <section className="form" data-testid="admin-storage">
-      <h3>Storage</h3>
+      <h3>{t('storage.title')}</h3>
       {error && <p className="muted">{error}</p>}
       {site && (
         <>
           <Meter used={site.storedBytes} quota={site.quotaBytes} testId="site-storage-meter" />
-          <p className="muted">Each person may keep {site.perUserQuotaBytes === null ? 'any amount of files' : formatSize(site.perUserQuotaBytes)} (UPLOAD_QUOTA_PER_USER; the site: UPLOAD_QUOTA_TOTAL).</p>
+          <p className="muted">{t('storage.perUser', { amount: site.perUserQuotaBytes === null ? t('storage.anyAmount') : formatSize(site.perUserQuotaBytes) })}</p>
           <table className="storage-table">
             <thead>
               <tr>
-                <th>Person</th>
-                <th>Files</th>
-                <th>Stored</th>
+                <th>{t('storage.person')}</th>
+                <th>{t('storage.files')}</th>
+                <th>{t('storage.stored')}</th>
               </tr>
             </thead>
             <tbody>

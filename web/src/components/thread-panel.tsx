@@ -15,6 +15,7 @@ import { MessageItem, type MessageActions } from './message-item.js';
 import { MessageList } from './message-list.js';
 import { repliesText } from './thread-parts.js';
 import './threads.css';
+import { useTranslation } from 'react-i18next';
 
 const NO_PENDING: PendingMessage[] = [];
 
@@ -34,6 +35,7 @@ export interface ThreadPanelProps {
 }
 
 export function ThreadPanel(props: ThreadPanelProps) {
+  const { t } = useTranslation();
   const { conversation, rootId, canPost, moderator } = props;
   const store = useStore();
   const cid = conversation.id;
@@ -64,7 +66,7 @@ export function ThreadPanel(props: ThreadPanelProps) {
     setFailed(false);
     store.threads.open(rootId).catch((err: unknown) => {
       setFailed(true);
-      toast(errorText(err, 'open the thread'));
+      toast(errorText(err, t('threads.action.open')));
     });
   }, [store, rootId]);
 
@@ -106,8 +108,8 @@ export function ThreadPanel(props: ThreadPanelProps) {
     void store.api
       .getMessage(wanted)
       .then((m) => store.threads.loadUntil(rootId, m.seq))
-      .then((found) => (found ? setFocusId(wanted) : toast('That reply is too far back to show here.', 'info')))
-      .catch(() => toast('That reply is no longer available.', 'info'));
+      .then((found) => (found ? setFocusId(wanted) : toast(t('threads.tooFarBack'), 'info')))
+      .catch(() => toast(t('threads.gone'), 'info'));
   }, [props.focusMessageId, props.onFocused, store, rootId]);
 
   const actions = useMemo<MessageActions>(
@@ -152,7 +154,7 @@ export function ThreadPanel(props: ThreadPanelProps) {
 
   const following = thread?.following ?? false;
   const toggleFollow = () => {
-    store.threads.setFollowing(rootId, !following).catch((err: unknown) => toast(errorText(err, following ? 'unfollow the thread' : 'follow the thread')));
+    store.threads.setFollowing(rootId, !following).catch((err: unknown) => toast(errorText(err, following ? t('threads.action.unfollow') : t('threads.action.follow'))));
   };
 
   const title = conversationTitle(conversation, users);
@@ -173,7 +175,7 @@ export function ThreadPanel(props: ThreadPanelProps) {
         idPrefix="thread-root-"
       />
       <div className="thread-root-count" role="separator" data-testid="thread-panel-count">
-        <span>{count > 0 ? repliesText(count) : 'No replies yet'}</span>
+        <span>{count > 0 ? repliesText(count) : t('threads.noReplies')}</span>
       </div>
     </div>
   ) : undefined;
@@ -181,12 +183,12 @@ export function ThreadPanel(props: ThreadPanelProps) {
   return (
     <section className="thread-panel" id="thread-panel" ref={panel} aria-labelledby="thread-panel-title" data-testid="thread-panel" data-root-id={rootId}>
       <header className="panel-header thread-panel-header">
-        <button type="button" className="icon-btn thread-back" aria-label="Back to the conversation" data-testid="thread-back" onClick={props.onClose}>
+        <button type="button" className="icon-btn thread-back" aria-label={t('threads.back')} data-testid="thread-back" onClick={props.onClose}>
           ‹
         </button>
         <div className="thread-panel-title">
           <h2 id="thread-panel-title" ref={heading} tabIndex={-1}>
-            Thread
+            {t('threads.title')}
           </h2>
           <span className="muted thread-panel-where">
             {conversation.kind === 'group' ? '#' : ''}
@@ -200,11 +202,11 @@ export function ThreadPanel(props: ThreadPanelProps) {
           data-following={following ? 'true' : 'false'}
           disabled={!thread}
           onClick={toggleFollow}
-          title={following ? 'You get notified of new replies; click to stop' : 'Get notified of new replies'}
+          title={following ? t('threads.followingHint') : t('threads.followHint')}
         >
-          {following ? 'Unfollow' : 'Follow'}
+          {following ? t('threads.unfollow') : t('threads.follow')}
         </button>
-        <button type="button" className="icon-btn thread-close" aria-label="Close thread" data-testid="thread-close" onClick={props.onClose}>
+        <button type="button" className="icon-btn thread-close" aria-label={t('threads.close')} data-testid="thread-close" onClick={props.onClose}>
           ×
         </button>
       </header>
@@ -222,7 +224,7 @@ export function ThreadPanel(props: ThreadPanelProps) {
           unreadAtOpen={0}
           peerRead={0}
           actions={actions}
-          onLoadOlder={() => void store.threads.loadOlder(rootId).catch((err: unknown) => toast(errorText(err, 'load older replies')))}
+          onLoadOlder={() => void store.threads.loadOlder(rootId).catch((err: unknown) => toast(errorText(err, t('threads.action.loadOlder'))))}
           onLoadNewer={() => undefined}
           onJumpLatest={() => Promise.resolve()}
           onBottomChange={() => undefined}
@@ -230,18 +232,18 @@ export function ThreadPanel(props: ThreadPanelProps) {
           focusMessageId={focusId}
           onFocused={() => setFocusId(null)}
           start={start}
-          emptyText={root ? '' : 'Loading…'}
-          label="Replies"
+          emptyText={root ? '' : t('common.loading')}
+          label={t('threads.replies')}
           idPrefix="reply-"
         />
       </div>
       {closed ? (
         <p className="composer-note" role="note" data-testid="thread-closed">
-          The first message of this thread was deleted: it takes no new replies.
+          {t('threads.closed')}
         </p>
       ) : !canPost && !editing ? (
         <p className="composer-note" role="note" data-testid="thread-announcement-note">
-          Only admins can post in this group.
+          {t('conversation.adminsOnly')}
         </p>
       ) : (
         <div className="thread-composer">
@@ -249,7 +251,7 @@ export function ThreadPanel(props: ThreadPanelProps) {
             key={rootId}
             handle={composer}
             conversationId={`${cid}/thread/${rootId}`}
-            placeholder="Reply in thread"
+            placeholder={t('threads.placeholder')}
             members={props.mentionable}
             meId={me.id}
             replyTo={replyTo}
@@ -267,12 +269,12 @@ export function ThreadPanel(props: ThreadPanelProps) {
             }}
             onSaveEdit={(m, body) => {
               setEditing(null);
-              store.edit(m, body).catch((err: unknown) => toast(errorText(err, 'edit the message')));
+              store.edit(m, body).catch((err: unknown) => toast(errorText(err, t('conversation.action.edit'))));
             }}
           />
           <label className="thread-also-send">
             <input type="checkbox" data-testid="thread-also-send" checked={alsoSend} onChange={(e) => setAlsoSend(e.target.checked)} />
-            Also send to conversation
+            {t('threads.alsoSend')}
           </label>
         </div>
       )}

@@ -6,6 +6,8 @@ import type { Message, ThreadSummary, User } from '../../../src/client/index.js'
 import { formatFull, formatRelative } from '../format.js';
 import { Avatar } from './avatar.js';
 import './threads.css';
+import { useTranslation } from 'react-i18next';
+import { t } from '../i18n/index.js';
 
 /** One clock for every "Last reply 5 minutes ago" on the page, ticking each minute while shown. */
 const minuteListeners = new Set<() => void>();
@@ -33,13 +35,13 @@ export function useMinute(): number {
 
 /** "1 reply", "12 replies". */
 export function repliesText(n: number): string {
-  return `${n} ${n === 1 ? 'reply' : 'replies'}`;
+  return t('threads.replies', { count: n });
 }
 
 /** A message as one line of plain text (no Markdown), for excerpts. */
 export function plainExcerpt(m: Message | undefined, max = 140): string {
   if (!m) return '';
-  if (m.deletedAt) return 'Message deleted';
+  if (m.deletedAt) return t('messages.deleted');
   const text = neutralizeBidi(markdownToPlainText(m.body, { maxSource: PREVIEW_SOURCE_MAX })).replace(/\s+/g, ' ').trim() || (m.attachments[0] ? `📎 ${m.attachments[0].filename}` : '');
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
@@ -59,18 +61,19 @@ export function Participants({ ids, users }: { ids: readonly string[]; users: Re
 
 /** Under a root with replies: who replied, how many, and when last; opens the thread. */
 export function ThreadSummaryBar({ summary, users, onOpen }: { summary: ThreadSummary; users: Record<string, User>; onOpen: () => void }) {
+  const { t } = useTranslation();
   useMinute();
   const count = repliesText(summary.replyCount);
   const last = summary.lastReplyAt;
   return (
-    <button type="button" className="thread-summary" data-testid="thread-summary" data-reply-count={summary.replyCount} onClick={onOpen} aria-label={`${count}${last ? `, last reply ${formatRelative(last)}` : ''}: open the thread`}>
+    <button type="button" className="thread-summary" data-testid="thread-summary" data-reply-count={summary.replyCount} onClick={onOpen} aria-label={last ? t('threads.summaryLast', { count, when: formatRelative(last) }) : t('threads.summary', { count })}>
       <Participants ids={summary.participantIds} users={users} />
       <span className="thread-summary-count" data-testid="thread-reply-count">
         {count}
       </span>
       {last && (
         <time className="thread-summary-time" dateTime={last} title={formatFull(last)} data-testid="thread-last-reply">
-          Last reply {formatRelative(last)}
+          {t('threads.lastReply', { when: formatRelative(last) })}
         </time>
       )}
     </button>
@@ -79,10 +82,11 @@ export function ThreadSummaryBar({ summary, users, onOpen }: { summary: ThreadSu
 
 /** Over a reply also sent to the conversation: which thread it answers; opens it. */
 export function ThreadLink({ root, onOpen }: { root: Message | undefined; onOpen: () => void }) {
+  const { t } = useTranslation();
   const excerpt = plainExcerpt(root, 80);
   return (
     <button type="button" className="thread-link" data-testid="thread-link" onClick={onOpen}>
-      <span className="thread-link-label">replied to a thread</span>
+      <span className="thread-link-label">{t('threads.repliedTo')}</span>
       {excerpt && <span className="thread-link-root">: {excerpt}</span>}
     </button>
   );

@@ -14,18 +14,20 @@ import { ThreadIcon } from './icons.js';
 import { conversationTitle } from './inbox.js';
 import { Participants, plainExcerpt, repliesText, useMinute } from './thread-parts.js';
 import './threads.css';
+import { useTranslation } from 'react-i18next';
 
 /** Unread badges: the count, and "@" when some of it mentions the reader (as in the inbox). */
-function Badges({ unread, mentions, unreadLabel }: { unread: number; mentions: number; unreadLabel: string }) {
+function Badges({ unread, mentions, unreadLabel }: { unread: number; mentions: number; unreadLabel: (count: number) => string }) {
+  const { t } = useTranslation();
   return (
     <>
       {mentions > 0 && (
-        <span className="badge badge-mention" data-testid="mention-badge" aria-label={`${mentions} ${mentions === 1 ? 'mention' : 'mentions'}`} title="You were mentioned">
+        <span className="badge badge-mention" data-testid="mention-badge" aria-label={t('threads.mentions', { count: mentions })} title={t('inbox.mentioned')}>
           @
         </span>
       )}
       {unread > 0 && (
-        <span className="badge" data-testid="unread-badge" aria-label={`${unread} ${unreadLabel}`}>
+        <span className="badge" data-testid="unread-badge" aria-label={unreadLabel(unread)}>
           {unread >= 1000 ? '999+' : unread}
         </span>
       )}
@@ -35,6 +37,7 @@ function Badges({ unread, mentions, unreadLabel }: { unread: number; mentions: n
 
 /** The sidebar's "Threads" entry, above the conversations. */
 export function ThreadsEntry({ active }: { active: boolean }) {
+  const { t } = useTranslation();
   const unread = useChat((s) => s.threadList.unreadThreads);
   const mentions = useChat((s) => s.threadList.unreadMentions);
   return (
@@ -54,69 +57,71 @@ export function ThreadsEntry({ active }: { active: boolean }) {
       <span className="threads-entry-icon" aria-hidden="true">
         <ThreadIcon />
       </span>
-      <span className="inbox-title">Threads</span>
-      <Badges unread={unread} mentions={mentions} unreadLabel="unread threads" />
+      <span className="inbox-title">{t('threads.entry')}</span>
+      <Badges unread={unread} mentions={mentions} unreadLabel={(count) => t('threads.unreadThreads', { count })} />
     </a>
   );
 }
 
-const ThreadItem = memo(function ThreadItem({ t, title, users }: { t: KnownThread; title: string; users: Record<string, User> }) {
+const ThreadItem = memo(function ThreadItem({ thread, title, users }: { thread: KnownThread; title: string; users: Record<string, User> }) {
+  const { t } = useTranslation();
   const store = useStore();
   useMinute();
-  const author = users[t.root.senderId]?.displayName;
-  const unread = t.unreadCount > 0;
+  const author = users[thread.root.senderId]?.displayName;
+  const unread = thread.unreadCount > 0;
   return (
     <li className="thread-item-row">
       <a
-        href={`/c/${encodeURIComponent(t.conversationId)}/t/${encodeURIComponent(t.rootId)}`}
+        href={`/c/${encodeURIComponent(thread.conversationId)}/t/${encodeURIComponent(thread.rootId)}`}
         className={`thread-item${unread ? ' unread' : ''}`}
         data-testid="thread-item"
-        data-root-id={t.rootId}
-        data-conversation-id={t.conversationId}
-        data-unread={t.unreadCount}
-        data-mentions={t.mentionCount}
+        data-root-id={thread.rootId}
+        data-conversation-id={thread.conversationId}
+        data-unread={thread.unreadCount}
+        data-mentions={thread.mentionCount}
         onClick={(e) => {
           if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
           e.preventDefault();
-          navigateThread(t.conversationId, t.rootId);
+          navigateThread(thread.conversationId, thread.rootId);
         }}
       >
         <span className="thread-item-top">
           <span className="thread-item-where" data-testid="thread-item-conversation">
             {title}
           </span>
-          {t.lastReplyAt && (
-            <time className="inbox-time" dateTime={t.lastReplyAt} title={formatFull(t.lastReplyAt)} data-testid="thread-item-time">
-              {formatRelative(t.lastReplyAt)}
+          {thread.lastReplyAt && (
+            <time className="inbox-time" dateTime={thread.lastReplyAt} title={formatFull(thread.lastReplyAt)} data-testid="thread-item-time">
+              {formatRelative(thread.lastReplyAt)}
             </time>
           )}
         </span>
         <span className="thread-item-root" dir="auto" data-testid="thread-item-root">
           {author && <strong>{author}: </strong>}
-          {plainExcerpt(t.root, 200)}
+          {plainExcerpt(thread.root, 200)}
         </span>
         <span className="thread-item-bottom">
-          <Participants ids={t.participantIds} users={users} />
+          <Participants ids={thread.participantIds} users={users} />
           <span className="thread-item-count" data-testid="thread-item-count">
-            {repliesText(t.replyCount)}
+            {repliesText(thread.replyCount)}
           </span>
-          <Badges unread={t.unreadCount} mentions={t.mentionCount} unreadLabel="unread replies" />
+          <Badges unread={thread.unreadCount} mentions={thread.mentionCount} unreadLabel={(count) => t('threads.unreadReplies', { count })} />
         </span>
       </a>
       <button
         type="button"
         className="btn-link thread-item-unfollow"
         data-testid="thread-item-unfollow"
-        aria-label={`Unfollow the thread in ${title}`}
-        onClick={() => void store.threads.setFollowing(t.rootId, false).catch((err: unknown) => toast(errorText(err, 'unfollow the thread')))}
+        aria-label={t('threads.unfollowIn', { where: title })}
+        onClick={() => void store.threads.setFollowing(thread.rootId, false).catch((err: unknown) => toast(errorText(err, t('threads.action.unfollow'))))}
       >
-        Unfollow
+        {t('threads.unfollow')}
       </button>
     </li>
   );
 });
 
 export function ThreadsView() {
+  const { t } = useTranslation();
   const store = useStore();
   const list = useChat((s) => s.threadList);
   const threads = useChat((s) => s.threads);
@@ -127,50 +132,50 @@ export function ThreadsView() {
 
   // Threads followed since the list was fetched (a reply elsewhere, another device): fetch it again.
   useEffect(() => {
-    store.threads.loadList().catch((err: unknown) => toast(errorText(err, 'load your threads')));
+    store.threads.loadList().catch((err: unknown) => toast(errorText(err, t('threads.action.loadList'))));
   }, [store]);
 
   const more = () => {
     setLoadingMore(true);
     store.threads
       .loadMore()
-      .catch((err: unknown) => toast(errorText(err, 'load more threads')))
+      .catch((err: unknown) => toast(errorText(err, t('threads.action.loadMore'))))
       .finally(() => setLoadingMore(false));
   };
 
   return (
     <section className="conversation threads-view" data-testid="threads-view" aria-labelledby="threads-view-title">
       <header className="conv-header">
-        <button type="button" className="icon-btn back-btn" aria-label="Back to conversations" data-testid="back-button" onClick={() => navigate(null)}>
+        <button type="button" className="icon-btn back-btn" aria-label={t('conversation.back')} data-testid="back-button" onClick={() => navigate(null)}>
           ‹
         </button>
         <div className="conv-title-wrap">
           <h1 className="conv-title" id="threads-view-title">
-            Threads
+            {t('threads.entry')}
           </h1>
-          <span className="conv-subtitle muted">Threads you follow, unread first</span>
+          <span className="conv-subtitle muted">{t('threads.subtitle')}</span>
         </div>
       </header>
       <div className="threads-view-body">
         {!list.loaded && (
           <p className="muted pad" role="status">
-            Loading…
+            {t('common.loading')}
           </p>
         )}
         {list.loaded && shown.length === 0 && (
           <p className="muted pad" data-testid="threads-empty">
-            No threads yet. You follow a thread when you reply in it, are mentioned in it, or started it.
+            {t('threads.empty')}
           </p>
         )}
-        <ul className="thread-list" data-testid="thread-list" aria-label="Followed threads">
-          {shown.map((t) => {
-            const c = conversations[t.conversationId]!;
-            return <ThreadItem key={t.rootId} t={t} title={`${c.kind === 'group' ? '#' : ''}${conversationTitle(c, users)}`} users={users} />;
+        <ul className="thread-list" data-testid="thread-list" aria-label={t('threads.list')}>
+          {shown.map((item) => {
+            const c = conversations[item.conversationId]!;
+            return <ThreadItem key={item.rootId} thread={item} title={`${c.kind === 'group' ? '#' : ''}${conversationTitle(c, users)}`} users={users} />;
           })}
         </ul>
         {list.nextCursor && (
           <button type="button" className="btn threads-more" disabled={loadingMore} onClick={more}>
-            More threads
+            {t('threads.more')}
           </button>
         )}
       </div>

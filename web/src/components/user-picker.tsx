@@ -4,6 +4,7 @@ import type { User } from '../../../src/client/index.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { Avatar } from './avatar.js';
 import { useDebouncedSearch } from './use-debounced.js';
+import { useTranslation } from 'react-i18next';
 
 export interface UserPickerProps {
   onPick: (user: User) => void;
@@ -14,7 +15,10 @@ export interface UserPickerProps {
   autoFocus?: boolean;
 }
 
-export function UserPicker({ onPick, exclude, label = 'Find people', actionLabel = 'Choose', autoFocus = true }: UserPickerProps) {
+export function UserPicker({ onPick, exclude, label: givenLabel, actionLabel: givenAction, autoFocus = true }: UserPickerProps) {
+  const { t } = useTranslation();
+  const label = givenLabel ?? t('picker.findPeople');
+  const actionLabel = givenAction ?? t('picker.choose');
   const store = useStore();
   const meId = useChat((s) => s.me.id);
   const [q, setQ] = useState('');
@@ -22,7 +26,7 @@ export function UserPicker({ onPick, exclude, label = 'Find people', actionLabel
   const users = (result?.users ?? []).filter((u) => u.id !== meId && !exclude?.has(u.id));
   return (
     <div className="user-picker">
-      <input type="search" aria-label={label} placeholder={`${label}: name or username`} data-testid="user-search-input" value={q} onChange={(e) => setQ(e.target.value)} autoFocus={autoFocus} />
+      <input type="search" aria-label={label} placeholder={t('picker.placeholder', { label })} data-testid="user-search-input" value={q} onChange={(e) => setQ(e.target.value)} autoFocus={autoFocus} />
       <ul className="pick-list" data-testid="user-search-results" aria-busy={loading}>
         {users.map((u) => (
           <li key={u.id}>
@@ -40,8 +44,8 @@ export function UserPicker({ onPick, exclude, label = 'Find people', actionLabel
             </button>
           </li>
         ))}
-        {!loading && result && users.length === 0 && <li className="muted pad">No one found.</li>}
-        {Boolean(error) && <li className="form-error pad">Search failed; try again.</li>}
+        {!loading && result && users.length === 0 && <li className="muted pad">{t('picker.noOne')}</li>}
+        {Boolean(error) && <li className="form-error pad">{t('common.searchFailed')}</li>}
       </ul>
     </div>
   );

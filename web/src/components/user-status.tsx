@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 import type { User } from '../../../src/client/index.js';
 import { formatFull } from '../format.js';
 import './user-status.css';
+import { useTranslation } from 'react-i18next';
 
 type StatusUser = Pick<User, 'status' | 'dndUntil' | 'bot'>;
 
@@ -42,6 +43,7 @@ function useNowUntil(end: number | null): number {
 
 /** The status emoji (or 💬 for a text-only status) with its text as a tooltip, and the DND moon. */
 export function UserStatus({ user, withText = false }: { user: StatusUser | undefined | null; withText?: boolean }) {
+  const { t } = useTranslation();
   const now = useNowUntil(nextEnd(user));
   const status = liveStatus(user, now);
   const dnd = dndUntil(user, now);
@@ -50,13 +52,13 @@ export function UserStatus({ user, withText = false }: { user: StatusUser | unde
   return (
     <span className="user-status">
       {status && (
-        <span className="user-status-emoji" data-testid="user-status" title={status.text ?? undefined} aria-label={`Status: ${label}`}>
+        <span className="user-status-emoji" data-testid="user-status" title={status.text ?? undefined} aria-label={t('status.statusLabel', { label })}>
           {status.emoji ?? '💬'}
           {withText && status.text && <span className="user-status-text"> {status.text}</span>}
         </span>
       )}
       {dnd && (
-        <span className="user-dnd" data-testid="user-dnd" title={`Notifications paused until ${formatFull(dnd)}`} aria-label="Do not disturb">
+        <span className="user-dnd" data-testid="user-dnd" title={t('status.pausedUntil', { when: formatFull(dnd) })} aria-label={t('status.dnd')}>
           ☾
         </span>
       )}
@@ -66,10 +68,11 @@ export function UserStatus({ user, withText = false }: { user: StatusUser | unde
 
 /** A small APP badge next to a bot's or an integration's name. */
 export function AppBadge({ user }: { user: Pick<User, 'bot'> | undefined | null }) {
+  const { t } = useTranslation();
   if (!user?.bot) return null;
   return (
-    <span className="app-badge" data-testid="app-badge" title="An app or integration, not a person">
-      APP
+    <span className="app-badge" data-testid="app-badge" title={t('status.appHint')}>
+      {t('status.app')}
     </span>
   );
 }

@@ -9,8 +9,10 @@ import { errorText } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
 import { MyStorageSection } from './storage-usage.js';
+import { useTranslation } from 'react-i18next';
 
 export function YourDataDialog({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation();
   const { api } = useStore();
   const me = useChat((s) => s.me);
   const [confirming, setConfirming] = useState(false);
@@ -21,7 +23,7 @@ export function YourDataDialog({ onClose }: { onClose: () => void }) {
 
   const erase = async (e: FormEvent) => {
     e.preventDefault();
-    if (!password) return setError('Enter your password to confirm.');
+    if (!password) return setError(t('settings.data.needPassword'));
     setBusy(true);
     setError(null);
     try {
@@ -31,50 +33,50 @@ export function YourDataDialog({ onClose }: { onClose: () => void }) {
     } catch (err) {
       setBusy(false);
       const status = (err as { status?: number }).status;
-      setError(status === 403 ? 'That is not your password.' : errorText(err, 'delete your account'));
+      setError(status === 403 ? t('settings.data.wrongPassword') : errorText(err, t('settings.data.action.delete')));
     }
   };
 
   return (
-    <Modal title="Your data" onClose={onClose} testId="your-data-dialog">
+    <Modal title={t('settings.data.title')} onClose={onClose} testId="your-data-dialog">
       <MyStorageSection />
       <div className="form">
-        <h3>Download your data</h3>
-        <p className="muted">Your profile, devices, groups, every message you sent, your reactions and your files' details, as one JSON file.</p>
+        <h3>{t('settings.data.download')}</h3>
+        <p className="muted">{t('settings.data.downloadIntro')}</p>
         <p>
           <a className="btn" href={`${api.baseUrl}/api/v1/users/me/export`} download data-testid="download-my-data">
-            Download my data
+            {t('settings.data.downloadButton')}
           </a>
         </p>
       </div>
       <div className="form danger-zone">
-        <h3>Delete your account</h3>
+        <h3>{t('settings.data.delete')}</h3>
         <p className="muted">
-          Your sign-ins, files and settings are deleted and you leave every group. Your messages stay, shown as from “Deleted user”, unless you tick the box below. @{me.username} becomes free for
-          someone else. This cannot be undone.
+          {t('settings.data.deleteIntro', { username: me.username })}
         </p>
         {!confirming ? (
           <p>
             <button type="button" className="btn btn-danger" data-testid="delete-account" onClick={() => setConfirming(true)}>
-              Delete my account…
+              {t('settings.data.deleteButton')}
             </button>
           </p>
         ) : (
           <form className="form" onSubmit={(e) => void erase(e)} data-testid="delete-account-form">
             <label>
-              Your password
+              {t('settings.data.password')}
               <input type="password" autoComplete="current-password" data-testid="delete-account-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus />
             </label>
             <label className="checkbox-row">
-              <input type="checkbox" data-testid="delete-account-messages" checked={deleteMessages} onChange={(e) => setDeleteMessages(e.target.checked)} /> Also delete every message I sent
+              <input type="checkbox" data-testid="delete-account-messages" checked={deleteMessages} onChange={(e) => setDeleteMessages(e.target.checked)} />{' '}
+              {t('settings.data.deleteMessages')}
             </label>
             <FormError error={error} />
             <div className="form-actions">
               <button type="button" className="btn" onClick={() => setConfirming(false)}>
-                Cancel
+                {t('common.cancel')}
               </button>
               <button type="submit" className="btn btn-danger" data-testid="delete-account-confirm" disabled={busy}>
-                Delete my account for ever
+                {t('settings.data.deleteForever')}
               </button>
             </div>
           </form>

@@ -3,6 +3,7 @@ import type { Conversation, ConversationEvent, Message } from '../../../src/clie
 import { applyReplyCreated, applyReplyDeleted, applySummary, dropConversationThreads, mapThreadCopies } from './apply-thread.js';
 import { mergeMessages } from './merge.js';
 import { inTimeline, type ChatState, type SystemEvent, type Timeline } from './types.js';
+import { t } from '../i18n/index.js';
 
 export { mergeMessages } from './merge.js';
 
@@ -176,7 +177,7 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
       if (ev.member.user.id === s.me.id) {
         // Removed or banned by an admin: say so, rather than the group silently vanishing.
         if (before && (ev.reason === 'removed' || ev.reason === 'banned') && !s.removals.some((r) => r.conversationId === id)) {
-          s = { ...s, removals: [...s.removals, { conversationId: id, name: before.name ?? 'a group', reason: ev.reason, by: ev.by ?? null }] };
+          s = { ...s, removals: [...s.removals, { conversationId: id, name: before.name ?? t('removal.aGroup'), reason: ev.reason, by: ev.by ?? null }] };
         }
         return removeConversation(s, id);
       }

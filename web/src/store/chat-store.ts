@@ -22,6 +22,7 @@ import { applyReplyCreated, EMPTY_THREAD_LIST } from './apply-thread.js';
 import { ThreadActions } from './thread-actions.js';
 import { inTimeline, SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
 import { CLIENT_VERSION } from '../version.js';
+import { t } from '../i18n/index.js';
 
 const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
@@ -153,7 +154,7 @@ export class ChatStore {
       rt.on('conversationCreated', ({ conversation }) => {
         if (!this.state.conversations[conversation.id]) this.addConversation(conversation);
       }),
-      rt.on('outdated', ({ message }) => this.update((s) => ({ ...s, outdated: message ?? 'This version of Parley is no longer supported by the server.' }))),
+      rt.on('outdated', ({ message }) => this.update((s) => ({ ...s, outdated: message ?? t('connection.unsupported') }))),
       rt.on('ready', ({ user, serverVersion }) => {
         this.setUser(user);
         if (serverVersion && serverVersion !== CLIENT_VERSION && this.state.newerServer !== serverVersion) {
@@ -795,11 +796,11 @@ export class ChatStore {
 function describeSendError(err: unknown, inThread = false): string {
   if (err instanceof ApiError) {
     // A reply to a thread whose first message was deleted meanwhile.
-    if (inThread && err.code === 'conflict') return 'This thread takes no new replies: its first message was deleted.';
-    if (err.code === 'muted') return 'You are muted in this group.';
-    if (err.code === 'payload_too_large') return 'The file is too large.';
-    if (err.code === 'forbidden' || err.code === 'not_found') return 'You can no longer write here.';
+    if (inThread && err.code === 'conflict') return t('send.threadClosed');
+    if (err.code === 'muted') return t('send.muted');
+    if (err.code === 'payload_too_large') return t('send.tooLarge');
+    if (err.code === 'forbidden' || err.code === 'not_found') return t('send.cannotWrite');
     return err.message;
   }
-  return err instanceof Error ? err.message : 'Not sent.';
+  return err instanceof Error ? err.message : t('send.notSent');
 }

@@ -1,0 +1,31 @@
+/** The web client's emoji picker and custom emoji administration texts in English. */
+export const emoji = {
+  search: "Search emoji",
+  searchLabel: "Search emoji by name",
+  recent: "Recent",
+  custom: "Custom",
+  standard: "Emoji",
+  noResults: "No emoji named “{{name}}”",
+  admin: {
+    title: "Custom emoji",
+    intro: "Everyone can use these as :name: in messages and reactions. Deleting one leaves its :name: as text where it was used.",
+    none: "No custom emoji yet.",
+    by: "by {{name}}",
+    delete: "Delete",
+    name: "Name",
+    namePlaceholder: "party_parrot",
+    image: "Image (PNG, GIF, JPEG or WebP)",
+    add: "Add emoji",
+    badName: "A name is 1-64 of a-z, 0-9, _, + and -.",
+    standardName: ":{{name}}: is a standard emoji: choose another name.",
+    needImage: "Choose an image (PNG, GIF, JPEG or WebP).",
+    added: ":{{name}}: added.",
+    deleted: ":{{name}}: deleted. Messages keep the text :{{name}}:.",
+    deleteTitle: "Delete custom emoji",
+    deleteText: "Delete :{{name}}:? Messages and reactions that used it show the text :{{name}}: instead.",
+    action: {
+      add: "add the emoji",
+      delete: "delete the emoji",
+    },
+  },
+};

@@ -1,0 +1,16 @@
+/** The web client's notify texts in English. */
+export const notify = {
+  all: 'All messages',
+  allHint: 'Notify me of every message',
+  mentions: 'Mentions only',
+  mentionsHint: 'Only when someone @mentions me',
+  none: 'Nothing',
+  noneHint: 'Never notify me here',
+  button: 'Notifications: {{level}}',
+  muted: 'muted',
+  title: 'Notifications for this conversation',
+  default: ' (default)',
+  mute: 'Mute',
+  unmute: 'Unmute',
+  action: 'change the notifications of this conversation',
+};

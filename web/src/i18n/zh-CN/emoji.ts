@@ -1,0 +1,31 @@
+/** 表情选择器与自定义表情管理的界面文字，简体中文。 */
+export const emoji = {
+  search: "搜索表情",
+  searchLabel: "按名称搜索表情",
+  recent: "最近使用",
+  custom: "自定义",
+  standard: "表情",
+  noResults: "没有名为“{{name}}”的表情",
+  admin: {
+    title: "自定义表情",
+    intro: "所有人都可以在消息和表情回应中以 :名称: 使用这些表情。删除后，用过它的地方会显示为文字 :名称:。",
+    none: "还没有自定义表情。",
+    by: "由 {{name}} 添加",
+    delete: "删除",
+    name: "名称",
+    namePlaceholder: "party_parrot",
+    image: "图片（PNG、GIF、JPEG 或 WebP）",
+    add: "添加表情",
+    badName: "名称由 1-64 个 a-z、0-9、_、+ 和 - 组成。",
+    standardName: ":{{name}}: 是标准表情，请换一个名称。",
+    needImage: "请选择一张图片（PNG、GIF、JPEG 或 WebP）。",
+    added: "已添加 :{{name}}:。",
+    deleted: "已删除 :{{name}}:。消息中仍保留文字 :{{name}}:。",
+    deleteTitle: "删除自定义表情",
+    deleteText: "删除 :{{name}}:？用过它的消息和表情回应将改为显示文字 :{{name}}:。",
+    action: {
+      add: "添加表情",
+      delete: "删除表情",
+    },
+  },
+};

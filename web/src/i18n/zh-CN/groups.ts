@@ -1,0 +1,41 @@
+/** The web client's groups texts in Simplified Chinese. */
+import type { Catalog } from '../types.js';
+
+export const groups: Catalog['groups'] = {
+  newDirect: '发起私聊',
+  message: '发消息',
+  newGroup: '新建群组',
+  optional: '可选',
+  create: '创建群组',
+  name: '名称',
+  description: '简介',
+  whoCanFind: '谁可以找到它',
+  private: '私密：由管理员添加成员',
+  public: '公开：任何人都可以找到并加入',
+  needsName: '群组需要一个名称。',
+  everyone: '群组中的所有人',
+  everyoneOnline: '当前在线的所有人',
+  settings: '群组设置',
+  descriptionHint: '显示在会话标题下方',
+  adminsOnly: '仅管理员可发言',
+  adminsOnlyHint: '（公告群：成员可阅读和添加表情回应）',
+  mentionAll: '谁可以用 @all 和 @here 通知所有人',
+  mentionAllPolicy: {
+    admins: '管理员和群主',
+    everyone: '所有成员',
+    nobody: '任何人都不可以',
+  },
+  publicGroups: '公开群组',
+  searchPublic: '搜索公开群组',
+  members_other: '{{count}} 位成员',
+  join: '加入',
+  joining: '正在加入…',
+  noneFound: '未找到公开群组。',
+  loadFailed: '无法加载群组。',
+  action: {
+    create: '创建群组',
+    saveSettings: '保存设置',
+    join: '加入群组',
+    openChat: '打开私聊',
+  },
+};

@@ -1,0 +1,31 @@
+/** The web client's system texts in Simplified Chinese. */
+import type { Catalog } from '../types.js';
+
+export const system: Catalog['system'] = {
+  someone: '某人',
+  you: '你',
+  added: '{{by}} 添加了 {{who}}',
+  joined: '{{who}} 加入了群组',
+  removedBy: '{{by}} 移除了 {{who}}',
+  removed: '{{who}} 已被移除',
+  bannedBy: '{{by}} 禁止了 {{who}}',
+  banned: '{{who}} 已被禁止',
+  left: '{{who}} 退出了群组',
+  nowOwner: '{{who}} 现在是群主',
+  nowOwnerSelf: '你现在是群主',
+  nowAdmin: '{{who}} 现在是管理员',
+  nowAdminSelf: '你现在是管理员',
+  noLongerAdmin: '{{who}} 不再是管理员',
+  noLongerAdminSelf: '你不再是管理员',
+  settingsChanged: '群组设置已更改',
+  changes: '{{by}} {{changes}}',
+  separator: '，',
+  renamed: '将群组重命名为“{{name}}”',
+  descriptionChanged: '修改了群组简介',
+  descriptionRemoved: '移除了群组简介',
+  madePublic: '将群组设为公开',
+  madePrivate: '将群组设为私密',
+  announcement: '将此群设为公告群（仅管理员可发言）',
+  everyonePosts: '允许所有人发言',
+  mentionAll: '更改了谁可以提及所有人',
+};
