@@ -130,6 +130,8 @@ export interface CreateGroupInput {
   postingPolicy?: PostingPolicy;
   /** Who may use @all / @here. Defaults to `admins`. */
   mentionAllPolicy?: MentionAllPolicy;
+  /** What members added later read: `all` (the default) or `joined` (from their own member.joined on). */
+  historyVisibility?: 'all' | 'joined';
 }
 export type PostingPolicy = 'everyone' | 'admins';
 export type MentionAllPolicy = 'admins' | 'everyone' | 'nobody';
@@ -139,6 +141,7 @@ export interface UpdateGroupInput {
   visibility?: Visibility;
   postingPolicy?: PostingPolicy;
   mentionAllPolicy?: MentionAllPolicy;
+  historyVisibility?: 'all' | 'joined';
 }
 /** A pinned message (GET /conversations/{id}/pins). */
 export interface Pin {

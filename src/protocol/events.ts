@@ -40,6 +40,7 @@ export interface ConversationChanges {
   visibility?: 'public' | 'private' | null;
   postingPolicy?: 'everyone' | 'admins';
   mentionAllPolicy?: 'admins' | 'everyone' | 'nobody';
+  historyVisibility?: 'all' | 'joined';
 }
 
 export type ConversationEvent = {

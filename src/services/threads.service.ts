@@ -11,7 +11,7 @@ import type { MessageRow } from '../db/repositories/messages.repository.js';
 import type { ThreadListCursor, ThreadViewerRow } from '../db/repositories/threads.repository.js';
 import type { Message, Thread } from '../protocol/entities.js';
 import type { ThreadList } from '../protocol/rest.js';
-import { loadMembership } from './access.js';
+import { loadMembership, readFloor } from './access.js';
 import type { EventPublisher } from './events.js';
 import type { Actor } from './identity.js';
 import type { MessagePresenter } from './presenters.js';
@@ -30,14 +30,17 @@ export class ThreadsService {
   private async loadRoot(actor: Actor, rootId: string): Promise<MessageRow> {
     const row = isUuid(rootId) ? await this.repos.messages.findById(rootId) : null;
     if (!row) throw notFound('thread');
+    let floor: number;
     try {
-      await loadMembership(this.repos, row.conversationId, actor.user.id);
+      const { conv, member } = await loadMembership(this.repos, row.conversationId, actor.user.id);
+      floor = readFloor(conv, member);
     } catch (err) {
       // Never say whether a message exists in a conversation the caller cannot read.
       if (err instanceof Error && 'status' in err && (err as { status: number }).status === 404) throw notFound('thread');
       throw err;
     }
-    if (row.threadId !== null) throw notFound('thread');
+    // A reply is no root; a root from before the caller joined a group that shows no more is not there for them.
+    if (row.threadId !== null || row.seq < floor) throw notFound('thread');
     return row;
   }
 

@@ -5,6 +5,8 @@
  */
 import { useState, type FormEvent } from 'react';
 import type { Conversation, MentionAllPolicy, PostingPolicy } from '../../../src/client/index.js';
+
+type HistoryVisibility = NonNullable<Conversation['historyVisibility']>;
 import { useStore } from '../store/hooks.js';
 import { errorText } from '../toasts.js';
 import { GroupFields, useGroupBasics } from './group-fields.js';
@@ -21,6 +23,7 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
   const group = useGroupBasics(conversation);
   const [postingPolicy, setPostingPolicy] = useState<PostingPolicy>(conversation.postingPolicy ?? 'everyone');
   const [mentionAllPolicy, setMentionAllPolicy] = useState<MentionAllPolicy>(conversation.mentionAllPolicy ?? 'admins');
+  const [historyVisibility, setHistoryVisibility] = useState<HistoryVisibility>(conversation.historyVisibility ?? 'all');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -29,7 +32,7 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
     if (group.problem) return setError(group.problem);
     setBusy(true);
     try {
-      await store.updateGroup(conversation.id, { ...group.body, postingPolicy, mentionAllPolicy });
+      await store.updateGroup(conversation.id, { ...group.body, postingPolicy, mentionAllPolicy, historyVisibility });
       onClose();
     } catch (err) {
       setBusy(false);
@@ -56,6 +59,13 @@ export function GroupSettingsDialog({ conversation, onClose }: { conversation: C
             <option value="admins">{t('groups.mentionAllPolicy.admins')}</option>
             <option value="everyone">{t('groups.mentionAllPolicy.everyone')}</option>
             <option value="nobody">{t('groups.mentionAllPolicy.nobody')}</option>
+          </select>
+        </label>
+        <label>
+          {t('groups.historyVisibility')}
+          <select data-testid="group-settings-history" value={historyVisibility} onChange={(e) => setHistoryVisibility(e.target.value as HistoryVisibility)}>
+            <option value="all">{t('groups.historyVisibilityPolicy.all')}</option>
+            <option value="joined">{t('groups.historyVisibilityPolicy.joined')}</option>
           </select>
         </label>
         <FormError error={error} />

@@ -48,6 +48,7 @@ export function describeSystemEvent(ev: SystemEvent, users: Record<string, User>
       if (c.visibility) parts.push(c.visibility === 'public' ? t('system.madePublic') : t('system.madePrivate'));
       if (c.postingPolicy) parts.push(c.postingPolicy === 'admins' ? t('system.announcement') : t('system.everyonePosts'));
       if (c.mentionAllPolicy) parts.push(t('system.mentionAll'));
+      if (c.historyVisibility) parts.push(c.historyVisibility === 'joined' ? t('system.historyFromJoin') : t('system.historyAll'));
       return parts.length ? t('system.changes', { by, changes: parts.join(t('system.separator')) }) : null;
     }
   }

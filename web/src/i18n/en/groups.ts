@@ -23,6 +23,11 @@ export const groups = {
     everyone: 'Every member',
     nobody: 'Nobody',
   },
+  historyVisibility: 'What members added later can read',
+  historyVisibilityPolicy: {
+    all: 'The whole history',
+    joined: 'Only what comes after they join',
+  },
   publicGroups: 'Public groups',
   searchPublic: 'Search public groups',
   members_one: '{{count}} member',

@@ -26,4 +26,6 @@ export const system = {
   announcement: 'made this an announcement group (only admins post)',
   everyonePosts: 'let everyone post',
   mentionAll: 'changed who may mention everyone',
+  historyFromJoin: 'showed members added later only what comes after they join',
+  historyAll: 'showed members added later the whole history',
 };

@@ -25,6 +25,11 @@ export const groups: Catalog['groups'] = {
     everyone: '所有成员',
     nobody: '任何人都不可以',
   },
+  historyVisibility: '后加入的成员可以看到的内容',
+  historyVisibilityPolicy: {
+    all: '全部历史消息',
+    joined: '仅加入之后的消息',
+  },
   publicGroups: '公开群组',
   searchPublic: '搜索公开群组',
   members_other: '{{count}} 位成员',

@@ -28,4 +28,6 @@ export const system: Catalog['system'] = {
   announcement: '将此群设为公告群（仅管理员可发言）',
   everyonePosts: '允许所有人发言',
   mentionAll: '更改了谁可以提及所有人',
+  historyFromJoin: '设置为后加入的成员只能看到加入之后的消息',
+  historyAll: '设置为后加入的成员可以看到全部历史消息',
 };
