@@ -12,6 +12,7 @@ import { auth, register, startTestApp, type Account, type TestApp } from '../hel
 const CONVERSATION_KEYS = [
   'createdAt',
   'description',
+  'historyVisibility',
   'id',
   'kind',
   'lastMessage',

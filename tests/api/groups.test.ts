@@ -11,6 +11,7 @@ import { auth, register, startTestApp, uniqueName, type Account, type TestApp } 
 const CONVERSATION_KEYS = [
   'createdAt',
   'description',
+  'historyVisibility',
   'id',
   'kind',
   'lastMessage',
