@@ -281,12 +281,13 @@ describe('POST /auth/logout and the bearer token', () => {
 });
 
 describe('/users/me', () => {
-  it('GET returns the caller with the exact User shape, plus their own e-mail address', async () => {
+  it('GET returns the caller with the exact User shape, plus their own e-mail address and language', async () => {
     const account = await register(app);
     const res = await call('GET', '/users/me', account.token);
     expect(res.statusCode, res.body).toBe(200);
-    const { email, ...user } = res.json() as User & { email: string | null };
+    const { email, locale, ...user } = res.json() as User & { email: string | null; locale: string | null };
     expect(email).toBeNull();
+    expect(locale).toBeNull();
     expectUserShape(user);
     expect(user).toMatchObject({ id: account.user.id, username: account.user.username, displayName: account.user.username });
   });
@@ -295,7 +296,8 @@ describe('/users/me', () => {
     const account = await register(app);
     const res = await call('PATCH', '/users/me', account.token, { displayName: '李娜 ✨' });
     expect(res.statusCode, res.body).toBe(200);
-    const user = res.json() as User;
+    // The caller's own view (a Me): the User plus their e-mail address and language.
+    const { email: _email, locale: _locale, ...user } = res.json() as User & { email: string | null; locale: string | null };
     expectUserShape(user);
     expect(user).toMatchObject({ id: account.user.id, username: account.user.username, displayName: '李娜 ✨' });
     const me = await call('GET', '/users/me', account.token);
