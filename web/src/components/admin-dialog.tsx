@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { createInvite, getSiteSettings, listInvites, patchSiteSettings, revokeInvite, type CreatedInvite, type Invite, type SignupMode } from '../account-api.js';
 import { formatFull as formatDateTime } from '../format.js';
 import { useStore } from '../store/hooks.js';
+import { copyWithToast } from '../clipboard.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { AdminRetentionSection } from './admin-retention-section.js';
@@ -145,14 +146,7 @@ function InvitesSection() {
     }
   };
 
-  const copy = async (url: string) => {
-    try {
-      await navigator.clipboard.writeText(url);
-      toast(t('admin.linkCopied'), 'info');
-    } catch {
-      toast(t('admin.copyFailed'));
-    }
-  };
+  const copy = (url: string) => copyWithToast(url, t('admin.linkCopied'), t('admin.copyFailed'));
 
   const revoke = async (invite: Invite) => {
     try {

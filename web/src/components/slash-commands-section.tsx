@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
 import type { Conversation, SlashCommand } from '../../../src/client/index.js';
 import { useStore } from '../store/hooks.js';
+import { copyWithToast } from '../clipboard.js';
 import { errorText, toast } from '../toasts.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { FormError } from './form-parts.js';
@@ -77,14 +78,7 @@ export function SlashCommandsSection({ conversation }: { conversation: Conversat
     }
   };
 
-  const copy = async (text: string) => {
-    try {
-      await navigator.clipboard.writeText(text);
-      toast(t('webhooks.copied'), 'info');
-    } catch {
-      toast(t('webhooks.copyFailed'), 'error');
-    }
-  };
+  const copy = (text: string) => copyWithToast(text, t('webhooks.copied'), t('webhooks.copyFailed'));
 
   return (
     <section className="integrations" data-testid="slash-commands-section">
