@@ -2,7 +2,7 @@
 import type { TokenScope } from '../protocol/token-scopes.js';
 import type { Conversation, Locale, Me, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
-import type { IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';
+import type { CommandInfo, CommandResult, IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';
 import type { CustomEmoji } from '../protocol/custom-emoji.js';
 import { ApiError, NETWORK_ERROR, codeForStatus } from './errors.js';
 
@@ -224,17 +224,8 @@ export interface SendMessageInput {
   /** A thread reply also shown in the conversation. */
   alsoInConversation?: boolean;
 }
-/** A slash command the server runs. */
-export interface CommandInfo {
-  name: string;
-  usage: string;
-  description: string;
-  groupsOnly: boolean;
-}
-export interface CommandResult {
-  message: Message | null;
-  response: { text: string } | null;
-}
+/** A slash command the server runs, and what a run gives back. */
+export type { CommandInfo, CommandResult };
 /** PUT /users/me/status (SetStatusBody): null or absent clears that part. */
 export interface SetStatusInput {
   text?: string | null;

@@ -37,13 +37,16 @@ export const RunCommandBody = Type.Object(
   },
   strict,
 );
+/** What a command run gives back: the message it sent, if it sent one, and/or a line for the caller alone. */
 export const CommandResult = Type.Object({
   message: Nullable(Message),
   response: Nullable(Type.Object({ text: Type.String() })),
 });
-export const CommandList = Type.Object({
-  commands: Type.Array(Type.Object({ name: Type.String(), usage: Type.String(), description: Type.String(), groupsOnly: Type.Boolean() })),
-});
+export type CommandResult = Static<typeof CommandResult>;
+/** A command the composer suggests; `groupsOnly`: only in groups (inviting, leaving, the topic). */
+export const CommandInfo = Type.Object({ name: Type.String(), usage: Type.String(), description: Type.String(), groupsOnly: Type.Boolean() });
+export type CommandInfo = Static<typeof CommandInfo>;
+export const CommandList = Type.Object({ commands: Type.Array(CommandInfo) });
 
 /** A custom command's trigger: what follows the slash. */
 export const SLASH_COMMAND_TRIGGER = '^[a-z0-9_-]{1,32}$';

@@ -8,7 +8,7 @@
 import { AppError, badRequest, notFound } from '../core/errors.js';
 import { foldUsername } from '../core/username.js';
 import type { Repositories } from '../db/repositories/index.js';
-import type { Message } from '../protocol/entities.js';
+import type { CommandInfo, CommandResult } from '../protocol/rest-integrations.js';
 import type { AccountsService } from './accounts.service.js';
 import { loadMembership, requireNotMuted } from './access.js';
 import type { ConversationsService } from './conversations.service.js';
@@ -17,20 +17,7 @@ import type { Actor } from './identity.js';
 import type { MessagesService } from './messages.service.js';
 import type { NotificationsService } from './notifications.service.js';
 
-export interface CommandInfo {
-  name: string;
-  usage: string;
-  description: string;
-  /** Only in groups (inviting, leaving, the topic). */
-  groupsOnly: boolean;
-}
-
-export interface CommandResult {
-  /** The message the command sent, if it sent one. */
-  message: Message | null;
-  /** A line for the caller alone. */
-  response: { text: string } | null;
-}
+export type { CommandInfo, CommandResult };
 
 /** What each command's rate limit is: a send, a group change, a profile change, or none. */
 export type CommandBudget = 'send' | 'group' | 'profile' | 'none';

@@ -19,7 +19,7 @@ import type { SlashCommandRow } from '../db/repositories/slash-commands.reposito
 import type { UserRow } from '../db/repositories/users.repository.js';
 import { MESSAGE_BODY_MAX } from '../protocol/limits.js';
 import type { Message } from '../protocol/entities.js';
-import { SLASH_COMMAND_TRIGGER, type SlashCommand } from '../protocol/rest-integrations.js';
+import { SLASH_COMMAND_TRIGGER, type CommandResult, type SlashCommand } from '../protocol/rest-integrations.js';
 import { loadConversation, requireAdmin, requireMember } from './access.js';
 import type { AuditService } from './audit.service.js';
 import { callCommand, readReplyPayload, type CommandReply } from './custom-command-call.js';
@@ -52,11 +52,6 @@ export interface CustomCommandsOptions {
   timeoutMs?: number;
 }
 
-/** What a run gives back: the message it posted into the group, and/or a line for the caller alone. */
-export interface CustomCommandResult {
-  message: Message | null;
-  response: { text: string } | null;
-}
 
 const present = (row: SlashCommandRow): SlashCommand => ({
   id: row.id,
@@ -177,7 +172,7 @@ export class CustomCommandsService {
    * on. Whatever the integration does (no answer, an error, a refused address) the caller gets a
    * line saying so, never an error.
    */
-  async run(actor: Actor, conv: ConversationRow, command: SlashCommandRow, text: string): Promise<CustomCommandResult> {
+  async run(actor: Actor, conv: ConversationRow, command: SlashCommandRow, text: string): Promise<CommandResult> {
     const key = randomBytes(32).toString('base64url');
     const invocationId = newId();
     const now = Date.now();
@@ -210,8 +205,8 @@ export class CustomCommandsService {
   }
 
   /** Hands an answer on: into the group as the command's user, or as a line for the caller. */
-  private async deliver(command: SlashCommandRow, conversationId: string, reply: CommandReply): Promise<CustomCommandResult> {
-    const say = (text: string): CustomCommandResult => ({ message: null, response: { text } });
+  private async deliver(command: SlashCommandRow, conversationId: string, reply: CommandReply): Promise<CommandResult> {
+    const say = (text: string): CommandResult => ({ message: null, response: { text } });
     switch (reply.kind) {
       case 'none':
         return { message: null, response: null };

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationEvent, Message, Thread, User } from '../../src/client/index.js';
 import { applyEvent } from '../../web/src/store/apply-event.js';
-import { applyThreadRead, applyThreadState, EMPTY_THREAD_LIST, mergeThreadPage, sortedThreads } from '../../web/src/store/apply-thread.js';
+import { applyThreadRead, applyThreadState, mergeThreadPage, sortedThreads } from '../../web/src/store/apply-thread.js';
+import { initialChatState } from '../../web/src/store/initial-state.js';
 import type { ChatState } from '../../web/src/store/types.js';
 
 const me: User = { id: 'me', username: 'me', displayName: 'Me', avatarUrl: null, createdAt: '2026-12-01T00:00:00.000Z', online: true, lastSeenAt: null, bot: false, siteAdmin: false };
@@ -38,12 +39,8 @@ function message(seq: number, over: Partial<Message> = {}): Message {
 function state(): ChatState {
   const root = message(1, { id: ROOT });
   return {
-    me,
+    ...initialChatState(me),
     connection: 'online',
-    retryAt: null,
-    offlineReason: null,
-    outdated: null,
-    newerServer: null,
     inboxLoaded: true,
     conversations: {
       [C]: {
@@ -51,20 +48,7 @@ function state(): ChatState {
         unreadCount: 0, mentionCount: 0, lastReadSeq: 1, createdAt: root.createdAt, peer: null,
       } as ChatState['conversations'][string],
     },
-    activity: {},
     timelines: { [C]: { messages: [root], loadedThrough: null, notices: [] } as unknown as ChatState['timelines'][string] },
-    pending: {},
-    users: { me },
-    members: {},
-    typing: {},
-    peerRead: {},
-    extra: {},
-    pins: {},
-    removals: [],
-    threads: {},
-    threadList: EMPTY_THREAD_LIST,
-    customEmoji: [],
-    replies: {},
   };
 }
 

@@ -18,7 +18,8 @@ import {
 import { applyEvent, mergeMessages, mergeNotices, removeConversation } from './apply-event.js';
 import { applyPurge } from './apply-purge.js';
 import { applyEmojiChange } from './apply-emoji.js';
-import { applyReplyCreated, EMPTY_THREAD_LIST } from './apply-thread.js';
+import { applyReplyCreated } from './apply-thread.js';
+import { initialChatState } from './initial-state.js';
 import { ThreadActions } from './thread-actions.js';
 import { inTimeline, SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
 import { CLIENT_VERSION } from '../version.js';
@@ -58,30 +59,7 @@ export class ChatStore {
     readonly api: ParleyApi,
     me: User,
   ) {
-    this.state = {
-      me,
-      connection: 'closed',
-      retryAt: null,
-      offlineReason: null,
-      outdated: null,
-      newerServer: null,
-      inboxLoaded: false,
-      conversations: {},
-      activity: {},
-      timelines: {},
-      pending: {},
-      users: { [me.id]: me },
-      members: {},
-      typing: {},
-      peerRead: {},
-      extra: {},
-      pins: {},
-      removals: [],
-      threads: {},
-      threadList: EMPTY_THREAD_LIST,
-      replies: {},
-      customEmoji: [],
-    };
+    this.state = initialChatState(me);
     this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
     this.threads = new ThreadActions(api, this.getState, (fn) => this.update(fn), (ids) => this.rememberUsers(ids));
   }
