@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite (`npm test`). Extra arguments go to vitest, e.g.
 #   npm test -- tests/auth.test.ts
-# Phases: dependencies, typecheck, lint, vitest on embedded PGlite,
-# vitest on a throwaway PostgreSQL cluster. Stops at the first failing phase.
+# Phases: dependencies, typecheck, lint, build, then vitest on embedded PGlite and on a throwaway
+# PostgreSQL cluster (one run, a project per database). Stops at the first failing phase.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -27,8 +27,7 @@ header "build (npm run build)"
 # Servers started by the tests (scripts/start.mjs, as npm start) then find them fresh.
 npm run build
 
-header "tests on embedded PGlite (vitest run)"
-env -u TEST_DATABASE_URL npx vitest run "$@"
-
-header "tests on PostgreSQL (scripts/with-postgres.sh vitest run)"
-bash scripts/with-postgres.sh npx vitest run "$@"
+header "tests on embedded PGlite and on PostgreSQL (scripts/with-postgres.sh vitest run)"
+# One vitest run with a project per database (vitest.config.ts): the files that wait on browsers
+# and servers overlap with the ones that keep the CPU busy.
+TEST_BOTH_DATABASES=1 bash scripts/with-postgres.sh npx vitest run "$@"

@@ -84,6 +84,12 @@ export const PGLITE_ONLY: readonly string[] = [
 
 export const POSTGRES_ONLY: readonly string[] = ['tests/cluster/cluster-process.test.ts', 'tests/cluster/metrics-workers.test.ts', 'tests/process/db-outage.test.ts', 'tests/unit/postgres-prepare.test.ts'];
 
+/**
+ * Files that replace a module (vi.mock) and so need a module graph of their own; every other file
+ * shares its worker's modules with the files run before it (vitest.config.ts).
+ */
+export const ISOLATED: readonly string[] = ['tests/api/security-secrets.test.ts'];
+
 /** The files to leave out of this run: on PostgreSQL when `postgres`, else on PGlite. */
 export function excludedOn(postgres: boolean): string[] {
   return postgres ? [...SAME_ON_BOTH, ...PGLITE_ONLY] : [...POSTGRES_ONLY];

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PGLITE_ONLY, POSTGRES_ONLY, SAME_ON_BOTH } from '../db-flavour.js';
+import { ISOLATED, PGLITE_ONLY, POSTGRES_ONLY, SAME_ON_BOTH } from '../db-flavour.js';
 import { ROOT } from '../helpers/process.js';
 
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -49,5 +49,15 @@ describe('tests/db-flavour.ts', () => {
       expect(suites.length, f).toBeGreaterThan(0);
       for (const s of suites) expect(s, f).toMatch(/^describe\.runIf\((dbKind === 'postgres'|PG)\)/);
     }
+  });
+
+  it('ISOLATED: exactly the files that replace a module, which a shared module graph would leak', () => {
+    const files = ['tests', 'src'].flatMap((dir) =>
+      (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(dir, f)),
+    );
+    // The pattern is split so that this file does not match it.
+    const mocks = new RegExp('\\bvi\\.' + '(mock|doMock|unmock|resetModules)\\(');
+    const replacing = files.filter((f) => mocks.test(read(f))).sort();
+    expect(replacing).toEqual([...ISOLATED].sort());
   });
 });
