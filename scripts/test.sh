@@ -16,16 +16,25 @@ trap 'rc=$?; if [ "$rc" -ne 0 ]; then printf "\n*** npm test FAILED in phase: %s
 header "dependencies (scripts/ensure-deps.sh)"
 bash scripts/ensure-deps.sh
 
-header "typecheck (npm run typecheck)"
-npm run typecheck
-
-header "lint (npm run lint)"
-npm run lint
-
-header "build (npm run build)"
-# Once, before the tests: the compiled server, the web client and the empty embedded database.
-# Servers started by the tests (scripts/start.mjs, as npm start) then find them fresh.
-npm run build
+# Typecheck, lint and the build do not depend on each other: they run at once (about 40 s
+# instead of 90 on two cores), each into its own log, printed in order once all have finished.
+header "typecheck, lint and build (npm run typecheck, npm run lint, npm run build)"
+# The build makes the compiled server, the web client and the empty embedded database once,
+# before the tests; servers started by the tests (scripts/start.mjs, as npm start) find them fresh.
+LOGS="$(mktemp -d)"
+declare -A PIDS=()
+for step in typecheck lint build; do
+  npm run -s "$step" >"$LOGS/$step.log" 2>&1 &
+  PIDS[$step]=$!
+done
+FAILED=""
+for step in typecheck lint build; do
+  if wait "${PIDS[$step]}"; then status=passed; else status=FAILED; FAILED="$FAILED $step"; fi
+  printf '\n---- npm run %s: %s ----\n' "$step" "$status"
+  cat "$LOGS/$step.log"
+done
+rm -rf "$LOGS"
+if [ -n "$FAILED" ]; then PHASE="$FAILED"; exit 1; fi
 
 header "tests on embedded PGlite and on PostgreSQL (scripts/with-postgres.sh vitest run)"
 # One vitest run with a project per database (vitest.config.ts): the files that wait on browsers
