@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { User } from '../../src/protocol/index.js';
 import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { expectError } from '../helpers/kit.js';
 
 const USER_KEYS = ['avatarUrl', 'bot', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'siteAdmin', 'username'];
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -33,22 +34,6 @@ function call(method: Method, url: string, token?: string, payload?: unknown): P
     headers: token ? auth(token) : {},
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
   });
-}
-
-/** Asserts the contract's error format: exactly `{error: {code, message[, details]}}`. */
-function expectError(res: LightMyRequestResponse, status: number, code: string): { code: string; message: string; details?: unknown } {
-  let body: { error?: { code?: string; message?: string; details?: unknown } } = {};
-  try {
-    body = res.json();
-  } catch {
-    // leave body empty so the assertion below names the status and the raw body
-  }
-  expect({ status: res.statusCode, code: body.error?.code }, res.body).toEqual({ status, code });
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(typeof body.error?.message).toBe('string');
-  expect(body.error?.message?.length).toBeGreaterThan(0);
-  for (const key of Object.keys(body.error ?? {})) expect(['code', 'message', 'details']).toContain(key);
-  return body.error as { code: string; message: string; details?: unknown };
 }
 
 function expectUserShape(user: User): void {

@@ -13,13 +13,13 @@ import { queryRows } from '../../src/db/sql.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 import { WsClient } from '../helpers/ws.js';
+import { sleep } from '../helpers/kit.js';
 
 let t: TestApp;
 let sink: SmtpSink;
 let wsUrl: string;
 const call = apiCaller(() => t.app);
 const notifications = () => (t.app as ParleyApp).services.notifications;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function ok<T>(res: Promise<{ statusCode: number; body: string; json(): unknown }>, status = 200): Promise<T> {
   const r = await res;

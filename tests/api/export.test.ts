@@ -14,6 +14,7 @@ import { repositories } from '../../src/db/repositories/index.js';
 import { conversationEvents, conversations, messages } from '../../src/db/schema.js';
 import { exportDisposition } from '../../src/services/export.service.js';
 import { apiCaller, auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { expectError } from '../helpers/kit.js';
 
 let t: TestApp;
 const call = apiCaller(() => t.app);
@@ -43,10 +44,6 @@ async function send(groupId: string, who: Account, body: string, extra: object =
 }
 
 const exportOf = (groupId: string, who: Account) => call('GET', `/groups/${groupId}/export`, who);
-
-function expectError(res: { statusCode: number; json(): unknown; body: string }, status: number, code: string): void {
-  expect({ status: res.statusCode, code: (res.json() as { error?: { code?: string } }).error?.code }, res.body).toEqual({ status, code });
-}
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the document is checked field by field */
 async function readAll(stream: Readable): Promise<any> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Conversation, Member, User } from '../../src/protocol/index.js';
 import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { expectError } from '../helpers/kit.js';
 
 const CONVERSATION_KEYS = [
   'createdAt',
@@ -63,20 +64,6 @@ function call(method: Method, url: string, token?: string, payload?: unknown): P
     headers: token ? auth(token) : {},
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
   });
-}
-
-/** Asserts the contract's error format: exactly `{error: {code, message[, details]}}`. */
-function expectError(res: LightMyRequestResponse, status: number, code: string): void {
-  let body: { error?: { code?: string; message?: string } } = {};
-  try {
-    body = res.json();
-  } catch {
-    // leave body empty so the assertion below names the status and the raw body
-  }
-  expect({ status: res.statusCode, code: body.error?.code }, res.body).toEqual({ status, code });
-  expect(Object.keys(body)).toEqual(['error']);
-  expect(typeof body.error?.message).toBe('string');
-  for (const key of Object.keys(body.error ?? {})) expect(['code', 'message', 'details']).toContain(key);
 }
 
 function expectOk(res: LightMyRequestResponse, status = 200): void {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { expectError } from '../helpers/kit.js';
 
 const API = '/api/v1';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -56,20 +57,6 @@ function call(method: Method, url: string, who: Account | null, payload?: object
     url: `${API}${url}`,
     headers: who ? auth(who.token) : {},
     ...(payload === undefined ? {} : { payload }),
-  });
-}
-
-/** Asserts the contract's error format with the given status and code. */
-function expectError(res: LightMyRequestResponse, status: number, code: string): void {
-  let body: unknown;
-  try {
-    body = res.json();
-  } catch {
-    body = res.body;
-  }
-  expect({ status: res.statusCode, body }).toMatchObject({
-    status,
-    body: { error: { code, message: expect.any(String) } },
   });
 }
 

@@ -12,6 +12,7 @@ import { repositories } from '../../src/db/repositories/index.js';
 import { auth, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
+import { expectError, sleep } from '../helpers/kit.js';
 
 const PASSWORD = 'correct horse';
 const NEW_PASSWORD = 'battery staple 电池';
@@ -33,11 +34,6 @@ const callOn = (t: TestApp) => (method: Method, url: string, token?: string | nu
   t.app.inject({ method, url: `/api/v1${url}`, headers: token ? auth(token) : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
 const call = (method: Method, url: string, token?: string | null, payload?: unknown) => callOn(s)(method, url, token, payload);
 
-function expectError(res: LightMyRequestResponse, status: number, code: string): void {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.json().error.code).toBe(code);
-}
-
 async function person(t: TestApp = s, withEmail = true): Promise<Account & { email: string }> {
   const username = uniqueName('pr');
   const email = `${username}@Example.test`;
@@ -53,7 +49,6 @@ const codeOf = (mail: ReceivedMail): string => {
   if (!m) throw new Error(`no reset link in ${mail.text}`);
   return m[1]!;
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('password reset by e-mail', () => {
   it('e-mails a one-hour link; its code sets the password once and signs out every login session (API tokens kept)', async () => {

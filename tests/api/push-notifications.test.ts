@@ -15,6 +15,7 @@ import { queryRows } from '../../src/db/sql.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startPushEndpoint, type PushEndpoint, type TestSubscription } from '../helpers/push-endpoint.js';
 import { WsClient } from '../helpers/ws.js';
+import { sleep } from '../helpers/kit.js';
 
 const TEXT = '你好 @{name}，会议改到三点 🎉 please read';
 let t: TestApp;
@@ -22,7 +23,6 @@ let push: PushEndpoint;
 let wsUrl: string;
 const call = apiCaller(() => t.app);
 const services = () => (t.app as ParleyApp).services;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function ok<T>(res: Promise<{ statusCode: number; body: string; json(): unknown }>, status = 200): Promise<T> {
   const r = await res;

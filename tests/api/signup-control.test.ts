@@ -4,9 +4,9 @@
  * unique case-insensitively, shown only to its owner) and PUT /users/me/email.
  */
 import { sql } from 'drizzle-orm';
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { expectError } from '../helpers/kit.js';
 
 const PASSWORD = 'correct horse';
 let t: TestApp;
@@ -30,10 +30,6 @@ const newInvite = async (body: Record<string, unknown> = {}) => {
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; code: string; url: string; uses: number; maxUses: number | null; expiresAt: string };
 };
-function expectError(res: LightMyRequestResponse, status: number, code: string): void {
-  expect(res.statusCode, res.body).toBe(status);
-  expect(res.json().error.code).toBe(code);
-}
 const execute = (query: ReturnType<typeof sql>) => t.database.db.execute(query);
 
 describe('GET /auth/options', () => {

@@ -17,16 +17,13 @@ import { auditLog, messages, webhookDeliveries, webhooks as webhooksTable } from
 import { TARGET_NOT_ALLOWED, TARGET_UNRESOLVED } from '../../src/services/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { expectError, sleep } from '../helpers/kit.js';
 
 const TEXT = '你好，世界 👋🏽 webhook';
 const FAST = { pollIntervalMs: 50, requestTimeoutMs: 2_000, retryDelaysMs: [150, 150], disableAfter: 2 };
 
 let t: TestApp;
 const call = apiCaller(() => t.app);
-
-function expectError(res: LightMyRequestResponse, status: number, code: string): void {
-  expect({ status: res.statusCode, code: (res.json() as { error?: { code?: string } }).error?.code }, res.body).toEqual({ status, code });
-}
 
 async function group(owner: Account, visibility: 'public' | 'private' = 'private', memberIds: string[] = []): Promise<string> {
   const res = await call('POST', '/groups', owner, { name: 'hooks 群', visibility, memberIds });
@@ -47,7 +44,6 @@ const auditRows = (action: string, conversationId: string) =>
 const hooksService = () => (t.app as ParleyApp).services.webhooks;
 /** A hook's queued deliveries (in flight included). */
 const queuedFor = (webhookId: string) => t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, webhookId));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `fn` with the dispatcher stopped, so what is queued stays queued and can be looked at;
@@ -87,7 +83,9 @@ describe('webhook management, private targets refused (the default)', () => {
 
   it.each(['ftp://example.com/', 'http://user:pw@203.0.113.7/', 'not a url', '/relative', `http://203.0.113.7/${'a'.repeat(2048)}`, ''])(
     'refuses the bad url %s with 400',
-    async (url) => expectError(await call('POST', `/groups/${gid}/webhooks`, owner, { url }), 400, 'validation_failed'),
+    async (url) => {
+      expectError(await call('POST', `/groups/${gid}/webhooks`, owner, { url }), 400, 'validation_failed');
+    },
   );
 
   it('refuses unknown fields and a missing url with 400', async () => {

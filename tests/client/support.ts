@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import type { ParleyApp } from '../../src/app.js';
 import type { ConversationEvent, ParleyRealtime, RealtimeEventName, RealtimeEvents, WebSocketLike } from '../../src/client/index.js';
 import type { TestServer } from '../helpers/ws.js';
+export { sleep, waitFor } from '../helpers/kit.js';
 
 export type SentFrame = Record<string, unknown> & { type: string };
 
@@ -83,16 +84,6 @@ export function dropSockets(t: TestServer, userId: string): number {
   const conns = [...((t.app as ParleyApp).gateway.registry.forUser(userId) ?? [])];
   for (const c of conns) c.ws.terminate();
   return conns.length;
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Everything a realtime client emits, in order, by event name. */

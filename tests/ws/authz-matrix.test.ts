@@ -25,6 +25,7 @@ import {
 } from '../helpers/authz.js';
 import { CLIENT_FRAMES } from '../../src/protocol/frames.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
+import { sleep } from '../helpers/kit.js';
 
 const ADMIN_USERNAME = `azsite_${randomUUID().slice(0, 8)}`;
 const GRACE_MS = 100;
@@ -55,8 +56,6 @@ afterAll(async () => {
   for (const c of clients) if (c.ws.readyState === WebSocket.OPEN || c.ws.readyState === WebSocket.CONNECTING) c.ws.terminate();
   await t?.close();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A ping round trip per client: what the server wrote to it before has arrived. */
 async function flush(...cs: WsClient[]): Promise<void> {

@@ -9,6 +9,7 @@ import type { ParleyApp } from '../../src/app.js';
 import { ParleyRealtime } from '../../src/client/index.js';
 import { register, uniqueName } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
+import { waitFor } from '../helpers/kit.js';
 
 let t: TestServer;
 const sockets: WsClient[] = [];
@@ -27,14 +28,6 @@ async function open(token: string): Promise<WsClient> {
   sockets.push(c);
   c.send({ type: 'auth', token });
   return c;
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('open WebSockets per user', () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
 import { auth, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
+import { sleep } from '../helpers/kit.js';
 
 const API = '/api/v1';
 const SEED = Number(process.env.CONVERGENCE_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -51,7 +52,6 @@ const chaosRand = prng(SEED ^ 0x5bd1e995);
 const offlineRand = prng(SEED ^ 0x27d4eb2f);
 const jitterRand = prng(SEED ^ 0x165667b1);
 const pick = <T>(xs: readonly T[], rand: () => number): T => xs[Math.floor(rand() * xs.length)]!;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Message { id: string; conversationId: string; seq: number; senderId: string; clientMsgId: string | null; body: string }
 interface ConversationEvent { type: string; conversationId: string; seq: number; message?: Message }

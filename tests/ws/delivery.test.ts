@@ -17,6 +17,7 @@ import type { ConversationEvent } from '../../src/protocol/events.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../../src/realtime/gateway.js';
 import { auth, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
+import { sleep, waitFor } from '../helpers/kit.js';
 
 const API = '/api/v1';
 const SYNC_BUDGET = 20;
@@ -143,16 +144,6 @@ function seqs(c: WsClient, conversationId: string): number[] {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** Syncs one conversation from `cursor` until sync.done says hasMore false; returns the number of rounds. */

@@ -10,6 +10,7 @@ import { ParleyRealtime, type ConversationEvent } from '../../src/client/index.j
 import { DEFAULT_GATEWAY_OPTIONS } from '../../src/realtime/gateway.js';
 import { auth, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
+import { waitFor } from '../helpers/kit.js';
 
 const API = '/api/v1';
 const MISSED = 600;
@@ -41,14 +42,6 @@ async function groupWithBacklog(sender: Account, reader: Account): Promise<strin
   const g = await post<{ id: string }>('/groups', sender, { name: `big ${uniqueName('g')}`, memberIds: [reader.user.id] });
   for (let i = 1; i <= MISSED; i++) await post(`/conversations/${g.id}/messages`, sender, { body: body(i) });
   return g.id;
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function range(from: number, to: number): number[] {

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { LightMyRequestResponse } from 'fastify';
 import { auth, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
+import { sleep } from '../helpers/kit.js';
 
 const API = '/api/v1';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -57,8 +58,6 @@ async function closeClient(c: WsClient): Promise<void> {
   c.close();
   await c.closed;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function createGroup(owner: Account, members: Account[] = [], server: TestServer = t): Promise<string> {
   const g = await ok(call('POST', '/groups', owner, { name: uniqueName('g'), memberIds: members.map((m) => m.user.id) }, server), 201);
