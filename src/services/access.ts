@@ -5,6 +5,7 @@ import type { Repositories } from '../db/repositories/index.js';
 import type { ConversationRow } from '../db/repositories/conversations.repository.js';
 import type { MemberRow } from '../db/repositories/members.repository.js';
 import type { MessageRow } from '../db/repositories/messages.repository.js';
+import { isMuted } from '../db/send-rules.js';
 
 /** A live conversation by id; a malformed or unknown id is 404. */
 export async function loadConversation(repos: Repositories, id: string, kind?: 'group' | 'direct'): Promise<ConversationRow> {
@@ -58,7 +59,8 @@ export function requireAdmin(m: MemberRow): void {
 
 /** Throws 403 `muted` while a group admin's mute lasts. */
 export function requireNotMuted(m: Pick<MemberRow, 'mutedUntil'>, now = Date.now()): void {
-  if (m.mutedUntil && m.mutedUntil.getTime() > now) {
+  // The same rule the store applies in SQL (src/db/send-rules.ts).
+  if (m.mutedUntil && isMuted(m.mutedUntil, now)) {
     const until = m.mutedUntil.toISOString();
     throw new AppError('muted', `you are muted in this group until ${until}`, { mutedUntil: until });
   }

@@ -3,6 +3,7 @@ import { AppError } from '../../core/errors.js';
 import { tracer, type Span, type Tracer } from '../../core/tracing.js';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
+import { sendRefusal, type SendRefusal } from '../send-rules.js';
 import { queryRows } from '../sql.js';
 import { storedRow, type MessageRow, type NewMessageRow } from './messages.repository.js';
 
@@ -16,8 +17,7 @@ export type QueuedStoreOutcome =
       kind: 'group' | 'direct';
       memberIds: string[];
     }
-  | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' | 'posting_restricted' }
-  | { ok: false; reason: 'muted'; mutedUntil: Date };
+  | SendRefusal;
 
 interface Pending {
   row: NewMessageRow;
@@ -282,20 +282,11 @@ export class MessageStoreQueue {
   }
 }
 
+/** A refused row of parley_store_messages (src/db/send-rules.ts says which rule each code is). */
 function refusal(r: ResultRow): QueuedStoreOutcome {
-  switch (r.o_code) {
-    case 'PR404':
-      return { ok: false, reason: 'not_found' };
-    case 'PR403':
-      // Migration 0010: a plain member's send to an announcement group (posting_policy 'admins').
-      return { ok: false, reason: r.o_detail === 'posting_restricted' ? 'posting_restricted' : 'not_member' };
-    case 'PR423':
-      return { ok: false, reason: 'muted', mutedUntil: new Date(r.o_detail ?? '') };
-    case '23505':
-      return { ok: false, reason: 'duplicate' };
-    default:
-      throw new Error(`parley_store_messages: unexpected refusal ${r.o_code}`);
-  }
+  const refused = sendRefusal(r.o_code, r.o_detail);
+  if (!refused) throw new Error(`parley_store_messages: unexpected refusal ${r.o_code}`);
+  return refused;
 }
 
 /** A uuid[] column: an array from postgres.js, PostgreSQL's text form from PGlite when untyped. */

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
+import { sendRefusal, type SendRefusal } from '../send-rules.js';
 import { pgArray, pgError, queryRows } from '../sql.js';
 import type { ReactionSummary } from './reactions.repository.js';
 import type { UploadRow } from './uploads.repository.js';
@@ -165,11 +166,7 @@ export class MessagesRepository {
    */
   async store(
     row: NewMessageRow,
-  ): Promise<
-    | { ok: true; row: MessageRow }
-    | { ok: false; reason: 'not_found' | 'not_member' | 'duplicate' | 'posting_restricted' }
-    | { ok: false; reason: 'muted'; mutedUntil: Date }
-  > {
+  ): Promise<{ ok: true; row: MessageRow } | SendRefusal> {
     const terms = searchTerms(row.body);
     try {
       const [result] = await queryRows<{ seq: string | number }>(
@@ -181,19 +178,10 @@ export class MessagesRepository {
       return { ok: true, row: storedRow(row, Number(result!.seq), terms) };
     } catch (err) {
       const pg = pgError(err);
-      switch (pg?.code) {
-        case 'PR404':
-          return { ok: false, reason: 'not_found' };
-        case 'PR403':
-          // Migration 0010: a plain member's send to an announcement group.
-          return { ok: false, reason: pg.detail === 'posting_restricted' ? 'posting_restricted' : 'not_member' };
-        case 'PR423':
-          return { ok: false, reason: 'muted', mutedUntil: new Date(pg.detail ?? '') };
-        case '23505':
-          return { ok: false, reason: 'duplicate' };
-        default:
-          throw err;
-      }
+      // Which rule refused it: src/db/send-rules.ts.
+      const refused = sendRefusal(pg?.code, pg?.detail);
+      if (!refused) throw err;
+      return refused;
     }
   }
 
