@@ -10,7 +10,7 @@ import { isUuid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { sameUsername } from '../core/username.js';
 import type { Db } from '../db/database.js';
-import { repositories, type Repositories } from '../db/repositories/index.js';
+import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import { ErasureRepository } from '../db/repositories/erasure.repository.js';
 import type { EventRow } from '../db/repositories/events.repository.js';
 import { RetentionRepository } from '../db/repositories/retention.repository.js';
@@ -73,10 +73,8 @@ export class ErasureService {
   }
 
   private async erase(userId: string, actorId: string, by: 'self' | 'admin', options: EraseOptions): Promise<void> {
-    const outcome = await this.db.transaction(async (tx) => {
-      const txDb = tx as unknown as Db;
-      const er = new ErasureRepository(txDb);
-      const repos = repositories(txDb);
+    const outcome = await inTransaction(this.db, async (repos, tx) => {
+      const er = new ErasureRepository(tx);
       const user = await er.lockUser(userId);
       if (!user) throw notFound('user');
       // Erased already: nothing more to do (but finish deleting its messages if asked).
@@ -169,10 +167,8 @@ export class ErasureService {
       after = { conversationId: last.conversationId, seq: last.seq };
       const byConversation = new Map<string, string[]>();
       for (const m of batch) byConversation.set(m.conversationId, [...(byConversation.get(m.conversationId) ?? []), m.id]);
-      const published = await this.db.transaction(async (tx) => {
-        const txDb = tx as unknown as Db;
-        const repos = repositories(txDb);
-        const retention = new RetentionRepository(txDb);
+      const published = await inTransaction(this.db, async (repos, tx) => {
+        const retention = new RetentionRepository(tx);
         const out: EventRow[][] = [];
         const sha256s: string[] = [];
         for (const [conversationId, ids] of [...byConversation].sort(([a], [b]) => a.localeCompare(b))) {

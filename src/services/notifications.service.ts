@@ -9,7 +9,7 @@ import { DEFAULT_CAPS } from '../core/config.js';
 import { isUuid, newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/database.js';
-import type { Repositories } from '../db/repositories/index.js';
+import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import { NotificationsRepository, type DigestMention, type NewDelivery, type NotifyLevelValue, type PushSubscriptionRow } from '../db/repositories/notifications.repository.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { EventPublisher } from './events.js';
@@ -183,8 +183,8 @@ export class NotificationsService implements MessageCreatedHook {
     const p256dh = checkKey(input.keys.p256dh, 65, 'keys.p256dh');
     const auth = checkKey(input.keys.auth, 16, 'keys.auth');
     const fields = { userId: actor.user.id, sessionId: actor.sessionId, p256dh, auth, userAgent: userAgent?.slice(0, 300) ?? null };
-    const result = await this.deps.db.transaction(async (tx) => {
-      const repo = new NotificationsRepository(tx as unknown as Db);
+    const result = await inTransaction(this.deps.db, async (_, tx) => {
+      const repo = new NotificationsRepository(tx);
       await repo.lockUser(actor.user.id);
       const existing = await repo.findSubscriptionByEndpoint(endpoint);
       if (existing) {
@@ -332,8 +332,8 @@ export class NotificationsService implements MessageCreatedHook {
       this.noSmtpLogged = true;
       return 0;
     }
-    const count = await this.deps.db.transaction(async (tx) => {
-      const repo = new NotificationsRepository(tx as unknown as Db);
+    const count = await inTransaction(this.deps.db, async (_, tx) => {
+      const repo = new NotificationsRepository(tx);
       if (!(await repo.tryLockDigest())) return 0;
       const rows = await repo.digestMentions(DIGEST_USERS_PER_RUN, DIGEST_MENTIONS_PER_MAIL);
       const byUser = new Map<string, DigestMention[]>();

@@ -7,7 +7,7 @@
 import type { Logger } from '../core/logger.js';
 import { WorkSizer } from '../core/work-sizer.js';
 import type { Db } from '../db/database.js';
-import type { Repositories } from '../db/repositories/index.js';
+import { inTransaction, type Repositories } from '../db/repositories/index.js';
 import { RetentionRepository, type ExpiringConversation } from '../db/repositories/retention.repository.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { removeUnusedBlobs } from './blob-cleanup.js';
@@ -125,8 +125,8 @@ export class RetentionService {
       if (this.stopping) return total;
       const limit = sizer.size;
       const t0 = performance.now();
-      const batch = await this.db.transaction(async (tx) => {
-        const repo = new RetentionRepository(tx as unknown as Db);
+      const batch = await inTransaction(this.db, async (_, tx) => {
+        const repo = new RetentionRepository(tx);
         const rows = await repo.lockExpired(conv.id, after, before, limit);
         return { taken: rows.length, last: rows.at(-1)?.seq ?? after, ...(await repo.tombstone(rows.map((r) => r.id))) };
       });

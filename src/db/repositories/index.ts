@@ -96,12 +96,17 @@ export class Rollback<T> extends Error {
 }
 
 /**
- * Runs fn in one transaction with repositories bound to it (never the outer handle inside).
+ * The one way services open a transaction: fn runs with the repositories bound to it, and `tx`,
+ * the same transaction as a Db for a repository outside that set (never the outer handle inside).
  * Throwing a Rollback undoes everything (a seq taken included) and returns its value.
  */
-export async function inTransaction<T, R = never>(db: Db, fn: (repos: Repositories) => Promise<T>): Promise<T | R> {
+export async function inTransaction<T, R = never>(db: Db, fn: (repos: Repositories, tx: Db) => Promise<T>): Promise<T | R> {
   try {
-    return await db.transaction(async (tx) => fn(repositories(tx as unknown as Db)));
+    return await db.transaction(async (transaction) => {
+      // drizzle's transaction handle offers what Db does, under its own type: the one cast.
+      const tx = transaction as unknown as Db;
+      return fn(repositories(tx), tx);
+    });
   } catch (err) {
     if (err instanceof Rollback) return err.value as R;
     throw err;
