@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { newId } from '../src/core/ids.js';
 import { conversations, members, users } from '../src/db/schema.js';
 import { queryRows } from '../src/db/sql.js';
-import type { Actor } from '../src/services/identity.js';
+import type { Actor } from '../src/services/identity/identity.js';
 import type { Scenario } from './lib.js';
 import { insertBatches, loadMessages, rng, timeCases, type TimedCase } from './load.js';
 

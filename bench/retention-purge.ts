@@ -15,7 +15,7 @@ import { createLogger } from '../src/core/logger.js';
 import { newId } from '../src/core/ids.js';
 import { openDatabase } from '../src/db/database.js';
 import { repositories } from '../src/db/repositories/index.js';
-import { RetentionService } from '../src/services/retention.service.js';
+import { RetentionService } from '../src/services/data/retention.service.js';
 import { LocalBlobStore } from '../src/storage/blob-store.js';
 
 async function main(): Promise<void> {

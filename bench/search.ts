@@ -11,7 +11,7 @@ import type { ParleyApp } from '../src/app.js';
 import { newId } from '../src/core/ids.js';
 import { searchTerms } from '../src/db/search-terms.js';
 import { queryRows } from '../src/db/sql.js';
-import type { Actor } from '../src/services/identity.js';
+import type { Actor } from '../src/services/identity/identity.js';
 import { percentiles, type Scenario } from './lib.js';
 import { loadMessages, rng } from './load.js';
 

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { newId } from '../src/core/ids.js';
 import { members, messageMentions, threadFollowers, threads, users } from '../src/db/schema.js';
 import { queryRows } from '../src/db/sql.js';
-import type { Actor } from '../src/services/identity.js';
+import type { Actor } from '../src/services/identity/identity.js';
 import { ThreadsRepository } from '../src/db/repositories/threads.repository.js';
 import type { Scenario } from './lib.js';
 import { insertBatches, loadMessages, rng, timeCases, type TimedCase } from './load.js';

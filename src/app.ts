@@ -32,15 +32,15 @@ import { PresenceTracker } from './realtime/presence.js';
 import type { PresenceStore } from './realtime/presence-store.js';
 import { ConnectionRegistry } from './realtime/registry.js';
 import { repositories } from './db/repositories/index.js';
-import { UrlSigner } from './services/url-signer.js';
-import { createMailer, type Mailer } from './services/mailer.js';
+import { UrlSigner } from './services/files/url-signer.js';
+import { createMailer, type Mailer } from './services/notifications/mailer.js';
 import { openBlobStore } from './storage/open-blob-store.js';
 import { webClient, type WebClientOptions } from './web/plugin.js';
-import type { WebhookDispatcherOptions } from './services/webhook-dispatcher.js';
-import type { RetentionOptions } from './services/retention.service.js';
-import type { SearchPrefixBackfillOptions } from './services/search-prefix-backfill.js';
-import type { NotificationOptions } from './services/notification-dispatcher.js';
-import type { LinkPreviewOptions } from './services/link-previews.service.js';
+import type { WebhookDispatcherOptions } from './services/integrations/webhook-dispatcher.js';
+import type { RetentionOptions } from './services/data/retention.service.js';
+import type { SearchPrefixBackfillOptions } from './services/messaging/search-prefix-backfill.js';
+import type { NotificationOptions } from './services/notifications/notification-dispatcher.js';
+import type { LinkPreviewOptions } from './services/messaging/link-previews.service.js';
 
 export interface AppDeps {
   config: Config;

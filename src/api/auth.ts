@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { scopesOf } from '../protocol/token-scopes.js';
 import { requiredScope } from './token-scope.js';
 import { AppError } from '../core/errors.js';
-import type { AccountsService } from '../services/accounts.service.js';
-import type { Actor } from '../services/identity.js';
-import type { SessionsService } from '../services/sessions.service.js';
+import type { AccountsService } from '../services/identity/accounts.service.js';
+import type { Actor } from '../services/identity/identity.js';
+import type { SessionsService } from '../services/identity/sessions.service.js';
 import { clearSessionCookie, CSRF_HEADER, isTrustedOrigin, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
 
 declare module 'fastify' {

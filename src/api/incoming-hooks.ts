@@ -9,8 +9,8 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { enforce, type RateLimits } from '../core/rate-limiter.js';
-import { COMMAND_RESPONSE_PATH, type CustomCommandsService } from '../services/custom-commands.service.js';
-import { INCOMING_HOOK_PATH, SlackRefusal, type IncomingWebhooksService } from '../services/incoming-webhooks.service.js';
+import { COMMAND_RESPONSE_PATH, type CustomCommandsService } from '../services/integrations/custom-commands.service.js';
+import { INCOMING_HOOK_PATH, SlackRefusal, type IncomingWebhooksService } from '../services/integrations/incoming-webhooks.service.js';
 
 /** A payload's largest size: Slack's own text limit is 40,000 characters, attachments add a little. */
 export const INCOMING_HOOK_BODY_LIMIT = 256 * 1024;

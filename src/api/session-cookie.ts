@@ -7,10 +7,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../protocol/entities.js';
 import type { CookieAuthResult } from '../protocol/rest-sessions.js';
-import { hashToken, type UserRow } from '../services/identity.js';
+import { hashToken, type UserRow } from '../services/identity/identity.js';
 import type { Services } from '../services/index.js';
-import type { SessionMeta } from '../services/identity.js';
-import { cleanUserAgent } from '../services/user-agent.js';
+import type { SessionMeta } from '../services/identity/identity.js';
+import { cleanUserAgent } from '../services/identity/user-agent.js';
 import { isTrustedOrigin, SESSION_COOKIE } from '../core/origin.js';
 
 export { isTrustedOrigin, SESSION_COOKIE };

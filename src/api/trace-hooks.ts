@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tracer } from '../core/tracing.js';
-import type { Actor } from '../services/identity.js';
+import type { Actor } from '../services/identity/identity.js';
 
 /**
  * With traces on, completes each request's server span (started around the whole request by

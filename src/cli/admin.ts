@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { DirLockedError } from '../db/dir-lock.js';
 import { repositories } from '../db/repositories/index.js';
-import { AuditService } from '../services/audit.service.js';
+import { AuditService } from '../services/identity/audit.service.js';
 import { USERNAME_PATTERN } from '../protocol/rest.js';
 import { LocalBlobStore, type BlobStore } from '../storage/blob-store.js';
 import { openBlobStore } from '../storage/open-blob-store.js';

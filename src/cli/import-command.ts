@@ -3,10 +3,10 @@
  * itself (import.service.ts and its sources do), shows progress on stderr (a bar redrawn in place
  * on a terminal, a line every 10% otherwise) and prints the summary on stdout.
  */
-import { ImportService, ImportFormatError, type ImportSource, type ImportSummary } from '../services/import.service.js';
-import { MattermostSource } from '../services/import/mattermost-source.js';
-import { SlackSource } from '../services/import/slack-source.js';
-import type { ImportProgress } from '../services/import.service.js';
+import { ImportService, ImportFormatError, type ImportSource, type ImportSummary } from '../services/data/import.service.js';
+import { MattermostSource } from '../services/data/import/mattermost-source.js';
+import { SlackSource } from '../services/data/import/slack-source.js';
+import type { ImportProgress } from '../services/data/import.service.js';
 import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { CliError, type CommandContext } from './admin-commands.js';

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import type { Services } from '../services/index.js';
-import type { Actor } from '../services/identity.js';
+import type { Actor } from '../services/identity/identity.js';
 import type { Database } from '../db/database.js';
 import { repositories } from '../db/repositories/index.js';
 

@@ -807,7 +807,7 @@ export const linkPreviewJobs = pgTable(
  * direct conversation): a second run of the same export matches its users and finds its
  * conversations here instead of creating them again, and only a conversation listed here may
  * receive more imported messages. Messages need no row: their ids are derived from their source
- * key (src/services/import/ids.ts), so a message already imported is found by its id.
+ * key (src/services/data/import/ids.ts), so a message already imported is found by its id.
  */
 export const importKeys = pgTable(
   'import_keys',

@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import type { Logger } from '../core/logger.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { ServerFrame } from '../protocol/frames.js';
-import type { Actor } from '../services/identity.js';
+import type { Actor } from '../services/identity/identity.js';
 import { CLOSE_SLOW_CONSUMER } from '../protocol/close-codes.js';
 import { SocketPacer } from './socket-pacer.js';
 

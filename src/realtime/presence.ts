@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
-import type { PresenceSource } from '../services/presenters.js';
-import type { PresenceService } from '../services/presence.service.js';
+import type { PresenceSource } from '../services/shared/presenters.js';
+import type { PresenceService } from '../services/identity/presence.service.js';
 import { LocalPresenceStore, type PresenceStore } from './presence-store.js';
 import type { ConnectionRegistry } from './registry.js';
 

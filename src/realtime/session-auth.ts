@@ -4,7 +4,7 @@ import { fastifyCookie } from '@fastify/cookie';
 import { isTrustedOrigin, SESSION_COOKIE } from '../core/origin.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Actor } from '../services/identity.js';
+import type { Actor } from '../services/identity/identity.js';
 import type { Services } from '../services/index.js';
 import type { ConnectionRegistry } from './registry.js';
 

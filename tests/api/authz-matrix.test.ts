@@ -11,7 +11,7 @@ import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slashCommandInvocations } from '../../src/db/schema.js';
-import { hashToken } from '../../src/services/identity.js';
+import { hashToken } from '../../src/services/identity/identity.js';
 import { startTestApp, uniqueName, register, type Account, type TestApp } from '../helpers/app.js';
 import {
   buildWorld,

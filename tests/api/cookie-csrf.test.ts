@@ -9,7 +9,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../src/db/schema.js';
-import { hashToken } from '../../src/services/identity.js';
+import { hashToken } from '../../src/services/identity/identity.js';
 import { auth, startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
 import { multipart } from '../helpers/authz.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';

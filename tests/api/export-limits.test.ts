@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type ParleyApp } from '../../src/app.js';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { Actor } from '../../src/services/identity.js';
-import type { GroupExportFile } from '../../src/services/export.service.js';
+import type { Actor } from '../../src/services/identity/identity.js';
+import type { GroupExportFile } from '../../src/services/data/export.service.js';
 import { apiCaller, dbKind, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

@@ -12,7 +12,7 @@ import { newId } from '../../src/core/ids.js';
 import { eq } from 'drizzle-orm';
 import { repositories } from '../../src/db/repositories/index.js';
 import { conversationEvents, conversations, messages } from '../../src/db/schema.js';
-import { exportDisposition } from '../../src/services/export.service.js';
+import { exportDisposition } from '../../src/services/data/export.service.js';
 import { apiCaller, auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { expectError } from '../helpers/kit.js';
 

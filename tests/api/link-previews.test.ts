@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkPreviewJobs, linkPreviews, messages as messagesTable } from '../../src/db/schema.js';
 import type { LinkPreview, Message } from '../../src/protocol/entities.js';
-import { resolveWebhookTarget } from '../../src/services/webhook-guard.js';
+import { resolveWebhookTarget } from '../../src/services/integrations/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { waitUntil } from '../helpers/webhook-receiver.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';

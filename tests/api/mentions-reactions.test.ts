@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mentionedUsernames } from '../../src/services/messages.service.js';
-import { validEmoji } from '../../src/services/reactions.service.js';
+import { mentionedUsernames } from '../../src/services/messaging/messages.service.js';
+import { validEmoji } from '../../src/services/messaging/reactions.service.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { STANDARD_EMOJI } from '../../src/protocol/emoji-names.js';
 

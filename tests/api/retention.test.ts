@@ -13,7 +13,7 @@ import type { ParleyApp } from '../../src/app.js';
 import type { Db } from '../../src/db/database.js';
 import { repositories } from '../../src/db/repositories/index.js';
 import { queryRows } from '../../src/db/sql.js';
-import { RetentionService } from '../../src/services/retention.service.js';
+import { RetentionService } from '../../src/services/data/retention.service.js';
 import { LocalBlobStore } from '../../src/storage/blob-store.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { multipart } from '../helpers/authz.js';

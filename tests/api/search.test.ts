@@ -5,7 +5,7 @@ import { queryRows } from '../../src/db/sql.js';
 import { createLogger } from '../../src/core/logger.js';
 import { SearchPrefixesRepository } from '../../src/db/repositories/search-prefixes.repository.js';
 import { SettingsRepository } from '../../src/db/repositories/settings.repository.js';
-import { SearchPrefixBackfill } from '../../src/services/search-prefix-backfill.js';
+import { SearchPrefixBackfill } from '../../src/services/messaging/search-prefix-backfill.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

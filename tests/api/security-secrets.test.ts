@@ -16,11 +16,11 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...crypto, default: { ...crypto, timingSafeEqual }, timingSafeEqual };
 });
 
-const { UrlSigner } = await import('../../src/services/url-signer.js');
+const { UrlSigner } = await import('../../src/services/files/url-signer.js');
 const { installMetricsRoute } = await import('../../src/api/metrics.js');
 const { installErrorHandlers } = await import('../../src/api/errors.js');
 const { Metrics } = await import('../../src/core/metrics.js');
-const { hashToken } = await import('../../src/services/identity.js');
+const { hashToken } = await import('../../src/services/identity/identity.js');
 
 afterEach(() => {
   spy.calls = 0;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanFilename, contentDisposition } from '../../src/services/uploads.service.js';
+import { cleanFilename, contentDisposition } from '../../src/services/files/uploads.service.js';
 import { LocalBlobStore } from '../../src/storage/blob-store.js';
 import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 

@@ -10,7 +10,7 @@ import { MessageStoreQueue } from '../../src/db/repositories/message-store-queue
 import { repositories } from '../../src/db/repositories/index.js';
 import type { NewMessageRow } from '../../src/db/repositories/messages.repository.js';
 import { conversations } from '../../src/db/schema.js';
-import { requireNotMuted } from '../../src/services/access.js';
+import { requireNotMuted } from '../../src/services/shared/access.js';
 import { apiCaller, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
 import { sessions } from '../../src/db/schema.js';
-import { hashToken } from '../../src/services/identity.js';
+import { hashToken } from '../../src/services/identity/identity.js';
 import { auth, uniqueName } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
-import { cleanFilename, contentDisposition, decodeMultipartFilename } from '../../src/services/uploads.service.js';
+import { cleanFilename, contentDisposition, decodeMultipartFilename } from '../../src/services/files/uploads.service.js';
 import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;

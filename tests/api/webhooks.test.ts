@@ -14,7 +14,7 @@ import { newId } from '../../src/core/ids.js';
 import { createLogger } from '../../src/core/logger.js';
 import { WebhooksRepository } from '../../src/db/repositories/webhooks.repository.js';
 import { auditLog, messages, webhookDeliveries, webhooks as webhooksTable } from '../../src/db/schema.js';
-import { TARGET_NOT_ALLOWED, TARGET_UNRESOLVED } from '../../src/services/webhook-guard.js';
+import { TARGET_NOT_ALLOWED, TARGET_UNRESOLVED } from '../../src/services/integrations/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { expectError, sleep } from '../helpers/kit.js';

@@ -14,7 +14,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { newId } from '../../src/core/ids.js';
 import { repositories, type Repositories } from '../../src/db/repositories/index.js';
-import { hashToken } from '../../src/services/identity.js';
+import { hashToken } from '../../src/services/identity/identity.js';
 import { LocalBlobStore } from '../../src/storage/blob-store.js';
 import { auth, register, startTestApp, uniqueName, type TestApp } from '../helpers/app.js';
 import { multipart } from '../helpers/authz.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { neutralizeBidi, stripBidi } from '../../src/protocol/bidi.js';
-import { digestMail, excerpt, pushNotification } from '../../src/services/notification-content.js';
+import { digestMail, excerpt, pushNotification } from '../../src/services/notifications/notification-content.js';
 import { messageParts, safeHref } from '../../web/src/message-parts.js';
 
 const RLO = '\u202e';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDndSchedule, dndUntil, scheduleEnd } from '../../src/services/dnd.js';
+import { checkDndSchedule, dndUntil, scheduleEnd } from '../../src/services/identity/dnd.js';
 
 const nights = { start: '22:00', end: '08:00', days: [1, 2, 3, 4, 5], timeZone: 'Asia/Shanghai' };
 

@@ -4,7 +4,7 @@
  * several times what they cost later.
  */
 import { describe, expect, it } from 'vitest';
-import { EXPORT_PAGE_ROWS, EXPORT_PAGE_TARGET_MS, PageSizer } from '../../src/services/export-stream.js';
+import { EXPORT_PAGE_ROWS, EXPORT_PAGE_TARGET_MS, PageSizer } from '../../src/services/data/export-stream.js';
 
 describe('PageSizer', () => {
   it('shrinks at once when pages are slow, so a cold page stays near the target', () => {

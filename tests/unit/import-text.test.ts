@@ -1,9 +1,9 @@
-/** What imports make of the sources' words: Slack's markup, emoji names, usernames (src/services/import/). */
+/** What imports make of the sources' words: Slack's markup, emoji names, usernames (src/services/data/import/). */
 import { describe, expect, it } from 'vitest';
-import { reactionEmoji } from '../../src/services/import/emoji.js';
-import { lineOfElement } from '../../src/services/import/model.js';
-import { renderSlackText, slackMentions } from '../../src/services/import/slack-text.js';
-import { usernameBase } from '../../src/services/import/users.js';
+import { reactionEmoji } from '../../src/services/data/import/emoji.js';
+import { lineOfElement } from '../../src/services/data/import/model.js';
+import { renderSlackText, slackMentions } from '../../src/services/data/import/slack-text.js';
+import { usernameBase } from '../../src/services/data/import/users.js';
 import { validEmoji } from '../../src/core/emoji.js';
 
 const names: Record<string, string> = { U1: 'li.lei', U2: 'hanmeimei' };

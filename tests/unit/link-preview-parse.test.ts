@@ -1,6 +1,6 @@
 /** The pure parts of link previews: which links of a body get previews, and what a page says of itself. */
 import { describe, expect, it } from 'vitest';
-import { decodePage, extractLinks, hasLink, normalizeLink, parsePageMeta } from '../../src/services/link-preview-fetch.js';
+import { decodePage, extractLinks, hasLink, normalizeLink, parsePageMeta } from '../../src/services/messaging/link-preview-fetch.js';
 
 describe('extractLinks', () => {
   it('finds http(s) links in order, each once, normalized, at most max', () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isSafeLinkTarget, MARKDOWN_DEPTH_MAX, markdownParser, markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../src/protocol/markdown.js';
-import { digestMail, pushNotification, withEditedBody } from '../../src/services/notification-content.js';
+import { digestMail, pushNotification, withEditedBody } from '../../src/services/notifications/notification-content.js';
 import type { DigestMention } from '../../src/db/repositories/notifications.repository.js';
 import { formatSelection, type FormatKey } from '../../web/src/components/markdown-shortcuts.js';
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
 import { redactUrl } from '../../src/core/logger.js';
-import { profileFromClaims, usernameCandidate, usernameFrom } from '../../src/services/oidc-profile.js';
-import { seal, unseal } from '../../src/services/sealed-box.js';
+import { profileFromClaims, usernameCandidate, usernameFrom } from '../../src/services/identity/oidc-profile.js';
+import { seal, unseal } from '../../src/services/shared/sealed-box.js';
 
 const BASE = { OIDC_ISSUER: 'https://id.example.com', OIDC_CLIENT_ID: 'parley', OIDC_CLIENT_SECRET: 's3cret', PUBLIC_URL: 'https://chat.example.com' };
 

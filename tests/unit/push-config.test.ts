@@ -2,7 +2,7 @@
 import webpush from 'web-push';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
-import { defaultVapidSubject } from '../../src/services/push-sender.js';
+import { defaultVapidSubject } from '../../src/services/notifications/push-sender.js';
 
 const keys = webpush.generateVAPIDKeys();
 

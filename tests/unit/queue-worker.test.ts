@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import { QueueWorker, retryDelayMs } from '../../src/services/queue-worker.js';
+import { QueueWorker, retryDelayMs } from '../../src/services/shared/queue-worker.js';
 
 const logger = createLogger({ level: 'silent', logDir: null });
 

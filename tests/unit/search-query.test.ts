@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startOfDay } from '../../src/core/time-zone.js';
-import { dateRange, hasFilters, parseSearch } from '../../src/services/search-query.js';
+import { dateRange, hasFilters, parseSearch } from '../../src/services/messaging/search-query.js';
 
 describe('search box language', () => {
   it('takes filters, quoted values and phrases, and leaves the rest as text', () => {

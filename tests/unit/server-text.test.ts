@@ -1,11 +1,11 @@
 /**
- * The server's own sentences (src/services/server-text.ts) in the recipient's language: pushes in
+ * The server's own sentences (src/services/notifications/server-text.ts) in the recipient's language: pushes in
  * English by default and in Simplified Chinese for a saved 'zh-CN'; an unknown saved value falls
  * back to English; every sentence of the catalog exists in both languages.
  */
 import { describe, expect, it } from 'vitest';
-import { pushNotification, type PushMessage } from '../../src/services/notification-content.js';
-import { LOCALES, localeOf, serverText } from '../../src/services/server-text.js';
+import { pushNotification, type PushMessage } from '../../src/services/notifications/notification-content.js';
+import { LOCALES, localeOf, serverText } from '../../src/services/notifications/server-text.js';
 
 const message = (over: Partial<PushMessage>): PushMessage => ({
   conversationId: 'c',

@@ -7,7 +7,7 @@ import { AppError } from '../../src/core/errors.js';
 import { repositories } from '../../src/db/repositories/index.js';
 import { register, startTestApp, type TestApp } from '../helpers/app.js';
 import type { ParleyApp } from '../../src/app.js';
-import type { Actor } from '../../src/services/identity.js';
+import type { Actor } from '../../src/services/identity/identity.js';
 
 let t: TestApp;
 let services: ParleyApp['services'];

@@ -1,7 +1,7 @@
 /** SESSION_IDLE_DAYS / SESSION_MAX_DAYS, and the device labels of the sessions list. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
-import { cleanUserAgent, deviceLabel } from '../../src/services/user-agent.js';
+import { cleanUserAgent, deviceLabel } from '../../src/services/identity/user-agent.js';
 
 describe('session settings', () => {
   it('default to 30 idle days and a 365-day cap; "off" lifts the cap', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slackPayloadText, slackText } from '../../src/services/slack-payload.js';
+import { slackPayloadText, slackText } from '../../src/services/integrations/slack-payload.js';
 
 describe('Slack incoming-webhook payloads as Markdown', () => {
   it('text: links, special mentions and escapes', () => {

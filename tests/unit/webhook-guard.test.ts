@@ -1,4 +1,4 @@
-/** The webhook SSRF guard and URL rules (src/services/webhook-guard.ts), and the signature format. */
+/** The webhook SSRF guard and URL rules (src/services/integrations/webhook-guard.ts), and the signature format. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,8 +8,8 @@ import {
   TARGET_NOT_ALLOWED,
   TARGET_UNRESOLVED,
   WebhookTargetError,
-} from '../../src/services/webhook-guard.js';
-import { signWebhookBody } from '../../src/services/webhook-http.js';
+} from '../../src/services/integrations/webhook-guard.js';
+import { signWebhookBody } from '../../src/services/integrations/webhook-http.js';
 
 describe('isBlockedAddress', () => {
   it.each([

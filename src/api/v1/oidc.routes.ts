@@ -11,7 +11,7 @@ import { AppError } from '../../core/errors.js';
 import { enforce, type RateLimits } from '../../core/rate-limiter.js';
 import { ErrorBody } from '../../protocol/entities.js';
 import type { Services } from '../../services/index.js';
-import { OIDC_PENDING_TTL_MS, OidcError, type OidcFailure } from '../../services/oidc.service.js';
+import { OIDC_PENDING_TTL_MS, OidcError, type OidcFailure } from '../../services/identity/oidc.service.js';
 import { cookieSecure, startCookieSession } from '../session-cookie.js';
 
 /** The sign-in in progress (state, nonce, PKCE verifier), sealed; sent back only to /auth/oidc/*. */

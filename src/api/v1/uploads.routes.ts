@@ -8,9 +8,9 @@ import { ErrorBody, Upload } from '../../protocol/entities.js';
 import { SiteStorage, StorageUsage } from '../../protocol/rest-admin.js';
 import { CursorQuery } from '../../protocol/rest.js';
 import type { Services } from '../../services/index.js';
-import type { UploadVariant } from '../../services/url-signer.js';
+import type { UploadVariant } from '../../services/files/url-signer.js';
 import { bearerToken } from '../auth.js';
-import { decodeMultipartFilename } from '../../services/uploads.service.js';
+import { decodeMultipartFilename } from '../../services/files/uploads.service.js';
 
 const SignedQuery = Type.Object(
   { expires: Type.Optional(Type.String({ maxLength: 16 })), sig: Type.Optional(Type.String({ maxLength: 128 })) },

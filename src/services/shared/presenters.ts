@@ -1,0 +1,199 @@
+/** One function per wire shape: rows in, contract shapes out. */
+import type { ConversationRow } from '../../db/repositories/conversations.repository.js';
+import type { MemberRow } from '../../db/repositories/members.repository.js';
+import type { AttachmentRow, MessageRow, MessageWithExtras, ThreadSummaryRow } from '../../db/repositories/messages.repository.js';
+import type { ReactionSummary } from '../../db/repositories/reactions.repository.js';
+import type { UserRow } from '../../db/repositories/users.repository.js';
+import type { Conversation, ConversationShared, LinkPreview, Me, Member, Message, ThreadSummary, Upload, User } from '../../protocol/entities.js';
+import { dndUntil, storedSchedule } from '../identity/dnd.js';
+import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE, presentPreviews } from '../messaging/link-preview-view.js';
+import type { Repositories } from '../../db/repositories/index.js';
+import type { UploadRow } from '../../db/repositories/uploads.repository.js';
+import { localeOf } from '../notifications/server-text.js';
+import type { UrlSigner } from '../files/url-signer.js';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** What presenting a user needs beyond its row: live presence and a signed avatar URL. */
+export interface UserView {
+  isOnline(userId: string): boolean;
+  avatarUrl(uploadId: string): string;
+}
+
+/** Just the live part of it, which the realtime layer supplies. */
+export type PresenceSource = Pick<UserView, 'isOnline'>;
+
+export const offlineView: UserView = { isOnline: () => false, avatarUrl: () => '' };
+
+/** The signed-in user as they see themself: with their e-mail address and language (never shown to others). */
+export function presentMe(row: UserRow, view: UserView): Me {
+  return { ...presentUser(row, view), email: row.email, locale: row.locale === null ? null : localeOf(row.locale) };
+}
+
+export function presentUser(row: UserRow, presence: UserView): User {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.displayName,
+    avatarUrl: row.avatarUploadId ? presence.avatarUrl(row.avatarUploadId) : null,
+    createdAt: row.createdAt.toISOString(),
+    online: presence.isOnline(row.id),
+    lastSeenAt: iso(row.lastSeenAt),
+    bot: row.bot,
+    siteAdmin: row.siteAdmin,
+    ...(row.erasedAt ? { erased: true } : {}),
+    ...presentStatus(row),
+  };
+}
+
+/** A user's status while it lasts, and until when they are not to be disturbed (both absent when none). */
+function presentStatus(row: UserRow, now = new Date()): Pick<User, 'status' | 'dndUntil'> {
+  const out: Pick<User, 'status' | 'dndUntil'> = {};
+  if ((row.statusText || row.statusEmoji) && !(row.statusExpiresAt && row.statusExpiresAt.getTime() <= now.getTime())) {
+    out.status = { text: row.statusText, emoji: row.statusEmoji, expiresAt: iso(row.statusExpiresAt) };
+  }
+  const schedule = (row.notificationPrefs as { dndSchedule?: unknown } | null)?.dndSchedule;
+  if (row.dndUntil || schedule) {
+    const until = dndUntil(row, storedSchedule(schedule), now);
+    if (until) out.dndUntil = until.toISOString();
+  }
+  return out;
+}
+
+/** A message as the wire shows it; a tombstone has no text, mentions, attachments or reactions. */
+export function presentUpload(row: AttachmentRow, signer: UrlSigner): Upload {
+  return {
+    id: row.id,
+    filename: row.filename,
+    contentType: row.contentType,
+    size: row.size,
+    url: signer.url(row.id, 'file'),
+    thumbnailUrl: row.hasThumbnail ? signer.url(row.id, 'thumbnail') : null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** A thread summary for the wire. */
+export function presentThreadSummary(t: ThreadSummaryRow): ThreadSummary {
+  return { replyCount: t.replyCount, lastReplyAt: iso(t.lastReplyAt), lastReplySeq: t.lastReplySeq, participantIds: t.participantIds };
+}
+
+export function presentMessage(
+  row: MessageRow,
+  reactions: ReactionSummary[] = [],
+  attachments: Upload[] = [],
+  previews: LinkPreview[] | null = null,
+  thread: ThreadSummaryRow | null = null,
+): Message {
+  return {
+    id: row.id,
+    conversationId: row.conversationId,
+    seq: row.seq,
+    senderId: row.senderId,
+    clientMsgId: row.clientMsgId,
+    body: row.deletedAt ? '' : row.body,
+    replyTo: row.replyToId,
+    threadId: row.threadId,
+    alsoInConversation: row.alsoInConversation,
+    // A deleted root keeps its thread: the replies stay readable under its tombstone.
+    thread: thread && row.threadId === null ? presentThreadSummary(thread) : null,
+    mentions: row.deletedAt ? [] : row.mentions,
+    attachments: row.deletedAt ? [] : attachments,
+    reactions: row.deletedAt ? [] : (reactions as Message['reactions']),
+    createdAt: row.createdAt.toISOString(),
+    editedAt: iso(row.editedAt),
+    deletedAt: iso(row.deletedAt),
+    ...(previews && !row.deletedAt ? { previews } : {}),
+  };
+}
+
+export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt' | 'mutedUntil' | 'addedBy'>, user: UserRow, presence: UserView): Member {
+  return {
+    user: presentUser(user, presence),
+    role: member.role,
+    joinedAt: member.joinedAt.toISOString(),
+    // A mute that has run out shows as none.
+    mutedUntil: member.mutedUntil && member.mutedUntil.getTime() > Date.now() ? member.mutedUntil.toISOString() : null,
+    addedBy: member.addedBy ?? null,
+  };
+}
+
+/** A conversation as everyone sees it (events carry this). */
+export function presentConversationShared(row: ConversationRow, lastMessage: Message | null): ConversationShared {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    description: row.description,
+    visibility: row.visibility,
+    memberCount: row.memberCount,
+    lastSeq: row.lastSeq,
+    lastMessage,
+    createdAt: row.createdAt.toISOString(),
+    postingPolicy: row.kind === 'group' ? row.postingPolicy : null,
+    mentionAllPolicy: row.kind === 'group' ? row.mentionAllPolicy : null,
+    retentionDays: row.kind === 'group' ? row.retentionDays : null,
+    historyVisibility: row.kind === 'group' ? row.historyVisibility : null,
+  };
+}
+
+export interface ViewerFields {
+  unreadCount: number;
+  mentionCount: number;
+  lastReadSeq: number;
+  peer: User | null;
+  /** The viewer's notification level and mute: members only (absent for a public group's visitor). */
+  notifyLevel?: Conversation['notifyLevel'];
+  muted?: boolean;
+}
+
+export function presentConversation(row: ConversationRow, lastMessage: Message | null, viewer: ViewerFields): Conversation {
+  return { ...presentConversationShared(row, lastMessage), ...viewer };
+}
+
+/** Presents messages with their reactions and attachments, read in one statement per page. */
+export class MessagePresenter {
+  /** Signs the URLs of link preview images. */
+  private readonly previewSigner: UrlSigner;
+
+  constructor(
+    private readonly repos: Pick<Repositories, 'messages'>,
+    private readonly signer: UrlSigner,
+  ) {
+    this.previewSigner = signer.scoped(PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE);
+  }
+
+  /** A message's link previews for the wire (null: none). */
+  previews(row: MessageRow): LinkPreview[] | null {
+    return presentPreviews(row.previews, row.deletedAt !== null, this.previewSigner);
+  }
+
+  /** The signer of link preview image URLs (the image route verifies with it). */
+  get previewImages(): UrlSigner {
+    return this.previewSigner;
+  }
+
+  /** `viewerId` null: no per-viewer `me` in reactions (events carry none). */
+  async present(rows: readonly MessageRow[], viewerId: string | null): Promise<Message[]> {
+    // A tombstone shows no reactions nor attachments, but a deleted root still shows its thread.
+    const wanted = rows.filter((r) => !r.deletedAt || r.threadId === null).map((r) => r.id);
+    const extras = await this.repos.messages.extras(wanted, viewerId);
+    return rows.map((r) => {
+      const e = extras.get(r.id);
+      return presentMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)), this.previews(r), e?.thread ?? null);
+    });
+  }
+
+  /** Messages read with their extras (MessagesRepository.history): nothing more to read. */
+  presentLoaded(rows: readonly MessageWithExtras[]): Message[] {
+    return rows.map((r) => presentMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer)), this.previews(r.row), r.thread));
+  }
+
+  async presentOne(row: MessageRow, viewerId: string | null): Promise<Message> {
+    return (await this.present([row], viewerId))[0]!;
+  }
+
+  upload(row: UploadRow): Upload {
+    return presentUpload(row, this.signer);
+  }
+}
