@@ -10,7 +10,7 @@ import { presentUser, type UserView } from '../shared/presenters.js';
  * Throws 403 `add_blocked` when any of `userIds` refuses to be added to groups by `adderId`
  * (details.userIds names them: the adder learns only that they may not add these people).
  */
-export async function refuseBlockedAdds(repos: Repositories, userIds: readonly string[], adderId: string): Promise<void> {
+export async function refuseBlockedAdds(repos: Pick<Repositories, 'addBlocks'>, userIds: readonly string[], adderId: string): Promise<void> {
   const refusing = await repos.addBlocks.refusing(userIds, adderId);
   if (refusing.length === 0) return;
   const message = refusing.length === 1 ? 'this user does not accept being added to groups by you' : 'these users do not accept being added to groups by you';
@@ -24,7 +24,7 @@ export async function refuseBlockedAdds(repos: Repositories, userIds: readonly s
  */
 export class AddBlocksService {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'addBlocks' | 'users'>,
     private readonly presence: UserView,
   ) {}
 

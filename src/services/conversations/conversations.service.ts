@@ -59,7 +59,7 @@ const GROUP_DESCRIPTION_MAX = 1000;
 export class ConversationsService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'addBlocks' | 'bans' | 'conversations' | 'members' | 'messages' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly presence: UserView,
     private readonly messages: MessagePresenter,
@@ -402,7 +402,7 @@ export class ConversationsService {
   }
 
   /** A banned user may not join (403) nor be added (409: lift the ban first). */
-  private async refuseBanned(conversationId: string, userId: string, self: boolean, repos: Repositories = this.repos): Promise<void> {
+  private async refuseBanned(conversationId: string, userId: string, self: boolean, repos: Pick<Repositories, 'addBlocks' | 'bans'> = this.repos): Promise<void> {
     if (!(await repos.bans.exists(conversationId, userId))) return;
     if (self) throw forbidden('you are banned from this group');
     throw conflict('this user is banned from the group; lift the ban first');

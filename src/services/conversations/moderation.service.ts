@@ -39,7 +39,7 @@ function parseUntil(until: string): Date {
 export class ModerationService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'bans' | 'conversations' | 'members' | 'messages' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly presence: UserView,

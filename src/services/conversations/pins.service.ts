@@ -20,7 +20,7 @@ function requireMayPin(conv: ConversationRow, member: MemberRow): void {
 export class PinsService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'pins'>,
     private readonly publisher: EventPublisher,
     private readonly view: MessagePresenter,
   ) {}
@@ -59,7 +59,7 @@ export class PinsService {
     actor: Actor,
     conversationId: string,
     messageId: string,
-    apply: (tx: Repositories, conv: ConversationRow, seq: number) => Promise<ConversationEvent | null>,
+    apply: (tx: Pick<Repositories, 'conversations' | 'events' | 'members' | 'messages' | 'pins' | 'threads' | 'users'>, conv: ConversationRow, seq: number) => Promise<ConversationEvent | null>,
   ): Promise<void> {
     const { conv, member } = await loadMembership(this.repos, conversationId, actor.user.id);
     requireMayPin(conv, member);

@@ -40,7 +40,7 @@ export function erasedUsername(userId: string, long = false): string {
 export class ErasureService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'audit' | 'events' | 'members' | 'messages' | 'threads' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly blobs: BlobStore,
@@ -126,7 +126,7 @@ export class ErasureService {
    * Leaves every group (member.left, reason "erased"): an owner first hands the group to its
    * longest-standing admin, else member; a group left empty is deleted.
    */
-  private async leaveGroups(repos: Repositories, er: ErasureRepository, userId: string, actorId: string, events: Map<string, EventRow[]>): Promise<void> {
+  private async leaveGroups(repos: Pick<Repositories, 'audit' | 'conversations' | 'events' | 'members' | 'messages' | 'mutes' | 'threads' | 'users' | 'webhooks'>, er: ErasureRepository, userId: string, actorId: string, events: Map<string, EventRow[]>): Promise<void> {
     for (const m of await er.groupMemberships(userId)) {
       const out = events.get(m.conversationId) ?? [];
       const seq = m.deleted ? null : await repos.conversations.takeSeq(m.conversationId);

@@ -45,7 +45,7 @@ export class ExportService {
 
   constructor(
     db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'reactions' | 'uploads' | 'users'>,
     private readonly audit: AuditService,
     private readonly gate: ExportGate,
     private readonly logger: Logger,

@@ -84,7 +84,7 @@ export class UploadsService {
 
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'uploads' | 'users'>,
     private readonly blobs: BlobStore,
     private readonly signer: UrlSigner,
     private readonly view: MessagePresenter,
@@ -119,7 +119,7 @@ export class UploadsService {
   }
 
   /** The site's stored bytes: read again when older than a minute (or when `fresh`). */
-  private async storedBytes(fresh = false, repos: Repositories = this.repos): Promise<number> {
+  private async storedBytes(fresh = false, repos: Pick<Repositories, 'uploads'> = this.repos): Promise<number> {
     if (fresh || !this.stored || Date.now() - this.stored.at > STORED_BYTES_TTL_MS) {
       // Inside a transaction, through its handle: the embedded database's one connection is held by it.
       this.stored = { bytes: await repos.uploads.storedBytes(), at: Date.now() };
@@ -128,7 +128,7 @@ export class UploadsService {
   }
 
   /** Refuses an upload of `fileBytes` (unknown yet: 0) that would take the uploader or the site past its quota. */
-  private async checkQuota(ownerId: string, fileBytes: number, repos: Repositories = this.repos): Promise<void> {
+  private async checkQuota(ownerId: string, fileBytes: number, repos: Pick<Repositories, 'uploads'> = this.repos): Promise<void> {
     const { perUser, total } = this.quotas;
     if (perUser !== null) {
       const { bytes } = await repos.uploads.usage(ownerId);

@@ -33,7 +33,7 @@ export class AccountSecurityService {
 
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'imports' | 'passwordResets' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly mailer: Pick<Mailer, 'enabled' | 'send'>,

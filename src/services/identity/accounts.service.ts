@@ -49,7 +49,7 @@ export class AccountsService {
   private dummyHash: Promise<string> | null = null;
 
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'members' | 'sessions' | 'users'>,
     private readonly presence: UserView,
     private readonly publisher: EventPublisher,
     private readonly avatars: Pick<UploadsService, 'checkAvatar'>,

@@ -25,7 +25,7 @@ export interface AdminOptions {
 export class AdminService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'uploads' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly presence: UserView,

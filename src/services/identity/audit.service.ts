@@ -64,7 +64,7 @@ function presentAudit(row: AuditRow): AuditEntry {
 /** The audit log of moderation and admin actions: written by the services, read by site admins. */
 export class AuditService {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'audit'>,
     private readonly logger: Logger,
   ) {}
 
@@ -72,7 +72,7 @@ export class AuditService {
    * Records an action. Pass a transaction's repositories to record it atomically with the
    * action; otherwise a failure is logged, never thrown (the action itself has happened).
    */
-  async record(entry: AuditInput, repos?: Repositories): Promise<void> {
+  async record(entry: AuditInput, repos?: Pick<Repositories, 'audit'>): Promise<void> {
     const row = {
       id: newId(),
       actorId: entry.actorId,

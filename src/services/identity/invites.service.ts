@@ -31,7 +31,7 @@ export const inviteUrl = (publicUrl: string, code: string): string => `${publicU
 /** Invite links for invite-only sign-up: created, listed and revoked by site admins. */
 export class InvitesService {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'invites'>,
     private readonly audit: AuditService,
     private readonly publicUrl: string,
   ) {}

@@ -58,7 +58,7 @@ export class OidcService {
   private key: Promise<Buffer> | null = null;
 
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'identities' | 'imports' | 'uploads' | 'users'>,
     private readonly signup: Pick<SignupService, 'requirement'>,
     private readonly admins: Pick<AdminService, 'onRegistered'>,
     private readonly logger: Logger,

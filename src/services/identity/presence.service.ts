@@ -4,7 +4,7 @@ import type { EventPublisher } from '../shared/events.js';
 /** Presence changes: who hears of them, and the lastSeenAt they leave behind. */
 export class PresenceService {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'members' | 'users'>,
     private readonly publisher: EventPublisher,
   ) {}
 

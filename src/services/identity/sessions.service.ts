@@ -28,7 +28,7 @@ export class SessionsService {
   private secret: Promise<Buffer> | null = null;
 
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'sessions' | 'uploads'>,
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
     readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,

@@ -23,7 +23,7 @@ export interface Admission {
 export class SignupService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'invites' | 'users'>,
     private readonly settings: Pick<SiteSettingsService, 'get'>,
     private readonly mailerEnabled: boolean,
   ) {}

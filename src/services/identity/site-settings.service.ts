@@ -33,7 +33,7 @@ export class SiteSettingsService {
   private cached: { value: SiteSettings; at: number } | null = null;
 
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'settings'>,
     private readonly audit: AuditService,
   ) {}
 

@@ -61,7 +61,7 @@ function cleanName(name: string, what: string): string {
 export class TokensService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'sessions' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly presence: UserView,

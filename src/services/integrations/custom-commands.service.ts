@@ -73,7 +73,7 @@ export class CustomCommandsService {
 
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'slashCommands' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly messages: Pick<MessagesService, 'send'>,

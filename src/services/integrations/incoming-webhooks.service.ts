@@ -51,7 +51,7 @@ const present = (row: IncomingWebhookRow): IncomingWebhook => ({
 export class IncomingWebhooksService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'incomingWebhooks' | 'members' | 'messages'>,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
     private readonly messages: Pick<MessagesService, 'send'>,

@@ -16,7 +16,7 @@ import { appendEvent, memberPayload } from '../shared/events.js';
  * caller, under the group's lock), added by `addedBy`. Inside the caller's transaction.
  */
 export async function addIntegrationUser(
-  tx: Repositories,
+  tx: Pick<Repositories, 'conversations' | 'events' | 'members' | 'messages' | 'threads' | 'users'>,
   conversationId: string,
   seq: number,
   input: { displayName: string; usernamePrefix: string; addedBy: string },
@@ -40,7 +40,7 @@ export async function addIntegrationUser(
  * Deactivates an integration user and removes it from the group; the member.left event, or
  * null when it had been removed by hand before. Inside the caller's transaction, under the group's lock.
  */
-export async function removeIntegrationUser(tx: Repositories, conversationId: string, userId: string, by: string): Promise<EventRow | null> {
+export async function removeIntegrationUser(tx: Pick<Repositories, 'conversations' | 'events' | 'members' | 'messages' | 'threads' | 'users'>, conversationId: string, userId: string, by: string): Promise<EventRow | null> {
   await tx.users.setAdminState(userId, { deactivatedAt: new Date() });
   const removed = await tx.members.delete(conversationId, userId);
   if (!removed) return null;

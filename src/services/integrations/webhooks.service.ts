@@ -69,7 +69,7 @@ export class WebhooksService implements MessageCreatedHook {
 
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'webhooks'>,
     private readonly audit: AuditService,
     private readonly logger: Logger,
     options: Partial<WebhookDispatcherOptions> = {},

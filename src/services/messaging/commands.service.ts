@@ -55,7 +55,7 @@ function duration(text: string): number {
 
 export class CommandsService {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'users'>,
     private readonly deps: {
       messages: Pick<MessagesService, 'send'>;
       conversations: Pick<ConversationsService, 'addMember' | 'removeMember' | 'patchGroup'>;

@@ -57,7 +57,7 @@ export class CustomEmojiService {
 
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'customEmoji'>,
     private readonly blobs: BlobStore,
     private readonly publisher: EventPublisher,
     private readonly audit: AuditService,
@@ -149,7 +149,7 @@ export class CustomEmojiService {
     await this.checkRoom(name, this.repos);
   }
 
-  private async checkRoom(name: string, repos: Repositories): Promise<void> {
+  private async checkRoom(name: string, repos: Pick<Repositories, 'customEmoji'>): Promise<void> {
     if (await repos.customEmoji.exists(name)) throw conflict(`:${name}: exists already`, { field: 'name' });
     if ((await repos.customEmoji.count()) >= this.limits.maxCount) {
       throw conflict(`the site has ${this.limits.maxCount} custom emoji, as many as it may (MAX_CUSTOM_EMOJI): delete some first`);

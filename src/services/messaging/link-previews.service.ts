@@ -106,7 +106,7 @@ export class LinkPreviewsService implements LinkPreviewHook {
 
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'linkPreviews' | 'members' | 'messages'>,
     private readonly publisher: EventPublisher,
     private readonly view: MessagePresenter,
     private readonly settings: Pick<SiteSettingsService, 'get'>,

@@ -75,7 +75,7 @@ function withExpanded(named: string[], expanded: string[]): string[] {
 export class MessagesService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'events' | 'members' | 'messages' | 'threads' | 'uploads' | 'users'>,
     private readonly publisher: EventPublisher,
     private readonly presence: UserView,
     private readonly view: MessagePresenter,

@@ -16,7 +16,7 @@ export { validEmoji };
 export class ReactionsService {
   constructor(
     private readonly db: Db,
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages'>,
     private readonly publisher: EventPublisher,
   ) {}
 
@@ -31,7 +31,7 @@ export class ReactionsService {
   }
 
   /** One message takes at most 50 different emoji, and 20 reactions from one user. */
-  private async checkRoom(tx: Repositories, messageId: string, emoji: string, userId: string): Promise<void> {
+  private async checkRoom(tx: Pick<Repositories, 'conversations' | 'events' | 'messages' | 'reactions'>, messageId: string, emoji: string, userId: string): Promise<void> {
     const { distinct, mine, present, known } = await tx.reactions.counts(messageId, emoji, userId);
     if (known) return;
     if (!present && distinct >= MAX_DISTINCT_REACTIONS) throw conflict(`a message takes at most ${MAX_DISTINCT_REACTIONS} different reactions`);

@@ -15,7 +15,7 @@ const MAX_TERMS = 32;
 
 export class SearchService {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'users'>,
     private readonly view: MessagePresenter,
   ) {}
 

@@ -18,7 +18,7 @@ import type { MessagePresenter } from '../shared/presenters.js';
 
 export class ThreadsService {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'threads'>,
     private readonly publisher: EventPublisher,
     private readonly view: MessagePresenter,
   ) {}

@@ -79,7 +79,7 @@ const topicOf = (conversationId: string): string => conversationId.replace(/-/g,
 
 export interface NotificationsDeps {
   db: Db;
-  repos: Repositories;
+  repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'users'>;
   presence: UserView;
   /** Tells the user's other devices of a level change. */
   publisher: Pick<EventPublisher, 'ephemeral'>;

@@ -8,7 +8,7 @@ import type { MessageRow } from '../../db/repositories/messages.repository.js';
 import { isMuted } from '../../db/send-rules.js';
 
 /** A live conversation by id; a malformed or unknown id is 404. */
-export async function loadConversation(repos: Repositories, id: string, kind?: 'group' | 'direct'): Promise<ConversationRow> {
+export async function loadConversation(repos: Pick<Repositories, 'conversations' | 'members' | 'messages'>, id: string, kind?: 'group' | 'direct'): Promise<ConversationRow> {
   if (!isUuid(id)) throw notFound('conversation');
   const conv = await repos.conversations.findById(id);
   // One message whichever route asks: "group not found" here but "conversation not found" from
@@ -33,7 +33,7 @@ export function requireMember(conv: ConversationRow, member: MemberRow | null): 
 }
 
 export async function loadMembership(
-  repos: Repositories,
+  repos: Pick<Repositories, 'conversations' | 'members' | 'messages'>,
   conversationId: string,
   userId: string,
 ): Promise<{ conv: ConversationRow; member: MemberRow }> {
@@ -75,7 +75,7 @@ export function requireOwner(m: MemberRow): void {
  * public group gets 403, anyone else 404).
  */
 export async function loadVisibleMessage(
-  repos: Repositories,
+  repos: Pick<Repositories, 'conversations' | 'members' | 'messages'>,
   userId: string,
   messageId: string,
 ): Promise<{ row: MessageRow; conv: ConversationRow; member: MemberRow }> {

@@ -55,7 +55,7 @@ export const memberPayload = (
  * the first seq taken locks the conversation row until commit, so seqs are gap-free.
  */
 export async function appendEvent(
-  repos: Repositories,
+  repos: Pick<Repositories, 'conversations' | 'events' | 'messages' | 'threads' | 'users'>,
   conversationId: string,
   type: EventType,
   data: { messageId?: string; payload?: Record<string, unknown>; activity?: boolean; seq?: number },
@@ -73,7 +73,7 @@ export async function appendEvent(
 
 /** Events after a seq, as they are now (the catch-up feed and WebSocket sync share it). */
 export async function eventsAfter(
-  repos: Repositories,
+  repos: Pick<Repositories, 'conversations' | 'events' | 'messages' | 'threads' | 'users'>,
   presence: UserView,
   messages: MessagePresenter,
   conversationId: string,
@@ -87,7 +87,7 @@ export async function eventsAfter(
 
 /** Renders event rows to the wire, showing messages, users and the conversation as they are now. */
 export async function renderEvents(
-  repos: Repositories,
+  repos: Pick<Repositories, 'conversations' | 'events' | 'messages' | 'threads' | 'users'>,
   presence: UserView,
   messages: MessagePresenter,
   rows: readonly EventRow[],
@@ -176,7 +176,7 @@ export async function renderEvents(
 /** Publishes committed events and ephemeral frames to the bus, each with who it concerns. */
 export class EventPublisher {
   constructor(
-    private readonly repos: Repositories,
+    private readonly repos: Pick<Repositories, 'conversations' | 'events' | 'members' | 'messages' | 'threads' | 'users'>,
     private readonly bus: Bus,
     private readonly presence: UserView,
     private readonly messages: MessagePresenter,

@@ -36,7 +36,7 @@ export class HistoryWriter {
   private lastAt: Date | null = null;
 
   constructor(
-    private readonly tx: Repositories,
+    private readonly tx: Pick<Repositories, 'imports'>,
     private readonly blobs: BlobStore,
     private readonly source: ImportSource,
     private readonly conversationId: string,

@@ -71,7 +71,7 @@ export async function importPeople(
   return { people, counts };
 }
 
-async function resolveChunk(tx: Repositories, source: ImportSourceKind, chunk: SourceUser[], people: Map<string, Person>, counts: PeopleCounts): Promise<void> {
+async function resolveChunk(tx: Pick<Repositories, 'imports'>, source: ImportSourceKind, chunk: SourceUser[], people: Map<string, Person>, counts: PeopleCounts): Promise<void> {
   // Two runs at once: the second waits here, then finds the people the first made.
   await tx.imports.lockSource(source);
   const keys = await tx.imports.findKeys(source, 'user', chunk.map((u) => u.key));
