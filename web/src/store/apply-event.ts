@@ -200,6 +200,9 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
         visibility: u.visibility,
         postingPolicy: u.postingPolicy ?? c.postingPolicy,
         mentionAllPolicy: u.mentionAllPolicy ?? c.mentionAllPolicy,
+        // Absent in events stored before these settings existed: keep what the client has.
+        retentionDays: u.retentionDays === undefined ? c.retentionDays : u.retentionDays,
+        historyVisibility: u.historyVisibility ?? c.historyVisibility,
         memberCount: u.memberCount,
         lastSeq: Math.max(c.lastSeq, u.lastSeq, ev.seq),
       });
