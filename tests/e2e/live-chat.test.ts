@@ -109,6 +109,10 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
     await expect.poll(() => inboxItem(bob.page, groupId).getAttribute('data-unread')).toBe('0');
     expect(await inboxItem(bob.page, groupId).getByTestId('unread-badge').count()).toBe(0);
     await expect.poll(() => bob.page.title()).toBe('(1) Parley');
+    // The tab's icon carries the count too (a pinned tab shows no title).
+    const favicon = bob.page.locator('link[rel~="icon"]');
+    expect(await favicon.getAttribute('data-count')).toBe('1');
+    expect(decodeURIComponent((await favicon.getAttribute('href'))!)).toMatch(/<text[^>]*>1<\/text><\/svg>$/);
     await screenshot(bob.page, 'inbox-unread');
 
     // Opening the direct chat shows the message and clears the badge.
@@ -116,6 +120,8 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
     await sentMessage(bob.page, 'A private word, Bob').waitFor();
     await directAtBob.getByTestId('unread-badge').waitFor({ state: 'detached' });
     await expect.poll(() => bob.page.title()).toBe('Parley');
+    expect(await favicon.getAttribute('data-count')).toBe('0');
+    expect(decodeURIComponent((await favicon.getAttribute('href'))!)).not.toContain('<text');
 
     // All of it happened without a reload on either side.
     expect(await stillSamePage(alice.page)).toBe(true);

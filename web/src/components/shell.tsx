@@ -21,6 +21,7 @@ import { dndUntil, liveStatus, UserStatus } from './user-status.js';
 import { ThreadsEntry, ThreadsView } from './threads-view.js';
 import type { JumpTarget } from '../jump-target.js';
 import { useClickOutside } from '../use-click-outside.js';
+import { showCountOnFavicon } from '../favicon-badge.js';
 import { useTranslation } from 'react-i18next';
 
 type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | 'status' | 'pause' | null;
@@ -53,6 +54,7 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
 
   useEffect(() => {
     document.title = totalUnread > 0 ? `(${totalUnread}) Parley` : 'Parley';
+    showCountOnFavicon(totalUnread);
   }, [totalUnread]);
 
   // Ctrl/Cmd+K opens search.
