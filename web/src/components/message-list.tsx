@@ -192,24 +192,30 @@ export function MessageList(props: MessageListProps) {
     return item ? { top: item.start, height: 0 } : null;
   };
 
+  const onBottomChange = props.onBottomChange;
+  const setBottom = useCallback(
+    (bottom: boolean) => {
+      if (bottom === atBottomRef.current) return;
+      atBottomRef.current = bottom;
+      setAtBottom(bottom);
+      onBottomChange(bottom);
+    },
+    [onBottomChange],
+  );
+
   const measure = useCallback(() => {
     const el = ref.current;
     if (!el) return;
     fromBottomRef.current = el.scrollHeight - el.scrollTop - el.clientHeight;
     // With newer messages not loaded yet, the end of the list is not the bottom of the conversation.
-    const bottom = fromBottomRef.current < NEAR_BOTTOM_PX && !gapAfter;
-    if (bottom !== atBottomRef.current) {
-      atBottomRef.current = bottom;
-      setAtBottom(bottom);
-      props.onBottomChange(bottom);
-    }
+    setBottom(fromBottomRef.current < NEAR_BOTTOM_PX && !gapAfter);
     const divider = dividerBox();
     setDividerAbove(divider !== null && divider.top + divider.height < el.scrollTop);
     if (!timeline.loaded || timeline.loading) return;
     if (el.scrollTop < NEAR_TOP_PX && timeline.hasMoreBefore) props.onLoadOlder();
     else if (gapAfter && fromBottomRef.current < NEAR_TOP_PX) props.onLoadNewer();
     // dividerBox reads the rows and the virtualizer, which this render has.
-  }, [props, timeline.loaded, timeline.hasMoreBefore, timeline.loading, gapAfter, rows]);
+  }, [props, setBottom, timeline.loaded, timeline.hasMoreBefore, timeline.loading, gapAfter, rows]);
 
   // After each render: keep the bottom in view when it was, or keep the view still when older messages came in above.
   useLayoutEffect(() => {
@@ -267,7 +273,8 @@ export function MessageList(props: MessageListProps) {
       const index = indexByKey.get(id);
       if (index === undefined) return;
       if (jumpKey !== id) {
-        atBottomRef.current = false;
+        // Left the bottom (the button back to the latest shows).
+        setBottom(false);
         setJumpKey(id);
         virtualizer.scrollToIndex(index, { align: 'center' });
         return;
@@ -275,7 +282,7 @@ export function MessageList(props: MessageListProps) {
       if (!target) return;
     } else {
       if (!target) return;
-      atBottomRef.current = false;
+      setBottom(false);
       target.scrollIntoView({ block: 'center' });
     }
     target.classList.remove('flash');
