@@ -16,14 +16,26 @@ const NEEDLE = '针 needle 旧消息 far back';
 
 /** Where an element is relative to the list's visible area, or null when it is not in the page. */
 function placeIn(page: Page, selector: string): Promise<{ top: number; inView: boolean } | null> {
-  return page.evaluate((sel) => {
-    const el = document.querySelector(sel);
+  return page.evaluate(`(() => {
+    const el = document.querySelector(${JSON.stringify(selector)});
     const list = document.querySelector('[data-testid="message-list"]');
     if (!el || !list) return null;
     const r = el.getBoundingClientRect();
     const l = list.getBoundingClientRect();
     return { top: r.top - l.top, inView: r.height > 0 && r.top >= l.top - 1 && r.bottom <= l.bottom + 1 };
-  }, selector);
+  })()`);
+}
+
+/** The seq of the first message wholly in the list's visible area. */
+function firstInView(page: Page): Promise<string | null> {
+  return page.evaluate(`(() => {
+    const l = document.querySelector('[data-testid="message-list"]').getBoundingClientRect();
+    for (const el of document.querySelectorAll('[data-testid="message"][data-seq]')) {
+      const r = el.getBoundingClientRect();
+      if (r.top >= l.top && r.bottom <= l.bottom) return el.dataset.seq;
+    }
+    return null;
+  })()`);
 }
 
 const messageCount = (page: Page) => page.locator('[data-testid="message"]').count();
@@ -78,20 +90,13 @@ describe.runIf(dbKind === 'pglite')('e2e: a conversation of thousands of message
     await expect.poll(() => list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(2);
 
     // Scrolling to the top, page after page: what is in view stays where it was as each page comes in above.
-    const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const frames = () => page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
     let pages = 0;
     while ((await page.getByTestId('history-start').count()) === 0) {
       expect(pages++).toBeLessThan(80);
       await list.evaluate((el) => (el.scrollTop = 400));
       await frames();
-      const anchor = await page.evaluate(() => {
-        const l = document.querySelector('[data-testid="message-list"]')!.getBoundingClientRect();
-        for (const el of document.querySelectorAll<HTMLElement>('[data-testid="message"][data-seq]')) {
-          const r = el.getBoundingClientRect();
-          if (r.top >= l.top && r.bottom <= l.bottom) return el.dataset.seq!;
-        }
-        return null;
-      });
+      const anchor = await firstInView(page);
       expect(anchor).not.toBeNull();
       const at = `[data-testid="message"][data-seq="${anchor}"]`;
       const before = (await placeIn(page, at))!.top;
