@@ -164,13 +164,13 @@ export const timelineScenario: Scenario = {
         rows.push({
           list: mode,
           'message elements': inPage,
-          'scroll frame ms mean': frames.mean.toFixed(1),
-          'p95': frames.p95.toFixed(1),
-          'max': frames.max.toFixed(0),
-          [`switch to ${LONG / 1000}k ms mean`]: long.mean.toFixed(0),
-          'p95 ': long.p95.toFixed(0),
-          [`switch to ${SHORT / 1000}k ms mean`]: short.mean.toFixed(0),
-          ' p95': short.p95.toFixed(0),
+          'scroll: frame ms mean': frames.mean.toFixed(1),
+          'frame p95': frames.p95.toFixed(1),
+          'frame max': frames.max.toFixed(0),
+          'switch to long: ms mean': long.mean.toFixed(0),
+          'long p95': long.p95.toFixed(0),
+          'switch to short: ms mean': short.mean.toFixed(0),
+          'short p95': short.p95.toFixed(0),
         });
         await context.close();
       }

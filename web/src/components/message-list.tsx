@@ -83,6 +83,7 @@ export function MessageList(props: MessageListProps) {
   // The focused row (kept rendered with its neighbours) and a message being jumped to.
   const [focusedKey, setFocusedKey] = useState<string | null>(null);
   const [jumpKey, setJumpKey] = useState<string | null>(null);
+  const jumpingTo = useRef<string | null>(null);
   const messages = useMemo(() => shownMessages(timeline), [timeline]);
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const gapAfter = timeline.loadedThrough !== null;
@@ -150,9 +151,11 @@ export function MessageList(props: MessageListProps) {
     add(firstUnread);
     add(focusedKey, 2);
     add(jumpKey);
-    if (rows.length > 0) out.push(rows.length - 1);
+    // The list's tab stop: the last message (or pending one).
+    const lastPending = pending.at(-1);
+    add(lastPending ? `pending-${lastPending.clientMsgId}` : messages.at(-1)?.id);
     return out;
-  }, [indexByKey, rows.length, firstUnread, focusedKey, jumpKey]);
+  }, [indexByKey, rows.length, firstUnread, focusedKey, jumpKey, pending, messages]);
   const rangeExtractor = useCallback((range: Range) => [...new Set([...defaultRangeExtractor(range), ...pinned])].sort((a, b) => a - b), [pinned]);
   const getItemKey = useCallback((i: number) => rows[i]?.key ?? i, [rows]);
   const virtualizer = useVirtualizer({
@@ -272,7 +275,8 @@ export function MessageList(props: MessageListProps) {
       // Not necessarily rendered: kept rendered while it is brought into view at its (measured) place.
       const index = indexByKey.get(id);
       if (index === undefined) return;
-      if (jumpKey !== id) {
+      if (jumpingTo.current !== id) {
+        jumpingTo.current = id;
         // Left the bottom (the button back to the latest shows).
         setBottom(false);
         setJumpKey(id);
@@ -280,6 +284,7 @@ export function MessageList(props: MessageListProps) {
         return;
       }
       if (!target) return;
+      jumpingTo.current = null;
     } else {
       if (!target) return;
       setBottom(false);
