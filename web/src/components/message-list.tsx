@@ -15,12 +15,13 @@
 import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import type { Conversation, Message, User } from '../../../src/client/index.js';
-import { formatDay } from '../format.js';
 import { ambiguousNames } from '../name-clash.js';
 import { shownMessages, type PendingMessage, type Timeline } from '../store/types.js';
-import { MessageItem, PendingItem, type MessageActions } from './message-item.js';
+import type { MessageActions } from './message-item.js';
+import { RowContent, type RowContext } from './message-row.js';
 import { buildRows, estimateRow, VIRTUAL_FROM, virtualMode, type LineEntry, type Row } from './message-rows.js';
-import { describeSystemEvent, SystemLine } from './system-line.js';
+import { describeSystemEvent } from './system-line.js';
+import { useSeenMessages } from './use-seen-messages.js';
 import { useTranslation } from 'react-i18next';
 import './message-list.css';
 const NEAR_BOTTOM_PX = 48;
@@ -75,7 +76,6 @@ export function MessageList(props: MessageListProps) {
   const firstIdRef = useRef<string | undefined>(undefined);
   const initialScrollDone = useRef(false);
   const toBottomRef = useRef(false);
-  const seenRef = useRef(0);
   const [atBottom, setAtBottom] = useState(true);
   const [dividerAbove, setDividerAbove] = useState(false);
   const [mode] = useState(virtualMode);
@@ -301,53 +301,7 @@ export function MessageList(props: MessageListProps) {
     if (jumpKey && !props.focusMessageId && focusedKey !== jumpKey) setJumpKey(null);
   }, [jumpKey, focusedKey, props.focusMessageId]);
 
-  // Seen: a message whose lower half (or whole) has been in view counts as read. Messages are
-  // observed as they are rendered (a long list renders them as they come near the view).
-  const onSeen = props.onSeen;
-  const seenObserver = useRef<{ io: IntersectionObserver; watched: Set<HTMLElement> } | null>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const io = new IntersectionObserver(
-      (entries) => {
-        // Not before the list has landed where the reader starts (live messages can come in
-        // while the first page loads, shown at the top for a moment).
-        if (!initialScrollDone.current) return;
-        let max = seenRef.current;
-        for (const e of entries) {
-          if (!e.isIntersecting) continue;
-          const bottomInView = e.rootBounds ? e.boundingClientRect.bottom <= e.rootBounds.bottom + 1 : false;
-          if (e.intersectionRatio < 0.5 && !bottomInView) continue;
-          max = Math.max(max, Number((e.target as HTMLElement).dataset.seq ?? 0));
-        }
-        if (max > seenRef.current) {
-          seenRef.current = max;
-          onSeen(max);
-        }
-      },
-      { root: el, threshold: [0, 0.5, 1] },
-    );
-    seenObserver.current = { io, watched: new Set() };
-    return () => {
-      io.disconnect();
-      seenObserver.current = null;
-    };
-  }, [onSeen]);
-  useEffect(() => {
-    const el = ref.current;
-    const seen = seenObserver.current;
-    if (!el || !seen) return;
-    for (const node of seen.watched) {
-      if (node.isConnected) continue;
-      seen.io.unobserve(node);
-      seen.watched.delete(node);
-    }
-    for (const node of el.querySelectorAll<HTMLElement>('[data-testid="message"][data-seq]')) {
-      if (seen.watched.has(node)) continue;
-      seen.watched.add(node);
-      seen.io.observe(node);
-    }
-  });
+  useSeenMessages(ref, initialScrollDone, props.onSeen);
 
   const toLatest = () => {
     const el = ref.current;
@@ -393,89 +347,22 @@ export function MessageList(props: MessageListProps) {
     if (!(e.relatedTarget instanceof Node) || !e.currentTarget.contains(e.relatedTarget)) setFocusedKey(null);
   };
 
-  const lastIndex = messages.length + pending.length - 1;
-  const renderRow = (row: Row): ReactNode => {
-    switch (row.kind) {
-      case 'start':
-        return (
-          props.start ?? (
-            <div className="history-start" data-testid="history-start">
-              {t('messages.start')}
-            </div>
-          )
-        );
-      case 'loading':
-        return (
-          <div className="history-loading" data-testid="history-loading" role="status">
-            {t('messages.loading')}
-          </div>
-        );
-      case 'lines':
-        return row.lines.map((l) => <SystemLine key={`sys-${l.event.seq}`} event={l.event} text={l.text} />);
-      case 'more-below':
-        return (
-          <div className="history-loading" data-testid="history-more-below" role="status">
-            {t('messages.loadingNewer')}
-          </div>
-        );
-      case 'empty':
-        return (
-          <div className="empty-conversation" data-testid="empty-conversation">
-            {props.emptyText ?? t('messages.empty')}
-          </div>
-        );
-      case 'pending': {
-        const p = row.pending;
-        return (
-          <PendingItem
-            pending={p}
-            original={p.replyTo ? (byId.get(p.replyTo) ?? extra[p.replyTo]) : undefined}
-            grouped={row.grouped}
-            sender={me}
-            me={me}
-            users={users}
-            actions={actions}
-            focusable={messages.length + pending.indexOf(p) === lastIndex}
-          />
-        );
-      }
-      case 'message': {
-        const m = row.message;
-        return (
-          <>
-            {row.lines.map((l) => (
-              <SystemLine key={`sys-${l.event.seq}`} event={l.event} text={l.text} />
-            ))}
-            {row.newDay && (
-              <div className="day-divider" data-testid="day-divider" role="separator">
-                <span>{formatDay(m.createdAt)}</span>
-              </div>
-            )}
-            {row.divider && (
-              <div className="new-divider" data-testid="new-messages-divider" role="separator">
-                <span>{t('messages.newDivider')}</span>
-              </div>
-            )}
-            <MessageItem
-              message={m}
-              original={m.replyTo ? (byId.get(m.replyTo) ?? extra[m.replyTo]) : undefined}
-              grouped={row.grouped}
-              sender={users[m.senderId]}
-              ambiguous={ambiguous.has(m.senderId)}
-              me={me}
-              users={users}
-              actions={actions}
-              canDelete={m.senderId === me.id || moderator}
-              seen={m.id === lastOwnSeen}
-              focusable={m === messages[lastIndex]}
-              threadRoot={m.threadId ? (byId.get(m.threadId) ?? extra[m.threadId]) : undefined}
-              idPrefix={props.idPrefix}
-            />
-          </>
-        );
-      }
-    }
+  const rowContext: RowContext = {
+    messages,
+    pending,
+    byId,
+    extra,
+    users,
+    me,
+    actions,
+    moderator,
+    ambiguous,
+    lastOwnSeen,
+    start: props.start,
+    emptyText: props.emptyText,
+    idPrefix: props.idPrefix,
   };
+  const renderRow = (row: Row) => <RowContent row={row} ctx={rowContext} />;
 
   let content: ReactNode;
   if (mode === 'off') {
