@@ -27,8 +27,9 @@ import { replayScenario } from './replay.js';
 import { exportScenario } from './export.js';
 import { linkSendsScenario } from './link-sends.js';
 import { importScenario } from './import.js';
+import { timelineScenario } from './timeline.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, hookSendsScenario, importScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, hookSendsScenario, importScenario, timelineScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

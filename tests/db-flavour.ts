@@ -63,6 +63,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/leave-and-block.test.ts',
   'tests/e2e/link-previews.test.ts',
   'tests/e2e/live-chat.test.ts',
+  'tests/e2e/long-conversation.test.ts',
   'tests/e2e/markdown.test.ts',
   'tests/e2e/message-actions.test.ts',
   'tests/e2e/notifications.test.ts',

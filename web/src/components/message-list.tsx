@@ -4,17 +4,26 @@
  * following the bottom while it is in view, with a "new messages" divider, a bar back up to it
  * and a button down to the latest, and system lines between. Reports which messages were seen
  * (scrolled into view), so only those are marked read. Arrow keys move between messages.
+ *
+ * A long list (more than VIRTUAL_FROM messages) is virtualized (@tanstack/react-virtual): only
+ * the rows near the view are in the page, placed at their measured (or, not yet rendered,
+ * estimated) offsets. The rows the reader may need besides those stay rendered: the "new
+ * messages" divider, the focused message and its neighbours (arrow keys), a message being jumped
+ * to, and the last one (the list's tab stop). Shorter lists render every row, measured all the
+ * same, so growing past the limit keeps the view where it was.
  */
-import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import type { Conversation, Message, User } from '../../../src/client/index.js';
-import { dayKey, formatDay } from '../format.js';
 import { ambiguousNames } from '../name-clash.js';
-import { shownMessages, type PendingMessage, type SystemEvent, type Timeline } from '../store/types.js';
-import { MessageItem, PendingItem, type MessageActions } from './message-item.js';
-import { describeSystemEvent, SystemLine } from './system-line.js';
+import { shownMessages, type PendingMessage, type Timeline } from '../store/types.js';
+import type { MessageActions } from './message-item.js';
+import { RowContent, type RowContext } from './message-row.js';
+import { buildRows, estimateRow, VIRTUAL_FROM, virtualMode, type LineEntry, type Row } from './message-rows.js';
+import { describeSystemEvent } from './system-line.js';
+import { useSeenMessages } from './use-seen-messages.js';
 import { useTranslation } from 'react-i18next';
-
-const GROUP_GAP_MS = 5 * 60 * 1000;
+import './message-list.css';
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 300;
 
@@ -58,12 +67,6 @@ export interface MessageListProps {
   idPrefix?: string;
 }
 
-function isGrouped(prev: { senderId: string; createdAt: string; deleted: boolean } | null, cur: { senderId: string; createdAt: string }): boolean {
-  if (!prev || prev.deleted || prev.senderId !== cur.senderId) return false;
-  if (dayKey(prev.createdAt) !== dayKey(cur.createdAt)) return false;
-  return new Date(cur.createdAt).getTime() - new Date(prev.createdAt).getTime() < GROUP_GAP_MS;
-}
-
 export function MessageList(props: MessageListProps) {
   const { t } = useTranslation();
   const { conversation, timeline, pending, users, extra, me, moderator, unreadAfter, peerRead, actions } = props;
@@ -73,10 +76,16 @@ export function MessageList(props: MessageListProps) {
   const firstIdRef = useRef<string | undefined>(undefined);
   const initialScrollDone = useRef(false);
   const toBottomRef = useRef(false);
-  const seenRef = useRef(0);
   const [atBottom, setAtBottom] = useState(true);
   const [dividerAbove, setDividerAbove] = useState(false);
+  const [mode] = useState(virtualMode);
+  const [scrollMargin, setScrollMargin] = useState(0);
+  // The focused row (kept rendered with its neighbours) and a message being jumped to.
+  const [focusedKey, setFocusedKey] = useState<string | null>(null);
+  const [jumpKey, setJumpKey] = useState<string | null>(null);
+  const jumpingTo = useRef<string | null>(null);
   const messages = useMemo(() => shownMessages(timeline), [timeline]);
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const gapAfter = timeline.loadedThrough !== null;
   // People shown together here: a name two of them share (or that is another's username, or
   // mixes look-alike scripts) gets the @username beside it.
@@ -90,23 +99,126 @@ export function MessageList(props: MessageListProps) {
     return ambiguousNames([...people.values()]);
   }, [messages, users, me, props.members]);
 
+  const firstUnread = useMemo(() => messages.find((m) => m.seq > unreadAfter && m.senderId !== me.id && !m.deletedAt)?.id, [messages, unreadAfter, me.id]);
+  const lastOwnSeen = useMemo(() => {
+    if (conversation.kind !== 'direct') return undefined;
+    for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.senderId === me.id && messages[i]!.seq <= peerRead) return messages[i]!.id;
+    return undefined;
+  }, [conversation.kind, messages, me.id, peerRead]);
+  const newBelow = atBottom ? 0 : conversation.unreadCount;
+  // System lines between the shown messages (and before the first, at the start of the history).
+  const firstSeq = messages[0]?.seq ?? 0;
+  const lines = useMemo(() => {
+    const out: LineEntry[] = [];
+    for (const event of timeline.notices) {
+      if (timeline.hasMoreBefore && event.seq < firstSeq) continue;
+      if (timeline.loadedThrough !== null && event.seq > timeline.loadedThrough) continue;
+      const text = describeSystemEvent(event, users, me.id);
+      if (text) out.push({ event, text });
+    }
+    return out;
+    // t: the lines are in the current language.
+  }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id, t]);
+  const showEmpty = timeline.loaded && messages.length === 0 && pending.length === 0 && props.emptyText !== '';
+  const rows = useMemo(
+    () =>
+      buildRows({
+        messages,
+        pending,
+        lines,
+        meId: me.id,
+        firstUnread,
+        showStart: timeline.loaded && !timeline.hasMoreBefore,
+        loading: timeline.loading,
+        loadedThrough: timeline.loadedThrough,
+        showEmpty,
+      }),
+    [messages, pending, lines, me.id, firstUnread, timeline.loaded, timeline.hasMoreBefore, timeline.loading, timeline.loadedThrough, showEmpty],
+  );
+  const indexByKey = useMemo(() => new Map(rows.map((r, i) => [r.key, i])), [rows]);
+  const virtual = mode !== 'off' && messages.length > VIRTUAL_FROM;
+  const virtualRef = useRef(virtual);
+  virtualRef.current = virtual;
+
+  // Rows kept rendered wherever the view is.
+  const pinned = useMemo(() => {
+    const out: number[] = [];
+    const add = (key: string | null | undefined, around = 0) => {
+      const i = key ? indexByKey.get(key) : undefined;
+      if (i === undefined) return;
+      for (let k = Math.max(0, i - around); k <= Math.min(rows.length - 1, i + around); k++) out.push(k);
+    };
+    add(firstUnread);
+    add(focusedKey, 2);
+    add(jumpKey);
+    // The list's tab stop: the last message (or pending one).
+    const lastPending = pending.at(-1);
+    add(lastPending ? `pending-${lastPending.clientMsgId}` : messages.at(-1)?.id);
+    return out;
+  }, [indexByKey, rows.length, firstUnread, focusedKey, jumpKey, pending, messages]);
+  const rangeExtractor = useCallback((range: Range) => [...new Set([...defaultRangeExtractor(range), ...pinned])].sort((a, b) => a - b), [pinned]);
+  const getItemKey = useCallback((i: number) => rows[i]?.key ?? i, [rows]);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    enabled: mode !== 'off',
+    getScrollElement: () => ref.current,
+    estimateSize: (i) => estimateRow(rows[i]),
+    getItemKey,
+    overscan: 6,
+    scrollMargin,
+    rangeExtractor,
+  });
+  // Drawn in place (not virtual), a row's height is already in the page: the view needs no correction.
+  virtualizer.shouldAdjustScrollPositionOnItemSizeChange = (item, _delta, v) => {
+    if (!virtualRef.current) return false;
+    const offset = v.scrollOffset ?? 0;
+    return v.itemSizeCache.has(item.key) ? item.end <= offset && v.scrollDirection !== 'backward' : item.start < offset;
+  };
+
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el) setScrollMargin(parseFloat(getComputedStyle(el).paddingTop) || 0);
+  }, []);
+
+  /** Where an element's top is in the list's content (its scroll coordinates). */
+  const contentTop = (target: HTMLElement): number => {
+    const el = ref.current!;
+    return target.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop - el.clientTop;
+  };
+  /** The "new messages" divider's top and height, from the page, else (not rendered yet) from the row's place. */
+  const dividerBox = (): { top: number; height: number } | null => {
+    const el = ref.current;
+    const divider = el?.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
+    if (divider) return { top: contentTop(divider), height: divider.offsetHeight };
+    const i = firstUnread ? indexByKey.get(firstUnread) : undefined;
+    const item = i === undefined || !virtualRef.current ? undefined : virtualizer.measurementsCache[i];
+    return item ? { top: item.start, height: 0 } : null;
+  };
+
+  const onBottomChange = props.onBottomChange;
+  const setBottom = useCallback(
+    (bottom: boolean) => {
+      if (bottom === atBottomRef.current) return;
+      atBottomRef.current = bottom;
+      setAtBottom(bottom);
+      onBottomChange(bottom);
+    },
+    [onBottomChange],
+  );
+
   const measure = useCallback(() => {
     const el = ref.current;
     if (!el) return;
     fromBottomRef.current = el.scrollHeight - el.scrollTop - el.clientHeight;
     // With newer messages not loaded yet, the end of the list is not the bottom of the conversation.
-    const bottom = fromBottomRef.current < NEAR_BOTTOM_PX && !gapAfter;
-    if (bottom !== atBottomRef.current) {
-      atBottomRef.current = bottom;
-      setAtBottom(bottom);
-      props.onBottomChange(bottom);
-    }
-    const divider = el.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
-    setDividerAbove(divider !== null && divider.offsetTop + divider.offsetHeight < el.scrollTop);
+    setBottom(fromBottomRef.current < NEAR_BOTTOM_PX && !gapAfter);
+    const divider = dividerBox();
+    setDividerAbove(divider !== null && divider.top + divider.height < el.scrollTop);
     if (!timeline.loaded || timeline.loading) return;
     if (el.scrollTop < NEAR_TOP_PX && timeline.hasMoreBefore) props.onLoadOlder();
     else if (gapAfter && fromBottomRef.current < NEAR_TOP_PX) props.onLoadNewer();
-  }, [props, timeline.loaded, timeline.hasMoreBefore, timeline.loading, gapAfter]);
+    // dividerBox reads the rows and the virtualizer, which this render has.
+  }, [props, setBottom, timeline.loaded, timeline.hasMoreBefore, timeline.loading, gapAfter, rows]);
 
   // After each render: keep the bottom in view when it was, or keep the view still when older messages came in above.
   useLayoutEffect(() => {
@@ -118,8 +230,8 @@ export function MessageList(props: MessageListProps) {
       initialScrollDone.current = true;
       firstIdRef.current = firstId;
       // Land at the first unread (with a little of what came before), else at the bottom.
-      const divider = el.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
-      if (divider) el.scrollTop = divider.offsetTop - 60;
+      const divider = dividerBox();
+      if (divider) el.scrollTop = divider.top - 60;
       else el.scrollTop = el.scrollHeight;
       measure();
       return;
@@ -156,45 +268,40 @@ export function MessageList(props: MessageListProps) {
 
   // Scroll to a message asked for (reply quote, search result) and flash it.
   useEffect(() => {
-    if (!props.focusMessageId) return;
-    const target = document.getElementById(`${props.idPrefix ?? 'msg-'}${props.focusMessageId}`);
-    if (!target) return;
-    atBottomRef.current = false;
-    target.scrollIntoView({ block: 'center' });
+    const id = props.focusMessageId;
+    if (!id) return;
+    const target = document.getElementById(`${props.idPrefix ?? 'msg-'}${id}`);
+    if (virtual) {
+      // Not necessarily rendered: kept rendered while it is brought into view at its (measured) place.
+      const index = indexByKey.get(id);
+      if (index === undefined) return;
+      if (jumpingTo.current !== id) {
+        jumpingTo.current = id;
+        // Left the bottom (the button back to the latest shows).
+        setBottom(false);
+        setJumpKey(id);
+        virtualizer.scrollToIndex(index, { align: 'center' });
+        return;
+      }
+      if (!target) return;
+      jumpingTo.current = null;
+    } else {
+      if (!target) return;
+      setBottom(false);
+      target.scrollIntoView({ block: 'center' });
+    }
     target.classList.remove('flash');
     void target.offsetWidth;
     target.classList.add('flash');
     target.focus({ preventScroll: true });
     props.onFocused();
   });
-
-  // Seen: a message whose lower half (or whole) has been in view counts as read.
-  const onSeen = props.onSeen;
+  // The jump is over once the message has been left (focus went elsewhere).
   useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const observer = new IntersectionObserver(
-      (entries) => {
-        // Not before the list has landed where the reader starts (live messages can come in
-        // while the first page loads, shown at the top for a moment).
-        if (!initialScrollDone.current) return;
-        let max = seenRef.current;
-        for (const e of entries) {
-          if (!e.isIntersecting) continue;
-          const bottomInView = e.rootBounds ? e.boundingClientRect.bottom <= e.rootBounds.bottom + 1 : false;
-          if (e.intersectionRatio < 0.5 && !bottomInView) continue;
-          max = Math.max(max, Number((e.target as HTMLElement).dataset.seq ?? 0));
-        }
-        if (max > seenRef.current) {
-          seenRef.current = max;
-          onSeen(max);
-        }
-      },
-      { root: el, threshold: [0, 0.5, 1] },
-    );
-    for (const m of el.querySelectorAll<HTMLElement>('[data-testid="message"][data-seq]')) observer.observe(m);
-    return () => observer.disconnect();
-  }, [messages, onSeen]);
+    if (jumpKey && !props.focusMessageId && focusedKey !== jumpKey) setJumpKey(null);
+  }, [jumpKey, focusedKey, props.focusMessageId]);
+
+  useSeenMessages(ref, initialScrollDone, props.onSeen);
 
   const toLatest = () => {
     const el = ref.current;
@@ -210,9 +317,9 @@ export function MessageList(props: MessageListProps) {
 
   const toFirstUnread = () => {
     const el = ref.current;
-    const divider = el?.querySelector<HTMLElement>('[data-testid="new-messages-divider"]');
+    const divider = dividerBox();
     if (!el || !divider) return;
-    el.scrollTop = divider.offsetTop - 60;
+    el.scrollTop = divider.top - 60;
     measure();
     el.querySelector<HTMLElement>(`[data-testid="message"][data-message-id="${firstUnread ?? ''}"]`)?.focus({ preventScroll: true });
   };
@@ -221,6 +328,7 @@ export function MessageList(props: MessageListProps) {
     if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
     const current = (e.target as HTMLElement).closest<HTMLElement>('[data-testid="message"]');
     if (!current || e.target !== current) return;
+    // The focused row's neighbours are rendered (pinned), so the next one is in the page.
     const all = [...(ref.current?.querySelectorAll<HTMLElement>('[data-testid="message"]') ?? [])];
     const next = all[all.indexOf(current) + (e.key === 'ArrowUp' ? -1 : 1)];
     if (!next) return;
@@ -230,115 +338,69 @@ export function MessageList(props: MessageListProps) {
     next.focus();
   };
 
-  const firstUnread = messages.find((m) => m.seq > unreadAfter && m.senderId !== me.id && !m.deletedAt)?.id;
-  const lastOwnSeen = conversation.kind === 'direct' ? [...messages].reverse().find((m) => m.senderId === me.id && m.seq <= peerRead)?.id : undefined;
-  const newBelow = atBottom ? 0 : conversation.unreadCount;
-  // System lines between the shown messages (and before the first, at the start of the history).
-  const firstSeq = messages[0]?.seq ?? 0;
-  const lines = useMemo(() => {
-    const out: { event: SystemEvent; text: string }[] = [];
-    for (const event of timeline.notices) {
-      if (timeline.hasMoreBefore && event.seq < firstSeq) continue;
-      if (timeline.loadedThrough !== null && event.seq > timeline.loadedThrough) continue;
-      const text = describeSystemEvent(event, users, me.id);
-      if (text) out.push({ event, text });
-    }
-    return out;
-    // t: the lines are in the current language.
-  }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id, t]);
-  let lineAt = 0;
-  const linesBefore = (seq: number) => {
-    const from = lineAt;
-    while (lineAt < lines.length && lines[lineAt]!.event.seq < seq) lineAt++;
-    return lines.slice(from, lineAt).map((l) => <SystemLine key={`sys-${l.event.seq}`} event={l.event} text={l.text} />);
+  const rowKeyOf = (node: EventTarget | null): string | null => {
+    const row = node instanceof HTMLElement ? node.closest<HTMLElement>('[data-row-key]') : null;
+    return row?.dataset.rowKey ?? null;
+  };
+  const onFocus = (e: FocusEvent<HTMLDivElement>) => setFocusedKey(rowKeyOf(e.target));
+  const onBlur = (e: FocusEvent<HTMLDivElement>) => {
+    if (!(e.relatedTarget instanceof Node) || !e.currentTarget.contains(e.relatedTarget)) setFocusedKey(null);
   };
 
-  let prev: { senderId: string; createdAt: string; deleted: boolean } | null = null;
-  let prevDay = '';
-  const lastIndex = messages.length + pending.length - 1;
+  const rowContext: RowContext = {
+    messages,
+    pending,
+    byId,
+    extra,
+    users,
+    me,
+    actions,
+    moderator,
+    ambiguous,
+    lastOwnSeen,
+    start: props.start,
+    emptyText: props.emptyText,
+    idPrefix: props.idPrefix,
+  };
+  const renderRow = (row: Row) => <RowContent row={row} ctx={rowContext} />;
+
+  let content: ReactNode;
+  if (mode === 'off') {
+    // Every row in the page, as the list was before it was virtualized.
+    content = rows.map((row) => <Fragment key={row.key}>{renderRow(row)}</Fragment>);
+  } else {
+    const items = virtual ? virtualizer.getVirtualItems() : rows.map((_, index) => ({ index, start: 0 }));
+    content = (
+      <div className={`message-rows${virtual ? ' virtual' : ''}`} style={virtual ? { height: virtualizer.getTotalSize() } : undefined}>
+        {items.map(({ index, start }) => {
+          const row = rows[index]!;
+          return (
+            <div key={row.key} className="message-row" data-index={index} data-row-key={row.key} ref={virtualizer.measureElement} style={virtual ? { top: start - scrollMargin } : undefined}>
+              {renderRow(row)}
+            </div>
+          );
+        })}
+      </div>
+    );
+  }
+
   return (
     <div className="message-list-wrap">
-      <div className="message-list" ref={ref} onScroll={measure} role="log" aria-live="polite" aria-relevant="additions" aria-label={props.label ?? t('messages.label')} data-testid="message-list" onKeyDown={onKeyDown}>
-        {timeline.loaded &&
-          !timeline.hasMoreBefore &&
-          (props.start ?? (
-            <div className="history-start" data-testid="history-start">
-              {t('messages.start')}
-            </div>
-          ))}
-        {timeline.loading && (
-          <div className="history-loading" data-testid="history-loading" role="status">
-            {t('messages.loading')}
-          </div>
-        )}
-        {messages.map((m, i) => {
-          const day = dayKey(m.createdAt);
-          const newDay = day !== prevDay;
-          const divider = m.id === firstUnread;
-          const before = linesBefore(m.seq);
-          const grouped = !newDay && !divider && before.length === 0 && isGrouped(prev, m);
-          prevDay = day;
-          prev = { senderId: m.senderId, createdAt: m.createdAt, deleted: m.deletedAt !== null };
-          return (
-            <Fragment key={m.id}>
-              {before}
-              {newDay && (
-                <div className="day-divider" data-testid="day-divider" role="separator">
-                  <span>{formatDay(m.createdAt)}</span>
-                </div>
-              )}
-              {divider && (
-                <div className="new-divider" data-testid="new-messages-divider" role="separator">
-                  <span>{t('messages.newDivider')}</span>
-                </div>
-              )}
-              <MessageItem
-                message={m}
-                original={m.replyTo ? (messages.find((x) => x.id === m.replyTo) ?? extra[m.replyTo]) : undefined}
-                grouped={grouped}
-                sender={users[m.senderId]}
-                ambiguous={ambiguous.has(m.senderId)}
-                me={me}
-                users={users}
-                actions={actions}
-                canDelete={m.senderId === me.id || moderator}
-                seen={m.id === lastOwnSeen}
-                focusable={i === lastIndex}
-                threadRoot={m.threadId ? (messages.find((x) => x.id === m.threadId) ?? extra[m.threadId]) : undefined}
-                idPrefix={props.idPrefix}
-              />
-            </Fragment>
-          );
-        })}
-        {linesBefore(timeline.loadedThrough ?? Number.MAX_SAFE_INTEGER)}
-        {gapAfter && (
-          <div className="history-loading" data-testid="history-more-below" role="status">
-            {t('messages.loadingNewer')}
-          </div>
-        )}
-        {pending.map((p, i) => {
-          const cur = { senderId: me.id, createdAt: p.createdAt };
-          const grouped = isGrouped(prev, cur) && dayKey(p.createdAt) === prevDay;
-          prev = { ...cur, deleted: false };
-          return (
-            <PendingItem
-              key={p.clientMsgId}
-              pending={p}
-              original={p.replyTo ? (messages.find((x) => x.id === p.replyTo) ?? extra[p.replyTo]) : undefined}
-              grouped={grouped}
-              sender={me}
-              me={me}
-              users={users}
-              actions={actions}
-              focusable={messages.length + i === lastIndex}
-            />
-          );
-        })}
-        {timeline.loaded && messages.length === 0 && pending.length === 0 && props.emptyText !== '' && (
-          <div className="empty-conversation" data-testid="empty-conversation">
-            {props.emptyText ?? t('messages.empty')}
-          </div>
-        )}
+      <div
+        className="message-list"
+        ref={ref}
+        onScroll={measure}
+        role="log"
+        aria-live="polite"
+        aria-relevant="additions"
+        aria-label={props.label ?? t('messages.label')}
+        data-testid="message-list"
+        data-virtual={virtual ? 'true' : 'false'}
+        onKeyDown={onKeyDown}
+        onFocus={onFocus}
+        onBlur={onBlur}
+      >
+        {content}
       </div>
       {dividerAbove && props.unreadAtOpen > 0 && (
         <button type="button" className="jump-unread" data-testid="jump-to-unread" onClick={toFirstUnread}>
