@@ -1,5 +1,5 @@
 /** An open conversation: header, messages, typing line, composer, and the members panel of a group. */
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { Member, Message, User } from '../../../src/client/index.js';
 import { formatLastSeen } from '../format.js';
 import { navigate, navigateThread } from '../router.js';
@@ -12,7 +12,6 @@ import { Composer, type ComposerHandle } from './composer.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { ConversationNotifyMenu } from './conversation-notify-menu.js';
 import { mentionAllSuggestions, mayMentionAll, mayPin, mayPost } from './group-rules.js';
-import { GroupSettingsDialog } from './group-settings-dialog.js';
 import { HeaderMenu } from './header-menu.js';
 import { PinsPanel } from './pins-panel.js';
 import { conversationTitle } from './inbox.js';
@@ -24,6 +23,9 @@ import { ThreadPanel } from './thread-panel.js';
 import { TypingIndicator } from './typing-indicator.js';
 import { useVisible } from '../use-visible.js';
 import { useTranslation } from 'react-i18next';
+
+// Loaded when first opened (a chunk of its own).
+const GroupSettingsDialog = lazy(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog })));
 
 const NO_PENDING: PendingMessage[] = [];
 const NO_MEMBERS: Member[] = [];
@@ -378,7 +380,11 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
         {!threadId && panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
         {!threadId && pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
       </div>
-      {settingsOpen && conversation.kind === 'group' && <GroupSettingsDialog conversation={conversation} onClose={() => setSettingsOpen(false)} />}
+      {settingsOpen && conversation.kind === 'group' && (
+        <Suspense fallback={null}>
+          <GroupSettingsDialog conversation={conversation} onClose={() => setSettingsOpen(false)} />
+        </Suspense>
+      )}
       {deleting && (
         <ConfirmDialog
           title={t('conversation.deleteTitle')}
