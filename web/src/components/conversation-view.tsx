@@ -13,9 +13,7 @@ import { ConfirmDialog } from './confirm-dialog.js';
 import { ConversationNotifyMenu } from './conversation-notify-menu.js';
 import { mentionAllSuggestions, mayMentionAll, mayPin, mayPost } from './group-rules.js';
 import { HeaderMenu } from './header-menu.js';
-import { PinsPanel } from './pins-panel.js';
 import { conversationTitle } from './inbox.js';
-import { MembersPanel } from './members-panel.js';
 import type { MessageActions } from './message-item.js';
 import { MessageList } from './message-list.js';
 import type { JumpTarget } from '../jump-target.js';
@@ -24,7 +22,9 @@ import { TypingIndicator } from './typing-indicator.js';
 import { useVisible } from '../use-visible.js';
 import { useTranslation } from 'react-i18next';
 
-// Loaded when first opened (a chunk of its own).
+// Loaded when first opened (chunks of their own).
+const MembersPanel = lazy(() => import('./members-panel.js').then((m) => ({ default: m.MembersPanel })));
+const PinsPanel = lazy(() => import('./pins-panel.js').then((m) => ({ default: m.PinsPanel })));
 const GroupSettingsDialog = lazy(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog })));
 
 const NO_PENDING: PendingMessage[] = [];
@@ -377,8 +377,10 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
             onClose={closeThread}
           />
         )}
-        {!threadId && panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
-        {!threadId && pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
+        <Suspense fallback={null}>
+          {!threadId && panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
+          {!threadId && pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
+        </Suspense>
       </div>
       {settingsOpen && conversation.kind === 'group' && (
         <Suspense fallback={null}>
