@@ -52,8 +52,11 @@ export function pwaPlugin(webRoot: string): Plugin {
       const { default: sharp } = await import('sharp');
       const favicon = await fs.promises.readFile(faviconPath, 'utf8');
       const png = (svg: string, size: number) => sharp(Buffer.from(svg), { density: 72 * (size / 64) }).resize(size, size).png().toBuffer();
-      const sources = [await png(favicon, 192), await png(favicon, 512), await png(maskableSvg(favicon), 512)];
-      PWA_ICONS.forEach((icon, i) => this.emitFile({ type: 'asset', fileName: icon.src.slice(1), source: sources[i] }));
+      for (const icon of PWA_ICONS) {
+        const size = Number(icon.sizes.split('x')[0]);
+        const source = await png(icon.purpose === 'maskable' ? maskableSvg(favicon) : favicon, size);
+        this.emitFile({ type: 'asset', fileName: icon.src.slice(1), source });
+      }
       this.emitFile({ type: 'asset', fileName: 'manifest.webmanifest', source: `${JSON.stringify(webAppManifest(), null, 2)}\n` });
     },
     writeBundle: {

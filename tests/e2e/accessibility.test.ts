@@ -82,10 +82,10 @@ async function checkDialog(page: Page, name: string, testId: string, open: () =>
   const dialog = page.getByTestId(testId);
   await dialog.waitFor();
   // The focus moved into the dialog, and Tab keeps it there.
-  await expect.poll(() => dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  await expect.poll(() => dialog.evaluate('(d) => d.contains(document.activeElement)')).toBe(true);
   for (let i = 0; i < 12; i++) {
     await page.keyboard.press('Tab');
-    expect(await dialog.evaluate((d) => d.contains(document.activeElement) || document.activeElement === document.body), `${name}: Tab ${i + 1} stays in the dialog`).toBe(true);
+    expect(await dialog.evaluate('(d) => d.contains(document.activeElement) || document.activeElement === document.body'), `${name}: Tab ${i + 1} stays in the dialog`).toBe(true);
   }
   await expectAccessible(page, name);
   await page.keyboard.press('Escape');
@@ -118,6 +118,7 @@ describe.runIf(dbKind === 'pglite')('e2e: accessibility', () => {
     await conversation.getByTestId('attachment-image').locator('img').waitFor();
     // Landmarks: the inbox is navigation beside the main content.
     expect(await page.locator('main').count()).toBe(1);
+    expect(await page.locator('nav').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'the inbox with a conversation open');
 
     await conversation.getByTestId('thread-summary').click();
@@ -135,7 +136,7 @@ describe.runIf(dbKind === 'pglite')('e2e: accessibility', () => {
     // Dialogs: focus in, kept in, Escape closes, focus back on the opener.
     const opener = page.getByTestId('open-search');
     await checkDialog(page, 'the search dialog', 'search-dialog', () => opener.click());
-    await expect.poll(() => opener.evaluate((b) => b === document.activeElement)).toBe(true);
+    await expect.poll(() => opener.evaluate('(b) => b === document.activeElement')).toBe(true);
     await checkDialog(page, 'the group settings dialog', 'group-settings-dialog', () => conversation.getByTestId('open-group-settings').click());
     await checkDialog(page, 'the profile dialog', 'profile-dialog', async () => {
       await page.getByTestId('account-menu-button').click();
