@@ -50,6 +50,7 @@ export const SAME_ON_BOTH: readonly string[] = [
 ];
 
 export const PGLITE_ONLY: readonly string[] = [
+  'tests/e2e/accessibility.test.ts',
   'tests/e2e/api-tokens.test.ts',
   'tests/e2e/composer.test.ts',
   'tests/e2e/custom-commands.test.ts',
@@ -68,6 +69,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/message-actions.test.ts',
   'tests/e2e/notifications.test.ts',
   'tests/e2e/oidc.test.ts',
+  'tests/e2e/pwa.test.ts',
   'tests/e2e/reconnect.test.ts',
   'tests/e2e/sessions.test.ts',
   'tests/e2e/signup-invite.test.ts',

@@ -85,6 +85,15 @@ export function webClient(opts: WebClientOptions, logger: Logger) {
         .type('text/javascript; charset=utf-8')
         .send(await fs.promises.readFile(file));
     });
+    // The web app manifest (src/web/pwa-plugin.ts): its own media type; revalidated, like index.html.
+    app.get('/manifest.webmanifest', { schema: { hide: true } }, async (_request, reply) => {
+      const file = path.join(opts.distDir, 'manifest.webmanifest');
+      if (status !== 'ready' || !fs.existsSync(file)) return reply.callNotFound();
+      return reply
+        .header('cache-control', 'no-cache')
+        .type('application/manifest+json; charset=utf-8')
+        .send(await fs.promises.readFile(file));
+    });
     app.get('/*', { schema: { hide: true } }, (request, reply) => {
       const url = request.url.split('?')[0] ?? '/';
       if (SERVER_PATHS.test(url)) return reply.callNotFound();

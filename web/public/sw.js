@@ -3,13 +3,72 @@
  * notification, and on a click focuses an open Parley window on that conversation or opens one.
  * The push payload is JSON: {type: 'message', conversationId, messageId, seq, title, body, url}, and
  * `threadId` for a reply in a thread (the click opens the thread).
+ *
+ * It also keeps the app shell for offline use (the PWA): index.html and the hashed files of the
+ * current build, in a cache named after the build. Pages are fetched from the network first and
+ * fall back to the cached index.html; hashed assets come from the cache first. The API, uploads
+ * and WebSockets are never cached.
  */
-self.addEventListener('install', () => {
-  self.skipWaiting();
+// Filled in by the build (src/web/vite.config.ts, swShellPlugin); the dev server serves it empty.
+const SHELL = { version: 'dev', assets: [] };
+const CACHE = `parley-shell-${SHELL.version}`;
+/** The server's own paths (as in src/web/plugin.ts): never cached, never answered with the shell. */
+const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json)(?:[/?.]|$)/;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      // The shell is best effort: a failed fetch (offline while installing) must not block push.
+      await cache.addAll(['/', ...SHELL.assets]).catch(() => undefined);
+      await self.skipWaiting();
+    })(),
+  );
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil(
+    (async () => {
+      // Older builds' shells go: their hashed files are never asked for again.
+      const names = await caches.keys();
+      await Promise.all(names.filter((n) => n.startsWith('parley-shell-') && n !== CACHE).map((n) => caches.delete(n)));
+      await self.clients.claim();
+    })(),
+  );
+});
+
+/** A page: the network's answer (kept as the shell), or the cached shell when offline. */
+async function page(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await fetch(request);
+    // Every client route is answered with the same index.html: the latest one is the shell.
+    if (response.ok && (response.headers.get('content-type') ?? '').startsWith('text/html')) await cache.put('/', response.clone());
+    return response;
+  } catch (err) {
+    const shell = await cache.match('/');
+    if (shell) return shell;
+    throw err;
+  }
+}
+
+/** A hashed asset: never changes, so the cached copy is as good as the network's. */
+async function asset(request) {
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(request);
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok) await cache.put(request, response.clone());
+  return response;
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || SERVER_PATHS.test(url.pathname)) return;
+  if (request.mode === 'navigate') event.respondWith(page(request));
+  else if (url.pathname.startsWith('/assets/')) event.respondWith(asset(request));
 });
 
 /** The conversation's (or thread's) path on this origin (the payload's url may name another host: PUBLIC_URL). */

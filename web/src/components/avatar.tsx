@@ -33,13 +33,15 @@ export function Avatar({ user, name, id, size = 'md', presence = false }: Avatar
   if (user?.erased) {
     return (
       <span className={`avatar avatar-${size} avatar-erased`} aria-hidden="true" data-testid="avatar-erased">
-        <span className="avatar-initials">?</span>
+        <span className="avatar-initials" data-initials="?" />
       </span>
     );
   }
+  // The initials are drawn by CSS (data-initials): a picture, not text, so a button with an
+  // avatar and a label (the account menu, a thread's repliers) reads as its label alone.
   return (
     <span className={`avatar avatar-${size} hue-${hueOf(key)}`} aria-hidden="true">
-      {user?.avatarUrl ? <img src={user.avatarUrl} alt="" loading="lazy" /> : <span className="avatar-initials">{initials(label)}</span>}
+      {user?.avatarUrl ? <img src={user.avatarUrl} alt="" loading="lazy" /> : <span className="avatar-initials" data-initials={initials(label)} />}
       {presence && user && <span className={`presence-dot ${user.online ? 'online' : 'offline'}`} data-testid="presence-dot" data-online={user.online ? 'true' : 'false'} />}
     </span>
   );

@@ -6,7 +6,7 @@
  * it a link's text, with "url" selected to type over (with nothing selected, Ctrl/Cmd+K is
  * still search, web/src/components/shell.tsx). No shortcut acts while an input method composes.
  */
-import { useEffect, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type Ref } from 'react';
+import { useEffect, useId, useImperativeHandle, useLayoutEffect, useRef, useState, type KeyboardEvent, type Ref } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
 import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { CommandInfo, Message, User } from '../../../src/client/index.js';
@@ -54,6 +54,8 @@ export function Composer(props: ComposerProps) {
   const [files, setFiles] = useState<{ file: File; preview: string | null }[]>([]);
   const [mention, setMention] = useState<MentionQuery | null>(null);
   const [selected, setSelected] = useState(0);
+  // The suggestion list the text box points at (aria-controls, aria-activedescendant): one per composer.
+  const listId = useId();
   const ref = useRef<HTMLTextAreaElement>(null);
   const composing = useRef(false);
   const compositionEndedAt = useRef(0);
@@ -106,6 +108,7 @@ export function Composer(props: ComposerProps) {
   const suggestions = mention ? matchUsers(members, mention.text, meId) : [];
   const typedCommand = props.commands && !editing ? commandAt(text, text.length) : null;
   const commandOptions = typedCommand !== null && suggestions.length === 0 ? matchCommands(props.commands!, typedCommand) : [];
+  const listOpen = commandOptions.length > 0 || suggestions.length > 0;
 
   function addFiles(more: File[]) {
     if (more.length === 0) return;
@@ -286,10 +289,11 @@ export function Composer(props: ComposerProps) {
         </ul>
       )}
       {commandOptions.length > 0 && (
-        <ul className="mention-suggestions" role="listbox" aria-label={t('composer.commands')} data-testid="command-suggestions">
+        <ul className="mention-suggestions" id={listId} role="listbox" aria-label={t('composer.commands')} data-testid="command-suggestions">
           {commandOptions.map((c, i) => (
             <li
               key={c.name}
+              id={`${listId}-${i}`}
               role="option"
               aria-selected={i === selected}
               className={i === selected ? 'selected' : ''}
@@ -309,10 +313,11 @@ export function Composer(props: ComposerProps) {
         </ul>
       )}
       {suggestions.length > 0 && (
-        <ul className="mention-suggestions" role="listbox" aria-label={t('composer.mention')} data-testid="mention-suggestions">
+        <ul className="mention-suggestions" id={listId} role="listbox" aria-label={t('composer.mention')} data-testid="mention-suggestions">
           {suggestions.map((u, i) => (
             <li
               key={u.id}
+              id={`${listId}-${i}`}
               role="option"
               aria-selected={i === selected}
               className={i === selected ? 'selected' : ''}
@@ -357,7 +362,9 @@ export function Composer(props: ComposerProps) {
           disabled={props.disabled}
           aria-invalid={tooLong}
           aria-autocomplete="list"
-          aria-expanded={suggestions.length > 0}
+          // A text box may not say aria-expanded (a multi-line one is no combobox): it names the open list instead.
+          aria-controls={listOpen ? listId : undefined}
+          aria-activedescendant={listOpen ? `${listId}-${selected}` : undefined}
           onChange={(e) => {
             setText(e.target.value);
             updateMention(e.target.value, e.target.selectionStart);

@@ -1,5 +1,5 @@
 /** An open conversation: header, messages, typing line, composer, and the members panel of a group. */
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { Member, Message, User } from '../../../src/client/index.js';
 import { formatLastSeen } from '../format.js';
 import { navigate, navigateThread } from '../router.js';
@@ -12,11 +12,8 @@ import { Composer, type ComposerHandle } from './composer.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 import { ConversationNotifyMenu } from './conversation-notify-menu.js';
 import { mentionAllSuggestions, mayMentionAll, mayPin, mayPost } from './group-rules.js';
-import { GroupSettingsDialog } from './group-settings-dialog.js';
 import { HeaderMenu } from './header-menu.js';
-import { PinsPanel } from './pins-panel.js';
 import { conversationTitle } from './inbox.js';
-import { MembersPanel } from './members-panel.js';
 import type { MessageActions } from './message-item.js';
 import { MessageList } from './message-list.js';
 import type { JumpTarget } from '../jump-target.js';
@@ -24,6 +21,11 @@ import { ThreadPanel } from './thread-panel.js';
 import { TypingIndicator } from './typing-indicator.js';
 import { useVisible } from '../use-visible.js';
 import { useTranslation } from 'react-i18next';
+
+// Loaded when first opened (chunks of their own).
+const MembersPanel = lazy(() => import('./members-panel.js').then((m) => ({ default: m.MembersPanel })));
+const PinsPanel = lazy(() => import('./pins-panel.js').then((m) => ({ default: m.PinsPanel })));
+const GroupSettingsDialog = lazy(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog })));
 
 const NO_PENDING: PendingMessage[] = [];
 const NO_MEMBERS: Member[] = [];
@@ -375,10 +377,16 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
             onClose={closeThread}
           />
         )}
-        {!threadId && panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
-        {!threadId && pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
+        <Suspense fallback={null}>
+          {!threadId && panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
+          {!threadId && pinsOpen && <PinsPanel conversationId={id} canPin={canPin} onJump={(messageId) => void jumpTo(messageId)} onClose={() => setPinsOpen(false)} />}
+        </Suspense>
       </div>
-      {settingsOpen && conversation.kind === 'group' && <GroupSettingsDialog conversation={conversation} onClose={() => setSettingsOpen(false)} />}
+      {settingsOpen && conversation.kind === 'group' && (
+        <Suspense fallback={null}>
+          <GroupSettingsDialog conversation={conversation} onClose={() => setSettingsOpen(false)} />
+        </Suspense>
+      )}
       {deleting && (
         <ConfirmDialog
           title={t('conversation.deleteTitle')}

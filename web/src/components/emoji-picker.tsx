@@ -11,8 +11,6 @@ import { StoreContext } from '../store/hooks.js';
 import { useClickOutside } from '../use-click-outside.js';
 import './emoji-picker.css';
 
-export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
-
 export const COMMON_EMOJI = [
   '👍', '👎', '❤️', '😂', '🎉', '😮', '😢', '🙏',
   '👀', '🔥', '✅', '❌', '💯', '🚀', '👏', '🙌',

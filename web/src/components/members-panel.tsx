@@ -1,5 +1,5 @@
 /** A group's details and members: roles, and the actions the caller's role allows. */
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import type { Conversation, Member, Role } from '../../../src/client/index.js';
 import { navigate } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
@@ -7,10 +7,12 @@ import { errorText, toast } from '../toasts.js';
 import { AppBadge, UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
 import { ConfirmDialog } from './confirm-dialog.js';
-import { GroupSettingsDialog } from './group-settings-dialog.js';
 import { MailIcon } from './icons.js';
 import { UserPicker } from './user-picker.js';
 import { useTranslation } from 'react-i18next';
+
+// Loaded when first opened (a chunk of its own).
+const GroupSettingsDialog = lazy(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog })));
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
 const NO_MEMBERS: Member[] = [];
@@ -65,7 +67,11 @@ export function MembersPanel({ conversation, onClose }: { conversation: Conversa
           ×
         </button>
       </header>
-      {editing && <GroupSettingsDialog conversation={conversation} onClose={() => setEditing(false)} />}
+      {editing && (
+        <Suspense fallback={null}>
+          <GroupSettingsDialog conversation={conversation} onClose={() => setEditing(false)} />
+        </Suspense>
+      )}
       <div className="group-about">
         <h3 data-testid="group-name">{conversation.name}</h3>
         {conversation.description && <p className="group-description" data-testid="group-description">{conversation.description}</p>}

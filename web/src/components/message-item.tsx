@@ -1,5 +1,5 @@
 /** One message in the list: author and time, reply quote, text, files, reactions, and its actions. */
-import { memo, useState } from 'react';
+import { lazy, memo, Suspense, useState } from 'react';
 import { neutralizeBidi } from '../../../src/protocol/bidi.js';
 import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../../src/protocol/markdown.js';
 import type { Message, User } from '../../../src/client/index.js';
@@ -8,7 +8,9 @@ import type { PendingMessage } from '../store/types.js';
 import { Attachments, PendingAttachments } from './attachments.js';
 import { AppBadge, UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
-import { EmojiPicker, QUICK_REACTIONS } from './emoji-picker.js';
+import { QUICK_REACTIONS } from './quick-reactions.js';
+// The picker (every emoji and its names) is a chunk of its own, loaded the first time it opens.
+const EmojiPicker = lazy(() => import('./emoji-picker.js').then((m) => ({ default: m.EmojiPicker })));
 import { EmojiGlyph, useEmojiImages } from '../custom-emoji.js';
 import { EditIcon, ReplyIcon, SmileIcon, ThreadIcon, TrashIcon } from './icons.js';
 import { MessageBody } from './message-body.js';
@@ -224,13 +226,15 @@ export const MessageItem = memo(function MessageItem({ message: m, original, gro
             </button>
           )}
           {picker && (
-            <EmojiPicker
-              onClose={() => setPicker(false)}
-              onPick={(e) => {
-                setPicker(false);
-                actions.react(m, e);
-              }}
-            />
+            <Suspense fallback={null}>
+              <EmojiPicker
+                onClose={() => setPicker(false)}
+                onPick={(e) => {
+                  setPicker(false);
+                  actions.react(m, e);
+                }}
+              />
+            </Suspense>
           )}
         </div>
       )}

@@ -1,5 +1,5 @@
 /** A modal dialog on the native <dialog>: focus kept inside, Escape closes it, focus returns after. */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 
 export interface ModalProps {
@@ -8,6 +8,23 @@ export interface ModalProps {
   children: ReactNode;
   testId: string;
   wide?: boolean;
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Tab from the last control goes to the first, Shift+Tab from the first to the last (a modal's page is inert, but the browser's own UI is not). */
+function wrapFocus(dialog: HTMLDialogElement, e: KeyboardEvent<HTMLDialogElement>): void {
+  const controls = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null || el === document.activeElement);
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  if (!first || !last) return;
+  if (e.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && (document.activeElement === last || !dialog.contains(document.activeElement))) {
+    e.preventDefault();
+    first.focus();
+  }
 }
 
 export function Modal({ title, onClose, children, testId, wide }: ModalProps) {
@@ -36,6 +53,7 @@ export function Modal({ title, onClose, children, testId, wide }: ModalProps) {
       aria-label={title}
       data-testid={testId}
       onKeyDown={(e) => {
+        if (e.key === 'Tab' && !e.defaultPrevented && ref.current) return wrapFocus(ref.current, e);
         // Escape closes at the first press, also from a search field (whose own Escape would
         // only clear it). A control inside that handled Escape itself (a menu) prevented it.
         // (An Escape that cancels an input method's composition, as in Chinese, is left to it.)

@@ -1,21 +1,13 @@
 /** The signed-in layout: sidebar (inbox) and the open conversation; on a phone, one at a time. */
-import { useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { navigate, navigateThread, useFullRoute } from '../router.js';
 import { useChat, useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
-import { BrowseGroupsDialog } from './browse-groups-dialog.js';
 import { ConnectionBanner, ConnectionState, OutdatedNotice } from './connection.js';
 import { ConversationView } from './conversation-view.js';
 import { Inbox } from './inbox.js';
-import { NewDirectDialog } from './new-direct-dialog.js';
-import { NewGroupDialog } from './new-group-dialog.js';
-import { ProfileDialog } from './profile-dialog.js';
 import { RemovalNotices } from './removal-notices.js';
-import { AdminDialog } from './admin-dialog.js';
-import { SearchDialog } from './search-dialog.js';
-import { StatusDialog } from './status-dialog.js';
-import { PauseNotificationsDialog } from './pause-notifications-dialog.js';
 import { DndBanner } from './dnd-banner.js';
 import { dndUntil, liveStatus, UserStatus } from './user-status.js';
 import { ThreadsEntry, ThreadsView } from './threads-view.js';
@@ -23,6 +15,16 @@ import type { JumpTarget } from '../jump-target.js';
 import { useClickOutside } from '../use-click-outside.js';
 import { showCountOnFavicon } from '../favicon-badge.js';
 import { useTranslation } from 'react-i18next';
+
+// The dialogs are chunks of their own, loaded when first opened: the first screen does not need them.
+const BrowseGroupsDialog = lazy(() => import('./browse-groups-dialog.js').then((m) => ({ default: m.BrowseGroupsDialog })));
+const NewDirectDialog = lazy(() => import('./new-direct-dialog.js').then((m) => ({ default: m.NewDirectDialog })));
+const NewGroupDialog = lazy(() => import('./new-group-dialog.js').then((m) => ({ default: m.NewGroupDialog })));
+const ProfileDialog = lazy(() => import('./profile-dialog.js').then((m) => ({ default: m.ProfileDialog })));
+const AdminDialog = lazy(() => import('./admin-dialog.js').then((m) => ({ default: m.AdminDialog })));
+const SearchDialog = lazy(() => import('./search-dialog.js').then((m) => ({ default: m.SearchDialog })));
+const StatusDialog = lazy(() => import('./status-dialog.js').then((m) => ({ default: m.StatusDialog })));
+const PauseNotificationsDialog = lazy(() => import('./pause-notifications-dialog.js').then((m) => ({ default: m.PauseNotificationsDialog })));
 
 type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | 'status' | 'pause' | null;
 
@@ -167,24 +169,26 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
           </div>
         )}
       </main>
-      {dialog === 'new-group' && <NewGroupDialog onClose={() => setDialog(null)} />}
-      {dialog === 'browse-groups' && <BrowseGroupsDialog onClose={() => setDialog(null)} />}
-      {dialog === 'new-direct' && <NewDirectDialog onClose={() => setDialog(null)} />}
-      {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(null)} />}
-      {dialog === 'admin' && <AdminDialog onClose={() => setDialog(null)} />}
-      {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
-      {dialog === 'pause' && <PauseNotificationsDialog onClose={() => setDialog(null)} />}
-      {dialog === 'search' && (
-        <SearchDialog
-          onClose={() => setDialog(null)}
-          onOpen={(target) => {
-            setDialog(null);
-            setJump(target);
-            if (target.threadId) navigateThread(target.conversationId, target.threadId);
-            else navigate(target.conversationId);
-          }}
-        />
-      )}
+      <Suspense fallback={null}>
+        {dialog === 'new-group' && <NewGroupDialog onClose={() => setDialog(null)} />}
+        {dialog === 'browse-groups' && <BrowseGroupsDialog onClose={() => setDialog(null)} />}
+        {dialog === 'new-direct' && <NewDirectDialog onClose={() => setDialog(null)} />}
+        {dialog === 'profile' && <ProfileDialog onClose={() => setDialog(null)} />}
+        {dialog === 'admin' && <AdminDialog onClose={() => setDialog(null)} />}
+        {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
+        {dialog === 'pause' && <PauseNotificationsDialog onClose={() => setDialog(null)} />}
+        {dialog === 'search' && (
+          <SearchDialog
+            onClose={() => setDialog(null)}
+            onOpen={(target) => {
+              setDialog(null);
+              setJump(target);
+              if (target.threadId) navigateThread(target.conversationId, target.threadId);
+              else navigate(target.conversationId);
+            }}
+          />
+        )}
+      </Suspense>
     </div>
   );
 }

@@ -66,11 +66,12 @@ export function ThreadSummaryBar({ summary, users, onOpen }: { summary: ThreadSu
   const count = repliesText(summary.replyCount);
   const last = summary.lastReplyAt;
   return (
-    <button type="button" className="thread-summary" data-testid="thread-summary" data-reply-count={summary.replyCount} onClick={onOpen} aria-label={last ? t('threads.summaryLast', { count, when: formatRelative(last) }) : t('threads.summary', { count })}>
+    <button type="button" className="thread-summary" data-testid="thread-summary" data-reply-count={summary.replyCount} onClick={onOpen}>
+      {/* Named by what it shows (no aria-label to differ from it): the count and the last reply's time. */}
       <Participants ids={summary.participantIds} users={users} />
       <span className="thread-summary-count" data-testid="thread-reply-count">
         {count}
-      </span>
+      </span>{' '}
       {last && (
         <time className="thread-summary-time" dateTime={last} title={formatFull(last)} data-testid="thread-last-reply">
           {t('threads.lastReply', { when: formatRelative(last) })}

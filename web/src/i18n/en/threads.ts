@@ -16,8 +16,6 @@ export const threads = {
   alsoSend: 'Also send to conversation',
   tooFarBack: 'That reply is too far back to show here.',
   gone: 'That reply is no longer available.',
-  summary: '{{count}}: open the thread',
-  summaryLast: '{{count}}, last reply {{when}}: open the thread',
   lastReply: 'Last reply {{when}}',
   repliedTo: 'replied to a thread',
   mentions_one: '{{count}} mention',

@@ -17,8 +17,6 @@ export const threads: Catalog['threads'] = {
   alsoSend: '同时发送到会话',
   tooFarBack: '该回复太久远，无法在此显示。',
   gone: '该回复已不存在。',
-  summary: '{{count}}：打开话题',
-  summaryLast: '{{count}}，最后回复于{{when}}：打开话题',
   lastReply: '最后回复：{{when}}',
   repliedTo: '回复了一个话题',
   mentions_other: '{{count}} 条提及',

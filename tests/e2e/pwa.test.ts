@@ -1,0 +1,116 @@
+/**
+ * The web client as an installable app (issue 21) in a real browser: /manifest.webmanifest is
+ * served as such and names the app, its start URL, standalone display, colours and 192/512 px
+ * icons (one maskable) that load as PNGs of those sizes; index.html links it with light and dark
+ * theme colours. After one visit the service worker holds the app shell: with the browser offline, a
+ * reload shows Parley's own screen, not the browser's error page, while the API is never cached.
+ * And the first load stays light: at most 200 KB of gzip-compressed JavaScript before the
+ * conversation view is ready to type in.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { dbKind } from '../helpers/app.js';
+import { createAccount, createGroupApi, ensureWebClientBuilt, postMessageApi, useE2e } from '../helpers/browser.js';
+
+/** The target of issue 21: compressed JavaScript before the conversation view is interactive. */
+const FIRST_LOAD_JS_LIMIT = 200 * 1024;
+
+interface Manifest {
+  name: string;
+  short_name: string;
+  start_url: string;
+  display: string;
+  theme_color: string;
+  background_color: string;
+  icons: { src: string; sizes: string; type: string; purpose?: string }[];
+}
+
+describe.runIf(dbKind === 'pglite')('e2e: installable app', () => {
+  const e2e = useE2e();
+
+  it('serves a manifest with its icons, linked from the page with light and dark colours', { timeout: 60_000 }, async () => {
+    const { page } = await e2e.newPage('visitor');
+    await page.goto('/');
+    await page.getByTestId('auth-screen').waitFor();
+    const href = await page.locator('link[rel="manifest"]').getAttribute('href');
+    expect(href).toBe('/manifest.webmanifest');
+    expect(await page.locator('meta[name="theme-color"][media*="light"]').getAttribute('content')).toMatch(/^#[0-9a-f]{6}$/i);
+    expect(await page.locator('meta[name="theme-color"][media*="dark"]').getAttribute('content')).toMatch(/^#[0-9a-f]{6}$/i);
+
+    const res = await page.request.get(href!);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toMatch(/^application\/manifest\+json/);
+    expect(res.headers()['cache-control']).toBe('no-cache');
+    const manifest = (await res.json()) as Manifest;
+    expect(manifest).toMatchObject({ name: 'Parley', short_name: 'Parley', start_url: '/', display: 'standalone' });
+    expect(manifest.theme_color).toMatch(/^#[0-9a-f]{6}$/i);
+    expect(manifest.background_color).toMatch(/^#[0-9a-f]{6}$/i);
+    for (const size of [192, 512]) expect(manifest.icons.some((i) => i.sizes === `${size}x${size}` && i.purpose !== 'maskable'), `a ${size} px icon`).toBe(true);
+    expect(manifest.icons.some((i) => i.purpose === 'maskable')).toBe(true);
+    for (const icon of manifest.icons) {
+      const img = await page.request.get(icon.src);
+      expect(img.status(), icon.src).toBe(200);
+      expect(img.headers()['content-type']).toBe('image/png');
+      const meta = await sharp(await img.body()).metadata();
+      expect(`${meta.width}x${meta.height}`).toBe(icon.sizes);
+    }
+    // The browser itself takes it: an installable app's manifest parses without errors.
+    const cdp = await page.context().newCDPSession(page);
+    const parsed = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
+    expect(parsed.url).toMatch(/\/manifest\.webmanifest$/);
+    expect(parsed.errors).toEqual([]);
+
+    const sw = await page.request.get('/sw.js');
+    expect(sw.headers()['content-type']).toMatch(/^text\/javascript/);
+    expect(sw.headers()['cache-control']).toBe('no-cache');
+    // The build wrote its own file list into the worker (the offline shell).
+    expect(await sw.text()).toMatch(/const SHELL = \{"version":"[0-9a-f]{16}","assets":\["\/assets\//);
+  });
+
+  it('after one visit, a reload while offline shows the app shell; the API is never cached', { timeout: 90_000 }, async () => {
+    const ann = await createAccount(e2e.server, 'ann', 'Ann');
+    const user = await e2e.newPage('ann', { account: ann });
+    const { page, context } = user;
+    // The worker installed (its shell cached) and controls the page.
+    await page.evaluate('navigator.serviceWorker.ready.then(() => undefined)');
+    await page.waitForFunction('navigator.serviceWorker.controller !== null');
+    await expect.poll(() => page.evaluate("caches.keys().then((k) => Promise.all(k.map((n) => caches.open(n).then((c) => c.match('/'))))).then((r) => r.some(Boolean))")).toBe(true);
+    const cachedUrls = (await page.evaluate('caches.keys().then((k) => Promise.all(k.map((n) => caches.open(n).then((c) => c.keys())))).then((r) => r.flat().map((q) => q.url))')) as string[];
+    expect(cachedUrls.some((u) => new URL(u).pathname.startsWith('/assets/'))).toBe(true);
+    expect(cachedUrls.filter((u) => /\/api\/|\/uploads\//.test(new URL(u).pathname))).toEqual([]);
+
+    // Offline: the page's own requests fail, as they would.
+    user.tolerated.push(/net::ERR_INTERNET_DISCONNECTED|Failed to load resource|Failed to fetch|WebSocket/);
+    await context.setOffline(true);
+    await page.reload();
+    await page.getByTestId('splash').waitFor();
+    expect(await page.title()).toBe('Parley');
+    await context.setOffline(false);
+    await page.getByTestId('app').waitFor({ timeout: 30_000 });
+  });
+
+  it('loads at most 200 KB of compressed JavaScript before the conversation view is interactive', { timeout: 60_000 }, async () => {
+    const distDir = await ensureWebClientBuilt();
+    const bea = await createAccount(e2e.server, 'bea', 'Bea');
+    const groupId = await createGroupApi(e2e.server, bea, { name: 'first-load' });
+    await postMessageApi(e2e.server, bea, groupId, 'hello');
+    const { context } = await e2e.newPage('bea', { account: bea });
+    // A new browser profile with the same session cookie (nothing cached), counting every script it asks for.
+    const page = await (await e2e.browser.newContext({ baseURL: e2e.server.httpUrl, storageState: await context.storageState() })).newPage();
+    const scripts = new Set<string>();
+    page.on('request', (r) => {
+      const p = new URL(r.url()).pathname;
+      if (p.startsWith('/assets/') && p.endsWith('.js')) scripts.add(p);
+    });
+    await page.goto(`/c/${groupId}`);
+    await page.getByTestId('composer').locator('textarea').waitFor();
+    await page.getByText('hello').first().waitFor();
+    const sizes = [...scripts].map((p) => ({ p, gz: gzipSync(fs.readFileSync(path.join(distDir, p))).length }));
+    const total = sizes.reduce((sum, s) => sum + s.gz, 0);
+    await page.context().close();
+    expect(total, `first-load scripts: ${sizes.map((s) => `${s.p} ${(s.gz / 1024).toFixed(1)} KB`).join(', ')}`).toBeLessThanOrEqual(FIRST_LOAD_JS_LIMIT);
+  });
+});
