@@ -16,7 +16,7 @@ import { Avatar } from './avatar.js';
 import { matchUsers, mentionAt, type MentionQuery } from './mention-suggest.js';
 import { commandAt, commandLine, matchCommands } from './command-suggest.js';
 import { formatSelection, type FormatKey } from './markdown-shortcuts.js';
-import { Trans, useTranslation } from 'react-i18next';
+import { useTranslation } from 'react-i18next';
 
 /** Drafts survive switching conversations (not reloads). */
 const drafts = new Map<string, string>();
@@ -257,7 +257,7 @@ export function Composer(props: ComposerProps) {
       {replyTo && !editing && (
         <div className="composer-context" data-testid="reply-preview">
           <span>
-            <Trans i18nKey="composer.replyingTo" values={{ name: props.replyAuthor ?? t('common.aMessage') }} components={{ 1: <strong /> }} /> <span className="muted">{neutralizeBidi(markdownToPlainText(replyTo.body, { maxSource: PREVIEW_SOURCE_MAX })).slice(0, 100) || '📎'}</span>
+            <ReplyingTo name={props.replyAuthor ?? t('common.aMessage')} /> <span className="muted">{neutralizeBidi(markdownToPlainText(replyTo.body, { maxSource: PREVIEW_SOURCE_MAX })).slice(0, 100) || '📎'}</span>
           </span>
           <button type="button" className="icon-btn" aria-label={t('composer.cancelReply')} data-testid="reply-cancel" onClick={props.onCancelReply}>
             ×
@@ -403,5 +403,21 @@ export function Composer(props: ComposerProps) {
         </p>
       )}
     </div>
+  );
+}
+
+/**
+ * "Replying to <1>name</1>:" with the name in bold, without react-i18next's Trans (which brings
+ * an HTML parser into the first load): the sentence is split around a placeholder for the name.
+ */
+function ReplyingTo({ name }: { name: string }) {
+  const { t } = useTranslation();
+  const [before, after] = t('composer.replyingTo', { name: '\u0001' }).split('<1>\u0001</1>');
+  return (
+    <>
+      {before}
+      <strong>{name}</strong>
+      {after}
+    </>
   );
 }

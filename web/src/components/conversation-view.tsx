@@ -17,12 +17,13 @@ import { conversationTitle } from './inbox.js';
 import type { MessageActions } from './message-item.js';
 import { MessageList } from './message-list.js';
 import type { JumpTarget } from '../jump-target.js';
-import { ThreadPanel } from './thread-panel.js';
 import { TypingIndicator } from './typing-indicator.js';
 import { useVisible } from '../use-visible.js';
 import { useTranslation } from 'react-i18next';
 
 // Loaded when first opened (chunks of their own).
+// The thread panel loads when a thread is first opened: the first screen does not need it.
+const ThreadPanel = lazy(() => import('./thread-panel.js').then((m) => ({ default: m.ThreadPanel })));
 const MembersPanel = lazy(() => import('./members-panel.js').then((m) => ({ default: m.MembersPanel })));
 const PinsPanel = lazy(() => import('./pins-panel.js').then((m) => ({ default: m.PinsPanel })));
 const GroupSettingsDialog = lazy(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog })));
@@ -363,19 +364,21 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
           )}
         </div>
         {threadId && (
-          <ThreadPanel
-            key={threadId}
-            conversation={conversation}
-            rootId={threadId}
-            actions={actions}
-            canPost={canPost}
-            moderator={moderator}
-            mentionable={mentionable}
-            members={memberUsers}
-            focusMessageId={focusReplyId}
-            onFocused={onReplyFocused}
-            onClose={closeThread}
-          />
+          <Suspense fallback={null}>
+            <ThreadPanel
+              key={threadId}
+              conversation={conversation}
+              rootId={threadId}
+              actions={actions}
+              canPost={canPost}
+              moderator={moderator}
+              mentionable={mentionable}
+              members={memberUsers}
+              focusMessageId={focusReplyId}
+              onFocused={onReplyFocused}
+              onClose={closeThread}
+            />
+          </Suspense>
         )}
         <Suspense fallback={null}>
           {!threadId && panel && conversation.kind === 'group' && <MembersPanel conversation={conversation} onClose={() => setPanel(false)} />}
