@@ -186,7 +186,7 @@ export const exportScenario: Scenario = {
 
       server = spawnPinned(
         [SERVER_ENTRY],
-        { ...(scratch ? { DATABASE_URL: scratch.url } : { DATABASE_URL: '' }), DATA_DIR: dataDir, UPLOAD_DIR: path.join(root, 'uploads'), LOG_DIR: path.join(root, 'logs') },
+        { ...(scratch ? { DATABASE_URL: scratch.url } : { DATABASE_URL: '' }), DATA_DIR: dataDir, UPLOAD_DIR: path.join(root, 'uploads'), LOG_DIR: process.env.BENCH_LOG_DIR ?? path.join(root, 'logs') },
         await freePort(),
       );
       await waitReady(server, 180_000);

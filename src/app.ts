@@ -32,6 +32,7 @@ import { PresenceTracker } from './realtime/presence.js';
 import type { PresenceStore } from './realtime/presence-store.js';
 import { ConnectionRegistry } from './realtime/registry.js';
 import { repositories } from './db/repositories/index.js';
+import { SlowQueryLog } from './db/query-observers.js';
 import { UrlSigner } from './services/files/url-signer.js';
 import { createMailer, type Mailer } from './services/notifications/mailer.js';
 import { openBlobStore } from './storage/open-blob-store.js';
@@ -96,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const tracker = new PresenceTracker(registry, deps.presenceGraceMs ?? 5_000, deps.logger, deps.presenceStore);
   const metrics = new Metrics({ openConnections: () => registry.size, dbPoolSize: deps.database.poolSize });
   const stopObservingQueries = deps.database.observe(metrics);
+  const slowQueries = deps.config.dbSlowQueryMs > 0 ? new SlowQueryLog(deps.config.dbSlowQueryMs, (fields, msg) => deps.logger.warn(fields, msg)) : null;
+  const stopLoggingSlowQueries = slowQueries ? deps.database.observe(slowQueries) : () => undefined;
   const busStats = bus.stats;
   if (busStats) metrics.watchBus(() => busStats);
   const repos = repositories(deps.database.db);
@@ -303,6 +306,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     deps.clusterMetrics?.close();
     mailer.close();
     stopObservingQueries();
+    stopLoggingSlowQueries();
     await bus.close();
   });
   // Every node sends queued webhooks; stopping hands the deliveries in flight back to the queue.

@@ -33,6 +33,8 @@ export interface Config {
   emojiMaxBytes: number;
   /** EXPORTS_MAX_CONCURRENT: group and personal-data exports this node streams at once (429 beyond). */
   exportsMaxConcurrent: number;
+  /** DB_SLOW_QUERY_MS: statements taking this long or longer are logged with their SQL (0: none). */
+  dbSlowQueryMs: number;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
   workers: number;
   /**
@@ -641,6 +643,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     uploadQuotaTotal: bytes(env, 'UPLOAD_QUOTA_TOTAL', null),
     emojiMaxBytes: int(env, 'EMOJI_MAX_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     exportsMaxConcurrent: int(env, 'EXPORTS_MAX_CONCURRENT', 2, 1, 64),
+    dbSlowQueryMs: int(env, 'DB_SLOW_QUERY_MS', 250, 0, 3_600_000),
     workers: workers(env),
     trustProxy: trustProxy(env),
     adminUsername: adminUsername(env),

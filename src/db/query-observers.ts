@@ -10,7 +10,8 @@ import type { Sql } from 'postgres';
 /** Told of each query the app runs. */
 export interface QueryObserver {
   queryStarted(): void;
-  queryFinished(seconds: number, failed: boolean): void;
+  /** `text`: the statement's SQL as sent to the driver. */
+  queryFinished(seconds: number, failed: boolean, text: string): void;
 }
 
 type Finish = (failed: boolean) => void;
@@ -29,7 +30,7 @@ export class QueryObservers {
   }
 
   /** A query starts: returns the call that reports its end, or null when nobody listens. */
-  start(): Finish | null {
+  start(text: string): Finish | null {
     if (this.observers.size === 0) return null;
     // The observers told of the start are the ones told of the end, whoever attaches meanwhile.
     const told = [...this.observers];
@@ -37,13 +38,13 @@ export class QueryObservers {
     for (const o of told) o.queryStarted();
     return (failed) => {
       const seconds = (performance.now() - t0) / 1000;
-      for (const o of told) o.queryFinished(seconds, failed);
+      for (const o of told) o.queryFinished(seconds, failed, text);
     };
   }
 }
 
-async function timed<T>(observers: QueryObservers, run: () => Promise<T>): Promise<T> {
-  const finish = observers.start();
+async function timed<T>(observers: QueryObservers, text: unknown, run: () => Promise<T>): Promise<T> {
+  const finish = observers.start(typeof text === 'string' ? text : '');
   if (!finish) return run();
   try {
     const result = await run();
@@ -58,12 +59,12 @@ async function timed<T>(observers: QueryObservers, run: () => Promise<T>): Promi
 /** Times PGlite's `query`, in and out of transactions (what drizzle calls). */
 export function observePglite(client: PGlite, observers: QueryObservers): void {
   const query = client.query.bind(client);
-  client.query = ((...args: Parameters<PGlite['query']>) => timed(observers, () => query(...args))) as PGlite['query'];
+  client.query = ((...args: Parameters<PGlite['query']>) => timed(observers, args[0], () => query(...args))) as PGlite['query'];
   const transaction = client.transaction.bind(client);
   client.transaction = ((fn: (tx: Transaction) => Promise<unknown>) =>
     transaction((tx) => {
       const txQuery = tx.query.bind(tx);
-      tx.query = ((...args: Parameters<Transaction['query']>) => timed(observers, () => txQuery(...args))) as Transaction['query'];
+      tx.query = ((...args: Parameters<Transaction['query']>) => timed(observers, args[0], () => txQuery(...args))) as Transaction['query'];
       return fn(tx);
     })) as PGlite['transaction'];
 }
@@ -86,7 +87,7 @@ export function observePostgres(client: Sql, observers: QueryObservers): void {
 
 function instrumentScope(scope: PostgresScope, observers: QueryObservers): PostgresScope {
   const unsafe = scope.unsafe;
-  scope.unsafe = (...args) => timedQuery(unsafe(...args), observers);
+  scope.unsafe = (...args) => timedQuery(unsafe(...args), observers, args[0]);
   for (const key of ['begin', 'savepoint'] as const) {
     const open = scope[key];
     if (!open) continue;
@@ -102,14 +103,14 @@ function instrumentScope(scope: PostgresScope, observers: QueryObservers): Postg
 
 type Then = (this: unknown, onFulfilled?: ((value: unknown) => unknown) | null, onRejected?: ((err: unknown) => unknown) | null) => unknown;
 
-function timedQuery<Q extends PromiseLike<unknown>>(query: Q, observers: QueryObservers): Q {
+function timedQuery<Q extends PromiseLike<unknown>>(query: Q, observers: QueryObservers, text: unknown): Q {
   if (!observers.active) return query;
   const q = query as unknown as { then: Then };
   const then = q.then;
   let started = false;
   // Installed on the query object itself: the driver's own `catch` calls `then` again later.
   q.then = function (onFulfilled, onRejected) {
-    const finish = started ? null : observers.start();
+    const finish = started ? null : observers.start(typeof text === 'string' ? text : '');
     started = true;
     if (!finish) return then.call(this, onFulfilled, onRejected);
     return then.call(
@@ -126,4 +127,26 @@ function timedQuery<Q extends PromiseLike<unknown>>(query: Q, observers: QueryOb
     );
   };
   return query;
+}
+
+/**
+ * Logs each statement that took `thresholdMs` or longer (DB_SLOW_QUERY_MS): its time from being
+ * issued to its answer (on PostgreSQL, a wait for a pooled connection included), and its SQL
+ * without the parameters' values. On the embedded database a statement holds the whole server
+ * while it runs, so a slow one is everyone's wait.
+ */
+export class SlowQueryLog implements QueryObserver {
+  constructor(
+    private readonly thresholdMs: number,
+    private readonly warn: (fields: { ms: number; failed: boolean; sql: string }, msg: string) => void,
+  ) {}
+
+  queryStarted(): void {}
+
+  queryFinished(seconds: number, failed: boolean, text: string): void {
+    const ms = seconds * 1000;
+    if (ms < this.thresholdMs) return;
+    const flat = text.replace(/\s+/g, ' ').trim();
+    this.warn({ ms: Math.round(ms * 10) / 10, failed, sql: flat.length > 600 ? `${flat.slice(0, 600)}…` : flat }, 'slow database statement');
+  }
 }

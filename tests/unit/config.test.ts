@@ -182,6 +182,13 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ EMOJI_MAX_BYTES: 'big' })).toThrow(/EMOJI_MAX_BYTES/);
   });
 
+  it('logs database statements of 250 ms or more by default; DB_SLOW_QUERY_MS sets it, 0 turns it off', () => {
+    expect(parseConfig({}).dbSlowQueryMs).toBe(250);
+    expect(parseConfig({ DB_SLOW_QUERY_MS: '20' }).dbSlowQueryMs).toBe(20);
+    expect(parseConfig({ DB_SLOW_QUERY_MS: '0' }).dbSlowQueryMs).toBe(0);
+    expect(() => parseConfig({ DB_SLOW_QUERY_MS: '-1' })).toThrow(/DB_SLOW_QUERY_MS/);
+  });
+
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {
     expect(parseConfig({}).corsOrigins).toEqual([]);
     expect(parseConfig({ CORS_ORIGINS: ' ' }).corsOrigins).toEqual([]);

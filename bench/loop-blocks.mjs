@@ -1,0 +1,30 @@
+// Loaded into a measured server process (NODE_OPTIONS="--import=…/bench/loop-blocks.mjs",
+// BENCH_BLOCKS_OUT=FILE): records each time the event loop was held 20 ms or more (found by a
+// 5 ms timer running late) and each garbage collection of 5 ms or more, with CLOCK_MONOTONIC
+// times in microseconds (the clock of V8's CPU profiles, to line them up with --cpu-prof), and
+// writes them as JSON to FILE.PID.json when the process exits.
+import fs from 'node:fs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+
+const out = process.env.BENCH_BLOCKS_OUT;
+const blocks = [];
+const gcs = [];
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+// performance.now() is milliseconds since timeOrigin; this offset turns it into the monotonic clock.
+const offsetUs = nowUs() - performance.now() * 1000;
+const KINDS = { [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.duration >= 5) gcs.push({ startUs: Math.round(offsetUs + e.startTime * 1000), ms: +e.duration.toFixed(1), kind: KINDS[e.detail?.kind] ?? String(e.detail?.kind) });
+  }
+}).observe({ entryTypes: ['gc'] });
+let last = nowUs();
+setInterval(() => {
+  const t = nowUs();
+  const lateMs = (t - last) / 1000 - 5;
+  if (lateMs >= 20) blocks.push({ endUs: t, ms: +lateMs.toFixed(1) });
+  last = t;
+}, 5).unref();
+const write = () => { if (out) fs.writeFileSync(`${out}.${process.pid}.json`, JSON.stringify({ blocks, gcs })); };
+process.on('exit', write);
+for (const sig of ['SIGTERM', 'SIGINT']) process.prependListener(sig, write);
