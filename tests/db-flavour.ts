@@ -28,6 +28,8 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/migrations-compat.test.ts',
   'tests/unit/name-clash.test.ts',
   'tests/unit/oidc.test.ts',
+  'tests/unit/pglite-prepare.test.ts',
+  'tests/unit/slow-query-log.test.ts',
   'tests/unit/push-config.test.ts',
   'tests/unit/queue-worker.test.ts',
   'tests/unit/search-query.test.ts',

@@ -13,6 +13,7 @@ import { localLocks, tryAdvisoryLocks, type LockAttempt } from './advisory-locks
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { observePglite, observePostgres, QueryObservers, type QueryObserver } from './query-observers.js';
 import { preparePostgresQueries } from './postgres-prepare.js';
+import { preparePgliteQueries } from './pglite-prepare.js';
 import { queryRows } from './sql.js';
 import { MIGRATIONS_DIR, pgliteStartParams, pgliteTemplate, type PgliteSettings } from './pglite-setup.js';
 import * as schema from './schema.js';
@@ -347,6 +348,8 @@ async function openPglite(
   };
   const checkpoints = setInterval(() => void checkpoint(), checkpointIntervalMs);
   checkpoints.unref();
+  // After the migrations: statements are prepared against the schema they left.
+  preparePgliteQueries(client);
   const observers = new QueryObservers();
   observePglite(client, observers);
   return {
