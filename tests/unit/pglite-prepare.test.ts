@@ -6,7 +6,11 @@
  */
 import { PGlite, types, type Results } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { createLogger } from '../../src/core/logger.js';
+import { openDatabase } from '../../src/db/database.js';
 import { preparePgliteQueries } from '../../src/db/pglite-prepare.js';
+import { queryRows } from '../../src/db/sql.js';
 
 describe('PGlite: statements prepared once, run in one call', () => {
   let plain: PGlite;
@@ -104,5 +108,17 @@ describe('PGlite: statements prepared once, run in one call', () => {
     expect(res.rows).toEqual([{ c: 2 }]);
     const texts = (await fast.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements', [])).rows.map((r) => r.statement);
     expect(texts.filter((t) => t.includes(' IN ('))).toEqual([]);
+  });
+});
+
+describe('the embedded database the server opens', () => {
+  it('plans each run of a prepared statement for its values (generic plans made the big inbox 1.5x slower)', async () => {
+    const database = await openDatabase({ kind: 'memory' }, createLogger({ level: 'silent', logDir: null, pretty: false }));
+    try {
+      const rows = await queryRows<{ plan_cache_mode: string }>(database.db, sql`SHOW plan_cache_mode`);
+      expect(rows).toEqual([{ plan_cache_mode: 'force_custom_plan' }]);
+    } finally {
+      await database.close();
+    }
   });
 });
