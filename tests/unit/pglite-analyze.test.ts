@@ -4,6 +4,9 @@
  * embedded database (seconds at a million messages), so an unchanged table is not analyzed again.
  */
 import { sql } from 'drizzle-orm';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -18,10 +21,10 @@ beforeAll(async () => {
 afterAll(async () => database?.close());
 
 /** Statistics reach pg_stat_user_tables when the session goes idle, at most once a second. */
-async function waitForChanges(table: string, atLeast: number, column: 'n_mod_since_analyze' | 'n_ins_since_vacuum' = 'n_mod_since_analyze'): Promise<void> {
+async function waitForChanges(table: string, atLeast: number, column: 'n_mod_since_analyze' | 'n_ins_since_vacuum' = 'n_mod_since_analyze', on: Database = database): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const res = await database.db.execute(sql`SELECT ${sql.raw(column)} AS n FROM pg_stat_user_tables WHERE relname = ${table}`);
+    const res = await on.db.execute(sql`SELECT ${sql.raw(column)} AS n FROM pg_stat_user_tables WHERE relname = ${table}`);
     const n = Number((res as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0);
     if (n >= atLeast) return;
     if (Date.now() > deadline) throw new Error(`pg_stat_user_tables never showed ${atLeast} changes to ${table} (last: ${n})`);
@@ -54,5 +57,31 @@ describe.runIf(dbKind === 'pglite')('the embedded database\'s periodic ANALYZE',
     expect(Number(row.since)).toBe(0);
     expect(Number(row.mods)).toBe(0);
     expect(await vacuumChangedTables(database.db)).toEqual([]);
+  });
+
+  it('does not analyze everything again after a restart (PGlite starts with empty pg_stat counters)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-analyze-'));
+    const logger = createLogger({ level: 'silent', logDir: null });
+    try {
+      let onDisk = await openDatabase({ kind: 'pglite', dataDir: dir }, logger);
+      await onDisk.db.insert(users).values(Array.from({ length: 200 }, (_, i) => ({ id: newId(), username: `re_${i}_${Date.now()}`, displayName: `重启 ${i}` })));
+      await waitForChanges('users', 200, 'n_mod_since_analyze', onDisk);
+      expect(await analyzeChangedTables(onDisk.db)).toContain('users');
+      expect(await analyzeChangedTables(onDisk.db)).toEqual([]);
+      await onDisk.close();
+      onDisk = await openDatabase({ kind: 'pglite', dataDir: dir }, logger);
+      try {
+        // A million messages took 3.5 s to analyze, all of it holding the server.
+        expect(await analyzeChangedTables(onDisk.db)).toEqual([]);
+        // What changes after the start still counts.
+        await onDisk.db.insert(users).values(Array.from({ length: 100 }, (_, i) => ({ id: newId(), username: `re2_${i}_${Date.now()}`, displayName: `又 ${i}` })));
+        await waitForChanges('users', 100, 'n_mod_since_analyze', onDisk);
+        expect(await analyzeChangedTables(onDisk.db)).toEqual(['users']);
+      } finally {
+        await onDisk.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
