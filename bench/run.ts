@@ -28,8 +28,9 @@ import { exportScenario } from './export.js';
 import { linkSendsScenario } from './link-sends.js';
 import { importScenario } from './import.js';
 import { timelineScenario } from './timeline.js';
+import { requestsScenario } from './requests.js';
 
-const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, hookSendsScenario, importScenario, timelineScenario];
+const SCENARIOS: Scenario[] = [searchScenario, clusterScenario, sendsScenario, fanoutScenario, connectionsScenario, historyScenario, threadsScenario, catchupScenario, replayScenario, coldstartScenario, exportScenario, linkSendsScenario, hookSendsScenario, importScenario, timelineScenario, requestsScenario];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
