@@ -30,6 +30,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/oidc.test.ts',
   'tests/unit/pglite-prepare.test.ts',
   'tests/unit/slow-query-log.test.ts',
+  'tests/unit/database-quiet.test.ts',
   'tests/unit/push-config.test.ts',
   'tests/unit/queue-worker.test.ts',
   'tests/unit/search-query.test.ts',

@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import type { Logger } from '../core/logger.js';
 import { localLocks, tryAdvisoryLocks, type LockAttempt } from './advisory-locks.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { observePglite, observePostgres, QueryObservers, type QueryObserver } from './query-observers.js';
+import { IdleWatch, observePglite, observePostgres, QueryObservers, type QueryObserver } from './query-observers.js';
 import { preparePostgresQueries } from './postgres-prepare.js';
 import { preparePgliteQueries } from './pglite-prepare.js';
 import { queryRows } from './sql.js';
@@ -35,6 +35,14 @@ export interface Database {
    * granted (one process; the caller keeps its own count).
    */
   tryLocks(namespace: number, keys: readonly string[]): Promise<LockAttempt>;
+  /**
+   * For background reads (exports): resolves once no statement is running or waiting, or after
+   * `maxWaitMs`. On the embedded database every statement runs in the server's own thread, one at
+   * a time, so a request's statements queue behind whatever runs; a page of background work that
+   * starts only when the database is idle lets the request's next statement go first. At once on
+   * PostgreSQL, where statements run on a pool of connections.
+   */
+  quiet(maxWaitMs: number): Promise<void>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -109,6 +117,7 @@ async function openPostgres(url: string, poolSize: number, timeouts: { stallMs: 
     poolSize,
     observe: (observer) => observers.add(observer),
     tryLocks: (namespace, keys) => tryAdvisoryLocks(client, namespace, keys, logger),
+    quiet: () => Promise.resolve(),
     async ping() {
       await withTimeout(client`SELECT 1`.execute(), PING_TIMEOUT_MS);
     },
@@ -362,12 +371,15 @@ async function openPglite(
   preparePgliteQueries(client);
   const observers = new QueryObservers();
   observePglite(client, observers);
+  const idle = new IdleWatch();
+  observers.add(idle);
   return {
     kind: 'pglite',
     db: db as unknown as Db,
     poolSize: 1,
     observe: (observer) => observers.add(observer),
     tryLocks: localLocks,
+    quiet: (maxWaitMs) => idle.wait(maxWaitMs),
     async ping() {
       await db.execute(sql`SELECT 1`);
     },

@@ -150,3 +150,48 @@ export class SlowQueryLog implements QueryObserver {
     this.warn({ ms: Math.round(ms * 10) / 10, failed, sql: flat.length > 600 ? `${flat.slice(0, 600)}…` : flat }, 'slow database statement');
   }
 }
+
+/**
+ * Knows whether any statement is running or waiting, and wakes those waiting for none
+ * (`Database.quiet`). A statement's caller goes on in microtasks after its answer, so "none"
+ * is judged after a turn of the event loop: a request that sends its next statement at once
+ * keeps the database busy, and keeps its place ahead of the background work.
+ */
+export class IdleWatch implements QueryObserver {
+  private running = 0;
+  private readonly waiting = new Set<() => void>();
+  private checking = false;
+
+  queryStarted(): void {
+    this.running++;
+  }
+
+  queryFinished(): void {
+    this.running = Math.max(0, this.running - 1);
+    if (this.running === 0 && this.waiting.size > 0) this.check();
+  }
+
+  wait(maxWaitMs: number): Promise<void> {
+    const waiting = this.waiting;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      waiting.add(done);
+      if (this.running === 0) this.check();
+    });
+  }
+
+  private check(): void {
+    if (this.checking) return;
+    this.checking = true;
+    setImmediate(() => {
+      this.checking = false;
+      if (this.running !== 0) return;
+      for (const done of [...this.waiting]) done();
+    });
+  }
+}

@@ -37,6 +37,9 @@ export function requesterOf(actor: Actor): string {
   return actor.user.botOwnerId ?? actor.user.id;
 }
 
+/** The longest an export's page waits for the database to be free of other work. */
+export const EXPORT_GIVE_WAY_MS = 25;
+
 export class ExportGate {
   /** Slot keys taken on this node: `requester:<userId>`, `group:<conversationId>`. */
   private readonly held = new Set<string>();
@@ -45,11 +48,20 @@ export class ExportGate {
   private running = 0;
 
   constructor(
-    private readonly database: Pick<Database, 'tryLocks'>,
+    private readonly database: Pick<Database, 'tryLocks' | 'quiet'>,
     private readonly maxConcurrent: number,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
   ) {}
+
+  /**
+   * Before each page an export reads: waits until the database has nothing running or waiting,
+   * for at most EXPORT_GIVE_WAY_MS, so that other people's requests go first and the export takes
+   * what is left (on the embedded database, where statements run one at a time in this thread).
+   */
+  giveWay(): Promise<void> {
+    return this.database.quiet(EXPORT_GIVE_WAY_MS);
+  }
 
   /** Exports streaming on this node now. */
   get active(): number {

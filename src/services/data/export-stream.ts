@@ -26,6 +26,9 @@ export const EXPORT_PAGE_TARGET_MS = 4;
 export class PageSizer {
   private readonly sizer = new WorkSizer({ initial: EXPORT_PAGE_ROWS, min: 10, max: 500, targetMs: EXPORT_PAGE_TARGET_MS });
 
+  /** `before`: awaited before each page is read (the export gives way to other requests). */
+  constructor(private readonly before: () => Promise<void> = () => Promise.resolve()) {}
+
   /** Rows to ask for next. A page with fewer than this is the last one. */
   get rows(): number {
     return this.sizer.size;
@@ -38,6 +41,7 @@ export class PageSizer {
 
   /** Reads one page with `read(limit)`, timing it; `last` is true when it was the final page. */
   async page<T>(read: (limit: number) => Promise<T[]>): Promise<{ rows: T[]; last: boolean }> {
+    await this.before();
     const limit = this.rows;
     const t0 = performance.now();
     const rows = await read(limit);

@@ -94,7 +94,7 @@ export class ExportService {
 
   /** Members in join order, a page at a time (members_list_idx). */
   private async *members(conversationId: string): AsyncGenerator<ExportedMember[]> {
-    const sizer = new PageSizer();
+    const sizer = new PageSizer(() => this.gate.giveWay());
     let after: { at: Date; userId: string } | null = null;
     for (;;) {
       const { rows, last } = await sizer.page((limit) => this.repos.members.list(conversationId, after, limit));
@@ -107,7 +107,7 @@ export class ExportService {
 
   /** Messages up to `lastSeq`, in seq order, a page at a time, each with its files and reactions. */
   private async *messages(conversationId: string, lastSeq: number): AsyncGenerator<ExportedMessage[]> {
-    const sizer = new PageSizer();
+    const sizer = new PageSizer(() => this.gate.giveWay());
     const usernames = new Map<string, string | null>();
     let after = 0;
     for (;;) {

@@ -94,7 +94,7 @@ export class UserExportService {
   }
 
   private async *memberships(userId: string): AsyncGenerator<unknown[]> {
-    const sizer = new PageSizer();
+    const sizer = new PageSizer(() => this.gate.giveWay());
     let after: string | null = null;
     for (;;) {
       const { rows, last } = await sizer.page((limit) => this.reads.memberships(userId, after, limit));
@@ -105,7 +105,7 @@ export class UserExportService {
   }
 
   private async *uploads(userId: string): AsyncGenerator<unknown[]> {
-    const sizer = new PageSizer();
+    const sizer = new PageSizer(() => this.gate.giveWay());
     let after: string | null = null;
     for (;;) {
       const { rows, last } = await sizer.page((limit) => this.reads.uploads(userId, after, limit));
@@ -116,7 +116,7 @@ export class UserExportService {
   }
 
   private async *reactions(userId: string): AsyncGenerator<unknown[]> {
-    const sizer = new PageSizer();
+    const sizer = new PageSizer(() => this.gate.giveWay());
     let after: { messageId: string; emoji: string } | null = null;
     for (;;) {
       const { rows, last } = await sizer.page((limit) => this.reads.reactions(userId, after, limit));
@@ -128,7 +128,7 @@ export class UserExportService {
   }
 
   private async *messages(userId: string): AsyncGenerator<unknown[]> {
-    const sizer = new PageSizer();
+    const sizer = new PageSizer(() => this.gate.giveWay());
     let after: { conversationId: string; seq: number } | null = null;
     for (;;) {
       // The page's two reads are timed together: together they are what a page costs.
