@@ -27,6 +27,8 @@ interface Statement {
 
 const DEFAULT_PARSERS = types.parsers as unknown as Record<number, Parser>;
 const SYNC = protocol.serialize.sync();
+/** Commands whose row count PGlite reports as `affectedRows`. */
+const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE']);
 
 /**
  * Runs drizzle's queries on the embedded database as named prepared statements, each in one call
@@ -169,7 +171,7 @@ function readResults(messages: Message[], fields: Statement['fields'], options: 
       const parts = (m.text as string).split(' ');
       const command = parts[0]!;
       const rowCount = Number.parseInt(parts[parts.length - 1]!, 10);
-      const affected = ['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(command) ? rowCount : 0;
+      const affected = COUNTED.has(command) ? rowCount : 0;
       result = { rows, fields: cols.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })), command, affectedRows: affected } as Results;
       if (!Number.isNaN(rowCount)) (result as { rowCount?: number }).rowCount = rowCount;
     }
