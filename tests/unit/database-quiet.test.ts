@@ -42,11 +42,15 @@ describe('Database.quiet on the embedded database', () => {
     expect(performance.now() - t0).toBeLessThan(1_000);
     // A transaction that awaits other work between its statements holds the database; a
     // statement sent meanwhile waits for it.
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
     const holder = database.db.transaction(async (tx) => {
       await tx.execute(sql`SELECT 1`);
+      opened();
+      // The other work the transaction awaits (what the statement below waits behind).
       await new Promise((r) => setTimeout(r, 400));
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await open;
     const held = database.db.execute(sql`SELECT 2`).then(() => undefined);
     t0 = performance.now();
     await database.quiet(100);
