@@ -15,6 +15,7 @@ interface PgliteInternals {
   _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T>;
   syncToFs(): Promise<void>;
   execProtocolStream(message: Uint8Array, options: { syncToFs?: boolean; onNotice?: QueryOptions['onNotice'] }): Promise<Message[]>;
+  execProtocolRawStream(message: Uint8Array, options: { syncToFs?: boolean; onRawData: (chunk: Uint8Array) => void }): Promise<void>;
   parsers: Record<number, Parser>;
   serializers: Record<number, Serializer>;
 }
@@ -110,12 +111,22 @@ export function preparePgliteQueries(client: PGlite, maxStatements = MAX_PGLITE_
       const serialize = (options?.serializers as Record<number, Serializer> | undefined)?.[oid] ?? pg.serializers[oid];
       return serialize ? serialize(param) : String(param);
     });
-    const messages = await pg.execProtocolStream(concat([protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.execute({}), SYNC]), {
+    // The backend's answer as bytes, read here: PGlite's own reader copies every field of every
+    // row into an ArrayBuffer of its own before decoding it (an export of 100,000 messages
+    // allocated 200 MiB that way, and that garbage was most of the collector's pauses).
+    // (execProtocolRaw would parse them too, on the side.) Each chunk is a view of the WebAssembly
+    // memory, so it is copied.
+    const chunks: Uint8Array[] = [];
+    await pg.execProtocolRawStream(concat([protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.execute({}), SYNC]), {
       syncToFs: false,
-      onNotice: options?.onNotice,
+      onRawData: (chunk) => chunks.push(chunk.slice()),
     });
+    const raw = chunks.length === 1 ? chunks[0]! : concat(chunks);
+    const answer = scan(raw);
     if (!inTransaction) await pg.syncToFs();
-    return readResults(messages, statement.fields, options, pg.parsers);
+    if (answer) return results(answer.rows, answer.command, statement.fields, options, pg.parsers);
+    // An error or notice (rare): PGlite's parser makes them what its own calls give.
+    return readResults(parseMessages(raw, options), statement.fields, options, pg.parsers);
   }
 
   const query = client.query.bind(client);
@@ -147,36 +158,108 @@ async function withQuery<T>(result: Promise<T>, query: string, params: unknown[]
   }
 }
 
-/** PGlite's parseResults for one statement, with each column's parser looked up once. */
+/**
+ * The rows (each column's text) and the command tag of a bind + execute + sync answer, read
+ * straight from the bytes, or null when it holds anything but those (an error, a notice).
+ */
+export function scan(raw: Uint8Array): { rows: (string | null)[][]; command: string | null } | null {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const rows: (string | null)[][] = [];
+  let command: string | null = null;
+  let at = 0;
+  while (at + 5 <= buf.length) {
+    const type = buf[at]!;
+    const end = at + 1 + buf.readInt32BE(at + 1);
+    if (end > buf.length) return null;
+    switch (type) {
+      case 0x44: {
+        // DataRow: int16 count, then per column int32 length (-1: NULL) and the text.
+        const count = buf.readInt16BE(at + 5);
+        const row = new Array<string | null>(count);
+        let p = at + 7;
+        for (let i = 0; i < count; i++) {
+          const len = buf.readInt32BE(p);
+          p += 4;
+          if (len < 0) row[i] = null;
+          else {
+            row[i] = buf.toString('utf8', p, p + len);
+            p += len;
+          }
+        }
+        rows.push(row);
+        break;
+      }
+      case 0x43: // CommandComplete: the tag, NUL-terminated.
+        command = buf.toString('utf8', at + 5, end - 1);
+        break;
+      case 0x32: // BindComplete
+      case 0x31: // ParseComplete
+      case 0x33: // CloseComplete
+      case 0x6e: // NoData
+      case 0x49: // EmptyQueryResponse
+      case 0x73: // PortalSuspended
+      case 0x5a: // ReadyForQuery
+        break;
+      default:
+        return null;
+    }
+    at = end;
+  }
+  return at === buf.length ? { rows, command } : null;
+}
+
+/** The answer through PGlite's parser, as execProtocolStream reads it: notices told, the first error thrown. */
+function parseMessages(raw: Uint8Array, options: QueryOptions | undefined): Message[] {
+  const messages: Message[] = [];
+  let error: unknown = null;
+  new protocol.Parser().parse(raw, (m) => {
+    const message = m as unknown as Message;
+    if (message.name === 'error') error ??= message;
+    else if (message.name === 'notice') options?.onNotice?.(m as Parameters<NonNullable<QueryOptions['onNotice']>>[0]);
+    messages.push(message);
+  });
+  if (error) throw error;
+  return messages;
+}
+
+/** PGlite's parseResults for one statement's messages. */
 function readResults(messages: Message[], fields: Statement['fields'], options: QueryOptions | undefined, clientParsers: Record<number, Parser>): Results {
+  const rows: (string | null)[][] = [];
+  let command: string | null = null;
+  for (const m of messages) {
+    if (m.name === 'dataRow') rows.push(m.fields as (string | null)[]);
+    else if (m.name === 'commandComplete') command = m.text as string;
+  }
+  return results(rows, command, fields, options, clientParsers);
+}
+
+/** PGlite's parseResults from rows of column texts and the command tag, each column's parser looked up once. */
+function results(texts: (string | null)[][], tag: string | null, fields: Statement['fields'], options: QueryOptions | undefined, clientParsers: Record<number, Parser>): Results {
+  if (tag === null) return { affectedRows: 0, rows: [], fields: [] } as Results;
   const cols = fields ?? [];
   const custom = options?.parsers as Record<number, Parser> | undefined;
   const parsers = cols.map((f) => custom?.[f.dataTypeID] ?? clientParsers[f.dataTypeID] ?? DEFAULT_PARSERS[f.dataTypeID]);
   const asArray = options?.rowMode === 'array';
-  const rows: unknown[] = [];
-  let result: Results | null = null;
-  for (const m of messages) {
-    if (m.name === 'dataRow') {
-      const raw = m.fields as (string | null)[];
-      if (asArray) {
-        const row = new Array<unknown>(raw.length);
-        for (let i = 0; i < raw.length; i++) row[i] = parse(raw[i]!, parsers[i], cols[i]!.dataTypeID);
-        rows.push(row);
-      } else {
-        const row: Record<string, unknown> = {};
-        for (let i = 0; i < raw.length; i++) row[cols[i]!.name] = parse(raw[i]!, parsers[i], cols[i]!.dataTypeID);
-        rows.push(row);
-      }
-    } else if (m.name === 'commandComplete') {
-      const parts = (m.text as string).split(' ');
-      const command = parts[0]!;
-      const rowCount = Number.parseInt(parts[parts.length - 1]!, 10);
-      const affected = COUNTED.has(command) ? rowCount : 0;
-      result = { rows, fields: cols.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })), command, affectedRows: affected } as Results;
-      if (!Number.isNaN(rowCount)) (result as { rowCount?: number }).rowCount = rowCount;
+  const rows: unknown[] = new Array(texts.length);
+  for (let r = 0; r < texts.length; r++) {
+    const raw = texts[r]!;
+    if (asArray) {
+      const row = new Array<unknown>(raw.length);
+      for (let i = 0; i < raw.length; i++) row[i] = parse(raw[i]!, parsers[i], cols[i]!.dataTypeID);
+      rows[r] = row;
+    } else {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < raw.length; i++) row[cols[i]!.name] = parse(raw[i]!, parsers[i], cols[i]!.dataTypeID);
+      rows[r] = row;
     }
   }
-  return result ?? ({ affectedRows: 0, rows: [], fields: [] } as Results);
+  const parts = tag.split(' ');
+  const command = parts[0]!;
+  const rowCount = Number.parseInt(parts[parts.length - 1]!, 10);
+  const affected = COUNTED.has(command) ? rowCount : 0;
+  const result = { rows, fields: cols.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })), command, affectedRows: affected } as Results;
+  if (!Number.isNaN(rowCount)) (result as { rowCount?: number }).rowCount = rowCount;
+  return result;
 }
 
 function parse(value: string | null, parser: Parser | undefined, typeId: number): unknown {

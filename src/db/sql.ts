@@ -1,4 +1,5 @@
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from './db.js';
 
 /** Runs raw SQL and returns its rows, whichever driver is underneath (PGlite or postgres.js). */
@@ -32,4 +33,15 @@ export function likePrefix(text: string): string {
  */
 export function pgArray(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
+/**
+ * `column = ANY($1::type[])`: the `inArray` of a list of any length as one parameter. An IN list
+ * is one parameter per value, so every length is another statement: on the embedded database
+ * one with more than MAX_PREPARED_PARAMS values is parsed, planned and read through PGlite's own
+ * path each time (a history page's 50 message ids, an export page's hundreds), and drizzle builds
+ * a chunk per value. This one is prepared once for every length. For uuid and text columns.
+ */
+export function anyOf(column: AnyPgColumn, values: readonly string[]): SQL {
+  return sql`${column} = ANY(${pgArray(values)}::${sql.raw(column.getSQLType())}[])`;
 }

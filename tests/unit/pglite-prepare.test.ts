@@ -43,6 +43,10 @@ describe('PGlite: statements prepared once, run in one call', () => {
       ['UPDATE t SET ok = $1 WHERE id > $2', [false, 0], undefined],
       ['INSERT INTO t (id, name) VALUES ($1, $2) RETURNING id, name', [3, 'три'], undefined],
       ['DELETE FROM t WHERE id = $1', [3], undefined],
+      // The rows are read from the backend's bytes here: every width of UTF-8, empty and NULL texts, many rows.
+      ["SELECT $1::text AS a, ''::text AS empty, NULL::text AS nothing, $2::text AS b", ['é 你好 😀 \u0000'.replace('\u0000', ''), 'x'.repeat(70_000)], undefined],
+      ['SELECT g AS n, repeat(chr(20320 + g % 50), g % 7) AS s FROM generate_series(1, $1::int) g', [2000], undefined],
+      ['SELECT id FROM t WHERE name = ANY($1::text[]) ORDER BY id', ['{"你好 world","none"}'], undefined],
     ];
     // Twice through: the first run of each prepares it, the second reuses it.
     for (let run = 0; run < 2; run++) {
@@ -84,6 +88,26 @@ describe('PGlite: statements prepared once, run in one call', () => {
       .catch((e: unknown) => e as { code: string });
     expect(inTx).toMatchObject({ code: '22012' });
     expect((await fast.query('SELECT id FROM t WHERE id = $1', [1])).rows).toEqual([{ id: 1 }]);
+  });
+
+  it('reads errors and notices as PGlite does: the same error object, each notice told, the rows after it', async () => {
+    const failure = async (db: PGlite): Promise<Error> =>
+      db.query('INSERT INTO t (id, name) VALUES ($1, $2)', [1, 'dup']).then(
+        () => new Error('no error'),
+        (e: unknown) => e as Error,
+      );
+    const [want, got] = [await failure(plain), await failure(fast)];
+    expect(got).toBeInstanceOf(want.constructor);
+    expect({ ...got, message: got.message }).toEqual({ ...want, message: want.message });
+    const fn = `CREATE OR REPLACE FUNCTION noisy(v int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'saw % 你好', v; RETURN v * 2; END $$`;
+    await Promise.all([plain.exec(fn), fast.exec(fn)]);
+    const heard = async (db: PGlite) => {
+      const notices: string[] = [];
+      const result = await db.query('SELECT noisy($1) AS v', [21], { onNotice: (n) => notices.push(n.message ?? '') });
+      return { rows: result.rows, notices };
+    };
+    for (let run = 0; run < 2; run++) expect(await heard(fast)).toEqual(await heard(plain));
+    expect((await heard(fast)).notices).toEqual(['saw 21 你好']);
   });
 
   it('keeps at most its cap of statements, closing the least recently used', async () => {

@@ -1,7 +1,8 @@
-import { and, asc, eq, gt, inArray, or } from 'drizzle-orm';
+import { and, asc, eq, gt, or } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { addBlocks, users } from '../schema.js';
 import type { UserRow } from './users.repository.js';
+import { anyOf } from '../sql.js';
 
 export type AddBlockRow = typeof addBlocks.$inferSelect;
 
@@ -29,7 +30,7 @@ export class AddBlocksRepository {
     const rows = await this.db
       .select({ userId: addBlocks.userId })
       .from(addBlocks)
-      .where(and(inArray(addBlocks.userId, [...userIds]), eq(addBlocks.blockedUserId, adderId)));
+      .where(and(anyOf(addBlocks.userId, userIds), eq(addBlocks.blockedUserId, adderId)));
     return rows.map((r) => r.userId);
   }
 

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, lt } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { conversationEvents } from '../schema.js';
+import { anyOf } from '../sql.js';
 
 export type EventRow = typeof conversationEvents.$inferSelect;
 export type NewEvent = typeof conversationEvents.$inferInsert;
@@ -31,7 +32,7 @@ export class EventsRepository {
           eq(conversationEvents.conversationId, conversationId),
           gt(conversationEvents.seq, after),
           only.before !== undefined ? lt(conversationEvents.seq, only.before) : undefined,
-          only.types ? inArray(conversationEvents.type, only.types as EventRow['type'][]) : undefined,
+          only.types ? anyOf(conversationEvents.type, only.types) : undefined,
         ),
       )
       .orderBy(asc(conversationEvents.seq))

@@ -20,6 +20,7 @@ import {
   users,
 } from '../schema.js';
 import { searchTerms } from '../search-terms.js';
+import { anyOf } from '../sql.js';
 
 export type ImportSourceName = (typeof importKeys.$inferSelect)['source'];
 export type ImportKeyKind = (typeof importKeys.$inferSelect)['kind'];
@@ -49,7 +50,7 @@ export class ImportRepository {
     const rows = await this.db
       .select({ externalId: importKeys.externalId, parleyId: importKeys.parleyId })
       .from(importKeys)
-      .where(and(eq(importKeys.source, source), eq(importKeys.kind, kind), inArray(importKeys.externalId, [...externalIds])));
+      .where(and(eq(importKeys.source, source), eq(importKeys.kind, kind), anyOf(importKeys.externalId, externalIds)));
     return new Map(rows.map((r) => [r.externalId, r.parleyId]));
   }
 
@@ -70,7 +71,7 @@ export class ImportRepository {
 
   async usersByIds(ids: readonly string[]): Promise<Map<string, { id: string; username: string }>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.select({ id: users.id, username: users.username }).from(users).where(inArray(users.id, [...ids]));
+    const rows = await this.db.select({ id: users.id, username: users.username }).from(users).where(anyOf(users.id, ids));
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -111,7 +112,7 @@ export class ImportRepository {
   /** Which of these message ids exist. */
   async existingMessageIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.db.select({ id: messages.id }).from(messages).where(inArray(messages.id, [...ids]));
+    const rows = await this.db.select({ id: messages.id }).from(messages).where(anyOf(messages.id, ids));
     return new Set(rows.map((r) => r.id));
   }
 

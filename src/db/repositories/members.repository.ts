@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { conversations, members, users } from '../schema.js';
-import { queryRows } from '../sql.js';
+import { anyOf, queryRows } from '../sql.js';
 import type { UserRow } from './users.repository.js';
 
 export type MemberRow = typeof members.$inferSelect;
@@ -154,7 +154,7 @@ export class MembersRepository {
       .select({ cid: members.conversationId, user: users })
       .from(members)
       .innerJoin(users, eq(users.id, members.userId))
-      .where(and(inArray(members.conversationId, [...conversationIds]), ne(members.userId, viewerId)));
+      .where(and(anyOf(members.conversationId, conversationIds), ne(members.userId, viewerId)));
     for (const r of rows) out.set(r.cid, r.user);
     return out;
   }
@@ -165,7 +165,7 @@ export class MembersRepository {
     const rows = await this.db
       .select({ id: members.userId })
       .from(members)
-      .where(and(eq(members.conversationId, conversationId), inArray(members.userId, [...userIds])));
+      .where(and(eq(members.conversationId, conversationId), anyOf(members.userId, userIds)));
     return rows.map((r) => r.id);
   }
 
@@ -176,7 +176,7 @@ export class MembersRepository {
     const rows = await this.db
       .select()
       .from(members)
-      .where(and(eq(members.userId, userId), inArray(members.conversationId, [...conversationIds])));
+      .where(and(eq(members.userId, userId), anyOf(members.conversationId, conversationIds)));
     for (const r of rows) out.set(r.conversationId, r);
     return out;
   }
@@ -195,7 +195,7 @@ export class MembersRepository {
       })
       .from(members)
       .innerJoin(conversations, eq(conversations.id, members.conversationId))
-      .where(and(eq(members.userId, userId), inArray(members.conversationId, [...conversationIds])));
+      .where(and(eq(members.userId, userId), anyOf(members.conversationId, conversationIds)));
     for (const r of rows) out.set(r.id, Number(r.floor));
     return out;
   }

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { searchTerms } from '../search-terms.js';
 import { sendRefusal, type SendRefusal } from '../send-rules.js';
-import { pgArray, pgError, queryRows } from '../sql.js';
+import { anyOf, pgArray, pgError, queryRows } from '../sql.js';
 import type { ReactionSummary } from './reactions.repository.js';
 import type { UploadRow } from './uploads.repository.js';
 import { members, conversations, messageMentions, messages } from '../schema.js';
@@ -192,7 +192,7 @@ export class MessagesRepository {
 
   async findByIds(ids: readonly string[]): Promise<MessageRow[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(messages).where(inArray(messages.id, [...ids]));
+    return this.db.select().from(messages).where(anyOf(messages.id, ids));
   }
 
   /** The message a sender already sent under clientMsgId in a conversation, if any. */
@@ -246,7 +246,7 @@ export class MessagesRepository {
     const rows = await this.db
       .select({ row: messages, ...extraColumns(viewerId) })
       .from(messages)
-      .where(inArray(messages.id, [...ids]));
+      .where(anyOf(messages.id, ids));
     return rows.map((r) => withExtras(r, viewerId));
   }
 
@@ -257,7 +257,7 @@ export class MessagesRepository {
     const rows = await this.db
       .select({ id: messages.id, ...extraColumns(viewerId) })
       .from(messages)
-      .where(inArray(messages.id, [...ids]));
+      .where(anyOf(messages.id, ids));
     for (const r of rows) {
       out.set(r.id, { reactions: reactionList(r.reactions, viewerId), attachments: attachmentList(r.attachments), thread: threadSummary(r.thread) });
     }
@@ -342,8 +342,8 @@ export class MessagesRepository {
             // Nothing from before the user joined a group that shows members no more (access.readFloor).
             sql`(${conversations.historyVisibility} = 'all' OR ${conversations.kind} <> 'group' OR ${messages.seq} >= ${members.joinedSeq})`,
             query.conversationId ? eq(messages.conversationId, query.conversationId) : undefined,
-            query.conversationIds ? inArray(messages.conversationId, query.conversationIds) : undefined,
-            query.senderIds ? inArray(messages.senderId, query.senderIds) : undefined,
+            query.conversationIds ? anyOf(messages.conversationId, query.conversationIds) : undefined,
+            query.senderIds ? anyOf(messages.senderId, query.senderIds) : undefined,
             query.from ? sql`${messages.createdAt} >= ${query.from.toISOString()}::timestamptz` : undefined,
             query.until ? sql`${messages.createdAt} < ${query.until.toISOString()}::timestamptz` : undefined,
             query.hasFile ? sql`EXISTS (SELECT 1 FROM message_attachments a WHERE a.message_id = ${messages.id})` : undefined,

@@ -1,6 +1,7 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { reactions } from '../schema.js';
+import { anyOf } from '../sql.js';
 
 export interface ReactionSummary {
   emoji: string;
@@ -58,7 +59,7 @@ export class ReactionsRepository {
         userIds: sql<string[]>`array_agg(${reactions.userId}::text ORDER BY ${reactions.createdAt}, ${reactions.userId})`,
       })
       .from(reactions)
-      .where(inArray(reactions.messageId, [...messageIds]))
+      .where(anyOf(reactions.messageId, messageIds))
       .groupBy(reactions.messageId, reactions.emoji)
       .orderBy(sql`min(${reactions.createdAt})`, reactions.emoji);
     for (const r of rows) {

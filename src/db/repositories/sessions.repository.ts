@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { sessions, users } from '../schema.js';
-import { queryRows } from '../sql.js';
+import { anyOf, queryRows } from '../sql.js';
 import type { UserRow } from './users.repository.js';
 
 export type SessionRow = typeof sessions.$inferSelect;
@@ -38,7 +38,7 @@ export class SessionsRepository {
       .select({ tokenHash: sessions.tokenHash })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(inArray(sessions.tokenHash, [...tokenHashes]), isNull(users.deactivatedAt), unexpired()));
+      .where(and(anyOf(sessions.tokenHash, tokenHashes), isNull(users.deactivatedAt), unexpired()));
     return new Set(rows.map((r) => r.tokenHash));
   }
 

@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { messageAttachments, settings, uploads, users } from '../schema.js';
-import { pgArray, queryRows } from '../sql.js';
+import { anyOf, pgArray, queryRows } from '../sql.js';
 
 export type UploadRow = typeof uploads.$inferSelect;
 
@@ -28,7 +28,7 @@ export class UploadsRepository {
     return this.db
       .select()
       .from(uploads)
-      .where(and(eq(uploads.ownerId, ownerId), inArray(uploads.id, [...ids])));
+      .where(and(eq(uploads.ownerId, ownerId), anyOf(uploads.id, ids)));
   }
 
   /**
@@ -37,13 +37,13 @@ export class UploadsRepository {
    */
   async attach(messageId: string, uploadIds: readonly string[]): Promise<boolean> {
     if (uploadIds.length === 0) return true;
-    const locked = await this.db.select({ id: uploads.id }).from(uploads).where(inArray(uploads.id, [...uploadIds])).for('update');
+    const locked = await this.db.select({ id: uploads.id }).from(uploads).where(anyOf(uploads.id, uploadIds)).for('update');
     if (locked.length !== uploadIds.length) return false;
     await this.db.insert(messageAttachments).values(uploadIds.map((uploadId, position) => ({ messageId, uploadId, position })));
     await this.db
       .update(uploads)
       .set({ attachedAt: sql`now()` })
-      .where(and(inArray(uploads.id, [...uploadIds]), isNull(uploads.attachedAt)));
+      .where(and(anyOf(uploads.id, uploadIds), isNull(uploads.attachedAt)));
     return true;
   }
 
@@ -99,7 +99,7 @@ export class UploadsRepository {
       .select({ messageId: messageAttachments.messageId, upload: uploads })
       .from(messageAttachments)
       .innerJoin(uploads, eq(uploads.id, messageAttachments.uploadId))
-      .where(inArray(messageAttachments.messageId, [...messageIds]))
+      .where(anyOf(messageAttachments.messageId, messageIds))
       .orderBy(asc(messageAttachments.position));
     for (const r of rows) {
       const list = out.get(r.messageId) ?? [];

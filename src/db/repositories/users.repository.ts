@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { users } from '../schema.js';
 import { usernameKey } from '../../core/username.js';
-import { isUniqueViolation, likePrefix } from '../sql.js';
+import { anyOf, isUniqueViolation, likePrefix } from '../sql.js';
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
@@ -28,7 +28,7 @@ export class UsersRepository {
 
   async findByIds(ids: readonly string[]): Promise<UserRow[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(users).where(inArray(users.id, [...ids]));
+    return this.db.select().from(users).where(anyOf(users.id, ids));
   }
 
   /** The user with this username, compared as src/core/username.ts says (ASCII case folding). */
