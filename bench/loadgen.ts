@@ -45,7 +45,8 @@ export function pinSelf(): () => void {
 /**
  * `node --import tsx ARGS` in the repository, under `taskset -c cpu` when taskset exists. With
  * BENCH_CPU_PROF=DIR the child writes a V8 CPU profile there when it stops (open it in Chrome's
- * DevTools or speedscope): how the causes of a miss are found.
+ * DevTools or speedscope): how the causes of a miss are found. BENCH_SERVER_LOG=FILE writes the
+ * child's output to FILE.PID as well.
  */
 export function spawnPinned(args: string[], env: Record<string, string>, port = 0, cpu = SERVER_CPU): ServerProcess {
   let out = '';
@@ -61,6 +62,13 @@ export function spawnPinned(args: string[], env: Record<string, string>, port = 
   });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  // BENCH_SERVER_LOG=FILE: the child's output is also written there (e.g. V8's --trace-gc lines).
+  const logFile = process.env.BENCH_SERVER_LOG;
+  if (logFile) {
+    const sink = fs.createWriteStream(`${logFile}.${child.pid}`);
+    child.stdout!.pipe(sink);
+    child.stderr!.pipe(sink);
+  }
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);

@@ -4,9 +4,12 @@
 // times in microseconds (the clock of V8's CPU profiles, to line them up with --cpu-prof), and
 // writes them as JSON to FILE.PID.json when the process exits.
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 
 const out = process.env.BENCH_BLOCKS_OUT;
+// BENCH_TRACE_GC=1: V8 prints a line per collection with its reason (see BENCH_SERVER_LOG in loadgen.ts).
+if (process.env.BENCH_TRACE_GC === '1') v8.setFlagsFromString('--trace-gc');
 const blocks = [];
 const gcs = [];
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -25,6 +28,31 @@ setInterval(() => {
   if (lateMs >= 20) blocks.push({ endUs: t, ms: +lateMs.toFixed(1) });
   last = t;
 }, 5).unref();
-const write = () => { if (out) fs.writeFileSync(`${out}.${process.pid}.json`, JSON.stringify({ blocks, gcs })); };
+// BENCH_HEAP_PROF=FILE: a sampling allocation profile (every 32 KiB allocated, including objects
+// that were collected since), written to FILE.PID.heapprofile (Chrome DevTools opens it).
+let heapSession = null;
+if (process.env.BENCH_HEAP_PROF) {
+  const { Session } = await import('node:inspector');
+  heapSession = new Session();
+  heapSession.connect();
+  heapSession.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+// SIGUSR2: the allocations so far go to FILE.PID.N.heapprofile and sampling starts again (one
+// profile per phase of a bench: send the signal when a phase begins).
+let heapPart = 0;
+const rotate = () => {
+  heapSession?.post('HeapProfiler.stopSampling', (err, r) => {
+    if (!err) fs.writeFileSync(`${process.env.BENCH_HEAP_PROF}.${process.pid}.${heapPart++}.heapprofile`, JSON.stringify(r.profile));
+    heapSession.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  });
+};
+if (heapSession) process.on('SIGUSR2', rotate);
+const write = () => {
+  if (out) fs.writeFileSync(`${out}.${process.pid}.json`, JSON.stringify({ blocks, gcs }));
+  heapSession?.post('HeapProfiler.stopSampling', (err, r) => {
+    if (!err) fs.writeFileSync(`${process.env.BENCH_HEAP_PROF}.${process.pid}.heapprofile`, JSON.stringify(r.profile));
+  });
+  heapSession = null;
+};
 process.on('exit', write);
 for (const sig of ['SIGTERM', 'SIGINT']) process.prependListener(sig, write);
