@@ -10,6 +10,8 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 const out = process.env.BENCH_BLOCKS_OUT;
 // BENCH_TRACE_GC=1: V8 prints a line per collection with its reason (see BENCH_SERVER_LOG in loadgen.ts).
 if (process.env.BENCH_TRACE_GC === '1') v8.setFlagsFromString('--trace-gc');
+// BENCH_V8_FLAGS="--trace-incremental-marking …": other V8 flags for an experiment.
+for (const flag of (process.env.BENCH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean)) v8.setFlagsFromString(flag);
 const blocks = [];
 const gcs = [];
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);

@@ -13,6 +13,7 @@ import { eq } from 'drizzle-orm';
 import { repositories } from '../../src/db/repositories/index.js';
 import { conversationEvents, conversations, messages } from '../../src/db/schema.js';
 import { exportDisposition } from '../../src/services/data/export.service.js';
+import { ExportedMessage } from '../../src/protocol/export.js';
 import { apiCaller, auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { expectError } from '../helpers/kit.js';
 
@@ -149,6 +150,17 @@ describe('the document', () => {
     });
     expect(m2).toMatchObject({ replyTo: first.id, mentions: [admin.user.id], body: `收到 @${admin.user.username}，谢谢！`, editedAt: expect.any(String) });
     expect(m3).toMatchObject({ id: doomed.id, body: '', mentions: [], attachments: [], reactions: [], deletedAt: expect.any(String) });
+    // The database writes each message's JSON: its keys in ExportedMessage's order, and the times
+    // exactly as the API writes them (UTC, milliseconds, microseconds cut as a Date cuts them).
+    expect(Object.keys(m1)).toEqual(Object.keys(ExportedMessage.properties).filter((k) => k !== 'previews'));
+    const history = await call('GET', `/conversations/${id}/messages?limit=10`, owner);
+    const live = new Map((history.json().messages as any[]).map((m) => [m.id, m]));
+    expect(m1.createdAt).toBe(live.get(first.id).createdAt);
+    expect([m2.createdAt, m2.editedAt]).toEqual([live.get(reply.id).createdAt, live.get(reply.id).editedAt]);
+    expect(m3.createdAt).toBe(live.get(doomed.id)?.createdAt ?? m3.createdAt);
+    expect(Date.parse(m3.deletedAt)).toBeGreaterThanOrEqual(Date.parse(m3.createdAt));
+    // Written without spaces, as JSON.stringify writes: one line per message.
+    expect(res.body).toContain(`\n${JSON.stringify(m1)},\n`);
   });
 
   it('exports a group of 1,200 messages completely and in seq order', async () => {

@@ -74,9 +74,10 @@ export function documentStream(pieces: AsyncIterable<string>, release: () => voi
 
 /**
  * The items of a JSON array, one a line, as one chunk per page, with a turn of the event loop
- * after each page; `timed` is told how long each page took to read and serialize.
+ * after each page; `timed` is told how long each page took to read and serialize. `write` turns
+ * an item into its JSON (JSON.stringify by default; items that already are JSON text pass as they are).
  */
-export async function* jsonArrayPages(pages: AsyncIterable<readonly unknown[]>, timed?: (seconds: number) => void): AsyncGenerator<string> {
+export async function* jsonArrayPages<T>(pages: AsyncIterable<readonly T[]>, timed?: (seconds: number) => void, write: (item: T) => string = JSON.stringify): AsyncGenerator<string> {
   const it = pages[Symbol.asyncIterator]();
   let first = true;
   try {
@@ -86,7 +87,7 @@ export async function* jsonArrayPages(pages: AsyncIterable<readonly unknown[]>, 
       if (next.done) return;
       let chunk = '';
       for (const item of next.value) {
-        chunk += `${first ? '\n' : ',\n'}${JSON.stringify(item)}`;
+        chunk += `${first ? '\n' : ',\n'}${write(item)}`;
         first = false;
       }
       timed?.((performance.now() - t0) / 1000);

@@ -9,10 +9,9 @@ import type { Logger } from '../../core/logger.js';
 import type { Metrics } from '../../core/metrics.js';
 import type { Db } from '../../db/database.js';
 import type { ConversationRow } from '../../db/repositories/conversations.repository.js';
-import { GroupExportRepository, type ExportMessageRow } from '../../db/repositories/group-export.repository.js';
+import { GroupExportRepository } from '../../db/repositories/group-export.repository.js';
 import type { Repositories } from '../../db/repositories/index.js';
-import type { ExportedGroup, ExportedMember, ExportedMessage } from '../../protocol/export.js';
-import { exportedPreviews } from '../messaging/link-preview-view.js';
+import type { ExportedGroup, ExportedMember } from '../../protocol/export.js';
 import type { Actor } from '../identity/identity.js';
 import { loadConversation, requireAdmin, requireMember } from '../shared/access.js';
 import type { AuditService } from '../identity/audit.service.js';
@@ -45,7 +44,7 @@ export class ExportService {
 
   constructor(
     db: Db,
-    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages' | 'reactions' | 'uploads' | 'users'>,
+    private readonly repos: Pick<Repositories, 'conversations' | 'members' | 'messages'>,
     private readonly audit: AuditService,
     private readonly gate: ExportGate,
     private readonly logger: Logger,
@@ -86,9 +85,9 @@ export class ExportService {
     };
     const timed = (s: number): void => this.metrics?.exportPageDuration.observe(s);
     yield `{"exportedAt":${JSON.stringify(exportedAt.toISOString())},"group":${JSON.stringify(group)},"members":[`;
-    yield* jsonArrayPages(this.members(conv.id), timed);
+    yield* jsonArrayPages(this.members(conv.id), timed, JSON.stringify);
     yield '\n],"messages":[';
-    yield* jsonArrayPages(this.messages(conv.id, conv.lastSeq), timed);
+    yield* jsonArrayPages(this.messages(conv.id, conv.lastSeq), timed, (json) => json);
     yield '\n]}\n';
   }
 
@@ -105,56 +104,20 @@ export class ExportService {
     }
   }
 
-  /** Messages up to `lastSeq`, in seq order, a page at a time, each with its files and reactions. */
-  private async *messages(conversationId: string, lastSeq: number): AsyncGenerator<ExportedMessage[]> {
+  /**
+   * Messages up to `lastSeq`, in seq order, a page at a time, each with its files and reactions:
+   * their JSON as the database wrote it (group-export.repository.ts), one statement a page.
+   */
+  private async *messages(conversationId: string, lastSeq: number): AsyncGenerator<string[]> {
     const sizer = new PageSizer(() => this.gate.giveWay());
-    const usernames = new Map<string, string | null>();
     let after = 0;
     for (;;) {
-      // The page's four reads are timed together: together they are what a page costs.
-      const { rows, last } = await sizer.page(async (limit) => {
-        const rows = await this.reads.messages(conversationId, after, lastSeq, limit);
-        const ids = rows.filter((r) => r.deletedAt === null).map((r) => r.id);
-        const attachments = await this.repos.uploads.attachmentsOf(ids);
-        const reactions = await this.repos.reactions.reactors(ids);
-        // A group's senders are few; a long history of many senders must not grow this for ever.
-        if (usernames.size > 10_000) usernames.clear();
-        const unknown = [...new Set(rows.map((r) => r.senderId))].filter((id) => !usernames.has(id));
-        for (const id of unknown) usernames.set(id, null);
-        for (const u of await this.repos.users.findByIds(unknown)) usernames.set(u.id, u.username);
-        return rows.map((row) => present(row, usernames.get(row.senderId) ?? null, attachments.get(row.id) ?? [], reactions.get(row.id) ?? []));
-      });
-      yield rows;
+      const { rows, last } = await sizer.page((limit) => this.reads.messages(conversationId, after, lastSeq, limit));
+      // Previews, when a message has them, are its last key (absent otherwise, as ExportedMessage says).
+      yield rows.map((r) => (r.previews === null ? r.json : `${r.json.slice(0, -1)},"previews":${r.previews}}`));
       const tail = rows[rows.length - 1];
       if (last || !tail) return;
-      after = tail.seq;
+      after = Number(tail.seq);
     }
   }
-}
-
-/** A message as the export shows it; a deleted one is a tombstone (no text, mentions, files or reactions). */
-function present(
-  row: ExportMessageRow,
-  senderUsername: string | null,
-  attachments: { id: string; filename: string; contentType: string; size: number }[],
-  reactions: { emoji: string; userIds: string[] }[],
-): ExportedMessage {
-  const deleted = row.deletedAt !== null;
-  return {
-    id: row.id,
-    seq: row.seq,
-    senderId: row.senderId,
-    senderUsername,
-    body: deleted ? '' : row.body,
-    replyTo: row.replyToId,
-    threadId: row.threadId,
-    alsoInConversation: row.alsoInConversation,
-    mentions: deleted ? [] : row.mentions,
-    attachments: deleted ? [] : attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
-    reactions: deleted ? [] : reactions,
-    createdAt: row.createdAt.toISOString(),
-    editedAt: row.editedAt ? row.editedAt.toISOString() : null,
-    deletedAt: row.deletedAt ? row.deletedAt.toISOString() : null,
-    ...exportedPreviews(row),
-  };
 }
