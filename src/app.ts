@@ -270,7 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
         await api.register(cors, {
           origin: corsOrigins,
           methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-          allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+          allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-Parley-Connection'],
           exposedHeaders: ['Retry-After', 'X-Request-Id'],
           credentials: false,
           maxAge: 600,

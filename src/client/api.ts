@@ -143,6 +143,12 @@ export interface UpdateGroupInput {
   mentionAllPolicy?: MentionAllPolicy;
   historyVisibility?: 'all' | 'joined';
 }
+/** A draft (GET /drafts, PUT /conversations/{id}/draft). */
+export interface Draft {
+  conversationId: string;
+  body: string;
+  updatedAt: string;
+}
 /** A pinned message (GET /conversations/{id}/pins). */
 export interface Pin {
   message: Message;
@@ -460,6 +466,22 @@ export class ParleyApi {
     await this.request<void>('PUT', `/conversations/${seg(conversationId)}/pins/${seg(messageId)}`);
   }
 
+  /** The caller's drafts, in conversations they are still a member of. */
+  async listDrafts(): Promise<Draft[]> {
+    return (await this.request<{ drafts: Draft[] }>('GET', '/drafts')).drafts;
+  }
+
+  /**
+   * Saves a draft (an empty body deletes it). `connectionId`: this client's WebSocket connection
+   * (its `ready.connectionId`), not told of its own change; `keepalive` lets a save finish as the page unloads.
+   */
+  async saveDraft(conversationId: string, body: string, opts: { connectionId?: string; keepalive?: boolean } = {}): Promise<Draft> {
+    const headers: Record<string, string> = opts.connectionId ? { 'x-parley-connection': opts.connectionId } : {};
+    const res = await this.send('PUT', `${this.baseUrl}${PREFIX}/conversations/${seg(conversationId)}/draft`, { body: { body }, headers, keepalive: opts.keepalive });
+    if (!res.ok) throw await errorOf(res);
+    return (await res.json()) as Draft;
+  }
+
   async unpin(conversationId: string, messageId: string): Promise<void> {
     await this.request<void>('DELETE', `/conversations/${seg(conversationId)}/pins/${seg(messageId)}`);
   }
@@ -719,7 +741,7 @@ export class ParleyApi {
   private async send(
     method: Method,
     url: string,
-    opts: { body?: unknown; form?: FormData; auth?: boolean; signal?: AbortSignal; headers?: Record<string, string> },
+    opts: { body?: unknown; form?: FormData; auth?: boolean; signal?: AbortSignal; headers?: Record<string, string>; keepalive?: boolean },
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     if (opts.auth !== false && this.tokenValue) headers.authorization = `Bearer ${this.tokenValue}`;
@@ -731,7 +753,7 @@ export class ParleyApi {
       body = JSON.stringify(opts.body);
     }
     try {
-      return await this.fetchFn(url, { method, headers, ...(body === undefined ? {} : { body }), ...(opts.signal ? { signal: opts.signal } : {}) });
+      return await this.fetchFn(url, { method, headers, ...(body === undefined ? {} : { body }), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.keepalive ? { keepalive: true } : {}) });
     } catch (err) {
       if (err instanceof Error && err.name === 'AbortError') throw err;
       throw new ApiError({ status: 0, code: NETWORK_ERROR, message: `${method} ${url} failed: ${(err as Error).message ?? String(err)}`, cause: err });

@@ -81,6 +81,7 @@ const EPHEMERAL_EVENTS: { readonly [T in EphemeralFrame['type']]: keyof Realtime
   'command.response': 'commandResponse',
   'emoji.created': 'emojiChanged',
   'emoji.deleted': 'emojiChanged',
+  'draft.updated': 'draftUpdated',
 };
 
 export class ParleyRealtime {

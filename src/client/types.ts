@@ -153,6 +153,8 @@ export interface RealtimeEvents {
   /** The user's following or read pointer of a thread changed (on any of the user's devices). */
   threadState: Extract<ServerFrame, { type: 'thread.state' }>;
   commandResponse: Extract<ServerFrame, { type: 'command.response' }>;
+  /** The user's draft of a conversation changed on another of their connections (an empty body: deleted). */
+  draftUpdated: Extract<ServerFrame, { type: 'draft.updated' }>;
   /** A site admin added or deleted a custom emoji (every connection on the site gets it). */
   emojiChanged: Extract<ServerFrame, { type: 'emoji.created' | 'emoji.deleted' }>;
   /** A send was stored and acknowledged (its `done` resolves with the same message). */

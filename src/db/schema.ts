@@ -757,6 +757,25 @@ export const pins = pgTable(
 );
 
 /**
+ * A user's unsent text per conversation, kept across reloads and devices. Goes with the user, the
+ * conversation, and (deleted by the service) the user's membership.
+ */
+export const drafts = pgTable(
+  'drafts',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    updatedAt: createdTstz('updated_at'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.conversationId], name: 'drafts_pkey' })],
+);
+
+/**
  * Link previews by normalized URL, shared by every node: a page is fetched once however many
  * messages link to it, until `expiresAt`. Failures are kept too (`ok` false), for less long.
  * A node fetching a URL holds it with `lockedUntil`, so others wait for its result.

@@ -83,6 +83,8 @@ export type EphemeralFrame =
    * response_url (to that user's own connections, every device; shown once, never stored).
    */
   | { type: 'command.response'; conversationId: string; command: string; text: string }
+  /** The user's draft of a conversation changed (to that user's other connections; an empty body: deleted). */
+  | { type: 'draft.updated'; conversationId: string; body: string; updatedAt: string }
   /** A site admin added a custom emoji (to every connection on the site). */
   | { type: 'emoji.created'; emoji: CustomEmoji }
   /** A site admin deleted a custom emoji (to every connection on the site): `:name:` shows as text again. */

@@ -21,6 +21,7 @@ import { BUILT_IN_COMMANDS, CommandsService } from './messaging/commands.service
 import { CustomCommandsService } from './integrations/custom-commands.service.js';
 import { ModerationService } from './conversations/moderation.service.js';
 import { PinsService } from './conversations/pins.service.js';
+import { DraftsService } from './conversations/drafts.service.js';
 import { PresenceService } from './identity/presence.service.js';
 import { OidcService } from './identity/oidc.service.js';
 import { MessagePresenter, type PresenceSource, type UserView } from './shared/presenters.js';
@@ -55,6 +56,7 @@ export interface Services {
   audit: AuditService;
   moderation: ModerationService;
   pins: PinsService;
+  drafts: DraftsService;
   tokens: TokensService;
   conversations: ConversationsService;
   /** Who may not add the caller to groups (consent to group adds). */
@@ -222,6 +224,7 @@ export function createServices(deps: ServiceDeps): Services {
     addBlocks: new AddBlocksService(repos, users),
     moderation: new ModerationService(db, repos, publisher, audit, users),
     pins: new PinsService(db, repos, publisher, messageView),
+    drafts: new DraftsService(repos, publisher),
     tokens: new TokensService(db, repos, publisher, audit, users, deps.adminUsername ?? null, caps.botsPerOwner),
     messages,
     incomingWebhooks: new IncomingWebhooksService(db, repos, publisher, audit, messages, caps.incomingWebhooksPerGroup, deps.configuredPublicUrl ?? ''),

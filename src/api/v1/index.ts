@@ -14,6 +14,7 @@ import { linkPreviewsRoutes } from './link-previews.routes.js';
 import { moderationRoutes } from './moderation.routes.js';
 import { oidcRoutes } from './oidc.routes.js';
 import { pinsRoutes } from './pins.routes.js';
+import { draftsRoutes } from './drafts.routes.js';
 import { accountSecurityRoutes } from './account-security.routes.js';
 import { signupRoutes } from './signup.routes.js';
 import { tokensRoutes } from './tokens.routes.js';
@@ -55,6 +56,7 @@ export const apiV1 =
     await app.register(emojiRoutes(services, config, limits));
     await app.register(moderationRoutes(services));
     await app.register(pinsRoutes(services, limits));
+    await app.register(draftsRoutes(services, limits));
     await app.register(tokensRoutes(services, limits));
     await app.register(sessionsRoutes(services, cookieAuth));
     await app.register(adminRoutes(services));

@@ -13,6 +13,7 @@ import { LinkPreviewsRepository } from './link-previews.repository.js';
 import { MembersRepository } from './members.repository.js';
 import { MutesRepository } from './mutes.repository.js';
 import { PinsRepository } from './pins.repository.js';
+import { DraftsRepository } from './drafts.repository.js';
 import { PasswordResetsRepository } from './password-resets.repository.js';
 import { MessagesRepository } from './messages.repository.js';
 import { ReactionsRepository } from './reactions.repository.js';
@@ -42,6 +43,8 @@ export interface Repositories {
   webhooks: WebhooksRepository;
   settings: SettingsRepository;
   pins: PinsRepository;
+  /** Unsent text per user and conversation. */
+  drafts: DraftsRepository;
   identities: IdentitiesRepository;
   invites: InvitesRepository;
   passwordResets: PasswordResetsRepository;
@@ -76,6 +79,7 @@ export function repositories(db: Db): Repositories {
     webhooks: new WebhooksRepository(db),
     settings: new SettingsRepository(db),
     pins: new PinsRepository(db),
+    drafts: new DraftsRepository(db),
     identities: new IdentitiesRepository(db),
     invites: new InvitesRepository(db),
     passwordResets: new PasswordResetsRepository(db),

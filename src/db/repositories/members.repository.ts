@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
-import { conversations, members, users } from '../schema.js';
+import { conversations, drafts, members, users } from '../schema.js';
 import { anyOf, queryRows } from '../sql.js';
 import type { UserRow } from './users.repository.js';
 
@@ -77,6 +77,8 @@ export class MembersRepository {
   }
 
   async delete(conversationId: string, userId: string): Promise<MemberRow | null> {
+    // A member who leaves or is removed keeps no draft there (issue 21): gone with the membership.
+    await this.db.delete(drafts).where(and(eq(drafts.conversationId, conversationId), eq(drafts.userId, userId)));
     const [row] = await this.db
       .delete(members)
       .where(and(eq(members.conversationId, conversationId), eq(members.userId, userId)))
