@@ -643,6 +643,10 @@ const ROWS: Row[] = [
     over: (v) => (v === 'direct' ? { member: 204 } : {}),
     params: (c) => ({ id: c.fx.id, messageId: c.fx.messageId }),
   },
+  // drafts: the caller's own, in conversations they are a member of
+  { route: 'GET /api/v1/drafts', access: 'user', ok: 200 },
+  { route: 'PUT /api/v1/conversations/:id/draft', variants: CONV, access: 'member', ok: 200, probe: true, body: () => ({ body: 'draft' }) },
+  { route: 'DELETE /api/v1/conversations/:id/draft', variants: CONV, access: 'member', ok: 204, probe: true },
   // search
   { route: 'GET /api/v1/search/messages', label: 'all conversations', access: 'user', ok: 200, query: () => 'q=hello' },
   {

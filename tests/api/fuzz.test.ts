@@ -184,6 +184,7 @@ function validRequest(route: Route, w: World): { body?: unknown; query: Record<s
     'PUT /users/me/dnd': { until: new Date(Date.now() + 3_600_000).toISOString() },
     'POST /threads/:id/read': { seq: 1 },
     'PATCH /messages/:id': { body: 'edited by the fuzzer' },
+    'PUT /conversations/:id/draft': { body: 'a fuzzed draft 草稿' },
     'POST /bots': { username: uniqueName('bot'), displayName: 'Bot', tokenName: 'first' },
     'POST /bots/:id/tokens': { name: 'bot token' },
     'POST /auth/password-reset': { login: w.alice.user.username },
