@@ -56,6 +56,7 @@ export const UserDataExport = Type.Object(
       Type.Object({ conversationId: Id, kind: Type.String(), name: Nullable(Type.String()), role: Type.String(), joinedAt: Timestamp, deleted: Type.Boolean() }),
     ),
     pushSubscriptions: Type.Array(Type.Object({ endpoint: Type.String(), userAgent: Nullable(Type.String()), createdAt: Timestamp })),
+    drafts: Type.Array(Type.Object({ conversationId: Id, body: Type.String(), updatedAt: Timestamp }), { description: 'Unsent text per conversation' }),
     uploads: Type.Array(
       Type.Object({ id: Id, filename: Type.String(), contentType: Type.String(), size: Type.Integer(), createdAt: Timestamp, attachedAt: Nullable(Timestamp) }),
     ),

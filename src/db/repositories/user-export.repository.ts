@@ -49,6 +49,15 @@ export class UserExportRepository {
     return rows.map((r) => ({ endpoint: r.endpoint, userAgent: r.user_agent, createdAt: date(r.created_at) }));
   }
 
+  /** The user's drafts (one per conversation, each at most a message body long). */
+  async drafts(userId: string): Promise<{ conversationId: string; body: string; updatedAt: Date }[]> {
+    const rows = await queryRows<{ conversation_id: string; body: string; updated_at: Ts }>(
+      this.db,
+      sql`SELECT conversation_id, body, updated_at FROM drafts WHERE user_id = ${userId}::uuid ORDER BY conversation_id`,
+    );
+    return rows.map((r) => ({ conversationId: r.conversation_id, body: r.body, updatedAt: date(r.updated_at) }));
+  }
+
   /** The user's uploads after an id, by id (uploads_owner_idx). */
   async uploads(userId: string, afterId: string | null, limit: number): Promise<{ id: string; filename: string; contentType: string; size: number; createdAt: Date; attachedAt: Date | null }[]> {
     const position = afterId ? sql`AND id > ${afterId}::uuid` : sql``;

@@ -80,11 +80,12 @@ export class UserExportService {
       .filter((s) => s.kind === 'api')
       .map((s) => ({ id: s.id, name: s.name, createdAt: s.createdAt.toISOString(), lastUsedAt: s.lastUsedAt.toISOString() }));
     const push = (await this.reads.pushSubscriptions(user.id)).map((p) => ({ ...p, createdAt: p.createdAt.toISOString() }));
+    const drafts = (await this.reads.drafts(user.id)).map((d) => ({ ...d, updatedAt: d.updatedAt.toISOString() }));
     const timed = (s: number): void => this.metrics?.exportPageDuration.observe(s);
     yield `{"exportedAt":${JSON.stringify(exportedAt.toISOString())},"profile":${JSON.stringify(profile)},`;
     yield `"sessions":${JSON.stringify(logins)},"apiTokens":${JSON.stringify(tokens)},"memberships":[`;
     yield* jsonArrayPages(this.memberships(user.id), timed);
-    yield `\n],"pushSubscriptions":${JSON.stringify(push)},"uploads":[`;
+    yield `\n],"pushSubscriptions":${JSON.stringify(push)},"drafts":${JSON.stringify(drafts)},"uploads":[`;
     yield* jsonArrayPages(this.uploads(user.id), timed);
     yield '\n],"reactions":[';
     yield* jsonArrayPages(this.reactions(user.id), timed);
