@@ -18,8 +18,8 @@ import { commandAt, commandLine, matchCommands } from './command-suggest.js';
 import { formatSelection, type FormatKey } from './markdown-shortcuts.js';
 import { useTranslation } from 'react-i18next';
 
-/** Drafts survive switching conversations (not reloads). */
-const drafts = new Map<string, string>();
+/** Drafts of composers that keep them in this page only (a thread's): they survive switching conversations, not reloads. */
+const localDrafts = new Map<string, string>();
 
 export interface ComposerHandle {
   focus(): void;
@@ -43,6 +43,14 @@ export interface ComposerProps {
   onSaveEdit: (m: Message, body: string) => void;
   onEditLast: () => void;
   onTyping: () => void;
+  /**
+   * The draft kept by the store (on the server, across reloads and devices): the text starts as it,
+   * follows its changes made elsewhere, and reports each change here (`onDraftChange`). Absent:
+   * the draft is kept in this page only. `onDraftLeave`: the composer goes (switching conversations).
+   */
+  draft?: string;
+  onDraftChange?: (text: string) => void;
+  onDraftLeave?: () => void;
   disabled: boolean;
   handle: Ref<ComposerHandle>;
 }
@@ -50,7 +58,8 @@ export interface ComposerProps {
 export function Composer(props: ComposerProps) {
   const { t } = useTranslation();
   const { conversationId, replyTo, editing, members, meId } = props;
-  const [text, setText] = useState(() => drafts.get(conversationId) ?? '');
+  const storeDraft = props.draft;
+  const [text, setText] = useState(() => storeDraft ?? localDrafts.get(conversationId) ?? '');
   const [files, setFiles] = useState<{ file: File; preview: string | null }[]>([]);
   const [mention, setMention] = useState<MentionQuery | null>(null);
   const [selected, setSelected] = useState(0);
@@ -66,9 +75,30 @@ export function Composer(props: ComposerProps) {
     addFiles: (more) => addFiles(more),
   }));
 
+  // The text told to the store last: its echo in `draft` is no change from elsewhere.
+  const reported = useRef(storeDraft);
   useEffect(() => {
-    if (!editing) drafts.set(conversationId, text);
+    if (editing) return;
+    if (storeDraft === undefined) localDrafts.set(conversationId, text);
+    else if (text !== storeDraft && text !== reported.current) {
+      reported.current = text;
+      props.onDraftChange?.(text);
+    }
+    // Only the text (and leaving edit mode) is a change of the draft; a new `draft` is handled below.
   }, [conversationId, text, editing]);
+
+  // The draft changed elsewhere (another tab or device, or the first fetch): the box shows it,
+  // or it comes back when editing ends. (While the user types here the store keeps their text.)
+  useEffect(() => {
+    if (storeDraft === undefined || storeDraft === reported.current) return;
+    reported.current = storeDraft;
+    if (savedDraft.current !== null) savedDraft.current = storeDraft;
+    else setText(storeDraft);
+  }, [storeDraft]);
+
+  const onDraftLeave = useRef(props.onDraftLeave);
+  onDraftLeave.current = props.onDraftLeave;
+  useEffect(() => () => onDraftLeave.current?.(), []);
 
   // Editing puts the message's text in the box; leaving edit mode brings the draft back.
   useEffect(() => {
@@ -141,7 +171,8 @@ export function Composer(props: ComposerProps) {
     for (const f of files) if (f.preview) URL.revokeObjectURL(f.preview);
     setFiles([]);
     setText('');
-    drafts.delete(conversationId);
+    reported.current = '';
+    localDrafts.delete(conversationId);
     setMention(null);
   };
 

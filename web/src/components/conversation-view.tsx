@@ -61,6 +61,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
   const [atBottom, setAtBottom] = useState(true);
   const [dragging, setDragging] = useState(false);
   const composer = useRef<ComposerHandle>(null);
+  const draft = useChat((s) => s.drafts[id] ?? '');
   const visible = useVisible();
   // The read position when the conversation was opened: the "new messages" divider stays put.
   const [unreadAfter] = useState(() => (conversation.unreadCount > 0 ? conversation.lastReadSeq : Number.MAX_SAFE_INTEGER));
@@ -343,14 +344,19 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
               onCancelEdit={() => setEditing(null)}
               onEditLast={editLast}
               onTyping={() => store.typing(id)}
+              draft={draft}
+              onDraftChange={(text) => store.drafts.change(id, text)}
+              onDraftLeave={() => store.drafts.flush(id)}
               onSend={(body, files) => {
                 // What is sent goes at the bottom: show the newest messages if they were not loaded.
                 if (timeline.loadedThrough !== null) void store.showLatest(id).catch(() => undefined);
+                store.drafts.clear(id);
                 store.send(id, body, replyTo?.id ?? null, files);
                 setReplyTo(null);
               }}
               commands={commands}
               onCommand={(command, text) => {
+                store.drafts.clear(id);
                 store.api
                   .runCommand(id, { command, text })
                   .then((r) => r.response && toast(r.response.text, 'info'))

@@ -29,7 +29,22 @@ function preview(c: Conversation, meId: string, users: Record<string, User>): st
   return who ? t('inbox.from', { name: who, text }) : text;
 }
 
-const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: { c: Conversation; active: boolean; meId: string; users: Record<string, User>; activity: string }) {
+const InboxItem = memo(function InboxItem({
+  c,
+  active,
+  meId,
+  users,
+  activity,
+  draft,
+}: {
+  c: Conversation;
+  active: boolean;
+  meId: string;
+  users: Record<string, User>;
+  activity: string;
+  /** The unsent text of a conversation not open now: shown instead of the last message. */
+  draft: string | undefined;
+}) {
   const { t } = useTranslation();
   const title = conversationTitle(c, users);
   const peer = c.peer ? (users[c.peer.id] ?? c.peer) : null;
@@ -75,7 +90,16 @@ const InboxItem = memo(function InboxItem({ c, active, meId, users, activity }: 
           </span>
           <span className="inbox-bottom">
             <span className="inbox-preview" data-testid="inbox-preview">
-              {preview(c, meId, users)}
+              {draft !== undefined ? (
+                <>
+                  <span className="inbox-draft" data-testid="inbox-draft">
+                    {t('inbox.draft')}
+                  </span>{' '}
+                  {neutralizeBidi(markdownToPlainText(draft, { maxSource: PREVIEW_SOURCE_MAX }))}
+                </>
+              ) : (
+                preview(c, meId, users)
+              )}
             </span>
             {c.mentionCount > 0 && (
               <span className="badge badge-mention" data-testid="mention-badge" aria-label={t('inbox.mentions', { count: c.mentionCount })} title={t('inbox.mentioned')}>
@@ -101,6 +125,7 @@ export function Inbox({ activeId }: { activeId: string | null }) {
   const users = useChat((s) => s.users);
   const meId = useChat((s) => s.me.id);
   const loaded = useChat((s) => s.inboxLoaded);
+  const drafts = useChat((s) => s.drafts);
   const [filter, setFilter] = useState('');
   const sorted = useMemo(() => {
     const q = filter.trim().toLocaleLowerCase();
@@ -122,7 +147,7 @@ export function Inbox({ activeId }: { activeId: string | null }) {
       )}
       <ul className="inbox-list" data-testid="inbox">
         {sorted.map((c) => (
-          <InboxItem key={c.id} c={c} active={c.id === activeId} meId={meId} users={users} activity={activity[c.id] ?? c.createdAt} />
+          <InboxItem key={c.id} c={c} active={c.id === activeId} meId={meId} users={users} activity={activity[c.id] ?? c.createdAt} draft={c.id === activeId ? undefined : drafts[c.id]} />
         ))}
       </ul>
     </nav>

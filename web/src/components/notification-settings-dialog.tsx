@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { useStore } from '../store/hooks.js';
 import { currentSubscription, disablePush, enablePush, pushSupported } from '../push.js';
+import { desktopNotificationsOn, desktopNotificationsSupported, disableDesktopNotifications, enableDesktopNotifications } from '../desktop-notify.js';
 import { errorText, toast } from '../toasts.js';
 import { Modal } from './modal.js';
 import { FormError } from './form-parts.js';
@@ -27,6 +28,7 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const supported = pushSupported();
+  const [tabOn, setTabOn] = useState(desktopNotificationsOn);
 
   useEffect(() => {
     let live = true;
@@ -78,6 +80,22 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
     }
   };
 
+  // Asked from this click, never on load: browsers refuse (or remember a refusal of) a prompt nobody asked for.
+  const toggleTab = async (on: boolean) => {
+    setError(null);
+    if (!on) {
+      disableDesktopNotifications();
+      setTabOn(false);
+      return;
+    }
+    try {
+      await enableDesktopNotifications();
+      setTabOn(true);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
   return (
     <Modal title={t('settings.notifications.title')} onClose={onClose} testId="notification-settings-dialog">
       <div className="form">
@@ -93,6 +111,10 @@ export function NotificationSettingsDialog({ onClose }: { onClose: () => void })
           {t('settings.notifications.push')}
         </label>
         {!supported && <p className="muted">{t('settings.notifications.pushUnsupported')}</p>}
+        <label className="checkbox-row">
+          <input type="checkbox" data-testid="notify-tab-toggle" checked={tabOn} disabled={!desktopNotificationsSupported()} onChange={(e) => void toggleTab(e.target.checked)} />
+          {t('settings.notifications.tab')}
+        </label>
         <label className="checkbox-row">
           <input
             type="checkbox"

@@ -14,6 +14,7 @@ import { ThreadsEntry, ThreadsView } from './threads-view.js';
 import type { JumpTarget } from '../jump-target.js';
 import { useClickOutside } from '../use-click-outside.js';
 import { showCountOnFavicon } from '../favicon-badge.js';
+import { watchDesktopNotifications } from '../desktop-notify.js';
 import { useTranslation } from 'react-i18next';
 
 // The dialogs are chunks of their own, loaded when first opened: the first screen does not need them.
@@ -58,6 +59,9 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
     document.title = totalUnread > 0 ? `(${totalUnread}) Parley` : 'Parley';
     showCountOnFavicon(totalUnread);
   }, [totalUnread]);
+
+  // New messages while the tab is hidden, as the user's levels allow (when turned on in Notifications).
+  useEffect(() => watchDesktopNotifications(store), [store]);
 
   // Ctrl/Cmd+K opens search.
   useEffect(() => {

@@ -21,6 +21,7 @@ import { applyEmojiChange } from './apply-emoji.js';
 import { applyReplyCreated } from './apply-thread.js';
 import { initialChatState } from './initial-state.js';
 import { ThreadActions } from './thread-actions.js';
+import { DraftActions } from './draft-actions.js';
 import { inTimeline, SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
 import { CLIENT_VERSION } from '../version.js';
 import { t } from '../i18n/index.js';
@@ -45,6 +46,8 @@ export class ChatStore {
   readonly realtime: ParleyRealtime;
   /** Threads: the list and its badge, opening, following, reading. */
   readonly threads: ThreadActions;
+  /** Drafts per conversation, kept on the server across reloads and devices. */
+  readonly drafts: DraftActions;
   private readonly unsubscribers: (() => void)[] = [];
   private typingTimer: ReturnType<typeof setInterval> | null = null;
   private readonly typingSentAt = new Map<string, number>();
@@ -62,6 +65,7 @@ export class ChatStore {
     this.state = initialChatState(me);
     this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
     this.threads = new ThreadActions(api, this.getState, (fn) => this.update(fn), (ids) => this.rememberUsers(ids));
+    this.drafts = new DraftActions(api, this.getState, (fn) => this.update(fn));
   }
 
   // --- subscription (useSyncExternalStore) ---
@@ -105,7 +109,11 @@ export class ChatStore {
         void this.threads.loadList().catch(() => undefined);
         // Custom emoji added or deleted while away (no frame is replayed): a 304 when none were.
         void this.loadEmoji().catch(() => undefined);
+        // Drafts changed on other devices while away.
+        void this.drafts.load().catch(() => undefined);
       }),
+      // A draft changed in another tab or on another device.
+      rt.on('draftUpdated', (f) => this.drafts.onUpdated(f.conversationId, f.body)),
       // A site admin added or deleted a custom emoji.
       rt.on('emojiChanged', (f) => {
         this.emojiEtag = null;
@@ -133,8 +141,9 @@ export class ChatStore {
         if (!this.state.conversations[conversation.id]) this.addConversation(conversation);
       }),
       rt.on('outdated', ({ message }) => this.update((s) => ({ ...s, outdated: message ?? t('connection.unsupported') }))),
-      rt.on('ready', ({ user, serverVersion }) => {
+      rt.on('ready', ({ user, serverVersion, connectionId }) => {
         this.setUser(user);
+        this.drafts.onReady(connectionId);
         if (serverVersion && serverVersion !== CLIENT_VERSION && this.state.newerServer !== serverVersion) {
           this.update((s) => ({ ...s, newerServer: serverVersion }));
         }
@@ -154,6 +163,8 @@ export class ChatStore {
     // The Threads badge, beside the inbox.
     void this.threads.loadList().catch(() => undefined);
     void this.loadEmoji().catch(() => undefined);
+    this.drafts.start();
+    void this.drafts.load().catch(() => undefined);
     try {
       await this.refreshInbox();
     } finally {
@@ -168,6 +179,7 @@ export class ChatStore {
     if (this.typingTimer) clearInterval(this.typingTimer);
     this.realtime.stop();
     this.threads.stop();
+    this.drafts.stop();
     for (const list of Object.values(this.state.pending)) for (const p of list) for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
   }
 

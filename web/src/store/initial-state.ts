@@ -27,5 +27,6 @@ export function initialChatState(me: User): ChatState {
     threadList: EMPTY_THREAD_LIST,
     replies: {},
     customEmoji: [],
+    drafts: {},
   };
 }

@@ -91,6 +91,8 @@ export interface ChatState {
   replies: Record<string, ThreadReplies>;
   /** The site's custom emoji, by name (GET /emoji, then emoji.created / emoji.deleted frames). */
   customEmoji: CustomEmoji[];
+  /** The composer's unsent text per conversation (GET /drafts, draft.updated frames, typing here); absent: none. */
+  drafts: Record<string, string>;
 }
 
 /**

@@ -12,6 +12,7 @@ export const inbox = {
   unread_other: '{{count}} unread',
   label: 'Conversations',
   filter: 'Filter conversations',
+  draft: 'Draft:',
   noMatch: 'No conversation matches.',
   empty: 'No conversations yet. Start a direct chat or create a group.',
 };

@@ -13,4 +13,11 @@ export const notify = {
   mute: 'Mute',
   unmute: 'Unmute',
   action: 'change the notifications of this conversation',
+  /** A notification shown by the page while its tab is hidden. */
+  desktop: {
+    inGroup: '{{name}} in {{group}}',
+    attachments_one: 'sent an attachment',
+    attachments_other: 'sent {{count}} attachments',
+    unsupported: 'This browser cannot show notifications.',
+  },
 };

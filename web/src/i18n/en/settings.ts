@@ -17,6 +17,7 @@ export const settings = {
     intro: 'While you have Parley open you see everything live. When you are away, Parley can tell you here:',
     push: 'Desktop notifications on this browser',
     pushUnsupported: 'This browser cannot receive push notifications from this address (it needs HTTPS and the Push API).',
+    tab: 'Notify me of new messages while this tab is in the background',
     email: 'E-mail me unread mentions',
     delay: 'Send the e-mail when a mention is unread for',
     footer: 'The e-mail goes to your account’s address (see “Password and e-mail”). Per conversation, choose All, Mentions or Nothing, or mute it, from the 🔔 button in its header.',

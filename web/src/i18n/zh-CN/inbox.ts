@@ -12,6 +12,7 @@ export const inbox: Catalog['inbox'] = {
   unread_other: '{{count}} 条未读',
   label: '会话',
   filter: '筛选会话',
+  draft: '草稿：',
   noMatch: '没有匹配的会话。',
   empty: '还没有会话。发起私聊或创建一个群组吧。',
 };

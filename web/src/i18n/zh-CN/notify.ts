@@ -14,5 +14,10 @@ export const notify: Catalog['notify'] = {
   default: '（默认）',
   mute: '静音',
   unmute: '取消静音',
+  desktop: {
+    inGroup: '{{name}}（{{group}}）',
+    attachments_other: '发送了 {{count}} 个附件',
+    unsupported: '此浏览器无法显示通知。',
+  },
   action: '更改此会话的通知设置',
 };

@@ -19,6 +19,7 @@ export const settings: Catalog['settings'] = {
     intro: '打开 Parley 时，你会实时看到所有消息。你不在时，Parley 可以通过以下方式通知你：',
     push: '在此浏览器上显示桌面通知',
     pushUnsupported: '此浏览器无法从该地址接收推送通知（需要 HTTPS 和 Push API）。',
+    tab: '此标签页在后台时，通知我新消息',
     email: '通过邮件提醒我未读的提及',
     delay: '提及未读多久后发送邮件',
     footer: '邮件会发送到你账号的邮箱（见“密码和邮箱”）。每个会话可以通过其标题栏中的 🔔 按钮选择“所有消息”“仅提及”或“不通知”，或将其静音。',

@@ -1,0 +1,111 @@
+/**
+ * Desktop notifications while the tab is hidden (issue 21): a new message the user's level for
+ * its conversation lets through (All, Mentions, Nothing, or muted; the same rule as the server's
+ * Web Push, which covers the user while no tab is open) shows a Notification; clicking it brings
+ * the tab forward and opens the conversation. Off until the user turns it on in the
+ * Notifications settings (the browser's permission is asked then, never on load); the choice is
+ * kept per browser.
+ */
+import type { ConversationEvent } from '../../src/client/index.js';
+import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../src/protocol/markdown.js';
+import { effectiveLevel } from './components/conversation-notify-menu.js';
+import { conversationTitle } from './components/inbox.js';
+import { t } from './i18n/index.js';
+import { navigate, navigateThread } from './router.js';
+import type { ChatStore } from './store/chat-store.js';
+import type { ChatState } from './store/types.js';
+
+const SETTING_KEY = 'parley.desktopNotifications';
+/** A message older than this (a catch-up after being offline) is not news any more. */
+const FRESH_MS = 2 * 60_000;
+const BODY_MAX = 200;
+
+type Created = Extract<ConversationEvent, { type: 'message.created' }>;
+
+/** Whether this browser can show notifications from a page. */
+export function desktopNotificationsSupported(): boolean {
+  return typeof window !== 'undefined' && 'Notification' in window;
+}
+
+/** On in this browser: turned on here, and still allowed by the browser. */
+export function desktopNotificationsOn(): boolean {
+  return desktopNotificationsSupported() && Notification.permission === 'granted' && localStorage.getItem(SETTING_KEY) === 'on';
+}
+
+/** Turns them on (asking the browser's permission: call from the user's click). Throws a readable message when refused. */
+export async function enableDesktopNotifications(): Promise<void> {
+  if (!desktopNotificationsSupported()) throw new Error(t('notify.desktop.unsupported'));
+  const permission = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
+  if (permission !== 'granted') throw new Error(t('push.blocked'));
+  localStorage.setItem(SETTING_KEY, 'on');
+}
+
+export function disableDesktopNotifications(): void {
+  localStorage.setItem(SETTING_KEY, 'off');
+}
+
+/**
+ * Whether a new message is one to tell the user of, by their level where it was posted: not their
+ * own, not muted, not while they do not want to be disturbed; `all` takes every message,
+ * `mentions` those that mention them; a reply shown only in its thread reaches those it mentions
+ * and the thread's followers (whatever the level but `none`).
+ */
+export function wantsNotification(s: ChatState, ev: Created, now = Date.now()): boolean {
+  const m = ev.message;
+  const c = s.conversations[ev.conversationId];
+  if (!c || m.senderId === s.me.id || m.deletedAt || c.muted) return false;
+  if (s.me.dndUntil && Date.parse(s.me.dndUntil) > now) return false;
+  if (now - Date.parse(m.createdAt) > FRESH_MS) return false;
+  const level = effectiveLevel(c);
+  if (level === 'none') return false;
+  const mentioned = m.mentions.includes(s.me.id);
+  const following = m.threadId !== null && (s.threads[m.threadId]?.following ?? false);
+  if (m.threadId !== null && !m.alsoInConversation) return mentioned || following;
+  return level === 'all' || mentioned || following;
+}
+
+/** The notification's title and text, as the server's pushes word them. */
+export function notificationContent(s: ChatState, ev: Created): { title: string; body: string } {
+  const m = ev.message;
+  const c = s.conversations[ev.conversationId]!;
+  const sender = s.users[m.senderId]?.displayName ?? t('common.someone');
+  const title = c.kind === 'group' ? t('notify.desktop.inGroup', { name: sender, group: conversationTitle(c, s.users) }) : sender;
+  const text = m.body.trim() ? markdownToPlainText(m.body, { maxSource: PREVIEW_SOURCE_MAX }) : t('notify.desktop.attachments', { count: m.attachments.length });
+  return { title, body: text.length > BODY_MAX ? `${text.slice(0, BODY_MAX - 1)}…` : text };
+}
+
+/** Shows a notification for each new message the user wants to hear of while the tab is hidden; returns the unsubscriber. */
+export function watchDesktopNotifications(store: ChatStore): () => void {
+  const shown = new Map<string, Notification>();
+  const off = store.realtime.on('event', (ev) => {
+    if (ev.type !== 'message.created' || document.visibilityState !== 'hidden' || !desktopNotificationsOn()) return;
+    const s = store.getState();
+    if (!wantsNotification(s, ev)) return;
+    const { title, body } = notificationContent(s, ev);
+    const m = ev.message;
+    // One per conversation: a newer message replaces the one still shown.
+    const n = new Notification(title, { body, tag: `parley:${ev.conversationId}`, data: { conversationId: ev.conversationId, messageId: m.id } });
+    shown.get(ev.conversationId)?.close();
+    shown.set(ev.conversationId, n);
+    n.onclick = () => {
+      window.focus();
+      if (m.threadId !== null && !m.alsoInConversation) navigateThread(ev.conversationId, m.threadId);
+      else navigate(ev.conversationId);
+      n.close();
+    };
+    n.onclose = () => {
+      if (shown.get(ev.conversationId) === n) shown.delete(ev.conversationId);
+    };
+  });
+  // Back on the tab: what it said is in view now.
+  const visible = () => {
+    if (document.visibilityState !== 'visible') return;
+    for (const n of shown.values()) n.close();
+    shown.clear();
+  };
+  document.addEventListener('visibilitychange', visible);
+  return () => {
+    off();
+    document.removeEventListener('visibilitychange', visible);
+  };
+}
