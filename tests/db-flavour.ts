@@ -60,6 +60,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/custom-emoji.test.ts',
   'tests/e2e/dialogs-phone-files.test.ts',
   'tests/e2e/discovery.test.ts',
+  'tests/e2e/drafts-notify.test.ts',
   'tests/e2e/group-rules.test.ts',
   'tests/e2e/inbox-previews.test.ts',
   'tests/e2e/integrations.test.ts',

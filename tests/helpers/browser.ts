@@ -83,7 +83,18 @@ export interface E2e {
   readonly server: TestServer;
   readonly browser: Browser;
   /** A new context and page, signed in when `account` is given (a cookie session of its own, as a browser sign-in makes). */
-  newPage(label: string, opts?: { account?: Account; viewport?: { width: number; height: number }; locale?: string }): Promise<UserPage>;
+  newPage(
+    label: string,
+    opts?: {
+      account?: Account;
+      viewport?: { width: number; height: number };
+      locale?: string;
+      /** Browser permissions granted to the page's origin (e.g. `notifications`). */
+      permissions?: string[];
+      /** A script run in every document of the context before the page's own (stubs, observers). */
+      initScript?: string;
+    },
+  ): Promise<UserPage>;
 }
 
 /** Starts a server with the web client and a browser for the enclosing describe block. */
@@ -133,7 +144,9 @@ export function useE2e(env: Record<string, string> = {}): E2e {
         // The browser's language (navigator.languages); English unless a test asks for another.
         locale: opts.locale ?? 'en-US',
         ...(opts.account ? { storageState: { cookies: [await sessionCookieFor(s, opts.account)], origins: [] } } : {}),
+        ...(opts.permissions ? { permissions: opts.permissions } : {}),
       });
+      if (opts.initScript) await context.addInitScript(opts.initScript);
       context.setDefaultTimeout(15_000);
       const page = await context.newPage();
       const user: UserPage = { label, context, page, problems: [], tolerated: [] };
