@@ -175,7 +175,7 @@ describe.runIf(dbKind === 'pglite')('e2e: drafts, desktop notifications, unread 
 
     // A click brings the tab forward on the conversation.
     await setHidden(true);
-    await page.evaluate(() => (globalThis as unknown as { __lastNote: Notification }).__lastNote.dispatchEvent(new Event('click')));
+    await page.evaluate(() => (globalThis as unknown as { __lastNote: EventTarget }).__lastNote.dispatchEvent(new Event('click')));
     await page.locator(`[data-testid="conversation"][data-conversation-id="${team}"]`).waitFor();
     expect(new URL(page.url()).pathname).toBe(`/c/${team}`);
     expect(user.problems).toEqual([]);

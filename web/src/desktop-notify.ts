@@ -8,16 +8,14 @@
  */
 import type { ConversationEvent } from '../../src/client/index.js';
 import { markdownToPlainText, PREVIEW_SOURCE_MAX } from '../../src/protocol/markdown.js';
-import { effectiveLevel } from './components/conversation-notify-menu.js';
 import { conversationTitle } from './components/inbox.js';
 import { t } from './i18n/index.js';
 import { navigate, navigateThread } from './router.js';
 import type { ChatStore } from './store/chat-store.js';
 import type { ChatState } from './store/types.js';
+import { wantsNotification } from './notify-rule.js';
 
 const SETTING_KEY = 'parley.desktopNotifications';
-/** A message older than this (a catch-up after being offline) is not news any more. */
-const FRESH_MS = 2 * 60_000;
 const BODY_MAX = 200;
 
 type Created = Extract<ConversationEvent, { type: 'message.created' }>;
@@ -42,26 +40,6 @@ export async function enableDesktopNotifications(): Promise<void> {
 
 export function disableDesktopNotifications(): void {
   localStorage.setItem(SETTING_KEY, 'off');
-}
-
-/**
- * Whether a new message is one to tell the user of, by their level where it was posted: not their
- * own, not muted, not while they do not want to be disturbed; `all` takes every message,
- * `mentions` those that mention them; a reply shown only in its thread reaches those it mentions
- * and the thread's followers (whatever the level but `none`).
- */
-export function wantsNotification(s: ChatState, ev: Created, now = Date.now()): boolean {
-  const m = ev.message;
-  const c = s.conversations[ev.conversationId];
-  if (!c || m.senderId === s.me.id || m.deletedAt || c.muted) return false;
-  if (s.me.dndUntil && Date.parse(s.me.dndUntil) > now) return false;
-  if (now - Date.parse(m.createdAt) > FRESH_MS) return false;
-  const level = effectiveLevel(c);
-  if (level === 'none') return false;
-  const mentioned = m.mentions.includes(s.me.id);
-  const following = m.threadId !== null && (s.threads[m.threadId]?.following ?? false);
-  if (m.threadId !== null && !m.alsoInConversation) return mentioned || following;
-  return level === 'all' || mentioned || following;
 }
 
 /** The notification's title and text, as the server's pushes word them. */

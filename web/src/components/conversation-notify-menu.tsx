@@ -4,6 +4,7 @@ import type { Conversation } from '../../../src/client/index.js';
 import { useStore } from '../store/hooks.js';
 import { errorText, toast } from '../toasts.js';
 import { useClickOutside } from '../use-click-outside.js';
+import { effectiveLevel } from '../notify-rule.js';
 import { useTranslation } from 'react-i18next';
 
 type Level = 'default' | 'all' | 'mentions' | 'none';
@@ -14,12 +15,6 @@ const CHOICES: { level: Exclude<Level, 'default'>; hint: 'allHint' | 'mentionsHi
   { level: 'none', hint: 'noneHint' },
 ];
 
-/** What `default` stands for: every message in a direct chat, mentions in a group. */
-export function effectiveLevel(c: Pick<Conversation, 'kind' | 'notifyLevel'>): Exclude<Level, 'default'> {
-  const level = c.notifyLevel ?? 'default';
-  if (level !== 'default') return level;
-  return c.kind === 'direct' ? 'all' : 'mentions';
-}
 
 export function ConversationNotifyMenu({ conversation }: { conversation: Conversation }) {
   const { t } = useTranslation();

@@ -163,7 +163,17 @@ export class ChatStore {
     // The Threads badge, beside the inbox.
     void this.threads.loadList().catch(() => undefined);
     void this.loadEmoji().catch(() => undefined);
-    this.drafts.start();
+    // Drafts not saved yet go when the page is hidden or goes away (closing the tab, a reload, a phone switching apps).
+    const away = () => this.drafts.flushAll(true);
+    const hidden = () => {
+      if (document.visibilityState === 'hidden') this.drafts.flushAll(true);
+    };
+    window.addEventListener('pagehide', away);
+    document.addEventListener('visibilitychange', hidden);
+    this.unsubscribers.push(
+      () => window.removeEventListener('pagehide', away),
+      () => document.removeEventListener('visibilitychange', hidden),
+    );
     void this.drafts.load().catch(() => undefined);
     try {
       await this.refreshInbox();
@@ -179,7 +189,7 @@ export class ChatStore {
     if (this.typingTimer) clearInterval(this.typingTimer);
     this.realtime.stop();
     this.threads.stop();
-    this.drafts.stop();
+    this.drafts.flushAll(true);
     for (const list of Object.values(this.state.pending)) for (const p of list) for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
   }
 

@@ -35,32 +35,12 @@ export class DraftActions {
   private readonly saved = new Map<string, string>();
   /** Saves run one after another per conversation, so an older text never lands after a newer one. */
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly unlisten: (() => void)[] = [];
 
   constructor(
     private readonly api: ParleyApi,
     private readonly get: () => ChatState,
     private readonly update: (fn: (s: ChatState) => ChatState) => void,
   ) {}
-
-  /** Saves what is pending when the page is hidden or goes away (closing the tab, a reload, a phone switching apps). */
-  start(): void {
-    const away = () => this.flushAll(true);
-    const hidden = () => {
-      if (document.visibilityState === 'hidden') this.flushAll(true);
-    };
-    window.addEventListener('pagehide', away);
-    document.addEventListener('visibilitychange', hidden);
-    this.unlisten.push(
-      () => window.removeEventListener('pagehide', away),
-      () => document.removeEventListener('visibilitychange', hidden),
-    );
-  }
-
-  stop(): void {
-    this.flushAll(true);
-    for (const u of this.unlisten.splice(0)) u();
-  }
 
   /** The socket is ready (first connection or a reconnect). */
   onReady(connectionId: string): void {
@@ -114,7 +94,8 @@ export class DraftActions {
     this.save(conversationId, keepalive);
   }
 
-  private flushAll(keepalive: boolean): void {
+  /** Saves every pending change now (`keepalive`: the page is hidden or going away, the request outlives it). */
+  flushAll(keepalive: boolean): void {
     for (const id of [...this.timers.keys()]) this.flush(id, keepalive);
   }
 
