@@ -107,6 +107,11 @@ describe.runIf(dbKind === 'pglite')('e2e: drafts, desktop notifications, unread 
     await expect.poll(() => composer(page).inputValue(), { timeout: 10_000 }).toBe('');
     await openConversation(page, other);
     await expect.poll(() => inboxItem(page, plans).getByTestId('inbox-draft').count()).toBe(0);
+
+    // Typed just before leaving the page (before the pause that saves): saved as the page goes.
+    await composer(page).fill('typed just before leaving');
+    await page.reload();
+    await expect.poll(() => serverDrafts(alice), { timeout: 10_000 }).toEqual({ [other]: 'typed just before leaving' });
     expect([...first.problems, ...second.problems]).toEqual([]);
   });
 

@@ -61,18 +61,28 @@ export function watchDesktopNotifications(store: ChatStore): () => void {
     if (!wantsNotification(s, ev)) return;
     const { title, body } = notificationContent(s, ev);
     const m = ev.message;
-    // One per conversation: a newer message replaces the one still shown.
-    const n = new Notification(title, { body, tag: `parley:${ev.conversationId}`, data: { conversationId: ev.conversationId, messageId: m.id } });
-    shown.get(ev.conversationId)?.close();
-    shown.set(ev.conversationId, n);
+    const cid = ev.conversationId;
+    const threadId = m.threadId !== null && !m.alsoInConversation ? m.threadId : null;
+    // One per conversation: a newer message replaces the one still shown (same tag).
+    const options = { body, tag: `parley:${cid}`, data: { conversationId: cid, threadId } };
+    let n: Notification;
+    try {
+      n = new Notification(title, options);
+    } catch {
+      // Chrome on Android makes pages show notifications through their service worker (its click opens the conversation: sw.js).
+      void navigator.serviceWorker?.getRegistration('/').then((reg) => reg?.showNotification(title, options)).catch(() => undefined);
+      return;
+    }
+    shown.get(cid)?.close();
+    shown.set(cid, n);
     n.onclick = () => {
       window.focus();
-      if (m.threadId !== null && !m.alsoInConversation) navigateThread(ev.conversationId, m.threadId);
-      else navigate(ev.conversationId);
+      if (threadId) navigateThread(cid, threadId);
+      else navigate(cid);
       n.close();
     };
     n.onclose = () => {
-      if (shown.get(ev.conversationId) === n) shown.delete(ev.conversationId);
+      if (shown.get(cid) === n) shown.delete(cid);
     };
   });
   // Back on the tab: what it said is in view now.

@@ -398,6 +398,11 @@ export function Composer(props: ComposerProps) {
           aria-activedescendant={listOpen ? `${listId}-${selected}` : undefined}
           onChange={(e) => {
             setText(e.target.value);
+            // Told at once, not after the render: a page closed right after a keystroke still saves it.
+            if (storeDraft !== undefined && !editing && e.target.value !== reported.current) {
+              reported.current = e.target.value;
+              props.onDraftChange?.(e.target.value);
+            }
             updateMention(e.target.value, e.target.selectionStart);
             if (e.target.value.trim() && !editing) props.onTyping();
           }}
