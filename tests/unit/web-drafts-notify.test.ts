@@ -18,15 +18,19 @@ describe('web drafts store', () => {
   let saves: { conversationId: string; body: string; connectionId?: string; keepalive?: boolean }[];
   let drafts: DraftActions;
   let listed: { conversationId: string; body: string; updatedAt: string }[];
+  /** While set, saves stay in flight until it is called. */
+  let hold: Promise<void> | null;
 
   beforeEach(() => {
     vi.useFakeTimers();
     state = initialChatState(me);
     saves = [];
     listed = [];
+    hold = null;
     const api = {
       saveDraft: async (conversationId: string, body: string, opts: { connectionId?: string; keepalive?: boolean } = {}) => {
         saves.push({ conversationId, body, ...opts });
+        if (hold && !opts.keepalive) await hold;
         return { conversationId, body, updatedAt: new Date().toISOString() };
       },
       listDrafts: async () => listed,
@@ -47,7 +51,7 @@ describe('web drafts store', () => {
     await vi.advanceTimersByTimeAsync(DRAFT_SAVE_DELAY_MS - 10);
     expect(saves).toEqual([]);
     await vi.advanceTimersByTimeAsync(20);
-    expect(saves).toEqual([{ conversationId: C, body: 'hello', connectionId: 'conn-1', keepalive: false }]);
+    expect(saves).toEqual([{ conversationId: C, body: 'hello', connectionId: 'conn-1' }]);
   });
 
   it('saves at once on leaving, and nothing when the server already has the text', async () => {
@@ -58,6 +62,20 @@ describe('web drafts store', () => {
     drafts.change(C, 'hello');
     await vi.advanceTimersByTimeAsync(DRAFT_SAVE_DELAY_MS + 10);
     expect(saves.map((s) => s.body)).toEqual(['hello']);
+  });
+
+  it('as the page goes, sends what waits and what is still in flight again, in requests that outlive the page', async () => {
+    hold = new Promise(() => undefined);
+    drafts.change(C, 'in flight');
+    await vi.advanceTimersByTimeAsync(DRAFT_SAVE_DELAY_MS + 10);
+    drafts.change('other', 'waiting');
+    drafts.change('third', '');
+    drafts.flushAll();
+    expect(saves).toEqual([
+      { conversationId: C, body: 'in flight', connectionId: 'conn-1' },
+      { conversationId: 'other', body: 'waiting', connectionId: 'conn-1', keepalive: true },
+      { conversationId: C, body: 'in flight', connectionId: 'conn-1', keepalive: true },
+    ]);
   });
 
   it('clears on send: the state at once, the server by an empty body', async () => {

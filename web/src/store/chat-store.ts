@@ -163,14 +163,18 @@ export class ChatStore {
     // The Threads badge, beside the inbox.
     void this.threads.loadList().catch(() => undefined);
     void this.loadEmoji().catch(() => undefined);
-    // Drafts not saved yet go when the page is hidden or goes away (closing the tab, a reload, a phone switching apps).
-    const away = () => this.drafts.flushAll(true);
+    // Drafts not saved yet go when the page is hidden or goes away (closing the tab, a reload, a
+    // phone switching apps). beforeunload comes first, while the page is still whole: a keepalive
+    // request started as late as pagehide was seen dropped by Chromium under load.
+    const away = () => this.drafts.flushAll();
     const hidden = () => {
-      if (document.visibilityState === 'hidden') this.drafts.flushAll(true);
+      if (document.visibilityState === 'hidden') this.drafts.flushAll();
     };
+    window.addEventListener('beforeunload', away);
     window.addEventListener('pagehide', away);
     document.addEventListener('visibilitychange', hidden);
     this.unsubscribers.push(
+      () => window.removeEventListener('beforeunload', away),
       () => window.removeEventListener('pagehide', away),
       () => document.removeEventListener('visibilitychange', hidden),
     );
@@ -189,7 +193,7 @@ export class ChatStore {
     if (this.typingTimer) clearInterval(this.typingTimer);
     this.realtime.stop();
     this.threads.stop();
-    this.drafts.flushAll(true);
+    this.drafts.flushAll();
     for (const list of Object.values(this.state.pending)) for (const p of list) for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
   }
 

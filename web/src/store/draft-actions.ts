@@ -35,6 +35,8 @@ export class DraftActions {
   private readonly saved = new Map<string, string>();
   /** Saves run one after another per conversation, so an older text never lands after a newer one. */
   private readonly chains = new Map<string, Promise<void>>();
+  /** The text of each save in flight. */
+  private readonly inFlight = new Map<string, string>();
 
   constructor(
     private readonly api: ParleyApi,
@@ -84,19 +86,35 @@ export class DraftActions {
     this.typedAt.delete(conversationId);
     this.update((s) => ({ ...s, drafts: withDraft(s.drafts, conversationId, '') }));
     this.cancel(conversationId);
-    this.save(conversationId, false);
+    this.save(conversationId);
   }
 
   /** Saves now what waits for typing to stop (leaving the conversation). */
-  flush(conversationId: string, keepalive = false): void {
+  flush(conversationId: string): void {
     if (!this.timers.has(conversationId)) return;
     this.cancel(conversationId);
-    this.save(conversationId, keepalive);
+    this.save(conversationId);
   }
 
-  /** Saves every pending change now (`keepalive`: the page is hidden or going away, the request outlives it). */
-  flushAll(keepalive: boolean): void {
-    for (const id of [...this.timers.keys()]) this.flush(id, keepalive);
+  /**
+   * The page is hidden or going away: every text not known to be saved goes now, in a request that
+   * outlives the page (`keepalive`). Not queued behind a save in flight: that one is cancelled
+   * with the page, and nothing queued after it would run.
+   */
+  flushAll(): void {
+    for (const id of new Set([...this.timers.keys(), ...this.inFlight.keys()])) {
+      this.cancel(id);
+      const body = this.get().drafts[id] ?? '';
+      if ((this.saved.get(id) ?? '') === body) continue;
+      void this.api.saveDraft(id, body, { ...this.connection(), keepalive: true }).then(
+        () => this.saved.set(id, body),
+        () => undefined,
+      );
+    }
+  }
+
+  private connection(): { connectionId?: string } {
+    return this.connectionId ? { connectionId: this.connectionId } : {};
   }
 
   private typingNow(conversationId: string): boolean {
@@ -109,7 +127,7 @@ export class DraftActions {
       conversationId,
       setTimeout(() => {
         this.timers.delete(conversationId);
-        this.save(conversationId, false);
+        this.save(conversationId);
       }, DRAFT_SAVE_DELAY_MS),
     );
   }
@@ -121,16 +139,19 @@ export class DraftActions {
   }
 
   /** Saves the conversation's current text unless the server already holds it. */
-  private save(conversationId: string, keepalive: boolean): void {
+  private save(conversationId: string): void {
     const body = this.get().drafts[conversationId] ?? '';
     const prev = this.chains.get(conversationId) ?? Promise.resolve();
     const next = prev.then(async () => {
       if ((this.saved.get(conversationId) ?? '') === body) return;
+      this.inFlight.set(conversationId, body);
       try {
-        await this.api.saveDraft(conversationId, body, { ...(this.connectionId ? { connectionId: this.connectionId } : {}), keepalive });
+        await this.api.saveDraft(conversationId, body, this.connection());
         this.saved.set(conversationId, body);
       } catch {
         // Offline, or no longer a member: the text stays here; the next change (or a reload's fetch) settles it.
+      } finally {
+        this.inFlight.delete(conversationId);
       }
     });
     this.chains.set(conversationId, next);
