@@ -611,13 +611,13 @@ describe('backpressure', () => {
     await c.next((f) => f.type === 'sync.done');
     const conn = [...(app.gateway.registry.forUser(readerUser!.user.id) ?? [])][0]!;
     const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
-    // The reader stops for 0.2 s every 0.4 s: it reads, slowly. Each pause stays 0.3 s under the
+    // The reader stops for 0.1 s every 0.3 s: it reads, slowly. Each pause stays 0.4 s under the
     // 0.5 s stall even when this busy process runs the resume late (a full suite on two cores
-    // delayed it past 0.2 s once with 0.3 s pauses).
+    // delayed it past 0.2 s once with 0.3 s pauses, and once more with 0.2 s pauses and three workers).
     const fits = setInterval(() => {
       socket.pause();
-      setTimeout(() => socket.resume(), 200);
-    }, 400);
+      setTimeout(() => socket.resume(), 100);
+    }, 300);
     const body = (i: number) => `${String(i).padStart(4, '0')} ${'😀'.repeat(6995)}`;
     const n = 300; // 8.4 MB: over a hundred times the 64 KiB ceiling
     let maxBuffered = 0;
