@@ -3,6 +3,7 @@
  * (`npm run db:generate`); repositories query through it.
  */
 import { sql } from 'drizzle-orm';
+import { EVENT_TYPES } from '../protocol/events.js';
 import {
   type AnyPgColumn,
   bigint,
@@ -398,21 +399,8 @@ export const threadFollowers = pgTable(
   ],
 );
 
-export const EVENT_TYPES = [
-  'message.created',
-  'message.pinned',
-  'message.unpinned',
-  'message.updated',
-  'message.deleted',
-  'reaction.added',
-  'reaction.removed',
-  'member.joined',
-  'member.left',
-  'member.updated',
-  'conversation.updated',
-  'conversation.deleted',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** The event types are the protocol's: one list (src/protocol/events.ts). */
+export { EVENT_TYPES, type EventType } from '../protocol/events.js';
 
 export const conversationEvents = pgTable(
   'conversation_events',

@@ -1,71 +1,92 @@
-/** Conversation events: the REST events feed and WebSocket frames share these shapes. */
+/**
+ * Conversation events: the REST events feed and WebSocket frames share these shapes. The schemas
+ * are the source: the TypeScript types are derived from them, and /asyncapi.json is generated
+ * from them. Events are additive: new optional fields may appear, so clients ignore unknown
+ * fields; the server itself sends exactly these (the top level of each event is closed).
+ */
 import { Type, type Static } from 'typebox';
-import { Id, Member, Message, Timestamp, type ConversationShared, type Role, type ThreadSummary } from './entities.js';
+import { Conversation, Id, Member, Message, Role, ThreadSummary, Timestamp, Visibility, PostingPolicy, MentionAllPolicy, HistoryVisibility } from './entities.js';
 
-const base = { conversationId: Id, seq: Type.Integer(), createdAt: Timestamp };
+/** Every conversation event type, in the order the database's enum lists them. */
+export const EVENT_TYPES = [
+  'message.created',
+  'message.pinned',
+  'message.unpinned',
+  'message.updated',
+  'message.deleted',
+  'reaction.added',
+  'reaction.removed',
+  'member.joined',
+  'member.left',
+  'member.updated',
+  'conversation.updated',
+  'conversation.deleted',
+] as const;
 
-/** The payload of each conversation event type, by type name. */
-export interface EventPayloads {
-  /** `thread`: for a reply in a thread, the root's summary after it (apply it to the root). */
-  'message.created': { message: Message; thread?: ThreadSummary };
-  'message.updated': { message: Message };
-  /** `threadId` and `thread`: for a reply in a thread, its root and the root's summary after the deletion. */
-  'message.deleted': { messageId: string; threadId?: string; thread?: ThreadSummary };
-  /** `pinnedBy`: who pinned it (null once that account is gone). */
-  'message.pinned': { messageId: string; pinnedBy: string | null };
-  'message.unpinned': { messageId: string };
-  'reaction.added': { messageId: string; emoji: string; userId: string };
-  'reaction.removed': { messageId: string; emoji: string; userId: string };
-  'member.joined': { member: Member };
-  /**
-   * `reason`: absent when the member left by themself; "removed" by an admin; "banned"; "erased"
-   * (account erased). `by`: the admin who removed or banned them (absent in older events).
-   */
-  'member.left': { member: Member; reason?: 'removed' | 'banned' | 'erased'; by?: string };
-  /** `by`: who changed the member; `previousRole`: present when the role changed (both absent in older events). */
-  'member.updated': { member: Member; by?: string; previousRole?: Role };
-  /**
-   * `conversation` is the group as it is now; `changes` what this update set, with the values it
-   * set, and `by` who made it (both absent in older events).
-   */
-  'conversation.updated': { conversation: ConversationShared; by?: string; changes?: ConversationChanges };
-  'conversation.deleted': Record<never, never>;
-}
-export type EventType = keyof EventPayloads;
+/** A conversation as events carry it: no per-viewer fields. */
+export const ConversationSharedSchema = Type.Omit(Conversation, ['unreadCount', 'mentionCount', 'lastReadSeq', 'peer', 'notifyLevel', 'muted']);
 
 /** The group settings a conversation.updated set (only those it changed). */
-export interface ConversationChanges {
-  name?: string | null;
-  description?: string | null;
-  visibility?: 'public' | 'private' | null;
-  postingPolicy?: 'everyone' | 'admins';
-  mentionAllPolicy?: 'admins' | 'everyone' | 'nobody';
-  historyVisibility?: 'all' | 'joined';
-}
-
-export type ConversationEvent = {
-  [K in EventType]: { type: K; conversationId: string; seq: number; createdAt: string } & EventPayloads[K];
-}[EventType];
-
-/** A loose schema for documentation; the exact shapes are the TypeScript types above. */
-export const ConversationEventSchema = Type.Object(
+export const ConversationChanges = Type.Object(
   {
-    type: Type.String(),
-    ...base,
-    message: Type.Optional(Type.Unknown()),
-    messageId: Type.Optional(Id),
-    threadId: Type.Optional(Id),
-    thread: Type.Optional(Type.Unknown()),
-    emoji: Type.Optional(Type.String()),
-    userId: Type.Optional(Id),
-    pinnedBy: Type.Optional(Type.Union([Id, Type.Null()])),
-    member: Type.Optional(Type.Unknown()),
-    reason: Type.Optional(Type.String()),
-    by: Type.Optional(Id),
-    previousRole: Type.Optional(Type.String()),
-    conversation: Type.Optional(Type.Unknown()),
-    changes: Type.Optional(Type.Unknown()),
+    name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    visibility: Type.Optional(Type.Union([Visibility, Type.Null()])),
+    postingPolicy: Type.Optional(PostingPolicy),
+    mentionAllPolicy: Type.Optional(MentionAllPolicy),
+    historyVisibility: Type.Optional(HistoryVisibility),
   },
-  { additionalProperties: true },
+  { additionalProperties: false },
 );
-export type ConversationEventWire = Static<typeof ConversationEventSchema>;
+export type ConversationChanges = Static<typeof ConversationChanges>;
+
+const event = <K extends (typeof EVENT_TYPES)[number], P extends Parameters<typeof Type.Object>[0]>(type: K, payload: P, description: string) =>
+  Type.Object(
+    { type: Type.Literal(type), conversationId: Id, seq: Type.Integer({ minimum: 1 }), createdAt: Timestamp, ...payload },
+    { additionalProperties: false, description, title: type },
+  );
+
+/** One schema per event type. */
+export const EVENT_SCHEMAS = {
+  'message.created': event('message.created', { message: Message, thread: Type.Optional(ThreadSummary) }, 'A message was sent. `thread`: for a reply in a thread, the root\'s summary after it (apply it to the root).'),
+  'message.pinned': event('message.pinned', { messageId: Id, pinnedBy: Type.Union([Id, Type.Null()]) }, 'A message was pinned. `pinnedBy`: who pinned it (null once that account is gone).'),
+  'message.unpinned': event('message.unpinned', { messageId: Id }, 'A message was unpinned.'),
+  'message.updated': event('message.updated', { message: Message }, 'A message was edited (or its previews changed): the message as it is now.'),
+  'message.deleted': event(
+    'message.deleted',
+    { messageId: Id, threadId: Type.Optional(Id), thread: Type.Optional(ThreadSummary) },
+    'A message was deleted. `threadId` and `thread`: for a reply in a thread, its root and the root\'s summary after the deletion.',
+  ),
+  'reaction.added': event('reaction.added', { messageId: Id, emoji: Type.String(), userId: Id }, 'A reaction was added.'),
+  'reaction.removed': event('reaction.removed', { messageId: Id, emoji: Type.String(), userId: Id }, 'A reaction was removed.'),
+  'member.joined': event('member.joined', { member: Member }, 'A member joined or was added.'),
+  'member.left': event(
+    'member.left',
+    {
+      member: Member,
+      reason: Type.Optional(Type.Union([Type.Literal('removed'), Type.Literal('banned'), Type.Literal('erased')])),
+      by: Type.Optional(Id),
+    },
+    '`reason`: absent when the member left by themself; "removed" by an admin; "banned"; "erased" (account erased). `by`: the admin who removed or banned them (absent in older events).',
+  ),
+  'member.updated': event('member.updated', { member: Member, by: Type.Optional(Id), previousRole: Type.Optional(Role) }, '`by`: who changed the member; `previousRole`: present when the role changed (both absent in older events).'),
+  'conversation.updated': event(
+    'conversation.updated',
+    { conversation: ConversationSharedSchema, by: Type.Optional(Id), changes: Type.Optional(ConversationChanges) },
+    '`conversation` is the group as it is now; `changes` what this update set, with the values it set, and `by` who made it (both absent in older events).',
+  ),
+  'conversation.deleted': event('conversation.deleted', {}, 'The group was deleted.'),
+} as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+type EventSchemas = typeof EVENT_SCHEMAS;
+/** One conversation event, any type. */
+export type ConversationEvent = { [K in EventType]: Static<EventSchemas[K]> }[EventType];
+/** The payload of each conversation event type, by type name (the event without its head). */
+export type EventPayloads = { [K in EventType]: Omit<Static<EventSchemas[K]>, 'type' | 'conversationId' | 'seq' | 'createdAt'> };
+
+/** The strict schema of any conversation event. */
+export const ConversationEventSchema = Type.Union(EVENT_TYPES.map((t) => EVENT_SCHEMAS[t]) as unknown as [EventSchemas[EventType]], {
+  description: 'A conversation event (one of the per-type schemas)',
+});
+export type ConversationEventWire = ConversationEvent;

@@ -3,7 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import { tracer } from '../../core/tracing.js';
 import type { Repositories } from '../../db/repositories/index.js';
 import type { EventRow } from '../../db/repositories/events.repository.js';
-import type { EventType } from '../../db/schema.js';
+import type { EventType } from '../../protocol/events.js';
 import type { Bus } from '../../events/bus.js';
 import type { ConversationChanges, ConversationEvent } from '../../protocol/events.js';
 import type { EphemeralFrame } from '../../protocol/frames.js';
@@ -33,12 +33,38 @@ export interface ConversationUpdatePayload {
   changes?: ConversationChanges;
 }
 
+/** What each event type stores in its row's payload (the rest is read back as it is now). */
+export interface StoredPayloads {
+  'message.created': Record<never, never>;
+  'message.pinned': { pinnedBy?: string | null };
+  'message.unpinned': Record<never, never>;
+  'message.updated': Record<never, never>;
+  'message.deleted': Record<never, never>;
+  'reaction.added': { emoji: string; userId: string };
+  'reaction.removed': { emoji: string; userId: string };
+  'member.joined': MemberPayload;
+  'member.left': MemberPayload;
+  'member.updated': MemberPayload;
+  'conversation.updated': ConversationUpdatePayload;
+  'conversation.deleted': Record<never, never>;
+}
+
+/**
+ * The stored payload of an event row, typed by its type. The one place a row's jsonb is read as
+ * its type's shape: appendEvent (typed by StoredPayloads) is the only writer of event payloads
+ * besides reactions' insert, which writes the same shape.
+ */
+export function storedPayload<K extends EventType>(row: Pick<EventRow, 'payload'> & { type: K }): StoredPayloads[K] {
+  const payload: object = row.payload;
+  return payload as StoredPayloads[K];
+}
+
 /** The payload of a member event, from the membership row (and why a member left). */
 export const memberPayload = (
   m: MemberRow,
   reason?: MemberPayload['reason'],
   extra: Pick<MemberPayload, 'by' | 'previousRole'> = {},
-): Record<string, unknown> =>
+): MemberPayload =>
   ({
     userId: m.userId,
     role: m.role,
@@ -54,11 +80,11 @@ export const memberPayload = (
  * Takes the conversation's next seq and writes an event with it. Call inside a transaction:
  * the first seq taken locks the conversation row until commit, so seqs are gap-free.
  */
-export async function appendEvent(
+export async function appendEvent<K extends EventType>(
   repos: Pick<Repositories, 'conversations' | 'events' | 'messages' | 'threads' | 'users'>,
   conversationId: string,
-  type: EventType,
-  data: { messageId?: string; payload?: Record<string, unknown>; activity?: boolean; seq?: number },
+  type: K,
+  data: { messageId?: string; payload?: StoredPayloads[K]; activity?: boolean; seq?: number },
 ): Promise<EventRow | null> {
   const seq = data.seq ?? (await repos.conversations.takeSeq(conversationId, { activity: data.activity }));
   if (seq === null) return null;
@@ -70,6 +96,9 @@ export async function appendEvent(
     payload: data.payload ?? {},
   });
 }
+
+const MEMBER_EVENTS = new Set<EventType>(['member.joined', 'member.left', 'member.updated']);
+const isMemberEvent = (r: EventRow): r is EventRow & { type: 'member.joined' | 'member.left' | 'member.updated' } => MEMBER_EVENTS.has(r.type);
 
 /** Events after a seq, as they are now (the catch-up feed and WebSocket sync share it). */
 export async function eventsAfter(
@@ -95,7 +124,7 @@ export async function renderEvents(
   if (rows.length === 0) return [];
   const messageIds = [...new Set(rows.flatMap((r) => (r.messageId ? [r.messageId] : [])))];
   const userIds = [
-    ...new Set(rows.flatMap((r) => (r.type.startsWith('member.') ? [(r.payload as unknown as MemberPayload).userId] : []))),
+    ...new Set(rows.flatMap((r) => (isMemberEvent(r) ? [storedPayload({ type: r.type, payload: r.payload }).userId] : []))),
   ];
   const needConversation = rows.some((r) => r.type === 'conversation.updated');
   const [loaded, users, conv] = await Promise.all([
@@ -136,21 +165,21 @@ export async function renderEvents(
         break;
       }
       case 'message.pinned':
-        out.push({ type: r.type, ...head, messageId: r.messageId ?? '', pinnedBy: (r.payload as { pinnedBy?: string | null }).pinnedBy ?? null });
+        out.push({ type: r.type, ...head, messageId: r.messageId ?? '', pinnedBy: storedPayload({ type: r.type, payload: r.payload }).pinnedBy ?? null });
         break;
       case 'message.unpinned':
         out.push({ type: r.type, ...head, messageId: r.messageId ?? '' });
         break;
       case 'reaction.added':
       case 'reaction.removed': {
-        const p = r.payload as { emoji: string; userId: string };
+        const p = storedPayload({ type: r.type, payload: r.payload });
         out.push({ type: r.type, ...head, messageId: r.messageId ?? '', emoji: p.emoji, userId: p.userId });
         break;
       }
       case 'member.joined':
       case 'member.left':
       case 'member.updated': {
-        const p = r.payload as unknown as MemberPayload;
+        const p = storedPayload({ type: r.type, payload: r.payload });
         const user = userById.get(p.userId);
         if (!user) break;
         const member = presentMember({ role: p.role, joinedAt: new Date(p.joinedAt), mutedUntil: p.mutedUntil ? new Date(p.mutedUntil) : null, addedBy: p.addedBy ?? null }, user, presence);
@@ -161,7 +190,7 @@ export async function renderEvents(
         break;
       }
       case 'conversation.updated': {
-        const p = r.payload as ConversationUpdatePayload;
+        const p = storedPayload({ type: r.type, payload: r.payload });
         if (conv) out.push({ type: r.type, ...head, conversation: presentConversationShared(conv, lastMessage), ...(p.by ? { by: p.by } : {}), ...(p.changes ? { changes: p.changes } : {}) });
         break;
       }
