@@ -1,7 +1,7 @@
 /** WebSocket frames of CONTRACT.md: what clients send and what the server sends back. */
 import { Type, type Static } from 'typebox';
-import type { CustomEmoji } from './custom-emoji.js';
-import type { Conversation, Message, User } from './entities.js';
+import { CustomEmoji } from './custom-emoji.js';
+import { Conversation, Id, Message, NotifyLevel, Nullable, Timestamp, User } from './entities.js';
 import { MAX_ATTACHMENTS, MAX_SYNC_CURSORS, MESSAGE_BODY_MAX } from './limits.js';
 import { ClientMsgId } from './rest.js';
 
@@ -58,42 +58,68 @@ export const CLIENT_FRAMES = {
 export type ClientFrameType = keyof typeof CLIENT_FRAMES;
 export type ClientFrame = { [K in ClientFrameType]: Static<(typeof CLIENT_FRAMES)[K]> }[ClientFrameType];
 
-/** Frames without a seq, for some users only. */
-export type EphemeralFrame =
-  | { type: 'typing'; conversationId: string; userId: string }
-  | { type: 'presence'; userId: string; online: boolean; lastSeenAt: string | null }
-  | { type: 'read'; conversationId: string; userId: string; lastReadSeq: number }
+const closed = { additionalProperties: false } as const;
+const ReplyId = Type.Optional(Type.Union([Type.String(), Type.Number()], { description: 'The `id` of the client frame this answers' }));
+
+/** Frames without a seq, for some users only, by type. */
+export const EPHEMERAL_FRAMES = {
+  typing: Type.Object({ type: Type.Literal('typing'), conversationId: Id, userId: Id }, closed),
+  presence: Type.Object({ type: Type.Literal('presence'), userId: Id, online: Type.Boolean(), lastSeenAt: Nullable(Timestamp) }, closed),
+  read: Type.Object({ type: Type.Literal('read'), conversationId: Id, userId: Id, lastReadSeq: Type.Integer() }, closed),
   /** Retention turned the expired messages before `beforeSeq` into tombstones (to the members). */
-  | { type: 'messages.purged'; conversationId: string; beforeSeq: number }
-  /** The user's notification level or mute in a conversation changed (to that user's own connections, every device). */
+  'messages.purged': Type.Object({ type: Type.Literal('messages.purged'), conversationId: Id, beforeSeq: Type.Integer() }, closed),
   /** A user's profile changed, or the account was erased (to everyone sharing a conversation with them, and their own connections). */
-  | { type: 'user.updated'; user: User }
-  | { type: 'notifications.updated'; conversationId: string; level: 'default' | 'all' | 'mentions' | 'none'; muted: boolean }
+  'user.updated': Type.Object({ type: Type.Literal('user.updated'), user: User }, closed),
+  /** The user's notification level or mute in a conversation changed (to that user's own connections, every device). */
+  'notifications.updated': Type.Object({ type: Type.Literal('notifications.updated'), conversationId: Id, level: NotifyLevel, muted: Type.Boolean() }, closed),
   /**
    * A group was created with this user among its founders (to every founder's connections, the
    * creator's included): list it now. Creating a group writes no event (its first is seq 1), so
    * without this the founders would learn of it only from its first message. The conversation is
    * as each founder sees it: nothing unread, notifications at their default.
    */
-  | { type: 'conversation.created'; conversation: Conversation }
+  'conversation.created': Type.Object({ type: Type.Literal('conversation.created'), conversation: Conversation }, closed),
   /** The user's following or reading of a thread changed (to that user's own connections, every device). */
-  | { type: 'thread.state'; conversationId: string; rootId: string; following: boolean; lastReadSeq: number }
+  'thread.state': Type.Object({ type: Type.Literal('thread.state'), conversationId: Id, rootId: Id, following: Type.Boolean(), lastReadSeq: Type.Integer() }, closed),
   /**
    * A custom slash command's integration answered the user who ran it, later, through the run's
    * response_url (to that user's own connections, every device; shown once, never stored).
    */
-  | { type: 'command.response'; conversationId: string; command: string; text: string }
+  'command.response': Type.Object({ type: Type.Literal('command.response'), conversationId: Id, command: Type.String(), text: Type.String() }, closed),
   /** The user's draft of a conversation changed (to that user's other connections; an empty body: deleted). */
-  | { type: 'draft.updated'; conversationId: string; body: string; updatedAt: string }
+  'draft.updated': Type.Object({ type: Type.Literal('draft.updated'), conversationId: Id, body: Type.String(), updatedAt: Timestamp }, closed),
   /** A site admin added a custom emoji (to every connection on the site). */
-  | { type: 'emoji.created'; emoji: CustomEmoji }
+  'emoji.created': Type.Object({ type: Type.Literal('emoji.created'), emoji: CustomEmoji }, closed),
   /** A site admin deleted a custom emoji (to every connection on the site): `:name:` shows as text again. */
-  | { type: 'emoji.deleted'; name: string };
+  'emoji.deleted': Type.Object({ type: Type.Literal('emoji.deleted'), name: Type.String() }, closed),
+} as const;
+type EphemeralSchemas = typeof EPHEMERAL_FRAMES;
+export type EphemeralFrame = { [K in keyof EphemeralSchemas]: Static<EphemeralSchemas[K]> }[keyof EphemeralSchemas];
 
-export type ServerFrame =
-  | EphemeralFrame
-  | { type: 'ready'; user: User; connectionId: string; protocol: number; minProtocol: number; serverVersion: string }
-  | { type: 'ack'; id?: string | number; message: Message }
-  | { type: 'error'; id?: string | number; error: { code: string; message: string; details?: unknown } }
-  | { type: 'sync.done'; id?: string | number; hasMore: boolean; skipped?: string[] }
-  | { type: 'pong'; id?: string | number };
+/** The server's answers and its handshake frame, by type. */
+export const REPLY_FRAMES = {
+  ready: Type.Object(
+    { type: Type.Literal('ready'), user: User, connectionId: Type.String(), protocol: Type.Integer(), minProtocol: Type.Integer(), serverVersion: Type.String() },
+    { ...closed, description: 'The answer to a valid `auth`: the connection is open for the other frames' },
+  ),
+  ack: Type.Object({ type: Type.Literal('ack'), id: ReplyId, message: Message }, { ...closed, description: 'A `message.send` was stored' }),
+  error: Type.Object(
+    {
+      type: Type.Literal('error'),
+      id: ReplyId,
+      error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }, closed),
+    },
+    { ...closed, description: 'A client frame was refused; the connection stays open' },
+  ),
+  'sync.done': Type.Object(
+    { type: Type.Literal('sync.done'), id: ReplyId, hasMore: Type.Boolean(), skipped: Type.Optional(Type.Array(Type.String())) },
+    { ...closed, description: 'The events a `sync` (or the auth cursors) asked for were all sent' },
+  ),
+  pong: Type.Object({ type: Type.Literal('pong'), id: ReplyId }, { ...closed, description: 'The answer to a `ping`' }),
+} as const;
+type ReplySchemas = typeof REPLY_FRAMES;
+
+/** Every frame the server sends that is not a conversation event, by type. */
+export const SERVER_FRAMES = { ...EPHEMERAL_FRAMES, ...REPLY_FRAMES } as const;
+
+export type ServerFrame = EphemeralFrame | { [K in keyof ReplySchemas]: Static<ReplySchemas[K]> }[keyof ReplySchemas];
