@@ -87,6 +87,9 @@ export const Upload = Type.Object(
 );
 export type Upload = Static<typeof Upload>;
 
+/** A reaction as everyone sees it (events carry this: no per-viewer `me`). */
+export const ReactionShared = Type.Object({ emoji: Type.String(), count: Type.Integer() });
+/** A reaction as one viewer sees it: `me`, whether the viewer is among those who reacted. */
 export const Reaction = Type.Object({ emoji: Type.String(), count: Type.Integer(), me: Type.Boolean() });
 
 /**
@@ -122,35 +125,41 @@ export const ThreadSummary = Type.Object({
 });
 export type ThreadSummary = Static<typeof ThreadSummary>;
 
-export const Message = Type.Object(
-  {
-    id: Id,
-    conversationId: Id,
-    seq: Type.Integer(),
-    senderId: Id,
-    clientMsgId: Nullable(Type.String()),
-    body: Type.String(),
-    replyTo: Nullable(Id),
-    /** The root message's id when this is a reply in a thread (threads are one level deep). */
-    threadId: Nullable(Id),
-    /** A thread reply also shown in the conversation; false for every other message. */
-    alsoInConversation: Type.Boolean(),
-    /** On a root that has had replies: its thread's summary; null otherwise. */
-    thread: Nullable(ThreadSummary),
-    mentions: Type.Array(Id),
-    attachments: Type.Array(Upload),
-    reactions: Type.Array(Reaction),
-    createdAt: Timestamp,
-    editedAt: Nullable(Timestamp),
-    deletedAt: Nullable(Timestamp),
-    /**
-     * Previews of the message's first links, added by the server after the send (as a
-     * `message.updated` event, which does not set `editedAt`); absent when there are none.
-     */
-    previews: Type.Optional(Type.Array(LinkPreview)),
-  },
-);
+/** A message's fields before and after its reactions, which are per viewer in REST answers and shared in events. */
+const messageHead = {
+  id: Id,
+  conversationId: Id,
+  seq: Type.Integer(),
+  senderId: Id,
+  clientMsgId: Nullable(Type.String()),
+  body: Type.String(),
+  replyTo: Nullable(Id),
+  /** The root message's id when this is a reply in a thread (threads are one level deep). */
+  threadId: Nullable(Id),
+  /** A thread reply also shown in the conversation; false for every other message. */
+  alsoInConversation: Type.Boolean(),
+  /** On a root that has had replies: its thread's summary; null otherwise. */
+  thread: Nullable(ThreadSummary),
+  mentions: Type.Array(Id),
+  attachments: Type.Array(Upload),
+};
+const messageTail = {
+  createdAt: Timestamp,
+  editedAt: Nullable(Timestamp),
+  deletedAt: Nullable(Timestamp),
+  /**
+   * Previews of the message's first links, added by the server after the send (as a
+   * `message.updated` event, which does not set `editedAt`); absent when there are none.
+   */
+  previews: Type.Optional(Type.Array(LinkPreview)),
+};
+
+export const Message = Type.Object({ ...messageHead, reactions: Type.Array(Reaction), ...messageTail });
 export type Message = Static<typeof Message>;
+
+/** A message as events carry it (and a conversation's last message in them): reactions without `me`. */
+export const MessageShared = Type.Object({ ...messageHead, reactions: Type.Array(ReactionShared), ...messageTail }, { description: 'A message as conversation events carry it: no per-viewer fields' });
+export type MessageShared = Static<typeof MessageShared>;
 
 /** A thread as one viewer sees it: the root, its summary, and the viewer's following and reading of it. */
 export const Thread = Type.Object({
@@ -228,8 +237,26 @@ export const Conversation = Type.Object(
 );
 export type Conversation = Static<typeof Conversation>;
 
-/** A conversation as events carry it: no per-viewer fields. */
-export type ConversationShared = Omit<Conversation, 'unreadCount' | 'mentionCount' | 'lastReadSeq' | 'peer' | 'notifyLevel' | 'muted'>;
+/** A conversation as events carry it: no per-viewer fields (its last message without `reactions[].me`). */
+export const ConversationShared = Type.Object(
+  {
+    id: Conversation.properties.id,
+    kind: Conversation.properties.kind,
+    name: Conversation.properties.name,
+    description: Conversation.properties.description,
+    visibility: Conversation.properties.visibility,
+    memberCount: Conversation.properties.memberCount,
+    lastSeq: Conversation.properties.lastSeq,
+    lastMessage: Nullable(MessageShared),
+    createdAt: Conversation.properties.createdAt,
+    postingPolicy: Conversation.properties.postingPolicy,
+    mentionAllPolicy: Conversation.properties.mentionAllPolicy,
+    retentionDays: Conversation.properties.retentionDays,
+    historyVisibility: Conversation.properties.historyVisibility,
+  },
+  { description: 'A conversation as conversation events carry it: no per-viewer fields' },
+);
+export type ConversationShared = Static<typeof ConversationShared>;
 
 export const ErrorBody = Type.Object(
   {

@@ -5,7 +5,7 @@
  * fields; the server itself sends exactly these (the top level of each event is closed).
  */
 import { Type, type Static } from 'typebox';
-import { Conversation, Id, Member, Message, Role, ThreadSummary, Timestamp, Visibility, PostingPolicy, MentionAllPolicy, HistoryVisibility } from './entities.js';
+import { ConversationShared, Id, Member, MessageShared, Role, ThreadSummary, Timestamp, Visibility, PostingPolicy, MentionAllPolicy, HistoryVisibility } from './entities.js';
 
 /** Every conversation event type, in the order the database's enum lists them. */
 export const EVENT_TYPES = [
@@ -22,9 +22,6 @@ export const EVENT_TYPES = [
   'conversation.updated',
   'conversation.deleted',
 ] as const;
-
-/** A conversation as events carry it: no per-viewer fields. */
-export const ConversationSharedSchema = Type.Omit(Conversation, ['unreadCount', 'mentionCount', 'lastReadSeq', 'peer', 'notifyLevel', 'muted']);
 
 /** The group settings a conversation.updated set (only those it changed). */
 export const ConversationChanges = Type.Object(
@@ -48,10 +45,10 @@ const event = <K extends (typeof EVENT_TYPES)[number], P extends Parameters<type
 
 /** One schema per event type. */
 export const EVENT_SCHEMAS = {
-  'message.created': event('message.created', { message: Message, thread: Type.Optional(ThreadSummary) }, 'A message was sent. `thread`: for a reply in a thread, the root\'s summary after it (apply it to the root).'),
+  'message.created': event('message.created', { message: MessageShared, thread: Type.Optional(ThreadSummary) }, 'A message was sent. `thread`: for a reply in a thread, the root\'s summary after it (apply it to the root).'),
   'message.pinned': event('message.pinned', { messageId: Id, pinnedBy: Type.Union([Id, Type.Null()]) }, 'A message was pinned. `pinnedBy`: who pinned it (null once that account is gone).'),
   'message.unpinned': event('message.unpinned', { messageId: Id }, 'A message was unpinned.'),
-  'message.updated': event('message.updated', { message: Message }, 'A message was edited (or its previews changed): the message as it is now.'),
+  'message.updated': event('message.updated', { message: MessageShared }, 'A message was edited (or its previews changed): the message as it is now.'),
   'message.deleted': event(
     'message.deleted',
     { messageId: Id, threadId: Type.Optional(Id), thread: Type.Optional(ThreadSummary) },
@@ -72,7 +69,7 @@ export const EVENT_SCHEMAS = {
   'member.updated': event('member.updated', { member: Member, by: Type.Optional(Id), previousRole: Type.Optional(Role) }, '`by`: who changed the member; `previousRole`: present when the role changed (both absent in older events).'),
   'conversation.updated': event(
     'conversation.updated',
-    { conversation: ConversationSharedSchema, by: Type.Optional(Id), changes: Type.Optional(ConversationChanges) },
+    { conversation: ConversationShared, by: Type.Optional(Id), changes: Type.Optional(ConversationChanges) },
     '`conversation` is the group as it is now; `changes` what this update set, with the values it set, and `by` who made it (both absent in older events).',
   ),
   'conversation.deleted': event('conversation.deleted', {}, 'The group was deleted.'),

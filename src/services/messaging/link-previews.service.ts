@@ -158,7 +158,7 @@ export class LinkPreviewsService implements LinkPreviewHook {
   }
 
   /** Queues a message whose body has links, in the background (see onMessageCreated). */
-  private queue(conversationId: string, message: Message): void {
+  private queue(conversationId: string, message: Pick<Message, 'id' | 'body'>): void {
     if (!hasLink(message.body)) return;
     const messageId = message.id;
     const job: Promise<void> = (async () => {

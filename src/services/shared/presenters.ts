@@ -119,7 +119,7 @@ export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt' | 'mut
 }
 
 /** A conversation as everyone sees it (events carry this). */
-export function presentConversationShared(row: ConversationRow, lastMessage: Message | null): ConversationShared {
+export function presentConversationShared<M extends ConversationShared['lastMessage']>(row: ConversationRow, lastMessage: M): Omit<ConversationShared, 'lastMessage'> & { lastMessage: M } {
   return {
     id: row.id,
     kind: row.kind,

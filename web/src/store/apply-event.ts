@@ -1,5 +1,5 @@
 /** Folds a conversation event into the state (pure: returns the next state). */
-import type { Conversation, ConversationEvent, Message } from '../../../src/client/index.js';
+import type { Conversation, ConversationEvent, Message, MessageShared } from '../../../src/client/index.js';
 import { applyReplyCreated, applyReplyDeleted, applySummary, dropConversationThreads, mapThreadCopies } from './apply-thread.js';
 import { mergeMessages } from './merge.js';
 import { inTimeline, type ChatState, type SystemEvent, type Timeline } from './types.js';
@@ -60,9 +60,8 @@ export function removeConversation(state: ChatState, id: string): ChatState {
 }
 
 /** The message with its "me" flags re-derived from the reader, since events carry none. */
-function withOwnReactions(incoming: Message, previous: Message | undefined): Message {
-  if (!previous) return incoming;
-  const mine = new Set(previous.reactions.filter((r) => r.me).map((r) => r.emoji));
+function withOwnReactions(incoming: MessageShared, previous: Message | undefined): Message {
+  const mine = new Set(previous?.reactions.filter((r) => r.me).map((r) => r.emoji));
   return { ...incoming, reactions: incoming.reactions.map((r) => ({ ...r, me: mine.has(r.emoji) })) };
 }
 
@@ -84,7 +83,8 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
   if (before && ev.seq > before.lastSeq) s = setConversation(s, { ...before, lastSeq: ev.seq });
   switch (ev.type) {
     case 'message.created': {
-      const m = ev.message;
+      // Events carry no per-viewer `me`: a replay keeps the viewer's own reactions as known.
+      const m = withOwnReactions(ev.message, findMessage(s, id, ev.message.id));
       // A reply shown only in its thread stays out of the timeline, its preview and its counts.
       const shown = inTimeline(m);
       const t = s.timelines[id];
