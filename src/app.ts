@@ -18,6 +18,7 @@ import { Metrics } from './core/metrics.js';
 import type { Registry } from 'prom-client';
 import { SERVER_VERSION } from './core/version.js';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './protocol/limits.js';
+import { buildAsyncApi } from './protocol/asyncapi.js';
 import { RateLimits, type SharedBuckets } from './core/rate-limiter.js';
 import { nulError, parseUntrustedJson } from './core/json.js';
 import { requestContext } from './core/request-context.js';
@@ -243,6 +244,12 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  // The WebSocket protocol's document, generated from the frame and event schemas once, when first asked.
+  let asyncApi: string | null = null;
+  app.get('/asyncapi.json', { schema: { hide: true }, config: { public: true } }, async (_req, reply) => {
+    asyncApi ??= JSON.stringify(buildAsyncApi({ serverVersion: SERVER_VERSION, publicUrl: deps.config.publicUrl }));
+    return reply.type('application/json; charset=utf-8').send(asyncApi);
+  });
   // The release and protocol range too: a rolling upgrade shows which nodes run what.
   app.get('/healthz', { schema: { hide: true } }, async () => ({
     status: 'ok',

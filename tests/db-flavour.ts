@@ -13,6 +13,7 @@
  * both. tests/unit/db-flavour.test.ts checks these lists against the files they name.
  */
 export const SAME_ON_BOTH: readonly string[] = [
+  'tests/unit/asyncapi.test.ts',
   'tests/unit/bidi.test.ts',
   'tests/unit/config.test.ts',
   'tests/unit/cluster-metrics.test.ts',

@@ -7,6 +7,9 @@ import { ClientMsgId } from './rest.js';
 
 export { MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './limits.js';
 
+/** The gateway's path: `GET` it with a WebSocket upgrade. */
+export const WS_PATH = '/api/v1/ws';
+
 const CorrelationId = Type.Union([Type.String({ maxLength: 128 }), Type.Number()]);
 const ConvId = Type.String({ maxLength: 64 });
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });

@@ -11,7 +11,7 @@ import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Bus } from '../events/bus.js';
-import { AuthFrame, CLIENT_FRAMES, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
+import { AuthFrame, CLIENT_FRAMES, WS_PATH, MAX_FRAME_BYTES, MAX_SYNC_CURSORS, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type ClientFrameType } from '../protocol/frames.js';
 import { SERVER_VERSION } from '../core/version.js';
 import { scopesOf } from '../protocol/token-scopes.js';
 import { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_TOO_MANY_CONNECTIONS, CLOSE_UNAUTHORIZED } from '../protocol/close-codes.js';
@@ -29,7 +29,6 @@ import { ConnectionRegistry } from './registry.js';
 import { SyncGate, type SyncGateStats } from './sync-gate.js';
 import { closeExpiredSockets, handshakeActor } from './session-auth.js';
 
-export const WS_PATH = '/api/v1/ws';
 export { CLOSE_PROTOCOL_UNSUPPORTED, CLOSE_TOO_MANY_CONNECTIONS, CLOSE_UNAUTHORIZED };
 /** Service restart: events may have been lost and the connection cannot repair it: reconnect and sync. */
 export const CLOSE_RESYNC = 1012;

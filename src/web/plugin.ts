@@ -20,7 +20,7 @@ export interface WebClientOptions {
 }
 
 /** Paths that belong to the server: never answered with the client's index.html. */
-const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json)(?:[/?.]|$)/;
+const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json|asyncapi\.json)(?:[/?.]|$)/;
 const TOP_LEVEL_FILE = /^\/[A-Za-z0-9_-][A-Za-z0-9_.-]*\.[A-Za-z0-9]+$/;
 
 function wantsHtml(request: FastifyRequest): boolean {

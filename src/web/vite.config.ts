@@ -10,7 +10,7 @@ import { WEB_DIST, WEB_ROOT } from './paths.js';
 import { pwaPlugin } from './pwa-plugin.js';
 
 /** The dev server proxies these to a running `npm start` (PORT 3000 unless PARLEY_API says otherwise). */
-const API_PATHS = ['/api', '/healthz', '/readyz', '/docs', '/openapi.json'];
+const API_PATHS = ['/api', '/healthz', '/readyz', '/docs', '/openapi.json', '/asyncapi.json'];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -719,6 +719,7 @@ const ROWS: Row[] = [
   { route: 'GET /readyz', access: 'public', ok: 200 },
   { route: 'GET /metrics', access: 'public', ok: 200 },
   { route: 'GET /openapi.json', access: 'public', ok: 200 },
+  { route: 'GET /asyncapi.json', access: 'public', ok: 200 },
   { route: 'GET /docs', access: 'public', ok: 200 },
   { route: 'GET /docs/', access: 'public', ok: 200 },
   { route: 'GET /docs/json', access: 'public', ok: 200 },

@@ -91,14 +91,16 @@ describe('security headers', () => {
     expect(csp).not.toContain('unsafe-eval');
   });
 
-  it('on the API docs page and the OpenAPI document', async () => {
+  it('on the API docs page and the OpenAPI and AsyncAPI documents', async () => {
     const docs = await plain.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.headers['content-type']).toMatch(/^text\/html/);
     expectBaseline(docs);
-    const spec = await plain.inject({ method: 'GET', url: '/openapi.json' });
-    expect(spec.statusCode).toBe(200);
-    expectBaseline(spec);
+    for (const url of ['/openapi.json', '/asyncapi.json']) {
+      const spec = await plain.inject({ method: 'GET', url });
+      expect(spec.statusCode, url).toBe(200);
+      expectBaseline(spec);
+    }
   });
 
   it('on health and metrics', async () => {
@@ -155,8 +157,10 @@ describe('CORS (CORS_ORIGINS)', () => {
   it('applies to /api/v1 only', async () => {
     const res = await withCors.inject({ method: 'GET', url: '/healthz', headers: { origin: ALLOWED } });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    const docs = await withCors.inject({ method: 'GET', url: '/openapi.json', headers: { origin: ALLOWED } });
-    expect(docs.headers['access-control-allow-origin']).toBeUndefined();
+    for (const url of ['/openapi.json', '/asyncapi.json']) {
+      const docs = await withCors.inject({ method: 'GET', url, headers: { origin: ALLOWED } });
+      expect(docs.headers['access-control-allow-origin'], url).toBeUndefined();
+    }
   });
 
   it('allows no cross-origin access when CORS_ORIGINS is empty (the default)', async () => {

@@ -140,6 +140,9 @@ describe('web client: serving a build', () => {
     const openapi = await app.inject({ method: 'GET', url: '/openapi.json', headers: html });
     expect(openapi.statusCode).toBe(200);
     expect(openapi.json()).toHaveProperty('openapi');
+    const asyncapi = await app.inject({ method: 'GET', url: '/asyncapi.json', headers: html });
+    expect(asyncapi.statusCode).toBe(200);
+    expect(asyncapi.json()).toHaveProperty('asyncapi', '3.0.0');
     const post = await app.inject({ method: 'POST', url: '/c/abc', headers: html });
     expect(post.statusCode).toBe(404);
   });
