@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -11,6 +12,13 @@ describe('outside /api/v1', () => {
   it('answers /healthz and /readyz with 200 while the database is reachable', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('serves an OpenAPI document that the OpenAPI 3 schema validator accepts', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as Record<string, unknown>;
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
   });
 
   it('serves an OpenAPI 3 document listing every foundation route, generated from the route schemas', async () => {
