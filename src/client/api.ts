@@ -1,6 +1,6 @@
 /** ParleyApi: one typed method per REST endpoint of CONTRACT.md, over `fetch`. */
 import type { TokenScope } from '../protocol/token-scopes.js';
-import type { Conversation, Locale, Me, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
+import type { Conversation, Locale, Me, Theme, Member, Message, Role, Thread, Upload, User } from '../protocol/entities.js';
 import type { ConversationEvent } from '../protocol/events.js';
 import type { CommandInfo, CommandResult, IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';
 import type { CustomEmoji } from '../protocol/custom-emoji.js';
@@ -72,6 +72,8 @@ export interface UpdateMeInput {
   avatarUploadId?: string | null;
   /** The language of the web client, e-mails and pushes. */
   locale?: Locale;
+  /** The web client's colour theme. */
+  theme?: Theme;
 }
 /** `cursor` is a previous page's `nextCursor`; `limit` defaults to 50, at most 100. */
 export interface PageQuery {

@@ -108,7 +108,7 @@ export type {
   WebSocketLike,
 } from './types.js';
 // The wire types, so an app needs only this module.
-export type { Conversation, ConversationShared, LinkPreview, Locale, Me, Member, Message, MessageShared, Role, Thread, ThreadSummary, Upload, User } from '../protocol/entities.js';
+export type { Conversation, ConversationShared, LinkPreview, Locale, Me, Theme, Member, Message, MessageShared, Role, Thread, ThreadSummary, Upload, User } from '../protocol/entities.js';
 export type { ConversationEvent, EventPayloads, EventType } from '../protocol/events.js';
 export { TOKEN_SCOPES, DEFAULT_TOKEN_SCOPES, type TokenScope } from '../protocol/token-scopes.js';
 export type { IncomingWebhook, SlashCommand } from '../protocol/rest-integrations.js';

@@ -66,6 +66,8 @@ export const users = pgTable(
     dndUntil: tstz('dnd_until'),
     /** The language chosen for the web client, e-mails and pushes ('en' | 'zh-CN'); null: none chosen (the browser's, English for mail). */
     locale: text('locale'),
+    /** The web client's colour theme ('system' | 'light' | 'dark'); 'system' follows the device. */
+    theme: text('theme').default('system').notNull(),
   },
   (t) => [
     uniqueIndex('users_email_lower_key').using('btree', sql`lower(${t.email})`).where(sql`${t.email} IS NOT NULL`),

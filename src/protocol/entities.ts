@@ -33,13 +33,20 @@ export type User = Static<typeof User>;
 export const Locale = Type.Union([Type.Literal('en'), Type.Literal('zh-CN')], { description: "English ('en') or Simplified Chinese ('zh-CN')" });
 export type Locale = Static<typeof Locale>;
 
-/** The signed-in user as they see themself: a User plus their e-mail address and chosen language. */
+/** The web client's colour theme: the device's ('system'), or always light or dark. */
+export const Theme = Type.Union([Type.Literal('system'), Type.Literal('light'), Type.Literal('dark')], {
+  description: "The web client's colour theme: 'system' (follows the device), 'light' or 'dark'",
+});
+export type Theme = Static<typeof Theme>;
+
+/** The signed-in user as they see themself: a User plus their e-mail address, chosen language and theme. */
 export const Me = Type.Object({
   ...User.properties,
   email: Nullable(Type.String()),
   locale: Type.Union([Locale, Type.Null()], {
     description: 'The language chosen (PATCH /users/me); null: none chosen (the web client follows the browser; e-mails and pushes are in English)',
   }),
+  theme: Theme,
 });
 export type Me = Static<typeof Me>;
 

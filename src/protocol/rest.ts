@@ -1,6 +1,6 @@
 /** REST request and response bodies of CONTRACT.md. */
 import { Type, type Static } from 'typebox';
-import { Conversation, HistoryVisibility, Id, Locale, Member, MentionAllPolicy, Message, Nullable, PostingPolicy, Role, Thread, Timestamp, User, Visibility } from './entities.js';
+import { Conversation, HistoryVisibility, Id, Locale, Member, Theme, MentionAllPolicy, Message, Nullable, PostingPolicy, Role, Thread, Timestamp, User, Visibility } from './entities.js';
 import { ConversationEventSchema } from './events.js';
 import { SessionMode } from './rest-sessions.js';
 import { MAX_ATTACHMENTS, MAX_INITIAL_MEMBERS, MESSAGE_BODY_MAX } from './limits.js';
@@ -32,7 +32,7 @@ export const LoginBody = Type.Object(
 export const AuthResult = Type.Object({ user: User, token: Type.String() });
 
 export const PatchMeBody = Type.Object(
-  { displayName: Type.Optional(DisplayName), avatarUploadId: Type.Optional(Nullable(Id)), locale: Type.Optional(Locale) },
+  { displayName: Type.Optional(DisplayName), avatarUploadId: Type.Optional(Nullable(Id)), locale: Type.Optional(Locale), theme: Type.Optional(Theme) },
   strict,
 );
 

@@ -266,13 +266,14 @@ describe('POST /auth/logout and the bearer token', () => {
 });
 
 describe('/users/me', () => {
-  it('GET returns the caller with the exact User shape, plus their own e-mail address and language', async () => {
+  it('GET returns the caller with the exact User shape, plus their own e-mail address, language and theme', async () => {
     const account = await register(app);
     const res = await call('GET', '/users/me', account.token);
     expect(res.statusCode, res.body).toBe(200);
-    const { email, locale, ...user } = res.json() as User & { email: string | null; locale: string | null };
+    const { email, locale, theme, ...user } = res.json() as User & { email: string | null; locale: string | null; theme: string };
     expect(email).toBeNull();
     expect(locale).toBeNull();
+    expect(theme).toBe('system');
     expectUserShape(user);
     expect(user).toMatchObject({ id: account.user.id, username: account.user.username, displayName: account.user.username });
   });
@@ -282,7 +283,7 @@ describe('/users/me', () => {
     const res = await call('PATCH', '/users/me', account.token, { displayName: '李娜 ✨' });
     expect(res.statusCode, res.body).toBe(200);
     // The caller's own view (a Me): the User plus their e-mail address and language.
-    const { email: _email, locale: _locale, ...user } = res.json() as User & { email: string | null; locale: string | null };
+    const { email: _email, locale: _locale, theme: _theme, ...user } = res.json() as User & { email: string | null; locale: string | null; theme: string };
     expectUserShape(user);
     expect(user).toMatchObject({ id: account.user.id, username: account.user.username, displayName: '李娜 ✨' });
     const me = await call('GET', '/users/me', account.token);

@@ -165,7 +165,7 @@ function validRequest(route: Route, w: World): { body?: unknown; query: Record<s
     'POST /auth/register': { username: uniqueName('fz'), password: PASSWORD, displayName: 'Fuzz 测试 😀' },
     'POST /auth/login': { username: w.alice.user.username, password: PASSWORD },
     'PATCH /admin/users/:id': { siteAdmin: false },
-    'PATCH /users/me': { displayName: 'Renamed Ünïcode', locale: 'zh-CN' },
+    'PATCH /users/me': { displayName: 'Renamed Ünïcode', locale: 'zh-CN', theme: 'dark' },
     'POST /users/me/tokens': { name: 'another token' },
     'POST /groups': { name: 'a new group', description: 'made by the fuzzer', visibility: 'private', memberIds: [w.bob.user.id] },
     'PATCH /groups/:id': { name: 'renamed group', description: null },

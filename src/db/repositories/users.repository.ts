@@ -153,7 +153,7 @@ export class UsersRepository {
 
   async update(
     id: string,
-    patch: Partial<Pick<UserRow, 'displayName' | 'avatarUploadId' | 'lastSeenAt' | 'statusText' | 'statusEmoji' | 'statusExpiresAt' | 'dndUntil' | 'locale'>>,
+    patch: Partial<Pick<UserRow, 'displayName' | 'avatarUploadId' | 'lastSeenAt' | 'statusText' | 'statusEmoji' | 'statusExpiresAt' | 'dndUntil' | 'locale' | 'theme'>>,
   ): Promise<UserRow | null> {
     const [row] = await this.db.update(users).set(patch).where(eq(users.id, id)).returning();
     return row ?? null;

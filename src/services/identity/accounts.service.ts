@@ -8,7 +8,7 @@ import { isUuid, newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import type { Repositories } from '../../db/repositories/index.js';
 import { DEFAULT_SESSION_POLICY, initialExpiry, type SessionMeta, type SessionPolicy } from './identity.js';
-import type { Locale, Me, User } from '../../protocol/entities.js';
+import type { Locale, Me, Theme, User } from '../../protocol/entities.js';
 import type { AdminService } from './admin.service.js';
 import type { SignupService } from './signup.service.js';
 import { newToken } from './identity.js';
@@ -130,10 +130,10 @@ export class AccountsService {
   }
 
   /**
-   * Changes the caller's profile (told to everyone sharing a conversation) and language (theirs
-   * alone); returns the caller as they see themself.
+   * Changes the caller's profile (told to everyone sharing a conversation), language and theme
+   * (theirs alone); returns the caller as they see themself.
    */
-  async patchMe(actor: Actor, patch: { displayName?: string; avatarUploadId?: string | null; locale?: Locale }): Promise<Me> {
+  async patchMe(actor: Actor, patch: { displayName?: string; avatarUploadId?: string | null; locale?: Locale; theme?: Theme }): Promise<Me> {
     const changes: { displayName?: string; avatarUploadId?: string | null } = {};
     if (patch.displayName !== undefined) {
       const name = cleanDisplayText(patch.displayName);
@@ -144,10 +144,11 @@ export class AccountsService {
       if (patch.avatarUploadId !== null) await this.avatars.checkAvatar(actor, patch.avatarUploadId);
       changes.avatarUploadId = patch.avatarUploadId;
     }
-    if (Object.keys(changes).length === 0 && patch.locale === undefined) return presentMe(actor.user, this.presence);
-    const row = await this.repos.users.update(actor.user.id, patch.locale === undefined ? changes : { ...changes, locale: patch.locale });
+    const own = { ...(patch.locale === undefined ? {} : { locale: patch.locale }), ...(patch.theme === undefined ? {} : { theme: patch.theme }) };
+    if (Object.keys(changes).length === 0 && Object.keys(own).length === 0) return presentMe(actor.user, this.presence);
+    const row = await this.repos.users.update(actor.user.id, { ...changes, ...own });
     if (!row) throw notFound('user');
-    // The language is the caller's alone: others hear of a change of name or avatar only.
+    // The language and theme are the caller's alone: others hear of a change of name or avatar only.
     if (Object.keys(changes).length > 0) await announceUser({ repos: this.repos, publisher: this.publisher, view: this.presence, logger: this.logger }, row);
     return presentMe(row, this.presence);
   }

@@ -4,7 +4,7 @@ import type { MemberRow } from '../../db/repositories/members.repository.js';
 import type { AttachmentRow, MessageRow, MessageWithExtras, ThreadSummaryRow } from '../../db/repositories/messages.repository.js';
 import type { ReactionSummary } from '../../db/repositories/reactions.repository.js';
 import type { UserRow } from '../../db/repositories/users.repository.js';
-import type { Conversation, ConversationShared, LinkPreview, Me, Member, Message, ThreadSummary, Upload, User } from '../../protocol/entities.js';
+import type { Conversation, ConversationShared, LinkPreview, Me, Member, Message, Theme, ThreadSummary, Upload, User } from '../../protocol/entities.js';
 import { dndUntil, storedSchedule } from '../identity/dnd.js';
 import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE, presentPreviews } from '../messaging/link-preview-view.js';
 import type { Repositories } from '../../db/repositories/index.js';
@@ -25,9 +25,14 @@ export type PresenceSource = Pick<UserView, 'isOnline'>;
 
 export const offlineView: UserView = { isOnline: () => false, avatarUrl: () => '' };
 
-/** The signed-in user as they see themself: with their e-mail address and language (never shown to others). */
+/** A saved theme as the wire has it: anything unknown is the device's ('system'). */
+function themeOf(saved: string): Theme {
+  return saved === 'light' || saved === 'dark' ? saved : 'system';
+}
+
+/** The signed-in user as they see themself: with their e-mail address, language and theme (never shown to others). */
 export function presentMe(row: UserRow, view: UserView): Me {
-  return { ...presentUser(row, view), email: row.email, locale: row.locale === null ? null : localeOf(row.locale) };
+  return { ...presentUser(row, view), email: row.email, locale: row.locale === null ? null : localeOf(row.locale), theme: themeOf(row.theme) };
 }
 
 export function presentUser(row: UserRow, presence: UserView): User {
