@@ -12,6 +12,7 @@ import { StoreContext } from './store/hooks.js';
 import { toast } from './toasts.js';
 import { useTranslation } from 'react-i18next';
 import { setLocale } from './i18n/index.js';
+import { applyTheme } from './theme.js';
 
 /** `loading`: asking the server whether the session cookie holds a session (GET /auth/session). */
 type Session = { phase: 'signed-out' } | { phase: 'loading' } | { phase: 'signed-in'; user: User };
@@ -41,6 +42,8 @@ export function App() {
           if (cancelled) return;
           // The account's saved language wins over the browser's.
           if (user?.locale) void setLocale(user.locale);
+          // And its theme; signed out, the one this browser last showed stays.
+          if (user) applyTheme(user.theme);
           setSession(user ? { phase: 'signed-in', user } : { phase: 'signed-out' });
         },
         (err: unknown) => {

@@ -14,6 +14,8 @@ import { ApiTokensDialog } from './api-tokens-dialog.js';
 import { CancelSubmit, FormError } from './form-parts.js';
 import { useTranslation } from 'react-i18next';
 import { currentLocale, LOCALE_NAMES, LOCALES, setLocale, type Locale } from '../i18n/index.js';
+import { applyTheme, currentTheme, THEMES } from '../theme.js';
+import type { Theme } from '../../../src/client/index.js';
 
 export function ProfileDialog({ onClose }: { onClose: () => void }) {
   const { t } = useTranslation();
@@ -60,6 +62,21 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
       await setLocale(locale);
     } catch (err) {
       setError(errorText(err, t('profile.languageAction')));
+    }
+  };
+
+  // So does the theme (kept on the account, so it follows it to other devices).
+  const [theme, setTheme] = useState<Theme>(currentTheme());
+  const changeTheme = async (next: Theme) => {
+    const before = theme;
+    setTheme(next);
+    applyTheme(next);
+    try {
+      await store.api.updateMe({ theme: next });
+    } catch (err) {
+      setTheme(before);
+      applyTheme(before);
+      setError(errorText(err, t('profile.themeAction')));
     }
   };
 
@@ -118,6 +135,16 @@ export function ProfileDialog({ onClose }: { onClose: () => void }) {
               {LOCALES.map((l) => (
                 <option key={l} value={l} lang={l}>
                   {LOCALE_NAMES[l]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('profile.theme')}
+            <select data-testid="profile-theme" value={theme} onChange={(e) => void changeTheme(e.target.value as Theme)}>
+              {THEMES.map((th) => (
+                <option key={th} value={th}>
+                  {t(`profile.themes.${th}`)}
                 </option>
               ))}
             </select>

@@ -15,4 +15,7 @@ export const profile = {
   displayName: 'Display name',
   language: 'Language',
   languageAction: 'save your language',
+  theme: 'Theme',
+  themes: { system: 'System', light: 'Light', dark: 'Dark' },
+  themeAction: 'save your theme',
 };

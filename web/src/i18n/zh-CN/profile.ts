@@ -17,4 +17,7 @@ export const profile: Catalog['profile'] = {
   displayName: '显示名称',
   language: '语言',
   languageAction: '保存语言设置',
+  theme: '主题',
+  themes: { system: '跟随系统', light: '浅色', dark: '深色' },
+  themeAction: '保存主题',
 };
