@@ -26,7 +26,8 @@ describe.runIf(dbKind === 'pglite')('e2e: dialogs, the phone header and file nam
   it('closes search, new chat, browse and add member with the first Escape', { timeout: 90_000 }, async () => {
     const { alice } = await pairInGroup(e2e, 'Escape 退出');
     const page = alice.page;
-    await escapeCloses(page, () => page.keyboard.press('Control+k'), 'search-dialog', 'search-input');
+    await escapeCloses(page, () => page.keyboard.press('Control+Shift+f'), 'search-dialog', 'search-input');
+    await escapeCloses(page, () => page.keyboard.press('Control+k'), 'quick-switcher', 'switcher-input');
     await escapeCloses(page, () => page.getByTestId('open-new-direct').click(), 'new-direct-dialog', 'user-search-input');
     await escapeCloses(page, () => page.getByTestId('open-browse-groups').click(), 'browse-groups-dialog', 'group-search-input');
     // Focus went back to what opened it: the keyboard user carries on from there.

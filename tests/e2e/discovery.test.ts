@@ -54,8 +54,8 @@ describe.runIf(dbKind === 'pglite')('e2e: search, public groups, phone', () => {
     await sentMessage(bob.page, 'filler 59').waitFor();
     expect(await inView(bob.page, wanted)).toBe(false);
 
-    // Ctrl+K opens the search.
-    await bob.page.keyboard.press('Control+k');
+    // Ctrl+Shift+F opens the search.
+    await bob.page.keyboard.press('Control+Shift+f');
     const dialog = bob.page.getByTestId('search-dialog');
     await dialog.getByTestId('search-input').fill('讨论');
     const results = dialog.getByTestId('search-result');

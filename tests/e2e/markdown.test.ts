@@ -207,7 +207,7 @@ describe.runIf(dbKind === 'pglite')('e2e: Markdown in messages', () => {
     expect(await selection()).toBe('url');
     await page.keyboard.type('https://example.com/docs');
     await expect.poll(() => input.inputValue()).toBe('read the [docs](https://example.com/docs)');
-    expect(await page.getByTestId('search-dialog').count()).toBe(0);
+    expect(await page.getByTestId('quick-switcher').count()).toBe(0);
 
     // While an input method composes, Ctrl+B is the input method's.
     await input.fill('');
@@ -231,10 +231,10 @@ describe.runIf(dbKind === 'pglite')('e2e: Markdown in messages', () => {
     const sent = sentMessages(page).last();
     await expect.poll(() => sent.locator('[data-testid="message-body"] strong').textContent()).toBe('ship');
 
-    // With nothing selected, Ctrl+K is still search.
+    // With nothing selected, Ctrl+K is still the quick switcher.
     await input.focus();
     await input.press('Control+k');
-    await page.getByTestId('search-dialog').waitFor();
+    await page.getByTestId('quick-switcher').waitFor();
   });
 
   it('renders Markdown bombs (deep nesting, thousands of items, huge tables) in well under a second each', { timeout: 120_000 }, async () => {

@@ -19,6 +19,7 @@ import { MessageList } from './message-list.js';
 import type { JumpTarget } from '../jump-target.js';
 import { TypingIndicator } from './typing-indicator.js';
 import { useVisible } from '../use-visible.js';
+import { dialogOpen } from '../keyboard.js';
 import { useTranslation } from 'react-i18next';
 
 // Loaded when first opened (chunks of their own).
@@ -104,6 +105,18 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
       return () => clearTimeout(timer);
     }
   }, [visible, timeline.loaded, readTo, conversation.unreadCount, conversation.lastReadSeq, conversation.lastSeq, store, id]);
+
+  // Esc (not taken by a field, menu or dialog) marks the whole conversation read.
+  const lastSeqRef = useRef(conversation.lastSeq);
+  lastSeqRef.current = conversation.lastSeq;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || e.isComposing || dialogOpen()) return;
+      store.markRead(id, lastSeqRef.current);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store, id]);
 
   const onSeen = useCallback((seq: number) => setSeenSeq((cur) => Math.max(cur, seq)), []);
   const onReplyFocused = useCallback(() => setFocusReplyId(null), []);

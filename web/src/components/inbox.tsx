@@ -18,6 +18,11 @@ export function conversationTitle(c: Pick<Conversation, 'kind' | 'name' | 'peer'
   return peer?.displayName ?? t('common.directChat');
 }
 
+/** The inbox's order: latest activity first (also what Alt+↑/↓ step through). */
+export function inboxOrder(conversations: Record<string, Conversation>, activity: Record<string, string>): Conversation[] {
+  return Object.values(conversations).sort((a, b) => (activity[b.id] ?? b.createdAt).localeCompare(activity[a.id] ?? a.createdAt));
+}
+
 function preview(c: Conversation, meId: string, users: Record<string, User>): string {
   const m = c.lastMessage;
   if (!m) return c.kind === 'group' ? (c.description ?? t('inbox.noMessages')) : t('inbox.sayHello');
@@ -129,9 +134,7 @@ export function Inbox({ activeId }: { activeId: string | null }) {
   const [filter, setFilter] = useState('');
   const sorted = useMemo(() => {
     const q = filter.trim().toLocaleLowerCase();
-    return Object.values(conversations)
-      .filter((c) => !q || conversationTitle(c, users).toLocaleLowerCase().includes(q))
-      .sort((a, b) => (activity[b.id] ?? b.createdAt).localeCompare(activity[a.id] ?? a.createdAt));
+    return inboxOrder(conversations, activity).filter((c) => !q || conversationTitle(c, users).toLocaleLowerCase().includes(q));
   }, [conversations, activity, users, filter]);
 
   return (

@@ -6,7 +6,8 @@ import { errorText, toast } from '../toasts.js';
 import { Avatar } from './avatar.js';
 import { ConnectionBanner, ConnectionState, OutdatedNotice } from './connection.js';
 import { ConversationView } from './conversation-view.js';
-import { Inbox } from './inbox.js';
+import { Inbox, inboxOrder } from './inbox.js';
+import { dialogOpen, typingIn } from '../keyboard.js';
 import { RemovalNotices } from './removal-notices.js';
 import { DndBanner } from './dnd-banner.js';
 import { dndUntil, liveStatus, UserStatus } from './user-status.js';
@@ -26,8 +27,10 @@ const AdminDialog = lazy(() => import('./admin-dialog.js').then((m) => ({ defaul
 const SearchDialog = lazy(() => import('./search-dialog.js').then((m) => ({ default: m.SearchDialog })));
 const StatusDialog = lazy(() => import('./status-dialog.js').then((m) => ({ default: m.StatusDialog })));
 const PauseNotificationsDialog = lazy(() => import('./pause-notifications-dialog.js').then((m) => ({ default: m.PauseNotificationsDialog })));
+const QuickSwitcher = lazy(() => import('./quick-switcher.js').then((m) => ({ default: m.QuickSwitcher })));
+const ShortcutsDialog = lazy(() => import('./shortcuts-dialog.js').then((m) => ({ default: m.ShortcutsDialog })));
 
-type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'profile' | 'admin' | 'status' | 'pause' | null;
+type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'switcher' | 'shortcuts' | 'profile' | 'admin' | 'status' | 'pause' | null;
 
 export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const { t } = useTranslation();
@@ -41,6 +44,8 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   // Muted conversations do not count towards the title's badge.
   const totalUnread = useChat((s) => Object.values(s.conversations).reduce((n, c) => n + (c.unreadCount > 0 && !c.muted ? 1 : 0), 0));
   const [dialog, setDialog] = useState<Dialog>(null);
+  const activeRef = useRef(activeId);
+  activeRef.current = activeId;
   const [jump, setJump] = useState<JumpTarget | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
   const menuRef = useRef<HTMLDivElement>(null);
@@ -63,17 +68,39 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   // New messages while the tab is hidden, as the user's levels allow (when turned on in Notifications).
   useEffect(() => watchDesktopNotifications(store), [store]);
 
-  // Ctrl/Cmd+K opens search.
+  // The keyboard (issue 21): Ctrl/Cmd+K the quick switcher, Ctrl/Cmd+Shift+F (or / when not
+  // typing) search, ? the list of shortcuts, Alt+↑/↓ the previous/next conversation of the inbox
+  // (with Shift: the previous/next unread one). Keys a field or an open dialog handled are theirs.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+      if (e.defaultPrevented || e.isComposing) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      if (mod && !e.altKey && !e.shiftKey && key === 'k') {
+        e.preventDefault();
+        setDialog('switcher');
+      } else if (mod && !e.altKey && e.shiftKey && key === 'f') {
         e.preventDefault();
         setDialog('search');
+      } else if (e.altKey && !mod && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+        if (dialogOpen()) return;
+        e.preventDefault();
+        const s = store.getState();
+        const order = inboxOrder(s.conversations, s.activity);
+        const current = activeRef.current;
+        const at = current ? order.findIndex((c) => c.id === current) : -1;
+        const step = e.key === 'ArrowDown' ? 1 : -1;
+        for (let i = at + step; i >= 0 && i < order.length; i += step) {
+          if (!e.shiftKey || order[i]!.unreadCount > 0) return navigate(order[i]!.id);
+        }
+      } else if (!mod && !e.altKey && (e.key === '/' || e.key === '?') && !typingIn(e.target) && !dialogOpen()) {
+        e.preventDefault();
+        setDialog(e.key === '/' ? 'search' : 'shortcuts');
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [store]);
 
   useClickOutside(menuRef, menuOpen, () => setMenuOpen(false));
 
@@ -181,6 +208,8 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         {dialog === 'admin' && <AdminDialog onClose={() => setDialog(null)} />}
         {dialog === 'status' && <StatusDialog onClose={() => setDialog(null)} />}
         {dialog === 'pause' && <PauseNotificationsDialog onClose={() => setDialog(null)} />}
+        {dialog === 'switcher' && <QuickSwitcher onClose={() => setDialog(null)} />}
+        {dialog === 'shortcuts' && <ShortcutsDialog onClose={() => setDialog(null)} />}
         {dialog === 'search' && (
           <SearchDialog
             onClose={() => setDialog(null)}
