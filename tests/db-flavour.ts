@@ -66,6 +66,7 @@ export const PGLITE_ONLY: readonly string[] = [
   'tests/e2e/group-rules.test.ts',
   'tests/e2e/inbox-previews.test.ts',
   'tests/e2e/integrations.test.ts',
+  'tests/e2e/keyboard-theme.test.ts',
   'tests/e2e/languages.test.ts',
   'tests/e2e/leave-and-block.test.ts',
   'tests/e2e/link-previews.test.ts',

@@ -15,6 +15,12 @@ import { conversationTitle, inboxOrder } from './inbox.js';
 import { Modal } from './modal.js';
 import { useDebouncedSearch } from './use-debounced.js';
 
+/**
+ * The HTML autofocus attribute (React's autoFocus sets none): showModal() focuses the element that
+ * has it, where it would otherwise take the first button (the dialog's close button).
+ */
+export const autofocus = (el: HTMLElement | null) => el?.setAttribute('autofocus', '');
+
 /** At most this many rows are listed. */
 const SHOWN = 12;
 
@@ -97,7 +103,7 @@ export function QuickSwitcher({ onClose }: { onClose: () => void }) {
         placeholder={t('shell.keys.switcherPlaceholder')}
         data-testid="switcher-input"
         value={q}
-        autoFocus
+        ref={autofocus}
         onChange={(e) => {
           setQ(e.target.value);
           setSelected(0);

@@ -1,6 +1,7 @@
 /** The list of keyboard shortcuts (`?` when not typing in a field; issue 21). */
 import { useTranslation } from 'react-i18next';
 import { Modal } from './modal.js';
+import { autofocus } from './quick-switcher.js';
 
 type Does = 'switcher' | 'search' | 'previous' | 'next' | 'previousUnread' | 'nextUnread' | 'markRead' | 'editLast' | 'list';
 
@@ -39,8 +40,8 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
           ))}
         </tbody>
       </table>
-      {/* The close button of the modal takes the focus, so Esc and Enter both close. */}
-      <button type="button" className="btn" data-testid="shortcuts-close" autoFocus onClick={onClose}>
+      {/* This button takes the focus, so Esc and Enter both close. */}
+      <button type="button" className="btn" data-testid="shortcuts-close" ref={autofocus} onClick={onClose}>
         {t('common.close')}
       </button>
     </Modal>
