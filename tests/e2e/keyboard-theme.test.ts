@@ -182,7 +182,8 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
       page.getByTestId(testId).first().evaluate((el) => {
         el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
         const r = el.getBoundingClientRect();
-        return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth + 1 && r.top >= 0 && r.bottom <= window.innerHeight + 1;
+        const ok = r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth + 1 && r.top >= 0 && r.bottom <= window.innerHeight + 1;
+        return ok || `${el.getAttribute('data-testid')} at ${JSON.stringify(r)}`;
       });
 
     // The inbox.
@@ -199,7 +200,12 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
     await sendFromComposer(page, 'still fits');
     expect(await fits()).toBe(true);
 
-    // The profile dialog and the quick switcher.
+    // One screen at a time: Back to the inbox, which still fits; the profile dialog and the quick switcher too.
+    expect(await inView('back-button')).toBe(true);
+    await page.getByTestId('back-button').click();
+    await page.getByTestId('no-conversation').waitFor({ state: 'hidden' });
+    await inboxItem(page, group).waitFor();
+    expect(await fits()).toBe(true);
     await openProfile(page);
     expect(await fits()).toBe(true);
     await page.keyboard.press('Escape');
