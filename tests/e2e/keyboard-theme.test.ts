@@ -6,6 +6,7 @@
  * changes), kept on the account and across a reload; at 640×400 CSS pixels (a 1280×800 window at
  * 200 %) the page never scrolls sideways and the inbox, header and composer stay reachable.
  */
+/// <reference lib="dom" />
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { dbKind } from '../helpers/app.js';
@@ -78,12 +79,11 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
     await expect.poll(() => openId(page)).toBe(second);
     await page.keyboard.press('Alt+ArrowUp');
     await expect.poll(() => openId(page)).toBe(order[0]!.id);
-    let at: number;
 
     // Alt+Shift+↓ / ↑: the next / previous unread one, skipping read ones.
     await openConversation(page, direct!);
     order = await inbox(page);
-    at = order.findIndex((c) => c.id === direct);
+    const at = order.findIndex((c) => c.id === direct);
     const nextUnread = order.slice(at + 1).find((c) => c.unread > 0 && c.id !== direct);
     expect(nextUnread).toBeDefined();
     await page.keyboard.press('Alt+Shift+ArrowDown');

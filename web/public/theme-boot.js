@@ -3,6 +3,6 @@
 try {
   var theme = localStorage.getItem('parley.theme');
   if (theme === 'light' || theme === 'dark') document.documentElement.setAttribute('data-theme', theme);
-} catch (e) {
+} catch {
   // No storage: the system's theme until the account's choice arrives.
 }
