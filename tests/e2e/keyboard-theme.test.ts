@@ -6,7 +6,6 @@
  * changes), kept on the account and across a reload; at 640×400 CSS pixels (a 1280×800 window at
  * 200 %) the page never scrolls sideways and the inbox, header and composer stay reachable.
  */
-/// <reference lib="dom" />
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { dbKind } from '../helpers/app.js';
@@ -17,7 +16,23 @@ const openId = (page: Page) => page.locator('[data-testid="conversation"]').getA
 /** The inbox, top to bottom: id and unread count. */
 const inbox = (page: Page) =>
   page.locator('[data-testid="inbox-item"]').evaluateAll((els) => els.map((el) => ({ id: el.getAttribute('data-conversation-id')!, unread: Number(el.getAttribute('data-unread')) })));
-const background = (page: Page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+/**
+ * The page's globals these checks read inside page.evaluate, typed as far as they use them: the
+ * test project compiles without the DOM library (it would retype Node's globals for every file).
+ * Each page.evaluate casts globalThis itself: only the function's own text runs in the page.
+ */
+interface PageElement {
+  getAttribute(name: string): string | null;
+  blur(): void;
+  scrollWidth: number;
+  dataset: Record<string, string | undefined>;
+}
+interface PageGlobals {
+  document: { body: PageElement; documentElement: PageElement; activeElement: PageElement | null };
+  window: { innerWidth: number; innerHeight: number };
+  getComputedStyle(element: PageElement): { backgroundColor: string };
+}
+const background = (page: Page) => page.evaluate(() => (globalThis as unknown as PageGlobals).getComputedStyle((globalThis as unknown as PageGlobals).document.body).backgroundColor);
 const LIGHT_BG = 'rgb(255, 255, 255)';
 const DARK_BG = 'rgb(22, 24, 29)';
 
@@ -47,7 +62,7 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
     // Ctrl+K: a fuzzy match on names; Enter opens the selected one.
     await page.keyboard.press('Control+k');
     const switcher = page.getByTestId('quick-switcher');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('switcher-input');
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('data-testid'))).toBe('switcher-input');
     await page.keyboard.type('qcr');
     await expect.poll(() => switcher.getByTestId('switcher-item').first().textContent()).toBe('Quiet corner');
     await page.keyboard.press('Enter');
@@ -112,7 +127,7 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
     await input.press('/');
     expect(await input.inputValue()).toBe('/');
     await input.fill('');
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.blur());
     await page.keyboard.press('/');
     await page.getByTestId('search-dialog').waitFor();
     await page.keyboard.press('Escape');
@@ -123,12 +138,12 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
     await page.getByTestId('search-dialog').waitFor({ state: 'detached' });
 
     // ?: the list of shortcuts, focus inside it, Esc closes it.
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.blur());
     await page.keyboard.press('?');
     const list = page.getByTestId('shortcuts-dialog');
     await list.waitFor();
     expect(await list.locator('tr').count()).toBeGreaterThanOrEqual(9);
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('shortcuts-close');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.getAttribute('data-testid'))).toBe('shortcuts-close');
     await page.keyboard.press('Escape');
     await list.waitFor({ state: 'detached' });
   });
@@ -149,7 +164,7 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
 
     // A reload: dark from the first paint (before the session answers), and after.
     await page.reload({ waitUntil: 'domcontentloaded' });
-    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.dataset.theme)).toBe('dark');
     await waitOnline(page);
     expect(await background(page)).toBe(DARK_BG);
 
@@ -176,13 +191,13 @@ describe.runIf(dbKind === 'pglite')('e2e: keyboard, theme and zoom', () => {
     const group = await createGroupApi(e2e.server, zed, { name: 'A group with a rather long name to see how the header copes 很长的名字', memberIds: [yan.user.id] });
     await postMessageApi(e2e.server, yan, group, `a long word ${'x'.repeat(200)} and a link https://example.com/${'y'.repeat(120)}`);
     const { page } = await e2e.newPage('zed', { account: zed, viewport: { width: 640, height: 400 } });
-    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth && document.body.scrollWidth <= window.innerWidth);
+    const fits = () => page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth <= (globalThis as unknown as PageGlobals).window.innerWidth && (globalThis as unknown as PageGlobals).document.body.scrollWidth <= (globalThis as unknown as PageGlobals).window.innerWidth);
     // Reachable: once scrolled to (as a keyboard or a wheel would), wholly inside the window.
     const inView = (testId: string) =>
       page.getByTestId(testId).first().evaluate((el) => {
         el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
         const r = el.getBoundingClientRect();
-        const ok = r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth + 1 && r.top >= 0 && r.bottom <= window.innerHeight + 1;
+        const ok = r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= (globalThis as unknown as PageGlobals).window.innerWidth + 1 && r.top >= 0 && r.bottom <= (globalThis as unknown as PageGlobals).window.innerHeight + 1;
         return ok || `${el.getAttribute('data-testid')} at ${JSON.stringify(r)}`;
       });
 
