@@ -68,7 +68,7 @@ describe.runIf(dbKind === 'pglite')('e2e: a conversation of thousands of message
     const list = page.getByTestId('message-list');
 
     // Search far back: the pages up to it load, and it is brought into view among a few rendered rows.
-    await page.keyboard.press('Control+k');
+    await page.keyboard.press('Control+Shift+f');
     const dialog = page.getByTestId('search-dialog');
     await dialog.getByTestId('search-input').fill('needle');
     await dialog.locator(`[data-testid="search-result"][data-message-id="${needleId}"]`).click();

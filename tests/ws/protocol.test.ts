@@ -129,8 +129,8 @@ describe('handshake', () => {
     expect(typeof ready.connectionId).toBe('string');
     expect(ready.connectionId.length).toBeGreaterThan(0);
     expectUser(ready.user, a.user.id);
-    // GET /users/me adds the caller's own e-mail and language (a Me); ready carries the User.
-    const { email: _email, locale: _locale, ...me } = await ok(call('GET', '/users/me', a), 200);
+    // GET /users/me adds the caller's own e-mail, language and theme (a Me); ready carries the User.
+    const { email: _email, locale: _locale, theme: _theme, ...me } = await ok(call('GET', '/users/me', a), 200);
     expect(ready.user).toEqual(me);
     const other = await connect(a);
     expect(other.frames[0]!.connectionId).not.toBe(ready.connectionId);
