@@ -9,6 +9,7 @@
  * work it took, not the display's 16.7 ms. The server runs in this process on CPU 0, Chromium on
  * CPU 1 (taskset), when taskset is there.
  */
+import { writeFile } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ParleyApp } from '../src/app.js';
 import { WEB_DIST } from '../src/web/paths.js';
@@ -23,6 +24,12 @@ const SWITCHES = Number(process.env.BENCH_TIMELINE_SWITCHES ?? 10);
 /** Pixels scrolled up each frame. */
 const STEP = Number(process.env.BENCH_TIMELINE_STEP ?? 300);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Another build of the client (e.g. `npx vite build --config src/web/vite.config.ts --minify false --outDir /tmp/web-plain`, for readable profiles). */
+const DIST = process.env.BENCH_TIMELINE_WEB_DIST ?? WEB_DIST;
+/** `virtualized` skips the baseline (the whole list takes minutes to load). */
+const MODES = (process.env.BENCH_TIMELINE_MODES ?? 'virtualized,whole').split(',');
+/** A file to write Chromium's CPU profile of the switches to (open it in DevTools' Performance panel). */
+const PROFILE = process.env.BENCH_TIMELINE_PROFILE;
 
 interface Setup {
   server: TestServer;
@@ -35,7 +42,7 @@ interface Setup {
 }
 
 async function setUp(): Promise<Setup> {
-  const server = await startTestServer({ RATE_LIMIT: 'off', LOG_LEVEL: 'warn' }, { web: { distDir: WEB_DIST } });
+  const server = await startTestServer({ RATE_LIMIT: 'off', LOG_LEVEL: 'warn' }, { web: { distDir: DIST } });
   const app = server.app as ParleyApp;
   const reg = async (username: string, displayName: string) => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { username: `${username}_${Date.now()}`, password: 'bench-password-1', displayName } });
@@ -140,7 +147,7 @@ export const timelineScenario: Scenario = {
     const rows: Record<string, string | number>[] = [];
     try {
       const heads = setup.heads;
-      for (const mode of ['virtualized', 'whole (baseline)'] as const) {
+      for (const mode of (['virtualized', 'whole (baseline)'] as const).filter((m) => MODES.includes(m.split(' ')[0]!))) {
         const context = await browser.newContext({ baseURL: setup.server.httpUrl, viewport: { width: 1280, height: 800 }, locale: 'en-US' });
         await context.addCookies([{ name: 'parley_session', value: setup.token, domain: '127.0.0.1', path: '/', expires: -1, httpOnly: true, secure: false, sameSite: 'Strict' }]);
         if (mode !== 'virtualized') await context.addInitScript({ content: "localStorage.setItem('parley.virtualList', 'off')" });
@@ -155,10 +162,22 @@ export const timelineScenario: Scenario = {
         const frames = stats(await scrollUp(page));
         const toShort: number[] = [];
         const toLong: number[] = [];
+        const cdp = PROFILE && mode === 'virtualized' ? await context.newCDPSession(page) : null;
+        if (cdp) {
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+          await cdp.send('Profiler.start');
+        }
         for (let i = 0; i < SWITCHES; i++) {
           toShort.push(await switchTo(page, setup.short, heads[setup.short]!));
           toLong.push(await switchTo(page, setup.long, heads[setup.long]!));
         }
+        if (cdp) {
+          const { profile } = await cdp.send('Profiler.stop');
+          await writeFile(PROFILE!, JSON.stringify(profile));
+          ctx.log(`  CPU profile of the switches: ${PROFILE}`);
+        }
+        ctx.log(`  switches to long (ms): ${toLong.map((x) => x.toFixed(0)).join(' ')}; to short: ${toShort.map((x) => x.toFixed(0)).join(' ')}`);
         const long = stats(toLong);
         const short = stats(toShort);
         rows.push({

@@ -47,6 +47,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/web-apply-event.test.ts',
   'tests/unit/web-theme-css.test.ts',
   'tests/unit/web-drafts-notify.test.ts',
+  'tests/unit/web-message-rows.test.ts',
   'tests/unit/db-flavour.test.ts',
   'tests/client/realtime-unit.test.ts',
   'tests/api/security-secrets.test.ts',

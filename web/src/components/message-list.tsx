@@ -13,19 +13,49 @@
  * same, so growing past the limit keeps the view where it was.
  */
 import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type ReactNode } from 'react';
-import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
+import { defaultRangeExtractor, useVirtualizer, type Range, type VirtualItem } from '@tanstack/react-virtual';
 import type { Conversation, Message, User } from '../../../src/client/index.js';
 import { ambiguousNames } from '../name-clash.js';
 import { shownMessages, type PendingMessage, type Timeline } from '../store/types.js';
 import type { MessageActions } from './message-item.js';
 import { RowContent, type RowContext } from './message-row.js';
-import { buildRows, estimateRow, VIRTUAL_FROM, virtualMode, type LineEntry, type Row } from './message-rows.js';
+import { estimateRow, rowsFor, VIRTUAL_FROM, type LineEntry, type Row } from './message-rows.js';
 import { describeSystemEvent } from './system-line.js';
 import { useSeenMessages } from './use-seen-messages.js';
 import { useTranslation } from 'react-i18next';
 import './message-list.css';
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 300;
+
+/**
+ * The rows' measured heights of the lists last shown (by conversation, or thread), so a list
+ * opened again is placed at once where it was drawn, not re-measured from estimates.
+ */
+const savedSizes = new Map<string, VirtualItem[]>();
+const SAVED_LISTS = 30;
+/** The list's top padding (the same for every list): read once, then known at each mount. */
+let knownScrollMargin = 0;
+/** How the list is drawn: "off" draws every row as it always did (a comparison for the bench). */
+type VirtualMode = 'auto' | 'off';
+
+/** `localStorage['parley.virtualList'] = 'off'` turns the virtualized list off (bench/timeline.ts compares both). */
+function virtualMode(): VirtualMode {
+  try {
+    return localStorage.getItem('parley.virtualList') === 'off' ? 'off' : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+const byIdCache = new WeakMap<readonly Message[], Map<string, Message>>();
+function messagesById(messages: readonly Message[]): Map<string, Message> {
+  let byId = byIdCache.get(messages);
+  if (!byId) {
+    byId = new Map(messages.map((m) => [m.id, m]));
+    byIdCache.set(messages, byId);
+  }
+  return byId;
+}
 
 export interface MessageListProps {
   conversation: Conversation;
@@ -65,6 +95,8 @@ export interface MessageListProps {
   emptyText?: string;
   label?: string;
   idPrefix?: string;
+  /** Which list this is, for keeping its rows' heights between visits (default: the conversation's id). */
+  listKey?: string;
 }
 
 export function MessageList(props: MessageListProps) {
@@ -79,13 +111,13 @@ export function MessageList(props: MessageListProps) {
   const [atBottom, setAtBottom] = useState(true);
   const [dividerAbove, setDividerAbove] = useState(false);
   const [mode] = useState(virtualMode);
-  const [scrollMargin, setScrollMargin] = useState(0);
+  const [scrollMargin, setScrollMargin] = useState(knownScrollMargin);
   // The focused row (kept rendered with its neighbours) and a message being jumped to.
   const [focusedKey, setFocusedKey] = useState<string | null>(null);
   const [jumpKey, setJumpKey] = useState<string | null>(null);
   const jumpingTo = useRef<string | null>(null);
   const messages = useMemo(() => shownMessages(timeline), [timeline]);
-  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const byId = useMemo(() => messagesById(messages), [messages]);
   const gapAfter = timeline.loadedThrough !== null;
   // People shown together here: a name two of them share (or that is another's username, or
   // mixes look-alike scripts) gets the @username beside it.
@@ -120,9 +152,9 @@ export function MessageList(props: MessageListProps) {
     // t: the lines are in the current language.
   }, [timeline.notices, timeline.hasMoreBefore, timeline.loadedThrough, firstSeq, users, me.id, t]);
   const showEmpty = timeline.loaded && messages.length === 0 && pending.length === 0 && props.emptyText !== '';
-  const rows = useMemo(
+  const { rows, index: indexByKey } = useMemo(
     () =>
-      buildRows({
+      rowsFor({
         messages,
         pending,
         lines,
@@ -135,7 +167,6 @@ export function MessageList(props: MessageListProps) {
       }),
     [messages, pending, lines, me.id, firstUnread, timeline.loaded, timeline.hasMoreBefore, timeline.loading, timeline.loadedThrough, showEmpty],
   );
-  const indexByKey = useMemo(() => new Map(rows.map((r, i) => [r.key, i])), [rows]);
   const virtual = mode !== 'off' && messages.length > VIRTUAL_FROM;
   const virtualRef = useRef(virtual);
   virtualRef.current = virtual;
@@ -158,8 +189,11 @@ export function MessageList(props: MessageListProps) {
   }, [indexByKey, rows.length, firstUnread, focusedKey, jumpKey, pending, messages]);
   const rangeExtractor = useCallback((range: Range) => [...new Set([...defaultRangeExtractor(range), ...pinned])].sort((a, b) => a - b), [pinned]);
   const getItemKey = useCallback((i: number) => rows[i]?.key ?? i, [rows]);
+  const sizesKey = props.listKey ?? conversation.id;
+  const [initialSizes] = useState(() => savedSizes.get(sizesKey) ?? []);
   const virtualizer = useVirtualizer({
     count: rows.length,
+    initialMeasurementsCache: initialSizes,
     enabled: mode !== 'off',
     getScrollElement: () => ref.current,
     estimateSize: (i) => estimateRow(rows[i]),
@@ -177,8 +211,21 @@ export function MessageList(props: MessageListProps) {
 
   useLayoutEffect(() => {
     const el = ref.current;
-    if (el) setScrollMargin(parseFloat(getComputedStyle(el).paddingTop) || 0);
+    if (!el) return;
+    knownScrollMargin = parseFloat(getComputedStyle(el).paddingTop) || 0;
+    setScrollMargin(knownScrollMargin);
   }, []);
+  // Leaving: keep the measured heights for the next visit (the most recent lists only).
+  useEffect(
+    () => () => {
+      const sizes: VirtualItem[] = [];
+      for (const [key, size] of virtualizer.itemSizeCache) sizes.push({ key, size, index: 0, start: 0, end: size, lane: 0 });
+      savedSizes.delete(sizesKey);
+      if (sizes.length > 0) savedSizes.set(sizesKey, sizes);
+      if (savedSizes.size > SAVED_LISTS) savedSizes.delete(savedSizes.keys().next().value!);
+    },
+    [virtualizer, sizesKey],
+  );
 
   /** Where an element's top is in the list's content (its scroll coordinates). */
   const contentTop = (target: HTMLElement): number => {

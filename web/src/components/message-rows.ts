@@ -46,14 +46,31 @@ export interface RowsInput {
 
 interface Prev {
   senderId: string;
-  createdAt: string;
+  day: string;
+  ms: number;
   deleted: boolean;
 }
 
-function isGrouped(prev: Prev | null, cur: { senderId: string; createdAt: string }): boolean {
-  if (!prev || prev.deleted || prev.senderId !== cur.senderId) return false;
-  if (dayKey(prev.createdAt) !== dayKey(cur.createdAt)) return false;
-  return new Date(cur.createdAt).getTime() - new Date(prev.createdAt).getTime() < GROUP_GAP_MS;
+interface When {
+  day: string;
+  ms: number;
+}
+
+/** Each message's day and time, parsed once (messages are immutable: an edit is a new object). */
+const whenCache = new WeakMap<Message, When>();
+function whenOf(m: Message): When {
+  let when = whenCache.get(m);
+  if (!when) {
+    when = { day: dayKey(m.createdAt), ms: Date.parse(m.createdAt) };
+    whenCache.set(m, when);
+  }
+  return when;
+}
+
+function isGrouped(prev: Prev | null, senderId: string, when: When): boolean {
+  if (!prev || prev.deleted || prev.senderId !== senderId) return false;
+  if (prev.day !== when.day) return false;
+  return when.ms - prev.ms < GROUP_GAP_MS;
 }
 
 /** The rows of a list, in order, each with a key that stays with its message across pages. */
@@ -70,31 +87,74 @@ export function buildRows(input: RowsInput): Row[] {
   let prev: Prev | null = null;
   let prevDay = '';
   for (const m of input.messages) {
-    const day = dayKey(m.createdAt);
-    const newDay = day !== prevDay;
+    const when = whenOf(m);
+    const newDay = when.day !== prevDay;
     const divider = m.id === input.firstUnread;
     const lines = linesBefore(m.seq);
-    const grouped = !newDay && !divider && lines.length === 0 && isGrouped(prev, m);
-    prevDay = day;
-    prev = { senderId: m.senderId, createdAt: m.createdAt, deleted: m.deletedAt !== null };
+    const grouped = !newDay && !divider && lines.length === 0 && isGrouped(prev, m.senderId, when);
+    prevDay = when.day;
+    prev = { senderId: m.senderId, day: when.day, ms: when.ms, deleted: m.deletedAt !== null };
     rows.push({ kind: 'message', key: m.id, message: m, lines, newDay, divider, grouped });
   }
   const tail = linesBefore(input.loadedThrough ?? Number.MAX_SAFE_INTEGER);
   if (tail.length > 0) rows.push({ kind: 'lines', key: 'tail-lines', lines: tail });
   if (input.loadedThrough !== null) rows.push({ kind: 'more-below', key: 'more-below' });
   for (const p of input.pending) {
-    const cur = { senderId: input.meId, createdAt: p.createdAt };
-    const grouped = isGrouped(prev, cur) && dayKey(p.createdAt) === prevDay;
-    prev = { ...cur, deleted: false };
+    const when = { day: dayKey(p.createdAt), ms: Date.parse(p.createdAt) };
+    const grouped = isGrouped(prev, input.meId, when);
+    prev = { senderId: input.meId, day: when.day, ms: when.ms, deleted: false };
     rows.push({ kind: 'pending', key: `pending-${p.clientMsgId}`, pending: p, grouped });
   }
   if (input.showEmpty) rows.push({ kind: 'empty', key: 'empty' });
   return rows;
 }
 
+const sameLines = (a: readonly LineEntry[], b: readonly LineEntry[]) => a.length === b.length && a.every((l, i) => l.event === b[i]!.event && l.text === b[i]!.text);
+const samePending = (a: readonly PendingMessage[], b: readonly PendingMessage[]) => a.length === b.length && a.every((p, i) => p === b[i]);
+function sameInput(a: RowsInput, b: RowsInput): boolean {
+  return (
+    a.meId === b.meId &&
+    a.firstUnread === b.firstUnread &&
+    a.showStart === b.showStart &&
+    a.loading === b.loading &&
+    a.loadedThrough === b.loadedThrough &&
+    a.showEmpty === b.showEmpty &&
+    sameLines(a.lines, b.lines) &&
+    samePending(a.pending, b.pending)
+  );
+}
+
+/** The last rows built for each array of messages: a conversation opened again reuses them. */
+const rowsCache = new WeakMap<readonly Message[], { input: RowsInput; rows: Row[]; index: Map<string, number> }>();
+
+/**
+ * buildRows, reusing the rows last built from the same messages when the rest of the input is the
+ * same too (switching back to a loaded conversation of 10,000 messages builds nothing), with the
+ * rows' index by key.
+ */
+export function rowsFor(input: RowsInput): { rows: Row[]; index: Map<string, number> } {
+  const hit = rowsCache.get(input.messages);
+  if (hit && sameInput(hit.input, input)) return hit;
+  const rows = buildRows(input);
+  const built = { input, rows, index: new Map(rows.map((r, i) => [r.key, i])) };
+  rowsCache.set(input.messages, built);
+  return built;
+}
+
+const estimates = new WeakMap<Row, number>();
+
 /** A first guess at a row's height in pixels, until it is rendered and measured. */
 export function estimateRow(row: Row | undefined): number {
   if (!row) return 40;
+  let estimate = estimates.get(row);
+  if (estimate === undefined) {
+    estimate = estimateOf(row);
+    estimates.set(row, estimate);
+  }
+  return estimate;
+}
+
+function estimateOf(row: Row): number {
   switch (row.kind) {
     case 'message': {
       const body = row.message.body.length;
@@ -109,17 +169,5 @@ export function estimateRow(row: Row | undefined): number {
       return row.grouped ? 30 : 54;
     default:
       return 40;
-  }
-}
-
-/** How the list is drawn: "off" draws every row as it always did (a comparison for the bench). */
-export type VirtualMode = 'auto' | 'off';
-
-/** `localStorage['parley.virtualList'] = 'off'` turns the virtualized list off (bench/timeline.ts compares both). */
-export function virtualMode(): VirtualMode {
-  try {
-    return localStorage.getItem('parley.virtualList') === 'off' ? 'off' : 'auto';
-  } catch {
-    return 'auto';
   }
 }

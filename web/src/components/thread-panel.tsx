@@ -235,6 +235,7 @@ export function ThreadPanel(props: ThreadPanelProps) {
           emptyText={root ? '' : t('common.loading')}
           label={t('threads.replies')}
           idPrefix="reply-"
+          listKey={`thread:${rootId}`}
         />
       </div>
       {closed ? (
