@@ -101,27 +101,37 @@ export type TimedCase = [label: string, call: () => Promise<unknown>, baseline: 
  * their summed time) over 20 more calls: a row per case, as the history and threads tables show.
  */
 export async function timeCases(
-  database: { observe(o: { queryStarted(): void; queryFinished(seconds: number): void }): () => void },
+  database: { observe(o: { queryStarted(): void; queryFinished(seconds: number, failed: boolean, text: string): void }): () => void },
   cases: readonly TimedCase[],
   runs: number,
   extra: (ours: { p50: number }, naive: { p50: number }) => Record<string, string> = () => ({}),
 ): Promise<Record<string, string | number>[]> {
-  const queriesOf = async (call: () => Promise<unknown>) => {
+  const queriesOf = async (call: () => Promise<unknown>, label: string) => {
     let n = 0;
     let s = 0;
-    const detach = database.observe({ queryStarted: () => void n++, queryFinished: (sec) => void (s += sec) });
+    const each = new Map<string, number>();
+    const detach = database.observe({
+      queryStarted: () => void n++,
+      queryFinished: (sec, _failed, text) => {
+        s += sec;
+        const key = text.replace(/\s+/g, ' ').slice(0, 90);
+        each.set(key, (each.get(key) ?? 0) + sec);
+      },
+    });
     try {
       for (let k = 0; k < 20; k++) await call();
     } finally {
       detach();
     }
+    // BENCH_QUERY_DETAIL=1: each statement's mean ms (from its start, so waiting behind another counts).
+    if (process.env.BENCH_QUERY_DETAIL) for (const [text, sec] of each) process.stderr.write(`  ${label}: ${((sec * 1000) / 20).toFixed(2)} ms  ${text}\n`);
     return { queries: n / 20, ms: (s * 1000) / 20 };
   };
   const rows: Record<string, string | number>[] = [];
   for (const [label, call, baseline] of cases) {
     const ours = await timeRuns(call, runs);
     const naive = await timeRuns(baseline, runs);
-    const q = await queriesOf(call);
+    const q = await queriesOf(call, label);
     rows.push({
       query: label,
       'p50 ms': ours.p50.toFixed(2),

@@ -9,6 +9,7 @@ import {
   bigint,
   boolean,
   check,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -287,6 +288,30 @@ export const members = pgTable(
     index('members_by_user_idx').on(t.userId, t.conversationId),
     // Member lists page by join order.
     index('members_list_idx').on(t.conversationId, t.joinedAt, t.userId),
+  ],
+);
+
+/**
+ * The inbox's index (issue 18): one row per membership, kept by the database (migration 0029's
+ * triggers; the application never writes it). While a conversation has at most 64 members its
+ * last_activity_at is copied onto each of its rows, so a user's conversations are read newest
+ * first from member_activity_recent_idx instead of sorting every membership; a larger group's
+ * rows hold null (a message there would otherwise rewrite a row per member) and are read apart
+ * through member_activity_large_idx. Narrow, and apart from members, so that rewriting a copy
+ * touches two small indexes and leaves the members rows (read pointers) to HOT updates.
+ */
+export const memberActivity = pgTable(
+  'member_activity',
+  {
+    conversationId: uuid('conversation_id').notNull(),
+    userId: uuid('user_id').notNull(),
+    activityAt: tstz('activity_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.userId], name: 'member_activity_pkey' }),
+    foreignKey({ columns: [t.conversationId, t.userId], foreignColumns: [members.conversationId, members.userId], name: 'member_activity_member_fk' }).onDelete('cascade'),
+    index('member_activity_recent_idx').on(t.userId, t.activityAt.desc(), t.conversationId.desc()).where(sql`activity_at IS NOT NULL`),
+    index('member_activity_large_idx').on(t.userId).where(sql`activity_at IS NULL`),
   ],
 );
 

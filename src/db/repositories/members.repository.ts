@@ -171,18 +171,6 @@ export class MembersRepository {
     return rows.map((r) => r.id);
   }
 
-  /** The viewer's membership rows in these conversations. */
-  async ofUser(userId: string, conversationIds: readonly string[]): Promise<Map<string, MemberRow>> {
-    const out = new Map<string, MemberRow>();
-    if (conversationIds.length === 0) return out;
-    const rows = await this.db
-      .select()
-      .from(members)
-      .where(and(eq(members.userId, userId), anyOf(members.conversationId, conversationIds)));
-    for (const r of rows) out.set(r.conversationId, r);
-    return out;
-  }
-
   /**
    * The user's memberships among `conversationIds`, each with the first seq they may read: 0, or
    * their member.joined's seq in a group whose history visibility is `joined` (access.readFloor).

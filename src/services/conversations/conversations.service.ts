@@ -72,11 +72,7 @@ export class ConversationsService {
   async view(viewerId: string, rows: readonly ConversationRow[]): Promise<Conversation[]> {
     const ids = rows.map((r) => r.id);
     const directIds = rows.filter((r) => r.kind === 'direct').map((r) => r.id);
-    const [stats, mine, peers] = await Promise.all([
-      this.repos.conversations.viewerStats(viewerId, ids),
-      this.repos.members.ofUser(viewerId, ids),
-      this.repos.members.peers(viewerId, directIds),
-    ]);
+    const [stats, peers] = await Promise.all([this.repos.conversations.viewerStats(viewerId, ids), this.repos.members.peers(viewerId, directIds)]);
     // A non-member (a public group's visitor) sees no message: history is members-only too.
     const lastIds = [...stats.values()].flatMap((s) => (s.lastMessageId ? [s.lastMessageId] : []));
     const lastRows = await this.repos.messages.findByIds(lastIds);
@@ -86,15 +82,14 @@ export class ConversationsService {
       const s = stats.get(row.id);
       const lastId = s?.lastMessageId;
       const peer = peers.get(row.id);
-      const member = mine.get(row.id);
       return presentConversation(row, (lastId && lastById.get(lastId)) || null, {
         unreadCount: s?.unreadCount ?? 0,
         mentionCount: s?.mentionCount ?? 0,
-        lastReadSeq: member?.lastReadSeq ?? 0,
+        lastReadSeq: s?.lastReadSeq ?? 0,
         peer: peer ? presentUser(peer, this.presence) : null,
         // A non-member (a public group's visitor) sees what joining would give: the defaults.
-        notifyLevel: member?.notifyLevel ?? 'default',
-        muted: member?.notifyMuted ?? false,
+        notifyLevel: s?.notifyLevel ?? 'default',
+        muted: s?.notifyMuted ?? false,
       });
     });
   }
