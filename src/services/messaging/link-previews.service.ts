@@ -12,7 +12,7 @@ import { inTransaction, Rollback, type Repositories } from '../../db/repositorie
 import type { ClaimedPreviewJob, FetchedPreview, LinkPreviewRow } from '../../db/repositories/link-previews.repository.js';
 import type { MessageRow } from '../../db/repositories/messages.repository.js';
 import type { StoredLinkPreview } from '../../db/schema.js';
-import type { Message } from '../../protocol/entities.js';
+import type { Message, MessageShared } from '../../protocol/entities.js';
 import type { ConversationEvent } from '../../protocol/events.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import type { Readable } from 'node:stream';
@@ -57,7 +57,7 @@ export const MAX_PREVIEW_LINKS = 3;
 /** What the message path tells link previews: never throwing, never waiting. */
 export interface LinkPreviewHook extends MessageCreatedHook {
   /** A message was edited and has no previews yet: its links (maybe new) get them. */
-  onMessageEdited(conversationId: string, message: Message): void;
+  onMessageEdited(conversationId: string, message: MessageShared): void;
 }
 
 export const DEFAULT_LINK_PREVIEW_OPTIONS: LinkPreviewOptions = {
@@ -90,7 +90,7 @@ const SWEEP_BATCH = 1_000;
 
 type Lookup = StoredLinkPreview | null | 'busy';
 
-function messageUpdated(event: { conversationId: string; seq: number; createdAt: Date }, message: Message): ConversationEvent {
+function messageUpdated(event: { conversationId: string; seq: number; createdAt: Date }, message: MessageShared): ConversationEvent {
   return { type: 'message.updated', conversationId: event.conversationId, seq: event.seq, createdAt: event.createdAt.toISOString(), message };
 }
 
@@ -153,7 +153,7 @@ export class LinkPreviewsService implements LinkPreviewHook {
     if (event.type === 'message.created') this.queue(conversationId, event.message);
   }
 
-  onMessageEdited(conversationId: string, message: Message): void {
+  onMessageEdited(conversationId: string, message: MessageShared): void {
     this.queue(conversationId, message);
   }
 
@@ -303,7 +303,7 @@ export class LinkPreviewsService implements LinkPreviewHook {
       return { row: updated, event: event! };
     });
     if (!done) return;
-    const message = await this.view.presentOne(done.row, null);
+    const message = await this.view.presentSharedOne(done.row);
     await this.publisher.publishEvents(row.conversationId, [messageUpdated(done.event, message)]);
     this.logger.debug({ messageId: row.id, previews: previews.length }, 'link previews stored');
   }
@@ -339,7 +339,7 @@ export class LinkPreviewsService implements LinkPreviewHook {
       return { row: updated, event };
     });
     if (!done) return;
-    const message = await this.view.presentOne(done.row, null);
+    const message = await this.view.presentSharedOne(done.row);
     await this.publisher.publishEvents(row.conversationId, [messageUpdated(done.event, message)]);
   }
 

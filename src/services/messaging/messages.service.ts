@@ -10,7 +10,7 @@ import type { EventRow } from '../../db/repositories/events.repository.js';
 import type { MessageRow, ThreadSummaryRow } from '../../db/repositories/messages.repository.js';
 import type { MessageStoreQueue, QueuedStoreOutcome } from '../../db/repositories/message-store-queue.js';
 import type { UploadRow } from '../../db/repositories/uploads.repository.js';
-import type { Message } from '../../protocol/entities.js';
+import type { Message, MessageShared } from '../../protocol/entities.js';
 import type { ConversationEvent } from '../../protocol/events.js';
 import { MESSAGE_BODY_MAX } from '../../protocol/rest.js';
 import type { Actor } from '../identity/identity.js';
@@ -23,7 +23,7 @@ import { extractLinks } from './link-preview-fetch.js';
 import { MAX_PREVIEW_LINKS, type LinkPreviewHook } from './link-previews.service.js';
 
 /** A message event built from the row just written: no need to read it back. */
-function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: Message): ConversationEvent {
+function messageEvent(type: 'message.created' | 'message.updated', event: EventRow, message: MessageShared): ConversationEvent {
   return { type, conversationId: event.conversationId, seq: event.seq, createdAt: event.createdAt.toISOString(), message };
 }
 
@@ -317,11 +317,11 @@ export class MessagesService {
       return { row: updated, event: event! };
     });
     if (!result) throw conflict('the message was deleted');
-    const [message] = await this.view.present([result.row], null);
+    const message = await this.view.presentSharedOne(result.row);
     const [mine] = await this.view.present([result.row], actor.user.id);
-    await this.publisher.publishEvents(row.conversationId, [messageEvent('message.updated', result.event, message!)]);
+    await this.publisher.publishEvents(row.conversationId, [messageEvent('message.updated', result.event, message)]);
     // A message without previews yet gets them for the links the edit brought. Returns at once, never throws.
-    if (result.row.previews === null) this.previews?.onMessageEdited(result.row.conversationId, message!);
+    if (result.row.previews === null) this.previews?.onMessageEdited(result.row.conversationId, message);
     return mine!;
   }
 

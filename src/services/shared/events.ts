@@ -7,7 +7,7 @@ import type { EventType } from '../../protocol/events.js';
 import type { Bus } from '../../events/bus.js';
 import type { ConversationChanges, ConversationEvent } from '../../protocol/events.js';
 import type { EphemeralFrame } from '../../protocol/frames.js';
-import type { Message, Role } from '../../protocol/entities.js';
+import type { MessageShared, Role } from '../../protocol/entities.js';
 import type { MemberRow } from '../../db/repositories/members.repository.js';
 import { presentConversationShared, presentMember, presentThreadSummary, type MessagePresenter, type UserView } from './presenters.js';
 
@@ -135,13 +135,13 @@ export async function renderEvents(
   ]);
   const lastMessageId = conv ? (await repos.conversations.lastMessageIds([conv.id])).get(conv.id) : undefined;
   const lastRow = lastMessageId ? await repos.messages.findById(lastMessageId) : null;
-  const lastMessage = lastRow ? await messages.presentOne(lastRow, null) : null;
-  const shown = messages.presentLoaded(loaded);
+  const lastMessage = lastRow ? await messages.presentSharedOne(lastRow) : null;
+  const shown = messages.presentLoadedShared(loaded);
   const msgById = new Map(shown.map((m) => [m.id, m]));
   // Replies' events carry their root's summary as it is now.
   const rootIds = [...new Set(loaded.flatMap((l) => (l.row.threadId !== null ? [l.row.threadId] : [])))];
   const summaries = await repos.threads.summaries(rootIds);
-  const threadOf = (m: Message | undefined) => {
+  const threadOf = (m: MessageShared | undefined) => {
     if (!m?.threadId) return {};
     const t = summaries.get(m.threadId);
     return t ? { thread: presentThreadSummary(t) } : {};

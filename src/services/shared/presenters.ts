@@ -4,7 +4,7 @@ import type { MemberRow } from '../../db/repositories/members.repository.js';
 import type { AttachmentRow, MessageRow, MessageWithExtras, ThreadSummaryRow } from '../../db/repositories/messages.repository.js';
 import type { ReactionSummary } from '../../db/repositories/reactions.repository.js';
 import type { UserRow } from '../../db/repositories/users.repository.js';
-import type { Conversation, ConversationShared, LinkPreview, Me, Member, Message, Theme, ThreadSummary, Upload, User } from '../../protocol/entities.js';
+import type { Conversation, ConversationShared, LinkPreview, Me, Member, Message, MessageShared, Theme, ThreadSummary, Upload, User } from '../../protocol/entities.js';
 import { dndUntil, storedSchedule } from '../identity/dnd.js';
 import { PREVIEW_IMAGE_PATH, PREVIEW_IMAGE_SCOPE, presentPreviews } from '../messaging/link-preview-view.js';
 import type { Repositories } from '../../db/repositories/index.js';
@@ -83,13 +83,13 @@ export function presentThreadSummary(t: ThreadSummaryRow): ThreadSummary {
   return { replyCount: t.replyCount, lastReplyAt: iso(t.lastReplyAt), lastReplySeq: t.lastReplySeq, participantIds: t.participantIds };
 }
 
-export function presentMessage(
-  row: MessageRow,
-  reactions: ReactionSummary[] = [],
-  attachments: Upload[] = [],
-  previews: LinkPreview[] | null = null,
-  thread: ThreadSummaryRow | null = null,
-): Message {
+type Reaction = Message['reactions'][number];
+type ReactionShared = MessageShared['reactions'][number];
+
+/** A message's fields with the reactions as given: for a viewer (`me` in each) or for everyone. */
+type MessageWith<R> = Omit<Message, 'reactions'> & { reactions: R[] };
+
+function presentMessageWith<R>(row: MessageRow, reactions: R[], attachments: Upload[], previews: LinkPreview[] | null, thread: ThreadSummaryRow | null): MessageWith<R> {
   return {
     id: row.id,
     conversationId: row.conversationId,
@@ -104,12 +104,39 @@ export function presentMessage(
     thread: thread && row.threadId === null ? presentThreadSummary(thread) : null,
     mentions: row.deletedAt ? [] : row.mentions,
     attachments: row.deletedAt ? [] : attachments,
-    reactions: row.deletedAt ? [] : (reactions as Message['reactions']),
+    reactions: row.deletedAt ? [] : reactions,
     createdAt: row.createdAt.toISOString(),
     editedAt: iso(row.editedAt),
     deletedAt: iso(row.deletedAt),
     ...(previews && !row.deletedAt ? { previews } : {}),
   };
+}
+
+/** Reactions as one viewer sees them: whether they are among those who reacted. */
+const viewerReactions = (rs: readonly ReactionSummary[] = []): Reaction[] => rs.map((r) => ({ emoji: r.emoji, count: r.count, me: r.me === true }));
+/** Reactions as events carry them: counts only. */
+const sharedReactions = (rs: readonly ReactionSummary[] = []): ReactionShared[] => rs.map((r) => ({ emoji: r.emoji, count: r.count }));
+
+/** A message as one viewer reads it (REST answers, their own acks): reactions say `me`. */
+export function presentMessage(
+  row: MessageRow,
+  reactions: readonly ReactionSummary[] = [],
+  attachments: Upload[] = [],
+  previews: LinkPreview[] | null = null,
+  thread: ThreadSummaryRow | null = null,
+): Message {
+  return presentMessageWith(row, viewerReactions(reactions), attachments, previews, thread);
+}
+
+/** A message as conversation events carry it to every member: no per-viewer field. */
+export function presentSharedMessage(
+  row: MessageRow,
+  reactions: readonly ReactionSummary[] = [],
+  attachments: Upload[] = [],
+  previews: LinkPreview[] | null = null,
+  thread: ThreadSummaryRow | null = null,
+): MessageShared {
+  return presentMessageWith(row, sharedReactions(reactions), attachments, previews, thread);
 }
 
 export function presentMember(member: Pick<MemberRow, 'role' | 'joinedAt' | 'mutedUntil' | 'addedBy'>, user: UserRow, presence: UserView): Member {
@@ -178,24 +205,48 @@ export class MessagePresenter {
     return this.previewSigner;
   }
 
-  /** `viewerId` null: no per-viewer `me` in reactions (events carry none). */
-  async present(rows: readonly MessageRow[], viewerId: string | null): Promise<Message[]> {
-    // A tombstone shows no reactions nor attachments, but a deleted root still shows its thread.
-    const wanted = rows.filter((r) => !r.deletedAt || r.threadId === null).map((r) => r.id);
-    const extras = await this.repos.messages.extras(wanted, viewerId);
+  /** Messages as `viewerId` reads them, with their reactions (`me`) and attachments. */
+  async present(rows: readonly MessageRow[], viewerId: string): Promise<Message[]> {
+    const extras = await this.extras(rows, viewerId);
     return rows.map((r) => {
       const e = extras.get(r.id);
       return presentMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)), this.previews(r), e?.thread ?? null);
     });
   }
 
-  /** Messages read with their extras (MessagesRepository.history): nothing more to read. */
+  /** Messages as events carry them (no per-viewer field). */
+  async presentShared(rows: readonly MessageRow[]): Promise<MessageShared[]> {
+    const extras = await this.extras(rows, null);
+    return rows.map((r) => {
+      const e = extras.get(r.id);
+      return presentSharedMessage(r, e?.reactions, (e?.attachments ?? []).map((u) => presentUpload(u, this.signer)), this.previews(r), e?.thread ?? null);
+    });
+  }
+
+  private extras(rows: readonly MessageRow[], viewerId: string | null) {
+    // A tombstone shows no reactions nor attachments, but a deleted root still shows its thread.
+    return this.repos.messages.extras(
+      rows.filter((r) => !r.deletedAt || r.threadId === null).map((r) => r.id),
+      viewerId,
+    );
+  }
+
+  /** Messages read with their extras for a viewer (MessagesRepository.history): nothing more to read. */
   presentLoaded(rows: readonly MessageWithExtras[]): Message[] {
     return rows.map((r) => presentMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer)), this.previews(r.row), r.thread));
   }
 
-  async presentOne(row: MessageRow, viewerId: string | null): Promise<Message> {
+  /** Messages read with their extras and no viewer, as events carry them. */
+  presentLoadedShared(rows: readonly MessageWithExtras[]): MessageShared[] {
+    return rows.map((r) => presentSharedMessage(r.row, r.reactions, r.attachments.map((u) => presentUpload(u, this.signer)), this.previews(r.row), r.thread));
+  }
+
+  async presentOne(row: MessageRow, viewerId: string): Promise<Message> {
     return (await this.present([row], viewerId))[0]!;
+  }
+
+  async presentSharedOne(row: MessageRow): Promise<MessageShared> {
+    return (await this.presentShared([row]))[0]!;
   }
 
   upload(row: UploadRow): Upload {
