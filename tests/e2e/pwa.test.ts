@@ -111,6 +111,7 @@ describe.runIf(dbKind === 'pglite')('e2e: installable app', () => {
     const sizes = [...scripts].map((p) => ({ p, gz: gzipSync(fs.readFileSync(path.join(distDir, p))).length }));
     const total = sizes.reduce((sum, s) => sum + s.gz, 0);
     await page.context().close();
+    process.stderr.write(`first-load gzip bytes: ${total} (${sizes.length} scripts)\n`);
     expect(total, `first-load scripts: ${sizes.map((s) => `${s.p} ${(s.gz / 1024).toFixed(1)} KB`).join(', ')}`).toBeLessThanOrEqual(FIRST_LOAD_JS_LIMIT);
   });
 });

@@ -1,9 +1,7 @@
 /** Signed out: the login screen. Signed in: the chat, on a ChatStore that lives as long as the session. */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, type User } from '../../src/client/index.js';
 import { clearAuthLink, useAuthLink } from './auth-links.js';
-import { AuthScreen } from './components/auth-screen.js';
-import { ResetPasswordForm } from './components/password-reset-forms.js';
 import { Shell } from './components/shell.js';
 import { Toasts } from './components/toasts.js';
 import { createApi, forgetLegacyToken } from './session.js';
@@ -13,6 +11,10 @@ import { toast } from './toasts.js';
 import { useTranslation } from 'react-i18next';
 import { setLocale } from './i18n/index.js';
 import { applyTheme } from './theme.js';
+
+// Signed out only (or a reset link): a signed-in start, the usual one, does not load them.
+const AuthScreen = lazy(() => import('./components/auth-screen.js').then((m) => ({ default: m.AuthScreen })));
+const ResetPasswordForm = lazy(() => import('./components/password-reset-forms.js').then((m) => ({ default: m.ResetPasswordForm })));
 
 /** `loading`: asking the server whether the session cookie holds a session (GET /auth/session). */
 type Session = { phase: 'signed-out' } | { phase: 'loading' } | { phase: 'signed-in'; user: User };
@@ -77,6 +79,12 @@ export function App() {
     };
   }, [store, signOut]);
 
+  const splash = (
+    <div className="splash" data-testid="splash" role="status">
+      <div className="spinner" aria-hidden="true" />
+      {t('app.connecting')}
+    </div>
+  );
   let screen;
   if (session.phase === 'signed-out') {
     // Signed in: the cookie is set; the page's client learns the session's CSRF token, then the chat opens.
@@ -99,12 +107,7 @@ export function App() {
       />
     );
   } else if (!store) {
-    screen = (
-      <div className="splash" data-testid="splash" role="status">
-        <div className="spinner" aria-hidden="true" />
-        {t('app.connecting')}
-      </div>
-    );
+    screen = splash;
   } else {
     screen = (
       <StoreContext.Provider value={store}>
@@ -114,7 +117,7 @@ export function App() {
   }
   return (
     <>
-      {screen}
+      <Suspense fallback={splash}>{screen}</Suspense>
       <Toasts />
     </>
   );

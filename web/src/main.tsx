@@ -3,7 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import './styles.css';
-import { registerServiceWorker } from './push.js';
+import { registerServiceWorker } from './service-worker.js';
 import { initI18n } from './i18n/init.js';
 
 // Shows Web Push notifications while the app is closed (see web/public/sw.js).

@@ -1,27 +1,13 @@
 /**
- * Web Push in the browser: the service worker (/sw.js), this browser's subscription, and the
- * server's side of it (VAPID key, POST/DELETE /users/me/push-subscriptions). Also moves the app
- * to a conversation when the service worker says a notification was clicked.
+ * Web Push in the browser: this browser's subscription and the server's side of it (VAPID key,
+ * POST/DELETE /users/me/push-subscriptions). The service worker itself: service-worker.ts.
  */
 import type { ParleyApi } from '../../src/client/index.js';
-import { navigate, navigateThread } from './router.js';
 import { t } from './i18n/index.js';
 
 /** Whether this browser can do Web Push at all (a secure context with service workers and the Push API). */
 export function pushSupported(): boolean {
   return typeof window !== 'undefined' && window.isSecureContext && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
-}
-
-/** Registers /sw.js (scope /) and follows its "open this conversation" messages. Safe to call more than once. */
-export function registerServiceWorker(): void {
-  if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return;
-  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => undefined);
-  navigator.serviceWorker.addEventListener('message', (e: MessageEvent) => {
-    const data = e.data as { type?: string; conversationId?: unknown; threadId?: unknown } | null;
-    if (data?.type !== 'parley.open-conversation' || typeof data.conversationId !== 'string') return;
-    if (typeof data.threadId === 'string' && data.threadId) navigateThread(data.conversationId, data.threadId);
-    else navigate(data.conversationId);
-  });
 }
 
 function keyBytes(base64url: string): Uint8Array<ArrayBuffer> {
