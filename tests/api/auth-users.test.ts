@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { User } from '../../src/protocol/index.js';
-import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { expectError } from '../helpers/kit.js';
 
 const USER_KEYS = ['avatarUrl', 'bot', 'createdAt', 'displayName', 'id', 'lastSeenAt', 'online', 'siteAdmin', 'username'];
@@ -25,16 +25,7 @@ afterAll(async () => {
   await testApp?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-function call(method: Method, url: string, token?: string, payload?: unknown): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: token ? auth(token) : {},
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
-}
+const call = apiCaller(() => app);
 
 function expectUserShape(user: User): void {
   expect(Object.keys(user).sort()).toEqual(USER_KEYS);

@@ -12,7 +12,7 @@ import { createECDH, randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import {
   budgetMs,
   contractErrorProblem,
@@ -100,8 +100,7 @@ async function ok(res: Promise<{ statusCode: number; body: string; json(): unkno
   return (r.body ? r.json() : {}) as Record<string, unknown>;
 }
 
-const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, who: Account, payload?: unknown) =>
-  t.app.inject({ method, url: `${API}${url}`, headers: auth(who.token), ...(payload === undefined ? {} : { payload: payload as object }) });
+const call = apiCaller(() => t.app);
 
 /** A fresh world: new users and things, alice made site admin by the first user. */
 async function buildWorld(): Promise<World> {

@@ -4,12 +4,11 @@
  * others.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { MessageStoreQueue } from '../../src/db/repositories/message-store-queue.js';
 import type { Db } from '../../src/db/database.js';
-import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 
-const API = '/api/v1';
 let t: TestApp;
 let app: FastifyInstance;
 
@@ -19,8 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const call = (method: 'GET' | 'POST' | 'PUT', url: string, who: Account, payload?: object): Promise<LightMyRequestResponse> =>
-  app.inject({ method, url: `${API}${url}`, headers: auth(who.token), ...(payload === undefined ? {} : { payload }) });
+const call = apiCaller(() => app);
 
 async function groupOf(owner: Account, others: Account[], visibility: 'public' | 'private' = 'private'): Promise<string> {
   const res = await call('POST', '/groups', owner, { name: `batch ${Date.now()}`, visibility });

@@ -98,13 +98,18 @@ export function auth(token: string): Record<string, string> {
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** `call(method, '/groups', who, body?)`: an authenticated request under /api/v1 to the app `getApp()` returns. */
+/**
+ * `call(method, '/groups', who, body?)`: a request under /api/v1 to the app `getApp()` returns, as
+ * `who` (an account, a bare token, or null: anonymous).
+ */
 export function apiCaller(getApp: () => FastifyInstance) {
-  return (method: Method, url: string, who: Account, payload?: unknown) =>
-    getApp().inject({
+  return (method: Method, url: string, who: Account | string | null = null, payload?: unknown) => {
+    const token = typeof who === 'string' ? who : who?.token;
+    return getApp().inject({
       method,
       url: `/api/v1${url}`,
-      headers: auth(who.token),
+      headers: token ? auth(token) : {},
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
+  };
 }
