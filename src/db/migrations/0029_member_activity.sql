@@ -21,7 +21,8 @@ LANGUAGE plpgsql
 AS $$
 BEGIN
   IF NEW.member_count <= 64 THEN
-    IF NEW.last_activity_at IS DISTINCT FROM OLD.last_activity_at OR OLD.member_count > 64 THEN
+    -- On a membership change too: whatever a row missed (or a group coming back under 65) is set.
+    IF NEW.last_activity_at IS DISTINCT FROM OLD.last_activity_at OR NEW.member_count IS DISTINCT FROM OLD.member_count THEN
       UPDATE member_activity SET activity_at = NEW.last_activity_at
         WHERE conversation_id = NEW.id AND activity_at IS DISTINCT FROM NEW.last_activity_at;
     END IF;
