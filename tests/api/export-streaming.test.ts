@@ -109,8 +109,10 @@ describe('a large export', () => {
     const baseMedian = baseline[5]!;
     // Generous bounds, against this run's baseline: a request waits for a page, not for the export.
     expect(median, `baseline median ${baseMedian.toFixed(1)} ms, export ${exportMs.toFixed(0)} ms`).toBeLessThan(Math.max(20 * baseMedian, 100));
-    // Far from the whole export (a shared test machine may stop the process for a while anyway).
-    expect(stallMs, `export ${exportMs.toFixed(0)} ms`).toBeLessThan(Math.max(500, exportMs / 10));
+    // Far from the whole export: held in one go, the loop would wait for most of it. A loaded
+    // 2-core machine stops the process now and then for most of a second on its own (a 915 ms
+    // pause in a 9 s export on CI), so the bound is a quarter of the export, not a tenth.
+    expect(stallMs, `export ${exportMs.toFixed(0)} ms`).toBeLessThan(Math.max(500, exportMs / 4));
   }, 120_000);
 
   it('reads no further than its client has taken, and finishes when the client reads on', async () => {
