@@ -24,8 +24,9 @@ describe.runIf(dbKind === 'pglite')('e2e: languages', () => {
     await li.page.getByTestId('auth-screen').waitFor();
     expect(await li.page.locator('h1').textContent()).toBe('登录 Parley');
     expect(await li.page.evaluate('document.documentElement.lang')).toBe('zh-CN');
-    // English is in the main bundle; Chinese came as a chunk of its own.
-    expect(chunks.some((u) => /\/zh-CN-[\w-]+\.js$/.test(u))).toBe(true);
+    // Each language's strings are chunks of their own: Chinese came, English did not.
+    expect(chunks.some((u) => /\/zh-CN-core-[\w-]+\.js$/.test(u))).toBe(true);
+    expect(chunks.filter((u) => /\/en-(core|rest)-[\w-]+\.js$/.test(u))).toEqual([]);
 
     await registerInUi(li.page, uniqueName('li'), '李雷');
     const me = (await li.page.evaluate("fetch('/api/v1/users/me').then((r) => r.json())")) as { id: string; locale: string | null };
@@ -90,6 +91,7 @@ describe.runIf(dbKind === 'pglite')('e2e: languages', () => {
     expect(await ann.page.evaluate('document.documentElement.lang')).toBe('en');
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks.filter((u) => /\/zh-CN-[\w-]+\.js$/.test(u))).toEqual([]);
+    expect(chunks.some((u) => /\/en-core-[\w-]+\.js$/.test(u))).toBe(true);
   });
 });
 

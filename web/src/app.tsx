@@ -9,12 +9,12 @@ import { ChatStore } from './store/chat-store.js';
 import { StoreContext } from './store/hooks.js';
 import { toast } from './toasts.js';
 import { useTranslation } from 'react-i18next';
-import { setLocale } from './i18n/index.js';
+import { setLocale, withStrings } from './i18n/index.js';
 import { applyTheme } from './theme.js';
 
 // Signed out only (or a reset link): a signed-in start, the usual one, does not load them.
-const AuthScreen = lazy(() => import('./components/auth-screen.js').then((m) => ({ default: m.AuthScreen })));
-const ResetPasswordForm = lazy(() => import('./components/password-reset-forms.js').then((m) => ({ default: m.ResetPasswordForm })));
+const AuthScreen = lazy(withStrings(() => import('./components/auth-screen.js').then((m) => ({ default: m.AuthScreen }))));
+const ResetPasswordForm = lazy(withStrings(() => import('./components/password-reset-forms.js').then((m) => ({ default: m.ResetPasswordForm }))));
 
 /** `loading`: asking the server whether the session cookie holds a session (GET /auth/session). */
 type Session = { phase: 'signed-out' } | { phase: 'loading' } | { phase: 'signed-in'; user: User };

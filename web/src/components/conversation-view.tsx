@@ -21,13 +21,14 @@ import { TypingIndicator } from './typing-indicator.js';
 import { useVisible } from '../use-visible.js';
 import { dialogOpen } from '../keyboard.js';
 import { useTranslation } from 'react-i18next';
+import { withStrings } from '../i18n/index.js';
 
 // Loaded when first opened (chunks of their own).
 // The thread panel loads when a thread is first opened: the first screen does not need it.
-const ThreadPanel = lazy(() => import('./thread-panel.js').then((m) => ({ default: m.ThreadPanel })));
-const MembersPanel = lazy(() => import('./members-panel.js').then((m) => ({ default: m.MembersPanel })));
-const PinsPanel = lazy(() => import('./pins-panel.js').then((m) => ({ default: m.PinsPanel })));
-const GroupSettingsDialog = lazy(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog })));
+const ThreadPanel = lazy(withStrings(() => import('./thread-panel.js').then((m) => ({ default: m.ThreadPanel }))));
+const MembersPanel = lazy(withStrings(() => import('./members-panel.js').then((m) => ({ default: m.MembersPanel }))));
+const PinsPanel = lazy(withStrings(() => import('./pins-panel.js').then((m) => ({ default: m.PinsPanel }))));
+const GroupSettingsDialog = lazy(withStrings(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog }))));
 
 const NO_PENDING: PendingMessage[] = [];
 const NO_MEMBERS: Member[] = [];

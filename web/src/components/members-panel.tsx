@@ -10,9 +10,10 @@ import { ConfirmDialog } from './confirm-dialog.js';
 import { MailIcon } from './icons.js';
 import { UserPicker } from './user-picker.js';
 import { useTranslation } from 'react-i18next';
+import { withStrings } from '../i18n/index.js';
 
 // Loaded when first opened (a chunk of its own).
-const GroupSettingsDialog = lazy(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog })));
+const GroupSettingsDialog = lazy(withStrings(() => import('./group-settings-dialog.js').then((m) => ({ default: m.GroupSettingsDialog }))));
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
 const NO_MEMBERS: Member[] = [];

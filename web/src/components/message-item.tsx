@@ -9,14 +9,16 @@ import { Attachments, PendingAttachments } from './attachments.js';
 import { AppBadge, UserStatus } from './user-status.js';
 import { Avatar } from './avatar.js';
 import { QUICK_REACTIONS } from './quick-reactions.js';
-// The picker (every emoji and its names) is a chunk of its own, loaded the first time it opens.
-const EmojiPicker = lazy(() => import('./emoji-picker.js').then((m) => ({ default: m.EmojiPicker })));
 import { EmojiGlyph, useEmojiImages } from '../custom-emoji.js';
 import { EditIcon, ReplyIcon, SmileIcon, ThreadIcon, TrashIcon } from './icons.js';
 import { MessageBody } from './message-body.js';
 import { LinkPreviews } from './link-preview.js';
 import { ThreadLink, ThreadSummaryBar } from './thread-parts.js';
 import { useTranslation } from 'react-i18next';
+import { withStrings } from '../i18n/index.js';
+
+// The picker (every emoji and its names) is a chunk of its own, loaded the first time it opens.
+const EmojiPicker = lazy(withStrings(() => import('./emoji-picker.js').then((m) => ({ default: m.EmojiPicker }))));
 
 export interface MessageActions {
   reply(m: Message): void;

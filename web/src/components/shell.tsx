@@ -17,18 +17,19 @@ import { useClickOutside } from '../use-click-outside.js';
 import { showCountOnFavicon } from '../favicon-badge.js';
 import { watchDesktopNotifications } from '../desktop-notify.js';
 import { useTranslation } from 'react-i18next';
+import { withStrings } from '../i18n/index.js';
 
 // The dialogs are chunks of their own, loaded when first opened: the first screen does not need them.
-const BrowseGroupsDialog = lazy(() => import('./browse-groups-dialog.js').then((m) => ({ default: m.BrowseGroupsDialog })));
-const NewDirectDialog = lazy(() => import('./new-direct-dialog.js').then((m) => ({ default: m.NewDirectDialog })));
-const NewGroupDialog = lazy(() => import('./new-group-dialog.js').then((m) => ({ default: m.NewGroupDialog })));
-const ProfileDialog = lazy(() => import('./profile-dialog.js').then((m) => ({ default: m.ProfileDialog })));
-const AdminDialog = lazy(() => import('./admin-dialog.js').then((m) => ({ default: m.AdminDialog })));
-const SearchDialog = lazy(() => import('./search-dialog.js').then((m) => ({ default: m.SearchDialog })));
-const StatusDialog = lazy(() => import('./status-dialog.js').then((m) => ({ default: m.StatusDialog })));
-const PauseNotificationsDialog = lazy(() => import('./pause-notifications-dialog.js').then((m) => ({ default: m.PauseNotificationsDialog })));
-const QuickSwitcher = lazy(() => import('./quick-switcher.js').then((m) => ({ default: m.QuickSwitcher })));
-const ShortcutsDialog = lazy(() => import('./shortcuts-dialog.js').then((m) => ({ default: m.ShortcutsDialog })));
+const BrowseGroupsDialog = lazy(withStrings(() => import('./browse-groups-dialog.js').then((m) => ({ default: m.BrowseGroupsDialog }))));
+const NewDirectDialog = lazy(withStrings(() => import('./new-direct-dialog.js').then((m) => ({ default: m.NewDirectDialog }))));
+const NewGroupDialog = lazy(withStrings(() => import('./new-group-dialog.js').then((m) => ({ default: m.NewGroupDialog }))));
+const ProfileDialog = lazy(withStrings(() => import('./profile-dialog.js').then((m) => ({ default: m.ProfileDialog }))));
+const AdminDialog = lazy(withStrings(() => import('./admin-dialog.js').then((m) => ({ default: m.AdminDialog }))));
+const SearchDialog = lazy(withStrings(() => import('./search-dialog.js').then((m) => ({ default: m.SearchDialog }))));
+const StatusDialog = lazy(withStrings(() => import('./status-dialog.js').then((m) => ({ default: m.StatusDialog }))));
+const PauseNotificationsDialog = lazy(withStrings(() => import('./pause-notifications-dialog.js').then((m) => ({ default: m.PauseNotificationsDialog }))));
+const QuickSwitcher = lazy(withStrings(() => import('./quick-switcher.js').then((m) => ({ default: m.QuickSwitcher }))));
+const ShortcutsDialog = lazy(withStrings(() => import('./shortcuts-dialog.js').then((m) => ({ default: m.ShortcutsDialog }))));
 
 type Dialog = 'new-group' | 'browse-groups' | 'new-direct' | 'search' | 'switcher' | 'shortcuts' | 'profile' | 'admin' | 'status' | 'pause' | null;
 

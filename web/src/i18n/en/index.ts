@@ -1,41 +1,6 @@
-/** English, the language every other catalog follows (web/src/i18n/types.ts); bundled with the client. */
-import { common } from './common.js';
-import { time } from './time.js';
-import { format } from './format.js';
-import { app } from './app.js';
-import { connection } from './connection.js';
-import { shell } from './shell.js';
-import { inbox } from './inbox.js';
-import { conversation } from './conversation.js';
-import { messages } from './messages.js';
-import { composer } from './composer.js';
-import { profile } from './profile.js';
-import { threads } from './threads.js';
-import { pins } from './pins.js';
-import { members } from './members.js';
-import { status } from './status.js';
-import { search } from './search.js';
-import { picker } from './picker.js';
-import { reactions } from './reactions.js';
-import { code } from './code.js';
-import { preview } from './preview.js';
-import { attachments } from './attachments.js';
-import { markdown } from './markdown.js';
-import { removal } from './removal.js';
-import { groups } from './groups.js';
-import { notify } from './notify.js';
-import { settings } from './settings.js';
-import { account } from './account.js';
-import { storage } from './storage.js';
-import { retention } from './retention.js';
-import { admin } from './admin.js';
-import { webhooks } from './webhooks.js';
-import { auth } from './auth.js';
-import { system } from './system.js';
-import { typing } from './typing.js';
-import { push } from './push.js';
-import { send } from './send.js';
-import { commands } from './commands.js';
-import { emoji } from './emoji.js';
+/** English, the language every other catalog follows (web/src/i18n/types.ts): both of its parts,
+ * for the types and the tests; the client loads the parts apart (en-core.ts, en-rest.ts). */
+import { core } from './en-core.js';
+import { rest } from './en-rest.js';
 
-export const en = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks, auth, system, typing, push, send, commands, emoji };
+export const en = { ...core, ...rest };

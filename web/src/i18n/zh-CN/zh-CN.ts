@@ -1,42 +1,7 @@
-/** Simplified Chinese: a chunk of its own, loaded when the client first shows it. */
+/** Simplified Chinese, whole: both of its parts (the client loads them apart, zh-CN-core.ts and zh-CN-rest.ts),
+ * checked against English's keys by the type. */
 import type { Catalog } from '../types.js';
-import { common } from './common.js';
-import { time } from './time.js';
-import { format } from './format.js';
-import { app } from './app.js';
-import { connection } from './connection.js';
-import { shell } from './shell.js';
-import { inbox } from './inbox.js';
-import { conversation } from './conversation.js';
-import { messages } from './messages.js';
-import { composer } from './composer.js';
-import { profile } from './profile.js';
-import { threads } from './threads.js';
-import { pins } from './pins.js';
-import { members } from './members.js';
-import { status } from './status.js';
-import { search } from './search.js';
-import { picker } from './picker.js';
-import { reactions } from './reactions.js';
-import { code } from './code.js';
-import { preview } from './preview.js';
-import { attachments } from './attachments.js';
-import { markdown } from './markdown.js';
-import { removal } from './removal.js';
-import { groups } from './groups.js';
-import { notify } from './notify.js';
-import { settings } from './settings.js';
-import { account } from './account.js';
-import { storage } from './storage.js';
-import { retention } from './retention.js';
-import { admin } from './admin.js';
-import { webhooks } from './webhooks.js';
-import { auth } from './auth.js';
-import { system } from './system.js';
-import { typing } from './typing.js';
-import { push } from './push.js';
-import { send } from './send.js';
-import { commands } from './commands.js';
-import { emoji } from './emoji.js';
+import { core } from './zh-CN-core.js';
+import { rest } from './zh-CN-rest.js';
 
-export const zhCN: Catalog = { common, time, format, app, connection, shell, inbox, conversation, messages, composer, profile, threads, pins, members, status, search, picker, reactions, code, preview, attachments, markdown, removal, groups, notify, settings, account, storage, retention, admin, webhooks, auth, system, typing, push, send, commands, emoji };
+export const zhCN: Catalog = { ...core, ...rest };
