@@ -51,8 +51,10 @@ export function pinSelf(): () => void {
 export function spawnPinned(args: string[], env: Record<string, string>, port = 0, cpu = SERVER_CPU): ServerProcess {
   let out = '';
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // BENCH_SERVER_NODE_FLAGS="--max-semi-space-size=4 …": Node or V8 flags for the spawned server alone (an experiment).
+  const flags = args[0] === SERVER_ENTRY ? (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean) : [];
   // The compiled build runs as is; anything else (a TypeScript load generator) through tsx.
-  const node = [process.execPath, ...profile, ...(args[0]?.endsWith('.js') ? [] : ['--import', 'tsx']), ...args];
+  const node = [process.execPath, ...profile, ...flags, ...(args[0]?.endsWith('.js') ? [] : ['--import', 'tsx']), ...args];
   const [cmd, ...rest] = canPin() ? ['taskset', '-c', String(cpu), ...node] : node;
   // taskset execs node, so the child's pid is node's.
   const child = spawn(cmd!, rest, {

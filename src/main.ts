@@ -37,13 +37,22 @@ async function main(): Promise<void> {
   }
   for (const dir of [config.dataDir, config.uploadDir, config.logDir]) fs.mkdirSync(dir, { recursive: true });
   const workerSlot = cluster.isWorker ? process.env.PARLEY_WORKER ?? String(cluster.worker?.id ?? 0) : null;
+  // A server's log files open once it is ready (nothing on its start path waits for them), or
+  // after 2 s if it is not ready by then (waiting for its database: those lines reach the files too).
+  let started!: () => void;
+  const openFilesAfter = new Promise<void>((resolve) => {
+    started = resolve;
+    setTimeout(resolve, 2_000).unref();
+  });
   const logger = createLogger({
     level: config.logLevel,
     logDir: config.logDir,
+    openFilesAfter,
     ...(workerSlot ? { fileName: `parley-worker${workerSlot}`, base: { worker: Number(workerSlot) } } : {}),
     ...(config.workers > 1 && cluster.isPrimary ? { fileName: 'parley-supervisor' } : {}),
   });
   if (config.workers > 1 && cluster.isPrimary) {
+    started();
     superviseWorkers(config, logger);
     return;
   }
@@ -152,6 +161,7 @@ async function main(): Promise<void> {
     { url: `http://${config.host}:${config.port}`, database: database.kind, bus: config.redisUrl ? 'redis' : 'local', nodeId, startupMs: startup },
     'Parley is ready',
   );
+  started();
 }
 
 main().catch((err: unknown) => {

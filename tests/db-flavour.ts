@@ -24,6 +24,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/ids.test.ts',
   'tests/unit/import-text.test.ts',
   'tests/unit/link-preview-parse.test.ts',
+  'tests/unit/logger-files.test.ts',
   'tests/unit/markdown.test.ts',
   'tests/unit/markdown-emoji.test.ts',
   'tests/unit/migrations-compat.test.ts',
