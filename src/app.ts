@@ -2,12 +2,12 @@ import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { apiV1 } from './api/v1/index.js';
+import { registerDocsUi } from './api/docs-ui.js';
 import { frameworkErrors, installErrorHandlers } from './api/errors.js';
 import { incomingHooksRoutes } from './api/incoming-hooks.js';
 import { installMetricsRoute } from './api/metrics.js';
@@ -242,7 +242,7 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerDocsUi(app as unknown as FastifyInstance);
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
   // The WebSocket protocol's document, generated from the frame and event schemas once, when first asked.
   let asyncApi: string | null = null;

@@ -722,11 +722,12 @@ const ROWS: Row[] = [
   { route: 'GET /asyncapi.json', access: 'public', ok: 200 },
   { route: 'GET /docs', access: 'public', ok: 200 },
   { route: 'GET /docs/', access: 'public', ok: 200 },
-  { route: 'GET /docs/json', access: 'public', ok: 200 },
-  { route: 'GET /docs/yaml', access: 'public', ok: 200 },
-  { route: 'GET /docs/static/index.html', access: 'public', ok: 302 },
-  { route: 'GET /docs/static/swagger-initializer.js', access: 'public', ok: 200 },
-  { route: 'GET /docs/*', access: 'public', ok: 200, url: () => '/docs/static/swagger-ui.css' },
+  // The OpenAPI UI's own routes, forwarded to it (src/api/docs-ui.ts).
+  { route: 'GET /docs/*', label: 'the document as JSON', access: 'public', ok: 200, url: () => '/docs/json' },
+  { route: 'GET /docs/*', label: 'the document as YAML', access: 'public', ok: 200, url: () => '/docs/yaml' },
+  { route: 'GET /docs/*', label: 'the static index', access: 'public', ok: 302, url: () => '/docs/static/index.html' },
+  { route: 'GET /docs/*', label: 'the initializer', access: 'public', ok: 200, url: () => '/docs/static/swagger-initializer.js' },
+  { route: 'GET /docs/*', label: 'a stylesheet', access: 'public', ok: 200, url: () => '/docs/static/swagger-ui.css' },
 ];
 
 /** A browser-like push subscription whose endpoint leads nowhere (nothing listens on port 9). */
