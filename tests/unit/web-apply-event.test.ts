@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Conversation, ConversationEvent, ConversationShared, Member, Message, User } from '../../src/client/index.js';
-import { applyEvent } from '../../web/src/store/apply-event.js';
+import { applyEvent, previewUnknown } from '../../web/src/store/apply-event.js';
 import { initialChatState } from '../../web/src/store/initial-state.js';
 import type { ChatState } from '../../web/src/store/types.js';
 
@@ -96,6 +96,29 @@ describe('message.updated and message.deleted', () => {
     expect(s.timelines[C]!.messages.at(-1)).toMatchObject({ id: 'm3', body: '', attachments: [], reactions: [], deletedAt: at(5) });
     expect(s.pins[C]).toEqual([]);
     expect(s.conversations[C]!.unreadCount).toBe(0);
+  });
+
+  it('a deleted unread mention is one fewer mention, and the tombstone names nobody', () => {
+    let s = apply(state(), { type: 'message.created', ...base(3), message: message(3, { mentions: ['me'] }) });
+    expect(s.conversations[C]).toMatchObject({ unreadCount: 1, mentionCount: 1 });
+    s = apply(s, { type: 'message.deleted', ...base(4), messageId: 'm3' });
+    expect(s.conversations[C]).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+    expect(s.timelines[C]!.messages.at(-1)).toMatchObject({ id: 'm3', mentions: [] });
+  });
+
+  it("the inbox preview falls back to the newest message left, with its time as the conversation's activity", () => {
+    let s = apply(state(), { type: 'message.created', ...base(3), message: message(3) });
+    s = apply(s, { type: 'message.deleted', ...base(4), messageId: 'm3' });
+    expect(s.conversations[C]!.lastMessage).toMatchObject({ id: 'm2', deletedAt: null });
+    expect(s.activity[C]).toBe(at(2));
+    expect(previewUnknown(s, C)).toBe(false);
+  });
+
+  it('a preview the loaded page cannot replace stays a tombstone, for the store to fetch', () => {
+    const unloaded = { ...state(), timelines: {} };
+    const s = apply(unloaded, { type: 'message.deleted', ...base(3), messageId: 'm2' });
+    expect(s.conversations[C]!.lastMessage).toMatchObject({ id: 'm2', body: '', deletedAt: at(3) });
+    expect(previewUnknown(s, C)).toBe(true);
   });
 });
 

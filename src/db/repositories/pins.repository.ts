@@ -13,11 +13,11 @@ export type PinRow = typeof pins.$inferSelect;
 export class PinsRepository {
   constructor(private readonly db: Db) {}
 
-  /** Pins a message; false when it already was (nothing changed). */
-  async insert(conversationId: string, messageId: string, pinnedBy: string): Promise<boolean> {
+  /** Pins a message at `pinnedAt`; false when it already was (nothing changed). */
+  async insert(conversationId: string, messageId: string, pinnedBy: string, pinnedAt: Date): Promise<boolean> {
     const rows = await this.db
       .insert(pins)
-      .values({ conversationId, messageId, pinnedBy })
+      .values({ conversationId, messageId, pinnedBy, pinnedAt })
       .onConflictDoNothing()
       .returning({ messageId: pins.messageId });
     return rows.length > 0;

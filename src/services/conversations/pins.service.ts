@@ -31,12 +31,14 @@ export class PinsService {
       const message = await tx.messages.findById(messageId);
       if (!message || message.conversationId !== conv.id) throw notFound('message');
       if (message.deletedAt) throw conflict('the message was deleted');
-      if (!(await tx.pins.insert(conv.id, messageId, actor.user.id))) return null; // already pinned
+      // The pin and its event share one time: a client that keeps pins from events shows what the list says.
+      const pinnedAt = new Date();
+      if (!(await tx.pins.insert(conv.id, messageId, actor.user.id, pinnedAt))) return null; // already pinned
       // Counted with the new pin: throwing undoes it (an already pinned message stays a success at the limit).
       if ((await tx.pins.countLive(conv.id)) > MAX_PINS) {
         throw new AppError('pin_limit_reached', `a conversation may have at most ${MAX_PINS} pinned messages; unpin one first`, { max: MAX_PINS });
       }
-      const row = (await appendEvent(tx, conv.id, 'message.pinned', { seq, messageId, payload: { pinnedBy: actor.user.id } }))!;
+      const row = (await appendEvent(tx, conv.id, 'message.pinned', { seq, messageId, payload: { pinnedBy: actor.user.id }, createdAt: pinnedAt }))!;
       return { type: 'message.pinned', conversationId: conv.id, seq: row.seq, createdAt: row.createdAt.toISOString(), messageId, pinnedBy: actor.user.id };
     });
   }

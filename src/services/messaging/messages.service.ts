@@ -335,7 +335,8 @@ export class MessagesService {
     const done = await inTransaction<{ event: EventRow; thread: ThreadSummaryRow | null }, null>(this.db, async (tx) => {
       const seq = await tx.conversations.takeSeq(row.conversationId);
       if (seq === null) throw notFound('message');
-      if (!(await tx.messages.tombstone(row.id))) throw new Rollback(null);
+      const gone = await tx.messages.tombstone(row.id);
+      if (!gone) throw new Rollback(null);
       await tx.messages.setMentions(row, []);
       await tx.reactions.removeAll(row.id);
       await tx.uploads.detachAll(row.id);
@@ -343,7 +344,8 @@ export class MessagesService {
       await tx.webhooks.dropForMessage(row.id);
       // A reply: one fewer in its root's summary (under the conversation's lock, as the send counts it).
       const thread = row.threadId === null ? null : await tx.threads.replyDeleted(row.threadId, row.seq);
-      return { event: (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id }))!, thread };
+      // The event's time is the message's deletedAt: a client that applies it shows what a fetch shows.
+      return { event: (await appendEvent(tx, row.conversationId, 'message.deleted', { seq, messageId: row.id, createdAt: gone.deletedAt ?? undefined }))!, thread };
     });
     if (done) {
       const { event, thread } = done;

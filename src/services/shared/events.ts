@@ -84,7 +84,7 @@ export async function appendEvent<K extends EventType>(
   repos: Pick<Repositories, 'conversations' | 'events' | 'messages' | 'threads' | 'users'>,
   conversationId: string,
   type: K,
-  data: { messageId?: string; payload?: StoredPayloads[K]; activity?: boolean; seq?: number },
+  data: { messageId?: string; payload?: StoredPayloads[K]; activity?: boolean; seq?: number; createdAt?: Date },
 ): Promise<EventRow | null> {
   const seq = data.seq ?? (await repos.conversations.takeSeq(conversationId, { activity: data.activity }));
   if (seq === null) return null;
@@ -94,6 +94,7 @@ export async function appendEvent<K extends EventType>(
     type,
     messageId: data.messageId ?? null,
     payload: data.payload ?? {},
+    ...(data.createdAt ? { createdAt: data.createdAt } : {}),
   });
 }
 

@@ -75,6 +75,26 @@ function withoutPin(state: ChatState, conversationId: string, messageId: string)
   return { ...state, pins: { ...state.pins, [conversationId]: list.filter((p) => p.messageId !== messageId) } };
 }
 
+/**
+ * The inbox shows a conversation's newest message still there: when that one is deleted, the one
+ * before it, if the loaded timeline reaches the newest and holds it (else the caller refetches the
+ * conversation: see previewUnknown). Its time is then the conversation's activity.
+ */
+function previewAfterDelete(s: ChatState, id: string, messageId: string): ChatState {
+  const c = s.conversations[id];
+  const t = s.timelines[id];
+  if (!c || c.lastMessage?.id !== messageId || !t?.loaded || t.loadedThrough !== null) return s;
+  const newest = t.messages.findLast((m) => !m.deletedAt && inTimeline(m));
+  if (!newest && t.hasMoreBefore) return s;
+  const next = { ...c, lastMessage: newest ?? null };
+  return { ...setConversation(s, next), activity: { ...s.activity, [id]: newest?.createdAt ?? c.createdAt } };
+}
+
+/** The inbox entry still shows a deleted message: the page could not tell what comes before it, a fetch can. */
+export function previewUnknown(s: ChatState, id: string): boolean {
+  return s.conversations[id]?.lastMessage?.deletedAt != null;
+}
+
 /** Applies one event. `conv` is the conversation before it (events of unknown ones only fill timelines). */
 export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
   const id = ev.conversationId;
@@ -131,14 +151,20 @@ export function applyEvent(state: ChatState, ev: ConversationEvent): ChatState {
       s = withoutPin(s, id, ev.messageId);
       const prev = findMessage(s, id, ev.messageId);
       const c = s.conversations[id];
-      if (c && prev && inTimeline(prev) && !prev.deletedAt && prev.senderId !== s.me.id && prev.seq > c.lastReadSeq && c.unreadCount > 0) {
-        s = setConversation(s, { ...c, unreadCount: c.unreadCount - 1 });
+      if (c && prev && inTimeline(prev) && !prev.deletedAt && prev.senderId !== s.me.id && prev.seq > c.lastReadSeq) {
+        // An unread message gone is one fewer unread, and one fewer mention if it named the reader.
+        const mentioned = prev.mentions.includes(s.me.id);
+        s = setConversation(s, { ...c, unreadCount: Math.max(0, c.unreadCount - 1), mentionCount: mentioned ? Math.max(0, c.mentionCount - 1) : c.mentionCount });
       }
       if (ev.threadId) s = applyReplyDeleted(s, ev.threadId, ev.messageId).state;
-      s = mapMessage(s, id, ev.messageId, (m) => ({ ...m, body: '', attachments: [], reactions: [], deletedAt: m.deletedAt ?? ev.createdAt }));
+      // The tombstone as the server presents it (the event's time is the message's deletedAt).
+      s = mapMessage(s, id, ev.messageId, (m) => {
+        const { previews: _gone, ...rest } = m;
+        return { ...rest, body: '', mentions: [], attachments: [], reactions: [], deletedAt: m.deletedAt ?? ev.createdAt };
+      });
       // A reply's deletion carries its root's summary after it (none: no live reply is left).
       if (ev.threadId) s = applySummary(s, id, ev.threadId, ev.thread ?? null, mapMessage);
-      return s;
+      return previewAfterDelete(s, id, ev.messageId);
     }
     case 'reaction.added':
     case 'reaction.removed': {

@@ -15,7 +15,9 @@ import {
   type UpdateGroupInput,
   type User,
 } from '../../../src/client/index.js';
-import { applyEvent, mergeMessages, mergeNotices, removeConversation } from './apply-event.js';
+import { applyEvent, mergeMessages, previewUnknown, removeConversation } from './apply-event.js';
+import { applyRead, readLeavesUnread } from './apply-read.js';
+import { applyConversation, applyFirstPage, applyInbox, applyMembers, applyNotices, applyPins, EMPTY_TIMELINE } from './apply-fetched.js';
 import { applyPurge } from './apply-purge.js';
 import { applyEmojiChange } from './apply-emoji.js';
 import { applyReplyCreated } from './apply-thread.js';
@@ -30,14 +32,8 @@ const PAGE = 50;
 const TYPING_SHOWN_MS = 6000;
 const TYPING_SENT_EVERY_MS = 3000;
 
-const EMPTY_TIMELINE: Timeline = { messages: [], loadedThrough: null, notices: [], hasMoreBefore: true, loading: false, loaded: false };
 /** Pages of system lines read for one stretch of history, at most (100 each). */
 const NOTICE_PAGES = 5;
-
-/** When a conversation was last active: its last message, else its creation. */
-export function activityOf(c: Conversation): string {
-  return c.lastMessage?.createdAt ?? c.createdAt;
-}
 
 export class ChatStore {
   private state: ChatState;
@@ -208,21 +204,7 @@ export class ChatStore {
   /** Refetches the inbox (at start and after a reconnect: conversations joined, left or deleted meanwhile). */
   async refreshInbox(): Promise<void> {
     const list = await this.api.listAllConversations();
-    this.update((s) => {
-      const conversations: Record<string, Conversation> = {};
-      const activity: Record<string, string> = {};
-      const users = { ...s.users };
-      for (const c of list) {
-        const known = s.conversations[c.id];
-        // A live event may already have moved past what the list shows.
-        conversations[c.id] = known && known.lastSeq > c.lastSeq ? known : c;
-        activity[c.id] = known && known.lastSeq > c.lastSeq ? (s.activity[c.id] ?? activityOf(c)) : activityOf(c);
-        if (c.peer) users[c.peer.id] = c.peer;
-      }
-      let next: ChatState = { ...s, conversations, activity, users, inboxLoaded: true };
-      for (const id of Object.keys(s.conversations)) if (!conversations[id]) next = removeConversation(next, id);
-      return next;
-    });
+    this.update((s) => applyInbox(s, list));
     const following = new Set(Object.keys(this.realtime.cursors()));
     for (const c of list) if (!following.has(c.id)) this.realtime.follow(c.id, c.lastSeq);
     // Group previews name the sender ("李娜: 测试"), also in groups not opened yet.
@@ -244,9 +226,11 @@ export class ChatStore {
     const before = this.state;
     this.update((s) => applyEvent(s, ev));
     this.threads.afterEvent(before, ev);
+    // The inbox's preview was deleted and the loaded page cannot tell what it shows now.
+    if (ev.type === 'message.deleted' && previewUnknown(this.state, ev.conversationId)) void this.fetchConversation(ev.conversationId);
   }
 
-  /** A conversation we learnt of from an event (added to a group, a new direct chat). */
+  /** A conversation we learnt of from an event (added to a group, a new direct chat), or one whose preview to refresh. */
   private async fetchConversation(id: string): Promise<void> {
     if (this.fetchingConversation.has(id)) return;
     this.fetchingConversation.add(id);
@@ -262,16 +246,7 @@ export class ChatStore {
 
   /** Adds (or refreshes) a conversation in the inbox and follows its events. */
   addConversation(c: Conversation): void {
-    this.update((s) => {
-      const known = s.conversations[c.id];
-      const merged = known && known.lastSeq > c.lastSeq ? { ...c, lastSeq: known.lastSeq, lastMessage: known.lastMessage } : c;
-      return {
-        ...s,
-        conversations: { ...s.conversations, [c.id]: merged },
-        activity: { ...s.activity, [c.id]: s.activity[c.id] ?? activityOf(c) },
-        users: c.peer ? { ...s.users, [c.peer.id]: c.peer } : s.users,
-      };
-    });
+    this.update((s) => applyConversation(s, c));
     if (this.realtime.cursor(c.id) === undefined) this.realtime.follow(c.id, c.lastSeq);
     if (c.kind === 'group' && c.lastMessage) this.rememberUsers([c.lastMessage.senderId]);
   }
@@ -314,16 +289,10 @@ export class ChatStore {
   }
 
   private onRead(conversationId: string, userId: string, seq: number): void {
-    if (userId !== this.state.me.id) {
-      this.update((s) => ({ ...s, peerRead: { ...s.peerRead, [conversationId]: Math.max(s.peerRead[conversationId] ?? 0, seq) } }));
-      return;
-    }
-    const c = this.state.conversations[conversationId];
-    if (!c || seq <= c.lastReadSeq) return;
     // Read on another device: what is left unread is known exactly only when all of it is.
-    const fully = seq >= c.lastSeq;
-    this.update((s) => ({ ...s, conversations: { ...s.conversations, [conversationId]: { ...c, lastReadSeq: seq, ...(fully ? { unreadCount: 0, mentionCount: 0 } : {}) } } }));
-    if (!fully) void this.api.getConversation(conversationId).then((fresh) => this.addConversation(fresh), () => undefined);
+    const refetch = readLeavesUnread(this.state, conversationId, userId, seq);
+    this.update((s) => applyRead(s, conversationId, userId, seq));
+    if (refetch) void this.api.getConversation(conversationId).then((fresh) => this.addConversation(fresh), () => undefined);
   }
 
   /** A stored message of ours (ack or REST answer): it replaces the pending one. */
@@ -387,10 +356,7 @@ export class ChatStore {
         hasMoreBefore = older.hasMore;
         if (unread.hasMore) loadedThrough = unread.messages.at(-1)?.seq ?? readTo;
       }
-      this.update((s) => {
-        const cur = s.timelines[id] ?? EMPTY_TIMELINE;
-        return { ...s, timelines: { ...s.timelines, [id]: { ...cur, messages: mergeMessages(cur.messages, messages, true), loadedThrough, hasMoreBefore, loading: false, loaded: true } } };
-      });
+      this.update((s) => applyFirstPage(s, id, messages, hasMoreBefore, loadedThrough));
       void this.loadNotices(id, hasMoreBefore ? (messages[0]?.seq ?? 1) - 1 : 0, loadedThrough === null ? undefined : loadedThrough + 1);
       // After the member list (asked for beside the page) had its chance to name them.
       setTimeout(() => this.rememberSendersOf(messages), 1000);
@@ -450,12 +416,7 @@ export class ChatStore {
         for (const e of found) if (e.type !== 'conversation.updated') this.remember(e.member.user);
         const byIds = found.flatMap((e) => [e.type === 'member.joined' ? e.member.addedBy : 'by' in e ? e.by : undefined]).filter((x): x is string => typeof x === 'string');
         this.rememberUsers(byIds);
-        this.update((s) => {
-          const t = s.timelines[id];
-          if (!t) return s;
-          const notices = mergeNotices(t.notices, found);
-          return notices === t.notices ? s : { ...s, timelines: { ...s.timelines, [id]: { ...t, notices } } };
-        });
+        this.update((s) => applyNotices(s, id, found));
         if (!page.hasMore || page.events.length === 0) return;
         from = page.events.at(-1)!.seq;
       }
@@ -695,11 +656,7 @@ export class ChatStore {
       all.push(...page.members);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
-    this.update((s) => {
-      const users = { ...s.users };
-      for (const m of all) users[m.user.id] = m.user;
-      return { ...s, members: { ...s.members, [groupId]: all }, users };
-    });
+    this.update((s) => applyMembers(s, groupId, all));
   }
 
   /** Opens (or creates) the direct conversation with a user. */
@@ -747,12 +704,7 @@ export class ChatStore {
   /** Fetches a conversation's pins; their messages go to `extra` (the timeline's own copies win when shown). */
   async loadPins(conversationId: string): Promise<void> {
     const list = await this.api.listPins(conversationId);
-    this.update((s) => {
-      const extra = { ...s.extra };
-      for (const p of list) extra[p.message.id] = p.message;
-      const refs = list.map((p) => ({ messageId: p.message.id, pinnedBy: p.pinnedBy, pinnedAt: p.pinnedAt }));
-      return { ...s, extra, pins: { ...s.pins, [conversationId]: refs } };
-    });
+    this.update((s) => applyPins(s, conversationId, list));
   }
 
   /** Pins or unpins a message; the list follows from the event (message.pinned / message.unpinned). */
