@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'vite';
 
-/** Light and dark backgrounds of the client (web/src/styles.css --bg), for the splash screen and title bar. */
+/** Light and dark backgrounds of the client (web/src/styles/theme.css --bg), for the splash screen and title bar. */
 export const PWA_COLORS = { light: '#ffffff', dark: '#16181d', brand: '#3b5bdb' } as const;
 
 export const PWA_ICONS = [

@@ -1,5 +1,5 @@
 /**
- * The web client's dark palette is written twice in styles.css: once for a device set to dark
+ * The web client's dark palette is written twice in web/src/styles/theme.css: once for a device set to dark
  * (prefers-color-scheme, unless the account chose light) and once for an account that chose dark
  * (data-theme="dark"); CSS cannot share one block between a media query and a selector. The two
  * must declare the same colours: they drifted once (the chosen dark theme kept an accent that
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const css = fs.readFileSync(path.join(import.meta.dirname, '../../web/src/styles.css'), 'utf8');
+const css = fs.readFileSync(path.join(import.meta.dirname, '../../web/src/styles/theme.css'), 'utf8');
 
 /** The custom properties a block declares, by name (comments dropped). */
 function declarations(block: string): Record<string, string> {

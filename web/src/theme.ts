@@ -1,5 +1,5 @@
 /**
- * The colour theme (issue 21): 'system' follows the device (styles.css's prefers-color-scheme),
+ * The colour theme (issue 21): 'system' follows the device (web/src/styles/theme.css's prefers-color-scheme),
  * 'light' and 'dark' override it through data-theme on <html>. The account keeps the choice
  * (users.theme); this browser remembers the last one so /theme-boot.js applies it before the first
  * paint of a reload (no flash of the other theme while the session is asked).
