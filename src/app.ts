@@ -11,7 +11,7 @@ import { registerDocsUi } from './api/docs-ui.js';
 import { frameworkErrors, installErrorHandlers } from './api/errors.js';
 import { incomingHooksRoutes } from './api/incoming-hooks.js';
 import { installMetricsRoute } from './api/metrics.js';
-import { LazySchemas } from './api/lazy-schemas.js';
+import { compilersFactory, LazySchemas } from './api/lazy-schemas.js';
 import { schemaErrorFormatter, validatorCompiler } from './api/validation.js';
 import type { Config } from './core/config.js';
 import { Metrics } from './core/metrics.js';
@@ -155,6 +155,10 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
   const gateway = new Gateway(registry, services, tracker, bus, deps.logger, gatewayOptions, metrics);
   // Traces on (OTEL_EXPORTER_OTLP_*, started by main.ts): each request runs in a server span.
   const tracing = tracer();
+  // Compiled when a route is first used: half of a start's time went to routes not called yet.
+  const schemas = new LazySchemas();
+  const validators = schemas.validators(validatorCompiler());
+  const serializers = schemas.serializers();
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimit,
@@ -187,12 +191,10 @@ export async function buildApp(deps: AppDeps): Promise<ParleyApp> {
     schemaErrorFormatter,
     // The router's own refusals (a path segment too long, broken percent-encoding) in the contract's format.
     frameworkErrors,
+    // Our compilers from the start: Fastify's defaults are then never loaded (src/api/lazy-schemas.ts).
+    schemaController: { compilersFactory: compilersFactory(validators, serializers) },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Compiled when a route is first used: half of a start's time went to routes not called yet.
-  const schemas = new LazySchemas();
-  app.setValidatorCompiler(schemas.validators(validatorCompiler()));
-  app.setSerializerCompiler(schemas.serializers());
   // Only JSON is parsed (multipart comes with uploads): any other content type is a 415.
   app.removeContentTypeParser('text/plain');
   // JSON with an empty body counts as no body, so a bare POST /auth/logout works.

@@ -7,7 +7,7 @@
  * schema compiles).
  */
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
-import type { FastifySchema, FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
+import type { FastifySchema, FastifySchemaCompiler, FastifySerializerCompiler, FastifyServerOptions } from 'fastify';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 
 type Serializer = (data: unknown) => string;
@@ -74,4 +74,17 @@ export class LazySchemas {
       return ((data: unknown) => real()(data)) as Serializer;
     };
   }
+}
+
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+
+/**
+ * The `schemaController.compilersFactory` server option for compilers of our own: given at
+ * construction, Fastify does not load its default ones (@fastify/ajv-compiler with an Ajv of its
+ * own, ~30 ms of a start) only to have setValidatorCompiler replace them. Fastify's types name
+ * @fastify/ajv-compiler's signatures here; at run time the compilers a factory returns are called
+ * exactly as those given to setValidatorCompiler and setSerializerCompiler (fastify/lib/schema-controller.js).
+ */
+export function compilersFactory(validators: FastifySchemaCompiler<FastifySchema>, serializers: FastifySerializerCompiler<unknown>): CompilersFactory {
+  return { buildValidator: () => validators, buildSerializer: () => serializers } as unknown as CompilersFactory;
 }

@@ -28,9 +28,14 @@ function capped(validate: ValidateFunction): ValidateFunction {
  * Query strings, params and headers arrive as text, so their numbers are coerced from it.
  */
 export function validatorCompiler(): FastifySchemaCompiler<FastifySchema> {
-  const exact = addFormats(new Ajv({ ...common, coerceTypes: false }));
-  const coercing = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
-  return ({ schema, httpPart }) => capped((httpPart === 'body' ? exact : coercing).compile(schema as object));
+  // Each Ajv compiles its meta-schema when made (tens of ms): made on the first route's first
+  // request (route schemas compile lazily, src/api/lazy-schemas.ts), not while the app starts.
+  let exact: Ajv | undefined;
+  let coercing: Ajv | undefined;
+  return ({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? (exact ??= addFormats(new Ajv({ ...common, coerceTypes: false }))) : (coercing ??= addFormats(new Ajv({ ...common, coerceTypes: 'array' })));
+    return capped(ajv.compile(schema as object));
+  };
 }
 
 /** Fastify's schemaErrorFormatter: the message of a 400, from the capped problems, of bounded length. */
