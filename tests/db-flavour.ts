@@ -46,6 +46,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/web-threads-store.test.ts',
   'tests/unit/web-emoji-store.test.ts',
   'tests/unit/web-apply-event.test.ts',
+  'tests/unit/web-outbox.test.ts',
   'tests/unit/web-theme-css.test.ts',
   'tests/unit/web-drafts-notify.test.ts',
   'tests/unit/web-message-rows.test.ts',

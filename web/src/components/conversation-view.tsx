@@ -198,8 +198,8 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
       remove: (m) => setDeleting(m),
       react: (m, emoji) => void store.toggleReaction(m, emoji).catch((err: unknown) => toast(errorText(err, t('conversation.action.react')))),
       jumpTo: (messageId) => void jumpTo(messageId),
-      retry: (p) => store.retry(p.conversationId, p.clientMsgId),
-      discard: (p) => store.discard(p.conversationId, p.clientMsgId),
+      retry: (p) => store.outbox.retry(p.conversationId, p.clientMsgId),
+      discard: (p) => store.outbox.discard(p.conversationId, p.clientMsgId),
       removePreview: (m, url) => void store.removeLinkPreview(m, url).catch((err: unknown) => toast(errorText(err, t('conversation.action.removePreview')))),
       openThread,
       ...(canPin
@@ -365,7 +365,7 @@ export function ConversationView({ id, threadId, jump, onJumped }: { id: string;
                 // What is sent goes at the bottom: show the newest messages if they were not loaded.
                 if (timeline.loadedThrough !== null) void store.showLatest(id).catch(() => undefined);
                 store.drafts.clear(id);
-                store.send(id, body, replyTo?.id ?? null, files);
+                store.outbox.send(id, body, replyTo?.id ?? null, files);
                 setReplyTo(null);
               }}
               commands={commands}

@@ -264,7 +264,7 @@ export function ThreadPanel(props: ThreadPanelProps) {
             onEditLast={editLast}
             onTyping={() => store.typing(cid)}
             onSend={(body, files) => {
-              store.send(cid, body, replyTo?.id ?? null, files, { threadId: rootId, alsoInConversation: alsoSend });
+              store.outbox.send(cid, body, replyTo?.id ?? null, files, { threadId: rootId, alsoInConversation: alsoSend });
               setReplyTo(null);
               setAlsoSend(false);
             }}

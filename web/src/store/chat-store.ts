@@ -3,9 +3,7 @@
  * inbox, timelines, pending sends, members, typing and presence. React reads it through hooks.ts.
  */
 import {
-  ApiError,
   ParleyRealtime,
-  newClientMsgId,
   realtimeUrl,
   type Conversation,
   type ConversationEvent,
@@ -20,11 +18,11 @@ import { applyRead, readLeavesUnread } from './apply-read.js';
 import { applyConversation, applyFirstPage, applyInbox, applyMembers, applyNotices, applyPins, EMPTY_TIMELINE } from './apply-fetched.js';
 import { applyPurge } from './apply-purge.js';
 import { applyEmojiChange } from './apply-emoji.js';
-import { applyReplyCreated } from './apply-thread.js';
 import { initialChatState } from './initial-state.js';
 import { ThreadActions } from './thread-actions.js';
 import { DraftActions } from './draft-actions.js';
-import { inTimeline, SYSTEM_EVENT_TYPES, type ChatState, type PendingMessage, type SystemEvent, type Timeline } from './types.js';
+import { OutboxActions } from './outbox-actions.js';
+import { SYSTEM_EVENT_TYPES, type ChatState, type SystemEvent, type Timeline } from './types.js';
 import { CLIENT_VERSION } from '../version.js';
 import { t } from '../i18n/index.js';
 
@@ -44,6 +42,8 @@ export class ChatStore {
   readonly threads: ThreadActions;
   /** Drafts per conversation, kept on the server across reloads and devices. */
   readonly drafts: DraftActions;
+  /** Messages typed here on their way to the server: send, retry, discard. */
+  readonly outbox: OutboxActions;
   private readonly unsubscribers: (() => void)[] = [];
   private typingTimer: ReturnType<typeof setInterval> | null = null;
   private readonly typingSentAt = new Map<string, number>();
@@ -62,6 +62,8 @@ export class ChatStore {
     this.realtime = new ParleyRealtime({ url: realtimeUrl(api.baseUrl), token: api.token ?? '' });
     this.threads = new ThreadActions(api, this.getState, (fn) => this.update(fn), (ids) => this.rememberUsers(ids));
     this.drafts = new DraftActions(api, this.getState, (fn) => this.update(fn));
+    // The others stop showing "typing" when the message arrives; the next keystroke says it again.
+    this.outbox = new OutboxActions(api, this.realtime, this.getState, (fn) => this.update(fn), (id) => this.typingSentAt.delete(id));
   }
 
   // --- subscription (useSyncExternalStore) ---
@@ -146,7 +148,7 @@ export class ChatStore {
         // The first inbox fetch failed (the server was unreachable): now it can work.
         if (!this.state.inboxLoaded) void this.refreshInbox().catch(() => undefined);
       }),
-      rt.on('ack', ({ message }) => this.onStored(message)),
+      rt.on('ack', ({ message }) => this.outbox.stored(message)),
     );
     this.typingTimer = setInterval(() => this.expireTyping(), 1000);
     // The network came back: reconnect now rather than at the next backoff step. (A silent drop
@@ -190,7 +192,7 @@ export class ChatStore {
     this.realtime.stop();
     this.threads.stop();
     this.drafts.flushAll();
-    for (const list of Object.values(this.state.pending)) for (const p of list) for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
+    this.outbox.revokeAll();
   }
 
   /** Fetches the custom emoji list (at start and after a reconnect): nothing to do on a 304. */
@@ -293,23 +295,6 @@ export class ChatStore {
     const refetch = readLeavesUnread(this.state, conversationId, userId, seq);
     this.update((s) => applyRead(s, conversationId, userId, seq));
     if (refetch) void this.api.getConversation(conversationId).then((fresh) => this.addConversation(fresh), () => undefined);
-  }
-
-  /** A stored message of ours (ack or REST answer): it replaces the pending one. */
-  private onStored(m: Message): void {
-    this.update((s) => {
-      const id = m.conversationId;
-      const pend = s.pending[id]?.find((p) => p.clientMsgId === m.clientMsgId);
-      if (pend) for (const f of pend.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
-      const t = s.timelines[id];
-      const next = {
-        ...s,
-        pending: pend ? { ...s.pending, [id]: s.pending[id]!.filter((p) => p !== pend) } : s.pending,
-        timelines: t && inTimeline(m) ? { ...s.timelines, [id]: { ...t, messages: mergeMessages(t.messages, [m], true) } } : s.timelines,
-      };
-      // A reply: into its thread, which it marks read up to it (its root's summary comes with the event).
-      return m.threadId ? applyReplyCreated(next, m) : next;
-    });
   }
 
   // --- timelines ---
@@ -488,80 +473,6 @@ export class ChatStore {
     if (this.state.extra[id]) return;
     const m = await this.api.getMessage(id);
     this.update((s) => ({ ...s, extra: { ...s.extra, [id]: m } }));
-  }
-
-  // --- sending ---
-
-  /** Shows the message at once, uploads its files, then sends it over the socket (retried until acked). */
-  send(conversationId: string, body: string, replyTo: string | null, files: File[], thread?: { threadId: string; alsoInConversation: boolean }): void {
-    const p: PendingMessage = {
-      clientMsgId: newClientMsgId(),
-      conversationId,
-      body,
-      replyTo,
-      threadId: thread?.threadId ?? null,
-      alsoInConversation: thread?.alsoInConversation ?? false,
-      files: files.map((file) => ({ file, upload: null, previewUrl: file.type.startsWith('image/') ? URL.createObjectURL(file) : null })),
-      createdAt: new Date().toISOString(),
-      status: files.length ? 'uploading' : 'sending',
-      error: null,
-    };
-    this.update((s) => ({ ...s, pending: { ...s.pending, [conversationId]: [...(s.pending[conversationId] ?? []), p] } }));
-    // The others stop showing "typing" when the message arrives; the next keystroke says it again.
-    this.typingSentAt.delete(conversationId);
-    void this.deliver(p);
-  }
-
-  /** Sends a failed message again, under the same clientMsgId (the server stores it once). */
-  retry(conversationId: string, clientMsgId: string): void {
-    const p = this.state.pending[conversationId]?.find((x) => x.clientMsgId === clientMsgId);
-    if (!p) return;
-    const again = { ...p, status: p.files.some((f) => !f.upload) ? ('uploading' as const) : ('sending' as const), error: null };
-    this.replacePending(again);
-    void this.deliver(again);
-  }
-
-  /** Drops a failed message. */
-  discard(conversationId: string, clientMsgId: string): void {
-    const p = this.state.pending[conversationId]?.find((x) => x.clientMsgId === clientMsgId);
-    if (!p) return;
-    this.realtime.cancel(clientMsgId);
-    for (const f of p.files) if (f.previewUrl) URL.revokeObjectURL(f.previewUrl);
-    this.update((s) => ({ ...s, pending: { ...s.pending, [conversationId]: (s.pending[conversationId] ?? []).filter((x) => x.clientMsgId !== clientMsgId) } }));
-  }
-
-  private replacePending(p: PendingMessage): void {
-    this.update((s) => ({
-      ...s,
-      pending: { ...s.pending, [p.conversationId]: (s.pending[p.conversationId] ?? []).map((x) => (x.clientMsgId === p.clientMsgId ? p : x)) },
-    }));
-  }
-
-  private async deliver(p: PendingMessage): Promise<void> {
-    let cur = p;
-    try {
-      for (let i = 0; i < cur.files.length; i++) {
-        const f = cur.files[i]!;
-        if (f.upload) continue;
-        const upload = await this.api.upload(f.file, f.file.name);
-        cur = { ...cur, files: cur.files.map((x, j) => (j === i ? { ...x, upload } : x)) };
-        this.replacePending(cur);
-      }
-      cur = { ...cur, status: 'sending' };
-      this.replacePending(cur);
-      const attachmentIds = cur.files.map((f) => f.upload!.id);
-      const { done } = this.realtime.send(cur.conversationId, cur.body, {
-        clientMsgId: cur.clientMsgId,
-        replyTo: cur.replyTo,
-        ...(attachmentIds.length ? { attachmentIds } : {}),
-        ...(cur.threadId ? { threadId: cur.threadId, alsoInConversation: cur.alsoInConversation } : {}),
-      });
-      this.onStored(await done);
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'cancelled') return;
-      if (!this.state.pending[p.conversationId]?.some((x) => x.clientMsgId === p.clientMsgId)) return;
-      this.replacePending({ ...cur, status: 'failed', error: describeSendError(err, cur.threadId !== null) });
-    }
   }
 
   /** Tells the others we are typing (at most every few seconds). */
@@ -747,16 +658,4 @@ export class ChatStore {
     const me = await this.api.updateMe({ displayName, ...(avatarUploadId !== undefined ? { avatarUploadId } : {}) });
     this.setUser(me);
   }
-}
-
-function describeSendError(err: unknown, inThread = false): string {
-  if (err instanceof ApiError) {
-    // A reply to a thread whose first message was deleted meanwhile.
-    if (inThread && err.code === 'conflict') return t('send.threadClosed');
-    if (err.code === 'muted') return t('send.muted');
-    if (err.code === 'payload_too_large') return t('send.tooLarge');
-    if (err.code === 'forbidden' || err.code === 'not_found') return t('send.cannotWrite');
-    return err.message;
-  }
-  return err instanceof Error ? err.message : t('send.notSent');
 }
