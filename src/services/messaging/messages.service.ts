@@ -17,7 +17,7 @@ import type { Actor } from '../identity/identity.js';
 import { isAdmin, loadMembership, loadVisibleMessage, readFloor, requireNotMuted } from '../shared/access.js';
 import { appendEvent, eventsAfter, type EventPublisher } from '../shared/events.js';
 import { expandMentionAll, MENTION_ALL_NAMES, mentionAllIn, requireMayMentionAll } from './mention-all.js';
-import { presentMessage, presentThreadSummary, type MessagePresenter, type UserView } from '../shared/presenters.js';
+import { presentMessage, presentSharedMessage, presentThreadSummary, type MessagePresenter, type UserView } from '../shared/presenters.js';
 import type { MessageCreatedHook } from '../integrations/webhooks.service.js';
 import { extractLinks } from './link-preview-fetch.js';
 import { MAX_PREVIEW_LINKS, type LinkPreviewHook } from './link-previews.service.js';
@@ -189,12 +189,10 @@ export class MessagesService {
     const stored = (outcome as Extract<Outcome | QueuedStoreOutcome, { ok: true }>).row;
     this.metrics?.messagesStored.inc();
     this.logger.debug({ conversationId, seq: stored.seq, messageId: stored.id }, 'message stored');
-    // A new message has no reactions, and its attachments are the uploads just checked.
-    const message = presentMessage(
-      stored,
-      [],
-      attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!)),
-    );
+    // A new message has no reactions, and its attachments are the uploads just checked: the
+    // sender's answer and what every member's event carries (no per-viewer field) are alike.
+    const attachments = attachmentIds.map((id) => this.view.upload(ownUploads.get(id)!));
+    const message = presentMessage(stored, [], attachments);
     // A reply carries its root's summary after it (read after the commit: the newest there is, so
     // applying the events in seq order always leaves the root's summary current).
     const thread = threadId === null ? undefined : (await this.repos.threads.summaries([threadId])).get(threadId);
@@ -203,7 +201,7 @@ export class MessagesService {
       conversationId,
       seq: stored.seq,
       createdAt: stored.createdAt.toISOString(),
-      message,
+      message: presentSharedMessage(stored, [], attachments),
       ...(thread ? { thread: presentThreadSummary(thread) } : {}),
     };
     let kind: 'group' | 'direct';
