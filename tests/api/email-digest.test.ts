@@ -13,7 +13,7 @@ import { queryRows } from '../../src/db/sql.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 import { WsClient } from '../helpers/ws.js';
-import { sleep } from '../helpers/kit.js';
+import { waitFor } from '../helpers/kit.js';
 
 let t: TestApp;
 let sink: SmtpSink;
@@ -53,12 +53,15 @@ async function age(messageIds: string[], minutes: number): Promise<void> {
 /** Runs the digest and waits until what it queued has been sent (or retried away). */
 async function digestNow(): Promise<void> {
   await notifications().runDigestOnce();
-  for (let i = 0; i < 800; i++) {
-    const [row] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM notification_deliveries WHERE channel = 'email'`);
-    if (Number(row?.n) === 0) return;
-    await sleep(25);
-  }
-  throw new Error('the e-mail queue did not drain');
+  await waitFor(
+    async () => {
+      const [row] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM notification_deliveries WHERE channel = 'email'`);
+      return Number(row?.n) === 0;
+    },
+    'the e-mail queue to drain',
+    20_000,
+    25,
+  );
 }
 
 const mailsTo = (who: { email: string }): ReceivedMail[] => sink.mails.filter((m) => m.to.includes(who.email));
@@ -167,7 +170,6 @@ describe('the e-mail digest', { timeout: 90_000 }, () => {
       ws.close();
     }
     // Offline again (after the grace period), the one who was online gets it.
-    await sleep(300);
     await sink.waitFor((m) => m.to.includes(online.email), 20_000);
     await digestNow();
     expect(mailsTo(online)).toHaveLength(1);
@@ -192,24 +194,26 @@ describe('the e-mail digest', { timeout: 90_000 }, () => {
     try {
       await age([m.id], 60);
       await notifications().runDigestOnce();
-      // Wait for two refused attempts.
-      let attempts = 0;
-      for (let i = 0; i < 400 && attempts < 2; i++) {
-        const [row] = await queryRows<{ attempts: number }>(
-          t.database.db,
-          sql`SELECT max(attempts)::int AS attempts FROM notification_deliveries WHERE user_id = ${bob.user.id}::uuid AND channel = 'email'`,
-        );
-        attempts = Number(row?.attempts ?? 0);
-        if (attempts < 2) await sleep(50);
-      }
-      expect(attempts).toBeGreaterThanOrEqual(2);
+      // Two refused attempts.
+      await waitFor(
+        async () => {
+          const [row] = await queryRows<{ attempts: number }>(
+            t.database.db,
+            sql`SELECT max(attempts)::int AS attempts FROM notification_deliveries WHERE user_id = ${bob.user.id}::uuid AND channel = 'email'`,
+          );
+          return Number(row?.attempts ?? 0) >= 2;
+        },
+        'two refused attempts',
+        20_000,
+        50,
+      );
       expect(mailsTo(bob)).toEqual([]);
     } finally {
       sink.setRefusing(false);
     }
     await sink.waitFor((mail) => mail.to.includes(bob.email), 20_000);
+    // The queue is empty once digestNow returns: nothing is left to send it twice.
     await digestNow();
-    await sleep(300);
     expect(mailsTo(bob)).toHaveLength(1);
     expect(mailsTo(bob)[0]!.text).toContain('are you there? 👀');
   });
