@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { QueueWorker, retryDelayMs } from '../../src/services/shared/queue-worker.js';
+import { waitFor } from '../helpers/kit.js';
 
 const logger = createLogger({ level: 'silent', logDir: null });
 
@@ -17,8 +18,10 @@ function memoryQueue(items: number) {
   const waiting = new Map<number, () => void>();
   let maxInFlight = 0;
   let claimGate: Promise<void> | null = null;
+  let claims = 0;
   const job = {
     claim: async (n: number) => {
+      claims++;
       if (claimGate) await claimGate;
       return queue.splice(0, n);
     },
@@ -51,16 +54,19 @@ function memoryQueue(items: number) {
     get maxInFlight() {
       return maxInFlight;
     },
+    /** Claims begun. */
+    get claims() {
+      return claims;
+    },
     gateClaims(gate: Promise<void> | null) {
       claimGate = gate;
     },
   };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-}
+const until = (check: () => boolean): Promise<number> => waitFor(check, 'the queue to get there', 2_000, 5);
+/** A turn of the event loop: the worker claims on the turn after a kick (setImmediate). */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('QueueWorker', () => {
   it('never runs more than its concurrency, and drains the queue as deliveries finish', async () => {
@@ -71,7 +77,6 @@ describe('QueueWorker', () => {
     while (q.delivered.length < 10) {
       await until(() => q.waiting.size > 0);
       for (const finish of [...q.waiting.values()]) finish();
-      await new Promise((r) => setTimeout(r, 5));
     }
     expect(q.maxInFlight).toBe(3);
     expect(q.delivered.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -94,7 +99,7 @@ describe('QueueWorker', () => {
     q.gateClaims(new Promise<void>((r) => (open = r)));
     const worker = new QueueWorker('test', q.job, { pollIntervalMs: 60_000, concurrency: 4 }, logger);
     worker.start();
-    await new Promise((r) => setTimeout(r, 10));
+    await until(() => q.claims === 1);
     const stopping = worker.stop();
     open();
     await stopping;
@@ -106,7 +111,9 @@ describe('QueueWorker', () => {
     const q = memoryQueue(1);
     const worker = new QueueWorker('test', q.job, { pollIntervalMs: 60_000, concurrency: 1 }, logger);
     worker.kick();
-    await new Promise((r) => setTimeout(r, 10));
+    await turn();
+    await turn();
+    expect(q.claims).toBe(0);
     expect(q.queue).toEqual([0]);
     worker.start();
     await until(() => q.waiting.size === 1);
