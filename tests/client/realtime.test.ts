@@ -76,6 +76,17 @@ function realtime(who: Person, opts: Partial<ParleyRealtimeOptions> = {}): { rt:
 const online = (rt: ParleyRealtime) => waitFor(() => rt.state === 'online', 'state online');
 
 /** Every event the REST feed has for a conversation, as seqs. */
+/**
+ * Everything sent to `rec` in a conversation before now has arrived: one more message is sent
+ * and waited for (events come in seq order, so nothing before it is still on its way). Resolves
+ * with its seq.
+ */
+async function settled(who: Person, rec: Recorder, conversationId: string): Promise<number> {
+  const marker = await who.api.sendMessage(conversationId, { body: 'marker' });
+  await waitFor(() => rec.seqs(conversationId).includes(marker.seq), `the marker, seq ${marker.seq}`);
+  return marker.seq;
+}
+
 async function feedSeqs(who: Person, conversationId: string): Promise<number[]> {
   const out: number[] = [];
   let after = 0;
@@ -100,10 +111,10 @@ describe('live delivery', () => {
 
     await say(alice, conv, 25);
     await waitFor(() => rec.seqs(conv).length >= 25, '25 events');
-    await sleep(50);
-    expect(rec.seqs(conv)).toEqual(range(1, 25));
+    expect(await settled(alice, rec, conv)).toBe(26);
+    expect(rec.seqs(conv)).toEqual(range(1, 26));
     expect(rec.events.every((e) => e.type === 'message.created')).toBe(true);
-    expect(rt.cursor(conv)).toBe(25);
+    expect(rt.cursor(conv)).toBe(26);
     expect(rec.of('reconnected')).toHaveLength(0);
   });
 
@@ -168,8 +179,8 @@ describe('reconnect and sync', () => {
     const synced = await rec.next('synced');
     expect(synced.reconnect).toBe(true);
     expect(rt.state).toBe('online');
-    await sleep(50);
-    expect(rec.seqs(conv)).toEqual(range(1, 14));
+    expect(await settled(alice, rec, conv)).toBe(15);
+    expect(rec.seqs(conv)).toEqual(range(1, 15));
     expect(rec.seqs(conv)).toEqual(await feedSeqs(alice, conv));
     expect(rec.of('reconnected')).toHaveLength(1);
     // The second socket resumed from the cursor in its auth frame.
@@ -188,23 +199,28 @@ describe('reconnect and sync', () => {
     const c2 = await group(alice, bob);
     const { rt, rec } = realtime(bob, { cursors: { [c1]: 0, [c2]: 0 }, backoff: { minMs: 20, maxMs: 50 } });
     await online(rt);
+    let sent = false;
     const traffic = (async () => {
       for (let i = 0; i < 30; i++) {
         await alice.api.sendMessage(c1, { body: `one ${i}` });
         await alice.api.sendMessage(c2, { body: `two ${i}` });
       }
+      sent = true;
     })();
     for (let i = 0; i < 3; i++) {
-      await sleep(60);
+      // Each drop comes after more traffic has arrived (or once it has all been sent).
+      const seen = rec.events.length;
+      await waitFor(() => rec.events.length > seen || sent, 'more traffic');
       const back = rec.next('synced');
       expect(dropSockets(t, bob.user.id)).toBe(1);
       await back;
     }
     await traffic;
     await waitFor(() => rt.cursor(c1) === 30 && rt.cursor(c2) === 30, 'all 60 events');
-    await sleep(50);
-    expect(rec.seqs(c1)).toEqual(range(1, 30));
-    expect(rec.seqs(c2)).toEqual(range(1, 30));
+    await settled(alice, rec, c1);
+    await settled(alice, rec, c2);
+    expect(rec.seqs(c1)).toEqual(range(1, 31));
+    expect(rec.seqs(c2)).toEqual(range(1, 31));
     expect(rec.of('reconnected')).toHaveLength(3);
   });
 
@@ -319,7 +335,7 @@ describe('sending', () => {
     // Same key while pending: the same send, not a second one.
     expect(rt.send(conv, 'written offline', { clientMsgId: 'offline-1' }).done).toBe(handle.done);
     expect(rt.pending()).toMatchObject([{ clientMsgId: 'offline-1', body: 'written offline', attempts: 0 }]);
-    await sleep(50);
+    // No socket, so nothing can have gone out.
     expect((await alice.api.history(conv)).messages).toHaveLength(0);
 
     rt.reconnectNow();
