@@ -15,7 +15,7 @@ import { queryRows } from '../../src/db/sql.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startPushEndpoint, type PushEndpoint, type TestSubscription } from '../helpers/push-endpoint.js';
 import { WsClient } from '../helpers/ws.js';
-import { sleep } from '../helpers/kit.js';
+import { waitFor } from '../helpers/kit.js';
 
 const TEXT = '你好 @{name}，会议改到三点 🎉 please read';
 let t: TestApp;
@@ -61,12 +61,15 @@ async function whileQueued<T>(change: (queued: () => Promise<void>) => Promise<T
 
 async function settle(): Promise<void> {
   await services().notifications.flush();
-  for (let i = 0; i < 800; i++) {
-    const [row] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM notification_deliveries WHERE channel = 'push'`);
-    if (Number(row?.n) === 0) return;
-    await sleep(25);
-  }
-  throw new Error('the push queue did not drain');
+  await waitFor(
+    async () => {
+      const [row] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM notification_deliveries WHERE channel = 'push'`);
+      return Number(row?.n) === 0;
+    },
+    'the push queue to drain',
+    20_000,
+    25,
+  );
 }
 
 const pushesOf = (sub: TestSubscription, messageId?: string) => push.to(sub).filter((p) => !messageId || p.payload?.messageId === messageId);
@@ -176,8 +179,8 @@ describe('who gets a push', { timeout: 90_000 }, () => {
     } finally {
       ws.close();
     }
-    // Gone (after the grace period): pushed again.
-    await sleep(300);
+    // Gone (once the grace period is over and others see them offline): pushed again.
+    await waitFor(async () => (await call('GET', `/users/${online.user.id}`, alice)).json().online === false, 'the member shown offline');
     const later = await send(alice, gid, 'now?');
     await push.waitFor((p) => p.payload?.messageId === later.id && p.subscription === onlineSub.endpoint.split('/').pop());
   });

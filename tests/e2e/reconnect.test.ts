@@ -13,6 +13,7 @@ import {
   inboxItem,
   markNoReload,
   openConversation,
+  postMessageApi,
   screenshot,
   sendFromComposer,
   sentBodies,
@@ -68,9 +69,12 @@ describe.runIf(dbKind === 'pglite')('e2e: losing the network and coming back', (
     await bob.page.getByTestId('connection-banner').waitFor({ state: 'detached' });
     const all = ['before the outage', ...missed];
     await expect.poll(() => sentBodies(bob.page), { timeout: 15_000 }).toEqual(all);
-    // Each message once, by seq, for good: nothing turns up twice a moment later.
-    await bob.page.waitForTimeout(1500);
-    expect(await sentBodies(bob.page)).toEqual(all);
+    // Each message once, by seq, for good: a message sent now comes after all of them, so once
+    // it is shown nothing replayed can still be on its way to turn up twice.
+    all.push('after the outage');
+    await postMessageApi(e2e.server, aliceAcc, groupId, 'after the outage');
+    await expect.poll(() => sentBodies(bob.page), { timeout: 15_000 }).toEqual(all);
+    await expect.poll(() => sentBodies(alice.page), { timeout: 15_000 }).toEqual(all);
     const seqs = (await sentMessages(bob.page).evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))))) as number[];
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(all.length);
@@ -98,9 +102,11 @@ describe.runIf(dbKind === 'pglite')('e2e: losing the network and coming back', (
     await expect.poll(() => sentBodies(bob.page), { timeout: 15_000 }).toEqual(final);
     await expect.poll(() => sentBodies(alice.page), { timeout: 15_000 }).toEqual(final);
     expect(await bobPending.count()).toBe(0);
-    await bob.page.waitForTimeout(1000);
-    expect(await sentBodies(alice.page)).toEqual(final);
-    expect(await sentBodies(bob.page)).toEqual(final);
+    // Sent once: behind a later message, neither page shows it twice.
+    final.push('after the second outage');
+    await postMessageApi(e2e.server, aliceAcc, groupId, 'after the second outage');
+    await expect.poll(() => sentBodies(alice.page), { timeout: 15_000 }).toEqual(final);
+    await expect.poll(() => sentBodies(bob.page), { timeout: 15_000 }).toEqual(final);
     expect(await stillSamePage(bob.page)).toBe(true);
   });
 });
