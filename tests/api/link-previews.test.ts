@@ -15,7 +15,7 @@ import { linkPreviewJobs, linkPreviews, messages as messagesTable } from '../../
 import type { LinkPreview, Message } from '../../src/protocol/entities.js';
 import { resolveWebhookTarget } from '../../src/services/integrations/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
-import { waitUntil } from '../helpers/webhook-receiver.js';
+import { waitFor } from '../helpers/kit.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 
 const ADMIN = 'previewadmin';
@@ -174,7 +174,7 @@ function helpers(getApp: () => TestApp) {
   const settled = async (messageId: string): Promise<void> => {
     const db = getApp().database.db;
     await getApp().app.services.linkPreviews.flush();
-    await waitUntil(async () => (await db.select().from(linkPreviewJobs).where(eq(linkPreviewJobs.messageId, messageId))).length === 0, 10_000, 'the preview job to finish');
+    await waitFor(async () => (await db.select().from(linkPreviewJobs).where(eq(linkPreviewJobs.messageId, messageId))).length === 0, 'the preview job to finish', 10_000);
   };
   const previewsOf = async (who: Account, id: string): Promise<LinkPreview[]> => {
     await settled(id);
@@ -204,7 +204,7 @@ describe('link previews, private targets allowed (WEBHOOK_ALLOW_PRIVATE=on)', ()
       expect(ack.type).toBe('ack');
       const id = ack.message.id as string;
       // The page has been asked for and is not answered yet: the ack came first.
-      await waitUntil(() => (pages.hits.get('/held') ?? 0) > 0, 10_000, 'the fetch to start');
+      await waitFor(() => (pages.hits.get('/held') ?? 0) > 0, 'the fetch to start', 10_000);
       expect(ws.frames.some((f) => f.type === 'message.updated' && f.message.id === id)).toBe(false);
       pages.release();
       const updated = await ws.next((f) => f.type === 'message.updated' && f.message.id === id, 10_000);

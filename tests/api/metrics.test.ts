@@ -132,14 +132,6 @@ async function scrape(app: FastifyInstance): Promise<Exposition> {
   return parseExposition(res.body);
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 let t: TestServer;
 const clients: WsClient[] = [];
 
@@ -248,9 +240,9 @@ describe('GET /metrics', () => {
     expect(await gauge()).toBe(base + 2);
     first.close();
     await first.closed;
-    await until(async () => (await gauge()) === base + 1, 'the gauge to drop by one');
+    await waitFor(async () => (await gauge()) === base + 1, 'the gauge to drop by one', 5000);
     second.ws.terminate();
-    await until(async () => (await gauge()) === base, 'the gauge to return to where it was');
+    await waitFor(async () => (await gauge()) === base, 'the gauge to return to where it was', 5000);
   });
 
   it('observes send-to-ack latency, frames, fan-out and stored messages for a message.send', async () => {
@@ -289,7 +281,7 @@ describe('GET /metrics', () => {
     const before = await scrape(t.app);
     c.send('{not json');
     c.send({ type: `made.up.${randomUUID()}` });
-    await until(async () => c.frames.filter((f) => f.type === 'error').length >= 2, 'two error frames');
+    await waitFor(async () => c.frames.filter((f) => f.type === 'error').length >= 2, 'two error frames', 5000);
     const after = await scrape(t.app);
     expect(value(after, 'parley_ws_frames_received_total', { type: 'invalid' }) - value(before, 'parley_ws_frames_received_total', { type: 'invalid' })).toBe(2);
     expect(after.samples.filter((s) => s.name === 'parley_ws_frames_received_total' && s.labels.type?.startsWith('made.up'))).toEqual([]);

@@ -27,7 +27,7 @@ import { openBlobStore } from '../../src/storage/open-blob-store.js';
 import { apiCaller, auth, dbKind, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { multipart } from '../helpers/authz.js';
 import { TestS3 } from '../helpers/s3.js';
-import { waitUntil } from '../helpers/webhook-receiver.js';
+import { waitFor } from '../helpers/kit.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const logger = createLogger({ level: 'silent', logDir: null });
@@ -148,7 +148,7 @@ describe.runIf(dbKind === 'pglite')('UPLOAD_STORE=s3 against s3rver', () => {
       const g = await group(a);
       const sent = await send(g, a, `look http://127.0.0.1:${(site.address() as AddressInfo).port}/page`);
       await t.app.services.linkPreviews.flush();
-      await waitUntil(async () => (await t.database.db.select().from(linkPreviewJobs).where(eq(linkPreviewJobs.messageId, sent.id))).length === 0, 10_000, 'the preview job');
+      await waitFor(async () => (await t.database.db.select().from(linkPreviewJobs).where(eq(linkPreviewJobs.messageId, sent.id))).length === 0, 'the preview job', 10_000);
       const preview = ((await call('GET', `/messages/${sent.id}`, a)).json().previews as { title: string; image: { url: string } | null }[])[0]!;
       expect(preview.title).toBe('On S3');
       const key = /images\/([a-f0-9]{64})\?/.exec(preview.image!.url)![1]!;

@@ -16,8 +16,8 @@ import { WebhooksRepository } from '../../src/db/repositories/webhooks.repositor
 import { auditLog, messages, webhookDeliveries, webhooks as webhooksTable } from '../../src/db/schema.js';
 import { TARGET_NOT_ALLOWED, TARGET_UNRESOLVED } from '../../src/services/integrations/webhook-guard.js';
 import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
-import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../helpers/webhook-receiver.js';
-import { expectError, sleep } from '../helpers/kit.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { expectError, sleep, waitFor } from '../helpers/kit.js';
 
 const TEXT = '你好，世界 👋🏽 webhook';
 const FAST = { pollIntervalMs: 50, requestTimeoutMs: 2_000, retryDelaysMs: [150, 150], disableAfter: 2 };
@@ -152,10 +152,10 @@ describe('webhook management, private targets refused (the default)', () => {
     });
     await send(owner, g);
     let lastError: string | null = null;
-    await waitUntil(async () => {
+    await waitFor(async () => {
       lastError = (await call('GET', `/groups/${g}/webhooks`, owner)).json().webhooks[0].lastError as string | null;
       return lastError !== null;
-    }, 10_000, 'the refused attempt');
+    }, 'the refused attempt', 10_000);
     expect(lastError).toBe(TARGET_NOT_ALLOWED);
     expect((await call('DELETE', `/groups/${g}/webhooks/${hook.id}`, owner)).statusCode).toBe(204);
   });
@@ -216,7 +216,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     const h = await hook(gid, '/signed');
     const res = await call('POST', `/conversations/${gid}/messages`, owner, { body: TEXT, clientMsgId: 'c1' });
     const message = res.json() as { id: string; seq: number; createdAt: string };
-    await waitUntil(() => rx.received('/signed').length === 1, 5_000, 'the delivery');
+    await waitFor(() => rx.received('/signed').length === 1, 'the delivery', 5_000);
     const got = rx.received('/signed')[0]!;
     expect(got.headers['content-type']).toBe('application/json');
     expect(got.headers['user-agent']).toBe('Parley-Webhook/1');
@@ -255,7 +255,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       expect(spy.mock.calls.filter(([id]) => id === gid)).toHaveLength(1);
       await hook(gid, '/late');
       await send(owner, gid);
-      await waitUntil(() => rx.received('/late').length === 1, 5_000, 'the delivery to a new hook');
+      await waitFor(() => rx.received('/late').length === 1, 'the delivery to a new hook', 5_000);
     } finally {
       spy.mockRestore();
     }
@@ -266,7 +266,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     await hook(gid, '/flaky');
     rx.answer('/flaky', (n) => (n < 2 ? 500 : 200));
     await send(owner, gid);
-    await waitUntil(() => rx.received('/flaky').length === 3, 5_000, 'three attempts');
+    await waitFor(() => rx.received('/flaky').length === 3, 'three attempts', 5_000);
     await new Promise((r) => setTimeout(r, 400));
     const got = rx.received('/flaky');
     expect(got).toHaveLength(3);
@@ -283,7 +283,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     rx.answer('/down', () => 500);
     await send(owner, gid);
     await send(owner, gid);
-    await waitUntil(async () => (await auditRows('webhook.disabled', gid)).length === 1, 8_000, 'the hook disabled');
+    await waitFor(async () => (await auditRows('webhook.disabled', gid)).length === 1, 'the hook disabled', 8_000);
     const [entry] = await auditRows('webhook.disabled', gid);
     expect(entry).toMatchObject({ actorId: null, details: { webhookId: h.id, lastError: 'HTTP 500' } });
     const listed = (await call('GET', `/groups/${gid}/webhooks`, owner)).json().webhooks[0];
@@ -300,7 +300,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     await hook(gid, '/hang');
     rx.answer('/hang', (n) => (n === 0 ? 'hold' : 200));
     await send(owner, gid);
-    await waitUntil(() => rx.held() === 1, 5_000, 'the receiver holding a delivery');
+    await waitFor(() => rx.held() === 1, 'the receiver holding a delivery', 5_000);
     const started = performance.now();
     await send(owner, gid, 'second');
     const elapsed = performance.now() - started;
@@ -336,10 +336,10 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     expect(created.statusCode, created.body).toBe(201);
     const hookId = (created.json() as { id: string }).id;
     await send(owner, gid);
-    await waitUntil(() => rx.received(path).length === 1, 5_000, 'the delivery while an admin');
+    await waitFor(() => rx.received(path).length === 1, 'the delivery while an admin', 5_000);
     // Received is not yet done: the dispatcher deletes the row after the answer (stopping it
     // earlier would hand the delivery back to the queue).
-    await waitUntil(async () => (await queuedFor(hookId)).length === 0, 5_000, 'the first delivery to complete');
+    await waitFor(async () => (await queuedFor(hookId)).length === 0, 'the first delivery to complete', 5_000);
     await withDispatcherStopped(async () => {
       await send(owner, gid, 'queued while an admin');
       await send(owner, gid, 'queued while an admin');
@@ -352,7 +352,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       expect(await queuedFor(hookId)).toHaveLength(2); // the enqueue skipped it
     });
     // The claim drops the two queued before: none reaches the URL.
-    await waitUntil(async () => (await queuedFor(hookId)).length === 0, 5_000, 'the queue dropped');
+    await waitFor(async () => (await queuedFor(hookId)).length === 0, 'the queue dropped', 5_000);
     await sleep(300);
     expect(rx.received(path)).toHaveLength(1);
   });
@@ -373,7 +373,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       // As if the delete committed after an enqueue had read the message as live: the claim looks again.
       await t.database.db.update(messages).set({ deletedAt: new Date() }).where(eq(messages.id, late.id));
     });
-    await waitUntil(async () => (await queuedFor(h.id)).length === 0, 5_000, 'the queue emptied');
+    await waitFor(async () => (await queuedFor(h.id)).length === 0, 'the queue emptied', 5_000);
     await sleep(300);
     expect(rx.received('/deleted').map((r) => (JSON.parse(r.body) as { message: { id: string } }).message.id)).toEqual([kept.id]);
   });
@@ -398,12 +398,12 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     const slow = await hook(slowGroup, '/slow');
     rx.answer('/slow', () => 'hold');
     for (let i = 0; i < 5; i++) await send(owner, slowGroup);
-    await waitUntil(() => rx.held() === 1, 5_000, 'the slow receiver holding a delivery');
+    await waitFor(() => rx.held() === 1, 'the slow receiver holding a delivery', 5_000);
     const quickGroup = await group(owner);
     await hook(quickGroup, '/quick');
     await send(owner, quickGroup);
     // Four slots on this node: without the limit the slow hook would hold them all until its time box (2 s).
-    await waitUntil(() => rx.received('/quick').length === 1, 1_500, 'the other hook delivered meanwhile');
+    await waitFor(() => rx.received('/quick').length === 1, 'the other hook delivered meanwhile', 1_500);
     expect(rx.held()).toBe(1);
     expect(rx.received('/slow')).toHaveLength(1);
     expect((await call('DELETE', `/groups/${slowGroup}/webhooks/${slow.id}`, owner)).statusCode).toBe(204);
@@ -421,13 +421,13 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       }
       expect((await queuedFor(h.id)).map((d) => d.messageId).sort()).toEqual(sent.slice(0, 3).map((m) => m.id).sort());
     });
-    await waitUntil(() => rx.received('/capped').length === 3, 5_000, 'the queued deliveries');
+    await waitFor(() => rx.received('/capped').length === 3, 'the queued deliveries', 5_000);
     await sleep(300);
     const bodies = () => rx.received('/capped').map((r) => (JSON.parse(r.body) as { message: { body: string } }).message.body);
     expect(bodies().sort()).toEqual(['capped 0', 'capped 1', 'capped 2']);
     // Drained: queued again.
     await send(owner, gid, 'capped again');
-    await waitUntil(() => rx.received('/capped').length === 4, 5_000, 'a delivery after the queue drained');
+    await waitFor(() => rx.received('/capped').length === 4, 'a delivery after the queue drained', 5_000);
     expect(bodies()[3]).toBe('capped again');
   });
 });
@@ -449,12 +449,12 @@ describe('the delivery queue across a restart', () => {
     rx.answer('/restart', (n) => (n === 0 ? 500 : n === 1 ? 'hold' : 200));
     await send(owner, gid);
     // The first attempt fails, the retry is on its way when the app stops.
-    await waitUntil(() => rx.held() === 1, 5_000, 'the retry in flight');
+    await waitFor(() => rx.held() === 1, 'the retry in flight', 5_000);
     await first.close();
     const second = await buildApp({ config: t.config, database: t.database, logger: createLogger({ level: 'silent', logDir: null }), webhooks: opts });
     await second.ready();
     try {
-      await waitUntil(() => rx.received('/restart').length === 3, 5_000, 'the delivery by the new app');
+      await waitFor(() => rx.received('/restart').length === 3, 'the delivery by the new app', 5_000);
       const ids = new Set(rx.received('/restart').map((g) => g.headers['x-parley-delivery']));
       expect(ids.size).toBe(1);
     } finally {

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPostgresDatabase, dbKind, uniqueName } from '../helpers/app.js';
-import { ChatClient, startTraffic, until } from '../helpers/chat-client.js';
+import { ChatClient, startTraffic } from '../helpers/chat-client.js';
+import { waitFor } from '../helpers/kit.js';
 import { TestNginx } from '../helpers/nginx.js';
 import { api, freePort, startServer, waitReady, type ServerProcess } from '../helpers/process.js';
 import { TestRedis } from '../helpers/redis.js';
@@ -84,7 +85,7 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
     const acked = new Map<string, Frame>();
     for (const c of clients) for (const [id, m] of c.acked) acked.set(id, m);
     const lastSeq = Math.max(...[...acked.values()].map((m) => m.seq as number));
-    await until(() => clients.every((c) => (c.cursors.get(conversationId) ?? 0) >= lastSeq), 30_000, 'every client to reach the last acked seq');
+    await waitFor(() => clients.every((c) => (c.cursors.get(conversationId) ?? 0) >= lastSeq), 'every client to reach the last acked seq', 30_000);
     for (const c of clients) {
       expect(c.violations).toEqual([]);
       const bodies = c.events.get(conversationId)!.filter((e) => e.type === 'message.created').map((e) => e.message.clientMsgId as string);
@@ -136,21 +137,21 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
     const g = await group(owner, members);
     const everyone = [owner, ...members];
     const clients = everyone.map((u) => new ChatClient(nginx.wsUrl, u.token).follow(g, 0).start());
-    await until(() => clients.every((c) => c.online), 15_000, 'all clients online');
+    await waitFor(() => clients.every((c) => c.online), 'all clients online', 15_000);
 
     const stopTraffic = startTraffic(clients, g);
-    await until(() => clients.every((c) => c.acked.size >= 5), 15_000, 'traffic under way');
+    await waitFor(() => clients.every((c) => c.acked.size >= 5), 'traffic under way', 15_000);
 
     const victim = nodes[0]!;
     victim.child.kill('SIGKILL');
     await victim.exited;
     // Least-connections put some of the four clients on the dead node: they come back via nginx.
-    await until(() => clients.some((c) => c.readyCount > 1), 15_000, 'a client to reconnect');
-    await until(() => clients.every((c) => c.online), 15_000, 'all clients online again');
+    await waitFor(() => clients.some((c) => c.readyCount > 1), 'a client to reconnect', 15_000);
+    await waitFor(() => clients.every((c) => c.online), 'all clients online again', 15_000);
     await new Promise((r) => setTimeout(r, 500));
     await stopTraffic();
 
-    await until(() => clients.every((c) => c.pending.size === 0), 30_000, 'every send acked');
+    await waitFor(() => clients.every((c) => c.pending.size === 0), 'every send acked', 30_000);
     expect(clients.flatMap((c) => [...c.refused.values()])).toEqual([]);
     await expectConverged(clients, g, owner);
     for (const c of clients) c.stop();
@@ -165,22 +166,22 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
     const g = await group(owner, members);
     // Two clients on each node, directly, so events must cross the bus.
     const clients = [owner, ...members].map((u, i) => new ChatClient(`ws://127.0.0.1:${nodes[i % 2]!.port}/api/v1/ws`, u.token).follow(g, 0).start());
-    await until(() => clients.every((c) => c.online), 15_000, 'all clients online');
+    await waitFor(() => clients.every((c) => c.online), 'all clients online', 15_000);
 
     const stopTraffic = startTraffic(clients, g);
-    await until(() => clients.every((c) => c.acked.size >= 5), 15_000, 'traffic under way');
+    await waitFor(() => clients.every((c) => c.acked.size >= 5), 'traffic under way', 15_000);
     await redis.kill();
     const ackedBeforeOutage = clients.reduce((n, c) => n + c.acked.size, 0);
     await new Promise((r) => setTimeout(r, 1000));
     // Traffic stops before Redis returns: no later live event can reveal the gap, so only the
     // nodes' own catch-up brings the other node's messages to each client.
     await stopTraffic();
-    await until(() => clients.every((c) => c.pending.size === 0), 15_000, 'sends acked while Redis is away');
+    await waitFor(() => clients.every((c) => c.pending.size === 0), 'sends acked while Redis is away', 15_000);
     // Sends went on while Redis was away: PostgreSQL alone decides what is stored.
     expect(clients.reduce((n, c) => n + c.acked.size, 0)).toBeGreaterThan(ackedBeforeOutage);
     await redis.restart();
 
-    await until(() => clients.every((c) => c.pending.size === 0), 30_000, 'every send acked');
+    await waitFor(() => clients.every((c) => c.pending.size === 0), 'every send acked', 30_000);
     await expectConverged(clients, g, owner);
     for (const c of clients) c.stop();
   });
@@ -195,7 +196,7 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
         .split('\n')
         .filter((l) => l.includes('"worker started"'))
         .map((l) => JSON.parse(l) as { pid: number; worker: number });
-    await until(() => started().length === 2, 30_000, 'two workers');
+    await waitFor(() => started().length === 2, 'two workers', 30_000);
     expect(new Set(started().map((w) => w.pid)).size).toBe(2);
 
     // Connections are dealt to the workers in turn: members on both must hear each other.
@@ -203,18 +204,18 @@ describe.runIf(dbKind === 'postgres')('several node processes behind nginx', () 
     const members = await Promise.all([1, 2, 3].map(() => account()));
     const g = await group(owner, members);
     const clients = [owner, ...members].map((u) => new ChatClient(`ws://127.0.0.1:${port}/api/v1/ws`, u.token).follow(g, 0).start());
-    await until(() => clients.every((c) => c.online), 15_000, 'all clients online');
+    await waitFor(() => clients.every((c) => c.online), 'all clients online', 15_000);
     clients.forEach((c, i) => c.send(g, `hello from ${i}`));
-    await until(() => clients.every((c) => c.pending.size === 0), 15_000, 'sends acked');
+    await waitFor(() => clients.every((c) => c.pending.size === 0), 'sends acked', 15_000);
     await expectConverged(clients, g, owner);
 
     // A worker killed outright is replaced; its clients come back on either worker.
     process.kill(started()[0]!.pid, 'SIGKILL');
-    await until(() => started().length === 3, 30_000, 'a replacement worker');
+    await waitFor(() => started().length === 3, 'a replacement worker', 30_000);
     expect(server.output()).toContain('worker died; restarting it');
-    await until(() => clients.every((c) => c.online), 30_000, 'all clients online again');
+    await waitFor(() => clients.every((c) => c.online), 'all clients online again', 30_000);
     clients.forEach((c, i) => c.send(g, `again from ${i}`));
-    await until(() => clients.every((c) => c.pending.size === 0), 15_000, 'sends acked');
+    await waitFor(() => clients.every((c) => c.pending.size === 0), 'sends acked', 15_000);
     await expectConverged(clients, g, owner);
     for (const c of clients) c.stop();
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
-import { until } from '../helpers/chat-client.js';
+import { waitFor } from '../helpers/kit.js';
 import { freePort, startServer, waitReady, type ServerProcess } from '../helpers/process.js';
 import { TestRedis } from '../helpers/redis.js';
 
@@ -65,7 +65,7 @@ describe.runIf(dbKind === 'postgres')('GET /metrics with WORKERS=2', () => {
       await freePort(),
     );
     await waitReady(server);
-    await until(() => server.output().split('\n').filter((l) => l.includes('"Parley is ready"')).length === 2, 60_000, 'both workers ready');
+    await waitFor(() => server.output().split('\n').filter((l) => l.includes('"Parley is ready"')).length === 2, 'both workers ready', 60_000);
   }, 120_000);
 
   afterAll(async () => {

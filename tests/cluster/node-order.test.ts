@@ -13,6 +13,7 @@ import { LocalBus, type Bus, type BusMessage } from '../../src/events/bus.js';
 import { RedisBus, type RedisBusOptions } from '../../src/events/redis-bus.js';
 import { RedisPresenceStore } from '../../src/realtime/presence-store.js';
 import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
+import { waitFor } from '../helpers/kit.js';
 import { TestRedis } from '../helpers/redis.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 
@@ -66,14 +67,6 @@ async function gapReads(app: ParleyApp): Promise<{ node: number; connection: num
   };
 }
 
-async function waitFor(pred: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Each client's seqs of the conversation, in the order received. */
 const seqsOf = (c: WsClient, conversationId: string) => c.events(conversationId).map((e) => e.seq as number);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -102,7 +95,7 @@ describe('one node: a reordered or lost bus message', () => {
     bus.plan = (m) => (m.event.conversationId === id && m.event.seq % 2 === 1 ? 'after-next' : 'now');
     for (let i = 1; i <= 20; i++) expect((await call('POST', `/conversations/${id}/messages`, owner, { body: `m${i}` })).statusCode).toBe(201);
     bus.plan = () => 'now';
-    await waitFor(() => clients.every((c) => seqsOf(c, id).length >= 20), 10_000, () => `20 events on every client (${clients.map((c) => seqsOf(c, id).length)})`);
+    await waitFor(() => clients.every((c) => seqsOf(c, id).length >= 20), () => `20 events on every client (${clients.map((c) => seqsOf(c, id).length)})`, 10_000);
     for (const c of clients) expect(seqsOf(c, id)).toEqual(range(1, 20));
     const after = await gapReads(t.app as ParleyApp);
     expect(after.connection - before.connection, 'gap reads by single connections').toBe(0);
@@ -114,12 +107,12 @@ describe('one node: a reordered or lost bus message', () => {
   it('a lost bus message is read once for the node and reaches every connection in order', async () => {
     const { owner, id, clients } = await groupWithClients(30);
     await call('POST', `/conversations/${id}/messages`, owner, { body: 'first' });
-    await waitFor(() => clients.every((c) => seqsOf(c, id).length === 1), 10_000, () => 'the first event everywhere');
+    await waitFor(() => clients.every((c) => seqsOf(c, id).length === 1), 'the first event everywhere', 10_000);
     const before = await gapReads(t.app as ParleyApp);
     bus.plan = (m) => (m.event.conversationId === id && (m.event.seq === 3 || m.event.seq === 6) ? 'drop' : 'now');
     for (let i = 2; i <= 8; i++) expect((await call('POST', `/conversations/${id}/messages`, owner, { body: `m${i}` })).statusCode).toBe(201);
     bus.plan = () => 'now';
-    await waitFor(() => clients.every((c) => seqsOf(c, id).length >= 8), 10_000, () => `8 events on every client (${clients.map((c) => seqsOf(c, id).length)})`);
+    await waitFor(() => clients.every((c) => seqsOf(c, id).length >= 8), () => `8 events on every client (${clients.map((c) => seqsOf(c, id).length)})`, 10_000);
     for (const c of clients) expect(seqsOf(c, id)).toEqual(range(1, 8));
     const after = await gapReads(t.app as ParleyApp);
     expect(after.connection - before.connection, 'gap reads by single connections').toBe(0);
@@ -168,7 +161,7 @@ describe('two nodes over Redis, members on both, senders on both', () => {
     const clients = await Promise.all(members.map((m, i) => WsClient.connect(i % 2 ? second.wsUrl : first.wsUrl, m.token)));
     // Both nodes learn the conversation's position from an event that is not reordered.
     await call1('POST', `/conversations/${g.id}/messages`, owner, { body: 'first' });
-    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 10_000, () => 'the first event everywhere');
+    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 'the first event everywhere', 10_000);
     const before = [await gapReads(first.app as ParleyApp), await gapReads(second.app)];
     // Ten senders, half on each node, over WebSocket: their batches commit in one order and
     // reach each node in another.
@@ -182,7 +175,7 @@ describe('two nodes over Redis, members on both, senders on both', () => {
         }
       }),
     );
-    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= total), 20_000, () => `${total} events on every client`);
+    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= total), `${total} events on every client`, 20_000);
     for (const c of clients) expect(seqsOf(c, g.id)).toEqual(range(1, total));
     const after = [await gapReads(first.app as ParleyApp), await gapReads(second.app)];
     for (const n of [0, 1]) {
@@ -233,7 +226,7 @@ describe('two nodes over Redis: a large group\'s events go without their member 
     // Both nodes learn the conversation's position from an event that is not reordered (a node
     // takes a conversation's first event as in order).
     await call('POST', `/conversations/${g.id}/messages`, owner, { body: 'first' });
-    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 10_000, () => 'the first event everywhere');
+    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 'the first event everywhere', 10_000);
     const unlistedBefore = await unlisted();
     const loadsBefore = await metric(second.app, 'parley_node_member_loads_total');
     const gapsBefore = [await gapReads(first.app as ParleyApp), await gapReads(second.app)];
@@ -249,7 +242,7 @@ describe('two nodes over Redis: a large group\'s events go without their member 
         }),
       );
     await sendAll('a', [clients[0]!, clients[2]!, clients[3]!, clients[5]!]);
-    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 21), 10_000, () => '21 events on every client');
+    await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 21), '21 events on every client', 10_000);
     expect(await unlisted(), 'events sent without their member list').toBeGreaterThan(unlistedBefore);
 
     // The joiner (on the second node) is added through the first node, and messages follow only
@@ -262,10 +255,10 @@ describe('two nodes over Redis: a large group\'s events go without their member 
     await sendAll('c', firstNodeSenders);
     const total = 1 + 20 + 1 + 20 + 1 + 20;
     const stayed = clients.filter((_, i) => i !== 1);
-    await waitFor(() => stayed.every((c) => seqsOf(c, g.id).length >= total), 10_000, () => `${total} events on every member's client`);
+    await waitFor(() => stayed.every((c) => seqsOf(c, g.id).length >= total), `${total} events on every member's client`, 10_000);
     for (const c of stayed) expect(seqsOf(c, g.id)).toEqual(range(1, total));
     // The joiner gets everything from their joining on; the leaver nothing after leaving.
-    await waitFor(() => seqsOf(joinerClient, g.id).length >= total - 21, 10_000, () => 'the joiner\'s events');
+    await waitFor(() => seqsOf(joinerClient, g.id).length >= total - 21, 'the joiner\'s events', 10_000);
     expect(seqsOf(joinerClient, g.id)).toEqual(range(22, total));
     expect(seqsOf(clients[1]!, g.id)).toEqual(range(1, 43));
     // Nobody got there by reading a gap alone: each node routed every event to its members.
@@ -290,10 +283,10 @@ describe('two nodes over Redis: a large group\'s events go without their member 
       const g = (await call('POST', '/groups', owner, { name: uniqueName('batched'), memberIds: members.map((m) => m.user.id) })).json() as { id: string };
       const clients = await Promise.all(members.map((m, i) => WsClient.connect(i % 2 ? second.wsUrl : first.wsUrl, m.token)));
       await call('POST', `/conversations/${g.id}/messages`, owner, { body: 'first' });
-      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 10_000, () => 'the first event everywhere');
+      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length === 1), 'the first event everywhere', 10_000);
       // Handing ownership over writes two member.updated events in one transaction.
       expect((await call('PATCH', `/groups/${g.id}/members/${members[0]!.user.id}`, owner, { role: 'owner' })).statusCode).toBe(200);
-      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 3), 10_000, () => '3 events on every client');
+      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 3), '3 events on every client', 10_000);
       for (const c of clients) expect(seqsOf(c, g.id)).toEqual(range(1, 3));
       const together = envelopes.find((e) => e.ms?.some((m) => m.event?.conversationId === g.id));
       expect(together?.ms?.map((m) => m.event?.seq)).toEqual([2, 3]);
@@ -321,7 +314,7 @@ describe('two nodes over Redis: a large group\'s events go without their member 
       for (let i = 1; i <= 5; i++) expect((await call('POST', `/conversations/${g.id}/messages`, owner, { body: `m${i}` })).statusCode).toBe(201);
       // Two events in one transaction go as two messages the earlier release can read.
       expect((await call('PATCH', `/groups/${g.id}/members/${members[0]!.user.id}`, owner, { role: 'owner' })).statusCode).toBe(200);
-      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 7), 10_000, () => '7 events on every client');
+      await waitFor(() => clients.every((c) => seqsOf(c, g.id).length >= 7), '7 events on every client', 10_000);
       for (const c of clients) expect(seqsOf(c, g.id)).toEqual(range(1, 7));
       expect(await unlisted()).toBe(before);
       const ours = envelopes.filter((t) => t.includes(g.id)).map((t) => JSON.parse(t) as { m?: unknown; ms?: unknown });

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { RedisRateLimitStore } from '../../src/core/redis-rate-limit-store.js';
 import { RedisBus } from '../../src/events/redis-bus.js';
 import { apiCaller, register, uniqueName } from '../helpers/app.js';
+import { waitFor } from '../helpers/kit.js';
 import { TestRedis } from '../helpers/redis.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 
@@ -69,14 +70,6 @@ afterAll(async () => {
   await first?.close();
   await redis?.kill();
 });
-
-async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** An invite look-up from `ip` (limited per address, 4/min here); its status. */
 async function inviteCheck(node: Node, ip: string): Promise<number> {
@@ -154,7 +147,7 @@ describe('rate limits shared through Redis', () => {
     expect(await inviteChecks([n1], '10.0.1.2', 5)).toEqual([404, 404, 404, 404, 429]);
     expect(Date.now() - quick).toBeLessThan(1_000);
     expect(warnings(n1)).toBe(w1 + 1);
-    await waitFor(() => n1.store.available, 10_000, 'node 1 to share its limits again');
+    await waitFor(() => n1.store.available, 'node 1 to share its limits again', 10_000);
     expect(recoveries(n1)).toBe(r1 + 1);
   });
 
@@ -171,7 +164,7 @@ describe('rate limits shared through Redis', () => {
 
     // Restarted empty: the script is loaded again (EVALSHA → NOSCRIPT → EVAL) and one budget holds.
     await redis.restart();
-    await waitFor(() => n1.store.available && n2.store.available, 15_000, 'both nodes to share their limits again');
+    await waitFor(() => n1.store.available && n2.store.available, 'both nodes to share their limits again', 15_000);
     expect(await inviteChecks([n1, n2], '10.0.2.3', 6)).toEqual([404, 404, 404, 404, 429, 429]);
     expect([warnings(n1), warnings(n2)]).toEqual([w1 + 1, w2 + 1]);
     // The node reports which way it counts, for dashboards and alerts.

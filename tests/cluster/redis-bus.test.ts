@@ -11,6 +11,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { RedisBus } from '../../src/events/redis-bus.js';
 import { RedisPresenceStore } from '../../src/realtime/presence-store.js';
 import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
+import { waitFor } from '../helpers/kit.js';
 import { TestRedis } from '../helpers/redis.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
 
@@ -70,14 +71,6 @@ async function ok(res: ReturnType<typeof call>, status: number): Promise<Frame> 
 async function groupOf(owner: Account, members: Account[]): Promise<string> {
   const g = await ok(call('POST', '/groups', owner, { name: uniqueName('g'), memberIds: members.map((m) => m.user.id) }), 201);
   return g.id as string;
-}
-
-async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** The seqs of a conversation's events on a client, which must be consecutive and unique. */
@@ -171,7 +164,7 @@ describe('Redis bus across two nodes', () => {
     const doomed = await redisParts(redis.url, 'node-3');
     expect(await doomed.presence.join(carol.user.id)).toBe(true);
     doomed.presence.changed(carol.user.id, true);
-    await waitFor(() => n1.presence.onlineElsewhere(carol.user.id), 2000, 'carol online on node 1');
+    await waitFor(() => n1.presence.onlineElsewhere(carol.user.id), 'carol online on node 1', 2000);
     const died = Date.now();
     const internals = doomed.presence as unknown as { timer: NodeJS.Timeout; redis: Redis };
     clearInterval(internals.timer);
@@ -289,7 +282,7 @@ describe('Redis bus across two nodes', () => {
     expect(got.map((e) => e.seq)).toEqual(Array.from({ length: got.length }, (_, i) => got[0]!.seq + i));
     expect(got.filter((e) => e.type === 'message.created').map((e) => e.message.body)).toEqual(['before', ...sent.map((_, i) => `during ${i}`)]);
     // Node 2's own subscriber notices it reconnected (node 1's published reset may have caught Bob up first).
-    await waitFor(() => n2.bus.stats.resets > resetsBefore, 15_000, "node 2's reset after its subscriber reconnected");
+    await waitFor(() => n2.bus.stats.resets > resetsBefore, "node 2's reset after its subscriber reconnected", 15_000);
     // Carol's and Dave's connections are told to reconnect and sync (1012).
     expect(await c.closed).toBe(1012);
     expect(await d.closed).toBe(1012);

@@ -9,6 +9,7 @@ import { afterEach } from 'vitest';
 import { ChatClient } from './chat-client.js';
 import { api, freePort, startServer, waitReady, type ServerProcess } from './process.js';
 import type { Frame } from './ws.js';
+import { sleep } from './kit.js';
 
 export interface ChaosKnobs {
   kills: number;
@@ -30,8 +31,6 @@ export function chaosKnobs(defaults: ChaosKnobs): ChaosKnobs {
 export function chaosTimeoutMs(k: ChaosKnobs, perKillMs = 60_000): number {
   return 120_000 + k.kills * (perKillMs + k.seconds * 1000);
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * One Parley process at a time on a fixed port, so clients reconnect to the same address: `kill`
@@ -233,15 +232,6 @@ export function wsTraffic(clients: ChatClient[], conversationId: string, everyMs
       await Promise.all(loops);
     },
   };
-}
-
-/** Waits until `pred` holds, polling; the error names what was awaited. */
-export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** The whole events feed of a conversation, through REST, page by page. */

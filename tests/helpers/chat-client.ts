@@ -161,12 +161,3 @@ export function startTraffic(clients: ChatClient[], conversationId: string, ever
     await running;
   };
 }
-
-/** Waits until `pred` holds, polling. */
-export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -42,12 +42,13 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /**
  * Waits until `cond` holds (it may be async), checking every `everyMs`; fails naming `what` after
- * `timeoutMs`. Resolves with the time it took, in ms.
+ * `timeoutMs` (a function is called then, so the message can tell the state at the failure).
+ * Resolves with the time it took, in ms.
  */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 10): Promise<number> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 10_000, everyMs = 10): Promise<number> {
   const start = Date.now();
   while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(everyMs);
   }
   return Date.now() - start;

@@ -67,12 +67,3 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
   };
 }
-
-/** Polls `check` until it returns true, or fails after `ms`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, ms = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

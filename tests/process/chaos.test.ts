@@ -24,12 +24,11 @@ import {
   percentile,
   printFigures,
   RestSender,
-  sleep,
-  until,
   wsTraffic,
   WsSender,
   type Account,
 } from '../helpers/chaos.js';
+import { sleep, waitFor } from '../helpers/kit.js';
 import { createPostgresCluster, canRunPostgres } from '../helpers/postgres-control.js';
 import { processFixture } from '../helpers/process.js';
 import type { Frame } from '../helpers/ws.js';
@@ -56,7 +55,7 @@ function startSenders(server: CrashableServer, accounts: Account[], groupId: str
     async drain() {
       await wsLoad.stop();
       await Promise.all(rest.map((r) => r.stop()));
-      await until(() => ws.every((c) => c.pending.size === 0), 90_000, 'every WebSocket send acked');
+      await waitFor(() => ws.every((c) => c.pending.size === 0), 'every WebSocket send acked', 90_000);
     },
   };
 }
@@ -82,7 +81,7 @@ async function expectExactlyOnceAndConverged(server: CrashableServer, accounts: 
   const shape = (events: Frame[]) => events.map((e) => `${e.seq as number}:${e.type as string}:${(e.message?.id as string | undefined) ?? ''}`);
   const expected = shape(feed);
   // WebSocket clients: live events plus what each sync after a reconnect replayed.
-  await until(() => senders.ws.every((c) => (c.cursors.get(groupId) ?? 0) >= check.lastSeq), 30_000, 'every WebSocket client to reach the last seq');
+  await waitFor(() => senders.ws.every((c) => (c.cursors.get(groupId) ?? 0) >= check.lastSeq), 'every WebSocket client to reach the last seq', 30_000);
   for (const c of senders.ws) {
     expect(c.violations).toEqual([]);
     expect(shape(c.events.get(groupId)!)).toEqual(expected);
@@ -92,7 +91,7 @@ async function expectExactlyOnceAndConverged(server: CrashableServer, accounts: 
   // A client that was never online syncs from 0 over WebSocket and gets the same.
   const late = new WsSender(() => server.wsUrl, accounts.at(-1)!.token).follow(groupId, 0).start();
   try {
-    await until(() => (late.cursors.get(groupId) ?? 0) >= check.lastSeq, 30_000, 'a late client to sync');
+    await waitFor(() => (late.cursors.get(groupId) ?? 0) >= check.lastSeq, 'a late client to sync', 30_000);
     expect(late.violations).toEqual([]);
     expect(shape(late.events.get(groupId)!)).toEqual(expected);
   } finally {
@@ -115,19 +114,19 @@ describe('kill -9 of the server under retrying clients', () => {
         const bootMs = performance.now() - t0;
         const { accounts, groupId } = await chatRoom(server, knobs.clients, 'chaos');
         const senders = startSenders(server, accounts, groupId, 150);
-        await until(() => senders.ws.every((c) => c.online), 30_000, 'WebSocket clients online');
+        await waitFor(() => senders.ws.every((c) => c.online), 'WebSocket clients online', 30_000);
 
         const recoverMs: number[] = [];
         for (let i = 0; i < knobs.kills; i++) {
           // Traffic flows, then a kill at a random moment of the next `seconds`.
           const before = senders.ackedCount();
-          await until(() => senders.ackedCount() > before + 5, 60_000, `traffic flowing before kill ${i + 1}\n${server.output().slice(-2000)}`);
+          await waitFor(() => senders.ackedCount() > before + 5, `traffic flowing before kill ${i + 1}\n${server.output().slice(-2000)}`, 60_000);
           await sleep(Math.random() * knobs.seconds * 1000);
           const killedAt = performance.now();
           await server.kill();
           await server.start();
           const after = senders.ackedCount();
-          await until(() => senders.ackedCount() > after, 60_000, `an ack after restart ${i + 1}`);
+          await waitFor(() => senders.ackedCount() > after, `an ack after restart ${i + 1}`, 60_000);
           recoverMs.push(performance.now() - killedAt);
         }
         await sleep(500);
@@ -188,12 +187,12 @@ describe.runIf(dbKind === 'postgres' && canRunPostgres())('PostgreSQL restarted 
         const proc = await server.start();
         const { accounts, groupId } = await chatRoom(server, Math.min(knobs.clients, 12), 'pgr');
         const senders = startSenders(server, accounts, groupId, 100);
-        await until(() => senders.ws.every((c) => c.online), 30_000, 'WebSocket clients online');
+        await waitFor(() => senders.ws.every((c) => c.online), 'WebSocket clients online', 30_000);
 
         const recoverMs: number[] = [];
         for (let i = 0; i < restarts; i++) {
           const before = senders.ackedCount();
-          await until(() => senders.ackedCount() > before + 5, 60_000, `traffic flowing before restart ${i + 1}`);
+          await waitFor(() => senders.ackedCount() > before + 5, `traffic flowing before restart ${i + 1}`, 60_000);
           await sleep(Math.random() * 1000);
           const failuresBefore = failureSummary([...senders.rest, ...senders.ws]);
           if (i % 2 === 0) await pg.stop('fast');
@@ -207,7 +206,7 @@ describe.runIf(dbKind === 'postgres' && canRunPostgres())('PostgreSQL restarted 
           await pg.start();
           // Back: the same process is ready again and acks again, with no help.
           const after = senders.ackedCount();
-          await until(() => senders.ackedCount() > after, 60_000, `an ack after database restart ${i + 1}\n${server.output().slice(-2000)}`);
+          await waitFor(() => senders.ackedCount() > after, `an ack after database restart ${i + 1}\n${server.output().slice(-2000)}`, 60_000);
           recoverMs.push(performance.now() - downAt);
           expect((await fetch(`${server.base}/readyz`)).status).toBe(200);
         }

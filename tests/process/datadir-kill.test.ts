@@ -28,10 +28,9 @@ import {
   percentile,
   printFigures,
   RestSender,
-  sleep,
-  until,
   type Account,
 } from '../helpers/chaos.js';
+import { sleep, waitFor } from '../helpers/kit.js';
 import { processFixture } from '../helpers/process.js';
 import type { Frame } from '../helpers/ws.js';
 
@@ -138,7 +137,7 @@ describe.runIf(dbKind === 'pglite')('embedded DATA_DIR under kill -9', () => {
       let killsDuringStart = 0;
       for (let i = 0; i < knobs.kills; i++) {
         const before = ackedCount();
-        await until(() => ackedCount() > before + 5, 60_000, `writes flowing before kill ${i + 1}\n${server.output().slice(-2000)}`);
+        await waitFor(() => ackedCount() > before + 5, `writes flowing before kill ${i + 1}\n${server.output().slice(-2000)}`, 60_000);
         await sleep(Math.random() * knobs.seconds * 1000);
         await server.kill();
         kills++;

@@ -18,6 +18,7 @@ import { createPostgresCluster, type PostgresCluster } from '../helpers/postgres
 import { api, processFixture, waitReady, type ServerProcess } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { WsClient } from '../helpers/ws.js';
+import { waitFor } from '../helpers/kit.js';
 
 const PG = Boolean(process.env.TEST_DATABASE_URL);
 const { tempDir, start } = processFixture('parley-outage-');
@@ -35,14 +36,14 @@ async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   return { value, ms: performance.now() - t0 };
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (await check().catch(() => false)) return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms`);
+/** Whether /readyz answers 200 (a refused or failed request counts as no). */
+function readyzOk(server: ServerProcess): Promise<boolean> {
+  return fetch(`${server.base}/readyz`).then((res) => res.status === 200, () => false);
 }
+
+/** The readiness wait: /readyz asked every 200 ms, up to 20 s. */
+const READY_WAIT_MS = 20_000;
+const READY_POLL_MS = 200;
 
 interface Scene {
   alice: { token: string; user: { id: string } };
@@ -127,7 +128,7 @@ async function expectUnavailable(server: ServerProcess, s: Scene, label = 'durin
 
 /** After the database is back: no restart, the same sockets work, live delivery resumes. */
 async function expectRecovered(server: ServerProcess, s: Scene, label = 'during'): Promise<number> {
-  const ms = await waitFor('readyz 200 after the database returned', async () => (await fetch(`${server.base}/readyz`)).status === 200);
+  const ms = await waitFor(() => readyzOk(server), 'readyz 200 after the database returned', READY_WAIT_MS, READY_POLL_MS);
   // The send refused during the outage, retried with its clientMsgId: stored once, delivered live.
   const ack = await s.aliceWs.request({ type: 'message.send', conversationId: s.groupId, body: label, clientMsgId: `ws-${label}` });
   expect(ack.type).toBe('ack');
@@ -223,7 +224,7 @@ describe.runIf(PG)('a hung PostgreSQL: accepts, never answers', () => {
       await expectUnavailable(server, s);
 
       await proxy.set('pass');
-      const ms = await waitFor('readyz 200 after the hang ended', async () => (await fetch(`${server.base}/readyz`)).status === 200);
+      const ms = await waitFor(() => readyzOk(server), 'readyz 200 after the hang ended', READY_WAIT_MS, READY_POLL_MS);
       expect(ms).toBeLessThan(10_000);
       const ack = await s.aliceWs.request({ type: 'message.send', conversationId: s.groupId, body: 'during', clientMsgId: 'ws-during' });
       expect(ack.type).toBe('ack');

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import type { ConversationEvent } from '../../src/protocol/events.js';
 import { NodeSequencer } from '../../src/realtime/sequencer.js';
+import { waitFor } from '../helpers/kit.js';
 
 const logger = createLogger({ level: 'silent', logDir: null, pretty: false });
 const C = '00000000-0000-4000-8000-00000000000c';
@@ -42,13 +43,7 @@ function setup(opts: { members?: () => Promise<readonly string[]>; table?: Conve
   return { seq, out, reads: () => ({ members: memberReads, table: tableReads }) };
 }
 
-async function until(pred: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const until = (pred: () => boolean): Promise<number> => waitFor(pred, 'the sequencer to get there', 2_000, 2);
 
 describe('NodeSequencer: events without a member list', () => {
   it('reads the members once, then routes every unlisted event by them, in order', async () => {

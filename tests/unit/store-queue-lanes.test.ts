@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.js';
 import { MessageStoreQueue } from '../../src/db/repositories/message-store-queue.js';
+import { waitFor } from '../helpers/kit.js';
 
 interface Held {
   conversations: string[];
@@ -42,13 +43,7 @@ const row = (conversationId: string, k: number) => ({
   createdAt: new Date(),
 });
 
-async function until(pred: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setImmediate(r));
-  }
-}
+const until = (pred: () => boolean): Promise<number> => waitFor(pred, 'the batches held', 2_000, 0);
 
 describe('MessageStoreQueue lanes', () => {
   it('runs lanes side by side, never mixing them, and at most two batches of a lane at once', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LocalBus, type BusMessage } from '../../src/events/bus.js';
 import { apiCaller, register } from '../helpers/app.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
+import { sleep } from '../helpers/kit.js';
 
 /** A local bus that delays the events `hold` picks. */
 class DelayingBus extends LocalBus {
@@ -28,7 +29,6 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const call = apiCaller(() => t.app);
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function kinds(c: WsClient, conversationId: string): [number, string][] {
   return c.events(conversationId).map((e: Frame) => [e.seq as number, e.type as string]);
@@ -44,7 +44,7 @@ it('a conversation created after the connection starts at its first event, even 
   bus.hold = () => false;
   await call('POST', `/conversations/${g.id}/messages`, a, { body: 'two' });
   await c.next((f) => f.conversationId === g.id && f.seq === 2);
-  await pause(500);
+  await sleep(500);
   expect(kinds(c, g.id)).toEqual([
     [1, 'message.created'],
     [2, 'message.created'],
@@ -63,7 +63,7 @@ it('a group joined after the connection starts at the member.joined, even when a
   bus.hold = () => false;
   await call('POST', `/conversations/${g.id}/messages`, a, { body: 'after b' });
   await c.next((f) => f.conversationId === g.id && f.seq === 3);
-  await pause(500);
+  await sleep(500);
   expect(kinds(c, g.id)).toEqual([
     [2, 'member.joined'],
     [3, 'message.created'],
@@ -83,10 +83,10 @@ it('an event from before a removal that arrives after the member.left is not wri
   await c.next((f) => f.conversationId === g.id && f.type === 'member.left');
   await call('POST', `/conversations/${g.id}/messages`, a, { body: 'said while b was out' });
   // The held event (addressed to b, who was a member then) lands now: it was written already.
-  await pause(600);
+  await sleep(600);
   await call('POST', `/groups/${g.id}/members`, a, { userId: b.user.id });
   await c.next((f) => f.conversationId === g.id && f.type === 'member.joined');
-  await pause(300);
+  await sleep(300);
   expect(kinds(c, g.id)).toEqual([
     [1, 'message.created'],
     [2, 'member.left'],

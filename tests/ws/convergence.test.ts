@@ -9,11 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
-import { auth, register, uniqueName, type Account } from '../helpers/app.js';
+import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
-import { sleep } from '../helpers/kit.js';
+import { sleep, waitFor } from '../helpers/kit.js';
 
-const API = '/api/v1';
 const SEED = Number(process.env.CONVERGENCE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const USERS = 10;
 const MESSAGES = 1000;
@@ -116,8 +115,11 @@ afterAll(async () => {
   await t?.close();
 });
 
+const call = apiCaller(() => t.app);
+
+/** A request that must succeed: its JSON answer. */
 async function api<T>(method: 'GET' | 'POST', url: string, who: Account, payload?: object): Promise<T> {
-  const res = await t.app.inject({ method, url: `${API}${url}`, headers: auth(who.token), ...(payload ? { payload } : {}) });
+  const res = await call(method, url, who, payload);
   if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
   return res.json() as T;
 }
@@ -221,14 +223,6 @@ async function paged<T>(fetchPage: (after: number) => Promise<{ items: T[]; hasM
   }
 }
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`seed ${SEED}: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 describe('randomized convergence', () => {
   it('every client ends with exactly the events table of each of its conversations, and every acked message is stored once', async () => {
     const started = Date.now();
@@ -292,7 +286,7 @@ describe('randomized convergence', () => {
     const sentAt = Date.now();
 
     // Everyone back online and synced to completion, then caught up with the table.
-    await waitFor(() => sims.every((s) => s.online), 'every client to reconnect and sync', 30_000);
+    await waitFor(() => sims.every((s) => s.online), `every client to reconnect and sync (seed ${SEED})`, 30_000, 20);
     const feeds = new Map<string, ConversationEvent[]>();
     for (const [g, id] of groupIds.entries()) {
       const owner = accounts[GROUPS[g]![0]!]!;
@@ -308,7 +302,7 @@ describe('randomized convergence', () => {
       );
     }
     const lastSeq = (id: string) => feeds.get(id)!.at(-1)?.seq ?? 0;
-    await waitFor(() => sims.every((s) => s.convs.every((c) => lastSeen(s)[c] === lastSeq(c))), 'every client to see the last seq of its conversations', 30_000);
+    await waitFor(() => sims.every((s) => s.convs.every((c) => lastSeen(s)[c] === lastSeq(c))), `every client to see the last seq of its conversations (seed ${SEED})`, 30_000, 20);
     // A final sync from where each client got to replays nothing more.
     for (const s of sims) {
       const seen = lastSeen(s);
@@ -374,6 +368,6 @@ describe('randomized convergence', () => {
 
   it('leaves no connection in the registry once every client has closed', async () => {
     expect(sims.length).toBe(USERS);
-    await waitFor(() => app.gateway.connections === 0, `the registry to empty (still ${app.gateway.connections})`, 5000);
+    await waitFor(() => app.gateway.connections === 0, () => `the registry to empty (still ${app.gateway.connections}; seed ${SEED})`, 5000, 20);
   });
 });
