@@ -4,9 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
-
-const API = '/api/v1';
+import { apiCaller, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 
 interface Message { id: string; conversationId: string; seq: number; senderId: string; body: string; clientMsgId: string | null }
 interface Conversation { id: string; lastSeq: number; lastReadSeq: number; unreadCount: number }
@@ -24,16 +22,7 @@ afterAll(async () => {
   await testApp?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-function call(method: Method, url: string, who: Account, payload?: object): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method,
-    url: `${API}${url}`,
-    headers: auth(who.token),
-    ...(payload === undefined ? {} : { payload }),
-  });
-}
+const call = apiCaller(() => app);
 
 function users(n: number): Promise<Account[]> {
   return Promise.all(Array.from({ length: n }, () => register(app)));

@@ -3,12 +3,11 @@
  * /conversations/direct, their privacy, and GET /conversations ordered by activity (CONTRACT.md).
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Conversation, Message, User } from '../../src/protocol/index.js';
-import { auth, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
-import { expectError } from '../helpers/kit.js';
+import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { expectError, sleep } from '../helpers/kit.js';
 
 const CONVERSATION_KEYS = [
   'createdAt',
@@ -46,16 +45,7 @@ afterAll(async () => {
   await testApp?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-function call(method: Method, url: string, token?: string, payload?: unknown): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: token ? auth(token) : {},
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
-}
+const call = apiCaller(() => app);
 
 function expectOk(res: LightMyRequestResponse, status = 200): void {
   expect(res.statusCode, `${res.statusCode} ${res.body}`).toBe(status);

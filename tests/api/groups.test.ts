@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Conversation, Member, User } from '../../src/protocol/index.js';
-import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { expectError } from '../helpers/kit.js';
 
 const CONVERSATION_KEYS = [
@@ -55,16 +55,7 @@ afterAll(async () => {
   await testApp?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-function call(method: Method, url: string, token?: string, payload?: unknown): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: token ? auth(token) : {},
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
-}
+const call = apiCaller(() => app);
 
 function expectOk(res: LightMyRequestResponse, status = 200): void {
   expect(res.statusCode, `${res.statusCode} ${res.body}`).toBe(status);

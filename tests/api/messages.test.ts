@@ -5,11 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import type { FastifyInstance } from 'fastify';
+import { apiCaller, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { expectError } from '../helpers/kit.js';
 
-const API = '/api/v1';
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 // The contract's Message fields, and the threads' additions (docs/protocol.md).
 const MESSAGE_KEYS = [
@@ -49,16 +48,7 @@ afterAll(async () => {
   await testApp?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-function call(method: Method, url: string, who: Account | null, payload?: object): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method,
-    url: `${API}${url}`,
-    headers: who ? auth(who.token) : {},
-    ...(payload === undefined ? {} : { payload }),
-  });
-}
+const call = apiCaller(() => app);
 
 function users(n: number): Promise<Account[]> {
   return Promise.all(Array.from({ length: n }, () => register(app)));

@@ -9,7 +9,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.js';
 import { repositories } from '../../src/db/repositories/index.js';
-import { auth, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, auth, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 import { expectError } from '../helpers/kit.js';
@@ -29,10 +29,8 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-const callOn = (t: TestApp) => (method: Method, url: string, token?: string | null, payload?: unknown) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: token ? auth(token) : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
-const call = (method: Method, url: string, token?: string | null, payload?: unknown) => callOn(s)(method, url, token, payload);
+const callOn = (t: TestApp) => apiCaller(() => t.app);
+const call = apiCaller(() => s.app);
 
 async function person(t: TestApp = s, withEmail = true): Promise<Account & { email: string }> {
   const username = uniqueName('pr');

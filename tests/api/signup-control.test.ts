@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, register, startTestApp, uniqueName, type Account, type TestApp } from '../helpers/app.js';
 import { expectError } from '../helpers/kit.js';
 
 const PASSWORD = 'correct horse';
@@ -20,9 +20,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t?.close());
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const call = (method: Method, url: string, token?: string | null, payload?: unknown) =>
-  t.app.inject({ method, url: `/api/v1${url}`, headers: token ? auth(token) : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
+const call = apiCaller(() => t.app);
 const signUp = (body: Record<string, unknown>) => call('POST', '/auth/register', null, { username: uniqueName('su'), password: PASSWORD, ...body });
 const setMode = async (patch: Record<string, unknown>) => expect((await call('PATCH', '/admin/settings', admin.token, patch)).statusCode).toBe(200);
 const newInvite = async (body: Record<string, unknown> = {}) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register, startTestApp, type TestApp } from '../helpers/app.js';
+import { apiCaller, register, startTestApp, type TestApp } from '../helpers/app.js';
 
 describe('site settings (GET/PATCH /admin/settings)', () => {
   let t: TestApp;
@@ -12,8 +12,7 @@ describe('site settings (GET/PATCH /admin/settings)', () => {
   });
   afterAll(() => t.close());
 
-  const call = (method: 'GET' | 'PATCH', token: string, payload?: unknown) =>
-    t.app.inject({ method, url: '/api/v1/admin/settings', headers: { authorization: `Bearer ${token}` }, payload: payload as object });
+  const call = (method: 'GET' | 'PATCH', token: string, payload?: unknown) => apiCaller(() => t.app)(method, '/admin/settings', token, payload);
 
   it('starts open, with no domains and no retention', async () => {
     const res = await call('GET', admin);

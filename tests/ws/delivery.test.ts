@@ -15,11 +15,10 @@ import type { ParleyApp } from '../../src/app.js';
 import { LocalBus, type Bus, type BusListener, type BusMessage } from '../../src/events/bus.js';
 import type { ConversationEvent } from '../../src/protocol/events.js';
 import { DEFAULT_GATEWAY_OPTIONS } from '../../src/realtime/gateway.js';
-import { auth, register, uniqueName, type Account } from '../helpers/app.js';
+import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type TestServer } from '../helpers/ws.js';
 import { sleep, waitFor } from '../helpers/kit.js';
 
-const API = '/api/v1';
 const SYNC_BUDGET = 20;
 const LIMITS = { ...DEFAULT_GATEWAY_OPTIONS.limits, maxBufferedBytes: 64 * 1024, writeBufferBytes: 16 * 1024, stallMs: 500, maxHeldEvents: 16, fillPage: 8 };
 
@@ -93,8 +92,11 @@ afterAll(async () => {
   await t?.close();
 });
 
+const call = apiCaller(() => t.app);
+
+/** A request that must succeed: its JSON answer (undefined for 204). */
 async function api<T = unknown>(method: 'GET' | 'POST', url: string, who: Account, payload?: object): Promise<T> {
-  const res = await t.app.inject({ method, url: `${API}${url}`, headers: auth(who.token), ...(payload ? { payload } : {}) });
+  const res = await call(method, url, who, payload);
   if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
   return (res.statusCode === 204 ? undefined : res.json()) as T;
 }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LightMyRequestResponse } from 'fastify';
-import { auth, register, uniqueName, type Account } from '../helpers/app.js';
+import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
 import { sleep } from '../helpers/kit.js';
 
@@ -31,11 +31,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-function call(method: Method, url: string, who: Account, payload?: object, server: TestServer = t): Promise<LightMyRequestResponse> {
-  return server.app.inject({ method, url: `${API}${url}`, headers: auth(who.token), ...(payload === undefined ? {} : { payload }) });
-}
+const call = apiCaller(() => t.app);
 
 async function ok<T = Frame>(res: Promise<LightMyRequestResponse>, status: number): Promise<T> {
   const r = await res;
@@ -60,7 +56,7 @@ async function closeClient(c: WsClient): Promise<void> {
 }
 
 async function createGroup(owner: Account, members: Account[] = [], server: TestServer = t): Promise<string> {
-  const g = await ok(call('POST', '/groups', owner, { name: uniqueName('g'), memberIds: members.map((m) => m.user.id) }, server), 201);
+  const g = await ok(apiCaller(() => server.app)('POST', '/groups', owner, { name: uniqueName('g'), memberIds: members.map((m) => m.user.id) }), 201);
   return g.id as string;
 }
 

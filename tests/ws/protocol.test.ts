@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LightMyRequestResponse } from 'fastify';
 import type { ParleyApp } from '../../src/app.js';
-import { auth, register, uniqueName, type Account } from '../helpers/app.js';
+import { apiCaller, register, uniqueName, type Account } from '../helpers/app.js';
 import { startTestServer, WsClient, type Frame, type TestServer } from '../helpers/ws.js';
 
 const API = '/api/v1';
@@ -37,11 +37,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-function call(method: Method, url: string, who: Account, payload?: object): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method, url: `${API}${url}`, headers: auth(who.token), ...(payload === undefined ? {} : { payload }) });
-}
+const call = apiCaller(() => t.app);
 
 async function ok<T = Frame>(res: Promise<LightMyRequestResponse>, status: number): Promise<T> {
   const r = await res;
