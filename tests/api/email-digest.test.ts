@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
 import { queryRows } from '../../src/db/sql.js';
-import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, notificationQueueDrained, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 import { WsClient } from '../helpers/ws.js';
 import { waitFor } from '../helpers/kit.js';
@@ -53,15 +53,7 @@ async function age(messageIds: string[], minutes: number): Promise<void> {
 /** Runs the digest and waits until what it queued has been sent (or retried away). */
 async function digestNow(): Promise<void> {
   await notifications().runDigestOnce();
-  await waitFor(
-    async () => {
-      const [row] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM notification_deliveries WHERE channel = 'email'`);
-      return Number(row?.n) === 0;
-    },
-    'the e-mail queue to drain',
-    20_000,
-    25,
-  );
+  await notificationQueueDrained(t, 'email');
 }
 
 const mailsTo = (who: { email: string }): ReceivedMail[] => sink.mails.filter((m) => m.to.includes(who.email));

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyApp } from '../../src/app.js';
 import { newId } from '../../src/core/ids.js';
 import { queryRows } from '../../src/db/sql.js';
-import { apiCaller, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
+import { apiCaller, notificationQueueDrained, register, startTestApp, type Account, type TestApp } from '../helpers/app.js';
 import { startPushEndpoint, type PushEndpoint, type TestSubscription } from '../helpers/push-endpoint.js';
 import { WsClient } from '../helpers/ws.js';
 import { waitFor } from '../helpers/kit.js';
@@ -61,15 +61,7 @@ async function whileQueued<T>(change: (queued: () => Promise<void>) => Promise<T
 
 async function settle(): Promise<void> {
   await services().notifications.flush();
-  await waitFor(
-    async () => {
-      const [row] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM notification_deliveries WHERE channel = 'push'`);
-      return Number(row?.n) === 0;
-    },
-    'the push queue to drain',
-    20_000,
-    25,
-  );
+  await notificationQueueDrained(t, 'push');
 }
 
 const pushesOf = (sub: TestSubscription, messageId?: string) => push.to(sub).filter((p) => !messageId || p.payload?.messageId === messageId);

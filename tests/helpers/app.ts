@@ -8,10 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
 import { buildApp, type AppDeps, type ParleyApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
+import { queryRows } from '../../src/db/sql.js';
+import { waitFor } from './kit.js';
 
 export interface TestApp {
   app: ParleyApp;
@@ -112,4 +115,17 @@ export function apiCaller(getApp: () => FastifyInstance) {
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
   };
+}
+
+/** Until a notification channel's queue ('email' or 'push') holds no delivery: all sent, or retried away. */
+export async function notificationQueueDrained(t: TestApp, channel: 'email' | 'push'): Promise<void> {
+  await waitFor(
+    async () => {
+      const [row] = await queryRows<{ n: number }>(t.database.db, sql`SELECT count(*)::int AS n FROM notification_deliveries WHERE channel = ${channel}`);
+      return Number(row?.n) === 0;
+    },
+    `the ${channel} queue to drain`,
+    20_000,
+    25,
+  );
 }
