@@ -105,7 +105,9 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
     const prober = (async () => {
       while (probing) {
         const t0 = performance.now();
-        const res = await fetch(`${server.httpUrl}/healthz`);
+        // A storm that failed closes the server under the prober: it stops, the failure is the storm's.
+        const res = await fetch(`${server.httpUrl}/healthz`).catch(() => null);
+        if (!res) break;
         await res.arrayBuffer();
         maxHealthzMs = Math.max(maxHealthzMs, performance.now() - t0);
         await new Promise((r) => setTimeout(r, 200));

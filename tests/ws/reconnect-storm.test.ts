@@ -12,9 +12,12 @@ import { runStorm } from '../helpers/storm.js';
 const SOCKETS = Number(process.env.STORM_SOCKETS ?? 1000);
 const MISSED = Number(process.env.STORM_MISSED ?? 10);
 
+// The deadline is liveness, not speed: alone on this machine all sync in ~7 s, but beside two
+// other test files and a browser on two cores PGlite's run took 76 s once and over 90 s once
+// (967 of 1,000 synced), the clients' back-off growing while the shared cores were busy.
 describe('reconnect storm', () => {
   it(`${SOCKETS} sockets reconnect and sync at once: bounded syncs, back-off hints honoured, all synced`, async () => {
-    const r = await runStorm({ sockets: SOCKETS, missed: MISSED, conversations: 2, users: 10, syncConcurrency: 4, syncQueue: 200, timeoutMs: 90_000 });
+    const r = await runStorm({ sockets: SOCKETS, missed: MISSED, conversations: 2, users: 10, syncConcurrency: 4, syncQueue: 200, timeoutMs: 130_000 });
     console.log(`storm: ${JSON.stringify(r)}`);
     expect(r.synced).toBe(SOCKETS);
     expect(r.wrongEvents).toBe(0);
