@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ParleyApi, ParleyRealtime, realtimeUrl, type Conversation, type ConversationEvent, type User } from '../../src/client/index.js';
-import { applyEvent, previewUnknown } from '../../web/src/store/apply-event.js';
+import { applyEvent, conversationToFetch, previewUnknown } from '../../web/src/store/apply-event.js';
 import { applyRead, readLeavesUnread } from '../../web/src/store/apply-read.js';
 import { applyConversation, applyFirstPage, applyInbox, applyMembers, applyNotices, applyPins } from '../../web/src/store/apply-fetched.js';
 import { initialChatState } from '../../web/src/store/initial-state.js';
@@ -97,9 +97,7 @@ class LiveView {
     for (const c of Object.values(initial.conversations)) this.rt.follow(c.id, c.lastSeq);
     this.rt.on('event', (ev) => {
       // As the store: an event of a conversation not known yet (added to a group) fetches it.
-      if (!this.state.conversations[ev.conversationId] && ev.type !== 'conversation.deleted' && !(ev.type === 'member.left' && ev.member.user.id === p.user.id)) {
-        this.learn(ev.conversationId);
-      }
+      if (conversationToFetch(this.state, ev)) this.learn(ev.conversationId);
       this.state = applyEvent(this.state, ev);
       // As the store: a deleted preview the loaded page cannot replace is fetched.
       if (ev.type === 'message.deleted' && previewUnknown(this.state, ev.conversationId)) this.refresh(ev.conversationId);

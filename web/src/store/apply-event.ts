@@ -90,6 +90,15 @@ function previewAfterDelete(s: ChatState, id: string, messageId: string): ChatSt
   return { ...setConversation(s, next), activity: { ...s.activity, [id]: newest?.createdAt ?? c.createdAt } };
 }
 
+/**
+ * An event of a conversation the client does not hold (it was added to a group, or a direct
+ * conversation began): the conversation is to be fetched. Not for one it is leaving or that is gone.
+ */
+export function conversationToFetch(s: ChatState, ev: ConversationEvent): boolean {
+  if (s.conversations[ev.conversationId]) return false;
+  return ev.type !== 'conversation.deleted' && !(ev.type === 'member.left' && ev.member.user.id === s.me.id);
+}
+
 /** The inbox entry still shows a deleted message: the page could not tell what comes before it, a fetch can. */
 export function previewUnknown(s: ChatState, id: string): boolean {
   return s.conversations[id]?.lastMessage?.deletedAt != null;

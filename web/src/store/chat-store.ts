@@ -13,7 +13,7 @@ import {
   type UpdateGroupInput,
   type User,
 } from '../../../src/client/index.js';
-import { applyEvent, mergeMessages, previewUnknown, removeConversation } from './apply-event.js';
+import { applyEvent, conversationToFetch, mergeMessages, previewUnknown, removeConversation } from './apply-event.js';
 import { applyRead, readLeavesUnread } from './apply-read.js';
 import { applyConversation, applyFirstPage, applyInbox, applyMembers, applyNotices, applyPins, EMPTY_TIMELINE } from './apply-fetched.js';
 import { applyPurge } from './apply-purge.js';
@@ -216,10 +216,7 @@ export class ChatStore {
   // --- realtime input ---
 
   private onEvent(ev: ConversationEvent): void {
-    const known = this.state.conversations[ev.conversationId];
-    if (!known && ev.type !== 'conversation.deleted' && !(ev.type === 'member.left' && ev.member.user.id === this.state.me.id)) {
-      void this.fetchConversation(ev.conversationId);
-    }
+    if (conversationToFetch(this.state, ev)) void this.fetchConversation(ev.conversationId);
     if (ev.type === 'message.created' || ev.type === 'message.updated') this.rememberUsers([ev.message.senderId]);
     // Who added, removed or renamed: named in the system line (and in "You were removed … by").
     if (ev.type === 'member.joined' && ev.member.addedBy) this.rememberUsers([ev.member.addedBy]);
