@@ -33,7 +33,7 @@ process.stdout.write(
     `max concurrent syncs    ${r.peakSyncsRunning} (limit ${r.syncConcurrency})`,
     `back-offs sent / seen   ${r.backoffsSent} / ${r.backoffsSeen} (largest retryAfter ${r.maxRetryAfterS} s; retried early: ${r.earlyRetries})`,
     `RSS before / peak       ${r.rssBeforeMb} / ${r.peakRssMb} MB (server and clients in one process)`,
-    `slowest /healthz        ${r.maxHealthzMs} ms`,
+    `slowest /healthz        ${r.maxHealthzMs} ms (at most ${r.maxHealthzCpuMs} ms of this process's CPU while one was on its way)`,
     `run time                ${((Date.now() - started) / 1000).toFixed(0)} s`,
     '',
   ].join('\n'),

@@ -4,7 +4,8 @@
  * most `syncConcurrency` syncs at once and refuses the overflow with `rate_limited` and a
  * back-off hint (details.retryAfter), which the client honours. Every socket ends synced with
  * every missed event once and in order, none is dropped, the event loop keeps answering /healthz
- * within a second, and memory stays bounded. Long form: `npm run storm` (STORM_SOCKETS, STORM_MISSED).
+ * with under a second of its process's CPU ahead of each answer, and memory stays bounded.
+ * Long form: `npm run storm` (STORM_SOCKETS, STORM_MISSED).
  */
 import { describe, expect, it } from 'vitest';
 import { runStorm } from '../helpers/storm.js';
@@ -30,9 +31,11 @@ describe('reconnect storm', () => {
     expect(r.earlyRetries).toBe(0);
     expect(r.maxRetryAfterS).toBeGreaterThanOrEqual(1);
     // The process stays responsive and its memory bounded (server and all clients are in it).
-    // Responsive means no stall of seconds: this runs beside another test file on two cores, where
-    // one /healthz answered in 1,007 ms (a bound of 1,000 was too tight to name the behaviour).
-    expect(r.maxHealthzMs).toBeLessThan(2000);
+    // Responsive means no stall of seconds: at most a second of this process's CPU goes ahead of a
+    // /healthz (292 ms alone, 422 ms beside six busy loops on two cores). Not the wall time: that
+    // grows with whatever else the machine runs (238 ms alone, 1,149 ms beside the six loops, up
+    // to 3.3 s in full suites beside two other test files and a browser).
+    expect(r.maxHealthzCpuMs).toBeLessThan(1000);
     expect(r.peakRssMb - r.rssBeforeMb).toBeLessThan(600);
   }, 150_000);
 });
