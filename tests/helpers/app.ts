@@ -2,7 +2,7 @@
  * Starts the real app for integration tests: PGlite in memory by default, or a fresh database on
  * the PostgreSQL server named by TEST_DATABASE_URL (scripts/with-postgres.sh sets it).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { buildApp, type AppDeps, type ParleyApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
+import { MIGRATIONS_DIR } from '../../src/db/pglite-setup.js';
 import { queryRows } from '../../src/db/sql.js';
 import { waitFor } from './kit.js';
 
@@ -26,18 +27,22 @@ export interface TestApp {
 /** The database kind this run uses: "postgres" when TEST_DATABASE_URL is set. */
 export const dbKind = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
-/** Creates an empty database on the test PostgreSQL server; returns its URL and a drop function. */
-export async function createTestPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * Creates a database on the test PostgreSQL server; returns its URL and a drop function. Empty, or
+ * with `migrated`, a copy of a database with every migration applied (made once per set of
+ * migrations on the server, shared by all workers): running the migrations took most of the half
+ * second a test app on PostgreSQL took to open, and the tests open about 150.
+ */
+export async function createTestPostgresDatabase(opts: { migrated?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const template = opts.migrated ? await migratedTemplate(serverUrl) : null;
   const name = `parley_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrl(serverUrl, name),
     async drop() {
       const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
       await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -46,6 +51,59 @@ export async function createTestPostgresDatabase(): Promise<{ url: string; drop(
   };
 }
 
+function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+let templateMade: Promise<string> | null = null;
+
+/**
+ * The name of the migrated template database on the test server, made when missing. Workers
+ * take turns under an advisory lock; the template is migrated under a name of its own and renamed
+ * when complete, so a half-made one is never copied. Named by a hash of the migrations folder:
+ * a change of migrations makes a new one.
+ */
+function migratedTemplate(serverUrl: string): Promise<string> {
+  templateMade ??= (async () => {
+    const hash = createHash('sha256');
+    for (const file of fs.readdirSync(MIGRATIONS_DIR, { recursive: true, encoding: 'utf8' }).sort()) {
+      const full = path.join(MIGRATIONS_DIR, file);
+      if (fs.statSync(full).isFile()) hash.update(file).update(fs.readFileSync(full));
+    }
+    const name = `parley_template_${hash.digest('hex').slice(0, 16)}`;
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+    try {
+      const reserved = await admin.reserve();
+      try {
+        await reserved`SELECT pg_advisory_lock(${TEMPLATE_LOCK_KEY})`;
+        const [found] = await reserved`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+        if (!found) {
+          const making = `${name}_making`;
+          await reserved.unsafe(`DROP DATABASE IF EXISTS ${making} WITH (FORCE)`);
+          await reserved.unsafe(`CREATE DATABASE ${making}`);
+          const database = await openDatabase({ kind: 'postgres', url: databaseUrl(serverUrl, making), poolSize: 1 }, createLogger({ level: 'silent', logDir: null }));
+          await database.close();
+          await reserved.unsafe(`ALTER DATABASE ${making} RENAME TO ${name}`);
+        }
+        await reserved`SELECT pg_advisory_unlock(${TEMPLATE_LOCK_KEY})`;
+      } finally {
+        reserved.release();
+      }
+    } finally {
+      await admin.end();
+    }
+    return name;
+  })();
+  // A failure is the caller's; the next caller tries again.
+  templateMade.catch(() => (templateMade = null));
+  return templateMade;
+}
+
+/** Advisory lock key for making the template ("ptpl"). */
+const TEMPLATE_LOCK_KEY = 0x70_74_70_6c;
+
 export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'rateLimitStore' | 'web' | 'webhooks' | 'retention' | 'notifications' | 'searchBackfill' | 'linkPreviews' | 'commandTimeoutMs'> = {}): Promise<TestApp> {
   const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-uploads-'));
   const config = parseConfig({ LOG_LEVEL: 'silent', RATE_LIMIT: 'off', UPLOAD_DIR: uploadDir, ...env });
@@ -53,7 +111,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Pick<
   let dropDb: (() => Promise<void>) | null = null;
   let database: Database;
   if (dbKind === 'postgres') {
-    const created = await createTestPostgresDatabase();
+    const created = await createTestPostgresDatabase({ migrated: true });
     dropDb = created.drop;
     database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 10 }, logger);
   } else {
