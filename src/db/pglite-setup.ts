@@ -112,6 +112,11 @@ export async function buildPgliteTemplate(outDir: string): Promise<void> {
   let tarball: Blob;
   try {
     await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
+    // Statistics for every (empty) table now, not at run time: a table never analyzed counts as
+    // due (database.ts, analyzeChangedTables), so every server on a fresh DATA_DIR analyzed all of
+    // them a minute after its start, and PGlite's memory grew 25 MiB for good (257 -> 268 MiB
+    // idle RSS, sampled every 5 s).
+    await client.query('ANALYZE');
     await client.query('CHECKPOINT');
     tarball = await client.dumpDataDir('none');
   } finally {

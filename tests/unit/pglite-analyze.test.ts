@@ -1,6 +1,6 @@
 /**
  * The embedded database's periodic ANALYZE (PGlite has no autovacuum) analyzes what autovacuum
- * would: every table once, then only a table changed by more than 10 % since. ANALYZE blocks the
+ * would: a table never analyzed once, then only a table changed by more than 10 % since. ANALYZE blocks the
  * embedded database (seconds at a million messages), so an unchanged table is not analyzed again.
  */
 import { sql } from 'drizzle-orm';
@@ -33,9 +33,13 @@ async function waitForChanges(table: string, atLeast: number, column: 'n_mod_sin
 }
 
 describe.runIf(dbKind === 'pglite')('the embedded database\'s periodic ANALYZE', () => {
-  it('analyzes every table once, then only a table that changed by more than 10 %', async () => {
-    const first = await analyzeChangedTables(database.db);
-    expect(first).toEqual(expect.arrayContaining(['messages', 'users', 'conversations', 'members']));
+  it('analyzes a table never analyzed once, then only a table that changed by more than 10 %', async () => {
+    // The build's empty database comes analyzed (pglite-setup.ts): nothing is due at the start,
+    // where analyzing every table grew PGlite's memory by 25 MiB a minute after each fresh start.
+    expect(await analyzeChangedTables(database.db)).toEqual([]);
+    // A table never analyzed (as every table of a DATA_DIR made before that) is due once.
+    await database.db.execute(sql`CREATE TABLE never_analyzed (id int PRIMARY KEY)`);
+    expect(await analyzeChangedTables(database.db)).toEqual(['never_analyzed']);
     // Nothing changed since: nothing to analyze.
     expect(await analyzeChangedTables(database.db)).toEqual([]);
     // 200 new users in a table of none: far more than 10 %.
