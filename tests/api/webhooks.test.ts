@@ -46,6 +46,16 @@ const hooksService = () => (t.app as ParleyApp).services.webhooks;
 const queuedFor = (webhookId: string) => t.database.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, webhookId));
 
 /**
+ * Until nothing is queued or in flight for a hook, its enqueues finished first. A delivery is
+ * recorded by the receiver before it answers, and its row deleted after the answer: past this,
+ * every delivery the hook will ever get is in `rx.received`, with no time allowed for stragglers.
+ */
+async function hookSettled(webhookId: string): Promise<void> {
+  expect(await hooksService().flush()).toBe(true);
+  await waitFor(async () => (await queuedFor(webhookId)).length === 0, 'the hook queue to empty', 5_000);
+}
+
+/**
  * Runs `fn` with the dispatcher stopped, so what is queued stays queued and can be looked at;
  * the enqueues of the messages sent are finished first, and the dispatcher restarted after.
  */
@@ -240,7 +250,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     await call('POST', `/conversations/${gid}/messages`, owner, { body: TEXT, clientMsgId: 'c1' });
     await call('PATCH', `/messages/${message.id}`, owner, { body: 'edited' });
     await call('DELETE', `/messages/${message.id}`, owner);
-    await new Promise((r) => setTimeout(r, 300));
+    await hookSettled(h.id);
     expect(rx.received('/signed')).toHaveLength(1);
     const listed = (await call('GET', `/groups/${gid}/webhooks`, owner)).json().webhooks[0];
     expect(listed.lastDeliveredAt).not.toBeNull();
@@ -251,7 +261,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     const spy = vi.spyOn(WebhooksRepository.prototype, 'liveIds');
     try {
       for (let i = 0; i < 5; i++) await send(owner, gid);
-      await new Promise((r) => setTimeout(r, 50));
+      expect(await hooksService().flush()).toBe(true);
       expect(spy.mock.calls.filter(([id]) => id === gid)).toHaveLength(1);
       await hook(gid, '/late');
       await send(owner, gid);
@@ -263,11 +273,11 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
 
   it('retries a failing receiver with back-off and delivers once, with the same delivery id', async () => {
     const gid = await group(owner);
-    await hook(gid, '/flaky');
+    const flaky = await hook(gid, '/flaky');
     rx.answer('/flaky', (n) => (n < 2 ? 500 : 200));
     await send(owner, gid);
     await waitFor(() => rx.received('/flaky').length === 3, 'three attempts', 5_000);
-    await new Promise((r) => setTimeout(r, 400));
+    await hookSettled(flaky.id);
     const got = rx.received('/flaky');
     expect(got).toHaveLength(3);
     expect(new Set(got.map((g) => g.headers['x-parley-delivery'])).size).toBe(1);
@@ -291,7 +301,8 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
     expect(listed.lastError).toBe('HTTP 500');
     expect(rx.received('/down')).toHaveLength(6); // two deliveries, three attempts each
     await send(owner, gid);
-    await new Promise((r) => setTimeout(r, 300));
+    await hooksService().flush();
+    expect(await queuedFor(h.id)).toEqual([]);
     expect(rx.received('/down')).toHaveLength(6);
   });
 
@@ -352,8 +363,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       expect(await queuedFor(hookId)).toHaveLength(2); // the enqueue skipped it
     });
     // The claim drops the two queued before: none reaches the URL.
-    await waitFor(async () => (await queuedFor(hookId)).length === 0, 'the queue dropped', 5_000);
-    await sleep(300);
+    await hookSettled(hookId);
     expect(rx.received(path)).toHaveLength(1);
   });
 
@@ -373,8 +383,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       // As if the delete committed after an enqueue had read the message as live: the claim looks again.
       await t.database.db.update(messages).set({ deletedAt: new Date() }).where(eq(messages.id, late.id));
     });
-    await waitFor(async () => (await queuedFor(h.id)).length === 0, 'the queue emptied', 5_000);
-    await sleep(300);
+    await hookSettled(h.id);
     expect(rx.received('/deleted').map((r) => (JSON.parse(r.body) as { message: { id: string } }).message.id)).toEqual([kept.id]);
   });
 
@@ -389,7 +398,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       expect(await queuedFor(h.id)).toHaveLength(0);
       expect(await t.database.db.select().from(webhooksTable).where(eq(webhooksTable.conversationId, gid))).toEqual([]);
     });
-    await sleep(300);
+    // Nothing was in flight (the dispatcher was stopped) and nothing is queued: nothing can come.
     expect(rx.received('/group-deleted')).toHaveLength(0);
   });
 
@@ -422,7 +431,7 @@ describe('webhook delivery (WEBHOOK_ALLOW_PRIVATE=on)', () => {
       expect((await queuedFor(h.id)).map((d) => d.messageId).sort()).toEqual(sent.slice(0, 3).map((m) => m.id).sort());
     });
     await waitFor(() => rx.received('/capped').length === 3, 'the queued deliveries', 5_000);
-    await sleep(300);
+    await hookSettled(h.id);
     const bodies = () => rx.received('/capped').map((r) => (JSON.parse(r.body) as { message: { body: string } }).message.body);
     expect(bodies().sort()).toEqual(['capped 0', 'capped 1', 'capped 2']);
     // Drained: queued again.
