@@ -36,6 +36,8 @@ export default defineConfig({
     // `npm test -- tests/unit/x.test.ts` names a file left out on PostgreSQL: not an error there
     // (a name matching nothing still fails the PGlite run).
     passWithNoTests: databases.length === 1 && databases[0] === 'postgres',
+    // Before every file: passwords hashed at argon2's least cost in the tests' processes (tests/setup.ts).
+    setupFiles: ['tests/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -22,7 +22,7 @@ import { newId } from '../src/core/ids.js';
 import { createLogger } from '../src/core/logger.js';
 import { openDatabase, vacuumChangedTables } from '../src/db/database.js';
 import { conversations, members, users } from '../src/db/schema.js';
-import { hashPassword } from '../src/services/identity/accounts.service.js';
+import { hashPassword } from '../src/services/identity/passwords.js';
 import { BACKFILL_KEY } from '../src/services/messaging/search-prefix-backfill.js';
 import { api, freePort, waitReady, type ServerProcess } from '../tests/helpers/process.js';
 import { percentiles, type Scenario } from './lib.js';

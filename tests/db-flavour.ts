@@ -30,6 +30,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/migrations-compat.test.ts',
   'tests/unit/name-clash.test.ts',
   'tests/unit/oidc.test.ts',
+  'tests/unit/passwords.test.ts',
   'tests/unit/pglite-prepare.test.ts',
   'tests/unit/slow-query-log.test.ts',
   'tests/unit/database-quiet.test.ts',

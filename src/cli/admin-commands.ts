@@ -3,7 +3,7 @@ import { newId } from '../core/ids.js';
 import type { Db } from '../db/database.js';
 import { inTransaction, Rollback, type Repositories } from '../db/repositories/index.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
-import { hashPassword } from '../services/identity/accounts.service.js';
+import { hashPassword } from '../services/identity/passwords.js';
 import type { AuditService } from '../services/identity/audit.service.js';
 import { removeUnusedBlobs } from '../services/files/blob-cleanup.js';
 import { isReservedUsername } from '../services/messaging/mention-all.js';

@@ -6,7 +6,7 @@ import type { Db } from '../../db/database.js';
 import { inTransaction, type Repositories } from '../../db/repositories/index.js';
 import type { UserRow } from '../../db/repositories/users.repository.js';
 import type { Me } from '../../protocol/rest-signup.js';
-import { hashPassword } from './accounts.service.js';
+import { hashPassword } from './passwords.js';
 import { hashToken, type Actor } from './identity.js';
 import type { AuditService } from './audit.service.js';
 import { checkEmail } from './email-address.js';

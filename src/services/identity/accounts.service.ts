@@ -1,4 +1,4 @@
-import { hash, verify } from '@node-rs/argon2';
+import { verify } from '@node-rs/argon2';
 import { cleanDisplayText } from '../../core/display-text.js';
 import { validEmoji } from '../../core/emoji.js';
 import { randomBytes } from 'node:crypto';
@@ -18,12 +18,8 @@ import { isReservedUsername } from '../messaging/mention-all.js';
 import { presentMe, presentUser, type UserView } from '../shared/presenters.js';
 import { announceUser } from './user-updates.js';
 import { hashToken, type Actor } from './identity.js';
+import { hashPassword } from './passwords.js';
 
-/** argon2id, OWASP's minimum profile: 19 MiB, 2 passes. Hashing runs on libuv's thread pool. */
-const ARGON2 = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-
-/** An argon2id hash of a password, computed off the main thread. */
-export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2);
 
 /**
  * Tokens are stored and looked up only as this SHA-256: the lookup is an indexed equality on the
@@ -221,7 +217,7 @@ export class AccountsService {
   }
 
   private dummy(): Promise<string> {
-    this.dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2);
+    this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
     return this.dummyHash;
   }
 }
