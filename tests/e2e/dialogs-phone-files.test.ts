@@ -24,7 +24,7 @@ describe.runIf(dbKind === 'pglite')('e2e: dialogs, the phone header and file nam
   const e2e = useE2e();
 
   it('closes search, new chat, browse and add member with the first Escape', { timeout: 90_000 }, async () => {
-    const { alice } = await pairInGroup(e2e, 'Escape 退出');
+    const { alice } = await pairInGroup(e2e, 'Escape 退出', { only: 'alice' });
     const page = alice.page;
     await escapeCloses(page, () => page.keyboard.press('Control+Shift+f'), 'search-dialog', 'search-input');
     await escapeCloses(page, () => page.keyboard.press('Control+k'), 'quick-switcher', 'switcher-input');

@@ -134,7 +134,7 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
   });
 
   it("a new display name shows on the other person's screen at once, on messages already there", { timeout: 120_000 }, async () => {
-    const { alice, bobAcc, groupId } = await pairInGroup(e2e, 'Names 名字');
+    const { alice, bobAcc, groupId } = await pairInGroup(e2e, 'Names 名字', { only: 'alice' });
     await markNoReload(alice.page);
     const id = await postMessageApi(e2e.server, bobAcc, groupId, 'hello from Bob');
     const author = alice.page.locator(`[data-message-id="${id}"]`).getByTestId('message-author');
@@ -146,7 +146,7 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
   });
 
   it('a group created with Bob among its founders appears in his open inbox at once, before anyone writes in it', { timeout: 120_000 }, async () => {
-    const { bob, aliceAcc, bobAcc } = await pairInGroup(e2e, 'First 第一');
+    const { bob, aliceAcc, bobAcc } = await pairInGroup(e2e, 'First 第一', { only: 'bob' });
     await markNoReload(bob.page);
     const groupId = await createGroupApi(e2e.server, aliceAcc, { name: 'Founders 创始', memberIds: [bobAcc.user.id] });
     await inboxItem(bob.page, groupId).waitFor({ timeout: 5_000 });
@@ -155,7 +155,7 @@ describe.runIf(dbKind === 'pglite')('e2e: two users chat live', () => {
   });
 
   it("a sender whose display name copies another member's shows their @username beside it", { timeout: 120_000 }, async () => {
-    const { alice, aliceAcc, bobAcc, groupId } = await pairInGroup(e2e, 'Names alike');
+    const { alice, aliceAcc, bobAcc, groupId } = await pairInGroup(e2e, 'Names alike', { only: 'alice' });
     const own = await postMessageApi(e2e.server, aliceAcc, groupId, 'from the real Alice');
     await alice.page.locator(`[data-message-id="${own}"]`).waitFor();
     const res = await e2e.server.app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { authorization: `Bearer ${bobAcc.token}` }, payload: { displayName: 'Alice' } });

@@ -79,7 +79,7 @@ describe.runIf(dbKind === 'pglite')('e2e: Markdown in messages', () => {
   });
 
   it('renders a table and a task list with read-only boxes', { timeout: 90_000 }, async () => {
-    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Markdown blocks');
+    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Markdown blocks', { only: 'bob' });
     const id = await postMessageApi(
       e2e.server,
       aliceAcc,
@@ -107,7 +107,7 @@ describe.runIf(dbKind === 'pglite')('e2e: Markdown in messages', () => {
   });
 
   it('shows raw HTML as text, makes no link of javascript:, and never loads a remote image', { timeout: 90_000 }, async () => {
-    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Markdown safety');
+    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Markdown safety', { only: 'bob' });
     const imageUrl = `${e2e.server.httpUrl}/leak-${Date.now()}.png`;
     const requested: string[] = [];
     bob.page.on('request', (r) => {
@@ -172,7 +172,7 @@ describe.runIf(dbKind === 'pglite')('e2e: Markdown in messages', () => {
   });
 
   it('formats the selection with Ctrl+B, I, E and K; not while an input method composes', { timeout: 90_000 }, async () => {
-    const { alice } = await pairInGroup(e2e, 'Markdown shortcuts');
+    const { alice } = await pairInGroup(e2e, 'Markdown shortcuts', { only: 'alice' });
     const page = alice.page;
     const input = page.getByTestId('composer-input');
     const select = (start: number, end: number) => input.evaluate((el, [s, e]) => (el as unknown as TextBox).setSelectionRange(s!, e!), [start, end]);
@@ -238,7 +238,7 @@ describe.runIf(dbKind === 'pglite')('e2e: Markdown in messages', () => {
   });
 
   it('renders Markdown bombs (deep nesting, thousands of items, huge tables) in well under a second each', { timeout: 120_000 }, async () => {
-    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Markdown bombs');
+    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Markdown bombs', { only: 'bob' });
     const MAX = 8000; // MESSAGE_BODY_MAX
     const lines = (make: (i: number) => string) => {
       let out = '';

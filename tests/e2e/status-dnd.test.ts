@@ -69,7 +69,7 @@ describe.runIf(dbKind === 'pglite')('e2e: status and do not disturb', () => {
   });
 
   it('saves a do-not-disturb schedule in the browser\'s time zone', { timeout: 60_000 }, async () => {
-    const { alice, aliceAcc } = await pairInGroup(e2e, 'Quiet 安静');
+    const { alice, aliceAcc } = await pairInGroup(e2e, 'Quiet 安静', { only: 'alice' });
     await accountMenu(alice.page, 'open-profile');
     await alice.page.getByTestId('open-notification-settings').click();
     const dialog = alice.page.getByTestId('notification-settings-dialog');

@@ -153,7 +153,7 @@ describe.runIf(dbKind === 'pglite')('e2e: threads', () => {
   });
 
   it('on a phone the thread takes the screen, with Back to the conversation; a deleted root closes its thread to replies', { timeout: 60_000 }, async () => {
-    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Phone threads', { bobViewport: PHONE });
+    const { bob, aliceAcc, groupId } = await pairInGroup(e2e, 'Phone threads', { only: 'bob', bobViewport: PHONE });
     const rootId = await postMessageApi(e2e.server, aliceAcc, groupId, 'A root on a phone');
     const root = rootAt(bob.page, rootId);
     await root.waitFor();

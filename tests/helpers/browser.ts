@@ -22,6 +22,7 @@ export const PASSWORD = 'correct horse battery';
 /** A phone's viewport (iPhone 12-15). */
 export const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
+type Viewport = { width: number; height: number };
 
 /**
  * dist/web, built when missing or older than its sources. The build lock of src/web/build.ts makes
@@ -314,17 +315,26 @@ export interface Pair {
   groupId: string;
 }
 
-/** Alice (the owner) and Bob in a new group, each signed in in their own browser with the group open. */
-export async function pairInGroup(e2e: E2e, name: string, opts: { bobViewport?: { width: number; height: number } } = {}): Promise<Pair> {
+/**
+ * Alice (the owner) and Bob in a new group, each signed in in their own browser with the group
+ * open; with `only`, just that one's browser (the other is an account that acts through the API):
+ * a browser context and the app's first load are about 2 s of CPU here.
+ */
+export async function pairInGroup(e2e: E2e, name: string, opts?: { bobViewport?: Viewport }): Promise<Pair>;
+export async function pairInGroup(e2e: E2e, name: string, opts: { only: 'alice' }): Promise<Omit<Pair, 'bob'>>;
+export async function pairInGroup(e2e: E2e, name: string, opts: { only: 'bob'; bobViewport?: Viewport }): Promise<Omit<Pair, 'alice'>>;
+export async function pairInGroup(e2e: E2e, name: string, opts: { only?: 'alice' | 'bob'; bobViewport?: Viewport } = {}): Promise<Partial<Pair>> {
   // One after the other: on a fresh server the first account is the site admin, and tests rely on it being Alice.
   const aliceAcc = await createAccount(e2e.server, 'alice', 'Alice');
   const bobAcc = await createAccount(e2e.server, 'bob', 'Bob');
   const groupId = await createGroupApi(e2e.server, aliceAcc, { name, memberIds: [bobAcc.user.id] });
-  const [alice, bob] = await Promise.all([
-    e2e.newPage('alice', { account: aliceAcc }),
-    e2e.newPage('bob', { account: bobAcc, ...(opts.bobViewport ? { viewport: opts.bobViewport } : {}) }),
-  ]);
-  await Promise.all([openConversation(alice.page, groupId), openConversation(bob.page, groupId)]);
+  const open = async (label: 'alice' | 'bob'): Promise<UserPage | undefined> => {
+    if (opts.only && opts.only !== label) return undefined;
+    const page = await e2e.newPage(label, label === 'alice' ? { account: aliceAcc } : { account: bobAcc, ...(opts.bobViewport ? { viewport: opts.bobViewport } : {}) });
+    await openConversation(page.page, groupId);
+    return page;
+  };
+  const [alice, bob] = await Promise.all([open('alice'), open('bob')]);
   return { alice, bob, aliceAcc, bobAcc, groupId };
 }
 
