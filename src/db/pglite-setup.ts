@@ -60,8 +60,8 @@ export interface PgliteTemplate {
 /**
  * The template tarball for PGlite's loadDataDir, read once per process. Node 20's Blob reads
  * itself through a stream of small chunks joined at the end, into fresh memory each time: 250 ms
- * of CPU for the 42 MB template, a third of opening an in-memory database from it (CPU profile of
- * PGlite.create; the tests open several hundred). arrayBuffer() here gives the bytes read at the
+ * of CPU for the template (42 MB then), a third of opening an in-memory database from it (CPU
+ * profile of PGlite.create; a test run opens about 150). arrayBuffer() here gives the bytes read at the
  * start, not a copy: loadDataDir only reads them (untar, then a copy of each file into its
  * in-memory file system), as does anything else that reads a Blob.
  */
