@@ -46,7 +46,8 @@ export function pgliteStartParams(settings: PgliteSettings = {}): string[] {
   ];
 }
 
-function migrationsFingerprint(): string {
+/** Names a set of migrations (their journal): what the build's empty database, and the tests' PostgreSQL template, were made from. */
+export function migrationsFingerprint(): string {
   return createHash('sha256').update(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'))).digest('hex');
 }
 

@@ -2,7 +2,7 @@
  * Starts the real app for integration tests: PGlite in memory by default, or a fresh database on
  * the PostgreSQL server named by TEST_DATABASE_URL (scripts/with-postgres.sh sets it).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { buildApp, type AppDeps, type ParleyApp } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { MIGRATIONS_DIR } from '../../src/db/pglite-setup.js';
+import { migrationsFingerprint } from '../../src/db/pglite-setup.js';
 import { queryRows } from '../../src/db/sql.js';
 import { waitFor } from './kit.js';
 
@@ -62,17 +62,12 @@ let templateMade: Promise<string> | null = null;
 /**
  * The name of the migrated template database on the test server, made when missing. Workers
  * take turns under an advisory lock; the template is migrated under a name of its own and renamed
- * when complete, so a half-made one is never copied. Named by a hash of the migrations folder:
- * a change of migrations makes a new one.
+ * when complete, so a half-made one is never copied. Named by the migrations' fingerprint (as the
+ * embedded template is): a change of migrations makes a new one.
  */
 function migratedTemplate(serverUrl: string): Promise<string> {
   templateMade ??= (async () => {
-    const hash = createHash('sha256');
-    for (const file of fs.readdirSync(MIGRATIONS_DIR, { recursive: true, encoding: 'utf8' }).sort()) {
-      const full = path.join(MIGRATIONS_DIR, file);
-      if (fs.statSync(full).isFile()) hash.update(file).update(fs.readFileSync(full));
-    }
-    const name = `parley_template_${hash.digest('hex').slice(0, 16)}`;
+    const name = `parley_template_${migrationsFingerprint().slice(0, 16)}`;
     const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
     try {
       const reserved = await admin.reserve();
