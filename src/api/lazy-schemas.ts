@@ -5,6 +5,12 @@
  * installation may never call (OIDC, webhooks, admin). The first request of a route pays its own
  * compilation once (a few milliseconds); `compileAll` does them all (the tests, to prove every
  * schema compiles).
+ *
+ * What a schema compiles to depends on the schema alone (and, for validators, on the part of the
+ * request: bodies are not coerced), so compiled functions are shared by every app in the process
+ * (`sharedCompile`).
+ * A server builds one app; the tests build hundreds, and compiling the same schemas again for each
+ * was a fifth of an API test file's CPU.
  */
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { FastifySchema, FastifySchemaCompiler, FastifySerializerCompiler, FastifyServerOptions } from 'fastify';
@@ -12,6 +18,20 @@ import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 
 type Serializer = (data: unknown) => string;
 type Validator = ((data: unknown, cxt?: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null; schemaEnv?: unknown };
+
+/** Compiled schemas by what they compile from: `kind` (which compiler) and the schema's JSON. */
+const compiledInProcess = new Map<string, unknown>();
+
+/** `compile()`'s result for this schema, compiled once per process (validation.ts and the serializers). */
+export function sharedCompile<T>(kind: string, schema: unknown, compile: () => T): T {
+  const key = `${kind}\n${JSON.stringify(schema)}`;
+  let done = compiledInProcess.get(key) as T | undefined;
+  if (done === undefined) {
+    done = compile();
+    compiledInProcess.set(key, done);
+  }
+  return done;
+}
 
 export class LazySchemas {
   private readonly pending = new Set<() => void>();
@@ -69,7 +89,7 @@ export class LazySchemas {
     return (route) => {
       const real = this.deferred(
         () => `${route.method} ${route.url} (response ${route.httpStatus})`,
-        () => compile(route as Parameters<typeof compile>[0]),
+        () => sharedCompile('response', route.schema, () => compile(route as Parameters<typeof compile>[0])),
       );
       return ((data: unknown) => real()(data)) as Serializer;
     };

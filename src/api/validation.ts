@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { MAX_VALIDATION_ERRORS, quote } from '../core/errors.js';
+import { sharedCompile } from './lazy-schemas.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -32,10 +33,11 @@ export function validatorCompiler(): FastifySchemaCompiler<FastifySchema> {
   // request (route schemas compile lazily, src/api/lazy-schemas.ts), not while the app starts.
   let exact: Ajv | undefined;
   let coercing: Ajv | undefined;
-  return ({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? (exact ??= addFormats(new Ajv({ ...common, coerceTypes: false }))) : (coercing ??= addFormats(new Ajv({ ...common, coerceTypes: 'array' })));
-    return capped(ajv.compile(schema as object));
-  };
+  // Every app's compiler is configured the same: what one compiled, the others reuse.
+  return ({ schema, httpPart }) =>
+    httpPart === 'body'
+      ? sharedCompile('exact', schema, () => capped((exact ??= addFormats(new Ajv({ ...common, coerceTypes: false }))).compile(schema as object)))
+      : sharedCompile('coercing', schema, () => capped((coercing ??= addFormats(new Ajv({ ...common, coerceTypes: 'array' }))).compile(schema as object)));
 }
 
 /** Fastify's schemaErrorFormatter: the message of a 400, from the capped problems, of bounded length. */
