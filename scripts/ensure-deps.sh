@@ -13,6 +13,8 @@ DEPS=(
   "redis-server|command -v redis-server"
   "nginx|test -x /usr/sbin/nginx"
   "chromium|test -x /usr/bin/chromium"
+  # The browser tests run in Chromium's headless shell, and in the desktop Chromium where they need it.
+  "chromium-headless-shell|test -x /usr/bin/chromium-headless-shell"
   # Fonts for Chinese text and emoji in the browser tests' screenshots.
   "fonts-wqy-zenhei|test -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
   "fonts-noto-color-emoji|test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"

@@ -40,7 +40,8 @@ interface Note {
 }
 
 describe.runIf(dbKind === 'pglite')('e2e: drafts, desktop notifications, unread count', () => {
-  const e2e = useE2e();
+  // Desktop notifications: the headless shell keeps their permission denied, even when granted.
+  const e2e = useE2e({}, { desktop: true });
 
   async function serverDrafts(account: Account): Promise<Record<string, string>> {
     const res = await e2e.server.app.inject({ method: 'GET', url: '/api/v1/drafts', headers: { authorization: `Bearer ${account.token}` } });
