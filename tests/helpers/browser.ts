@@ -1,5 +1,6 @@
 /**
- * End-to-end tests in a real browser: Debian's Chromium driven by playwright-core, against a
+ * End-to-end tests in a real browser: Debian's Chromium (its headless shell, or the desktop
+ * browser where a test needs it) driven by playwright-core, against a
  * listening test app that serves the built web client (dist/web). `useE2e()` starts both for a
  * describe block and fails every test whose pages logged a console error or threw.
  */
