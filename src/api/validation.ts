@@ -34,10 +34,13 @@ export function validatorCompiler(): FastifySchemaCompiler<FastifySchema> {
   let exact: Ajv | undefined;
   let coercing: Ajv | undefined;
   // Every app's compiler is configured the same: what one compiled, the others reuse.
-  return ({ schema, httpPart }) =>
-    httpPart === 'body'
-      ? sharedCompile('exact', schema, () => capped((exact ??= addFormats(new Ajv({ ...common, coerceTypes: false }))).compile(schema as object)))
-      : sharedCompile('coercing', schema, () => capped((coercing ??= addFormats(new Ajv({ ...common, coerceTypes: 'array' }))).compile(schema as object)));
+  return ({ schema, httpPart }) => {
+    const body = httpPart === 'body';
+    return sharedCompile(body ? 'exact' : 'coercing', schema, () => {
+      const ajv = body ? (exact ??= addFormats(new Ajv({ ...common, coerceTypes: false }))) : (coercing ??= addFormats(new Ajv({ ...common, coerceTypes: 'array' })));
+      return capped(ajv.compile(schema as object));
+    });
+  };
 }
 
 /** Fastify's schemaErrorFormatter: the message of a 400, from the capped problems, of bounded length. */
