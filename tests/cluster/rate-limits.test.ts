@@ -52,7 +52,7 @@ async function redisParts(nodeId: string): Promise<{ bus: RedisBus; store: Redis
 
 beforeAll(async () => {
   redis = await TestRedis.start();
-  control = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  control = new Redis<'legacy'>(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
   control.on('error', () => {});
   const p1 = await redisParts('node-1');
   first = await startTestServer(ENV, { bus: p1.bus, rateLimitStore: p1.store });

@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../core/config.js';
 import { AppError, badRequest } from '../../core/errors.js';
@@ -76,33 +77,39 @@ export const uploadsRoutes =
       },
     );
 
-    const serve = (variant: UploadVariant) =>
-      async (
-        req: { params: { id: string }; query: { expires?: string; sig?: string }; headers: Record<string, unknown> } & Parameters<typeof bearerToken>[0],
-        reply: import('fastify').FastifyReply,
-      ) => {
-        const token = bearerToken(req);
-        const actor = token ? await s.accounts.authenticate(token) : null;
-        const file = await s.uploads.open(req.params.id, variant, { actor, expires: req.query.expires, sig: req.query.sig });
-        void reply
-          .header('content-type', file.contentType)
-          .header('content-disposition', file.disposition)
-          .header('x-content-type-options', 'nosniff')
-          .header('content-security-policy', "default-src 'none'; sandbox")
-          .header('cache-control', 'private, max-age=3600');
-        if (file.size !== null) void reply.header('content-length', String(file.size));
-        return reply.send(file.stream);
-      };
+    /**
+     * Takes the request's parts, not the request: a handler written apart from its route made
+     * TypeScript relate its parameter to Fastify's whole request type, 4 s of every typecheck and
+     * type-aware lint (tsc --generateTrace); inline handlers below are typed by their routes.
+     */
+    const serve = async (
+      variant: UploadVariant,
+      id: string,
+      query: { expires?: string; sig?: string },
+      token: string | null,
+      reply: FastifyReply,
+    ) => {
+      const actor = token ? await s.accounts.authenticate(token) : null;
+      const file = await s.uploads.open(id, variant, { actor, expires: query.expires, sig: query.sig });
+      void reply
+        .header('content-type', file.contentType)
+        .header('content-disposition', file.disposition)
+        .header('x-content-type-options', 'nosniff')
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .header('cache-control', 'private, max-age=3600');
+      if (file.size !== null) void reply.header('content-length', String(file.size));
+      return reply.send(file.stream);
+    };
 
     // Public at the routing level: a signed URL is enough, or a bearer token with the right to see it.
     app.get(
       '/uploads/:id',
       { config: { public: true }, schema: { tags, params: Type.Object({ id: Type.String() }), querystring: SignedQuery } },
-      serve('file'),
+      async (req, reply) => serve('file', req.params.id, req.query, bearerToken(req), reply),
     );
     app.get(
       '/uploads/:id/thumbnail',
       { config: { public: true }, schema: { tags, params: Type.Object({ id: Type.String() }), querystring: SignedQuery } },
-      serve('thumbnail'),
+      async (req, reply) => serve('thumbnail', req.params.id, req.query, bearerToken(req), reply),
     );
   };
