@@ -64,6 +64,26 @@ export function startServer(env: Record<string, string>, port: number): ServerPr
   return { child, port, base: `http://127.0.0.1:${port}`, output: () => out, exited };
 }
 
+/**
+ * `npm run admin -- ...args` as its own process: the compiled admin CLI, as users run it
+ * (scripts/start.mjs admin-cli). Resolves with its exit code and what it wrote to each stream.
+ */
+export function runAdminCli(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['scripts/start.mjs', 'admin-cli', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stdin.end(stdin);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** Waits until GET /readyz answers 200, or the process exits, or the timeout passes. */
 export async function waitReady(server: ServerProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -4,12 +4,12 @@
  * everything back through the API. The admin CLI (`src/admin-cli.ts`) refuses the DATA_DIR of a
  * running server and works on a stopped one.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dbKind } from '../helpers/app.js';
-import { api, processFixture, ROOT, waitReady, type ServerProcess } from '../helpers/process.js';
+import { api, processFixture, runAdminCli, waitReady, type ServerProcess } from '../helpers/process.js';
 
 const fixture = processFixture('parley-backup-');
 const tempDir = fixture.tempDir;
@@ -18,22 +18,6 @@ async function start(env: Record<string, string>): Promise<ServerProcess> {
   const server = await fixture.start(env);
   await waitReady(server);
   return server;
-}
-
-/** `npm run admin -- ...args` as its own process. */
-function admin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin-cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 describe.runIf(dbKind === 'pglite')('backup and restore of the embedded database', () => {
@@ -59,7 +43,7 @@ describe.runIf(dbKind === 'pglite')('backup and restore of the embedded database
     }
 
     // While the server runs, the admin CLI refuses its DATA_DIR rather than open it a second time.
-    const refused = await admin(['list-users'], env);
+    const refused = await runAdminCli(['list-users'], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^parley admin: DATA_DIR .* is in use by another process \(pid \d+\).*stop the server first, or use DATABASE_URL\n$/);
 
@@ -78,7 +62,7 @@ describe.runIf(dbKind === 'pglite')('backup and restore of the embedded database
     // 3. Restore: put them back (the CLI works on the stopped copy), then start.
     execFileSync('cp', ['-a', path.join(backup, 'data'), env.DATA_DIR]);
     execFileSync('cp', ['-a', path.join(backup, 'uploads'), env.UPLOAD_DIR]);
-    const created = await admin(['create-admin', 'restorer'], { ...env, PARLEY_PASSWORD: 'restored password' });
+    const created = await runAdminCli(['create-admin', 'restorer'], { ...env, PARLEY_PASSWORD: 'restored password' });
     expect(created, created.stderr).toMatchObject({ code: 0, stdout: 'created site admin "restorer"\n' });
     const after = await start(env);
 

@@ -5,14 +5,13 @@
  * token, bad tokens, a password reset from the admin CLI); then every log file and the
  * process's stdout and stderr are searched for each secret and its obvious encodings.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { expect, it, vi } from 'vitest';
 import { createTestPostgresDatabase, dbKind } from '../helpers/app.js';
-import { api, processFixture, ROOT, waitReady, type ServerProcess } from '../helpers/process.js';
+import { api, processFixture, runAdminCli, waitReady, type ServerProcess } from '../helpers/process.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const { tempDir, start } = processFixture('parley-secrets-');
@@ -59,21 +58,6 @@ function wsFrames(server: ServerProcess): Promise<{ ws: WebSocket; frames: Recor
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, frames }));
     ws.once('error', reject);
-  });
-}
-
-function runAdmin(args: string[], env: Record<string, string>, stdin: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin-cli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
-    child.stdin.end(`${stdin}\n`);
-    child.once('exit', (code) => resolve({ code, output }));
   });
 }
 
@@ -206,9 +190,10 @@ it('no token, password, signature or secret appears in any log line, at trace le
 
     // A password reset from the admin CLI (the embedded database is free once the server stopped).
     secrets.resetPassword = 'reset-password-0f1e2d3c4b';
-    const reset = await runAdmin(['reset-password', 'bob_secrets'], env, secrets.resetPassword);
-    expect(reset.code, reset.output).toBe(0);
-    expect(leaks(reset.output, secrets)).toEqual({});
+    const reset = await runAdminCli(['reset-password', 'bob_secrets'], env, `${secrets.resetPassword}\n`);
+    const output = reset.stdout + reset.stderr;
+    expect(reset.code, output).toBe(0);
+    expect(leaks(output, secrets)).toEqual({});
 
     expect(Object.values(secrets).every((v) => typeof v === 'string' && v.length >= 16)).toBe(true);
     const files = readLogs(logDir);
