@@ -39,7 +39,7 @@ export async function createTestPostgresDatabase(opts: { migrated?: boolean } = 
   const template = opts.migrated ? await migratedTemplate(serverUrl) : null;
   const name = `parley_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+  await admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}${await copyStrategy(admin)}` : ''}`);
   await admin.end();
   return {
     url: databaseUrl(serverUrl, name),
@@ -49,6 +49,20 @@ export async function createTestPostgresDatabase(opts: { migrated?: boolean } = 
       await a.end();
     },
   };
+}
+
+let strategyClause: Promise<string> | null = null;
+
+/**
+ * How CREATE DATABASE copies the template: by files (what PostgreSQL did before 15), not block by
+ * block through the WAL (15's default, meant for large templates). For the 9 MB template 110 ms
+ * less of the server's CPU per database (282-295 -> 175-183 ms, 20 creates each way, alternately),
+ * and the tests make a few hundred. The two checkpoints it takes cost little with fsync off.
+ */
+function copyStrategy(admin: postgres.Sql): Promise<string> {
+  strategyClause ??= admin`SHOW server_version_num`.then(([row]) => (Number(row?.server_version_num) >= 150000 ? ' STRATEGY FILE_COPY' : ''));
+  strategyClause.catch(() => (strategyClause = null));
+  return strategyClause;
 }
 
 function databaseUrl(serverUrl: string, name: string): string {
