@@ -38,17 +38,30 @@ export async function createTestPostgresDatabase(opts: { migrated?: boolean } = 
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
   const template = opts.migrated ? await migratedTemplate(serverUrl) : null;
   const name = `parley_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const admin = adminClient(serverUrl);
   await admin.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}${await copyStrategy(admin)}` : ''}`);
-  await admin.end();
   return {
     url: databaseUrl(serverUrl, name),
     async drop() {
-      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      await adminClient(serverUrl).unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+const adminClients = new Map<string, postgres.Sql>();
+
+/**
+ * One connection per process for creating and dropping the tests' databases, closed by itself
+ * after a few idle seconds: a connection of its own for each cost the server a backend start
+ * (33 ms of its CPU, measured against 8 for a DROP DATABASE), two per test database.
+ */
+function adminClient(serverUrl: string): postgres.Sql {
+  let client = adminClients.get(serverUrl);
+  if (!client) {
+    client = postgres(serverUrl, { max: 1, idle_timeout: 5, onnotice: () => {} });
+    adminClients.set(serverUrl, client);
+  }
+  return client;
 }
 
 let strategyClause: Promise<string> | null = null;
