@@ -126,8 +126,12 @@ function migratedTemplate(serverUrl: string): Promise<string> {
 /** Advisory lock key for making the template ("ptpl"). */
 const TEMPLATE_LOCK_KEY = 0x70_74_70_6c;
 
-/** PGlite's shared_buffers in the tests' in-memory databases. */
-export const TEST_SHARED_BUFFERS = '8MB';
+/**
+ * PGlite's shared_buffers in the tests' in-memory databases: 1,024 pages, more than any test's data,
+ * instead of the server's 32MB. PGlite zeroes them at every open, and the tests open hundreds
+ * (75 ms of CPU less each).
+ */
+const TEST_SHARED_BUFFERS = '8MB';
 
 export async function startTestApp(env: Record<string, string> = {}, opts: Pick<AppDeps, 'gateway' | 'presenceGraceMs' | 'bus' | 'presenceStore' | 'rateLimitStore' | 'web' | 'webhooks' | 'retention' | 'notifications' | 'searchBackfill' | 'linkPreviews' | 'commandTimeoutMs'> = {}): Promise<TestApp> {
   const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-uploads-'));
@@ -140,8 +144,6 @@ export async function startTestApp(env: Record<string, string> = {}, opts: Pick<
     dropDb = created.drop;
     database = await openDatabase({ kind: 'postgres', url: created.url, poolSize: 10 }, logger);
   } else {
-    // 8MB of shared buffers (1,024 pages, more than any test's data) instead of the server's 32MB:
-    // PGlite zeroes them at every open, and the tests open hundreds (75 ms of CPU less each).
     database = await openDatabase({ kind: 'memory', sharedBuffers: TEST_SHARED_BUFFERS }, logger);
   }
   // The search prefix backfill runs when a test asks (services.searchBackfill.run()), not on a timer.
