@@ -9,6 +9,9 @@
 # Uses the newest /usr/lib/postgresql/*/bin. PostgreSQL refuses to run as
 # root, so as root the cluster is owned by and run as the `postgres` user.
 # Needs no stdin and no TTY.
+#
+# PG_PARENT_DIR: the folder the cluster's folder is made in (default /tmp, or $TMPDIR when not
+# root). scripts/test.sh gives it a memory file system when the machine has one with room.
 set -euo pipefail
 
 log() { printf 'with-postgres: %s\n' "$*" >&2; }
@@ -30,11 +33,11 @@ if [ "$(id -u)" -eq 0 ]; then
   id postgres >/dev/null 2>&1 || die "running as root but there is no 'postgres' user to run the server as"
   command -v runuser >/dev/null || die "running as root but 'runuser' is missing"
   # /tmp, not $TMPDIR: the postgres user must be able to reach the folder.
-  PG_DIR="$(mktemp -d /tmp/parley-pg.XXXXXX)"
+  PG_DIR="$(mktemp -d "${PG_PARENT_DIR:-/tmp}/parley-pg.XXXXXX")"
   chown postgres: "$PG_DIR"
   as_pg() { (cd "$PG_DIR" && runuser -u postgres -- "$@"); }
 else
-  PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/parley-pg.XXXXXX")"
+  PG_DIR="$(mktemp -d "${PG_PARENT_DIR:-${TMPDIR:-/tmp}}/parley-pg.XXXXXX")"
   as_pg() { (cd "$PG_DIR" && "$@"); }
 fi
 DATA="$PG_DIR/data"

@@ -57,7 +57,8 @@ export function canRunPostgres(): boolean {
 export async function createPostgresCluster(): Promise<PostgresCluster> {
   const bin = pgBin();
   const asRoot = process.getuid?.() === 0;
-  const dir = fs.mkdtempSync(path.join('/tmp', 'parley-pgctl-'));
+  // Where scripts/with-postgres.sh makes the run's cluster (scripts/test.sh: memory when it can).
+  const dir = fs.mkdtempSync(path.join(process.env.PG_PARENT_DIR ?? '/tmp', 'parley-pgctl-'));
   if (asRoot) execFileSync('chown', ['postgres:', dir]);
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'postgres.log');
