@@ -79,6 +79,27 @@ export function launchChromium(opts: { desktop?: boolean } = {}): Promise<Browse
   });
 }
 
+/**
+ * One browser of each kind per test process, shared by the files it runs one after another (their
+ * workers keep this module: isolate false, vitest.config.ts). A launch costs about half a second of
+ * CPU and starts a browser and a GPU process; every file's pages are contexts of their own, closed
+ * after each test, so files share nothing else. A browser that died is launched again.
+ */
+const sharedBrowsers = new Map<'shell' | 'desktop', Promise<Browser>>();
+function sharedChromium(opts: { desktop?: boolean }): Promise<Browser> {
+  const kind = opts.desktop ? 'desktop' : 'shell';
+  let launched = sharedBrowsers.get(kind);
+  if (!launched) {
+    launched = launchChromium(opts);
+    sharedBrowsers.set(kind, launched);
+    const forget = () => {
+      if (sharedBrowsers.get(kind) === launched) sharedBrowsers.delete(kind);
+    };
+    launched.then((b) => b.on('disconnected', forget), forget);
+  }
+  return launched;
+}
+
 /** One user's browser: its own context (storage, network), one page, and what went wrong in it. */
 export interface UserPage {
   label: string;
@@ -120,7 +141,7 @@ export function useE2e(env: Record<string, string> = {}, opts: { desktop?: boole
 
   beforeAll(async () => {
     const distDir = await ensureWebClientBuilt();
-    [server, browser] = await Promise.all([startTestServer(env, { web: { distDir } }), launchChromium(opts)]);
+    [server, browser] = await Promise.all([startTestServer(env, { web: { distDir } }), sharedChromium(opts)]);
   });
 
   afterEach(async (ctx: TestContext) => {
@@ -137,7 +158,9 @@ export function useE2e(env: Record<string, string> = {}, opts: { desktop?: boole
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // The browser stays for the process's next file; whatever this file left open goes.
+    for (const p of pages) await p.context.close().catch(() => undefined);
+    pages = [];
     await server?.close();
   });
 
