@@ -158,8 +158,9 @@ export function useE2e(env: Record<string, string> = {}, opts: { desktop?: boole
   });
 
   afterAll(async () => {
-    // The browser stays for the process's next file; whatever this file left open goes.
-    for (const p of pages) await p.context.close().catch(() => undefined);
+    // The browser stays for the process's next file; every context this file left open goes
+    // (its pages', and any a test made itself and did not close when it failed).
+    for (const context of browser?.contexts() ?? []) await context.close().catch(() => undefined);
     pages = [];
     await server?.close();
   });
