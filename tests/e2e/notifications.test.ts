@@ -24,7 +24,7 @@ async function chooseLevel(page: Page, testId: string): Promise<void> {
 }
 
 describe.runIf(dbKind === 'pglite')('e2e: notifications', () => {
-  const e2e = useE2e();
+  const e2e = useE2e({}, { serviceWorker: true });
 
   it('the 🔔 menu sets the level (kept across a reload); Mute dims the conversation and leaves it out of the title count', { timeout: 120_000 }, async () => {
     const [alice, bob] = await Promise.all([createAccount(e2e.server, 'alice', 'Alice'), createAccount(e2e.server, 'bob', 'Bob 鲍勃')]);

@@ -29,7 +29,7 @@ interface Manifest {
 }
 
 describe.runIf(dbKind === 'pglite')('e2e: installable app', () => {
-  const e2e = useE2e();
+  const e2e = useE2e({}, { serviceWorker: true });
 
   it('serves a manifest with its icons, linked from the page with light and dark colours', { timeout: 60_000 }, async () => {
     const { page } = await e2e.newPage('visitor');

@@ -133,11 +133,23 @@ export interface E2e {
  * Starts a server with the web client and a browser for the enclosing describe block: the headless
  * shell, or the desktop Chromium with `{ desktop: true }` (desktop notifications: the shell keeps
  * their permission denied).
+ *
+ * The pages' service worker (sw.js: the offline shell, push) is registered only in files that ask
+ * for it with `{ serviceWorker: true }` (the installable-app and notification tests); elsewhere
+ * Playwright's `serviceWorkers: 'block'` turns its registration into a no-op, as Playwright advises
+ * for tests that are not about it. Registered, it precaches the whole build in every new context:
+ * the build's ~50 files fetched a second time, a worker started, and every request of the page
+ * dispatched through it. tests/e2e, system-wide busy CPU from /proc/stat, alternated runs: 524.7 and
+ * 453.5 s registered, 397.4 and 371.4 s blocked (wall 266 and 232 s against 203 and 190).
+ * `E2E_SW=allow` (or `block`) overrides it for every file, to measure or to run all with it.
  */
-export function useE2e(env: Record<string, string> = {}, opts: { desktop?: boolean } = {}): E2e {
+export function useE2e(env: Record<string, string> = {}, opts: { desktop?: boolean; serviceWorker?: boolean } = {}): E2e {
   let server: TestServer | null = null;
   let browser: Browser | null = null;
   let pages: UserPage[] = [];
+  const forced = process.env.E2E_SW;
+  if (forced !== undefined && forced !== 'allow' && forced !== 'block') throw new Error(`E2E_SW=${forced}: allow or block`);
+  const serviceWorkers = forced ?? (opts.serviceWorker ? 'allow' : 'block');
 
   beforeAll(async () => {
     const distDir = await ensureWebClientBuilt();
@@ -182,6 +194,7 @@ export function useE2e(env: Record<string, string> = {}, opts: { desktop?: boole
         ...(opts.viewport && opts.viewport.width < 600 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
         // The browser's language (navigator.languages); English unless a test asks for another.
         locale: opts.locale ?? 'en-US',
+        serviceWorkers,
         ...(opts.account ? { storageState: { cookies: [await sessionCookieFor(s, opts.account)], origins: [] } } : {}),
         ...(opts.permissions ? { permissions: opts.permissions } : {}),
       });
