@@ -1,6 +1,6 @@
 /**
- * Serves the built web client (dist/web): hashed assets cached for a year, index.html never
- * cached, and index.html for any other GET that wants HTML (client-side routes), except under the
+ * Serves the built web client (dist/web): hashed assets cached for a year (and sent as their
+ * build-time Brotli or gzip copy to a browser that takes one), index.html never cached, and index.html for any other GET that wants HTML (client-side routes), except under the
  * server's own paths, which keep their JSON 404s. Pages carry a strict Content-Security-Policy.
  */
 import fastifyStatic from '@fastify/static';
@@ -19,8 +19,8 @@ export interface WebClientOptions {
   build?: WebBuildOptions;
 }
 
-/** Paths that belong to the server: never answered with the client's index.html. */
-const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json|asyncapi\.json)(?:[/?.]|$)/;
+/** Paths that belong to the server: never answered with the client's index.html (nor cached by web/public/sw.js, which repeats it). */
+export const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json|asyncapi\.json)(?:[/?.]|$)/;
 const TOP_LEVEL_FILE = /^\/[A-Za-z0-9_-][A-Za-z0-9_.-]*\.[A-Za-z0-9]+$/;
 
 function wantsHtml(request: FastifyRequest): boolean {
@@ -49,7 +49,9 @@ export function webClient(opts: WebClientOptions, logger: Logger) {
 
     // @fastify/static wants its root to exist; an empty folder still counts as "not built".
     fs.mkdirSync(opts.distDir, { recursive: true });
-    await app.register(fastifyStatic, { root: opts.distDir, serve: false });
+    // preCompressed: a file's .br or .gz copy (src/web/precompress-plugin.ts) goes to a browser that
+    // accepts it, with Vary: accept-encoding; without a copy, or to any other client, the file itself.
+    await app.register(fastifyStatic, { root: opts.distDir, serve: false, preCompressed: true });
 
     const sendIndex = (request: FastifyRequest, reply: FastifyReply) => {
       if (status !== 'ready') {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig, type UserConfig } from 'vite';
 import { WEB_DIST, WEB_ROOT } from './paths.js';
+import { precompressPlugin } from './precompress-plugin.js';
 import { pwaPlugin } from './pwa-plugin.js';
 
 /** The dev server proxies these to a running `npm start` (PORT 3000 unless PARLEY_API says otherwise). */
@@ -24,7 +25,7 @@ export function webViteConfig(): UserConfig {
   return {
     root: WEB_ROOT,
     base: '/',
-    plugins: [react(), pwaPlugin(WEB_ROOT)],
+    plugins: [react(), pwaPlugin(WEB_ROOT), precompressPlugin()],
     // The release, so the client can tell a newer server (rolling upgrades) and offer a reload.
     define: { __PARLEY_VERSION__: JSON.stringify(packageVersion()) },
     // web/public: copied as is to the root of the build (sw.js, the service worker, must be served from /).

@@ -6,12 +6,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type ParleyApp } from '../../src/app.js';
 import { parseConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import type { WebClientOptions } from '../../src/web/plugin.js';
+import { SERVER_PATHS, type WebClientOptions } from '../../src/web/plugin.js';
+import { WEB_ROOT } from '../../src/web/paths.js';
+import { precompressed } from '../../src/web/precompress-plugin.js';
 
 const logger = createLogger({ level: 'silent', logDir: null });
 const INDEX = '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>';
@@ -98,6 +101,44 @@ describe('web client: serving a build', () => {
     expect(traversal.statusCode).toBe(404);
   });
 
+  it("sends an asset's build-time Brotli or gzip copy to a client that accepts it, else the file itself", async () => {
+    const distDir = fixtureDist();
+    dirs.push(distDir);
+    // As the build writes them (src/web/precompress-plugin.ts), from a file worth compressing.
+    const source = Buffer.from(`export const words = ${JSON.stringify(Array.from({ length: 400 }, (_, i) => `word ${i} 你好`))};\n`);
+    const file = path.join(distDir, 'assets', 'chunk-def456.js');
+    fs.writeFileSync(file, source);
+    const copies = await precompressed(source);
+    expect(copies.map((c) => c.suffix)).toEqual(['.br', '.gz']);
+    for (const { suffix, bytes } of copies) fs.writeFileSync(file + suffix, bytes);
+    const app = await start({ distDir });
+    const get = (acceptEncoding?: string) =>
+      app.inject({ method: 'GET', url: '/assets/chunk-def456.js', headers: acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding } });
+
+    const br = await get('gzip, deflate, br, zstd');
+    expect(br.statusCode).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.headers['vary']).toMatch(/accept-encoding/i);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.rawPayload.length).toBeLessThan(source.length / 4);
+    expect(zlib.brotliDecompressSync(br.rawPayload).equals(source)).toBe(true);
+
+    const gz = await get('gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(gz.rawPayload).equals(source)).toBe(true);
+
+    for (const plain of [await get(), await get('identity'), await get('deflate')]) {
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.rawPayload.equals(source)).toBe(true);
+    }
+    // A file without copies (too small to be worth it) is sent as it is, to anyone.
+    expect(await precompressed(Buffer.from('export {};\n'))).toEqual([]);
+    const small = await app.inject({ method: 'GET', url: '/assets/index-abc123.js', headers: { 'accept-encoding': 'br, gzip' } });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.body).toBe('export {};\n');
+  });
+
   it('serves other top-level files of the build', async () => {
     const distDir = fixtureDist();
     dirs.push(distDir);
@@ -145,6 +186,11 @@ describe('web client: serving a build', () => {
     expect(asyncapi.json()).toHaveProperty('asyncapi', '3.0.0');
     const post = await app.inject({ method: 'POST', url: '/c/abc', headers: html });
     expect(post.statusCode).toBe(404);
+  });
+
+  it("the service worker leaves the same server paths to the network (it repeats the server's list)", () => {
+    const sw = fs.readFileSync(path.join(WEB_ROOT, 'public', 'sw.js'), 'utf8');
+    expect(sw).toContain(`const SERVER_PATHS = ${String(SERVER_PATHS)};`);
   });
 
   it('without the web option, / is the API 404 as before', async () => {

@@ -13,7 +13,7 @@
 const SHELL = { version: 'dev', assets: [] };
 const CACHE = `parley-shell-${SHELL.version}`;
 /** The server's own paths (as in src/web/plugin.ts): never cached, never answered with the shell. */
-const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json)(?:[/?.]|$)/;
+const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json|asyncapi\.json)(?:[/?.]|$)/;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
