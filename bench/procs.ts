@@ -67,7 +67,10 @@ export async function benchServer(name: string, env: Record<string, string> = {}
   };
   const kill = () => handle.server.child.kill('SIGKILL');
   const start = async () => {
-    handle.server = startServer(serverEnv, await freePort());
+    // V8's own flags, as a user's server runs (not the short-lived test servers' ones), unless an
+    // experiment gives some (BENCH_SERVER_NODE_FLAGS, as bench/loadgen.ts's spawned servers take).
+    const nodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    handle.server = startServer(serverEnv, await freePort(), { nodeFlags });
     handle.pid = handle.server.child.pid!;
     await waitReady(handle.server);
   };

@@ -50,10 +50,23 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-export function startServer(env: Record<string, string>, port: number): ServerProcess {
+/**
+ * V8 flags for the servers tests start, which live seconds. PGlite's WebAssembly is compiled by
+ * V8's baseline compiler and its hot functions recompiled by the optimizing one once each has run
+ * through a budget; a server's start alone spends ~2 s of CPU on that, for code a test server
+ * rarely runs long enough to use. With a budget 100 times V8's (1,800,000) only what a test works
+ * hard tiers up. tests/process on PGlite, system-wide busy CPU (/proc/stat), alternated runs:
+ * 183.3 and 217.4 s with V8's budget, 166.6 and 165.7 s with this one (wall 95 and 111 s against 85
+ * and 85). Not the product's default: a server restarted under load (a rolling upgrade's reconnect
+ * storm) wants its hot paths optimized early, and the benchmarks measure V8's defaults (they pass
+ * `nodeFlags: []`). `TEST_SERVER_NODE_FLAGS` replaces these (empty: V8's defaults).
+ */
+const TEST_SERVER_NODE_FLAGS = (process.env.TEST_SERVER_NODE_FLAGS ?? '--wasm-tiering-budget=180000000').split(' ').filter(Boolean);
+
+export function startServer(env: Record<string, string>, port: number, opts: { nodeFlags?: string[] } = {}): ServerProcess {
   let out = '';
   // Source maps: a stack trace in a failing test's output names the TypeScript lines.
-  const child = spawn(process.execPath, ['--enable-source-maps', 'scripts/start.mjs'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...(opts.nodeFlags ?? TEST_SERVER_NODE_FLAGS), 'scripts/start.mjs'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
