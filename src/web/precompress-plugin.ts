@@ -18,13 +18,13 @@ const gzip = promisify(zlib.gzip);
 /** What is worth compressing: text formats of the build's assets folder. */
 const COMPRESSIBLE = /^assets\/[^/]+\.(?:js|mjs|css|svg|json)$/;
 /** Below this, a response fits in a packet or two either way. */
-const MIN_BYTES = 1024;
+export const PRECOMPRESS_MIN_BYTES = 1024;
 /** A compressed copy is kept only when it is at most this fraction of the original. */
 const MAX_RATIO = 0.9;
 
 /** The compressed copies of one file's bytes: the encodings worth keeping, by file suffix. */
 export async function precompressed(data: Buffer): Promise<{ suffix: '.br' | '.gz'; bytes: Buffer }[]> {
-  if (data.length < MIN_BYTES) return [];
+  if (data.length < PRECOMPRESS_MIN_BYTES) return [];
   const [br, gz] = await Promise.all([
     brotli(data, {
       params: {
