@@ -1,7 +1,8 @@
 /**
  * Serves the built web client (dist/web): hashed assets cached for a year (and sent as their
- * build-time Brotli or gzip copy to a browser that takes one), index.html never cached, and index.html for any other GET that wants HTML (client-side routes), except under the
- * server's own paths, which keep their JSON 404s. Pages carry a strict Content-Security-Policy.
+ * build-time Brotli or gzip copy to a browser that takes one), index.html never cached, and
+ * index.html for any other GET that wants HTML (client-side routes), except under the server's
+ * own paths, which keep their JSON 404s. Pages carry a strict Content-Security-Policy.
  */
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -19,7 +20,10 @@ export interface WebClientOptions {
   build?: WebBuildOptions;
 }
 
-/** Paths that belong to the server: never answered with the client's index.html (nor cached by web/public/sw.js, which repeats it). */
+/**
+ * Paths that belong to the server: never answered with the client's index.html, nor cached by the
+ * service worker (web/public/sw.js repeats this; tests/web/web-client.test.ts holds them equal).
+ */
 export const SERVER_PATHS = /^\/(?:api|uploads|healthz|readyz|metrics|docs|openapi\.json|asyncapi\.json)(?:[/?.]|$)/;
 const TOP_LEVEL_FILE = /^\/[A-Za-z0-9_-][A-Za-z0-9_.-]*\.[A-Za-z0-9]+$/;
 
