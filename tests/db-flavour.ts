@@ -33,6 +33,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/passwords.test.ts',
   'tests/unit/pglite-prepare.test.ts',
   'tests/unit/slow-query-log.test.ts',
+  'tests/unit/socket-pacer.test.ts',
   'tests/unit/database-quiet.test.ts',
   'tests/unit/push-config.test.ts',
   'tests/unit/queue-worker.test.ts',
