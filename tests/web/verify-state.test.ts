@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { ParleyApi, ParleyRealtime, realtimeUrl, type Conversation, type ConversationEvent, type User } from '../../src/client/index.js';
 import { applyEvent, conversationToFetch, previewUnknown } from '../../web/src/store/apply-event.js';
 import { applyRead, readLeavesUnread } from '../../web/src/store/apply-read.js';
-import { applyConversation, applyFirstPage, applyInbox, applyMembers, applyNotices, applyPins } from '../../web/src/store/apply-fetched.js';
+import { applyConversation, applyFirstPage, applyInbox, applyMembers, applyNotices, applyPins, EMPTY_TIMELINE } from '../../web/src/store/apply-fetched.js';
 import { initialChatState } from '../../web/src/store/initial-state.js';
 import { SYSTEM_EVENT_TYPES, type ChatState, type SystemEvent } from '../../web/src/store/types.js';
 import { uniqueName } from '../helpers/app.js';
@@ -129,6 +129,9 @@ class LiveView {
   private add(c: Conversation): void {
     this.state = applyConversation(this.state, c);
     if (this.rt.cursor(c.id) === undefined) this.rt.follow(c.id, c.lastSeq);
+    // As the store's loadFirstPage: a loading timeline first, so a message that arrives live
+    // before the page does is kept (the page is merged into it), not dropped for want of a timeline.
+    if (!this.state.timelines[c.id]) this.state = { ...this.state, timelines: { ...this.state.timelines, [c.id]: { ...EMPTY_TIMELINE, loading: true } } };
     const opening = loadConversation(this.p.api, this.state, c).then((loaded) => {
       // Events that came while it loaded are in this.state already; take only what the load added.
       this.state = {
