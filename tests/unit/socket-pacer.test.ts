@@ -24,10 +24,23 @@ class FakeWs extends EventEmitter {
   }
 }
 
-function pacer(ws: FakeWs) {
+/** A pacer over a fake socket, and the stalls it reports. */
+function pacer() {
+  const ws = new FakeWs();
   const stalls: { buffered: number; stalledMs: number }[] = [];
   const p = new SocketPacer(ws as unknown as WebSocket, LIMITS, (info) => stalls.push(info));
-  return { p, stalls };
+  return { ws, p, stalls };
+}
+
+/** Fills the socket past the pacing mark and waits for the stall it must report, no sooner than stallMs. */
+async function expectStall(ws: FakeWs, p: SocketPacer, stalls: { buffered: number; stalledMs: number }[]): Promise<void> {
+  ws.bufferedAmount = 5000;
+  const started = Date.now();
+  void p.room();
+  await waitFor(() => stalls.length > 0, 'a stall reported', 3000);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(LIMITS.stallMs);
+  expect(stalls[0]).toMatchObject({ buffered: 5000 });
+  expect(stalls[0]!.stalledMs).toBeGreaterThanOrEqual(LIMITS.stallMs);
 }
 
 /** Holds this process's event loop, as a long synchronous task does. */
@@ -40,8 +53,7 @@ function holdLoop(ms: number): void {
 
 describe('socket pacer', () => {
   it('lets writes go while the socket has room, and waits for a drain once it is full', async () => {
-    const ws = new FakeWs();
-    const { p, stalls } = pacer(ws);
+    const { ws, p, stalls } = pacer();
     await p.room();
     ws.bufferedAmount = 5000;
     let released = false;
@@ -55,21 +67,13 @@ describe('socket pacer', () => {
   });
 
   it('reports a reader whose buffer makes no progress for stallMs', async () => {
-    const ws = new FakeWs();
-    const { p, stalls } = pacer(ws);
-    ws.bufferedAmount = 5000;
-    const started = Date.now();
-    void p.room();
-    await waitFor(() => stalls.length > 0, 'a stall reported', 3000);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(LIMITS.stallMs);
-    expect(stalls[0]).toMatchObject({ buffered: 5000 });
-    expect(stalls[0]!.stalledMs).toBeGreaterThanOrEqual(LIMITS.stallMs);
+    const { ws, p, stalls } = pacer();
+    await expectStall(ws, p, stalls);
     p.stop();
   });
 
   it('does not blame the reader for time its own event loop was held', async () => {
-    const ws = new FakeWs();
-    const { p, stalls } = pacer(ws);
+    const { ws, p, stalls } = pacer();
     ws.bufferedAmount = 5000;
     const room = p.room();
     // Three times stallMs without a turn of the loop; the client's reads show up as the socket's
@@ -78,11 +82,8 @@ describe('socket pacer', () => {
     setTimeout(() => ws.drain(), 1);
     await room;
     expect(stalls).toEqual([]);
-
     // A reader that then stops for real is still reported.
-    ws.bufferedAmount = 5000;
-    void p.room();
-    await waitFor(() => stalls.length > 0, 'a stall reported after the held loop', 3000);
+    await expectStall(ws, p, stalls);
     p.stop();
   });
 });
