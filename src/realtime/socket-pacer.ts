@@ -19,9 +19,12 @@ export interface PacerLimits {
  * Only time the server could watch counts against a reader. While this process's event loop is
  * held (a long synchronous task, e.g. an embedded-database query), nothing it queued reaches the
  * kernel, and the first thing to run afterwards is the timers phase, before the socket's I/O: a
- * check then would blame the reader for the server's own pause. So each check credits the reader
- * with how late it ran beyond its interval (a busy suite on two cores once closed a reader that
- * read steadily, this way).
+ * check then would blame the reader for the server's own pause (a busy suite on two cores once
+ * closed a reader that read steadily, this way). So each check credits the reader with how late
+ * it ran beyond its interval, whether the loop was held or only busy: the stalled time still grows
+ * by one interval per check, so a reader that makes no progress is reported after at most
+ * stallMs / interval checks, later in wall time only by as much as the checks themselves are late.
+ * Times come from a monotonic clock: a wall-clock step neither closes readers nor spares them.
  */
 export class SocketPacer {
   private waiters: (() => void)[] = [];
@@ -35,6 +38,8 @@ export class SocketPacer {
     private readonly ws: WebSocket,
     private readonly limits: PacerLimits,
     private readonly onStall: (info: { buffered: number; stalledMs: number }) => void,
+    /** Milliseconds on a monotonic clock (a test gives its own). */
+    private readonly now: () => number = () => performance.now(),
   ) {
     // 'drain': everything written so far went out to the kernel (the client read enough).
     const socket = (ws as unknown as { _socket?: Socket })._socket;
@@ -64,7 +69,7 @@ export class SocketPacer {
 
   private watch(): void {
     if (this.timer || this.stopped) return;
-    this.lastProgressAt = Date.now();
+    this.lastProgressAt = this.now();
     this.lastTickAt = this.lastProgressAt;
     this.lastBuffered = this.ws.bufferedAmount;
     this.timer = setInterval(() => this.tick(), this.interval);
@@ -77,7 +82,7 @@ export class SocketPacer {
   }
 
   private progress(): void {
-    this.lastProgressAt = Date.now();
+    this.lastProgressAt = this.now();
     this.lastBuffered = this.ws.bufferedAmount;
     this.release();
   }
@@ -90,7 +95,7 @@ export class SocketPacer {
   }
 
   private tick(): void {
-    const now = Date.now();
+    const now = this.now();
     // A check that ran late: the loop was held for the excess, which is not the reader's doing.
     const late = now - this.lastTickAt - this.interval;
     this.lastTickAt = now;

@@ -15,4 +15,10 @@ export const SERVER_DIST = path.join(REPO_ROOT, 'dist', 'server');
  */
 export const FROM_SOURCE = import.meta.url.endsWith('.ts');
 /** Everything the bundle is made from: a change in any of these makes the build stale. */
-export const WEB_SOURCES = [WEB_ROOT, path.join(REPO_ROOT, 'src', 'client'), path.join(REPO_ROOT, 'src', 'protocol'), path.join(REPO_ROOT, 'src', 'web', 'vite.config.ts')];
+export const WEB_SOURCES = [
+  WEB_ROOT,
+  path.join(REPO_ROOT, 'src', 'client'),
+  path.join(REPO_ROOT, 'src', 'protocol'),
+  // The Vite configuration and its plugins (the manifest and icons, the compressed copies).
+  ...['vite.config.ts', 'pwa-plugin.ts', 'precompress-plugin.ts'].map((f) => path.join(REPO_ROOT, 'src', 'web', f)),
+];

@@ -55,6 +55,7 @@ export function webClient(opts: WebClientOptions, logger: Logger) {
     fs.mkdirSync(opts.distDir, { recursive: true });
     // preCompressed: a file's .br or .gz copy (src/web/precompress-plugin.ts) goes to a browser that
     // accepts it, with Vary: accept-encoding; without a copy, or to any other client, the file itself.
+    // (index.html and the top-level files have no copies: each costs a failed stat per encoding.)
     await app.register(fastifyStatic, { root: opts.distDir, serve: false, preCompressed: true });
 
     const sendIndex = (request: FastifyRequest, reply: FastifyReply) => {

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SocketPacer } from '../../src/realtime/socket-pacer.js';
 import { waitFor } from '../helpers/kit.js';
 
@@ -85,5 +85,30 @@ describe('socket pacer', () => {
     // A reader that then stops for real is still reported.
     await expectStall(ws, p, stalls);
     p.stop();
+  });
+
+  it('reports a stalled reader after stallMs / interval checks even when every check runs late', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let clock = 0;
+      const ws = new FakeWs();
+      const stalls: { buffered: number; stalledMs: number }[] = [];
+      const p = new SocketPacer(ws as unknown as WebSocket, LIMITS, (info) => stalls.push(info), () => clock);
+      const interval = LIMITS.stallMs / 4; // the pacer's check interval for this stallMs
+      ws.bufferedAmount = 5000;
+      void p.room();
+      let checks = 0;
+      while (stalls.length === 0 && checks < 20) {
+        clock += 2 * interval; // each check runs one interval late
+        vi.advanceTimersByTime(interval);
+        checks++;
+      }
+      // The lateness is credited, the interval is not: four checks of 50 ms make the 200 ms.
+      expect(checks).toBe(LIMITS.stallMs / interval);
+      expect(stalls[0]!.stalledMs).toBeGreaterThanOrEqual(LIMITS.stallMs);
+      p.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

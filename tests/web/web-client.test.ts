@@ -191,6 +191,18 @@ describe('web client: serving a build', () => {
   it("the service worker leaves the same server paths to the network (it repeats the server's list)", () => {
     const sw = fs.readFileSync(path.join(WEB_ROOT, 'public', 'sw.js'), 'utf8');
     expect(sw).toContain(`const SERVER_PATHS = ${String(SERVER_PATHS)};`);
+    // Its static routes' URL patterns: each names server paths only, never a page or asset of the client.
+    const listed = /const SERVER_PATTERNS = (\[[^\]]*\]);/.exec(sw)?.[1];
+    expect(listed).toBeDefined();
+    const patterns = JSON.parse(listed!.replaceAll("'", '"')) as string[];
+    const matches = (pattern: string, p: string) => (pattern.endsWith('/*') ? p.startsWith(pattern.slice(0, -1)) : p === pattern);
+    for (const pattern of patterns) expect(SERVER_PATHS.test(pattern.replace('*', 'some/path')), pattern).toBe(true);
+    for (const page of ['/', '/c/01abc', '/c/01abc/t/01def', '/settings/profile', '/assets/index-abc123.js', '/sw.js', '/manifest.webmanifest', '/icon-192.png', '/apis', '/docsx']) {
+      expect(patterns.filter((pattern) => matches(pattern, page)), page).toEqual([]);
+    }
+    for (const server of ['/api', '/api/v1/users/me', '/uploads/abc', '/healthz', '/readyz', '/metrics', '/docs', '/docs/json', '/openapi.json', '/asyncapi.json']) {
+      expect(patterns.some((pattern) => matches(pattern, server)), server).toBe(true);
+    }
   });
 
   it('without the web option, / is the API 404 as before', async () => {
