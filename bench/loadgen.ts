@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { ROOT, type ServerProcess } from '../tests/helpers/process.js';
-import { ALL_CPUS, ownCpuSeconds, pin } from './procs.js';
+import { ALL_CPUS, benchServerNodeFlags, ownCpuSeconds, pin } from './procs.js';
 
 /** The CPU of the measured child (server, bare ws server, PGlite baseline) and of this generator. */
 /** The compiled server, as production runs it (bench/run.ts builds it first when stale). */
@@ -51,8 +51,7 @@ export function pinSelf(): () => void {
 export function spawnPinned(args: string[], env: Record<string, string>, port = 0, cpu = SERVER_CPU): ServerProcess {
   let out = '';
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  // BENCH_SERVER_NODE_FLAGS="--max-semi-space-size=4 …": Node or V8 flags for the spawned server alone (an experiment).
-  const flags = args[0] === SERVER_ENTRY ? (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean) : [];
+  const flags = args[0] === SERVER_ENTRY ? benchServerNodeFlags() : [];
   // The compiled build runs as is; anything else (a TypeScript load generator) through tsx.
   const node = [process.execPath, ...profile, ...flags, ...(args[0]?.endsWith('.js') ? [] : ['--import', 'tsx']), ...args];
   const [cmd, ...rest] = canPin() ? ['taskset', '-c', String(cpu), ...node] : node;

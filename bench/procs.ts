@@ -49,6 +49,11 @@ async function stopProcess(server: ServerProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** BENCH_SERVER_NODE_FLAGS="--max-semi-space-size=4 …": Node or V8 flags for the benchmarked server alone (an experiment). */
+export function benchServerNodeFlags(): string[] {
+  return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 /**
  * One Parley process with RATE_LIMIT=off on a fresh DATA_DIR, or on a scratch database of the
  * PostgreSQL server of DATABASE_URL when it is set. Ready when it returns.
@@ -68,9 +73,8 @@ export async function benchServer(name: string, env: Record<string, string> = {}
   const kill = () => handle.server.child.kill('SIGKILL');
   const start = async () => {
     // V8's own flags, as a user's server runs (not the short-lived test servers' ones), unless an
-    // experiment gives some (BENCH_SERVER_NODE_FLAGS, as bench/loadgen.ts's spawned servers take).
-    const nodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    handle.server = startServer(serverEnv, await freePort(), { nodeFlags });
+    // experiment gives some.
+    handle.server = startServer(serverEnv, await freePort(), { nodeFlags: benchServerNodeFlags() });
     handle.pid = handle.server.child.pid!;
     await waitReady(handle.server);
   };
