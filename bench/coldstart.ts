@@ -38,12 +38,21 @@ const IDLE_MS = 5_000;
 const LONG_IDLE_MS = Number(process.env.BENCH_COLDSTART_LONG_IDLE_MS ?? 60_000);
 const SHARED_BUFFERS = process.env.PGLITE_SHARED_BUFFERS ?? DEFAULT_PGLITE_SHARED_BUFFERS;
 
-/** PGlite alone, with the server's start parameters; prints its RSS (KiB) once SELECT 1 answered. */
+/**
+ * PGlite alone, with the server's start parameters; prints its RSS (KiB) once SELECT 1 answered,
+ * and, given an idle time (argv[3], ms), its RSS after idling that long.
+ */
 const PGLITE_OPEN = `
 import { PGlite } from '@electric-sql/pglite';
 const db = await PGlite.create(process.argv[1], { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=' + process.argv[2]] });
 await db.query('SELECT 1');
-process.stdout.write(String(Math.round(process.memoryUsage().rss / 1024)));
+const rss = () => String(Math.round(process.memoryUsage().rss / 1024));
+process.stdout.write(rss());
+const idle = Number(process.argv[3] ?? 0);
+if (idle > 0) {
+  await new Promise((r) => setTimeout(r, idle));
+  process.stdout.write(' ' + rss());
+}
 await db.close();
 `;
 
@@ -179,19 +188,26 @@ export const coldstartScenario: Scenario = {
       for (let k = 0; k < RUNS; k++) out.push(await fn(k));
       return out;
     };
-    const pgliteAlone = (dir: string) => timedExit(['--input-type=module', '-e', PGLITE_OPEN, dir, SHARED_BUFFERS]);
+    const pgliteAlone = (dir: string, idleMs = 0) => timedExit(['--input-type=module', '-e', PGLITE_OPEN, dir, SHARED_BUFFERS, String(idleMs)]);
+    const emptyCopy = (name: string) => {
+      const dir = path.join(root, name);
+      fs.cpSync(path.join(PGLITE_TEMPLATE_DIR, 'pgdata'), dir, { recursive: true });
+      return dir;
+    };
     try {
       const nodeMs = row('baseline: node -e 0 (to exit)', (await times(() => timedExit(['-e', '0']))).map((r) => r.ms));
       const fresh = await times((k) => timedStart(path.join(root, `fresh-${k}`), root, LONG_IDLE_MS));
       const freshMs = row('Parley to ready, fresh DATA_DIR', fresh.map((s) => s.ms), { server: fresh });
       // What a fresh DATA_DIR's database is at first start: a copy of the build's empty one.
-      const emptyAlone = await times((k) => {
-        const dir = path.join(root, `pg-empty-${k}`);
-        fs.cpSync(path.join(PGLITE_TEMPLATE_DIR, 'pgdata'), dir, { recursive: true });
-        return pgliteAlone(dir);
-      });
+      const emptyAlone = await times((k) => pgliteAlone(emptyCopy(`pg-empty-${k}`)));
       row("baseline: PGlite alone opening a copy of the build's empty database + SELECT 1 (to exit)", emptyAlone.map((r) => r.ms), { rss: emptyAlone.map((r) => Number(r.out)) });
       const emptyAloneRss = percentiles(emptyAlone.map((r) => Number(r.out))).p50;
+      // PGlite alone gives memory back once idle too (its WebAssembly compilation's and V8's): the
+      // like-for-like baseline of a settled server. RSS only, so the runs idle side by side.
+      const settledAlone = await Promise.all(Array.from({ length: RUNS }, (_, k) => pgliteAlone(emptyCopy(`pg-empty-idle-${k}`), LONG_IDLE_MS)));
+      const settledAloneRss = percentiles(settledAlone.map((r) => Number(r.out.split(' ')[1]))).p50;
+      rows.push({ start: `baseline: PGlite alone on a copy of the build's empty database, idle ${LONG_IDLE_MS / 1000} s`, runs: RUNS, 'median ms': '', 'max ms': '', 'CPU s at ready': '', 'RSS MiB at ready / idle': `${mib(percentiles(settledAlone.map((r) => Number(r.out.split(' ')[0]))).p50)} / ${mib(settledAloneRss)}`, 'modules / database / app / listening at ms': '' });
+      ctx.log(`  PGlite alone's RSS at SELECT 1 / after ${LONG_IDLE_MS / 1000} s idle (MiB): ${settledAlone.map((r) => r.out.split(' ').map((v) => mib(Number(v))).join(' / ')).join(', ')}`);
       const freshIdleRss = percentiles(fresh.map((s) => s.rssIdle)).p50;
 
       const full = path.join(root, 'full');
@@ -219,7 +235,7 @@ export const coldstartScenario: Scenario = {
         `  targets: full ${x(fullMs, base)} (PGlite alone + node -e 0 = ${base.toFixed(0)} ms; target ≤ 1.5x), fresh ${x(freshMs, base)} (target ≤ 2x); ` +
           `idle RSS (target ≤ 1.3x PGlite alone on the same folder, and ≤ 250 MiB): full DATA_DIR ${mib(idleRss)} MiB at ${IDLE_MS / 1000} s = ${x(idleRss, aloneRss)} of ${mib(aloneRss)}; ` +
           `fresh DATA_DIR ${mib(freshIdleRss)} MiB at ${IDLE_MS / 1000} s = ${x(freshIdleRss, emptyAloneRss)} of ${mib(emptyAloneRss)}, ` +
-          `${mib(settledRss)} MiB at ${LONG_IDLE_MS / 1000} s = ${x(settledRss, emptyAloneRss)}`,
+          `${mib(settledRss)} MiB at ${LONG_IDLE_MS / 1000} s = ${x(settledRss, emptyAloneRss)} of PGlite alone at its SELECT 1, ${x(settledRss, settledAloneRss)} of PGlite alone idle as long (${mib(settledAloneRss)})`,
       );
       return rows;
     } finally {
