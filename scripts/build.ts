@@ -55,19 +55,22 @@ const dateFnsForPinoRoll: Plugin = {
   setup(build) {
     build.onResolve({ filter: /^date-fns$/ }, (args) => {
       if (!args.importer.includes(`${path.sep}node_modules${path.sep}pino-roll${path.sep}`)) return undefined;
-      const taken = /const\s*\{([^}]*)\}\s*=\s*require\(\s*['"]date-fns['"]\s*\)/.exec(fs.readFileSync(args.importer, 'utf8'));
-      const names = taken?.[1]?.split(',').map((n) => n.trim()).filter((n) => n !== '') ?? [];
-      if (names.length === 0 || !names.every((n) => /^[a-zA-Z]+$/.test(n))) {
-        return { errors: [{ text: `${args.importer} no longer takes date-fns as \`const { ... } = require('date-fns')\`: update dateFnsForPinoRoll in scripts/build.ts` }] };
+      const source = fs.readFileSync(args.importer, 'utf8');
+      const requires = source.match(/require\(\s*['"]date-fns['"]\s*\)/g)?.length ?? 0;
+      const destructured = [...source.matchAll(/const\s*\{([^}]*)\}\s*=\s*require\(\s*['"]date-fns['"]\s*\)/g)];
+      const names = [...new Set(destructured.flatMap((m) => m[1]!.split(',').map((n) => n.trim())).filter((n) => n !== ''))];
+      if (requires === 0 || destructured.length !== requires || names.length === 0 || !names.every((n) => /^[A-Za-z_$][\w$]*$/.test(n))) {
+        return { errors: [{ text: `${args.importer} no longer takes date-fns only as \`const { ... } = require('date-fns')\`: update dateFnsForPinoRoll in scripts/build.ts` }] };
       }
-      return { path: names.join(','), namespace: 'date-fns-for-pino-roll' };
+      // Resolved from pino-roll's folder: its own date-fns if npm nested one there.
+      return { path: names.join(','), namespace: 'date-fns-for-pino-roll', pluginData: { resolveDir: path.dirname(args.importer) } };
     });
     build.onLoad({ filter: /.*/, namespace: 'date-fns-for-pino-roll' }, (args) => ({
       contents: args.path
         .split(',')
         .map((n) => `export { ${n} } from 'date-fns/${n}';`)
         .join('\n'),
-      resolveDir: REPO_ROOT,
+      resolveDir: (args.pluginData as { resolveDir: string }).resolveDir,
       loader: 'js',
     }));
   },
