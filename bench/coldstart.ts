@@ -224,7 +224,7 @@ export const coldstartScenario: Scenario = {
       const idleRss = percentiles(loaded.map((s) => s.rssIdle)).p50;
       // The fresh starts' idle RSS once settled. V8 keeps the young generation it grew while the
       // modules loaded (two 16 MiB semi-spaces) until a collection sees the allocation rate low,
-      // 15-40 s into an idle start; and what malloc keeps of the start's native allocations varies
+      // 10-40 s into an idle start; and what malloc keeps of the start's native allocations varies
       // by ±15 MiB from one start to the next: hence the median of several. A fresh DATA_DIR has
       // nothing for the search backfill to read, which on the full one fills PGlite's
       // shared_buffers (memory PGlite alone, measured at its SELECT 1, has not touched yet).
