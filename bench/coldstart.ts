@@ -5,12 +5,13 @@
  * times on a fresh DATA_DIR each, then as often on one full DATA_DIR (BENCH_COLDSTART_MESSAGES,
  * 200,000 messages with their events, bulk-loaded while no server runs). Each start on a fresh
  * DATA_DIR then idles for BENCH_COLDSTART_LONG_IDLE_MS (75 s: past V8's return of the young
- * generation and the first maintenance, a minute after the database opens), its RSS every IDLE_MS. Baselines in the same run: spawn →
- * exit of `node -e 0`, and of a child that only opens a DATA_DIR's PGlite (a copy of the build's
- * empty database, and the full one) with the same settings (PGLITE_SHARED_BUFFERS) and runs
- * SELECT 1, with its RSS then. Targets (issue 18): ready ≤ 1.5x (PGlite alone + node -e 0) on the
- * full DATA_DIR, ≤ 2x on a fresh one; idle RSS ≤ 1.3x PGlite alone and ≤ 250 MiB. Always
- * embedded: DATABASE_URL is ignored here.
+ * generation and the first maintenance, a minute after the database opens), its RSS every
+ * IDLE_MS. Baselines in the same run: spawn → exit of `node -e 0`, and of a child that only opens
+ * a DATA_DIR's PGlite (a copy of the build's empty database, and the full one) with the same
+ * settings (PGLITE_SHARED_BUFFERS) and runs SELECT 1, with its RSS then (and, idle as long as the
+ * server, after). Targets (issue 18): ready ≤ 1.5x (PGlite alone + node -e 0) on the full
+ * DATA_DIR, ≤ 2x on a fresh one; idle RSS ≤ 1.3x PGlite alone and ≤ 250 MiB. Always embedded:
+ * DATABASE_URL is ignored here.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -184,6 +185,9 @@ export const coldstartScenario: Scenario = {
       ctx.log(`  ${label}: ${ms.map((m) => m.toFixed(0)).join(', ')} ms`);
       return p.p50;
     };
+    /** A row of the table with an idle RSS (MiB) only. */
+    const idleRow = (label: string, runs: number, idleKiB: number) =>
+      rows.push({ start: label, runs, 'median ms': '', 'max ms': '', 'CPU s at ready': '', 'RSS MiB at ready / idle': `/ ${mib(idleKiB)}`, 'modules / database / app / listening at ms': '' });
     const times = async <T>(fn: (k: number) => Promise<T>): Promise<T[]> => {
       const out: T[] = [];
       for (let k = 0; k < RUNS; k++) out.push(await fn(k));
@@ -205,11 +209,11 @@ export const coldstartScenario: Scenario = {
       const emptyAloneRss = percentiles(emptyAlone.map((r) => Number(r.out))).p50;
       // PGlite alone gives memory back once idle too (its WebAssembly compilation's and V8's): the
       // like-for-like baseline of a settled server. RSS only, so the runs idle side by side.
-      const settledAlone = await Promise.all(Array.from({ length: RUNS }, (_, k) => pgliteAlone(emptyCopy(`pg-empty-idle-${k}`), LONG_IDLE_MS)));
-      const settledAloneRss = percentiles(settledAlone.map((r) => Number(r.out.split(' ')[1]))).p50;
       // Their RSS at SELECT 1 was read while all five started at once: only the idle figure is reported.
-      rows.push({ start: `baseline: PGlite alone on a copy of the build's empty database, idle ${LONG_IDLE_MS / 1000} s (${RUNS} side by side)`, runs: RUNS, 'median ms': '', 'max ms': '', 'CPU s at ready': '', 'RSS MiB at ready / idle': `/ ${mib(settledAloneRss)}`, 'modules / database / app / listening at ms': '' });
-      ctx.log(`  PGlite alone's RSS after ${LONG_IDLE_MS / 1000} s idle (MiB): ${settledAlone.map((r) => mib(Number(r.out.split(' ')[1]))).join(', ')}`);
+      const aloneIdle = (await Promise.all(Array.from({ length: RUNS }, (_, k) => pgliteAlone(emptyCopy(`pg-empty-idle-${k}`), LONG_IDLE_MS)))).map((r) => Number(r.out.split(' ')[1]));
+      const settledAloneRss = percentiles(aloneIdle).p50;
+      idleRow(`baseline: PGlite alone on a copy of the build's empty database, idle ${LONG_IDLE_MS / 1000} s (${RUNS} side by side)`, RUNS, settledAloneRss);
+      ctx.log(`  PGlite alone's RSS after ${LONG_IDLE_MS / 1000} s idle (MiB): ${aloneIdle.map(mib).join(', ')}`);
       const freshIdleRss = percentiles(fresh.map((s) => s.rssIdle)).p50;
 
       const full = path.join(root, 'full');
@@ -230,7 +234,7 @@ export const coldstartScenario: Scenario = {
       // shared_buffers (memory PGlite alone, measured at its SELECT 1, has not touched yet).
       for (const [k, s] of fresh.entries()) ctx.log(`  idle RSS of fresh start ${k + 1}, every ${IDLE_MS / 1000} s (MiB): ${s.idleSeries.map(mib).join(', ')}`);
       const settledRss = percentiles(fresh.map((s) => s.idleSeries[s.idleSeries.length - 1]!)).p50;
-      rows.push({ start: `Parley idle ${LONG_IDLE_MS / 1000} s on a fresh DATA_DIR (the same ${RUNS} starts)`, runs: RUNS, 'median ms': '', 'max ms': '', 'CPU s at ready': '', 'RSS MiB at ready / idle': `/ ${mib(settledRss)}`, 'modules / database / app / listening at ms': '' });
+      idleRow(`Parley idle ${LONG_IDLE_MS / 1000} s on a fresh DATA_DIR (the same ${RUNS} starts)`, RUNS, settledRss);
       const base = aloneMs + nodeMs;
       const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
       ctx.log(
