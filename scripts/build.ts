@@ -33,6 +33,7 @@ const RUNTIME_EXTERNAL = [
   '@electric-sql/pglite', // its .wasm and .data files, found next to it
   'sharp', // native
   '@node-rs/argon2', // native
+  'koffi', // native (src/core/memory-trim.ts)
   'pino', // loads its own parts by name
   'pino-pretty', // a terminal's output only (src/core/logger.ts)
   '@fastify/swagger-ui', // serves its own static files

@@ -17,6 +17,7 @@ import { WorkerMetrics } from './core/cluster-metrics.js';
 import { openDatabase } from './db/database.js';
 import { DirLockedError } from './db/dir-lock.js';
 import { isDatabaseUnavailable } from './core/errors.js';
+import { startMemoryTrim, type MemoryTrimmer } from './core/memory-trim.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 /** What a stop gives the trace collector for the last spans (within SHUTDOWN_DEADLINE_MS). */
@@ -126,10 +127,12 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, database, logger, bus, presenceStore, rateLimitStore, clusterMetrics, web: defaultWebClient() });
   startup.appBuilt = Math.round(performance.now());
   let stopping = false;
+  let memoryTrim: MemoryTrimmer | null = null;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    memoryTrim?.stop();
     const deadline = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
@@ -162,6 +165,8 @@ async function main(): Promise<void> {
     'Parley is ready',
   );
   started();
+  // The start's freed scratch memory back to the system, then every MEMORY_TRIM_SECONDS.
+  if (config.memoryTrimSeconds !== null && !stopping) memoryTrim = startMemoryTrim({ everyMs: config.memoryTrimSeconds * 1000, logger });
 }
 
 main().catch((err: unknown) => {

@@ -35,6 +35,8 @@ export interface Config {
   exportsMaxConcurrent: number;
   /** DB_SLOW_QUERY_MS: statements taking this long or longer are logged with their SQL (0: none). */
   dbSlowQueryMs: number;
+  /** MEMORY_TRIM_SECONDS: seconds between two returns of the C heap's free pages to the system (src/core/memory-trim.ts); null = never (0). */
+  memoryTrimSeconds: number | null;
   /** Processes `npm start` runs on this machine (each a node; more than one needs PostgreSQL and Redis). */
   workers: number;
   /**
@@ -644,6 +646,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): Config {
     emojiMaxBytes: int(env, 'EMOJI_MAX_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     exportsMaxConcurrent: int(env, 'EXPORTS_MAX_CONCURRENT', 2, 1, 64),
     dbSlowQueryMs: int(env, 'DB_SLOW_QUERY_MS', 250, 0, 3_600_000),
+    memoryTrimSeconds: int(env, 'MEMORY_TRIM_SECONDS', 300, 0, 86_400) || null,
     workers: workers(env),
     trustProxy: trustProxy(env),
     adminUsername: adminUsername(env),

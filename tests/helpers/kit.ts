@@ -1,8 +1,17 @@
 /**
  * The small tools every kind of test uses, defined once: the contract's error check, waiting for
- * a condition, and a pause (for what is measured over time, never to wait for something to happen).
+ * a condition, a pause (for what is measured over time, never to wait for something to happen),
+ * and a logger whose lines a test reads.
  */
+import { pino } from 'pino';
 import { expect } from 'vitest';
+
+/** A pino logger at `level` whose lines land, parsed, in `lines`. */
+export function captureLogger(level: pino.LevelWithSilent = 'info'): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  return { logger, lines };
+}
 
 /** An error answer's body, as the contract defines it. */
 export interface ErrorBody {

@@ -68,11 +68,13 @@ describe.runIf(dbKind === 'pglite')('embedded DATA_DIR', () => {
 });
 
 describe('logs', () => {
-  it("tag a WebSocket frame's lines, the services' own included, with the connection id; API tokens never appear", async () => {
+  it("tag a WebSocket frame's lines, the services' own included, with the connection id; API tokens never appear; each trim of the C heap is logged", async () => {
     const root = tempDir();
     const db = dbKind === 'postgres' ? await createTestPostgresDatabase() : null;
     try {
-      const server = await start({ ...dirsEnv(root), LOG_LEVEL: 'debug', ...(db ? { DATABASE_URL: db.url } : {}) });
+      // MEMORY_TRIM_SECONDS=1: the first trim 1 s after ready (src/core/memory-trim.ts), through
+      // the compiled build's koffi (a runtime dependency, not bundled) to glibc's malloc_trim.
+      const server = await start({ ...dirsEnv(root), LOG_LEVEL: 'debug', MEMORY_TRIM_SECONDS: '1', ...(db ? { DATABASE_URL: db.url } : {}) });
       await waitReady(server);
       const reg = await api(server, 'POST', '/auth/register', { username: 'logger', password: 'password123' });
       const group = await api(server, 'POST', '/groups', { name: 'logs' }, reg.json.token);
@@ -94,6 +96,9 @@ describe('logs', () => {
         const stored = lines.find((l) => l.includes('"message stored"'));
         expect(stored).toContain(`"connectionId":"${connectionId}"`);
         expect(lines.join('\n')).not.toContain(pat.json.token);
+        const trimmed = lines.find((l) => l.includes('"C heap trimmed"'));
+        expect(trimmed).toBeDefined();
+        expect(JSON.parse(trimmed!)).toMatchObject({ returned: expect.any(Boolean), rssBeforeMiB: expect.any(Number), rssAfterMiB: expect.any(Number) });
       }, { timeout: 5000 });
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);

@@ -189,6 +189,14 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ DB_SLOW_QUERY_MS: '-1' })).toThrow(/DB_SLOW_QUERY_MS/);
   });
 
+  it("returns the C heap's free pages every 300 s by default; MEMORY_TRIM_SECONDS sets the period, 0 turns it off", () => {
+    expect(parseConfig({}).memoryTrimSeconds).toBe(300);
+    expect(parseConfig({ MEMORY_TRIM_SECONDS: '60' }).memoryTrimSeconds).toBe(60);
+    expect(parseConfig({ MEMORY_TRIM_SECONDS: '0' }).memoryTrimSeconds).toBeNull();
+    expect(() => parseConfig({ MEMORY_TRIM_SECONDS: 'often' })).toThrow(/MEMORY_TRIM_SECONDS/);
+    expect(() => parseConfig({ MEMORY_TRIM_SECONDS: '86401' })).toThrow(/MEMORY_TRIM_SECONDS/);
+  });
+
   it('allows no cross-origin browser by default; CORS_ORIGINS lists exact origins', () => {
     expect(parseConfig({}).corsOrigins).toEqual([]);
     expect(parseConfig({ CORS_ORIGINS: ' ' }).corsOrigins).toEqual([]);

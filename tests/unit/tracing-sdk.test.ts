@@ -4,19 +4,13 @@
  * and the configured headers go with the export; a collector that is down costs a warning and
  * the spans, never an error for the caller or a hang on stop.
  */
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TracingConfig } from '../../src/core/config.js';
 import { AppError } from '../../src/core/errors.js';
 import { createTracer } from '../../src/core/tracing-sdk.js';
+import { captureLogger } from '../helpers/kit.js';
 import { startCollector, type Collector } from '../helpers/otlp-collector.js';
 import { freePort } from '../helpers/process.js';
-
-function captureLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
-  return { logger, lines };
-}
 
 const config = (url: string, over: Partial<TracingConfig> = {}): TracingConfig => ({
   url,
