@@ -9,7 +9,7 @@
  * IDLE_MS. Baselines in the same run: spawn → exit of `node -e 0`, and of a child that only opens
  * a DATA_DIR's PGlite (a copy of the build's empty database, and the full one) with the same
  * settings (PGLITE_SHARED_BUFFERS) and runs SELECT 1, with its RSS then (and, idle as long as the
- * server, after). Targets (issue 18): ready ≤ 1.5x (PGlite alone + node -e 0) on the full
+ * server, after; for comparison also with malloc_trim called as the server calls it). Targets (issue 18): ready ≤ 1.5x (PGlite alone + node -e 0) on the full
  * DATA_DIR, ≤ 2x on a fresh one; idle RSS ≤ 1.3x PGlite alone and ≤ 250 MiB. Always embedded:
  * DATABASE_URL is ignored here.
  */
@@ -20,6 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PGLITE_SHARED_BUFFERS } from '../src/core/config.js';
 import { newId } from '../src/core/ids.js';
+import { FIRST_TRIM_AFTER_MS } from '../src/core/memory-trim.js';
 import { createLogger } from '../src/core/logger.js';
 import { openDatabase } from '../src/db/database.js';
 import { PGLITE_TEMPLATE_DIR } from '../src/db/pglite-setup.js';
@@ -42,7 +43,9 @@ const SHARED_BUFFERS = process.env.PGLITE_SHARED_BUFFERS ?? DEFAULT_PGLITE_SHARE
 
 /**
  * PGlite alone, with the server's start parameters; prints its RSS (KiB) once SELECT 1 answered,
- * and, given an idle time (argv[3], ms), its RSS after idling that long.
+ * and, given an idle time (argv[3], ms), its RSS after idling that long. Given argv[4] = 'trim',
+ * it also calls glibc's malloc_trim as the server does (src/core/memory-trim.ts) once
+ * FIRST_TRIM_AFTER_MS has passed.
  */
 const PGLITE_OPEN = `
 import { PGlite } from '@electric-sql/pglite';
@@ -51,6 +54,11 @@ await db.query('SELECT 1');
 const rss = () => String(Math.round(process.memoryUsage().rss / 1024));
 process.stdout.write(rss());
 const idle = Number(process.argv[3] ?? 0);
+if (process.argv[4] === 'trim') {
+  const { default: koffi } = await import('koffi');
+  const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)');
+  setTimeout(() => trim(0), ${FIRST_TRIM_AFTER_MS}).unref();
+}
 if (idle > 0) {
   await new Promise((r) => setTimeout(r, idle));
   process.stdout.write(' ' + rss());
@@ -193,7 +201,7 @@ export const coldstartScenario: Scenario = {
       for (let k = 0; k < RUNS; k++) out.push(await fn(k));
       return out;
     };
-    const pgliteAlone = (dir: string, idleMs = 0) => timedExit(['--input-type=module', '-e', PGLITE_OPEN, dir, SHARED_BUFFERS, String(idleMs)]);
+    const pgliteAlone = (dir: string, idleMs = 0, trim = false) => timedExit(['--input-type=module', '-e', PGLITE_OPEN, dir, SHARED_BUFFERS, String(idleMs), ...(trim ? ['trim'] : [])]);
     const emptyCopy = (name: string) => {
       const dir = path.join(root, name);
       fs.cpSync(path.join(PGLITE_TEMPLATE_DIR, 'pgdata'), dir, { recursive: true });
@@ -210,10 +218,16 @@ export const coldstartScenario: Scenario = {
       // PGlite alone gives memory back once idle too (its WebAssembly compilation's and V8's): the
       // like-for-like baseline of a settled server. RSS only, so the runs idle side by side.
       // Their RSS at SELECT 1 was read while all five started at once: only the idle figure is reported.
-      const aloneIdle = (await Promise.all(Array.from({ length: RUNS }, (_, k) => pgliteAlone(emptyCopy(`pg-empty-idle-${k}`), LONG_IDLE_MS)))).map((r) => Number(r.out.split(' ')[1]));
-      const settledAloneRss = percentiles(aloneIdle).p50;
+      // The same with malloc_trim as the server calls it: how much of the server's settled RSS
+      // against PGlite alone's comes from the trim alone (PGlite's own C heap has such holes too).
+      const idleAlone = (trim: boolean) =>
+        Promise.all(Array.from({ length: RUNS }, (_, k) => pgliteAlone(emptyCopy(`pg-empty-idle-${trim ? 'trim-' : ''}${k}`), LONG_IDLE_MS, trim)));
+      const [aloneIdle, aloneTrimmedIdle] = (await Promise.all([idleAlone(false), idleAlone(true)])).map((runs) => runs.map((r) => Number(r.out.split(' ')[1])));
+      const settledAloneRss = percentiles(aloneIdle!).p50;
+      const settledAloneTrimmedRss = percentiles(aloneTrimmedIdle!).p50;
       idleRow(`baseline: PGlite alone on a copy of the build's empty database, idle ${LONG_IDLE_MS / 1000} s (${RUNS} side by side)`, RUNS, settledAloneRss);
-      ctx.log(`  PGlite alone's RSS after ${LONG_IDLE_MS / 1000} s idle (MiB): ${aloneIdle.map(mib).join(', ')}`);
+      idleRow(`for comparison: the same with malloc_trim ${FIRST_TRIM_AFTER_MS / 1000} s in, as the server (${RUNS} more, beside them)`, RUNS, settledAloneTrimmedRss);
+      ctx.log(`  PGlite alone's RSS after ${LONG_IDLE_MS / 1000} s idle (MiB): ${aloneIdle!.map(mib).join(', ')}; with malloc_trim: ${aloneTrimmedIdle!.map(mib).join(', ')}`);
       const freshIdleRss = percentiles(fresh.map((s) => s.rssIdle)).p50;
 
       const full = path.join(root, 'full');
@@ -241,7 +255,8 @@ export const coldstartScenario: Scenario = {
         `  targets: full ${x(fullMs, base)} (PGlite alone + node -e 0 = ${base.toFixed(0)} ms; target ≤ 1.5x), fresh ${x(freshMs, base)} (target ≤ 2x); ` +
           `idle RSS (target ≤ 1.3x PGlite alone on the same folder, and ≤ 250 MiB): full DATA_DIR ${mib(idleRss)} MiB at ${IDLE_MS / 1000} s = ${x(idleRss, aloneRss)} of ${mib(aloneRss)}; ` +
           `fresh DATA_DIR ${mib(freshIdleRss)} MiB at ${IDLE_MS / 1000} s = ${x(freshIdleRss, emptyAloneRss)} of ${mib(emptyAloneRss)}, ` +
-          `${mib(settledRss)} MiB at ${LONG_IDLE_MS / 1000} s = ${x(settledRss, emptyAloneRss)} of PGlite alone at its SELECT 1, ${x(settledRss, settledAloneRss)} of PGlite alone idle as long (${mib(settledAloneRss)})`,
+          `${mib(settledRss)} MiB at ${LONG_IDLE_MS / 1000} s = ${x(settledRss, emptyAloneRss)} of PGlite alone at its SELECT 1, ${x(settledRss, settledAloneRss)} of PGlite alone idle as long (${mib(settledAloneRss)}); ` +
+          `${x(settledRss, settledAloneTrimmedRss)} of PGlite alone idle as long with malloc_trim (${mib(settledAloneTrimmedRss)})`,
       );
       return rows;
     } finally {
