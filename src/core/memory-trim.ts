@@ -14,8 +14,9 @@ import type { Logger } from './logger.js';
  * storm) leave the same kind of holes, hence the period.
  *
  * The call goes through koffi (a C FFI with prebuilt binaries; Node has no binding of its own),
- * loaded at the first trim, after the start. Where glibc is not the C library (macOS, musl), or
- * koffi cannot load, trimming is off and that is logged once at debug level.
+ * an optional dependency loaded at the first trim, after the start. Where glibc is not the C
+ * library (macOS, Alpine's musl), or koffi is not installed or cannot load, trimming is off and
+ * that is logged once at debug level.
  */
 
 /** One call of malloc_trim(0): 1 when memory was returned, 0 when none was. */
@@ -24,24 +25,29 @@ export type TrimCall = () => number;
 /** The first trim waits this long after ready: past the start's background compilation and V8's first idle collections. */
 export const FIRST_TRIM_AFTER_MS = 10_000;
 
-/** glibc's malloc_trim through koffi, or null where there is none (not Linux with glibc). */
+/** Whether this process runs on glibc (its version is in the process report's header; musl and other systems have none). */
+export function onGlibc(): boolean {
+  if (process.platform !== 'linux') return false;
+  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+  return typeof header?.glibcVersionRuntime === 'string';
+}
+
+/** glibc's malloc_trim through koffi, or null where there is none (not glibc, or koffi missing). */
 export async function loadMallocTrim(): Promise<TrimCall | null> {
-  if (process.platform !== 'linux') return null;
-  const { default: koffi } = await import('koffi');
-  let lib: ReturnType<typeof koffi.load>;
+  if (!onGlibc()) return null;
+  let koffi: (typeof import('koffi'))['default'];
   try {
-    lib = koffi.load('libc.so.6');
+    koffi = (await import('koffi')).default;
+  } catch {
+    // An optional dependency: not installed (npm ci --omit=optional, a platform without a prebuilt binary).
+    return null;
+  }
+  try {
+    const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    return () => trim(0);
   } catch {
     return null;
   }
-  let trim: (pad: number) => number;
-  try {
-    trim = lib.func('int malloc_trim(size_t pad)') as (pad: number) => number;
-  } catch {
-    // A libc.so.6 without malloc_trim (a compatibility layer over musl).
-    return null;
-  }
-  return () => trim(0);
 }
 
 export interface MemoryTrimmer {
@@ -61,8 +67,8 @@ export interface MemoryTrimOptions {
 
 /**
  * Trims after `firstAfterMs`, then every `everyMs`. The timers never keep the process alive. Each
- * trim is logged at debug level with the RSS it returned and how long it took (a few ms at most:
- * it runs on this thread, between two turns of the event loop).
+ * trim is logged at debug level with the RSS it returned and how long it took (about 5 ms on an
+ * idle server, longer with more to walk: it runs on this thread, between two turns of the event loop).
  */
 export function startMemoryTrim(opts: MemoryTrimOptions): MemoryTrimmer {
   const { everyMs, logger } = opts;
@@ -82,7 +88,7 @@ export function startMemoryTrim(opts: MemoryTrimOptions): MemoryTrimmer {
       if (call === undefined) {
         call = await load();
         if (call === null) {
-          logger.debug('malloc_trim is not available here (not Linux with glibc): the C heap is not trimmed');
+          logger.debug('malloc_trim is not available here (not glibc, or koffi is not installed): the C heap is not trimmed');
           return;
         }
       }

@@ -36,13 +36,21 @@ describe.runIf(dbKind === 'pglite')('embedded DATA_DIR', () => {
     const reg = await api(first, 'POST', '/auth/register', { username: 'survivor', password: 'password123', displayName: '幸存者 🛟' });
     expect(reg.status).toBe(201);
     // Every line of that request, the service's own included, carries its request id; no secrets.
-    await new Promise((r) => setTimeout(r, 500));
-    const logs = fs
-      .readdirSync(path.join(root, 'logs'))
-      .map((f) => fs.readFileSync(path.join(root, 'logs', f), 'utf8'))
-      .join('');
-    const registered = logs.split('\n').find((l) => l.includes('"user registered"'));
-    expect(registered).toMatch(/"reqId":"[0-9a-f]+"/);
+    // Read once the request's last line (Fastify's "request completed", same id) is in the files.
+    const logs = await vi.waitFor(
+      () => {
+        const text = fs
+          .readdirSync(path.join(root, 'logs'))
+          .map((f) => fs.readFileSync(path.join(root, 'logs', f), 'utf8'))
+          .join('');
+        const registered = text.split('\n').find((l) => l.includes('"user registered"'));
+        const reqId = /"reqId":"([0-9a-f]+)"/.exec(registered ?? '')?.[1];
+        expect(reqId).toBeDefined();
+        expect(text.split('\n').some((l) => l.includes(`"reqId":"${reqId}"`) && l.includes('"request completed"'))).toBe(true);
+        return text;
+      },
+      { timeout: 5000 },
+    );
     expect(logs).not.toContain('password123');
     expect(logs).not.toContain(reg.json.token);
 
