@@ -18,7 +18,6 @@ import { openDatabase } from './db/database.js';
 import { DirLockedError } from './db/dir-lock.js';
 import { isDatabaseUnavailable } from './core/errors.js';
 import { startMemoryTrim, type MemoryTrimmer } from './core/memory-trim.js';
-import { raiseWasmTieringBudgetForStart } from './core/wasm-tiering.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 /** What a stop gives the trace collector for the last spans (within SHUTDOWN_DEADLINE_MS). */
@@ -74,9 +73,6 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  // The embedded database's WebAssembly is sent to V8's optimizing compiler later while the
-  // server starts (src/core/wasm-tiering.ts); V8's budget is back once it is ready.
-  const restoreTieringBudget = config.databaseUrl ? () => undefined : raiseWasmTieringBudgetForStart();
   // The database opens (PGlite compiles its WebAssembly off this thread) while the app's modules
   // load: the two longest steps of a start overlap instead of following each other.
   const opening = openDatabase(
@@ -169,7 +165,6 @@ async function main(): Promise<void> {
     'Parley is ready',
   );
   started();
-  restoreTieringBudget();
   // The start's freed scratch memory back to the system, then every MEMORY_TRIM_SECONDS.
   if (config.memoryTrimSeconds !== null && !stopping) memoryTrim = startMemoryTrim({ everyMs: config.memoryTrimSeconds * 1000, logger });
 }

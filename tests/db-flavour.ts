@@ -44,7 +44,6 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/slack-payload.test.ts',
   'tests/unit/store-queue-lanes.test.ts',
   'tests/unit/web-i18n.test.ts',
-  'tests/unit/wasm-tiering.test.ts',
   'tests/unit/tracing-sdk.test.ts',
   'tests/unit/webhook-guard.test.ts',
   'tests/unit/web-threads-store.test.ts',
