@@ -25,16 +25,12 @@ export type TrimCall = () => number;
 /** The first trim waits this long after ready: past the start's background compilation and V8's first idle collections. */
 export const FIRST_TRIM_AFTER_MS = 10_000;
 
-/** Whether this process runs on glibc (its version is in the process report's header; musl and other systems have none). */
-export function onGlibc(): boolean {
-  if (process.platform !== 'linux') return false;
-  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
-  return typeof header?.glibcVersionRuntime === 'string';
-}
-
-/** glibc's malloc_trim through koffi, or null where there is none (not glibc, or koffi missing). */
+/**
+ * glibc's malloc_trim through koffi, or null where there is none: not Linux, koffi missing, or a C
+ * library that is not glibc (musl has no gnu_get_libc_version).
+ */
 export async function loadMallocTrim(): Promise<TrimCall | null> {
-  if (!onGlibc()) return null;
+  if (process.platform !== 'linux') return null;
   let koffi: (typeof import('koffi'))['default'];
   try {
     koffi = (await import('koffi')).default;
@@ -43,7 +39,9 @@ export async function loadMallocTrim(): Promise<TrimCall | null> {
     return null;
   }
   try {
-    const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    const libc = koffi.load('libc.so.6');
+    libc.func('const char *gnu_get_libc_version()');
+    const trim = libc.func('int malloc_trim(size_t pad)') as (pad: number) => number;
     return () => trim(0);
   } catch {
     return null;
