@@ -28,6 +28,7 @@ export const SAME_ON_BOTH: readonly string[] = [
   'tests/unit/markdown.test.ts',
   'tests/unit/markdown-emoji.test.ts',
   'tests/unit/memory-trim.test.ts',
+  'tests/unit/start-pacing.test.ts',
   'tests/unit/migrations-compat.test.ts',
   'tests/unit/name-clash.test.ts',
   'tests/unit/oidc.test.ts',
