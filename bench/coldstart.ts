@@ -6,10 +6,11 @@
  * 200,000 messages with their events, bulk-loaded while no server runs). Each start on a fresh
  * DATA_DIR then idles for BENCH_COLDSTART_LONG_IDLE_MS (75 s: past V8's return of the young
  * generation and the first maintenance, a minute after the database opens), its RSS every IDLE_MS.
- * Baselines in the same run: spawn → exit of `node -e 0`, and of a child that only opens a
- * DATA_DIR's PGlite (a copy of the build's empty database, and the full one) with the same settings
- * (PGLITE_SHARED_BUFFERS) and runs SELECT 1, with its RSS then (and, idle as long as the server,
- * after; for comparison also with malloc_trim called as the server calls it). Targets (issue 18):
+ * Baselines in the same run, in rounds with the starts (node, PGlite alone, the server, back to
+ * back): spawn → exit of `node -e 0`, and of a child that only opens a DATA_DIR's PGlite (a copy of
+ * the build's empty database, and the full one) with the same settings (PGLITE_SHARED_BUFFERS) and
+ * runs SELECT 1, with its RSS then (and, idle as long as the server, after; for comparison also
+ * with malloc_trim called as the server calls it). Targets (issue 18):
  * ready ≤ 1.5x (PGlite alone + node -e 0) on the full DATA_DIR, ≤ 2x on a fresh one; idle RSS ≤
  * 1.3x PGlite alone and ≤ 250 MiB. Always embedded: DATABASE_URL is ignored here.
  */
@@ -196,11 +197,6 @@ export const coldstartScenario: Scenario = {
     /** A row of the table with an idle RSS (MiB) only. */
     const idleRow = (label: string, runs: number, idleKiB: number) =>
       rows.push({ start: label, runs, 'median ms': '', 'max ms': '', 'CPU s at ready': '', 'RSS MiB at ready / idle': `/ ${mib(idleKiB)}`, 'modules / database / app / listening at ms': '' });
-    const times = async <T>(fn: (k: number) => Promise<T>): Promise<T[]> => {
-      const out: T[] = [];
-      for (let k = 0; k < RUNS; k++) out.push(await fn(k));
-      return out;
-    };
     const pgliteAlone = (dir: string, idleMs = 0, trim = false) => timedExit(['--input-type=module', '-e', PGLITE_OPEN, dir, SHARED_BUFFERS, String(idleMs), ...(trim ? ['trim'] : [])]);
     const emptyCopy = (name: string) => {
       const dir = path.join(root, name);
@@ -208,12 +204,21 @@ export const coldstartScenario: Scenario = {
       return dir;
     };
     try {
-      const nodeMs = row('baseline: node -e 0 (to exit)', (await times(() => timedExit(['-e', '0']))).map((r) => r.ms));
-      const fresh = await times((k) => timedStart(path.join(root, `fresh-${k}`), root, LONG_IDLE_MS));
-      const freshMs = row('Parley to ready, fresh DATA_DIR', fresh.map((s) => s.ms), { server: fresh });
+      // Rounds of node -e 0, PGlite alone and the server back to back, not one after the other's
+      // runs: this shared machine's speed drifts (by half, seen from one quarter hour to the next),
+      // and a slow spell then slows a baseline and the server alike.
       // What a fresh DATA_DIR's database is at first start: a copy of the build's empty one.
-      const emptyAlone = await times((k) => pgliteAlone(emptyCopy(`pg-empty-${k}`)));
-      row("baseline: PGlite alone opening a copy of the build's empty database + SELECT 1 (to exit)", emptyAlone.map((r) => r.ms), { rss: emptyAlone.map((r) => Number(r.out)) });
+      const freshNode: number[] = [];
+      const emptyAlone: { ms: number; out: string }[] = [];
+      const fresh: Start[] = [];
+      for (let k = 0; k < RUNS; k++) {
+        freshNode.push((await timedExit(['-e', '0'])).ms);
+        emptyAlone.push(await pgliteAlone(emptyCopy(`pg-empty-${k}`)));
+        fresh.push(await timedStart(path.join(root, `fresh-${k}`), root, LONG_IDLE_MS));
+      }
+      const freshNodeMs = row('baseline: node -e 0 (to exit), in the fresh rounds', freshNode);
+      const freshMs = row('Parley to ready, fresh DATA_DIR', fresh.map((s) => s.ms), { server: fresh });
+      const emptyAloneMs = row("baseline: PGlite alone opening a copy of the build's empty database + SELECT 1 (to exit)", emptyAlone.map((r) => r.ms), { rss: emptyAlone.map((r) => Number(r.out)) });
       const emptyAloneRss = percentiles(emptyAlone.map((r) => Number(r.out))).p50;
       // PGlite alone gives memory back once idle too (its WebAssembly compilation's and V8's): the
       // like-for-like baseline of a settled server. RSS only, so the runs idle side by side.
@@ -239,10 +244,17 @@ export const coldstartScenario: Scenario = {
       const t = performance.now();
       await fillDataDir(full, ctx.log);
       ctx.log(`  full DATA_DIR loaded in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-      const fullAlone = await times(() => pgliteAlone(path.join(full, 'pglite')));
+      const fullNode: number[] = [];
+      const fullAlone: { ms: number; out: string }[] = [];
+      const loaded: Start[] = [];
+      for (let k = 0; k < RUNS; k++) {
+        fullNode.push((await timedExit(['-e', '0'])).ms);
+        fullAlone.push(await pgliteAlone(path.join(full, 'pglite')));
+        loaded.push(await timedStart(full, root));
+      }
+      const nodeMs = row('baseline: node -e 0 (to exit), in the full rounds', fullNode);
       const aloneMs = row('baseline: PGlite alone opening the full DATA_DIR + SELECT 1 (to exit)', fullAlone.map((r) => r.ms), { rss: fullAlone.map((r) => Number(r.out)) });
       const aloneRss = percentiles(fullAlone.map((r) => Number(r.out))).p50;
-      const loaded = await times(() => timedStart(full, root));
       const fullMs = row(`Parley to ready, full DATA_DIR (${FULL.toLocaleString('en')} messages)`, loaded.map((s) => s.ms), { server: loaded });
       const idleRss = percentiles(loaded.map((s) => s.rssIdle)).p50;
       // The fresh starts' idle RSS once settled. V8 keeps the young generation it grew while the
@@ -255,9 +267,13 @@ export const coldstartScenario: Scenario = {
       const settledRss = percentiles(fresh.map((s) => s.idleSeries[s.idleSeries.length - 1]!)).p50;
       idleRow(`Parley idle ${LONG_IDLE_MS / 1000} s on a fresh DATA_DIR (the same ${RUNS} starts)`, RUNS, settledRss);
       const base = aloneMs + nodeMs;
+      const freshBase = emptyAloneMs + freshNodeMs;
       const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+      // Round by round too: each start beside the baselines timed just before it.
+      const perRound = (starts: Start[], alone: { ms: number }[], node: number[]) => starts.map((st, k) => x(st.ms, alone[k]!.ms + node[k]!)).join(', ');
       ctx.log(
-        `  targets: full ${x(fullMs, base)} (PGlite alone + node -e 0 = ${base.toFixed(0)} ms; target ≤ 1.5x), fresh ${x(freshMs, base)} (target ≤ 2x); ` +
+        `  targets: full ${x(fullMs, base)} (PGlite alone + node -e 0 = ${base.toFixed(0)} ms; target ≤ 1.5x; round by round ${perRound(loaded, fullAlone, fullNode)}), ` +
+          `fresh ${x(freshMs, base)} of the full DATA_DIR's baseline (target ≤ 2x), ${x(freshMs, freshBase)} of the empty database's (${freshBase.toFixed(0)} ms; round by round ${perRound(fresh, emptyAlone, freshNode)}); ` +
           `idle RSS (target ≤ 1.3x PGlite alone on the same folder, and ≤ 250 MiB): full DATA_DIR ${mib(idleRss)} MiB at ${IDLE_MS / 1000} s = ${x(idleRss, aloneRss)} of ${mib(aloneRss)}; ` +
           `fresh DATA_DIR ${mib(freshIdleRss)} MiB at ${IDLE_MS / 1000} s = ${x(freshIdleRss, emptyAloneRss)} of ${mib(emptyAloneRss)}, ` +
           `${mib(settledRss)} MiB at ${LONG_IDLE_MS / 1000} s = ${x(settledRss, emptyAloneRss)} of PGlite alone at its SELECT 1, ${x(settledRss, settledAloneRss)} of PGlite alone idle as long (${mib(settledAloneRss)}); ` +
