@@ -44,7 +44,7 @@ export default defineConfig({
     // Three workers on two cores: the files that wait on browsers, servers and timers leave a core
     // idle with two (9 min 01 s against 10 min 29 s for the whole suite when this was measured;
     // 10 min 58 s with two on 2026-12-04). The one timing test that three once upset (a reader in
-    // fits, tests/ws/delivery.test.ts) now pauses 0.1 s against a 0.5 s stall.
+    // fits, tests/ws/delivery.test.ts) now runs on a server of its own with a 5 s stall.
     maxWorkers: 3,
   },
 });

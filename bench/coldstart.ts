@@ -6,12 +6,14 @@
  * 200,000 messages with their events, bulk-loaded while no server runs). Each start on a fresh
  * DATA_DIR then idles for BENCH_COLDSTART_LONG_IDLE_MS (75 s: past V8's return of the young
  * generation and the first maintenance, a minute after the database opens), its RSS every IDLE_MS.
- * Baselines in the same run, in rounds with the starts (node, PGlite alone, the server, back to
- * back): spawn → exit of `node -e 0`, and of a child that only opens a DATA_DIR's PGlite (a copy of
+ * Baselines in the same run; `node -e 0` and PGlite alone at its SELECT 1 in rounds with the
+ * starts (node, PGlite alone, the server, back to back), the idle baselines after the fresh
+ * rounds: spawn → exit of `node -e 0`, and of a child that only opens a DATA_DIR's PGlite (a copy of
  * the build's empty database, and the full one) with the same settings (PGLITE_SHARED_BUFFERS) and
  * runs SELECT 1, with its RSS then (and, idle as long as the server, after; for comparison also
  * with malloc_trim called as the server calls it). Targets (issue 18):
- * ready ≤ 1.5x (PGlite alone + node -e 0) on the full DATA_DIR, ≤ 2x on a fresh one; idle RSS ≤
+ * ready ≤ 1.5x (PGlite alone + node -e 0) on the full DATA_DIR, ≤ 2x on a fresh one (against PGlite alone opening the build's
+ * empty database, what a fresh DATA_DIR starts from); idle RSS ≤
  * 1.3x PGlite alone and ≤ 250 MiB. Always embedded: DATABASE_URL is ignored here.
  */
 import { spawn } from 'node:child_process';
@@ -272,8 +274,8 @@ export const coldstartScenario: Scenario = {
       // Round by round too: each start beside the baselines timed just before it.
       const perRound = (starts: Start[], alone: { ms: number }[], node: number[]) => starts.map((st, k) => x(st.ms, alone[k]!.ms + node[k]!)).join(', ');
       ctx.log(
-        `  targets: full ${x(fullMs, base)} (PGlite alone + node -e 0 = ${base.toFixed(0)} ms; target ≤ 1.5x; round by round ${perRound(loaded, fullAlone, fullNode)}), ` +
-          `fresh ${x(freshMs, base)} of the full DATA_DIR's baseline (target ≤ 2x), ${x(freshMs, freshBase)} of the empty database's (${freshBase.toFixed(0)} ms; round by round ${perRound(fresh, emptyAlone, freshNode)}); ` +
+        `  targets (ratios of the medians): full ${x(fullMs, base)} (PGlite alone + node -e 0 = ${base.toFixed(0)} ms; target ≤ 1.5x; round by round ${perRound(loaded, fullAlone, fullNode)}), ` +
+          `fresh ${x(freshMs, base)} of the full DATA_DIR's baseline, ${x(freshMs, freshBase)} of the empty database's (target ≤ 2x; ${freshBase.toFixed(0)} ms; round by round ${perRound(fresh, emptyAlone, freshNode)}); ` +
           `idle RSS (target ≤ 1.3x PGlite alone on the same folder, and ≤ 250 MiB): full DATA_DIR ${mib(idleRss)} MiB at ${IDLE_MS / 1000} s = ${x(idleRss, aloneRss)} of ${mib(aloneRss)}; ` +
           `fresh DATA_DIR ${mib(freshIdleRss)} MiB at ${IDLE_MS / 1000} s = ${x(freshIdleRss, emptyAloneRss)} of ${mib(emptyAloneRss)}, ` +
           `${mib(settledRss)} MiB at ${LONG_IDLE_MS / 1000} s = ${x(settledRss, emptyAloneRss)} of PGlite alone at its SELECT 1, ${x(settledRss, settledAloneRss)} of PGlite alone idle as long (${mib(settledAloneRss)}); ` +

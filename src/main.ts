@@ -74,9 +74,9 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  // Until ready: V8 compiles PGlite's WebAssembly on all cores but this thread's one, and the event
-  // loop never runs dry (where Node would wait for that compilation to finish): src/core/start-pacing.ts.
-  const pacing = paceStart();
+  // Embedded: V8 compiles PGlite's WebAssembly on all cores but this thread's one, and until ready
+  // the event loop never runs dry (where Node would wait for that compilation): src/core/start-pacing.ts.
+  const pacing = config.databaseUrl ? null : paceStart();
   // The database opens (PGlite compiles its WebAssembly off this thread) while the app's modules
   // load: the two longest steps of a start overlap instead of following each other.
   const opening = openDatabase(
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     'Parley is ready',
   );
   started();
-  pacing.release();
+  pacing?.release();
   // The start's freed scratch memory back to the system, then every MEMORY_TRIM_SECONDS.
   if (config.memoryTrimSeconds !== null && !stopping) memoryTrim = startMemoryTrim({ everyMs: config.memoryTrimSeconds * 1000, logger });
 }

@@ -18,11 +18,12 @@ import v8 from 'node:v8';
  *   compilation is not one), so libuv's loop runs out of work and Node drains V8's background
  *   queue before it looks at the loop again: the start then resumes from inside that drain, and
  *   its first file read (a module loaded on demand, as @fastify/cookie does) waited until every
- *   queued compilation had finished, 30-230 ms. A referenced handle held until ready keeps the
+ *   queued compilation had finished (165 ms in one start under strace; 50-230 ms in CPU profiles). A referenced handle held until ready keeps the
  *   loop running, so the read's callback is taken as soon as it is done.
  *
- * Together, in alternating starts of the compiled build on the full DATA_DIR: ready in about
- * 1.2 s instead of 1.7 s, and 1.6 s of CPU instead of 2.3 s.
+ * The width stays set for the life of the process (later tier-ups leave the main thread a core
+ * too); only the hold ends at ready. Together, in 8 alternating starts of the compiled build on
+ * the full DATA_DIR: ready in about 1.3 s instead of 1.8 s, and 1.75 s of CPU instead of 2.45 s.
  */
 export interface StartPacing {
   /** The start is over (ready, or failed): the loop may empty again. Idempotent. */
@@ -34,7 +35,7 @@ export function wasmCompilationTasks(cores: number): number {
   return Math.max(1, Math.floor(cores) - 1);
 }
 
-/** Sets the compilation width and holds the event loop until release(); call before the database opens. */
+/** Sets the compilation width (for the rest of the process) and holds the event loop until release(); call before the embedded database opens. */
 export function paceStart(cores: number = os.availableParallelism()): StartPacing {
   v8.setFlagsFromString(`--wasm-num-compilation-tasks=${wasmCompilationTasks(cores)}`);
   // A referenced timer that never fires: what keeps libuv's loop alive while nothing else does.
