@@ -1,10 +1,12 @@
 /**
  * The small tools every kind of test uses, defined once: the contract's error check, waiting for
  * a condition, a pause (for what is measured over time, never to wait for something to happen),
- * and a logger whose lines a test reads.
+ * a logger whose lines a test reads, and a TypeScript script run in a child process.
  */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { pino } from 'pino';
 import { expect } from 'vitest';
+import { REPO_ROOT } from '../../src/web/paths.js';
 
 /** A pino logger at `level` whose lines land, parsed, in `lines`. */
 export function captureLogger(level: pino.LevelWithSilent = 'info'): { logger: pino.Logger; lines: Record<string, unknown>[] } {
@@ -61,4 +63,12 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
     await sleep(everyMs);
   }
   return Date.now() - start;
+}
+
+/**
+ * Runs an ES module script in a child Node process with the repository's TypeScript loader (tsx),
+ * from the repository's root (so `./src/...ts` imports work); at most `timeoutMs`, then killed.
+ */
+export function runTsChild(script: string, timeoutMs = 20_000): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: timeoutMs, encoding: 'utf8' });
 }

@@ -4,11 +4,9 @@
  * period, never keeping the process alive; off where there is no malloc_trim; off for good after
  * a failure) with an injected call and fake timers.
  */
-import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FIRST_TRIM_AFTER_MS, loadMallocTrim, startMemoryTrim, type TrimCall } from '../../src/core/memory-trim.js';
-import { REPO_ROOT } from '../../src/web/paths.js';
-import { captureLogger } from '../helpers/kit.js';
+import { captureLogger, runTsChild } from '../helpers/kit.js';
 
 /** This process runs on glibc (the report's header names its version; musl's has none). */
 const onGlibc = process.platform === 'linux' && typeof (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime === 'string';
@@ -119,7 +117,7 @@ describe('startMemoryTrim', () => {
     const script = `const { startMemoryTrim } = await import('./src/core/memory-trim.ts');
 startMemoryTrim({ everyMs: 60000, logger: { debug() {}, warn() {} } });`;
     // Were its timer referenced, the child would wait 10 s for the first trim and then forever.
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 20_000, encoding: 'utf8' });
+    const child = runTsChild(script);
     expect(child.signal, child.stderr).toBeNull();
     expect(child.status, child.stderr).toBe(0);
   });

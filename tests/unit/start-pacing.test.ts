@@ -2,11 +2,10 @@
  * The start's pacing (src/core/start-pacing.ts): V8's WebAssembly compilation kept to the cores
  * the main thread does not need, and the event loop held until the start is over, then let go.
  */
-import { spawnSync } from 'node:child_process';
 import v8 from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { paceStart, wasmCompilationTasks } from '../../src/core/start-pacing.js';
-import { REPO_ROOT } from '../../src/web/paths.js';
+import { runTsChild } from '../helpers/kit.js';
 
 describe('wasmCompilationTasks', () => {
   it('leaves the main thread one core of its own, and never goes below one task', () => {
@@ -39,7 +38,7 @@ const began = Date.now();
 const pacing = paceStart();
 setTimeout(() => pacing.release(), 300).unref();
 process.on('exit', () => process.stdout.write(String(Date.now() - began)));`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 20_000, encoding: 'utf8' });
+    const child = runTsChild(script);
     expect(child.signal, child.stderr).toBeNull();
     expect(child.status, child.stderr).toBe(0);
     expect(Number(child.stdout)).toBeGreaterThanOrEqual(290);
